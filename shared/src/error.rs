@@ -1,0 +1,99 @@
+//! Typed errors of the bundle format, each naming the entry or file it is about.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why an entry of an archive or folder was refused.
+///
+/// An entry refused for one of these reasons is skipped and reported; the rest of the bundle
+/// is still read (see [`crate::reader::ReadOutcome::rejected`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RejectReason {
+    #[error("path contains `..`")]
+    ParentComponent,
+    #[error("path is absolute")]
+    AbsolutePath,
+    #[error("path is empty")]
+    EmptyPath,
+    #[error("path is not valid UTF-8")]
+    InvalidUtf8,
+    #[error("path contains a control character or a backslash")]
+    ForbiddenCharacter,
+    #[error("symbolic link to `{target}` leaves the bundle")]
+    LinkLeavesBundle { target: String },
+    #[error("hard link to `{target}` leaves the bundle or precedes its target")]
+    HardLinkLeavesBundle { target: String },
+    #[error("{kind} entries are not allowed in a bundle")]
+    SpecialFile { kind: &'static str },
+    #[error("entry of {size} bytes is larger than the limit of {limit} bytes (raise it with --max-entry-size)")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("path appears more than once in the bundle")]
+    Duplicate,
+}
+
+/// Errors of the bundle format.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("failed to read {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{} is neither a gzip or xz compressed tar, a tar, nor a folder", path.display())]
+    UnknownContainer { path: PathBuf },
+    #[error("entry `{entry}` refused: {reason}")]
+    Rejected { entry: String, reason: RejectReason },
+    #[error("the archive is truncated or corrupt after {entries} entries (last entry read: `{last_entry}`)")]
+    Truncated {
+        entries: u64,
+        last_entry: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "the bundle expands past {limit} bytes, stopped at entry `{entry}` (a decompression bomb? raise the limit with --max-total-size)"
+    )]
+    TotalSizeExceeded { entry: String, limit: u64 },
+    #[error("the bundle has more than {limit} entries (raise the limit with --max-entries)")]
+    TooManyEntries { limit: u64 },
+    #[error(
+        "bundle format version {found} is newer than this kubesnap understands (up to version {supported}); upgrade kubesnap to read it"
+    )]
+    UnsupportedFormatVersion { found: u32, supported: u32 },
+    #[error("`{entry}` is not a valid manifest")]
+    InvalidManifest {
+        entry: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("path `{path}` cannot be written into a bundle: {reason}")]
+    InvalidPath { path: String, reason: RejectReason },
+    #[error("`{path}` was already written to this bundle")]
+    DuplicateWrite { path: String },
+    #[error("failed to write bundle entry `{entry}`")]
+    Write {
+        entry: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("target folder {} is not empty; unpack refuses to overwrite", path.display())]
+    TargetNotEmpty { path: PathBuf },
+    #[error("{context}")]
+    Entry {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,20 @@
+//! The library both kubesnap programs stand on: the bundle format and its safe reader, the
+//! cluster model the analyzer reads, and redaction.
+//!
+//! `shared` does no network I/O and runs no async runtime: it reads and writes bytes it is
+//! handed, so that the offline analyzer and the collector agree on one format by construction.
+
+pub mod error;
+pub mod layout;
+pub mod manifest;
+pub mod reader;
+pub mod writer;
+
+mod entry_path;
+mod hashing;
+
+pub use error::{Error, Result};
+pub use manifest::Manifest;
+pub use reader::{Bundle, Entry, Limits, ReadOutcome};
+pub use writer::BundleWriter;
+pub use hashing::sha256_hex;
