@@ -6,8 +6,12 @@
 
 pub mod error;
 pub mod layout;
+pub mod import;
 pub mod manifest;
+pub mod model;
+pub mod quantity;
 pub mod reader;
+pub mod redact;
 pub mod writer;
 
 mod entry_path;

@@ -1,0 +1,171 @@
+//! The cluster model the analyzer reads: every object of the bundle as raw JSON with indexes,
+//! events in one normalized shape, container logs as scan results, metric time series, kubelet
+//! stats, and what the bundle lacks.
+//!
+//! The model is built once by the analyzer's loader (one streaming pass over the bundle, native
+//! or foreign) and is read-only afterwards: diagnostics are pure functions of it. Objects stay
+//! raw JSON so that custom resources and fields newer than this code survive; typed accessors
+//! read the few fields diagnostics need.
+
+mod event;
+mod index;
+mod logs;
+mod metrics;
+mod object;
+
+use std::collections::BTreeMap;
+
+use crate::manifest::{Failure, Manifest};
+
+pub use event::Event;
+pub use index::Index;
+pub use logs::{ContainerLog, FamilyHits, LogKey, LogLine, TimedHit};
+pub use metrics::{ContainerKey, MetricSample, MetricSeries, NodeSeries};
+pub use object::{Object, ObjectRef, labels_match};
+
+/// Which kind of bundle the model was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceFormat {
+    /// A kubesnap bundle.
+    Native,
+    /// A Replicated troubleshoot support bundle.
+    Troubleshoot,
+    /// An OpenShift must-gather.
+    MustGather,
+    /// Sonobuoy results.
+    Sonobuoy,
+    /// The output of `kubectl cluster-info dump`.
+    ClusterInfoDump,
+}
+
+impl SourceFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::Native => "kubesnap bundle",
+            SourceFormat::Troubleshoot => "troubleshoot support bundle",
+            SourceFormat::MustGather => "OpenShift must-gather",
+            SourceFormat::Sonobuoy => "sonobuoy results",
+            SourceFormat::ClusterInfoDump => "kubectl cluster-info dump",
+        }
+    }
+}
+
+/// Something the bundle does not hold, so a diagnostic that needs it is skipped and the
+/// report says what was not seen.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Gap {
+    /// What is missing, in words a reader understands: `pod metrics`, `previous logs`,
+    /// `secrets (403 forbidden)`.
+    pub what: String,
+    /// Why: the format does not carry it, the collector was denied, the archive was cut.
+    pub why: String,
+}
+
+/// The whole cluster as the bundle shows it.
+#[derive(Debug, Default)]
+pub struct ClusterModel {
+    pub format: Option<SourceFormat>,
+    pub manifest: Option<Manifest>,
+    /// `gitVersion` of the API server, when the bundle says.
+    pub server_version: Option<String>,
+    /// When the bundle was captured: the reference "now" of every age and expiry, so that the
+    /// same bundle always gives the same report. Native: the manifest's `finished_at`; foreign:
+    /// the newest timestamp the bundle holds.
+    pub captured_at: Option<jiff::Timestamp>,
+    /// Every object, sorted by (kind, namespace, name) once loading ends.
+    pub objects: Vec<Object>,
+    /// Events from the lists and the watch, deduplicated, sorted by last seen.
+    pub events: Vec<Event>,
+    /// Container logs (current and previous), sorted by key.
+    pub logs: Vec<ContainerLog>,
+    /// Per-container CPU and memory series from the metrics API samples.
+    pub pod_metrics: Vec<MetricSeries>,
+    /// Per-node CPU and memory series.
+    pub node_metrics: Vec<NodeSeries>,
+    /// Kubelet `/stats/summary` per node, raw.
+    pub kubelet_stats: BTreeMap<String, serde_json::Value>,
+    /// What could not be collected (the manifest's failures, foreign error files).
+    pub failures: Vec<Failure>,
+    /// What the bundle lacks.
+    pub gaps: Vec<Gap>,
+    /// Problems met while reading: refused entries, checksum mismatches, a truncated stream.
+    pub read_problems: Vec<String>,
+    pub index: Index,
+}
+
+impl ClusterModel {
+    /// Sorts everything and builds the indexes. Call once, after the last object is added.
+    pub fn finish(&mut self) {
+        self.objects.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.objects.dedup_by(|b, a| a.same_identity(b));
+        self.events.sort_by(|a, b| {
+            (a.last_seen, &a.namespace, &a.involved, &a.reason).cmp(&(b.last_seen, &b.namespace, &b.involved, &b.reason))
+        });
+        self.logs.sort_by(|a, b| a.key.cmp(&b.key));
+        self.pod_metrics.sort_by(|a, b| a.key.cmp(&b.key));
+        self.node_metrics.sort_by(|a, b| a.node.cmp(&b.node));
+        self.gaps.sort();
+        self.gaps.dedup();
+        self.index = Index::build(&self.objects);
+    }
+
+    /// Objects of one kind (`Pod`, `Deployment`, ...), in (namespace, name) order.
+    pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.index.of_kind(kind).iter().map(move |&i| &self.objects[i])
+    }
+
+    /// Objects of one kind in one namespace.
+    pub fn of_kind_in<'a>(&'a self, kind: &str, namespace: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.of_kind(kind).filter(move |object| object.namespace.as_deref() == Some(namespace))
+    }
+
+    /// One object by kind, namespace and name.
+    pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
+        self.index.get(kind, namespace, name).map(|i| &self.objects[i])
+    }
+
+    /// Objects whose `ownerReferences` name `uid`.
+    pub fn owned_by<'a>(&'a self, uid: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.index.owned_by(uid).iter().map(move |&i| &self.objects[i])
+    }
+
+    /// Pods scheduled on `node`.
+    pub fn pods_on_node<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.index.pods_on_node(node).iter().map(move |&i| &self.objects[i])
+    }
+
+    /// Pods of `namespace` whose labels match `selector` (equality-based, as Services use).
+    pub fn pods_matching<'a>(
+        &'a self,
+        namespace: &'a str,
+        selector: &'a BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        self.of_kind_in("Pod", namespace).filter(move |pod| labels_match(selector, &pod.labels()))
+    }
+
+    /// Events about one object, oldest first.
+    pub fn events_for<'a>(&'a self, kind: &'a str, namespace: Option<&'a str>, name: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
+        self.events.iter().filter(move |event| {
+            event.involved.kind == kind && event.involved.name == name && event.involved.namespace.as_deref() == namespace
+        })
+    }
+
+    /// Logs of one pod (every container, current and previous).
+    pub fn logs_of<'a>(&'a self, namespace: &'a str, pod: &'a str) -> impl Iterator<Item = &'a ContainerLog> + 'a {
+        self.logs.iter().filter(move |log| log.key.namespace == namespace && log.key.pod == pod)
+    }
+
+    /// One container's log.
+    pub fn log(&self, namespace: &str, pod: &str, container: &str, previous: bool) -> Option<&ContainerLog> {
+        self.logs.iter().find(|log| {
+            log.key.namespace == namespace && log.key.pod == pod && log.key.container == container && log.key.previous == previous
+        })
+    }
+
+    /// Whether the bundle holds any object of `kind` or says it could not collect it: lets a
+    /// diagnostic tell "no Ingresses" from "Ingresses not captured".
+    pub fn has_kind(&self, kind: &str) -> bool {
+        !self.index.of_kind(kind).is_empty()
+    }
+}

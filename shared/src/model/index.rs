@@ -1,0 +1,55 @@
+//! Indexes over the sorted object list: by kind, by identity, by owner, by node.
+
+use std::collections::HashMap;
+
+use super::object::Object;
+
+/// Positions into `ClusterModel::objects`, built once after loading.
+#[derive(Debug, Default)]
+pub struct Index {
+    by_kind: HashMap<String, Vec<usize>>,
+    by_identity: HashMap<(String, Option<String>, String), usize>,
+    by_owner: HashMap<String, Vec<usize>>,
+    by_node: HashMap<String, Vec<usize>>,
+}
+
+impl Index {
+    pub(crate) fn build(objects: &[Object]) -> Index {
+        let mut index = Index::default();
+        for (position, object) in objects.iter().enumerate() {
+            index.by_kind.entry(object.kind.clone()).or_default().push(position);
+            index
+                .by_identity
+                .insert((object.kind.clone(), object.namespace.clone(), object.name.clone()), position);
+            for (_, _, uid) in object.owners() {
+                if !uid.is_empty() {
+                    index.by_owner.entry(uid.to_owned()).or_default().push(position);
+                }
+            }
+            if object.kind == "Pod" {
+                if let Some(node) = object.str_at("/spec/nodeName") {
+                    index.by_node.entry(node.to_owned()).or_default().push(position);
+                }
+            }
+        }
+        index
+    }
+
+    pub(crate) fn of_kind(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    pub(crate) fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<usize> {
+        self.by_identity
+            .get(&(kind.to_owned(), namespace.map(str::to_owned), name.to_owned()))
+            .copied()
+    }
+
+    pub(crate) fn owned_by(&self, uid: &str) -> &[usize] {
+        self.by_owner.get(uid).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    pub(crate) fn pods_on_node(&self, node: &str) -> &[usize] {
+        self.by_node.get(node).map(Vec::as_slice).unwrap_or_default()
+    }
+}
