@@ -1,0 +1,2 @@
+//! Benchmark tools: a deterministic generator of realistic native bundles, and the decode-only
+//! floor the analyzer is measured against.
