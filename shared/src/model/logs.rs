@@ -3,6 +3,10 @@
 
 use std::collections::BTreeMap;
 
+/// The namespace of node-level logs (a node's journal, host service logs): the pod is the node
+/// and the container the unit. Never a real namespace: namespaces cannot start with `_`.
+pub const NODE_LOG_NAMESPACE: &str = "_node";
+
 /// Which log: namespace, pod, container, and whether it is the previous run's.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct LogKey {

@@ -1,0 +1,345 @@
+//! Parsers for the content of bundle entries, shared by every format: lists of objects in
+//! JSON or YAML, collector error files, `/version`, metrics samples, watched events.
+//!
+//! Each parser takes the bytes of one entry and the entry's path (for evidence and error
+//! messages) and never panics; malformed input is an error naming the entry, which the loader
+//! records as a read problem without stopping.
+
+use serde_json::Value;
+
+use crate::manifest::{Failure, FailureKind};
+use crate::model::{ContainerKey, MetricSample, Object};
+
+/// Why an entry could not be parsed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    #[error("`{entry}` is not valid JSON")]
+    Json {
+        entry: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("`{entry}` is not valid YAML")]
+    Yaml {
+        entry: String,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    #[error("`{entry}` holds neither an object, a list nor an array of objects")]
+    NotObjects { entry: String },
+}
+
+/// Objects parsed from one entry, and how many items had to be skipped.
+#[derive(Debug, Default)]
+pub struct ParsedObjects {
+    pub objects: Vec<Object>,
+    /// Items without a name or a kind (neither their own, the list's, nor the hint).
+    pub skipped: u64,
+}
+
+/// Parses a JSON entry holding a List, a JSON array of objects, one object, or `null`.
+pub fn objects_from_json(
+    bytes: &[u8],
+    kind_hint: Option<&str>,
+    api_version_hint: Option<&str>,
+    entry: &str,
+) -> Result<ParsedObjects, ParseError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
+    let mut parsed = ParsedObjects::default();
+    collect(value, kind_hint, api_version_hint, entry, &mut parsed)?;
+    Ok(parsed)
+}
+
+/// Parses a YAML entry: one or more documents, each a List, a sequence of objects or one
+/// object.
+pub fn objects_from_yaml(
+    bytes: &[u8],
+    kind_hint: Option<&str>,
+    api_version_hint: Option<&str>,
+    entry: &str,
+) -> Result<ParsedObjects, ParseError> {
+    use serde::Deserialize;
+    let mut parsed = ParsedObjects::default();
+    for document in serde_yaml::Deserializer::from_slice(bytes) {
+        let value = Value::deserialize(document)
+            .map_err(|source| ParseError::Yaml { entry: entry.to_owned(), source })?;
+        collect(value, kind_hint, api_version_hint, entry, &mut parsed)?;
+    }
+    Ok(parsed)
+}
+
+fn collect(
+    value: Value,
+    kind_hint: Option<&str>,
+    api_version_hint: Option<&str>,
+    entry: &str,
+    parsed: &mut ParsedObjects,
+) -> Result<(), ParseError> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Array(items) => {
+            for item in items {
+                push(item, kind_hint, api_version_hint, entry, parsed);
+            }
+            Ok(())
+        }
+        Value::Object(mut map) if map.contains_key("items") => {
+            // A List: its kind (`PodList`) and apiVersion name what items lack, and win over
+            // the hint, which only comes from a file or folder name.
+            let list_kind = map.get("kind").and_then(Value::as_str).and_then(|k| k.strip_suffix("List"));
+            let list_kind = list_kind.filter(|kind| !kind.is_empty()).map(str::to_owned);
+            let list_api_version = map.get("apiVersion").and_then(Value::as_str).map(str::to_owned);
+            let kind = list_kind.as_deref().or(kind_hint);
+            let api_version = match (&list_kind, &list_api_version) {
+                (Some(_), Some(version)) => Some(version.as_str()),
+                _ => api_version_hint.or(list_api_version.as_deref()),
+            };
+            match map.remove("items") {
+                Some(Value::Array(items)) => {
+                    for item in items {
+                        push(item, kind, api_version, entry, parsed);
+                    }
+                    Ok(())
+                }
+                Some(Value::Null) | None => Ok(()),
+                Some(_) => Err(ParseError::NotObjects { entry: entry.to_owned() }),
+            }
+        }
+        Value::Object(_) if value.get("metadata").is_some() => {
+            push(value, kind_hint, api_version_hint, entry, parsed);
+            Ok(())
+        }
+        _ => Err(ParseError::NotObjects { entry: entry.to_owned() }),
+    }
+}
+
+fn push(mut item: Value, kind: Option<&str>, api_version: Option<&str>, entry: &str, parsed: &mut ParsedObjects) {
+    // managedFields are large and say nothing a diagnostic needs; the native collector drops
+    // them too.
+    if let Some(metadata) = item.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("managedFields");
+    }
+    match Object::from_value(item, kind, api_version, entry) {
+        Some(object) => parsed.objects.push(object),
+        None => parsed.skipped += 1,
+    }
+}
+
+/// Collector errors: troubleshoot's JSON array of strings, an object of strings (by
+/// namespace), or `{"collector": ..., "error": ...}`.
+pub fn collector_errors(bytes: &[u8], scope: &str, namespace: Option<&str>, entry: &str) -> Result<Vec<Failure>, ParseError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
+    let failure = |namespace: Option<&str>, message: &str| Failure {
+        what: "collect".to_owned(),
+        scope: scope.to_owned(),
+        namespace: namespace.map(str::to_owned),
+        kind: failure_kind(message),
+        status: None,
+        message: message.to_owned(),
+    };
+    let failures = match &value {
+        Value::Array(items) => items.iter().filter_map(Value::as_str).map(|m| failure(namespace, m)).collect(),
+        Value::Object(map) if map.contains_key("error") => {
+            map.get("error").and_then(Value::as_str).map(|m| failure(namespace, m)).into_iter().collect()
+        }
+        Value::Object(map) => {
+            map.iter().filter_map(|(ns, message)| Some(failure(Some(ns), message.as_str()?))).collect()
+        }
+        Value::Null => Vec::new(),
+        _ => return Err(ParseError::NotObjects { entry: entry.to_owned() }),
+    };
+    Ok(failures)
+}
+
+/// The failure kind a collector's message describes.
+pub fn failure_kind(message: &str) -> FailureKind {
+    let message = message.to_ascii_lowercase();
+    if message.contains("forbidden") {
+        FailureKind::Forbidden
+    } else if message.contains("unauthorized") {
+        FailureKind::Unauthorized
+    } else if message.contains("not found") || message.contains("could not find") {
+        FailureKind::NotFound
+    } else if message.contains("timeout") || message.contains("timed out") || message.contains("deadline exceeded") {
+        FailureKind::Timeout
+    } else if message.contains("connection refused") || message.contains("no such host") {
+        FailureKind::Connection
+    } else {
+        FailureKind::Other
+    }
+}
+
+/// `gitVersion` of a `/version` answer, bare or wrapped as troubleshoot does (`{"info": ...}`).
+pub fn server_version(bytes: &[u8], entry: &str) -> Result<Option<String>, ParseError> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
+    let version = value
+        .get("gitVersion")
+        .or_else(|| value.pointer("/info/gitVersion"))
+        .or_else(|| value.get("string"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(version)
+}
+
+/// One line of native `metrics/pods.jsonl` or `metrics/nodes.jsonl`.
+#[derive(Debug, Default, PartialEq)]
+pub struct MetricsLine {
+    /// Per container (pods) samples.
+    pub containers: Vec<(ContainerKey, MetricSample)>,
+    /// Per node samples.
+    pub nodes: Vec<(String, MetricSample)>,
+    /// The error of a failed sample.
+    pub error: Option<String>,
+}
+
+/// Parses one metrics sample line: `{"timestamp": ..., "items": [PodMetrics|NodeMetrics]}` or
+/// `{"timestamp": ..., "error": ...}`. Items carry their own `timestamp`, which wins.
+pub fn metrics_line(line: &[u8], entry: &str) -> Result<MetricsLine, ParseError> {
+    let value: Value =
+        serde_json::from_slice(line).map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
+    let mut parsed = MetricsLine::default();
+    if let Some(error) = value.get("error").and_then(Value::as_str) {
+        parsed.error = Some(error.to_owned());
+        return Ok(parsed);
+    }
+    let sample_time = value.get("timestamp").and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    for item in value.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        let at = item
+            .get("timestamp")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .or(sample_time);
+        let Some(at) = at else { continue };
+        let name = item.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        if let Some(containers) = item.get("containers").and_then(Value::as_array) {
+            let namespace = item.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
+            for container in containers {
+                let Some(sample) = usage(container.get("usage"), at) else { continue };
+                let key = ContainerKey {
+                    namespace: namespace.to_owned(),
+                    pod: name.to_owned(),
+                    container: container.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                };
+                parsed.containers.push((key, sample));
+            }
+        } else if let Some(sample) = usage(item.get("usage"), at) {
+            parsed.nodes.push((name.to_owned(), sample));
+        }
+    }
+    Ok(parsed)
+}
+
+fn usage(usage: Option<&Value>, at: jiff::Timestamp) -> Option<MetricSample> {
+    let usage = usage?;
+    let cpu = usage.get("cpu").and_then(Value::as_str).and_then(crate::quantity::cpu_millicores)?;
+    let memory = usage.get("memory").and_then(Value::as_str).and_then(crate::quantity::bytes)?;
+    Some(MetricSample { at, cpu_millicores: cpu, memory_bytes: memory })
+}
+
+/// The Event object of one line of native `events/watched.jsonl`.
+pub fn watched_event(line: &[u8], entry: &str) -> Result<Option<Object>, ParseError> {
+    let mut value: Value =
+        serde_json::from_slice(line).map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
+    let object = value.get_mut("object").map(Value::take).unwrap_or(Value::Null);
+    Ok(Object::from_value(object, Some("Event"), Some("v1"), entry))
+}
+
+/// The newest time an object records about itself: creation, status conditions, container
+/// state changes, event times. The reference "now" of a foreign bundle is the newest of these.
+pub fn newest_timestamp(object: &Object) -> Option<jiff::Timestamp> {
+    const CONDITION_FIELDS: &[&str] = &["lastTransitionTime", "lastHeartbeatTime", "lastUpdateTime", "lastProbeTime"];
+    let parse = |value: Option<&Value>| value.and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let mut newest = parse(object.at("/metadata/creationTimestamp"));
+    let mut consider = |time: Option<jiff::Timestamp>| {
+        if time > newest {
+            newest = time;
+        }
+    };
+    for pointer in ["/lastTimestamp", "/eventTime", "/series/lastObservedTime", "/firstTimestamp", "/status/startTime"] {
+        consider(parse(object.at(pointer)));
+    }
+    for condition in object.array_at("/status/conditions") {
+        for field in CONDITION_FIELDS {
+            consider(parse(condition.get(*field)));
+        }
+    }
+    for statuses in ["/status/containerStatuses", "/status/initContainerStatuses"] {
+        for status in object.array_at(statuses) {
+            for state in ["state", "lastState"] {
+                for (phase, field) in [("running", "startedAt"), ("terminated", "finishedAt"), ("terminated", "startedAt")] {
+                    consider(parse(status.get(state).and_then(|s| s.get(phase)).and_then(|p| p.get(field))));
+                }
+            }
+        }
+    }
+    newest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_kind_wins_over_the_folder() {
+        let text = br#"{"kind": "ReplicaSetList", "apiVersion": "apps/v1", "items": [{"metadata": {"name": "a", "namespace": "n", "managedFields": [{}]}}]}"#;
+        let parsed = objects_from_json(text, Some("StatefulSet"), Some("apps/v1"), "x.json").unwrap();
+        assert_eq!(parsed.objects.len(), 1);
+        assert_eq!(parsed.objects[0].kind, "ReplicaSet");
+        assert_eq!(parsed.objects[0].api_version, "apps/v1");
+        assert_eq!(parsed.objects[0].at("/metadata/managedFields"), None);
+    }
+
+    #[test]
+    fn arrays_null_and_yaml() {
+        let text = br#"[{"metadata": {"name": "a"}}, {"metadata": {}}]"#;
+        let parsed = objects_from_json(text, Some("Pod"), Some("v1"), "x.json").unwrap();
+        assert_eq!((parsed.objects.len(), parsed.skipped), (1, 1));
+        assert_eq!(objects_from_json(b"null", None, None, "x").unwrap().objects.len(), 0);
+        let yaml = b"---\n- apiVersion: longhorn.io/v1beta1\n  kind: Engine\n  metadata:\n    name: e1\n---\napiVersion: v1\nitems:\n- kind: Pod\n  metadata:\n    name: p\n";
+        let parsed = objects_from_yaml(yaml, None, None, "x.yaml").unwrap();
+        let kinds: Vec<&str> = parsed.objects.iter().map(|o| o.kind.as_str()).collect();
+        assert_eq!(kinds, ["Engine", "Pod"]);
+        assert!(objects_from_json(b"{\"items\": [", None, None, "broken.json").is_err());
+        assert!(objects_from_json(b"\"text\"", None, None, "text.json").is_err());
+    }
+
+    #[test]
+    fn error_files() {
+        let failures = collector_errors(br#"["secrets \"x\" not found"]"#, "secrets/x", None, "e.json").unwrap();
+        assert_eq!(failures[0].kind, FailureKind::NotFound);
+        let failures = collector_errors(br#"{"default": "forbidden: no", "b": "the server could not find the requested resource"}"#, "pdb", None, "e.json").unwrap();
+        assert_eq!(failures.len(), 2);
+        assert_eq!(failures[0].namespace.as_deref(), Some("b"));
+        assert_eq!(failures[1].kind, FailureKind::Forbidden);
+        let failures = collector_errors(br#"{"collector":"etcd","error":"no etcd","timestamp":"2025-12-10T17:27:09Z"}"#, "etcd", None, "e.json").unwrap();
+        assert_eq!(failures[0].message, "no etcd");
+    }
+
+    #[test]
+    fn versions_and_metrics() {
+        assert_eq!(server_version(br#"{"info": {"gitVersion": "v1.20.2+k3s1"}}"#, "v").unwrap().as_deref(), Some("v1.20.2+k3s1"));
+        assert_eq!(server_version(br#"{"gitVersion": "v1.33.1"}"#, "v").unwrap().as_deref(), Some("v1.33.1"));
+        let line = br#"{"timestamp": "2025-01-01T00:00:00Z", "items": [{"metadata": {"name": "p", "namespace": "n"}, "timestamp": "2025-01-01T00:00:05Z", "containers": [{"name": "c", "usage": {"cpu": "250m", "memory": "64Mi"}}]}]}"#;
+        let parsed = metrics_line(line, "m").unwrap();
+        assert_eq!(parsed.containers.len(), 1);
+        assert_eq!(parsed.containers[0].1.cpu_millicores, 250.0);
+        assert_eq!(parsed.containers[0].1.memory_bytes, 64.0 * 1048576.0);
+        assert_eq!(parsed.containers[0].1.at.to_string(), "2025-01-01T00:00:05Z");
+        let node = br#"{"timestamp": "2025-01-01T00:00:00Z", "items": [{"metadata": {"name": "n1"}, "usage": {"cpu": "487558164n", "memory": "732212Ki"}}]}"#;
+        assert_eq!(metrics_line(node, "m").unwrap().nodes[0].0, "n1");
+        assert_eq!(metrics_line(br#"{"timestamp": "x", "error": "503"}"#, "m").unwrap().error.as_deref(), Some("503"));
+    }
+
+    #[test]
+    fn newest_time_of_an_object() {
+        let raw = serde_json::json!({"kind": "Pod", "metadata": {"name": "p", "creationTimestamp": "2025-01-01T00:00:00Z"},
+            "status": {"conditions": [{"type": "Ready", "lastTransitionTime": "2025-01-02T00:00:00Z"}],
+                "containerStatuses": [{"lastState": {"terminated": {"finishedAt": "2025-01-03T00:00:00Z"}}}]}});
+        let object = Object::from_value(raw, None, None, "x").unwrap();
+        assert_eq!(newest_timestamp(&object).map(|t| t.to_string()).as_deref(), Some("2025-01-03T00:00:00Z"));
+    }
+}
