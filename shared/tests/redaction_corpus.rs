@@ -1,0 +1,144 @@
+//! The redaction corpus (`../shared/redaction`): every positive text through `redact_text` (what
+//! logs and `kubesnap-collect redact` use) and, for JSON and YAML objects, through
+//! `redact_object` (what the collector uses for resources) must leak no secret, also under the
+//! scorer's `--strict` check (no 16-character window of a long secret survives); every negative
+//! must come back unchanged.
+
+use std::path::PathBuf;
+
+use kubesnap_shared::redact::{Counts, Redactor};
+use serde_json::Value;
+
+struct Item {
+    id: String,
+    format: String,
+    text: String,
+    secrets: Vec<String>,
+}
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/redaction")
+}
+
+fn load(name: &str) -> Result<Vec<Item>, String> {
+    let path = corpus_dir().join(name);
+    let text = std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let value: Value = serde_json::from_str(line).map_err(|error| format!("bad corpus line: {error}"))?;
+            let field = |name: &str| value[name].as_str().unwrap_or_default().to_owned();
+            Ok(Item {
+                id: field("id"),
+                format: field("format"),
+                text: field("text"),
+                secrets: value["secrets"]
+                    .as_array()
+                    .map(|secrets| secrets.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The scorer's leak test, `--strict` included.
+fn leaked(secret: &str, out: &str) -> bool {
+    if out.contains(secret) {
+        return true;
+    }
+    let chars: Vec<char> = secret.chars().collect();
+    chars.len() >= 24 && (0..chars.len() - 15).step_by(8).any(|i| out.contains(&chars[i..i + 16].iter().collect::<String>()))
+}
+
+/// The object path: a JSON document, or a YAML document with a `kind`, as the API server
+/// would return it.
+fn as_object(item: &Item) -> Option<Value> {
+    match item.format.as_str() {
+        "json" | "dockerconfig" => serde_json::from_str(item.text.trim()).ok(),
+        "yaml" | "kubeconfig" => {
+            let value: Value = serde_yaml::from_str(&item.text).ok()?;
+            value.get("kind").is_some().then_some(value)
+        }
+        _ => None,
+    }
+}
+
+fn leaks(items: &[Item], mut redact: impl FnMut(&Item) -> Option<String>) -> Vec<String> {
+    let mut leaked_ids = Vec::new();
+    for item in items {
+        let Some(out) = redact(item) else { continue };
+        if item.secrets.iter().any(|secret| leaked(secret, &out)) {
+            leaked_ids.push(item.id.clone());
+        }
+    }
+    leaked_ids
+}
+
+#[test]
+fn no_positive_leaks_through_redact_text() -> Result<(), String> {
+    let redactor = Redactor::builtin();
+    let positives = load("positives.jsonl")?;
+    assert!(positives.len() >= 100, "the corpus looks truncated: {} positives", positives.len());
+    let leaked_ids = leaks(&positives, |item| Some(redactor.redact_text(&item.text, &mut Counts::default()).into_owned()));
+    assert_eq!(leaked_ids, Vec::<String>::new(), "items with a leak through redact_text");
+    Ok(())
+}
+
+
+#[test]
+fn no_positive_leaks_through_redact_object() -> Result<(), String> {
+    let redactor = Redactor::builtin();
+    let positives = load("positives.jsonl")?;
+    let mut n_objects = 0;
+    let leaked_ids = leaks(&positives, |item| {
+        let mut object = as_object(item)?;
+        n_objects += 1;
+        redactor.redact_object(&mut object, &mut Counts::default());
+        Some(object.to_string())
+    });
+    assert_eq!(leaked_ids, Vec::<String>::new(), "items with a leak through redact_object");
+    assert!(n_objects >= 15, "only {n_objects} corpus texts parsed as objects");
+    Ok(())
+}
+
+
+#[test]
+fn every_redaction_is_counted() -> Result<(), String> {
+    let redactor = Redactor::builtin();
+    for item in load("positives.jsonl")? {
+        let mut counts = Counts::default();
+        let out = redactor.redact_text(&item.text, &mut counts);
+        let n_markers = out.matches("<redacted").count() as u64;
+        assert!(counts.total() >= n_markers.min(1), "{}: redacted without a count", item.id);
+        assert!(!counts.is_empty(), "{}: nothing counted", item.id);
+    }
+    Ok(())
+}
+
+
+#[test]
+fn no_negative_changes() -> Result<(), String> {
+    let redactor = Redactor::builtin();
+    let negatives = load("negatives.jsonl")?;
+    assert!(negatives.len() >= 40, "the corpus looks truncated: {} negatives", negatives.len());
+    let mut changed = Vec::new();
+    for item in &negatives {
+        let mut counts = Counts::default();
+        let out = redactor.redact_text(&item.text, &mut counts);
+        if out != item.text {
+            changed.push(format!("{}: {}", item.id, out));
+        }
+        assert_eq!(counts.is_empty(), out == item.text, "{}: counts disagree with the output", item.id);
+        if let Some(mut object) = as_object(item) {
+            let before = object.clone();
+            redactor.redact_object(&mut object, &mut Counts::default());
+            if object != before {
+                changed.push(format!("{} (object): {}", item.id, object));
+            }
+        }
+    }
+    assert_eq!(changed, Vec::<String>::new(), "negatives that changed");
+    Ok(())
+}
+
+
