@@ -1,0 +1,188 @@
+//! Data-driven diagnostic tests: Kubernetes YAML in, a compact text rendering of the findings
+//! out, compared with an inline expectation (`UPDATE_EXPECT=1 cargo test` rewrites it).
+//!
+//! A fixture is YAML documents separated by `---`. Ordinary documents are objects of the
+//! bundle; `kind: Event` documents become events. Three pseudo-kinds fill the rest of the model:
+//!
+//! ```yaml
+//! kind: Fixture              # the capture time (default: FIXTURE_NOW)
+//! capturedAt: "2025-06-01T12:00:00Z"
+//! ---
+//! kind: ContainerLog         # a scanned log: every line becomes the tail
+//! namespace: shop
+//! pod: api-1
+//! container: api
+//! previous: true
+//! lines: ["2025-06-01T11:59:00Z starting", "panic: boom"]
+//! ---
+//! kind: MetricSeries         # one container's samples (CPU and memory quantities)
+//! namespace: shop
+//! pod: api-1
+//! container: api
+//! samples: [{at: "2025-06-01T11:55:00Z", cpu: 250m, memory: 100Mi}]
+//! ```
+
+use std::fmt::Write as _;
+
+use expect_test::Expect;
+use kubesnap_shared::layout;
+use kubesnap_shared::model::{
+    ClusterModel, ContainerKey, ContainerLog, Event, LogKey, LogLine, MetricSample, MetricSeries, Object,
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::Diagnostic;
+use crate::finding::{Evidence, Finding};
+
+/// The capture time of fixtures that do not say: the reference "now" of their ages.
+pub(crate) const FIXTURE_NOW: &str = "2025-06-01T12:00:00Z";
+
+/// Builds a finished model from a YAML fixture.
+pub(crate) fn model_from_yaml(fixture: &str) -> ClusterModel {
+    let mut model = ClusterModel { captured_at: FIXTURE_NOW.parse().ok(), ..ClusterModel::default() };
+    for document in serde_yaml::Deserializer::from_str(fixture) {
+        let value =
+            Value::deserialize(document).unwrap_or_else(|error| panic!("fixture is not YAML: {error}"));
+        if value.is_null() {
+            continue;
+        }
+        match value.get("kind").and_then(Value::as_str) {
+            Some("Fixture") => {
+                model.captured_at =
+                    value.get("capturedAt").and_then(Value::as_str).and_then(|t| t.parse().ok());
+            }
+            Some("ContainerLog") => model.logs.push(container_log(&value)),
+            Some("MetricSeries") => model.pod_metrics.push(metric_series(&value)),
+            _ => {
+                let object = Object::from_value(value, None, None, "fixture.yaml")
+                    .unwrap_or_else(|| panic!("fixture object without kind or name"));
+                match Event::from_object(&object) {
+                    Some(event) => model.events.push(event),
+                    None => model.objects.push(object),
+                }
+            }
+        }
+    }
+    model.finish();
+    model
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("fixture lacks `{key}`"))
+}
+
+fn container_log(value: &Value) -> ContainerLog {
+    let key = LogKey {
+        namespace: text(value, "namespace").to_owned(),
+        pod: text(value, "pod").to_owned(),
+        container: text(value, "container").to_owned(),
+        previous: value.get("previous").and_then(Value::as_bool).unwrap_or(false),
+    };
+    let tail: Vec<LogLine> = value
+        .get("lines")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let text = line.as_str().unwrap_or_default().to_owned();
+            let timestamp = text.split_whitespace().next().and_then(|word| word.parse().ok());
+            LogLine { line: index as u64 + 1, text, timestamp }
+        })
+        .collect();
+    ContainerLog {
+        path: layout::container_log(&key.namespace, &key.pod, &key.container, key.previous),
+        key,
+        bytes: tail.iter().map(|line| line.text.len() as u64 + 1).sum(),
+        lines: tail.len() as u64,
+        truncated: value.get("truncated").and_then(Value::as_bool).unwrap_or(false),
+        first_timestamp: tail.iter().find_map(|line| line.timestamp),
+        last_timestamp: tail.iter().rev().find_map(|line| line.timestamp),
+        tail,
+        families: Default::default(),
+        timed_hits: Vec::new(),
+        error_lines: Vec::new(),
+        untimed_lines: 0,
+    }
+}
+
+fn metric_series(value: &Value) -> MetricSeries {
+    let samples = value
+        .get("samples")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|sample| MetricSample {
+            at: text(sample, "at").parse().unwrap_or_else(|error| panic!("bad sample time: {error}")),
+            cpu_millicores: kubesnap_shared::quantity::cpu_millicores(text(sample, "cpu")).unwrap_or(0.0),
+            memory_bytes: kubesnap_shared::quantity::bytes(text(sample, "memory")).unwrap_or(0.0),
+        })
+        .collect();
+    MetricSeries {
+        key: ContainerKey {
+            namespace: text(value, "namespace").to_owned(),
+            pod: text(value, "pod").to_owned(),
+            container: text(value, "container").to_owned(),
+        },
+        samples,
+    }
+}
+
+/// Runs one diagnostic on a fixture and compares the rendered findings with `expect`.
+///
+/// Also checks what every finding of a diagnostic must satisfy: its code and category, a
+/// severity the diagnostic declares, at least one object, and a deterministic result.
+pub(crate) fn check(diagnostic: &Diagnostic, fixture: &str, expect: Expect) {
+    let model = model_from_yaml(fixture);
+    let findings = (diagnostic.run)(&model);
+    for finding in &findings {
+        assert_eq!(finding.code, diagnostic.code, "finding of another code");
+        assert_eq!(finding.category, diagnostic.category, "finding of another category");
+        assert!(
+            diagnostic.severities.contains(&finding.severity),
+            "{} emitted {} but declares {:?}",
+            diagnostic.code,
+            finding.severity,
+            diagnostic.severities
+        );
+        assert!(!finding.objects.is_empty(), "a finding names no object: {}", finding.title);
+        assert!(!finding.explanation.is_empty(), "a finding explains nothing: {}", finding.title);
+    }
+    assert_eq!(findings, (diagnostic.run)(&model), "two runs on one model differ");
+    expect.assert_eq(&render(&findings));
+}
+
+/// A compact, stable text rendering of findings for expectations.
+pub(crate) fn render(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for finding in findings {
+        let _ = writeln!(out, "{} {} {}", finding.severity, finding.code, finding.title);
+        let objects: Vec<String> = finding.objects.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "  objects: {}", objects.join(", "));
+        for evidence in &finding.evidence {
+            let _ = writeln!(out, "  {}", render_evidence(evidence));
+        }
+        let _ = writeln!(out, "  why: {}", finding.explanation);
+        for command in &finding.remediation {
+            let _ = writeln!(out, "  $ {command}");
+        }
+    }
+    if out.is_empty() { "no findings\n".to_owned() } else { out }
+}
+
+fn render_evidence(evidence: &Evidence) -> String {
+    match evidence {
+        Evidence::Field { object, path, value } => format!("field {object} {path} = {value}"),
+        Evidence::Event { reason, message, count, source, .. } => {
+            format!("event {reason} x{count} ({source}): {message}")
+        }
+        Evidence::LogLine { path, line, text, .. } => format!("log {path}:{line}: {text}"),
+        Evidence::Metric { series, statistic, value, unit } => {
+            format!("metric {series} {statistic} = {value} {unit}")
+        }
+        Evidence::Note { text } => format!("note: {text}"),
+    }
+}

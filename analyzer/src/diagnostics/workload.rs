@@ -1,0 +1,270 @@
+//! Which workload a pod belongs to, grouping pods by it, and the pod templates of workloads.
+//!
+//! Reports stay readable when a condition shared by a whole ReplicaSet's pods is one finding
+//! naming the Deployment and its pods, not one finding per pod: [`group_by_workload`] does that
+//! for the pod diagnostics, and [`templates`] gives the security diagnostics one pod spec per
+//! workload.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use serde_json::Value;
+
+/// The workload that owns `pod`, following ReplicaSet → Deployment and Job → CronJob; `None`
+/// for a pod without a controller.
+pub(crate) fn workload_of(model: &ClusterModel, pod: &Object) -> Option<ObjectRef> {
+    let namespace = pod.namespace.as_deref();
+    let (kind, name, _) = controller(pod)?;
+    let owner =
+        ObjectRef { kind: kind.to_owned(), namespace: namespace.map(str::to_owned), name: name.to_owned() };
+    let parent_kind = match kind {
+        "ReplicaSet" => "Deployment",
+        "Job" => "CronJob",
+        _ => return Some(owner),
+    };
+    match model.get(kind, namespace, name) {
+        Some(object) => match controller(object) {
+            Some((owner_kind, owner_name, _)) if owner_kind == parent_kind => Some(ObjectRef {
+                kind: owner_kind.to_owned(),
+                namespace: namespace.map(str::to_owned),
+                name: owner_name.to_owned(),
+            }),
+            _ => Some(owner),
+        },
+        // A bundle without ReplicaSets (some foreign formats): a ReplicaSet named
+        // `<deployment>-<pod-template-hash>` whose Deployment is in the bundle is its child.
+        None if kind == "ReplicaSet" => {
+            let hash = pod.labels().get("pod-template-hash").cloned().unwrap_or_default();
+            let parent = name.strip_suffix(&format!("-{hash}")).filter(|_| !hash.is_empty());
+            match parent.and_then(|parent| model.get("Deployment", namespace, parent)) {
+                Some(deployment) => Some(deployment.reference()),
+                None => Some(owner),
+            }
+        }
+        None => Some(owner),
+    }
+}
+
+/// The controlling owner reference (`controller: true`), else the first one.
+fn controller(object: &Object) -> Option<(&str, &str, &str)> {
+    let owners = object.array_at("/metadata/ownerReferences");
+    let controlling =
+        owners.iter().position(|owner| owner.get("controller").and_then(Value::as_bool) == Some(true));
+    let owners = object.owners();
+    match controlling {
+        Some(position) if position < owners.len() => Some(owners[position]),
+        _ => owners.first().copied(),
+    }
+}
+
+/// Pods sharing a condition, grouped by the workload that owns them.
+#[derive(Debug)]
+pub(crate) struct PodGroup<'a, T> {
+    /// The owning workload, `None` for a lone pod.
+    pub(crate) workload: Option<ObjectRef>,
+    /// The affected pods with what the diagnostic found in each, by name.
+    pub(crate) pods: Vec<(&'a Object, T)>,
+    /// How many pods the workload has in the bundle (affected or not); 1 for a lone pod.
+    pub(crate) total_pods: usize,
+}
+
+impl<T> PodGroup<'_, T> {
+    /// The workload, or the lone pod.
+    pub(crate) fn subject(&self) -> ObjectRef {
+        match (&self.workload, self.pods.first()) {
+            (Some(workload), _) => workload.clone(),
+            (None, Some((pod, _))) => pod.reference(),
+            // Groups are built from at least one pod; an empty one names nothing.
+            (None, None) => ObjectRef { kind: "Pod".to_owned(), namespace: None, name: String::new() },
+        }
+    }
+
+    /// Every pod of the workload is affected.
+    pub(crate) fn all_affected(&self) -> bool {
+        self.pods.len() >= self.total_pods
+    }
+
+    /// `Deployment shop/api: 2 of 3 pods` or `Pod shop/x`.
+    pub(crate) fn label(&self) -> String {
+        let subject = self.subject();
+        let name = match &subject.namespace {
+            Some(namespace) => format!("{} {namespace}/{}", subject.kind, subject.name),
+            None => format!("{} {}", subject.kind, subject.name),
+        };
+        match &self.workload {
+            Some(_) => {
+                let noun = if self.total_pods == 1 { "pod" } else { "pods" };
+                format!("{name}: {} of {} {noun}", self.pods.len(), self.total_pods)
+            }
+            None => name,
+        }
+    }
+
+    /// The workload (when there is one) then the pods, for `Finding::objects`.
+    pub(crate) fn objects(&self) -> Vec<ObjectRef> {
+        self.workload.iter().cloned().chain(self.pods.iter().map(|(pod, _)| pod.reference())).collect()
+    }
+}
+
+/// Groups affected pods by owning workload, in (workload or pod) order; pods stay in name order.
+pub(crate) fn group_by_workload<'a, T>(
+    model: &'a ClusterModel,
+    affected: Vec<(&'a Object, T)>,
+) -> Vec<PodGroup<'a, T>> {
+    let mut groups: BTreeMap<ObjectRef, PodGroup<'a, T>> = BTreeMap::new();
+    for (pod, detail) in affected {
+        let workload = workload_of(model, pod);
+        let key = workload.clone().unwrap_or_else(|| pod.reference());
+        groups
+            .entry(key)
+            .or_insert_with(|| PodGroup { workload, pods: Vec::new(), total_pods: 1 })
+            .pods
+            .push((pod, detail));
+    }
+    if groups.values().any(|group| group.workload.is_some()) {
+        let totals = pods_per_workload(model);
+        for group in groups.values_mut() {
+            if let Some(workload) = &group.workload {
+                group.total_pods = totals.get(workload).copied().unwrap_or(0).max(group.pods.len());
+            }
+        }
+    }
+    let mut groups: Vec<PodGroup<'a, T>> = groups.into_values().collect();
+    for group in &mut groups {
+        group.pods.sort_by(|(a, _), (b, _)| a.name.cmp(&b.name));
+    }
+    groups
+}
+
+/// How many pods each workload owns in the bundle.
+pub(crate) fn pods_per_workload(model: &ClusterModel) -> HashMap<ObjectRef, usize> {
+    let mut totals = HashMap::new();
+    for pod in model.of_kind("Pod") {
+        if let Some(workload) = workload_of(model, pod) {
+            *totals.entry(workload).or_default() += 1;
+        }
+    }
+    totals
+}
+
+/// A pod template of a workload: the object that holds it and where.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Template<'a> {
+    pub(crate) owner: &'a Object,
+    /// The pod spec.
+    pub(crate) spec: &'a Value,
+    /// The JSON pointer of the pod spec in `owner` (`/spec/template/spec`).
+    pub(crate) pointer: &'static str,
+}
+
+/// One pod spec per workload: Deployments, StatefulSets, DaemonSets, CronJobs, Jobs not run
+/// by a CronJob, ReplicaSets not run by a Deployment, and pods no workload in the bundle owns.
+pub(crate) fn templates(model: &ClusterModel) -> Vec<Template<'_>> {
+    const KINDS: &[(&str, &str, Option<&str>)] = &[
+        ("CronJob", "/spec/jobTemplate/spec/template/spec", None),
+        ("DaemonSet", "/spec/template/spec", None),
+        ("Deployment", "/spec/template/spec", None),
+        ("Job", "/spec/template/spec", Some("CronJob")),
+        ("ReplicaSet", "/spec/template/spec", Some("Deployment")),
+        ("StatefulSet", "/spec/template/spec", None),
+    ];
+    let mut out = Vec::new();
+    for (kind, pointer, parent) in KINDS {
+        for owner in model.of_kind(kind) {
+            let namespace = owner.namespace.as_deref();
+            let has_parent = parent.is_some_and(|parent| {
+                owner
+                    .owners()
+                    .iter()
+                    .any(|(kind, name, _)| *kind == parent && model.get(parent, namespace, name).is_some())
+            });
+            if let (false, Some(spec)) = (has_parent, owner.at(pointer)) {
+                out.push(Template { owner, spec, pointer });
+            }
+        }
+    }
+    for pod in model.of_kind("Pod") {
+        let owned = workload_of(model, pod).is_some_and(|workload| {
+            model.get(&workload.kind, workload.namespace.as_deref(), &workload.name).is_some()
+        });
+        if let (false, Some(spec)) = (owned, pod.at("/spec")) {
+            out.push(Template { owner: pod, spec, pointer: "/spec" });
+        }
+    }
+    out.sort_by_key(|template| template.owner.reference());
+    out
+}
+
+/// The containers of a pod spec (init containers then containers) with their JSON pointer.
+pub(crate) fn containers<'a>(spec: &'a Value, pointer: &str) -> Vec<(&'a Value, String)> {
+    let mut out = Vec::new();
+    for list in ["initContainers", "containers"] {
+        let items = spec.get(list).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        for (index, container) in items.iter().enumerate() {
+            out.push((container, format!("{pointer}/{list}/{index}")));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::testing::model_from_yaml;
+
+    const FIXTURE: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop, uid: d1}
+spec: {template: {spec: {containers: [{name: api, image: api:1}]}}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api-7d9f
+  namespace: shop
+  uid: r1
+  ownerReferences: [{kind: Deployment, name: api, uid: d1, controller: true}]
+spec: {template: {spec: {containers: [{name: api, image: api:1}]}}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-7d9f-a
+  namespace: shop
+  labels: {pod-template-hash: 7d9f}
+  ownerReferences: [{kind: ReplicaSet, name: api-7d9f, uid: r1, controller: true}]
+spec: {containers: [{name: api, image: api:1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-7d9f-b
+  namespace: shop
+  labels: {pod-template-hash: 7d9f}
+  ownerReferences: [{kind: ReplicaSet, name: api-7d9f, uid: r1, controller: true}]
+spec: {containers: [{name: api, image: api:1}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: lone, namespace: shop}
+spec: {containers: [{name: sh, image: busybox}]}
+"#;
+
+    #[test]
+    fn pods_resolve_to_their_deployment_and_group() {
+        let model = model_from_yaml(FIXTURE);
+        let pods: Vec<(&Object, ())> = model.of_kind("Pod").map(|pod| (pod, ())).collect();
+        let groups = group_by_workload(&model, pods);
+        let labels: Vec<String> = groups.iter().map(PodGroup::label).collect();
+        assert_eq!(labels, ["Deployment shop/api: 2 of 2 pods", "Pod shop/lone"]);
+        assert!(groups[0].all_affected());
+    }
+
+    #[test]
+    fn one_template_per_workload() {
+        let model = model_from_yaml(FIXTURE);
+        let owners: Vec<String> = templates(&model).iter().map(|t| t.owner.reference().to_string()).collect();
+        assert_eq!(owners, ["Deployment/shop/api", "Pod/shop/lone"]);
+    }
+}

@@ -1,0 +1,286 @@
+//! Runs the selected diagnostics over one model, in parallel, and collects their findings in an
+//! order that never depends on thread timing.
+//!
+//! A diagnostic whose needs the bundle does not meet is skipped with a reason; a diagnostic that
+//! panics becomes a `diagnostic-panicked` finding and the others go on (rust-analyzer wraps each
+//! request in `catch_unwind` for the same reason: one bug must not cost the whole report).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use kubesnap_shared::model::{ClusterModel, ObjectRef};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::diagnostics::{Diagnostic, Need, registry};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+/// The code of the finding a panicking diagnostic becomes.
+pub(crate) const PANICKED: &str = "diagnostic-panicked";
+
+/// A diagnostic that did not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub code: &'static str,
+    /// `skipped: the bundle lacks pod metrics`.
+    pub reason: String,
+}
+
+/// What one run of the engine produced.
+#[derive(Debug, Default)]
+pub(crate) struct Analysis {
+    /// Sorted by (severity, code, objects, title).
+    pub(crate) findings: Vec<Finding>,
+    /// In registry order.
+    pub(crate) skipped: Vec<Skipped>,
+    /// Codes of the diagnostics that ran, in registry order.
+    pub(crate) ran: Vec<&'static str>,
+}
+
+/// `--only` and `--skip`: diagnostic codes or category names.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Selection {
+    pub(crate) only: Vec<String>,
+    pub(crate) skip: Vec<String>,
+}
+
+/// A `--only`/`--skip` word that names no diagnostic and no category.
+#[derive(Debug, thiserror::Error)]
+#[error("`{word}` is neither a diagnostic code nor a category (see --list-diagnostics)")]
+pub(crate) struct UnknownSelection {
+    word: String,
+}
+
+impl Selection {
+    /// The registry's diagnostics this selection keeps, in registry order.
+    pub(crate) fn apply(&self) -> Result<Vec<&'static Diagnostic>, UnknownSelection> {
+        for word in self.only.iter().chain(&self.skip) {
+            if Category::parse(word).is_none() && !registry().any(|diagnostic| diagnostic.code == word) {
+                return Err(UnknownSelection { word: word.clone() });
+            }
+        }
+        let named = |words: &[String], diagnostic: &Diagnostic| {
+            words
+                .iter()
+                .any(|word| word == diagnostic.code || Category::parse(word) == Some(diagnostic.category))
+        };
+        Ok(registry()
+            .filter(|diagnostic| self.only.is_empty() || named(&self.only, diagnostic))
+            .filter(|diagnostic| !named(&self.skip, diagnostic))
+            .collect())
+    }
+}
+
+/// Runs `diagnostics` on the current rayon pool.
+pub(crate) fn run(model: &ClusterModel, diagnostics: &[&'static Diagnostic]) -> Analysis {
+    let outcomes: Vec<Outcome> =
+        diagnostics.par_iter().map(|diagnostic| run_one(model, diagnostic)).collect();
+    let mut analysis = Analysis::default();
+    for (diagnostic, outcome) in diagnostics.iter().zip(outcomes) {
+        match outcome {
+            Outcome::Findings(findings) => {
+                analysis.ran.push(diagnostic.code);
+                analysis.findings.extend(findings);
+            }
+            Outcome::Skipped(reason) => analysis.skipped.push(Skipped { code: diagnostic.code, reason }),
+        }
+    }
+    analysis.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    analysis
+}
+
+/// Runs `diagnostics` on a pool of `threads` threads (`None`: rayon's default, one per core).
+pub(crate) fn run_with_threads(
+    model: &ClusterModel,
+    diagnostics: &[&'static Diagnostic],
+    threads: Option<usize>,
+) -> Result<Analysis, rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .thread_name(|index| format!("kubesnap-diagnostic-{index}"))
+        .build()?;
+    Ok(pool.install(|| run(model, diagnostics)))
+}
+
+enum Outcome {
+    Findings(Vec<Finding>),
+    Skipped(String),
+}
+
+fn run_one(model: &ClusterModel, diagnostic: &Diagnostic) -> Outcome {
+    if let Some(missing) = diagnostic.needs.iter().find_map(|need| unmet(model, *need)) {
+        tracing::debug!(code = diagnostic.code, "skipped: the bundle lacks {missing}");
+        return Outcome::Skipped(format!("skipped: the bundle lacks {missing}"));
+    }
+    let _span = tracing::debug_span!("diagnostic", code = diagnostic.code).entered();
+    // The model is only read, so a panic cannot leave it half-changed for the others.
+    match catch_unwind(AssertUnwindSafe(|| (diagnostic.run)(model))) {
+        Ok(findings) => Outcome::Findings(findings),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            tracing::error!(code = diagnostic.code, "diagnostic panicked: {message}");
+            Outcome::Findings(vec![panicked(diagnostic, &message)])
+        }
+    }
+}
+
+fn panicked(diagnostic: &Diagnostic, message: &str) -> Finding {
+    Finding::new(
+        PANICKED,
+        diagnostic.category,
+        Severity::P2,
+        format!("diagnostic {} failed and its checks were not made", diagnostic.code),
+    )
+    .object(ObjectRef { kind: "Diagnostic".to_owned(), namespace: None, name: diagnostic.code.to_owned() })
+    .evidence(Evidence::note(format!("panic: {message}")))
+    .explanation(format!(
+        "The diagnostic `{}` hit a bug in kubesnap on this bundle; every other diagnostic ran. \
+         What it checks ({}) was not checked, so this report may miss problems of that kind. \
+         Please report it with the message above.",
+        diagnostic.code,
+        diagnostic.title.to_lowercase()
+    ))
+    .remediation(format!("kubesnap-analyze <bundle> --only {} -vv", diagnostic.code))
+}
+
+/// What the bundle lacks for `need`, or `None` when it has it.
+pub(crate) fn unmet(model: &ClusterModel, need: Need) -> Option<String> {
+    let met = match need {
+        Need::Metrics => !model.pod_metrics.is_empty(),
+        Need::NodeMetrics => !model.node_metrics.is_empty(),
+        Need::Logs => !model.logs.is_empty(),
+        Need::PreviousLogs => model.logs.iter().any(|log| log.key.previous),
+        Need::KubeletStats => !model.kubelet_stats.is_empty(),
+        Need::Events => !model.events.is_empty(),
+        Need::CaptureTime => model.captured_at.is_some(),
+        Need::Kind(kind) => model.has_kind(kind),
+    };
+    (!met).then(|| need_name(need))
+}
+
+/// What a need is, in the words of "the bundle lacks ...".
+pub(crate) fn need_name(need: Need) -> String {
+    match need {
+        Need::Metrics => "pod metrics (metrics.k8s.io samples)".to_owned(),
+        Need::NodeMetrics => "node metrics (metrics.k8s.io samples)".to_owned(),
+        Need::Logs => "container logs".to_owned(),
+        Need::PreviousLogs => "previous container logs".to_owned(),
+        Need::KubeletStats => "kubelet stats (/stats/summary)".to_owned(),
+        Need::Events => "events".to_owned(),
+        Need::CaptureTime => "a capture time".to_owned(),
+        Need::Kind(kind) => format!("{kind} objects"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::testing::model_from_yaml;
+
+    fn explode(_: &ClusterModel) -> Vec<Finding> {
+        panic!("index out of bounds in a test diagnostic")
+    }
+
+    fn one_per_pod(model: &ClusterModel) -> Vec<Finding> {
+        model
+            .of_kind("Pod")
+            .map(|pod| {
+                Finding::new("fake-pods", Category::Pods, Severity::P3, format!("pod {}", pod.name))
+                    .object(pod.reference())
+            })
+            .collect()
+    }
+
+    const fn fake(
+        code: &'static str,
+        needs: &'static [Need],
+        run: fn(&ClusterModel) -> Vec<Finding>,
+    ) -> Diagnostic {
+        Diagnostic {
+            code,
+            category: Category::Pods,
+            title: "Fake",
+            severities: &[Severity::P3],
+            what: "w",
+            why: "w",
+            fix: "f",
+            needs,
+            run,
+        }
+    }
+
+    static EXPLODES: Diagnostic = fake("explodes", &[], explode);
+    static PODS: Diagnostic = fake("fake-pods", &[], one_per_pod);
+    static NEEDS_METRICS: Diagnostic = fake("needs-metrics", &[Need::Metrics], one_per_pod);
+
+    const PODS_YAML: &str = "
+kind: Pod
+apiVersion: v1
+metadata: {name: b, namespace: x}
+---
+kind: Pod
+apiVersion: v1
+metadata: {name: a, namespace: x}
+";
+
+    #[test]
+    fn a_panicking_diagnostic_becomes_a_finding_and_the_others_run() {
+        let model = model_from_yaml(PODS_YAML);
+        let analysis = run_with_threads(&model, &[&EXPLODES, &PODS], Some(2)).unwrap();
+        let titles: Vec<(&str, &str)> =
+            analysis.findings.iter().map(|f| (f.code, f.title.as_str())).collect();
+        assert_eq!(
+            titles,
+            [
+                (PANICKED, "diagnostic explodes failed and its checks were not made"),
+                ("fake-pods", "pod a"),
+                ("fake-pods", "pod b"),
+            ]
+        );
+        assert_eq!(
+            analysis.findings[0].evidence,
+            [Evidence::note("panic: index out of bounds in a test diagnostic")]
+        );
+        assert_eq!(analysis.ran, ["explodes", "fake-pods"]);
+    }
+
+    #[test]
+    fn unmet_needs_skip_with_a_reason() {
+        let model = model_from_yaml(PODS_YAML);
+        let analysis = run(&model, &[&NEEDS_METRICS, &PODS]);
+        assert_eq!(
+            analysis.skipped,
+            [Skipped {
+                code: "needs-metrics",
+                reason: "skipped: the bundle lacks pod metrics (metrics.k8s.io samples)".to_owned()
+            }]
+        );
+        assert_eq!(analysis.findings.len(), 2);
+    }
+
+    #[test]
+    fn one_and_many_threads_give_the_same_findings() {
+        let model = model_from_yaml(PODS_YAML);
+        let all: Vec<&'static Diagnostic> = registry().chain([&PODS, &EXPLODES]).collect();
+        let one = run_with_threads(&model, &all, Some(1)).unwrap();
+        let many = run_with_threads(&model, &all, Some(4)).unwrap();
+        assert_eq!(one.findings, many.findings);
+        assert_eq!(one.skipped, many.skipped);
+    }
+
+    #[test]
+    fn selection_by_code_and_category() {
+        let all = Selection::default().apply().unwrap();
+        assert_eq!(all.len(), registry().count());
+        let security = Selection { only: vec!["security".into()], skip: vec![] }.apply().unwrap();
+        assert!(security.iter().all(|diagnostic| diagnostic.category == Category::Security));
+        let error = Selection { only: vec![], skip: vec!["no-such-thing".into()] }.apply().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`no-such-thing` is neither a diagnostic code nor a category (see --list-diagnostics)"
+        );
+    }
+}
