@@ -113,6 +113,24 @@ pub(crate) fn spec<'a>(pod_spec: &'a Value, name: &str) -> Option<&'a Value> {
     })
 }
 
+/// A security context field as the container gets it: its own `securityContext`, else the
+/// pod's (only some fields exist at both levels; the others are container-only).
+pub(crate) fn security_field<'a>(
+    pod_spec: &'a Value,
+    container: &'a Value,
+    field: &str,
+) -> Option<&'a Value> {
+    container
+        .pointer(&format!("/securityContext/{field}"))
+        .or_else(|| pod_spec.pointer(&format!("/securityContext/{field}")))
+}
+
+/// Namespaces of the cluster's own components, where privileged and host-level pods are the
+/// norm (CNI, CSI, kube-proxy) rather than a risk someone took by accident.
+pub(crate) fn is_system_namespace(namespace: Option<&str>) -> bool {
+    namespace.is_some_and(|namespace| namespace.starts_with("kube-") || namespace.ends_with("-system"))
+}
+
 /// What an exit code usually means, for explanations.
 pub(crate) fn exit_code_meaning(code: i64) -> Option<&'static str> {
     Some(match code {
@@ -128,6 +146,16 @@ pub(crate) fn exit_code_meaning(code: i64) -> Option<&'static str> {
         143 => "terminated by SIGTERM",
         _ => return None,
     })
+}
+
+/// `Error, exit code 1` or `exit code 3`: the short form for titles.
+pub(crate) fn short_exit(termination: &Termination<'_>) -> String {
+    match (termination.reason, termination.exit_code) {
+        ("", Some(code)) => format!("exit code {code}"),
+        ("", None) => "no exit code".to_owned(),
+        (reason, Some(code)) => format!("{reason}, exit code {code}"),
+        (reason, None) => reason.to_owned(),
+    }
 }
 
 /// `OOMKilled (exit code 137: killed by SIGKILL ...)`, or `exit code 3`.

@@ -84,6 +84,18 @@ impl<T> PodGroup<'_, T> {
         self.pods.len() >= self.total_pods
     }
 
+    /// Every pod of a workload that serves traffic is affected: nothing of it serves.
+    pub(crate) fn is_outage(&self) -> bool {
+        const SERVING: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"];
+        self.all_affected()
+            && self.workload.as_ref().is_some_and(|workload| SERVING.contains(&workload.kind.as_str()))
+    }
+
+    /// Names of the affected pods after the first, for a note.
+    pub(crate) fn other_pods(&self) -> Vec<&str> {
+        self.pods.iter().skip(1).map(|(pod, _)| pod.name.as_str()).collect()
+    }
+
     /// `Deployment shop/api: 2 of 3 pods` or `Pod shop/x`.
     pub(crate) fn label(&self) -> String {
         let subject = self.subject();

@@ -33,9 +33,6 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-/// Kinds whose pods serve traffic: all of them down is an outage.
-const SERVING: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"];
-
 fn run(model: &ClusterModel) -> Vec<Finding> {
     let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
         .of_kind("Pod")
@@ -51,8 +48,7 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
 }
 
 fn finding(model: &ClusterModel, group: &PodGroup<'_, Vec<ContainerStatus<'_>>>) -> Finding {
-    let outage = group.all_affected()
-        && group.workload.as_ref().is_some_and(|workload| SERVING.contains(&workload.kind.as_str()));
+    let outage = group.is_outage();
     let severity = if outage { Severity::P0 } else { Severity::P1 };
     let Some((pod, looping)) = group.pods.first() else {
         return DIAGNOSTIC.finding(severity, group.label());
@@ -65,9 +61,10 @@ fn finding(model: &ClusterModel, group: &PodGroup<'_, Vec<ContainerStatus<'_>>>)
         Some(termination) => containers::describe_exit(termination),
         None => "no recorded exit".to_owned(),
     };
+    let short = last.as_ref().map(containers::short_exit).unwrap_or_else(|| "no recorded exit".to_owned());
     let title = match &group.workload {
-        Some(_) => format!("{} crash-looping: {crash}", group.label()),
-        None => format!("{}: container {} crash-looping: {crash}", group.label(), status.name),
+        Some(_) => format!("{} crash-looping ({short})", group.label()),
+        None => format!("{}: container {} crash-looping ({short})", group.label(), status.name),
     };
 
     let mut finding = DIAGNOSTIC.finding(severity, title);
@@ -124,7 +121,7 @@ fn finding(model: &ClusterModel, group: &PodGroup<'_, Vec<ContainerStatus<'_>>>)
         .iter()
         .skip(1)
         .map(|(pod, looping)| {
-            let exit = looping[0].last_termination().map(|t| containers::describe_exit(&t));
+            let exit = looping[0].last_termination().map(|t| containers::short_exit(&t));
             format!(
                 "{} ({} restarts{})",
                 pod.name,
@@ -264,7 +261,7 @@ lastTimestamp: "2025-06-01T11:59:00Z"
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
-                P0 crash-loop-backoff Deployment shop/api: 2 of 2 pods crash-looping: Error (exit code 1: application error)
+                P0 crash-loop-backoff Deployment shop/api: 2 of 2 pods crash-looping (Error, exit code 1)
                   objects: Deployment/shop/api, Pod/shop/api-7d9f-a, Pod/shop/api-7d9f-b
                   field Pod/shop/api-7d9f-a /status/containerStatuses/0/state/waiting/reason = CrashLoopBackOff
                   field Pod/shop/api-7d9f-a /status/containerStatuses/0/restartCount = 12
@@ -274,7 +271,7 @@ lastTimestamp: "2025-06-01T11:59:00Z"
                   log logs/shop/api-7d9f-a/api.previous.log:2: 2025-06-01T11:57:59Z FATAL config file /etc/api/config.yaml not found
                   log logs/shop/api-7d9f-a/api.previous.log:3: 2025-06-01T11:57:59Z INFO shutting down
                   event BackOff x40 (kubelet): Back-off restarting failed container api in pod api-7d9f-a_shop
-                  note: also crash-looping: api-7d9f-b (12 restarts, Error (exit code 1: application error))
+                  note: also crash-looping: api-7d9f-b (12 restarts, Error, exit code 1)
                   why: Container `api` of pod api-7d9f-a keeps exiting, and the kubelet waits longer before each restart (restarted 12 times). Its last run ended with Error (exit code 1: application error). The previous run's log points at: `2025-06-01T11:57:59Z FATAL config file /etc/api/config.yaml not found`. 2 pods of Deployment/shop/api share the condition. No pod of the workload is running: the service it backs is down.
                   $ kubectl logs api-7d9f-a -n shop -c api --previous --tail=50
                   $ kubectl describe pod api-7d9f-a -n shop
@@ -296,7 +293,7 @@ lastTimestamp: "2025-06-01T11:59:00Z"
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
-                P1 crash-loop-backoff Deployment shop/api: 1 of 2 pods crash-looping: Error (exit code 1: application error)
+                P1 crash-loop-backoff Deployment shop/api: 1 of 2 pods crash-looping (Error, exit code 1)
                   objects: Deployment/shop/api, Pod/shop/api-7d9f-a
                   field Pod/shop/api-7d9f-a /status/containerStatuses/0/state/waiting/reason = CrashLoopBackOff
                   field Pod/shop/api-7d9f-a /status/containerStatuses/0/restartCount = 12

@@ -1,0 +1,202 @@
+//! Diagnostic: pod-restarts.
+//!
+//! **What it checks.** Containers that restarted at least [`THRESHOLD`] times but are neither
+//! crash-looping now nor OOM-killed (crash-loop-backoff and oom-killed report those), with the
+//! last exit and the previous run's last log lines.
+//!
+//! **Why it matters.** A container that keeps restarting drops requests and connections each
+//! time, even when it is up when the bundle was taken.
+//!
+//! **Example.** `Pod shop/api-1: container api restarted 14 times (last: Error, exit code 2)`.
+
+use kubesnap_shared::model::{ClusterModel, Object};
+
+use crate::diagnostics::containers::{self, ContainerStatus};
+use crate::diagnostics::workload::group_by_workload;
+use crate::diagnostics::{Diagnostic, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+/// Restarts from which a container is reported.
+const THRESHOLD: i64 = 5;
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "pod-restarts",
+    category: Category::Pods,
+    title: "Containers that restart repeatedly",
+    severities: &[Severity::P2],
+    what: "Containers with 5 or more restarts that are not crash-looping now and were not OOM-killed, with the \
+           last exit and the previous run's last log lines.",
+    why: "Each restart drops in-flight requests and connections; a container that restarts often is unstable \
+          even when it is up at capture time.",
+    fix: "Read the previous run's log and the last exit code; fix the crash, or the liveness probe that kills a \
+          slow but healthy container.",
+    needs: &[],
+    run,
+};
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
+        .of_kind("Pod")
+        .filter_map(|pod| {
+            let restarting: Vec<ContainerStatus<'_>> = containers::statuses(pod)
+                .into_iter()
+                .filter(|status| {
+                    status.restart_count() >= THRESHOLD
+                        && status.waiting_reason() != Some("CrashLoopBackOff")
+                        && status.last_termination().is_none_or(|last| last.reason != "OOMKilled")
+                })
+                .collect();
+            (!restarting.is_empty()).then_some((pod, restarting))
+        })
+        .collect();
+    let mut findings = Vec::new();
+    for group in group_by_workload(model, affected) {
+        let Some((pod, restarting)) = group.pods.first() else { continue };
+        let pod_ref = pod.reference();
+        let Some(status) = restarting.iter().max_by_key(|status| status.restart_count()).copied() else {
+            continue;
+        };
+        let last = status.last_termination();
+        let exit =
+            last.as_ref().map(containers::describe_exit).unwrap_or_else(|| "no recorded exit".to_owned());
+        let short =
+            last.as_ref().map(containers::short_exit).unwrap_or_else(|| "no recorded exit".to_owned());
+        let total: i64 =
+            group.pods.iter().flat_map(|(_, statuses)| statuses.iter().map(|s| s.restart_count())).sum();
+        let title = match &group.workload {
+            Some(_) => format!("{} restarting ({total} restarts in all; last: {short})", group.label()),
+            None => {
+                format!(
+                    "{}: container {} restarted {} times (last: {short})",
+                    group.label(),
+                    status.name,
+                    status.restart_count()
+                )
+            }
+        };
+        let mut finding = DIAGNOSTIC.finding(Severity::P2, title);
+        for object in group.objects() {
+            finding = finding.object(object);
+        }
+        finding = finding.evidence(Evidence::field(
+            pod_ref.clone(),
+            status.pointer("restartCount"),
+            &status.restart_count().into(),
+        ));
+        if let Some(last) = &last {
+            if let Some(code) = last.exit_code {
+                finding = finding.evidence(Evidence::field(
+                    pod_ref.clone(),
+                    format!("{}/exitCode", last.pointer),
+                    &code.into(),
+                ));
+            }
+            if let Some(finished_at) = last.finished_at {
+                finding = finding.evidence(Evidence::field(
+                    pod_ref.clone(),
+                    format!("{}/finishedAt", last.pointer),
+                    &finished_at.into(),
+                ));
+            }
+        }
+        let namespace = pod.namespace.as_deref().unwrap_or_default();
+        let words = containers::last_words(model, namespace, &pod.name, status.name, true);
+        if let Some(words) = &words {
+            for line in &words.lines {
+                finding = finding.evidence(Evidence::log_line(&words.log.path, line));
+            }
+        }
+        if group.pods.len() > 1 {
+            finding = finding
+                .evidence(Evidence::note(format!("also restarting: {}", group.other_pods().join(", "))));
+        }
+        let mut explanation = format!(
+            "Container `{}` of pod {} restarted {} times; it runs now, but its last run ended with {exit}.",
+            status.name,
+            pod.name,
+            status.restart_count()
+        );
+        if let Some(cause) = words.as_ref().and_then(|words| words.cause) {
+            explanation.push_str(&format!(" The previous run's log points at: `{}`.", cause.text.trim()));
+        }
+        if last.as_ref().and_then(|last| last.exit_code) == Some(137) {
+            explanation.push_str(" Exit code 137 without OOMKilled is usually a failing liveness probe.");
+        }
+        findings.push(
+            finding
+                .explanation(explanation)
+                .remediation(kubectl::logs(&pod_ref, status.name, true))
+                .remediation(kubectl::describe(&pod_ref)),
+        );
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::testing::check;
+
+    fn pod(restarts: u32, state: &str, last_reason: &str) -> String {
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: api, namespace: shop}}
+spec: {{containers: [{{name: api, image: api}}]}}
+status:
+  phase: Running
+  containerStatuses:
+  - name: api
+    restartCount: {restarts}
+    state: {state}
+    lastState: {{terminated: {{exitCode: 137, reason: {last_reason}, finishedAt: "2025-06-01T10:00:00Z"}}}}
+"#
+        )
+    }
+
+    #[test]
+    fn a_running_container_with_many_restarts() {
+        check(
+            &DIAGNOSTIC,
+            &pod(14, "{running: {}}", "Error"),
+            expect![[r#"
+            P2 pod-restarts Pod shop/api: container api restarted 14 times (last: Error, exit code 137)
+              objects: Pod/shop/api
+              field Pod/shop/api /status/containerStatuses/0/restartCount = 14
+              field Pod/shop/api /status/containerStatuses/0/lastState/terminated/exitCode = 137
+              field Pod/shop/api /status/containerStatuses/0/lastState/terminated/finishedAt = 2025-06-01T10:00:00Z
+              why: Container `api` of pod api restarted 14 times; it runs now, but its last run ended with Error (exit code 137: killed by SIGKILL (out of memory, or killed after the grace period)). Exit code 137 without OOMKilled is usually a failing liveness probe.
+              $ kubectl logs api -n shop -c api --previous --tail=50
+              $ kubectl describe pod api -n shop
+        "#]],
+        );
+    }
+
+    #[test]
+    fn few_restarts_crash_loops_and_oom_kills_are_left_to_others() {
+        check(
+            &DIAGNOSTIC,
+            &pod(2, "{running: {}}", "Error"),
+            expect![[r#"
+            no findings
+        "#]],
+        );
+        check(
+            &DIAGNOSTIC,
+            &pod(14, "{waiting: {reason: CrashLoopBackOff}}", "Error"),
+            expect![[r#"
+            no findings
+        "#]],
+        );
+        check(
+            &DIAGNOSTIC,
+            &pod(14, "{running: {}}", "OOMKilled"),
+            expect![[r#"
+            no findings
+        "#]],
+        );
+    }
+}
