@@ -1,6 +1,8 @@
 //! Validation of the paths of bundle entries: the one gate every name passes, whether it comes
 //! from a tar header, a folder walk or the writer.
 
+use std::collections::HashSet;
+
 use crate::error::RejectReason;
 
 /// Turns the raw name of an entry into a normalized relative path (`a/b/c`, no `.` components,
@@ -56,6 +58,67 @@ pub(crate) fn resolve_link(entry: &str, target: &[u8]) -> Option<String> {
     if parts.is_empty() { None } else { Some(parts.join("/")) }
 }
 
+/// The files and folders of one bundle, so that a path is never both a file and a folder and
+/// never appears twice: `tar xf` and [`crate::reader::Bundle::unpack`] would fail on either.
+///
+/// Memory is O(entries + folders); every check is O(depth) hash lookups.
+#[derive(Debug, Default)]
+pub(crate) struct PathTree {
+    files: HashSet<String>,
+    folders: HashSet<String>,
+}
+
+impl PathTree {
+    /// Records `path` (normalized) as a file, or says why it cannot be one.
+    pub(crate) fn insert_file(&mut self, path: &str) -> Result<(), RejectReason> {
+        if self.files.contains(path) {
+            return Err(RejectReason::Duplicate);
+        }
+        if self.folders.contains(path) {
+            return Err(RejectReason::PathConflict { existing: format!("{path}/") });
+        }
+        self.check_ancestors(path)?;
+        self.add_ancestors(path);
+        self.files.insert(path.to_owned());
+        Ok(())
+    }
+
+    /// Records `path` (normalized) as a folder; a folder seen twice is fine.
+    pub(crate) fn insert_folder(&mut self, path: &str) -> Result<(), RejectReason> {
+        if self.files.contains(path) {
+            return Err(RejectReason::PathConflict { existing: path.to_owned() });
+        }
+        self.check_ancestors(path)?;
+        self.add_ancestors(path);
+        self.folders.insert(path.to_owned());
+        Ok(())
+    }
+
+    /// Whether `path` was recorded as a file (or link).
+    pub(crate) fn has_file(&self, path: &str) -> bool {
+        self.files.contains(path)
+    }
+
+    fn check_ancestors(&self, path: &str) -> Result<(), RejectReason> {
+        for (index, _) in path.match_indices('/') {
+            let ancestor = &path[..index];
+            if self.files.contains(ancestor) {
+                return Err(RejectReason::PathConflict { existing: ancestor.to_owned() });
+            }
+        }
+        Ok(())
+    }
+
+    fn add_ancestors(&mut self, path: &str) {
+        // Deepest first: once an ancestor is known, all of its own ancestors are too.
+        for (index, _) in path.rmatch_indices('/') {
+            if !self.folders.insert(path[..index].to_owned()) {
+                break;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +145,19 @@ mod tests {
         assert_eq!(resolve_link("b/x", b"../../etc/passwd"), None);
         assert_eq!(resolve_link("b/x", b"/etc/passwd"), None);
         assert_eq!(resolve_link("x", b".."), None);
+    }
+
+    #[test]
+    fn path_tree_refuses_duplicates_and_file_folder_conflicts() {
+        let mut tree = PathTree::default();
+        assert_eq!(tree.insert_file("r/a/b"), Ok(()));
+        assert_eq!(tree.insert_file("r/a/b"), Err(RejectReason::Duplicate));
+        assert_eq!(tree.insert_file("r/a"), Err(RejectReason::PathConflict { existing: "r/a/".to_owned() }));
+        assert_eq!(tree.insert_file("r/a/b/c"), Err(RejectReason::PathConflict { existing: "r/a/b".to_owned() }));
+        assert_eq!(tree.insert_folder("r/a/b"), Err(RejectReason::PathConflict { existing: "r/a/b".to_owned() }));
+        assert_eq!(tree.insert_folder("r/a"), Ok(()));
+        assert_eq!(tree.insert_file("r/ab"), Ok(()));
+        assert!(tree.has_file("r/ab"));
+        assert!(!tree.has_file("r/a"));
     }
 }

@@ -3,6 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::reader::ChecksumProblem;
+
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -29,10 +31,19 @@ pub enum RejectReason {
     HardLinkLeavesBundle { target: String },
     #[error("{kind} entries are not allowed in a bundle")]
     SpecialFile { kind: &'static str },
-    #[error("entry of {size} bytes is larger than the limit of {limit} bytes (raise it with --max-entry-size)")]
+    #[error(
+        "entry of {size} bytes is larger than the limit of {limit} bytes (raise it with --max-entry-size)"
+    )]
     TooLarge { size: u64, limit: u64 },
     #[error("path appears more than once in the bundle")]
     Duplicate,
+    /// A file where an earlier entry made a folder, or the other way round: `a` and `a/b`.
+    #[error("path is both a file and a folder in the bundle (conflicts with `{existing}`)")]
+    PathConflict { existing: String },
+    /// The file changed between listing the folder and opening it (swapped for a link or a
+    /// special file): what would be read is not what was checked.
+    #[error("file changed while the folder was read")]
+    ChangedWhileReading,
 }
 
 /// Errors of the bundle format.
@@ -49,6 +60,9 @@ pub enum Error {
     UnknownContainer { path: PathBuf },
     #[error("entry `{entry}` refused: {reason}")]
     Rejected { entry: String, reason: RejectReason },
+    /// The compressed or tar stream broke: a truncated file, a corrupt gzip or xz stream, a
+    /// tar header whose checksum fails (what follows a lying size header), a missing
+    /// end-of-archive marker.
     #[error("the archive is truncated or corrupt after {entries} entries (last entry read: `{last_entry}`)")]
     Truncated {
         entries: u64,
@@ -56,6 +70,15 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// An entry yielded fewer bytes than its header declared.
+    #[error(
+        "entry `{entry}` declares {declared} bytes but the stream holds only {actual} (a truncated archive or a lying size header)"
+    )]
+    SizeMismatch { entry: String, declared: u64, actual: u64 },
+    /// A GNU long name or PAX header larger than any real one: read into memory by tar readers,
+    /// it would otherwise be a decompression bomb that bypasses the entry limits.
+    #[error("a {kind} header of {size} bytes after `{last_entry}` exceeds the limit of {limit} bytes")]
+    ExtensionTooLarge { last_entry: String, kind: &'static str, size: u64, limit: u64 },
     #[error(
         "the bundle expands past {limit} bytes, stopped at entry `{entry}` (a decompression bomb? raise the limit with --max-total-size)"
     )]
@@ -72,6 +95,12 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A native bundle (it has `format.json`) without a readable `manifest.json`: the writer
+    /// died before it could write one, or the archive was cut.
+    #[error("the bundle has no manifest.json, so its checksums cannot be verified")]
+    MissingManifest,
+    #[error("checksum verification failed: {problem}")]
+    Checksum { problem: ChecksumProblem },
     #[error("path `{path}` cannot be written into a bundle: {reason}")]
     InvalidPath { path: String, reason: RejectReason },
     #[error("`{path}` was already written to this bundle")]

@@ -21,29 +21,40 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
-/// Wraps a reader; hashes and counts what is read through it.
+/// Wraps a reader; counts what is read through it and, when asked to, hashes it.
+///
+/// The reader hashes only the entries of native bundles: foreign bundles carry no checksums,
+/// and SHA-256 would otherwise cost about as much as decompressing.
 pub(crate) struct HashingReader<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     count: u64,
 }
 
 impl<R: Read> HashingReader<R> {
     pub(crate) fn new(inner: R) -> Self {
-        HashingReader { inner, hasher: Sha256::new(), count: 0 }
+        HashingReader { inner, hasher: Some(Sha256::new()), count: 0 }
     }
 
-    /// Reads what the consumer left unread, then returns the hex digest and the byte count.
-    pub(crate) fn drain_and_finish(mut self) -> io::Result<(String, u64)> {
+    /// Counts without hashing.
+    pub(crate) fn counting(inner: R) -> Self {
+        HashingReader { inner, hasher: None, count: 0 }
+    }
+
+    /// Reads what the consumer left unread, then returns the hex digest (when hashing) and the
+    /// byte count.
+    pub(crate) fn drain_and_finish(mut self) -> io::Result<(Option<String>, u64)> {
         io::copy(&mut self, &mut io::sink())?;
-        Ok((hex(&self.hasher.finalize()), self.count))
+        Ok((self.hasher.map(|hasher| hex(&hasher.finalize())), self.count))
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
         self.count += n as u64;
         Ok(n)
     }
@@ -68,7 +79,9 @@ mod tests {
         reader.read_exact(&mut first)?;
         let (digest, count) = reader.drain_and_finish()?;
         assert_eq!(count, 6);
-        assert_eq!(digest, sha256_hex(b"abcdef"));
+        assert_eq!(digest, Some(sha256_hex(b"abcdef")));
+        let (digest, count) = HashingReader::counting(&b"abc"[..]).drain_and_finish()?;
+        assert_eq!((digest, count), (None, 3));
         Ok(())
     }
 }

@@ -92,7 +92,10 @@ pub enum FailureKind {
 }
 
 /// One thing that could not be collected, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The derived order (what, scope, namespace, kind, status, message) is the order of
+/// `manifest.json`, so the manifest does not depend on which request failed first.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Failure {
     /// What was attempted: `list`, `discovery`, `logs`, `metrics`, `kubelet-stats`, `watch`, ...
     pub what: String,
@@ -156,12 +159,30 @@ impl Manifest {
 }
 
 impl FormatHeader {
-    /// Parses `format.json`, refusing a newer format version.
+    /// Parses `format.json`, refusing a newer format version and a file of another format.
     pub fn from_slice(entry: &str, bytes: &[u8]) -> Result<FormatHeader> {
         check_version(entry, bytes)?;
-        serde_json::from_slice(bytes)
-            .map_err(|source| Error::InvalidManifest { entry: entry.to_owned(), source })
+        let header: FormatHeader = serde_json::from_slice(bytes)
+            .map_err(|source| Error::InvalidManifest { entry: entry.to_owned(), source })?;
+        if header.format != FORMAT_NAME {
+            let message = format!("`format` is `{}`, not `{FORMAT_NAME}`", header.format);
+            let source = <serde_json::Error as serde::de::Error>::custom(message);
+            return Err(Error::InvalidManifest { entry: entry.to_owned(), source });
+        }
+        Ok(header)
     }
+}
+
+/// Whether a `format.json` claims to be a kubesnap bundle, before it is trusted: tells a
+/// native bundle from a foreign one that happens to hold a file of that name. A native file
+/// whose other fields are broken still claims it, and then fails [`FormatHeader::from_slice`]
+/// with a message rather than being silently read as foreign.
+pub(crate) fn claims_native_format(bytes: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct FormatOnly {
+        format: String,
+    }
+    serde_json::from_slice::<FormatOnly>(bytes).is_ok_and(|probe| probe.format == FORMAT_NAME)
 }
 
 /// Reads only `format_version`, so that a newer format whose other fields changed still gets
@@ -178,6 +199,10 @@ fn check_version(entry: &str, bytes: &[u8]) -> Result<()> {
             found: probe.format_version,
             supported: FORMAT_VERSION,
         });
+    }
+    if probe.format_version == 0 {
+        let source = <serde_json::Error as serde::de::Error>::custom("format version 0 does not exist");
+        return Err(Error::InvalidManifest { entry: entry.to_owned(), source });
     }
     Ok(())
 }
@@ -196,6 +221,15 @@ mod tests {
                 "bundle format version 7 is newer than this kubesnap understands (up to version 1); upgrade kubesnap to read it"
             )
         );
+    }
+
+    #[test]
+    fn format_header_of_another_format_is_refused() {
+        let text = br#"{"format": "other", "format_version": 1, "tool": {"name": "x", "version": "1"}, "started_at": ""}"#;
+        assert!(!claims_native_format(text));
+        assert!(matches!(FormatHeader::from_slice("format.json", text), Err(Error::InvalidManifest { .. })));
+        assert!(claims_native_format(br#"{"format": "kubesnap-bundle"}"#));
+        assert!(!claims_native_format(b"[1, 2]"));
     }
 
     #[test]

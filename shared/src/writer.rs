@@ -3,17 +3,23 @@
 //! archive whose manifest says it is incomplete.
 //!
 //! Memory is bounded by the largest single entry handed to [`BundleWriter::add`]; entries of
-//! unknown or large size stream through [`BundleWriter::add_reader`].
+//! unknown or large size stream through [`BundleWriter::add_reader`]. The writer keeps one
+//! record per entry for the manifest, nothing else.
+//!
+//! Every entry is a regular file under one top-level folder, with mode 0644, owner 0 and the
+//! collection's start time as mtime, so the same collection gives the same tar stream.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use crate::entry_path;
-use crate::error::{Error, Result};
-use crate::hashing::{HashingReader, sha256_hex};
+use sha2::{Digest, Sha256};
+
+use crate::entry_path::{self, PathTree};
+use crate::error::{Error, RejectReason, Result};
+use crate::hashing::{hex, sha256_hex};
 use crate::layout::{FORMAT_FILE, MANIFEST_FILE};
 use crate::manifest::{
     ClusterInfo, FORMAT_NAME, FORMAT_VERSION, Failure, FileRecord, FormatHeader, Manifest,
@@ -39,12 +45,14 @@ pub const DROPPED_REASON: &str = "the collection stopped before the bundle was f
 
 /// Writes one native bundle into `W` (a file, or any `Write`).
 pub struct BundleWriter<W: Write> {
+    /// `None` once finished, or once writing failed (the stream is then unusable).
     tar: Option<tar::Builder<GzEncoder<W>>>,
     root: String,
     manifest: Manifest,
-    written: HashSet<String>,
+    written: PathTree,
     mtime: u64,
     redactions: BTreeMap<(String, String), u64>,
+    finished_at: Option<jiff::Timestamp>,
 }
 
 impl<W: Write> std::fmt::Debug for BundleWriter<W> {
@@ -63,10 +71,7 @@ impl<W: Write> BundleWriter<W> {
         let root = entry_path::normalize(header.root.as_bytes())
             .map_err(|reason| Error::InvalidPath { path: header.root.clone(), reason })?;
         if root.contains('/') {
-            return Err(Error::InvalidPath {
-                path: header.root,
-                reason: crate::error::RejectReason::ForbiddenCharacter,
-            });
+            return Err(Error::InvalidPath { path: header.root, reason: RejectReason::ForbiddenCharacter });
         }
         let started_at = header.started_at.round(jiff::Unit::Second).unwrap_or(header.started_at);
         let started = started_at.to_string();
@@ -100,9 +105,10 @@ impl<W: Write> BundleWriter<W> {
                 failures: Vec::new(),
                 redactions: Vec::new(),
             },
-            written: HashSet::new(),
+            written: PathTree::default(),
             mtime,
             redactions: BTreeMap::new(),
+            finished_at: None,
         };
         let format = FormatHeader {
             format: FORMAT_NAME.to_owned(),
@@ -111,7 +117,19 @@ impl<W: Write> BundleWriter<W> {
             started_at: started,
         };
         let bytes = to_json(&format);
+        writer.written.insert_file(FORMAT_FILE).map_err(|reason| Error::InvalidPath {
+            path: FORMAT_FILE.to_owned(),
+            reason,
+        })?;
         writer.append_raw(FORMAT_FILE, bytes.len() as u64, bytes.as_slice())?;
+        // Listed like any file, so that the manifest vouches for everything but itself.
+        writer.manifest.files.push(FileRecord {
+            path: FORMAT_FILE.to_owned(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(&bytes),
+            truncated: false,
+            truncation: None,
+        });
         Ok(writer)
     }
 
@@ -146,24 +164,21 @@ impl<W: Write> BundleWriter<W> {
 
     /// Streams an entry of `size` bytes from `reader` (a spooled log, say).
     ///
-    /// Should the reader end before `size` bytes, the entry is padded with zeros so the archive
-    /// stays readable, and the manifest records it as truncated.
+    /// Should the reader end or fail before `size` bytes, the entry is padded with zeros so the
+    /// archive stays readable, and the manifest records it as truncated with the reason; the
+    /// call still succeeds, since the entry is written. Only a failure to write the bundle
+    /// itself is an error.
     pub fn add_reader(&mut self, path: &str, size: u64, reader: impl Read) -> Result<()> {
         let path = self.check_path(path)?;
-        let mut source = ExactSize { inner: reader, remaining: size, short_by: 0 };
-        let mut hashing = HashingReader::new(&mut source);
-        self.append_raw(&path, size, &mut hashing)?;
-        let (sha256, _) = hashing
-            .drain_and_finish()
-            .map_err(|source| Error::Write { entry: path.clone(), source })?;
-        let short_by = source.short_by;
+        let mut source = ExactSize { inner: reader, remaining: size, hasher: Sha256::new(), problem: None };
+        self.append_raw(&path, size, &mut source)?;
+        let truncation = source.problem.take().map(|problem| problem.describe());
         self.manifest.files.push(FileRecord {
             path,
             size,
-            sha256,
-            truncated: short_by > 0,
-            truncation: (short_by > 0)
-                .then(|| format!("the source ended {short_by} bytes early; zero-padded")),
+            sha256: hex(&source.hasher.finalize()),
+            truncated: truncation.is_some(),
+            truncation,
         });
         Ok(())
     }
@@ -195,6 +210,12 @@ impl<W: Write> BundleWriter<W> {
         &self.manifest.failures
     }
 
+    /// Fixes `finished_at` instead of reading the clock when the manifest is written: for
+    /// reproducible bundles (the golden archive of the format tests).
+    pub fn set_finished_at(&mut self, finished_at: jiff::Timestamp) {
+        self.finished_at = Some(finished_at);
+    }
+
     /// Writes the manifest of a complete bundle and closes the stream.
     pub fn finish(mut self) -> Result<W> {
         self.finish_inner(Vec::new())
@@ -210,15 +231,11 @@ impl<W: Write> BundleWriter<W> {
         let mut manifest = self.manifest.clone();
         manifest.complete = incomplete_reasons.is_empty();
         manifest.incomplete_reasons = incomplete_reasons;
-        manifest.finished_at = jiff::Timestamp::now()
-            .round(jiff::Unit::Second)
-            .unwrap_or_else(|_| jiff::Timestamp::now())
-            .to_string();
+        let finished_at = self.finished_at.unwrap_or_else(jiff::Timestamp::now);
+        manifest.finished_at = finished_at.round(jiff::Unit::Second).unwrap_or(finished_at).to_string();
         // Deterministic order whatever order concurrent collectors finished in.
         manifest.files.sort_by(|a, b| a.path.cmp(&b.path));
-        manifest.failures.sort_by(|a, b| {
-            (&a.what, &a.scope, &a.namespace, &a.message).cmp(&(&b.what, &b.scope, &b.namespace, &b.message))
-        });
+        manifest.failures.sort();
         manifest.redactions = std::mem::take(&mut self.redactions)
             .into_iter()
             .map(|((rule, file), count)| RedactionCount { rule, file, count })
@@ -235,29 +252,37 @@ impl<W: Write> BundleWriter<W> {
         gzip.finish().map_err(|source| Error::Write { entry: MANIFEST_FILE.to_owned(), source })
     }
 
-    fn check_path(&self, path: &str) -> Result<String> {
+    /// Normalizes `path` and claims it: the same path twice, or a path that is both a file and
+    /// a folder (`a` and `a/b`), would make the bundle unreadable by `tar xf`.
+    fn check_path(&mut self, path: &str) -> Result<String> {
         let normalized = entry_path::normalize(path.as_bytes())
             .map_err(|reason| Error::InvalidPath { path: path.to_owned(), reason })?;
-        if normalized == FORMAT_FILE || normalized == MANIFEST_FILE || self.written.contains(&normalized) {
+        if normalized == MANIFEST_FILE {
             return Err(Error::DuplicateWrite { path: normalized });
         }
-        Ok(normalized)
+        match self.written.insert_file(&normalized) {
+            Ok(()) => Ok(normalized),
+            Err(RejectReason::Duplicate) => Err(Error::DuplicateWrite { path: normalized }),
+            Err(reason) => Err(Error::InvalidPath { path: normalized, reason }),
+        }
     }
 
     fn append_raw(&mut self, path: &str, size: u64, data: impl Read) -> Result<()> {
         let full = format!("{}/{}", self.root, path);
         let tar = self.tar.as_mut().ok_or_else(|| Error::Write {
             entry: path.to_owned(),
-            source: io::Error::other("the bundle was already finished"),
+            source: io::Error::other("the bundle is finished, or failed earlier"),
         })?;
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::Regular);
         header.set_mode(0o644);
         header.set_mtime(self.mtime);
         header.set_size(size);
-        tar.append_data(&mut header, &full, data)
-            .map_err(|source| Error::Write { entry: path.to_owned(), source })?;
-        self.written.insert(path.to_owned());
+        if let Err(source) = tar.append_data(&mut header, &full, data) {
+            // The output failed part way through an entry: what follows would not be framed.
+            self.tar = None;
+            return Err(Error::Write { entry: path.to_owned(), source });
+        }
         Ok(())
     }
 }
@@ -279,29 +304,60 @@ fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     bytes
 }
 
-/// Yields exactly `remaining` bytes: the inner reader's, then zeros if it ends early.
+/// Yields exactly `remaining` bytes, hashing them: the inner reader's, then zeros if it ends
+/// or fails early, so the tar entry always matches its header.
 struct ExactSize<R> {
     inner: R,
     remaining: u64,
-    short_by: u64,
+    hasher: Sha256,
+    problem: Option<SourceProblem>,
+}
+
+/// Why a streamed entry was padded.
+enum SourceProblem {
+    Ended { short_by: u64 },
+    Failed { short_by: u64, error: io::Error },
+}
+
+impl SourceProblem {
+    fn describe(self) -> String {
+        match self {
+            SourceProblem::Ended { short_by } => format!("the source ended {short_by} bytes early; zero-padded"),
+            SourceProblem::Failed { short_by, error } => {
+                format!("the source failed {short_by} bytes before the end ({error}); zero-padded")
+            }
+        }
+    }
 }
 
 impl<R: Read> Read for ExactSize<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.remaining == 0 {
+        if self.remaining == 0 || buf.is_empty() {
             return Ok(0);
         }
         let want = usize::try_from(self.remaining).unwrap_or(usize::MAX).min(buf.len());
-        let n = if self.short_by > 0 { 0 } else { self.inner.read(&mut buf[..want])? };
+        let n = if self.problem.is_some() {
+            0
+        } else {
+            match self.inner.read(&mut buf[..want]) {
+                Ok(n) => n,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => return Err(error),
+                Err(error) => {
+                    self.problem = Some(SourceProblem::Failed { short_by: self.remaining, error });
+                    0
+                }
+            }
+        };
         let n = if n == 0 {
             buf[..want].fill(0);
-            if self.short_by == 0 {
-                self.short_by = self.remaining;
+            if self.problem.is_none() {
+                self.problem = Some(SourceProblem::Ended { short_by: self.remaining });
             }
             want
         } else {
             n
         };
+        self.hasher.update(&buf[..n]);
         self.remaining -= n as u64;
         Ok(n)
     }

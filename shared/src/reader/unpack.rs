@@ -1,8 +1,10 @@
 //! Safe extraction of a bundle into a folder.
 //!
-//! Every path has already passed the gate (no `..`, not absolute, no control characters), links
-//! are not recreated, and files are created with `create_new`, so nothing outside `target` is
-//! written and nothing inside it is overwritten.
+//! Every path has already passed the gate (no `..`, not absolute, no control characters, never
+//! both a file and a folder), links are not recreated, the target starts empty, and files are
+//! created with `create_new`, so nothing outside `target` is written and nothing inside it is
+//! overwritten. A stream error leaves the files written before it in place (the outcome says
+//! so); a refused entry is simply not written.
 
 use std::fs::{self, OpenOptions};
 use std::io;
