@@ -2,6 +2,7 @@
 //! diagnostic in parallel and renders the reports.
 
 pub mod finding;
+pub mod load;
 
 mod diagnostics;
 mod engine;

@@ -64,8 +64,9 @@ pub enum EntryClass {
     /// The API server's `/version` (or troubleshoot's `cluster_version.json` around it).
     ServerVersion,
     /// A collector's error file: a JSON array of strings, an object of strings, or
-    /// `{"collector", "error"}`. `scope` names what could not be collected.
-    CollectorErrors { scope: String, namespace: Option<String> },
+    /// `{"collector", "error"}`. `scope` names what could not be collected; `list` says it was
+    /// a list of resources (so the bundle lacks that kind), not a single collector's output.
+    CollectorErrors { scope: String, namespace: Option<String>, list: bool },
     /// Nothing the model holds (analysis results, host files, the native control files, which
     /// the reader itself parses).
     Ignored,

@@ -60,6 +60,30 @@ pub fn objects_from_yaml(
     api_version_hint: Option<&str>,
     entry: &str,
 ) -> Result<ParsedObjects, ParseError> {
+    match yaml_documents(bytes, kind_hint, api_version_hint, entry) {
+        Err(ParseError::Yaml { .. }) if contains(bytes, TROUBLESHOOT_REDACTED) => {
+            // Troubleshoot's redactor writes its marker unquoted (`ip: ***HIDDEN***`), which
+            // YAML reads as an alias: read the file again with a plain marker.
+            let text = String::from_utf8_lossy(bytes).replace(TROUBLESHOOT_REDACTED, "HIDDEN");
+            yaml_documents(text.as_bytes(), kind_hint, api_version_hint, entry)
+        }
+        parsed => parsed,
+    }
+}
+
+/// The value troubleshoot's redactor leaves in place of a secret.
+const TROUBLESHOOT_REDACTED: &str = "***HIDDEN***";
+
+fn contains(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|window| window == needle.as_bytes())
+}
+
+fn yaml_documents(
+    bytes: &[u8],
+    kind_hint: Option<&str>,
+    api_version_hint: Option<&str>,
+    entry: &str,
+) -> Result<ParsedObjects, ParseError> {
     use serde::Deserialize;
     let mut parsed = ParsedObjects::default();
     for document in serde_yaml::Deserializer::from_slice(bytes) {
@@ -129,11 +153,20 @@ fn push(mut item: Value, kind: Option<&str>, api_version: Option<&str>, entry: &
 
 /// Collector errors: troubleshoot's JSON array of strings, an object of strings (by
 /// namespace), or `{"collector": ..., "error": ...}`.
-pub fn collector_errors(bytes: &[u8], scope: &str, namespace: Option<&str>, entry: &str) -> Result<Vec<Failure>, ParseError> {
+///
+/// `list` says the errors are about listing a kind (`what` = `list`), else a collector's own
+/// work (`what` = `collect`).
+pub fn collector_errors(
+    bytes: &[u8],
+    scope: &str,
+    namespace: Option<&str>,
+    list: bool,
+    entry: &str,
+) -> Result<Vec<Failure>, ParseError> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
     let failure = |namespace: Option<&str>, message: &str| Failure {
-        what: "collect".to_owned(),
+        what: if list { "list" } else { "collect" }.to_owned(),
         scope: scope.to_owned(),
         namespace: namespace.map(str::to_owned),
         kind: failure_kind(message),
@@ -304,18 +337,21 @@ mod tests {
         let kinds: Vec<&str> = parsed.objects.iter().map(|o| o.kind.as_str()).collect();
         assert_eq!(kinds, ["Engine", "Pod"]);
         assert!(objects_from_json(b"{\"items\": [", None, None, "broken.json").is_err());
+        let redacted = b"- kind: Engine\n  metadata:\n    name: e\n  status:\n    ip: ***HIDDEN***:10000\n";
+        assert_eq!(objects_from_yaml(redacted, None, None, "r.yaml").unwrap().objects.len(), 1);
+        assert!(objects_from_yaml(b"a: *", None, None, "bad.yaml").is_err());
         assert!(objects_from_json(b"\"text\"", None, None, "text.json").is_err());
     }
 
     #[test]
     fn error_files() {
-        let failures = collector_errors(br#"["secrets \"x\" not found"]"#, "secrets/x", None, "e.json").unwrap();
+        let failures = collector_errors(br#"["secrets \"x\" not found"]"#, "secrets/x", None, false, "e.json").unwrap();
         assert_eq!(failures[0].kind, FailureKind::NotFound);
-        let failures = collector_errors(br#"{"default": "forbidden: no", "b": "the server could not find the requested resource"}"#, "pdb", None, "e.json").unwrap();
+        let failures = collector_errors(br#"{"default": "forbidden: no", "b": "the server could not find the requested resource"}"#, "pdb", None, true, "e.json").unwrap();
         assert_eq!(failures.len(), 2);
         assert_eq!(failures[0].namespace.as_deref(), Some("b"));
         assert_eq!(failures[1].kind, FailureKind::Forbidden);
-        let failures = collector_errors(br#"{"collector":"etcd","error":"no etcd","timestamp":"2025-12-10T17:27:09Z"}"#, "etcd", None, "e.json").unwrap();
+        let failures = collector_errors(br#"{"collector":"etcd","error":"no etcd","timestamp":"2025-12-10T17:27:09Z"}"#, "etcd", None, false, "e.json").unwrap();
         assert_eq!(failures[0].message, "no etcd");
     }
 

@@ -16,14 +16,7 @@ pub(super) fn classify(relative: &str) -> EntryClass {
     let parts: Vec<&str> = relative.split('/').collect();
     let Some(file) = parts.last() else { return EntryClass::Ignored };
     if is_errors_file(&parts) {
-        let scope = relative.trim_end_matches(".json").trim_end_matches("-errors").replace("-errors/", "/");
-        let namespace = match parts.as_slice() {
-            ["cluster-resources", folder, ns] if folder.ends_with("-errors") => {
-                ns.strip_suffix(".json").map(str::to_owned)
-            }
-            _ => None,
-        };
-        return EntryClass::CollectorErrors { scope, namespace };
+        return errors(&parts);
     }
     match parts.as_slice() {
         ["cluster-info", "cluster_version.json"] => EntryClass::ServerVersion,
@@ -58,6 +51,31 @@ pub(super) fn classify(relative: &str) -> EntryClass {
             None => EntryClass::Ignored,
         },
         _ => EntryClass::Ignored,
+    }
+}
+
+/// What an errors file is about: a resource list under `cluster-resources/`, or a collector.
+fn errors(parts: &[&str]) -> EntryClass {
+    let strip = |name: &str| name.trim_end_matches(".json").trim_end_matches("-errors").trim_end_matches("-error").to_owned();
+    match parts {
+        // `cluster-resources/pods-errors.json`: the list of a kind, maybe by namespace inside.
+        ["cluster-resources", file] => {
+            EntryClass::CollectorErrors { scope: strip(file), namespace: None, list: true }
+        }
+        ["cluster-resources", folder, file] => EntryClass::CollectorErrors {
+            scope: strip(folder),
+            namespace: file.strip_suffix(".json").map(str::to_owned),
+            list: true,
+        },
+        // `helm/errors.json`: the collector named by its folder.
+        [.., folder, "errors.json"] => EntryClass::CollectorErrors { scope: (*folder).to_owned(), namespace: None, list: false },
+        // `collector-errors/etcd-error.json`.
+        ["collector-errors", file] => EntryClass::CollectorErrors { scope: strip(file), namespace: None, list: false },
+        // `secrets-errors/<ns>/<name>.json`: one object a collector looked for.
+        _ => {
+            let scope = parts.iter().map(|part| strip(part)).collect::<Vec<_>>().join("/");
+            EntryClass::CollectorErrors { scope, namespace: None, list: false }
+        }
     }
 }
 
@@ -127,13 +145,20 @@ mod tests {
         );
         assert_eq!(
             classify("cluster-resources/pod-disruption-budgets-errors.json"),
-            EntryClass::CollectorErrors { scope: "cluster-resources/pod-disruption-budgets".into(), namespace: None }
+            EntryClass::CollectorErrors { scope: "pod-disruption-budgets".into(), namespace: None, list: true }
         );
         assert_eq!(
             classify("secrets-errors/default/example-secret.json"),
-            EntryClass::CollectorErrors { scope: "secrets/default/example-secret".into(), namespace: None }
+            EntryClass::CollectorErrors { scope: "secrets/default/example-secret".into(), namespace: None, list: false }
         );
-        assert!(matches!(classify("collector-errors/etcd-error.json"), EntryClass::CollectorErrors { .. }));
+        assert_eq!(
+            classify("collector-errors/etcd-error.json"),
+            EntryClass::CollectorErrors { scope: "etcd".into(), namespace: None, list: false }
+        );
+        assert_eq!(
+            classify("helm/errors.json"),
+            EntryClass::CollectorErrors { scope: "helm".into(), namespace: None, list: false }
+        );
         assert_eq!(classify("node-metrics/primary-node.json"), EntryClass::KubeletStats { node: "primary-node".into() });
         assert_eq!(classify("cluster-info/cluster_version.json"), EntryClass::ServerVersion);
         assert_eq!(classify("secrets/default/example-secret.json"), EntryClass::Ignored);

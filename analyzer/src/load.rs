@@ -1,0 +1,89 @@
+//! The loader: one streaming pass over a bundle (native or foreign) into the
+//! [`ClusterModel`].
+//!
+//! The decoding thread (the caller's) only reads entries through [`Bundle::read`]: it detects
+//! the format, classifies each path, and hands whole files (object lists, metrics) or
+//! line-aligned chunks of logs to rayon workers, which parse JSON and YAML and scan log lines.
+//! A byte budget bounds what is in flight, so memory stays bounded whatever the bundle's size,
+//! and a log of any length is scanned a chunk at a time, never held whole. Results are tagged
+//! with their entry and chunk number and merged in that order at the end, so the model never
+//! depends on thread timing.
+//!
+//! A bundle that can be partly read still loads: refused entries, a truncated stream, checksum
+//! problems and files that do not parse go into `model.read_problems`, and what the bundle
+//! lacks into `model.gaps`.
+
+mod assemble;
+mod logs;
+mod logscan;
+mod pipeline;
+mod timestamp;
+
+use std::path::{Path, PathBuf};
+
+use kubesnap_shared::model::ClusterModel;
+use kubesnap_shared::{Bundle, Limits};
+
+/// How to load a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Bounds on what the bundle may expand to (the reader's decompression-bomb guards).
+    pub limits: Limits,
+    /// Most bytes read but not yet parsed or scanned at any moment.
+    pub max_in_flight: u64,
+    /// Size of the chunks logs are scanned in.
+    pub chunk_size: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { limits: Limits::default(), max_in_flight: 128 << 20, chunk_size: 4 << 20 }
+    }
+}
+
+impl LoadOptions {
+    /// Default options with the given reader limits.
+    pub fn with_limits(limits: Limits) -> LoadOptions {
+        LoadOptions { limits, ..LoadOptions::default() }
+    }
+}
+
+/// Why a bundle could not be loaded at all. Anything less (a bad entry, a cut stream) is a
+/// read problem of the model instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error("failed to open bundle {}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: kubesnap_shared::Error,
+    },
+    #[error(
+        "{} is not a bundle kubesnap knows: no kubesnap, troubleshoot, must-gather, sonobuoy or cluster-info dump layout found",
+        path.display()
+    )]
+    UnknownFormat { path: PathBuf },
+    #[error("failed to read bundle {}", path.display())]
+    Bundle {
+        path: PathBuf,
+        #[source]
+        source: kubesnap_shared::Error,
+    },
+    #[error("failed to compile the log patterns")]
+    Patterns(#[from] regex::Error),
+}
+
+/// Loads the bundle at `path` (a `.tar.gz`, `.tar.xz`, `.tar` or a folder, of any supported
+/// format) into the cluster model.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<ClusterModel, LoadError> {
+    let bundle = Bundle::open(path, options.limits)
+        .map_err(|source| LoadError::Open { path: path.to_owned(), source })?;
+    let patterns = logscan::Patterns::new()?;
+    let read = pipeline::read(&bundle, &patterns, options)
+        .map_err(|source| LoadError::Bundle { path: path.to_owned(), source })?;
+    let Some(importer) = read.importer.clone() else {
+        return Err(LoadError::UnknownFormat { path: path.to_owned() });
+    };
+    Ok(assemble::assemble(importer, read))
+}

@@ -1,0 +1,294 @@
+//! Turning the pieces of one pass into the model, in entry order: objects, deduplicated
+//! events, logs, metric series, failures, gaps and read problems.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use kubesnap_shared::import::Importer;
+use kubesnap_shared::manifest::{Failure, FailureKind};
+use kubesnap_shared::model::{ClusterModel, ContainerKey, ContainerLog, Event, Gap, MetricSample, MetricSeries, NodeSeries, SourceFormat};
+use kubesnap_shared::reader::{ChecksumProblem, strip_root};
+
+use super::logs::{LogAccumulator, combine};
+use super::pipeline::{Pass, Piece, error_chain};
+
+pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
+    let Pass { outcome, pieces, logs: log_files, mut problems, .. } = read;
+    let mut model = ClusterModel { format: Some(importer.format()), ..ClusterModel::default() };
+    let mut newest: Option<Timestamp> = None;
+    let mut events: Vec<Event> = Vec::new();
+    let mut containers: BTreeMap<ContainerKey, Vec<MetricSample>> = BTreeMap::new();
+    let mut nodes: BTreeMap<String, Vec<MetricSample>> = BTreeMap::new();
+    let mut metric_errors: BTreeMap<String, u64> = BTreeMap::new();
+    // Per log entry, its containers in order (several in a cluster-info dump's logs.txt).
+    let mut accumulators: BTreeMap<u64, Vec<LogAccumulator>> = BTreeMap::new();
+    for (entry, _, piece) in pieces {
+        match piece {
+            Piece::Objects { objects, events: found, newest: time } => {
+                newest = newest.max(time);
+                model.objects.extend(objects);
+                events.extend(found);
+            }
+            Piece::LogChunk(segments) => {
+                let Some(file) = log_files.get(&entry) else { continue };
+                let list = accumulators.entry(entry).or_insert_with(|| vec![LogAccumulator::new(file.key.clone(), &file.path)]);
+                for segment in segments {
+                    if let Some(container) = segment.opens.clone() {
+                        let mut key = file.key.clone();
+                        key.container = container;
+                        list.push(LogAccumulator::new(key, &file.path));
+                    }
+                    if let Some(current) = list.last_mut() {
+                        current.absorb(segment);
+                    }
+                }
+            }
+            Piece::Metrics { containers: found, nodes: found_nodes, errors } => {
+                for (key, sample) in found {
+                    containers.entry(key).or_default().push(sample);
+                }
+                for (node, sample) in found_nodes {
+                    nodes.entry(node).or_default().push(sample);
+                }
+                for error in errors {
+                    *metric_errors.entry(error).or_default() += 1;
+                }
+            }
+            Piece::KubeletStats { node, stats } => {
+                model.kubelet_stats.insert(node, stats);
+            }
+            Piece::ServerVersion(version) => model.server_version = Some(version),
+            Piece::Failures(failures) => model.failures.extend(failures),
+            Piece::Problem(problem) => problems.push(problem),
+        }
+    }
+
+    model.captured_at = match importer.format() {
+        SourceFormat::Native => outcome
+            .manifest
+            .as_ref()
+            .and_then(|manifest| manifest.finished_at.parse().ok())
+            .or_else(|| outcome.format.as_ref().and_then(|format| format.started_at.parse().ok()))
+            .or(newest),
+        _ => newest,
+    };
+    model.events = dedup_events(events);
+    model.logs = finish_logs(&model, accumulators, &log_files, &mut problems);
+    model.pod_metrics = containers.into_iter().map(|(key, samples)| MetricSeries { key, samples: series(samples) }).collect();
+    model.node_metrics = nodes.into_iter().map(|(node, samples)| NodeSeries { node, samples: series(samples) }).collect();
+    for (message, count) in metric_errors {
+        model.failures.push(Failure {
+            what: "metrics".to_owned(),
+            scope: "metrics.k8s.io samples".to_owned(),
+            namespace: None,
+            kind: FailureKind::Other,
+            status: None,
+            message: format!("{message} ({count} samples)"),
+        });
+    }
+
+    let mut gaps = importer.gaps();
+    if let Some(manifest) = &outcome.manifest {
+        if model.server_version.is_none() {
+            model.server_version.clone_from(&manifest.cluster.version);
+        }
+        mark_truncated(&mut model.logs, manifest, outcome.native_root.as_deref().unwrap_or(""));
+        model.failures.extend(manifest.failures.iter().cloned());
+        if !manifest.complete {
+            gaps.push(Gap {
+                what: "a complete collection".to_owned(),
+                why: format!("the collection stopped early: {}", manifest.incomplete_reasons.join("; ")),
+            });
+        }
+    } else if importer.format() == SourceFormat::Native {
+        gaps.push(Gap { what: "the manifest".to_owned(), why: "the bundle ends before manifest.json".to_owned() });
+    }
+    gaps.extend(failure_gaps(&model.failures));
+    gaps.extend(missing_data(&model));
+    model.gaps = dedup_gaps(gaps);
+    model.manifest = outcome.manifest.clone();
+    model.read_problems = read_problems(&outcome, problems);
+    model.finish();
+    model
+}
+
+/// One event per (namespace, name): the newest (highest count, then last seen).
+fn dedup_events(events: Vec<Event>) -> Vec<Event> {
+    let mut by_name: BTreeMap<(Option<String>, String), Event> = BTreeMap::new();
+    for event in events {
+        let key = (event.namespace.clone(), event.name.clone());
+        match by_name.get(&key) {
+            Some(kept) if (kept.count, kept.last_seen) >= (event.count, event.last_seen) => {}
+            _ => {
+                by_name.insert(key, event);
+            }
+        }
+    }
+    by_name.into_values().collect()
+}
+
+fn series(mut samples: Vec<MetricSample>) -> Vec<MetricSample> {
+    samples.sort_by(|a, b| a.at.cmp(&b.at));
+    samples.dedup_by(|b, a| a.at == b.at);
+    samples
+}
+
+fn finish_logs(
+    model: &ClusterModel,
+    accumulators: BTreeMap<u64, Vec<LogAccumulator>>,
+    files: &BTreeMap<u64, super::pipeline::LogFile>,
+    problems: &mut Vec<String>,
+) -> Vec<ContainerLog> {
+    // Namespaces of pods by name, for logs whose folder does not say.
+    let mut namespaces: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for pod in model.objects.iter().filter(|object| object.kind == "Pod") {
+        namespaces.entry(pod.name.as_str()).or_default().insert(pod.namespace.as_deref().unwrap_or_default());
+    }
+    let mut placed = Vec::new();
+    let mut elsewhere = Vec::new();
+    let mut unplaced = Vec::new();
+    for (entry, list) in accumulators {
+        let Some(file) = files.get(&entry) else { continue };
+        for accumulator in list {
+            // A cluster-info dump's lines before the first START marker belong to no container.
+            if accumulator.key.container.is_empty() && accumulator.lines() == 0 {
+                continue;
+            }
+            let mut log = accumulator.finish(model.captured_at);
+            if file.namespace_known {
+                placed.push(log);
+                continue;
+            }
+            match namespaces.get(log.key.pod.as_str()).map(|set| set.iter().collect::<Vec<_>>()).as_deref() {
+                Some([namespace]) => {
+                    log.key.namespace = (**namespace).to_owned();
+                    elsewhere.push(log);
+                }
+                _ => unplaced.push(file.path.clone()),
+            }
+        }
+    }
+    // A collector's own copy of a log already read from its canonical place is not counted
+    // twice (troubleshoot links them; copies that lost the link are plain files).
+    let known: BTreeSet<_> = placed.iter().map(|log| log.key.clone()).collect();
+    placed.extend(elsewhere.into_iter().filter(|log| !known.contains(&log.key)));
+    if !unplaced.is_empty() {
+        problems.push(format!(
+            "{} log files outside cluster-resources/pods/logs name no pod of the bundle and were not read as container logs: {}",
+            unplaced.len(),
+            unplaced.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    combine(placed)
+}
+
+/// Logs the collector cut at its cap, as the manifest says.
+fn mark_truncated(logs: &mut [ContainerLog], manifest: &kubesnap_shared::Manifest, root: &str) {
+    let truncated: BTreeSet<&str> =
+        manifest.files.iter().filter(|file| file.truncated).map(|file| file.path.as_str()).collect();
+    for log in logs {
+        if strip_root(root, &log.path).is_some_and(|relative| truncated.contains(relative)) {
+            log.truncated = true;
+        }
+    }
+}
+
+/// Failures that leave a whole kind out, one gap per resource and reason:
+/// `secrets (403 forbidden)`, `pod-disruption-budgets in 9 namespaces (not found)`. A
+/// collector's own errors (`collect`) are failures only.
+fn failure_gaps(failures: &[Failure]) -> Vec<Gap> {
+    let mut grouped: BTreeMap<(String, String), (BTreeSet<String>, bool, String)> = BTreeMap::new();
+    for failure in failures {
+        let denied = matches!(
+            failure.kind,
+            FailureKind::Forbidden
+                | FailureKind::Unauthorized
+                | FailureKind::NotFound
+                | FailureKind::Unavailable
+                | FailureKind::ServerError
+        );
+        if !denied || failure.what == "collect" {
+            continue;
+        }
+        let resource = failure.scope.rsplit('/').next().unwrap_or(&failure.scope).to_owned();
+        let kind = serde_json::to_value(failure.kind)
+            .ok()
+            .and_then(|value| value.as_str().map(|text| text.replace('-', " ")))
+            .unwrap_or_default();
+        let reason = match failure.status {
+            Some(status) => format!("{status} {kind}"),
+            None => kind,
+        };
+        let entry = grouped.entry((resource, reason)).or_insert_with(|| (BTreeSet::new(), false, failure.message.clone()));
+        match &failure.namespace {
+            Some(namespace) => {
+                entry.0.insert(namespace.clone());
+            }
+            None => entry.1 = true,
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|((resource, reason), (namespaces, cluster_wide, why))| {
+            let what = match namespaces.len() {
+                _ if cluster_wide || namespaces.is_empty() => format!("{resource} ({reason})"),
+                1 => format!("{resource} in {} ({reason})", namespaces.iter().next().map_or("", String::as_str)),
+                n => format!("{resource} in {n} namespaces ({reason})"),
+            };
+            Gap { what, why }
+        })
+        .collect()
+}
+
+/// What this bundle lacks whatever its format says it may hold.
+fn missing_data(model: &ClusterModel) -> Vec<Gap> {
+    let gap = |what: &str, why: &str| Gap { what: what.to_owned(), why: why.to_owned() };
+    let mut gaps = Vec::new();
+    if model.logs.iter().all(|log| log.key.namespace == kubesnap_shared::model::NODE_LOG_NAMESPACE) {
+        gaps.push(gap("container logs", "the bundle holds no container log"));
+    } else if !model.logs.iter().any(|log| log.key.previous) {
+        gaps.push(gap("previous container logs", "the bundle holds no log of a previous container run"));
+    }
+    if model.events.is_empty() {
+        gaps.push(gap("events", "the bundle holds no Event"));
+    }
+    if model.pod_metrics.is_empty() {
+        gaps.push(gap("pod metrics over time", "the bundle holds no pod metrics sample"));
+    }
+    if model.node_metrics.is_empty() {
+        gaps.push(gap("node metrics over time", "the bundle holds no node metrics sample"));
+    }
+    if model.kubelet_stats.is_empty() {
+        gaps.push(gap("kubelet stats (volume usage)", "the bundle holds no kubelet /stats/summary"));
+    }
+    if model.server_version.is_none() {
+        gaps.push(gap("the server version", "the bundle does not say which Kubernetes version it came from"));
+    }
+    gaps
+}
+
+/// One gap per `what`, the first reason given.
+fn dedup_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
+    let mut seen = BTreeSet::new();
+    gaps.into_iter().filter(|gap| seen.insert(gap.what.clone())).collect()
+}
+
+fn read_problems(outcome: &kubesnap_shared::ReadOutcome, mut problems: Vec<String>) -> Vec<String> {
+    let mut all: Vec<String> = outcome
+        .rejected
+        .iter()
+        .map(|rejection| format!("entry `{}` refused: {}", rejection.entry, rejection.reason))
+        .collect();
+    all.extend(outcome.stream_error.as_ref().map(|error| error_chain(error)));
+    all.extend(outcome.manifest_error.as_ref().map(|error| error_chain(error)));
+    all.extend(outcome.checksum_problems.iter().map(|problem| match problem {
+        ChecksumProblem::Mismatch { path, expected, actual } => {
+            format!("`{path}` does not match the manifest: expected {expected}, found {actual}")
+        }
+        ChecksumProblem::Missing { path } => format!("`{path}` is listed in the manifest but not in the bundle"),
+        ChecksumProblem::Unlisted { path } => format!("`{path}` is in the bundle but not in the manifest"),
+    }));
+    problems.sort();
+    all.append(&mut problems);
+    all
+}

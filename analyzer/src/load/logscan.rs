@@ -1,0 +1,402 @@
+//! Scanning container logs for the seed's pattern families, a chunk at a time.
+//!
+//! The seed's `K8sLogAnalyzer` has ten error families and five warning families; a line
+//! counts once for every family it matches, case-insensitively. One combined automaton (all
+//! families, plus the words and klog letters that make a line ERROR or FATAL) runs over the
+//! whole chunk, so a line with no hit costs one scan; only lines it stops at are matched
+//! against the [`RegexSet`] to learn their families and read their level and time.
+//!
+//! A chunk ends at a line end (the decoding thread carries the partial last line into the next
+//! chunk), so chunks of one log are scanned independently, in parallel, and merged in order
+//! by [`super::logs::LogAccumulator`]. Bytes that are not UTF-8 never stop a scan: kept lines
+//! are decoded lossily.
+
+use std::collections::VecDeque;
+
+use regex::bytes::{Regex, RegexSet};
+use serde_json::Value;
+
+use super::timestamp::{TimeReader, Ts};
+use kubesnap_shared::import::LogLayout;
+
+/// The seed's families: code, pattern, whether it is an error family (else a warning one).
+pub(crate) const FAMILIES: [(&str, &str, bool); 15] = [
+    ("oom_killed", r"(OOMKilled|out of memory|memory limit exceeded)", true),
+    ("image_pull_error", r"(ImagePullBackOff|ErrImagePull|Failed to pull image)", true),
+    ("dns_resolution", r"(no such host|DNS resolution failed|dial tcp.*no route to host)", true),
+    ("connection_refused", r"(connection refused|connect: connection refused)", true),
+    ("timeout_error", r"(timeout|timed out|deadline exceeded)", true),
+    ("permission_denied", r"(permission denied|access denied|unauthorized)", true),
+    ("disk_pressure", r"(disk pressure|no space left on device|disk full)", true),
+    ("network_unavailable", r"(network is unreachable|no route to host)", true),
+    ("certificate_error", r"(certificate|x509|tls|ssl.*error)", true),
+    ("database_error", r"(database.*error|sql.*error|connection.*database.*failed)", true),
+    ("high_cpu", r"(cpu.*throttl|cpu.*limit|high cpu)", false),
+    ("high_memory", r"(memory.*pressure|high memory usage)", false),
+    ("slow_response", r"(slow.*response|request.*timeout|response time)", false),
+    ("retry_attempt", r"(retry|retrying|attempt.*failed)", false),
+    ("deprecated_api", r"(deprecated|will be removed|obsolete)", false),
+];
+
+/// How many sample lines each family keeps per log.
+pub(crate) const SAMPLES: usize = 5;
+/// How many last lines a log keeps (the crash reason is in the previous run's last lines).
+pub(crate) const TAIL: usize = 50;
+/// How many timed hits and error lines a log keeps (the latest).
+pub(crate) const MAX_TIMED: usize = 2_000;
+/// Longest text kept for one line.
+const MAX_TEXT: usize = 1_000;
+
+/// The compiled patterns, built once per load and shared by every worker.
+#[derive(Debug)]
+pub(crate) struct Patterns {
+    /// Every family, `error`, `fatal` and a klog E/F level letter: a line without a match here
+    /// has no family and is not at ERROR or FATAL level.
+    any: Regex,
+    set: RegexSet,
+    pub(crate) times: TimeReader,
+}
+
+impl Patterns {
+    pub(crate) fn new() -> Result<Patterns, regex::Error> {
+        // ASCII case folding: the patterns are ASCII, and it keeps the automaton small.
+        let families: Vec<String> = FAMILIES.iter().map(|(_, pattern, _)| format!("(?i-u){pattern}")).collect();
+        let mut any = families.join("|");
+        any.push_str(r"|(?i-u)error|fatal|(?m-iu)^(?:\S+ )?[EF]\d{4} ");
+        Ok(Patterns { any: Regex::new(&any)?, set: RegexSet::new(&families)?, times: TimeReader::new()? })
+    }
+}
+
+/// A line kept as evidence; `line` counts from 1 within its segment.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Kept {
+    pub(crate) line: u64,
+    pub(crate) text: String,
+    pub(crate) ts: Option<Ts>,
+}
+
+/// A hit with a time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Hit {
+    pub(crate) ts: Ts,
+    pub(crate) family: usize,
+    pub(crate) error_level: bool,
+}
+
+/// What one run of lines of one container holds. A chunk is one segment, except in the
+/// `Markers` layout, where a `==== START logs for container ... ====` line opens a new one.
+#[derive(Debug, Default)]
+pub(crate) struct Segment {
+    /// The container a START marker named (`None`: the lines continue the previous segment).
+    pub(crate) opens: Option<String>,
+    pub(crate) bytes: u64,
+    pub(crate) lines: u64,
+    pub(crate) untimed: u64,
+    pub(crate) counts: [u64; FAMILIES.len()],
+    pub(crate) samples: [Vec<Kept>; FAMILIES.len()],
+    pub(crate) tail: VecDeque<Kept>,
+    pub(crate) hits: VecDeque<Hit>,
+    pub(crate) error_lines: VecDeque<Kept>,
+    pub(crate) first: Option<Ts>,
+    pub(crate) last: Option<Ts>,
+}
+
+/// Scans one chunk (whole lines) of a log.
+pub(crate) fn scan_chunk(patterns: &Patterns, chunk: &[u8], layout: LogLayout) -> Vec<Segment> {
+    let mut scan = ChunkScan { patterns, segments: vec![Segment::default()], tail: VecDeque::new() };
+    match layout {
+        LogLayout::Journal => scan.journal(chunk),
+        LogLayout::Plain | LogLayout::Gzip | LogLayout::Markers => scan.text(chunk, layout == LogLayout::Markers),
+    }
+    scan.finish_segment(chunk);
+    scan.segments
+}
+
+struct ChunkScan<'a> {
+    patterns: &'a Patterns,
+    segments: Vec<Segment>,
+    /// The current segment's last lines as (number, start, end) in the chunk: decoded once at
+    /// the end of the segment instead of on every line.
+    tail: VecDeque<(u64, usize, usize)>,
+}
+
+impl ChunkScan<'_> {
+    fn current(&mut self) -> &mut Segment {
+        // `segments` starts with one and only grows.
+        let last = self.segments.len() - 1;
+        &mut self.segments[last]
+    }
+
+    fn text(&mut self, chunk: &[u8], markers: bool) {
+        let mut next_hit = self.patterns.any.find_at(chunk, 0).map(|m| m.start());
+        let mut start = 0;
+        while start < chunk.len() {
+            let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
+            let mut line = &chunk[start..end];
+            if let Some(stripped) = line.strip_suffix(b"\r") {
+                line = stripped;
+            }
+            let hit = matches!(next_hit, Some(position) if position < end);
+            if hit {
+                next_hit = self.patterns.any.find_at(chunk, (end + 1).min(chunk.len())).map(|m| m.start());
+            }
+            if markers && line.starts_with(b"==== ") {
+                if let Some(container) = start_marker(line) {
+                    self.finish_segment(chunk);
+                    self.segments.push(Segment { opens: Some(container), ..Segment::default() });
+                    start = end + 1;
+                    continue;
+                }
+                if line.starts_with(b"==== END logs for container ") {
+                    start = end + 1;
+                    continue;
+                }
+            }
+            let ts_known = None;
+            self.line(line, start, ts_known, hit);
+            start = end + 1;
+        }
+    }
+
+    fn journal(&mut self, chunk: &[u8]) {
+        for raw in chunk.split(|&b| b == b'\n') {
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let (text, ts) = journal_entry(raw);
+            let hit = self.patterns.any.is_match(text.as_bytes());
+            // Journal lines are decoded per line; keep their text through the tail directly.
+            let segment_line = self.current().lines + 1;
+            self.line(text.as_bytes(), usize::MAX, Some(ts), hit);
+            let kept = Kept { line: segment_line, text: clip(text.as_bytes()), ts };
+            let segment = self.current();
+            if segment.tail.len() == TAIL {
+                segment.tail.pop_front();
+            }
+            segment.tail.push_back(kept);
+        }
+    }
+
+    /// One line. `start` is its offset in the chunk (for the tail), or `usize::MAX` when the
+    /// caller keeps the tail itself; `ts_known` is the time when the layout gives it.
+    fn line(&mut self, line: &[u8], start: usize, ts_known: Option<Option<Ts>>, hit: bool) {
+        let patterns = self.patterns;
+        let segment = self.current();
+        segment.lines += 1;
+        segment.bytes += line.len() as u64 + 1;
+        let number = segment.lines;
+        let timed = match ts_known {
+            Some(ts) => ts.is_some(),
+            None => patterns.times.has(line),
+        };
+        if !timed {
+            segment.untimed += 1;
+        }
+        let mut ts: Option<Option<Ts>> = ts_known;
+        let read_ts = |ts: &mut Option<Option<Ts>>| *ts.get_or_insert_with(|| patterns.times.read(line));
+        if timed && segment.first.is_none() {
+            segment.first = read_ts(&mut ts);
+        }
+        if timed {
+            // Cheap enough: only the last timed line's time survives, and most lines have one
+            // at the start.
+            segment.last = read_ts(&mut ts).or(segment.last);
+        }
+        if hit {
+            let families = patterns.set.matches(line);
+            let error_level = error_level(line);
+            let time = if timed { read_ts(&mut ts) } else { None };
+            let mut text = None;
+            for family in families.iter() {
+                segment.counts[family] += 1;
+                if segment.samples[family].len() < SAMPLES {
+                    let text = text.get_or_insert_with(|| clip(line)).clone();
+                    segment.samples[family].push(Kept { line: number, text, ts: time });
+                }
+                if let Some(at) = time {
+                    if segment.hits.len() == MAX_TIMED {
+                        segment.hits.pop_front();
+                    }
+                    segment.hits.push_back(Hit { ts: at, family, error_level });
+                }
+            }
+            if error_level && time.is_some() {
+                if segment.error_lines.len() == MAX_TIMED {
+                    segment.error_lines.pop_front();
+                }
+                let text = text.unwrap_or_else(|| clip(line));
+                segment.error_lines.push_back(Kept { line: number, text, ts: time });
+            }
+        }
+        if start != usize::MAX {
+            if self.tail.len() == TAIL {
+                self.tail.pop_front();
+            }
+            self.tail.push_back((number, start, start + line.len()));
+        }
+    }
+
+    /// Decodes the current segment's tail from the chunk.
+    fn finish_segment(&mut self, chunk: &[u8]) {
+        let times = &self.patterns.times;
+        let tail: Vec<Kept> = self
+            .tail
+            .drain(..)
+            .map(|(line, start, end)| {
+                let text = &chunk[start..end];
+                Kept { line, text: clip(text), ts: times.read(text) }
+            })
+            .collect();
+        let segment = self.current();
+        if !tail.is_empty() {
+            segment.tail = tail.into();
+        }
+    }
+}
+
+/// The container named by `==== START logs for container C of pod NS/P ====`.
+fn start_marker(line: &[u8]) -> Option<String> {
+    let rest = line.strip_prefix(b"==== START logs for container ")?;
+    let end = rest.windows(8).position(|w| w == b" of pod ")?;
+    Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+}
+
+/// Whether the line is at ERROR or FATAL level: a klog `E`/`F` letter (after an optional
+/// timestamp prefix) says so; otherwise the seed's rule, the first of ERROR, WARN, WARNING,
+/// INFO, DEBUG, TRACE, FATAL the line contains.
+pub(crate) fn error_level(line: &[u8]) -> bool {
+    let klog_at = |text: &[u8]| {
+        text.len() > 5 && matches!(text[0], b'I' | b'W' | b'E' | b'F') && text[1..5].iter().all(u8::is_ascii_digit) && text[5] == b' '
+    };
+    let body = match memchr::memchr(b' ', line) {
+        Some(space) if !klog_at(line) && klog_at(&line[space + 1..]) => &line[space + 1..],
+        _ => line,
+    };
+    if klog_at(body) {
+        return matches!(body[0], b'E' | b'F');
+    }
+    const LEVELS: [&[u8]; 7] = [b"ERROR", b"WARN", b"WARNING", b"INFO", b"DEBUG", b"TRACE", b"FATAL"];
+    let contains = |word: &[u8]| line.windows(word.len()).any(|window| window.eq_ignore_ascii_case(word));
+    LEVELS.iter().find(|level| contains(level)).is_some_and(|level| *level == b"ERROR" || *level == b"FATAL")
+}
+
+/// The message and time of one journald JSON export line; a line that is not JSON is kept as
+/// text, untimed.
+fn journal_entry(raw: &[u8]) -> (String, Option<Ts>) {
+    let Ok(value) = serde_json::from_slice::<Value>(raw) else {
+        return (String::from_utf8_lossy(raw).into_owned(), None);
+    };
+    let text = match value.get("MESSAGE") {
+        Some(Value::String(text)) => text.clone(),
+        // journald exports a message that is not UTF-8 as an array of bytes.
+        Some(Value::Array(bytes)) => {
+            let bytes: Vec<u8> = bytes.iter().filter_map(Value::as_u64).filter_map(|b| u8::try_from(b).ok()).collect();
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        _ => String::new(),
+    };
+    let ts = value
+        .get("__REALTIME_TIMESTAMP")
+        .and_then(Value::as_str)
+        .and_then(|micros| micros.parse::<i64>().ok())
+        .and_then(|micros| jiff::Timestamp::from_microsecond(micros).ok())
+        .map(Ts::At);
+    (text, ts)
+}
+
+fn clip(line: &[u8]) -> String {
+    String::from_utf8_lossy(&line[..line.len().min(MAX_TEXT)]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn families_of(line: &str) -> Vec<&'static str> {
+        let patterns = Patterns::new().unwrap();
+        let segments = scan_chunk(&patterns, line.as_bytes(), LogLayout::Plain);
+        FAMILIES.iter().zip(segments[0].counts).filter(|(_, count)| *count > 0).map(|((code, _, _), _)| *code).collect()
+    }
+
+    #[test]
+    fn each_family_matches_its_line_and_not_a_near_miss() {
+        let cases = [
+            ("oom_killed", "Container app was OOMKilled", "memory usage normal"),
+            ("image_pull_error", "Back-off: ImagePullBackOff for busybox", "pulled image busybox"),
+            ("dns_resolution", "dial tcp: lookup db on 10.0.0.10:53: no such host", "lookup succeeded"),
+            ("connection_refused", "dial tcp 10.0.0.1:5432: connect: connection refused", "connection accepted"),
+            ("timeout_error", "context deadline exceeded", "finished in 3s"),
+            ("permission_denied", "open /data: permission denied", "opened /data"),
+            ("disk_pressure", "write /var/x: no space left on device", "wrote /var/x"),
+            ("network_unavailable", "sendto: network is unreachable", "sent"),
+            ("certificate_error", "x509: certificate signed by unknown authority", "signed in"),
+            ("database_error", "database connection error: reset", "query ok"),
+            ("high_cpu", "CPU throttling detected", "cpu idle"),
+            ("high_memory", "high memory usage: 95%", "memory ok"),
+            ("slow_response", "slow response from upstream", "fast path"),
+            ("retry_attempt", "retrying in 10 seconds", "done"),
+            ("deprecated_api", "extensions/v1beta1 is deprecated", "v1 in use"),
+        ];
+        for (family, hit, miss) in cases {
+            assert!(families_of(hit).contains(&family), "{family} should match {hit:?}");
+            assert!(!families_of(miss).contains(&family), "{family} should not match {miss:?}");
+        }
+        // Case-insensitive, and every family a line matches counts (as the seed does).
+        let both = families_of("ERROR: CONNECTION REFUSED - FATAL: password authentication failed; retry");
+        assert_eq!(both, ["connection_refused", "retry_attempt"]);
+    }
+
+    #[test]
+    fn counts_lines_times_tail_and_levels() {
+        let patterns = Patterns::new().unwrap();
+        let log = b"2025-08-09T21:08:25Z starting\nno time here\n2025-08-09T21:08:26Z ERROR: connection refused\n\xff\xfe binary timeout\n";
+        let segments = scan_chunk(&patterns, log, LogLayout::Plain);
+        let segment = &segments[0];
+        assert_eq!((segment.lines, segment.untimed), (4, 2));
+        assert_eq!(segment.counts[3], 1);
+        assert_eq!(segment.counts[4], 1, "the binary line still counts");
+        assert_eq!(segment.error_lines.len(), 1);
+        assert_eq!(segment.error_lines[0].line, 3);
+        assert_eq!(segment.hits.len(), 1);
+        assert!(segment.hits[0].error_level);
+        assert_eq!(segment.tail.len(), 4);
+        assert_eq!(segment.tail[3].text, "\u{fffd}\u{fffd} binary timeout");
+        assert_eq!(segment.samples[3][0].line, 3);
+        assert!(segment.first.is_some() && segment.last.is_some() && segment.first != segment.last);
+    }
+
+    #[test]
+    fn levels_follow_the_seed_and_klog() {
+        assert!(error_level(b"ERROR: Database connection failed!"));
+        assert!(error_level(b"E0809 21:08:25.123456   1 file.go:12] msg"));
+        assert!(error_level(b"2025-08-09T21:08:25Z F0809 21:08:25.1 1 x.go:1] fatal"));
+        assert!(!error_level(b"W0809 21:08:25.123456   1 file.go:12] an error occurred"));
+        assert!(!error_level(b"INFO fatal-looking but info first"));
+        assert!(error_level(b"something FATAL happened"));
+    }
+
+    #[test]
+    fn markers_open_containers() {
+        let patterns = Patterns::new().unwrap();
+        let log = "tail of previous\n==== START logs for container init of pod ns/web ====\ninit ok\n==== END logs for container init of pod ns/web ====\n==== START logs for container app of pod ns/web ====\ntimeout 1\ntimeout 2\n==== END logs for container app of pod ns/web ====\n";
+        let segments = scan_chunk(&patterns, log.as_bytes(), LogLayout::Markers);
+        let opened: Vec<_> = segments.iter().map(|s| (s.opens.clone(), s.lines, s.counts[4])).collect();
+        assert_eq!(opened, [(None, 1, 0), (Some("init".to_owned()), 1, 0), (Some("app".to_owned()), 2, 2)]);
+        assert_eq!(segments[2].tail.back().map(|k| k.text.as_str()), Some("timeout 2"));
+    }
+
+    #[test]
+    fn journal_lines() {
+        let patterns = Patterns::new().unwrap();
+        let log = br#"{"MESSAGE":"E0817 16:07:14.5 191 x.go:1] dial tcp: connection refused","__REALTIME_TIMESTAMP":"1629216434536141","_SYSTEMD_UNIT":"kubelet.service --timeout"}
+{"MESSAGE":[104,105],"__REALTIME_TIMESTAMP":"1629216434536142"}
+"#;
+        let segments = scan_chunk(&patterns, log, LogLayout::Journal);
+        let segment = &segments[0];
+        assert_eq!((segment.lines, segment.untimed), (2, 0));
+        assert_eq!(segment.counts[3], 1);
+        assert_eq!(segment.counts[4], 0, "fields other than MESSAGE are not scanned");
+        assert_eq!(segment.tail[1].text, "hi");
+        assert_eq!(segment.error_lines.len(), 1);
+    }
+}

@@ -1,0 +1,407 @@
+//! The decoding side of the load: detection, classification and dispatch of every entry to
+//! the workers, under a byte budget.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use kubesnap_shared::import::{Detector, EntryClass, Importer, LogLayout, Syntax, parse};
+use kubesnap_shared::manifest::Failure;
+use kubesnap_shared::model::{ContainerKey, Event, LogKey, MetricSample, Object};
+use kubesnap_shared::{Bundle, Entry, ReadOutcome};
+use serde_json::Value;
+
+use super::LoadOptions;
+use super::logscan::{Patterns, Segment, scan_chunk};
+
+/// Entries buffered while the format is still unknown.
+const MAX_PENDING_BYTES: u64 = 64 << 20;
+/// The longest line kept whole: longer ones are cut (and counted as several lines).
+const MAX_LINE: usize = 8 << 20;
+/// The most of a marker file (`format.json`, `version.yaml`) read to detect the format.
+const MAX_HEAD: u64 = 16 << 20;
+
+/// What a worker made of one entry or chunk.
+#[derive(Debug)]
+pub(super) enum Piece {
+    Objects { objects: Vec<Object>, events: Vec<Event>, newest: Option<jiff::Timestamp> },
+    LogChunk(Vec<Segment>),
+    Metrics { containers: Vec<(ContainerKey, MetricSample)>, nodes: Vec<(String, MetricSample)>, errors: Vec<String> },
+    KubeletStats { node: String, stats: Value },
+    ServerVersion(String),
+    Failures(Vec<Failure>),
+    Problem(String),
+}
+
+/// A log file as the decoder saw it.
+#[derive(Debug)]
+pub(super) struct LogFile {
+    pub(super) key: LogKey,
+    pub(super) path: String,
+    pub(super) namespace_known: bool,
+}
+
+/// Everything one pass produced, before assembly.
+#[derive(Debug)]
+pub(super) struct Pass {
+    pub(super) importer: Option<Importer>,
+    pub(super) outcome: ReadOutcome,
+    /// (entry, chunk, piece), sorted.
+    pub(super) pieces: Vec<(u64, u32, Piece)>,
+    pub(super) logs: BTreeMap<u64, LogFile>,
+    pub(super) problems: Vec<String>,
+}
+
+/// Bytes in flight, bounded: the decoder waits when the workers are behind.
+#[derive(Debug)]
+struct Budget {
+    cap: u64,
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+impl Budget {
+    /// Takes `n` bytes (at most the whole budget, so one huge entry still passes alone).
+    fn acquire(&self, n: u64) -> u64 {
+        let n = n.clamp(1, self.cap);
+        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        while *used > 0 && *used + n > self.cap {
+            used = self.freed.wait(used).unwrap_or_else(PoisonError::into_inner);
+        }
+        *used += n;
+        n
+    }
+
+    fn release(&self, n: u64) {
+        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        *used = used.saturating_sub(n);
+        self.freed.notify_all();
+    }
+}
+
+/// Shared by the decoder and the workers.
+struct Shared<'a> {
+    patterns: &'a Patterns,
+    budget: Budget,
+    pieces: Mutex<Vec<(u64, u32, Piece)>>,
+}
+
+impl Shared<'_> {
+    fn push(&self, entry: u64, chunk: u32, piece: Piece) {
+        self.pieces.lock().unwrap_or_else(PoisonError::into_inner).push((entry, chunk, piece));
+    }
+}
+
+/// Reads the whole bundle once.
+pub(super) fn read(bundle: &Bundle, patterns: &Patterns, options: &LoadOptions) -> Result<Pass, kubesnap_shared::Error> {
+    let shared = Shared {
+        patterns,
+        budget: Budget { cap: options.max_in_flight.max(1), used: Mutex::new(0), freed: Condvar::new() },
+        pieces: Mutex::new(Vec::new()),
+    };
+    let mut decoder = Decoder {
+        shared: &shared,
+        chunk_size: options.chunk_size.max(4096),
+        detector: Detector::new(),
+        importer: None,
+        pending: Vec::new(),
+        pending_bytes: 0,
+        next_entry: 0,
+        logs: BTreeMap::new(),
+        problems: Vec::new(),
+    };
+    let outcome = rayon::in_place_scope(|scope| {
+        let outcome = bundle.read(|entry| decoder.entry(scope, entry));
+        if outcome.is_ok() && decoder.importer.is_none() {
+            decoder.importer = decoder.detector.conclude();
+        }
+        decoder.flush(scope);
+        outcome
+    })?;
+    let Decoder { importer, logs, problems, .. } = decoder;
+    let mut pieces = shared.pieces.into_inner().unwrap_or_else(PoisonError::into_inner);
+    pieces.sort_by_key(|(entry, chunk, _)| (*entry, *chunk));
+    Ok(Pass { importer, outcome, pieces, logs, problems })
+}
+
+struct Decoder<'a> {
+    shared: &'a Shared<'a>,
+    chunk_size: usize,
+    detector: Detector,
+    importer: Option<Importer>,
+    /// Entries read before the format was known: (path, content).
+    pending: Vec<(String, Vec<u8>)>,
+    pending_bytes: u64,
+    next_entry: u64,
+    logs: BTreeMap<u64, LogFile>,
+    problems: Vec<String>,
+}
+
+impl<'a> Decoder<'a> {
+    fn entry<'scope>(&mut self, scope: &rayon::Scope<'scope>, mut entry: Entry<'_>) -> Result<(), kubesnap_shared::Error>
+    where
+        'a: 'scope,
+    {
+        let path = entry.path().to_owned();
+        if self.importer.is_some() {
+            return self.dispatch(scope, &path, &mut entry);
+        }
+        let head = if Detector::wants_head(&path) && entry.size() <= MAX_HEAD {
+            Some(read_all(&mut entry, &path)?)
+        } else {
+            None
+        };
+        if let Some(importer) = self.detector.observe(&path, head.as_deref()) {
+            self.importer = Some(importer);
+            self.flush(scope);
+            return match head {
+                Some(bytes) => self.dispatch(scope, &path, &mut bytes.as_slice()),
+                None => self.dispatch(scope, &path, &mut entry),
+            };
+        }
+        let bytes = match head {
+            Some(bytes) => bytes,
+            None => read_all(&mut entry, &path)?,
+        };
+        self.pending_bytes += bytes.len() as u64;
+        self.pending.push((path, bytes));
+        if self.pending_bytes > MAX_PENDING_BYTES {
+            // Waiting longer would hold unbounded memory: go with the weak evidence, if any.
+            self.importer = self.detector.conclude();
+            if self.importer.is_some() {
+                self.flush(scope);
+            } else {
+                self.problems.push(format!(
+                    "no known bundle layout in the first {} entries; entries before this point were not read",
+                    self.pending.len()
+                ));
+                self.pending.clear();
+                self.pending_bytes = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Dispatches the entries buffered before the format was known.
+    fn flush<'scope>(&mut self, scope: &rayon::Scope<'scope>)
+    where
+        'a: 'scope,
+    {
+        if self.importer.is_none() {
+            return;
+        }
+        for (path, bytes) in std::mem::take(&mut self.pending) {
+            // Reading from memory cannot fail.
+            let _ = self.dispatch(scope, &path, &mut bytes.as_slice());
+        }
+        self.pending_bytes = 0;
+    }
+
+    fn dispatch<'scope>(
+        &mut self,
+        scope: &rayon::Scope<'scope>,
+        path: &str,
+        reader: &mut dyn Read,
+    ) -> Result<(), kubesnap_shared::Error>
+    where
+        'a: 'scope,
+    {
+        let Some(importer) = &self.importer else { return Ok(()) };
+        let class = importer.classify(path);
+        let entry = self.next_entry;
+        self.next_entry += 1;
+        match class {
+            EntryClass::Ignored => Ok(()),
+            EntryClass::Log { key, layout, namespace_known } => {
+                self.logs.insert(entry, LogFile { key, path: path.to_owned(), namespace_known });
+                self.dispatch_log(scope, entry, path, reader, layout);
+                Ok(())
+            }
+            class => {
+                let bytes = read_all(reader, path)?;
+                let shared = self.shared;
+                let taken = shared.budget.acquire(bytes.len() as u64);
+                let path = path.to_owned();
+                scope.spawn(move |_| {
+                    let piece = catch_unwind(AssertUnwindSafe(|| parse_whole(&class, &bytes, &path)))
+                        .unwrap_or_else(|_| Piece::Problem(format!("`{path}`: internal error while parsing; skipped")));
+                    drop(bytes);
+                    shared.push(entry, 0, piece);
+                    shared.budget.release(taken);
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads a log in line-aligned chunks and scans each on a worker. A read error ends the
+    /// log where it broke (the reader reports a broken stream on its own).
+    fn dispatch_log<'scope>(&mut self, scope: &rayon::Scope<'scope>, entry: u64, path: &str, reader: &mut dyn Read, layout: LogLayout)
+    where
+        'a: 'scope,
+    {
+        let mut gzip;
+        let reader: &mut dyn Read = if layout == LogLayout::Gzip {
+            gzip = flate2::read::MultiGzDecoder::new(reader);
+            &mut gzip
+        } else {
+            reader
+        };
+        let mut carry: Vec<u8> = Vec::new();
+        let mut chunk_number = 0u32;
+        loop {
+            let mut chunk = Vec::with_capacity(self.chunk_size + carry.len());
+            chunk.append(&mut carry);
+            let eof = match fill(reader, &mut chunk, self.chunk_size) {
+                Ok(eof) => eof,
+                Err(error) => {
+                    self.problems.push(format!("`{path}` could not be read to the end: {error}"));
+                    true
+                }
+            };
+            if !eof {
+                match memchr::memrchr(b'\n', &chunk) {
+                    Some(end) => carry = chunk.split_off(end + 1),
+                    // One line longer than a chunk: keep reading it, up to a bound.
+                    None if chunk.len() < MAX_LINE => {
+                        carry = chunk;
+                        continue;
+                    }
+                    None => {}
+                }
+            }
+            if !chunk.is_empty() {
+                self.spawn_chunk(scope, entry, chunk_number, chunk, layout);
+                chunk_number += 1;
+            }
+            if eof {
+                break;
+            }
+        }
+    }
+
+    fn spawn_chunk<'scope>(&self, scope: &rayon::Scope<'scope>, entry: u64, number: u32, chunk: Vec<u8>, layout: LogLayout)
+    where
+        'a: 'scope,
+    {
+        let shared = self.shared;
+        let taken = shared.budget.acquire(chunk.len() as u64);
+        scope.spawn(move |_| {
+            let piece = catch_unwind(AssertUnwindSafe(|| Piece::LogChunk(scan_chunk(shared.patterns, &chunk, layout))))
+                .unwrap_or_else(|_| Piece::Problem("internal error while scanning a log chunk; skipped".to_owned()));
+            drop(chunk);
+            shared.push(entry, number, piece);
+            shared.budget.release(taken);
+        });
+    }
+}
+
+/// Reads until `chunk` holds `size` more bytes or the reader ends; returns whether it ended.
+fn fill(reader: &mut dyn Read, chunk: &mut Vec<u8>, size: usize) -> io::Result<bool> {
+    let target = chunk.len() + size;
+    let mut limited = reader.take(size as u64);
+    limited.read_to_end(chunk)?;
+    Ok(chunk.len() < target)
+}
+
+fn read_all(reader: &mut dyn Read, path: &str) -> Result<Vec<u8>, kubesnap_shared::Error> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| kubesnap_shared::Error::Entry { context: format!("failed to read `{path}`"), source })?;
+    Ok(bytes)
+}
+
+/// Parses a whole entry on a worker.
+fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
+    let problem = |error: parse::ParseError| Piece::Problem(error_chain(&error));
+    match class {
+        EntryClass::Objects { syntax, kind, api_version } => {
+            let parsed = match syntax {
+                Syntax::Json => parse::objects_from_json(bytes, *kind, *api_version, path),
+                Syntax::Yaml => parse::objects_from_yaml(bytes, *kind, *api_version, path),
+            };
+            match parsed {
+                Ok(parsed) => objects_piece(parsed.objects),
+                Err(error) => problem(error),
+            }
+        }
+        EntryClass::WatchedEvents => {
+            let mut objects = Vec::new();
+            for line in bytes.split(|&b| b == b'\n').filter(|line| !line.trim_ascii().is_empty()) {
+                match parse::watched_event(line, path) {
+                    Ok(Some(object)) => objects.push(object),
+                    Ok(None) => {}
+                    Err(error) => return problem(error),
+                }
+            }
+            objects_piece(objects)
+        }
+        EntryClass::PodMetrics | EntryClass::NodeMetrics => {
+            let (mut containers, mut nodes, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+            for line in bytes.split(|&b| b == b'\n').filter(|line| !line.trim_ascii().is_empty()) {
+                match parse::metrics_line(line, path) {
+                    Ok(parsed) => {
+                        containers.extend(parsed.containers);
+                        nodes.extend(parsed.nodes);
+                        errors.extend(parsed.error);
+                    }
+                    Err(error) => errors.push(error_chain(&error)),
+                }
+            }
+            Piece::Metrics { containers, nodes, errors }
+        }
+        EntryClass::KubeletStats { node } => match serde_json::from_slice::<Value>(bytes) {
+            Ok(stats) => {
+                let node = stats.pointer("/node/nodeName").and_then(Value::as_str).unwrap_or(node).to_owned();
+                Piece::KubeletStats { node, stats }
+            }
+            Err(source) => problem(parse::ParseError::Json { entry: path.to_owned(), source }),
+        },
+        EntryClass::ServerVersion => match parse::server_version(bytes, path) {
+            Ok(Some(version)) => Piece::ServerVersion(version),
+            Ok(None) => Piece::Problem(format!("`{path}` holds no gitVersion")),
+            Err(error) => problem(error),
+        },
+        EntryClass::CollectorErrors { scope, namespace, list } => {
+            match parse::collector_errors(bytes, scope, namespace.as_deref(), *list, path) {
+                Ok(failures) => Piece::Failures(failures),
+                Err(error) => problem(error),
+            }
+        }
+        _ => Piece::Problem(format!("`{path}`: nothing to parse")),
+    }
+}
+
+/// Splits events out of the objects (they go to `model.events` only) and notes the newest
+/// time the objects record.
+fn objects_piece(objects: Vec<Object>) -> Piece {
+    let mut newest = None;
+    let mut events = Vec::new();
+    let mut kept = Vec::with_capacity(objects.len());
+    for object in objects {
+        newest = newest.max(parse::newest_timestamp(&object));
+        if object.kind == "Event" {
+            if let Some(event) = Event::from_object(&object) {
+                newest = newest.max(event.last_seen);
+                events.push(event);
+            }
+        } else {
+            kept.push(object);
+        }
+    }
+    Piece::Objects { objects: kept, events, newest }
+}
+
+/// An error and its sources, `: `-separated.
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
