@@ -44,6 +44,8 @@ pub(crate) const STRONG_PIECES: &[&str] = &[
     "webhookkey",
     "requirepass",
     "masterauth",
+    "storepass",
+    "keypass",
     "dockerconfigjson",
     "dockercfg",
     "authorization",
@@ -201,7 +203,9 @@ pub(crate) fn key_triggers() -> Vec<&'static str> {
 /// a template or env placeholder, a reference to a secret store, an existing redaction.
 pub(crate) fn is_placeholder(value: &str) -> bool {
     let value = value.trim();
-    if value.is_empty() || value.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '#')) {
+    // A value that already holds a marker was redacted before: redacting it again would only
+    // hide the words around the marker.
+    if value.is_empty() || value.contains("<redacted") || value.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '#')) {
         return true;
     }
     let wrapped = (value.starts_with("${") && value.ends_with('}'))
@@ -295,7 +299,6 @@ pub(crate) fn looks_generated(value: &str) -> bool {
     (classes.digit > 0 && letters > 0)
         || n_kinds >= 3
         || (n_chars >= 16 && classes.upper > 0 && classes.lower > 0)
-        || (n_chars >= 24 && letters > 0 && classes.symbol > 0 && !value.contains('.'))
         || (classes.symbol >= 3 && classes.symbol * 4 >= n_chars)
 }
 
@@ -323,6 +326,15 @@ pub(crate) fn should_redact(class: KeyClass, key: &str, value: &str, strong_cont
     match class {
         KeyClass::Strong if strong_context => true,
         _ => looks_generated(value),
+    }
+}
+
+/// [`should_redact`], or, for a user rule with a value pattern, whether the pattern matches (a
+/// user who writes `^[0-9]{4}$` means numbers too).
+pub(crate) fn redacts(class: KeyClass, pattern: Option<&regex::Regex>, key: &str, value: &str, strong_context: bool) -> bool {
+    match pattern {
+        Some(pattern) => !is_placeholder(value) && pattern.is_match(value),
+        None => should_redact(class, key, value, strong_context),
     }
 }
 

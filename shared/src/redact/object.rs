@@ -86,12 +86,12 @@ fn array(redactor: &Redactor, key: Option<&str>, items: &mut [Value], counts: &m
         let name = flag.strip_prefix("--").or_else(|| flag.strip_prefix('-').filter(|name| name.len() >= 4));
         let Some(name) = name.filter(|name| !name.contains('=')).map(str::to_owned) else { continue };
         let Some((class, rule, pattern)) = redactor.key_verdict(&name) else { continue };
-        if let Value::String(value) = &mut items[i] {
-            let pattern_ok = pattern.is_none_or(|pattern| pattern.is_match(value));
-            if !value.starts_with('-') && pattern_ok && keys::should_redact(class, &name, value, true) {
-                *value = format!("<redacted:{rule}>");
-                counts.add(rule, 1);
-            }
+        if let Value::String(value) = &mut items[i]
+            && !value.starts_with('-')
+            && keys::redacts(class, pattern, &name, value, true)
+        {
+            *value = format!("<redacted:{rule}>");
+            counts.add(rule, 1);
         }
     }
     for item in items.iter_mut() {
@@ -108,8 +108,7 @@ fn string(redactor: &Redactor, key: Option<&str>, text: &mut String, counts: &mu
     }
     if let Some((class, rule, pattern)) = key.and_then(|key| redactor.key_verdict(key)) {
         let key = key.unwrap_or_default();
-        let pattern_ok = pattern.is_none_or(|pattern| pattern.is_match(text));
-        if pattern_ok && keys::should_redact(class, key, text, true) {
+        if keys::redacts(class, pattern, key, text, true) {
             *text = format!("<redacted:{rule}>");
             counts.add(rule, 1);
             return;

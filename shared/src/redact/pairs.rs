@@ -338,6 +338,46 @@ pub(crate) fn flag_pairs<'a>(line: &'a str, mut found: impl FnMut(Pair<'a>)) {
     }
 }
 
+/// `<password>s3cret</password>`: an XML element whose content is its value.
+pub(crate) fn xml_elements<'a>(line: &'a str, mut found: impl FnMut(Pair<'a>)) {
+    let mut from = 0;
+    while let Some(open) = line[from..].find('<').map(|n| from + n) {
+        from = open + 1;
+        let name_len = line[open + 1..].bytes().take_while(|&b| is_key_byte(b) || b == b':').count();
+        let close_bracket = open + 1 + name_len;
+        if name_len == 0 || line.as_bytes().get(close_bracket) != Some(&b'>') {
+            continue;
+        }
+        let name = &line[open + 1..close_bracket];
+        let content = close_bracket + 1;
+        let Some(end) = line[content..].find("</").map(|n| content + n) else { continue };
+        if line[end + 2..].starts_with(name) && end > content {
+            found(Pair { key: name, value: content..end, strong: true, json_string: false });
+        }
+    }
+}
+
+/// `password s3cret`, `token eyJ…` in free text: a key word and the word after it. Only taken
+/// when the word looks generated (the caller's weak-context rule), so that
+/// `password authentication failed` stays.
+pub(crate) fn spaced_pairs<'a>(line: &'a str, mut found: impl FnMut(Pair<'a>)) {
+    let mut tokens = line
+        .split_ascii_whitespace()
+        .map(|token| (token, token.as_ptr() as usize - line.as_ptr() as usize))
+        .peekable();
+    while let Some((key, _)) = tokens.next() {
+        if key.is_empty() || !key.bytes().all(is_key_byte) {
+            continue;
+        }
+        let Some(&(value, offset)) = tokens.peek() else { break };
+        let trimmed = value.trim_end_matches([',', ';', '.', ')']);
+        if trimmed.is_empty() || trimmed.starts_with(['-', '=', ':']) {
+            continue;
+        }
+        found(Pair { key, value: offset..offset + trimmed.len(), strong: false, json_string: false });
+    }
+}
+
 /// `requirepass s3cret`, `password s3cret`: a line of exactly a key and one word.
 pub(crate) fn directive(line: &str) -> Option<Pair<'_>> {
     let mut tokens = line.split_ascii_whitespace();

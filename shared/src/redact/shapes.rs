@@ -41,6 +41,13 @@ pub(crate) const SHAPE_RULES: &[ShapeRule] = &[
         check: Check::None,
     },
     ShapeRule {
+        name: "url-token",
+        what: "a token used as the whole user part of a URL: `https://<token>@host` (Sentry DSNs, git remotes with a token)",
+        pattern: r"(?i)\b[a-z][a-z0-9+.\-]{1,30}://(?P<s>[A-Za-z0-9_\-~.%]{20,})@[^\s/?#@'\x22<>]",
+        triggers: &["://"],
+        check: Check::Generated,
+    },
+    ShapeRule {
         name: "dsn-credentials",
         what: "the password of a Go MySQL DSN: `user:password@tcp(host:3306)/db`",
         pattern: r"\b[A-Za-z0-9_.$\-]+:(?P<s>[^\s@/'\x22]+)@(?:tcp|tcp6|udp|unix)\(",
@@ -92,8 +99,8 @@ pub(crate) const SHAPE_RULES: &[ShapeRule] = &[
     ShapeRule {
         name: "gcp-oauth",
         what: "Google OAuth access tokens (`ya29.…`) and client secrets (`GOCSPX-…`)",
-        pattern: r"\b(?:ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,})",
-        triggers: &["ya29.", "gocspx-"],
+        pattern: r"\b(?:ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,})|1//0[0-9A-Za-z_\-]{40,}",
+        triggers: &["ya29.", "gocspx-", "1//0"],
         check: Check::None,
     },
     ShapeRule {
@@ -182,16 +189,16 @@ pub(crate) const SHAPE_RULES: &[ShapeRule] = &[
     },
     ShapeRule {
         name: "vendor-token",
-        what: "other vendor tokens with a fixed prefix: HashiCorp Vault (`hvs.`, `hvb.`), Hugging Face (`hf_`), DigitalOcean (`dop_v1_`), Shopify (`shpat_`), Grafana (`glsa_`, `glc_`), Mailgun (`key-`), age (`AGE-SECRET-KEY-1`), Postman (`PMAK-`), New Relic (`NRAK-`), Doppler (`dp.st.`)",
-        pattern: r"\b(?:hv[sbr]\.[A-Za-z0-9_\-]{24,}|hf_[A-Za-z0-9]{30,}|do[opr]_v1_[a-f0-9]{64}|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2}|key-[0-9a-f]{32}|AGE-SECRET-KEY-1[0-9A-Z]{58}|PMAK-[0-9a-f]{24}-[0-9a-f]{34}|NRAK-[A-Z0-9]{27}|dp\.(?:st|ct|sa|scim|audit)\.[A-Za-z0-9_\-]{40,})",
-        triggers: &["hvs.", "hvb.", "hvr.", "hf_", "dop_v1_", "doo_v1_", "dor_v1_", "shpat_", "shpca_", "shppa_", "shpss_", "glsa_", "glc_", "key-", "age-secret-key-", "pmak-", "nrak-", "dp."],
+        what: "other vendor tokens with a fixed prefix: HashiCorp Vault (`hvs.`, `hvb.`), Hugging Face (`hf_`), DigitalOcean (`dop_v1_`), Shopify (`shpat_`), Grafana (`glsa_`, `glc_`), Mailgun (`key-`), age (`AGE-SECRET-KEY-1`), Postman (`PMAK-`), New Relic (`NRAK-`), Doppler (`dp.st.`), Atlassian (`ATATT3`), Heroku (`HRKU-`), Pulumi (`pul-`), Terraform Cloud (`.atlasv1.`), Databricks (`dapi`), Linear (`lin_api_`), Notion (`ntn_`)",
+        pattern: r"\b(?:hv[sbr]\.[A-Za-z0-9_\-]{24,}|hf_[A-Za-z0-9]{30,}|do[opr]_v1_[a-f0-9]{64}|shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2}|key-[0-9a-f]{32}|AGE-SECRET-KEY-1[0-9A-Z]{58}|PMAK-[0-9a-f]{24}-[0-9a-f]{34}|NRAK-[A-Z0-9]{27}|dp\.(?:st|ct|sa|scim|audit)\.[A-Za-z0-9_\-]{40,}|ATATT3[A-Za-z0-9_\-=]{100,}|HRKU-[A-Za-z0-9_\-]{30,}|pul-[a-f0-9]{40}|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-]{60,}|dapi[a-f0-9]{32}|lin_api_[A-Za-z0-9]{40}|ntn_[A-Za-z0-9]{40,})",
+        triggers: &["hvs.", "hvb.", "hvr.", "hf_", "dop_v1_", "doo_v1_", "dor_v1_", "shpat_", "shpca_", "shppa_", "shpss_", "glsa_", "glc_", "key-", "age-secret-key-", "pmak-", "nrak-", "dp.", "atatt3", "hrku-", "pul-", ".atlasv1.", "dapi", "lin_api_", "ntn_"],
         check: Check::None,
     },
     ShapeRule {
         name: "cli-password",
-        what: "the password of database and ssh command lines: `mysql -pSECRET`, `mongosh -p SECRET`, `redis-cli -a SECRET`, `sshpass -p SECRET`",
-        pattern: r"(?i)\b(?:mysql|mysqldump|mysqladmin|mysqlsh|mariadb|mariadb-dump|mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport|mongostat|mongotop|sshpass|redis-cli)\b[^\n|;&]*?\s-[pa]\s*(?:'(?P<s>[^'\s]+)'|\x22(?P<s2>[^\x22\s]+)\x22|(?P<s3>[^\s'\x22\-][^\s'\x22]*))",
-        triggers: &["mysql", "mariadb", "mongo", "sshpass", "redis-cli"],
+        what: "the password of database and ssh command lines: `mysql -pSECRET`, `mongosh -p SECRET`, `redis-cli -a SECRET`, `sshpass -p SECRET`, `docker login -p SECRET` (and podman, buildah, nerdctl, skopeo, oras, `az login`)",
+        pattern: r"\b(?i:mysql|mysqldump|mysqladmin|mysqlsh|mariadb|mariadb-dump|mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport|mongostat|mongotop|sshpass|redis-cli|(?:docker|podman|buildah|nerdctl|skopeo|oras|az)\s+login)\b[^\n|;&]*?\s-[pa]\s*(?:'(?P<s>[^'\s]+)'|\x22(?P<s2>[^\x22\s]+)\x22|(?P<s3>[^\s'\x22\-][^\s'\x22]*))",
+        triggers: &["mysql", "mariadb", "mongo", "sshpass", "redis-cli", "login"],
         check: Check::None,
     },
     ShapeRule {
@@ -199,6 +206,13 @@ pub(crate) const SHAPE_RULES: &[ShapeRule] = &[
         what: "the password of `user:password` after `-u`, `--user` or `--proxy-user` (curl, wget, htpasswd-style commands)",
         pattern: r"(?:^|\s)(?:-u|--user|--proxy-user|--http-user)[=\s]+['\x22]?[^\s:'\x22]+:(?P<s>[^\s'\x22]+)",
         triggers: &["-u", "--user", "--proxy-user", "--http-user"],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "cli-secret-argument",
+        what: "secrets passed as arguments: `openssl … -passin pass:SECRET`, `echo SECRET | docker login --password-stdin`, `CONFIG SET requirepass SECRET`, `aws configure set aws_secret_access_key SECRET`",
+        pattern: r"(?i)(?:-pass(?:in|out|word)?\s+pass:(?P<s>\S+)|\becho\s+(?:'(?P<s2>[^'\s]+)'|\x22(?P<s3>[^\x22\s]+)\x22|(?P<s4>[^\s'\x22|]+))\s*\|[^\n]*--password-stdin|\bset\s+[A-Za-z0-9_.\-]*(?:secret|token|password|passwd|requirepass|masterauth|api_?key|private_?key)[A-Za-z0-9_.\-]*\s+(?P<s5>[^\s'\x22]+))",
+        triggers: &["pass:", "--password-stdin", "set "],
         check: Check::None,
     },
     ShapeRule {

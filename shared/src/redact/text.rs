@@ -289,7 +289,7 @@ impl<'r, 't> Scan<'r, 't> {
         for index in matched {
             let shape = &redactor.shapes[index];
             for captures in shape.regex.captures_iter(line) {
-                let secret = ["s", "s2", "s3"]
+                let secret = ["s", "s2", "s3", "s4", "s5"]
                     .iter()
                     .find_map(|name| captures.name(name))
                     .or_else(|| captures.get(0));
@@ -377,6 +377,20 @@ impl<'r, 't> Scan<'r, 't> {
                 taken_until = pair.value.end;
             }
         }
+        if line.contains("</") {
+            let mut elements = Vec::new();
+            pairs::xml_elements(line, |pair| elements.push(pair));
+            for pair in elements {
+                self.decide(at, line, &pair);
+            }
+        }
+        let mut spaced = Vec::new();
+        pairs::spaced_pairs(line, |pair| spaced.push(pair));
+        for pair in spaced {
+            if pair.value.start >= taken_until && self.redactor.key_verdict(pair.key).is_some_and(|(class, _, _)| class == KeyClass::Strong) {
+                self.decide(at, line, &pair);
+            }
+        }
         if line.contains('-') {
             let mut flags = Vec::new();
             pairs::flag_pairs(line, |pair| flags.push(pair));
@@ -422,8 +436,7 @@ impl<'r, 't> Scan<'r, 't> {
         }
         let Some(pending) = self.pending.take() else { return false };
         let value = unescape(&line[pair.value.clone()], pair.json_string);
-        let pattern_ok = pending.pattern.is_none_or(|pattern| pattern.is_match(&value));
-        if pattern_ok && keys::should_redact(pending.class, &pending.name, &value, true) {
+        if keys::redacts(pending.class, pending.pattern, &pending.name, &value, true) {
             self.push(at + pair.value.start..at + pair.value.end, pending.rule);
             return true;
         }
@@ -434,7 +447,7 @@ impl<'r, 't> Scan<'r, 't> {
     fn verdict_redacts(&self, key: &str, value: &str, strong: bool) -> Option<&'r str> {
         let (class, rule, pattern) = self.redactor.key_verdict(key)?;
         let value = auth_credential(key, value).map_or(value, |offset| &value[offset..]);
-        let redact = pattern.is_none_or(|pattern| pattern.is_match(value)) && keys::should_redact(class, key, value, strong);
+        let redact = keys::redacts(class, pattern, key, value, strong);
         redact.then_some(rule)
     }
 
