@@ -264,6 +264,7 @@ fn a_tar_cut_between_entries_is_reported_as_truncated() -> TestResult {
         Some(Error::Truncated { entries: 2, last_entry, source }) => {
             assert_eq!(last_entry, "root/b.txt");
             assert_eq!(source.kind(), std::io::ErrorKind::UnexpectedEof);
+            assert_eq!(source.to_string(), "the archive ends without its end-of-archive marker");
         }
         other => panic!("expected a truncation, got {other:?}"),
     }

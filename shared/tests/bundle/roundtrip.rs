@@ -297,6 +297,8 @@ fn segment() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9 _~%+=,@()-]{1,8}",
         "\\PC{1,4}".prop_filter("no separators or controls", |s| !s.contains(['/', '\\']) && s != "." && s != ".."),
     ]
+    // `C:` is a Windows drive: absolute to the tools that may unpack the bundle later.
+    .prop_filter("no drive prefixes", |s| !(s.chars().count() == 2 && s.ends_with(':')))
 }
 
 /// Distinct paths where none is a folder of another.
