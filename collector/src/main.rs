@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    kubesnap_collector::main()
+    kubesnap_collector::main_impl()
 }
