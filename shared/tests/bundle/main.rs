@@ -2,6 +2,7 @@
 //! round trips, hostile archives, the golden archive of each format version, and the format
 //! document kept in step with the code.
 
+mod format_doc;
 mod golden;
 mod hostile;
 mod roundtrip;
