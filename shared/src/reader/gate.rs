@@ -105,6 +105,8 @@ impl Gate {
     ) -> Result<(), Stop<E>> {
         let path = match entry_path::normalize(raw_name) {
             Ok(path) => path,
+            // `./`, the archive's own top folder, as `tar -C dir -c .` writes it.
+            Err(RejectReason::EmptyPath) if matches!(kind, Kind::Directory) => return Ok(()),
             Err(reason) => {
                 self.reject(raw_name, reason);
                 return Ok(());

@@ -374,6 +374,16 @@ fn too_many_entries_stop_the_read() -> TestResult {
 }
 
 #[test]
+fn the_archive_own_top_folder_is_accepted_but_an_empty_file_name_is_not() -> TestResult {
+    // `tar -C dir -cf x.tar .` starts with the folder `./`; sonobuoy results do.
+    let tar = RawTar::new().dir(b"./").file(b"./a.txt", b"a").file(b".", b"nameless").finish();
+    let read = read_bytes(&tar, Limits::default())?;
+    assert_eq!(read.outcome.rejected, vec![rejection(".", RejectReason::EmptyPath)]);
+    assert_eq!(read.paths(), vec!["a.txt"]);
+    Ok(())
+}
+
+#[test]
 fn garbage_is_not_a_bundle() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = write_file(dir.path(), "notes.txt", b"just text")?;

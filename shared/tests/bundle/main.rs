@@ -5,5 +5,6 @@
 mod format_doc;
 mod golden;
 mod hostile;
+mod real_archives;
 mod roundtrip;
 mod support;
