@@ -153,8 +153,14 @@ mod tests {
         assert_eq!(tree.insert_file("r/a/b"), Ok(()));
         assert_eq!(tree.insert_file("r/a/b"), Err(RejectReason::Duplicate));
         assert_eq!(tree.insert_file("r/a"), Err(RejectReason::PathConflict { existing: "r/a/".to_owned() }));
-        assert_eq!(tree.insert_file("r/a/b/c"), Err(RejectReason::PathConflict { existing: "r/a/b".to_owned() }));
-        assert_eq!(tree.insert_folder("r/a/b"), Err(RejectReason::PathConflict { existing: "r/a/b".to_owned() }));
+        assert_eq!(
+            tree.insert_file("r/a/b/c"),
+            Err(RejectReason::PathConflict { existing: "r/a/b".to_owned() })
+        );
+        assert_eq!(
+            tree.insert_folder("r/a/b"),
+            Err(RejectReason::PathConflict { existing: "r/a/b".to_owned() })
+        );
         assert_eq!(tree.insert_folder("r/a"), Ok(()));
         assert_eq!(tree.insert_file("r/ab"), Ok(()));
         assert!(tree.has_file("r/ab"));

@@ -22,8 +22,8 @@ use crate::error::{Error, RejectReason, Result};
 use crate::hashing::{hex, sha256_hex};
 use crate::layout::{FORMAT_FILE, MANIFEST_FILE};
 use crate::manifest::{
-    ClusterInfo, FORMAT_NAME, FORMAT_VERSION, Failure, FileRecord, FormatHeader, Manifest,
-    RedactionCount, Tool,
+    ClusterInfo, FORMAT_NAME, FORMAT_VERSION, Failure, FileRecord, FormatHeader, Manifest, RedactionCount,
+    Tool,
 };
 
 /// What the writer needs to know before the first entry.
@@ -117,10 +117,10 @@ impl<W: Write> BundleWriter<W> {
             started_at: started,
         };
         let bytes = to_json(&format);
-        writer.written.insert_file(FORMAT_FILE).map_err(|reason| Error::InvalidPath {
-            path: FORMAT_FILE.to_owned(),
-            reason,
-        })?;
+        writer
+            .written
+            .insert_file(FORMAT_FILE)
+            .map_err(|reason| Error::InvalidPath { path: FORMAT_FILE.to_owned(), reason })?;
         writer.append_raw(FORMAT_FILE, bytes.len() as u64, bytes.as_slice())?;
         // Listed like any file, so that the manifest vouches for everything but itself.
         writer.manifest.files.push(FileRecord {
@@ -246,9 +246,8 @@ impl<W: Write> BundleWriter<W> {
             entry: MANIFEST_FILE.to_owned(),
             source: io::Error::other("the bundle was already finished"),
         })?;
-        let gzip = tar
-            .into_inner()
-            .map_err(|source| Error::Write { entry: MANIFEST_FILE.to_owned(), source })?;
+        let gzip =
+            tar.into_inner().map_err(|source| Error::Write { entry: MANIFEST_FILE.to_owned(), source })?;
         gzip.finish().map_err(|source| Error::Write { entry: MANIFEST_FILE.to_owned(), source })
     }
 
@@ -322,7 +321,9 @@ enum SourceProblem {
 impl SourceProblem {
     fn describe(self) -> String {
         match self {
-            SourceProblem::Ended { short_by } => format!("the source ended {short_by} bytes early; zero-padded"),
+            SourceProblem::Ended { short_by } => {
+                format!("the source ended {short_by} bytes early; zero-padded")
+            }
             SourceProblem::Failed { short_by, error } => {
                 format!("the source failed {short_by} bytes before the end ({error}); zero-padded")
             }

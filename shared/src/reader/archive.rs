@@ -39,13 +39,13 @@ pub(super) fn read<E: From<Error>>(
             let mut entry = entry.map_err(|source| Stop::Stream(gate.truncated(source)))?;
             let size = entry.size();
             end = entry.raw_file_position().saturating_add(size.div_ceil(BLOCK).saturating_mul(BLOCK));
-            gate.account(&entry.header().path_bytes(), size)?;
             let entry_type = entry.header().entry_type();
             let slot = match entry_type {
                 tar::EntryType::GNULongName => Some((&mut pending.long_name, "GNU long name")),
                 tar::EntryType::GNULongLink => Some((&mut pending.long_link, "GNU long link")),
                 tar::EntryType::XHeader => Some((&mut pending.pax, "PAX")),
                 tar::EntryType::XGlobalHeader => {
+                    gate.account(&entry.header().path_bytes(), size)?;
                     // Read to keep the stream framed and bounded, then ignored: global records
                     // carry comments and defaults that say nothing about where an entry goes.
                     read_extension(&mut entry, "PAX global", gate)?;
@@ -54,6 +54,7 @@ pub(super) fn read<E: From<Error>>(
                 _ => None,
             };
             if let Some((slot, kind)) = slot {
+                gate.account(&entry.header().path_bytes(), size)?;
                 let bytes = read_extension(&mut entry, kind, gate)?;
                 // Two of a kind for one entry: readers would disagree on which one applies.
                 if slot.replace(bytes).is_some() {
@@ -65,9 +66,13 @@ pub(super) fn read<E: From<Error>>(
             let described = std::mem::take(&mut pending);
             let Described { name, link } =
                 describe(&entry, &described, size).map_err(|source| Stop::Stream(gate.truncated(source)))?;
+            // Counted under its full name, before a byte of it is read or skipped.
+            gate.account(&name, size)?;
             let kind = match entry_type {
                 // A v7 archive marks folders with a trailing slash only.
-                tar::EntryType::Regular | tar::EntryType::Continuous if name.ends_with(b"/") => Kind::Directory,
+                tar::EntryType::Regular | tar::EntryType::Continuous if name.ends_with(b"/") => {
+                    Kind::Directory
+                }
                 tar::EntryType::Regular | tar::EntryType::Continuous => Kind::File,
                 tar::EntryType::Directory => Kind::Directory,
                 tar::EntryType::Symlink => Kind::Symlink(&link),
@@ -81,7 +86,10 @@ pub(super) fn read<E: From<Error>>(
             gate.admit(&name, kind, size, &mut entry, visit)?;
         }
         if pending.long_name.is_some() || pending.long_link.is_some() || pending.pax.is_some() {
-            let source = io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ends after a header that describes a further entry");
+            let source = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the archive ends after a header that describes a further entry",
+            );
             return Err(Stop::Stream(gate.truncated(source)));
         }
     }
@@ -107,7 +115,9 @@ fn describe<R: Read>(entry: &tar::Entry<'_, R>, pending: &Pending, size: u64) ->
                 // In raw mode the stream is framed by the header's size: an entry whose PAX
                 // size differs (only needed past 8 GiB) cannot be read safely.
                 b"size" if extension.value_bytes() != size.to_string().as_bytes() => {
-                    return Err(io::Error::other("a PAX size that differs from the header's is not supported"));
+                    return Err(io::Error::other(
+                        "a PAX size that differs from the header's is not supported",
+                    ));
                 }
                 _ => {}
             }
@@ -129,11 +139,20 @@ fn trim_nuls(bytes: &[u8]) -> &[u8] {
 }
 
 /// Reads one extension header's data, refusing one larger than any real one.
-fn read_extension<E, R: Read>(entry: &mut tar::Entry<'_, R>, kind: &'static str, gate: &Gate) -> Result<Vec<u8>, Stop<E>> {
+fn read_extension<E, R: Read>(
+    entry: &mut tar::Entry<'_, R>,
+    kind: &'static str,
+    gate: &Gate,
+) -> Result<Vec<u8>, Stop<E>> {
     let size = entry.size();
     if size > MAX_EXTENSION_SIZE {
         let last_entry = gate.last_entry().to_owned();
-        return Err(Stop::Stream(Error::ExtensionTooLarge { last_entry, kind, size, limit: MAX_EXTENSION_SIZE }));
+        return Err(Stop::Stream(Error::ExtensionTooLarge {
+            last_entry,
+            kind,
+            size,
+            limit: MAX_EXTENSION_SIZE,
+        }));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     entry.read_to_end(&mut bytes).map_err(|source| Stop::Stream(gate.truncated(source)))?;
@@ -148,18 +167,23 @@ fn read_extension<E, R: Read>(entry: &mut tar::Entry<'_, R>, kind: &'static str,
 /// stream simply ends between entries), and the rest of the stream must decode cleanly.
 fn check_end<E, R: Read>(counted: &mut Counted<R>, end: u64, gate: &Gate) -> Result<(), Stop<E>> {
     if counted.count < end.saturating_add(BLOCK) {
-        let source = io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ends without its end-of-archive marker");
+        let source = io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the archive ends without its end-of-archive marker",
+        );
         return Err(Stop::Stream(gate.truncated(source)));
     }
     let mut rest = (&mut counted.inner).take(MAX_TRAILER_SIZE + 1);
-    let trailer = io::copy(&mut rest, &mut io::sink()).map_err(|source| Stop::Stream(gate.truncated(source)))?;
+    let trailer =
+        io::copy(&mut rest, &mut io::sink()).map_err(|source| Stop::Stream(gate.truncated(source)))?;
     if trailer > MAX_TRAILER_SIZE {
         let message = format!("more than {MAX_TRAILER_SIZE} bytes follow the end-of-archive marker");
         return Err(Stop::Stream(gate.truncated(io::Error::other(message))));
     }
     // POSIX ends an archive with two zero blocks; tar-rs stopped at the first.
     if trailer < BLOCK {
-        let source = io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ends inside its end-of-archive marker");
+        let source =
+            io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ends inside its end-of-archive marker");
         return Err(Stop::Stream(gate.truncated(source)));
     }
     Ok(())

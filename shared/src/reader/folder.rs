@@ -58,14 +58,15 @@ pub(super) fn read<E: From<Error>>(
         if file_type.is_dir() {
             gate.admit(name, Kind::Directory, 0, &mut std::io::empty(), visit)?;
         } else if file_type.is_symlink() {
-            let target =
-                std::fs::read_link(item.path()).map_err(|source| Stop::Stream(Error::io(item.path(), source)))?;
+            let target = std::fs::read_link(item.path())
+                .map_err(|source| Stop::Stream(Error::io(item.path(), source)))?;
             let target = target.as_os_str().as_encoded_bytes();
             gate.admit(name, Kind::Symlink(target), 0, &mut std::io::empty(), visit)?;
         } else if !file_type.is_file() {
             gate.admit(name, Kind::Special(special_kind(&file_type)), 0, &mut std::io::empty(), visit)?;
         } else {
-            let file = File::open(item.path()).map_err(|source| Stop::Stream(Error::io(item.path(), source)))?;
+            let file =
+                File::open(item.path()).map_err(|source| Stop::Stream(Error::io(item.path(), source)))?;
             let opened = file.metadata().map_err(|source| Stop::Stream(Error::io(item.path(), source)))?;
             if !opened.is_file() || !same_file(&metadata, &opened) {
                 gate.reject(name, RejectReason::ChangedWhileReading);

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use kubesnap_shared::layout;
 use kubesnap_shared::manifest::{
-    ClusterInfo, FORMAT_NAME, FORMAT_VERSION, Failure, FailureKind, FileRecord, FormatHeader, Manifest, RedactionCount,
-    Tool,
+    ClusterInfo, FORMAT_NAME, FORMAT_VERSION, Failure, FailureKind, FileRecord, FormatHeader, Manifest,
+    RedactionCount, Tool,
 };
 use kubesnap_shared::reader::Limits;
 use kubesnap_shared::writer::DROPPED_REASON;
@@ -92,7 +92,8 @@ fn every_layout_path_is_in_the_format_doc() -> TestResult {
 
     // Path builders: every public function is known here, and each builder's pattern is in the doc.
     let function = regex::Regex::new(r"(?m)^pub fn ([a-z_]+)\(")?;
-    let functions: BTreeSet<&str> = function.captures_iter(&source).filter_map(|found| found.get(1)).map(|m| m.as_str()).collect();
+    let functions: BTreeSet<&str> =
+        function.captures_iter(&source).filter_map(|found| found.get(1)).map(|m| m.as_str()).collect();
     assert_eq!(
         functions,
         BTreeSet::from(["classify", "container_log", "kubelet_stats", "resource_list"]),
@@ -183,7 +184,10 @@ fn the_format_doc_states_the_version_the_limits_and_the_fixed_strings() -> TestR
         ("--max-entries", limits.max_entries),
     ] {
         let row = doc.lines().find(|line| line.starts_with(&format!("| `{flag}` |"))).ok_or(flag)?;
-        assert!(row.contains(&default.to_string()), "{flag}: the doc's default differs from Limits::default(): {row}");
+        assert!(
+            row.contains(&default.to_string()),
+            "{flag}: the doc's default differs from Limits::default(): {row}"
+        );
     }
     assert!(doc.contains("<redacted: N bytes>") && doc.contains("`kubesnapCertificates`"));
     Ok(())

@@ -34,15 +34,23 @@ fn golden_v1() -> TestResult<Vec<u8>> {
     let header = BundleHeader {
         root: ROOT.to_owned(),
         tool: Tool { name: "kubesnap-collect".to_owned(), version: "0.1.0".to_owned() },
-        cluster: ClusterInfo { context: Some("kind-golden".to_owned()), server: Some("https://127.0.0.1:6443".to_owned()), version: None, platform: None },
+        cluster: ClusterInfo {
+            context: Some("kind-golden".to_owned()),
+            server: Some("https://127.0.0.1:6443".to_owned()),
+            version: None,
+            platform: None,
+        },
         options,
         started_at: "2026-11-21T10:34:00Z".parse()?,
         compression: 6,
     };
     let mut writer = BundleWriter::new(Vec::new(), header)?;
     writer.set_finished_at("2026-11-21T10:39:07Z".parse()?);
-    writer.add(layout::CLUSTER_VERSION, br#"{"major":"1","minor":"33","gitVersion":"v1.33.1","platform":"linux/amd64"}
-"#)?;
+    writer.add(
+        layout::CLUSTER_VERSION,
+        br#"{"major":"1","minor":"33","gitVersion":"v1.33.1","platform":"linux/amd64"}
+"#,
+    )?;
     writer.set_cluster(ClusterInfo {
         context: Some("kind-golden".to_owned()),
         server: Some("https://127.0.0.1:6443".to_owned()),
@@ -56,8 +64,11 @@ fn golden_v1() -> TestResult<Vec<u8>> {
         br#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"812"},"items":[{"metadata":{"name":"web-0","namespace":"default"},"status":{"phase":"Running"}}]}
 "#,
     )?;
-    writer.add(&layout::resource_list("", "v1", "nodes", None), br#"{"kind":"NodeList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"node-1"}}]}
-"#)?;
+    writer.add(
+        &layout::resource_list("", "v1", "nodes", None),
+        br#"{"kind":"NodeList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"node-1"}}]}
+"#,
+    )?;
     writer.add(&layout::resource_list("", "v1", "secrets", Some("default")), SECRET_LIST.as_bytes())?;
     // A group, resource and namespace long enough for the path to need a GNU long name.
     writer.add(
@@ -68,7 +79,11 @@ fn golden_v1() -> TestResult<Vec<u8>> {
     writer.add(layout::WATCHED_EVENTS, br#"{"type":"ADDED","object":{"kind":"Event","apiVersion":"v1","metadata":{"name":"web-0.1","namespace":"default"},"reason":"BackOff","message":"Back-off restarting failed container","type":"Warning","count":3}}
 "#)?;
     let log = b"2026-11-21T10:34:01.000000000Z starting\n2026-11-21T10:34:02.000000000Z ready\n";
-    writer.add_reader(&layout::container_log("default", "web-0", "nginx", false), log.len() as u64, &log[..])?;
+    writer.add_reader(
+        &layout::container_log("default", "web-0", "nginx", false),
+        log.len() as u64,
+        &log[..],
+    )?;
     writer.add_truncated(
         &layout::container_log("default", "web-0", "nginx", true),
         b"2026-11-21T10:20:00.000000000Z panic: out of memory\n",
@@ -79,8 +94,11 @@ fn golden_v1() -> TestResult<Vec<u8>> {
 "#)?;
     writer.add(layout::NODE_METRICS, br#"{"timestamp":"2026-11-21T10:34:30Z","items":[{"metadata":{"name":"node-1"},"timestamp":"2026-11-21T10:34:25Z","window":"15s","usage":{"cpu":"250m","memory":"1Gi"}}]}
 "#)?;
-    writer.add(&layout::kubelet_stats("node-1"), br#"{"node":{"nodeName":"node-1","fs":{"capacityBytes":100,"usedBytes":40}},"pods":[]}
-"#)?;
+    writer.add(
+        &layout::kubelet_stats("node-1"),
+        br#"{"node":{"nodeName":"node-1","fs":{"capacityBytes":100,"usedBytes":40}},"pods":[]}
+"#,
+    )?;
     writer.record_failure(Failure {
         what: "list".to_owned(),
         scope: "rbac.authorization.k8s.io/v1/clusterroles".to_owned(),
@@ -113,7 +131,8 @@ fn golden_v1_reads_entry_for_entry_with_a_verified_manifest() -> TestResult {
     }
     let read = read_all(&path, Limits::default())?;
     assert!(read.outcome.verified(), "{:?}", read.outcome);
-    let sizes: Vec<(String, usize)> = read.contents().into_iter().map(|(path, data)| (path, data.len())).collect();
+    let sizes: Vec<(String, usize)> =
+        read.contents().into_iter().map(|(path, data)| (path, data.len())).collect();
     let expected: Vec<(String, usize)> = [
         ("cluster/api-resources.json", 133),
         ("cluster/version.json", 75),
@@ -146,7 +165,10 @@ fn golden_v1_reads_entry_for_entry_with_a_verified_manifest() -> TestResult {
     assert_eq!(manifest.format_version, 1);
     assert!(manifest.complete);
     assert_eq!(manifest.cluster.version.as_deref(), Some("v1.33.1"));
-    assert_eq!((manifest.started_at.as_str(), manifest.finished_at.as_str()), ("2026-11-21T10:34:00Z", "2026-11-21T10:39:07Z"));
+    assert_eq!(
+        (manifest.started_at.as_str(), manifest.finished_at.as_str()),
+        ("2026-11-21T10:34:00Z", "2026-11-21T10:39:07Z")
+    );
     assert_eq!(manifest.files.len(), 13);
     let previous = manifest.file("logs/default/web-0/nginx.previous.log").ok_or("no previous log")?;
     assert!(previous.truncated);
@@ -159,10 +181,16 @@ fn golden_v1_reads_entry_for_entry_with_a_verified_manifest() -> TestResult {
         manifest.redactions.iter().map(|r| (r.rule.as_str(), r.count)).collect::<Vec<_>>(),
         vec![("bearer-token", 1), ("secret-data", 2)]
     );
-    let secret = read.contents().remove(&format!("{ROOT}/resources/core/v1/secrets/default.json")).ok_or("no secrets")?;
+    let secret = read
+        .contents()
+        .remove(&format!("{ROOT}/resources/core/v1/secrets/default.json"))
+        .ok_or("no secrets")?;
     let secret: serde_json::Value = serde_json::from_slice(&secret)?;
     assert_eq!(secret.pointer("/items/0/data/tls.key"), Some(&serde_json::json!("<redacted: 1704 bytes>")));
-    assert_eq!(secret.pointer("/items/0/kubesnapCertificates/0/notAfter"), Some(&serde_json::json!("2026-12-01T00:00:00Z")));
+    assert_eq!(
+        secret.pointer("/items/0/kubesnapCertificates/0/notAfter"),
+        Some(&serde_json::json!("2026-12-01T00:00:00Z"))
+    );
     Ok(())
 }
 
@@ -170,7 +198,10 @@ fn golden_v1_reads_entry_for_entry_with_a_verified_manifest() -> TestResult {
 fn the_writer_still_writes_the_golden_v1_tar_stream() -> TestResult {
     // When the format version moves on, this test moves to the new version's golden, and the
     // v1 golden stays only for the read test above.
-    assert_eq!(FORMAT_VERSION, 1, "bless a golden archive for the new format version and point this test at it");
+    assert_eq!(
+        FORMAT_VERSION, 1,
+        "bless a golden archive for the new format version and point this test at it"
+    );
     let golden = std::fs::read(golden_path())?;
     // Compared decompressed: the gzip bytes may change with the deflate implementation, the
     // tar stream may not without a new format version.

@@ -69,7 +69,10 @@ fn absolute_paths_are_refused_and_never_written() -> TestResult {
     let read = read_bytes(&tar, Limits::default())?;
     assert_eq!(
         read.outcome.rejected,
-        vec![rejection(&name, RejectReason::AbsolutePath), rejection("C:/windows.txt", RejectReason::AbsolutePath)]
+        vec![
+            rejection(&name, RejectReason::AbsolutePath),
+            rejection("C:/windows.txt", RejectReason::AbsolutePath)
+        ]
     );
     assert!(read.entries.is_empty());
     assert_eq!(unpack_outside(&tar)?, Vec::<std::path::PathBuf>::new());
@@ -108,7 +111,10 @@ fn symlinks_inside_are_reported_not_followed_and_block_paths_through_them() -> T
         .file(b"root/alias/b.txt", b"through the link")
         .finish();
     let read = read_bytes(&tar, Limits::default())?;
-    assert_eq!(read.outcome.links, vec![Link { path: "root/alias".to_owned(), target: "root/real".to_owned() }]);
+    assert_eq!(
+        read.outcome.links,
+        vec![Link { path: "root/alias".to_owned(), target: "root/real".to_owned() }]
+    );
     assert_eq!(
         read.outcome.rejected,
         vec![rejection("root/alias/b.txt", RejectReason::PathConflict { existing: "root/alias".to_owned() })]
@@ -134,11 +140,20 @@ fn hard_links_that_leave_or_precede_their_target_are_refused() -> TestResult {
     assert_eq!(
         read.outcome.rejected,
         vec![
-            rejection("root/passwd", RejectReason::HardLinkLeavesBundle { target: "../../etc/passwd".to_owned() }),
-            rejection("root/early", RejectReason::HardLinkLeavesBundle { target: "root/later.txt".to_owned() }),
+            rejection(
+                "root/passwd",
+                RejectReason::HardLinkLeavesBundle { target: "../../etc/passwd".to_owned() }
+            ),
+            rejection(
+                "root/early",
+                RejectReason::HardLinkLeavesBundle { target: "root/later.txt".to_owned() }
+            ),
         ]
     );
-    assert_eq!(read.outcome.links, vec![Link { path: "root/ok".to_owned(), target: "root/later.txt".to_owned() }]);
+    assert_eq!(
+        read.outcome.links,
+        vec![Link { path: "root/ok".to_owned(), target: "root/later.txt".to_owned() }]
+    );
     assert_eq!(read.paths(), vec!["root/later.txt"]);
     assert_eq!(unpack_outside(&tar)?, Vec::<std::path::PathBuf>::new());
     Ok(())
@@ -169,9 +184,13 @@ fn devices_and_fifos_are_refused() -> TestResult {
 #[test]
 fn entries_over_the_size_limit_are_refused_and_skipped() -> TestResult {
     let limits = Limits { max_entry_size: 100, ..Limits::default() };
-    let tar = RawTar::new().file(b"root/big.log", &[b'x'; 101]).file(b"root/small.log", &[b'y'; 100]).finish();
+    let tar =
+        RawTar::new().file(b"root/big.log", &[b'x'; 101]).file(b"root/small.log", &[b'y'; 100]).finish();
     let read = read_bytes(&gzip(&tar)?, limits)?;
-    assert_eq!(read.outcome.rejected, vec![rejection("root/big.log", RejectReason::TooLarge { size: 101, limit: 100 })]);
+    assert_eq!(
+        read.outcome.rejected,
+        vec![rejection("root/big.log", RejectReason::TooLarge { size: 101, limit: 100 })]
+    );
     assert!(!read.saw("root/big.log"));
     assert_eq!(read.paths(), vec!["root/small.log"]);
     assert!(read.outcome.stream_error.is_none());
@@ -203,7 +222,9 @@ fn a_decompression_bomb_is_stopped_before_it_expands() -> TestResult {
     assert!(bomb.len() < 1 << 20);
     let limits = Limits { max_total_size: 16 << 20, ..Limits::default() };
     let read = read_bytes(&bomb, limits)?;
-    assert!(matches!(read.outcome.stream_error, Some(Error::TotalSizeExceeded { ref entry, .. }) if entry == "root/bomb"));
+    assert!(
+        matches!(read.outcome.stream_error, Some(Error::TotalSizeExceeded { ref entry, .. }) if entry == "root/bomb")
+    );
     assert!(read.entries.is_empty());
     Ok(())
 }
@@ -211,7 +232,9 @@ fn a_decompression_bomb_is_stopped_before_it_expands() -> TestResult {
 #[test]
 fn oversized_gnu_long_names_and_pax_headers_are_refused_before_being_read() -> TestResult {
     // tar-rs's default mode reads these whole into memory, whatever size they declare.
-    for (entry_type, kind) in [(tar::EntryType::GNULongName, "GNU long name"), (tar::EntryType::XHeader, "PAX")] {
+    for (entry_type, kind) in
+        [(tar::EntryType::GNULongName, "GNU long name"), (tar::EntryType::XHeader, "PAX")]
+    {
         let size = 64u64 << 20;
         let mut tar = RawTar::new()
             .file(b"root/first.txt", b"1")
@@ -242,7 +265,10 @@ fn truncated_gzip_and_xz_streams_are_reported() -> TestResult {
         for cut in [compressed.len() / 2, compressed.len() - 4] {
             let read = read_bytes(&compressed[..cut], Limits::default())?;
             assert!(
-                matches!(read.outcome.stream_error, Some(Error::Truncated { .. }) | Some(Error::SizeMismatch { .. })),
+                matches!(
+                    read.outcome.stream_error,
+                    Some(Error::Truncated { .. }) | Some(Error::SizeMismatch { .. })
+                ),
                 "cut at {cut}: {:?}",
                 read.outcome.stream_error
             );
@@ -366,7 +392,8 @@ fn invalid_utf8_control_characters_and_backslashes_in_names_are_refused() -> Tes
 #[test]
 fn too_many_entries_stop_the_read() -> TestResult {
     let limits = Limits { max_entries: 3, ..Limits::default() };
-    let tar = RawTar::new().dir(b"root/").file(b"root/1", b"").file(b"root/2", b"").file(b"root/3", b"").finish();
+    let tar =
+        RawTar::new().dir(b"root/").file(b"root/1", b"").file(b"root/2", b"").file(b"root/3", b"").finish();
     let read = read_bytes(&tar, limits)?;
     assert!(matches!(read.outcome.stream_error, Some(Error::TooManyEntries { limit: 3 })));
     assert_eq!(read.paths(), vec!["root/1", "root/2"]);
@@ -380,6 +407,20 @@ fn the_archive_own_top_folder_is_accepted_but_an_empty_file_name_is_not() -> Tes
     let read = read_bytes(&tar, Limits::default())?;
     assert_eq!(read.outcome.rejected, vec![rejection(".", RejectReason::EmptyPath)]);
     assert_eq!(read.paths(), vec!["a.txt"]);
+    Ok(())
+}
+
+#[test]
+fn pax_global_headers_are_read_and_ignored() -> TestResult {
+    // `git archive` starts with one, holding the commit id.
+    let comment = b"52 comment=2b5ae1a5e51b8b6b3c3b9c3d1c6bd29b8a1d3e44\n";
+    let tar = RawTar::new()
+        .record(b"pax_global_header", tar::EntryType::XGlobalHeader, comment.len() as u64, b"", comment)
+        .file(b"root/a.txt", b"a")
+        .finish();
+    let read = read_bytes(&tar, Limits::default())?;
+    assert!(read.outcome.rejected.is_empty() && read.outcome.stream_error.is_none(), "{:?}", read.outcome);
+    assert_eq!(read.paths(), vec!["root/a.txt"]);
     Ok(())
 }
 
@@ -415,7 +456,10 @@ mod folders {
         let target = sandbox.join("target");
         Bundle::open(root, Limits::default())?.unpack(&target)?;
         let found = outside(sandbox, &target)?;
-        Ok(found.into_iter().filter(|path| !path.starts_with(root) && !path.ends_with("secret.txt")).collect())
+        Ok(found
+            .into_iter()
+            .filter(|path| !path.starts_with(root) && !path.ends_with("secret.txt"))
+            .collect())
     }
 
     #[test]
@@ -429,7 +473,10 @@ mod folders {
         assert_eq!(
             read.outcome.rejected,
             vec![
-                rejection("root/logs/up.log", RejectReason::LinkLeavesBundle { target: "../../../secret.txt".to_owned() }),
+                rejection(
+                    "root/logs/up.log",
+                    RejectReason::LinkLeavesBundle { target: "../../../secret.txt".to_owned() }
+                ),
                 rejection("root/outside-dir", RejectReason::LinkLeavesBundle { target: absolute }),
             ]
         );
@@ -468,7 +515,10 @@ mod folders {
         let name = std::ffi::OsStr::from_bytes(b"bad\xff.log");
         std::fs::write(root.join("root/logs").join(name), b"x")?;
         let read = read_all(&root, Limits::default())?;
-        assert_eq!(read.outcome.rejected, vec![rejection("root/logs/bad\u{fffd}.log", RejectReason::InvalidUtf8)]);
+        assert_eq!(
+            read.outcome.rejected,
+            vec![rejection("root/logs/bad\u{fffd}.log", RejectReason::InvalidUtf8)]
+        );
         assert_eq!(read.paths(), vec!["root/logs/ok.log"]);
         Ok(())
     }

@@ -28,9 +28,24 @@ fn read_clean(path: &str, container: Container) -> TestResult<(u64, usize)> {
 
 #[test]
 fn troubleshoot_bundles_read_whole_with_their_links() -> TestResult {
-    assert_eq!(read_clean("replicatedhq__troubleshoot/testdata/supportbundle/support-bundle.tar.gz", Container::TarGz)?, (102, 19));
-    assert_eq!(read_clean("replicatedhq__troubleshoot/test/baselines/supportbundle/baseline.tar.gz", Container::TarGz)?, (147, 2));
-    assert_eq!(read_clean("replicatedhq__embedded-cluster/e2e/support-bundle-host-0.tar.gz", Container::TarGz)?, (116, 0));
+    assert_eq!(
+        read_clean(
+            "replicatedhq__troubleshoot/testdata/supportbundle/support-bundle.tar.gz",
+            Container::TarGz
+        )?,
+        (102, 19)
+    );
+    assert_eq!(
+        read_clean(
+            "replicatedhq__troubleshoot/test/baselines/supportbundle/baseline.tar.gz",
+            Container::TarGz
+        )?,
+        (147, 2)
+    );
+    assert_eq!(
+        read_clean("replicatedhq__embedded-cluster/e2e/support-bundle-host-0.tar.gz", Container::TarGz)?,
+        (116, 0)
+    );
     let folder = "replicatedhq__troubleshoot/_history/6e08a811ef60f0ccdb92fa0762845ccbb1cc6141/support-bundle-2025-08-09T21_08_25";
     assert_eq!(read_clean(folder, Container::Folder)?, (228, 0));
     Ok(())
@@ -38,11 +53,23 @@ fn troubleshoot_bundles_read_whole_with_their_links() -> TestResult {
 
 #[test]
 fn must_gathers_and_sonobuoy_results_read_whole() -> TestResult {
-    assert_eq!(read_clean("openshift__must-gather-clean/test/files/must-gather-metal.tar.xz", Container::TarXz)?, (3605, 0));
     assert_eq!(
-        read_clean("vmware-tanzu__sonobuoy/test/integration/testdata/results-quick-no-failures.tar.gz", Container::TarGz)?,
+        read_clean("openshift__must-gather-clean/test/files/must-gather-metal.tar.xz", Container::TarXz)?,
+        (3605, 0)
+    );
+    assert_eq!(
+        read_clean(
+            "vmware-tanzu__sonobuoy/test/integration/testdata/results-quick-no-failures.tar.gz",
+            Container::TarGz
+        )?,
         (103, 0)
     );
-    assert_eq!(read_clean("vmware-tanzu__sonobuoy/pkg/client/results/testdata/results-0.10.tar.gz", Container::TarGz)?, (60, 0));
+    assert_eq!(
+        read_clean(
+            "vmware-tanzu__sonobuoy/pkg/client/results/testdata/results-0.10.tar.gz",
+            Container::TarGz
+        )?,
+        (60, 0)
+    );
     Ok(())
 }

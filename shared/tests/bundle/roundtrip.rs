@@ -14,7 +14,8 @@ use kubesnap_shared::writer::{BundleWriter, DROPPED_REASON};
 use proptest::prelude::*;
 
 use crate::support::{
-    RawTar, TestResult, bundle_header, gunzip, gzip, native_bundle, outside, read_all, read_bytes, write_file, xz,
+    RawTar, TestResult, bundle_header, gunzip, gzip, native_bundle, outside, read_all, read_bytes,
+    write_file, xz,
 };
 
 /// Entries of a read, without the two control files, with the root stripped.
@@ -40,9 +41,12 @@ fn every_container_reads_the_same_verified_entries() -> TestResult {
     let dir = tempfile::tempdir()?;
     let folder = dir.path().join("unpacked");
     Bundle::open(&write_file(dir.path(), "b.tar.gz", &gz)?, Limits::default())?.unpack(&folder)?;
-    for (bytes, container) in
-        [(Some(gz.clone()), Container::TarGz), (Some(tar.clone()), Container::Tar), (Some(xz(&tar)?), Container::TarXz), (None, Container::Folder)]
-    {
+    for (bytes, container) in [
+        (Some(gz.clone()), Container::TarGz),
+        (Some(tar.clone()), Container::Tar),
+        (Some(xz(&tar)?), Container::TarXz),
+        (None, Container::Folder),
+    ] {
         let path = match bytes {
             Some(bytes) => write_file(dir.path(), "bundle", &bytes)?,
             None => folder.clone(),
@@ -59,7 +63,15 @@ fn every_container_reads_the_same_verified_entries() -> TestResult {
         assert_eq!(manifest.format_version, FORMAT_VERSION);
         // Every file but the manifest itself is listed, format.json included.
         let listed: Vec<&str> = manifest.files.iter().map(|file| file.path.as_str()).collect();
-        assert_eq!(listed, vec!["cluster/version.json", FORMAT_FILE, "logs/default/web-0/nginx.log", "resources/core/v1/pods/default.json"]);
+        assert_eq!(
+            listed,
+            vec![
+                "cluster/version.json",
+                FORMAT_FILE,
+                "logs/default/web-0/nginx.log",
+                "resources/core/v1/pods/default.json"
+            ]
+        );
         read.outcome.into_strict()?;
     }
     Ok(())
@@ -88,7 +100,10 @@ fn a_writer_dropped_early_leaves_a_readable_incomplete_bundle() -> TestResult {
     assert!(!manifest.complete);
     assert_eq!(manifest.incomplete_reasons, vec![DROPPED_REASON.to_owned()]);
     assert_eq!(manifest.failures.len(), 1);
-    assert_eq!(payload(read.contents(), "snap").keys().collect::<Vec<_>>(), vec!["resources/core/v1/pods/default.json"]);
+    assert_eq!(
+        payload(read.contents(), "snap").keys().collect::<Vec<_>>(),
+        vec!["resources/core/v1/pods/default.json"]
+    );
     Ok(())
 }
 
@@ -136,10 +151,16 @@ fn streamed_entries_that_end_or_fail_early_are_padded_and_marked_truncated() -> 
     assert_eq!(contents.get("logs/a/p/exact.log").map(Vec::as_slice), Some(&b"abc"[..]));
     let manifest = read.outcome.manifest.as_ref().ok_or("no manifest")?;
     let record = |path: &str| manifest.file(path).map(|file| (file.truncated, file.truncation.clone()));
-    assert_eq!(record("logs/a/p/short.log"), Some((true, Some("the source ended 60 bytes early; zero-padded".to_owned()))));
+    assert_eq!(
+        record("logs/a/p/short.log"),
+        Some((true, Some("the source ended 60 bytes early; zero-padded".to_owned())))
+    );
     assert_eq!(
         record("logs/a/p/failing.log"),
-        Some((true, Some("the source failed 30 bytes before the end (connection reset); zero-padded".to_owned())))
+        Some((
+            true,
+            Some("the source failed 30 bytes before the end (connection reset); zero-padded".to_owned())
+        ))
     );
     assert_eq!(record("logs/a/p/exact.log"), Some((false, None)));
     Ok(())
@@ -192,7 +213,10 @@ fn the_same_collection_gives_the_same_bytes() -> TestResult {
     let read = read_bytes(&first, Limits::default())?;
     let manifest = read.outcome.manifest.ok_or("no manifest")?;
     assert_eq!(manifest.failures.iter().map(|f| f.scope.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
-    assert_eq!(manifest.redactions.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>(), vec!["bearer-token", "password-key"]);
+    assert_eq!(
+        manifest.redactions.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>(),
+        vec!["bearer-token", "password-key"]
+    );
     Ok(())
 }
 
@@ -212,7 +236,10 @@ fn a_newer_format_version_is_refused_naming_both_versions() -> TestResult {
         Err(error @ Error::UnsupportedFormatVersion { found, supported }) => {
             assert_eq!((found, supported), (newer, FORMAT_VERSION));
             let message = error.to_string();
-            assert!(message.contains(&format!("version {newer}")) && message.contains(&format!("version {FORMAT_VERSION}")));
+            assert!(
+                message.contains(&format!("version {newer}"))
+                    && message.contains(&format!("version {FORMAT_VERSION}"))
+            );
         }
         other => panic!("expected the newer version to be refused, got {other:?}"),
     }
@@ -228,9 +255,14 @@ fn tampering_is_detected_as_mismatched_missing_and_unlisted_files() -> TestResul
     let at = tar.windows(4).position(|window| window == b"AAAA").ok_or("marker not found")?;
     tar[at] = b'B';
     let read = read_bytes(&gzip(&tar)?, Limits::default())?;
-    assert!(matches!(read.outcome.checksum_problems.as_slice(), [ChecksumProblem::Mismatch { path, .. }] if path == "a.json"));
+    assert!(
+        matches!(read.outcome.checksum_problems.as_slice(), [ChecksumProblem::Mismatch { path, .. }] if path == "a.json")
+    );
     assert!(!read.outcome.verified());
-    assert!(matches!(read.outcome.into_strict(), Err(Error::Checksum { problem: ChecksumProblem::Mismatch { .. } })));
+    assert!(matches!(
+        read.outcome.into_strict(),
+        Err(Error::Checksum { problem: ChecksumProblem::Mismatch { .. } })
+    ));
 
     // In an unpacked folder: one file gone, one added.
     let dir = tempfile::tempdir()?;
@@ -281,7 +313,10 @@ fn a_visitor_error_stops_the_read_and_is_returned() -> TestResult {
     let result = bundle.read(|entry| {
         seen += 1;
         if entry.path() == "snap/a.json" {
-            return Err(Error::Rejected { entry: entry.path().to_owned(), reason: kubesnap_shared::error::RejectReason::Duplicate });
+            return Err(Error::Rejected {
+                entry: entry.path().to_owned(),
+                reason: kubesnap_shared::error::RejectReason::Duplicate,
+            });
         }
         Ok(())
     });
@@ -295,7 +330,8 @@ fn segment() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z0-9][a-z0-9.-]{0,11}",
         "[a-zA-Z0-9 _~%+=,@()-]{1,8}",
-        "\\PC{1,4}".prop_filter("no separators or controls", |s| !s.contains(['/', '\\']) && s != "." && s != ".."),
+        "\\PC{1,4}"
+            .prop_filter("no separators or controls", |s| !s.contains(['/', '\\']) && s != "." && s != ".."),
     ]
     // `C:` is a Windows drive: absolute to the tools that may unpack the bundle later.
     .prop_filter("no drive prefixes", |s| !(s.chars().count() == 2 && s.ends_with(':')))
@@ -303,20 +339,25 @@ fn segment() -> impl Strategy<Value = String> {
 
 /// Distinct paths where none is a folder of another.
 fn payload_entries() -> impl Strategy<Value = BTreeMap<String, Vec<u8>>> {
-    prop::collection::vec((prop::collection::vec(segment(), 1..4), prop::collection::vec(any::<u8>(), 0..1500)), 0..12)
-        .prop_map(|entries| {
-            let mut kept: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-            for (segments, data) in entries {
-                let path = segments.join("/");
-                let conflicts = kept.keys().any(|other| {
-                    other == &path || other.starts_with(&format!("{path}/")) || path.starts_with(&format!("{other}/"))
-                });
-                if !conflicts && path != FORMAT_FILE && path != MANIFEST_FILE {
-                    kept.insert(path, data);
-                }
+    prop::collection::vec(
+        (prop::collection::vec(segment(), 1..4), prop::collection::vec(any::<u8>(), 0..1500)),
+        0..12,
+    )
+    .prop_map(|entries| {
+        let mut kept: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        for (segments, data) in entries {
+            let path = segments.join("/");
+            let conflicts = kept.keys().any(|other| {
+                other == &path
+                    || other.starts_with(&format!("{path}/"))
+                    || path.starts_with(&format!("{other}/"))
+            });
+            if !conflicts && path != FORMAT_FILE && path != MANIFEST_FILE {
+                kept.insert(path, data);
             }
-            kept
-        })
+        }
+        kept
+    })
 }
 
 /// A raw entry of a hostile archive: a name of arbitrary bytes and a type.

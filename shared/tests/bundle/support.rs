@@ -24,7 +24,14 @@ impl RawTar {
 
     /// One record: a GNU header with `name` and `link` written into the raw name fields (at
     /// most 100 bytes each), then `data` padded to a block.
-    pub(crate) fn record(mut self, name: &[u8], entry_type: tar::EntryType, size: u64, link: &[u8], data: &[u8]) -> RawTar {
+    pub(crate) fn record(
+        mut self,
+        name: &[u8],
+        entry_type: tar::EntryType,
+        size: u64,
+        link: &[u8],
+        data: &[u8],
+    ) -> RawTar {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(entry_type);
         header.set_size(size);
