@@ -9,7 +9,7 @@
 
 mod cluster_info_dump;
 mod detect;
-mod kinds;
+pub(crate) mod kinds;
 mod must_gather;
 mod native;
 pub mod parse;

@@ -128,7 +128,7 @@ fn dedup_events(events: Vec<Event>) -> Vec<Event> {
 }
 
 fn series(mut samples: Vec<MetricSample>) -> Vec<MetricSample> {
-    samples.sort_by(|a, b| a.at.cmp(&b.at));
+    samples.sort_by_key(|sample| sample.at);
     samples.dedup_by(|b, a| a.at == b.at);
     samples
 }

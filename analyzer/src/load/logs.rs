@@ -2,7 +2,7 @@
 //! files of one container (must-gather's rotated logs, a fetch repeated without TLS checks,
 //! troubleshoot's per-collector copies) combined without counting a line twice.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use jiff::Timestamp;
 use kubesnap_shared::model::{ContainerLog, FamilyHits, LogKey, LogLine, TimedHit};
@@ -104,7 +104,7 @@ impl LogAccumulator {
                 })
             })
             .collect();
-        timed_hits.sort_by(|a, b| a.at.cmp(&b.at));
+        timed_hits.sort_by_key(|hit| hit.at);
         ContainerLog {
             key: self.key,
             path: self.path,
@@ -138,7 +138,10 @@ pub(crate) fn combine(logs: Vec<ContainerLog>) -> Vec<ContainerLog> {
             group.drain(..).partition(|log| log.path.contains("/rotated/"));
         // The fullest fetch; on a tie the first in bundle order.
         whole.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.lines.cmp(&a.lines)));
-        let mut parts: Vec<ContainerLog> = rotated;
+        // A rotated file kept both plain and compressed is one file.
+        let mut seen = BTreeSet::new();
+        let mut parts: Vec<ContainerLog> =
+            rotated.into_iter().filter(|log| seen.insert(log.path.trim_end_matches(".gz").to_owned())).collect();
         parts.extend(whole.into_iter().next());
         // Rotated files first, oldest first, then the current file, which gives the tail.
         parts.sort_by_key(|log| (!log.path.contains("/rotated/"), log.first_timestamp));
@@ -163,7 +166,7 @@ fn join(older: ContainerLog, newer: ContainerLog) -> ContainerLog {
     }
     let mut timed_hits = older.timed_hits;
     timed_hits.extend(newer.timed_hits);
-    timed_hits.sort_by(|a, b| a.at.cmp(&b.at));
+    timed_hits.sort_by_key(|hit| hit.at);
     let excess = timed_hits.len().saturating_sub(MAX_TIMED);
     timed_hits.drain(..excess);
     let mut error_lines = older.error_lines;

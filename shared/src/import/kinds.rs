@@ -57,6 +57,11 @@ const KINDS: &[(&str, &str, &str)] = &[
     ("verticalpodautoscalers", "VerticalPodAutoscaler", "autoscaling.k8s.io/v1"),
 ];
 
+/// Whether `kind` is the name of a built-in Kubernetes kind (`Node`, `Pod`, ...).
+pub(crate) fn is_builtin_kind(kind: &str) -> bool {
+    KINDS.iter().any(|(_, builtin, _)| *builtin == kind)
+}
+
 /// Troubleshoot's folder and file names that differ from the plural resource name.
 const TROUBLESHOOT_ALIASES: &[(&str, &str)] = &[
     ("pvcs", "persistentvolumeclaims"),

@@ -17,10 +17,9 @@ impl Index {
     pub(crate) fn build(objects: &[Object]) -> Index {
         let mut index = Index::default();
         for (position, object) in objects.iter().enumerate() {
-            index.by_kind.entry(object.kind.clone()).or_default().push(position);
-            index
-                .by_identity
-                .insert((object.kind.clone(), object.namespace.clone(), object.name.clone()), position);
+            let kind = object.index_kind().into_owned();
+            index.by_kind.entry(kind.clone()).or_default().push(position);
+            index.by_identity.insert((kind, object.namespace.clone(), object.name.clone()), position);
             for (_, _, uid) in object.owners() {
                 if !uid.is_empty() {
                     index.by_owner.entry(uid.to_owned()).or_default().push(position);

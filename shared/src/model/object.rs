@@ -51,6 +51,19 @@ impl Object {
         Some(Object { api_version, kind, namespace, name, raw, source: source.to_owned() })
     }
 
+    /// The kind the model indexes the object under: its kind, except for a custom resource
+    /// whose kind is also a built-in one (longhorn's `Node`), indexed as `Node.longhorn.io`
+    /// so that `of_kind("Node")` only yields nodes.
+    pub fn index_kind(&self) -> std::borrow::Cow<'_, str> {
+        let group = self.api_version.split_once('/').map_or("", |(group, _)| group);
+        let custom = group.contains('.') && !group.ends_with(".k8s.io");
+        if custom && crate::import::kinds::is_builtin_kind(&self.kind) {
+            std::borrow::Cow::Owned(format!("{}.{group}", self.kind))
+        } else {
+            std::borrow::Cow::Borrowed(&self.kind)
+        }
+    }
+
     pub fn reference(&self) -> ObjectRef {
         ObjectRef { kind: self.kind.clone(), namespace: self.namespace.clone(), name: self.name.clone() }
     }
@@ -161,6 +174,17 @@ mod tests {
         let object = object.as_ref();
         assert_eq!(object.map(|o| o.kind.as_str()), Some("Pod"));
         assert_eq!(object.and_then(|o| o.str_at("/status/phase")), Some("Running"));
+    }
+
+    #[test]
+    fn custom_kinds_that_shadow_builtin_ones_are_qualified() {
+        let node = |api_version: &str| {
+            Object::from_value(serde_json::json!({"apiVersion": api_version, "kind": "Node", "metadata": {"name": "n"}}), None, None, "x")
+                .unwrap()
+        };
+        assert_eq!(node("v1").index_kind(), "Node");
+        assert_eq!(node("longhorn.io/v1beta1").index_kind(), "Node.longhorn.io");
+        assert_eq!(node("metrics.k8s.io/v1beta1").index_kind(), "Node");
     }
 
     #[test]
