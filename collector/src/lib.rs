@@ -18,6 +18,7 @@ mod inventory;
 mod logs;
 mod metrics;
 mod progress;
+mod redact_cmd;
 mod redaction;
 mod resources;
 mod sink;

@@ -355,7 +355,7 @@ mod tests {
 
         let bundle = Bundle::open(&output, Limits::default())?;
         let mut contents = BTreeMap::new();
-        let outcome = bundle.read::<kubesnap_shared::Error>(|mut entry| {
+        let outcome = bundle.read::<anyhow::Error>(|mut entry| {
             let path = entry.path().to_owned();
             contents.insert(path, String::from_utf8_lossy(&entry.read_to_vec()?).into_owned());
             Ok(())
