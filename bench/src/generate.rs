@@ -78,10 +78,13 @@ pub const ROOT: &str = "kubesnap-bench-20260314T120000Z";
 pub fn generate<W: Write>(config: &Config, out: W) -> kubesnap_shared::Result<(W, Summary)> {
     let plan = plan::plan(config);
     let mut options = BTreeMap::new();
-    options.insert("generator".to_owned(), json!({
-        "pods": config.pods, "log_bytes": config.log_bytes, "seed": config.seed,
-        "namespaces": config.namespaces, "nodes": config.nodes,
-    }));
+    options.insert(
+        "generator".to_owned(),
+        json!({
+            "pods": config.pods, "log_bytes": config.log_bytes, "seed": config.seed,
+            "namespaces": config.namespaces, "nodes": config.nodes,
+        }),
+    );
     let header = BundleHeader {
         root: ROOT.to_owned(),
         tool: Tool { name: "kubesnap-gen-bundle".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() },
@@ -106,7 +109,10 @@ pub fn generate<W: Write>(config: &Config, out: W) -> kubesnap_shared::Result<(W
     }
 
     sink.json(layout::CLUSTER_VERSION, &cluster::version())?;
-    sink.json(layout::API_RESOURCES, &cluster::api_resources())?;
+    sink.bytes(
+        layout::API_RESOURCES,
+        &serde_json::to_vec_pretty(&cluster::api_resources()).unwrap_or_default(),
+    )?;
     write_cluster_scoped(&mut sink, &plan)?;
     for (index, namespace) in plan.namespaces.iter().enumerate() {
         write_namespace(&mut sink, &plan, index as u64, namespace)?;
@@ -115,9 +121,13 @@ pub fn generate<W: Write>(config: &Config, out: W) -> kubesnap_shared::Result<(W
     write_logs(&mut sink, &plan, config.log_bytes)?;
     sink.bytes(layout::POD_METRICS, &telemetry::pod_metrics(&plan))?;
     sink.bytes(layout::NODE_METRICS, &telemetry::node_metrics(&plan))?;
+    let totals = telemetry::node_usage(&plan, telemetry::STATS_SAMPLE);
     for (index, node) in plan.nodes.iter().enumerate() {
         if node.ready {
-            sink.json(&layout::kubelet_stats(&node.name), &telemetry::kubelet_summary(&plan, index))?;
+            sink.json(
+                &layout::kubelet_stats(&node.name),
+                &telemetry::kubelet_summary(&plan, index, &totals),
+            )?;
         } else {
             sink.writer.record_failure(Failure {
                 what: "kubelet-stats".to_owned(),
@@ -125,11 +135,19 @@ pub fn generate<W: Write>(config: &Config, out: W) -> kubesnap_shared::Result<(W
                 namespace: None,
                 kind: FailureKind::Timeout,
                 status: None,
-                message: format!("Get \"https://{}:10250/stats/summary\": dial tcp {}:10250: i/o timeout", node.internal_ip, node.internal_ip),
+                message: format!(
+                    "Get \"https://{}:10250/stats/summary\": dial tcp {}:10250: i/o timeout",
+                    node.internal_ip, node.internal_ip
+                ),
             });
         }
     }
-    let Sink { writer, summary } = sink;
+    let Sink { mut writer, summary } = sink;
+    // The collection "ends" when its metrics sampling does, whatever the wall clock says, so
+    // the same arguments give byte-identical bundles.
+    if let Ok(finished_at) = jiff::Timestamp::from_second(clock::BASE + clock::COLLECTION) {
+        writer.set_finished_at(finished_at);
+    }
     Ok((writer.finish()?, summary))
 }
 
@@ -152,12 +170,23 @@ impl<W: Write> Sink<W> {
         self.bytes(path, &bytes)
     }
 
-    fn list(&mut self, group: &str, version: &str, resource: &str, kind: &str, namespace: Option<&str>, items: Vec<Value>) -> kubesnap_shared::Result<()> {
+    fn list(
+        &mut self,
+        group: &str,
+        version: &str,
+        resource: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        items: Vec<Value>,
+    ) -> kubesnap_shared::Result<()> {
         if items.is_empty() {
             return Ok(());
         }
         let api_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
-        self.json(&layout::resource_list(group, version, resource, namespace), &list(&api_version, kind, items))
+        self.json(
+            &layout::resource_list(group, version, resource, namespace),
+            &list(&api_version, kind, items),
+        )
     }
 
     fn log(&mut self, path: &str, size: u64, reader: impl std::io::Read) -> kubesnap_shared::Result<()> {
@@ -172,7 +201,12 @@ impl<W: Write> Sink<W> {
 
 fn write_cluster_scoped<W: Write>(sink: &mut Sink<W>, plan: &Plan) -> kubesnap_shared::Result<()> {
     sink.list("", "v1", "namespaces", "Namespace", None, cluster::namespaces(plan.seed, &plan.namespaces))?;
-    let nodes = plan.nodes.iter().enumerate().map(|(index, node)| cluster::node(node, plan.seed, index as u64)).collect();
+    let nodes = plan
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(index, node)| cluster::node(node, plan.seed, index as u64))
+        .collect();
     sink.list("", "v1", "nodes", "Node", None, nodes)?;
     let mut volumes = Vec::new();
     for namespace in &plan.namespaces {
@@ -187,7 +221,12 @@ fn write_cluster_scoped<W: Write>(sink: &mut Sink<W>, plan: &Plan) -> kubesnap_s
     sink.list("storage.k8s.io", "v1", "storageclasses", "StorageClass", None, cluster::storage_classes())
 }
 
-fn write_namespace<W: Write>(sink: &mut Sink<W>, plan: &Plan, index: u64, namespace: &plan::NamespacePlan) -> kubesnap_shared::Result<()> {
+fn write_namespace<W: Write>(
+    sink: &mut Sink<W>,
+    plan: &Plan,
+    index: u64,
+    namespace: &plan::NamespacePlan,
+) -> kubesnap_shared::Result<()> {
     let ns = Some(namespace.name.as_str());
     let not_ready: Vec<bool> = plan.nodes.iter().map(|node| !node.ready).collect();
     let pods = namespace
@@ -202,7 +241,12 @@ fn write_namespace<W: Write>(sink: &mut Sink<W>, plan: &Plan, index: u64, namesp
     let mut slices = Vec::new();
     for workload in &namespace.workloads {
         if let Some(service) = &workload.service {
-            services.push(network::service(&namespace.name, service, pod::selector(workload), workload.created));
+            services.push(network::service(
+                &namespace.name,
+                service,
+                pod::selector(workload),
+                workload.created,
+            ));
             endpoints.push(network::endpoints(namespace, service, Some(workload), &plan.nodes));
             slices.push(network::endpoint_slice(namespace, service, Some(workload), &plan.nodes));
         }
@@ -221,7 +265,12 @@ fn write_namespace<W: Write>(sink: &mut Sink<W>, plan: &Plan, index: u64, namesp
     let mut claims: Vec<Value> = Vec::new();
     for workload in &namespace.workloads {
         let labels = json!({ "app.kubernetes.io/name": workload.name });
-        claims.extend(workload.claims.iter().map(|claim| cluster::persistent_volume_claim(&namespace.name, claim, Some(&labels))));
+        claims.extend(
+            workload
+                .claims
+                .iter()
+                .map(|claim| cluster::persistent_volume_claim(&namespace.name, claim, Some(&labels))),
+        );
     }
     if let Some(claim) = &namespace.pending_claim {
         claims.push(cluster::persistent_volume_claim(&namespace.name, claim, None));
@@ -278,7 +327,10 @@ fn write_logs<W: Write>(sink: &mut Sink<W>, plan: &Plan, log_bytes: u64) -> kube
                 namespace: Some(namespace.name.clone()),
                 kind: FailureKind::Timeout,
                 status: None,
-                message: format!("Get \"https://{}:10250/containerLogs/{}/{}/{}\": dial tcp {}:10250: i/o timeout", node.internal_ip, namespace.name, pod.name, pod.containers[0].name, node.internal_ip),
+                message: format!(
+                    "Get \"https://{}:10250/containerLogs/{}/{}/{}\": dial tcp {}:10250: i/o timeout",
+                    node.internal_ip, namespace.name, pod.name, pod.containers[0].name, node.internal_ip
+                ),
             });
             continue;
         }
@@ -293,24 +345,35 @@ fn write_logs<W: Write>(sink: &mut Sink<W>, plan: &Plan, log_bytes: u64) -> kube
                 start: if previous { plan::log_start(pod) - 3_600 } else { plan::log_start(pod) },
                 end: if previous { clock::BASE - 900 } else { clock::BASE - 1 },
             };
-            let path = |previous| layout::container_log(&namespace.name, &pod.name, &container.name, previous);
+            let path =
+                |previous| layout::container_log(&namespace.name, &pod.name, &container.name, previous);
             let main = !container.init && !container.sidecar;
             if container.init {
                 if !matches!(pod.fault, Fault::Evicted) {
                     let size = prng.between(200, 1_500);
-                    logs.push((path(false), Body::Small(render_small(context(&mut prng, false), size, Ending::WaitForDeps))));
+                    logs.push((
+                        path(false),
+                        Body::Small(render_small(context(&mut prng, false), size, Ending::WaitForDeps)),
+                    ));
                 }
                 continue;
             }
             if main && matches!(pod.fault, Fault::ImagePull | Fault::ConfigError) {
-                let reason = if pod.fault == Fault::ImagePull { "trying and failing to pull image" } else { "CreateContainerConfigError" };
+                let reason = if pod.fault == Fault::ImagePull {
+                    "trying and failing to pull image"
+                } else {
+                    "CreateContainerConfigError"
+                };
                 sink.writer.record_failure(Failure {
                     what: "logs".to_owned(),
                     scope: format!("{}/{}/{}", namespace.name, pod.name, container.name),
                     namespace: Some(namespace.name.clone()),
                     kind: FailureKind::Other,
                     status: Some(400),
-                    message: format!("container \"{}\" in pod \"{}\" is waiting to start: {reason}", container.name, pod.name),
+                    message: format!(
+                        "container \"{}\" in pod \"{}\" is waiting to start: {reason}",
+                        container.name, pod.name
+                    ),
                 });
                 continue;
             }
@@ -326,9 +389,15 @@ fn write_logs<W: Write>(sink: &mut Sink<W>, plan: &Plan, log_bytes: u64) -> kube
             let crash = prng.below(logs::CRASHES.len() as u64) as usize;
             if main && pod.fault == Fault::CrashLoop {
                 let size = prng.between(1_000, 6_000);
-                logs.push((path(false), Body::Small(render_small(context(&mut prng, false), size, Ending::Crash(crash)))));
+                logs.push((
+                    path(false),
+                    Body::Small(render_small(context(&mut prng, false), size, Ending::Crash(crash))),
+                ));
                 let size = prng.between(2_000, 12_000);
-                logs.push((path(true), Body::Small(render_small(context(&mut prng, true), size, Ending::Crash(crash)))));
+                logs.push((
+                    path(true),
+                    Body::Small(render_small(context(&mut prng, true), size, Ending::Crash(crash))),
+                ));
                 continue;
             }
             let weight = if container.sidecar {
@@ -344,14 +413,19 @@ fn write_logs<W: Write>(sink: &mut Sink<W>, plan: &Plan, log_bytes: u64) -> kube
             logs.push((path(false), Body::Stream(context(&mut prng, false), weight)));
             if container.restarts > 0 {
                 let size = prng.between(4_000, 48_000);
-                let ending = if pod.fault == Fault::OomKilled { Ending::OomKilled } else { Ending::Crash(crash) };
+                let ending =
+                    if pod.fault == Fault::OomKilled { Ending::OomKilled } else { Ending::Crash(crash) };
                 logs.push((path(true), Body::Small(render_small(context(&mut prng, true), size, ending))));
             }
         }
     }
     // The streamed logs share what the short ones leave of the budget.
-    let small: u64 = logs.iter().map(|(_, body)| if let Body::Small(bytes) = body { bytes.len() as u64 } else { 0 }).sum();
-    let weights: Vec<u64> = logs.iter().filter_map(|(_, body)| if let Body::Stream(_, weight) = body { Some(*weight) } else { None }).collect();
+    let small: u64 =
+        logs.iter().map(|(_, body)| if let Body::Small(bytes) = body { bytes.len() as u64 } else { 0 }).sum();
+    let weights: Vec<u64> = logs
+        .iter()
+        .filter_map(|(_, body)| if let Body::Stream(_, weight) = body { Some(*weight) } else { None })
+        .collect();
     let mut shares = plan::split(log_bytes.saturating_sub(small), &weights).into_iter();
     for (path, body) in logs {
         match body {

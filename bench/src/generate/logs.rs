@@ -11,7 +11,9 @@ use std::io::{self, Read};
 
 use crate::prng::Prng;
 
-use super::clock::{CLF_DAY, DAY_START, KLOG_DAY, SLASH_DAY, push_digits, push_fraction, push_hms, push_rfc3339, push_u64};
+use super::clock::{
+    CLF_DAY, DAY_START, KLOG_DAY, SLASH_DAY, push_digits, push_fraction, push_hms, push_rfc3339, push_u64,
+};
 use super::plan::LogStyle;
 
 /// Mean rendered line length, used to spread line timestamps over the log's window.
@@ -76,8 +78,17 @@ const KLOG_INFO: [&str; 6] = [
     "\"Updating endpoints\" service=\"@/%\" endpoints=#",
     "\"Caches populated\" type=\"*v1.Pod\" reflector=\"pkg/mod/k8s.io/client-go@v0.33.1/tools/cache/reflector.go:#\"",
 ];
-const KLOG_FILES: [&str; 5] = ["controller.go", "reconciler.go", "proxier.go", "reflector.go", "shared_informer.go"];
-const PATHS: [&str; 7] = ["/", "/static/js/main.#.js", "/api/v1/products/#", "/healthz", "/favicon.ico", "/images/#.webp", "/api/v1/cart/#"];
+const KLOG_FILES: [&str; 5] =
+    ["controller.go", "reconciler.go", "proxier.go", "reflector.go", "shared_informer.go"];
+const PATHS: [&str; 7] = [
+    "/",
+    "/static/js/main.#.js",
+    "/api/v1/products/#",
+    "/healthz",
+    "/favicon.ico",
+    "/images/#.webp",
+    "/api/v1/cart/#",
+];
 const AGENTS: [&str; 5] = [
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
     "kube-probe/1.33",
@@ -88,21 +99,95 @@ const AGENTS: [&str; 5] = [
 
 /// The seed's families, each with lines that match it (and its weight among problem lines).
 pub(crate) const FAMILY_LINES: [(&str, u64, &[&str]); 15] = [
-    ("oom_killed", 2, &["fatal error: runtime: out of memory", "Worker # killed: out of memory (rss=#MiB)", "Memory limit exceeded while processing batch #, dropping it"]),
+    (
+        "oom_killed",
+        2,
+        &[
+            "fatal error: runtime: out of memory",
+            "Worker # killed: out of memory (rss=#MiB)",
+            "Memory limit exceeded while processing batch #, dropping it",
+        ],
+    ),
     ("image_pull_error", 1, &["sidecar injector: ErrImagePull for registry.example.com/@/%-helper:v#"]),
-    ("dns_resolution", 6, &["dial tcp: lookup %.@.svc.cluster.local on 10.96.0.10:53: no such host", "DNS resolution failed for %.@.svc.cluster.local: SERVFAIL"]),
-    ("connection_refused", 12, &["dial tcp 10.96.#.#:5432: connect: connection refused", "upstream % returned: connection refused"]),
-    ("timeout_error", 16, &["context deadline exceeded while calling %", "request to http://%.@.svc.cluster.local/api timed out after #ms", "i/o timeout reading from %:6379"]),
-    ("permission_denied", 4, &["open /var/lib/app/cache/#.db: permission denied", "401 Unauthorized from % for service account default", "access denied for user app to bucket @-uploads"]),
+    (
+        "dns_resolution",
+        6,
+        &[
+            "dial tcp: lookup %.@.svc.cluster.local on 10.96.0.10:53: no such host",
+            "DNS resolution failed for %.@.svc.cluster.local: SERVFAIL",
+        ],
+    ),
+    (
+        "connection_refused",
+        12,
+        &["dial tcp 10.96.#.#:5432: connect: connection refused", "upstream % returned: connection refused"],
+    ),
+    (
+        "timeout_error",
+        16,
+        &[
+            "context deadline exceeded while calling %",
+            "request to http://%.@.svc.cluster.local/api timed out after #ms",
+            "i/o timeout reading from %:6379",
+        ],
+    ),
+    (
+        "permission_denied",
+        4,
+        &[
+            "open /var/lib/app/cache/#.db: permission denied",
+            "401 Unauthorized from % for service account default",
+            "access denied for user app to bucket @-uploads",
+        ],
+    ),
     ("disk_pressure", 1, &["write /var/lib/app/spool/#.tmp: no space left on device"]),
-    ("network_unavailable", 3, &["dial udp 10.96.0.10:53: connect: network is unreachable", "dial tcp 10.244.#.#:8080: connect: no route to host"]),
-    ("certificate_error", 4, &["tls: failed to verify certificate: x509: certificate signed by unknown authority", "x509: certificate has expired or is not yet valid"]),
-    ("database_error", 5, &["database error: pq: too many connections for role \"app\"", "connection to database failed: FATAL: the database system is starting up"]),
-    ("high_cpu", 4, &["CPU throttling detected: throttled #% of periods in the last minute", "cpu usage near limit: #m of #m"]),
-    ("high_memory", 4, &["high memory usage: heap #MiB of #MiB", "memory pressure: evicting # cache entries"]),
+    (
+        "network_unavailable",
+        3,
+        &[
+            "dial udp 10.96.0.10:53: connect: network is unreachable",
+            "dial tcp 10.244.#.#:8080: connect: no route to host",
+        ],
+    ),
+    (
+        "certificate_error",
+        4,
+        &[
+            "tls: failed to verify certificate: x509: certificate signed by unknown authority",
+            "x509: certificate has expired or is not yet valid",
+        ],
+    ),
+    (
+        "database_error",
+        5,
+        &[
+            "database error: pq: too many connections for role \"app\"",
+            "connection to database failed: FATAL: the database system is starting up",
+        ],
+    ),
+    (
+        "high_cpu",
+        4,
+        &[
+            "CPU throttling detected: throttled #% of periods in the last minute",
+            "cpu usage near limit: #m of #m",
+        ],
+    ),
+    (
+        "high_memory",
+        4,
+        &["high memory usage: heap #MiB of #MiB", "memory pressure: evicting # cache entries"],
+    ),
     ("slow_response", 10, &["slow response from %: #ms", "response time above SLO for GET /api/v1/%: #ms"]),
     ("retry_attempt", 14, &["retrying request to % (attempt #/5)", "attempt # failed, backing off #ms"]),
-    ("deprecated_api", 3, &["policy/v1beta1 PodDisruptionBudget is deprecated in v1.21+, unavailable in v1.25+", "config key server.legacyMode is obsolete and will be removed"]),
+    (
+        "deprecated_api",
+        3,
+        &[
+            "policy/v1beta1 PodDisruptionBudget is deprecated in v1.21+, unavailable in v1.25+",
+            "config key server.legacyMode is obsolete and will be removed",
+        ],
+    ),
 ];
 
 /// How a crash-looping container dies: its last words. `I:` and `E:` lines are the app's own
@@ -123,7 +208,11 @@ pub(crate) const CRASHES: [&[&str]; 5] = [
         "\t/app/cmd/server/main.go:18 +0x3c",
     ],
     &["E:dial tcp: lookup %.@.svc.cluster.local on 10.96.0.10:53: no such host"],
-    &["Error: EACCES: permission denied, open '/var/lib/app/cache/index.db'", "    at Object.openSync (node:fs:573:18)", "Node.js v20.18.0"],
+    &[
+        "Error: EACCES: permission denied, open '/var/lib/app/cache/index.db'",
+        "    at Object.openSync (node:fs:573:18)",
+        "Node.js v20.18.0",
+    ],
     &[
         "Exception in thread \"main\" java.lang.IllegalStateException: Failed to load ApplicationContext",
         "Caused by: org.postgresql.util.PSQLException: FATAL: password authentication failed for user \"app\"",
@@ -152,8 +241,19 @@ impl LineGen {
         let start = to_day_nanos(context.start);
         let end = to_day_nanos(context.end).max(start + 1);
         let lines = (bytes / MEAN_LINE).max(1);
-        let family_rate = *prng.pick(&[0, 0, 0, 0, 0, 0, 0, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 8_000, 8_000, 8_000, 40_000, 40_000, 150_000]);
-        LineGen { context, prng, at: start, step: (end - start) / lines, end, family_rate, scratch: Vec::with_capacity(256) }
+        let family_rate = *prng.pick(&[
+            0, 0, 0, 0, 0, 0, 0, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 8_000, 8_000, 8_000,
+            40_000, 40_000, 150_000,
+        ]);
+        LineGen {
+            context,
+            prng,
+            at: start,
+            step: (end - start) / lines,
+            end,
+            family_rate,
+            scratch: Vec::with_capacity(256),
+        }
     }
 
     fn advance(&mut self) -> u64 {
@@ -435,7 +535,12 @@ pub(crate) struct LogStream {
 
 impl LogStream {
     pub(crate) fn new(context: LogContext, size: u64) -> LogStream {
-        LogStream { lines: LineGen::new(context, size), remaining: size, buffer: Vec::with_capacity(CHUNK + 1024), position: 0 }
+        LogStream {
+            lines: LineGen::new(context, size),
+            remaining: size,
+            buffer: Vec::with_capacity(CHUNK + 1024),
+            position: 0,
+        }
     }
 
     fn refill(&mut self) {
@@ -491,8 +596,10 @@ pub(crate) fn render_small(context: LogContext, size: u64, ending: Ending) -> Ve
     let mut tail = Vec::new();
     let mut body = Vec::new();
     // Render the ending first (with its own stream) to know how much room the body has.
-    let mut ending_lines = LineGen::new(LogContext { seed: lines.context.seed ^ 0x5eed, ..lines.context.clone() }, 1);
-    ending_lines.at = lines.end.saturating_sub(2_000_000_000);
+    let mut ending_lines =
+        LineGen::new(LogContext { seed: lines.context.seed ^ 0x5eed, ..lines.context.clone() }, 1);
+    let ending_start = lines.end.saturating_sub(2_000_000_000);
+    ending_lines.at = ending_start;
     ending_lines.step = 100_000_000;
     match ending {
         Ending::Crash(index) => {
@@ -523,14 +630,19 @@ pub(crate) fn render_small(context: LogContext, size: u64, ending: Ending) -> Ve
         Ending::Job { failed } => {
             ending_lines.message_line(&mut tail, false, "Applying migration V#__add_order_index");
             if failed {
-                ending_lines.message_line(&mut tail, true, "migration failed: ERROR: relation \"orders_archive\" does not exist (SQLSTATE 42P01)");
+                ending_lines.message_line(
+                    &mut tail,
+                    true,
+                    "migration failed: ERROR: relation \"orders_archive\" does not exist (SQLSTATE 42P01)",
+                );
                 ending_lines.raw_line(&mut tail, "exit status 1");
             } else {
                 ending_lines.message_line(&mut tail, false, "Migration complete: # statements in #ms");
             }
         }
     }
-    lines.end = ending_lines.at.min(lines.end);
+    // The body ends before the ending starts, so timestamps never go back.
+    lines.end = ending_start.saturating_sub(1_000_000).max(to_day_nanos(lines.context.start));
     let budget = size.saturating_sub(tail.len() as u64) as usize;
     let mut line = Vec::with_capacity(512);
     loop {
@@ -574,7 +686,9 @@ mod tests {
         let compiled = COMPILED.get_or_init(|| {
             SEED_PATTERNS
                 .iter()
-                .filter_map(|(family, pattern)| Some((*family, RegexBuilder::new(pattern).case_insensitive(true).build().ok()?)))
+                .filter_map(|(family, pattern)| {
+                    Some((*family, RegexBuilder::new(pattern).case_insensitive(true).build().ok()?))
+                })
                 .collect()
         });
         assert_eq!(compiled.len(), SEED_PATTERNS.len());
@@ -582,10 +696,19 @@ mod tests {
     }
 
     fn context(style: LogStyle, seed: u64) -> LogContext {
-        LogContext { style, namespace: "shop".into(), peer: "orders".into(), port: 8080, seed, start: super::super::clock::BASE - 3_600, end: super::super::clock::BASE }
+        LogContext {
+            style,
+            namespace: "shop".into(),
+            peer: "orders".into(),
+            port: 8080,
+            seed,
+            start: super::super::clock::BASE - 3_600,
+            end: super::super::clock::BASE,
+        }
     }
 
-    const STYLES: [LogStyle; 5] = [LogStyle::App, LogStyle::Klog, LogStyle::Json, LogStyle::Nginx, LogStyle::Envoy];
+    const STYLES: [LogStyle; 5] =
+        [LogStyle::App, LogStyle::Klog, LogStyle::Json, LogStyle::Nginx, LogStyle::Envoy];
 
     #[test]
     fn ordinary_lines_match_no_family_and_family_lines_match_theirs() {
@@ -657,7 +780,12 @@ mod tests {
         let last = text.lines().last().unwrap_or_default();
         assert!(last.contains("database unavailable"), "{last}");
         assert!(text.lines().rev().nth(1).is_some_and(|line| line.contains("connection refused")));
+        let stamps: Vec<&str> = text.lines().map(|line| &line[..30]).collect();
+        assert!(stamps.windows(2).all(|pair| pair[0] <= pair[1]), "timestamps go back: {stamps:?}");
         let panic = render_small(context(LogStyle::Json, 6), 3_000, Ending::Crash(1));
-        assert!(String::from_utf8_lossy(&panic).contains(" panic: required environment variable PAYMENT_API_URL is not set\n"));
+        assert!(
+            String::from_utf8_lossy(&panic)
+                .contains(" panic: required environment variable PAYMENT_API_URL is not set\n")
+        );
     }
 }

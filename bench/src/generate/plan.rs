@@ -227,14 +227,53 @@ impl Plan {
 }
 
 const NAMESPACES: [&str; 15] = [
-    "shop", "payments", "identity", "data", "platform", "search", "media", "analytics", "ml",
-    "edge", "backoffice", "partners", "mobile-api", "messaging", "reporting",
+    "shop",
+    "payments",
+    "identity",
+    "data",
+    "platform",
+    "search",
+    "media",
+    "analytics",
+    "ml",
+    "edge",
+    "backoffice",
+    "partners",
+    "mobile-api",
+    "messaging",
+    "reporting",
 ];
 const APPS: [&str; 30] = [
-    "api", "web", "frontend", "backend", "worker", "cache-warmer", "gateway", "auth", "billing",
-    "search", "orders", "inventory", "payments", "notifications", "catalog", "cart", "checkout",
-    "shipping", "recommendations", "reviews", "users", "sessions", "reports", "analytics",
-    "ingest", "scheduler", "mailer", "media", "pricing", "ledger",
+    "api",
+    "web",
+    "frontend",
+    "backend",
+    "worker",
+    "cache-warmer",
+    "gateway",
+    "auth",
+    "billing",
+    "search",
+    "orders",
+    "inventory",
+    "payments",
+    "notifications",
+    "catalog",
+    "cart",
+    "checkout",
+    "shipping",
+    "recommendations",
+    "reviews",
+    "users",
+    "sessions",
+    "reports",
+    "analytics",
+    "ingest",
+    "scheduler",
+    "mailer",
+    "media",
+    "pricing",
+    "ledger",
 ];
 const STATEFUL: [(&str, &str, u64); 8] = [
     ("postgres", "docker.io/library/postgres:16.4", 5432),
@@ -367,8 +406,18 @@ impl Builder<'_> {
             }
             left -= replicas;
             let port = if name == "coredns" { 53 } else { 10250 };
-            let workload =
-                self.workload(&mut prng, 0, index as u64, kind, name, image, LogStyle::Klog, port, replicas, Fault::None);
+            let workload = self.workload(
+                &mut prng,
+                0,
+                index as u64,
+                kind,
+                name,
+                image,
+                LogStyle::Klog,
+                port,
+                replicas,
+                Fault::None,
+            );
             namespace.workloads.push(workload);
         }
         self.plan.namespaces.push(namespace);
@@ -407,7 +456,8 @@ impl Builder<'_> {
                 }
                 Kind::Job => {
                     let name = format!("{}-{}", prng.pick(&JOBS), 29_707_000 + prng.below(1000));
-                    let image = format!("registry.example.com/{}/{}:v1.{}.0", namespace.name, name, prng.below(20));
+                    let image =
+                        format!("registry.example.com/{}/{}:v1.{}.0", namespace.name, name, prng.below(20));
                     (name, image, LogStyle::App, 8080, 1)
                 }
                 _ => {
@@ -443,8 +493,18 @@ impl Builder<'_> {
             // A Job that keeps failing leaves one pod per retry.
             let replicas = if fault == Fault::JobFailed { 3 } else { replicas }.min(left);
             left -= replicas;
-            let workload =
-                self.workload(&mut prng, index + 1, ordinal, kind, &name, &image, style, port, replicas, fault);
+            let workload = self.workload(
+                &mut prng,
+                index + 1,
+                ordinal,
+                kind,
+                &name,
+                &image,
+                style,
+                port,
+                replicas,
+                fault,
+            );
             namespace.workloads.push(workload);
             ordinal += 1;
         }
@@ -514,7 +574,10 @@ impl Builder<'_> {
         format!("10.96.{}.{}", n / 250, 10 + n % 250)
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one call site per namespace kind; a struct would only rename them")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site per namespace kind; a struct would only rename them"
+    )]
     fn workload(
         &mut self,
         prng: &mut Prng,
@@ -555,7 +618,12 @@ impl Builder<'_> {
             let mut pod_fault = fault;
             if pod_fault == Fault::None && kind != Kind::Job && kind != Kind::DaemonSet {
                 // Pod-level faults: the forced ones first (on the first replica), then by rate.
-                if replica == 0 && matches!(self.forced.first(), Some(Fault::OomKilled | Fault::Evicted | Fault::MemoryLeak)) {
+                if replica == 0
+                    && matches!(
+                        self.forced.first(),
+                        Some(Fault::OomKilled | Fault::Evicted | Fault::MemoryLeak)
+                    )
+                {
                     pod_fault = self.forced.remove(0);
                 } else {
                     let roll = pod_prng.below(1_000_000);
@@ -590,7 +658,11 @@ impl Builder<'_> {
             let resources = (!best_effort).then(|| {
                 let memory_request_mi = *pod_prng.pick(&MEMORY_REQUESTS);
                 Resources {
-                    cpu_request_m: if pod_fault == Fault::Unschedulable { 64_000 } else { *pod_prng.pick(&CPU_REQUESTS) },
+                    cpu_request_m: if pod_fault == Fault::Unschedulable {
+                        64_000
+                    } else {
+                        *pod_prng.pick(&CPU_REQUESTS)
+                    },
                     cpu_limit_m: pod_prng.chance(500_000).then(|| 2 * *pod_prng.pick(&CPU_REQUESTS)),
                     memory_request_mi,
                     memory_limit_mi: memory_request_mi * 2,
@@ -602,7 +674,11 @@ impl Builder<'_> {
                 Fault::None | Fault::MemoryLeak if pod_prng.chance(50_000) => pod_prng.between(1, 3),
                 _ => 0,
             };
-            let container_name = if kind == Kind::Deployment || kind == Kind::Job { "app".to_owned() } else { name.to_owned() };
+            let container_name = if kind == Kind::Deployment || kind == Kind::Job {
+                "app".to_owned()
+            } else {
+                name.to_owned()
+            };
             let mut containers = vec![ContainerPlan {
                 name: container_name,
                 image: if pod_fault == Fault::ImagePull { format!("{image}-rc0") } else { image.to_owned() },
@@ -669,7 +745,11 @@ impl Builder<'_> {
                     storage_class: "standard",
                     bound: true,
                     size_gi: *prng.pick(&[10, 20, 50, 100]),
-                    used_per_mille: if prng.chance(RATES.volume_full) { prng.between(880, 990) } else { prng.between(50, 700) },
+                    used_per_mille: if prng.chance(RATES.volume_full) {
+                        prng.between(880, 990)
+                    } else {
+                        prng.between(50, 700)
+                    },
                     pod: Some(replica as usize),
                 })
                 .collect()
@@ -717,7 +797,8 @@ mod tests {
         for (pods, namespaces, nodes) in [(1, 1, 1), (7, 3, 5), (60, 3, 3), (1_000, 10, 20), (2_500, 40, 7)] {
             let plan = plan(&config(pods, namespaces, nodes));
             assert_eq!(plan.n_pods() as u64, pods, "{pods} pods, {namespaces} namespaces, {nodes} nodes");
-            let mut names: Vec<(&str, &str)> = plan.pods().map(|(ns, _, pod)| (ns.name.as_str(), pod.name.as_str())).collect();
+            let mut names: Vec<(&str, &str)> =
+                plan.pods().map(|(ns, _, pod)| (ns.name.as_str(), pod.name.as_str())).collect();
             names.sort_unstable();
             names.dedup();
             assert_eq!(names.len() as u64, pods, "pod names must be unique per namespace");

@@ -10,17 +10,22 @@ use serde_json::{Value, json};
 use crate::prng::Prng;
 
 use super::clock::{BASE, rfc3339};
-use super::plan::{ContainerPlan, Fault, Kind, NodePlan, PodPlan, Plan};
+use super::plan::{ContainerPlan, Fault, Kind, NodePlan, Plan, PodPlan};
 
 /// Samples every 30 s for 5 minutes.
 pub(crate) const SAMPLES: u64 = 10;
 pub(crate) const INTERVAL: i64 = 30;
+/// The kubelet stats are read halfway through the sampling.
+pub(crate) const STATS_SAMPLE: u64 = SAMPLES / 2;
 
 /// Whether the metrics API reports the pod: running containers on a ready node.
 pub(crate) fn reports_usage(pod: &PodPlan, kind: Kind, nodes: &[NodePlan]) -> bool {
     kind != Kind::Job
         && pod.node.is_some_and(|n| nodes[n].ready)
-        && !matches!(pod.fault, Fault::CrashLoop | Fault::ImagePull | Fault::ConfigError | Fault::Unschedulable | Fault::Evicted)
+        && !matches!(
+            pod.fault,
+            Fault::CrashLoop | Fault::ImagePull | Fault::ConfigError | Fault::Unschedulable | Fault::Evicted
+        )
 }
 
 /// CPU in nanocores and working set in bytes of one container at one sample.
@@ -79,7 +84,7 @@ pub(crate) fn pod_metrics(plan: &Plan) -> Vec<u8> {
 }
 
 /// Usage summed per node, with the system's share on top.
-fn node_usage(plan: &Plan, sample: u64) -> Vec<(u64, u64)> {
+pub(crate) fn node_usage(plan: &Plan, sample: u64) -> Vec<(u64, u64)> {
     let mut totals: Vec<(u64, u64)> = plan.nodes.iter().map(|_| (350_000_000, 1_600 << 20)).collect();
     for (_, workload, pod) in plan.pods() {
         if !reports_usage(pod, workload.kind, &plan.nodes) {
@@ -129,11 +134,13 @@ fn fs_stats(at: &str, capacity: u64, used: u64) -> Value {
 }
 
 /// `kubelet/<node>/stats-summary.json` of one ready node.
-pub(crate) fn kubelet_summary(plan: &Plan, node_index: usize) -> Value {
+///
+/// `totals` is [`node_usage`] at the sample the stats are taken ([`STATS_SAMPLE`]).
+pub(crate) fn kubelet_summary(plan: &Plan, node_index: usize, totals: &[(u64, u64)]) -> Value {
     let node = &plan.nodes[node_index];
     let at = rfc3339(BASE + 150);
-    let sample = SAMPLES / 2;
-    let (node_cpu, node_memory) = node_usage(plan, sample)[node_index];
+    let sample = STATS_SAMPLE;
+    let (node_cpu, node_memory) = totals[node_index];
     let node_fs_capacity: u64 = 107_361_579_008;
     let mut pods = Vec::new();
     let mut node_fs_used: u64 = 9_000_000_000;
@@ -166,8 +173,12 @@ pub(crate) fn kubelet_summary(plan: &Plan, node_index: usize) -> Value {
                 })
             })
             .collect();
-        let mut volumes = vec![json!({ "time": at, "availableBytes": 33_170_882_560u64, "capacityBytes": 33_170_894_848u64, "usedBytes": 12_288, "inodesFree": 4_049_672, "inodes": 4_049_681, "inodesUsed": 9, "name": "kube-api-access" })];
-        for claim in workload.claims.iter().filter(|claim| claim.pod.is_some_and(|p| workload.pods[p].uid == pod.uid)) {
+        let mut volumes = vec![
+            json!({ "time": at, "availableBytes": 33_170_882_560u64, "capacityBytes": 33_170_894_848u64, "usedBytes": 12_288, "inodesFree": 4_049_672, "inodes": 4_049_681, "inodesUsed": 9, "name": "kube-api-access" }),
+        ];
+        for claim in
+            workload.claims.iter().filter(|claim| claim.pod.is_some_and(|p| workload.pods[p].uid == pod.uid))
+        {
             let capacity = claim.size_gi << 30;
             let used = capacity / 1000 * claim.used_per_mille;
             let mut volume = fs_stats(&at, capacity, used);

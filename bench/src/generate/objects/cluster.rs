@@ -25,7 +25,7 @@ pub(crate) fn version() -> Value {
 }
 
 /// The resources the generated bundle holds, as discovery describes them.
-pub(crate) const RESOURCES: [(&str, &str, &str, &str, bool); 17] = [
+pub(crate) const RESOURCES: [(&str, &str, &str, &str, bool); 19] = [
     ("", "v1", "namespaces", "Namespace", false),
     ("", "v1", "nodes", "Node", false),
     ("", "v1", "persistentvolumes", "PersistentVolume", false),
@@ -43,30 +43,52 @@ pub(crate) const RESOURCES: [(&str, &str, &str, &str, bool); 17] = [
     ("batch", "v1", "jobs", "Job", true),
     ("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true),
     ("storage.k8s.io", "v1", "storageclasses", "StorageClass", false),
+    ("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", false),
+    ("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", true),
 ];
 
+/// `cluster/api-resources.json` as the collector writes it: `GET /api`, `GET /apis`, and the
+/// `APIResourceList` of each group version, each as the server returns it.
 pub(crate) fn api_resources() -> Value {
-    let mut groups: Vec<Value> = Vec::new();
-    let mut current: Option<(String, Vec<Value>)> = None;
-    for (group, version, name, kind, namespaced) in RESOURCES {
-        let group_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
-        if current.as_ref().is_some_and(|(gv, _)| *gv != group_version)
-            && let Some((gv, resources)) = current.take()
-        {
-            groups.push(json!({ "groupVersion": gv, "resources": resources }));
+    let mut group_versions: Vec<(&str, &str)> = Vec::new();
+    for (group, version, ..) in RESOURCES {
+        if !group_versions.contains(&(group, version)) {
+            group_versions.push((group, version));
         }
-        let entry = current.get_or_insert_with(|| (group_version.clone(), Vec::new()));
-        entry.1.push(json!({
-            "name": name,
-            "kind": kind,
-            "namespaced": namespaced,
-            "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
-        }));
     }
-    if let Some((gv, resources)) = current {
-        groups.push(json!({ "groupVersion": gv, "resources": resources }));
-    }
-    json!({ "kind": "APIResourceDiscovery", "groups": groups })
+    let groups: Vec<Value> = group_versions
+        .iter()
+        .filter(|(group, _)| !group.is_empty())
+        .map(|(group, version)| {
+            let group_version = json!({ "groupVersion": format!("{group}/{version}"), "version": version });
+            json!({ "name": group, "versions": [group_version.clone()], "preferredVersion": group_version })
+        })
+        .collect();
+    let resource_lists: Vec<Value> = group_versions
+        .iter()
+        .map(|(group, version)| {
+            let group_version = if group.is_empty() { (*version).to_owned() } else { format!("{group}/{version}") };
+            let metrics = *group == "metrics.k8s.io";
+            let resources: Vec<Value> = RESOURCES
+                .iter()
+                .filter(|(g, v, ..)| g == group && v == version)
+                .map(|(_, _, name, kind, namespaced)| {
+                    let verbs: &[&str] = if metrics {
+                        &["get", "list"]
+                    } else {
+                        &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+                    };
+                    json!({ "name": name, "singularName": kind.to_lowercase(), "namespaced": namespaced, "kind": kind, "verbs": verbs })
+                })
+                .collect();
+            json!({ "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources })
+        })
+        .collect();
+    json!({
+        "apiVersions": { "kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{ "clientCIDR": "0.0.0.0/0", "serverAddress": "10.0.0.1:6443" }] },
+        "groups": { "kind": "APIGroupList", "apiVersion": "v1", "groups": groups },
+        "resourceLists": resource_lists,
+    })
 }
 
 pub(crate) fn node(node: &NodePlan, seed: u64, index: u64) -> Value {
@@ -89,7 +111,9 @@ pub(crate) fn node(node: &NodePlan, seed: u64, index: u64) -> Value {
         "podCIDRs": [format!("10.{}.{}.0/24", node.cidr.0, node.cidr.1)],
         "providerID": format!("aws:///{}/i-0{}", node.zone, prng.hex(16)),
     });
-    if !node.ready && let Some(map) = spec.as_object_mut() {
+    if !node.ready
+        && let Some(map) = spec.as_object_mut()
+    {
         map.insert("taints".into(), json!([
             { "effect": "NoSchedule", "key": "node.kubernetes.io/unreachable", "timeAdded": rfc3339(BASE - 1_200) },
             { "effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "timeAdded": rfc3339(BASE - 1_195) }

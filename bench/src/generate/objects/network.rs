@@ -44,16 +44,24 @@ fn endpoint_state(pod: &PodPlan, nodes: &[NodePlan]) -> Option<bool> {
     }
 }
 
-pub(crate) fn endpoints(namespace: &NamespacePlan, service: &ServicePlan, workload: Option<&WorkloadPlan>, nodes: &[NodePlan]) -> Value {
+pub(crate) fn endpoints(
+    namespace: &NamespacePlan,
+    service: &ServicePlan,
+    workload: Option<&WorkloadPlan>,
+    nodes: &[NodePlan],
+) -> Value {
     let address = |pod: &PodPlan| {
         let node = pod.node.map(|n| nodes[n].name.as_str()).unwrap_or_default();
         json!({ "ip": pod.ip, "nodeName": node, "targetRef": { "kind": "Pod", "name": pod.name, "namespace": namespace.name, "uid": pod.uid } })
     };
     let pods: Vec<(&PodPlan, bool)> = workload
-        .map(|w| w.pods.iter().filter_map(|pod| endpoint_state(pod, nodes).map(|ready| (pod, ready))).collect())
+        .map(|w| {
+            w.pods.iter().filter_map(|pod| endpoint_state(pod, nodes).map(|ready| (pod, ready))).collect()
+        })
         .unwrap_or_default();
     let ready: Vec<Value> = pods.iter().filter(|(_, ready)| *ready).map(|(pod, _)| address(pod)).collect();
-    let not_ready: Vec<Value> = pods.iter().filter(|(_, ready)| !*ready).map(|(pod, _)| address(pod)).collect();
+    let not_ready: Vec<Value> =
+        pods.iter().filter(|(_, ready)| !*ready).map(|(pod, _)| address(pod)).collect();
     let mut object = json!({
         "apiVersion": "v1",
         "kind": "Endpoints",
@@ -68,7 +76,8 @@ pub(crate) fn endpoints(namespace: &NamespacePlan, service: &ServicePlan, worklo
         },
     });
     if !ready.is_empty() || !not_ready.is_empty() {
-        let mut subset = json!({ "ports": [{ "name": "http", "port": service.target_port, "protocol": "TCP" }] });
+        let mut subset =
+            json!({ "ports": [{ "name": "http", "port": service.target_port, "protocol": "TCP" }] });
         if !ready.is_empty() {
             subset["addresses"] = Value::Array(ready);
         }
@@ -80,7 +89,12 @@ pub(crate) fn endpoints(namespace: &NamespacePlan, service: &ServicePlan, worklo
     object
 }
 
-pub(crate) fn endpoint_slice(namespace: &NamespacePlan, service: &ServicePlan, workload: Option<&WorkloadPlan>, nodes: &[NodePlan]) -> Value {
+pub(crate) fn endpoint_slice(
+    namespace: &NamespacePlan,
+    service: &ServicePlan,
+    workload: Option<&WorkloadPlan>,
+    nodes: &[NodePlan],
+) -> Value {
     let endpoints: Vec<Value> = workload
         .map(|w| {
             w.pods
@@ -99,7 +113,8 @@ pub(crate) fn endpoint_slice(namespace: &NamespacePlan, service: &ServicePlan, w
                 .collect()
         })
         .unwrap_or_default();
-    let suffix: String = service.uid.chars().filter(|c| c.is_ascii_lowercase()).chain("bcdfg".chars()).take(5).collect();
+    let suffix: String =
+        service.uid.chars().filter(|c| c.is_ascii_lowercase()).chain("bcdfg".chars()).take(5).collect();
     json!({
         "addressType": "IPv4",
         "apiVersion": "discovery.k8s.io/v1",

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use crate::prng::Prng;
 
 use super::super::clock::{BASE, rfc3339};
-use super::super::plan::{ContainerPlan, Fault, Kind, NAME_ALPHABET, NamespacePlan, NodePlan, PodPlan, WorkloadPlan};
+use super::super::plan::{
+    ContainerPlan, Fault, Kind, NAME_ALPHABET, NamespacePlan, NodePlan, PodPlan, WorkloadPlan,
+};
 
 /// The labels every pod of a workload carries (the selector is the first one).
 pub(crate) fn pod_labels(namespace: &NamespacePlan, workload: &WorkloadPlan) -> Value {
@@ -19,7 +21,10 @@ pub(crate) fn pod_labels(namespace: &NamespacePlan, workload: &WorkloadPlan) -> 
             labels.insert("pod-template-hash".into(), json!(workload.hash));
         }
         Kind::StatefulSet | Kind::DaemonSet => {
-            labels.insert("controller-revision-hash".into(), json!(format!("{}-{}", workload.name, &workload.hash[..8])));
+            labels.insert(
+                "controller-revision-hash".into(),
+                json!(format!("{}-{}", workload.name, &workload.hash[..8])),
+            );
         }
         Kind::Job => {
             labels.insert("batch.kubernetes.io/job-name".into(), json!(workload.name));
@@ -42,7 +47,12 @@ fn cpu(millicores: u64) -> String {
     if millicores.is_multiple_of(1000) { format!("{}", millicores / 1000) } else { format!("{millicores}m") }
 }
 
-fn container_spec(namespace: &NamespacePlan, workload: &WorkloadPlan, container: &ContainerPlan, fault: Fault) -> Value {
+fn container_spec(
+    namespace: &NamespacePlan,
+    workload: &WorkloadPlan,
+    container: &ContainerPlan,
+    fault: Fault,
+) -> Value {
     let mut spec = serde_json::Map::new();
     spec.insert("name".into(), json!(container.name));
     spec.insert("image".into(), json!(container.image));
@@ -72,10 +82,24 @@ fn container_spec(namespace: &NamespacePlan, workload: &WorkloadPlan, container:
     }
     spec.insert("ports".into(), json!([{ "containerPort": container.port, "name": if container.sidecar { "http-envoy-prom" } else { "http" }, "protocol": "TCP" }]));
     if container.sidecar {
-        spec.insert("args".into(), json!(["proxy", "sidecar", "--domain", format!("{}.svc.cluster.local", namespace.name), "--proxyLogLevel=warning", "--proxyComponentLogLevel=misc:error", "--log_output_level=default:info"]));
+        spec.insert(
+            "args".into(),
+            json!([
+                "proxy",
+                "sidecar",
+                "--domain",
+                format!("{}.svc.cluster.local", namespace.name),
+                "--proxyLogLevel=warning",
+                "--proxyComponentLogLevel=misc:error",
+                "--log_output_level=default:info"
+            ]),
+        );
         spec.insert("readinessProbe".into(), json!({ "httpGet": { "path": "/healthz/ready", "port": 15021, "scheme": "HTTP" }, "failureThreshold": 4, "periodSeconds": 15, "successThreshold": 1, "timeoutSeconds": 3 }));
         spec.insert("securityContext".into(), json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] }, "privileged": false, "readOnlyRootFilesystem": true, "runAsGroup": 1337, "runAsNonRoot": true, "runAsUser": 1337 }));
-        spec.insert("volumeMounts".into(), json!([{ "mountPath": "/etc/istio/proxy", "name": "istio-envoy" }]));
+        spec.insert(
+            "volumeMounts".into(),
+            json!([{ "mountPath": "/etc/istio/proxy", "name": "istio-envoy" }]),
+        );
         return Value::Object(spec);
     }
     let secret_key = if fault == Fault::ConfigError { "DB_PASSWORD" } else { "password" };
@@ -95,7 +119,10 @@ fn container_spec(namespace: &NamespacePlan, workload: &WorkloadPlan, container:
     }
     spec.insert("env".into(), Value::Array(env));
     if workload.kind == Kind::Deployment {
-        spec.insert("envFrom".into(), json!([{ "configMapRef": { "name": format!("{}-config", workload.name) } }]));
+        spec.insert(
+            "envFrom".into(),
+            json!([{ "configMapRef": { "name": format!("{}-config", workload.name) } }]),
+        );
     }
     if workload.kind != Kind::Job {
         spec.insert("livenessProbe".into(), json!({ "httpGet": { "path": "/healthz", "port": container.port, "scheme": "HTTP" }, "failureThreshold": 3, "initialDelaySeconds": 15, "periodSeconds": 10, "successThreshold": 1, "timeoutSeconds": 1 }));
@@ -132,7 +159,9 @@ pub(crate) fn pod_spec(
         .filter(|c| c.init)
         .map(|c| container_spec(namespace, workload, c, pod.fault))
         .collect();
-    let mut volumes = vec![json!({ "name": "config", "configMap": { "defaultMode": 420, "name": format!("{}-config", workload.name) } })];
+    let mut volumes = vec![
+        json!({ "name": "config", "configMap": { "defaultMode": 420, "name": format!("{}-config", workload.name) } }),
+    ];
     if pod.containers.iter().any(|c| c.sidecar) {
         volumes.push(json!({ "name": "istio-envoy", "emptyDir": { "medium": "Memory" } }));
     }
@@ -162,7 +191,10 @@ pub(crate) fn pod_spec(
     spec.insert("priority".into(), json!(if namespace.name == "kube-system" { 2_000_001_000 } else { 0 }));
     spec.insert("restartPolicy".into(), json!(if workload.kind == Kind::Job { "Never" } else { "Always" }));
     spec.insert("schedulerName".into(), json!("default-scheduler"));
-    spec.insert("securityContext".into(), json!({ "fsGroup": 10001, "seccompProfile": { "type": "RuntimeDefault" } }));
+    spec.insert(
+        "securityContext".into(),
+        json!({ "fsGroup": 10001, "seccompProfile": { "type": "RuntimeDefault" } }),
+    );
     spec.insert("serviceAccount".into(), json!("default"));
     spec.insert("serviceAccountName".into(), json!("default"));
     spec.insert("terminationGracePeriodSeconds".into(), json!(30));
@@ -202,16 +234,29 @@ fn image_id(prng: &mut Prng, image: &str) -> String {
 }
 
 /// A full pod object.
-pub(crate) fn pod(namespace: &NamespacePlan, workload: &WorkloadPlan, pod: &PodPlan, nodes: &[NodePlan]) -> Value {
+pub(crate) fn pod(
+    namespace: &NamespacePlan,
+    workload: &WorkloadPlan,
+    pod: &PodPlan,
+    nodes: &[NodePlan],
+) -> Value {
     let mut prng = Prng::derive(pod.seed, &[1]);
     let node = pod.node.map(|index| &nodes[index]);
     let mut api_access = String::from("kube-api-access-");
     prng.chars(NAME_ALPHABET, 5, &mut api_access);
     let owner = match workload.kind {
-        Kind::Deployment => json!({ "apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true, "kind": "ReplicaSet", "name": format!("{}-{}", workload.name, workload.hash), "uid": workload.rs_uid }),
-        Kind::StatefulSet => json!({ "apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true, "kind": "StatefulSet", "name": workload.name, "uid": workload.uid }),
-        Kind::DaemonSet => json!({ "apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true, "kind": "DaemonSet", "name": workload.name, "uid": workload.uid }),
-        Kind::Job => json!({ "apiVersion": "batch/v1", "blockOwnerDeletion": true, "controller": true, "kind": "Job", "name": workload.name, "uid": workload.uid }),
+        Kind::Deployment => {
+            json!({ "apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true, "kind": "ReplicaSet", "name": format!("{}-{}", workload.name, workload.hash), "uid": workload.rs_uid })
+        }
+        Kind::StatefulSet => {
+            json!({ "apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true, "kind": "StatefulSet", "name": workload.name, "uid": workload.uid })
+        }
+        Kind::DaemonSet => {
+            json!({ "apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true, "kind": "DaemonSet", "name": workload.name, "uid": workload.uid })
+        }
+        Kind::Job => {
+            json!({ "apiVersion": "batch/v1", "blockOwnerDeletion": true, "controller": true, "kind": "Job", "name": workload.name, "uid": workload.uid })
+        }
     };
     let mut metadata = json!({
         "creationTimestamp": rfc3339(pod.created),
@@ -252,7 +297,9 @@ fn status(
     let node_down = node.is_some_and(|node| !node.ready);
     let pending = matches!(fault, Fault::ImagePull | Fault::ConfigError | Fault::Unschedulable);
     if fault == Fault::Unschedulable {
-        let message = format!("0/{n_nodes} nodes are available: {n_nodes} Insufficient cpu. preemption: 0/{n_nodes} nodes are available: {n_nodes} No preemption victims found for incoming pod.");
+        let message = format!(
+            "0/{n_nodes} nodes are available: {n_nodes} Insufficient cpu. preemption: 0/{n_nodes} nodes are available: {n_nodes} No preemption victims found for incoming pod."
+        );
         return json!({
             "conditions": [condition("PodScheduled", false, created, Some(("Unschedulable", &message)))],
             "phase": "Pending",
@@ -270,11 +317,26 @@ fn status(
         let container_id = format!("containerd://{}", prng.hex(64));
         let main = !container.init && !container.sidecar;
         let (state, last_state, ready, running) = if container.init {
-            (json!({ "terminated": { "containerID": container_id, "exitCode": 0, "finishedAt": rfc3339(started - 1), "reason": "Completed", "startedAt": rfc3339(started - 3) } }), json!({}), true, false)
+            (
+                json!({ "terminated": { "containerID": container_id, "exitCode": 0, "finishedAt": rfc3339(started - 1), "reason": "Completed", "startedAt": rfc3339(started - 3) } }),
+                json!({}),
+                true,
+                false,
+            )
         } else if main && fault == Fault::ImagePull {
-            (json!({ "waiting": { "message": format!("Back-off pulling image \"{}\"", container.image), "reason": "ImagePullBackOff" } }), json!({}), false, false)
+            (
+                json!({ "waiting": { "message": format!("Back-off pulling image \"{}\"", container.image), "reason": "ImagePullBackOff" } }),
+                json!({}),
+                false,
+                false,
+            )
         } else if main && fault == Fault::ConfigError {
-            (json!({ "waiting": { "message": format!("couldn't find key DB_PASSWORD in Secret {}/{}-secrets", namespace.name, workload.name), "reason": "CreateContainerConfigError" } }), json!({}), false, false)
+            (
+                json!({ "waiting": { "message": format!("couldn't find key DB_PASSWORD in Secret {}/{}-secrets", namespace.name, workload.name), "reason": "CreateContainerConfigError" } }),
+                json!({}),
+                false,
+                false,
+            )
         } else if main && fault == Fault::CrashLoop {
             let finished = BASE - prng.between(30, 280) as i64;
             (
@@ -292,11 +354,21 @@ fn status(
                 true,
             )
         } else if fault == Fault::Evicted {
-            (json!({ "terminated": { "exitCode": 137, "finishedAt": null, "message": "The container could not be located when the pod was terminated", "reason": "ContainerStatusUnknown", "startedAt": null } }), json!({}), false, false)
+            (
+                json!({ "terminated": { "exitCode": 137, "finishedAt": null, "message": "The container could not be located when the pod was terminated", "reason": "ContainerStatusUnknown", "startedAt": null } }),
+                json!({}),
+                false,
+                false,
+            )
         } else if workload.kind == Kind::Job {
             let exit = if fault == Fault::JobFailed { 1 } else { 0 };
             let reason = if exit == 0 { "Completed" } else { "Error" };
-            (json!({ "terminated": { "containerID": container_id, "exitCode": exit, "finishedAt": rfc3339(started + prng.between(5, 600) as i64), "reason": reason, "startedAt": rfc3339(started) } }), json!({}), false, false)
+            (
+                json!({ "terminated": { "containerID": container_id, "exitCode": exit, "finishedAt": rfc3339(started + prng.between(5, 600) as i64), "reason": reason, "startedAt": rfc3339(started) } }),
+                json!({}),
+                false,
+                false,
+            )
         } else {
             let last = if container.restarts > 0 {
                 json!({ "terminated": { "containerID": format!("containerd://{}", prng.hex(64)), "exitCode": 2, "finishedAt": rfc3339(started + 100), "reason": "Error", "startedAt": rfc3339(started) } })
@@ -307,7 +379,10 @@ fn status(
         };
         let waiting = state.get("waiting").is_some();
         if !waiting {
-            status.insert("containerID".into(), state.pointer("/terminated/containerID").cloned().unwrap_or_else(|| json!(container_id)));
+            status.insert(
+                "containerID".into(),
+                state.pointer("/terminated/containerID").cloned().unwrap_or_else(|| json!(container_id)),
+            );
             status.insert("imageID".into(), json!(image_id(prng, &container.image)));
         } else {
             status.insert("imageID".into(), json!(""));
@@ -344,7 +419,15 @@ fn status(
         condition("PodScheduled", true, created, None),
     ];
     if fault == Fault::Evicted {
-        conditions.push(condition("DisruptionTarget", true, BASE - 2_400, Some(("TerminationByKubelet", "The node was low on resource: memory. Threshold quantity: 100Mi, available: 87432Ki. "))));
+        conditions.push(condition(
+            "DisruptionTarget",
+            true,
+            BASE - 2_400,
+            Some((
+                "TerminationByKubelet",
+                "The node was low on resource: memory. Threshold quantity: 100Mi, available: 87432Ki. ",
+            )),
+        ));
     }
     let qos = match pod.containers[0].resources {
         None => "BestEffort",

@@ -18,8 +18,10 @@ fn counts(workload: &WorkloadPlan, not_ready_nodes: &[bool]) -> Counts {
     let replicas = live.clone().count() as u64;
     let ready = live
         .filter(|pod| {
-            !matches!(pod.fault, Fault::CrashLoop | Fault::ImagePull | Fault::ConfigError | Fault::Unschedulable)
-                && pod.node.is_some_and(|node| !not_ready_nodes[node])
+            !matches!(
+                pod.fault,
+                Fault::CrashLoop | Fault::ImagePull | Fault::ConfigError | Fault::Unschedulable
+            ) && pod.node.is_some_and(|node| !not_ready_nodes[node])
         })
         .count() as u64;
     Counts { replicas, ready }
@@ -39,7 +41,13 @@ fn template(namespace: &NamespacePlan, workload: &WorkloadPlan) -> Value {
     })
 }
 
-fn metadata(namespace: &NamespacePlan, workload: &WorkloadPlan, name: &str, uid: &str, extra: Value) -> Value {
+fn metadata(
+    namespace: &NamespacePlan,
+    workload: &WorkloadPlan,
+    name: &str,
+    uid: &str,
+    extra: Value,
+) -> Value {
     let mut metadata = json!({
         "annotations": {},
         "creationTimestamp": rfc3339(workload.created),
@@ -63,7 +71,11 @@ fn condition(kind: &str, status: bool, reason: &str, message: &str, at: i64) -> 
 }
 
 /// The objects of one workload: a Deployment yields the Deployment and its ReplicaSet.
-pub(crate) fn workload_objects(namespace: &NamespacePlan, workload: &WorkloadPlan, not_ready_nodes: &[bool]) -> Vec<(Kind, Value)> {
+pub(crate) fn workload_objects(
+    namespace: &NamespacePlan,
+    workload: &WorkloadPlan,
+    not_ready_nodes: &[bool],
+) -> Vec<(Kind, Value)> {
     let Counts { replicas, ready } = counts(workload, not_ready_nodes);
     let unavailable = replicas - ready;
     let selector = json!({ "matchLabels": selector(workload) });
@@ -72,14 +84,38 @@ pub(crate) fn workload_objects(namespace: &NamespacePlan, workload: &WorkloadPla
             let rs_name = format!("{}-{}", workload.name, workload.hash);
             let available = ready * 4 >= replicas * 3;
             let progressing = if workload.fault == Fault::None {
-                condition("Progressing", true, "NewReplicaSetAvailable", &format!("ReplicaSet \"{rs_name}\" has successfully progressed."), workload.created)
+                condition(
+                    "Progressing",
+                    true,
+                    "NewReplicaSetAvailable",
+                    &format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+                    workload.created,
+                )
             } else {
-                condition("Progressing", false, "ProgressDeadlineExceeded", &format!("ReplicaSet \"{rs_name}\" has timed out progressing."), BASE - 1_800)
+                condition(
+                    "Progressing",
+                    false,
+                    "ProgressDeadlineExceeded",
+                    &format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
+                    BASE - 1_800,
+                )
             };
             let available_condition = if available {
-                condition("Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability.", workload.created + 60)
+                condition(
+                    "Available",
+                    true,
+                    "MinimumReplicasAvailable",
+                    "Deployment has minimum availability.",
+                    workload.created + 60,
+                )
             } else {
-                condition("Available", false, "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", BASE - 2_400)
+                condition(
+                    "Available",
+                    false,
+                    "MinimumReplicasUnavailable",
+                    "Deployment does not have minimum availability.",
+                    BASE - 2_400,
+                )
             };
             let mut status = json!({ "availableReplicas": ready, "conditions": [available_condition, progressing], "observedGeneration": 3, "readyReplicas": ready, "replicas": replicas, "updatedReplicas": replicas });
             if unavailable > 0 {

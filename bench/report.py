@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Turns the raw runs of bench/run into the Markdown report: medians with min and max, the
+ratios against the two decode floors and the targets, growth from the smallest to the largest
+bundle, and whether the seed's and kubesnap's counts per log family agree."""
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import subprocess
+from collections import defaultdict
+
+FAMILIES = [
+    'oom_killed', 'image_pull_error', 'dns_resolution', 'connection_refused', 'timeout_error',
+    'permission_denied', 'disk_pressure', 'network_unavailable', 'certificate_error',
+    'database_error', 'high_cpu', 'high_memory', 'slow_response', 'retry_attempt', 'deprecated_api',
+]
+TOOLS = ['gzip', 'decode-floor', 'kubesnap-analyze', 'seed-python']
+LABELS = {
+    'gzip': '`gzip -dc > /dev/null`',
+    'decode-floor': '`kubesnap-decode-floor` (zlib-rs)',
+    'kubesnap-analyze': '`kubesnap-analyze`',
+    'seed-python': "seed's `K8sLogAnalyzer` (Python)",
+    'kubectl-cluster-info-dump': '`kubectl cluster-info dump`',
+    'kubesnap-collect': '`kubesnap-collect`',
+}
+
+
+def command(*args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
+def machine():
+    cpu = 'unknown'
+    try:
+        with open('/proc/cpuinfo') as f:
+            cpu = next(line.split(':', 1)[1].strip() for line in f if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    memory = 'unknown'
+    try:
+        with open('/proc/meminfo') as f:
+            kb = int(next(line.split()[1] for line in f if line.startswith('MemTotal')))
+            memory = '%.1f GiB' % (kb / 2**20)
+    except (OSError, StopIteration, ValueError):
+        pass
+    load = '%.2f %.2f %.2f' % os.getloadavg()
+    return [
+        ('CPUs (nproc)', command('nproc')),
+        ('CPU', cpu),
+        ('memory', memory),
+        ('kernel', platform.release()),
+        ('load average at the end (1, 5, 15 min)', load),
+        ('date (UTC)', command('date', '-u', '+%Y-%m-%d %H:%M')),
+        ('commit', command('git', 'rev-parse', '--short', 'HEAD') + (' (with uncommitted changes)' if command('git', 'status', '--porcelain', '--untracked-files=no') not in ('', 'unknown') else '')),
+        ('rustc', command('rustc', '--version')),
+        ('gzip', command('gzip', '--version').splitlines()[0] if command('gzip', '--version') != 'unknown' else 'unknown'),
+        ('python3', platform.python_version()),
+    ]
+
+
+def stats(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def find_family_counts(value):
+    """The first object in findings.json that maps the seed's family codes to counts."""
+    if isinstance(value, dict):
+        hits = {k: v for k, v in value.items() if k in FAMILIES}
+        if len(hits) >= 10:
+            counts = {}
+            for family, v in hits.items():
+                if isinstance(v, dict):
+                    v = v.get('count')
+                if isinstance(v, int):
+                    counts[family] = v
+            if len(counts) == len(hits):
+                return counts
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return None
+    for child in children:
+        found = find_family_counts(child)
+        if found is not None:
+            return found
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--raw', required=True)
+    parser.add_argument('--generation', required=True)
+    parser.add_argument('--out', required=True)
+    parser.add_argument('--analyzer-status', required=True)
+    parser.add_argument('--collector-status', required=True)
+    args = parser.parse_args()
+
+    runs = defaultdict(lambda: defaultdict(list))
+    with open(args.raw) as f:
+        for row in csv.DictReader(f, delimiter='\t'):
+            runs[row['bundle']][row['tool']].append((float(row['seconds']), int(row['max_rss_kb'])))
+    with open(args.generation) as f:
+        bundles = list(csv.DictReader(f, delimiter='\t'))
+
+    lines = ['# kubesnap benchmarks', '']
+    lines += ['| machine | |', '|---|---|'] + ['| %s | %s |' % pair for pair in machine()] + ['']
+    lines += ['kubesnap-analyze: ' + args.analyzer_status + '.', '']
+
+    lines += ['## Generated bundles', '',
+              '| bundle | pods | logs | compressed | uncompressed | generation time | generation peak RSS |',
+              '|---|---:|---:|---:|---:|---:|---:|']
+    for b in bundles:
+        seconds = b['seconds'] if b['seconds'] == '-' else '%.1f s (%.0f MB/s uncompressed)' % (float(b['seconds']), int(b['uncompressed_bytes']) / 1e6 / max(float(b['seconds']), 1e-9))
+        rss = b['max_rss_kb'] if b['max_rss_kb'] == '-' else '%.0f MB' % (int(b['max_rss_kb']) / 1024)
+        lines.append('| %s | %s | %s | %.1f MB | %.1f MB | %s | %s |' % (
+            b['bundle'], b['pods'], b['log_bytes'], int(b['compressed_bytes']) / 1e6,
+            int(b['uncompressed_bytes']) / 1e6, seconds, rss))
+    lines.append('')
+
+    medians = {}
+    for b in bundles:
+        name = b['bundle']
+        size = int(b['uncompressed_bytes'])
+        lines += ['## %s' % name, '',
+                  '| program | runs | wall median | min | max | throughput (uncompressed) | peak RSS median (min–max) |',
+                  '|---|---:|---:|---:|---:|---:|---:|']
+        for tool in TOOLS:
+            samples = runs[name].get(tool)
+            if not samples:
+                reason = args.analyzer_status if tool == 'kubesnap-analyze' else 'not run'
+                lines.append('| %s | 0 | %s | | | | |' % (LABELS[tool], reason))
+                continue
+            t = stats([s for s, _ in samples])
+            m = stats([r for _, r in samples])
+            medians[(name, tool)] = (t[0], m[0])
+            lines.append('| %s | %d | %.2f s | %.2f s | %.2f s | %.0f MB/s | %.0f MB (%.0f–%.0f) |' % (
+                LABELS[tool], len(samples), t[0], t[1], t[2], size / 1e6 / max(t[0], 1e-9),
+                m[0] / 1024, m[1] / 1024, m[2] / 1024))
+        lines.append('')
+        gzip = medians.get((name, 'gzip'))
+        floor = medians.get((name, 'decode-floor'))
+        analyze = medians.get((name, 'kubesnap-analyze'))
+        seed = medians.get((name, 'seed-python'))
+        lines += ['| ratio (medians) | value | target | met |', '|---|---:|---:|---|']
+        if gzip and floor:
+            lines.append('| gzip / decode floor | %.2f× | (zlib-rs ≈ 4× gzip here) | |' % (gzip[0] / floor[0]))
+        if analyze and gzip:
+            ratio = analyze[0] / gzip[0]
+            lines.append('| analyzer / gzip | %.2f× | < 0.5× | %s |' % (ratio, 'yes' if ratio < 0.5 else 'no'))
+        if analyze and floor:
+            ratio = analyze[0] / floor[0]
+            lines.append('| analyzer / decode floor | %.2f× | ≤ 1.6× | %s |' % (ratio, 'yes' if ratio <= 1.6 else 'no'))
+        if analyze:
+            lines.append('| analyzer peak RSS | %.0f MB | < 1,024 MB | %s |' % (analyze[1] / 1024, 'yes' if analyze[1] < 1024 * 1024 else 'no'))
+        if analyze and seed:
+            lines.append("| seed's Python analysis / analyzer | %.1f× | | |" % (seed[0] / analyze[0]))
+        if seed and floor:
+            lines.append("| seed's Python analysis / decode floor | %.1f× | | |" % (seed[0] / floor[0]))
+        if not analyze:
+            lines.append('| analyzer ratios | not measured | | %s |' % args.analyzer_status)
+        lines.append('')
+
+        seed_file = os.path.join(args.out, 'seed-%s.json' % name)
+        findings_file = os.path.join(args.out, 'analysis-%s' % name, 'findings.json')
+        seed_counts = None
+        if os.path.exists(seed_file):
+            with open(seed_file) as f:
+                seed_json = json.load(f)
+            seed_counts = seed_json['families']
+        ours = None
+        ours_status = 'not measured: ' + args.analyzer_status
+        if os.path.exists(findings_file):
+            with open(findings_file) as f:
+                ours = find_family_counts(json.load(f))
+            ours_status = 'findings.json holds no counts per log family' if ours is None else ''
+        if seed_counts:
+            lines += ['Log families over %d lines of %d container logs:' % (seed_json['lines'], seed_json['logs']), '',
+                      "| family | seed's analysis | kubesnap | agree |", '|---|---:|---:|---|']
+            for family in FAMILIES:
+                theirs = seed_counts.get(family, 0)
+                mine = ours.get(family) if ours else None
+                agree = '' if mine is None else ('yes' if mine == theirs else 'NO')
+                lines.append('| %s | %d | %s | %s |' % (family, theirs, '' if mine is None else mine, agree))
+            if ours is None:
+                lines.append('| (kubesnap) | | %s | |' % ours_status)
+            lines.append('')
+
+    names = [b['bundle'] for b in bundles]
+    if len(names) >= 2:
+        small, large = names[0], names[-1]
+        lines += ['## Growth from %s to %s' % (small, large), '',
+                  '| program | time × | peak RSS × |', '|---|---:|---:|']
+        for tool in TOOLS:
+            a, b = medians.get((small, tool)), medians.get((large, tool))
+            if a and b:
+                lines.append('| %s | %.1f× | %.1f× |' % (LABELS[tool], b[0] / a[0], b[1] / a[1]))
+        lines.append('')
+
+    lines += ['## Collector against the 10,000-pod control plane', '']
+    cluster = runs.get('cluster', {})
+    if cluster:
+        lines += ['| program | runs | wall median | min | max | peak RSS median |', '|---|---:|---:|---:|---:|---:|']
+        for tool, samples in sorted(cluster.items()):
+            t = stats([s for s, _ in samples])
+            m = stats([r for _, r in samples])
+            lines.append('| %s | %d | %.1f s | %.1f s | %.1f s | %.0f MB |' % (LABELS.get(tool, tool), len(samples), t[0], t[1], t[2], m[0] / 1024))
+    else:
+        lines.append(args.collector_status + '.')
+    print('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()
