@@ -102,7 +102,7 @@ pub(super) fn read(bundle: &Bundle, patterns: &Patterns, options: &LoadOptions) 
     };
     let mut decoder = Decoder {
         shared: &shared,
-        chunk_size: options.chunk_size.max(4096),
+        chunk_size: options.chunk_size.max(16),
         detector: Detector::new(),
         importer: None,
         pending: Vec::new(),
