@@ -3,4 +3,22 @@
 
 use super::Diagnostic;
 
-pub(crate) const ALL: &[&Diagnostic] = &[];
+pub(crate) mod backends;
+pub(crate) mod pod_health;
+pub(crate) mod selector;
+
+pub(crate) mod ingress_backend_missing;
+pub(crate) mod ingress_tls_secret_missing;
+pub(crate) mod loadbalancer_pending;
+pub(crate) mod service_selector_matches_nothing;
+pub(crate) mod service_target_port_mismatch;
+pub(crate) mod service_without_endpoints;
+
+pub(crate) const ALL: &[&Diagnostic] = &[
+    &service_without_endpoints::DIAGNOSTIC,
+    &service_selector_matches_nothing::DIAGNOSTIC,
+    &service_target_port_mismatch::DIAGNOSTIC,
+    &ingress_backend_missing::DIAGNOSTIC,
+    &ingress_tls_secret_missing::DIAGNOSTIC,
+    &loadbalancer_pending::DIAGNOSTIC,
+];

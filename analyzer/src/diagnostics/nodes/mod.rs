@@ -3,4 +3,6 @@
 
 use super::Diagnostic;
 
+pub(crate) mod age;
+
 pub(crate) const ALL: &[&Diagnostic] = &[];

@@ -1,0 +1,236 @@
+//! Diagnostic: service-selector-matches-nothing.
+//!
+//! **What it checks.** Services whose selector matches no pod of their namespace, with the near
+//! misses that usually explain it: pods that carry every key but with another value
+//! (`app=api-v2` where the Service wants `app=api`), and workloads whose pod template matches
+//! but that run no pod (scaled to zero).
+//!
+//! **Why it matters.** Such a Service has no endpoints and never will until its selector or the
+//! pods' labels change: a typo in a label is a complete outage of that Service.
+//!
+//! **Example.** `Service shop/api selects app=api,tier=web: no pod matches`, with `pod
+//! api-7d9f-a has app=api, tier=backend` and `kubectl get pods -n shop --show-labels`.
+
+use std::collections::BTreeMap;
+
+use kubesnap_shared::model::{ClusterModel, Object, labels_match};
+use serde_json::Value;
+
+use super::{backends, pod_health, selector};
+use crate::diagnostics::{Diagnostic, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "service-selector-matches-nothing",
+    category: Category::Network,
+    title: "Service selectors that match no pod",
+    severities: &[Severity::P1, Severity::P2],
+    what: "Services whose selector matches no pod of their namespace, with the pods whose labels nearly \
+           match and the workloads that would match but run no pod.",
+    why: "The Service has no endpoints until its selector or the pods' labels change: every connection to \
+          it fails.",
+    fix: "Correct the Service's selector (or the pod template's labels) so they agree, or scale up the \
+          workload it is meant for.",
+    needs: &[],
+    run,
+};
+
+/// How many near-miss pods a finding quotes.
+const NEAR_MISSES: usize = 3;
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for service in model.of_kind("Service") {
+        let wanted = selector::service_selector(service);
+        if service.str_at("/spec/type") == Some("ExternalName") || wanted.is_empty() {
+            continue;
+        }
+        let namespace = service.namespace.as_deref().unwrap_or_default();
+        let pods: Vec<&Object> = model.of_kind_in("Pod", namespace).filter(|pod| !pod_health::is_gone(pod)).collect();
+        if pods.iter().any(|pod| labels_match(&wanted, &pod.labels())) {
+            continue;
+        }
+        findings.push(finding(model, service, &wanted, &pods));
+    }
+    findings
+}
+
+fn finding(model: &ClusterModel, service: &Object, wanted: &BTreeMap<String, String>, pods: &[&Object]) -> Finding {
+    let namespace = service.namespace.as_deref().unwrap_or_default();
+    let service_ref = service.reference();
+    let wanted_text = selector::to_text(wanted);
+    let ingresses = backends::ingresses_to(model, service);
+    let severity = if ingresses.is_empty() { Severity::P2 } else { Severity::P1 };
+    let mut finding = DIAGNOSTIC
+        .finding(severity, format!("Service {namespace}/{} selects {wanted_text}: no pod matches", service.name))
+        .object(service_ref.clone());
+    for ingress in &ingresses {
+        finding = finding.object(ingress.clone());
+    }
+    finding = finding.evidence(Evidence::field(
+        service_ref.clone(),
+        "/spec/selector",
+        service.at("/spec/selector").unwrap_or(&Value::Null),
+    ));
+
+    // Near misses: pods with the most selector keys right, then by name.
+    let mut near: Vec<(usize, &Object, Vec<String>)> = pods
+        .iter()
+        .filter_map(|pod| {
+            let labels = pod.labels();
+            let right = wanted.iter().filter(|(key, value)| labels.get(*key) == Some(*value)).count();
+            let wrong: Vec<String> = wanted
+                .keys()
+                .filter(|key| labels.get(*key) != wanted.get(*key))
+                .map(|key| match labels.get(key) {
+                    Some(value) => format!("{key}={value}"),
+                    None => format!("no {key}"),
+                })
+                .collect();
+            let shares_a_key = wanted.keys().any(|key| labels.contains_key(key));
+            shares_a_key.then_some((right, *pod, wrong))
+        })
+        .collect();
+    near.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    for (_, pod, wrong) in near.iter().take(NEAR_MISSES) {
+        finding = finding.evidence(Evidence::note(format!("pod {} differs: {}", pod.name, wrong.join(", "))));
+    }
+    let idle = idle_workloads(model, namespace, wanted);
+    for (kind, name, replicas) in &idle {
+        let replicas = replicas.map(|r| format!(" (replicas: {r})")).unwrap_or_default();
+        finding = finding.evidence(Evidence::note(format!("{kind} {name}{replicas} would match but runs no pod")));
+    }
+    if !ingresses.is_empty() {
+        let names: Vec<&str> = ingresses.iter().map(|ingress| ingress.name.as_str()).collect();
+        finding = finding.evidence(Evidence::note(format!("routed to by Ingress {}", names.join(", "))));
+    }
+
+    let mut explanation = format!(
+        "No pod of namespace {namespace} carries every label of Service {}'s selector ({wanted_text}), so the \
+         Service has no endpoints.",
+        service.name
+    );
+    if let Some((_, pod, wrong)) = near.first() {
+        explanation.push_str(&format!(
+            " The closest pod, {}, differs in {}: a label typo or a renamed label is the usual cause.",
+            pod.name,
+            wrong.join(", ")
+        ));
+    } else if pods.is_empty() {
+        explanation.push_str(&format!(" Namespace {namespace} runs no pod at all."));
+    }
+    if !idle.is_empty() {
+        explanation.push_str(" A workload with matching labels exists but is scaled to zero or not running.");
+    }
+    let mut finding = finding
+        .explanation(explanation)
+        .remediation(format!("kubectl get pods -n {} --show-labels", kubectl::word(namespace)))
+        .remediation(kubectl::get_yaml(&service_ref))
+        .remediation(format!("kubectl edit service {} -n {}", kubectl::word(&service.name), kubectl::word(namespace)));
+    for (kind, name, replicas) in &idle {
+        if *replicas == Some(0) {
+            finding = finding.remediation(format!(
+                "kubectl scale {} -n {} --replicas=1",
+                kubectl::word(&format!("{}/{name}", kind.to_ascii_lowercase())),
+                kubectl::word(namespace)
+            ));
+        }
+    }
+    finding
+}
+
+/// Workloads of the namespace whose pod template labels match but that run no pod.
+fn idle_workloads<'a>(
+    model: &'a ClusterModel,
+    namespace: &'a str,
+    wanted: &BTreeMap<String, String>,
+) -> Vec<(&'static str, &'a str, Option<i64>)> {
+    let mut out = Vec::new();
+    for kind in ["Deployment", "StatefulSet", "DaemonSet"] {
+        for workload in model.of_kind_in(kind, namespace) {
+            let labels = workload
+                .at("/spec/template/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|map| map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+                .unwrap_or_default();
+            if labels_match(wanted, &labels) {
+                out.push((kind, workload.name.as_str(), workload.i64_at("/spec/replicas")));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::testing::check;
+
+    #[test]
+    fn names_the_closest_pod_and_the_idle_workload() {
+        let fixture = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec: {selector: {app: api, tier: web}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api-1, namespace: shop, labels: {app: api, tier: backend}}
+status: {phase: Running}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: cache-1, namespace: shop, labels: {app: cache}}
+status: {phase: Running}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other, namespace: shop, labels: {run: other}}
+status: {phase: Running}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec: {replicas: 0, template: {metadata: {labels: {app: api, tier: web}}}}
+"#;
+        check(&DIAGNOSTIC, fixture, expect![[r#"
+            P2 service-selector-matches-nothing Service shop/api selects app=api,tier=web: no pod matches
+              objects: Service/shop/api
+              field Service/shop/api /spec/selector = {"app":"api","tier":"web"}
+              note: pod api-1 differs: tier=backend
+              note: pod cache-1 differs: app=cache, no tier
+              note: Deployment web (replicas: 0) would match but runs no pod
+              why: No pod of namespace shop carries every label of Service api's selector (app=api,tier=web), so the Service has no endpoints. The closest pod, api-1, differs in tier=backend: a label typo or a renamed label is the usual cause. A workload with matching labels exists but is scaled to zero or not running.
+              $ kubectl get pods -n shop --show-labels
+              $ kubectl get service api -n shop -o yaml
+              $ kubectl edit service api -n shop
+              $ kubectl scale deployment/web -n shop --replicas=1
+        "#]]);
+    }
+
+    #[test]
+    fn a_matching_pod_even_not_ready_is_not_this_problem() {
+        let fixture = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec: {selector: {app: api}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api-1, namespace: shop, labels: {app: api, pod-template-hash: x}}
+status: {phase: Pending}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: other}
+spec: {type: ExternalName, externalName: api.shop.svc}
+"#;
+        check(&DIAGNOSTIC, fixture, expect![[r#"
+            no findings
+        "#]]);
+    }
+}

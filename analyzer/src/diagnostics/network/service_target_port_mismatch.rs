@@ -1,0 +1,255 @@
+//! Diagnostic: service-target-port-mismatch.
+//!
+//! **What it checks.** Service ports whose `targetPort` matches no container port of the pods
+//! the Service selects: a named targetPort no container declares (the endpoints then carry no
+//! port for it), or a number none of the declared `containerPort`s has. Pods that declare no
+//! port at all are not judged on numbers, since declaring ports is optional.
+//!
+//! **Why it matters.** Traffic reaches the pods on a port nothing listens on: connections are
+//! refused although the pods are Ready and the endpoints look fine.
+//!
+//! **Example.** `Service shop/api port 80 → targetPort 8080, but pods listen on 8000 (http)`.
+
+use kubesnap_shared::model::{ClusterModel, Object, labels_match};
+use serde_json::Value;
+
+use super::{pod_health, selector};
+use crate::diagnostics::{Diagnostic, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "service-target-port-mismatch",
+    category: Category::Network,
+    title: "Service targetPorts no selected container exposes",
+    severities: &[Severity::P1, Severity::P2],
+    what: "Service ports whose targetPort (number or name) matches no containerPort of the pods the \
+           Service selects.",
+    why: "Traffic is sent to a port nothing listens on: connections fail although pods are Ready.",
+    fix: "Set the Service's targetPort to the container's port (or its name), or declare the port in the \
+          pod template.",
+    needs: &[],
+    run,
+};
+
+/// A port of a container: name, number, protocol.
+type ContainerPort<'a> = (&'a str, i64, &'a str);
+
+fn container_ports(pod: &Object) -> Vec<ContainerPort<'_>> {
+    pod.array_at("/spec/containers")
+        .iter()
+        .flat_map(|container| container.get("ports").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default())
+        .filter_map(|port| {
+            Some((
+                port.get("name").and_then(Value::as_str).unwrap_or_default(),
+                port.get("containerPort")?.as_i64()?,
+                port.get("protocol").and_then(Value::as_str).unwrap_or("TCP"),
+            ))
+        })
+        .collect()
+}
+
+/// One Service port that finds no container port.
+struct Mismatch {
+    index: usize,
+    port: i64,
+    target: Value,
+    /// The target is a name: the endpoints cannot carry it at all.
+    named: bool,
+}
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for service in model.of_kind("Service") {
+        let wanted = selector::service_selector(service);
+        if wanted.is_empty() || service.str_at("/spec/type") == Some("ExternalName") {
+            continue;
+        }
+        let namespace = service.namespace.as_deref().unwrap_or_default();
+        let pods: Vec<&Object> = model
+            .of_kind_in("Pod", namespace)
+            .filter(|pod| labels_match(&wanted, &pod.labels()) && !pod_health::is_gone(pod))
+            .collect();
+        let Some(pod) = pods.first() else { continue };
+        let declared = container_ports(pod);
+        let mut mismatches = Vec::new();
+        for (index, port) in service.array_at("/spec/ports").iter().enumerate() {
+            let Some(number) = port.get("port").and_then(Value::as_i64) else { continue };
+            let protocol = port.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+            let target = port.get("targetPort").cloned().unwrap_or(Value::from(number));
+            let (found, named) = match &target {
+                Value::String(name) if name.parse::<i64>().is_err() => {
+                    (declared.iter().any(|(n, _, p)| n == name && *p == protocol), true)
+                }
+                other => {
+                    let wanted_number = other.as_i64().or_else(|| other.as_str().and_then(|s| s.parse().ok()));
+                    let found = declared.is_empty()
+                        || declared.iter().any(|(_, n, p)| Some(*n) == wanted_number && *p == protocol);
+                    (found, false)
+                }
+            };
+            if !found {
+                mismatches.push(Mismatch { index, port: number, target, named });
+            }
+        }
+        if !mismatches.is_empty() {
+            findings.push(finding(service, pod, &pods, &declared, &mismatches));
+        }
+    }
+    findings
+}
+
+fn finding(
+    service: &Object,
+    pod: &Object,
+    pods: &[&Object],
+    declared: &[ContainerPort<'_>],
+    mismatches: &[Mismatch],
+) -> Finding {
+    let namespace = service.namespace.as_deref().unwrap_or_default();
+    let service_ref = service.reference();
+    let listening: Vec<String> = declared
+        .iter()
+        .map(|(name, number, protocol)| {
+            let name = if name.is_empty() { String::new() } else { format!(" ({name})") };
+            let protocol = if *protocol == "TCP" { String::new() } else { format!("/{protocol}") };
+            format!("{number}{protocol}{name}")
+        })
+        .collect();
+    let listening = if listening.is_empty() { "no declared port".to_owned() } else { listening.join(", ") };
+    let ports: Vec<String> = mismatches
+        .iter()
+        .map(|mismatch| format!("port {} → targetPort {}", mismatch.port, text(&mismatch.target)))
+        .collect();
+    let severity = if mismatches.iter().any(|m| m.named) { Severity::P1 } else { Severity::P2 };
+    let mut finding = DIAGNOSTIC
+        .finding(
+            severity,
+            format!("Service {namespace}/{} {}, but pods listen on {listening}", service.name, ports.join("; ")),
+        )
+        .object(service_ref.clone())
+        .object(pod.reference());
+    for mismatch in mismatches {
+        finding = finding.evidence(Evidence::field(
+            service_ref.clone(),
+            format!("/spec/ports/{}/targetPort", mismatch.index),
+            &mismatch.target,
+        ));
+    }
+    for (index, container) in pod.array_at("/spec/containers").iter().enumerate() {
+        if let Some(ports) = container.get("ports") {
+            finding = finding.evidence(Evidence::field(pod.reference(), format!("/spec/containers/{index}/ports"), ports));
+        }
+    }
+    if pods.len() > 1 {
+        finding = finding.evidence(Evidence::note(format!("{} pods match the selector; checked {}", pods.len(), pod.name)));
+    }
+    let mut explanation = String::new();
+    if mismatches.iter().any(|m| m.named) {
+        explanation.push_str(&format!(
+            "Service {} names a targetPort that no container of pod {} declares, so its endpoints carry no \
+             port for it and connections to that Service port fail.",
+            service.name, pod.name
+        ));
+    }
+    if mismatches.iter().any(|m| !m.named) {
+        let lead = if explanation.is_empty() { format!("Service {}", service.name) } else { " It also".to_owned() };
+        explanation.push_str(&format!(
+            "{lead} sends traffic to a container port that pod {} does not declare (it declares \
+             {listening}). Unless the application also listens there undeclared, connections are refused \
+             although the pod is Ready.",
+            pod.name
+        ));
+    }
+    finding
+        .explanation(explanation)
+        .remediation(kubectl::describe(&service_ref))
+        .remediation(format!(
+            "kubectl get pod {} -n {} -o jsonpath='{{.spec.containers[*].ports}}'",
+            kubectl::word(&pod.name),
+            kubectl::word(namespace)
+        ))
+        .remediation(format!("kubectl edit service {} -n {}", kubectl::word(&service.name), kubectl::word(namespace)))
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::testing::check;
+
+    const POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: api-1, namespace: shop, labels: {app: api}}
+spec:
+  containers:
+  - name: api
+    ports: [{name: http, containerPort: 8000}, {name: metrics, containerPort: 9090}]
+status: {phase: Running}
+"#;
+
+    #[test]
+    fn numbers_and_names_no_container_declares() {
+        let fixture = format!(
+            "{POD}{}",
+            r#"
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {app: api}
+  ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: web}, {port: 9090}]
+"#
+        );
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            P1 service-target-port-mismatch Service shop/api port 80 → targetPort 8080; port 81 → targetPort web, but pods listen on 8000 (http), 9090 (metrics)
+              objects: Service/shop/api, Pod/shop/api-1
+              field Service/shop/api /spec/ports/0/targetPort = 8080
+              field Service/shop/api /spec/ports/1/targetPort = web
+              field Pod/shop/api-1 /spec/containers/0/ports = [{"containerPort":8000,"name":"http"},{"containerPort":9090,"name":"metrics"}]
+              why: Service api names a targetPort that no container of pod api-1 declares, so its endpoints carry no port for it and connections to that Service port fail. It also sends traffic to a container port that pod api-1 does not declare (it declares 8000 (http), 9090 (metrics)). Unless the application also listens there undeclared, connections are refused although the pod is Ready.
+              $ kubectl describe service api -n shop
+              $ kubectl get pod api-1 -n shop -o jsonpath='{.spec.containers[*].ports}'
+              $ kubectl edit service api -n shop
+        "#]]);
+    }
+
+    #[test]
+    fn matching_numbers_names_and_undeclared_ports_are_fine() {
+        let fixture = format!(
+            "{POD}{}",
+            r#"
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {app: api}
+  ports: [{port: 80, targetPort: http}, {port: 9090, targetPort: "9090"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bare-1, namespace: shop, labels: {app: bare}}
+spec: {containers: [{name: bare}]}
+status: {phase: Running}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: bare, namespace: shop}
+spec: {selector: {app: bare}, ports: [{port: 80, targetPort: 8080}]}
+"#
+        );
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            no findings
+        "#]]);
+    }
+}
