@@ -1,11 +1,19 @@
 //! The analyzer: loads a bundle into the cluster model in one streaming pass, runs every
 //! diagnostic in parallel and renders the reports.
+//!
+//! `main` is the whole program; the library API is [`analyze`] (the findings of a model) for
+//! the integration tests and benchmarks, and the loader.
 
+pub mod exit_codes;
 pub mod finding;
 pub mod load;
 
+mod catalog;
+mod cli;
 mod diagnostics;
 mod engine;
+mod report;
+pub(crate) mod stats;
 
 use std::process::ExitCode;
 
@@ -24,5 +32,5 @@ pub fn analyze(model: &ClusterModel) -> (Vec<Finding>, Vec<Skipped>) {
 
 /// Entry point of `kubesnap-analyze`.
 pub fn main() -> ExitCode {
-    ExitCode::from(2)
+    cli::main()
 }

@@ -22,6 +22,7 @@ pub(crate) mod workloads;
 
 pub(crate) mod containers;
 pub(crate) mod kubectl;
+pub(crate) mod pod_spec;
 pub(crate) mod workload;
 
 #[cfg(test)]
@@ -50,6 +51,20 @@ pub(crate) enum Need {
     CaptureTime,
     /// At least one object of this kind (`Ingress`, `Node`, ...).
     Kind(&'static str),
+}
+
+impl Need {
+    /// One of each kind of need, for the catalog's legend.
+    pub(crate) const LEGEND: &'static [Need] = &[
+        Need::Metrics,
+        Need::NodeMetrics,
+        Need::Logs,
+        Need::PreviousLogs,
+        Need::KubeletStats,
+        Need::Events,
+        Need::CaptureTime,
+        Need::Kind("<Kind>"),
+    ];
 }
 
 /// One diagnostic: what it checks, why, how to fix it, and the function that checks it.

@@ -1,0 +1,294 @@
+//! The command line of `kubesnap-analyze`: parse the arguments, load the bundle, run the
+//! diagnostics, write the reports, print the summary, and turn the outcome into an exit code.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, ValueEnum};
+use kubesnap_shared::Limits;
+use kubesnap_shared::model::ClusterModel;
+
+use crate::engine::{self, Selection};
+use crate::exit_codes;
+use crate::finding::Severity;
+use crate::report::{self, json, model::Report, summary};
+use crate::{catalog, load};
+
+/// Analyze a Kubernetes support bundle offline and report what is wrong.
+///
+/// Reads a kubesnap bundle (or a troubleshoot support bundle, an OpenShift must-gather, sonobuoy
+/// results, a `kubectl cluster-info dump`), as an archive or an unpacked folder, runs every
+/// diagnostic in parallel, and writes report.html (self-contained, no network), report.md (for a
+/// ticket) and findings.json (for machines). Nothing is sent anywhere. The same bundle always
+/// gives byte-identical reports.
+#[derive(Debug, Parser)]
+#[command(name = "kubesnap-analyze", version, after_long_help = exit_codes::HELP, max_term_width = 100)]
+pub(crate) struct Args {
+    /// The bundle to analyze: an archive (.tar.gz, .tar.xz, .tar) or a folder
+    #[arg(required_unless_present = "list_diagnostics", value_name = "BUNDLE")]
+    bundle: Option<PathBuf>,
+
+    /// Where to write the reports [default: ./kubesnap-report-<bundle name>/]
+    ///
+    /// `-` prints one report to stdout instead: the Markdown, or the one chosen with --format.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+
+    /// Which reports to write (comma-separated or repeated) [default: html,md,json]
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "FORMAT")]
+    format: Vec<Format>,
+
+    /// Run only these diagnostics: codes or categories (repeatable)
+    ///
+    /// Categories: pods, workloads, performance, network, storage, logs, nodes, cluster, alerts,
+    /// security. See --list-diagnostics for the codes.
+    #[arg(long, value_name = "CODE|CATEGORY", value_delimiter = ',')]
+    only: Vec<String>,
+
+    /// Do not run these diagnostics: codes or categories (repeatable)
+    #[arg(long, value_name = "CODE|CATEGORY", value_delimiter = ',')]
+    skip: Vec<String>,
+
+    /// Exit with code 1 when a finding is at least this severe (P0 most severe, P3 least)
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+
+    /// Threads for the diagnostics [default: one per core]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+
+    /// Largest single entry of the bundle, uncompressed (bytes, or 512Mi, 4Gi) [default: 4Gi]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_entry_size: Option<u64>,
+
+    /// Largest total the bundle may expand to: the decompression-bomb guard [default: 64Gi]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_total_size: Option<u64>,
+
+    /// Most entries the bundle may hold [default: 2000000]
+    #[arg(long, value_name = "N")]
+    max_entries: Option<u64>,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+
+    /// Print only errors: no summary
+    #[arg(short, long)]
+    quiet: bool,
+
+    /// When to color the output on stderr
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+
+    /// List every diagnostic (code, category, severities, title) and exit
+    ///
+    /// With -v, print the whole catalog in Markdown: what each checks, why it matters, how to fix it.
+    #[arg(long)]
+    list_diagnostics: bool,
+}
+
+/// A report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+enum Format {
+    /// report.html: one self-contained page
+    Html,
+    /// report.md: Markdown for a ticket
+    Md,
+    /// findings.json: for machines
+    Json,
+}
+
+impl Format {
+    fn file_name(self) -> &'static str {
+        match self {
+            Format::Html => "report.html",
+            Format::Md => "report.md",
+            Format::Json => "findings.json",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    Severity::parse(text).ok_or_else(|| format!("`{text}` is not a severity: use P0, P1, P2 or P3"))
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    kubesnap_shared::quantity::bytes(text)
+        .filter(|bytes| *bytes >= 1.0 && *bytes < u64::MAX as f64)
+        .map(|bytes| bytes as u64)
+        .ok_or_else(|| format!("`{text}` is not a size: use bytes or a quantity like 512Mi or 4Gi"))
+}
+
+/// Parses the command line and runs; clap exits on `--help`, `--version` and usage errors.
+pub(crate) fn main() -> ExitCode {
+    let args = Args::parse();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    init_tracing(&args, color);
+    match run(&args, color) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            let _ = writeln!(io::stderr().lock(), "error: {error:#}");
+            ExitCode::from(exit_codes::ERROR)
+        }
+    }
+}
+
+fn init_tracing(args: &Args, color: bool) {
+    let default = match (args.quiet, args.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .without_time()
+        .try_init();
+    // A panic is a bug; say where through the log rather than the default hook's raw text.
+    // Diagnostics' panics are caught by the engine and reported as findings as well.
+    std::panic::set_hook(Box::new(|info| tracing::error!("bug: {info}")));
+}
+
+fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
+    if args.list_diagnostics {
+        let text = if args.verbose > 0 { catalog::markdown() } else { catalog::table() };
+        write_stdout(text.as_bytes())?;
+        return Ok(exit_codes::OK);
+    }
+    let Some(bundle) = args.bundle.as_deref() else { bail!("no bundle given") };
+    let diagnostics = Selection { only: args.only.clone(), skip: args.skip.clone() }.apply()?;
+    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
+    let mut formats = args.format.clone();
+    formats.sort();
+    formats.dedup();
+    if formats.is_empty() {
+        formats = if to_stdout { vec![Format::Md] } else { vec![Format::Html, Format::Md, Format::Json] };
+    }
+    if to_stdout && formats.len() > 1 {
+        bail!("`-o -` prints one report: choose it with --format html, md or json");
+    }
+
+    let defaults = Limits::default();
+    let limits = Limits {
+        max_entry_size: args.max_entry_size.unwrap_or(defaults.max_entry_size),
+        max_total_size: args.max_total_size.unwrap_or(defaults.max_total_size),
+        max_entries: args.max_entries.unwrap_or(defaults.max_entries),
+    };
+    let model = load_bundle(bundle, limits)?;
+    tracing::info!(objects = model.objects.len(), logs = model.logs.len(), "bundle loaded");
+    let analysis = engine::run_with_threads(&model, &diagnostics, args.threads.map(usize::from))
+        .context("failed to start the diagnostic threads")?;
+    let name = bundle_name(bundle);
+    let view = Report::build(&model, &analysis, &name);
+
+    let mut outputs = Vec::new();
+    for format in &formats {
+        let text = match format {
+            Format::Html => report::html(&view).context("failed to render report.html")?,
+            Format::Md => report::markdown(&view).context("failed to render report.md")?,
+            Format::Json => {
+                json::render(&model, &analysis, &view.bundle).context("failed to render findings.json")?
+            }
+        };
+        outputs.push((*format, text));
+    }
+    let destination = if to_stdout {
+        for (_, text) in &outputs {
+            write_stdout(text.as_bytes())?;
+        }
+        "stdout".to_owned()
+    } else {
+        let directory =
+            args.output.clone().unwrap_or_else(|| PathBuf::from(format!("kubesnap-report-{name}")));
+        std::fs::create_dir_all(&directory)
+            .with_context(|| format!("failed to create the report folder {}", directory.display()))?;
+        let mut written = Vec::new();
+        for (format, text) in &outputs {
+            let path = directory.join(format.file_name());
+            std::fs::write(&path, text).with_context(|| format!("failed to write {}", path.display()))?;
+            written.push(path.display().to_string());
+        }
+        written.join(", ")
+    };
+    if !args.quiet {
+        let text = summary::render(&analysis, &destination, color);
+        let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+    let failed =
+        args.fail_on.is_some_and(|threshold| analysis.findings.iter().any(|f| f.severity <= threshold));
+    Ok(if failed { exit_codes::FINDINGS } else { exit_codes::OK })
+}
+
+/// The loader's one streaming pass over the bundle.
+fn load_bundle(path: &Path, limits: Limits) -> anyhow::Result<ClusterModel> {
+    let options = load::LoadOptions { limits, ..load::LoadOptions::default() };
+    Ok(load::load(path, &options)?)
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
+            Err(error).context("failed to write to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The bundle's file or folder name without its archive suffix: `prod-2025` for
+/// `/tmp/prod-2025.tar.gz`.
+fn bundle_name(path: &Path) -> String {
+    let name = path
+        .canonicalize()
+        .ok()
+        .and_then(|path| path.file_name().map(|name| name.to_string_lossy().into_owned()))
+        .or_else(|| path.file_name().map(|name| name.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "bundle".to_owned());
+    for suffix in [".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar"] {
+        if let Some(stem) = name.strip_suffix(suffix).filter(|stem| !stem.is_empty()) {
+            return stem.to_owned();
+        }
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundle_names_lose_their_archive_suffix() {
+        assert_eq!(bundle_name(Path::new("/nonexistent/prod-2025.tar.gz")), "prod-2025");
+        assert_eq!(bundle_name(Path::new("/nonexistent/must-gather.tar.xz")), "must-gather");
+        assert_eq!(bundle_name(Path::new("/nonexistent/dump")), "dump");
+    }
+
+    #[test]
+    fn sizes_accept_bytes_and_quantities() {
+        assert_eq!(parse_size("4Gi"), Ok(4 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+    }
+}

@@ -1,0 +1,110 @@
+//! Checks of pod specs, one finding per workload: the shared loop of the security diagnostics.
+//!
+//! A Deployment's 40 pods share one spec, so a risk in it is one finding naming the Deployment
+//! and the containers concerned, with the JSON pointer of each field in the workload's own spec,
+//! and a `kubectl patch` that fixes the template.
+
+use kubesnap_shared::model::{ClusterModel, ObjectRef};
+use serde_json::{Value, json};
+
+use crate::diagnostics::kubectl;
+use crate::diagnostics::workload::{Template, containers, templates};
+use crate::finding::{Evidence, Finding};
+
+/// One container whose spec a check flagged.
+#[derive(Debug, Clone)]
+pub(crate) struct Flagged {
+    pub(crate) container: String,
+    /// The JSON pointer of the field in the workload (`/spec/template/spec/containers/0/...`).
+    pub(crate) pointer: String,
+    /// The value found there, or `null` when the field is absent.
+    pub(crate) value: Value,
+}
+
+/// Runs `check` on every container of every workload's pod spec and builds one finding per
+/// workload with flagged containers. `check` gets the pod spec and the container, and returns
+/// the flagged field (relative to the container, `securityContext/privileged`) and its value.
+pub(crate) fn per_workload(
+    model: &ClusterModel,
+    check: impl Fn(&Value, &Value) -> Option<(String, Value)>,
+    build: impl Fn(&Template<'_>, &[Flagged]) -> Finding,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for template in templates(model) {
+        let flagged: Vec<Flagged> = containers(template.spec, template.pointer)
+            .into_iter()
+            .filter_map(|(container, pointer)| {
+                let (field, value) = check(template.spec, container)?;
+                Some(Flagged {
+                    container: container.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    pointer: format!("{pointer}/{field}"),
+                    value,
+                })
+            })
+            .collect();
+        if flagged.is_empty() {
+            continue;
+        }
+        let mut finding = build(&template, &flagged).object(template.owner.reference());
+        for item in &flagged {
+            finding =
+                finding.evidence(Evidence::field(template.owner.reference(), &item.pointer, &item.value));
+        }
+        findings.push(finding);
+    }
+    findings
+}
+
+/// `Deployment shop/api`.
+pub(crate) fn name(template: &Template<'_>) -> String {
+    let owner = template.owner;
+    match &owner.namespace {
+        Some(namespace) => format!("{} {namespace}/{}", owner.kind, owner.name),
+        None => format!("{} {}", owner.kind, owner.name),
+    }
+}
+
+/// `api, sidecar`.
+pub(crate) fn container_names(flagged: &[Flagged]) -> String {
+    let mut names: Vec<&str> = flagged.iter().map(|item| item.container.as_str()).collect();
+    names.dedup();
+    names.join(", ")
+}
+
+/// `container api` or `containers api, sidecar`, for sentences.
+pub(crate) fn container_phrase(flagged: &[Flagged]) -> String {
+    let names = container_names(flagged);
+    if names.contains(", ") { format!("containers {names}") } else { format!("container {names}") }
+}
+
+/// A strategic-merge `kubectl patch` that sets `securityContext.<field>` of each flagged
+/// container of a workload's template; `None` for a bare pod (its spec cannot change: fix
+/// whatever creates it).
+pub(crate) fn security_patch(
+    template: &Template<'_>,
+    flagged: &[Flagged],
+    field: &str,
+    value: Value,
+) -> Option<String> {
+    let mut pod_spec = serde_json::Map::new();
+    for list in ["initContainers", "containers"] {
+        let items: Vec<Value> = flagged
+            .iter()
+            .filter(|item| item.pointer.contains(&format!("/{list}/")))
+            .map(|item| json!({"name": item.container, "securityContext": {field: value.clone()}}))
+            .collect();
+        if !items.is_empty() {
+            pod_spec.insert(list.to_owned(), Value::Array(items));
+        }
+    }
+    let pod_spec = Value::Object(pod_spec);
+    let patch = match template.owner.kind.as_str() {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
+            json!({"spec": {"template": {"spec": pod_spec}}})
+        }
+        "CronJob" => json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": pod_spec}}}}}),
+        _ => return None,
+    };
+    let owner: ObjectRef = template.owner.reference();
+    Some(kubectl::on("patch", &owner, &format!("-p {}", kubectl::word(&patch.to_string()))))
+}
