@@ -7,9 +7,12 @@ pub(crate) mod backends;
 pub(crate) mod pod_health;
 pub(crate) mod selector;
 
+pub(crate) mod cni_pods_unhealthy;
+pub(crate) mod coredns_unhealthy;
 pub(crate) mod ingress_backend_missing;
 pub(crate) mod ingress_tls_secret_missing;
 pub(crate) mod loadbalancer_pending;
+pub(crate) mod network_policy_isolation;
 pub(crate) mod service_selector_matches_nothing;
 pub(crate) mod service_target_port_mismatch;
 pub(crate) mod service_without_endpoints;
@@ -21,4 +24,7 @@ pub(crate) const ALL: &[&Diagnostic] = &[
     &ingress_backend_missing::DIAGNOSTIC,
     &ingress_tls_secret_missing::DIAGNOSTIC,
     &loadbalancer_pending::DIAGNOSTIC,
+    &network_policy_isolation::DIAGNOSTIC,
+    &coredns_unhealthy::DIAGNOSTIC,
+    &cni_pods_unhealthy::DIAGNOSTIC,
 ];
