@@ -16,6 +16,7 @@ pub(crate) mod network_policy_isolation;
 pub(crate) mod service_selector_matches_nothing;
 pub(crate) mod service_target_port_mismatch;
 pub(crate) mod service_without_endpoints;
+pub(crate) mod webhook_service_unavailable;
 
 pub(crate) const ALL: &[&Diagnostic] = &[
     &service_without_endpoints::DIAGNOSTIC,
@@ -27,4 +28,5 @@ pub(crate) const ALL: &[&Diagnostic] = &[
     &network_policy_isolation::DIAGNOSTIC,
     &coredns_unhealthy::DIAGNOSTIC,
     &cni_pods_unhealthy::DIAGNOSTIC,
+    &webhook_service_unavailable::DIAGNOSTIC,
 ];
