@@ -159,6 +159,21 @@ pub(crate) fn pods_per_workload(model: &ClusterModel) -> HashMap<ObjectRef, usiz
     totals
 }
 
+/// `Available=False MinimumReplicasUnavailable: Deployment does not have minimum availability`,
+/// leaving out the parts a condition does not have.
+pub(crate) fn condition_note(kind: &str, (status, reason, message): (&str, &str, &str)) -> String {
+    let mut text = format!("{kind}={status}");
+    if !reason.is_empty() {
+        text.push(' ');
+        text.push_str(reason);
+    }
+    if !message.trim().is_empty() {
+        text.push_str(": ");
+        text.push_str(message.trim());
+    }
+    text
+}
+
 /// A pod template of a workload: the object that holds it and where.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Template<'a> {

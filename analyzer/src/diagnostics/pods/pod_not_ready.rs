@@ -13,7 +13,7 @@
 use kubesnap_shared::model::{ClusterModel, Event, Object};
 
 use crate::diagnostics::containers::{self, ContainerStatus};
-use crate::diagnostics::workload::group_by_workload;
+use crate::diagnostics::workload::{condition_note, group_by_workload};
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -59,10 +59,8 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
         for object in group.objects() {
             finding = finding.object(object);
         }
-        if let Some((_, reason, message)) = pod.condition("Ready") {
-            let text =
-                [reason, message].iter().filter(|t| !t.is_empty()).copied().collect::<Vec<_>>().join(": ");
-            finding = finding.evidence(Evidence::note(format!("Ready=False {text}").trim().to_owned()));
+        if let Some(condition) = pod.condition("Ready") {
+            finding = finding.evidence(Evidence::note(condition_note("Ready", condition)));
         }
         for status in not_ready {
             finding =

@@ -1,0 +1,138 @@
+//! Diagnostic: daemonset-pods-unavailable.
+//!
+//! **What it checks.** DaemonSets with fewer available pods than nodes that should run one
+//! (`numberAvailable < desiredNumberScheduled`), and pods scheduled where they should not be
+//! (`numberMisscheduled`).
+//!
+//! **Why it matters.** DaemonSets run node agents (CNI, kube-proxy, log and metric agents, CSI
+//! node plugins): a node without its agent loses networking, storage or observability.
+//!
+//! **Example.** `DaemonSet kube-system/calico-node: 4 of 6 pods available`.
+
+use kubesnap_shared::model::ClusterModel;
+
+use crate::diagnostics::{Diagnostic, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "daemonset-pods-unavailable",
+    category: Category::Workloads,
+    title: "DaemonSets missing pods on nodes",
+    severities: &[Severity::P1, Severity::P2],
+    what: "DaemonSets with fewer available pods than desired (P1 when none is available, P2 otherwise) or with \
+           misscheduled pods.",
+    why: "DaemonSets run node agents: a node without its CNI, kube-proxy, CSI or log agent loses networking, \
+          storage or observability.",
+    fix: "Find the nodes whose pod is missing or failing (`kubectl get pods -o wide`), then fix the pod (the \
+          pod findings say why) or the node's taints.",
+    needs: &[],
+    run,
+};
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for set in model.of_kind("DaemonSet") {
+        let desired = set.i64_at("/status/desiredNumberScheduled").unwrap_or(0);
+        let available = set.i64_at("/status/numberAvailable").unwrap_or(0);
+        let misscheduled = set.i64_at("/status/numberMisscheduled").unwrap_or(0);
+        if available >= desired && misscheduled == 0 {
+            continue;
+        }
+        let object = set.reference();
+        let namespace = set.namespace.as_deref().unwrap_or_default();
+        let severity = if desired > 0 && available == 0 { Severity::P1 } else { Severity::P2 };
+        let mut title =
+            format!("DaemonSet {namespace}/{}: {available} of {desired} pods available", set.name);
+        if misscheduled > 0 {
+            title.push_str(&format!(", {misscheduled} misscheduled"));
+        }
+        let mut finding = DIAGNOSTIC
+            .finding(severity, title)
+            .object(object.clone())
+            .evidence(Evidence::field(object.clone(), "/status/desiredNumberScheduled", &desired.into()))
+            .evidence(Evidence::field(object.clone(), "/status/numberAvailable", &available.into()));
+        if misscheduled > 0 {
+            finding = finding.evidence(Evidence::field(
+                object.clone(),
+                "/status/numberMisscheduled",
+                &misscheduled.into(),
+            ));
+        }
+        findings.push(
+            finding
+                .explanation(format!(
+                    "DaemonSet {} should run a pod on {desired} nodes and {available} are available: {} nodes run \
+                     without this agent.{}",
+                    set.name,
+                    (desired - available).max(0),
+                    if misscheduled > 0 { " Some pods run on nodes the DaemonSet no longer selects." } else { "" }
+                ))
+                .remediation(kubectl::describe(&object))
+                .remediation(format!("kubectl get pods{} -o wide", kubectl::namespace_flag(&object)))
+                .remediation(kubectl::rollout("status", &object)),
+        );
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::testing::check;
+
+    fn fixture(available: u32) -> String {
+        format!(
+            r#"
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: calico-node, namespace: kube-system}}
+status: {{desiredNumberScheduled: 6, numberAvailable: {available}, numberReady: {available}, numberMisscheduled: 0}}
+"#
+        )
+    }
+
+    #[test]
+    fn missing_agents_are_reported() {
+        check(
+            &DIAGNOSTIC,
+            &fixture(4),
+            expect![[r#"
+            P2 daemonset-pods-unavailable DaemonSet kube-system/calico-node: 4 of 6 pods available
+              objects: DaemonSet/kube-system/calico-node
+              field DaemonSet/kube-system/calico-node /status/desiredNumberScheduled = 6
+              field DaemonSet/kube-system/calico-node /status/numberAvailable = 4
+              why: DaemonSet calico-node should run a pod on 6 nodes and 4 are available: 2 nodes run without this agent.
+              $ kubectl describe daemonset calico-node -n kube-system
+              $ kubectl get pods -n kube-system -o wide
+              $ kubectl rollout status daemonset/calico-node -n kube-system
+        "#]],
+        );
+        check(
+            &DIAGNOSTIC,
+            &fixture(0),
+            expect![[r#"
+            P1 daemonset-pods-unavailable DaemonSet kube-system/calico-node: 0 of 6 pods available
+              objects: DaemonSet/kube-system/calico-node
+              field DaemonSet/kube-system/calico-node /status/desiredNumberScheduled = 6
+              field DaemonSet/kube-system/calico-node /status/numberAvailable = 0
+              why: DaemonSet calico-node should run a pod on 6 nodes and 0 are available: 6 nodes run without this agent.
+              $ kubectl describe daemonset calico-node -n kube-system
+              $ kubectl get pods -n kube-system -o wide
+              $ kubectl rollout status daemonset/calico-node -n kube-system
+        "#]],
+        );
+    }
+
+    #[test]
+    fn every_node_covered_is_fine() {
+        check(
+            &DIAGNOSTIC,
+            &fixture(6),
+            expect![[r#"
+            no findings
+        "#]],
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! Diagnostic: job-failed.
+//!
+//! **What it checks.** Jobs whose `Failed` condition is True (`BackoffLimitExceeded`,
+//! `DeadlineExceeded`, a pod failure policy), with the failed pod count and the last words of
+//! a failed pod's log. Jobs run by a CronJob in the bundle are left to cronjob-failing.
+//!
+//! **Why it matters.** The work the Job was for (a migration, a backup, a batch) did not happen.
+//!
+//! **Example.** `Job data/migrate-42 failed: BackoffLimitExceeded (6 failed pods)`.
+
+use kubesnap_shared::model::{ClusterModel, Object};
+
+use crate::diagnostics::containers;
+use crate::diagnostics::workload::condition_note;
+use crate::diagnostics::{Diagnostic, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "job-failed",
+    category: Category::Workloads,
+    title: "Jobs that failed",
+    severities: &[Severity::P2],
+    what: "Jobs with Failed=True (BackoffLimitExceeded, DeadlineExceeded, pod failure policy), with the failed \
+           pod count and the last log lines of a failed pod; Jobs of a CronJob are left to cronjob-failing.",
+    why: "The work the Job was for (a migration, a backup, a batch) did not happen, and nothing retries it.",
+    fix: "Read the failed pods' logs, fix the cause, then delete the Job and create it again (a Job's pod \
+          template cannot change).",
+    needs: &[],
+    run,
+};
+
+/// Whether a CronJob in the bundle runs this Job.
+pub(crate) fn run_by_cronjob(model: &ClusterModel, job: &Object) -> bool {
+    job.owners().iter().any(|(kind, name, _)| {
+        *kind == "CronJob" && model.get("CronJob", job.namespace.as_deref(), name).is_some()
+    })
+}
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for job in model.of_kind("Job") {
+        let Some((_, reason, message)) = job.condition("Failed").filter(|(status, _, _)| *status == "True")
+        else {
+            continue;
+        };
+        if run_by_cronjob(model, job) {
+            continue;
+        }
+        findings.push(finding(model, job, reason, message));
+    }
+    findings
+}
+
+/// The finding for one failed Job (shared with cronjob-failing's evidence).
+pub(crate) fn finding(model: &ClusterModel, job: &Object, reason: &str, message: &str) -> Finding {
+    let object = job.reference();
+    let failed = job.i64_at("/status/failed").unwrap_or(0);
+    let namespace = job.namespace.as_deref().unwrap_or_default();
+    let reason = if reason.is_empty() { "Failed" } else { reason };
+    let mut finding = DIAGNOSTIC
+        .finding(
+            Severity::P2,
+            format!("Job {namespace}/{} failed: {reason} ({failed} failed pods)", job.name),
+        )
+        .object(object.clone())
+        .evidence(Evidence::note(condition_note("Failed", ("True", reason, message))))
+        .evidence(Evidence::field(object.clone(), "/status/failed", &failed.into()));
+    if let Some(limit) = job.i64_at("/spec/backoffLimit") {
+        finding = finding.evidence(Evidence::field(object.clone(), "/spec/backoffLimit", &limit.into()));
+    }
+    // The newest failed pod of the Job and the last words of its first container.
+    let failed_pod = job.uid().and_then(|uid| {
+        model
+            .owned_by(uid)
+            .filter(|pod| pod.kind == "Pod" && pod.str_at("/status/phase") == Some("Failed"))
+            .max_by_key(|pod| pod.created_at())
+    });
+    if let Some(pod) = failed_pod {
+        finding = finding.object(pod.reference());
+        if let Some(status) = containers::statuses(pod).into_iter().find(|status| !status.init) {
+            if let Some(termination) = status.current_termination() {
+                finding = finding.evidence(Evidence::field(
+                    pod.reference(),
+                    format!("{}/exitCode", termination.pointer),
+                    &termination.exit_code.into(),
+                ));
+            }
+            if let Some(words) = containers::last_words(model, namespace, &pod.name, status.name, false) {
+                for line in &words.lines {
+                    finding = finding.evidence(Evidence::log_line(&words.log.path, line));
+                }
+            }
+        }
+    }
+    let deadline = reason == "DeadlineExceeded";
+    finding
+        .explanation(format!(
+            "Job {} stopped without succeeding: {}. {failed} of its pods failed. The work it was for did not happen, \
+             and the Job will not retry.",
+            job.name,
+            if deadline { "it ran past activeDeadlineSeconds" } else { "its pods failed more often than backoffLimit allows" }
+        ))
+        .remediation(format!("kubectl logs job/{}{} --tail=50", kubectl::word(&job.name), kubectl::namespace_flag(&object)))
+        .remediation(kubectl::describe(&object))
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::testing::check;
+
+    fn fixture(condition: &str, owner: &str) -> String {
+        format!(
+            r#"
+apiVersion: batch/v1
+kind: Job
+metadata: {{name: migrate-42, namespace: data, uid: j1{owner}}}
+spec: {{backoffLimit: 6}}
+status:
+  failed: 7
+  conditions: [{condition}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: migrate-42-x7
+  namespace: data
+  creationTimestamp: "2025-06-01T11:00:00Z"
+  ownerReferences: [{{kind: Job, name: migrate-42, uid: j1, controller: true}}]
+status:
+  phase: Failed
+  containerStatuses: [{{name: migrate, state: {{terminated: {{exitCode: 3, reason: Error}}}}}}]
+---
+kind: ContainerLog
+namespace: data
+pod: migrate-42-x7
+container: migrate
+lines: ["applying 0042_add_index", "ERROR: relation \"orders\" does not exist"]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {{name: nightly, namespace: data}}
+"#
+        )
+    }
+
+    const FAILED: &str = r#"{type: Failed, status: "True", reason: BackoffLimitExceeded, message: Job has reached the specified backoff limit}"#;
+
+    #[test]
+    fn a_failed_job_with_its_last_pod_s_log() {
+        check(
+            &DIAGNOSTIC,
+            &fixture(FAILED, ""),
+            expect![[r#"
+            P2 job-failed Job data/migrate-42 failed: BackoffLimitExceeded (7 failed pods)
+              objects: Job/data/migrate-42, Pod/data/migrate-42-x7
+              note: Failed=True BackoffLimitExceeded: Job has reached the specified backoff limit
+              field Job/data/migrate-42 /status/failed = 7
+              field Job/data/migrate-42 /spec/backoffLimit = 6
+              field Pod/data/migrate-42-x7 /status/containerStatuses/0/state/terminated/exitCode = 3
+              log logs/data/migrate-42-x7/migrate.log:1: applying 0042_add_index
+              log logs/data/migrate-42-x7/migrate.log:2: ERROR: relation "orders" does not exist
+              why: Job migrate-42 stopped without succeeding: its pods failed more often than backoffLimit allows. 7 of its pods failed. The work it was for did not happen, and the Job will not retry.
+              $ kubectl logs job/migrate-42 -n data --tail=50
+              $ kubectl describe job migrate-42 -n data
+        "#]],
+        );
+    }
+
+    #[test]
+    fn complete_jobs_and_jobs_of_a_cronjob_are_not_reported_here() {
+        check(
+            &DIAGNOSTIC,
+            &fixture(r#"{type: Complete, status: "True"}"#, ""),
+            expect![[r#"
+            no findings
+        "#]],
+        );
+        let owned = ", ownerReferences: [{kind: CronJob, name: nightly, uid: c1}]";
+        check(
+            &DIAGNOSTIC,
+            &fixture(FAILED, owned),
+            expect![[r#"
+            no findings
+        "#]],
+        );
+    }
+}
