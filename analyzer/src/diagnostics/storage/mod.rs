@@ -3,4 +3,8 @@
 
 use super::Diagnostic;
 
-pub(crate) const ALL: &[&Diagnostic] = &[];
+pub(crate) mod kubelet_stats;
+
+pub(crate) mod volume_usage_high;
+
+pub(crate) const ALL: &[&Diagnostic] = &[&volume_usage_high::DIAGNOSTIC];
