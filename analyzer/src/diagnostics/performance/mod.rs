@@ -9,9 +9,21 @@ use super::Diagnostic;
 
 #[cfg(test)]
 pub(crate) mod fixture;
+pub(crate) mod against_limit;
+pub(crate) mod autoscalers;
 pub(crate) mod units;
 pub(crate) mod usage;
 
+pub(crate) mod cpu_usage_high;
+pub(crate) mod hpa_at_max_replicas;
+pub(crate) mod hpa_metrics_unavailable;
 pub(crate) mod memory_leak;
+pub(crate) mod memory_usage_high;
 
-pub(crate) const ALL: &[&Diagnostic] = &[&memory_leak::DIAGNOSTIC];
+pub(crate) const ALL: &[&Diagnostic] = &[
+    &cpu_usage_high::DIAGNOSTIC,
+    &memory_usage_high::DIAGNOSTIC,
+    &memory_leak::DIAGNOSTIC,
+    &hpa_at_max_replicas::DIAGNOSTIC,
+    &hpa_metrics_unavailable::DIAGNOSTIC,
+];
