@@ -1,8 +1,8 @@
 //! The collection: what every phase shares ([`Context`]) and the order they run in.
 //!
-//! Discovery first; then the events watch and the metrics sampler start beside the resources,
-//! logs and kubelet phases; the collection ends when those are done *and* the sampling window
-//! is over, and only then is the watch stopped.
+//! The events watch starts first and runs to the end. Discovery comes next; then the metrics
+//! sampler runs beside the resources, logs and kubelet phases; the collection ends when those
+//! are done *and* the sampling window is over, and only then is the watch stopped.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -79,27 +79,28 @@ impl Context {
 
 /// Runs every phase. Returns early only when the writer stopped.
 pub(crate) async fn run(ctx: Arc<Context>) -> Result<(), SinkClosed> {
-    let discovered = {
-        let _span = tracing::info_span!("discovery").entered();
-        discover::run(&ctx).await?
-    };
+    // The watch starts first: discovery can take a request timeout when an aggregated API is
+    // down, and events of that time must not be missed.
     let stop_watch = ctx.gate.cancel().child_token();
     let watch = events::watch(&ctx, stop_watch.clone());
-    let sampling = metrics::sample(&ctx, discovered.metrics_api);
-    let main = async {
-        let inventory = resources::run(&ctx, &discovered.resources).await?;
-        tracing::info!(n_pods = inventory.pods.len(), n_nodes = inventory.nodes.len(), "resources listed");
-        logs::run(&ctx, &inventory).await?;
-        metrics::kubelet_stats(&ctx, &inventory).await
+    let collection = async {
+        let discovered = discover::run(&ctx).await?;
+        let sampling = metrics::sample(&ctx, discovered.metrics_api);
+        let main = async {
+            let inventory = resources::run(&ctx, &discovered.resources).await?;
+            tracing::info!(
+                n_pods = inventory.pods.len(),
+                n_nodes = inventory.nodes.len(),
+                "resources listed"
+            );
+            logs::run(&ctx, &inventory).await?;
+            metrics::kubelet_stats(&ctx, &inventory).await
+        };
+        let (main, sampled) = tokio::join!(main, sampling);
+        stop_watch.cancel();
+        main.and(sampled)
     };
-    let (collected, watched) = tokio::join!(
-        async {
-            let (main, sampled) = tokio::join!(main, sampling);
-            stop_watch.cancel();
-            main.and(sampled)
-        },
-        watch
-    );
+    let (collected, watched) = tokio::join!(collection, watch);
     collected.and(watched)
 }
 

@@ -184,8 +184,10 @@ fn show_progress(cli: &Cli) -> bool {
 fn init_logging(cli: &Cli) {
     let default = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
+        // kube-client logs every 4xx/5xx at error level; the collector records each one in
+        // the manifest instead, so they are only shown from -vv on.
+        (false, 0) => "warn,kube_client::client::builder=off",
+        (false, 1) => "info,kube_client::client::builder=off",
         (false, 2) => "debug,hyper_util=info,rustls=info,tower=info",
         (false, _) => "trace",
     };

@@ -52,17 +52,23 @@ pub(crate) struct RedactArgs {
 pub(crate) fn run(args: &RedactArgs) -> anyhow::Result<ExitCode> {
     let redactor = match &args.redact_rules {
         Some(path) => {
-            let rules = load_rules(path).with_context(|| format!("failed to load redaction rules from {}", path.display()))?;
-            Redactor::with_rules(rules).with_context(|| format!("failed to compile the redaction rules of {}", path.display()))?
+            let rules = load_rules(path)
+                .with_context(|| format!("failed to load redaction rules from {}", path.display()))?;
+            Redactor::with_rules(rules)
+                .with_context(|| format!("failed to compile the redaction rules of {}", path.display()))?
         }
         None => Redactor::builtin(),
     };
     let input = args.input.as_deref().filter(|path| *path != Path::new("-"));
     let report = match input {
         None => redact_stream(&redactor, &mut io::stdin().lock(), args.output.as_deref(), "-")?,
-        Some(path) if path.is_dir() && is_native_folder(path) => redact_bundle(&redactor, path, required(args, "bundle")?)?,
+        Some(path) if path.is_dir() && is_native_folder(path) => {
+            redact_bundle(&redactor, path, required(args, "bundle")?)?
+        }
         Some(path) if path.is_dir() => redact_folder(&redactor, path, required(args, "folder")?)?,
-        Some(path) if Bundle::open(path, Limits::default()).is_ok() => redact_bundle(&redactor, path, required(args, "bundle")?)?,
+        Some(path) if Bundle::open(path, Limits::default()).is_ok() => {
+            redact_bundle(&redactor, path, required(args, "bundle")?)?
+        }
         Some(path) => {
             let mut file = File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
             redact_stream(&redactor, &mut file, args.output.as_deref(), &path.display().to_string())?
@@ -92,13 +98,20 @@ fn is_native_folder(path: &Path) -> bool {
     entries.len() == 1 && entries[0].path().join(layout::FORMAT_FILE).is_file()
 }
 
-fn redact_stream(redactor: &Redactor, input: &mut dyn Read, output: Option<&Path>, name: &str) -> anyhow::Result<Report> {
+fn redact_stream(
+    redactor: &Redactor,
+    input: &mut dyn Read,
+    output: Option<&Path>,
+    name: &str,
+) -> anyhow::Result<Report> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).with_context(|| format!("failed to read {name}"))?;
     let mut counts = Counts::default();
     let redacted = redactor.redact_bytes(&bytes, &mut counts);
     match output {
-        Some(path) => fs::write(path, &redacted).with_context(|| format!("failed to write {}", path.display()))?,
+        Some(path) => {
+            fs::write(path, &redacted).with_context(|| format!("failed to write {}", path.display()))?
+        }
         None => {
             let mut stdout = io::stdout().lock();
             // A closed pipe (`| head`) is the reader's choice, not an error.
@@ -125,7 +138,8 @@ fn redact_folder(redactor: &Redactor, input: &Path, output: &Path) -> anyhow::Re
             continue;
         }
         let relative = entry.path().strip_prefix(input).unwrap_or(entry.path());
-        let bytes = fs::read(entry.path()).with_context(|| format!("failed to read {}", entry.path().display()))?;
+        let bytes =
+            fs::read(entry.path()).with_context(|| format!("failed to read {}", entry.path().display()))?;
         if bytes.contains(&0) {
             skipped.push(relative.display().to_string());
             continue;
@@ -141,14 +155,24 @@ fn redact_folder(redactor: &Redactor, input: &Path, output: &Path) -> anyhow::Re
     }
     if !skipped.is_empty() {
         let mut stderr = io::stderr().lock();
-        let _ = writeln!(stderr, "left out {} binary file(s) that cannot be redacted: {}", skipped.len(), skipped.join(", "));
+        let _ = writeln!(
+            stderr,
+            "left out {} binary file(s) that cannot be redacted: {}",
+            skipped.len(),
+            skipped.join(", ")
+        );
     }
     Ok(report)
 }
 
 /// Redacts one file by what it holds: JSON objects and Lists as objects, JSON Lines line by
 /// line, everything else as text. Unchanged content comes back byte for byte.
-fn redact_entry<'b>(redactor: &Redactor, path: &str, bytes: &'b [u8], counts: &mut Counts) -> std::borrow::Cow<'b, [u8]> {
+fn redact_entry<'b>(
+    redactor: &Redactor,
+    path: &str,
+    bytes: &'b [u8],
+    counts: &mut Counts,
+) -> std::borrow::Cow<'b, [u8]> {
     if path.ends_with(".jsonl") {
         return redact_json_lines(redactor, bytes, counts);
     }
@@ -170,7 +194,11 @@ fn redact_entry<'b>(redactor: &Redactor, path: &str, bytes: &'b [u8], counts: &m
     redactor.redact_bytes(bytes, counts)
 }
 
-fn redact_json_lines<'b>(redactor: &Redactor, bytes: &'b [u8], counts: &mut Counts) -> std::borrow::Cow<'b, [u8]> {
+fn redact_json_lines<'b>(
+    redactor: &Redactor,
+    bytes: &'b [u8],
+    counts: &mut Counts,
+) -> std::borrow::Cow<'b, [u8]> {
     let before = counts.total();
     let mut out = Vec::with_capacity(bytes.len());
     for line in bytes.split_inclusive(|&b| b == b'\n') {
@@ -201,15 +229,22 @@ fn redact_json_lines<'b>(redactor: &Redactor, bytes: &'b [u8], counts: &mut Coun
 /// Reads a native bundle twice (the manifest comes last, but the writer needs its options
 /// first) and writes a new one with every entry re-redacted.
 fn redact_bundle(redactor: &Redactor, input: &Path, output: &Path) -> anyhow::Result<Report> {
-    let bundle = Bundle::open(input, Limits::default()).with_context(|| format!("failed to open bundle {}", input.display()))?;
+    let bundle = Bundle::open(input, Limits::default())
+        .with_context(|| format!("failed to open bundle {}", input.display()))?;
     let first = bundle
         .read::<kubesnap_shared::Error>(|_| Ok(()))
         .with_context(|| format!("failed to read bundle {}", input.display()))?;
     let (Some(root), Some(format)) = (first.native_root.clone(), first.format.clone()) else {
-        bail!("{} is not a kubesnap bundle (no format.json); unpack it and redact the folder instead", input.display());
+        bail!(
+            "{} is not a kubesnap bundle (no format.json); unpack it and redact the folder instead",
+            input.display()
+        );
     };
     let Some(manifest) = first.manifest.clone() else {
-        bail!("bundle {} has no readable manifest.json; unpack it and redact the folder instead", input.display());
+        bail!(
+            "bundle {} has no readable manifest.json; unpack it and redact the folder instead",
+            input.display()
+        );
     };
     if fs::canonicalize(output).ok() == fs::canonicalize(input).ok() {
         bail!("the output would overwrite the input {}", input.display());
@@ -220,8 +255,9 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: &Path) -> anyhow::Re
         .open(output)
         .with_context(|| format!("failed to create {} (it must not exist yet)", output.display()))?;
     let root = if root.is_empty() { bundle_name(output) } else { root };
-    let mut writer = BundleWriter::new(BufWriter::new(file), header(&manifest, &format.tool, &root, redactor))
-        .with_context(|| format!("failed to start bundle {}", output.display()))?;
+    let mut writer =
+        BundleWriter::new(BufWriter::new(file), header(&manifest, &format.tool, &root, redactor))
+            .with_context(|| format!("failed to start bundle {}", output.display()))?;
     if let Ok(finished_at) = manifest.finished_at.parse::<jiff::Timestamp>() {
         writer.set_finished_at(finished_at);
     }
@@ -255,16 +291,28 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: &Path) -> anyhow::Re
         reasons.push(format!("the source bundle ended early while re-redacting it: {error}"));
     }
     for rejection in &second.rejected {
-        reasons.push(format!("the source bundle's entry {} was refused: {:?}", rejection.entry, rejection.reason));
+        reasons.push(format!(
+            "the source bundle's entry {} was refused: {:?}",
+            rejection.entry, rejection.reason
+        ));
     }
-    let finished = if manifest.complete && reasons.is_empty() { writer.finish() } else { writer.finish_incomplete(reasons) };
+    let finished = if manifest.complete && reasons.is_empty() {
+        writer.finish()
+    } else {
+        writer.finish_incomplete(reasons)
+    };
     let mut out = finished.with_context(|| format!("failed to finish bundle {}", output.display()))?;
     out.flush().with_context(|| format!("failed to write {}", output.display()))?;
     Ok(report)
 }
 
 /// The new bundle's header: the original's, with a record of this re-redaction in the options.
-fn header(manifest: &Manifest, tool: &kubesnap_shared::manifest::Tool, root: &str, redactor: &Redactor) -> BundleHeader {
+fn header(
+    manifest: &Manifest,
+    tool: &kubesnap_shared::manifest::Tool,
+    root: &str,
+    redactor: &Redactor,
+) -> BundleHeader {
     let mut options = manifest.options.clone();
     let extra: Vec<&str> = redactor.extra_rule_names().collect();
     options.insert(
@@ -287,8 +335,12 @@ fn header(manifest: &Manifest, tool: &kubesnap_shared::manifest::Tool, root: &st
 /// `out/prod.redacted.tar.gz` → `prod.redacted`.
 fn bundle_name(output: &Path) -> String {
     let name = output.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let stem = [".tar.gz", ".tgz", ".tar.xz", ".tar"].iter().find_map(|ext| name.strip_suffix(ext)).unwrap_or(&name);
-    let stem: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' }).collect();
+    let stem =
+        [".tar.gz", ".tgz", ".tar.xz", ".tar"].iter().find_map(|ext| name.strip_suffix(ext)).unwrap_or(&name);
+    let stem: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .collect();
     if stem.is_empty() || stem.starts_with('.') { "kubesnap-redacted".to_owned() } else { stem }
 }
 
@@ -310,7 +362,13 @@ fn print_report(report: &Report, per_file: bool) {
     let _ = if rules.is_empty() {
         writeln!(stderr, "redacted nothing in {} file(s)", report.len())
     } else {
-        writeln!(stderr, "redacted {} value(s) in {n_files} of {} file(s): {}", total.total(), report.len(), rules.join(", "))
+        writeln!(
+            stderr,
+            "redacted {} value(s) in {n_files} of {} file(s): {}",
+            total.total(),
+            report.len(),
+            rules.join(", ")
+        )
     };
 }
 
@@ -333,8 +391,15 @@ mod tests {
         let pods = json!({"kind": "PodList", "items": [{"kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": [{"name": "c", "env": [{"name": "DB_PASSWORD", "value": "hunter2x"}]}]}}]});
         writer.add("resources/core/v1/pods/default.json", pods.to_string().as_bytes())?;
-        writer.add_truncated("logs/default/p/c.log", b"connect postgres://app:Pa55w0rd@db/app\nok\n", "bytes")?;
-        writer.add("events/watched.jsonl", b"{\"type\":\"ADDED\",\"object\":{\"message\":\"token=abc123def456\"}}\n")?;
+        writer.add_truncated(
+            "logs/default/p/c.log",
+            b"connect postgres://app:Pa55w0rd@db/app\nok\n",
+            "bytes",
+        )?;
+        writer.add(
+            "events/watched.jsonl",
+            b"{\"type\":\"ADDED\",\"object\":{\"message\":\"token=abc123def456\"}}\n",
+        )?;
         writer.add("cluster/version.json", b"{\"gitVersion\":\"v1.33.0\"}")?;
         writer.record_redactions("secret-data", "resources/core/v1/secrets/default.json", 4);
         writer.finish()?;
@@ -384,7 +449,10 @@ mod tests {
         let input = dir.path().join("in.tar.gz");
         write_bundle(&input)?;
         let error = redact_bundle(&Redactor::builtin(), &input, &input).err().map(|e| e.to_string());
-        assert_eq!(error.as_deref(), Some(format!("the output would overwrite the input {}", input.display()).as_str()));
+        assert_eq!(
+            error.as_deref(),
+            Some(format!("the output would overwrite the input {}", input.display()).as_str())
+        );
         Ok(())
     }
 
@@ -399,7 +467,10 @@ mod tests {
         let output = dir.path().join("out");
         let report = redact_folder(&Redactor::builtin(), &input, &output)?;
         assert_eq!(fs::read_to_string(output.join("app.env"))?, "API_KEY=<redacted:key-name>\nPORT=80\n");
-        assert_eq!(fs::read_to_string(output.join("sub/secret.json"))?, r#"{"data":{"a":"<redacted: 3 bytes>"},"kind":"Secret"}"#);
+        assert_eq!(
+            fs::read_to_string(output.join("sub/secret.json"))?,
+            r#"{"data":{"a":"<redacted: 3 bytes>"},"kind":"Secret"}"#
+        );
         assert!(!output.join("blob.bin").exists());
         assert_eq!(report.len(), 2);
         Ok(())
