@@ -99,7 +99,7 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub(crate) deadline: Duration,
 
-    /// More log output on stderr (-v: debug, -vv: trace); RUST_LOG overrides it.
+    /// More log output on stderr (-v: info, -vv: debug, -vvv: trace); RUST_LOG overrides it.
     #[arg(short, long, action = ArgAction::Count, conflicts_with = "quiet")]
     pub(crate) verbose: u8,
 
