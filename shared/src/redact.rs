@@ -108,6 +108,9 @@ impl Shape {
         match self.rule.check {
             Check::None => true,
             Check::Generated => keys::looks_generated(secret),
+            Check::DigitsAndLetters => {
+                secret.bytes().any(|b| b.is_ascii_digit()) && secret.bytes().any(|b| b.is_ascii_alphabetic())
+            }
             Check::BasicCredentials => decode_base64_text(secret).is_some_and(|text| {
                 text.find(':').is_some_and(|colon| colon > 0 && colon + 1 < text.len())
             }),

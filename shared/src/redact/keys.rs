@@ -208,8 +208,11 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     if value.is_empty() || value.contains("<redacted") || value.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '#')) {
         return true;
     }
-    let wrapped = (value.starts_with("${") && value.ends_with('}'))
-        || (value.starts_with("$(") && value.ends_with(')'))
+    // A shell expansion (`${X}`, `$(cat f)`, `` `cat f` ``) is computed where it runs: not a
+    // literal, even when the scanner only saw its start.
+    let wrapped = value.starts_with("${")
+        || value.starts_with("$(")
+        || value.starts_with('`')
         || (value.starts_with("{{") && value.ends_with("}}"))
         || (value.starts_with('<') && value.ends_with('>'))
         || (value.starts_with("%(") && value.ends_with(")s"))
@@ -252,6 +255,9 @@ fn is_env_reference(value: &str) -> bool {
 /// A number, a quantity (`500Mi`), a duration (`30s`, `1h30m`) or a size (`953 bytes`).
 fn is_number_like(value: &str) -> bool {
     let value = value.strip_suffix(" bytes").unwrap_or(value);
+    if let Some(hex) = value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+        return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
     let digits_end = value.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+')).unwrap_or(value.len());
     if digits_end == 0 || !value[..digits_end].chars().any(|c| c.is_ascii_digit()) {
         return false;

@@ -113,8 +113,12 @@ fn head(line: &str, column: usize) -> Option<Head<'_>> {
         while end < bytes.len() {
             let b = bytes[end];
             let yaml_colon = b == b':' && matches!(bytes.get(end + 1), None | Some(b' ' | b'\t'));
-            if b.is_ascii_whitespace() || b == b'=' || yaml_colon || b == b'"' || b == b'\'' {
+            if b.is_ascii_whitespace() || b == b'=' || yaml_colon {
                 break;
+            }
+            // Keys are names (`kubernetes.io/x`, `f:password`, `$HOME`); `user@h?x=1` is not one.
+            if !(is_key_byte(b) || matches!(b, b'/' | b':' | b'$')) {
+                return None;
             }
             end += 1;
         }

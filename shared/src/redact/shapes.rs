@@ -13,6 +13,8 @@ pub(crate) enum Check {
     None,
     /// The captured secret must look generated (mixed character classes).
     Generated,
+    /// The captured secret must hold digits and letters (tokens do; CamelCase names do not).
+    DigitsAndLetters,
     /// The captured secret must be base64 of `user:password`.
     BasicCredentials,
 }
@@ -45,7 +47,7 @@ pub(crate) const SHAPE_RULES: &[ShapeRule] = &[
         what: "a token used as the whole user part of a URL: `https://<token>@host` (Sentry DSNs, git remotes with a token)",
         pattern: r"(?i)\b[a-z][a-z0-9+.\-]{1,30}://(?P<s>[A-Za-z0-9_\-~.%]{20,})@[^\s/?#@'\x22<>]",
         triggers: &["://"],
-        check: Check::Generated,
+        check: Check::DigitsAndLetters,
     },
     ShapeRule {
         name: "dsn-credentials",

@@ -76,6 +76,9 @@ fn key_name_near_misses() {
     unchanged("token:      953 bytes");
     unchanged("Authorization: Bearer <redacted>");
     unchanged("ROUTING_KEY=orders.created");
+    unchanged("Processed session termination for sessionid: 0x14ede63a5a70000");
+    unchanged("[[ -f $F ]] && export REDIS_PASSWORD=\"$(< \"${F}\")\"");
+    check("postgres://app:pw0rd@h:5432/db?sslmode=disable", "postgres://app:<redacted:url-credentials>@h:5432/db?sslmode=disable");
 }
 
 #[test]
@@ -137,7 +140,7 @@ fn base64_that_decodes_to_a_secret() {
 fn every_shape_rule_has_a_positive_and_a_near_miss() {
     let cases: &[(&str, &str, &str)] = &[
         ("url-credentials", "redis://user:Pa55w0rd@cache:6379/0", "https://registry.npmjs.org/@babel%2fcore"),
-        ("url-token", "https://0123456789abcdef0123456789abcdef@o1.ingest.example.io/2", "https://user@host.example/x"),
+        ("url-token", "https://0123456789abcdef0123456789abcdef@o1.ingest.example.io/2", "akka.tcp://sparkExecutorActorSystem@host:1"),
         ("dsn-credentials", "app:Pa55w0rd@tcp(db:3306)/shop", "image@sha256:abcdef"),
         ("jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.c2lnbmF0dXJl", "eyJhbGciOiJIUzI1NiJ9 alone"),
         ("bearer-token", "sent Bearer abcDEF123456ghi", "sent Bearer authentication"),

@@ -350,10 +350,13 @@ impl<'r, 't> Scan<'r, 't> {
             false
         });
         // Pairs inside a value that was taken (`password=a=b`) are not pairs of their own.
-        let mut taken_until = 0;
+        let mut taken: Vec<Range<usize>> = Vec::new();
+        let overlaps = |taken: &[Range<usize>], value: &Range<usize>| {
+            taken.iter().any(|range| value.start < range.end && range.start < value.end)
+        };
         let mut line_name: Option<(KeyClass, String)> = None;
         for pair in found {
-            if pair.value.start < taken_until {
+            if overlaps(&taken, &pair.value) {
                 continue;
             }
             let lower = pair.key.to_ascii_lowercase();
@@ -374,7 +377,7 @@ impl<'r, 't> Scan<'r, 't> {
                 self.decide(at, line, &pair)
             };
             if taken {
-                taken_until = pair.value.end;
+                taken.push(pair.value.clone());
             }
         }
         if line.contains("</") {
@@ -387,15 +390,16 @@ impl<'r, 't> Scan<'r, 't> {
         let mut spaced = Vec::new();
         pairs::spaced_pairs(line, |pair| spaced.push(pair));
         for pair in spaced {
-            if pair.value.start >= taken_until && self.redactor.key_verdict(pair.key).is_some_and(|(class, _, _)| class == KeyClass::Strong) {
-                self.decide(at, line, &pair);
+            let strong_key = self.redactor.key_verdict(pair.key).is_some_and(|(class, _, _)| class == KeyClass::Strong);
+            if strong_key && !overlaps(&taken, &pair.value) && self.decide(at, line, &pair) {
+                taken.push(pair.value.clone());
             }
         }
         if line.contains('-') {
             let mut flags = Vec::new();
             pairs::flag_pairs(line, |pair| flags.push(pair));
             for pair in flags {
-                if pair.value.start >= taken_until {
+                if !overlaps(&taken, &pair.value) {
                     self.decide(at, line, &pair);
                 }
             }
