@@ -365,7 +365,7 @@ impl<'r, 't> Scan<'r, 't> {
                 line_name = Some((keys::classify(&value), value.into_owned()));
                 continue;
             }
-            let taken = if lower == "value" {
+            let took = if lower == "value" {
                 let redact = line_name
                     .as_ref()
                     .is_some_and(|(class, name)| keys::should_redact(*class, name, &value, true));
@@ -376,7 +376,7 @@ impl<'r, 't> Scan<'r, 't> {
             } else {
                 self.decide(at, line, &pair)
             };
-            if taken {
+            if took {
                 taken.push(pair.value.clone());
             }
         }
