@@ -4,5 +4,6 @@
 use super::Diagnostic;
 
 pub(crate) mod age;
+pub(crate) mod version;
 
 pub(crate) const ALL: &[&Diagnostic] = &[];

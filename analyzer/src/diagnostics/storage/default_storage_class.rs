@@ -1,0 +1,174 @@
+//! Diagnostic: default-storage-class.
+//!
+//! **What it checks.** That exactly one StorageClass is the default
+//! (`storageclass.kubernetes.io/is-default-class: "true"`, or the beta annotation): none, or
+//! several.
+//!
+//! **Why it matters.** Without a default, a claim that names no class (most Helm charts' default)
+//! is never provisioned. With several, clusters before 1.26 reject such claims and later ones
+//! silently pick the newest class, which may not be the one intended.
+//!
+//! **Example.** `No default StorageClass (2 classes: gp2, gp3); 3 PVCs name no class`, with the
+//! `kubectl patch storageclass` that makes one the default.
+
+use kubesnap_shared::model::{ClusterModel, Object};
+
+use super::classes;
+use crate::diagnostics::nodes::version;
+use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "default-storage-class",
+    category: Category::Storage,
+    title: "No default StorageClass, or several",
+    severities: &[Severity::P2, Severity::P3],
+    what: "StorageClasses of which none, or more than one, carries the is-default-class annotation.",
+    why: "Claims that name no class stay Pending without a default; with several defaults, old clusters \
+          reject them and new ones pick the newest class.",
+    fix: "Mark exactly one StorageClass default with the is-default-class annotation.",
+    // No StorageClass at all (not captured, or no dynamic provisioning) gives nothing to judge;
+    // pvc-pending reports the claims that need one.
+    needs: &[Need::Kind("StorageClass")],
+    run,
+};
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let all: Vec<&Object> = model.of_kind("StorageClass").collect();
+    let defaults = classes::defaults(model);
+    if defaults.len() == 1 {
+        return Vec::new();
+    }
+    let classless: Vec<&Object> =
+        model.of_kind("PersistentVolumeClaim").filter(|pvc| pvc.at("/spec/storageClassName").is_none()).collect();
+    let pending = classless.iter().filter(|pvc| pvc.str_at("/status/phase") == Some("Pending")).count();
+    let names: Vec<&str> = all.iter().map(|class| class.name.as_str()).collect();
+    let finding = if defaults.is_empty() {
+        let severity = if pending > 0 { Severity::P2 } else { Severity::P3 };
+        let mut finding = DIAGNOSTIC.finding(
+            severity,
+            format!(
+                "No default StorageClass ({} classes: {}); {pending} pending {} no class",
+                all.len(),
+                names.join(", "),
+                if pending == 1 { "PVC names" } else { "PVCs name" }
+            ),
+        );
+        for class in &all {
+            finding = finding.object(class.reference());
+        }
+        for pvc in classless.iter().filter(|pvc| pvc.str_at("/status/phase") == Some("Pending")) {
+            finding = finding.object(pvc.reference());
+        }
+        let candidate = all.first().map(|class| class.name.as_str()).unwrap_or("<class>");
+        finding
+            .evidence(Evidence::note(format!("no StorageClass carries {}=\"true\"", classes::DEFAULT_ANNOTATIONS[0])))
+            .explanation(format!(
+                "No StorageClass is the default, so a PersistentVolumeClaim that names no class is never \
+                 provisioned and stays Pending ({pending} in this bundle). Helm charts and operators usually create such \
+                 claims."
+            ))
+            .remediation("kubectl get storageclass")
+            .remediation(patch(candidate, "true"))
+    } else {
+        let before_126 = model
+            .server_version
+            .as_deref()
+            .and_then(version::minor)
+            .is_some_and(|(major, minor)| major == 1 && minor < 26);
+        let severity = if before_126 { Severity::P2 } else { Severity::P3 };
+        let mut sorted = defaults.clone();
+        sorted.sort_by_key(|class| (class.created_at(), class.name.clone()));
+        let default_names: Vec<&str> = sorted.iter().map(|class| class.name.as_str()).collect();
+        let mut finding = DIAGNOSTIC.finding(
+            severity,
+            format!("{} StorageClasses are marked default: {}", defaults.len(), default_names.join(", ")),
+        );
+        for class in &sorted {
+            let annotation = classes::DEFAULT_ANNOTATIONS
+                .iter()
+                .find(|key| class.annotations().get(**key).map(String::as_str) == Some("true"))
+                .copied()
+                .unwrap_or(classes::DEFAULT_ANNOTATIONS[0]);
+            finding = finding.object(class.reference()).evidence(Evidence::field(
+                class.reference(),
+                format!("/metadata/annotations/{}", annotation.replace('/', "~1")),
+                &"true".into(),
+            ));
+        }
+        let effect = if before_126 {
+            "This cluster is older than 1.26, so the API server rejects every claim that names no class."
+        } else {
+            "Since 1.26 the newest of them is used for claims that name no class, which may not be the intended one."
+        };
+        let mut finding = finding
+            .explanation(format!("Several StorageClasses are marked default. {effect} ({} such claims exist.)", classless.len()))
+            .remediation("kubectl get storageclass");
+        // Keep the newest, the one 1.26+ already uses, and unmark the others.
+        for class in sorted.iter().take(sorted.len().saturating_sub(1)) {
+            finding = finding.remediation(patch(&class.name, "false"));
+        }
+        finding
+    };
+    vec![finding]
+}
+
+/// `kubectl patch storageclass <name>` setting the default annotation.
+fn patch(name: &str, value: &str) -> String {
+    format!(
+        "kubectl patch storageclass {} -p '{{\"metadata\":{{\"annotations\":{{\"{}\":\"{value}\"}}}}}}'",
+        kubectl::word(name),
+        classes::DEFAULT_ANNOTATIONS[0]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::testing::check;
+
+    fn class(name: &str, default: &str, created: &str) -> String {
+        format!(
+            "---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {{name: {name}, creationTimestamp: \"{created}\", annotations: {{storageclass.kubernetes.io/is-default-class: \"{default}\"}}}}\nprovisioner: ebs.csi.aws.com\n"
+        )
+    }
+
+    const PENDING: &str = "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: shop}\nstatus: {phase: Pending}\n";
+
+    #[test]
+    fn none_default_with_a_pending_claim_is_p2() {
+        let fixture = format!("{}{}{PENDING}", class("gp2", "false", "2024-01-01T00:00:00Z"), class("gp3", "false", "2025-01-01T00:00:00Z"));
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            P2 default-storage-class No default StorageClass (2 classes: gp2, gp3); 1 pending PVC names no class
+              objects: StorageClass/gp2, StorageClass/gp3, PersistentVolumeClaim/shop/data
+              note: no StorageClass carries storageclass.kubernetes.io/is-default-class="true"
+              why: No StorageClass is the default, so a PersistentVolumeClaim that names no class is never provisioned and stays Pending (1 in this bundle). Helm charts and operators usually create such claims.
+              $ kubectl get storageclass
+              $ kubectl patch storageclass gp2 -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'
+        "#]]);
+    }
+
+    #[test]
+    fn several_defaults_keep_the_newest_in_use() {
+        let fixture = format!("{}{}", class("gp2", "true", "2024-01-01T00:00:00Z"), class("gp3", "true", "2025-01-01T00:00:00Z"));
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            P3 default-storage-class 2 StorageClasses are marked default: gp2, gp3
+              objects: StorageClass/gp2, StorageClass/gp3
+              field StorageClass/gp2 /metadata/annotations/storageclass.kubernetes.io~1is-default-class = true
+              field StorageClass/gp3 /metadata/annotations/storageclass.kubernetes.io~1is-default-class = true
+              why: Several StorageClasses are marked default. Since 1.26 the newest of them is used for claims that name no class, which may not be the intended one. (0 such claims exist.)
+              $ kubectl get storageclass
+              $ kubectl patch storageclass gp2 -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"false"}}}'
+        "#]]);
+    }
+
+    #[test]
+    fn exactly_one_default_is_fine() {
+        let fixture = format!("{}{}{PENDING}", class("gp2", "false", "2024-01-01T00:00:00Z"), class("gp3", "true", "2025-01-01T00:00:00Z"));
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            no findings
+        "#]]);
+    }
+}

@@ -1,0 +1,213 @@
+//! Diagnostic: volume-mount-failures.
+//!
+//! **What it checks.** `FailedMount`, `FailedAttachVolume` and `FailedMapVolume` events, grouped
+//! per pod, with their counts, first and last seen, and the cause the message names: a missing
+//! ConfigMap or Secret, a Multi-Attach conflict, a CSI driver not registered on the node, a
+//! hostPath that does not exist, a timeout.
+//!
+//! **Why it matters.** The pod stays in ContainerCreating until every volume mounts: the
+//! workload does not start, and nothing in the pod's logs says why.
+//!
+//! **Example.** `Pod shop/db-0: volume mounts failing (FailedAttachVolume x12): Multi-Attach
+//! error for volume "pvc-123" Volume is already exclusively attached to one node`.
+
+use std::collections::BTreeMap;
+
+use kubesnap_shared::model::{ClusterModel, Event, ObjectRef};
+
+use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "volume-mount-failures",
+    category: Category::Storage,
+    title: "Volumes that fail to attach or mount",
+    severities: &[Severity::P1, Severity::P2],
+    what: "FailedMount, FailedAttachVolume and FailedMapVolume events grouped per pod, with counts and the \
+           cause their messages name (missing ConfigMap/Secret, Multi-Attach, CSI driver not registered, \
+           hostPath missing, timeout).",
+    why: "A pod stays in ContainerCreating until every volume mounts, and its logs are empty: the event is \
+          the only trace.",
+    fix: "Fix what the message names: create the ConfigMap/Secret, delete the stale VolumeAttachment of a \
+          Multi-Attach, fix the CSI node plugin, or the hostPath.",
+    needs: &[Need::Events],
+    run,
+};
+
+const REASONS: &[&str] = &["FailedMount", "FailedAttachVolume", "FailedMapVolume"];
+
+/// Message fragments and the cause they name.
+const CAUSES: &[(&str, &str)] = &[
+    ("multi-attach error", "the volume is still attached to another node (Multi-Attach)"),
+    ("not found in the list of registered csi drivers", "the CSI driver is not registered on the node"),
+    ("configmap", "a ConfigMap it mounts is missing"),
+    ("secret", "a Secret it mounts is missing"),
+    ("no such file or directory", "a path it mounts does not exist"),
+    ("timed out waiting for the condition", "the attach or mount timed out"),
+    ("permission denied", "permission denied on the volume"),
+    ("unable to attach or mount volumes", "volumes could not be attached or mounted"),
+];
+
+fn cause(message: &str) -> Option<&'static str> {
+    let message = message.to_ascii_lowercase();
+    CAUSES.iter().find(|(fragment, _)| message.contains(fragment)).map(|(_, cause)| *cause)
+}
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let mut by_object: BTreeMap<&ObjectRef, Vec<&Event>> = BTreeMap::new();
+    for event in model.events.iter().filter(|event| REASONS.contains(&event.reason.as_str())) {
+        by_object.entry(&event.involved).or_default().push(event);
+    }
+    by_object.into_iter().map(|(object, events)| finding(model, object, &events)).collect()
+}
+
+fn finding(model: &ClusterModel, object: &ObjectRef, events: &[&Event]) -> Finding {
+    let pod = (object.kind == "Pod").then(|| model.get("Pod", object.namespace.as_deref(), &object.name)).flatten();
+    let running = pod.is_some_and(|pod| pod.str_at("/status/phase") == Some("Running"));
+    let severity = if running || (pod.is_none() && model.has_kind("Pod")) { Severity::P2 } else { Severity::P1 };
+    let total: u64 = events.iter().map(|event| event.count).sum();
+    // The most repeated message is the one that keeps the pod waiting.
+    let main = events.iter().max_by_key(|event| (event.count, event.last_seen)).copied();
+    let reasons: Vec<&str> = {
+        let mut reasons: Vec<&str> = events.iter().map(|event| event.reason.as_str()).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        reasons
+    };
+    let causes: Vec<&str> = {
+        let mut causes: Vec<&str> = events.iter().filter_map(|event| cause(&event.message)).collect();
+        causes.dedup();
+        causes
+    };
+    let namespace = object.namespace.as_deref().unwrap_or_default();
+    let summary = main.map(|event| event.message.lines().next().unwrap_or_default().trim()).unwrap_or_default();
+    let mut finding = DIAGNOSTIC
+        .finding(
+            severity,
+            format!("{} {namespace}/{}: volume mounts failing ({} x{total}): {summary}", object.kind, object.name, reasons.join(", ")),
+        )
+        .object(object.clone());
+    let mut shown: Vec<(&str, &str)> = Vec::new();
+    for event in events.iter().rev() {
+        if shown.len() == 3 {
+            break;
+        }
+        if !shown.contains(&(event.reason.as_str(), event.message.as_str())) {
+            shown.push((event.reason.as_str(), event.message.as_str()));
+            finding = finding.evidence(Evidence::event(event));
+        }
+    }
+    if let Some(pod) = pod {
+        finding = finding.evidence(Evidence::field(pod.reference(), "/status/phase", pod.at("/status/phase").unwrap_or(&"Unknown".into())));
+    }
+    let cause_text = if causes.is_empty() { "the events do not say why".to_owned() } else { causes.join("; ") };
+    let state = match (pod, running) {
+        (Some(_), true) => " The pod runs now, so the failures are past or concern a volume added later.",
+        (Some(_), false) => " The pod cannot start until every volume mounts.",
+        (None, _) => " The pod is no longer in the bundle.",
+    };
+    let mut finding = finding
+        .explanation(format!(
+            "The kubelet or attach controller failed {total} times to attach or mount a volume of {} {}: \
+             {cause_text}.{state}",
+            object.kind.to_ascii_lowercase(),
+            object.name
+        ))
+        .remediation(kubectl::describe(object))
+        .remediation(kubectl::events(object));
+    let message = main.map(|event| event.message.to_ascii_lowercase()).unwrap_or_default();
+    if message.contains("multi-attach") {
+        finding = finding.remediation("kubectl get volumeattachments");
+    } else if message.contains("csi drivers") {
+        finding = finding.remediation("kubectl get csinodes -o yaml");
+    } else if let Some(name) = missing_object(main.map(|event| event.message.as_str()).unwrap_or_default()) {
+        finding = finding.remediation(format!("kubectl get {} {} -n {}", name.0, kubectl::word(name.1), kubectl::word(namespace)));
+    }
+    finding
+}
+
+/// `configmap "app-config" not found` → ("configmap", "app-config").
+fn missing_object(message: &str) -> Option<(&'static str, &str)> {
+    for kind in ["configmap", "secret"] {
+        let lower = message.to_ascii_lowercase();
+        if let Some(at) = lower.find(&format!("{kind} \"")) {
+            let rest = &message[at + kind.len() + 2..];
+            let name = rest.split('"').next()?;
+            if lower[at..].contains("not found") {
+                return Some((kind, name));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::testing::check;
+
+    fn event(name: &str, pod: &str, reason: &str, count: u64, message: &str) -> String {
+        // A JSON string is a YAML scalar that survives the quotes real messages hold.
+        let message = serde_json::to_string(message).unwrap();
+        format!(
+            r#"
+---
+apiVersion: v1
+kind: Event
+metadata: {{name: {name}, namespace: shop}}
+involvedObject: {{kind: Pod, name: {pod}, namespace: shop}}
+type: Warning
+reason: {reason}
+message: {message}
+count: {count}
+source: {{component: kubelet}}
+firstTimestamp: "2025-06-01T11:00:00Z"
+lastTimestamp: "2025-06-01T11:58:00Z"
+"#
+        )
+    }
+
+    #[test]
+    fn groups_per_pod_and_names_the_missing_configmap() {
+        let fixture = format!(
+            "{}{}{}{}",
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: api-1, namespace: shop}
+status: {phase: Pending}
+"#,
+            event("a.1", "api-1", "FailedMount", 14, r#"MountVolume.SetUp failed for volume "config" : configmap "api-config" not found"#),
+            event("a.2", "api-1", "FailedMount", 3, "Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[]: timed out waiting for the condition"),
+            event("b.1", "gone-1", "FailedAttachVolume", 2, r#"Multi-Attach error for volume "pvc-123" Volume is already exclusively attached to one node and can't be attached to another"#),
+        );
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            P1 volume-mount-failures Pod shop/api-1: volume mounts failing (FailedMount x17): MountVolume.SetUp failed for volume "config" : configmap "api-config" not found
+              objects: Pod/shop/api-1
+              event FailedMount x3 (kubelet): Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[]: timed out waiting for the condition
+              event FailedMount x14 (kubelet): MountVolume.SetUp failed for volume "config" : configmap "api-config" not found
+              field Pod/shop/api-1 /status/phase = Pending
+              why: The kubelet or attach controller failed 17 times to attach or mount a volume of pod api-1: a ConfigMap it mounts is missing; the attach or mount timed out. The pod cannot start until every volume mounts.
+              $ kubectl describe pod api-1 -n shop
+              $ kubectl get events -n shop --field-selector involvedObject.name=api-1 --sort-by=.lastTimestamp
+              $ kubectl get configmap api-config -n shop
+            P2 volume-mount-failures Pod shop/gone-1: volume mounts failing (FailedAttachVolume x2): Multi-Attach error for volume "pvc-123" Volume is already exclusively attached to one node and can't be attached to another
+              objects: Pod/shop/gone-1
+              event FailedAttachVolume x2 (kubelet): Multi-Attach error for volume "pvc-123" Volume is already exclusively attached to one node and can't be attached to another
+              why: The kubelet or attach controller failed 2 times to attach or mount a volume of pod gone-1: the volume is still attached to another node (Multi-Attach). The pod is no longer in the bundle.
+              $ kubectl describe pod gone-1 -n shop
+              $ kubectl get events -n shop --field-selector involvedObject.name=gone-1 --sort-by=.lastTimestamp
+              $ kubectl get volumeattachments
+        "#]]);
+    }
+
+    #[test]
+    fn other_events_are_not_mount_failures() {
+        let fixture = event("a.1", "api-1", "BackOff", 14, "Back-off restarting failed container");
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            no findings
+        "#]]);
+    }
+}
