@@ -11,19 +11,32 @@ use super::Diagnostic;
 pub(crate) mod fixture;
 pub(crate) mod against_limit;
 pub(crate) mod autoscalers;
+pub(crate) mod rightsize;
 pub(crate) mod units;
 pub(crate) mod usage;
 
+pub(crate) mod cpu_spikes;
 pub(crate) mod cpu_usage_high;
 pub(crate) mod hpa_at_max_replicas;
 pub(crate) mod hpa_metrics_unavailable;
+pub(crate) mod hpa_vpa_conflict;
 pub(crate) mod memory_leak;
 pub(crate) mod memory_usage_high;
+pub(crate) mod over_provisioned_requests;
+pub(crate) mod resource_instability;
+pub(crate) mod under_provisioned_requests;
+pub(crate) mod vpa_recommendation_far_from_requests;
 
 pub(crate) const ALL: &[&Diagnostic] = &[
     &cpu_usage_high::DIAGNOSTIC,
     &memory_usage_high::DIAGNOSTIC,
     &memory_leak::DIAGNOSTIC,
+    &resource_instability::DIAGNOSTIC,
+    &cpu_spikes::DIAGNOSTIC,
+    &under_provisioned_requests::DIAGNOSTIC,
+    &over_provisioned_requests::DIAGNOSTIC,
     &hpa_at_max_replicas::DIAGNOSTIC,
     &hpa_metrics_unavailable::DIAGNOSTIC,
+    &vpa_recommendation_far_from_requests::DIAGNOSTIC,
+    &hpa_vpa_conflict::DIAGNOSTIC,
 ];
