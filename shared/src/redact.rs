@@ -39,13 +39,34 @@ use shapes::{Check, SHAPE_RULES, ShapeRule};
 
 /// Rules implemented in code rather than in the shape table, with what they redact.
 const CODE_RULES: &[(&str, &str)] = &[
-    ("key-name", "the value of a key whose name says it is a secret (`DB_PASSWORD=…`, `api_key: …`, `\"token\": \"…\"`, `--password …`, `requirepass …`, `Authorization: Bearer …`), in YAML, JSON, env, ini, properties, XML attributes, logfmt, query strings and command lines"),
-    ("name-value-pair", "the `value` of a `{name, value}` entry whose `name` is secret-ish: container, init-container and ephemeral-container env, and every other name/value list"),
-    ("secret-data", "every value of a Secret's `data` and `stringData` (in objects: `<redacted: N bytes>` with certificate facts kept)"),
-    ("helm-release", "Helm release payloads: the `release` key of `helm.sh/release.v1` Secrets and of ConfigMaps owned by Helm or Tiller"),
-    ("pem-private-key", "the body of PEM private keys (`-----BEGIN … PRIVATE KEY-----`: RSA, EC, PKCS#8, encrypted, OpenSSH, PGP), on one line (escaped newlines) or across lines"),
-    ("base64-encoded-secret", "base64 values that decode to text holding a secret: PEM private keys (`LS0tLS1CRUdJT…`), JSON such as docker configs and service-account keys (`eyJ…`, `ewog…`), and URLs with credentials"),
-    ("last-applied-configuration", "a `kubectl.kubernetes.io/last-applied-configuration` annotation that is not valid JSON and so cannot be redacted field by field"),
+    (
+        "key-name",
+        "the value of a key whose name says it is a secret (`DB_PASSWORD=…`, `api_key: …`, `\"token\": \"…\"`, `--password …`, `requirepass …`, `Authorization: Bearer …`), in YAML, JSON, env, ini, properties, XML attributes, logfmt, query strings and command lines",
+    ),
+    (
+        "name-value-pair",
+        "the `value` of a `{name, value}` entry whose `name` is secret-ish: container, init-container and ephemeral-container env, and every other name/value list",
+    ),
+    (
+        "secret-data",
+        "every value of a Secret's `data` and `stringData` (in objects: `<redacted: N bytes>` with certificate facts kept)",
+    ),
+    (
+        "helm-release",
+        "Helm release payloads: the `release` key of `helm.sh/release.v1` Secrets and of ConfigMaps owned by Helm or Tiller",
+    ),
+    (
+        "pem-private-key",
+        "the body of PEM private keys (`-----BEGIN … PRIVATE KEY-----`: RSA, EC, PKCS#8, encrypted, OpenSSH, PGP), on one line (escaped newlines) or across lines",
+    ),
+    (
+        "base64-encoded-secret",
+        "base64 values that decode to text holding a secret: PEM private keys (`LS0tLS1CRUdJT…`), JSON such as docker configs and service-account keys (`eyJ…`, `ewog…`), and URLs with credentials",
+    ),
+    (
+        "last-applied-configuration",
+        "a `kubectl.kubernetes.io/last-applied-configuration` annotation that is not valid JSON and so cannot be redacted field by field",
+    ),
 ];
 
 /// How many values each rule replaced. Never holds a value.
@@ -111,9 +132,8 @@ impl Shape {
             Check::DigitsAndLetters => {
                 secret.bytes().any(|b| b.is_ascii_digit()) && secret.bytes().any(|b| b.is_ascii_alphabetic())
             }
-            Check::BasicCredentials => decode_base64_text(secret).is_some_and(|text| {
-                text.find(':').is_some_and(|colon| colon > 0 && colon + 1 < text.len())
-            }),
+            Check::BasicCredentials => decode_base64_text(secret)
+                .is_some_and(|text| text.find(':').is_some_and(|colon| colon > 0 && colon + 1 < text.len())),
         }
     }
 }
@@ -137,8 +157,20 @@ pub struct Redactor {
 /// Base64 values whose decoded start says they may hold a secret: PEM (`-----BEGIN`), JSON
 /// (`{"`, `{\n  `), URLs (`postgres://`, `mysql://`, `mongodb`, `redis://`, `amqp`, `http`).
 const BASE64_PREFIXES: &[&str] = &[
-    "LS0tLS1CRUdJT", "eyJ", "ewogI", "ew0KI", "cG9zdGdyZ", "bXlzcWw6", "bW9uZ29kYi", "cmVkaXM6", "cmVkaXNzOi", "YW1xcH",
-    "aHR0cHM6Ly", "aHR0cDovL", "ZnRwOi", "c210cH",
+    "LS0tLS1CRUdJT",
+    "eyJ",
+    "ewogI",
+    "ew0KI",
+    "cG9zdGdyZ",
+    "bXlzcWw6",
+    "bW9uZ29kYi",
+    "cmVkaXM6",
+    "cmVkaXNzOi",
+    "YW1xcH",
+    "aHR0cHM6Ly",
+    "aHR0cDovL",
+    "ZnRwOi",
+    "c210cH",
 ];
 
 impl Redactor {
@@ -230,7 +262,8 @@ impl Redactor {
     /// it was on several lines, compact otherwise. `None` when the text is not JSON.
     fn redact_json_document<'t>(&self, text: &'t str, counts: &mut Counts) -> Option<Cow<'t, str>> {
         let trimmed = text.trim();
-        let json_like = (trimmed.starts_with('{') && trimmed.ends_with('}')) || (trimmed.starts_with('[') && trimmed.ends_with(']'));
+        let json_like = (trimmed.starts_with('{') && trimmed.ends_with('}'))
+            || (trimmed.starts_with('[') && trimmed.ends_with(']'));
         if !json_like {
             return None;
         }
@@ -293,7 +326,9 @@ fn decode_base64_text(text: &str) -> Option<String> {
     let text = match std::str::from_utf8(&bytes) {
         Ok(text) => text,
         // A value cut short may end inside a character.
-        Err(error) if error.valid_up_to() + 4 >= bytes.len() => std::str::from_utf8(&bytes[..error.valid_up_to()]).ok()?,
+        Err(error) if error.valid_up_to() + 4 >= bytes.len() => {
+            std::str::from_utf8(&bytes[..error.valid_up_to()]).ok()?
+        }
         Err(_) => return None,
     };
     let printable = text.chars().filter(|c| !c.is_control() || c.is_whitespace()).count();

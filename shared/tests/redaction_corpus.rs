@@ -22,11 +22,13 @@ fn corpus_dir() -> PathBuf {
 
 fn load(name: &str) -> Result<Vec<Item>, String> {
     let path = corpus_dir().join(name);
-    let text = std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     text.lines()
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
-            let value: Value = serde_json::from_str(line).map_err(|error| format!("bad corpus line: {error}"))?;
+            let value: Value =
+                serde_json::from_str(line).map_err(|error| format!("bad corpus line: {error}"))?;
             let field = |name: &str| value[name].as_str().unwrap_or_default().to_owned();
             Ok(Item {
                 id: field("id"),
@@ -47,7 +49,10 @@ fn leaked(secret: &str, out: &str) -> bool {
         return true;
     }
     let chars: Vec<char> = secret.chars().collect();
-    chars.len() >= 24 && (0..chars.len() - 15).step_by(8).any(|i| out.contains(&chars[i..i + 16].iter().collect::<String>()))
+    chars.len() >= 24
+        && (0..chars.len() - 15)
+            .step_by(8)
+            .any(|i| out.contains(&chars[i..i + 16].iter().collect::<String>()))
 }
 
 /// The object path: a JSON document, or a YAML document with a `kind`, as the API server
@@ -79,11 +84,11 @@ fn no_positive_leaks_through_redact_text() -> Result<(), String> {
     let redactor = Redactor::builtin();
     let positives = load("positives.jsonl")?;
     assert!(positives.len() >= 100, "the corpus looks truncated: {} positives", positives.len());
-    let leaked_ids = leaks(&positives, |item| Some(redactor.redact_text(&item.text, &mut Counts::default()).into_owned()));
+    let leaked_ids =
+        leaks(&positives, |item| Some(redactor.redact_text(&item.text, &mut Counts::default()).into_owned()));
     assert_eq!(leaked_ids, Vec::<String>::new(), "items with a leak through redact_text");
     Ok(())
 }
-
 
 #[test]
 fn no_positive_leaks_through_redact_object() -> Result<(), String> {
@@ -101,7 +106,6 @@ fn no_positive_leaks_through_redact_object() -> Result<(), String> {
     Ok(())
 }
 
-
 #[test]
 fn every_redaction_is_counted() -> Result<(), String> {
     let redactor = Redactor::builtin();
@@ -114,7 +118,6 @@ fn every_redaction_is_counted() -> Result<(), String> {
     }
     Ok(())
 }
-
 
 #[test]
 fn no_negative_changes() -> Result<(), String> {
@@ -140,5 +143,3 @@ fn no_negative_changes() -> Result<(), String> {
     assert_eq!(changed, Vec::<String>::new(), "negatives that changed");
     Ok(())
 }
-
-

@@ -52,51 +52,253 @@ pub(crate) const STRONG_PIECES: &[&str] = &[
 ];
 
 /// Whole words that make a key a secret's name (`ADMIN_PASS`, `LDAP_BIND_PW`, `AUTH_SALT`).
-const STRONG_WORDS: &[&str] = &["pass", "pwd", "pw", "creds", "salt", "pepper", "psk", "bearer", "jwt", "hmac"];
+const STRONG_WORDS: &[&str] =
+    &["pass", "pwd", "pw", "creds", "salt", "pepper", "psk", "bearer", "jwt", "hmac"];
 
 /// Whole words that make a key possibly a secret's name.
-const WEAK_WORDS: &[&str] = &[
-    "auth", "session", "sessionid", "sid", "cookie", "sig", "signature", "otp", "apitoken", "dsnpassword",
-];
+const WEAK_WORDS: &[&str] =
+    &["auth", "session", "sessionid", "sid", "cookie", "sig", "signature", "otp", "apitoken", "dsnpassword"];
 
 /// Words that, next to the word `key`, say the key is a private or shared key file or value
 /// (`tls.key`, `ca.key`, `id_rsa`, `ssh-privatekey`).
 const KEY_QUALIFIERS: &[&str] = &[
-    "tls", "ssl", "private", "priv", "client", "server", "rsa", "dsa", "ec", "ecdsa", "ed25519", "ssh", "ca", "root",
-    "gpg", "pgp", "sops", "age", "aes", "hmac", "jwt", "cookie", "session", "crypt", "cipher", "decryption",
+    "tls",
+    "ssl",
+    "private",
+    "priv",
+    "client",
+    "server",
+    "rsa",
+    "dsa",
+    "ec",
+    "ecdsa",
+    "ed25519",
+    "ssh",
+    "ca",
+    "root",
+    "gpg",
+    "pgp",
+    "sops",
+    "age",
+    "aes",
+    "hmac",
+    "jwt",
+    "cookie",
+    "session",
+    "crypt",
+    "cipher",
+    "decryption",
 ];
 
 /// Public material that shares words with secrets (`client-certificate-data`,
 /// `discovery-token-ca-cert-hash`, `id_rsa.pub`).
-const PUBLIC_WORDS: &[&str] =
-    &["cert", "certs", "certificate", "certificates", "crt", "cacert", "pub", "public", "publickey", "fingerprint"];
+const PUBLIC_WORDS: &[&str] = &[
+    "cert",
+    "certs",
+    "certificate",
+    "certificates",
+    "crt",
+    "cacert",
+    "pub",
+    "public",
+    "publickey",
+    "fingerprint",
+];
 
 /// A last word that says the value is about a secret, not the secret: a reference, a file, a
 /// setting (`secretName`, `TOKEN_FILE`, `PASSWORD_HASH_ALGO`, `token_ttl`).
 const REFERENCE_LAST: &[&str] = &[
-    "name", "names", "ref", "refs", "reference", "file", "files", "filename", "filepath", "path", "paths", "dir",
-    "directory", "folder", "url", "uri", "urls", "link", "endpoint", "endpoints", "host", "hosts", "hostname",
-    "server", "servers", "addr", "address", "port", "type", "types", "kind", "algo", "algorithm", "algorithms", "alg",
-    "length", "len", "size", "bits", "ttl", "expiry", "expiration", "expires", "expire", "lifetime", "timeout",
-    "interval", "duration", "period", "seconds", "minutes", "hours", "days", "policy", "policies", "mode", "enabled",
-    "enable", "disabled", "disable", "required", "require", "header", "field", "fields", "property", "prefix",
-    "suffix", "format", "version", "id", "ids", "count", "max", "min", "limit", "rotation", "namespace", "mount",
-    "selector", "location", "source", "provider", "store", "label", "labels", "annotation", "annotations", "var",
-    "variable", "user", "username", "login", "email", "owner", "issuer", "audience", "aud", "scope", "scopes", "usage",
-    "hint", "regex", "pattern", "template", "strategy", "method", "scheme", "encoding", "backend", "driver", "class",
-    "rounds", "iterations", "cost", "complexity", "strength", "attempts", "retries", "history", "generation",
-    "status", "state", "phase", "ready", "exists", "keys", "secrets", "tokens", "passwords", "credentials", "vault",
-    "manager", "index", "mapping", "prompt", "message", "msg", "description", "help", "storage", "cache", "volume",
-    "configmap", "parameter", "parameters", "request", "response", "reviewer", "review", "authority", "authenticator",
-    "lookup", "refresh", "renew", "rotate", "kms", "env",
+    "name",
+    "names",
+    "ref",
+    "refs",
+    "reference",
+    "file",
+    "files",
+    "filename",
+    "filepath",
+    "path",
+    "paths",
+    "dir",
+    "directory",
+    "folder",
+    "url",
+    "uri",
+    "urls",
+    "link",
+    "endpoint",
+    "endpoints",
+    "host",
+    "hosts",
+    "hostname",
+    "server",
+    "servers",
+    "addr",
+    "address",
+    "port",
+    "type",
+    "types",
+    "kind",
+    "algo",
+    "algorithm",
+    "algorithms",
+    "alg",
+    "length",
+    "len",
+    "size",
+    "bits",
+    "ttl",
+    "expiry",
+    "expiration",
+    "expires",
+    "expire",
+    "lifetime",
+    "timeout",
+    "interval",
+    "duration",
+    "period",
+    "seconds",
+    "minutes",
+    "hours",
+    "days",
+    "policy",
+    "policies",
+    "mode",
+    "enabled",
+    "enable",
+    "disabled",
+    "disable",
+    "required",
+    "require",
+    "header",
+    "field",
+    "fields",
+    "property",
+    "prefix",
+    "suffix",
+    "format",
+    "version",
+    "id",
+    "ids",
+    "count",
+    "max",
+    "min",
+    "limit",
+    "rotation",
+    "namespace",
+    "mount",
+    "selector",
+    "location",
+    "source",
+    "provider",
+    "store",
+    "label",
+    "labels",
+    "annotation",
+    "annotations",
+    "var",
+    "variable",
+    "user",
+    "username",
+    "login",
+    "email",
+    "owner",
+    "issuer",
+    "audience",
+    "aud",
+    "scope",
+    "scopes",
+    "usage",
+    "hint",
+    "regex",
+    "pattern",
+    "template",
+    "strategy",
+    "method",
+    "scheme",
+    "encoding",
+    "backend",
+    "driver",
+    "class",
+    "rounds",
+    "iterations",
+    "cost",
+    "complexity",
+    "strength",
+    "attempts",
+    "retries",
+    "history",
+    "generation",
+    "status",
+    "state",
+    "phase",
+    "ready",
+    "exists",
+    "keys",
+    "secrets",
+    "tokens",
+    "passwords",
+    "credentials",
+    "vault",
+    "manager",
+    "index",
+    "mapping",
+    "prompt",
+    "message",
+    "msg",
+    "description",
+    "help",
+    "storage",
+    "cache",
+    "volume",
+    "configmap",
+    "parameter",
+    "parameters",
+    "request",
+    "response",
+    "reviewer",
+    "review",
+    "authority",
+    "authenticator",
+    "lookup",
+    "refresh",
+    "renew",
+    "rotate",
+    "kms",
+    "env",
 ];
 
 /// A first word that says the key is a switch or a reference (`existingSecret`,
 /// `enable_token_auth`, `useSecret`).
 const REFERENCE_FIRST: &[&str] = &[
-    "existing", "use", "enable", "disable", "allow", "require", "skip", "insecure", "generate", "auto", "show",
-    "hide", "mask", "validate", "verify", "min", "max", "num", "no", "is", "has", "should", "must", "create",
-    "automount", "mount", "rotate", "external",
+    "existing",
+    "use",
+    "enable",
+    "disable",
+    "allow",
+    "require",
+    "skip",
+    "insecure",
+    "generate",
+    "auto",
+    "show",
+    "hide",
+    "mask",
+    "validate",
+    "verify",
+    "min",
+    "max",
+    "num",
+    "no",
+    "is",
+    "has",
+    "should",
+    "must",
+    "create",
+    "automount",
+    "mount",
+    "rotate",
+    "external",
 ];
 
 /// Kinds of characters in a value, for [`looks_generated`].
@@ -166,15 +368,18 @@ pub(crate) fn classify(key: &str) -> KeyClass {
     };
     let joined = words.concat();
     let has = |list: &[&str]| words.iter().any(|word| list.contains(&word.as_str()));
-    let private_key_file = matches!(joined.as_str(), "idrsa" | "iddsa" | "idecdsa" | "ided25519" | "sshprivatekey")
-        || (last == "key" && words.len() > 1 && has(KEY_QUALIFIERS));
+    let private_key_file =
+        matches!(joined.as_str(), "idrsa" | "iddsa" | "idecdsa" | "ided25519" | "sshprivatekey")
+            || (last == "key" && words.len() > 1 && has(KEY_QUALIFIERS));
     if has(PUBLIC_WORDS) {
         return KeyClass::Plain;
     }
     if private_key_file {
         return KeyClass::Strong;
     }
-    if REFERENCE_LAST.contains(&last.as_str()) || (words.len() > 1 && REFERENCE_FIRST.contains(&first.as_str())) {
+    if REFERENCE_LAST.contains(&last.as_str())
+        || (words.len() > 1 && REFERENCE_FIRST.contains(&first.as_str()))
+    {
         return KeyClass::Plain;
     }
     if STRONG_PIECES.iter().any(|piece| joined.contains(piece)) || has(STRONG_WORDS) {
@@ -195,7 +400,17 @@ pub(crate) fn key_triggers() -> Vec<&'static str> {
     triggers.extend(WEAK_WORDS);
     // `tls.key`, `STRIPE_KEY`, `id_rsa`: every remaining non-plain key ends in `key` or is an
     // ssh key file name.
-    triggers.extend(["key", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "idrsa", "iddsa", "idecdsa", "ided25519"]);
+    triggers.extend([
+        "key",
+        "id_rsa",
+        "id_dsa",
+        "id_ecdsa",
+        "id_ed25519",
+        "idrsa",
+        "iddsa",
+        "idecdsa",
+        "ided25519",
+    ]);
     triggers
 }
 
@@ -205,7 +420,10 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     let value = value.trim();
     // A value that already holds a marker was redacted before: redacting it again would only
     // hide the words around the marker.
-    if value.is_empty() || value.contains("<redacted") || value.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '#')) {
+    if value.is_empty()
+        || value.contains("<redacted")
+        || value.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '#'))
+    {
         return true;
     }
     // A shell expansion (`${X}`, `$(cat f)`, `` `cat f` ``) is computed where it runs: not a
@@ -222,8 +440,16 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         return true;
     }
     // References to secret stores rather than secrets (sops ciphertext, Vault, cloud managers).
-    const REFERENCE_PREFIXES: &[&str] =
-        &["enc[", "vault:", "ref+", "op://", "arn:aws:secretsmanager:", "arn:aws:ssm:", "azurekeyvault://", "sm://"];
+    const REFERENCE_PREFIXES: &[&str] = &[
+        "enc[",
+        "vault:",
+        "ref+",
+        "op://",
+        "arn:aws:secretsmanager:",
+        "arn:aws:ssm:",
+        "azurekeyvault://",
+        "sm://",
+    ];
     let lower = value.to_ascii_lowercase();
     REFERENCE_PREFIXES.iter().any(|prefix| lower.starts_with(prefix))
 }
@@ -236,9 +462,35 @@ pub(crate) fn is_inert(value: &str) -> bool {
         return true;
     }
     const WORDS: &[&str] = &[
-        "true", "false", "yes", "no", "on", "off", "null", "nil", "none", "~", "enabled", "disabled", "required",
-        "optional", "unset", "n/a", "na", "undefined", "redacted", "[redacted]", "(redacted)", "[filtered]",
-        "[masked]", "masked", "hidden", "\"\"", "''", "{}", "[]",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "null",
+        "nil",
+        "none",
+        "~",
+        "enabled",
+        "disabled",
+        "required",
+        "optional",
+        "unset",
+        "n/a",
+        "na",
+        "undefined",
+        "redacted",
+        "[redacted]",
+        "(redacted)",
+        "[filtered]",
+        "[masked]",
+        "masked",
+        "hidden",
+        "\"\"",
+        "''",
+        "{}",
+        "[]",
     ];
     let lower = value.to_ascii_lowercase();
     WORDS.contains(&lower.as_str()) || is_number_like(value) || is_lowercase_path(value)
@@ -258,14 +510,16 @@ fn is_number_like(value: &str) -> bool {
     if let Some(hex) = value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
         return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit());
     }
-    let digits_end = value.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+')).unwrap_or(value.len());
+    let digits_end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .unwrap_or(value.len());
     if digits_end == 0 || !value[..digits_end].chars().any(|c| c.is_ascii_digit()) {
         return false;
     }
     let unit = &value[digits_end..];
     const UNITS: &[&str] = &[
-        "", "ns", "us", "ms", "s", "m", "h", "d", "w", "y", "k", "ki", "mi", "gi", "ti", "pi", "kb", "mb", "gb", "tb",
-        "g", "t", "%", "b", "e", "m",
+        "", "ns", "us", "ms", "s", "m", "h", "d", "w", "y", "k", "ki", "mi", "gi", "ti", "pi", "kb", "mb",
+        "gb", "tb", "g", "t", "%", "b", "e", "m",
     ];
     // A long run of digits is an id or a PIN-like secret only when it carries letters too;
     // pure digits of any length are left as numbers.
@@ -285,7 +539,9 @@ fn is_lowercase_path(value: &str) -> bool {
     let Some(rest) = rest else { return false };
     !rest.is_empty()
         && rest.contains('/')
-        && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '/' | '.' | '-' | '_'))
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '/' | '.' | '-' | '_'))
 }
 
 /// Whether a value looks machine-generated (a key, a token, a password someone typed with
@@ -301,7 +557,8 @@ pub(crate) fn looks_generated(value: &str) -> bool {
         return false;
     }
     let letters = classes.lower + classes.upper;
-    let n_kinds = [classes.lower, classes.upper, classes.digit, classes.symbol].iter().filter(|&&n| n > 0).count();
+    let n_kinds =
+        [classes.lower, classes.upper, classes.digit, classes.symbol].iter().filter(|&&n| n > 0).count();
     (classes.digit > 0 && letters > 0)
         || n_kinds >= 3
         || (n_chars >= 16 && classes.upper > 0 && classes.lower > 0)
@@ -337,7 +594,13 @@ pub(crate) fn should_redact(class: KeyClass, key: &str, value: &str, strong_cont
 
 /// [`should_redact`], or, for a user rule with a value pattern, whether the pattern matches (a
 /// user who writes `^[0-9]{4}$` means numbers too).
-pub(crate) fn redacts(class: KeyClass, pattern: Option<&regex::Regex>, key: &str, value: &str, strong_context: bool) -> bool {
+pub(crate) fn redacts(
+    class: KeyClass,
+    pattern: Option<&regex::Regex>,
+    key: &str,
+    value: &str,
+    strong_context: bool,
+) -> bool {
     match pattern {
         Some(pattern) => !is_placeholder(value) && pattern.is_match(value),
         None => should_redact(class, key, value, strong_context),
@@ -361,12 +624,40 @@ mod tests {
     #[test]
     fn secret_names_are_strong() {
         for key in [
-            "DB_PASSWORD", "PGPASSWORD", "MYSQL_ROOT_PASSWORD", "ADMIN_PASS", "LDAP_BIND_PW", "bindPassword",
-            "SESSION_SECRET", "OAUTH_CLIENT_SECRET", "api_key", "X-Api-Key", "ENCRYPTION_KEY", "SIGNING_KEY",
-            "MASTER_KEY", "AUTH_SALT", "client-key-data", "tls.key", "ca.key", "id_rsa", "ssh-privatekey",
-            "private_key", "privateKey", "token", "id-token", "identitytoken", "_authToken", "requirepass",
-            "masterauth", ".dockerconfigjson", "SECRET_KEY_BASE", "AccountKey", "SharedAccessKey",
-            "aws_secret_access_key", "Authorization", "PRIVATE_TOKEN",
+            "DB_PASSWORD",
+            "PGPASSWORD",
+            "MYSQL_ROOT_PASSWORD",
+            "ADMIN_PASS",
+            "LDAP_BIND_PW",
+            "bindPassword",
+            "SESSION_SECRET",
+            "OAUTH_CLIENT_SECRET",
+            "api_key",
+            "X-Api-Key",
+            "ENCRYPTION_KEY",
+            "SIGNING_KEY",
+            "MASTER_KEY",
+            "AUTH_SALT",
+            "client-key-data",
+            "tls.key",
+            "ca.key",
+            "id_rsa",
+            "ssh-privatekey",
+            "private_key",
+            "privateKey",
+            "token",
+            "id-token",
+            "identitytoken",
+            "_authToken",
+            "requirepass",
+            "masterauth",
+            ".dockerconfigjson",
+            "SECRET_KEY_BASE",
+            "AccountKey",
+            "SharedAccessKey",
+            "aws_secret_access_key",
+            "Authorization",
+            "PRIVATE_TOKEN",
         ] {
             assert_eq!(classify(key), KeyClass::Strong, "{key}");
         }
@@ -375,11 +666,32 @@ mod tests {
     #[test]
     fn knobs_and_references_are_plain() {
         for key in [
-            "PASSWORD_HASH_ALGO", "automountServiceAccountToken", "MAX_USERS", "USER_AGENT", "secretName",
-            "existingSecret", "secretKeyRef", "secretRef", "AWS_WEB_IDENTITY_TOKEN_FILE", "token_ttl", "tokenTTL",
-            "client-certificate-data", "certificate-authority-data", "discovery-token-ca-cert-hash", "key",
-            "secretKeys", "SharedAccessKeyName", "private_key_id", "AWS_ACCESS_KEY_ID", "oauth_auto_login",
-            "disable_login_form", "PASSWORD_MIN_LENGTH", "token_url", "id_rsa.pub", "name", "value",
+            "PASSWORD_HASH_ALGO",
+            "automountServiceAccountToken",
+            "MAX_USERS",
+            "USER_AGENT",
+            "secretName",
+            "existingSecret",
+            "secretKeyRef",
+            "secretRef",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "token_ttl",
+            "tokenTTL",
+            "client-certificate-data",
+            "certificate-authority-data",
+            "discovery-token-ca-cert-hash",
+            "key",
+            "secretKeys",
+            "SharedAccessKeyName",
+            "private_key_id",
+            "AWS_ACCESS_KEY_ID",
+            "oauth_auto_login",
+            "disable_login_form",
+            "PASSWORD_MIN_LENGTH",
+            "token_url",
+            "id_rsa.pub",
+            "name",
+            "value",
         ] {
             assert_eq!(classify(key), KeyClass::Plain, "{key}");
         }
@@ -395,7 +707,8 @@ mod tests {
     #[test]
     fn every_non_plain_key_contains_a_trigger() {
         let triggers = key_triggers();
-        for key in ["DB_PASSWORD", "LDAP_BIND_PW", "tls.key", "STRIPE_KEY", "sig", "id_ed25519", "AUTH_SALT"] {
+        for key in ["DB_PASSWORD", "LDAP_BIND_PW", "tls.key", "STRIPE_KEY", "sig", "id_ed25519", "AUTH_SALT"]
+        {
             let lower = key.to_ascii_lowercase();
             assert!(triggers.iter().any(|t| lower.contains(t)), "{key}");
         }
@@ -404,13 +717,31 @@ mod tests {
     #[test]
     fn inert_values_are_recognised() {
         for value in [
-            "", "true", "False", "500", "3.5", "30s", "1h30m", "512Mi", "953 bytes", "${POSTGRES_PASSWORD}",
-            "{{ .Values.db.password }}", "<redacted>", "<redacted:key-name>", "$DB_PASS", "$(DB_PASS)", "******",
-            "/var/run/secrets/kubernetes.io/serviceaccount/token", "vault:secret/data/db#password", "ENC[AES256_GCM,data:x]",
+            "",
+            "true",
+            "False",
+            "500",
+            "3.5",
+            "30s",
+            "1h30m",
+            "512Mi",
+            "953 bytes",
+            "${POSTGRES_PASSWORD}",
+            "{{ .Values.db.password }}",
+            "<redacted>",
+            "<redacted:key-name>",
+            "$DB_PASS",
+            "$(DB_PASS)",
+            "******",
+            "/var/run/secrets/kubernetes.io/serviceaccount/token",
+            "vault:secret/data/db#password",
+            "ENC[AES256_GCM,data:x]",
         ] {
             assert!(is_inert(value), "{value:?}");
         }
-        for value in ["hunter2", "s3cr3t!", "/X77tJSYpjmL/UAjQyO0JfyD7JgTjzsZG8TVHgZ", "$2a$10$abcdefgh", "changeme"] {
+        for value in
+            ["hunter2", "s3cr3t!", "/X77tJSYpjmL/UAjQyO0JfyD7JgTjzsZG8TVHgZ", "$2a$10$abcdefgh", "changeme"]
+        {
             assert!(!is_inert(value), "{value:?}");
         }
     }
@@ -420,7 +751,8 @@ mod tests {
         for value in ["qw3r2m0ee", "dXNlcjpwYXNzd29yZA==", "AJpQgJx3dFZuDvylYiPn5cWysolsBxzz", "a!b@c#d$"] {
             assert!(looks_generated(value), "{value:?}");
         }
-        for value in ["ldap", "orders.created", "ClientIP", "required", "context deadline", "authentication"] {
+        for value in ["ldap", "orders.created", "ClientIP", "required", "context deadline", "authentication"]
+        {
             assert!(!looks_generated(value), "{value:?}");
         }
     }

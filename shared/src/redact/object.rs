@@ -56,7 +56,9 @@ fn object(redactor: &Redactor, map: &mut Map<String, Value>, counts: &mut Counts
         }
         match value {
             Value::String(text) => string(redactor, Some(key), text, counts, depth),
-            Value::Array(items) => array(redactor, Some(key), items, counts, depth, items_top && key == "items"),
+            Value::Array(items) => {
+                array(redactor, Some(key), items, counts, depth, items_top && key == "items")
+            }
             Value::Object(_) => walk(redactor, value, counts, depth, false),
             _ => {}
         }
@@ -79,7 +81,14 @@ fn name_value_pair(map: &mut Map<String, Value>, counts: &mut Counts) {
     }
 }
 
-fn array(redactor: &Redactor, key: Option<&str>, items: &mut [Value], counts: &mut Counts, depth: u8, top: bool) {
+fn array(
+    redactor: &Redactor,
+    key: Option<&str>,
+    items: &mut [Value],
+    counts: &mut Counts,
+    depth: u8,
+    top: bool,
+) {
     // `args: ["--password", "x"]`: the flag and its value are separate items.
     for i in 1..items.len() {
         let Some(flag) = items[i - 1].as_str() else { continue };
@@ -123,9 +132,16 @@ fn string(redactor: &Redactor, key: Option<&str>, text: &mut String, counts: &mu
 /// A string that is JSON on one line (annotations), or a multi-line JSON document holding a
 /// Secret: redacted as an object and written back. Multi-line config files are left to the
 /// text scanner, which keeps their layout.
-fn embedded_json(redactor: &Redactor, key: Option<&str>, text: &mut String, counts: &mut Counts, depth: u8) -> bool {
+fn embedded_json(
+    redactor: &Redactor,
+    key: Option<&str>,
+    text: &mut String,
+    counts: &mut Counts,
+    depth: u8,
+) -> bool {
     let trimmed = text.trim();
-    let json_like = (trimmed.starts_with('{') && trimmed.ends_with('}')) || (trimmed.starts_with('[') && trimmed.ends_with(']'));
+    let json_like = (trimmed.starts_with('{') && trimmed.ends_with('}'))
+        || (trimmed.starts_with('[') && trimmed.ends_with(']'));
     let last_applied = key == Some(LAST_APPLIED);
     if !json_like {
         if last_applied {
@@ -171,8 +187,10 @@ fn scan(redactor: &Redactor, text: &mut String, counts: &mut Counts, depth: u8) 
 /// Helm (v2, or the configmap storage driver) release payload is replaced.
 fn config_map(redactor: &Redactor, map: &mut Map<String, Value>, counts: &mut Counts, depth: u8) {
     let labels = map.get("metadata").and_then(|metadata| metadata.get("labels"));
-    let owner = labels.and_then(|labels| labels.get("owner").or_else(|| labels.get("OWNER"))).and_then(Value::as_str);
-    let helm = owner.is_some_and(|owner| owner.eq_ignore_ascii_case("helm") || owner.eq_ignore_ascii_case("tiller"));
+    let owner =
+        labels.and_then(|labels| labels.get("owner").or_else(|| labels.get("OWNER"))).and_then(Value::as_str);
+    let helm =
+        owner.is_some_and(|owner| owner.eq_ignore_ascii_case("helm") || owner.eq_ignore_ascii_case("tiller"));
     if let Some(Value::Object(data)) = map.get_mut("data") {
         for (key, value) in data.iter_mut() {
             let Value::String(text) = value else { continue };

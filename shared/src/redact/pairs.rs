@@ -178,7 +178,12 @@ fn is_block_indicator(rest: &str) -> bool {
 /// Reads the value that starts at `start`, after a separator.
 /// `stop` is a delimiter that also ends an unquoted value (`&` in a query string, `;` and `,`
 /// in connection strings), given by what preceded the key.
-fn inline_value(line: &str, start: usize, stop: Option<u8>, json_literal: bool) -> Option<(Range<usize>, bool, usize)> {
+fn inline_value(
+    line: &str,
+    start: usize,
+    stop: Option<u8>,
+    json_literal: bool,
+) -> Option<(Range<usize>, bool, usize)> {
     let bytes = line.as_bytes();
     let c = *bytes.get(start)?;
     match c {
@@ -220,7 +225,10 @@ fn inline_value(line: &str, start: usize, stop: Option<u8>, json_literal: bool) 
                 value_end -= 1;
             }
             for (open, close) in [(b'(', b')'), (b'[', b']'), (b'{', b'}')] {
-                if value_end > start && bytes[value_end - 1] == close && !bytes[start..value_end].contains(&open) {
+                if value_end > start
+                    && bytes[value_end - 1] == close
+                    && !bytes[start..value_end].contains(&open)
+                {
                     value_end -= 1;
                 }
             }
@@ -241,7 +249,8 @@ fn starts_query_pair(rest: &[u8]) -> bool {
 pub(crate) fn inline_pairs<'a>(line: &'a str, from: usize, mut decide: impl FnMut(Pair<'a>) -> bool) {
     let bytes = line.as_bytes();
     let mut i = from;
-    while let Some(found) = bytes.get(i..).and_then(|rest| rest.iter().position(|&b| b == b'=' || b == b':')) {
+    while let Some(found) = bytes.get(i..).and_then(|rest| rest.iter().position(|&b| b == b'=' || b == b':'))
+    {
         let p = i + found;
         i = p + 1;
         let found = if bytes[p] == b'=' { equals_pair(line, p) } else { colon_pair(line, p) };
@@ -338,7 +347,12 @@ pub(crate) fn flag_pairs<'a>(line: &'a str, mut found: impl FnMut(Pair<'a>)) {
         let trimmed = value.trim_matches(|c| c == '"' || c == '\'');
         let lead = value.find(trimmed).unwrap_or(0);
         let value_start = offset + lead;
-        found(Pair { key: name, value: value_start..value_start + trimmed.len(), strong: true, json_string: false });
+        found(Pair {
+            key: name,
+            value: value_start..value_start + trimmed.len(),
+            strong: true,
+            json_string: false,
+        });
     }
 }
 
@@ -420,7 +434,10 @@ mod tests {
         assert_eq!(head_value("  password: \"a\\\"b\" # c"), Some(("password", "a\\\"b")));
         assert_eq!(head_value("  password: 'it''s' "), Some(("password", "it''s")));
         assert_eq!(head_value("export ELASTIC_PASSWORD=\"x y\""), Some(("ELASTIC_PASSWORD", "x y")));
-        assert_eq!(head_value("admin_password = w.vGR!wN~DY46-1%"), Some(("admin_password", "w.vGR!wN~DY46-1%")));
+        assert_eq!(
+            head_value("admin_password = w.vGR!wN~DY46-1%"),
+            Some(("admin_password", "w.vGR!wN~DY46-1%"))
+        );
         assert_eq!(head_value("  \"token\": \"abc\","), Some(("token", "abc")));
         assert_eq!(head_value("  \"port\": 8080,"), Some(("port", "8080")));
         assert_eq!(head_value("  f:password: {}"), None);
@@ -437,8 +454,14 @@ mod tests {
         assert_eq!(values("msg=\"a b\" path=/x"), [("msg", "a b"), ("path", "/x")]);
         assert_eq!(values("headers={\"X-Api-Key\": \"k1\", \"n\": 2}"), [("X-Api-Key", "k1"), ("n", "2")]);
         assert_eq!(values("{\\\"name\\\":\\\"X\\\"}"), [("name", "X")]);
-        assert_eq!(values("map[Authorization:[Bearer t] x:[y]]"), [("Authorization", "Bearer t"), ("x", "y")]);
-        assert_eq!(values("set-cookie: session=abc; Path=/"), [("set-cookie", "session=abc"), ("session", "abc"), ("Path", "/")]);
+        assert_eq!(
+            values("map[Authorization:[Bearer t] x:[y]]"),
+            [("Authorization", "Bearer t"), ("x", "y")]
+        );
+        assert_eq!(
+            values("set-cookie: session=abc; Path=/"),
+            [("set-cookie", "session=abc"), ("session", "abc"), ("Path", "/")]
+        );
         assert_eq!(values("https://h:5432/x 10:14:22 sha256:ab"), []);
         assert_eq!(values("if a == b"), []);
     }

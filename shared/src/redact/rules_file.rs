@@ -70,7 +70,8 @@ pub fn parse_rules(text: &str, origin: &str) -> Result<Vec<ExtraRule>, RulesErro
 
 /// Reads and parses a rules file.
 pub fn load_rules(path: &Path) -> Result<Vec<ExtraRule>, RulesError> {
-    let text = std::fs::read_to_string(path).map_err(|source| RulesError::Read { path: path.to_owned(), source })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| RulesError::Read { path: path.to_owned(), source })?;
     parse_rules(&text, &path.display().to_string())
 }
 
@@ -87,20 +88,28 @@ pub(crate) fn compile(rules: Vec<ExtraRule>, builtin_names: &[&str]) -> Result<V
     let mut compiled: Vec<CustomRule> = Vec::with_capacity(rules.len());
     for rule in rules {
         let name = rule.name;
-        let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let valid = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !valid {
             return Err(RulesError::Name { name });
         }
         if builtin_names.contains(&name.as_str()) || compiled.iter().any(|other| other.name == name) {
             return Err(RulesError::Duplicate { name });
         }
-        let keys: Vec<String> =
-            rule.keys.iter().map(|key| key.trim().to_ascii_lowercase()).filter(|key| !key.is_empty()).collect();
+        let keys: Vec<String> = rule
+            .keys
+            .iter()
+            .map(|key| key.trim().to_ascii_lowercase())
+            .filter(|key| !key.is_empty())
+            .collect();
         if rule.pattern.is_none() && keys.is_empty() {
             return Err(RulesError::Empty { name });
         }
         let pattern = match rule.pattern {
-            Some(pattern) => Some(regex::Regex::new(&pattern).map_err(|source| RulesError::Pattern { name: name.clone(), source })?),
+            Some(pattern) => Some(
+                regex::Regex::new(&pattern)
+                    .map_err(|source| RulesError::Pattern { name: name.clone(), source })?,
+            ),
             None => None,
         };
         compiled.push(CustomRule { name, pattern, keys });

@@ -166,7 +166,8 @@ tA==\n\
 
     #[test]
     fn helm_release_payloads_are_counted_as_such() {
-        let mut secret = json!({"kind": "Secret", "type": "helm.sh/release.v1", "data": {"release": "SDRzSUFBQUFBQUFB"}});
+        let mut secret =
+            json!({"kind": "Secret", "type": "helm.sh/release.v1", "data": {"release": "SDRzSUFBQUFBQUFB"}});
         let mut counts = Counts::default();
         if let Value::Object(map) = &mut secret {
             sanitize(map, &mut counts, true);

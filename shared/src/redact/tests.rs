@@ -53,7 +53,10 @@ fn key_name_in_every_syntax() {
     check("requirepass foobared", "requirepass <redacted:key-name>");
     check("Authorization: Bearer abcdefgh12345678", "Authorization: Bearer <redacted:bearer-token>");
     check("Server=db;Password=Pa55;Database=x", "Server=db;Password=<redacted:key-name>;Database=x");
-    check("curl 'https://x/api?a=1&api_key=AbC123xyz&b=2'", "curl 'https://x/api?a=1&api_key=<redacted:key-name>&b=2'");
+    check(
+        "curl 'https://x/api?a=1&api_key=AbC123xyz&b=2'",
+        "curl 'https://x/api?a=1&api_key=<redacted:key-name>&b=2'",
+    );
     check("failed: invalid token eyJhbGciOi0x9 given", "failed: invalid token <redacted:key-name> given");
 }
 
@@ -78,7 +81,10 @@ fn key_name_near_misses() {
     unchanged("ROUTING_KEY=orders.created");
     unchanged("Processed session termination for sessionid: 0x14ede63a5a70000");
     unchanged("[[ -f $F ]] && export REDIS_PASSWORD=\"$(< \"${F}\")\"");
-    check("postgres://app:pw0rd@h:5432/db?sslmode=disable", "postgres://app:<redacted:url-credentials>@h:5432/db?sslmode=disable");
+    check(
+        "postgres://app:pw0rd@h:5432/db?sslmode=disable",
+        "postgres://app:<redacted:url-credentials>@h:5432/db?sslmode=disable",
+    );
 }
 
 #[test]
@@ -87,7 +93,9 @@ fn env_entries_across_lines() {
         "- name: SMTP_PASSWORD\n  value: Pa55w0rd\n- name: LOG_LEVEL\n  value: debug\n",
         "- name: SMTP_PASSWORD\n  value: <redacted:name-value-pair>\n- name: LOG_LEVEL\n  value: debug\n",
     );
-    unchanged("- name: SMTP_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      key: password\n      name: smtp\n- name: X\n  value: y\n");
+    unchanged(
+        "- name: SMTP_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      key: password\n      name: smtp\n- name: X\n  value: y\n",
+    );
     check("- {name: API_TOKEN, value: t0k3n}", "- {name: API_TOKEN, value: <redacted:name-value-pair>}");
 }
 
@@ -100,8 +108,7 @@ fn yaml_block_scalars_under_secret_keys() {
 #[test]
 fn yaml_secret_data_whatever_the_keys() {
     let text = "apiVersion: v1\ndata:\n  config: YWJj\n  url: eHl6\nkind: Secret\nmetadata:\n  name: x\n";
-    let expected =
-        "apiVersion: v1\ndata:\n  config: <redacted:secret-data>\n  url: <redacted:secret-data>\nkind: Secret\nmetadata:\n  name: x\n";
+    let expected = "apiVersion: v1\ndata:\n  config: <redacted:secret-data>\n  url: <redacted:secret-data>\nkind: Secret\nmetadata:\n  name: x\n";
     check(text, expected);
     unchanged("apiVersion: v1\ndata:\n  config: YWJj\nkind: ConfigMap\n");
 }
@@ -117,7 +124,10 @@ fn pem_private_keys_on_lines_and_escaped() {
         "key was -----BEGIN PRIVATE KEY-----<redacted:pem-private-key>-----END PRIVATE KEY----- done",
     );
     // Cut short: everything that looks like the body goes.
-    check("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\nAwEHoUQ\n", "-----BEGIN EC PRIVATE KEY-----\n<redacted:pem-private-key>\n");
+    check(
+        "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\nAwEHoUQ\n",
+        "-----BEGIN EC PRIVATE KEY-----\n<redacted:pem-private-key>\n",
+    );
     unchanged("-----BEGIN CERTIFICATE-----\nMIIBrTCC\n-----END CERTIFICATE-----\n");
     unchanged("-----BEGIN PUBLIC KEY-----\nMFkwEwYH\n-----END PUBLIC KEY-----\n");
 }
@@ -140,21 +150,41 @@ fn base64_that_decodes_to_a_secret() {
 fn every_shape_rule_has_a_positive_and_a_near_miss() {
     let cases: &[(&str, &str, &str)] = &[
         ("url-credentials", "redis://user:Pa55w0rd@cache:6379/0", "https://registry.npmjs.org/@babel%2fcore"),
-        ("url-token", "https://0123456789abcdef0123456789abcdef@o1.ingest.example.io/2", "akka.tcp://sparkExecutorActorSystem@host:1"),
+        (
+            "url-token",
+            "https://0123456789abcdef0123456789abcdef@o1.ingest.example.io/2",
+            "akka.tcp://sparkExecutorActorSystem@host:1",
+        ),
         ("dsn-credentials", "app:Pa55w0rd@tcp(db:3306)/shop", "image@sha256:abcdef"),
         ("jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTYifQ.c2lnbmF0dXJl", "eyJhbGciOiJIUzI1NiJ9 alone"),
         ("bearer-token", "sent Bearer abcDEF123456ghi", "sent Bearer authentication"),
         ("basic-auth-header", "hdr Basic dXNlcjpQYTU1", "Basic setup complete"),
         ("aws-access-key-id", "id AKIAABCDEFGHIJKLMNOP", "AKIA-prefixed ids"),
-        ("aws-secret-access-key", "AKIAABCDEFGHIJKLMNOP,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AKIA-prefixed ids"),
+        (
+            "aws-secret-access-key",
+            "AKIAABCDEFGHIJKLMNOP,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "AKIA-prefixed ids",
+        ),
         ("gcp-api-key", "key=AIzaSyA1234567890abcdefghijklmnopqrstuv", "AIza is a prefix"),
         ("gcp-oauth", "ya29.a0AfH6SMBxyz0123456789abcdef", "ya29 is a prefix"),
-        ("azure-connection-string", "AccountName=a;AccountKey=abc123==;EndpointSuffix=x", "AccountName=a;EndpointSuffix=x"),
-        ("azure-sas-signature", "https://a.blob.core.windows.net/c?sv=1&sig=abcdefghij0123456789%3D", "https://a/c?sv=1&sign=in"),
+        (
+            "azure-connection-string",
+            "AccountName=a;AccountKey=abc123==;EndpointSuffix=x",
+            "AccountName=a;EndpointSuffix=x",
+        ),
+        (
+            "azure-sas-signature",
+            "https://a.blob.core.windows.net/c?sv=1&sig=abcdefghij0123456789%3D",
+            "https://a/c?sv=1&sign=in",
+        ),
         ("github-token", "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123", "tokens start with ghp_ and"),
         ("gitlab-token", "glpat-ABCDEFGHIJ0123456789", "glpat- is a prefix"),
         ("slack-token", "xoxb-123456789012-abcdefGHIJ", "xoxb- prefix"),
-        ("webhook-url-token", "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX", "https://hooks.slack.com/"),
+        (
+            "webhook-url-token",
+            "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "https://hooks.slack.com/",
+        ),
         ("stripe-key", "sk_live_ABCDEFGHIJ0123456789", "sk_live_ keys"),
         ("sendgrid-key", "SG.abcdefghijklmnop1234.ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", "SG.x.y"),
         ("twilio-api-key", "SK0123456789abcdef0123456789abcdef", "SKU0123 in stock"),
@@ -164,9 +194,17 @@ fn every_shape_rule_has_a_positive_and_a_near_miss() {
         ("vendor-token", "hvs.CAESIJ0123456789abcdefghijklmnop", "hvs.example.com"),
         ("cli-password", "mysql -h db -uroot -pS3cr3t -e 'select 1'", "mysql -h db -P 3306 -e 'select 1'"),
         ("cli-basic-auth", "curl -u admin:Pa55w0rd https://x", "mysql -uroot -h db"),
-        ("cli-secret-argument", "openssl pkcs12 -in a.p12 -passin pass:Pa55w0rd", "openssl x509 -in a.crt -noout"),
+        (
+            "cli-secret-argument",
+            "openssl pkcs12 -in a.p12 -passin pass:Pa55w0rd",
+            "openssl x509 -in a.crt -noout",
+        ),
         ("netrc-password", "machine h login u password Pa55w0rd", "machine h login u"),
-        ("helm-release-payload", "release: H4sIAAAAAAAC/+x9a3PbOJboX+lyTWqyY1gJYq82345Y0a9nM6uy5fGHxAIAAAAAAAAAAAAAAAAAAA==", "H4sI is gzip"),
+        (
+            "helm-release-payload",
+            "release: H4sIAAAAAAAC/+x9a3PbOJboX+lyTWqyY1gJYq82345Y0a9nM6uy5fGHxAIAAAAAAAAAAAAAAAAAAA==",
+            "H4sI is gzip",
+        ),
     ];
     for (rule, positive, near_miss) in cases {
         let mut counts = Counts::default();
@@ -216,7 +254,10 @@ fn user_rules_by_pattern_and_by_key() -> Result<(), RulesError> {
     assert_eq!(out, "lic ACME-<redacted:acme-license> ok\nACME_PIN=<redacted:acme-pin>\nACME_PIN=none-set\n");
     assert_eq!(counts.get("acme-license"), 1);
     assert_eq!(counts.get("acme-pin"), 1);
-    assert!(matches!(Redactor::with_rules(parse_rules("- name: jwt\n  pattern: x\n", "t")?), Err(RulesError::Duplicate { .. })));
+    assert!(matches!(
+        Redactor::with_rules(parse_rules("- name: jwt\n  pattern: x\n", "t")?),
+        Err(RulesError::Duplicate { .. })
+    ));
     Ok(())
 }
 
@@ -247,9 +288,17 @@ fn objects_env_configmaps_annotations_and_lists() {
     assert_eq!(pod["spec"]["initContainers"][0]["env"][0]["value"], "<redacted:name-value-pair>");
     assert_eq!(pod["spec"]["containers"][0]["env"][0]["value"], "80");
     assert_eq!(pod["spec"]["containers"][0]["env"][1]["value"], "<redacted:name-value-pair>");
-    assert_eq!(pod["spec"]["containers"][0]["args"], json!(["--password", "<redacted:key-name>", "--port", "80"]));
+    assert_eq!(
+        pod["spec"]["containers"][0]["args"],
+        json!(["--password", "<redacted:key-name>", "--port", "80"])
+    );
     let applied = pod["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].as_str();
-    assert_eq!(applied, Some("{\"data\":{\"k\":\"<redacted: 3 bytes>\"},\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\"}}\n"));
+    assert_eq!(
+        applied,
+        Some(
+            "{\"data\":{\"k\":\"<redacted: 3 bytes>\"},\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\"}}\n"
+        )
+    );
     let cm = &list["items"][1]["data"];
     assert_eq!(cm["app.properties"], "db.url=jdbc:x\ndb.password=<redacted:key-name>\n");
     assert_eq!(cm["password"], "<redacted:key-name>");
@@ -293,10 +342,45 @@ mod prefilter {
     /// Lines built from pieces that secrets and near misses are made of.
     fn line() -> impl Strategy<Value = String> {
         let piece = prop::sample::select(vec![
-            "password", "PASSWORD", "Token", "api_key", "name", "value", "secret", "=", ": ", "\"", "'", " ", "-",
-            "--", "Bearer ", "://", "@", "u:p", "Pa55w0rd", "eyJhbGciOi", ".", "AKIA", "ABCDEFGHIJKLMNOP", "\n", "  ",
-            "- name: DB_PASSWORD\n  value: x1y2z3\n", "-----BEGIN PRIVATE KEY-----\n", "MIIEab\n", "-----END PRIVATE KEY-----",
-            "kind: Secret\n", "data:\n", "  k: v\n", "{", "}", "ghp_", "0123456789abcdefABCDEF", "&", "?", "sig=",
+            "password",
+            "PASSWORD",
+            "Token",
+            "api_key",
+            "name",
+            "value",
+            "secret",
+            "=",
+            ": ",
+            "\"",
+            "'",
+            " ",
+            "-",
+            "--",
+            "Bearer ",
+            "://",
+            "@",
+            "u:p",
+            "Pa55w0rd",
+            "eyJhbGciOi",
+            ".",
+            "AKIA",
+            "ABCDEFGHIJKLMNOP",
+            "\n",
+            "  ",
+            "- name: DB_PASSWORD\n  value: x1y2z3\n",
+            "-----BEGIN PRIVATE KEY-----\n",
+            "MIIEab\n",
+            "-----END PRIVATE KEY-----",
+            "kind: Secret\n",
+            "data:\n",
+            "  k: v\n",
+            "{",
+            "}",
+            "ghp_",
+            "0123456789abcdefABCDEF",
+            "&",
+            "?",
+            "sig=",
         ]);
         prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
     }

@@ -115,7 +115,8 @@ impl<'r, 't> Scan<'r, 't> {
             while data_index < self.secret_data.len() && self.secret_data[data_index].end <= line_start {
                 data_index += 1;
             }
-            let in_secret_data = self.secret_data.get(data_index).is_some_and(|range| range.contains(&line_start));
+            let in_secret_data =
+                self.secret_data.get(data_index).is_some_and(|range| range.contains(&line_start));
             if candidate || in_secret_data || self.region.is_some() || self.pending.is_some() {
                 self.line(line_start, line, candidate, in_secret_data);
             }
@@ -172,7 +173,9 @@ impl<'r, 't> Scan<'r, 't> {
                 let pem_line = trimmed.is_empty()
                     || trimmed.starts_with("Proc-Type:")
                     || trimmed.starts_with("DEK-Info:")
-                    || trimmed.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\\'));
+                    || trimmed
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\\'));
                 if !pem_line {
                     self.close_region();
                     return false;
@@ -252,7 +255,10 @@ impl<'r, 't> Scan<'r, 't> {
         }
         let offset = at + (line.len() - line.trim_start().len());
         let text = serde_json::to_string(&value).unwrap_or_default();
-        self.spans.push(Span { range: offset..offset + trimmed.len(), replacement: Replacement::Text(text, counts) });
+        self.spans.push(Span {
+            range: offset..offset + trimmed.len(),
+            replacement: Replacement::Text(text, counts),
+        });
         true
     }
 
@@ -337,7 +343,8 @@ impl<'r, 't> Scan<'r, 't> {
             Some(Head::Open { rest, .. }) => resume = rest,
             None => {
                 if let Some(pair) = pairs::directive(line) {
-                    let strong = matches!(pair.key.to_ascii_lowercase().as_str(), "requirepass" | "masterauth");
+                    let strong =
+                        matches!(pair.key.to_ascii_lowercase().as_str(), "requirepass" | "masterauth");
                     if self.decide(at, line, &Pair { strong, ..pair }) {
                         return;
                     }
@@ -390,7 +397,8 @@ impl<'r, 't> Scan<'r, 't> {
         let mut spaced = Vec::new();
         pairs::spaced_pairs(line, |pair| spaced.push(pair));
         for pair in spaced {
-            let strong_key = self.redactor.key_verdict(pair.key).is_some_and(|(class, _, _)| class == KeyClass::Strong);
+            let strong_key =
+                self.redactor.key_verdict(pair.key).is_some_and(|(class, _, _)| class == KeyClass::Strong);
             if strong_key && !overlaps(&taken, &pair.value) && self.decide(at, line, &pair) {
                 taken.push(pair.value.clone());
             }
@@ -460,7 +468,10 @@ impl<'r, 't> Scan<'r, 't> {
     fn decide(&mut self, at: usize, line: &str, pair: &Pair<'_>) -> bool {
         let raw = &line[pair.value.clone()];
         let value = unescape(raw, pair.json_string);
-        if pair.json_string && (value.starts_with('{') || value.starts_with('[')) && self.embedded_json(at, pair, &value) {
+        if pair.json_string
+            && (value.starts_with('{') || value.starts_with('['))
+            && self.embedded_json(at, pair, &value)
+        {
             return true;
         }
         let Some(rule) = self.verdict_redacts(pair.key, &value, pair.strong) else { return false };
@@ -557,7 +568,18 @@ fn auth_credential(key: &str, value: &str) -> Option<usize> {
         return None;
     }
     let (scheme, _) = value.split_once(' ')?;
-    let known = ["bearer", "basic", "token", "digest", "negotiate", "apikey", "sso-key", "key", "ntlm", "aws4-hmac-sha256"];
+    let known = [
+        "bearer",
+        "basic",
+        "token",
+        "digest",
+        "negotiate",
+        "apikey",
+        "sso-key",
+        "key",
+        "ntlm",
+        "aws4-hmac-sha256",
+    ];
     known.contains(&scheme.to_ascii_lowercase().as_str()).then(|| {
         let rest = &value[scheme.len()..];
         scheme.len() + (rest.len() - rest.trim_start().len())

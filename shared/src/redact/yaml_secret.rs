@@ -10,7 +10,8 @@ use std::ops::Range;
 use regex::Regex;
 
 /// The pattern of a `kind: Secret` line; compiled once by the redactor.
-pub(crate) const SECRET_KIND: &str = r#"(?m)^[ \t]*(?:- )?["']?kind["']?[ \t]*:[ \t]*["']?Secret["']?[ \t]*\r?$"#;
+pub(crate) const SECRET_KIND: &str =
+    r#"(?m)^[ \t]*(?:- )?["']?kind["']?[ \t]*:[ \t]*["']?Secret["']?[ \t]*\r?$"#;
 
 #[derive(Debug, Clone, Copy)]
 struct Line {
@@ -138,12 +139,14 @@ mod tests {
 
     fn blocks(text: &str) -> Vec<&str> {
         let kind = Regex::new(SECRET_KIND).ok();
-        kind.map(|kind| data_ranges(&kind, text).into_iter().map(|range| &text[range]).collect()).unwrap_or_default()
+        kind.map(|kind| data_ranges(&kind, text).into_iter().map(|range| &text[range]).collect())
+            .unwrap_or_default()
     }
 
     #[test]
     fn data_before_kind_is_found() {
-        let text = "apiVersion: v1\ndata:\n  config: c2VjcmV0\n  other: eA==\nkind: Secret\nmetadata:\n  name: x\n";
+        let text =
+            "apiVersion: v1\ndata:\n  config: c2VjcmV0\n  other: eA==\nkind: Secret\nmetadata:\n  name: x\n";
         assert_eq!(blocks(text), ["  config: c2VjcmV0\n  other: eA=="]);
     }
 
