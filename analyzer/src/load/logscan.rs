@@ -103,7 +103,7 @@ pub(crate) struct Segment {
 
 /// Scans one chunk (whole lines) of a log.
 pub(crate) fn scan_chunk(patterns: &Patterns, chunk: &[u8], layout: LogLayout) -> Vec<Segment> {
-    let mut scan = ChunkScan { patterns, segments: vec![Segment::default()], tail: VecDeque::new() };
+    let mut scan = ChunkScan { patterns, segments: vec![Segment::default()], tail: VecDeque::new(), last_timed: None };
     match layout {
         LogLayout::Journal => scan.journal(chunk),
         LogLayout::Plain | LogLayout::Gzip | LogLayout::Markers => scan.text(chunk, layout == LogLayout::Markers),
@@ -118,6 +118,8 @@ struct ChunkScan<'a> {
     /// The current segment's last lines as (number, start, end) in the chunk: decoded once at
     /// the end of the segment instead of on every line.
     tail: VecDeque<(u64, usize, usize)>,
+    /// The current segment's last timed line (start, end): its time is read once, at the end.
+    last_timed: Option<(usize, usize)>,
 }
 
 impl ChunkScan<'_> {
@@ -181,7 +183,8 @@ impl ChunkScan<'_> {
     /// caller keeps the tail itself; `ts_known` is the time when the layout gives it.
     fn line(&mut self, line: &[u8], start: usize, ts_known: Option<Option<Ts>>, hit: bool) {
         let patterns = self.patterns;
-        let segment = self.current();
+        let last = self.segments.len() - 1;
+        let segment = &mut self.segments[last];
         segment.lines += 1;
         segment.bytes += line.len() as u64 + 1;
         let number = segment.lines;
@@ -198,9 +201,12 @@ impl ChunkScan<'_> {
             segment.first = read_ts(&mut ts);
         }
         if timed {
-            // Cheap enough: only the last timed line's time survives, and most lines have one
-            // at the start.
-            segment.last = read_ts(&mut ts).or(segment.last);
+            match (ts_known, start) {
+                (Some(known), _) => segment.last = known.or(segment.last),
+                (None, usize::MAX) => segment.last = read_ts(&mut ts).or(segment.last),
+                // Only the last timed line's time survives: read it once, at the end.
+                (None, start) => self.last_timed = Some((start, start + line.len())),
+            }
         }
         if hit {
             let families = patterns.set.matches(line);
@@ -236,9 +242,14 @@ impl ChunkScan<'_> {
         }
     }
 
-    /// Decodes the current segment's tail from the chunk.
+    /// Decodes the current segment's tail and last time from the chunk.
     fn finish_segment(&mut self, chunk: &[u8]) {
         let times = &self.patterns.times;
+        if let Some((start, end)) = self.last_timed.take() {
+            let last = times.read(&chunk[start..end]);
+            let segment = self.current();
+            segment.last = last.or(segment.last);
+        }
         let tail: Vec<Kept> = self
             .tail
             .drain(..)

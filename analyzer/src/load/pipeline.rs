@@ -85,9 +85,30 @@ struct Shared<'a> {
     patterns: &'a Patterns,
     budget: Budget,
     pieces: Mutex<Vec<(u64, u32, Piece)>>,
+    /// Chunk buffers scanned and given back: reusing them spares the allocator (and the
+    /// kernel, for buffers this large) a map and unmap per chunk.
+    spare: Mutex<Vec<Vec<u8>>>,
 }
 
+/// How many spare chunk buffers are kept.
+const SPARE_BUFFERS: usize = 8;
+
 impl Shared<'_> {
+    fn buffer(&self, capacity: usize) -> Vec<u8> {
+        let spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut buffer = spare.unwrap_or_default();
+        buffer.reserve(capacity);
+        buffer
+    }
+
+    fn give_back(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
+        if spare.len() < SPARE_BUFFERS {
+            spare.push(buffer);
+        }
+    }
+
     fn push(&self, entry: u64, chunk: u32, piece: Piece) {
         self.pieces.lock().unwrap_or_else(PoisonError::into_inner).push((entry, chunk, piece));
     }
@@ -99,6 +120,7 @@ pub(super) fn read(bundle: &Bundle, patterns: &Patterns, options: &LoadOptions) 
         patterns,
         budget: Budget { cap: options.max_in_flight.max(1), used: Mutex::new(0), freed: Condvar::new() },
         pieces: Mutex::new(Vec::new()),
+        spare: Mutex::new(Vec::new()),
     };
     let mut decoder = Decoder {
         shared: &shared,
@@ -251,7 +273,7 @@ impl<'a> Decoder<'a> {
         let mut carry: Vec<u8> = Vec::new();
         let mut chunk_number = 0u32;
         loop {
-            let mut chunk = Vec::with_capacity(self.chunk_size + carry.len());
+            let mut chunk = self.shared.buffer(self.chunk_size + carry.len());
             chunk.append(&mut carry);
             let eof = match fill(reader, &mut chunk, self.chunk_size) {
                 Ok(eof) => eof,
@@ -262,7 +284,10 @@ impl<'a> Decoder<'a> {
             };
             if !eof {
                 match memchr::memrchr(b'\n', &chunk) {
-                    Some(end) => carry = chunk.split_off(end + 1),
+                    Some(end) => {
+                    carry.extend_from_slice(&chunk[end + 1..]);
+                    chunk.truncate(end + 1);
+                }
                     // One line longer than a chunk: keep reading it, up to a bound.
                     None if chunk.len() < MAX_LINE => {
                         carry = chunk;
@@ -290,7 +315,7 @@ impl<'a> Decoder<'a> {
         scope.spawn(move |_| {
             let piece = catch_unwind(AssertUnwindSafe(|| Piece::LogChunk(scan_chunk(shared.patterns, &chunk, layout))))
                 .unwrap_or_else(|_| Piece::Problem("internal error while scanning a log chunk; skipped".to_owned()));
-            drop(chunk);
+            shared.give_back(chunk);
             shared.push(entry, number, piece);
             shared.budget.release(taken);
         });

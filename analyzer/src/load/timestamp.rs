@@ -61,9 +61,11 @@ impl TimeReader {
         Ok(TimeReader { anywhere })
     }
 
-    /// Whether the line holds a time, without building it: cheap enough for every line.
+    /// Whether the line holds a time, from its shape only: cheap enough for every line. A
+    /// line shaped like a time at its start that does not parse (`2025-13-45T...`) still
+    /// counts as timed here and reads as `None`.
     pub(crate) fn has(&self, line: &[u8]) -> bool {
-        at_start(line).is_some() || self.anywhere.is_match(line)
+        shaped_at_start(line) || self.anywhere.is_match(line)
     }
 
     /// The line's time.
@@ -82,6 +84,24 @@ impl TimeReader {
             captures.get(4).and_then(|found| access_log(found.as_bytes()))
         }
     }
+}
+
+/// Whether a line starts like one of the formats [`at_start`] reads, without building a time.
+fn shaped_at_start(line: &[u8]) -> bool {
+    let digit = |at: usize| line.get(at).is_some_and(u8::is_ascii_digit);
+    let is = |at: usize, byte: u8| line.get(at) == Some(&byte);
+    let Some(&first) = line.first() else { return false };
+    if first.is_ascii_digit() {
+        let year_first = digit(1) && digit(2) && digit(3) && digit(5) && digit(6) && digit(8) && digit(9);
+        let rfc3339 = year_first && is(4, b'-') && is(7, b'-') && (is(10, b'T') || is(10, b't')) && digit(11);
+        let go_log = year_first && is(4, b'/') && is(7, b'/') && is(10, b' ') && digit(11);
+        let month_first = is(2, b'/') && is(5, b'/') && is(10, b' ') && digit(9) && digit(11);
+        return rfc3339 || go_log || month_first;
+    }
+    if matches!(first, b'I' | b'W' | b'E' | b'F') {
+        return (1..5).all(digit) && is(5, b' ') && digit(6) && is(8, b':');
+    }
+    (first == b'[' || first.is_ascii_uppercase()) && at_start(line).is_some()
 }
 
 /// The formats a line starts with.
