@@ -35,7 +35,7 @@ def command(*args):
         return 'unknown'
 
 
-def machine():
+def machine(commit):
     cpu = 'unknown'
     try:
         with open('/proc/cpuinfo') as f:
@@ -57,7 +57,7 @@ def machine():
         ('kernel', platform.release()),
         ('load average at the end (1, 5, 15 min)', load),
         ('date (UTC)', command('date', '-u', '+%Y-%m-%d %H:%M')),
-        ('commit', command('git', 'rev-parse', '--short', 'HEAD') + (' (with uncommitted changes)' if command('git', 'status', '--porcelain', '--untracked-files=no') not in ('', 'unknown') else '')),
+        ('commit', commit),
         ('rustc', command('rustc', '--version')),
         ('gzip', command('gzip', '--version').splitlines()[0] if command('gzip', '--version') != 'unknown' else 'unknown'),
         ('python3', platform.python_version()),
@@ -100,6 +100,7 @@ def main():
     parser.add_argument('--out', required=True)
     parser.add_argument('--analyzer-status', required=True)
     parser.add_argument('--collector-status', required=True)
+    parser.add_argument('--commit', default='unknown')
     args = parser.parse_args()
 
     runs = defaultdict(lambda: defaultdict(list))
@@ -110,7 +111,7 @@ def main():
         bundles = list(csv.DictReader(f, delimiter='\t'))
 
     lines = ['# kubesnap benchmarks', '']
-    lines += ['| machine | |', '|---|---|'] + ['| %s | %s |' % pair for pair in machine()] + ['']
+    lines += ['| machine | |', '|---|---|'] + ['| %s | %s |' % pair for pair in machine(args.commit)] + ['']
     lines += ['kubesnap-analyze: ' + args.analyzer_status + '.', '']
 
     lines += ['## Generated bundles', '',
