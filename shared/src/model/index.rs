@@ -25,10 +25,10 @@ impl Index {
                     index.by_owner.entry(uid.to_owned()).or_default().push(position);
                 }
             }
-            if object.kind == "Pod" {
-                if let Some(node) = object.str_at("/spec/nodeName") {
-                    index.by_node.entry(node.to_owned()).or_default().push(position);
-                }
+            if object.kind == "Pod"
+                && let Some(node) = object.str_at("/spec/nodeName")
+            {
+                index.by_node.entry(node.to_owned()).or_default().push(position);
             }
         }
         index
