@@ -6,4 +6,16 @@ use super::Diagnostic;
 pub(crate) mod age;
 pub(crate) mod version;
 
-pub(crate) const ALL: &[&Diagnostic] = &[];
+pub(crate) mod kubelet_version_skew;
+pub(crate) mod node_cordoned;
+pub(crate) mod node_not_ready;
+pub(crate) mod node_overcommitted;
+pub(crate) mod node_pressure;
+
+pub(crate) const ALL: &[&Diagnostic] = &[
+    &node_not_ready::DIAGNOSTIC,
+    &node_pressure::DIAGNOSTIC,
+    &node_cordoned::DIAGNOSTIC,
+    &kubelet_version_skew::DIAGNOSTIC,
+    &node_overcommitted::DIAGNOSTIC,
+];
