@@ -7,6 +7,8 @@
 //! are kept on the machine with `--host-resolver-rules` and are not the page's: the check counts
 //! only requests whose initiator is the page.
 
+#![cfg(test)]
+
 mod bundle_fixture;
 
 use std::path::{Path, PathBuf};
@@ -78,7 +80,14 @@ fn report(dir: &Path) -> PathBuf {
     let bundle = bundle_fixture::write_bundle(dir);
     let out = dir.join("out");
     let status = Command::new(env!("CARGO_BIN_EXE_kubesnap-analyze"))
-        .args([bundle.as_os_str(), "-o".as_ref(), out.as_os_str(), "--format".as_ref(), "html".as_ref(), "-q".as_ref()])
+        .args([
+            bundle.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+            "--format".as_ref(),
+            "html".as_ref(),
+            "-q".as_ref(),
+        ])
         .status()
         .expect("failed to run kubesnap-analyze");
     assert_eq!(status.code(), Some(0));
@@ -91,7 +100,9 @@ fn file_url(path: &Path) -> String {
 
 /// `<article ...>` opening tags of the dumped DOM.
 fn articles(dom: &str) -> Vec<&str> {
-    dom.match_indices("<article ").filter_map(|(at, _)| dom[at..].find('>').map(|end| &dom[at..at + end + 1])).collect()
+    dom.match_indices("<article ")
+        .filter_map(|(at, _)| dom[at..].find('>').map(|end| &dom[at..at + end + 1]))
+        .collect()
 }
 
 #[test]
@@ -99,7 +110,12 @@ fn findings_render_and_the_severity_hash_filters_them() {
     let Some(browser) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let report = report(dir.path());
-    let dom = run_chromium(browser, &dir.path().join("profile"), &["--dump-dom".to_owned()], &format!("{}#severity=P0", file_url(&report)));
+    let dom = run_chromium(
+        browser,
+        &dir.path().join("profile"),
+        &["--dump-dom".to_owned()],
+        &format!("{}#severity=P0", file_url(&report)),
+    );
     assert!(dom.contains("Deployment shop/api: 2 of 2 pods crash-looping (Error, exit code 1)"), "{dom}");
     let tags = articles(&dom);
     assert!(tags.len() >= 3, "expected several findings, got {tags:?}");
@@ -128,10 +144,22 @@ fn the_screenshot_is_not_blank() {
         std::fs::read(&file).unwrap_or_else(|error| panic!("no screenshot {name}: {error}"))
     };
     let page = shot("report.png", &file_url(&report));
+    // `KUBESNAP_KEEP_REPORT=<folder>` keeps the page and its screenshot, to look at the layout.
+    if let Some(keep) = std::env::var_os("KUBESNAP_KEEP_REPORT") {
+        let keep = PathBuf::from(keep);
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::write(keep.join("report.png"), &page).unwrap();
+        std::fs::copy(&report, keep.join("report.html")).unwrap();
+    }
     let blank = shot("blank.png", "about:blank");
     assert!(page.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
     // A blank page compresses to a few kilobytes; the report's text, badges and charts do not.
-    assert!(page.len() > 4 * blank.len() && page.len() > 40_000, "report {} bytes, blank {} bytes", page.len(), blank.len());
+    assert!(
+        page.len() > 4 * blank.len() && page.len() > 40_000,
+        "report {} bytes, blank {} bytes",
+        page.len(),
+        blank.len()
+    );
 }
 
 /// URLs the page itself asked for, from a Chromium net log: requests whose initiator is an
@@ -177,6 +205,12 @@ fn the_report_requests_nothing_while_a_control_page_is_caught() {
     let flags = ["--dump-dom".to_owned(), format!("--log-net-log={}", log.display())];
     run_chromium(browser, &dir.path().join("profile-control"), &flags, &file_url(&control));
     let requests = page_requests(&log);
-    assert!(requests.iter().any(|url| url.starts_with("http://127.0.0.1:9/")), "control not caught: {requests:?}");
-    assert!(requests.iter().any(|url| url.starts_with("http://example.invalid/")), "control not caught: {requests:?}");
+    assert!(
+        requests.iter().any(|url| url.starts_with("http://127.0.0.1:9/")),
+        "control not caught: {requests:?}"
+    );
+    assert!(
+        requests.iter().any(|url| url.starts_with("http://example.invalid/")),
+        "control not caught: {requests:?}"
+    );
 }

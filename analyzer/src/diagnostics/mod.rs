@@ -22,6 +22,7 @@ pub(crate) mod workloads;
 
 pub(crate) mod containers;
 pub(crate) mod kubectl;
+pub(crate) mod pod_events;
 pub(crate) mod pod_spec;
 pub(crate) mod workload;
 

@@ -2,6 +2,8 @@
 //! crash-loop (with a previous log holding markup), a healthy pod with metric samples, events,
 //! and a credential written in a pod template. The CLI, report and browser tests run on it.
 
+#![cfg(test)]
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -40,7 +42,11 @@ pub(crate) fn write_bundle(dir: &Path) -> PathBuf {
     let header = BundleHeader {
         root: "kubesnap-shop-incident".to_owned(),
         tool: Tool { name: "kubesnap-collect".to_owned(), version: "0.1.0".to_owned() },
-        cluster: ClusterInfo { context: Some("test".to_owned()), version: Some("v1.31.0".to_owned()), ..ClusterInfo::default() },
+        cluster: ClusterInfo {
+            context: Some("test".to_owned()),
+            version: Some("v1.31.0".to_owned()),
+            ..ClusterInfo::default()
+        },
         options: BTreeMap::new(),
         started_at: "2025-06-01T11:59:00Z".parse().unwrap(),
         compression: 6,
@@ -75,8 +81,18 @@ pub(crate) fn write_bundle(dir: &Path) -> PathBuf {
         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
             "containerStatuses": [{"name": "web", "ready": true, "restartCount": 0, "state": {"running": {}}}]}
     });
-    writer.add(&layout::resource_list("apps", "v1", "deployments", Some("shop")), &list("Deployment", vec![deployment])).unwrap();
-    writer.add(&layout::resource_list("apps", "v1", "replicasets", Some("shop")), &list("ReplicaSet", vec![replica_set])).unwrap();
+    writer
+        .add(
+            &layout::resource_list("apps", "v1", "deployments", Some("shop")),
+            &list("Deployment", vec![deployment]),
+        )
+        .unwrap();
+    writer
+        .add(
+            &layout::resource_list("apps", "v1", "replicasets", Some("shop")),
+            &list("ReplicaSet", vec![replica_set]),
+        )
+        .unwrap();
     let pods = vec![crash_looping_pod("api-7d9f-a"), crash_looping_pod("api-7d9f-b"), web];
     writer.add(&layout::resource_list("", "v1", "pods", Some("shop")), &list("Pod", pods)).unwrap();
     let event = json!({
@@ -87,14 +103,21 @@ pub(crate) fn write_bundle(dir: &Path) -> PathBuf {
         "count": 31, "source": {"component": "kubelet"},
         "firstTimestamp": "2025-06-01T11:20:00Z", "lastTimestamp": "2025-06-01T11:58:30Z"
     });
-    writer.add(&layout::resource_list("", "v1", "events", Some("shop")), &list("Event", vec![event])).unwrap();
+    writer
+        .add(&layout::resource_list("", "v1", "events", Some("shop")), &list("Event", vec![event]))
+        .unwrap();
 
-    let previous = format!("2025-06-01T11:57:59Z INFO starting api 2.0\n2025-06-01T11:58:00Z {HOSTILE_LOG_LINE}\n");
+    let previous =
+        format!("2025-06-01T11:57:59Z INFO starting api 2.0\n2025-06-01T11:58:00Z {HOSTILE_LOG_LINE}\n");
     writer.add(&layout::container_log("shop", "api-7d9f-a", "api", true), previous.as_bytes()).unwrap();
-    writer.add(&layout::container_log("shop", "web", "web", false), b"2025-06-01T11:50:00Z GET / 200\n").unwrap();
+    writer
+        .add(&layout::container_log("shop", "web", "web", false), b"2025-06-01T11:50:00Z GET / 200\n")
+        .unwrap();
 
     let mut samples = String::new();
-    for (minute, cpu, memory) in [(50, "40m", "90Mi"), (52, "120m", "110Mi"), (54, "310m", "150Mi"), (56, "180m", "170Mi")] {
+    for (minute, cpu, memory) in
+        [(50, "40m", "90Mi"), (52, "120m", "110Mi"), (54, "310m", "150Mi"), (56, "180m", "170Mi")]
+    {
         let at = format!("2025-06-01T11:{minute}:00Z");
         let item = |pod: &str, container: &str| {
             json!({"metadata": {"name": pod, "namespace": "shop"}, "timestamp": at, "window": "30s",

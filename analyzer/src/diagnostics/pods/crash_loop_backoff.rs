@@ -14,6 +14,7 @@
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use crate::diagnostics::containers::{self, ContainerStatus, LastWords};
+use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::{PodGroup, group_by_workload};
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -44,10 +45,15 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             (!looping.is_empty()).then_some((pod, looping))
         })
         .collect();
-    group_by_workload(model, affected).iter().map(|group| finding(model, group)).collect()
+    let events = PodEvents::new(model, &["BackOff"]);
+    group_by_workload(model, affected).iter().map(|group| finding(model, &events, group)).collect()
 }
 
-fn finding(model: &ClusterModel, group: &PodGroup<'_, Vec<ContainerStatus<'_>>>) -> Finding {
+fn finding(
+    model: &ClusterModel,
+    events: &PodEvents<'_>,
+    group: &PodGroup<'_, Vec<ContainerStatus<'_>>>,
+) -> Finding {
     let outage = group.is_outage();
     let severity = if outage { Severity::P0 } else { Severity::P1 };
     let Some((pod, looping)) = group.pods.first() else {
@@ -111,9 +117,7 @@ fn finding(model: &ClusterModel, group: &PodGroup<'_, Vec<ContainerStatus<'_>>>)
             finding = finding.evidence(Evidence::log_line(&words.log.path, line));
         }
     }
-    if let Some(event) =
-        model.events_for("Pod", pod.namespace.as_deref(), &pod.name).filter(|e| e.reason == "BackOff").last()
-    {
+    if let Some(event) = events.last(pod) {
         finding = finding.evidence(Evidence::event(event));
     }
     let others: Vec<String> = group

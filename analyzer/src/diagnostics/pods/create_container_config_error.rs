@@ -16,6 +16,7 @@ use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use regex::Regex;
 
 use crate::diagnostics::containers::{self, ContainerStatus};
+use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::group_by_workload;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -74,15 +75,13 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             (!stuck.is_empty()).then_some((pod, stuck))
         })
         .collect();
+    let events = PodEvents::new(model, &["Failed"]);
     let mut findings = Vec::new();
     for group in group_by_workload(model, affected) {
         let Some((pod, stuck)) = group.pods.first() else { continue };
         let status = stuck[0];
         let pod_ref = pod.reference();
-        let event = model
-            .events_for("Pod", pod.namespace.as_deref(), &pod.name)
-            .filter(|event| event.reason == "Failed" && parse(&event.message).is_some())
-            .last();
+        let event = events.of(pod).iter().rfind(|event| parse(&event.message).is_some()).copied();
         let missing = status
             .waiting_message()
             .and_then(parse)

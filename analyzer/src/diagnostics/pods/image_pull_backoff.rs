@@ -14,6 +14,7 @@
 use kubesnap_shared::model::{ClusterModel, Event, Object};
 
 use crate::diagnostics::containers::{self, ContainerStatus};
+use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::group_by_workload;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -47,6 +48,7 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             (!stuck.is_empty()).then_some((pod, stuck))
         })
         .collect();
+    let events = PodEvents::new(model, &["Failed", "InspectFailed", "ErrImageNeverPull"]);
     let mut findings = Vec::new();
     for group in group_by_workload(model, affected) {
         let Some((pod, stuck)) = group.pods.first() else { continue };
@@ -58,15 +60,11 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             .and_then(|image| image.as_str())
             .or(status.image())
             .unwrap_or("(unknown image)");
-        let event: Option<&Event> = model
-            .events_for("Pod", pod.namespace.as_deref(), &pod.name)
-            .filter(|event| {
-                event.reason == "Failed"
-                    || event.reason == "InspectFailed"
-                    || event.reason == "ErrImageNeverPull"
-            })
-            .filter(|event| event.message.contains(image) || event.message.to_lowercase().contains("pull"))
-            .last();
+        let event: Option<&Event> = events
+            .of(pod)
+            .iter()
+            .rfind(|event| event.message.contains(image) || event.message.to_lowercase().contains("pull"))
+            .copied();
         let message = [
             status.waiting_message().unwrap_or_default(),
             event.map(|e| e.message.as_str()).unwrap_or_default(),

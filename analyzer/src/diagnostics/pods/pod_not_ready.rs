@@ -13,6 +13,7 @@
 use kubesnap_shared::model::{ClusterModel, Event, Object};
 
 use crate::diagnostics::containers::{self, ContainerStatus};
+use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::{condition_note, group_by_workload};
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -50,6 +51,7 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             Some((pod, not_ready))
         })
         .collect();
+    let events = PodEvents::new(model, &["Unhealthy"]);
     let mut findings = Vec::new();
     for group in group_by_workload(model, affected) {
         let Some((pod, not_ready)) = group.pods.first() else { continue };
@@ -66,10 +68,7 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             finding =
                 finding.evidence(Evidence::field(pod_ref.clone(), status.pointer("ready"), &false.into()));
         }
-        let probes: Vec<&Event> = model
-            .events_for("Pod", pod.namespace.as_deref(), &pod.name)
-            .filter(|event| event.reason == "Unhealthy")
-            .collect();
+        let probes: &[&Event] = events.of(pod);
         for event in probes.iter().rev().take(2).rev() {
             finding = finding.evidence(Evidence::event(event));
         }

@@ -13,6 +13,7 @@
 
 use kubesnap_shared::model::{ClusterModel, Event, Object};
 
+use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::group_by_workload;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -75,14 +76,12 @@ struct Pending<'a> {
 }
 
 fn run(model: &ClusterModel) -> Vec<Finding> {
+    let events = PodEvents::new(model, &["FailedScheduling"]);
     let affected: Vec<(&Object, Pending<'_>)> = model
         .of_kind("Pod")
         .filter(|pod| pod.str_at("/status/phase") == Some("Pending") && pod.deleting_since().is_none())
         .filter_map(|pod| {
-            let event = model
-                .events_for("Pod", pod.namespace.as_deref(), &pod.name)
-                .filter(|event| event.reason == "FailedScheduling")
-                .last();
+            let event = events.last(pod);
             let condition = pod.condition("PodScheduled").filter(|(status, _, _)| *status == "False");
             match (condition, event) {
                 (Some((_, _, message)), event) if !message.is_empty() => Some((

@@ -48,7 +48,7 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             }
         },
         |template, flagged| {
-            let explicit = flagged.iter().filter(|item| item.value == Value::from(0)).count();
+            let explicit = flagged.iter().filter(|item| item.value == 0).count();
             let verb = if explicit == flagged.len() { "runs as root" } else { "may run as root" };
             let mut finding = DIAGNOSTIC
                 .finding(Severity::P3, format!("{}: {verb} ({})", pod_spec::name(template), pod_spec::container_names(flagged)))
@@ -65,12 +65,11 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
                 ));
             // runAsNonRoot with an explicit runAsUser 0 would stop the container from starting:
             // only offer the patch when no container asks for root by number.
-            if explicit == 0 {
-                if let Some(patch) =
+            if explicit == 0
+                && let Some(patch) =
                     pod_spec::security_patch(template, flagged, "runAsNonRoot", Value::Bool(true))
-                {
-                    finding = finding.remediation(patch);
-                }
+            {
+                finding = finding.remediation(patch);
             }
             finding.remediation(kubectl::get_yaml(&template.owner.reference()))
         },
