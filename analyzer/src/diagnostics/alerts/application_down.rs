@@ -1,0 +1,213 @@
+//! Diagnostic: application-down.
+//!
+//! **What it checks.** The seed's `ApplicationDown` rule, `up{job="kubernetes-pods"} == 0 for:
+//! 1m`: pods that have not been Running and Ready for at least a minute before the capture
+//! (since the Ready condition's last transition, else since the pod was created), one finding
+//! per workload, with the Services whose every selected pod is down (no ready backend). Pods of
+//! Jobs are not scrape targets and are left out; a pod that is down for less than a minute is
+//! still pending.
+//!
+//! **Why it matters.** The rule is the seed's `critical`: every pod of a serving workload down
+//! is an outage (P0), some pods down a degradation (P1). The Services listed are what callers
+//! see failing.
+//!
+//! **Example.** `Deployment shop/api: 2 of 2 pods down for 14m (ApplicationDown firing); Service
+//! shop/api has no ready backend`.
+
+use jiff::Timestamp;
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
+
+use crate::diagnostics::performance::units;
+use crate::diagnostics::performance::usage::minutes_between;
+use crate::diagnostics::workload::{PodGroup, group_by_workload, workload_of};
+use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "application-down",
+    category: Category::Alerts,
+    title: "Alert ApplicationDown (pods not up for 1m)",
+    severities: &[Severity::P0, Severity::P1],
+    what: "The seed's ApplicationDown rule: pods not Running and Ready for at least a minute before the \
+           capture, per workload, with the Services left without a ready backend.",
+    why: "Every pod of a serving workload down is an outage (P0), some of them a degradation (P1); the \
+          Services named are what callers see failing.",
+    fix: "Read why the pods are not ready (`kubectl describe pod`, the previous logs), fix the cause or \
+          roll back the change that started it.",
+    needs: &[Need::CaptureTime],
+    run,
+};
+
+const FOR_MINUTES: f64 = 1.0;
+
+/// Why a pod is down and since when.
+#[derive(Debug, Clone)]
+struct Down {
+    since: Option<Timestamp>,
+    minutes: f64,
+    why: String,
+}
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let Some(now) = model.captured_at else { return Vec::new() };
+    let affected: Vec<(&Object, Down)> =
+        model.of_kind("Pod").filter_map(|pod| down(model, pod, now).map(|down| (pod, down))).collect();
+    group_by_workload(model, affected).iter().map(|group| finding(model, group)).collect()
+}
+
+fn down(model: &ClusterModel, pod: &Object, now: Timestamp) -> Option<Down> {
+    let phase = pod.str_at("/status/phase").unwrap_or("Unknown");
+    let job = workload_of(model, pod).is_some_and(|w| matches!(w.kind.as_str(), "Job" | "CronJob"));
+    if job || phase == "Succeeded" || pod.deleting_since().is_some() {
+        return None;
+    }
+    let ready = pod.condition("Ready");
+    if phase == "Running" && ready.is_some_and(|(status, _, _)| status == "True") {
+        return None;
+    }
+    let transition = pod.array_at("/status/conditions").iter().find_map(|condition| {
+        (condition.get("type")?.as_str()? == "Ready")
+            .then(|| condition.get("lastTransitionTime")?.as_str()?.parse::<Timestamp>().ok())
+            .flatten()
+    });
+    let since = transition.or_else(|| pod.created_at());
+    let minutes = since.map(|since| minutes_between(since, now)).unwrap_or(f64::INFINITY);
+    if minutes < FOR_MINUTES {
+        return None;
+    }
+    let why = match ready {
+        Some((_, reason, message)) if !reason.is_empty() || !message.is_empty() => {
+            format!("{phase}, Ready=False ({})", if message.is_empty() { reason } else { message })
+        }
+        _ => phase.to_owned(),
+    };
+    Some(Down { since, minutes, why })
+}
+
+fn finding(model: &ClusterModel, group: &PodGroup<'_, Down>) -> Finding {
+    let outage = group.is_outage() || (group.workload.is_none() && group.all_affected());
+    let severity = if outage && group.workload.is_some() { Severity::P0 } else { Severity::P1 };
+    let longest = group.pods.iter().map(|(_, down)| down.minutes).fold(0.0, f64::max);
+    let for_text = if longest.is_finite() { format!(" for {}", units::span(longest)) } else { String::new() };
+    let services = dark_services(model, group);
+    let mut title = format!("{} down{for_text} (ApplicationDown firing)", group.label());
+    if !services.is_empty() {
+        let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+        title.push_str(&format!("; Service {} without a ready backend", names.join(", ")));
+    }
+    let mut finding = DIAGNOSTIC.finding(severity, title);
+    for object in group.objects() {
+        finding = finding.object(object);
+    }
+    for service in &services {
+        finding = finding.object(service.clone());
+    }
+    for (pod, down) in &group.pods {
+        let since = down.since.map(|t| format!(" since {t}")).unwrap_or_default();
+        finding = finding.evidence(Evidence::note(format!("{}: {}{since}", pod.name, down.why)));
+    }
+    let (pod, _) = &group.pods[0];
+    let pod_ref = pod.reference();
+    let mut explanation = format!(
+        "The seed's rule `up{{job=\"kubernetes-pods\"}} == 0` with `for: 1m` fires for a pod whose target has not \
+         been up for a minute; {} of {} pods have not been Running and Ready for at least that long before the \
+         capture.",
+        group.pods.len(),
+        group.total_pods
+    );
+    if !services.is_empty() {
+        explanation.push_str(" Every pod the Services select is down, so callers get connection errors or 503s.");
+    }
+    if outage {
+        explanation.push_str(" Nothing of the workload is serving.");
+    }
+    explanation.push_str(" pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.");
+    finding = finding
+        .explanation(explanation)
+        .remediation(kubectl::describe(&pod_ref))
+        .remediation(kubectl::logs(&pod_ref, pod.array_at("/spec/containers").first().and_then(|c| c.get("name")?.as_str()).unwrap_or_default(), true))
+        .remediation(kubectl::events(&pod_ref));
+    for service in &services {
+        finding = finding.remediation(format!(
+            "kubectl get endpointslices -n {} -l kubernetes.io/service-name={}",
+            kubectl::word(service.namespace.as_deref().unwrap_or_default()),
+            kubectl::word(&service.name)
+        ));
+    }
+    finding
+}
+
+/// Services with a selector whose every selected pod is in the group (so none is ready).
+fn dark_services(model: &ClusterModel, group: &PodGroup<'_, Down>) -> Vec<ObjectRef> {
+    let Some((first, _)) = group.pods.first() else { return Vec::new() };
+    let namespace = first.namespace.as_deref().unwrap_or_default();
+    let down: Vec<&str> = group.pods.iter().map(|(pod, _)| pod.name.as_str()).collect();
+    model
+        .of_kind_in("Service", namespace)
+        .filter(|service| {
+            let selector = service
+                .at("/spec/selector")
+                .and_then(|value| value.as_object())
+                .map(|map| map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+                .unwrap_or_default();
+            let selected: Vec<&Object> = model.of_kind_in("Pod", namespace).filter(|pod| labels_match(&selector, &pod.labels())).collect();
+            !selected.is_empty() && selected.iter().all(|pod| down.contains(&pod.name.as_str()))
+        })
+        .map(Object::reference)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::performance::fixture::deployment;
+    use crate::diagnostics::testing::check;
+
+    const SERVICE: &str = "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {selector: {app: api}}\n";
+
+    fn not_ready(fixture: String, pod: &str, since: &str) -> String {
+        fixture.replacen(
+            &format!("name: {pod}\n  namespace: shop\n  labels: {{app: api}}\n  ownerReferences: [{{kind: ReplicaSet, name: api-rs, uid: api-rs-uid, controller: true}}]\nspec: {{nodeName: node-1, containers: [{{name: api}}]}}\nstatus:\n  phase: Running\n  conditions: [{{type: Ready, status: \"True\", lastTransitionTime: \"2025-06-01T10:00:00Z\"}}]"),
+            &format!("name: {pod}\n  namespace: shop\n  labels: {{app: api}}\n  ownerReferences: [{{kind: ReplicaSet, name: api-rs, uid: api-rs-uid, controller: true}}]\nspec: {{nodeName: node-1, containers: [{{name: api}}]}}\nstatus:\n  phase: Running\n  conditions: [{{type: Ready, status: \"False\", reason: ContainersNotReady, message: \"containers with unready status: [api]\", lastTransitionTime: \"{since}\"}}]"),
+            1,
+        )
+    }
+
+    #[test]
+    fn every_pod_down_is_an_outage_and_names_the_dark_service() {
+        let fixture = deployment("shop", "api", &["api-a", "api-b"], "[{name: api}]") + SERVICE;
+        let fixture = not_ready(not_ready(fixture, "api-a", "2025-06-01T11:46:00Z"), "api-b", "2025-06-01T11:50:00Z");
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            P0 application-down Deployment shop/api: 2 of 2 pods down for 14m (ApplicationDown firing); Service api without a ready backend
+              objects: Deployment/shop/api, Pod/shop/api-a, Pod/shop/api-b, Service/shop/api
+              note: api-a: Running, Ready=False (containers with unready status: [api]) since 2025-06-01T11:46:00Z
+              note: api-b: Running, Ready=False (containers with unready status: [api]) since 2025-06-01T11:50:00Z
+              why: The seed's rule `up{job="kubernetes-pods"} == 0` with `for: 1m` fires for a pod whose target has not been up for a minute; 2 of 2 pods have not been Running and Ready for at least that long before the capture. Every pod the Services select is down, so callers get connection errors or 503s. Nothing of the workload is serving. pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.
+              $ kubectl describe pod api-a -n shop
+              $ kubectl logs api-a -n shop -c api --previous --tail=50
+              $ kubectl get events -n shop --field-selector involvedObject.name=api-a --sort-by=.lastTimestamp
+              $ kubectl get endpointslices -n shop -l kubernetes.io/service-name=api
+        "#]]);
+    }
+
+    #[test]
+    fn a_pod_down_under_a_minute_is_not_yet_an_alert_and_one_of_two_is_p1() {
+        let fixture = deployment("shop", "api", &["api-a", "api-b"], "[{name: api}]") + SERVICE;
+        let fixture = not_ready(fixture, "api-a", "2025-06-01T11:59:30Z");
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            no findings
+        "#]]);
+        let one = not_ready(deployment("shop", "api", &["api-a", "api-b"], "[{name: api}]") + SERVICE, "api-a", "2025-06-01T11:30:00Z");
+        check(&DIAGNOSTIC, &one, expect![[r#"
+            P1 application-down Deployment shop/api: 1 of 2 pods down for 30m (ApplicationDown firing)
+              objects: Deployment/shop/api, Pod/shop/api-a
+              note: api-a: Running, Ready=False (containers with unready status: [api]) since 2025-06-01T11:30:00Z
+              why: The seed's rule `up{job="kubernetes-pods"} == 0` with `for: 1m` fires for a pod whose target has not been up for a minute; 1 of 2 pods have not been Running and Ready for at least that long before the capture. pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.
+              $ kubectl describe pod api-a -n shop
+              $ kubectl logs api-a -n shop -c api --previous --tail=50
+              $ kubectl get events -n shop --field-selector involvedObject.name=api-a --sort-by=.lastTimestamp
+        "#]]);
+    }
+}

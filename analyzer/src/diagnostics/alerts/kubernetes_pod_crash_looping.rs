@@ -1,0 +1,195 @@
+//! Diagnostic: kubernetes-pod-crash-looping.
+//!
+//! **What it checks.** The seed's `KubernetesPodCrashLooping` rule, `rate(
+//! kube_pod_container_status_restarts_total[15m]) > 0 for: 5m`, from what the bundle holds: a
+//! container restarted within the 15 minutes before the capture (its `lastState.terminated.
+//! finishedAt`). The rate has been above zero for five minutes when that restart is at least
+//! five minutes old, or when a `BackOff` event shows restarts going on since before then:
+//! firing, P1 (the rule's `critical`). A first restart in the last five minutes is pending (P2).
+//! The model keeps the final pod objects, not restart counts over time, so growth of the count
+//! across the sampled window is only seen through those events.
+//!
+//! **Why it matters.** A container restarting again and again serves intermittently at best;
+//! crash-loop-backoff explains the crash, this is the alert the seed's monitoring raises on it.
+//!
+//! **Example.** `Deployment shop/api: 2 of 2 pods restarting (KubernetesPodCrashLooping firing;
+//! last restart 7m before the capture)`.
+
+use jiff::Timestamp;
+use kubesnap_shared::model::{ClusterModel, Object};
+
+use crate::diagnostics::containers::statuses;
+use crate::diagnostics::performance::units;
+use crate::diagnostics::performance::usage::minutes_between;
+use crate::diagnostics::workload::{PodGroup, group_by_workload};
+use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "kubernetes-pod-crash-looping",
+    category: Category::Alerts,
+    title: "Alert KubernetesPodCrashLooping (restarts in the last 15m, for 5m)",
+    severities: &[Severity::P1, Severity::P2],
+    what: "The seed's KubernetesPodCrashLooping rule: a container restarted in the 15 minutes before the \
+           capture, for at least 5 minutes (firing P1), or only in the last 5 (pending P2).",
+    why: "A container restarting again and again serves intermittently at best; this is the alert the \
+          seed's monitoring raises on it.",
+    fix: "Read the previous run's log and exit code (crash-loop-backoff has them) and fix the cause, or roll \
+          back the change that started it.",
+    needs: &[Need::CaptureTime],
+    run,
+};
+
+const RANGE_MINUTES: f64 = 15.0;
+const FOR_MINUTES: f64 = 5.0;
+
+/// One restarting container.
+#[derive(Debug, Clone)]
+struct Restarting {
+    container: String,
+    restarts: i64,
+    /// Minutes from the last restart to the capture.
+    ago: f64,
+    finished_pointer: String,
+    finished_at: Timestamp,
+    firing: bool,
+}
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let Some(now) = model.captured_at else { return Vec::new() };
+    let affected: Vec<(&Object, Restarting)> =
+        model.of_kind("Pod").filter_map(|pod| restarting(model, pod, now).map(|r| (pod, r))).collect();
+    group_by_workload(model, affected).iter().map(finding).collect()
+}
+
+fn restarting(model: &ClusterModel, pod: &Object, now: Timestamp) -> Option<Restarting> {
+    statuses(pod)
+        .into_iter()
+        .filter(|status| status.restart_count() > 0)
+        .filter_map(|status| {
+            let last = status.last_termination()?;
+            let finished_at: Timestamp = last.finished_at?.parse().ok()?;
+            let ago = minutes_between(finished_at, now);
+            if !(0.0..=RANGE_MINUTES).contains(&ago) {
+                return None;
+            }
+            // rate(...[15m]) > 0 at every evaluation of the last 5 minutes.
+            let earlier = model.events_for("Pod", pod.namespace.as_deref(), &pod.name).any(|event| {
+                event.reason == "BackOff"
+                    && event.count >= 2
+                    && event.first_seen.is_some_and(|first| minutes_between(first, now) >= FOR_MINUTES)
+                    && event.last_seen.is_some_and(|last| minutes_between(last, now) <= RANGE_MINUTES)
+            });
+            Some(Restarting {
+                container: status.name.to_owned(),
+                restarts: status.restart_count(),
+                ago,
+                finished_pointer: format!("{}/finishedAt", last.pointer),
+                finished_at,
+                firing: ago >= FOR_MINUTES || earlier,
+            })
+        })
+        .min_by(|a, b| a.ago.total_cmp(&b.ago))
+}
+
+fn finding(group: &PodGroup<'_, Restarting>) -> Finding {
+    let firing = group.pods.iter().any(|(_, r)| r.firing);
+    let severity = if firing { Severity::P1 } else { Severity::P2 };
+    let latest = group.pods.iter().map(|(_, r)| r.ago).fold(f64::INFINITY, f64::min);
+    let state = if firing { "firing" } else { "pending" };
+    let mut finding = DIAGNOSTIC.finding(
+        severity,
+        format!(
+            "{} restarting (KubernetesPodCrashLooping {state}; last restart {} before the capture)",
+            group.label(),
+            units::span(latest)
+        ),
+    );
+    for object in group.objects() {
+        finding = finding.object(object);
+    }
+    for (pod, r) in &group.pods {
+        finding = finding.evidence(Evidence::field(pod.reference(), &r.finished_pointer, &r.finished_at.to_string().into()));
+        finding = finding.evidence(Evidence::note(format!("{}/{}: {} restarts", pod.name, r.container, r.restarts)));
+    }
+    let (pod, first) = &group.pods[0];
+    let mut explanation = format!(
+        "The rule `rate(kube_pod_container_status_restarts_total[15m]) > 0` with `for: 5m` is true while a restart \
+         falls in the last 15 minutes. Container `{}` of pod {} last restarted {} before the capture.",
+        first.container,
+        pod.name,
+        units::span(first.ago)
+    );
+    if firing {
+        explanation.push_str(" The rate has been above zero for at least the 5 minutes the rule waits: it fires.");
+    } else {
+        explanation.push_str(
+            " That restart is under 5 minutes old and nothing in the bundle shows an earlier one in the window: \
+             Prometheus would show the alert pending (the bundle has no restart counts over time to tell more).",
+        );
+    }
+    explanation.push_str(" crash-loop-backoff and pod-restarts give the exit code and the last log lines.");
+    let pod_ref = pod.reference();
+    finding
+        .explanation(explanation)
+        .remediation(kubectl::logs(&pod_ref, &first.container, true))
+        .remediation(kubectl::describe(&pod_ref))
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::performance::fixture::deployment;
+    use crate::diagnostics::testing::check;
+
+    fn restarted(fixture: String, pod: &str, finished_at: &str) -> String {
+        let anchor = format!("name: {pod}\n");
+        let start = fixture.find(&anchor).unwrap();
+        let status = fixture[start..].find("status:\n").unwrap() + start;
+        let mut out = fixture.clone();
+        out.insert_str(
+            status + "status:\n".len(),
+            &format!(
+                "  containerStatuses: [{{name: api, restartCount: 6, state: {{running: {{}}}}, lastState: {{terminated: {{exitCode: 1, reason: Error, finishedAt: \"{finished_at}\"}}}}}}]\n"
+            ),
+        );
+        out
+    }
+
+    #[test]
+    fn a_restart_seven_minutes_ago_fires_and_one_a_minute_ago_is_pending() {
+        let fixture = deployment("shop", "api", &["api-a", "api-b"], "[{name: api}]");
+        let fixture = restarted(restarted(fixture, "api-a", "2025-06-01T11:53:00Z"), "api-b", "2025-06-01T11:56:00Z");
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            P1 kubernetes-pod-crash-looping Deployment shop/api: 2 of 2 pods restarting (KubernetesPodCrashLooping firing; last restart 4m before the capture)
+              objects: Deployment/shop/api, Pod/shop/api-a, Pod/shop/api-b
+              field Pod/shop/api-a /status/containerStatuses/0/lastState/terminated/finishedAt = 2025-06-01T11:53:00Z
+              note: api-a/api: 6 restarts
+              field Pod/shop/api-b /status/containerStatuses/0/lastState/terminated/finishedAt = 2025-06-01T11:56:00Z
+              note: api-b/api: 6 restarts
+              why: The rule `rate(kube_pod_container_status_restarts_total[15m]) > 0` with `for: 5m` is true while a restart falls in the last 15 minutes. Container `api` of pod api-a last restarted 7m before the capture. The rate has been above zero for at least the 5 minutes the rule waits: it fires. crash-loop-backoff and pod-restarts give the exit code and the last log lines.
+              $ kubectl logs api-a -n shop -c api --previous --tail=50
+              $ kubectl describe pod api-a -n shop
+        "#]]);
+        let recent = restarted(deployment("shop", "web", &["web-a"], "[{name: api}]"), "web-a", "2025-06-01T11:59:00Z");
+        check(&DIAGNOSTIC, &recent, expect![[r#"
+            P2 kubernetes-pod-crash-looping Deployment shop/web: 1 of 1 pod restarting (KubernetesPodCrashLooping pending; last restart 1m before the capture)
+              objects: Deployment/shop/web, Pod/shop/web-a
+              field Pod/shop/web-a /status/containerStatuses/0/lastState/terminated/finishedAt = 2025-06-01T11:59:00Z
+              note: web-a/api: 6 restarts
+              why: The rule `rate(kube_pod_container_status_restarts_total[15m]) > 0` with `for: 5m` is true while a restart falls in the last 15 minutes. Container `api` of pod web-a last restarted 1m before the capture. That restart is under 5 minutes old and nothing in the bundle shows an earlier one in the window: Prometheus would show the alert pending (the bundle has no restart counts over time to tell more). crash-loop-backoff and pod-restarts give the exit code and the last log lines.
+              $ kubectl logs web-a -n shop -c api --previous --tail=50
+              $ kubectl describe pod web-a -n shop
+        "#]]);
+    }
+
+    #[test]
+    fn a_restart_older_than_15_minutes_is_not_crash_looping() {
+        let fixture = restarted(deployment("shop", "api", &["api-a"], "[{name: api}]"), "api-a", "2025-06-01T11:30:00Z");
+        check(&DIAGNOSTIC, &fixture, expect![[r#"
+            no findings
+        "#]]);
+    }
+}
