@@ -78,3 +78,52 @@ pub(crate) fn render(
     text.push('\n');
     Ok(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use kubesnap_shared::model::ObjectRef;
+
+    use super::*;
+    use crate::finding::Evidence;
+
+    /// Every evidence type the code can write is documented in docs/findings-schema.md.
+    #[test]
+    fn every_evidence_type_is_documented() {
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/findings-schema.md"),
+        )
+        .unwrap();
+        let object = ObjectRef { kind: "Pod".into(), namespace: None, name: "p".into() };
+        let samples = [
+            Evidence::field(object.clone(), "/a", &serde_json::Value::Null),
+            Evidence::Event {
+                object,
+                kind: "Warning".into(),
+                reason: "r".into(),
+                message: "m".into(),
+                count: 1,
+                first_seen: None,
+                last_seen: None,
+                source: "s".into(),
+            },
+            Evidence::LogLine { path: "p".into(), line: 1, text: "t".into(), timestamp: None },
+            Evidence::Metric { series: "s".into(), statistic: "max".into(), value: 1.0, unit: "MiB".into() },
+            Evidence::note("n"),
+        ];
+        for evidence in samples {
+            let json = serde_json::to_value(&evidence).unwrap();
+            let tag = json["type"].as_str().unwrap();
+            assert!(
+                doc.contains(&format!("| `{tag}` |")),
+                "evidence type `{tag}` is not in docs/findings-schema.md"
+            );
+            for key in json.as_object().unwrap().keys().filter(|key| *key != "type") {
+                assert!(
+                    doc.contains(&format!("`{key}`")),
+                    "evidence field `{key}` of `{tag}` is not documented"
+                );
+            }
+        }
+        assert!(doc.contains(&format!("`schema_version` is `{SCHEMA_VERSION}`")));
+    }
+}
