@@ -1,0 +1,90 @@
+//! The network, storage, node and cluster diagnostics on real bundles and real object lists
+//! (read in place from `shared/realdata`): what each shows must be found, with its objects.
+
+use std::path::PathBuf;
+
+use kubesnap_analyzer::finding::{Finding, Severity};
+use kubesnap_analyzer::load::{LoadOptions, load};
+use kubesnap_shared::model::{ClusterModel, Object};
+use serde::Deserialize;
+
+fn realdata(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata").join(path)
+}
+
+/// The findings of one code, on a model.
+fn findings_of(model: &ClusterModel, code: &str) -> Vec<Finding> {
+    let (findings, _) = kubesnap_analyzer::analyze(model);
+    findings.into_iter().filter(|finding| finding.code == code).collect()
+}
+
+fn object_names(finding: &Finding, kind: &str) -> Vec<String> {
+    finding.objects.iter().filter(|object| object.kind == kind).map(|object| object.name.clone()).collect()
+}
+
+/// A model of the objects of one `kind: List` YAML file (popeye's hand-written fixtures).
+fn model_of_list(path: &str, kind: &str) -> ClusterModel {
+    let text = std::fs::read_to_string(realdata(path)).unwrap();
+    let list = serde_json::Value::deserialize(serde_yaml::Deserializer::from_str(&text)).unwrap();
+    let mut model = ClusterModel::default();
+    for item in list["items"].as_array().unwrap() {
+        model.objects.push(Object::from_value(item.clone(), Some(kind), Some("v1"), path).unwrap());
+    }
+    model.finish();
+    model
+}
+
+/// Sonobuoy's health summary snapshot: `kind-worker` is NotReady (KubeletNotReady), the
+/// control-plane node is Ready.
+#[test]
+fn sonobuoy_notready_kind_worker_is_node_not_ready() {
+    let model = load(&realdata("vmware-tanzu__sonobuoy/pkg/discovery/testdata/healthsummary"), &LoadOptions::default()).unwrap();
+    let findings = findings_of(&model, "node-not-ready");
+    let nodes: Vec<Vec<String>> = findings.iter().map(|finding| object_names(finding, "Node")).collect();
+    assert_eq!(nodes, [vec!["kind-worker".to_owned()]], "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::P1, "one of several nodes down is not a cluster outage");
+    assert!(findings[0].title.contains("KubeletNotReady"), "{}", findings[0].title);
+}
+
+/// The 2021 troubleshoot bundle holds FailedMount events in `default`: they are grouped per
+/// pod, with counts.
+#[test]
+fn troubleshoot_2021_failed_mounts_are_volume_mount_failures() {
+    let model =
+        load(&realdata("replicatedhq__troubleshoot/support-bundle-2021-03-24T00_39_51.tar.gz"), &LoadOptions::default()).unwrap();
+    let expected: Vec<_> = model.events.iter().filter(|event| event.reason == "FailedMount").collect();
+    assert!(!expected.is_empty(), "the bundle's FailedMount events were not loaded");
+    let findings = findings_of(&model, "volume-mount-failures");
+    let mut involved: Vec<&str> = expected.iter().map(|event| event.involved.name.as_str()).collect();
+    involved.sort_unstable();
+    involved.dedup();
+    let reported: Vec<&str> = findings.iter().map(|finding| finding.objects[0].name.as_str()).collect();
+    assert_eq!(reported, involved, "one finding per pod with FailedMount events");
+    let total: u64 = expected.iter().map(|event| event.count).sum();
+    let counted: u64 = findings
+        .iter()
+        .map(|finding| finding.title.split(" x").nth(1).and_then(|rest| rest.split(')').next()).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(counted, total, "the titles' counts add up to the events' counts");
+}
+
+/// Popeye's synthetic node list: n2 lacks network, n3 has every pressure, n4 is cordoned and
+/// NotReady.
+#[test]
+fn popeye_nodes_pressure_not_ready_and_cordoned() {
+    let model = model_of_list("derailed__popeye/internal/lint/testdata/core/node/1.yaml", "Node");
+    let pressure: Vec<String> = findings_of(&model, "node-pressure").iter().map(|finding| finding.title.clone()).collect();
+    assert_eq!(
+        pressure,
+        [
+            "Node n2 has NetworkUnavailable",
+            "Node n3 under MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable",
+        ]
+    );
+    let not_ready: Vec<Vec<String>> =
+        findings_of(&model, "node-not-ready").iter().map(|finding| object_names(finding, "Node")).collect();
+    assert_eq!(not_ready, [vec!["n4".to_owned()]]);
+    let cordoned: Vec<Vec<String>> =
+        findings_of(&model, "node-cordoned").iter().map(|finding| object_names(finding, "Node")).collect();
+    assert_eq!(cordoned, [vec!["n4".to_owned()]]);
+}
