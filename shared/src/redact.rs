@@ -26,9 +26,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::Engine as _;
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 pub use rules_file::{ExtraRule, RulesError, load_rules, parse_rules};
 
@@ -144,9 +144,12 @@ pub struct Redactor {
     /// Every trigger literal; `None` only if the automaton could not be built, and then every
     /// line is a candidate (slower, never less safe).
     prefilter: Option<AhoCorasick>,
+    /// For each pattern of `prefilter`, the shape rule it triggers (`None`: keys, PEM, base64).
+    trigger_shape: Vec<Option<usize>>,
+    /// Every literal that a secret-ish key name contains (any case): classifying a key that
+    /// holds none is skipped.
+    key_prefilter: Option<AhoCorasick>,
     shapes: Vec<Shape>,
-    /// The shape patterns in one set; `None` if it could not be built (every shape then runs).
-    shape_set: Option<RegexSet>,
     /// Base64 values worth decoding (see [`BASE64_PREFIXES`]).
     base64: Option<Regex>,
     /// A `kind: Secret` line of YAML.
@@ -188,28 +191,62 @@ impl Redactor {
     fn compile(custom: Vec<CustomRule>) -> Redactor {
         // The built-in patterns are constants that unit tests compile (`builtin_compiles_every_rule`);
         // the `Option`s keep the constructor free of `unwrap`, and where a fallback exists (no
-        // prefilter, no set) it is slower, never less safe.
+        // prefilter) it is slower, never less safe.
         let shapes: Vec<Shape> = SHAPE_RULES
             .iter()
             .filter_map(|rule| Regex::new(rule.pattern).ok().map(|regex| Shape { rule, regex }))
             .collect();
-        let shape_set = RegexSet::new(shapes.iter().map(|shape| shape.rule.pattern)).ok();
-        let mut triggers: Vec<String> = keys::key_triggers().into_iter().map(str::to_owned).collect();
-        triggers.extend(SHAPE_RULES.iter().flat_map(|rule| rule.triggers.iter().map(|t| (*t).to_owned())));
-        triggers.extend(BASE64_PREFIXES.iter().map(|prefix| prefix.to_ascii_lowercase()));
-        triggers.push("-----begin".to_owned());
-        triggers.push("secret".to_owned());
-        triggers.extend(custom.iter().flat_map(|rule| rule.keys.iter().cloned()));
-        let prefilter = AhoCorasick::builder().ascii_case_insensitive(true).build(&triggers).ok();
+        let mut key_triggers: Vec<String> = keys::key_triggers().into_iter().map(str::to_owned).collect();
+        key_triggers.extend(custom.iter().flat_map(|rule| rule.keys.iter().cloned()));
+        // One case-sensitive automaton over lower, UPPER and Capitalized forms of every trigger:
+        // much faster than an ASCII case-insensitive one, and its pattern ids say which shape
+        // rules a line can match, so only those run.
+        let mut triggers: Vec<String> = Vec::new();
+        let mut trigger_shape: Vec<Option<usize>> = Vec::new();
+        let general = key_triggers
+            .iter()
+            .map(String::as_str)
+            .chain(BASE64_PREFIXES.iter().copied())
+            .chain(["-----BEGIN", "Secret"]);
+        for trigger in general {
+            for variant in case_variants(trigger) {
+                triggers.push(variant);
+                trigger_shape.push(None);
+            }
+        }
+        for (index, shape) in shapes.iter().enumerate() {
+            for trigger in shape.rule.triggers {
+                for variant in case_variants(trigger) {
+                    triggers.push(variant);
+                    trigger_shape.push(Some(index));
+                }
+            }
+        }
+        let prefilter = AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(&triggers).ok();
+        let key_prefilter = AhoCorasick::builder().ascii_case_insensitive(true).build(&key_triggers).ok();
         let base64_pattern = format!(r"\b(?:{})[A-Za-z0-9+/_\-]{{12,}}={{0,2}}", BASE64_PREFIXES.join("|"));
         Redactor {
             prefilter,
+            trigger_shape,
+            key_prefilter,
             shapes,
-            shape_set,
             base64: Regex::new(&base64_pattern).ok(),
             secret_kind: Regex::new(yaml_secret::SECRET_KIND).ok(),
             custom,
         }
+    }
+
+    /// The shape rules a line can match: those whose trigger it holds (all of them without a
+    /// prefilter).
+    fn shapes_for(&self, line: &str) -> Vec<usize> {
+        let Some(prefilter) = &self.prefilter else { return (0..self.shapes.len()).collect() };
+        let mut indexes: Vec<usize> = prefilter
+            .find_overlapping_iter(line)
+            .filter_map(|found| self.trigger_shape.get(found.pattern().as_usize()).copied().flatten())
+            .collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        indexes
     }
 
     /// Every built-in rule: its name and what it redacts.
@@ -288,6 +325,9 @@ impl Redactor {
 
     /// The rule a secret-ish key falls under, with its class and a user rule's value pattern.
     fn key_verdict(&self, key: &str) -> Option<(KeyClass, &str, Option<&Regex>)> {
+        if self.key_prefilter.as_ref().is_some_and(|prefilter| !prefilter.is_match(key)) {
+            return None;
+        }
         if self.custom.iter().any(|rule| !rule.keys.is_empty()) {
             let lower = key.to_ascii_lowercase();
             for rule in &self.custom {
@@ -301,6 +341,20 @@ impl Redactor {
             class => Some((class, "key-name", None)),
         }
     }
+}
+
+/// `password`, `PASSWORD`, `Password`: the forms a trigger takes in keys and text (`dbPassword`,
+/// `DB_PASSWORD`, `db_password`). A trigger that is not all lower case is kept as written too.
+fn case_variants(trigger: &str) -> Vec<String> {
+    let lower = trigger.to_ascii_lowercase();
+    let mut capitalized = lower.clone();
+    if let Some(first) = capitalized.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let mut variants = vec![trigger.to_owned(), lower.clone(), lower.to_ascii_uppercase(), capitalized];
+    variants.sort();
+    variants.dedup();
+    variants
 }
 
 /// Decodes base64 (standard or URL-safe alphabet, padded or not, cut short or not).

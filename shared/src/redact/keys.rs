@@ -56,8 +56,7 @@ const STRONG_WORDS: &[&str] =
     &["pass", "pwd", "pw", "creds", "salt", "pepper", "psk", "bearer", "jwt", "hmac"];
 
 /// Whole words that make a key possibly a secret's name.
-const WEAK_WORDS: &[&str] =
-    &["auth", "session", "sessionid", "sid", "cookie", "sig", "signature", "otp", "apitoken", "dsnpassword"];
+const WEAK_WORDS: &[&str] = &["auth", "session", "sessionid", "cookie", "signature"];
 
 /// Words that, next to the word `key`, say the key is a private or shared key file or value
 /// (`tls.key`, `ca.key`, `id_rsa`, `ssh-privatekey`).
@@ -699,7 +698,7 @@ mod tests {
 
     #[test]
     fn ambiguous_names_are_weak() {
-        for key in ["auth", "session", "STRIPE_KEY", "ROUTING_KEY", "sig", "cookie"] {
+        for key in ["auth", "session", "STRIPE_KEY", "ROUTING_KEY", "X-Amz-Signature", "cookie"] {
             assert_eq!(classify(key), KeyClass::Weak, "{key}");
         }
     }
@@ -707,8 +706,15 @@ mod tests {
     #[test]
     fn every_non_plain_key_contains_a_trigger() {
         let triggers = key_triggers();
-        for key in ["DB_PASSWORD", "LDAP_BIND_PW", "tls.key", "STRIPE_KEY", "sig", "id_ed25519", "AUTH_SALT"]
-        {
+        for key in [
+            "DB_PASSWORD",
+            "LDAP_BIND_PW",
+            "tls.key",
+            "STRIPE_KEY",
+            "X-Amz-Signature",
+            "id_ed25519",
+            "AUTH_SALT",
+        ] {
             let lower = key.to_ascii_lowercase();
             assert!(triggers.iter().any(|t| lower.contains(t)), "{key}");
         }

@@ -168,7 +168,8 @@ impl<'r, 't> Scan<'r, 't> {
                         region.end = at + before.len();
                     }
                     self.close_region();
-                    return true;
+                    // What follows the END marker on its line is scanned like any line.
+                    return false;
                 }
                 let pem_line = trimmed.is_empty()
                     || trimmed.starts_with("Proc-Type:")
@@ -288,11 +289,7 @@ impl<'r, 't> Scan<'r, 't> {
 
     fn shapes(&mut self, at: usize, line: &str) {
         let redactor = self.redactor;
-        let matched: Vec<usize> = match &redactor.shape_set {
-            Some(set) => set.matches(line).into_iter().collect(),
-            None => (0..redactor.shapes.len()).collect(),
-        };
-        for index in matched {
+        for index in redactor.shapes_for(line) {
             let shape = &redactor.shapes[index];
             for captures in shape.regex.captures_iter(line) {
                 let secret = ["s", "s2", "s3", "s4", "s5"]
