@@ -34,7 +34,8 @@ static LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// Parses one line; `None` when it is not an ingress-nginx access line.
 pub(crate) fn parse(line: &str) -> Option<Request> {
     let captures = LINE.as_ref()?.captures(line)?;
-    let local = captures.get(2).and_then(|m| jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", m.as_str()).ok());
+    let local =
+        captures.get(2).and_then(|m| jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", m.as_str()).ok());
     let at = local
         .and_then(|time| time.to_timestamp().ok())
         .or_else(|| captures.get(1).and_then(|m| m.as_str().parse().ok()))?;
@@ -53,8 +54,9 @@ mod tests {
     /// and the statuses and upstreams read are those a plain split of the line gives.
     #[test]
     fn parses_every_line_of_the_real_ingress_controller_log() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/realdata/elastic__beats/filebeat/module/nginx/ingress_controller/test/test.log");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../shared/realdata/elastic__beats/filebeat/module/nginx/ingress_controller/test/test.log",
+        );
         let text = std::fs::read_to_string(path).unwrap();
         let lines: Vec<&str> = text.lines().filter(|line| !line.is_empty()).collect();
         assert!(lines.len() > 20);

@@ -116,16 +116,25 @@ fn finding(model: &ClusterModel, group: &PodGroup<'_, Down>) -> Finding {
         group.total_pods
     );
     if !services.is_empty() {
-        explanation.push_str(" Every pod the Services select is down, so callers get connection errors or 503s.");
+        explanation
+            .push_str(" Every pod the Services select is down, so callers get connection errors or 503s.");
     }
     if outage {
         explanation.push_str(" Nothing of the workload is serving.");
     }
-    explanation.push_str(" pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.");
+    explanation
+        .push_str(" pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.");
     finding = finding
         .explanation(explanation)
         .remediation(kubectl::describe(&pod_ref))
-        .remediation(kubectl::logs(&pod_ref, pod.array_at("/spec/containers").first().and_then(|c| c.get("name")?.as_str()).unwrap_or_default(), true))
+        .remediation(kubectl::logs(
+            &pod_ref,
+            pod.array_at("/spec/containers")
+                .first()
+                .and_then(|c| c.get("name")?.as_str())
+                .unwrap_or_default(),
+            true,
+        ))
         .remediation(kubectl::events(&pod_ref));
     for service in &services {
         finding = finding.remediation(format!(
@@ -148,9 +157,14 @@ fn dark_services(model: &ClusterModel, group: &PodGroup<'_, Down>) -> Vec<Object
             let selector = service
                 .at("/spec/selector")
                 .and_then(|value| value.as_object())
-                .map(|map| map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+                .map(|map| {
+                    map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()
+                })
                 .unwrap_or_default();
-            let selected: Vec<&Object> = model.of_kind_in("Pod", namespace).filter(|pod| labels_match(&selector, &pod.labels())).collect();
+            let selected: Vec<&Object> = model
+                .of_kind_in("Pod", namespace)
+                .filter(|pod| labels_match(&selector, &pod.labels()))
+                .collect();
             !selected.is_empty() && selected.iter().all(|pod| down.contains(&pod.name.as_str()))
         })
         .map(Object::reference)
@@ -178,8 +192,12 @@ mod tests {
     #[test]
     fn every_pod_down_is_an_outage_and_names_the_dark_service() {
         let fixture = deployment("shop", "api", &["api-a", "api-b"], "[{name: api}]") + SERVICE;
-        let fixture = not_ready(not_ready(fixture, "api-a", "2025-06-01T11:46:00Z"), "api-b", "2025-06-01T11:50:00Z");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        let fixture =
+            not_ready(not_ready(fixture, "api-a", "2025-06-01T11:46:00Z"), "api-b", "2025-06-01T11:50:00Z");
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P0 application-down Deployment shop/api: 2 of 2 pods down for 14m (ApplicationDown firing); Service api without a ready backend
               objects: Deployment/shop/api, Pod/shop/api-a, Pod/shop/api-b, Service/shop/api
               note: api-a: Running, Ready=False (containers with unready status: [api]) since 2025-06-01T11:46:00Z
@@ -189,18 +207,30 @@ mod tests {
               $ kubectl logs api-a -n shop -c api --previous --tail=50
               $ kubectl get events -n shop --field-selector involvedObject.name=api-a --sort-by=.lastTimestamp
               $ kubectl get endpointslices -n shop -l kubernetes.io/service-name=api
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn a_pod_down_under_a_minute_is_not_yet_an_alert_and_one_of_two_is_p1() {
         let fixture = deployment("shop", "api", &["api-a", "api-b"], "[{name: api}]") + SERVICE;
         let fixture = not_ready(fixture, "api-a", "2025-06-01T11:59:30Z");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
-        let one = not_ready(deployment("shop", "api", &["api-a", "api-b"], "[{name: api}]") + SERVICE, "api-a", "2025-06-01T11:30:00Z");
-        check(&DIAGNOSTIC, &one, expect![[r#"
+        "#]],
+        );
+        let one = not_ready(
+            deployment("shop", "api", &["api-a", "api-b"], "[{name: api}]") + SERVICE,
+            "api-a",
+            "2025-06-01T11:30:00Z",
+        );
+        check(
+            &DIAGNOSTIC,
+            &one,
+            expect![[r#"
             P1 application-down Deployment shop/api: 1 of 2 pods down for 30m (ApplicationDown firing)
               objects: Deployment/shop/api, Pod/shop/api-a
               note: api-a: Running, Ready=False (containers with unready status: [api]) since 2025-06-01T11:30:00Z
@@ -208,6 +238,7 @@ mod tests {
               $ kubectl describe pod api-a -n shop
               $ kubectl logs api-a -n shop -c api --previous --tail=50
               $ kubectl get events -n shop --field-selector involvedObject.name=api-a --sort-by=.lastTimestamp
-        "#]]);
+        "#]],
+        );
     }
 }

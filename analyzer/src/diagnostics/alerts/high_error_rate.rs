@@ -64,7 +64,11 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
         for line in &log.tail {
             if let Some(request) = parse(&line.text).filter(|request| !request.upstream.is_empty()) {
                 let entry = upstreams.entry(request.upstream.clone()).or_default();
-                let pod = ObjectRef { kind: "Pod".to_owned(), namespace: Some(log.key.namespace.clone()), name: log.key.pod.clone() };
+                let pod = ObjectRef {
+                    kind: "Pod".to_owned(),
+                    namespace: Some(log.key.namespace.clone()),
+                    name: log.key.pod.clone(),
+                };
                 if !entry.1.contains(&pod) {
                     entry.1.push(pod);
                 }
@@ -89,7 +93,9 @@ fn backends(model: &ClusterModel) -> BTreeMap<String, (ObjectRef, ObjectRef)> {
         let namespace = ingress.namespace.as_deref().unwrap_or_default();
         let mut services: Vec<&Value> = ingress.at("/spec/defaultBackend/service").into_iter().collect();
         for rule in ingress.array_at("/spec/rules") {
-            for path in rule.pointer("/http/paths").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+            for path in
+                rule.pointer("/http/paths").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+            {
                 services.extend(path.pointer("/backend/service"));
             }
         }
@@ -100,8 +106,11 @@ fn backends(model: &ClusterModel) -> BTreeMap<String, (ObjectRef, ObjectRef)> {
                 .map(|number| number.to_string())
                 .or_else(|| service.pointer("/port/name").and_then(Value::as_str).map(str::to_owned));
             if let Some(port) = port {
-                let service_ref =
-                    ObjectRef { kind: "Service".to_owned(), namespace: Some(namespace.to_owned()), name: name.to_owned() };
+                let service_ref = ObjectRef {
+                    kind: "Service".to_owned(),
+                    namespace: Some(namespace.to_owned()),
+                    name: name.to_owned(),
+                };
                 out.entry(format!("{namespace}-{name}-{port}")).or_insert((ingress.reference(), service_ref));
             }
         }
@@ -127,7 +136,9 @@ fn finding(
         .map(|request| {
             let window: Vec<&Request> = requests
                 .iter()
-                .filter(|other| other.at <= request.at && minutes_between(other.at, request.at) < RATE_WINDOW_MINUTES)
+                .filter(|other| {
+                    other.at <= request.at && minutes_between(other.at, request.at) < RATE_WINDOW_MINUTES
+                })
                 .collect();
             let errors = window.iter().filter(|other| other.status >= 500).count();
             (request.at, errors as f64 / window.len() as f64 > THRESHOLD)
@@ -257,7 +268,10 @@ spec:
     #[test]
     fn a_backend_failing_a_third_of_requests_for_minutes_fires() {
         let statuses: Vec<u16> = (0..60).map(|i| if i % 3 == 0 { 503 } else { 200 }).collect();
-        check(&DIAGNOSTIC, &format!("{INGRESS}{}", log(&statuses)), expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &format!("{INGRESS}{}", log(&statuses)),
+            expect![[r#"
             P1 high-error-rate Ingress shop/web (upstream shop-web-80): 33% of 60 requests 5xx over 9m 50s (HighErrorRate firing)
               objects: Ingress/shop/web, Service/shop/web, Pod/ingress-nginx/ingress-nginx-controller-abc
               metric requests shop-web-80 5xx share = 33.33 %
@@ -266,9 +280,13 @@ spec:
               $ kubectl get endpointslices -n shop -l kubernetes.io/service-name=web
               $ kubectl describe service web -n shop
               $ kubectl logs ingress-nginx-controller-abc -n ingress-nginx --since=10m | grep -E '" 5[0-9][0-9] '
-        "#]]);
+        "#]],
+        );
         // Under four minutes of requests: the share of all of them, and the rule not fully evaluated.
-        check(&DIAGNOSTIC, &format!("{INGRESS}{}", log(&statuses[..24])), expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &format!("{INGRESS}{}", log(&statuses[..24])),
+            expect![[r#"
             P2 high-error-rate Ingress shop/web (upstream shop-web-80): 33% of 24 requests 5xx over 3m 50s (HighErrorRate pending)
               objects: Ingress/shop/web, Service/shop/web, Pod/ingress-nginx/ingress-nginx-controller-abc
               metric requests shop-web-80 5xx share = 33.33 %
@@ -277,15 +295,20 @@ spec:
               $ kubectl get endpointslices -n shop -l kubernetes.io/service-name=web
               $ kubectl describe service web -n shop
               $ kubectl logs ingress-nginx-controller-abc -n ingress-nginx --since=10m | grep -E '" 5[0-9][0-9] '
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn a_healthy_backend_or_a_single_early_error_does_not() {
         let mut statuses = vec![200; 60];
         statuses[0] = 500;
-        check(&DIAGNOSTIC, &format!("{INGRESS}{}", log(&statuses)), expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &format!("{INGRESS}{}", log(&statuses)),
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

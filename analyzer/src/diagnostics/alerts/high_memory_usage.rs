@@ -66,7 +66,8 @@ fn finding(model: &ClusterModel, containers: &[ContainerUsage<'_>]) -> Option<Fi
             *totals.entry(sample.at).or_default() += sample.memory_bytes;
         }
     }
-    let points: Vec<(Timestamp, bool)> = totals.iter().map(|(at, used)| (*at, used / limit > THRESHOLD)).collect();
+    let points: Vec<(Timestamp, bool)> =
+        totals.iter().map(|(at, used)| (*at, used / limit > THRESHOLD)).collect();
     let outcome = evaluate(&points, FOR_MINUTES)?;
     let run = outcome.run();
     let held: Vec<f64> = totals.range(run.start..=run.end).map(|(_, used)| used / limit).collect();
@@ -104,7 +105,11 @@ fn finding(model: &ClusterModel, containers: &[ContainerUsage<'_>]) -> Option<Fi
         run.start,
         run.end,
         run.points,
-        if let Outcome::Fired { resolved: true, .. } = outcome { " It stopped holding before the capture ended." } else { "" },
+        if let Outcome::Fired { resolved: true, .. } = outcome {
+            " It stopped holding before the capture ended."
+        } else {
+            ""
+        },
         outcome.caveat(FOR_MINUTES, window)
     );
     Some(
@@ -137,7 +142,10 @@ mod tests {
         fixture += &series("shop", "api-b", "app", "11:54:00", 13, |i| {
             ("100m".into(), if i >= 7 { "980Mi" } else { "500Mi" }.into())
         });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 high-memory-usage Pod shop/api-a: working set up to 92% of its memory limit for 6m (HighMemoryUsage firing)
               objects: Deployment/shop/api, Pod/shop/api-a
               metric memory/limit shop/api-a max ratio while holding = 91.8 %
@@ -154,14 +162,18 @@ mod tests {
               why: The rule `sum(container_memory_working_set_bytes) / sum(container_spec_memory_limit_bytes) * 100 > 90` with `for: 5m`, evaluated at each of the 13 sample times, held from 2025-06-01T11:57:30Z to 2025-06-01T12:00:00Z (6 samples). The condition held for the last 2m 30s of the window, less than the rule's `for: 5m`: Prometheus would show it pending. A pod this close to its limit is one burst from an OOM kill; memory-usage-high and memory-leak give the per-container numbers and the fix.
               $ kubectl top pod api-b -n shop --containers
               $ kubectl describe pod api-b -n shop
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn a_short_window_is_said_and_below_threshold_or_unlimited_pods_are_not_alerts() {
         let mut fixture = deployment("shop", "api", &["api-a"], APP);
         fixture += &series("shop", "api-a", "app", "11:58:00", 5, |_| ("100m".into(), "1000Mi".into()));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P3 high-memory-usage Pod shop/api-a: working set up to 98% of its memory limit for 2m (HighMemoryUsage pending)
               objects: Deployment/shop/api, Pod/shop/api-a
               metric memory/limit shop/api-a max ratio while holding = 97.66 %
@@ -170,12 +182,18 @@ mod tests {
               why: The rule `sum(container_memory_working_set_bytes) / sum(container_spec_memory_limit_bytes) * 100 > 90` with `for: 5m`, evaluated at each of the 5 sample times, held from 2025-06-01T11:58:00Z to 2025-06-01T12:00:00Z (5 samples). The capture window (2m) is shorter than the rule's `for: 5m`: the condition held for all 2m of it, but the rule could not be fully evaluated. A pod this close to its limit is one burst from an OOM kill; memory-usage-high and memory-leak give the per-container numbers and the fix.
               $ kubectl top pod api-a -n shop --containers
               $ kubectl describe pod api-a -n shop
-        "#]]);
-        let mut quiet = deployment("shop", "api", &["api-a"], APP) + &deployment("shop", "free", &["free-a"], "[{name: free}]");
+        "#]],
+        );
+        let mut quiet = deployment("shop", "api", &["api-a"], APP)
+            + &deployment("shop", "free", &["free-a"], "[{name: free}]");
         quiet += &series("shop", "api-a", "app", "11:54:00", 13, |_| ("100m".into(), "800Mi".into()));
         quiet += &series("shop", "free-a", "free", "11:54:00", 13, |_| ("100m".into(), "8Gi".into()));
-        check(&DIAGNOSTIC, &quiet, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &quiet,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -109,8 +109,13 @@ fn finding(group: &PodGroup<'_, Restarting>) -> Finding {
         finding = finding.object(object);
     }
     for (pod, r) in &group.pods {
-        finding = finding.evidence(Evidence::field(pod.reference(), &r.finished_pointer, &r.finished_at.to_string().into()));
-        finding = finding.evidence(Evidence::note(format!("{}/{}: {} restarts", pod.name, r.container, r.restarts)));
+        finding = finding.evidence(Evidence::field(
+            pod.reference(),
+            &r.finished_pointer,
+            &r.finished_at.to_string().into(),
+        ));
+        finding = finding
+            .evidence(Evidence::note(format!("{}/{}: {} restarts", pod.name, r.container, r.restarts)));
     }
     let (pod, first) = &group.pods[0];
     let mut explanation = format!(
@@ -121,7 +126,8 @@ fn finding(group: &PodGroup<'_, Restarting>) -> Finding {
         units::span(first.ago)
     );
     if firing {
-        explanation.push_str(" The rate has been above zero for at least the 5 minutes the rule waits: it fires.");
+        explanation
+            .push_str(" The rate has been above zero for at least the 5 minutes the rule waits: it fires.");
     } else {
         explanation.push_str(
             " That restart is under 5 minutes old and nothing in the bundle shows an earlier one in the window: \
@@ -161,8 +167,12 @@ mod tests {
     #[test]
     fn a_restart_seven_minutes_ago_fires_and_one_a_minute_ago_is_pending() {
         let fixture = deployment("shop", "api", &["api-a", "api-b"], "[{name: api}]");
-        let fixture = restarted(restarted(fixture, "api-a", "2025-06-01T11:53:00Z"), "api-b", "2025-06-01T11:56:00Z");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        let fixture =
+            restarted(restarted(fixture, "api-a", "2025-06-01T11:53:00Z"), "api-b", "2025-06-01T11:56:00Z");
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 kubernetes-pod-crash-looping Deployment shop/api: 2 of 2 pods restarting (KubernetesPodCrashLooping firing; last restart 4m before the capture)
               objects: Deployment/shop/api, Pod/shop/api-a, Pod/shop/api-b
               field Pod/shop/api-a /status/containerStatuses/0/lastState/terminated/finishedAt = 2025-06-01T11:53:00Z
@@ -172,9 +182,17 @@ mod tests {
               why: The rule `rate(kube_pod_container_status_restarts_total[15m]) > 0` with `for: 5m` is true while a restart falls in the last 15 minutes. Container `api` of pod api-a last restarted 7m before the capture. The rate has been above zero for at least the 5 minutes the rule waits: it fires. crash-loop-backoff and pod-restarts give the exit code and the last log lines.
               $ kubectl logs api-a -n shop -c api --previous --tail=50
               $ kubectl describe pod api-a -n shop
-        "#]]);
-        let recent = restarted(deployment("shop", "web", &["web-a"], "[{name: api}]"), "web-a", "2025-06-01T11:59:00Z");
-        check(&DIAGNOSTIC, &recent, expect![[r#"
+        "#]],
+        );
+        let recent = restarted(
+            deployment("shop", "web", &["web-a"], "[{name: api}]"),
+            "web-a",
+            "2025-06-01T11:59:00Z",
+        );
+        check(
+            &DIAGNOSTIC,
+            &recent,
+            expect![[r#"
             P2 kubernetes-pod-crash-looping Deployment shop/web: 1 of 1 pod restarting (KubernetesPodCrashLooping pending; last restart 1m before the capture)
               objects: Deployment/shop/web, Pod/shop/web-a
               field Pod/shop/web-a /status/containerStatuses/0/lastState/terminated/finishedAt = 2025-06-01T11:59:00Z
@@ -182,14 +200,23 @@ mod tests {
               why: The rule `rate(kube_pod_container_status_restarts_total[15m]) > 0` with `for: 5m` is true while a restart falls in the last 15 minutes. Container `api` of pod web-a last restarted 1m before the capture. That restart is under 5 minutes old and nothing in the bundle shows an earlier one in the window: Prometheus would show the alert pending (the bundle has no restart counts over time to tell more). crash-loop-backoff and pod-restarts give the exit code and the last log lines.
               $ kubectl logs web-a -n shop -c api --previous --tail=50
               $ kubectl describe pod web-a -n shop
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn a_restart_older_than_15_minutes_is_not_crash_looping() {
-        let fixture = restarted(deployment("shop", "api", &["api-a"], "[{name: api}]"), "api-a", "2025-06-01T11:30:00Z");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        let fixture = restarted(
+            deployment("shop", "api", &["api-a"], "[{name: api}]"),
+            "api-a",
+            "2025-06-01T11:30:00Z",
+        );
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

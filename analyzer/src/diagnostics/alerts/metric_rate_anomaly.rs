@@ -75,7 +75,9 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
                 .map(|sample| {
                     let hour: Vec<f64> = samples
                         .iter()
-                        .filter(|other| other.at <= sample.at && minutes_between(other.at, sample.at) <= WINDOW_MINUTES)
+                        .filter(|other| {
+                            other.at <= sample.at && minutes_between(other.at, sample.at) <= WINDOW_MINUTES
+                        })
                         .map(|other| other.cpu_millicores)
                         .collect();
                     hour.iter().sum::<f64>() / hour.len() as f64
@@ -146,14 +148,21 @@ fn finding(group: &Group<'_, Anomaly>) -> Finding {
         finding = finding
             .evidence(units::cpu_metric(&label, "rolling average at the start", anomaly.average))
             .evidence(units::cpu_metric(&label, "rate at the end of the run", anomaly.current))
-            .evidence(units::metric(format!("cpu {label}"), "anomalous for", anomaly.outcome.run().minutes(), "minutes"));
+            .evidence(units::metric(
+                format!("cpu {label}"),
+                "anomalous for",
+                anomaly.outcome.run().minutes(),
+                "minutes",
+            ));
     }
     let meaning = match anomaly.direction {
         Direction::Drop => {
             "A service whose work halves has usually lost its traffic: an upstream outage, a broken route or \
              DNS, a client that stopped calling."
         }
-        Direction::Spike => "A sustained doubling is a load change: check it is wanted, and that the workload scales for it.",
+        Direction::Spike => {
+            "A sustained doubling is a load change: check it is wanted, and that the workload scales for it."
+        }
     };
     finding
         .explanation(format!(
@@ -183,7 +192,10 @@ mod tests {
         fixture += &series("shop", "checkout-a", "app", "11:40:00", 41, |i| {
             (if i < 16 { "640m" } else { "90m" }.into(), "200Mi".into())
         });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 metric-rate-anomaly Deployment shop/checkout container app: CPU rate fell below half its rolling average (608m → 90m) for 12m (BusinessMetricAnomaly firing)
               objects: Deployment/shop/checkout, Pod/shop/checkout-a
               metric cpu shop/checkout-a/app rolling average at the start = 607.65 millicores
@@ -191,21 +203,35 @@ mod tests {
               metric cpu shop/checkout-a/app anomalous for = 12 minutes
               why: The seed's rule compares a rate with its rolling 1-hour average and alerts when it stays under half of it for 10 minutes; applied to container `app`'s CPU (the rate the bundle samples), it held from 2025-06-01T11:48:00Z to 2025-06-01T12:00:00Z (25 samples). A service whose work halves has usually lost its traffic: an upstream outage, a broken route or DNS, a client that stopped calling.
               $ kubectl top pod checkout-a -n shop --containers
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn a_steady_rate_or_idle_noise_is_not_an_anomaly_and_a_short_window_is_only_pending() {
         let mut fixture = deployment("shop", "steady", &["steady-a"], "[{name: app}]");
-        fixture += &series("shop", "steady-a", "app", "11:40:00", 41, |i| (format!("{}m", 400 + i % 3 * 30), "200Mi".into()));
+        fixture += &series("shop", "steady-a", "app", "11:40:00", 41, |i| {
+            (format!("{}m", 400 + i % 3 * 30), "200Mi".into())
+        });
         fixture += &deployment("shop", "idle", &["idle-a"], "[{name: app}]");
-        fixture += &series("shop", "idle-a", "app", "11:40:00", 41, |i| (if i < 20 { "12m" } else { "2m" }.into(), "20Mi".into()));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        fixture += &series("shop", "idle-a", "app", "11:40:00", 41, |i| {
+            (if i < 20 { "12m" } else { "2m" }.into(), "20Mi".into())
+        });
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
         let mut short = deployment("shop", "checkout", &["checkout-a"], "[{name: app}]");
-        short += &series("shop", "checkout-a", "app", "11:55:00", 10, |i| (if i < 6 { "640m" } else { "90m" }.into(), "200Mi".into()));
-        check(&DIAGNOSTIC, &short, expect![[r#"
+        short += &series("shop", "checkout-a", "app", "11:55:00", 10, |i| {
+            (if i < 6 { "640m" } else { "90m" }.into(), "200Mi".into())
+        });
+        check(
+            &DIAGNOSTIC,
+            &short,
+            expect![[r#"
             P3 metric-rate-anomaly Deployment shop/checkout container app: CPU rate fell below half its rolling average (561m → 90m) for 1m 30s (BusinessMetricAnomaly pending)
               objects: Deployment/shop/checkout, Pod/shop/checkout-a
               metric cpu shop/checkout-a/app rolling average at the start = 561.43 millicores
@@ -213,6 +239,7 @@ mod tests {
               metric cpu shop/checkout-a/app anomalous for = 1.5 minutes
               why: The seed's rule compares a rate with its rolling 1-hour average and alerts when it stays under half of it for 10 minutes; applied to container `app`'s CPU (the rate the bundle samples), it held from 2025-06-01T11:58:00Z to 2025-06-01T11:59:30Z (4 samples). A service whose work halves has usually lost its traffic: an upstream outage, a broken route or DNS, a client that stopped calling. The capture window (4m 30s) is shorter than the rule's `for: 10m`: the condition held for all 1m 30s of it, but the rule could not be fully evaluated.
               $ kubectl top pod checkout-a -n shop --containers
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -93,8 +93,16 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
 
 fn finding(model: &ClusterModel, namespace: &str, claim: &str, reading: &Reading) -> Finding {
     let ratio = reading.used / reading.capacity;
-    let pvc = ObjectRef { kind: "PersistentVolumeClaim".to_owned(), namespace: Some(namespace.to_owned()), name: claim.to_owned() };
-    let pod = ObjectRef { kind: "Pod".to_owned(), namespace: Some(namespace.to_owned()), name: reading.pod.clone() };
+    let pvc = ObjectRef {
+        kind: "PersistentVolumeClaim".to_owned(),
+        namespace: Some(namespace.to_owned()),
+        name: claim.to_owned(),
+    };
+    let pod = ObjectRef {
+        kind: "Pod".to_owned(),
+        namespace: Some(namespace.to_owned()),
+        name: reading.pod.clone(),
+    };
     let mut finding = DIAGNOSTIC
         .finding(
             Severity::P2,
@@ -115,9 +123,10 @@ fn finding(model: &ClusterModel, namespace: &str, claim: &str, reading: &Reading
         )));
     let mount = model.get("Pod", Some(namespace), &reading.pod).and_then(|pod| {
         pod.array_at("/spec/containers").iter().find_map(|container| {
-            let mount = container.get("volumeMounts")?.as_array()?.iter().find(|mount| {
-                mount.get("name").and_then(Value::as_str) == Some(reading.volume.as_str())
-            })?;
+            let mount =
+                container.get("volumeMounts")?.as_array()?.iter().find(|mount| {
+                    mount.get("name").and_then(Value::as_str) == Some(reading.volume.as_str())
+                })?;
             Some((container.get("name")?.as_str()?.to_owned(), mount.get("mountPath")?.as_str()?.to_owned()))
         })
     });
@@ -196,7 +205,10 @@ summary:
 
     #[test]
     fn a_claim_above_85_percent_alerts_with_df_and_the_expansion_patch() {
-        check(&DIAGNOSTIC, FIXTURE, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            FIXTURE,
+            expect![[r#"
             P2 persistent-volume-usage-high PVC prod-simulation/data-db-0: 91% used (9.1 GiB of 10 GiB) (PersistentVolumeUsageHigh)
               objects: PersistentVolumeClaim/prod-simulation/data-db-0, Pod/prod-simulation/db-0
               metric volume prod-simulation/data-db-0 used/capacity = 91 %
@@ -206,23 +218,33 @@ summary:
               $ kubectl describe persistentvolumeclaim data-db-0 -n prod-simulation
               $ kubectl exec db-0 -n prod-simulation -c database -- df -h /var/lib/postgresql/data
               $ kubectl patch persistentvolumeclaim/data-db-0 -n prod-simulation -p '{"spec":{"resources":{"requests":{"storage":"15Gi"}}}}'
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn volumes_below_the_threshold_or_without_claims_do_not() {
-        check(&DIAGNOSTIC, &FIXTURE.replace("9771050598", "8589934592"), expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &FIXTURE.replace("9771050598", "8589934592"),
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
         // A real kubelet summary (kind v1.35, newrelic's fixtures): no claim in it is near full.
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../shared/realdata/newrelic__nri-kubernetes/internal/testutil/data/1_35/kubelet/stats/summary");
-        let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let mut model = kubesnap_shared::model::ClusterModel::default();
         model.kubelet_stats.insert("datagen-1-35".to_owned(), summary);
         model.finish();
-        check_model(&DIAGNOSTIC, &model, expect![[r#"
+        check_model(
+            &DIAGNOSTIC,
+            &model,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

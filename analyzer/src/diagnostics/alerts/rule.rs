@@ -101,7 +101,10 @@ pub(crate) fn evaluate(points: &[(Timestamp, bool)], for_minutes: f64) -> Option
     }
     runs.extend(current);
     // The longest run that fired, else the run holding at the end.
-    if let Some(run) = runs.iter().filter(|run| run.minutes() >= for_minutes).max_by(|a, b| a.minutes().total_cmp(&b.minutes()))
+    if let Some(run) = runs
+        .iter()
+        .filter(|run| run.minutes() >= for_minutes)
+        .max_by(|a, b| a.minutes().total_cmp(&b.minutes()))
     {
         return Some(Outcome::Fired { run: *run, resolved: run.end < last });
     }
@@ -133,7 +136,10 @@ mod tests {
 
     #[test]
     fn a_short_hold_at_the_end_is_pending_and_a_short_window_says_so() {
-        assert!(matches!(evaluate(&points("0000000111"), 5.0), Some(Outcome::Pending { short_window: false, .. })));
+        assert!(matches!(
+            evaluate(&points("0000000111"), 5.0),
+            Some(Outcome::Pending { short_window: false, .. })
+        ));
         assert!(matches!(evaluate(&points("1111"), 5.0), Some(Outcome::Pending { short_window: true, .. })));
         // Held for 3 minutes in the middle, then stopped: never fired, not pending.
         assert_eq!(evaluate(&points("0111100000"), 5.0), None);

@@ -115,8 +115,11 @@ fn high(resource: Resource, usage: &ContainerUsage<'_>) -> Option<High> {
 
 /// The findings of `diagnostic` for `resource`, one per workload container.
 pub(crate) fn findings(model: &ClusterModel, diagnostic: &Diagnostic, resource: Resource) -> Vec<Finding> {
-    let affected =
-        usages(model).into_iter().filter_map(|usage| Some((high(resource, &usage)?, usage))).map(|(h, u)| (u, h)).collect();
+    let affected = usages(model)
+        .into_iter()
+        .filter_map(|usage| Some((high(resource, &usage)?, usage)))
+        .map(|(h, u)| (u, h))
+        .collect();
     group(model, affected).iter().map(|group| finding(diagnostic, resource, group)).collect()
 }
 
@@ -133,7 +136,8 @@ fn finding(diagnostic: &Diagnostic, resource: Resource, group: &Group<'_, High>)
     };
     let (title_tail, against) = match worst.limit {
         Some(limit) => {
-            let share = format!("{} of its {} limit", units::percent(worst.p95 / limit), resource.format(limit));
+            let share =
+                format!("{} of its {} limit", units::percent(worst.p95 / limit), resource.format(limit));
             (format!("is {share}"), share)
         }
         None => {
@@ -144,8 +148,10 @@ fn finding(diagnostic: &Diagnostic, resource: Resource, group: &Group<'_, High>)
             )
         }
     };
-    let mut finding = diagnostic
-        .finding(severity, format!("{}: {what} p95 {} {title_tail}", group.label(), resource.format(worst.p95)));
+    let mut finding = diagnostic.finding(
+        severity,
+        format!("{}: {what} p95 {} {title_tail}", group.label(), resource.format(worst.p95)),
+    );
     for object in group.objects() {
         finding = finding.object(object);
     }
@@ -209,7 +215,12 @@ fn finding(diagnostic: &Diagnostic, resource: Resource, group: &Group<'_, High>)
             Resource::Memory => usage.resources.memory_request,
         };
         let limit = resource.quantity((worst.p95 / 0.7).max(peak).max(request.unwrap_or(0.0)));
-        finding = finding.remediation(units::set_resources(workload, &group.container, &[], &[(resource.name(), limit)]));
+        finding = finding.remediation(units::set_resources(
+            workload,
+            &group.container,
+            &[],
+            &[(resource.name(), limit)],
+        ));
     }
     finding
 }

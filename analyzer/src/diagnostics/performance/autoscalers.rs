@@ -38,7 +38,9 @@ impl HpaMetric {
             if self.utilization { format!("{number:.0}%") } else { format!("{number}") }
         };
         match (self.current, self.target) {
-            (Some(current), Some(target)) => format!("{} {} (target {})", self.name, value(current), value(target)),
+            (Some(current), Some(target)) => {
+                format!("{} {} (target {})", self.name, value(current), value(target))
+            }
             (None, Some(target)) => format!("{} unknown (target {})", self.name, value(target)),
             (Some(current), None) => format!("{} {}", self.name, value(current)),
             (None, None) => self.name.clone(),
@@ -152,7 +154,10 @@ pub(crate) fn vpa_controls(vpa: &Object, container: &str) -> Vec<String> {
 }
 
 /// The pod template spec of a workload in the bundle, with its pointer.
-pub(crate) fn template_spec<'a>(model: &'a ClusterModel, workload: &ObjectRef) -> Option<(&'a Object, &'static str)> {
+pub(crate) fn template_spec<'a>(
+    model: &'a ClusterModel,
+    workload: &ObjectRef,
+) -> Option<(&'a Object, &'static str)> {
     let object = model.get(&workload.kind, workload.namespace.as_deref(), &workload.name)?;
     let pointer = match workload.kind.as_str() {
         "CronJob" => "/spec/jobTemplate/spec/template/spec",
@@ -198,7 +203,8 @@ spec: {scaleTargetRef: {kind: Deployment, name: old}, targetCPUUtilizationPercen
         assert!(!metrics[1].resource);
         let old = model.get("HorizontalPodAutoscaler", Some("shop"), "old").unwrap();
         assert_eq!(hpa_metrics(old)[0].describe(), "cpu unknown (target 50%)");
-        let deployment = ObjectRef { kind: "Deployment".into(), namespace: Some("shop".into()), name: "web".into() };
+        let deployment =
+            ObjectRef { kind: "Deployment".into(), namespace: Some("shop".into()), name: "web".into() };
         assert_eq!(hpas_for(&model, &deployment).len(), 1);
     }
 

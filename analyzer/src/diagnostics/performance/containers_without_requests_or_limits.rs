@@ -22,9 +22,9 @@ use super::limit_ranges::{container_ranges, effective};
 use super::rightsize::recommend;
 use super::units;
 use super::usage::{ContainerUsage, usages};
+use crate::diagnostics::Diagnostic;
 use crate::diagnostics::containers::is_system_namespace;
 use crate::diagnostics::workload::{Template, containers, templates, workload_of};
-use crate::diagnostics::Diagnostic;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -80,16 +80,24 @@ fn finding(model: &ClusterModel, template: &Template<'_>, usages: &[ContainerUsa
         return None;
     }
     let memory_unbounded = missing.iter().any(|m| m.lacks.iter().any(|what| what.starts_with("memory")));
-    let severity =
-        if memory_unbounded && !is_system_namespace(owner.namespace.as_deref()) { Severity::P2 } else { Severity::P3 };
-    let listed: Vec<String> = missing.iter().map(|m| format!("{} has no {}", m.name, m.lacks.join(", "))).collect();
+    let severity = if memory_unbounded && !is_system_namespace(owner.namespace.as_deref()) {
+        Severity::P2
+    } else {
+        Severity::P3
+    };
+    let listed: Vec<String> =
+        missing.iter().map(|m| format!("{} has no {}", m.name, m.lacks.join(", "))).collect();
     let reference = owner.reference();
     let mut finding = DIAGNOSTIC
         .finding(severity, format!("{} {namespace}/{}: {}", owner.kind, owner.name, listed.join("; ")))
         .object(reference.clone());
     for item in &missing {
         let resources = item.container.get("resources").cloned().unwrap_or(Value::Null);
-        finding = finding.evidence(Evidence::field(reference.clone(), format!("{}/resources", item.pointer), &resources));
+        finding = finding.evidence(Evidence::field(
+            reference.clone(),
+            format!("{}/resources", item.pointer),
+            &resources,
+        ));
     }
     // The samples of this workload's pods, per container, for concrete values.
     let workload_usages = |container: &str| -> Vec<&ContainerUsage<'_>> {
@@ -148,11 +156,16 @@ fn finding(model: &ClusterModel, template: &Template<'_>, usages: &[ContainerUsa
         explanation.push_str(" `<cpu>` and `<memory>` mark values the bundle has no samples for: measure them (`kubectl top`).");
     }
     if !units::has_template(&owner.kind) {
-        explanation.push_str(" A bare pod's resources cannot be changed in place: set them in the manifest that creates it.");
+        explanation.push_str(
+            " A bare pod's resources cannot be changed in place: set them in the manifest that creates it.",
+        );
     }
     finding = finding.explanation(explanation);
     if !sampled || unsampled {
-        finding = finding.remediation(format!("kubectl top pod -n {} --containers", crate::diagnostics::kubectl::word(namespace)));
+        finding = finding.remediation(format!(
+            "kubectl top pod -n {} --containers",
+            crate::diagnostics::kubectl::word(namespace)
+        ));
     }
     Some(finding)
 }
@@ -172,9 +185,19 @@ mod tests {
             &["api-a"],
             "[{name: api}, {name: proxy, resources: {requests: {cpu: 50m, memory: 64Mi}}}]",
         );
-        fixture += &series("shop", "api-a", "api", "11:55:00", 10, |i| (format!("{}m", 200 + i * 10), "500Mi".into()));
-        fixture += &deployment("kube-system", "metrics", &["metrics-a"], "[{name: metrics, resources: {requests: {cpu: 10m}}}]");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        fixture += &series("shop", "api-a", "api", "11:55:00", 10, |i| {
+            (format!("{}m", 200 + i * 10), "500Mi".into())
+        });
+        fixture += &deployment(
+            "kube-system",
+            "metrics",
+            &["metrics-a"],
+            "[{name: metrics, resources: {requests: {cpu: 10m}}}]",
+        );
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P3 containers-without-requests-or-limits Deployment kube-system/metrics: metrics has no memory request, memory limit
               objects: Deployment/kube-system/metrics
               field Deployment/kube-system/metrics /spec/template/spec/containers/0/resources = {"requests":{"cpu":"10m"}}
@@ -189,12 +212,18 @@ mod tests {
               $ kubectl set resources deployment/api -n shop -c api --requests=cpu=290m,memory=600Mi --limits=memory=600Mi
               $ kubectl set resources deployment/api -n shop -c proxy --limits=memory=<memory>
               $ kubectl top pod -n shop --containers
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn limits_imply_requests_and_limit_range_defaults_fill_the_rest() {
-        let mut fixture = deployment("shop", "web", &["web-a"], "[{name: web, resources: {limits: {cpu: 1, memory: 1Gi}}}]");
+        let mut fixture = deployment(
+            "shop",
+            "web",
+            &["web-a"],
+            "[{name: web, resources: {limits: {cpu: 1, memory: 1Gi}}}]",
+        );
         fixture += &deployment("team", "job", &["job-a"], "[{name: job}]");
         fixture += r#"
 ---
@@ -205,8 +234,12 @@ spec:
   limits:
   - {type: Container, default: {cpu: 500m, memory: 512Mi}, defaultRequest: {cpu: 100m, memory: 256Mi}}
 "#;
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -54,7 +54,9 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
                 .series
                 .samples
                 .iter()
-                .filter(|sample| sample.cpu_millicores > FACTOR * median && sample.cpu_millicores >= median + MIN_ABOVE)
+                .filter(|sample| {
+                    sample.cpu_millicores > FACTOR * median && sample.cpu_millicores >= median + MIN_ABOVE
+                })
                 .map(|sample| (sample.at, sample.cpu_millicores))
                 .collect();
             (!spikes.is_empty()).then_some((usage, spikes))
@@ -65,7 +67,8 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
 
 fn finding(group: &Group<'_, Spikes>) -> Finding {
     let peak = |spikes: &Spikes| spikes.iter().map(|(_, value)| *value).fold(0.0, f64::max);
-    let Some((usage, spikes)) = group.members.iter().max_by(|(_, a), (_, b)| peak(a).total_cmp(&peak(b))) else {
+    let Some((usage, spikes)) = group.members.iter().max_by(|(_, a), (_, b)| peak(a).total_cmp(&peak(b)))
+    else {
         return DIAGNOSTIC.finding(Severity::P3, group.label());
     };
     let throttled = group.members.iter().any(|(usage, spikes)| {
@@ -74,7 +77,9 @@ fn finding(group: &Group<'_, Spikes>) -> Finding {
     let severity = if throttled { Severity::P2 } else { Severity::P3 };
     let median = usage.cpu.median;
     let into_limit = match usage.resources.cpu_limit {
-        Some(limit) if peak(spikes) >= THROTTLED_RATIO * limit => format!(", into its {} limit", units::cpu(limit)),
+        Some(limit) if peak(spikes) >= THROTTLED_RATIO * limit => {
+            format!(", into its {} limit", units::cpu(limit))
+        }
         _ => String::new(),
     };
     let noun = if spikes.len() == 1 { "spike" } else { "spikes" };
@@ -98,7 +103,8 @@ fn finding(group: &Group<'_, Spikes>) -> Finding {
             .evidence(units::cpu_metric(&label, "median", usage.cpu.median))
             .evidence(units::cpu_metric(&label, "max", usage.cpu.max))
             .evidence(units::metric(format!("cpu {label}"), "spike-samples", spikes.len() as f64, "samples"));
-        let times: Vec<String> = spikes.iter().map(|(at, value)| format!("{at} {}", units::cpu(*value))).collect();
+        let times: Vec<String> =
+            spikes.iter().map(|(at, value)| format!("{at} {}", units::cpu(*value))).collect();
         finding = finding.evidence(Evidence::note(format!("spikes of {label}: {}", times.join(", "))));
     }
     let pod = usage.pod_ref();
@@ -113,14 +119,17 @@ fn finding(group: &Group<'_, Spikes>) -> Finding {
         units::cpu(peak(spikes)),
     );
     if !into_limit.is_empty() {
-        explanation.push_str(" The bursts reach the CPU limit, so the kernel throttles the container while they last.");
+        explanation.push_str(
+            " The bursts reach the CPU limit, so the kernel throttles the container while they last.",
+        );
     }
     finding = finding.explanation(explanation).remediation(units::top_pod(&pod));
     if let Some(workload) = group.workload.as_ref().filter(|w| units::has_template(&w.kind))
         && throttled
     {
         let limit = units::cpu_quantity(peak(spikes) * 1.5);
-        finding = finding.remediation(units::set_resources(workload, &group.container, &[], &[("cpu", limit)]));
+        finding =
+            finding.remediation(units::set_resources(workload, &group.container, &[], &[("cpu", limit)]));
     }
     finding
 }
@@ -132,7 +141,8 @@ mod tests {
     use super::DIAGNOSTIC;
     use crate::diagnostics::performance::fixture::{check, deployment, series};
 
-    const WEB: &str = "[{name: web, resources: {requests: {cpu: 200m, memory: 256Mi}, limits: {cpu: 1, memory: 1Gi}}}]";
+    const WEB: &str =
+        "[{name: web, resources: {requests: {cpu: 200m, memory: 256Mi}, limits: {cpu: 1, memory: 1Gi}}}]";
 
     #[test]
     fn the_seeds_web_frontend_bursts_into_its_limit_in_business_hours() {
@@ -140,7 +150,10 @@ mod tests {
         fixture += &series("prod-simulation", "web-frontend-a", "web", "11:55:00", 10, |i| {
             (if (4..7).contains(&i) { "1000m" } else { "20m" }.into(), "40Mi".into())
         });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 cpu-spikes Deployment prod-simulation/web-frontend container web: 3 CPU spikes up to 1 core (50× the median 20m), into its 1 core limit
               objects: Deployment/prod-simulation/web-frontend, Pod/prod-simulation/web-frontend-a
               metric cpu prod-simulation/web-frontend-a/web median = 20 millicores
@@ -150,19 +163,26 @@ mod tests {
               why: Container `web` of pod web-frontend-a usually uses 20m CPU (the median of 10 samples) but 3 of its samples are more than 3× that, up to 1 core. Averages and right-sizing from the median do not see these bursts. The bursts reach the CPU limit, so the kernel throttles the container while they last.
               $ kubectl top pod web-frontend-a -n prod-simulation --containers
               $ kubectl set resources deployment/web-frontend -n prod-simulation -c web --limits=cpu=1500m
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn a_busy_steady_container_or_idle_jitter_has_no_spikes() {
         let mut fixture = deployment("shop", "api", &["api-a", "api-b"], WEB);
-        fixture += &series("shop", "api-a", "web", "11:55:00", 10, |i| (format!("{}m", 600 + i * 20), "40Mi".into()));
+        fixture += &series("shop", "api-a", "web", "11:55:00", 10, |i| {
+            (format!("{}m", 600 + i * 20), "40Mi".into())
+        });
         // 2m to 9m is 4.5× the median but only 7m: not a spike.
         fixture += &series("shop", "api-b", "web", "11:55:00", 10, |i| {
             (if i == 5 { "9m" } else { "2m" }.into(), "40Mi".into())
         });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -50,7 +50,8 @@ mod tests {
 
     #[test]
     fn the_seeds_web_frontend_pins_its_one_core_limit_in_business_hours() {
-        let mut fixture = deployment("prod-simulation", "web-frontend", &["web-frontend-a", "web-frontend-b"], WEB);
+        let mut fixture =
+            deployment("prod-simulation", "web-frontend", &["web-frontend-a", "web-frontend-b"], WEB);
         // `yes > /dev/null` for 5 minutes of each business hour: the limit, minus scheduling jitter.
         fixture += &series("prod-simulation", "web-frontend-a", "web", "11:55:00", 10, |i| {
             (format!("{}m", 990 + i % 2 * 10), "40Mi".into())
@@ -59,7 +60,10 @@ mod tests {
         fixture += &series("prod-simulation", "web-frontend-b", "web", "11:55:00", 10, |_| {
             ("850m".into(), "40Mi".into())
         });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 cpu-usage-high Deployment prod-simulation/web-frontend container web (2 pods): CPU p95 1 core is 100% of its 1 core limit
               objects: Deployment/prod-simulation/web-frontend, Pod/prod-simulation/web-frontend-a, Pod/prod-simulation/web-frontend-b
               metric cpu prod-simulation/web-frontend-a/web p95 = 1000 millicores
@@ -73,17 +77,22 @@ mod tests {
               $ kubectl top pod web-frontend-a -n prod-simulation --containers
               $ kubectl describe pod web-frontend-a -n prod-simulation
               $ kubectl set resources deployment/web-frontend -n prod-simulation -c web --limits=cpu=1430m
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn without_a_limit_the_seeds_800m_applies_and_a_high_limit_is_not_near() {
-        let mut fixture = deployment("shop", "batch", &["batch-a"], "[{name: batch, resources: {requests: {cpu: 500m}}}]");
+        let mut fixture =
+            deployment("shop", "batch", &["batch-a"], "[{name: batch, resources: {requests: {cpu: 500m}}}]");
         fixture += &series("shop", "batch-a", "batch", "11:55:00", 6, |_| ("850m".into(), "100Mi".into()));
         // 850m of a 2-core limit is 43%: the seed's fixed 800m would have flagged it.
         fixture += &deployment("shop", "api", &["api-a"], "[{name: api, resources: {limits: {cpu: 2}}}]");
         fixture += &series("shop", "api-a", "api", "11:55:00", 6, |_| ("850m".into(), "100Mi".into()));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 cpu-usage-high Deployment shop/batch container batch: CPU p95 850m with no cpu limit (above the seed's 800m)
               objects: Deployment/shop/batch, Pod/shop/batch-a
               metric cpu shop/batch-a/batch p95 = 850 millicores
@@ -93,6 +102,7 @@ mod tests {
               $ kubectl top pod batch-a -n shop --containers
               $ kubectl describe pod batch-a -n shop
               $ kubectl set resources deployment/batch -n shop -c batch --limits=cpu=1220m
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -40,9 +40,9 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
 fn finding(hpa: &Object) -> Option<Finding> {
     let max = hpa.i64_at("/spec/maxReplicas")?;
     let current = hpa.i64_at("/status/currentReplicas").unwrap_or(0);
-    let limited = hpa.condition("ScalingLimited").filter(|(status, reason, _)| {
-        *status == "True" && *reason == "TooManyReplicas"
-    });
+    let limited = hpa
+        .condition("ScalingLimited")
+        .filter(|(status, reason, _)| *status == "True" && *reason == "TooManyReplicas");
     let metrics = hpa_metrics(hpa);
     let above: Vec<&HpaMetric> = metrics.iter().filter(|metric| metric.above_target()).collect();
     let at_max = max > 0 && current >= max;
@@ -64,7 +64,10 @@ fn finding(hpa: &Object) -> Option<Finding> {
         above.iter().map(|metric| metric.describe()).collect::<Vec<_>>().join(", ")
     };
     let mut finding = DIAGNOSTIC
-        .finding(severity, format!("HPA {namespace}/{} at its max of {max} replicas with {pressure}", hpa.name))
+        .finding(
+            severity,
+            format!("HPA {namespace}/{} at its max of {max} replicas with {pressure}", hpa.name),
+        )
         .object(reference.clone());
     if let Some(workload) = target(hpa, "/spec/scaleTargetRef") {
         finding = finding.object(workload);
@@ -76,25 +79,32 @@ fn finding(hpa: &Object) -> Option<Finding> {
         finding = finding.evidence(Evidence::note(format!("metric {}", metric.describe())));
     }
     if let Some((status, reason, message)) = hpa.condition("ScalingLimited").filter(|_| limited.is_some()) {
-        finding = finding.evidence(Evidence::note(format!("condition ScalingLimited={status} ({reason}): {message}")));
+        finding = finding
+            .evidence(Evidence::note(format!("condition ScalingLimited={status} ({reason}): {message}")));
     }
-    let mut explanation = format!(
-        "The HPA runs {current} replicas, its maximum of {max}, and cannot add more. "
-    );
+    let mut explanation =
+        format!("The HPA runs {current} replicas, its maximum of {max}, and cannot add more. ");
     match wanted {
         Some(wanted) => explanation.push_str(&format!(
             "At the current load ({pressure}) it would run {wanted}: each pod is carrying about {:.0}% of \
              the load it was sized for.",
             wanted as f64 / max as f64 * 100.0
         )),
-        None if !above.is_empty() => explanation.push_str(&format!("Its metrics are above target: {pressure}.")),
-        None => explanation.push_str("Its ScalingLimited condition says the replicas it wants exceed the maximum."),
+        None if !above.is_empty() => {
+            explanation.push_str(&format!("Its metrics are above target: {pressure}."))
+        }
+        None => explanation
+            .push_str("Its ScalingLimited condition says the replicas it wants exceed the maximum."),
     }
     explanation.push_str(" Check the nodes have room before raising the maximum.");
     finding = finding.explanation(explanation).remediation(kubectl::describe(&reference));
     if let Some(wanted) = wanted {
         let patch = format!(r#"{{"spec":{{"maxReplicas":{wanted}}}}}"#);
-        finding = finding.remediation(kubectl::on("patch", &reference, &format!("--type=merge -p {}", kubectl::word(&patch))));
+        finding = finding.remediation(kubectl::on(
+            "patch",
+            &reference,
+            &format!("--type=merge -p {}", kubectl::word(&patch)),
+        ));
     }
     Some(finding.remediation(format!("kubectl top pod -n {}", kubectl::word(namespace))))
 }
@@ -131,7 +141,10 @@ status:
     fn at_max_above_target_is_p1_with_the_replicas_it_would_run() {
         let limited = r#"{type: ScalingLimited, status: "True", reason: TooManyReplicas, message: "the desired replica count is more than the maximum replica count"}"#;
         let fixture = hpa("web", 5, 95, limited) + &hpa("api", 5, 60, limited);
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 hpa-at-max-replicas HPA shop/api at its max of 5 replicas with ScalingLimited: TooManyReplicas
               objects: HorizontalPodAutoscaler/shop/api, Deployment/shop/api
               field HorizontalPodAutoscaler/shop/api /spec/maxReplicas = 5
@@ -150,14 +163,20 @@ status:
               $ kubectl describe horizontalpodautoscaler web -n shop
               $ kubectl patch horizontalpodautoscaler/web -n shop --type=merge -p '{"spec":{"maxReplicas":7}}'
               $ kubectl top pod -n shop
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn below_max_or_at_max_under_target_is_fine() {
-        let fixture = hpa("web", 3, 95, "") + &hpa("api", 5, 40, r#"{type: ScalingLimited, status: "False", reason: DesiredWithinRange}"#);
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        let fixture = hpa("web", 3, 95, "")
+            + &hpa("api", 5, 40, r#"{type: ScalingLimited, status: "False", reason: DesiredWithinRange}"#);
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -69,16 +69,25 @@ fn finding(model: &ClusterModel, hpa: &Object) -> Option<Finding> {
     let workload = target(hpa, "/spec/scaleTargetRef");
     let short = message.rsplit(": ").next().unwrap_or(&message).trim().to_owned();
     let mut finding = DIAGNOSTIC
-        .finding(Severity::P1, format!("HPA {namespace}/{} cannot read its metrics ({reason}): {short}", hpa.name))
+        .finding(
+            Severity::P1,
+            format!("HPA {namespace}/{} cannot read its metrics ({reason}): {short}", hpa.name),
+        )
         .object(reference.clone());
     if let Some(workload) = &workload {
         finding = finding.object(workload.clone());
     }
-    if let Some(index) =
-        hpa.array_at("/status/conditions").iter().position(|c| c.get("type").and_then(|t| t.as_str()) == Some("ScalingActive"))
+    if let Some(index) = hpa
+        .array_at("/status/conditions")
+        .iter()
+        .position(|c| c.get("type").and_then(|t| t.as_str()) == Some("ScalingActive"))
         && inactive.is_some()
     {
-        finding = finding.evidence(Evidence::field(reference.clone(), format!("/status/conditions/{index}/message"), &message.clone().into()));
+        finding = finding.evidence(Evidence::field(
+            reference.clone(),
+            format!("/status/conditions/{index}/message"),
+            &message.clone().into(),
+        ));
     }
     for event in events.iter().rev().take(3).rev() {
         finding = finding.evidence(Evidence::event(event));
@@ -88,7 +97,8 @@ fn finding(model: &ClusterModel, hpa: &Object) -> Option<Finding> {
     let cause = if lower.contains("missing request for") {
         "A utilization target is a share of the containers' requests, and a container of the target has \
          no request for that resource: set one on every container of the pod template."
-    } else if lower.contains("unable to fetch metrics") || lower.contains("could not find the requested resource")
+    } else if lower.contains("unable to fetch metrics")
+        || lower.contains("could not find the requested resource")
         || lower.contains("no metrics returned")
     {
         "The metrics API did not answer: metrics-server (or the custom/external metrics adapter) is \
@@ -159,7 +169,10 @@ count: 12
 source: {component: horizontal-pod-autoscaler}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 hpa-metrics-unavailable HPA shop/web cannot read its metrics (FailedGetResourceMetric): missing request for cpu in container web of Pod web-7d9f-a
               objects: HorizontalPodAutoscaler/shop/web, Deployment/shop/web
               field HorizontalPodAutoscaler/shop/web /status/conditions/1/message = the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container web of Pod web-7d9f-a
@@ -169,18 +182,29 @@ source: {component: horizontal-pod-autoscaler}
               $ kubectl get apiservice v1beta1.metrics.k8s.io
               $ kubectl top pod -n shop
               $ kubectl set resources deployment/web -n shop -c web --requests=cpu=<request>
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn an_active_hpa_or_a_disabled_one_is_fine() {
-        let active = format!("{HPA}  - {{type: ScalingActive, status: \"True\", reason: ValidMetricFound}}\n");
-        check(&DIAGNOSTIC, &active, expect![[r#"
+        let active =
+            format!("{HPA}  - {{type: ScalingActive, status: \"True\", reason: ValidMetricFound}}\n");
+        check(
+            &DIAGNOSTIC,
+            &active,
+            expect![[r#"
             no findings
-        "#]]);
-        let disabled = format!("{HPA}  - {{type: ScalingActive, status: \"False\", reason: ScalingDisabled}}\n");
-        check(&DIAGNOSTIC, &disabled, expect![[r#"
+        "#]],
+        );
+        let disabled =
+            format!("{HPA}  - {{type: ScalingActive, status: \"False\", reason: ScalingDisabled}}\n");
+        check(
+            &DIAGNOSTIC,
+            &disabled,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -45,7 +45,9 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
         if scaled.is_empty() {
             continue;
         }
-        for vpa in model.of_kind_in("VerticalPodAutoscaler", workload.namespace.as_deref().unwrap_or_default()) {
+        for vpa in
+            model.of_kind_in("VerticalPodAutoscaler", workload.namespace.as_deref().unwrap_or_default())
+        {
             if target(vpa, "/spec/targetRef").as_ref() != Some(&workload) || vpa_mode(vpa) == "Off" {
                 continue;
             }
@@ -122,7 +124,11 @@ fn finding(
         let patch = format!(
             r#"{{"spec":{{"resourcePolicy":{{"containerPolicies":[{{"containerName":"*","controlledResources":["{other}"]}}]}}}}}}"#
         );
-        finding = finding.remediation(kubectl::on("patch", &vpa.reference(), &format!("--type=merge -p {}", kubectl::word(&patch))));
+        finding = finding.remediation(kubectl::on(
+            "patch",
+            &vpa.reference(),
+            &format!("--type=merge -p {}", kubectl::word(&patch)),
+        ));
     }
     finding.remediation(kubectl::describe(&hpa.reference()))
 }
@@ -156,7 +162,10 @@ spec:
     #[test]
     fn an_auto_vpa_on_cpu_under_a_cpu_hpa_conflicts() {
         let fixture = deployment("shop", "web", &["web-a"], "[{name: web}]") + HPA + &vpa("");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 hpa-vpa-conflict Deployment shop/web: HPA web scales on cpu and VPA web (Auto) sets cpu requests
               objects: Deployment/shop/web, HorizontalPodAutoscaler/shop/web, VerticalPodAutoscaler/shop/web
               note: HPA web metrics: cpu
@@ -165,20 +174,33 @@ spec:
               $ kubectl patch verticalpodautoscaler/web -n shop --type=merge -p '{"spec":{"updatePolicy":{"updateMode":"Off"}}}'
               $ kubectl patch verticalpodautoscaler/web -n shop --type=merge -p '{"spec":{"resourcePolicy":{"containerPolicies":[{"containerName":"*","controlledResources":["memory"]}]}}}'
               $ kubectl describe horizontalpodautoscaler web -n shop
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn an_off_vpa_or_one_limited_to_memory_does_not() {
-        let off = deployment("shop", "web", &["web-a"], "[{name: web}]") + HPA + &vpa(", updatePolicy: {updateMode: \"Off\"}");
-        check(&DIAGNOSTIC, &off, expect![[r#"
+        let off = deployment("shop", "web", &["web-a"], "[{name: web}]")
+            + HPA
+            + &vpa(", updatePolicy: {updateMode: \"Off\"}");
+        check(
+            &DIAGNOSTIC,
+            &off,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
         let memory_only = deployment("shop", "web", &["web-a"], "[{name: web}]")
             + HPA
-            + &vpa(", resourcePolicy: {containerPolicies: [{containerName: \"*\", controlledResources: [memory]}]}");
-        check(&DIAGNOSTIC, &memory_only, expect![[r#"
+            + &vpa(
+                ", resourcePolicy: {containerPolicies: [{containerName: \"*\", controlledResources: [memory]}]}",
+            );
+        check(
+            &DIAGNOSTIC,
+            &memory_only,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

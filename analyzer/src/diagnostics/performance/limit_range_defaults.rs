@@ -53,14 +53,18 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
     let mut findings = Vec::new();
     for range_object in model.of_kind("LimitRange") {
         let namespace = range_object.namespace.as_deref().unwrap_or_default();
-        let ranges: Vec<ContainerRange<'_>> =
-            container_ranges(model, namespace).into_iter().filter(|r| std::ptr::eq(r.owner, range_object)).collect();
+        let ranges: Vec<ContainerRange<'_>> = container_ranges(model, namespace)
+            .into_iter()
+            .filter(|r| std::ptr::eq(r.owner, range_object))
+            .collect();
         if ranges.is_empty() {
             continue;
         }
         let mut rejected: Vec<(&Object, Vec<String>)> = Vec::new();
         let mut defaulted: Vec<(String, Vec<String>)> = Vec::new();
-        for template in templates(model).into_iter().filter(|t| t.owner.namespace.as_deref() == Some(namespace)) {
+        for template in
+            templates(model).into_iter().filter(|t| t.owner.namespace.as_deref() == Some(namespace))
+        {
             let mut conflicts = Vec::new();
             for (container, _) in containers(template.spec, template.pointer) {
                 let effect = effect(&ranges, container);
@@ -89,7 +93,8 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
 fn effect(ranges: &[ContainerRange<'_>], container: &Value) -> Effect {
     let name = container.get("name").and_then(Value::as_str).unwrap_or_default();
     let resources = effective(ranges, container);
-    let format = |resource: &str, value: f64| if resource == "cpu" { units::cpu(value) } else { units::memory(value) };
+    let format =
+        |resource: &str, value: f64| if resource == "cpu" { units::cpu(value) } else { units::memory(value) };
     let mut effect = Effect::default();
     for range in ranges {
         for (resource, request, limit) in [
@@ -99,23 +104,38 @@ fn effect(ranges: &[ContainerRange<'_>], container: &Value) -> Effect {
             if let (Some(max), Some(limit)) = (range.value("max", resource), limit)
                 && limit > max
             {
-                effect.conflicts.push(format!("{name} {resource} limit {} above max {}", format(resource, limit), format(resource, max)));
+                effect.conflicts.push(format!(
+                    "{name} {resource} limit {} above max {}",
+                    format(resource, limit),
+                    format(resource, max)
+                ));
             }
             if let Some(max) = range.value("max", resource)
                 && limit.is_none()
             {
-                effect.conflicts.push(format!("{name} has no {resource} limit but the range requires one (max {})", format(resource, max)));
+                effect.conflicts.push(format!(
+                    "{name} has no {resource} limit but the range requires one (max {})",
+                    format(resource, max)
+                ));
             }
             if let (Some(min), Some(request)) = (range.value("min", resource), request)
                 && request < min
             {
-                effect.conflicts.push(format!("{name} {resource} request {} below min {}", format(resource, request), format(resource, min)));
+                effect.conflicts.push(format!(
+                    "{name} {resource} request {} below min {}",
+                    format(resource, request),
+                    format(resource, min)
+                ));
             }
-            if let (Some(ratio), Some(request), Some(limit)) = (range.value("maxLimitRequestRatio", resource), request, limit)
+            if let (Some(ratio), Some(request), Some(limit)) =
+                (range.value("maxLimitRequestRatio", resource), request, limit)
                 && request > 0.0
                 && limit / request > ratio
             {
-                effect.conflicts.push(format!("{name} {resource} limit/request {:.1} above maxLimitRequestRatio {ratio}", limit / request));
+                effect.conflicts.push(format!(
+                    "{name} {resource} limit/request {:.1} above maxLimitRequestRatio {ratio}",
+                    limit / request
+                ));
             }
         }
     }
@@ -126,7 +146,8 @@ fn effect(ranges: &[ContainerRange<'_>], container: &Value) -> Effect {
         ("/resources/requests/cpu", "cpu request", resources.cpu_request, "cpu"),
         ("/resources/requests/memory", "memory request", resources.memory_request, "memory"),
     ] {
-        let implied_by_own_limit = pointer.contains("requests") && own(&pointer.replace("requests", "limits"));
+        let implied_by_own_limit =
+            pointer.contains("requests") && own(&pointer.replace("requests", "limits"));
         if let Some(value) = value
             && !own(pointer)
             && !implied_by_own_limit
@@ -165,13 +186,24 @@ fn conflict_finding(
     let mut finding = DIAGNOSTIC
         .finding(
             Severity::P1,
-            format!("LimitRange {namespace}/{} rejects {} {namespace}/{}: {}", range.name, first.kind, first.name, conflicts.join("; ")),
+            format!(
+                "LimitRange {namespace}/{} rejects {} {namespace}/{}: {}",
+                range.name,
+                first.kind,
+                first.name,
+                conflicts.join("; ")
+            ),
         )
         .object(range.reference());
     for (owner, conflicts) in rejected {
         finding = finding.object(owner.reference());
         if !std::ptr::eq(*owner, *first) {
-            finding = finding.evidence(Evidence::note(format!("{} {} also conflicts: {}", owner.kind, owner.name, conflicts.join("; "))));
+            finding = finding.evidence(Evidence::note(format!(
+                "{} {} also conflicts: {}",
+                owner.kind,
+                owner.name,
+                conflicts.join("; ")
+            )));
         }
     }
     for item in ranges {
@@ -198,16 +230,26 @@ fn conflict_finding(
         .remediation(kubectl::describe(&first.reference()))
 }
 
-fn defaults_finding(range: &Object, ranges: &[ContainerRange<'_>], defaulted: &[(String, Vec<String>)]) -> Finding {
+fn defaults_finding(
+    range: &Object,
+    ranges: &[ContainerRange<'_>],
+    defaulted: &[(String, Vec<String>)],
+) -> Finding {
     let namespace = range.namespace.as_deref().unwrap_or_default();
-    let mut kinds: Vec<&str> = defaulted.iter().flat_map(|(_, imposed)| imposed.iter().map(String::as_str)).collect();
+    let mut kinds: Vec<&str> =
+        defaulted.iter().flat_map(|(_, imposed)| imposed.iter().map(String::as_str)).collect();
     kinds.sort();
     kinds.dedup();
     let noun = if defaulted.len() == 1 { "container" } else { "containers" };
     let mut finding = DIAGNOSTIC
         .finding(
             Severity::P3,
-            format!("LimitRange {namespace}/{} silently sets {} on {} {noun}", range.name, kinds.join(", "), defaulted.len()),
+            format!(
+                "LimitRange {namespace}/{} silently sets {} on {} {noun}",
+                range.name,
+                kinds.join(", "),
+                defaulted.len()
+            ),
         )
         .object(range.reference());
     for item in ranges {
@@ -261,7 +303,10 @@ message: 'Error creating: pods "etl-rs-x" is forbidden: maximum memory usage per
 count: 14
 source: {component: replicaset-controller}
 "#;
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 limit-range-defaults LimitRange team/limits rejects Deployment team/etl: etl memory limit 2 GiB above max 1 GiB
               objects: LimitRange/team/limits, Deployment/team/etl
               field LimitRange/team/limits /spec/limits/0 = {"default":{"cpu":"500m","memory":"512Mi"},"defaultRequest":{"cpu":"100m","memory":"256Mi"},"max":{"memory":"1Gi"},"type":"Container"}
@@ -270,28 +315,37 @@ source: {component: replicaset-controller}
               $ kubectl describe limitrange limits -n team
               $ kubectl get events -n team --field-selector reason=FailedCreate
               $ kubectl describe deployment etl -n team
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn defaults_applied_silently_are_listed_and_explicit_resources_are_not() {
         let defaulted = deployment("team", "web", &["web-a"], "[{name: web}]") + RANGE;
-        check(&DIAGNOSTIC, &defaulted, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &defaulted,
+            expect![[r#"
             P3 limit-range-defaults LimitRange team/limits silently sets cpu limit 500m, cpu request 100m, memory limit 512 MiB, memory request 256 MiB on 1 container
               objects: LimitRange/team/limits
               field LimitRange/team/limits /spec/limits/0 = {"default":{"cpu":"500m","memory":"512Mi"},"defaultRequest":{"cpu":"100m","memory":"256Mi"},"max":{"memory":"1Gi"},"type":"Container"}
               note: web (Deployment web): cpu limit 500m, memory limit 512 MiB, cpu request 100m, memory request 256 MiB
               why: These containers declare no requests or limits of their own, so the LimitRange's defaults (default: cpu=500m memory=512Mi; defaultRequest: cpu=100m memory=256Mi; max: memory=1Gi) apply at admission. The values are in the running pods but in no manifest: a default CPU limit throttles, a default memory limit OOM-kills, and whoever reads the Deployment will not see why.
               $ kubectl describe limitrange limits -n team
-        "#]]);
+        "#]],
+        );
         let explicit = deployment(
             "team",
             "web",
             &["web-a"],
             "[{name: web, resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 200m, memory: 256Mi}}}]",
         ) + RANGE;
-        check(&DIAGNOSTIC, &explicit, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &explicit,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

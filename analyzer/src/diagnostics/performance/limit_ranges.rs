@@ -45,8 +45,11 @@ pub(crate) fn container_ranges<'a>(model: &'a ClusterModel, namespace: &str) -> 
         .filter(|range| range.namespace.as_deref() == Some(namespace))
         .flat_map(|owner| {
             owner.array_at("/spec/limits").iter().enumerate().filter_map(move |(index, item)| {
-                (item.get("type").and_then(Value::as_str) == Some("Container"))
-                    .then_some(ContainerRange { owner, index, item })
+                (item.get("type").and_then(Value::as_str) == Some("Container")).then_some(ContainerRange {
+                    owner,
+                    index,
+                    item,
+                })
             })
         })
         .collect()

@@ -94,7 +94,9 @@ fn leak(usage: &ContainerUsage<'_>) -> Option<Leak> {
     let line = linear_fit(&points)?;
     let monotonic = samples.windows(2).all(|pair| pair[1].memory_bytes >= pair[0].memory_bytes);
     let growth = line.slope * usage.window_minutes();
-    if line.slope <= 0.0 || growth < MIN_GROWTH * usage.memory.mean || !(monotonic || line.r_squared >= MIN_R_SQUARED)
+    if line.slope <= 0.0
+        || growth < MIN_GROWTH * usage.memory.mean
+        || !(monotonic || line.r_squared >= MIN_R_SQUARED)
     {
         return None;
     }
@@ -141,13 +143,22 @@ fn finding(group: &Group<'_, Leak>) -> Finding {
             .evidence(units::metric(format!("memory {label}"), "slope", leak.slope / MIB, "MiB/min"))
             .evidence(units::metric(format!("memory {label}"), "r-squared", leak.r_squared, "ratio"));
         if let Some(minutes) = leak.to_limit {
-            finding = finding.evidence(units::metric(format!("memory {label}"), "time-to-limit", minutes, "minutes"));
+            finding = finding.evidence(units::metric(
+                format!("memory {label}"),
+                "time-to-limit",
+                minutes,
+                "minutes",
+            ));
         }
     }
     if let (Some(pod), Some(pointer)) = (usage.pod, &usage.pointer)
         && let Some(value) = pod.at(&format!("{pointer}/resources/limits/memory"))
     {
-        finding = finding.evidence(Evidence::field(pod.reference(), format!("{pointer}/resources/limits/memory"), value));
+        finding = finding.evidence(Evidence::field(
+            pod.reference(),
+            format!("{pointer}/resources/limits/memory"),
+            value,
+        ));
     }
 
     let mut explanation = format!(
@@ -184,7 +195,10 @@ fn finding(group: &Group<'_, Leak>) -> Finding {
          application's own heap metrics tell the two apart.",
     );
     let pod = usage.pod_ref();
-    finding = finding.explanation(explanation).remediation(units::top_pod(&pod)).remediation(kubectl::describe(&pod));
+    finding = finding
+        .explanation(explanation)
+        .remediation(units::top_pod(&pod))
+        .remediation(kubectl::describe(&pod));
     if let Some(workload) = group.workload.as_ref().filter(|workload| units::has_template(&workload.kind)) {
         finding = finding.remediation(kubectl::rollout("restart", workload));
     }
@@ -204,7 +218,8 @@ mod tests {
 
     #[test]
     fn the_seeds_api_backend_leaks_10_mib_a_minute_towards_its_2_gib_limit() {
-        let mut fixture = deployment("prod-simulation", "api-backend", &["api-backend-a", "api-backend-b"], API);
+        let mut fixture =
+            deployment("prod-simulation", "api-backend", &["api-backend-a", "api-backend-b"], API);
         // 5.1 MiB every 30 s = 10.2 MiB/min for 5 minutes.
         fixture += &series("prod-simulation", "api-backend-a", "api", "11:55:00", 10, |i| {
             ("120m".into(), format!("{}Mi", 460.0 + 5.1 * i as f64))
@@ -254,7 +269,10 @@ mod tests {
         fixture += &series("shop", "worker-a", "worker", "11:55:00", 8, |i| {
             ("50m".into(), format!("{}Mi", 200 + 2 * i))
         });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 memory-leak Deployment shop/cache container redis: memory grows +6.0 MiB/min, already at 96% of its 512 MiB limit
               objects: Deployment/shop/cache, Pod/shop/cache-a
               metric memory shop/cache-a/redis first = 470 MiB
@@ -277,7 +295,8 @@ mod tests {
               $ kubectl top pod worker-a -n shop --containers
               $ kubectl describe pod worker-a -n shop
               $ kubectl rollout restart deployment/worker -n shop
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -295,8 +314,12 @@ mod tests {
         fixture += &series("shop", "web-c", "api", "11:55:00", 3, |i| {
             ("100m".into(), format!("{}Mi", 500 + 50 * i))
         });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

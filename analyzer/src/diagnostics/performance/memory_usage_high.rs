@@ -51,15 +51,20 @@ mod tests {
 
     #[test]
     fn the_seeds_database_is_judged_per_container_against_its_own_limit() {
-        let mut fixture = deployment("prod-simulation", "database-service", &["database-service-a"], DATABASE);
+        let mut fixture =
+            deployment("prod-simulation", "database-service", &["database-service-a"], DATABASE);
         fixture += &series("prod-simulation", "database-service-a", "database", "11:55:00", 10, |i| {
             ("700m".into(), format!("{}Mi", 3700 + i * 10))
         });
         // 300 MiB would be nothing for the database, but it is 59% of the monitor's 512 MiB.
-        fixture += &series("prod-simulation", "database-service-a", "connection-monitor", "11:55:00", 10, |_| {
-            ("50m".into(), "300Mi".into())
-        });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        fixture +=
+            &series("prod-simulation", "database-service-a", "connection-monitor", "11:55:00", 10, |_| {
+                ("50m".into(), "300Mi".into())
+            });
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 memory-usage-high Deployment prod-simulation/database-service container database: memory p95 3.7 GiB is 92% of its 4 GiB limit
               objects: Deployment/prod-simulation/database-service, Pod/prod-simulation/database-service-a
               metric memory prod-simulation/database-service-a/database p95 = 3785.5 MiB
@@ -70,7 +75,8 @@ mod tests {
               $ kubectl top pod database-service-a -n prod-simulation --containers
               $ kubectl describe pod database-service-a -n prod-simulation
               $ kubectl set resources deployment/database-service -n prod-simulation -c database --limits=memory=5408Mi
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -79,7 +85,10 @@ mod tests {
         fixture += &series("shop", "search-a", "search", "11:55:00", 6, |_| ("100m".into(), "900Mi".into()));
         fixture += &deployment("shop", "small", &["small-a"], "[{name: small}]");
         fixture += &series("shop", "small-a", "small", "11:55:00", 6, |_| ("100m".into(), "700Mi".into()));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 memory-usage-high Deployment shop/search container search: memory p95 900 MiB with no memory limit (above the seed's 800 MiB)
               objects: Deployment/shop/search, Pod/shop/search-a
               metric memory shop/search-a/search p95 = 900 MiB
@@ -89,6 +98,7 @@ mod tests {
               $ kubectl top pod search-a -n shop --containers
               $ kubectl describe pod search-a -n shop
               $ kubectl set resources deployment/search -n shop -c search --limits=memory=1286Mi
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -7,10 +7,10 @@
 
 use super::Diagnostic;
 
-#[cfg(test)]
-pub(crate) mod fixture;
 pub(crate) mod against_limit;
 pub(crate) mod autoscalers;
+#[cfg(test)]
+pub(crate) mod fixture;
 pub(crate) mod limit_ranges;
 pub(crate) mod rightsize;
 pub(crate) mod units;

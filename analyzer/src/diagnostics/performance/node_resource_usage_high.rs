@@ -63,10 +63,20 @@ fn finding(model: &ClusterModel, series: &NodeSeries) -> Option<Finding> {
     };
     let mut parts = Vec::new();
     if let Some(allocatable) = memory_allocatable.filter(|_| memory_ratio >= NEAR) {
-        parts.push(format!("memory p95 {} is {} of allocatable {}", units::memory(memory.p95), units::percent(memory_ratio), units::memory(allocatable)));
+        parts.push(format!(
+            "memory p95 {} is {} of allocatable {}",
+            units::memory(memory.p95),
+            units::percent(memory_ratio),
+            units::memory(allocatable)
+        ));
     }
     if let Some(allocatable) = cpu_allocatable.filter(|_| cpu_ratio >= NEAR) {
-        parts.push(format!("CPU p95 {} is {} of allocatable {}", units::cpu(cpu.p95), units::percent(cpu_ratio), units::cpu(allocatable)));
+        parts.push(format!(
+            "CPU p95 {} is {} of allocatable {}",
+            units::cpu(cpu.p95),
+            units::percent(cpu_ratio),
+            units::cpu(allocatable)
+        ));
     }
     let reference = node.reference();
     let mut finding = DIAGNOSTIC
@@ -76,13 +86,20 @@ fn finding(model: &ClusterModel, series: &NodeSeries) -> Option<Finding> {
         .evidence(units::memory_metric(&format!("node {}", node.name), "p95", memory.p95));
     for resource in ["cpu", "memory"] {
         if let Some(value) = node.at(&format!("/status/allocatable/{resource}")) {
-            finding = finding.evidence(Evidence::field(reference.clone(), format!("/status/allocatable/{resource}"), value));
+            finding = finding.evidence(Evidence::field(
+                reference.clone(),
+                format!("/status/allocatable/{resource}"),
+                value,
+            ));
         }
     }
     // The pods using most on this node, by mean memory when memory is the pressure, else CPU.
     let by_memory = memory_ratio >= cpu_ratio;
     let mut pods: Vec<(String, f64)> = Vec::new();
-    for usage in usages(model).iter().filter(|u| u.pod.and_then(|p| p.str_at("/spec/nodeName")) == Some(node.name.as_str())) {
+    for usage in usages(model)
+        .iter()
+        .filter(|u| u.pod.and_then(|p| p.str_at("/spec/nodeName")) == Some(node.name.as_str()))
+    {
         let name = format!("{}/{}", usage.key().namespace, usage.key().pod);
         let value = if by_memory { usage.memory.mean } else { usage.cpu.mean };
         match pods.iter_mut().find(|(pod, _)| *pod == name) {
@@ -95,7 +112,9 @@ fn finding(model: &ClusterModel, series: &NodeSeries) -> Option<Finding> {
         let top: Vec<String> = pods
             .iter()
             .take(3)
-            .map(|(pod, value)| format!("{pod} {}", if by_memory { units::memory(*value) } else { units::cpu(*value) }))
+            .map(|(pod, value)| {
+                format!("{pod} {}", if by_memory { units::memory(*value) } else { units::cpu(*value) })
+            })
             .collect();
         finding = finding.evidence(Evidence::note(format!(
             "top pods on the node by mean {}: {}",
@@ -167,9 +186,15 @@ samples:
     #[test]
     fn a_node_near_its_memory_names_the_pods_using_most() {
         let mut fixture = NODES.to_owned();
-        fixture += &deployment("prod-simulation", "database-service", &["database-service-a"], "[{name: database}]");
-        fixture += &series("prod-simulation", "database-service-a", "database", "11:55:00", 3, |_| ("700m".into(), "3900Mi".into()));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        fixture +=
+            &deployment("prod-simulation", "database-service", &["database-service-a"], "[{name: database}]");
+        fixture += &series("prod-simulation", "database-service-a", "database", "11:55:00", 3, |_| {
+            ("700m".into(), "3900Mi".into())
+        });
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 node-resource-usage-high Node node-1: memory p95 14.98 GiB is 94% of allocatable 16 GiB
               objects: Node/node-1
               metric cpu node node-1 p95 = 2590 millicores
@@ -181,15 +206,21 @@ samples:
               $ kubectl top node node-1
               $ kubectl describe node node-1
               $ kubectl top pod -A --sort-by=memory
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn nodes_with_room_are_fine() {
-        let fixture = NODES.replace("memory: 15Gi", "memory: 6Gi").replace("15200Mi", "6Gi").replace("15100Mi", "6Gi");
+        let fixture =
+            NODES.replace("memory: 15Gi", "memory: 6Gi").replace("15200Mi", "6Gi").replace("15100Mi", "6Gi");
         let fixture = fixture.replace("cpu: 3000m", "cpu: 1500m");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

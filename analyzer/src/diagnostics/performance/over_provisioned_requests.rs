@@ -119,15 +119,25 @@ mod tests {
 
     #[test]
     fn the_seeds_idle_database_requests_ten_times_its_use() {
-        let mut fixture = deployment("prod-simulation", "database-service", &["database-service-a", "database-service-b"], DATABASE);
+        let mut fixture = deployment(
+            "prod-simulation",
+            "database-service",
+            &["database-service-a", "database-service-b"],
+            DATABASE,
+        );
         for pod in ["database-service-a", "database-service-b"] {
             fixture += &series("prod-simulation", pod, "database", "11:55:00", 10, |i| {
                 (format!("{}m", 30 + i), "180Mi".into())
             });
             // The monitor requests 100m and uses 20m: 80m is below the 100m worth a change.
-            fixture += &series("prod-simulation", pod, "connection-monitor", "11:55:00", 10, |_| ("20m".into(), "20Mi".into()));
+            fixture += &series("prod-simulation", pod, "connection-monitor", "11:55:00", 10, |_| {
+                ("20m".into(), "20Mi".into())
+            });
         }
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P3 over-provisioned-requests Deployment prod-simulation/database-service container database (2 pods): cpu requests 500m but p95 is 39m (recommend 40m); memory requests 1 GiB but peaks at 180 MiB (recommend 216Mi)
               objects: Deployment/prod-simulation/database-service, Pod/prod-simulation/database-service-a, Pod/prod-simulation/database-service-b
               metric cpu prod-simulation/database-service-a/database p95 (all replicas) = 39 millicores
@@ -135,15 +145,23 @@ mod tests {
               why: Container `database` requests more than twice what it uses. Requests are reserved on the node whether used or not; the recommendation frees 920m cpu and 1.58 GiB memory across the 2 replicas seen. The recommendation (CPU request = p95 39m, memory request = peak 180 MiB + 20%) comes from 20 samples over 4m 30s. A window this short misses daily and weekly peaks: confirm with a longer capture (or the monitoring history) before changing the requests.
               $ kubectl top pod database-service-a -n prod-simulation --containers
               $ kubectl set resources deployment/database-service -n prod-simulation -c database --requests=cpu=40m,memory=216Mi
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn requests_close_to_use_are_fine() {
-        let mut fixture = deployment("prod-simulation", "database-service", &["database-service-a"], DATABASE);
-        fixture += &series("prod-simulation", "database-service-a", "database", "11:55:00", 10, |_| ("400m".into(), "700Mi".into()));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        let mut fixture =
+            deployment("prod-simulation", "database-service", &["database-service-a"], DATABASE);
+        fixture += &series("prod-simulation", "database-service-a", "database", "11:55:00", 10, |_| {
+            ("400m".into(), "700Mi".into())
+        });
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

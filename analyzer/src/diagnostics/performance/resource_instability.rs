@@ -104,7 +104,8 @@ fn finding(model: &ClusterModel, group: &Group<'_, f64>) -> Finding {
     ));
     let pod = usage.pod_ref();
     finding = finding.remediation(units::top_pod(&pod));
-    if let Some(workload) = group.workload.as_ref().filter(|w| matches!(w.kind.as_str(), "Deployment" | "StatefulSet"))
+    if let Some(workload) =
+        group.workload.as_ref().filter(|w| matches!(w.kind.as_str(), "Deployment" | "StatefulSet"))
         && !autoscaled
     {
         let replicas = model
@@ -133,15 +134,30 @@ mod tests {
 
     #[test]
     fn the_seeds_connection_monitor_bursts_and_rests_while_the_database_is_steady() {
-        let mut fixture = deployment("prod-simulation", "database-service", &["database-service-a"], DATABASE);
+        let mut fixture =
+            deployment("prod-simulation", "database-service", &["database-service-a"], DATABASE);
         // 30 s of `yes` (500m, its limit) then 10 s of rest: most 30-s samples land in a burst.
-        fixture += &series("prod-simulation", "database-service-a", "connection-monitor", "11:55:00", 10, |i| {
-            (if i % 4 == 3 { "2m" } else if i % 2 == 0 { "500m" } else { "5m" }.into(), "24Mi".into())
-        });
+        fixture +=
+            &series("prod-simulation", "database-service-a", "connection-monitor", "11:55:00", 10, |i| {
+                (
+                    if i % 4 == 3 {
+                        "2m"
+                    } else if i % 2 == 0 {
+                        "500m"
+                    } else {
+                        "5m"
+                    }
+                    .into(),
+                    "24Mi".into(),
+                )
+            });
         fixture += &series("prod-simulation", "database-service-a", "database", "11:55:00", 10, |i| {
             (format!("{}m", 700 + i % 3 * 20), "1500Mi".into())
         });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 resource-instability Deployment prod-simulation/database-service container connection-monitor: stability score 48 (CPU cv 1.04, memory cv 0.00)
               objects: Deployment/prod-simulation/database-service, Pod/prod-simulation/database-service-a
               metric cpu+memory prod-simulation/database-service-a/connection-monitor stability-score = 48.09 score
@@ -152,7 +168,8 @@ mod tests {
               why: Over 10 samples container `connection-monitor` of pod database-service-a used 252m CPU on average with a standard deviation of 262m (min 2m, max 500m), and 24 MiB memory ± 0 MiB. The seed scores stability as 100 − (CPU CV + memory CV) × 50 and calls below 70 unstable. Requests set from the average starve such a container at its peaks; limits set from the peaks waste the rest.
               $ kubectl top pod database-service-a -n prod-simulation --containers
               $ kubectl autoscale deployment/database-service -n prod-simulation --cpu-percent=70 --min=1 --max=2
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -162,8 +179,12 @@ mod tests {
         fixture += &series("shop", "idle-a", "idle", "11:55:00", 10, |i| {
             (if i % 2 == 0 { "0m" } else { "4m" }.into(), "20Mi".into())
         });
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -69,7 +69,15 @@ fn finding(model: &ClusterModel, quota: &Object) -> Option<Finding> {
     let namespace = quota.namespace.as_deref().unwrap_or_default();
     let parts: Vec<String> = pressed
         .iter()
-        .map(|p| format!("{} {} used ({} of {})", p.resource, units::percent(p.used / p.hard), amount(p.resource, p.used), amount(p.resource, p.hard)))
+        .map(|p| {
+            format!(
+                "{} {} used ({} of {})",
+                p.resource,
+                units::percent(p.used / p.hard),
+                amount(p.resource, p.used),
+                amount(p.resource, p.hard)
+            )
+        })
         .collect();
     let reference = quota.reference();
     let mut finding = DIAGNOSTIC
@@ -79,14 +87,20 @@ fn finding(model: &ClusterModel, quota: &Object) -> Option<Finding> {
         let key = p.resource.replace('~', "~0").replace('/', "~1");
         for section in ["used", "hard"] {
             if let Some(value) = quota.at(&format!("/status/{section}/{key}")) {
-                finding = finding.evidence(Evidence::field(reference.clone(), format!("/status/{section}/{key}"), value));
+                finding = finding.evidence(Evidence::field(
+                    reference.clone(),
+                    format!("/status/{section}/{key}"),
+                    value,
+                ));
             }
         }
     }
     let blocked: Vec<_> = model
         .events
         .iter()
-        .filter(|event| event.namespace.as_deref() == Some(namespace) && event.message.contains("exceeded quota"))
+        .filter(|event| {
+            event.namespace.as_deref() == Some(namespace) && event.message.contains("exceeded quota")
+        })
         .filter(|event| event.message.contains(&quota.name))
         .collect();
     for event in blocked.iter().rev().take(3).rev() {
@@ -100,7 +114,9 @@ fn finding(model: &ClusterModel, quota: &Object) -> Option<Finding> {
             pressed.iter().filter(|p| p.used >= p.hard).map(|p| p.resource).collect::<Vec<_>>().join(", ")
         )
     } else {
-        format!("Namespace {namespace} is within 10% of its quota: the next rollout (which briefly runs old and new pods together) or scale-out may be rejected.")
+        format!(
+            "Namespace {namespace} is within 10% of its quota: the next rollout (which briefly runs old and new pods together) or scale-out may be rejected."
+        )
     };
     if !blocked.is_empty() {
         let noun = if blocked.len() == 1 { "event shows a creation" } else { "events show creations" };
@@ -110,7 +126,10 @@ fn finding(model: &ClusterModel, quota: &Object) -> Option<Finding> {
         finding
             .explanation(explanation)
             .remediation(kubectl::describe(&reference))
-            .remediation(format!("kubectl get events -n {} --field-selector reason=FailedCreate", kubectl::word(namespace)))
+            .remediation(format!(
+                "kubectl get events -n {} --field-selector reason=FailedCreate",
+                kubectl::word(namespace)
+            ))
             .remediation(format!("kubectl top pod -n {}", kubectl::word(namespace))),
     )
 }
@@ -162,7 +181,10 @@ message: 'Error creating: pods "api-7d9f-x" is forbidden: exceeded quota: comput
 count: 31
 source: {component: replicaset-controller}
 "#;
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 resource-quota-near-limit ResourceQuota shop/compute: requests.memory 100% used (8 GiB of 8 GiB), count/deployments.apps 95% used (19 of 20), pods 90% used (9 of 10)
               objects: ResourceQuota/shop/compute, ReplicaSet/shop/api-7d9f
               field ResourceQuota/shop/compute /status/used/requests.memory = 8Gi
@@ -176,14 +198,20 @@ source: {component: replicaset-controller}
               $ kubectl describe resourcequota compute -n shop
               $ kubectl get events -n shop --field-selector reason=FailedCreate
               $ kubectl top pod -n shop
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn room_left_and_zero_hard_policies_are_fine() {
-        let fixture = quota("6Gi", 5).replace("count/deployments.apps: \"19\"", "count/deployments.apps: \"3\"");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        let fixture =
+            quota("6Gi", 5).replace("count/deployments.apps: \"19\"", "count/deployments.apps: \"3\"");
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

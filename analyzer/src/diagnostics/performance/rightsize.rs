@@ -32,7 +32,9 @@ pub(crate) struct Recommendation {
 }
 
 /// The recommendation for containers sharing one spec; `None` under 3 samples in all.
-pub(crate) fn recommend<'a>(members: impl IntoIterator<Item = &'a ContainerUsage<'a>>) -> Option<Recommendation> {
+pub(crate) fn recommend<'a>(
+    members: impl IntoIterator<Item = &'a ContainerUsage<'a>>,
+) -> Option<Recommendation> {
     let mut cpu = Vec::new();
     let mut memory_max: f64 = 0.0;
     let mut minutes: f64 = 0.0;
@@ -76,7 +78,13 @@ impl Recommendation {
 
     /// `kubectl set resources` with the given resources' recommended requests, raising a limit
     /// that would fall below its new request.
-    pub(crate) fn command(&self, target: &ObjectRef, container: &str, resources: &Resources, which: &[&str]) -> String {
+    pub(crate) fn command(
+        &self,
+        target: &ObjectRef,
+        container: &str,
+        resources: &Resources,
+        which: &[&str],
+    ) -> String {
         let mut requests = Vec::new();
         let mut limits = Vec::new();
         for resource in which {

@@ -104,7 +104,8 @@ fn build(group: &Group<'_, ()>, recommendation: &Recommendation, short: &[&str])
         group.container,
         recommendation.basis()
     );
-    if short.contains(&"memory") && resources.memory_limit.is_some_and(|limit| limit < recommendation.memory) {
+    if short.contains(&"memory") && resources.memory_limit.is_some_and(|limit| limit < recommendation.memory)
+    {
         explanation.push_str(" The recommended memory request is above the current limit, so the command raises the limit too.");
     }
     finding = finding.explanation(explanation).remediation(units::top_pod(&usage.pod_ref()));
@@ -121,16 +122,23 @@ mod tests {
     use super::DIAGNOSTIC;
     use crate::diagnostics::performance::fixture::{check, deployment, series};
 
-    const API: &str = "[{name: api, resources: {requests: {cpu: 300m, memory: 512Mi}, limits: {cpu: 1, memory: 2Gi}}}]";
+    const API: &str =
+        "[{name: api, resources: {requests: {cpu: 300m, memory: 512Mi}, limits: {cpu: 1, memory: 2Gi}}}]";
 
     #[test]
     fn the_seeds_api_backend_outgrows_its_512_mib_request() {
-        let mut fixture = deployment("prod-simulation", "api-backend", &["api-backend-a", "api-backend-b"], API);
+        let mut fixture =
+            deployment("prod-simulation", "api-backend", &["api-backend-a", "api-backend-b"], API);
         fixture += &series("prod-simulation", "api-backend-a", "api", "11:55:00", 10, |i| {
             (format!("{}m", 250 + i * 5), format!("{}Mi", 650 + i * 5))
         });
-        fixture += &series("prod-simulation", "api-backend-b", "api", "11:55:00", 10, |_| ("280m".into(), "480Mi".into()));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        fixture += &series("prod-simulation", "api-backend-b", "api", "11:55:00", 10, |_| {
+            ("280m".into(), "480Mi".into())
+        });
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 under-provisioned-requests Deployment prod-simulation/api-backend container api (2 pods): memory requests 512 MiB but peaks at 695 MiB (recommend 834Mi)
               objects: Deployment/prod-simulation/api-backend, Pod/prod-simulation/api-backend-a, Pod/prod-simulation/api-backend-b
               metric cpu prod-simulation/api-backend-a/api p95 (all replicas) = 290.25 millicores
@@ -139,16 +147,23 @@ mod tests {
               why: Container `api` uses more than it requests. The scheduler reserves only the request: CPU beyond it is taken from what neighbours were promised, and a container above its memory request is among the first the kubelet evicts when the node runs short of memory. The recommendation (CPU request = p95 290m, memory request = peak 695 MiB + 20%) comes from 20 samples over 4m 30s. A window this short misses daily and weekly peaks: confirm with a longer capture (or the monitoring history) before changing the requests.
               $ kubectl top pod api-backend-a -n prod-simulation --containers
               $ kubectl set resources deployment/api-backend -n prod-simulation -c api --requests=memory=834Mi
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn usage_within_the_requests_is_fine() {
         let mut fixture = deployment("prod-simulation", "api-backend", &["api-backend-a"], API);
         // 360m is 1.2× the 300m request: bursting a little above it is what requests allow.
-        fixture += &series("prod-simulation", "api-backend-a", "api", "11:55:00", 10, |_| ("360m".into(), "500Mi".into()));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        fixture += &series("prod-simulation", "api-backend-a", "api", "11:55:00", 10, |_| {
+            ("360m".into(), "500Mi".into())
+        });
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

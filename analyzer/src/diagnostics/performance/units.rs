@@ -105,7 +105,16 @@ pub(crate) fn memory_metric(label: &str, statistic: &str, bytes: f64) -> Evidenc
 
 /// Kinds `kubectl set resources` changes: those with a pod template.
 pub(crate) fn has_template(kind: &str) -> bool {
-    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob" | "ReplicationController")
+    matches!(
+        kind,
+        "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "CronJob"
+            | "ReplicationController"
+    )
 }
 
 /// `kubectl set resources deployment/api -n shop -c api --requests=cpu=300m,memory=600Mi
@@ -118,7 +127,11 @@ pub(crate) fn set_resources(
     limits: &[(&str, String)],
 ) -> String {
     let list = |pairs: &[(&str, String)]| {
-        pairs.iter().map(|(resource, quantity)| format!("{resource}={quantity}")).collect::<Vec<_>>().join(",")
+        pairs
+            .iter()
+            .map(|(resource, quantity)| format!("{resource}={quantity}"))
+            .collect::<Vec<_>>()
+            .join(",")
     };
     let mut command = kubectl::on("set resources", target, &format!("-c {}", kubectl::word(container)));
     if !requests.is_empty() {

@@ -67,7 +67,11 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
 }
 
 /// The requests the containers run with, and where they were read.
-fn requests_source<'a>(model: &'a ClusterModel, vpa: &Object, workload: &ObjectRef) -> Option<(&'a Object, String)> {
+fn requests_source<'a>(
+    model: &'a ClusterModel,
+    vpa: &Object,
+    workload: &ObjectRef,
+) -> Option<(&'a Object, String)> {
     if vpa_mode(vpa) != "Off" {
         let pod = model
             .of_kind("Pod")
@@ -86,14 +90,18 @@ fn finding(model: &ClusterModel, vpa: &Object) -> Option<Finding> {
     let (source, prefix) = requests_source(model, vpa, &workload)?;
     let mut gaps = Vec::new();
     let mut evidence = Vec::new();
-    for (index, recommendation) in vpa.array_at("/status/recommendation/containerRecommendations").iter().enumerate() {
+    for (index, recommendation) in
+        vpa.array_at("/status/recommendation/containerRecommendations").iter().enumerate()
+    {
         let Some(name) = recommendation.get("containerName").and_then(Value::as_str) else { continue };
         let Some((pointer, container)) = container_at(source, &prefix, name) else { continue };
         let resources = Resources::of(container);
         for (resource, request, scale) in
             [("cpu", resources.cpu_request, 1000.0), ("memory", resources.memory_request, 1.0)]
         {
-            let Some(target) = recommendation.pointer(&format!("/target/{resource}")).and_then(number) else { continue };
+            let Some(target) = recommendation.pointer(&format!("/target/{resource}")).and_then(number) else {
+                continue;
+            };
             let target = target * scale;
             let Some(request) = request.filter(|request| *request > 0.0) else { continue };
             if target > request * FACTOR || target * FACTOR < request {
@@ -103,7 +111,11 @@ fn finding(model: &ClusterModel, vpa: &Object) -> Option<Finding> {
                     recommendation.pointer(&format!("/target/{resource}")).unwrap_or(&Value::Null),
                 ));
                 if let Some(value) = container.pointer(&format!("/resources/requests/{resource}")) {
-                    evidence.push(Evidence::field(source.reference(), format!("{pointer}/resources/requests/{resource}"), value));
+                    evidence.push(Evidence::field(
+                        source.reference(),
+                        format!("{pointer}/resources/requests/{resource}"),
+                        value,
+                    ));
                 }
                 gaps.push(Gap { container: name.to_owned(), resource, request, target });
             }
@@ -133,10 +145,21 @@ fn finding(model: &ClusterModel, vpa: &Object) -> Option<Finding> {
     }
     let listed: Vec<String> = gaps
         .iter()
-        .map(|gap| format!("{} {}: requests {}, recommended {}", gap.container, gap.resource, gap.format(gap.request), gap.format(gap.target)))
+        .map(|gap| {
+            format!(
+                "{} {}: requests {}, recommended {}",
+                gap.container,
+                gap.resource,
+                gap.format(gap.request),
+                gap.format(gap.target)
+            )
+        })
         .collect();
     let applying = if mode == "Off" {
-        format!("The VPA is in `Off` mode: it only recommends, and {} {} keeps its template's requests.", workload.kind, workload.name)
+        format!(
+            "The VPA is in `Off` mode: it only recommends, and {} {} keeps its template's requests.",
+            workload.kind, workload.name
+        )
     } else {
         format!(
             "The VPA is in `{mode}` mode and should have applied its recommendation, yet pod {} still runs \
@@ -157,8 +180,11 @@ fn finding(model: &ClusterModel, vpa: &Object) -> Option<Finding> {
             .iter()
             .filter(|gap| gap.container == container)
             .map(|gap| {
-                let quantity =
-                    if gap.resource == "cpu" { units::cpu_quantity(gap.target) } else { units::memory_quantity(gap.target) };
+                let quantity = if gap.resource == "cpu" {
+                    units::cpu_quantity(gap.target)
+                } else {
+                    units::memory_quantity(gap.target)
+                };
                 (gap.resource, quantity)
             })
             .collect();
@@ -195,7 +221,8 @@ mod tests {
     use crate::diagnostics::performance::fixture::deployment;
     use crate::diagnostics::testing::check;
 
-    const API: &str = "[{name: api, resources: {requests: {cpu: 300m, memory: 512Mi}, limits: {cpu: 1, memory: 2Gi}}}]";
+    const API: &str =
+        "[{name: api, resources: {requests: {cpu: 300m, memory: 512Mi}, limits: {cpu: 1, memory: 2Gi}}}]";
 
     fn vpa(mode: &str, cpu: &str, memory: &str) -> String {
         format!(
@@ -218,7 +245,10 @@ status:
     #[test]
     fn a_recommendation_four_times_the_request_is_p2_with_the_command() {
         let fixture = deployment("shop", "api", &["api-a"], API) + &vpa("Off", "1200m", "600Mi");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 vpa-recommendation-far-from-requests VPA shop/api recommends 1.2 cores cpu for container api, which requests 300m (4.0×)
               objects: VerticalPodAutoscaler/shop/api, Deployment/shop/api
               field VerticalPodAutoscaler/shop/api /status/recommendation/containerRecommendations/0/target/cpu = 1200m
@@ -226,7 +256,8 @@ status:
               why: api cpu: requests 300m, recommended 1.2 cores. The VPA is in `Off` mode: it only recommends, and Deployment api keeps its template's requests. Requests below use overload the node and are evicted first under memory pressure; requests above it reserve capacity nothing uses.
               $ kubectl describe verticalpodautoscaler api -n shop
               $ kubectl set resources deployment/api -n shop -c api --requests=cpu=1200m
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -238,12 +269,20 @@ status:
             &format!("spec: {{nodeName: node-1, containers: {applied}}}"),
         );
         fixture += &vpa("Auto", "1200m", "600Mi");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
         let close = deployment("shop", "api", &["api-a"], API) + &vpa("Off", "400m", "700Mi");
-        check(&DIAGNOSTIC, &close, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &close,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }
