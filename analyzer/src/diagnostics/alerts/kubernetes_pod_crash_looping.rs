@@ -4,7 +4,9 @@
 //! kube_pod_container_status_restarts_total[15m]) > 0 for: 5m`, from what the bundle holds: a
 //! container restarted within the 15 minutes before the capture (its `lastState.terminated.
 //! finishedAt`). The rate has been above zero for five minutes when that restart is at least
-//! five minutes old, or when a `BackOff` event shows restarts going on since before then:
+//! five minutes old, when a `BackOff` event shows restarts going on since before then, or when
+//! the container is in `CrashLoopBackOff` after 3 restarts or more in a pod older than five
+//! minutes (the back-off tops out at 5 minutes, so it restarts in every 15-minute window):
 //! firing, P1 (the rule's `critical`). A first restart in the last five minutes is pending (P2).
 //! The model keeps the final pod objects, not restart counts over time, so growth of the count
 //! across the sampled window is only seen through those events.
@@ -80,13 +82,18 @@ fn restarting(model: &ClusterModel, pod: &Object, now: Timestamp) -> Option<Rest
                     && event.first_seen.is_some_and(|first| minutes_between(first, now) >= FOR_MINUTES)
                     && event.last_seen.is_some_and(|last| minutes_between(last, now) <= RANGE_MINUTES)
             });
+            // In CrashLoopBackOff the kubelet's back-off tops out at 5 minutes, so a container that
+            // has looped for longer than that restarts in every 15-minute window.
+            let looping = status.waiting_reason() == Some("CrashLoopBackOff")
+                && status.restart_count() >= 3
+                && pod.created_at().is_some_and(|created| minutes_between(created, now) >= FOR_MINUTES);
             Some(Restarting {
                 container: status.name.to_owned(),
                 restarts: status.restart_count(),
                 ago,
                 finished_pointer: format!("{}/finishedAt", last.pointer),
                 finished_at,
-                firing: ago >= FOR_MINUTES || earlier,
+                firing: ago >= FOR_MINUTES || earlier || looping,
             })
         })
         .min_by(|a, b| a.ago.total_cmp(&b.ago))
@@ -216,6 +223,31 @@ mod tests {
             &fixture,
             expect![[r#"
             no findings
+        "#]],
+        );
+    }
+
+    #[test]
+    fn a_container_looping_for_minutes_fires_even_if_its_last_restart_is_recent() {
+        let fixture = deployment("shop", "payment-api", &["payment-api-a"], "[{name: api}]").replace(
+            "metadata:\n  name: payment-api-a\n",
+            "metadata:\n  name: payment-api-a\n  creationTimestamp: \"2025-06-01T11:30:00Z\"\n",
+        );
+        let fixture = restarted(fixture, "payment-api-a", "2025-06-01T11:59:00Z").replace(
+            "restartCount: 6, state: {running: {}}",
+            "restartCount: 20, state: {waiting: {reason: CrashLoopBackOff}}",
+        );
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+            P1 kubernetes-pod-crash-looping Deployment shop/payment-api: 1 of 1 pod restarting (KubernetesPodCrashLooping firing; last restart 1m before the capture)
+              objects: Deployment/shop/payment-api, Pod/shop/payment-api-a
+              field Pod/shop/payment-api-a /status/containerStatuses/0/lastState/terminated/finishedAt = 2025-06-01T11:59:00Z
+              note: payment-api-a/api: 20 restarts
+              why: The rule `rate(kube_pod_container_status_restarts_total[15m]) > 0` with `for: 5m` is true while a restart falls in the last 15 minutes. Container `api` of pod payment-api-a last restarted 1m before the capture. The rate has been above zero for at least the 5 minutes the rule waits: it fires. crash-loop-backoff and pod-restarts give the exit code and the last log lines.
+              $ kubectl logs payment-api-a -n shop -c api --previous --tail=50
+              $ kubectl describe pod payment-api-a -n shop
         "#]],
         );
     }

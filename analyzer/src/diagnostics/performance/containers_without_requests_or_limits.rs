@@ -103,7 +103,7 @@ fn finding(model: &ClusterModel, template: &Template<'_>, usages: &[ContainerUsa
     let workload_usages = |container: &str| -> Vec<&ContainerUsage<'_>> {
         usages
             .iter()
-            .filter(|usage| usage.key().container == container)
+            .filter(|usage| usage.key().container == container && usage.serving())
             .filter(|usage| match usage.pod {
                 Some(pod) if owner.kind == "Pod" => pod.reference() == reference,
                 Some(pod) => workload_of(model, pod).as_ref() == Some(&reference),

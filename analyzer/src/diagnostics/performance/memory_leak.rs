@@ -3,8 +3,9 @@
 //! **What it checks.** Containers whose memory only grows over the capture: a least-squares
 //! line through the working-set samples rises and fits them well (R² ≥ 0.8), or every sample
 //! is at least the one before it. At the fitted slope it estimates when the container reaches
-//! its memory limit. Needs at least 5 samples over 2 minutes; growth under 1% of the mean, or a
-//! limit more than 7 days away at that pace, is not reported.
+//! its memory limit. Needs at least 4 samples over 30 seconds, and under 2 minutes a strictly
+//! rising series with R² ≥ 0.95; growth under 1% of the mean, or a limit more than 7 days away
+//! at that pace, is not reported.
 //!
 //! **Why it matters.** A leak ends in an OOM kill at the limit (or node memory pressure
 //! without one), on a schedule: the estimate says whether that is before the next deploy.
@@ -38,8 +39,11 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 };
 
 /// Fewest samples and shortest window a trend is read from.
-const MIN_SAMPLES: usize = 5;
-const MIN_MINUTES: f64 = 2.0;
+const MIN_SAMPLES: usize = 4;
+const MIN_MINUTES: f64 = 0.5;
+/// Under this window (minutes) only a strictly rising series with a near-perfect line counts.
+const SHORT_MINUTES: f64 = 2.0;
+const SHORT_R_SQUARED: f64 = 0.95;
 /// How well the line must fit the samples.
 const MIN_R_SQUARED: f64 = 0.8;
 /// Growth smaller than this share of the mean over the window is noise.
@@ -93,6 +97,12 @@ fn leak(usage: &ContainerUsage<'_>) -> Option<Leak> {
         .collect();
     let line = linear_fit(&points)?;
     let monotonic = samples.windows(2).all(|pair| pair[1].memory_bytes >= pair[0].memory_bytes);
+    if usage.window_minutes() < SHORT_MINUTES {
+        let rising = samples.windows(2).all(|pair| pair[1].memory_bytes > pair[0].memory_bytes);
+        if !rising || line.r_squared < SHORT_R_SQUARED {
+            return None;
+        }
+    }
     let growth = line.slope * usage.window_minutes();
     if line.slope <= 0.0
         || growth < MIN_GROWTH * usage.memory.mean
@@ -319,6 +329,45 @@ mod tests {
             &fixture,
             expect![[r#"
             no findings
+        "#]],
+        );
+    }
+
+    #[test]
+    fn a_30_second_capture_counts_only_a_strictly_rising_line() {
+        // The demo bundle's api-backend: 4 samples 10 s apart, +5 MiB each, at 1.3 GiB of 2 GiB.
+        let mut fixture =
+            deployment("prod-simulation", "api-backend", &["api-backend-a", "api-backend-b"], API);
+        let sample = |start: u32, step: u32| {
+            move |i: usize| ("25m".to_owned(), format!("{}Mi", start + step * i as u32))
+        };
+        let ten_seconds = |text: String| {
+            text.replace("11:55:30Z", "11:55:10Z")
+                .replace("11:56:00Z", "11:55:20Z")
+                .replace("11:56:30Z", "11:55:30Z")
+        };
+        fixture +=
+            &ten_seconds(series("prod-simulation", "api-backend-a", "api", "11:55:00", 4, sample(1338, 5)));
+        // Flat then rising: over 30 s that is not enough to call.
+        fixture += &ten_seconds(series("prod-simulation", "api-backend-b", "api", "11:55:00", 4, |i| {
+            ("25m".to_owned(), format!("{}Mi", if i < 2 { 1338 } else { 1338 + 5 * i }))
+        }));
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+            P1 memory-leak Deployment prod-simulation/api-backend container api: memory grows +30.0 MiB/min, reaches its 2 GiB limit in ~23m
+              objects: Deployment/prod-simulation/api-backend, Pod/prod-simulation/api-backend-a
+              metric memory prod-simulation/api-backend-a/api first = 1338 MiB
+              metric memory prod-simulation/api-backend-a/api last = 1353 MiB
+              metric memory prod-simulation/api-backend-a/api slope = 30 MiB/min
+              metric memory prod-simulation/api-backend-a/api r-squared = 1 ratio
+              metric memory prod-simulation/api-backend-a/api time-to-limit = 23.17 minutes
+              field Pod/prod-simulation/api-backend-a /spec/containers/0/resources/limits/memory = 2Gi
+              why: The working set of container `api` in pod api-backend-a rose from 1.31 GiB to 1.32 GiB over 30s (4 samples), +30.0 MiB/min on a line that fits the samples and never fell. At that pace it reaches its 2 GiB limit in ~23m and is OOM-killed there. Over a short capture a cache filling after a start looks the same: a longer capture or the application's own heap metrics tell the two apart.
+              $ kubectl top pod api-backend-a -n prod-simulation --containers
+              $ kubectl describe pod api-backend-a -n prod-simulation
+              $ kubectl rollout restart deployment/api-backend -n prod-simulation
         "#]],
         );
     }

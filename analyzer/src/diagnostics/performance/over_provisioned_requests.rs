@@ -40,7 +40,8 @@ const MIN_CPU_SAVING: f64 = 100.0;
 const MIN_MEMORY_SAVING: f64 = 128.0 * MIB;
 
 fn run(model: &ClusterModel) -> Vec<Finding> {
-    let all = usages(model).into_iter().map(|usage| (usage, ())).collect();
+    // A crash-looping or starting container's usage says nothing of what it needs.
+    let all = usages(model).into_iter().filter(|usage| usage.serving()).map(|usage| (usage, ())).collect();
     group(model, all).iter().filter_map(finding).collect()
 }
 
@@ -156,6 +157,23 @@ mod tests {
         fixture += &series("prod-simulation", "database-service-a", "database", "11:55:00", 10, |_| {
             ("400m".into(), "700Mi".into())
         });
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+            no findings
+        "#]],
+        );
+    }
+
+    #[test]
+    fn a_crash_looping_replica_is_not_right_sized() {
+        // Not ready: its 1m and 1 MiB are a container that keeps dying, not what it needs.
+        let fixture = deployment("analytics", "report-generator", &["report-generator-a"], DATABASE)
+            .replace("status: \"True\"", "status: \"False\"")
+            + &series("analytics", "report-generator-a", "database", "11:55:00", 10, |_| {
+                ("1m".into(), "1Mi".into())
+            });
         check(
             &DIAGNOSTIC,
             &fixture,

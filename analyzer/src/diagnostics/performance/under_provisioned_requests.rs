@@ -40,7 +40,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 const CPU_FACTOR: f64 = 1.25;
 
 fn run(model: &ClusterModel) -> Vec<Finding> {
-    let all = usages(model).into_iter().map(|usage| (usage, ())).collect();
+    // A crash-looping or starting container's usage says nothing of what it needs.
+    let all = usages(model).into_iter().filter(|usage| usage.serving()).map(|usage| (usage, ())).collect();
     group(model, all).iter().filter_map(finding).collect()
 }
 

@@ -88,6 +88,15 @@ impl<'a> ContainerUsage<'a> {
         self.series.samples.last().map(|sample| sample.at)
     }
 
+    /// The pod is Running and Ready: its usage is the workload's normal use, not that of a
+    /// container crash-looping or starting (right-sizing reads only these).
+    pub(crate) fn serving(&self) -> bool {
+        self.pod.is_some_and(|pod| {
+            pod.str_at("/status/phase") == Some("Running")
+                && pod.condition("Ready").is_some_and(|(status, _, _)| status == "True")
+        })
+    }
+
     /// How long the samples cover, in minutes.
     pub(crate) fn window_minutes(&self) -> f64 {
         match (self.first(), self.last()) {
