@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 
 use crate::exit_codes;
+use crate::redact_cmd::RedactArgs;
 
 /// Capture a whole Kubernetes cluster into one support bundle (.tar.gz).
 ///
@@ -15,8 +16,12 @@ use crate::exit_codes;
 /// the events, the logs of every container, samples of the metrics API and the kubelets' stats,
 /// redacts secrets before anything is written, and writes one bundle for `kubesnap-analyze`.
 #[derive(Debug, Parser)]
-#[command(name = "kubesnap-collect", version, after_long_help = exit_codes::HELP)]
+#[command(name = "kubesnap-collect", version, after_long_help = exit_codes::HELP, args_conflicts_with_subcommands = true)]
 pub(crate) struct Cli {
+    /// Without a subcommand, collect the cluster.
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+
     /// Path of the kubeconfig file to use.
     ///
     /// Without it, KUBECONFIG (which may list several files) or ~/.kube/config is read, and
@@ -114,9 +119,12 @@ pub(crate) struct Cli {
     /// When to color the output.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub(crate) color: ColorChoice,
-    // TODO(redaction): wire `redact` as a subcommand (`crate::redact_cmd::RedactArgs` and
-    // `redact_cmd::run`) once `collector/src/redact_cmd.rs` lands; it is owned by the
-    // redaction engineer and does not exist yet.
+}
+
+/// Subcommands beside the collection.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    Redact(RedactArgs),
 }
 
 /// `--color`.
@@ -230,6 +238,14 @@ mod tests {
         ])?;
         assert_eq!(cli.namespaces, ["a", "b"]);
         assert_eq!(cli.metrics_duration, Duration::ZERO);
+        Ok(())
+    }
+
+    #[test]
+    fn redact_is_a_subcommand_and_excludes_collection_flags() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from(["kubesnap-collect", "redact", "bundle.tar.gz", "-o", "clean.tar.gz"])?;
+        assert!(matches!(cli.command, Some(Command::Redact(_))));
+        assert!(Cli::try_parse_from(["kubesnap-collect", "-n", "x", "redact", "in.log"]).is_err());
         Ok(())
     }
 

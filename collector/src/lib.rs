@@ -58,6 +58,15 @@ pub fn main_impl() -> ExitCode {
         }
     };
     init_logging(&cli);
+    if let Some(cli::Command::Redact(args)) = &cli.command {
+        return match redact_cmd::run(args) {
+            Ok(code) => code,
+            Err(err) => {
+                report_fatal(&err);
+                ExitCode::from(exit_codes::FATAL)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {

@@ -74,7 +74,9 @@ impl Drop for PrivateCluster {
 
 fn skipped(test: &str) -> bool {
     if std::env::var("KUBESNAP_SKIP_CLUSTER").as_deref() == Ok("1") {
-        eprintln!("SKIPPED (KUBESNAP_SKIP_CLUSTER=1): {test}");
+        // Straight to the process's stderr: libtest captures `eprintln!` of passing tests,
+        // and a skip must be seen.
+        let _ = writeln!(std::io::stderr(), "SKIPPED (KUBESNAP_SKIP_CLUSTER=1): {test}");
         return true;
     }
     false
