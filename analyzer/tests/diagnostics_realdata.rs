@@ -22,23 +22,27 @@ fn object_names(finding: &Finding, kind: &str) -> Vec<String> {
     finding.objects.iter().filter(|object| object.kind == kind).map(|object| object.name.clone()).collect()
 }
 
-/// A model of the objects of one `kind: List` YAML file (popeye's hand-written fixtures).
-fn model_of_list(path: &str, kind: &str) -> ClusterModel {
-    let text = std::fs::read_to_string(realdata(path)).unwrap();
-    let list = serde_json::Value::deserialize(serde_yaml::Deserializer::from_str(&text)).unwrap();
+/// A model of the objects of one `kind: List` YAML text (popeye's hand-written fixtures);
+/// `None` when it is not such a list.
+fn model_of_list(text: &str, kind: &str, source: &str) -> Option<ClusterModel> {
+    let list = serde_json::Value::deserialize(serde_yaml::Deserializer::from_str(text)).ok()?;
     let mut model = ClusterModel::default();
-    for item in list["items"].as_array().unwrap() {
-        model.objects.push(Object::from_value(item.clone(), Some(kind), Some("v1"), path).unwrap());
+    for item in list.get("items")?.as_array()? {
+        model.objects.push(Object::from_value(item.clone(), Some(kind), Some("v1"), source)?);
     }
     model.finish();
-    model
+    Some(model)
 }
 
 /// Sonobuoy's health summary snapshot: `kind-worker` is NotReady (KubeletNotReady), the
 /// control-plane node is Ready.
 #[test]
 fn sonobuoy_notready_kind_worker_is_node_not_ready() {
-    let model = load(&realdata("vmware-tanzu__sonobuoy/pkg/discovery/testdata/healthsummary"), &LoadOptions::default()).unwrap();
+    let model = load(
+        &realdata("vmware-tanzu__sonobuoy/pkg/discovery/testdata/healthsummary"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
     let findings = findings_of(&model, "node-not-ready");
     let nodes: Vec<Vec<String>> = findings.iter().map(|finding| object_names(finding, "Node")).collect();
     assert_eq!(nodes, [vec!["kind-worker".to_owned()]], "{findings:#?}");
@@ -50,8 +54,11 @@ fn sonobuoy_notready_kind_worker_is_node_not_ready() {
 /// pod, with counts.
 #[test]
 fn troubleshoot_2021_failed_mounts_are_volume_mount_failures() {
-    let model =
-        load(&realdata("replicatedhq__troubleshoot/support-bundle-2021-03-24T00_39_51.tar.gz"), &LoadOptions::default()).unwrap();
+    let model = load(
+        &realdata("replicatedhq__troubleshoot/support-bundle-2021-03-24T00_39_51.tar.gz"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
     let expected: Vec<_> = model.events.iter().filter(|event| event.reason == "FailedMount").collect();
     assert!(!expected.is_empty(), "the bundle's FailedMount events were not loaded");
     let findings = findings_of(&model, "volume-mount-failures");
@@ -63,7 +70,16 @@ fn troubleshoot_2021_failed_mounts_are_volume_mount_failures() {
     let total: u64 = expected.iter().map(|event| event.count).sum();
     let counted: u64 = findings
         .iter()
-        .map(|finding| finding.title.split(" x").nth(1).and_then(|rest| rest.split(')').next()).unwrap().parse::<u64>().unwrap())
+        .map(|finding| {
+            finding
+                .title
+                .split(" x")
+                .nth(1)
+                .and_then(|rest| rest.split(')').next())
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
         .sum();
     assert_eq!(counted, total, "the titles' counts add up to the events' counts");
 }
@@ -72,8 +88,12 @@ fn troubleshoot_2021_failed_mounts_are_volume_mount_failures() {
 /// NotReady.
 #[test]
 fn popeye_nodes_pressure_not_ready_and_cordoned() {
-    let model = model_of_list("derailed__popeye/internal/lint/testdata/core/node/1.yaml", "Node");
-    let pressure: Vec<String> = findings_of(&model, "node-pressure").iter().map(|finding| finding.title.clone()).collect();
+    let path = "derailed__popeye/internal/lint/testdata/core/node/1.yaml";
+    let text = std::fs::read_to_string(realdata(path)).unwrap();
+    let model = model_of_list(&text, "Node", path).unwrap();
+    assert_eq!(model.of_kind("Node").count(), 5, "popeye's list holds five nodes");
+    let pressure: Vec<String> =
+        findings_of(&model, "node-pressure").iter().map(|finding| finding.title.clone()).collect();
     assert_eq!(
         pressure,
         [

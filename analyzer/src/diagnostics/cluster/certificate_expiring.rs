@@ -52,10 +52,10 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
                 Some((index, certificate, not_after.as_second() - now.as_second()))
             })
             .min_by_key(|(index, _, left)| (*left, *index));
-        if let Some((index, certificate, left)) = first {
-            if left < WARNING_DAYS * DAY {
-                findings.push(finding(model, secret, index, certificate, left));
-            }
+        if let Some((index, certificate, left)) = first
+            && left < WARNING_DAYS * DAY
+        {
+            findings.push(finding(model, secret, index, certificate, left));
         }
     }
     findings
@@ -69,7 +69,10 @@ fn finding(model: &ClusterModel, secret: &Object, index: usize, certificate: &Va
     let ingresses: Vec<ObjectRef> = model
         .of_kind_in("Ingress", namespace)
         .filter(|ingress| {
-            ingress.array_at("/spec/tls").iter().any(|tls| tls.get("secretName").and_then(Value::as_str) == Some(secret.name.as_str()))
+            ingress
+                .array_at("/spec/tls")
+                .iter()
+                .any(|tls| tls.get("secretName").and_then(Value::as_str) == Some(secret.name.as_str()))
         })
         .map(Object::reference)
         .collect();
@@ -80,11 +83,16 @@ fn finding(model: &ClusterModel, secret: &Object, index: usize, certificate: &Va
         _ if left < CRITICAL_DAYS * DAY => Severity::P1,
         _ => Severity::P2,
     };
-    let when = if expired { format!("expired {} ago", age::human(-left)) } else { format!("expires in {}", age::human(left)) };
+    let when = if expired {
+        format!("expired {} ago", age::human(-left))
+    } else {
+        format!("expires in {}", age::human(left))
+    };
     let served = if ingresses.is_empty() {
         String::new()
     } else {
-        let names: Vec<String> = ingresses.iter().map(|ingress| format!("{namespace}/{}", ingress.name)).collect();
+        let names: Vec<String> =
+            ingresses.iter().map(|ingress| format!("{namespace}/{}", ingress.name)).collect();
         format!(" (served by Ingress {})", names.join(", "))
     };
     let ca = certificate.get("isCA").and_then(Value::as_bool) == Some(true);
@@ -97,7 +105,11 @@ fn finding(model: &ClusterModel, secret: &Object, index: usize, certificate: &Va
     }
     for key in ["key", "subject", "issuer", "dnsNames", "notAfter"] {
         if let Some(value) = certificate.get(key) {
-            finding = finding.evidence(Evidence::field(reference.clone(), format!("/kubesnapCertificates/{index}/{key}"), value));
+            finding = finding.evidence(Evidence::field(
+                reference.clone(),
+                format!("/kubesnapCertificates/{index}/{key}"),
+                value,
+            ));
         }
     }
     let issuer = model
@@ -106,11 +118,17 @@ fn finding(model: &ClusterModel, secret: &Object, index: usize, certificate: &Va
     if let Some(resource) = issuer {
         finding = finding.object(resource.reference());
         if let Some((status, reason, message)) = resource.condition("Ready") {
-            finding = finding.evidence(Evidence::note(format!("cert-manager Certificate {} Ready={status} {reason}: {message}", resource.name)));
+            finding = finding.evidence(Evidence::note(format!(
+                "cert-manager Certificate {} Ready={status} {reason}: {message}",
+                resource.name
+            )));
         }
     }
     let mut explanation = if expired {
-        format!("The {kind} {subject} in Secret {} {when}: every TLS client that checks it refuses the connection.", secret.name)
+        format!(
+            "The {kind} {subject} in Secret {} {when}: every TLS client that checks it refuses the connection.",
+            secret.name
+        )
     } else {
         format!("The {kind} {subject} in Secret {} {when}; clients will refuse it from then on.", secret.name)
     };
@@ -128,7 +146,11 @@ fn finding(model: &ClusterModel, secret: &Object, index: usize, certificate: &Va
     }
     let mut finding = finding.explanation(explanation);
     if let Some(resource) = issuer {
-        finding = finding.remediation(format!("kubectl describe certificate {} -n {}", kubectl::word(&resource.name), kubectl::word(namespace)));
+        finding = finding.remediation(format!(
+            "kubectl describe certificate {} -n {}",
+            kubectl::word(&resource.name),
+            kubectl::word(namespace)
+        ));
     }
     let key = text("key").replace('.', "\\.");
     finding
@@ -187,7 +209,10 @@ spec: {secretName: shop}
 status: {conditions: [{type: Ready, status: "False", reason: Failed, message: "ACME challenge failed: 403"}]}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 certificate-expiring Secret shop/admin: certificate CN=admin.example.com expires in 20d
               objects: Secret/shop/admin
               field Secret/shop/admin /kubesnapCertificates/0/key = tls.crt
@@ -220,7 +245,8 @@ status: {conditions: [{type: Ready, status: "False", reason: Failed, message: "A
               $ kubectl describe certificate shop -n shop
               $ kubectl get secret shop -n shop -o jsonpath='{.data.tls\.crt}' | base64 -d | openssl x509 -noout -subject -enddate
               $ kubectl create secret tls shop -n shop --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -230,8 +256,12 @@ status: {conditions: [{type: Ready, status: "False", reason: Failed, message: "A
             secret("far", "2025-09-01T00:00:00Z"),
             "---\napiVersion: v1\nkind: Secret\nmetadata: {name: raw, namespace: shop}\ntype: kubernetes.io/tls\n"
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -50,7 +50,13 @@ struct Deprecated {
     replacement_since: u64,
 }
 
-const fn api(api_version: &'static str, kind: &'static str, removed_in: u64, replacement: &'static str, replacement_since: u64) -> Deprecated {
+const fn api(
+    api_version: &'static str,
+    kind: &'static str,
+    removed_in: u64,
+    replacement: &'static str,
+    replacement_since: u64,
+) -> Deprecated {
     Deprecated { api_version, kind, removed_in, replacement, replacement_since }
 }
 
@@ -58,12 +64,24 @@ const fn api(api_version: &'static str, kind: &'static str, removed_in: u64, rep
 const DEPRECATED: &[Deprecated] = &[
     api("extensions/v1beta1", "Ingress", 22, "networking.k8s.io/v1", 19),
     api("extensions/v1beta1", "NetworkPolicy", 16, "networking.k8s.io/v1", 8),
-    api("extensions/v1beta1", "PodSecurityPolicy", 16, "policy/v1beta1 (itself removed in 1.25: Pod Security Admission)", 10),
+    api(
+        "extensions/v1beta1",
+        "PodSecurityPolicy",
+        16,
+        "policy/v1beta1 (itself removed in 1.25: Pod Security Admission)",
+        10,
+    ),
     api("extensions/v1beta1", "*", 16, "apps/v1", 9),
     api("apps/v1beta1", "*", 16, "apps/v1", 9),
     api("apps/v1beta2", "*", 16, "apps/v1", 9),
     api("networking.k8s.io/v1beta1", "*", 22, "networking.k8s.io/v1", 19),
-    api("policy/v1beta1", "PodSecurityPolicy", 25, "none: Pod Security Admission (pod-security.kubernetes.io labels)", 23),
+    api(
+        "policy/v1beta1",
+        "PodSecurityPolicy",
+        25,
+        "none: Pod Security Admission (pod-security.kubernetes.io labels)",
+        23,
+    ),
     api("policy/v1beta1", "PodDisruptionBudget", 25, "policy/v1", 21),
     api("batch/v1beta1", "CronJob", 25, "batch/v1", 21),
     api("autoscaling/v2beta1", "HorizontalPodAutoscaler", 25, "autoscaling/v2", 23),
@@ -89,13 +107,18 @@ const DEPRECATED: &[Deprecated] = &[
 const LISTED: usize = 10;
 
 fn lookup(object: &Object) -> Option<&'static Deprecated> {
-    DEPRECATED
-        .iter()
-        .find(|entry| entry.api_version == object.api_version && (entry.kind == object.kind || entry.kind == "*"))
+    DEPRECATED.iter().find(|entry| {
+        entry.api_version == object.api_version && (entry.kind == object.kind || entry.kind == "*")
+    })
 }
 
 fn run(model: &ClusterModel) -> Vec<Finding> {
-    let server = model.server_version.as_deref().and_then(version::minor).filter(|(major, _)| *major == 1).map(|(_, minor)| minor);
+    let server = model
+        .server_version
+        .as_deref()
+        .and_then(version::minor)
+        .filter(|(major, _)| *major == 1)
+        .map(|(_, minor)| minor);
     let mut builtin: BTreeMap<(&str, &str), Vec<&Object>> = BTreeMap::new();
     let mut custom: BTreeMap<(&str, &str), (Vec<&Object>, &Object)> = BTreeMap::new();
     let deprecated_crd_versions = crd_versions(model);
@@ -105,13 +128,21 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
         }
         if lookup(object).is_some() {
             builtin.entry((object.api_version.as_str(), object.kind.as_str())).or_default().push(object);
-        } else if let Some(crd) = deprecated_crd_versions.get(&(object.api_version.as_str(), object.kind.as_str())) {
-            custom.entry((object.api_version.as_str(), object.kind.as_str())).or_insert_with(|| (Vec::new(), crd)).0.push(object);
+        } else if let Some(crd) =
+            deprecated_crd_versions.get(&(object.api_version.as_str(), object.kind.as_str()))
+        {
+            custom
+                .entry((object.api_version.as_str(), object.kind.as_str()))
+                .or_insert_with(|| (Vec::new(), crd))
+                .0
+                .push(object);
         }
     }
     let mut findings = Vec::new();
     for ((api_version, kind), objects) in builtin {
-        let Some(entry) = DEPRECATED.iter().find(|e| e.api_version == api_version && (e.kind == kind || e.kind == "*")) else {
+        let Some(entry) =
+            DEPRECATED.iter().find(|e| e.api_version == api_version && (e.kind == kind || e.kind == "*"))
+        else {
             continue;
         };
         findings.push(builtin_finding(entry, kind, &objects, server, model.server_version.as_deref()));
@@ -126,14 +157,17 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
 fn crd_versions(model: &ClusterModel) -> BTreeMap<(&str, &str), &Object> {
     let mut out: BTreeMap<(&str, &str), &Object> = BTreeMap::new();
     for crd in model.of_kind("CustomResourceDefinition") {
-        let (Some(group), Some(kind)) = (crd.str_at("/spec/group"), crd.str_at("/spec/names/kind")) else { continue };
+        let (Some(group), Some(kind)) = (crd.str_at("/spec/group"), crd.str_at("/spec/names/kind")) else {
+            continue;
+        };
         for version in crd.array_at("/spec/versions") {
             let deprecated = version.get("deprecated").and_then(Value::as_bool) == Some(true);
             if let (true, Some(name)) = (deprecated, version.get("name").and_then(Value::as_str)) {
                 // The map borrows from the model, so the joined string must live there too:
                 // find it among the objects that use it instead of allocating a key.
                 if let Some(object) = model.of_kind(kind).find(|object| {
-                    object.api_version.strip_prefix(group).and_then(|rest| rest.strip_prefix('/')) == Some(name)
+                    object.api_version.strip_prefix(group).and_then(|rest| rest.strip_prefix('/'))
+                        == Some(name)
                 }) {
                     out.insert((object.api_version.as_str(), kind), crd);
                 }
@@ -158,11 +192,20 @@ fn listed(objects: &[&Object]) -> String {
     names.join(", ")
 }
 
-fn builtin_finding(entry: &Deprecated, kind: &str, objects: &[&Object], server: Option<u64>, server_text: Option<&str>) -> Finding {
+fn builtin_finding(
+    entry: &Deprecated,
+    kind: &str,
+    objects: &[&Object],
+    server: Option<u64>,
+    server_text: Option<&str>,
+) -> Finding {
     let (severity, situation) = match server {
         Some(minor) if minor >= entry.removed_in => (
             Severity::P2,
-            format!("The API server ({}) no longer serves it: manifests using it fail to apply.", server_text.unwrap_or_default()),
+            format!(
+                "The API server ({}) no longer serves it: manifests using it fail to apply.",
+                server_text.unwrap_or_default()
+            ),
         ),
         Some(minor) if minor < entry.replacement_since => (
             Severity::P2,
@@ -184,7 +227,10 @@ fn builtin_finding(entry: &Deprecated, kind: &str, objects: &[&Object], server: 
         ),
         None => (
             Severity::P3,
-            format!("The bundle does not say the API server's version; the version is removed in 1.{}.", entry.removed_in),
+            format!(
+                "The bundle does not say the API server's version; the version is removed in 1.{}.",
+                entry.removed_in
+            ),
         ),
     };
     let count = objects.len();
@@ -203,15 +249,20 @@ fn builtin_finding(entry: &Deprecated, kind: &str, objects: &[&Object], server: 
         finding = finding.object(object.reference());
     }
     if let Some(first) = objects.first() {
-        finding = finding.evidence(Evidence::field(first.reference(), "/apiVersion", &entry.api_version.into()));
+        finding =
+            finding.evidence(Evidence::field(first.reference(), "/apiVersion", &entry.api_version.into()));
     }
     finding = finding.evidence(Evidence::note(format!("objects: {}", listed(objects))));
     let target = entry.replacement.split_whitespace().next().unwrap_or(entry.replacement);
     let mut finding = finding
-        .explanation(format!("{kind} objects are read through {}, deprecated and removed in 1.{}. {situation}", entry.api_version, entry.removed_in))
+        .explanation(format!(
+            "{kind} objects are read through {}, deprecated and removed in 1.{}. {situation}",
+            entry.api_version, entry.removed_in
+        ))
         .remediation(format!("kubectl get {} -A", kubectl::resource(kind)));
     if target.contains('/') {
-        finding = finding.remediation(format!("kubectl convert -f <manifest.yaml> --output-version {target}"));
+        finding =
+            finding.remediation(format!("kubectl convert -f <manifest.yaml> --output-version {target}"));
     }
     finding
 }
@@ -242,16 +293,20 @@ fn custom_finding(api_version: &str, kind: &str, objects: &[&Object], crd: &Obje
     for object in objects.iter().take(LISTED) {
         finding = finding.object(object.reference());
     }
-    let index = crd
-        .array_at("/spec/versions")
-        .iter()
-        .position(|version| Some(version.get("name").and_then(Value::as_str).unwrap_or_default()) == api_version.rsplit('/').next());
+    let index = crd.array_at("/spec/versions").iter().position(|version| {
+        Some(version.get("name").and_then(Value::as_str).unwrap_or_default())
+            == api_version.rsplit('/').next()
+    });
     if let Some(index) = index {
         let pointer = format!("/spec/versions/{index}/deprecationWarning");
         if let Some(warning) = crd.at(&pointer) {
             finding = finding.evidence(Evidence::field(crd.reference(), pointer, warning));
         } else {
-            finding = finding.evidence(Evidence::field(crd.reference(), format!("/spec/versions/{index}/deprecated"), &true.into()));
+            finding = finding.evidence(Evidence::field(
+                crd.reference(),
+                format!("/spec/versions/{index}/deprecated"),
+                &true.into(),
+            ));
         }
     }
     finding
@@ -347,6 +402,7 @@ metadata: {name: current, namespace: shop}
         let fixture = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly, namespace: shop}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\n";
         expect![[r#"
             no findings
-        "#]].assert_eq(&run_with_server(fixture, Some("v1.30.0")));
+        "#]]
+        .assert_eq(&run_with_server(fixture, Some("v1.30.0")));
     }
 }

@@ -80,7 +80,11 @@ fn resource(object: &Object) -> String {
 }
 
 fn namespace_flag(object: &Object) -> String {
-    object.namespace.as_deref().map(|namespace| format!(" -n {}", kubectl::word(namespace))).unwrap_or_default()
+    object
+        .namespace
+        .as_deref()
+        .map(|namespace| format!(" -n {}", kubectl::word(namespace)))
+        .unwrap_or_default()
 }
 
 fn label(object: &Object) -> String {
@@ -91,16 +95,19 @@ fn label(object: &Object) -> String {
 }
 
 fn condition_finding(model: &ClusterModel, object: &Object) -> Option<Finding> {
-    let (index, condition) = object.array_at("/status/conditions").iter().enumerate().find(|(_, condition)| {
-        TYPES.contains(&condition.get("type").and_then(Value::as_str).unwrap_or_default())
-            && condition.get("status").and_then(Value::as_str) == Some("False")
-    })?;
+    let (index, condition) =
+        object.array_at("/status/conditions").iter().enumerate().find(|(_, condition)| {
+            TYPES.contains(&condition.get("type").and_then(Value::as_str).unwrap_or_default())
+                && condition.get("status").and_then(Value::as_str) == Some("False")
+        })?;
     let text = |key: &str| condition.get(key).and_then(Value::as_str).unwrap_or_default().trim();
     let since = condition
         .get("lastTransitionTime")
         .and_then(Value::as_str)
         .and_then(|time| time.parse::<jiff::Timestamp>().ok());
-    let for_text = age::seconds_since(model, since).map(|seconds| format!(" for {}", age::human(seconds))).unwrap_or_default();
+    let for_text = age::seconds_since(model, since)
+        .map(|seconds| format!(" for {}", age::human(seconds)))
+        .unwrap_or_default();
     let because = match (text("reason"), text("message")) {
         ("", "") => String::new(),
         (reason, "") => format!(": {reason}"),
@@ -115,7 +122,9 @@ fn condition_finding(model: &ClusterModel, object: &Object) -> Option<Finding> {
         .finding(severity, format!("{} not {}{because}{for_text}", label(object), text("type")))
         .object(reference.clone())
         .evidence(Evidence::field(reference.clone(), pointer, condition));
-    for event in model.events_for(&object.kind, object.namespace.as_deref(), &object.name).filter(|e| e.is_warning()) {
+    for event in
+        model.events_for(&object.kind, object.namespace.as_deref(), &object.name).filter(|e| e.is_warning())
+    {
         finding = finding.evidence(Evidence::event(event));
     }
     let mut explanation = format!(
@@ -146,10 +155,15 @@ fn condition_finding(model: &ClusterModel, object: &Object) -> Option<Finding> {
             namespace_flag(object)
         ));
     }
-    if object.kind == "APIService" {
-        if let (Some(namespace), Some(name)) = (object.str_at("/spec/service/namespace"), object.str_at("/spec/service/name")) {
-            finding = finding.remediation(format!("kubectl get endpoints {} -n {}", kubectl::word(name), kubectl::word(namespace)));
-        }
+    if object.kind == "APIService"
+        && let (Some(namespace), Some(name)) =
+            (object.str_at("/spec/service/namespace"), object.str_at("/spec/service/name"))
+    {
+        finding = finding.remediation(format!(
+            "kubectl get endpoints {} -n {}",
+            kubectl::word(name),
+            kubectl::word(namespace)
+        ));
     }
     Some(finding)
 }
@@ -164,16 +178,23 @@ fn argo_finding(object: &Object) -> Option<Finding> {
     }
     let reference = object.reference();
     let sync = object.str_at("/status/sync/status").unwrap_or("Unknown");
-    let message = object.str_at("/status/health/message").map(|m| format!(" ({})", m.trim())).unwrap_or_default();
+    let message =
+        object.str_at("/status/health/message").map(|m| format!(" ({})", m.trim())).unwrap_or_default();
     let mut finding = DIAGNOSTIC
         .finding(Severity::P2, format!("{} {health}{message}, sync {sync}", label(object)))
         .object(reference.clone())
-        .evidence(Evidence::field(reference.clone(), "/status/health", object.at("/status/health").unwrap_or(&Value::Null)))
+        .evidence(Evidence::field(
+            reference.clone(),
+            "/status/health",
+            object.at("/status/health").unwrap_or(&Value::Null),
+        ))
         .evidence(Evidence::field(reference.clone(), "/status/sync/status", &sync.into()));
     let unhealthy: Vec<String> = object
         .array_at("/status/resources")
         .iter()
-        .filter(|resource| matches!(resource.pointer("/health/status").and_then(Value::as_str), Some("Degraded" | "Missing")))
+        .filter(|resource| {
+            matches!(resource.pointer("/health/status").and_then(Value::as_str), Some("Degraded" | "Missing"))
+        })
         .filter_map(|resource| {
             let kind = resource.get("kind")?.as_str()?;
             let name = resource.get("name")?.as_str()?;
@@ -228,7 +249,10 @@ status:
   sync: {status: Synced}
   resources: [{kind: Deployment, name: api, health: {status: Degraded}}, {kind: Service, name: api, health: {status: Healthy}}]
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             P1 resource-condition-not-ready APIService v1beta1.metrics.k8s.io not Available: MissingEndpoints (endpoints for service/metrics-server in "kube-system" have no addresses)
               objects: APIService/v1beta1.metrics.k8s.io
               field APIService/v1beta1.metrics.k8s.io /status/conditions/0 = {"message":"endpoints for service/metrics-server in \"kube-system\" have no addresses","reason":"MissingEndpoints","status":"False","type":"Available"}
@@ -248,7 +272,8 @@ status:
               why: The controller of Kustomization flux-system/apps reports its Ready condition False: BuildFailed (kustomize build failed: accumulating resources: open /tmp/apps/prod: no such file or directory) for 3h. What it manages is not in the state it declares until the cause is fixed.
               $ kubectl describe kustomization.kustomize.toolkit.fluxcd.io apps -n flux-system
               $ kubectl annotate --overwrite kustomization.kustomize.toolkit.fluxcd.io apps -n flux-system reconcile.fluxcd.io/requestedAt="$(date +%s)"
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -269,8 +294,12 @@ kind: Certificate
 metadata: {name: c, namespace: shop}
 status: {conditions: [{type: Ready, status: "Unknown"}]}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

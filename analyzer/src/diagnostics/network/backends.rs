@@ -61,7 +61,8 @@ pub(crate) fn of_service<'a>(model: &'a ClusterModel, service: &'a Object) -> Ba
     let slices: Vec<&Object> = model
         .of_kind_in("EndpointSlice", namespace)
         .filter(|slice| {
-            slice.labels().get("kubernetes.io/service-name").map(String::as_str) == Some(service.name.as_str())
+            slice.labels().get("kubernetes.io/service-name").map(String::as_str)
+                == Some(service.name.as_str())
         })
         .collect();
     if !slices.is_empty() {
@@ -138,7 +139,8 @@ pub(crate) fn ingress_backends(ingress: &Object) -> Vec<IngressBackend> {
     }
     for (rule_index, rule) in ingress.array_at("/spec/rules").iter().enumerate() {
         let host = rule.get("host").and_then(Value::as_str).unwrap_or("*");
-        let paths = rule.pointer("/http/paths").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let paths =
+            rule.pointer("/http/paths").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         for (path_index, path) in paths.iter().enumerate() {
             let Some(backend) = path.get("backend") else { continue };
             let route = format!("{host}{}", path.get("path").and_then(Value::as_str).unwrap_or("/"));
@@ -219,7 +221,10 @@ spec:
             ingress_backends(ingress).into_iter().map(|b| (b.route, b.port)).collect();
         assert_eq!(
             routes,
-            [("default backend".to_owned(), PortRef::Name("http".into())), ("a.example/v1".to_owned(), PortRef::Number(80))]
+            [
+                ("default backend".to_owned(), PortRef::Name("http".into())),
+                ("a.example/v1".to_owned(), PortRef::Number(80))
+            ]
         );
         assert_eq!(ingresses_to(&model, service).len(), 1);
     }

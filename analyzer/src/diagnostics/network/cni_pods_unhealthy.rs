@@ -67,7 +67,9 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
         groups.entry((daemonset.namespace.clone(), daemonset.name.clone())).or_default();
     }
     for pod in model.of_kind("Pod").filter(|pod| !pod_health::is_gone(pod)) {
-        if let Some((_, name, _)) = pod.owners().into_iter().find(|(kind, name, _)| *kind == "DaemonSet" && is_cni(name)) {
+        if let Some((_, name, _)) =
+            pod.owners().into_iter().find(|(kind, name, _)| *kind == "DaemonSet" && is_cni(name))
+        {
             groups.entry((pod.namespace.clone(), name.to_owned())).or_default().push(pod);
         }
     }
@@ -104,7 +106,10 @@ fn finding(
     let namespace_text = namespace.unwrap_or_default();
     let mut finding = DIAGNOSTIC.finding(
         severity,
-        format!("DaemonSet {namespace_text}/{name}: {} of {desired} CNI pods not Ready{on_nodes}", desired - ready),
+        format!(
+            "DaemonSet {namespace_text}/{name}: {} of {desired} CNI pods not Ready{on_nodes}",
+            desired - ready
+        ),
     );
     let daemonset_ref = kubesnap_shared::model::ObjectRef {
         kind: "DaemonSet".to_owned(),
@@ -115,13 +120,19 @@ fn finding(
     if let Some(daemonset) = daemonset {
         for field in ["desiredNumberScheduled", "numberReady", "numberUnavailable"] {
             if let Some(value) = daemonset.at(&format!("/status/{field}")) {
-                finding = finding.evidence(Evidence::field(daemonset_ref.clone(), format!("/status/{field}"), value));
+                finding = finding.evidence(Evidence::field(
+                    daemonset_ref.clone(),
+                    format!("/status/{field}"),
+                    value,
+                ));
             }
         }
     }
     for (pod, why) in &unhealthy {
         let node = pod.str_at("/spec/nodeName").unwrap_or("no node");
-        finding = finding.object(pod.reference()).evidence(Evidence::note(format!("pod {} on {node}: {why}", pod.name)));
+        finding = finding
+            .object(pod.reference())
+            .evidence(Evidence::note(format!("pod {} on {node}: {why}", pod.name)));
     }
     if let Some((pod, _)) = unhealthy.first() {
         let statuses = containers::statuses(pod);
@@ -151,7 +162,9 @@ fn finding(
     if let Some(event) = sandbox.last() {
         let total: u64 = sandbox.iter().map(|event| event.count).sum();
         finding = finding
-            .evidence(Evidence::note(format!("{total} FailedCreatePodSandBox network errors in the bundle's events")))
+            .evidence(Evidence::note(format!(
+                "{total} FailedCreatePodSandBox network errors in the bundle's events"
+            )))
             .evidence(Evidence::event(event));
     }
     let scope = if severity == Severity::P0 {
@@ -167,16 +180,22 @@ fn finding(
             nodes.join(", ")
         )
     };
-    let mut finding = finding.explanation(format!("The {name} pods are the cluster's network plugin (CNI). {scope}"));
+    let mut finding =
+        finding.explanation(format!("The {name} pods are the cluster's network plugin (CNI). {scope}"));
     if let Some((pod, _)) = unhealthy.first() {
         finding = finding.remediation(kubectl::describe(&pod.reference()));
         if let Some(status) = containers::statuses(pod).iter().find(|status| !status.ready()) {
-            finding = finding.remediation(kubectl::logs(&pod.reference(), status.name, status.restart_count() > 0));
+            finding =
+                finding.remediation(kubectl::logs(&pod.reference(), status.name, status.restart_count() > 0));
         }
     }
     Some(
         finding
-            .remediation(format!("kubectl get pods{} -o wide | grep {}", kubectl::namespace_flag(&daemonset_ref), kubectl::word(name)))
+            .remediation(format!(
+                "kubectl get pods{} -o wide | grep {}",
+                kubectl::namespace_flag(&daemonset_ref),
+                kubectl::word(name)
+            ))
             .remediation(kubectl::rollout("status", &daemonset_ref)),
     )
 }
@@ -224,7 +243,11 @@ status: {status}
         let fixture = format!(
             "{DAEMONSET}{}{}{}{}",
             pod("calico-node-a", "worker-1", READY),
-            pod("calico-node-b", "worker-2", r#"{phase: Running, conditions: [{type: Ready, status: "False"}], containerStatuses: [{name: calico-node, ready: false, restartCount: 0, state: {running: {}}}]}"#),
+            pod(
+                "calico-node-b",
+                "worker-2",
+                r#"{phase: Running, conditions: [{type: Ready, status: "False"}], containerStatuses: [{name: calico-node, ready: false, restartCount: 0, state: {running: {}}}]}"#
+            ),
             pod("calico-node-c", "worker-3", READY),
             r#"
 ---
@@ -249,7 +272,10 @@ count: 6
 source: {component: kubelet}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 cni-pods-unhealthy DaemonSet kube-system/calico-node: 1 of 3 CNI pods not Ready (nodes worker-2)
               objects: DaemonSet/kube-system/calico-node, Pod/kube-system/calico-node-b
               field DaemonSet/kube-system/calico-node /status/desiredNumberScheduled = 3
@@ -264,7 +290,8 @@ source: {component: kubelet}
               $ kubectl logs calico-node-b -n kube-system -c calico-node --tail=50
               $ kubectl get pods -n kube-system -o wide | grep calico-node
               $ kubectl rollout status daemonset/calico-node -n kube-system
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -281,8 +308,12 @@ metadata: {name: cilium-operator-x, namespace: kube-system}
 status: {desiredNumberScheduled: 1, numberReady: 0}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -44,8 +44,10 @@ fn is_dns_pod(pod: &Object) -> bool {
 }
 
 fn run(model: &ClusterModel) -> Vec<Finding> {
-    let pods: Vec<&Object> = model.of_kind("Pod").filter(|pod| is_dns_pod(pod) && !pod_health::is_gone(pod)).collect();
-    let deployment = ["coredns", "kube-dns"].iter().find_map(|name| model.get("Deployment", Some("kube-system"), name));
+    let pods: Vec<&Object> =
+        model.of_kind("Pod").filter(|pod| is_dns_pod(pod) && !pod_health::is_gone(pod)).collect();
+    let deployment =
+        ["coredns", "kube-dns"].iter().find_map(|name| model.get("Deployment", Some("kube-system"), name));
     let unhealthy: Vec<(&Object, String)> =
         pods.iter().filter_map(|pod| pod_health::trouble(pod).map(|why| (*pod, why))).collect();
     let ready_pods = pods.len() - unhealthy.len();
@@ -60,8 +62,12 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
     let none_ready = ready_pods == 0 && short.is_none_or(|(ready, _)| ready == 0);
     let severity = if none_ready { Severity::P0 } else { Severity::P1 };
     let title = match (short, pods.len()) {
-        (Some((ready, wanted)), _) if none_ready => format!("Cluster DNS down: {ready} of {wanted} CoreDNS replicas Ready"),
-        (Some((ready, wanted)), _) => format!("Cluster DNS degraded: {ready} of {wanted} CoreDNS replicas Ready"),
+        (Some((ready, wanted)), _) if none_ready => {
+            format!("Cluster DNS down: {ready} of {wanted} CoreDNS replicas Ready")
+        }
+        (Some((ready, wanted)), _) => {
+            format!("Cluster DNS degraded: {ready} of {wanted} CoreDNS replicas Ready")
+        }
         (None, total) if none_ready => format!("Cluster DNS down: 0 of {total} DNS pods Ready"),
         (None, total) => format!("Cluster DNS degraded: {ready_pods} of {total} DNS pods Ready"),
     };
@@ -77,7 +83,9 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
     }
     for (pod, why) in &unhealthy {
         let node = pod.str_at("/spec/nodeName").map(|node| format!(" on {node}")).unwrap_or_default();
-        finding = finding.object(pod.reference()).evidence(Evidence::note(format!("pod {}{node}: {why}", pod.name)));
+        finding = finding
+            .object(pod.reference())
+            .evidence(Evidence::note(format!("pod {}{node}: {why}", pod.name)));
     }
     if let Some((pod, _)) = unhealthy.first() {
         let namespace = pod.namespace.as_deref().unwrap_or_default();
@@ -92,12 +100,14 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
         }
     }
     let corefile = model.get("ConfigMap", Some("kube-system"), "coredns");
-    if let Some(configmap) = corefile {
-        if let Some(text) = configmap.at("/data/Corefile").and_then(Value::as_str) {
-            finding = finding
-                .object(configmap.reference())
-                .evidence(Evidence::field(configmap.reference(), "/data/Corefile", &text.into()));
-        }
+    if let Some(configmap) = corefile
+        && let Some(text) = configmap.at("/data/Corefile").and_then(Value::as_str)
+    {
+        finding = finding.object(configmap.reference()).evidence(Evidence::field(
+            configmap.reference(),
+            "/data/Corefile",
+            &text.into(),
+        ));
     }
     let mut explanation = if none_ready {
         "No DNS pod of the cluster is Ready: every lookup of a Service or external name from any pod fails, so \
@@ -186,7 +196,10 @@ lines:
 - "[FATAL] plugin/loop: Loop (127.0.0.1:55953 -> :53) detected for zone \".\""
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P0 coredns-unhealthy Cluster DNS down: 0 of 2 CoreDNS replicas Ready
               objects: Deployment/kube-system/coredns, Pod/kube-system/coredns-5d78c-a, Pod/kube-system/coredns-5d78c-b, ConfigMap/kube-system/coredns
               field Deployment/kube-system/coredns /spec/replicas = 2
@@ -206,7 +219,8 @@ lines:
               $ kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50
               $ kubectl get configmap coredns -n kube-system -o yaml
               $ kubectl rollout restart deployment/coredns -n kube-system
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -217,8 +231,12 @@ lines:
             DEPLOYMENT.replace("readyReplicas: 0, unavailableReplicas: 2", "readyReplicas: 2"),
             pod("coredns-5d78c-a", ready)
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

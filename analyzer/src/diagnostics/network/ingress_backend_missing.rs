@@ -57,8 +57,12 @@ fn port_problem(service: &Object, port: &PortRef) -> Option<String> {
     }
     let ports = service.array_at("/spec/ports");
     let found = match port {
-        PortRef::Number(number) => ports.iter().any(|p| p.get("port").and_then(Value::as_i64) == Some(*number)),
-        PortRef::Name(name) => ports.iter().any(|p| p.get("name").and_then(Value::as_str) == Some(name.as_str())),
+        PortRef::Number(number) => {
+            ports.iter().any(|p| p.get("port").and_then(Value::as_i64) == Some(*number))
+        }
+        PortRef::Name(name) => {
+            ports.iter().any(|p| p.get("name").and_then(Value::as_str) == Some(name.as_str()))
+        }
         PortRef::Unset => ports.len() == 1,
     };
     if found {
@@ -74,7 +78,10 @@ fn port_problem(service: &Object, port: &PortRef) -> Option<String> {
             }
         })
         .collect();
-    Some(format!("has no port {port}; it exposes {}", if exposed.is_empty() { "none".to_owned() } else { exposed.join(", ") }))
+    Some(format!(
+        "has no port {port}; it exposes {}",
+        if exposed.is_empty() { "none".to_owned() } else { exposed.join(", ") }
+    ))
 }
 
 fn finding(model: &ClusterModel, ingress: &Object, broken: &[(IngressBackend, String)]) -> Finding {
@@ -126,14 +133,20 @@ fn finding(model: &ClusterModel, ingress: &Object, broken: &[(IngressBackend, St
         .explanation(explanation)
         .remediation(kubectl::describe(&ingress_ref))
         .remediation(format!("kubectl get services -n {}", kubectl::word(namespace)));
-    if let Some((backend, _)) = broken.iter().find(|(backend, _)| !missing.contains(&backend.service.as_str())) {
+    if let Some((backend, _)) =
+        broken.iter().find(|(backend, _)| !missing.contains(&backend.service.as_str()))
+    {
         finding = finding.remediation(format!(
             "kubectl get service {} -n {} -o jsonpath='{{.spec.ports}}'",
             kubectl::word(&backend.service),
             kubectl::word(namespace)
         ));
     }
-    finding.remediation(format!("kubectl edit ingress {} -n {}", kubectl::word(&ingress.name), kubectl::word(namespace)))
+    finding.remediation(format!(
+        "kubectl edit ingress {} -n {}",
+        kubectl::word(&ingress.name),
+        kubectl::word(namespace)
+    ))
 }
 
 #[cfg(test)]
@@ -169,7 +182,10 @@ spec:
       - {path: /rpc, pathType: Prefix, backend: {service: {name: api, port: {number: 8080}}}}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 ingress-backend-missing Ingress shop/web: shop.example.com/api → Service api-v2 (does not exist); shop.example.com/rpc → Service api (has no port 8080; it exposes 80 (http), 9000 (grpc))
               objects: Ingress/shop/web, Service/shop/api
               field Ingress/shop/web /spec/rules/0/http/paths/0/backend = {"service":{"name":"api-v2","port":{"number":80}}}
@@ -180,7 +196,8 @@ spec:
               $ kubectl get services -n shop
               $ kubectl get service api -n shop -o jsonpath='{.spec.ports}'
               $ kubectl edit ingress web -n shop
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -200,8 +217,12 @@ spec:
       - {path: /static, pathType: Prefix, backend: {resource: {apiGroup: k8s.example.com, kind: Bucket, name: b}}}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

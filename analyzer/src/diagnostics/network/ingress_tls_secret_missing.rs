@@ -91,7 +91,10 @@ fn finding(
         Problem::NotTls(why) => (Severity::P2, format!("is not usable: {why}")),
     };
     let mut finding = DIAGNOSTIC
-        .finding(severity, format!("Ingress {namespace}/{}: TLS Secret {secret_name}{for_hosts} {what}", ingress.name))
+        .finding(
+            severity,
+            format!("Ingress {namespace}/{}: TLS Secret {secret_name}{for_hosts} {what}", ingress.name),
+        )
         .object(ingress_ref.clone())
         .evidence(Evidence::field(
             ingress_ref.clone(),
@@ -99,9 +102,11 @@ fn finding(
             ingress.at(&format!("/spec/tls/{index}")).unwrap_or(&Value::Null),
         ));
     if let Some(secret) = secret {
-        finding = finding
-            .object(secret.reference())
-            .evidence(Evidence::field(secret.reference(), "/type", secret.at("/type").unwrap_or(&Value::Null)));
+        finding = finding.object(secret.reference()).evidence(Evidence::field(
+            secret.reference(),
+            "/type",
+            secret.at("/type").unwrap_or(&Value::Null),
+        ));
     }
     // cert-manager writes the Secret of a Certificate: when one names it, that is what failed.
     let certificate = model
@@ -130,7 +135,9 @@ fn finding(
         ),
     };
     if certificate.is_some() {
-        explanation.push_str(" A cert-manager Certificate is meant to write this Secret: its status says why it has not.");
+        explanation.push_str(
+            " A cert-manager Certificate is meant to write this Secret: its status says why it has not.",
+        );
     }
     let mut finding = finding.explanation(explanation).remediation(kubectl::describe(&ingress_ref));
     if let Some(certificate) = certificate {
@@ -141,7 +148,11 @@ fn finding(
         ));
     }
     finding
-        .remediation(format!("kubectl get secret {} -n {}", kubectl::word(secret_name), kubectl::word(namespace)))
+        .remediation(format!(
+            "kubectl get secret {} -n {}",
+            kubectl::word(secret_name),
+            kubectl::word(namespace)
+        ))
         .remediation(format!(
             "kubectl create secret tls {} -n {} --cert=tls.crt --key=tls.key",
             kubectl::word(secret_name),
@@ -185,7 +196,10 @@ spec: {secretName: shop-tls}
 status: {conditions: [{type: Ready, status: "False", reason: Pending, message: "Issuing certificate as Secret does not exist"}]}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 ingress-tls-secret-missing Ingress shop/web: TLS Secret shop-tls for shop.example.com does not exist
               objects: Ingress/shop/web, Certificate/shop/shop
               field Ingress/shop/web /spec/tls/0 = {"hosts":["shop.example.com"],"secretName":"shop-tls"}
@@ -203,7 +217,8 @@ status: {conditions: [{type: Ready, status: "False", reason: Pending, message: "
               $ kubectl describe ingress web -n shop
               $ kubectl get secret api-tls -n shop
               $ kubectl create secret tls api-tls -n shop --cert=tls.crt --key=tls.key
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -225,8 +240,12 @@ type: kubernetes.io/tls
 data: {tls.crt: "<redacted: 1200 bytes>", tls.key: "<redacted: 1700 bytes>"}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

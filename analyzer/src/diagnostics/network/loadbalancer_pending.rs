@@ -35,8 +35,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 const GRACE_SECONDS: i64 = 5 * 60;
 
 /// Pod name fragments of load balancer implementations that run in the cluster.
-const IMPLEMENTATIONS: &[&str] =
-    &["metallb", "kube-vip", "cloud-controller-manager", "svclb-", "load-balancer-controller", "cilium-operator", "openelb", "purelb"];
+const IMPLEMENTATIONS: &[&str] = &[
+    "metallb",
+    "kube-vip",
+    "cloud-controller-manager",
+    "svclb-",
+    "load-balancer-controller",
+    "cilium-operator",
+    "openelb",
+    "purelb",
+];
 
 fn run(model: &ClusterModel) -> Vec<Finding> {
     let implementation = has_implementation(model);
@@ -50,7 +58,9 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
 
 /// Nodes with a cloud provider ID, or pods of a known implementation.
 fn has_implementation(model: &ClusterModel) -> bool {
-    model.of_kind("Node").any(|node| node.str_at("/spec/providerID").is_some_and(|id| !id.starts_with("kind://")))
+    model
+        .of_kind("Node")
+        .any(|node| node.str_at("/spec/providerID").is_some_and(|id| !id.starts_with("kind://")))
         || model.of_kind("Pod").any(|pod| IMPLEMENTATIONS.iter().any(|name| pod.name.contains(name)))
 }
 
@@ -136,7 +146,10 @@ kind: Service
 metadata: {name: quiet, namespace: shop, creationTimestamp: "2025-06-01T11:00:00Z"}
 spec: {type: LoadBalancer}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             P2 loadbalancer-pending Service shop/quiet: LoadBalancer pending for 1h
               objects: Service/shop/quiet
               field Service/shop/quiet /spec/type = LoadBalancer
@@ -156,7 +169,8 @@ spec: {type: LoadBalancer}
               $ kubectl describe service web -n shop
               $ kubectl get events -n shop --field-selector involvedObject.name=web --sort-by=.lastTimestamp
               $ kubectl get pods -A -o wide | grep -iE 'metallb|kube-vip|cloud-controller|svclb'
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -178,8 +192,12 @@ kind: Service
 metadata: {name: api, namespace: shop, creationTimestamp: "2025-06-01T10:00:00Z"}
 spec: {type: ClusterIP}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

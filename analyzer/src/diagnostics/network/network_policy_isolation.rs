@@ -90,12 +90,16 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
                 .filter(|policy| selector::matches(policy.at("/spec/podSelector"), &labels))
                 .collect();
             for (direction, section) in [("Ingress", "/spec/ingress"), ("Egress", "/spec/egress")] {
-                let isolating: Vec<&Object> =
-                    selecting.iter().copied().filter(|policy| policy_types(policy).contains(&direction)).collect();
+                let isolating: Vec<&Object> = selecting
+                    .iter()
+                    .copied()
+                    .filter(|policy| policy_types(policy).contains(&direction))
+                    .collect();
                 if isolating.is_empty() {
                     continue;
                 }
-                let rules: Vec<&Value> = isolating.iter().flat_map(|policy| policy.array_at(section)).collect();
+                let rules: Vec<&Value> =
+                    isolating.iter().flat_map(|policy| policy.array_at(section)).collect();
                 let cut = match (direction, rules.is_empty()) {
                     ("Ingress", true) => Cut::Ingress,
                     ("Egress", true) => Cut::Egress,
@@ -119,7 +123,13 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
     findings
 }
 
-fn finding(model: &ClusterModel, namespace: &str, cut: Cut, pods: &[&Object], policies: &[&Object]) -> Finding {
+fn finding(
+    model: &ClusterModel,
+    namespace: &str,
+    cut: Cut,
+    pods: &[&Object],
+    policies: &[&Object],
+) -> Finding {
     let services: Vec<&Object> = model
         .of_kind_in("Service", namespace)
         .filter(|service| {
@@ -143,7 +153,11 @@ fn finding(model: &ClusterModel, namespace: &str, cut: Cut, pods: &[&Object], po
         Cut::Egress => ("all egress (DNS included)", Severity::P2),
         Cut::Dns => ("DNS egress (port 53)", Severity::P2),
     };
-    let behind = if service_names.is_empty() { String::new() } else { format!(" (Services {})", service_names.join(", ")) };
+    let behind = if service_names.is_empty() {
+        String::new()
+    } else {
+        format!(" (Services {})", service_names.join(", "))
+    };
     let plural = if policies.len() == 1 { "NetworkPolicy" } else { "NetworkPolicies" };
     let direction = if cut == Cut::Ingress { "to" } else { "from" };
     let mut finding = DIAGNOSTIC.finding(
@@ -176,8 +190,12 @@ fn finding(model: &ClusterModel, namespace: &str, cut: Cut, pods: &[&Object], po
             if services.is_empty() {
                 " No Service selects the pods, so this may be intended isolation.".to_owned()
             } else {
-                let (noun, verb) = if services.len() == 1 { ("Service", "answers") } else { ("Services", "answer") };
-                format!(" {noun} {} therefore {verb} nothing although the pods are Ready.", service_names.join(", "))
+                let (noun, verb) =
+                    if services.len() == 1 { ("Service", "answers") } else { ("Services", "answer") };
+                format!(
+                    " {noun} {} therefore {verb} nothing although the pods are Ready.",
+                    service_names.join(", ")
+                )
             }
         ),
         Cut::Egress => format!(
@@ -255,7 +273,10 @@ spec:
   egress: [{to: [{podSelector: {matchLabels: {app: db}}}], ports: [{port: 5432}]}]
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 network-policy-isolation Namespace shop: all ingress to 2 pods cut by NetworkPolicy default-deny (every pod) (Services api)
               objects: NetworkPolicy/shop/default-deny, Pod/shop/api-1, Pod/shop/worker-1, Service/shop/api
               field NetworkPolicy/shop/default-deny /spec = {"podSelector":{},"policyTypes":["Ingress"]}
@@ -272,7 +293,8 @@ spec:
               $ kubectl describe networkpolicy worker-egress -n shop
               $ kubectl get networkpolicies -n shop -o yaml
               $ kubectl apply -n shop -f - <<<'{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"allow-dns-egress"},"spec":{"podSelector":{},"policyTypes":["Egress"],"egress":[{"ports":[{"port":53,"protocol":"UDP"},{"port":53,"protocol":"TCP"}]}]}}'
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -295,8 +317,12 @@ spec:
   egress: [{ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]}, {ports: [{port: 5432}]}]
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

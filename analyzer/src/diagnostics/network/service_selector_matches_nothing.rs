@@ -46,7 +46,8 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             continue;
         }
         let namespace = service.namespace.as_deref().unwrap_or_default();
-        let pods: Vec<&Object> = model.of_kind_in("Pod", namespace).filter(|pod| !pod_health::is_gone(pod)).collect();
+        let pods: Vec<&Object> =
+            model.of_kind_in("Pod", namespace).filter(|pod| !pod_health::is_gone(pod)).collect();
         if pods.iter().any(|pod| labels_match(&wanted, &pod.labels())) {
             continue;
         }
@@ -55,14 +56,22 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
     findings
 }
 
-fn finding(model: &ClusterModel, service: &Object, wanted: &BTreeMap<String, String>, pods: &[&Object]) -> Finding {
+fn finding(
+    model: &ClusterModel,
+    service: &Object,
+    wanted: &BTreeMap<String, String>,
+    pods: &[&Object],
+) -> Finding {
     let namespace = service.namespace.as_deref().unwrap_or_default();
     let service_ref = service.reference();
     let wanted_text = selector::to_text(wanted);
     let ingresses = backends::ingresses_to(model, service);
     let severity = if ingresses.is_empty() { Severity::P2 } else { Severity::P1 };
     let mut finding = DIAGNOSTIC
-        .finding(severity, format!("Service {namespace}/{} selects {wanted_text}: no pod matches", service.name))
+        .finding(
+            severity,
+            format!("Service {namespace}/{} selects {wanted_text}: no pod matches", service.name),
+        )
         .object(service_ref.clone());
     for ingress in &ingresses {
         finding = finding.object(ingress.clone());
@@ -98,7 +107,8 @@ fn finding(model: &ClusterModel, service: &Object, wanted: &BTreeMap<String, Str
     let idle = idle_workloads(model, namespace, wanted);
     for (kind, name, replicas) in &idle {
         let replicas = replicas.map(|r| format!(" (replicas: {r})")).unwrap_or_default();
-        finding = finding.evidence(Evidence::note(format!("{kind} {name}{replicas} would match but runs no pod")));
+        finding =
+            finding.evidence(Evidence::note(format!("{kind} {name}{replicas} would match but runs no pod")));
     }
     if !ingresses.is_empty() {
         let names: Vec<&str> = ingresses.iter().map(|ingress| ingress.name.as_str()).collect();
@@ -126,7 +136,11 @@ fn finding(model: &ClusterModel, service: &Object, wanted: &BTreeMap<String, Str
         .explanation(explanation)
         .remediation(format!("kubectl get pods -n {} --show-labels", kubectl::word(namespace)))
         .remediation(kubectl::get_yaml(&service_ref))
-        .remediation(format!("kubectl edit service {} -n {}", kubectl::word(&service.name), kubectl::word(namespace)));
+        .remediation(format!(
+            "kubectl edit service {} -n {}",
+            kubectl::word(&service.name),
+            kubectl::word(namespace)
+        ));
     for (kind, name, replicas) in &idle {
         if *replicas == Some(0) {
             finding = finding.remediation(format!(
@@ -151,7 +165,9 @@ fn idle_workloads<'a>(
             let labels = workload
                 .at("/spec/template/metadata/labels")
                 .and_then(Value::as_object)
-                .map(|map| map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+                .map(|map| {
+                    map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()
+                })
                 .unwrap_or_default();
             if labels_match(wanted, &labels) {
                 out.push((kind, workload.name.as_str(), workload.i64_at("/spec/replicas")));
@@ -196,7 +212,10 @@ kind: Deployment
 metadata: {name: web, namespace: shop}
 spec: {replicas: 0, template: {metadata: {labels: {app: api, tier: web}}}}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             P2 service-selector-matches-nothing Service shop/api selects app=api,tier=web: no pod matches
               objects: Service/shop/api
               field Service/shop/api /spec/selector = {"app":"api","tier":"web"}
@@ -208,7 +227,8 @@ spec: {replicas: 0, template: {metadata: {labels: {app: api, tier: web}}}}
               $ kubectl get service api -n shop -o yaml
               $ kubectl edit service api -n shop
               $ kubectl scale deployment/web -n shop --replicas=1
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -229,8 +249,12 @@ kind: Service
 metadata: {name: api, namespace: other}
 spec: {type: ExternalName, externalName: api.shop.svc}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

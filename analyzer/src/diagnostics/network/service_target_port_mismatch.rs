@@ -37,7 +37,9 @@ type ContainerPort<'a> = (&'a str, i64, &'a str);
 fn container_ports(pod: &Object) -> Vec<ContainerPort<'_>> {
     pod.array_at("/spec/containers")
         .iter()
-        .flat_map(|container| container.get("ports").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default())
+        .flat_map(|container| {
+            container.get("ports").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+        })
         .filter_map(|port| {
             Some((
                 port.get("name").and_then(Value::as_str).unwrap_or_default(),
@@ -81,7 +83,8 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
                     (declared.iter().any(|(n, _, p)| n == name && *p == protocol), true)
                 }
                 other => {
-                    let wanted_number = other.as_i64().or_else(|| other.as_str().and_then(|s| s.parse().ok()));
+                    let wanted_number =
+                        other.as_i64().or_else(|| other.as_str().and_then(|s| s.parse().ok()));
                     let found = declared.is_empty()
                         || declared.iter().any(|(_, n, p)| Some(*n) == wanted_number && *p == protocol);
                     (found, false)
@@ -124,7 +127,11 @@ fn finding(
     let mut finding = DIAGNOSTIC
         .finding(
             severity,
-            format!("Service {namespace}/{} {}, but pods listen on {listening}", service.name, ports.join("; ")),
+            format!(
+                "Service {namespace}/{} {}, but pods listen on {listening}",
+                service.name,
+                ports.join("; ")
+            ),
         )
         .object(service_ref.clone())
         .object(pod.reference());
@@ -137,11 +144,19 @@ fn finding(
     }
     for (index, container) in pod.array_at("/spec/containers").iter().enumerate() {
         if let Some(ports) = container.get("ports") {
-            finding = finding.evidence(Evidence::field(pod.reference(), format!("/spec/containers/{index}/ports"), ports));
+            finding = finding.evidence(Evidence::field(
+                pod.reference(),
+                format!("/spec/containers/{index}/ports"),
+                ports,
+            ));
         }
     }
     if pods.len() > 1 {
-        finding = finding.evidence(Evidence::note(format!("{} pods match the selector; checked {}", pods.len(), pod.name)));
+        finding = finding.evidence(Evidence::note(format!(
+            "{} pods match the selector; checked {}",
+            pods.len(),
+            pod.name
+        )));
     }
     let mut explanation = String::new();
     if mismatches.iter().any(|m| m.named) {
@@ -152,7 +167,8 @@ fn finding(
         ));
     }
     if mismatches.iter().any(|m| !m.named) {
-        let lead = if explanation.is_empty() { format!("Service {}", service.name) } else { " It also".to_owned() };
+        let lead =
+            if explanation.is_empty() { format!("Service {}", service.name) } else { " It also".to_owned() };
         explanation.push_str(&format!(
             "{lead} sends traffic to a container port that pod {} does not declare (it declares \
              {listening}). Unless the application also listens there undeclared, connections are refused \
@@ -168,7 +184,11 @@ fn finding(
             kubectl::word(&pod.name),
             kubectl::word(namespace)
         ))
-        .remediation(format!("kubectl edit service {} -n {}", kubectl::word(&service.name), kubectl::word(namespace)))
+        .remediation(format!(
+            "kubectl edit service {} -n {}",
+            kubectl::word(&service.name),
+            kubectl::word(namespace)
+        ))
 }
 
 fn text(value: &Value) -> String {
@@ -210,7 +230,10 @@ spec:
   ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: web}, {port: 9090}]
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 service-target-port-mismatch Service shop/api port 80 → targetPort 8080; port 81 → targetPort web, but pods listen on 8000 (http), 9090 (metrics)
               objects: Service/shop/api, Pod/shop/api-1
               field Service/shop/api /spec/ports/0/targetPort = 8080
@@ -220,7 +243,8 @@ spec:
               $ kubectl describe service api -n shop
               $ kubectl get pod api-1 -n shop -o jsonpath='{.spec.containers[*].ports}'
               $ kubectl edit service api -n shop
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -248,8 +272,12 @@ metadata: {name: bare, namespace: shop}
 spec: {selector: {app: bare}, ports: [{port: 80, targetPort: 8080}]}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -38,7 +38,9 @@ const LISTED_PODS: usize = 5;
 fn run(model: &ClusterModel) -> Vec<Finding> {
     let mut findings = Vec::new();
     for service in model.of_kind("Service") {
-        if service.str_at("/spec/type") == Some("ExternalName") || selector::service_selector(service).is_empty() {
+        if service.str_at("/spec/type") == Some("ExternalName")
+            || selector::service_selector(service).is_empty()
+        {
             continue;
         }
         let backends = backends::of_service(model, service);
@@ -74,11 +76,16 @@ fn finding(model: &ClusterModel, service: &Object, backends: &Backends<'_>) -> F
         finding = finding.object(ingress.clone());
     }
     finding = finding
-        .evidence(Evidence::field(service_ref.clone(), "/spec/selector", service.at("/spec/selector").unwrap_or(&serde_json::Value::Null)))
+        .evidence(Evidence::field(
+            service_ref.clone(),
+            "/spec/selector",
+            service.at("/spec/selector").unwrap_or(&serde_json::Value::Null),
+        ))
         .evidence(Evidence::note(backends.describe()));
     for pod in backends.pods.iter().take(LISTED_PODS) {
         let why = pod_health::trouble(pod).unwrap_or_else(|| "Ready".to_owned());
-        finding = finding.object(pod.reference()).evidence(Evidence::note(format!("pod {}: {why}", pod.name)));
+        finding =
+            finding.object(pod.reference()).evidence(Evidence::note(format!("pod {}: {why}", pod.name)));
     }
     if backends.pods.len() > LISTED_PODS {
         finding = finding.evidence(Evidence::note(format!(
@@ -112,13 +119,15 @@ fn finding(model: &ClusterModel, service: &Object, backends: &Backends<'_>) -> F
         explanation.push_str(" Ingresses route to it: its outside users get 503 errors.");
     }
     if backends.source == Source::NotCollected {
-        explanation.push_str(" (The bundle holds no Endpoints or EndpointSlices: judged from pod readiness.)");
+        explanation
+            .push_str(" (The bundle holds no Endpoints or EndpointSlices: judged from pod readiness.)");
     }
-    finding = finding.explanation(explanation).remediation(kubectl::describe(&service_ref)).remediation(format!(
-        "kubectl get endpointslices -n {} -l {}",
-        kubectl::word(namespace),
-        kubectl::word(&format!("kubernetes.io/service-name={}", service.name))
-    ));
+    finding =
+        finding.explanation(explanation).remediation(kubectl::describe(&service_ref)).remediation(format!(
+            "kubectl get endpointslices -n {} -l {}",
+            kubectl::word(namespace),
+            kubectl::word(&format!("kubernetes.io/service-name={}", service.name))
+        ));
     match backends.pods.first() {
         Some(pod) => {
             finding = finding
@@ -130,7 +139,8 @@ fn finding(model: &ClusterModel, service: &Object, backends: &Backends<'_>) -> F
                 .remediation(kubectl::describe(&pod.reference()));
         }
         None => {
-            finding = finding.remediation(format!("kubectl get pods -n {} --show-labels", kubectl::word(namespace)));
+            finding = finding
+                .remediation(format!("kubectl get pods -n {} --show-labels", kubectl::word(namespace)));
         }
     }
     finding
@@ -250,8 +260,12 @@ kind: Service
 metadata: {name: kubernetes, namespace: default}
 spec: {ports: [{port: 443}]}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

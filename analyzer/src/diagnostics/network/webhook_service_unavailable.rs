@@ -51,7 +51,12 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
     findings
 }
 
-fn check_webhook(model: &ClusterModel, configuration: &Object, index: usize, webhook: &Value) -> Option<Finding> {
+fn check_webhook(
+    model: &ClusterModel,
+    configuration: &Object,
+    index: usize,
+    webhook: &Value,
+) -> Option<Finding> {
     let service = webhook.pointer("/clientConfig/service")?;
     let namespace = service.get("namespace").and_then(Value::as_str)?;
     let name = service.get("name").and_then(Value::as_str)?;
@@ -59,7 +64,11 @@ fn check_webhook(model: &ClusterModel, configuration: &Object, index: usize, web
     // admissionregistration.k8s.io/v1 defaults to Fail; only v1beta1 defaulted to Ignore.
     let default_policy = if configuration.api_version.ends_with("v1beta1") { "Ignore" } else { "Fail" };
     let policy = webhook.get("failurePolicy").and_then(Value::as_str).unwrap_or(default_policy);
-    let service_ref = ObjectRef { kind: "Service".to_owned(), namespace: Some(namespace.to_owned()), name: name.to_owned() };
+    let service_ref = ObjectRef {
+        kind: "Service".to_owned(),
+        namespace: Some(namespace.to_owned()),
+        name: name.to_owned(),
+    };
     let (problem, backends_note, pods) = match model.get("Service", Some(namespace), name) {
         None => ("does not exist".to_owned(), None, Vec::new()),
         Some(service_object) => {
@@ -94,7 +103,11 @@ fn check_webhook(model: &ClusterModel, configuration: &Object, index: usize, web
         ))
         .evidence(Evidence::field(configuration_ref.clone(), format!("/webhooks/{index}/failurePolicy"), &policy.into()));
     if let Some(rules) = webhook.get("rules") {
-        finding = finding.evidence(Evidence::field(configuration_ref.clone(), format!("/webhooks/{index}/rules"), rules));
+        finding = finding.evidence(Evidence::field(
+            configuration_ref.clone(),
+            format!("/webhooks/{index}/rules"),
+            rules,
+        ));
     }
     if let Some(note) = backends_note {
         finding = finding.evidence(Evidence::note(note));
@@ -105,12 +118,16 @@ fn check_webhook(model: &ClusterModel, configuration: &Object, index: usize, web
     let failures: Vec<_> = model
         .events
         .iter()
-        .filter(|event| event.message.contains("failed calling webhook") && event.message.contains(webhook_name))
+        .filter(|event| {
+            event.message.contains("failed calling webhook") && event.message.contains(webhook_name)
+        })
         .collect();
     if let Some(event) = failures.last() {
         let total: u64 = failures.iter().map(|event| event.count).sum();
         finding = finding
-            .evidence(Evidence::note(format!("{total} events in the bundle report failed calls to this webhook")))
+            .evidence(Evidence::note(format!(
+                "{total} events in the bundle report failed calls to this webhook"
+            )))
             .evidence(Evidence::event(event));
     }
     let consequence = if policy == "Ignore" {
@@ -203,7 +220,10 @@ count: 3
 source: {component: kubectl}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 webhook-service-unavailable MutatingWebhookConfiguration old-injector: webhook inject.old.example.com → Service old/injector does not exist (failurePolicy Ignore)
               objects: MutatingWebhookConfiguration/old-injector, Service/old/injector
               field MutatingWebhookConfiguration/old-injector /webhooks/0/clientConfig/service = {"name":"injector","namespace":"old"}
@@ -223,7 +243,8 @@ source: {component: kubectl}
               $ kubectl describe service ingress-nginx-controller-admission -n ingress-nginx
               $ kubectl get endpointslices -n ingress-nginx -l kubernetes.io/service-name=ingress-nginx-controller-admission
               $ kubectl delete validatingwebhookconfiguration ingress-nginx-admission   # only if the component is gone for good
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -248,8 +269,12 @@ kind: Endpoints
 metadata: {name: webhook, namespace: policy}
 subsets: [{addresses: [{ip: 10.0.0.9}]}]
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -59,7 +59,14 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
     findings
 }
 
-fn finding(node: &Object, kubelet: &str, server: &str, severity: Severity, what: String, why: &str) -> Finding {
+fn finding(
+    node: &Object,
+    kubelet: &str,
+    server: &str,
+    severity: Severity,
+    what: String,
+    why: &str,
+) -> Finding {
     let reference = node.reference();
     DIAGNOSTIC
         .finding(severity, format!("Node {}: kubelet {kubelet} {what}", node.name))
@@ -69,7 +76,10 @@ fn finding(node: &Object, kubelet: &str, server: &str, severity: Severity, what:
         .explanation(format!("Node {} runs kubelet {kubelet} against API server {server}. {why}", node.name))
         .remediation("kubectl get nodes -o wide")
         .remediation("kubectl version")
-        .remediation(format!("kubectl drain {} --ignore-daemonsets --delete-emptydir-data   # then upgrade or replace it", kubectl::word(&node.name)))
+        .remediation(format!(
+            "kubectl drain {} --ignore-daemonsets --delete-emptydir-data   # then upgrade or replace it",
+            kubectl::word(&node.name)
+        ))
 }
 
 #[cfg(test)]
@@ -130,13 +140,16 @@ status: {nodeInfo: {kubeletVersion: v1.26.0+k3s1}}
         let within = "apiVersion: v1\nkind: Node\nmetadata: {name: ok-1}\nstatus: {nodeInfo: {kubeletVersion: v1.26.0+k3s1}}\n";
         expect![[r#"
             no findings
-        "#]].assert_eq(&run_with_server(within, Some("v1.29.2")));
+        "#]]
+        .assert_eq(&run_with_server(within, Some("v1.29.2")));
         // Before 1.28 the policy allowed two: 1.25 against 1.27 is fine, 1.24 is not.
         expect![[r#"
             no findings
-        "#]].assert_eq(&run_with_server(&within.replace("v1.26.0+k3s1", "v1.25.3"), Some("v1.27.1")));
+        "#]]
+        .assert_eq(&run_with_server(&within.replace("v1.26.0+k3s1", "v1.25.3"), Some("v1.27.1")));
         expect![[r#"
             no findings
-        "#]].assert_eq(&run_with_server(NODES, None));
+        "#]]
+        .assert_eq(&run_with_server(NODES, None));
     }
 }

@@ -37,7 +37,8 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
         .filter(|node| node.at("/spec/unschedulable").and_then(Value::as_bool) == Some(true))
         .collect();
     // Half the cluster cordoned leaves too little room for a rollout or a node failure.
-    let severity = if cordoned.len() * 2 >= nodes.len() && nodes.len() > 1 { Severity::P2 } else { Severity::P3 };
+    let severity =
+        if cordoned.len() * 2 >= nodes.len() && nodes.len() > 1 { Severity::P2 } else { Severity::P3 };
     cordoned.into_iter().map(|node| finding(model, node, severity, nodes.len())).collect()
 }
 
@@ -49,21 +50,36 @@ fn finding(model: &ClusterModel, node: &Object, severity: Severity, total: usize
     let since = taint
         .and_then(|index| node.str_at(&format!("/spec/taints/{index}/timeAdded")))
         .and_then(|text| text.parse::<jiff::Timestamp>().ok());
-    let for_text = age::seconds_since(model, since).map(|seconds| format!(" for {}", age::human(seconds))).unwrap_or_default();
+    let for_text = age::seconds_since(model, since)
+        .map(|seconds| format!(" for {}", age::human(seconds)))
+        .unwrap_or_default();
     let running = model
         .pods_on_node(&node.name)
         .filter(|pod| !matches!(pod.str_at("/status/phase"), Some("Succeeded" | "Failed")))
         .count();
     let mut finding = DIAGNOSTIC
-        .finding(severity, format!("Node {} cordoned{for_text} ({} still running)", node.name, super::node_not_ready::plural(running, "pod")))
+        .finding(
+            severity,
+            format!(
+                "Node {} cordoned{for_text} ({} still running)",
+                node.name,
+                super::node_not_ready::plural(running, "pod")
+            ),
+        )
         .object(reference.clone())
         .evidence(Evidence::field(reference.clone(), "/spec/unschedulable", &true.into()));
     if let Some(index) = taint {
         let pointer = format!("/spec/taints/{index}");
-        finding = finding.evidence(Evidence::field(reference.clone(), pointer.clone(), node.at(&pointer).unwrap_or(&Value::Null)));
+        finding = finding.evidence(Evidence::field(
+            reference.clone(),
+            pointer.clone(),
+            node.at(&pointer).unwrap_or(&Value::Null),
+        ));
     }
     let share = if severity == Severity::P2 {
-        format!(" At least half of the cluster's {total} nodes are cordoned: little room is left for rollouts or a node failure.")
+        format!(
+            " At least half of the cluster's {total} nodes are cordoned: little room is left for rollouts or a node failure."
+        )
     } else {
         String::new()
     };
@@ -108,7 +124,10 @@ metadata: {name: api-1, namespace: shop}
 spec: {nodeName: worker-3}
 status: {phase: Running}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             P3 node-cordoned Node worker-3 cordoned for 12d (1 pod still running)
               objects: Node/worker-3
               field Node/worker-3 /spec/unschedulable = true
@@ -116,14 +135,20 @@ status: {phase: Running}
               why: Node worker-3 accepts no new pod for 12d; the pods already there (1) keep running. If its maintenance is over, the cordon is only removing capacity.
               $ kubectl describe node worker-3
               $ kubectl uncordon worker-3
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn schedulable_nodes_are_fine() {
-        let fixture = "apiVersion: v1\nkind: Node\nmetadata: {name: worker-1}\nspec: {unschedulable: false}\n";
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        let fixture =
+            "apiVersion: v1\nkind: Node\nmetadata: {name: worker-1}\nspec: {unschedulable: false}\n";
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

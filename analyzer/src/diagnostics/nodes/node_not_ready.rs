@@ -70,7 +70,8 @@ fn finding(model: &ClusterModel, node: &Object, all_down: bool, total: usize) ->
         ("", message) => format!(" ({})", message.trim()),
         (reason, message) => format!(" ({reason}: {})", message.trim()),
     };
-    let heartbeat_text = silent.map(|seconds| format!(", last heartbeat {} ago", age::human(seconds))).unwrap_or_default();
+    let heartbeat_text =
+        silent.map(|seconds| format!(", last heartbeat {} ago", age::human(seconds))).unwrap_or_default();
     let mut finding = DIAGNOSTIC
         .finding(
             severity,
@@ -85,7 +86,10 @@ fn finding(model: &ClusterModel, node: &Object, all_down: bool, total: usize) ->
     if let Some(taints) = node.at("/spec/taints") {
         finding = finding.evidence(Evidence::field(reference.clone(), "/spec/taints", taints));
     }
-    for event in model.events_for("Node", None, &node.name).filter(|event| event.reason.contains("NotReady") || event.is_warning()) {
+    for event in model
+        .events_for("Node", None, &node.name)
+        .filter(|event| event.reason.contains("NotReady") || event.is_warning())
+    {
         finding = finding.evidence(Evidence::event(event));
     }
     for pod in pods.iter().take(LISTED_PODS) {
@@ -110,13 +114,20 @@ fn finding(model: &ClusterModel, node: &Object, all_down: bool, total: usize) ->
         pods.len()
     ));
     if all_down {
-        explanation.push_str(&format!(" All {total} nodes of the cluster are NotReady: nothing new can run."));
+        explanation
+            .push_str(&format!(" All {total} nodes of the cluster are NotReady: nothing new can run."));
     }
     finding
         .explanation(explanation)
         .remediation(kubectl::describe(&reference))
-        .remediation(format!("kubectl get pods -A -o wide --field-selector spec.nodeName={}", kubectl::word(&node.name)))
-        .remediation(format!("kubectl debug node/{} -it --image=busybox -- chroot /host journalctl -u kubelet -n 100", kubectl::word(&node.name)))
+        .remediation(format!(
+            "kubectl get pods -A -o wide --field-selector spec.nodeName={}",
+            kubectl::word(&node.name)
+        ))
+        .remediation(format!(
+            "kubectl debug node/{} -it --image=busybox -- chroot /host journalctl -u kubelet -n 100",
+            kubectl::word(&node.name)
+        ))
 }
 
 /// `1 pod`, `3 pods`.
@@ -150,8 +161,14 @@ status:
     fn unknown_and_false_with_heartbeat_age_and_pods() {
         let fixture = format!(
             "{}{}{}{}",
-            node("worker-1", r#"status: "Unknown", reason: NodeStatusUnknown, message: "Kubelet stopped posting node status.", lastHeartbeatTime: "2025-06-01T10:00:00Z""#),
-            node("worker-2", r#"status: "False", reason: KubeletNotReady, message: "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady", lastHeartbeatTime: "2025-06-01T11:59:30Z""#),
+            node(
+                "worker-1",
+                r#"status: "Unknown", reason: NodeStatusUnknown, message: "Kubelet stopped posting node status.", lastHeartbeatTime: "2025-06-01T10:00:00Z""#
+            ),
+            node(
+                "worker-2",
+                r#"status: "False", reason: KubeletNotReady, message: "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady", lastHeartbeatTime: "2025-06-01T11:59:30Z""#
+            ),
             node("worker-3", r#"status: "True""#),
             r#"
 ---
@@ -168,7 +185,10 @@ spec: {nodeName: worker-1}
 status: {phase: Succeeded}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 node-not-ready Node worker-1 NotReady (NodeStatusUnknown: Kubelet stopped posting node status.), last heartbeat 2h ago, 1 pod
               objects: Node/worker-1, Pod/shop/api-1
               field Node/worker-1 /status/conditions/1 = {"lastHeartbeatTime":"2025-06-01T10:00:00Z","message":"Kubelet stopped posting node status.","reason":"NodeStatusUnknown","status":"Unknown","type":"Ready"}
@@ -184,12 +204,16 @@ status: {phase: Succeeded}
               $ kubectl describe node worker-2
               $ kubectl get pods -A -o wide --field-selector spec.nodeName=worker-2
               $ kubectl debug node/worker-2 -it --image=busybox -- chroot /host journalctl -u kubelet -n 100
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn every_node_down_is_p0_and_ready_nodes_are_fine() {
-        check(&DIAGNOSTIC, &node("only", r#"status: "False", reason: KubeletNotReady"#), expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &node("only", r#"status: "False", reason: KubeletNotReady"#),
+            expect![[r#"
             P0 node-not-ready Node only NotReady (KubeletNotReady), 0 pods
               objects: Node/only
               field Node/only /status/conditions/1 = {"reason":"KubeletNotReady","status":"False","type":"Ready"}
@@ -197,9 +221,14 @@ status: {phase: Succeeded}
               $ kubectl describe node only
               $ kubectl get pods -A -o wide --field-selector spec.nodeName=only
               $ kubectl debug node/only -it --image=busybox -- chroot /host journalctl -u kubelet -n 100
-        "#]]);
-        check(&DIAGNOSTIC, &node("only", r#"status: "True""#), expect![[r#"
+        "#]],
+        );
+        check(
+            &DIAGNOSTIC,
+            &node("only", r#"status: "True""#),
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -48,9 +48,14 @@ struct Totals {
 /// A pod's effective value of `field` (`requests`/`limits`) for `resource`, as the scheduler
 /// computes it.
 fn pod_value(pod: &Object, field: &str, resource: &str) -> f64 {
-    let parse = |text: &str| if resource == "cpu" { quantity::cpu_millicores(text) } else { quantity::bytes(text) };
+    let parse =
+        |text: &str| if resource == "cpu" { quantity::cpu_millicores(text) } else { quantity::bytes(text) };
     let value = |container: &Value| {
-        container.pointer(&format!("/resources/{field}/{resource}")).and_then(Value::as_str).and_then(parse).unwrap_or(0.0)
+        container
+            .pointer(&format!("/resources/{field}/{resource}"))
+            .and_then(Value::as_str)
+            .and_then(parse)
+            .unwrap_or(0.0)
     };
     let sum: f64 = pod.array_at("/spec/containers").iter().map(value).sum();
     let init = pod.array_at("/spec/initContainers").iter().map(value).fold(0.0, f64::max);
@@ -67,9 +72,9 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             .collect();
         let mut over = Vec::new();
         for resource in ["cpu", "memory"] {
-            let allocatable = node
-                .str_at(&format!("/status/allocatable/{resource}"))
-                .and_then(|text| if resource == "cpu" { quantity::cpu_millicores(text) } else { quantity::bytes(text) });
+            let allocatable = node.str_at(&format!("/status/allocatable/{resource}")).and_then(|text| {
+                if resource == "cpu" { quantity::cpu_millicores(text) } else { quantity::bytes(text) }
+            });
             let Some(allocatable) = allocatable.filter(|value| *value > 0.0) else { continue };
             let totals = Totals {
                 requests: pods.iter().map(|pod| pod_value(pod, "requests", resource)).sum(),
@@ -100,15 +105,27 @@ fn finding(node: &Object, pods: &[&Object], over: &[(&str, &str, f64, f64, f64)]
     let parts: Vec<String> = over
         .iter()
         .map(|(resource, field, percent, total, allocatable)| {
-            format!("{resource} {field} {percent:.0}% of allocatable ({} of {})", amount(resource, *total), amount(resource, *allocatable))
+            format!(
+                "{resource} {field} {percent:.0}% of allocatable ({} of {})",
+                amount(resource, *total),
+                amount(resource, *allocatable)
+            )
         })
         .collect();
     let requests_over = over.iter().any(|(_, field, ..)| *field == "requests");
-    let severity = if requests_over || over.iter().any(|(resource, ..)| *resource == "memory") { Severity::P2 } else { Severity::P3 };
+    let severity = if requests_over || over.iter().any(|(resource, ..)| *resource == "memory") {
+        Severity::P2
+    } else {
+        Severity::P3
+    };
     let mut finding = DIAGNOSTIC
         .finding(severity, format!("Node {}: {}", node.name, parts.join("; ")))
         .object(reference.clone())
-        .evidence(Evidence::field(reference.clone(), "/status/allocatable", node.at("/status/allocatable").unwrap_or(&Value::Null)));
+        .evidence(Evidence::field(
+            reference.clone(),
+            "/status/allocatable",
+            node.at("/status/allocatable").unwrap_or(&Value::Null),
+        ));
     for (resource, field, percent, total, _) in over {
         finding = finding.evidence(Evidence::Metric {
             series: format!("node {} {resource} {field}", node.name),
@@ -125,16 +142,25 @@ fn finding(node: &Object, pods: &[&Object], over: &[(&str, &str, f64, f64, f64)]
     }
     // The biggest consumers of the first overcommitted resource, so the reader knows where to cut.
     if let Some((resource, field, ..)) = over.first() {
-        let mut ranked: Vec<(&Object, f64)> = pods.iter().map(|pod| (*pod, pod_value(pod, field, resource))).collect();
+        let mut ranked: Vec<(&Object, f64)> =
+            pods.iter().map(|pod| (*pod, pod_value(pod, field, resource))).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.name.cmp(&b.0.name)));
         let top: Vec<String> = ranked
             .iter()
             .take(3)
             .filter(|(_, value)| *value > 0.0)
-            .map(|(pod, value)| format!("{}/{} {}", pod.namespace.as_deref().unwrap_or_default(), pod.name, amount(resource, *value)))
+            .map(|(pod, value)| {
+                format!(
+                    "{}/{} {}",
+                    pod.namespace.as_deref().unwrap_or_default(),
+                    pod.name,
+                    amount(resource, *value)
+                )
+            })
             .collect();
         if !top.is_empty() {
-            finding = finding.evidence(Evidence::note(format!("largest {resource} {field}: {}", top.join(", "))));
+            finding =
+                finding.evidence(Evidence::note(format!("largest {resource} {field}: {}", top.join(", "))));
         }
     }
     let mut explanation = String::new();
@@ -157,7 +183,10 @@ fn finding(node: &Object, pods: &[&Object], over: &[(&str, &str, f64, f64, f64)]
     }
     finding
         .explanation(explanation)
-        .remediation(format!("kubectl describe node {} | grep -A 12 'Allocated resources'", kubectl::word(&node.name)))
+        .remediation(format!(
+            "kubectl describe node {} | grep -A 12 'Allocated resources'",
+            kubectl::word(&node.name)
+        ))
         .remediation(format!("kubectl top node {}", kubectl::word(&node.name)))
 }
 
@@ -184,7 +213,10 @@ mod tests {
             pod("b", "{requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 3Gi}}"),
             "---\napiVersion: v1\nkind: Pod\nmetadata: {name: done, namespace: shop}\nspec: {nodeName: worker-1, containers: [{name: c, resources: {limits: {memory: 64Gi}}}]}\nstatus: {phase: Succeeded}\n",
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 node-overcommitted Node worker-1: memory limits 175% of allocatable (7.0 GiB of 4.0 GiB)
               objects: Node/worker-1
               field Node/worker-1 /status/allocatable = {"cpu":"2","memory":"4Gi"}
@@ -194,7 +226,8 @@ mod tests {
               why: The pods' limits on node worker-1 add up to well above what it has: if they use what they are allowed, memory runs out (OOM kills, evictions) or CPU is throttled.
               $ kubectl describe node worker-1 | grep -A 12 'Allocated resources'
               $ kubectl top node worker-1
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -203,7 +236,10 @@ mod tests {
         let fixture = format!(
             "{NODE}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: init, namespace: shop}}\nspec: {{nodeName: worker-1, initContainers: [{{name: i, resources: {{requests: {{cpu: '3'}}}}}}], containers: [{{name: c, resources: {{requests: {{cpu: '1'}}}}}}]}}\nstatus: {{phase: Running}}\n"
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 node-overcommitted Node worker-1: cpu requests 150% of allocatable (3.00 cores of 2.00 cores)
               objects: Node/worker-1
               field Node/worker-1 /status/allocatable = {"cpu":"2","memory":"4Gi"}
@@ -213,10 +249,16 @@ mod tests {
               why: The pods on node worker-1 request more than it can allocate: the scheduler never does that, so the node shrank (allocatable changed) or static or directly bound pods bypassed it; their guarantees do not hold.
               $ kubectl describe node worker-1 | grep -A 12 'Allocated resources'
               $ kubectl top node worker-1
-        "#]]);
-        let fine = format!("{NODE}{}", pod("a", "{requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 2Gi}}"));
-        check(&DIAGNOSTIC, &fine, expect![[r#"
+        "#]],
+        );
+        let fine =
+            format!("{NODE}{}", pod("a", "{requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 2Gi}}"));
+        check(
+            &DIAGNOSTIC,
+            &fine,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -53,8 +53,10 @@ fn finding(model: &ClusterModel, node: &Object) -> Option<Finding> {
         return None;
     }
     let kinds: Vec<&str> = active.iter().map(|(_, kind, _)| *kind).collect();
-    let evicted: Vec<&Object> =
-        model.pods_on_node(&node.name).filter(|pod| pod.str_at("/status/reason") == Some("Evicted")).collect();
+    let evicted: Vec<&Object> = model
+        .pods_on_node(&node.name)
+        .filter(|pod| pod.str_at("/status/reason") == Some("Evicted"))
+        .collect();
     let only_pid = kinds == ["PIDPressure"];
     let severity = if only_pid && evicted.is_empty() { Severity::P2 } else { Severity::P1 };
     let evicted_text = match evicted.len() {
@@ -68,15 +70,21 @@ fn finding(model: &ClusterModel, node: &Object) -> Option<Finding> {
         .object(reference.clone());
     for (index, _, _) in &active {
         let pointer = format!("/status/conditions/{index}");
-        finding = finding.evidence(Evidence::field(reference.clone(), pointer.clone(), node.at(&pointer).unwrap_or(&Value::Null)));
+        finding = finding.evidence(Evidence::field(
+            reference.clone(),
+            pointer.clone(),
+            node.at(&pointer).unwrap_or(&Value::Null),
+        ));
     }
     if let Some(taints) = node.at("/spec/taints") {
         finding = finding.evidence(Evidence::field(reference.clone(), "/spec/taints", taints));
     }
-    for event in model
-        .events_for("Node", None, &node.name)
-        .filter(|event| matches!(event.reason.as_str(), "EvictionThresholdMet" | "FreeDiskSpaceFailed" | "ImageGCFailed" | "SystemOOM"))
-    {
+    for event in model.events_for("Node", None, &node.name).filter(|event| {
+        matches!(
+            event.reason.as_str(),
+            "EvictionThresholdMet" | "FreeDiskSpaceFailed" | "ImageGCFailed" | "SystemOOM"
+        )
+    }) {
         finding = finding.evidence(Evidence::event(event));
     }
     for pod in &evicted {
@@ -105,10 +113,13 @@ fn finding(model: &ClusterModel, node: &Object) -> Option<Finding> {
         .remediation(kubectl::describe(&reference))
         .remediation(format!("kubectl get pods -A -o wide --field-selector spec.nodeName={name}"));
     if kinds.contains(&"MemoryPressure") {
-        finding = finding.remediation(format!("kubectl top node {name}")).remediation("kubectl top pods -A --sort-by=memory");
+        finding = finding
+            .remediation(format!("kubectl top node {name}"))
+            .remediation("kubectl top pods -A --sort-by=memory");
     }
     if kinds.contains(&"DiskPressure") {
-        finding = finding.remediation(format!("kubectl debug node/{name} -it --image=busybox -- df -h /host/var/lib"));
+        finding = finding
+            .remediation(format!("kubectl debug node/{name} -it --image=busybox -- df -h /host/var/lib"));
     }
     Some(finding)
 }
@@ -144,7 +155,10 @@ kind: Node
 metadata: {name: worker-3}
 status: {conditions: [{type: PIDPressure, status: "True", reason: KubeletHasInsufficientPID}]}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             P1 node-pressure Node worker-2 under MemoryPressure (1 pod evicted)
               objects: Node/worker-2, Pod/shop/cache-1
               field Node/worker-2 /status/conditions/0 = {"message":"kubelet has insufficient memory available","reason":"KubeletHasInsufficientMemory","status":"True","type":"MemoryPressure"}
@@ -161,7 +175,8 @@ status: {conditions: [{type: PIDPressure, status: "True", reason: KubeletHasInsu
               why: Node worker-3: the node is running out of process IDs: a pod is forking without bound. The scheduler avoids the node while the condition lasts.
               $ kubectl describe node worker-3
               $ kubectl get pods -A -o wide --field-selector spec.nodeName=worker-3
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -176,8 +191,12 @@ status:
   - {type: NetworkUnavailable, status: "False"}
   - {type: Ready, status: "True"}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -37,7 +37,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// Whether a pod belongs to a CSI driver: one of its containers is a CSI sidecar or plugin.
 fn is_csi(pod: &Object) -> bool {
     pod.array_at("/spec/containers").iter().any(|container| {
-        let text = |key: &str| container.get(key).and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+        let text =
+            |key: &str| container.get(key).and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
         let (name, image) = (text("name"), text("image"));
         name.contains("csi") || image.contains("csi") || name.contains("driver-registrar")
     }) || pod.name.contains("csi-")
@@ -75,10 +76,12 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             }
         }
         if !drivers.is_empty() {
-            finding = finding.evidence(Evidence::note(format!("CSIDrivers in the cluster: {}", drivers.join(", "))));
+            finding = finding
+                .evidence(Evidence::note(format!("CSIDrivers in the cluster: {}", drivers.join(", "))));
         }
         let role = if node_plugin {
-            let nodes: Vec<&str> = group.pods.iter().filter_map(|(pod, _)| pod.str_at("/spec/nodeName")).collect();
+            let nodes: Vec<&str> =
+                group.pods.iter().filter_map(|(pod, _)| pod.str_at("/spec/nodeName")).collect();
             format!(
                 "It is a CSI node plugin: volumes of this driver cannot be mounted or unmounted on {}, so pods \
                  using them there stay in ContainerCreating (FailedMount).",
@@ -90,10 +93,14 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
                 .to_owned()
         };
         let mut finding = finding
-            .explanation(format!("{} belongs to a CSI storage driver and is not Ready ({why}). {role}", group.subject()))
+            .explanation(format!(
+                "{} belongs to a CSI storage driver and is not Ready ({why}). {role}",
+                group.subject()
+            ))
             .remediation(kubectl::describe(&pod.reference()));
         if let Some(status) = failing {
-            finding = finding.remediation(kubectl::logs(&pod.reference(), status.name, status.restart_count() > 0));
+            finding =
+                finding.remediation(kubectl::logs(&pod.reference(), status.name, status.restart_count() > 0));
         }
         findings.push(finding.remediation("kubectl get csidrivers,csinodes"));
     }
@@ -161,7 +168,10 @@ previous: true
 lines: ["F0601 11:58:00.000000 1 driver.go:110] could not get metadata from AWS: EC2 instance metadata is not available"]
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 csi-driver-pods-unhealthy Deployment kube-system/ebs-csi-controller: 1 of 1 pod not Ready: CrashLoopBackOff in container ebs-plugin, 5 restarts
               objects: Deployment/kube-system/ebs-csi-controller, Pod/kube-system/ebs-csi-controller-6f9-a
               note: pod ebs-csi-controller-6f9-a on n1: CrashLoopBackOff in container ebs-plugin, 5 restarts
@@ -171,14 +181,18 @@ lines: ["F0601 11:58:00.000000 1 driver.go:110] could not get metadata from AWS:
               $ kubectl describe pod ebs-csi-controller-6f9-a -n kube-system
               $ kubectl logs ebs-csi-controller-6f9-a -n kube-system -c ebs-plugin --previous --tail=50
               $ kubectl get csidrivers,csinodes
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn ready_csi_pods_and_other_pods_are_fine() {
         let fixture = format!(
             "{CONTROLLER}{}{}",
-            pod("ebs-csi-controller-6f9-a", r#"{phase: Running, conditions: [{type: Ready, status: "True"}]}"#),
+            pod(
+                "ebs-csi-controller-6f9-a",
+                r#"{phase: Running, conditions: [{type: Ready, status: "True"}]}"#
+            ),
             r#"
 ---
 apiVersion: v1
@@ -188,8 +202,12 @@ spec: {containers: [{name: web, image: nginx}]}
 status: {phase: Pending}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -39,8 +39,10 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
     if defaults.len() == 1 {
         return Vec::new();
     }
-    let classless: Vec<&Object> =
-        model.of_kind("PersistentVolumeClaim").filter(|pvc| pvc.at("/spec/storageClassName").is_none()).collect();
+    let classless: Vec<&Object> = model
+        .of_kind("PersistentVolumeClaim")
+        .filter(|pvc| pvc.at("/spec/storageClassName").is_none())
+        .collect();
     let pending = classless.iter().filter(|pvc| pvc.str_at("/status/phase") == Some("Pending")).count();
     let names: Vec<&str> = all.iter().map(|class| class.name.as_str()).collect();
     let finding = if defaults.is_empty() {
@@ -102,7 +104,10 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
             "Since 1.26 the newest of them is used for claims that name no class, which may not be the intended one."
         };
         let mut finding = finding
-            .explanation(format!("Several StorageClasses are marked default. {effect} ({} such claims exist.)", classless.len()))
+            .explanation(format!(
+                "Several StorageClasses are marked default. {effect} ({} such claims exist.)",
+                classless.len()
+            ))
             .remediation("kubectl get storageclass");
         // Keep the newest, the one 1.26+ already uses, and unmark the others.
         for class in sorted.iter().take(sorted.len().saturating_sub(1)) {
@@ -139,21 +144,36 @@ mod tests {
 
     #[test]
     fn none_default_with_a_pending_claim_is_p2() {
-        let fixture = format!("{}{}{PENDING}", class("gp2", "false", "2024-01-01T00:00:00Z"), class("gp3", "false", "2025-01-01T00:00:00Z"));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        let fixture = format!(
+            "{}{}{PENDING}",
+            class("gp2", "false", "2024-01-01T00:00:00Z"),
+            class("gp3", "false", "2025-01-01T00:00:00Z")
+        );
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P2 default-storage-class No default StorageClass (2 classes: gp2, gp3); 1 pending PVC names no class
               objects: StorageClass/gp2, StorageClass/gp3, PersistentVolumeClaim/shop/data
               note: no StorageClass carries storageclass.kubernetes.io/is-default-class="true"
               why: No StorageClass is the default, so a PersistentVolumeClaim that names no class is never provisioned and stays Pending (1 in this bundle). Helm charts and operators usually create such claims.
               $ kubectl get storageclass
               $ kubectl patch storageclass gp2 -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn several_defaults_keep_the_newest_in_use() {
-        let fixture = format!("{}{}", class("gp2", "true", "2024-01-01T00:00:00Z"), class("gp3", "true", "2025-01-01T00:00:00Z"));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        let fixture = format!(
+            "{}{}",
+            class("gp2", "true", "2024-01-01T00:00:00Z"),
+            class("gp3", "true", "2025-01-01T00:00:00Z")
+        );
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P3 default-storage-class 2 StorageClasses are marked default: gp2, gp3
               objects: StorageClass/gp2, StorageClass/gp3
               field StorageClass/gp2 /metadata/annotations/storageclass.kubernetes.io~1is-default-class = true
@@ -161,14 +181,23 @@ mod tests {
               why: Several StorageClasses are marked default. Since 1.26 the newest of them is used for claims that name no class, which may not be the intended one. (0 such claims exist.)
               $ kubectl get storageclass
               $ kubectl patch storageclass gp2 -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"false"}}}'
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn exactly_one_default_is_fine() {
-        let fixture = format!("{}{}{PENDING}", class("gp2", "false", "2024-01-01T00:00:00Z"), class("gp3", "true", "2025-01-01T00:00:00Z"));
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        let fixture = format!(
+            "{}{}{PENDING}",
+            class("gp2", "false", "2024-01-01T00:00:00Z"),
+            class("gp3", "true", "2025-01-01T00:00:00Z")
+        );
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -69,7 +69,8 @@ fn near_limit(model: &ClusterModel) -> Vec<Finding> {
         }
         let severity = if percent >= 100.0 { Severity::P1 } else { Severity::P2 };
         let pod_ref = pod.reference();
-        let series = format!("kubelet ephemeral-storage {}/{} (node {})", usage.namespace, usage.pod, usage.node);
+        let series =
+            format!("kubelet ephemeral-storage {}/{} (node {})", usage.namespace, usage.pod, usage.node);
         findings.push(
             DIAGNOSTIC
                 .finding(
@@ -103,7 +104,9 @@ fn evicted_for_disk(pod: &Object) -> bool {
     pod.str_at("/status/reason") == Some("Evicted")
         && pod.str_at("/status/message").is_some_and(|message| {
             let message = message.to_ascii_lowercase();
-            message.contains("ephemeral-storage") || message.contains("ephemeral local storage") || message.contains("nodefs")
+            message.contains("ephemeral-storage")
+                || message.contains("ephemeral local storage")
+                || message.contains("nodefs")
         })
 }
 
@@ -115,17 +118,29 @@ fn evictions(model: &ClusterModel) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (node_name, pods) in by_node {
         let node = model.get("Node", None, node_name);
-        let pressure = node.and_then(|node| node.condition("DiskPressure")).filter(|(status, _, _)| *status == "True");
+        let pressure =
+            node.and_then(|node| node.condition("DiskPressure")).filter(|(status, _, _)| *status == "True");
         let severity = if pressure.is_some() { Severity::P1 } else { Severity::P2 };
         let state = if pressure.is_some() { " (DiskPressure True)" } else { "" };
         let count = pods.len();
         let noun = if count == 1 { "pod" } else { "pods" };
-        let mut finding = DIAGNOSTIC.finding(severity, format!("Node {node_name}: {count} {noun} evicted for ephemeral storage{state}"));
+        let mut finding = DIAGNOSTIC.finding(
+            severity,
+            format!("Node {node_name}: {count} {noun} evicted for ephemeral storage{state}"),
+        );
         if let Some(node) = node {
             finding = finding.object(node.reference());
-            if let Some(index) = node.array_at("/status/conditions").iter().position(|c| c.get("type").and_then(Value::as_str) == Some("DiskPressure")) {
+            if let Some(index) = node
+                .array_at("/status/conditions")
+                .iter()
+                .position(|c| c.get("type").and_then(Value::as_str) == Some("DiskPressure"))
+            {
                 let pointer = format!("/status/conditions/{index}");
-                finding = finding.evidence(Evidence::field(node.reference(), pointer.clone(), node.at(&pointer).unwrap_or(&Value::Null)));
+                finding = finding.evidence(Evidence::field(
+                    node.reference(),
+                    pointer.clone(),
+                    node.at(&pointer).unwrap_or(&Value::Null),
+                ));
             }
         }
         for pod in &pods {
@@ -135,7 +150,11 @@ fn evictions(model: &ClusterModel) -> Vec<Finding> {
                 pod.at("/status/message").unwrap_or(&Value::Null),
             ));
         }
-        let node_ref = kubesnap_shared::model::ObjectRef { kind: "Node".to_owned(), namespace: None, name: node_name.to_owned() };
+        let node_ref = kubesnap_shared::model::ObjectRef {
+            kind: "Node".to_owned(),
+            namespace: None,
+            name: node_name.to_owned(),
+        };
         findings.push(
             finding
                 .explanation(format!(
@@ -190,7 +209,10 @@ status: {conditions: [{type: DiskPressure, status: "True", reason: KubeletHasDis
     #[test]
     fn near_the_limit_and_evicted_under_disk_pressure() {
         let model = fixture::model(OBJECTS, &[("worker-1", summary(1_976_000_000))]);
-        fixture::check(&DIAGNOSTIC, &model, expect![[r#"
+        fixture::check(
+            &DIAGNOSTIC,
+            &model,
+            expect![[r#"
             P2 ephemeral-storage-pressure Pod shop/api-1 uses 1.8 GiB of its 2.0 GiB ephemeral-storage limit (92%)
               objects: Pod/shop/api-1
               metric kubelet ephemeral-storage shop/api-1 (node worker-1) used = 1976000000 bytes
@@ -206,15 +228,20 @@ status: {conditions: [{type: DiskPressure, status: "True", reason: KubeletHasDis
               $ kubectl describe node worker-2
               $ kubectl get pods -A --field-selector spec.nodeName=worker-2,status.phase=Failed
               $ kubectl get --raw /api/v1/nodes/worker-2/proxy/stats/summary
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn well_below_the_limit_and_other_evictions_are_fine() {
         let objects = OBJECTS.replace("low on resource: ephemeral-storage", "low on resource: memory");
         let model = fixture::model(&objects, &[("worker-1", summary(1_000_000_000))]);
-        fixture::check(&DIAGNOSTIC, &model, expect![[r#"
+        fixture::check(
+            &DIAGNOSTIC,
+            &model,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

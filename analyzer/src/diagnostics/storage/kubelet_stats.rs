@@ -33,13 +33,17 @@ pub(crate) struct EphemeralUsage<'a> {
 
 fn pods<'a>(model: &'a ClusterModel) -> impl Iterator<Item = (&'a str, &'a str, &'a str, &'a Value)> + 'a {
     model.kubelet_stats.iter().flat_map(|(node, summary)| {
-        summary.get("pods").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default().iter().filter_map(
-            move |pod| {
+        summary
+            .get("pods")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(move |pod| {
                 let namespace = pod.pointer("/podRef/namespace").and_then(Value::as_str)?;
                 let name = pod.pointer("/podRef/name").and_then(Value::as_str)?;
                 Some((node.as_str(), namespace, name, pod))
-            },
-        )
+            })
     })
 }
 
@@ -52,13 +56,14 @@ pub(crate) fn volumes(model: &ClusterModel) -> Vec<VolumeUsage<'_>> {
     let mut out = Vec::new();
     for (node, namespace, pod_name, pod) in pods(model) {
         for volume in pod.get("volume").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
-            let (Some(used_bytes), Some(capacity_bytes)) = (number(volume, "usedBytes"), number(volume, "capacityBytes"))
+            let (Some(used_bytes), Some(capacity_bytes)) =
+                (number(volume, "usedBytes"), number(volume, "capacityBytes"))
             else {
                 continue;
             };
-            let pvc = volume.get("pvcRef").and_then(|pvc| {
-                Some((pvc.get("namespace")?.as_str()?, pvc.get("name")?.as_str()?))
-            });
+            let pvc = volume
+                .get("pvcRef")
+                .and_then(|pvc| Some((pvc.get("namespace")?.as_str()?, pvc.get("name")?.as_str()?)));
             out.push(VolumeUsage {
                 node,
                 namespace,

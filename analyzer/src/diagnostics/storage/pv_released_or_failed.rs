@@ -33,7 +33,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 fn run(model: &ClusterModel) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for pvc in model.of_kind("PersistentVolumeClaim").filter(|pvc| pvc.str_at("/status/phase") == Some("Lost")) {
+    for pvc in
+        model.of_kind("PersistentVolumeClaim").filter(|pvc| pvc.str_at("/status/phase") == Some("Lost"))
+    {
         findings.push(lost(model, pvc));
     }
     for pv in model.of_kind("PersistentVolume") {
@@ -76,7 +78,11 @@ fn lost(model: &ClusterModel, pvc: &Object) -> Finding {
         ))
         .remediation(kubectl::describe(&pvc.reference()))
         .remediation("kubectl get pv")
-        .remediation(format!("kubectl delete pvc {} -n {}   # then recreate it from a backup", kubectl::word(&pvc.name), kubectl::word(namespace)))
+        .remediation(format!(
+            "kubectl delete pvc {} -n {}   # then recreate it from a backup",
+            kubectl::word(&pvc.name),
+            kubectl::word(namespace)
+        ))
 }
 
 fn volume(model: &ClusterModel, pv: &Object, severity: Severity) -> Finding {
@@ -104,7 +110,9 @@ fn volume(model: &ClusterModel, pv: &Object, severity: Severity) -> Finding {
     if let Some(capacity) = pv.at("/spec/capacity/storage") {
         finding = finding.evidence(Evidence::field(pv.reference(), "/spec/capacity/storage", capacity));
     }
-    if let Some(event) = model.events_for("PersistentVolume", None, &pv.name).filter(|e| e.is_warning()).last() {
+    if let Some(event) =
+        model.events_for("PersistentVolume", None, &pv.name).filter(|e| e.is_warning()).last()
+    {
         finding = finding.evidence(Evidence::event(event));
     }
     let explanation = if phase == "Failed" {
@@ -159,7 +167,10 @@ metadata: {name: pvc-kept}
 spec: {persistentVolumeReclaimPolicy: Retain, claimRef: {namespace: shop, name: gone}}
 status: {phase: Released}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             P1 pv-released-or-failed PVC shop/data-db-0 Lost: its PersistentVolume pvc-123 no longer exists
               objects: PersistentVolumeClaim/shop/data-db-0
               field PersistentVolumeClaim/shop/data-db-0 /status/phase = Lost
@@ -185,7 +196,8 @@ status: {phase: Released}
               why: PersistentVolume pvc-old failed its automatic reclaim (policy Delete): the disk behind it was not deleted or recycled, so it still exists and is billed, and the PV cannot be reused.
               $ kubectl describe persistentvolume pvc-old
               $ kubectl delete pv pvc-old   # once its data is safe
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -206,8 +218,12 @@ kind: PersistentVolume
 metadata: {name: spare}
 status: {phase: Available}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

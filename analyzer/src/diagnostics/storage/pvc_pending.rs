@@ -54,7 +54,8 @@ pub(crate) fn consumers<'a>(model: &'a ClusterModel, pvc: &'a Object) -> Vec<&'a
         .of_kind_in("Pod", namespace)
         .filter(|pod| {
             pod.array_at("/spec/volumes").iter().any(|volume| {
-                volume.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str) == Some(pvc.name.as_str())
+                volume.pointer("/persistentVolumeClaim/claimName").and_then(Value::as_str)
+                    == Some(pvc.name.as_str())
             })
         })
         .collect()
@@ -64,16 +65,20 @@ fn finding(model: &ClusterModel, pvc: &Object) -> Option<Finding> {
     let namespace = pvc.namespace.as_deref().unwrap_or_default();
     let pvc_ref = pvc.reference();
     let events: Vec<&Event> = model.events_for("PersistentVolumeClaim", Some(namespace), &pvc.name).collect();
-    let failed = events.iter().filter(|event| event.reason == "ProvisioningFailed").last().copied();
-    let waiting = events.iter().filter(|event| event.reason == "ExternalProvisioning").last().copied();
+    let failed = events.iter().rev().find(|event| event.reason == "ProvisioningFailed").copied();
+    let waiting = events.iter().rev().find(|event| event.reason == "ExternalProvisioning").copied();
     let pods = consumers(model, pvc);
     let class_name = pvc.str_at("/spec/storageClassName");
-    let class = class_name.filter(|name| !name.is_empty()).and_then(|name| model.get("StorageClass", None, name));
+    let class =
+        class_name.filter(|name| !name.is_empty()).and_then(|name| model.get("StorageClass", None, name));
     let have_classes = model.has_kind("StorageClass");
-    let wait_for_consumer = class.and_then(|class| class.str_at("/volumeBindingMode")) == Some("WaitForFirstConsumer");
+    let wait_for_consumer =
+        class.and_then(|class| class.str_at("/volumeBindingMode")) == Some("WaitForFirstConsumer");
 
     let reason = match class_name {
-        Some(name) if !name.is_empty() && class.is_none() && have_classes => format!("StorageClass {name} does not exist"),
+        Some(name) if !name.is_empty() && class.is_none() && have_classes => {
+            format!("StorageClass {name} does not exist")
+        }
         None if have_classes && classes::defaults(model).is_empty() => {
             "it names no StorageClass and none is the default".to_owned()
         }
@@ -85,7 +90,9 @@ fn finding(model: &ClusterModel, pvc: &Object) -> Option<Finding> {
             (Some(event), _) => format!("provisioning failed: {}", event.message.trim()),
             (None, Some(event)) => format!("waiting for the external provisioner: {}", event.message.trim()),
             (None, None) if wait_for_consumer && pods.is_empty() => return None,
-            (None, None) if wait_for_consumer => "waiting for its first consumer pod to be scheduled".to_owned(),
+            (None, None) if wait_for_consumer => {
+                "waiting for its first consumer pod to be scheduled".to_owned()
+            }
             (None, None) => "no event says why".to_owned(),
         },
     };
@@ -161,8 +168,10 @@ fn matching_volume<'a>(model: &'a ClusterModel, pvc: &Object) -> Option<&'a str>
     model
         .of_kind("PersistentVolume")
         .find(|pv| {
-            let capacity = pv.str_at("/spec/capacity/storage").and_then(kubesnap_shared::quantity::bytes).unwrap_or(0.0);
-            let offered: Vec<&str> = pv.array_at("/spec/accessModes").iter().filter_map(Value::as_str).collect();
+            let capacity =
+                pv.str_at("/spec/capacity/storage").and_then(kubesnap_shared::quantity::bytes).unwrap_or(0.0);
+            let offered: Vec<&str> =
+                pv.array_at("/spec/accessModes").iter().filter_map(Value::as_str).collect();
             pv.str_at("/status/phase") == Some("Available")
                 && pv.str_at("/spec/storageClassName").unwrap_or_default().is_empty()
                 && capacity >= requested
@@ -238,7 +247,10 @@ spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteMany]}
 status: {phase: Available}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 pvc-pending PVC shop/data-db-0 Pending: StorageClass fast-ssd does not exist (used by pod db-0)
               objects: PersistentVolumeClaim/shop/data-db-0, Pod/shop/db-0
               field PersistentVolumeClaim/shop/data-db-0 /spec/storageClassName = fast-ssd
@@ -271,7 +283,8 @@ status: {phase: Available}
               $ kubectl describe persistentvolumeclaim uploads -n shop
               $ kubectl get storageclass
               $ kubectl get events -n shop --field-selector involvedObject.name=uploads --sort-by=.lastTimestamp
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -299,8 +312,12 @@ spec: {storageClassName: local}
 status: {phase: Pending}
 "#
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

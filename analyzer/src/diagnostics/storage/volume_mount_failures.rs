@@ -62,9 +62,11 @@ fn run(model: &ClusterModel) -> Vec<Finding> {
 }
 
 fn finding(model: &ClusterModel, object: &ObjectRef, events: &[&Event]) -> Finding {
-    let pod = (object.kind == "Pod").then(|| model.get("Pod", object.namespace.as_deref(), &object.name)).flatten();
+    let pod =
+        (object.kind == "Pod").then(|| model.get("Pod", object.namespace.as_deref(), &object.name)).flatten();
     let running = pod.is_some_and(|pod| pod.str_at("/status/phase") == Some("Running"));
-    let severity = if running || (pod.is_none() && model.has_kind("Pod")) { Severity::P2 } else { Severity::P1 };
+    let severity =
+        if running || (pod.is_none() && model.has_kind("Pod")) { Severity::P2 } else { Severity::P1 };
     let total: u64 = events.iter().map(|event| event.count).sum();
     // The most repeated message is the one that keeps the pod waiting.
     let main = events.iter().max_by_key(|event| (event.count, event.last_seen)).copied();
@@ -80,11 +82,17 @@ fn finding(model: &ClusterModel, object: &ObjectRef, events: &[&Event]) -> Findi
         causes
     };
     let namespace = object.namespace.as_deref().unwrap_or_default();
-    let summary = main.map(|event| event.message.lines().next().unwrap_or_default().trim()).unwrap_or_default();
+    let summary =
+        main.map(|event| event.message.lines().next().unwrap_or_default().trim()).unwrap_or_default();
     let mut finding = DIAGNOSTIC
         .finding(
             severity,
-            format!("{} {namespace}/{}: volume mounts failing ({} x{total}): {summary}", object.kind, object.name, reasons.join(", ")),
+            format!(
+                "{} {namespace}/{}: volume mounts failing ({} x{total}): {summary}",
+                object.kind,
+                object.name,
+                reasons.join(", ")
+            ),
         )
         .object(object.clone());
     let mut shown: Vec<(&str, &str)> = Vec::new();
@@ -98,9 +106,14 @@ fn finding(model: &ClusterModel, object: &ObjectRef, events: &[&Event]) -> Findi
         }
     }
     if let Some(pod) = pod {
-        finding = finding.evidence(Evidence::field(pod.reference(), "/status/phase", pod.at("/status/phase").unwrap_or(&"Unknown".into())));
+        finding = finding.evidence(Evidence::field(
+            pod.reference(),
+            "/status/phase",
+            pod.at("/status/phase").unwrap_or(&"Unknown".into()),
+        ));
     }
-    let cause_text = if causes.is_empty() { "the events do not say why".to_owned() } else { causes.join("; ") };
+    let cause_text =
+        if causes.is_empty() { "the events do not say why".to_owned() } else { causes.join("; ") };
     let state = match (pod, running) {
         (Some(_), true) => " The pod runs now, so the failures are past or concern a volume added later.",
         (Some(_), false) => " The pod cannot start until every volume mounts.",
@@ -121,7 +134,12 @@ fn finding(model: &ClusterModel, object: &ObjectRef, events: &[&Event]) -> Findi
     } else if message.contains("csi drivers") {
         finding = finding.remediation("kubectl get csinodes -o yaml");
     } else if let Some(name) = missing_object(main.map(|event| event.message.as_str()).unwrap_or_default()) {
-        finding = finding.remediation(format!("kubectl get {} {} -n {}", name.0, kubectl::word(name.1), kubectl::word(namespace)));
+        finding = finding.remediation(format!(
+            "kubectl get {} {} -n {}",
+            name.0,
+            kubectl::word(name.1),
+            kubectl::word(namespace)
+        ));
     }
     finding
 }
@@ -179,11 +197,32 @@ kind: Pod
 metadata: {name: api-1, namespace: shop}
 status: {phase: Pending}
 "#,
-            event("a.1", "api-1", "FailedMount", 14, r#"MountVolume.SetUp failed for volume "config" : configmap "api-config" not found"#),
-            event("a.2", "api-1", "FailedMount", 3, "Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[]: timed out waiting for the condition"),
-            event("b.1", "gone-1", "FailedAttachVolume", 2, r#"Multi-Attach error for volume "pvc-123" Volume is already exclusively attached to one node and can't be attached to another"#),
+            event(
+                "a.1",
+                "api-1",
+                "FailedMount",
+                14,
+                r#"MountVolume.SetUp failed for volume "config" : configmap "api-config" not found"#
+            ),
+            event(
+                "a.2",
+                "api-1",
+                "FailedMount",
+                3,
+                "Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[]: timed out waiting for the condition"
+            ),
+            event(
+                "b.1",
+                "gone-1",
+                "FailedAttachVolume",
+                2,
+                r#"Multi-Attach error for volume "pvc-123" Volume is already exclusively attached to one node and can't be attached to another"#
+            ),
         );
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             P1 volume-mount-failures Pod shop/api-1: volume mounts failing (FailedMount x17): MountVolume.SetUp failed for volume "config" : configmap "api-config" not found
               objects: Pod/shop/api-1
               event FailedMount x3 (kubelet): Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[]: timed out waiting for the condition
@@ -200,14 +239,19 @@ status: {phase: Pending}
               $ kubectl describe pod gone-1 -n shop
               $ kubectl get events -n shop --field-selector involvedObject.name=gone-1 --sort-by=.lastTimestamp
               $ kubectl get volumeattachments
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn other_events_are_not_mount_failures() {
         let fixture = event("a.1", "api-1", "BackOff", 14, "Back-off restarting failed container");
-        check(&DIAGNOSTIC, &fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -47,7 +47,9 @@ fn finding(model: &ClusterModel, snapshot: &Object) -> Option<Finding> {
     let namespace = snapshot.namespace.as_deref().unwrap_or_default();
     let reference = snapshot.reference();
     let (severity, title) = match error {
-        Some(message) => (Severity::P2, format!("VolumeSnapshot {namespace}/{} failed: {}", snapshot.name, message.trim())),
+        Some(message) => {
+            (Severity::P2, format!("VolumeSnapshot {namespace}/{} failed: {}", snapshot.name, message.trim()))
+        }
         None => (
             Severity::P3,
             format!(
@@ -58,17 +60,25 @@ fn finding(model: &ClusterModel, snapshot: &Object) -> Option<Finding> {
         ),
     };
     let mut finding = DIAGNOSTIC.finding(severity, title).object(reference.clone());
-    for pointer in ["/status/error", "/status/readyToUse", "/spec/source", "/spec/volumeSnapshotClassName", "/status/boundVolumeSnapshotContentName"] {
+    for pointer in [
+        "/status/error",
+        "/status/readyToUse",
+        "/spec/source",
+        "/spec/volumeSnapshotClassName",
+        "/status/boundVolumeSnapshotContentName",
+    ] {
         if let Some(value) = snapshot.at(pointer) {
             finding = finding.evidence(Evidence::field(reference.clone(), pointer, value));
         }
     }
-    if let Some(claim) = snapshot.str_at("/spec/source/persistentVolumeClaimName") {
-        if let Some(pvc) = model.get("PersistentVolumeClaim", Some(namespace), claim) {
-            finding = finding.object(pvc.reference());
-        }
+    if let Some(claim) = snapshot.str_at("/spec/source/persistentVolumeClaimName")
+        && let Some(pvc) = model.get("PersistentVolumeClaim", Some(namespace), claim)
+    {
+        finding = finding.object(pvc.reference());
     }
-    for event in model.events_for("VolumeSnapshot", Some(namespace), &snapshot.name).filter(|e| e.is_warning()) {
+    for event in
+        model.events_for("VolumeSnapshot", Some(namespace), &snapshot.name).filter(|e| e.is_warning())
+    {
         finding = finding.evidence(Evidence::event(event));
     }
     let explanation = match error {
@@ -121,7 +131,10 @@ kind: VolumeSnapshot
 metadata: {name: stuck, namespace: shop, creationTimestamp: "2025-06-01T11:00:00Z"}
 spec: {source: {persistentVolumeClaimName: data-db-0}}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             P2 volume-snapshot-failed VolumeSnapshot shop/db-nightly failed: Failed to check and update snapshot content: rpc error: code = Internal desc = SnapshotLimitExceeded
               objects: VolumeSnapshot/shop/db-nightly, PersistentVolumeClaim/shop/data-db-0
               field VolumeSnapshot/shop/db-nightly /status/error = {"message":"Failed to check and update snapshot content: rpc error: code = Internal desc = SnapshotLimitExceeded","time":"2025-06-01T02:01:00Z"}
@@ -139,7 +152,8 @@ spec: {source: {persistentVolumeClaimName: data-db-0}}
               $ kubectl describe volumesnapshot stuck -n shop
               $ kubectl get volumesnapshotclass,volumesnapshotcontents
               $ kubectl get pods -A -l app.kubernetes.io/name=snapshot-controller
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
@@ -155,8 +169,12 @@ kind: VolumeSnapshot
 metadata: {name: new, namespace: shop, creationTimestamp: "2025-06-01T11:58:00Z"}
 status: {readyToUse: false}
 "#;
-        check(&DIAGNOSTIC, fixture, expect![[r#"
+        check(
+            &DIAGNOSTIC,
+            fixture,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }

@@ -65,16 +65,30 @@ fn percent(used: f64, total: f64) -> f64 {
     if total > 0.0 { used / total * 100.0 } else { 0.0 }
 }
 
-fn finding(model: &ClusterModel, usage: &VolumeUsage<'_>, (namespace, name): (&str, &str), fullest: f64) -> Finding {
-    let pvc_ref = ObjectRef { kind: "PersistentVolumeClaim".to_owned(), namespace: Some(namespace.to_owned()), name: name.to_owned() };
-    let pod_ref = ObjectRef { kind: "Pod".to_owned(), namespace: Some(usage.namespace.to_owned()), name: usage.pod.to_owned() };
+fn finding(
+    model: &ClusterModel,
+    usage: &VolumeUsage<'_>,
+    (namespace, name): (&str, &str),
+    fullest: f64,
+) -> Finding {
+    let pvc_ref = ObjectRef {
+        kind: "PersistentVolumeClaim".to_owned(),
+        namespace: Some(namespace.to_owned()),
+        name: name.to_owned(),
+    };
+    let pod_ref = ObjectRef {
+        kind: "Pod".to_owned(),
+        namespace: Some(usage.namespace.to_owned()),
+        name: usage.pod.to_owned(),
+    };
     let severity = if fullest > CRITICAL_PERCENT { Severity::P1 } else { Severity::P2 };
     let bytes_percent = percent(usage.used_bytes, usage.capacity_bytes);
     let inode_percent = match (usage.inodes_used, usage.inodes) {
         (Some(used), Some(total)) => Some(percent(used, total)),
         _ => None,
     };
-    let inodes_are_the_limit = inode_percent.is_some_and(|inodes| inodes > WARNING_PERCENT && inodes >= bytes_percent);
+    let inodes_are_the_limit =
+        inode_percent.is_some_and(|inodes| inodes > WARNING_PERCENT && inodes >= bytes_percent);
     let title = if inodes_are_the_limit {
         format!("PVC {namespace}/{name} has used {:.0}% of its inodes", inode_percent.unwrap_or_default())
     } else {
@@ -89,11 +103,31 @@ fn finding(model: &ClusterModel, usage: &VolumeUsage<'_>, (namespace, name): (&s
         .finding(severity, title)
         .object(pvc_ref.clone())
         .object(pod_ref.clone())
-        .evidence(Evidence::Metric { series: series.clone(), statistic: "used".into(), value: usage.used_bytes, unit: "bytes".into() })
-        .evidence(Evidence::Metric { series: series.clone(), statistic: "capacity".into(), value: usage.capacity_bytes, unit: "bytes".into() })
-        .evidence(Evidence::Metric { series: series.clone(), statistic: "used".into(), value: round1(bytes_percent), unit: "percent".into() });
+        .evidence(Evidence::Metric {
+            series: series.clone(),
+            statistic: "used".into(),
+            value: usage.used_bytes,
+            unit: "bytes".into(),
+        })
+        .evidence(Evidence::Metric {
+            series: series.clone(),
+            statistic: "capacity".into(),
+            value: usage.capacity_bytes,
+            unit: "bytes".into(),
+        })
+        .evidence(Evidence::Metric {
+            series: series.clone(),
+            statistic: "used".into(),
+            value: round1(bytes_percent),
+            unit: "percent".into(),
+        });
     if let Some(inodes) = inode_percent {
-        finding = finding.evidence(Evidence::Metric { series, statistic: "inodes used".into(), value: round1(inodes), unit: "percent".into() });
+        finding = finding.evidence(Evidence::Metric {
+            series,
+            statistic: "inodes used".into(),
+            value: round1(inodes),
+            unit: "percent".into(),
+        });
     }
     let pvc = model.get("PersistentVolumeClaim", Some(namespace), name);
     let class = pvc.and_then(|pvc| pvc.str_at("/spec/storageClassName"));
@@ -102,14 +136,19 @@ fn finding(model: &ClusterModel, usage: &VolumeUsage<'_>, (namespace, name): (&s
         .and_then(|class| class.at("/allowVolumeExpansion"))
         .and_then(Value::as_bool);
     if let Some(volume) = pvc.and_then(|pvc| pvc.str_at("/spec/volumeName")) {
-        finding = finding.object(ObjectRef { kind: "PersistentVolume".to_owned(), namespace: None, name: volume.to_owned() });
+        finding = finding.object(ObjectRef {
+            kind: "PersistentVolume".to_owned(),
+            namespace: None,
+            name: volume.to_owned(),
+        });
     }
     let mount = mount_path(model, usage);
     if let Some(path) = &mount {
         finding = finding.evidence(Evidence::note(format!("mounted by pod {} at {path}", usage.pod)));
     }
     if let (Some(class), Some(expandable)) = (class, expandable) {
-        finding = finding.evidence(Evidence::note(format!("StorageClass {class} allowVolumeExpansion: {expandable}")));
+        finding = finding
+            .evidence(Evidence::note(format!("StorageClass {class} allowVolumeExpansion: {expandable}")));
     }
     let what = if inodes_are_the_limit { "inodes (files)" } else { "space" };
     let mut explanation = format!(
@@ -160,7 +199,8 @@ fn mount_path(model: &ClusterModel, usage: &VolumeUsage<'_>) -> Option<String> {
     let pod = model.get("Pod", Some(usage.namespace), usage.pod)?;
     pod.array_at("/spec/containers").iter().find_map(|container| {
         container.get("volumeMounts")?.as_array()?.iter().find_map(|mount| {
-            (mount.get("name")?.as_str()? == usage.volume).then(|| mount.get("mountPath")?.as_str().map(str::to_owned))?
+            (mount.get("name")?.as_str()? == usage.volume)
+                .then(|| mount.get("mountPath")?.as_str().map(str::to_owned))?
         })
     })
 }
@@ -207,7 +247,10 @@ allowVolumeExpansion: true
     #[test]
     fn above_95_percent_is_p1_with_the_mount_and_a_resize() {
         let model = fixture::model(OBJECTS, &[("node-1", summary(10_307_921_510, 100))]);
-        fixture::check(&DIAGNOSTIC, &model, expect![[r#"
+        fixture::check(
+            &DIAGNOSTIC,
+            &model,
+            expect![[r#"
             P1 volume-usage-high PVC shop/data-db-0 is 96% full (9.6 GiB of 10.0 GiB)
               objects: PersistentVolumeClaim/shop/data-db-0, Pod/shop/db-0, PersistentVolume/pvc-123
               metric kubelet volume shop/data-db-0 (pod db-0, node node-1) used = 10307921510 bytes
@@ -220,13 +263,17 @@ allowVolumeExpansion: true
               $ kubectl describe persistentvolumeclaim data-db-0 -n shop
               $ kubectl exec db-0 -n shop -- df -h /var/lib/postgresql/data
               $ kubectl patch pvc data-db-0 -n shop -p '{"spec":{"resources":{"requests":{"storage":"15Gi"}}}}'
-        "#]]);
+        "#]],
+        );
     }
 
     #[test]
     fn inodes_count_too_and_below_85_percent_is_fine() {
         let model = fixture::model(OBJECTS, &[("node-1", summary(1_073_741_824, 900))]);
-        fixture::check(&DIAGNOSTIC, &model, expect![[r#"
+        fixture::check(
+            &DIAGNOSTIC,
+            &model,
+            expect![[r#"
             P2 volume-usage-high PVC shop/data-db-0 has used 90% of its inodes
               objects: PersistentVolumeClaim/shop/data-db-0, Pod/shop/db-0, PersistentVolume/pvc-123
               metric kubelet volume shop/data-db-0 (pod db-0, node node-1) used = 1073741824 bytes
@@ -239,10 +286,15 @@ allowVolumeExpansion: true
               $ kubectl describe persistentvolumeclaim data-db-0 -n shop
               $ kubectl exec db-0 -n shop -- df -i /var/lib/postgresql/data
               $ kubectl patch pvc data-db-0 -n shop -p '{"spec":{"resources":{"requests":{"storage":"15Gi"}}}}'
-        "#]]);
+        "#]],
+        );
         let model = fixture::model(OBJECTS, &[("node-1", summary(8_589_934_592, 10))]);
-        fixture::check(&DIAGNOSTIC, &model, expect![[r#"
+        fixture::check(
+            &DIAGNOSTIC,
+            &model,
+            expect![[r#"
             no findings
-        "#]]);
+        "#]],
+        );
     }
 }
