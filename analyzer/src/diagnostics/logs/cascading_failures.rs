@@ -1,0 +1,291 @@
+//! Diagnostic: cascading-failures.
+//!
+//! **What it checks.** The seed's `identify_cascading_failures`: ERROR and FATAL lines with a
+//! time (the loader's `error_lines`), in every container log and node journal, grouped into
+//! 5-minute windows aligned as the seed aligns them (minute // 5 * 5). A window holding at least
+//! 3 errors from at least 2 pods is a cascade. Each finding names the affected pods, the error
+//! count, sample errors, and which pod failed first (the earliest error of the window) and
+//! whether it was already failing in the previous window. Windows are ranked by error count, as
+//! the seed sorts them; the five largest are reported.
+//!
+//! **Why it matters.** Several pods failing together share a cause: a dependency, a node, a
+//! configuration pushed to all. The first to fail is where to look first.
+//!
+//! **Example.** `Cascading failure at 2025-06-01T11:50:00Z: 14 errors in 3 pods, first in
+//! shop/db-0`, with `db-0` failing since the previous window and `api-1`, `api-2` following.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use kubesnap_shared::model::{ClusterModel, LogLine, ObjectRef};
+
+use super::sources::{self, Source};
+use super::windows::{self, WINDOW};
+use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "cascading-failures",
+    category: Category::Logs,
+    title: "Cascading failures across pods",
+    severities: &[Severity::P1],
+    what: "Five-minute windows (aligned like the seed's) holding at least 3 ERROR/FATAL log lines from at least \
+           2 pods, with the pod that failed first and whether it was failing in the window before.",
+    why: "Pods failing together share a cause (a dependency, a node, a configuration); the first to fail is \
+          where to look first.",
+    fix: "Start from the pod that failed first: read its log around the window, then what the others call \
+          or share with it.",
+    needs: &[Need::Logs],
+    run,
+};
+
+/// The seed's thresholds: errors in a window, and pods among them.
+const MIN_ERRORS: usize = 3;
+const MIN_PODS: usize = 2;
+/// How many windows become findings (the seed prints three).
+const REPORTED: usize = 5;
+/// Sample errors per window (the seed keeps five).
+const SAMPLES: usize = 5;
+
+/// One ERROR or FATAL line with a time.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorLine<'a> {
+    pub(crate) at: Timestamp,
+    pub(crate) source: Source<'a>,
+    pub(crate) line: &'a LogLine,
+}
+
+/// A cascade window.
+#[derive(Debug, Clone)]
+pub(crate) struct Cascade<'a> {
+    pub(crate) window: Timestamp,
+    /// Oldest first (then by pod, file and line).
+    pub(crate) errors: Vec<ErrorLine<'a>>,
+    /// The pods (or nodes), in name order.
+    pub(crate) members: Vec<ObjectRef>,
+    /// The first pod to fail had errors in the previous window too.
+    pub(crate) first_failing_before: bool,
+}
+
+impl<'a> Cascade<'a> {
+    /// The earliest error of the window.
+    pub(crate) fn first(&self) -> Option<&ErrorLine<'a>> {
+        self.errors.first()
+    }
+}
+
+/// Every cascade window, most errors first, then oldest first.
+pub(crate) fn cascades(model: &ClusterModel) -> Vec<Cascade<'_>> {
+    let mut by_window: BTreeMap<Timestamp, Vec<ErrorLine<'_>>> = BTreeMap::new();
+    for source in sources::sources(model) {
+        for line in &source.log.error_lines {
+            if let Some(at) = line.timestamp {
+                by_window.entry(windows::window_of(at)).or_default().push(ErrorLine {
+                    at,
+                    source: source.clone(),
+                    line,
+                });
+            }
+        }
+    }
+    let members_in = |errors: &[ErrorLine<'_>]| -> BTreeSet<ObjectRef> {
+        errors.iter().map(|error| error.source.member.clone()).collect()
+    };
+    let mut out = Vec::new();
+    for (window, errors) in &by_window {
+        let members = members_in(errors);
+        if errors.len() < MIN_ERRORS || members.len() < MIN_PODS {
+            continue;
+        }
+        let mut errors = errors.clone();
+        errors.sort_by(|a, b| {
+            (a.at, &a.source.member, &a.source.log.path, a.line.line).cmp(&(
+                b.at,
+                &b.source.member,
+                &b.source.log.path,
+                b.line.line,
+            ))
+        });
+        let previous = window.checked_sub(WINDOW).ok().and_then(|previous| by_window.get(&previous));
+        let first_failing_before = match (errors.first(), previous) {
+            (Some(first), Some(previous)) => members_in(previous).contains(&first.source.member),
+            _ => false,
+        };
+        out.push(Cascade {
+            window: *window,
+            errors,
+            members: members.into_iter().collect(),
+            first_failing_before,
+        });
+    }
+    out.sort_by(|a, b| b.errors.len().cmp(&a.errors.len()).then(a.window.cmp(&b.window)));
+    out
+}
+
+fn run(model: &ClusterModel) -> Vec<Finding> {
+    let cascades = cascades(model);
+    let total = cascades.len();
+    cascades.iter().take(REPORTED).map(|cascade| finding(cascade, total)).collect()
+}
+
+fn name(member: &ObjectRef) -> String {
+    match &member.namespace {
+        Some(namespace) => format!("{namespace}/{}", member.name),
+        None => format!("node {}", member.name),
+    }
+}
+
+fn finding(cascade: &Cascade<'_>, total: usize) -> Finding {
+    let Some(first) = cascade.first() else {
+        return DIAGNOSTIC.finding(Severity::P1, format!("Cascading failure at {}", cascade.window));
+    };
+    let first_member = &first.source.member;
+    let title = format!(
+        "Cascading failure at {}: {} errors in {} pods within 5 minutes, first in {}",
+        cascade.window,
+        cascade.errors.len(),
+        cascade.members.len(),
+        name(first_member)
+    );
+    let mut finding = DIAGNOSTIC.finding(Severity::P1, title).object(first_member.clone());
+    for member in &cascade.members {
+        finding = finding.object(member.clone());
+    }
+    let before = if cascade.first_failing_before {
+        "it was already failing in the window before"
+    } else {
+        "it had no error in the window before"
+    };
+    finding = finding.evidence(Evidence::note(format!(
+        "first error at {} in {} ({}); {before}",
+        first.at,
+        name(first_member),
+        first.source.describe()
+    )));
+    let mut per_member: BTreeMap<&ObjectRef, usize> = BTreeMap::new();
+    for error in &cascade.errors {
+        *per_member.entry(&error.source.member).or_default() += 1;
+    }
+    let counts: Vec<String> =
+        per_member.iter().map(|(member, count)| format!("{} {count}", name(member))).collect();
+    finding = finding.evidence(Evidence::note(format!("errors per pod: {}", counts.join(", "))));
+    for error in cascade.errors.iter().take(SAMPLES) {
+        finding = finding.evidence(Evidence::log_line(&error.source.log.path, error.line));
+    }
+    if total > REPORTED {
+        finding = finding.evidence(Evidence::note(format!(
+            "{total} windows qualify as cascades; the {REPORTED} with the most errors are reported"
+        )));
+    }
+    let others: Vec<String> =
+        cascade.members.iter().filter(|member| *member != first_member).map(name).collect();
+    finding = finding.explanation(format!(
+        "{} ERROR or FATAL lines from {} pods fall in the 5-minute window starting {}: the seed's cascading \
+         failure rule (at least {MIN_ERRORS} errors from at least {MIN_PODS} pods). {} failed first, at {}, and \
+         {}; {} followed. Pods failing together share a cause: look at what {} provides to or shares with the \
+         others (a Service, a node, a configuration) before restarting anything.",
+        cascade.errors.len(),
+        cascade.members.len(),
+        cascade.window,
+        name(first_member),
+        first.at,
+        before.trim_start_matches("it "),
+        others.join(", "),
+        name(first_member)
+    ));
+    finding = match first.source.is_node() {
+        true => finding.remediation(kubectl::describe(first_member)),
+        false => finding
+            .remediation(kubectl::logs(
+                first_member,
+                &first.source.log.key.container,
+                first.source.log.key.previous,
+            ))
+            .remediation(kubectl::describe(first_member)),
+    };
+    let mut namespaces: Vec<&str> = cascade.members.iter().filter_map(|m| m.namespace.as_deref()).collect();
+    namespaces.dedup();
+    for namespace in namespaces {
+        finding = finding.remediation(format!(
+            "kubectl get events -n {} --sort-by=.lastTimestamp",
+            kubectl::word(namespace)
+        ));
+    }
+    finding
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DIAGNOSTIC;
+    use crate::diagnostics::logs::fixture::check_logs;
+
+    fn log(pod: &str, lines: &[&str]) -> String {
+        let lines: Vec<String> = lines.iter().map(|line| format!("- \"{line}\"")).collect();
+        format!(
+            "\n---\nkind: ContainerLog\nnamespace: shop\npod: {pod}\ncontainer: app\nlines:\n{}\n",
+            lines.join("\n")
+        )
+    }
+
+    #[test]
+    fn a_window_with_errors_from_several_pods_names_the_first_to_fail() {
+        let fixture = [
+            log(
+                "db-0",
+                &[
+                    "2025-06-01T11:48:00Z ERROR checkpoint failed",
+                    "2025-06-01T11:50:10Z FATAL could not write WAL",
+                ],
+            ),
+            log(
+                "api-1",
+                &["2025-06-01T11:51:00Z ERROR query failed", "2025-06-01T11:52:00Z ERROR query failed"],
+            ),
+            log("api-2", &["2025-06-01T11:53:00Z ERROR query failed", "2025-06-01T11:59:00Z INFO recovered"]),
+        ]
+        .concat();
+        check_logs(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+                P1 cascading-failures Cascading failure at 2025-06-01T11:50:00Z: 4 errors in 3 pods within 5 minutes, first in shop/db-0
+                  objects: Pod/shop/db-0, Pod/shop/api-1, Pod/shop/api-2
+                  note: first error at 2025-06-01T11:50:10Z in shop/db-0 (pod db-0, container app (current run)); it was already failing in the window before
+                  note: errors per pod: shop/api-1 2, shop/api-2 1, shop/db-0 1
+                  log kubesnap-fixture/logs/shop/db-0/app.log:2: 2025-06-01T11:50:10Z FATAL could not write WAL
+                  log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
+                  log kubesnap-fixture/logs/shop/api-1/app.log:2: 2025-06-01T11:52:00Z ERROR query failed
+                  log kubesnap-fixture/logs/shop/api-2/app.log:1: 2025-06-01T11:53:00Z ERROR query failed
+                  why: 4 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the seed's cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and was already failing in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
+                  $ kubectl logs db-0 -n shop -c app --tail=50
+                  $ kubectl describe pod db-0 -n shop
+                  $ kubectl get events -n shop --sort-by=.lastTimestamp
+            "#]],
+        );
+    }
+
+    #[test]
+    fn errors_of_one_pod_or_too_few_errors_are_no_cascade() {
+        let fixture = [
+            log(
+                "api-1",
+                &[
+                    "2025-06-01T11:51:00Z ERROR a",
+                    "2025-06-01T11:52:00Z ERROR b",
+                    "2025-06-01T11:53:00Z ERROR c",
+                ],
+            ),
+            log("api-2", &["2025-06-01T11:56:00Z ERROR d", "2025-06-01T11:57:00Z WARN e"]),
+        ]
+        .concat();
+        check_logs(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+            no findings
+        "#]],
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! The seed's troubleshooting suggestions made specific: what the bundle says about the objects
+//! a log family points at (CoreDNS for DNS errors, the Services a pod is configured to call for
+//! refused connections, the database pods for database errors, ...), and the commands to look.
+
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use serde_json::Value;
+
+use super::database;
+use super::dependencies::{self, Dependency};
+use super::sources::Source;
+use crate::diagnostics::containers;
+use crate::diagnostics::kubectl;
+use crate::diagnostics::network::pod_health;
+
+/// What the bundle adds to a family's suggestion.
+#[derive(Debug, Default)]
+pub(crate) struct Hints {
+    /// The most telling fact, for the explanation.
+    pub(crate) summary: Option<String>,
+    /// Facts, each a note of evidence.
+    pub(crate) notes: Vec<String>,
+    pub(crate) commands: Vec<String>,
+}
+
+/// How many objects a hint names before it stops.
+const NAMED: usize = 5;
+
+/// The hints of `family` for the logs of one subject.
+pub(crate) fn for_family(model: &ClusterModel, family: &str, sources: &[&Source<'_>]) -> Hints {
+    let pod = sources.iter().find_map(|source| source.pod);
+    match family {
+        "dns_resolution" => dns(model),
+        "connection_refused" | "timeout_error" => services(model, pod),
+        "database_error" => databases(model, pod, sources),
+        "oom_killed" | "high_memory" | "high_cpu" => limits(pod, family),
+        "image_pull_error" => images(model, pod),
+        "permission_denied" => service_account(pod),
+        "disk_pressure" | "network_unavailable" => node(model, pod, sources, family),
+        "certificate_error" => certificates(model, sources),
+        _ => Hints::default(),
+    }
+}
+
+/// The cluster DNS pods (`k8s-app=kube-dns`, or named `coredns-*`, in kube-system).
+pub(crate) fn dns_pods(model: &ClusterModel) -> Vec<&Object> {
+    model
+        .of_kind_in("Pod", "kube-system")
+        .filter(|pod| {
+            let labels = pod.labels();
+            matches!(labels.get("k8s-app").map(String::as_str), Some("kube-dns" | "coredns"))
+                || pod.name.starts_with("coredns-")
+        })
+        .filter(|pod| !pod_health::is_gone(pod))
+        .collect()
+}
+
+fn dns(model: &ClusterModel) -> Hints {
+    let pods = dns_pods(model);
+    let ready = pods.iter().filter(|pod| pod_health::is_ready(pod)).count();
+    let mut summary = match pods.len() {
+        0 if model.has_kind("Pod") => "the bundle holds no CoreDNS pods in kube-system".to_owned(),
+        0 => "the bundle holds no pods to check CoreDNS with".to_owned(),
+        total => format!("CoreDNS pods in kube-system: {ready} of {total} Ready"),
+    };
+    let troubles: Vec<String> = pods
+        .iter()
+        .filter_map(|pod| pod_health::trouble(pod).map(|trouble| format!("{} {trouble}", pod.name)))
+        .take(NAMED)
+        .collect();
+    if !troubles.is_empty() {
+        summary.push_str(&format!(" ({})", troubles.join("; ")));
+    }
+    Hints {
+        notes: vec![summary.clone()],
+        summary: Some(summary),
+        commands: vec![
+            "kubectl get pods -n kube-system -l k8s-app=kube-dns".to_owned(),
+            "kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50".to_owned(),
+        ],
+    }
+}
+
+fn dependency_hints(model: &ClusterModel, dependencies: &[Dependency<'_>], pod: &Object) -> Hints {
+    let mut hints = Hints::default();
+    for dependency in dependencies.iter().take(NAMED) {
+        hints.notes.push(dependencies::describe(model, dependency));
+        let command = match dependency.service {
+            Some(_) => kubectl::on("get", &endpoints(&dependency.reference), ""),
+            None => format!("kubectl get services{}", kubectl::namespace_flag(&dependency.reference)),
+        };
+        if !hints.commands.contains(&command) {
+            hints.commands.push(command);
+        }
+    }
+    let unhealthy = dependencies.iter().find(|dependency| !dependencies::is_healthy(model, dependency));
+    hints.summary = match (unhealthy, dependencies.len()) {
+        (Some(dependency), _) => Some(dependencies::describe(model, dependency)),
+        (None, 0) => None,
+        (None, _) => {
+            let names: Vec<String> = dependencies.iter().map(|d| d.reference.name.clone()).collect();
+            Some(format!(
+                "the Services its configuration names ({}) all have ready endpoints: look at ports and network policies",
+                names.join(", ")
+            ))
+        }
+    };
+    hints.commands.push(format!("kubectl get networkpolicy{}", kubectl::namespace_flag(&pod.reference())));
+    hints
+}
+
+fn endpoints(service: &ObjectRef) -> ObjectRef {
+    ObjectRef { kind: "Endpoints".to_owned(), ..service.clone() }
+}
+
+fn services(model: &ClusterModel, pod: Option<&Object>) -> Hints {
+    let Some(pod) = pod else { return Hints::default() };
+    let dependencies = dependencies::of_pod(model, pod);
+    let mut hints = dependency_hints(model, &dependencies, pod);
+    if dependencies.is_empty() {
+        hints.notes.push(format!("the configuration of pod {} names no Service of the bundle", pod.name));
+        hints
+            .commands
+            .insert(0, format!("kubectl get endpoints{}", kubectl::namespace_flag(&pod.reference())));
+    }
+    hints
+}
+
+fn databases(model: &ClusterModel, pod: Option<&Object>, sources: &[&Source<'_>]) -> Hints {
+    let mut hints = match pod {
+        Some(pod) => {
+            let dependencies = dependencies::of_pod(model, pod);
+            dependency_hints(model, &dependencies, pod)
+        }
+        None => Hints::default(),
+    };
+    let database_pods: Vec<&Object> =
+        model.of_kind("Pod").filter(|pod| database::is_database_pod(pod)).collect();
+    let statuses: Vec<String> = database_pods
+        .iter()
+        .take(NAMED)
+        .map(|pod| {
+            let namespace = pod.namespace.as_deref().unwrap_or_default();
+            match pod_health::trouble(pod) {
+                Some(trouble) => format!("{namespace}/{} {trouble}", pod.name),
+                None => format!("{namespace}/{} Ready", pod.name),
+            }
+        })
+        .collect();
+    let status = match statuses.len() {
+        0 => "no pod of the bundle runs a known database image (PostgreSQL, MySQL, MongoDB, Redis, ...)"
+            .to_owned(),
+        _ => format!("database pods: {}", statuses.join(", ")),
+    };
+    hints.notes.push(status.clone());
+    if let Some(first) = database_pods.first() {
+        hints.commands.push(kubectl::describe(&first.reference()));
+        hints.commands.push(format!(
+            "kubectl logs {}{} --tail=50",
+            kubectl::word(&first.name),
+            kubectl::namespace_flag(&first.reference())
+        ));
+    }
+    let refused = sources
+        .iter()
+        .flat_map(|source| database::client_errors(source.log))
+        .find(|line| database::credentials_refused(&line.text));
+    hints.summary = match refused {
+        Some(line) => Some(format!(
+            "the database refuses the client's credentials (`{}`): check the user and password it is given; {status}",
+            line.text.trim()
+        )),
+        None => hints.summary.or(Some(status)),
+    };
+    hints
+}
+
+fn limits(pod: Option<&Object>, family: &str) -> Hints {
+    let Some(pod) = pod else { return Hints::default() };
+    let mut hints = Hints::default();
+    let resource = if family == "high_cpu" { "cpu" } else { "memory" };
+    for container in pod.array_at("/spec/containers") {
+        let name = container.get("name").and_then(Value::as_str).unwrap_or_default();
+        let limit = container.pointer(&format!("/resources/limits/{resource}")).and_then(Value::as_str);
+        hints.notes.push(match limit {
+            Some(limit) => format!("container {name} of pod {}: {resource} limit {limit}", pod.name),
+            None => format!("container {name} of pod {}: no {resource} limit", pod.name),
+        });
+    }
+    for status in containers::statuses(pod) {
+        if let Some(termination) = status.last_termination().filter(|t| t.reason == "OOMKilled") {
+            let at = termination.finished_at.map(|at| format!(" at {at}")).unwrap_or_default();
+            let text = format!("container {} of pod {} was OOMKilled{at}", status.name, pod.name);
+            hints.summary.get_or_insert(text.clone());
+            hints.notes.push(text);
+        }
+    }
+    hints.commands.push(format!(
+        "kubectl top pod {}{} --containers",
+        kubectl::word(&pod.name),
+        kubectl::namespace_flag(&pod.reference())
+    ));
+    hints
+}
+
+fn images(model: &ClusterModel, pod: Option<&Object>) -> Hints {
+    let Some(pod) = pod else { return Hints::default() };
+    let mut hints = Hints::default();
+    let images: Vec<&str> = pod
+        .array_at("/spec/containers")
+        .iter()
+        .filter_map(|c| c.get("image").and_then(Value::as_str))
+        .collect();
+    hints.notes.push(format!("images: {}", images.join(", ")));
+    let secrets: Vec<String> = pod
+        .array_at("/spec/imagePullSecrets")
+        .iter()
+        .filter_map(|secret| secret.get("name").and_then(Value::as_str))
+        .map(|name| match model.get("Secret", pod.namespace.as_deref(), name) {
+            Some(_) => name.to_owned(),
+            None if model.has_kind("Secret") => format!("{name} (not in the bundle)"),
+            None => name.to_owned(),
+        })
+        .collect();
+    hints.notes.push(match secrets.len() {
+        0 => "no imagePullSecrets".to_owned(),
+        _ => format!("imagePullSecrets: {}", secrets.join(", ")),
+    });
+    hints.commands.push(kubectl::describe(&pod.reference()));
+    hints
+}
+
+fn service_account(pod: Option<&Object>) -> Hints {
+    let Some(pod) = pod else { return Hints::default() };
+    let account = pod.str_at("/spec/serviceAccountName").unwrap_or("default");
+    let namespace = pod.namespace.as_deref().unwrap_or_default();
+    Hints {
+        summary: None,
+        notes: vec![format!("pod {} runs as service account {account}", pod.name)],
+        commands: vec![format!(
+            "kubectl auth can-i --list --as={} -n {}",
+            kubectl::word(&format!("system:serviceaccount:{namespace}:{account}")),
+            kubectl::word(namespace)
+        )],
+    }
+}
+
+fn node(model: &ClusterModel, pod: Option<&Object>, sources: &[&Source<'_>], family: &str) -> Hints {
+    let name = match sources.iter().find(|source| source.is_node()) {
+        Some(source) => Some(source.member.name.clone()),
+        None => pod.and_then(|pod| pod.str_at("/spec/nodeName")).map(str::to_owned),
+    };
+    let Some(name) = name else { return Hints::default() };
+    let reference = ObjectRef { kind: "Node".to_owned(), namespace: None, name: name.clone() };
+    let condition = if family == "disk_pressure" { "DiskPressure" } else { "NetworkUnavailable" };
+    let state = match model.get("Node", None, &name).and_then(|node| node.condition(condition)) {
+        Some((status, reason, _)) => {
+            format!("node {name}: {condition}={status} {reason}").trim_end().to_owned()
+        }
+        None => format!("node {name}: no {condition} condition in the bundle"),
+    };
+    Hints { summary: Some(state.clone()), notes: vec![state], commands: vec![kubectl::describe(&reference)] }
+}
+
+fn certificates(model: &ClusterModel, sources: &[&Source<'_>]) -> Hints {
+    let mut hints = Hints::default();
+    let Some(namespace) = sources.iter().find_map(|source| source.member.namespace.clone()) else {
+        return hints;
+    };
+    let now = model.captured_at;
+    for secret in model.of_kind_in("Secret", &namespace) {
+        for certificate in secret.array_at("/kubesnapCertificates") {
+            let not_after = certificate.get("notAfter").and_then(Value::as_str);
+            let expired = match (not_after.and_then(|t| t.parse::<jiff::Timestamp>().ok()), now) {
+                (Some(end), Some(now)) => end <= now,
+                _ => false,
+            };
+            if expired {
+                let key = certificate.get("key").and_then(Value::as_str).unwrap_or_default();
+                hints.notes.push(format!(
+                    "Secret {namespace}/{} key {key}: certificate expired at {}",
+                    secret.name,
+                    not_after.unwrap_or_default()
+                ));
+            }
+        }
+    }
+    hints.summary = hints.notes.first().cloned();
+    hints.commands.push(format!(
+        "kubectl get secrets -n {} --field-selector type=kubernetes.io/tls",
+        kubectl::word(&namespace)
+    ));
+    hints.commands.push(format!("kubectl get certificates.cert-manager.io -n {}", kubectl::word(&namespace)));
+    hints
+}

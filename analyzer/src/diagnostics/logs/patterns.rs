@@ -1,0 +1,221 @@
+//! What the two pattern diagnostics share: the hits of one family in the logs of one subject
+//! (workload, lone pod or node), and the finding that reports them with the seed's suggestion
+//! made specific.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use kubesnap_shared::model::{ClusterModel, LogLine, ObjectRef};
+
+use super::database;
+use super::families::{self, Family};
+use super::hints;
+use super::level;
+use super::sources::{self, Source};
+use crate::diagnostics::{Diagnostic, kubectl};
+use crate::finding::{Evidence, Finding, Severity};
+
+/// How many sample lines a finding quotes, over all of its logs.
+const SAMPLES_SHOWN: usize = 5;
+
+/// One family's hits in one log.
+#[derive(Debug)]
+pub(crate) struct LogHits<'a> {
+    pub(crate) source: Source<'a>,
+    pub(crate) count: u64,
+    /// Lines database clients print that the seed's pattern misses (`database_error` only).
+    pub(crate) client_lines: u64,
+    pub(crate) samples: Vec<&'a LogLine>,
+    pub(crate) first: Option<Timestamp>,
+    pub(crate) last: Option<Timestamp>,
+    /// Some matching line is at ERROR or FATAL level.
+    pub(crate) error_level: bool,
+}
+
+/// One family in the logs of one subject.
+#[derive(Debug)]
+pub(crate) struct Group<'a> {
+    pub(crate) family: &'static Family,
+    pub(crate) subject: ObjectRef,
+    pub(crate) logs: Vec<LogHits<'a>>,
+}
+
+impl Group<'_> {
+    pub(crate) fn total(&self) -> u64 {
+        self.logs.iter().map(|hits| hits.count).sum()
+    }
+
+    pub(crate) fn error_level(&self) -> bool {
+        self.logs.iter().any(|hits| hits.error_level)
+    }
+}
+
+/// The hits of `family` in one log, or `None` when it has none.
+pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Option<LogHits<'a>> {
+    let log = source.log;
+    let seed = log.families.get(family.code);
+    let client: Vec<&LogLine> =
+        if family.code == "database_error" { database::client_errors(log) } else { Vec::new() };
+    let count = seed.map_or(0, |hits| hits.count) + client.len() as u64;
+    if count == 0 {
+        return None;
+    }
+    let mut samples: Vec<&LogLine> = seed.map(|hits| hits.samples.iter().collect()).unwrap_or_default();
+    samples.extend(client.iter().copied());
+    samples.sort_by_key(|line| line.line);
+    samples.dedup_by_key(|line| line.line);
+    let timed = log.timed_hits.iter().filter(|hit| hit.family == family.code);
+    let (mut first, mut last) = (None::<Timestamp>, None::<Timestamp>);
+    let mut error_level = false;
+    for hit in timed {
+        first = Some(first.map_or(hit.at, |at| at.min(hit.at)));
+        last = Some(last.map_or(hit.at, |at| at.max(hit.at)));
+        error_level |= hit.error_level;
+    }
+    for line in &client {
+        if let Some(at) = line.timestamp {
+            first = Some(first.map_or(at, |first| first.min(at)));
+            last = Some(last.map_or(at, |last| last.max(at)));
+        }
+    }
+    error_level |= samples.iter().any(|line| level::is_error(&line.text));
+    Some(LogHits {
+        source: source.clone(),
+        count,
+        client_lines: client.len() as u64,
+        samples,
+        first,
+        last,
+        error_level,
+    })
+}
+
+/// Every (family, subject) with hits, families in table order, subjects in order.
+pub(crate) fn groups<'a>(model: &'a ClusterModel, table: &'static [Family]) -> Vec<Group<'a>> {
+    let by_subject = sources::by_subject(sources::sources(model));
+    let mut out = Vec::new();
+    for family in table {
+        for (subject, sources) in &by_subject {
+            let logs: Vec<LogHits<'a>> =
+                sources.iter().filter_map(|source| hits_in(family, source)).collect();
+            if !logs.is_empty() {
+                out.push(Group { family, subject: subject.clone(), logs });
+            }
+        }
+    }
+    out
+}
+
+/// The finding of one group at `severity`.
+pub(crate) fn finding(
+    diagnostic: &Diagnostic,
+    model: &ClusterModel,
+    group: &Group<'_>,
+    severity: Severity,
+    kind: &str,
+) -> Finding {
+    let family = group.family;
+    let sources: Vec<&Source<'_>> = group.logs.iter().map(|hits| &hits.source).collect();
+    let members = sources::members_phrase(&sources);
+    let total = group.total();
+    let title = format!(
+        "{}: {} {kind} in logs ({total} {}, {members})",
+        sources::label(&group.subject),
+        family.title,
+        if total == 1 { "line" } else { "lines" }
+    );
+    let mut finding = diagnostic.finding(severity, title).object(group.subject.clone());
+    for source in &sources {
+        finding = finding.object(source.member.clone());
+    }
+    for hits in &group.logs {
+        let span = match (hits.first, hits.last) {
+            (Some(first), Some(last)) if first != last => format!(", {first} to {last}"),
+            (Some(first), _) => format!(", at {first}"),
+            _ => String::new(),
+        };
+        finding = finding.evidence(Evidence::note(format!(
+            "{}: {} {}{span}",
+            hits.source.describe(),
+            hits.count,
+            if hits.count == 1 { "line" } else { "lines" }
+        )));
+    }
+    let mut shown = 0;
+    for hits in &group.logs {
+        for line in &hits.samples {
+            if shown < SAMPLES_SHOWN {
+                finding = finding.evidence(Evidence::log_line(&hits.source.log.path, line));
+                shown += 1;
+            }
+        }
+    }
+    let client_lines: u64 = group.logs.iter().map(|hits| hits.client_lines).sum();
+    if client_lines > 0 {
+        finding = finding.evidence(Evidence::note(format!(
+            "{client_lines} of these {} a database client's own error (PostgreSQL's `password \
+             authentication failed`, `database connection failed`, ...), which the seed's pattern misses; \
+             they are counted among the lines the bundle keeps (error lines, the last lines, samples)",
+            if client_lines == 1 { "lines carries" } else { "lines carry" }
+        )));
+    }
+    let hints = hints::for_family(model, family.code, &sources);
+    for note in &hints.notes {
+        finding = finding.evidence(Evidence::note(note.clone()));
+    }
+
+    let mut explanation = format!(
+        "{total} log {} of {} the seed's `{}` pattern. {}",
+        if total == 1 { "line matches" } else { "lines match" },
+        sources::label(&group.subject),
+        family.code,
+        family.suggestion
+    );
+    if let Some(summary) = &hints.summary {
+        explanation.push_str(&format!(" In this bundle: {summary}."));
+    }
+    if kind == "errors" && !group.error_level() {
+        explanation.push_str(
+            " None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may \
+             be mentions rather than failures.",
+        );
+    }
+    finding = finding.explanation(explanation);
+    if let Some(first) = group.logs.first() {
+        let source = &first.source;
+        finding = match source.is_node() {
+            true => finding.remediation(kubectl::describe(&source.member)),
+            false => finding.remediation(kubectl::logs(
+                &source.member,
+                &source.log.key.container,
+                source.log.key.previous,
+            )),
+        };
+    }
+    for command in hints.commands {
+        finding = finding.remediation(command);
+    }
+    finding
+}
+
+/// The severity of an error group: the family's, one step milder when no line is at ERROR level.
+pub(crate) fn error_severity(group: &Group<'_>) -> Severity {
+    if group.error_level() { group.family.severity } else { families::milder(group.family.severity) }
+}
+
+/// Error-family lines per pod (or node), most first, then by name: the seed's "Pods with Most
+/// Errors" report section (it counts a line once per family it matches, and so does this).
+pub(crate) fn pods_with_most_errors(model: &ClusterModel, limit: usize) -> Vec<(ObjectRef, u64)> {
+    let mut counts: BTreeMap<ObjectRef, u64> = BTreeMap::new();
+    for source in sources::sources(model) {
+        let count: u64 =
+            families::ERRORS.iter().filter_map(|family| hits_in(family, &source)).map(|h| h.count).sum();
+        if count > 0 {
+            *counts.entry(source.member).or_default() += count;
+        }
+    }
+    let mut ranked: Vec<(ObjectRef, u64)> = counts.into_iter().collect();
+    ranked.sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.cmp(b)));
+    ranked.truncate(limit);
+    ranked
+}

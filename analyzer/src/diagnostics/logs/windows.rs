@@ -1,0 +1,118 @@
+//! The seed's 5-minute windows, and the log error timeline built on them: error-family hits per
+//! pod (or node) per window, for the incident view's timeline.
+//!
+//! A window starts at a multiple of five minutes (UTC), as the seed's
+//! `ts.replace(minute=ts.minute // 5 * 5, second=0, microsecond=0)` does.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use kubesnap_shared::model::{ClusterModel, ObjectRef};
+
+use super::families;
+use super::sources;
+
+/// The seed's window length.
+pub(crate) const WINDOW: SignedDuration = SignedDuration::from_secs(300);
+
+/// The start of the 5-minute window holding `at`.
+pub(crate) fn window_of(at: Timestamp) -> Timestamp {
+    let seconds = at.as_second();
+    Timestamp::from_second(seconds - seconds.rem_euclid(WINDOW.as_secs())).unwrap_or(at)
+}
+
+/// Error-family hits of one pod (or node) in one window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Burst {
+    pub(crate) window: Timestamp,
+    pub(crate) member: ObjectRef,
+    pub(crate) count: u64,
+    /// Hits per family code.
+    pub(crate) families: BTreeMap<String, u64>,
+    /// The member's first window with an error hit: where its trouble starts.
+    pub(crate) onset: bool,
+}
+
+impl Burst {
+    /// `connection_refused ×8, timeout_error ×2`, most first.
+    pub(crate) fn families_phrase(&self) -> String {
+        let mut families: Vec<(&String, &u64)> = self.families.iter().collect();
+        families.sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.cmp(b)));
+        families.iter().map(|(family, count)| format!("{family} ×{count}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// How many hits in a window make a burst (the seed's cascade threshold).
+pub(crate) const BURST: u64 = 3;
+
+/// The log error timeline: every window where a pod has at least [`BURST`] error-family hits
+/// with a time, and each pod's first window with any, in (window, member) order. Built from the
+/// loader's timed hits, which it bounds per log (the latest are kept).
+pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
+    let mut counts: BTreeMap<(ObjectRef, Timestamp), BTreeMap<String, u64>> = BTreeMap::new();
+    for source in sources::sources(model) {
+        for hit in source.log.timed_hits.iter().filter(|hit| families::is_error_family(&hit.family)) {
+            let families = counts.entry((source.member.clone(), window_of(hit.at))).or_default();
+            *families.entry(hit.family.clone()).or_default() += 1;
+        }
+    }
+    let mut seen: Vec<ObjectRef> = Vec::new();
+    let mut out = Vec::new();
+    // Keys are (member, window): each member's windows come in time order.
+    for ((member, window), families) in counts {
+        let onset = !seen.contains(&member);
+        if onset {
+            seen.push(member.clone());
+        }
+        let count = families.values().sum();
+        if onset || count >= BURST {
+            out.push(Burst { window, member, count, families, onset });
+        }
+    }
+    out.sort_by(|a, b| (a.window, &a.member).cmp(&(b.window, &b.member)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::logs::fixture::scanned_model;
+
+    #[test]
+    fn windows_align_like_the_seed() {
+        let at: Timestamp = "2025-06-01T11:57:59.5Z".parse().unwrap();
+        assert_eq!(window_of(at).to_string(), "2025-06-01T11:55:00Z");
+        let at: Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();
+        assert_eq!(window_of(at).to_string(), "2025-06-01T12:00:00Z");
+    }
+
+    #[test]
+    fn bursts_and_onsets_per_pod_and_window() {
+        let model = scanned_model(
+            r#"
+kind: ContainerLog
+namespace: shop
+pod: api-1
+container: api
+lines:
+- "2025-06-01T11:41:00Z ERROR connection refused"
+- "2025-06-01T11:51:00Z ERROR connection refused"
+- "2025-06-01T11:52:00Z ERROR connection refused"
+- "2025-06-01T11:53:00Z ERROR lookup db: no such host"
+- "2025-06-01T11:56:00Z ERROR connection refused"
+- "2025-06-01T11:57:00Z WARN retrying"
+"#,
+        );
+        let bursts: Vec<String> = bursts(&model)
+            .iter()
+            .map(|b| format!("{} {} {} {} {}", b.window, b.member, b.count, b.onset, b.families_phrase()))
+            .collect();
+        assert_eq!(
+            bursts,
+            [
+                "2025-06-01T11:40:00Z Pod/shop/api-1 1 true connection_refused ×1",
+                "2025-06-01T11:50:00Z Pod/shop/api-1 3 false connection_refused ×2, dns_resolution ×1",
+            ]
+        );
+    }
+}
