@@ -215,8 +215,12 @@ impl Redactor {
             }
         }
         for (index, shape) in shapes.iter().enumerate() {
+            // A case-sensitive pattern (`SK…`, `-u`) needs its trigger only as written: the
+            // other forms would only make more lines candidates.
+            let any_case = shape.rule.pattern.starts_with("(?i)") || shape.rule.pattern.contains("(?i:");
             for trigger in shape.rule.triggers {
-                for variant in case_variants(trigger) {
+                let variants = if any_case { case_variants(trigger) } else { vec![(*trigger).to_owned()] };
+                for variant in variants {
                     triggers.push(variant);
                     trigger_shape.push(Some(index));
                 }
