@@ -101,7 +101,7 @@ pub(crate) const SHAPE_RULES: &[ShapeRule] = &[
     },
     ShapeRule {
         name: "gcp-oauth",
-        what: "Google OAuth access tokens (`ya29.…`) and client secrets (`GOCSPX-…`)",
+        what: "Google OAuth access tokens (`ya29.…`), refresh tokens (`1//0…`) and client secrets (`GOCSPX-…`)",
         pattern: r"\b(?:ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,})|1//0[0-9A-Za-z_\-]{40,}",
         triggers: &["ya29.", "GOCSPX-", "1//0"],
         check: Check::None,
