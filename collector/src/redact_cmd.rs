@@ -176,20 +176,20 @@ fn redact_entry<'b>(
     if path.ends_with(".jsonl") {
         return redact_json_lines(redactor, bytes, counts);
     }
-    if path.ends_with(".json") {
-        if let Ok(mut value) = serde_json::from_slice::<Value>(bytes) {
-            let mut inner = Counts::default();
-            redactor.redact_object(&mut value, &mut inner);
-            if inner.is_empty() {
-                return std::borrow::Cow::Borrowed(bytes);
-            }
-            counts.merge(&inner);
-            let mut out = serde_json::to_vec(&value).unwrap_or_default();
-            if bytes.ends_with(b"\n") {
-                out.push(b'\n');
-            }
-            return std::borrow::Cow::Owned(out);
+    if path.ends_with(".json")
+        && let Ok(mut value) = serde_json::from_slice::<Value>(bytes)
+    {
+        let mut inner = Counts::default();
+        redactor.redact_object(&mut value, &mut inner);
+        if inner.is_empty() {
+            return std::borrow::Cow::Borrowed(bytes);
         }
+        counts.merge(&inner);
+        let mut out = serde_json::to_vec(&value).unwrap_or_default();
+        if bytes.ends_with(b"\n") {
+            out.push(b'\n');
+        }
+        return std::borrow::Cow::Owned(out);
     }
     redactor.redact_bytes(bytes, counts)
 }
