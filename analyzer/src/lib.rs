@@ -12,6 +12,7 @@ mod catalog;
 mod cli;
 mod diagnostics;
 mod engine;
+pub(crate) mod incident;
 mod report;
 pub(crate) mod stats;
 

@@ -21,6 +21,7 @@ const SAMPLES_SHOWN: usize = 5;
 /// One family's hits in one log.
 #[derive(Debug)]
 pub(crate) struct LogHits<'a> {
+    pub(crate) family: &'static Family,
     pub(crate) source: Source<'a>,
     pub(crate) count: u64,
     /// Lines database clients print that the seed's pattern misses (`database_error` only).
@@ -80,6 +81,7 @@ pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Optio
     }
     error_level |= samples.iter().any(|line| level::is_error(&line.text));
     Some(LogHits {
+        family,
         source: source.clone(),
         count,
         client_lines: client.len() as u64,

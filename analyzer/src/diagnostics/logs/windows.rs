@@ -25,6 +25,8 @@ pub(crate) fn window_of(at: Timestamp) -> Timestamp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Burst {
     pub(crate) window: Timestamp,
+    /// The first hit in the window.
+    pub(crate) first: Timestamp,
     pub(crate) member: ObjectRef,
     pub(crate) count: u64,
     /// Hits per family code.
@@ -49,24 +51,26 @@ pub(crate) const BURST: u64 = 3;
 /// with a time, and each pod's first window with any, in (window, member) order. Built from the
 /// loader's timed hits, which it bounds per log (the latest are kept).
 pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
-    let mut counts: BTreeMap<(ObjectRef, Timestamp), BTreeMap<String, u64>> = BTreeMap::new();
+    let mut counts: BTreeMap<(ObjectRef, Timestamp), (Timestamp, BTreeMap<String, u64>)> = BTreeMap::new();
     for source in sources::sources(model) {
         for hit in source.log.timed_hits.iter().filter(|hit| families::is_error_family(&hit.family)) {
-            let families = counts.entry((source.member.clone(), window_of(hit.at))).or_default();
+            let (first, families) =
+                counts.entry((source.member.clone(), window_of(hit.at))).or_insert((hit.at, BTreeMap::new()));
+            *first = (*first).min(hit.at);
             *families.entry(hit.family.clone()).or_default() += 1;
         }
     }
     let mut seen: Vec<ObjectRef> = Vec::new();
     let mut out = Vec::new();
     // Keys are (member, window): each member's windows come in time order.
-    for ((member, window), families) in counts {
+    for ((member, window), (first, families)) in counts {
         let onset = !seen.contains(&member);
         if onset {
             seen.push(member.clone());
         }
         let count = families.values().sum();
         if onset || count >= BURST {
-            out.push(Burst { window, member, count, families, onset });
+            out.push(Burst { window, first, member, count, families, onset });
         }
     }
     out.sort_by(|a, b| (a.window, &a.member).cmp(&(b.window, &b.member)));
@@ -105,13 +109,23 @@ lines:
         );
         let bursts: Vec<String> = bursts(&model)
             .iter()
-            .map(|b| format!("{} {} {} {} {}", b.window, b.member, b.count, b.onset, b.families_phrase()))
+            .map(|b| {
+                format!(
+                    "{} {} {} {} {} {}",
+                    b.window,
+                    b.first,
+                    b.member,
+                    b.count,
+                    b.onset,
+                    b.families_phrase()
+                )
+            })
             .collect();
         assert_eq!(
             bursts,
             [
-                "2025-06-01T11:40:00Z Pod/shop/api-1 1 true connection_refused ×1",
-                "2025-06-01T11:50:00Z Pod/shop/api-1 3 false connection_refused ×2, dns_resolution ×1",
+                "2025-06-01T11:40:00Z 2025-06-01T11:41:00Z Pod/shop/api-1 1 true connection_refused ×1",
+                "2025-06-01T11:50:00Z 2025-06-01T11:51:00Z Pod/shop/api-1 3 false connection_refused ×2, dns_resolution ×1",
             ]
         );
     }

@@ -1,0 +1,153 @@
+//! The incident summary the report opens with, after the seed's incident response playbook:
+//! the overall severity with its meaning and response times, the impact (Services and
+//! Ingresses without a healthy backend, workloads down, namespaces affected), the blast radius
+//! of each failing workload, pod or node, a merged timeline, the three most likely root causes
+//! with the evidence that links them, and the mitigation commands that fit them.
+//!
+//! [`build`] is a pure function of the model and the findings, like a diagnostic: no I/O, no
+//! clock, and the same input always gives the same summary. It reads findings by their codes
+//! and objects, so a diagnostic that is skipped or missing weakens a hypothesis instead of
+//! breaking it.
+
+mod blast;
+mod causes;
+mod impact;
+pub(crate) mod links;
+mod timeline;
+pub(crate) mod view;
+
+use kubesnap_shared::model::{ClusterModel, ObjectRef};
+use serde::Serialize;
+
+use crate::diagnostics::logs::patterns::pods_with_most_errors;
+use crate::finding::{Finding, Severity};
+
+pub(crate) use blast::BlastRadius;
+pub(crate) use causes::Hypothesis;
+pub(crate) use impact::Impact;
+pub(crate) use timeline::Timeline;
+
+/// How many pods the seed's "Pods with Most Errors" section lists.
+const TOP_ERROR_PODS: usize = 5;
+/// Commands in the summary's mitigation list, from the top hypotheses.
+const MITIGATION_COMMANDS: usize = 8;
+
+/// The incident summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Incident {
+    /// The most severe finding's severity; `None` without findings.
+    pub(crate) severity: Option<Severity>,
+    /// The playbook's meaning and response times for that severity.
+    pub(crate) response: Option<Response>,
+    /// One sentence: severity, what is down, the most likely cause.
+    pub(crate) headline: String,
+    pub(crate) impact: Impact,
+    pub(crate) blast_radius: BlastRadius,
+    pub(crate) timeline: Timeline,
+    /// The most likely root causes, most likely first (at most three).
+    pub(crate) root_causes: Vec<Hypothesis>,
+    /// The first commands of the top hypotheses, in their order, once each.
+    pub(crate) mitigation: Vec<String>,
+    /// The seed's "Pods with Most Errors": error-family log lines per pod (or node), top five.
+    pub(crate) pods_with_most_errors: Vec<PodErrors>,
+}
+
+/// The playbook's classification and response-time SLA of a severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) struct Response {
+    pub(crate) label: &'static str,
+    pub(crate) meaning: &'static str,
+    pub(crate) acknowledge: &'static str,
+    pub(crate) initial_response: &'static str,
+}
+
+impl Response {
+    /// The playbook's "Response Time SLAs".
+    pub(crate) fn of(severity: Severity) -> Response {
+        let (acknowledge, initial_response) = match severity {
+            Severity::P0 => ("15 minutes", "1 hour"),
+            Severity::P1 => ("30 minutes", "2 hours"),
+            Severity::P2 => ("2 hours", "8 hours"),
+            Severity::P3 => ("1 business day", "5 business days"),
+        };
+        Response { label: severity.label(), meaning: severity.meaning(), acknowledge, initial_response }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct PodErrors {
+    pub(crate) object: ObjectRef,
+    pub(crate) errors: u64,
+}
+
+/// The incident summary of a model and its findings (in report order).
+pub(crate) fn build(model: &ClusterModel, findings: &[Finding]) -> Incident {
+    let severity = findings.iter().map(|finding| finding.severity).min();
+    let severities = links::severities(findings);
+    let impact = impact::assess(model, findings);
+    let blast_radius = blast::trace(model, findings);
+    let timeline = timeline::build(model, &severities);
+    let root_causes = causes::rank(model, findings);
+    let mut mitigation: Vec<String> = Vec::new();
+    for command in root_causes.iter().flat_map(|hypothesis| hypothesis.mitigation.iter().take(3)) {
+        if mitigation.len() < MITIGATION_COMMANDS && !mitigation.contains(command) {
+            mitigation.push(command.clone());
+        }
+    }
+    let pods_with_most_errors = pods_with_most_errors(model, TOP_ERROR_PODS)
+        .into_iter()
+        .map(|(object, errors)| PodErrors { object, errors })
+        .collect();
+    let headline = headline(severity, &impact, &blast_radius, &root_causes);
+    Incident {
+        severity,
+        response: severity.map(Response::of),
+        headline,
+        impact,
+        blast_radius,
+        timeline,
+        root_causes,
+        mitigation,
+        pods_with_most_errors,
+    }
+}
+
+fn headline(
+    severity: Option<Severity>,
+    impact: &Impact,
+    blast: &BlastRadius,
+    causes: &[Hypothesis],
+) -> String {
+    let Some(severity) = severity else {
+        return "No incident: no diagnostic found a problem in this bundle.".to_owned();
+    };
+    let plural =
+        |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+    let mut parts = vec![
+        plural(impact.workloads_down.len(), "workload down", "workloads down"),
+        format!(
+            "{} without a healthy backend",
+            plural(
+                impact.services.len() + impact.ingresses.len(),
+                "Service or Ingress",
+                "Services and Ingresses"
+            )
+        ),
+    ];
+    if !blast.entry_points.is_empty() {
+        parts.push(plural(
+            blast.entry_points.len(),
+            "user-facing entry point affected",
+            "user-facing entry points affected",
+        ));
+    }
+    parts.push(plural(impact.namespaces.len(), "namespace affected", "namespaces affected"));
+    let mut text = format!("{severity} ({}): {}.", severity.label(), parts.join(", "));
+    if let Some(first) = causes.first() {
+        text.push_str(&format!(" Most likely cause: {}.", first.title));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;

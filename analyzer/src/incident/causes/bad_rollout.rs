@@ -1,0 +1,244 @@
+//! Rule `bad-rollout`: the pods of a Deployment's newest ReplicaSet start failing shortly after
+//! it was created.
+//!
+//! Fires per Deployment whose newest ReplicaSet's pods first failed within an hour of its
+//! creation. With an older revision to go back to it is likely (55, plus 10 when the older
+//! ReplicaSet still has ready pods, plus 10 with a `deployment-rollout-stuck` finding) and the
+//! mitigation is `kubectl rollout undo`; a first revision that never worked is 45.
+
+use jiff::{SignedDuration, Timestamp};
+use kubesnap_shared::model::{ClusterModel, Object};
+
+use super::{Context, Hypothesis, Step, first_failure};
+use crate::diagnostics::kubectl;
+use crate::diagnostics::network::pod_health;
+use crate::diagnostics::performance::units;
+use crate::finding::Severity;
+
+/// How soon after a rollout a failure is blamed on it.
+const FRESH: SignedDuration = SignedDuration::from_hours(1);
+
+fn revision(replica_set: &Object) -> i64 {
+    replica_set
+        .annotations()
+        .get("deployment.kubernetes.io/revision")
+        .and_then(|revision| revision.parse().ok())
+        .unwrap_or(0)
+}
+
+fn replica_sets<'a>(model: &'a ClusterModel, deployment: &Object) -> Vec<&'a Object> {
+    let mut sets: Vec<&Object> = model
+        .of_kind("ReplicaSet")
+        .filter(|rs| rs.namespace == deployment.namespace)
+        .filter(|rs| {
+            rs.owners().iter().any(|(kind, name, _)| *kind == "Deployment" && *name == deployment.name)
+        })
+        .collect();
+    sets.sort_by_key(|rs| (revision(rs), rs.created_at(), rs.name.clone()));
+    sets
+}
+
+pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
+    let model = context.model;
+    let mut out = Vec::new();
+    for deployment in model.of_kind("Deployment") {
+        let sets = replica_sets(model, deployment);
+        let Some((newest, older)) = sets.split_last() else { continue };
+        let Some(created) = newest.created_at() else { continue };
+        let namespace = deployment.namespace.as_deref().unwrap_or_default();
+        let pods: Vec<&Object> = model
+            .of_kind_in("Pod", namespace)
+            .filter(|pod| {
+                pod.owners().iter().any(|(kind, name, _)| *kind == "ReplicaSet" && *name == newest.name)
+            })
+            .collect();
+        let failures: Vec<(Timestamp, &Object)> = pods
+            .iter()
+            .filter(|pod| pod_health::trouble(pod).is_some())
+            .filter_map(|pod| Some((first_failure(model, pod)?, *pod)))
+            .collect();
+        let Some((failed_at, first_pod)) =
+            failures.iter().min_by_key(|(at, pod)| (*at, pod.name.clone())).copied()
+        else {
+            continue;
+        };
+        let delay = failed_at.duration_since(created);
+        if delay.is_negative() || delay > FRESH {
+            continue;
+        }
+        let reference = deployment.reference();
+        let stuck = context.linked(&["deployment-rollout-stuck"], std::slice::from_ref(&reference));
+        let old_ready: i64 = older.iter().map(|rs| rs.i64_at("/status/readyReplicas").unwrap_or(0)).sum();
+        let after = units::span(delay.as_secs_f64() / 60.0);
+        let name = crate::incident::links::label(&reference);
+        let (score, title) = match older.last() {
+            Some(_) => (
+                55 + if old_ready > 0 { 10 } else { 0 } + if stuck.is_empty() { 0 } else { 10 },
+                format!(
+                    "Rollout of {name} (revision {}) broke it: its pods fail {after} after it",
+                    revision(newest)
+                ),
+            ),
+            None => (
+                45,
+                format!(
+                    "{name} has failed since it was rolled out: first failure {after} after its creation"
+                ),
+            ),
+        };
+        let mut hypothesis = context.hypothesis("bad-rollout", title, score, Severity::P1);
+        hypothesis.chain.push(Step::new(
+            Some(created),
+            reference.clone(),
+            format!("ReplicaSet {} created (revision {})", newest.name, revision(newest)),
+        ));
+        let trouble = pod_health::trouble(first_pod).unwrap_or_default();
+        hypothesis.chain.push(Step::new(
+            Some(failed_at),
+            first_pod.reference(),
+            format!("first failure: {trouble}"),
+        ));
+        if let Some((status, reason, _)) =
+            deployment.condition("Progressing").filter(|(status, _, _)| *status == "False")
+        {
+            let at = deployment
+                .array_at("/status/conditions")
+                .iter()
+                .find(|c| c.get("type").and_then(serde_json::Value::as_str) == Some("Progressing"))
+                .and_then(|c| c.get("lastUpdateTime").and_then(serde_json::Value::as_str))
+                .and_then(|t| t.parse().ok());
+            hypothesis.chain.push(Step::new(at, reference.clone(), format!("Progressing={status} {reason}")));
+        }
+        hypothesis.evidence.push(format!(
+            "{} of {} pods of ReplicaSet {} are failing",
+            failures.len(),
+            pods.len(),
+            newest.name
+        ));
+        match older.last() {
+            Some(previous) => hypothesis.evidence.push(format!(
+                "the previous revision ({}, ReplicaSet {}) has {old_ready} ready pods",
+                revision(previous),
+                previous.name
+            )),
+            None => hypothesis
+                .evidence
+                .push("no earlier revision is in the bundle: there is nothing to roll back to".to_owned()),
+        }
+        let mut objects = vec![reference.clone(), newest.reference()];
+        objects.extend(pods.iter().map(|pod| pod.reference()));
+        hypothesis.findings = context.linked(
+            &[
+                "deployment-rollout-stuck",
+                "deployment-replicas-unavailable",
+                "crash-loop-backoff",
+                "image-pull-backoff",
+                "create-container-config-error",
+                "application-down",
+            ],
+            &objects,
+        );
+        hypothesis.objects = objects;
+        if older.last().is_some() {
+            hypothesis.mitigation.push(kubectl::rollout("undo", &reference));
+        }
+        hypothesis.mitigation.push(kubectl::rollout("history", &reference));
+        hypothesis.mitigation.push(kubectl::rollout("status", &reference));
+        hypothesis.mitigation.push(kubectl::logs(&first_pod.reference(), pod_container(first_pod), true));
+        out.push(hypothesis);
+    }
+    out
+}
+
+fn pod_container(pod: &Object) -> &str {
+    pod.array_at("/spec/containers")
+        .first()
+        .and_then(|c| c.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::incident::causes::tests::of_rule;
+
+    fn replica_set(name: &str, revision: u32, created: &str, ready: u32) -> String {
+        format!(
+            r#"
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: {name}
+  namespace: shop
+  creationTimestamp: "{created}"
+  annotations: {{deployment.kubernetes.io/revision: "{revision}"}}
+  ownerReferences: [{{kind: Deployment, name: api, uid: d1, controller: true}}]
+status: {{readyReplicas: {ready}}}
+"#
+        )
+    }
+
+    const DEPLOYMENT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop, uid: d1}
+spec: {replicas: 2}
+status:
+  availableReplicas: 1
+  conditions: [{type: Progressing, status: "False", reason: ProgressDeadlineExceeded, lastUpdateTime: "2025-06-01T11:55:00Z"}]
+"#;
+
+    const CRASHING: &str = r#"
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-new-a
+  namespace: shop
+  ownerReferences: [{kind: ReplicaSet, name: api-new, controller: true}]
+spec: {containers: [{name: api, image: api:2}]}
+status:
+  phase: Running
+  conditions: [{type: Ready, status: "False"}]
+  containerStatuses:
+  - {name: api, ready: false, restartCount: 5, state: {waiting: {reason: CrashLoopBackOff}},
+     lastState: {terminated: {exitCode: 1, reason: Error, finishedAt: "2025-06-01T11:48:00Z"}}}
+"#;
+
+    #[test]
+    fn pods_of_the_new_revision_failing_soon_after_it_blame_the_rollout() {
+        let fixture = [
+            DEPLOYMENT,
+            &replica_set("api-old", 3, "2025-05-20T09:00:00Z", 1),
+            &replica_set("api-new", 4, "2025-06-01T11:45:00Z", 0),
+            CRASHING,
+        ]
+        .concat();
+        expect![[r#"
+            1. [bad-rollout 90 P0] Rollout of Deployment shop/api (revision 4) broke it: its pods fail 3m after it
+               2025-06-01T11:45:00Z Deployment/shop/api: ReplicaSet api-new created (revision 4)
+               2025-06-01T11:48:00Z Pod/shop/api-new-a: first failure: CrashLoopBackOff in container api, 5 restarts
+               2025-06-01T11:55:00Z Deployment/shop/api: Progressing=False ProgressDeadlineExceeded
+               finding application-down: Deployment shop/api: 1 of 1 pod down (ApplicationDown firing)
+               finding crash-loop-backoff: Deployment shop/api: 1 of 1 pod crash-looping (Error, exit code 1)
+               finding deployment-rollout-stuck: Deployment shop/api: rollout to api-new stuck (ProgressDeadlineExceeded)
+               finding deployment-replicas-unavailable: Deployment shop/api: 1 of 2 replicas available
+               evidence: 1 of 1 pods of ReplicaSet api-new are failing
+               evidence: the previous revision (3, ReplicaSet api-old) has 1 ready pods
+               $ kubectl rollout undo deployment/api -n shop
+               $ kubectl rollout history deployment/api -n shop
+               $ kubectl rollout status deployment/api -n shop
+               $ kubectl logs api-new-a -n shop -c api --previous --tail=50
+        "#]]
+        .assert_eq(&of_rule(&fixture, "bad-rollout"));
+    }
+
+    #[test]
+    fn a_failure_long_after_the_rollout_is_not_blamed_on_it() {
+        let fixture = [DEPLOYMENT, &replica_set("api-new", 4, "2025-05-01T11:45:00Z", 0), CRASHING].concat();
+        expect![[r#""#]].assert_eq(&of_rule(&fixture, "bad-rollout"));
+    }
+}

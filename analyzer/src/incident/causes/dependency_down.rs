@@ -1,0 +1,380 @@
+//! Rule `dependency-down`: pods log refused connections or database errors because what they
+//! depend on is down, missing, or refuses them.
+//!
+//! Fires per workload (or lone pod) whose logs hold `connection_refused` or `database_error`
+//! lines. The Services its configuration names decide the score: one without a ready backend is
+//! likely (80), one missing from the bundle 70. Without such a Service, database errors point at
+//! the database pods: one not Ready 75, the database refusing the client's credentials 60, all
+//! Ready 40 (the client's connection string); refused connections to healthy Services 30 (ports,
+//! network policies). A crash-looping client adds 10: the dependency takes it down.
+
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+
+use super::{Context, Hypothesis, Step, first_failure};
+use crate::diagnostics::kubectl;
+use crate::diagnostics::logs::dependencies::{self, Dependency};
+use crate::diagnostics::logs::families::ERRORS;
+use crate::diagnostics::logs::patterns::{LogHits, hits_in};
+use crate::diagnostics::logs::{database, sources};
+use crate::diagnostics::network::{backends, pod_health};
+use crate::finding::Severity;
+use crate::incident::links;
+
+pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
+    let model = context.model;
+    let families: Vec<_> = ERRORS
+        .iter()
+        .filter(|family| matches!(family.code, "connection_refused" | "database_error"))
+        .collect();
+    let mut out = Vec::new();
+    for (subject, sources) in sources::by_subject(sources::sources(model)) {
+        let hits: Vec<LogHits<'_>> = families
+            .iter()
+            .flat_map(|family| sources.iter().filter_map(|source| hits_in(family, source)))
+            .collect();
+        if hits.is_empty() || sources.iter().all(|source| source.is_node()) {
+            continue;
+        }
+        let pods: Vec<&Object> = {
+            let mut pods: Vec<&Object> = sources.iter().filter_map(|source| source.pod).collect();
+            pods.dedup_by_key(|pod| pod.reference());
+            pods
+        };
+        out.push(hypothesis(context, &subject, &pods, &hits));
+    }
+    out
+}
+
+fn hypothesis(
+    context: &Context<'_>,
+    subject: &ObjectRef,
+    pods: &[&Object],
+    hits: &[LogHits<'_>],
+) -> Hypothesis {
+    let model = context.model;
+    let name = links::label(subject);
+    let deps: Vec<Dependency<'_>> =
+        pods.first().map(|pod| dependencies::of_pod(model, pod)).unwrap_or_default();
+    let unhealthy: Vec<&Dependency<'_>> =
+        deps.iter().filter(|d| !dependencies::is_healthy(model, d)).collect();
+    let database_hits = hits.iter().any(|h| h.family.code == "database_error");
+    let refused_credentials = hits
+        .iter()
+        .flat_map(|h| h.samples.iter())
+        .find(|line| database::credentials_refused(&line.text))
+        .map(|line| line.text.trim().to_owned());
+    let database_pods: Vec<&Object> =
+        model.of_kind("Pod").filter(|pod| database::is_database_pod(pod)).collect();
+    let failing_database = database_pods.iter().find(|pod| pod_health::trouble(pod).is_some());
+    let crash_looping = pods
+        .iter()
+        .any(|pod| pod_health::trouble(pod).is_some_and(|trouble| trouble.contains("CrashLoopBackOff")));
+
+    let mut objects: Vec<ObjectRef> = vec![subject.clone()];
+    objects.extend(pods.iter().map(|pod| pod.reference()));
+    let (score, title) = if let Some(dependency) = unhealthy.first() {
+        let target = links::short(&dependency.reference);
+        match dependency.service {
+            Some(_) => (
+                80,
+                format!("{name} fails because Service {target}, which it depends on, has no ready backend"),
+            ),
+            None => (70, format!("{name} depends on Service {target}, which does not exist")),
+        }
+    } else if let (true, Some(pod)) = (database_hits, failing_database) {
+        let trouble = pod_health::trouble(pod).unwrap_or_default();
+        (75, format!("{name} fails on its database: pod {} {trouble}", links::short(&pod.reference())))
+    } else if let (true, Some(line)) = (database_hits, &refused_credentials) {
+        (60, format!("The database refuses the credentials of {name} (`{}`)", clip(line)))
+    } else if database_hits {
+        (
+            40,
+            format!(
+                "{name} cannot connect to its database while the database pods are Ready: check its connection string"
+            ),
+        )
+    } else {
+        (
+            30,
+            format!(
+                "{name}'s connections are refused while the Services it names are up: check ports and network policies"
+            ),
+        )
+    };
+    let score = score + if crash_looping { 10 } else { 0 };
+    let mut hypothesis = context.hypothesis("dependency-down", title, score, Severity::P1);
+
+    for h in hits {
+        let family = h.family.title;
+        let at = h.first.or_else(|| h.source.pod.and_then(|pod| first_failure(model, pod)));
+        let quote =
+            h.samples.first().map(|line| format!(": `{}`", clip(line.text.trim()))).unwrap_or_default();
+        hypothesis.chain.push(Step::new(
+            at,
+            h.source.member.clone(),
+            format!(
+                "{} {} with {family} errors in {}{quote}",
+                h.count,
+                if h.count == 1 { "line" } else { "lines" },
+                h.source.describe()
+            ),
+        ));
+    }
+    for dependency in &deps {
+        hypothesis.evidence.push(dependencies::describe(model, dependency));
+        objects.push(dependency.reference.clone());
+        if let Some(service) = dependency.service {
+            for pod in backends::of_service(model, service).pods {
+                if let Some(trouble) = pod_health::trouble(pod) {
+                    hypothesis.chain.push(Step::new(
+                        first_failure(model, pod),
+                        pod.reference(),
+                        format!("backend pod {trouble}"),
+                    ));
+                }
+                objects.push(pod.reference());
+            }
+        }
+    }
+    if database_hits {
+        let statuses: Vec<String> = database_pods
+            .iter()
+            .take(5)
+            .map(|pod| {
+                let state = pod_health::trouble(pod).unwrap_or_else(|| "Ready".to_owned());
+                format!("{} {state}", links::short(&pod.reference()))
+            })
+            .collect();
+        hypothesis.evidence.push(match statuses.len() {
+            0 => "no pod of the bundle runs a known database image".to_owned(),
+            _ => format!("database pods: {}", statuses.join(", ")),
+        });
+        if let Some(pod) = failing_database {
+            objects.push(pod.reference());
+            hypothesis.chain.push(Step::new(
+                first_failure(model, pod),
+                pod.reference(),
+                "database pod not Ready",
+            ));
+        }
+    }
+    if let Some(line) = &refused_credentials {
+        hypothesis
+            .evidence
+            .push(format!("the database answers, and refuses the credentials: `{}`", clip(line)));
+    }
+    if crash_looping {
+        hypothesis.evidence.push(format!("{name} is crash-looping: the failed dependency takes it down"));
+    }
+    hypothesis.findings = context.linked(
+        &[
+            "log-error-patterns",
+            "cascading-failures",
+            "crash-loop-backoff",
+            "service-without-endpoints",
+            "service-selector-matches-nothing",
+            "deployment-replicas-unavailable",
+            "application-down",
+        ],
+        &objects,
+    );
+    hypothesis.findings.retain(|index| {
+        let finding = &context.findings[*index];
+        finding.code != "log-error-patterns"
+            || finding.title.contains("connection refused")
+            || finding.title.contains("database")
+    });
+    hypothesis.mitigation = mitigation(model, subject, pods, &unhealthy, failing_database.copied());
+    hypothesis.objects = objects;
+    hypothesis
+}
+
+fn clip(text: &str) -> String {
+    const CHARS: usize = 120;
+    let mut clipped: String = text.chars().take(CHARS).collect();
+    if text.chars().count() > CHARS {
+        clipped.push('…');
+    }
+    clipped
+}
+
+fn mitigation(
+    model: &ClusterModel,
+    subject: &ObjectRef,
+    pods: &[&Object],
+    unhealthy: &[&Dependency<'_>],
+    failing_database: Option<&Object>,
+) -> Vec<String> {
+    let mut commands = Vec::new();
+    for dependency in unhealthy.iter().take(2) {
+        let reference = &dependency.reference;
+        match dependency.service {
+            Some(service) => {
+                commands.push(kubectl::on(
+                    "get",
+                    &ObjectRef { kind: "Endpoints".to_owned(), ..reference.clone() },
+                    "",
+                ));
+                commands.push(kubectl::describe(reference));
+                let workload = backends::of_service(model, service)
+                    .pods
+                    .first()
+                    .and_then(|pod| crate::diagnostics::workload::workload_of(model, pod));
+                if let Some(workload) =
+                    workload.filter(|w| matches!(w.kind.as_str(), "Deployment" | "StatefulSet"))
+                {
+                    commands.push(kubectl::rollout("restart", &workload));
+                }
+            }
+            None => {
+                commands.push(format!("kubectl get services{}", kubectl::namespace_flag(reference)));
+                let map = dependency.origin.strip_prefix("ConfigMap ").and_then(|rest| rest.split(' ').next());
+                if let Some((namespace, name)) = map.and_then(|map| map.split_once('/')) {
+                    commands.push(format!(
+                        "kubectl get configmap {} -n {} -o yaml",
+                        kubectl::word(name),
+                        kubectl::word(namespace)
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(pod) = failing_database {
+        commands.push(kubectl::describe(&pod.reference()));
+        commands.push(format!(
+            "kubectl logs {}{} --tail=50",
+            kubectl::word(&pod.name),
+            kubectl::namespace_flag(&pod.reference())
+        ));
+    }
+    if let Some(pod) = pods.first() {
+        let container = pod
+            .array_at("/spec/containers")
+            .first()
+            .and_then(|c| c.get("name"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        commands.push(kubectl::logs(&pod.reference(), container, false));
+    }
+    if matches!(subject.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet") {
+        commands.push(format!(
+            "kubectl set env {}{} --list",
+            kubectl::slash_name(subject),
+            kubectl::namespace_flag(subject)
+        ));
+        commands.push(kubectl::rollout("restart", subject));
+    }
+    commands
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::incident::causes::tests::of_rule;
+
+    const CLIENT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop, uid: d1}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api-7d
+  namespace: shop
+  uid: r1
+  ownerReferences: [{kind: Deployment, name: api, uid: d1, controller: true}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-7d-a
+  namespace: shop
+  ownerReferences: [{kind: ReplicaSet, name: api-7d, uid: r1, controller: true}]
+spec:
+  containers:
+  - name: api
+    image: api:1
+    env: [{name: DB_HOST, value: "pg.data.svc.cluster.local"}]
+status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+---
+kind: ContainerLog
+namespace: shop
+pod: api-7d-a
+container: api
+lines:
+- "2025-06-01T11:50:00Z ERROR dial tcp 10.0.0.9:5432: connect: connection refused"
+- "2025-06-01T11:50:10Z ERROR dial tcp 10.0.0.9:5432: connect: connection refused"
+"#;
+
+    const DATABASE: &str = r#"
+---
+kind: Namespace
+apiVersion: v1
+metadata: {name: data}
+---
+kind: Service
+apiVersion: v1
+metadata: {name: pg, namespace: data}
+spec: {selector: {app: pg}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pg-0, namespace: data, labels: {app: pg}}
+spec: {containers: [{name: pg, image: "postgres:16"}]}
+status:
+  phase: Running
+  conditions: [{type: Ready, status: "False"}]
+  containerStatuses:
+  - {name: pg, ready: false, restartCount: 3, state: {waiting: {reason: CrashLoopBackOff}},
+     lastState: {terminated: {exitCode: 1, reason: Error, finishedAt: "2025-06-01T11:49:30Z"}}}
+"#;
+
+    #[test]
+    fn refused_connections_to_a_service_without_backends_blame_the_service() {
+        expect![[r#"
+            1. [dependency-down 95 P0] Deployment shop/api fails because Service data/pg, which it depends on, has no ready backend
+               2025-06-01T11:49:30Z Pod/data/pg-0: backend pod CrashLoopBackOff in container pg, 3 restarts
+               2025-06-01T11:50:00Z Pod/shop/api-7d-a: 2 lines with connection refused errors in pod api-7d-a, container api (current run): `2025-06-01T11:50:00Z ERROR dial tcp 10.0.0.9:5432: connect: connection refused`
+               finding deployment-replicas-unavailable: Deployment shop/api: 0 of 1 replicas available
+               finding application-down: Pod data/pg-0 down (ApplicationDown firing); Service pg without a ready backend
+               finding crash-loop-backoff: Pod data/pg-0: container pg crash-looping (Error, exit code 1)
+               finding service-without-endpoints: Service data/pg has no ready endpoints: 1 pod matches but none is Ready
+               finding log-error-patterns: Deployment shop/api: connection refused errors in logs (2 lines, 1 pod)
+               evidence: Service data/pg (named in env DB_HOST of container api): the bundle holds no Endpoints or EndpointSlices; 0 of 1 matching pods are Ready; pg-0 CrashLoopBackOff in container pg, 3 restarts
+               $ kubectl get endpoints/pg -n data
+               $ kubectl describe service pg -n data
+               $ kubectl describe pod pg-0 -n data
+               $ kubectl logs pg-0 -n data --tail=50
+               $ kubectl logs api-7d-a -n shop -c api --tail=50
+               $ kubectl set env deployment/api -n shop --list
+               $ kubectl rollout restart deployment/api -n shop
+        "#]]
+        .assert_eq(&of_rule(&[CLIENT, DATABASE].concat(), "dependency-down"));
+    }
+
+    #[test]
+    fn refused_connections_to_a_healthy_service_are_a_weak_hypothesis() {
+        let healthy = DATABASE
+            .replace(
+                r#"conditions: [{type: Ready, status: "False"}]"#,
+                r#"conditions: [{type: Ready, status: "True"}]"#,
+            )
+            .replace(
+                "ready: false, restartCount: 3, state: {waiting: {reason: CrashLoopBackOff}}",
+                "ready: true, restartCount: 3, state: {running: {}}",
+            );
+        expect![[r#"
+            1. [dependency-down 45 P0] Deployment shop/api's connections are refused while the Services it names are up: check ports and network policies
+               2025-06-01T11:50:00Z Pod/shop/api-7d-a: 2 lines with connection refused errors in pod api-7d-a, container api (current run): `2025-06-01T11:50:00Z ERROR dial tcp 10.0.0.9:5432: connect: connection refused`
+               finding deployment-replicas-unavailable: Deployment shop/api: 0 of 1 replicas available
+               finding log-error-patterns: Deployment shop/api: connection refused errors in logs (2 lines, 1 pod)
+               evidence: Service data/pg (named in env DB_HOST of container api): the bundle holds no Endpoints or EndpointSlices; 1 of 1 matching pods are Ready
+               $ kubectl logs api-7d-a -n shop -c api --tail=50
+               $ kubectl set env deployment/api -n shop --list
+               $ kubectl rollout restart deployment/api -n shop
+        "#]]
+        .assert_eq(&of_rule(&[CLIENT, &healthy].concat(), "dependency-down"));
+    }
+}

@@ -1,0 +1,158 @@
+//! Impact assessment (the playbook's step 2): which Services and Ingresses have no healthy
+//! backend, which workloads are down, which namespaces are affected.
+
+use std::collections::BTreeMap;
+
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use serde::Serialize;
+
+use super::links;
+use crate::diagnostics::network::{backends, pod_health};
+use crate::finding::{Finding, Severity};
+
+/// What is down.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Impact {
+    /// Services with a selector and no ready backend.
+    pub(crate) services: Vec<ServiceDown>,
+    /// Ingresses with at least one backend Service missing or without a ready backend.
+    pub(crate) ingresses: Vec<IngressDown>,
+    /// Workloads that want replicas and have none available.
+    pub(crate) workloads_down: Vec<WorkloadDown>,
+    /// Namespaces with a P0 or P1 finding or a down object, most severe first.
+    pub(crate) namespaces: Vec<NamespaceImpact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ServiceDown {
+    pub(crate) service: ObjectRef,
+    /// `ClusterIP`, `LoadBalancer`, ...
+    pub(crate) service_type: String,
+    /// Reachable from outside the cluster (LoadBalancer, NodePort).
+    pub(crate) entry_point: bool,
+    pub(crate) why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct IngressDown {
+    pub(crate) ingress: ObjectRef,
+    /// `shop.example.com/api → Service api: no ready backend`, one per failing route.
+    pub(crate) routes: Vec<String>,
+    /// Every route fails.
+    pub(crate) all_down: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct WorkloadDown {
+    pub(crate) workload: ObjectRef,
+    pub(crate) desired: i64,
+    pub(crate) available: i64,
+    /// Why its first pod does not serve.
+    pub(crate) why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct NamespaceImpact {
+    pub(crate) namespace: String,
+    pub(crate) worst: Severity,
+    /// Findings at P0 or P1 in it.
+    pub(crate) findings: usize,
+}
+
+pub(crate) fn assess(model: &ClusterModel, findings: &[Finding]) -> Impact {
+    let services: Vec<ServiceDown> = model
+        .of_kind("Service")
+        .filter_map(|service| {
+            let why = links::service_down(model, service)?;
+            Some(ServiceDown {
+                service: service.reference(),
+                service_type: service.str_at("/spec/type").unwrap_or("ClusterIP").to_owned(),
+                entry_point: links::is_entry_point(service),
+                why,
+            })
+        })
+        .collect();
+    let ingresses = model.of_kind("Ingress").filter_map(|ingress| ingress_down(model, ingress)).collect();
+    let workloads_down: Vec<WorkloadDown> = ["Deployment", "StatefulSet", "DaemonSet"]
+        .iter()
+        .flat_map(|kind| model.of_kind(kind))
+        .filter_map(|w| down(model, w))
+        .collect();
+
+    let mut namespaces: BTreeMap<String, (Severity, usize)> = BTreeMap::new();
+    for finding in findings.iter().filter(|finding| finding.severity <= Severity::P1) {
+        if let Some(namespace) = &finding.namespace {
+            let entry = namespaces.entry(namespace.clone()).or_insert((finding.severity, 0));
+            entry.0 = entry.0.min(finding.severity);
+            entry.1 += 1;
+        }
+    }
+    let down_objects = services.iter().map(|s| &s.service).chain(workloads_down.iter().map(|w| &w.workload));
+    for object in down_objects {
+        if let Some(namespace) = &object.namespace {
+            namespaces.entry(namespace.clone()).or_insert((Severity::P1, 0));
+        }
+    }
+    let mut namespaces: Vec<NamespaceImpact> = namespaces
+        .into_iter()
+        .map(|(namespace, (worst, findings))| NamespaceImpact { namespace, worst, findings })
+        .collect();
+    namespaces.sort_by(|a, b| {
+        (a.worst, std::cmp::Reverse(a.findings), &a.namespace).cmp(&(
+            b.worst,
+            std::cmp::Reverse(b.findings),
+            &b.namespace,
+        ))
+    });
+    Impact { services, ingresses, workloads_down, namespaces }
+}
+
+fn ingress_down(model: &ClusterModel, ingress: &Object) -> Option<IngressDown> {
+    let namespace = ingress.namespace.as_deref();
+    let all = backends::ingress_backends(ingress);
+    let mut routes = Vec::new();
+    for backend in &all {
+        let why = match model.get("Service", namespace, &backend.service) {
+            None if model.has_kind("Service") => Some("no such Service".to_owned()),
+            None => None,
+            Some(service) => links::service_down(model, service),
+        };
+        if let Some(why) = why {
+            routes.push(format!("{} → Service {}: {why}", backend.route, backend.service));
+        }
+    }
+    routes.dedup();
+    (!routes.is_empty()).then(|| IngressDown {
+        ingress: ingress.reference(),
+        all_down: routes.len() >= all.len(),
+        routes,
+    })
+}
+
+/// The workload, when it wants replicas and has none available.
+fn down(model: &ClusterModel, workload: &Object) -> Option<WorkloadDown> {
+    let number = |pointer: &str| workload.i64_at(pointer);
+    let (desired, available) = match workload.kind.as_str() {
+        "DaemonSet" => {
+            (number("/status/desiredNumberScheduled")?, number("/status/numberAvailable").unwrap_or(0))
+        }
+        "StatefulSet" => (
+            number("/spec/replicas").unwrap_or(1),
+            number("/status/availableReplicas").or_else(|| number("/status/readyReplicas")).unwrap_or(0),
+        ),
+        _ => (number("/spec/replicas").unwrap_or(1), number("/status/availableReplicas").unwrap_or(0)),
+    };
+    if desired <= 0 || available > 0 {
+        return None;
+    }
+    let reference = workload.reference();
+    let pods = links::pods_of(model, &reference);
+    let why = pods
+        .iter()
+        .find_map(|pod| pod_health::trouble(pod).map(|trouble| format!("pod {} {trouble}", pod.name)))
+        .unwrap_or_else(|| match pods.len() {
+            0 => "no pod of it is in the bundle".to_owned(),
+            _ => "its pods are not available".to_owned(),
+        });
+    Some(WorkloadDown { workload: reference, desired, available, why })
+}
