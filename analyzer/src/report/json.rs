@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::engine::{Analysis, Skipped};
 use crate::finding::{Finding, Severity};
+use crate::incident::Incident;
 use crate::report::model::BundleView;
 
 /// The version of the `findings.json` schema; bumped on any change a consumer could notice
@@ -20,6 +21,8 @@ struct Document<'a> {
     bundle: &'a BundleView,
     summary: Summary,
     findings: &'a [Finding],
+    /// The incident summary (see `docs/findings-schema.md`).
+    incident: Incident,
     skipped: &'a [Skipped],
     gaps: &'a [Gap],
     failures: &'a [Failure],
@@ -69,6 +72,7 @@ pub(crate) fn render(
             diagnostics_skipped: analysis.skipped.len(),
         },
         findings: &analysis.findings,
+        incident: crate::incident::build(model, &analysis.findings),
         skipped: &analysis.skipped,
         gaps: &model.gaps,
         failures: &model.failures,

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::engine::Analysis;
 use crate::finding::{Evidence, Finding, Severity};
+use crate::incident::view::IncidentView;
 use crate::report::charts::{self, Chart};
 
 /// The whole report.
@@ -37,8 +38,8 @@ pub(crate) struct Report {
     pub(crate) charts: Vec<Chart>,
     /// Set when more series exist than the report draws.
     pub(crate) charts_note: Option<String>,
-    /// The incident summary (impact, blast radius, timeline, root causes); `None` until the
-    /// incident view is built.
+    /// The incident summary (impact, blast radius, timeline, root causes), built by
+    /// `crate::incident`; `None` only for reports built without it.
     pub(crate) incident: Option<IncidentView>,
 }
 
@@ -119,23 +120,6 @@ pub(crate) struct Line {
     pub(crate) why: String,
 }
 
-/// The incident summary another part of the analyzer fills: impact and blast radius first, then
-/// a timeline and the most likely root causes.
-#[derive(Debug, Clone, Default, Serialize)]
-pub(crate) struct IncidentView {
-    pub(crate) impact: String,
-    /// Services and Ingresses affected.
-    pub(crate) blast_radius: Vec<String>,
-    pub(crate) timeline: Vec<TimelineEntry>,
-    pub(crate) root_causes: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct TimelineEntry {
-    pub(crate) at: String,
-    pub(crate) text: String,
-}
-
 /// How many truncated logs the report names one by one.
 const TRUNCATED_LOGS_LISTED: usize = 20;
 
@@ -182,7 +166,7 @@ impl Report {
                 )
             }),
             charts,
-            incident: None,
+            incident: Some(crate::incident::view::view(model, &analysis.findings)),
         }
     }
 }
