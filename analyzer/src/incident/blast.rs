@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::links::{self, WORKLOAD_KINDS};
 use crate::diagnostics::network::backends;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Category, Finding, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct BlastRadius {
@@ -42,13 +42,15 @@ pub(crate) struct ServiceReach {
     pub(crate) still_serving: bool,
 }
 
-/// The sources are the subjects of findings at P0 or P1: the first object of each when it is a
+/// The sources are the subjects of findings at P0 or P1 (security findings aside): the first object of each when it is a
 /// workload, a pod or a node.
 pub(crate) fn trace(model: &ClusterModel, findings: &[Finding]) -> BlastRadius {
     let mut seen = BTreeSet::new();
     let mut sources = Vec::new();
     let mut entry_points = BTreeSet::new();
-    for finding in findings.iter().filter(|finding| finding.severity <= Severity::P1) {
+    // Security findings are risks, not failures: nothing is down because of them.
+    let failing = findings.iter().filter(|f| f.severity <= Severity::P1 && f.category != Category::Security);
+    for finding in failing {
         let Some(source) = finding.objects.first() else { continue };
         let kind = source.kind.as_str();
         if !(WORKLOAD_KINDS.contains(&kind) || kind == "Pod" || kind == "Node")

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::links;
 use crate::diagnostics::network::{backends, pod_health};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Category, Finding, Severity};
 
 /// What is down.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,7 +19,7 @@ pub(crate) struct Impact {
     pub(crate) ingresses: Vec<IngressDown>,
     /// Workloads that want replicas and have none available.
     pub(crate) workloads_down: Vec<WorkloadDown>,
-    /// Namespaces with a P0 or P1 finding or a down object, most severe first.
+    /// Namespaces with a P0 or P1 finding (security findings aside) or a down object, most severe first.
     pub(crate) namespaces: Vec<NamespaceImpact>,
 }
 
@@ -80,7 +80,8 @@ pub(crate) fn assess(model: &ClusterModel, findings: &[Finding]) -> Impact {
         .collect();
 
     let mut namespaces: BTreeMap<String, (Severity, usize)> = BTreeMap::new();
-    for finding in findings.iter().filter(|finding| finding.severity <= Severity::P1) {
+    for finding in findings.iter().filter(|f| f.severity <= Severity::P1 && f.category != Category::Security)
+    {
         if let Some(namespace) = &finding.namespace {
             let entry = namespaces.entry(namespace.clone()).or_insert((finding.severity, 0));
             entry.0 = entry.0.min(finding.severity);

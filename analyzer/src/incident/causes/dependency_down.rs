@@ -228,7 +228,8 @@ fn mitigation(
             }
             None => {
                 commands.push(format!("kubectl get services{}", kubectl::namespace_flag(reference)));
-                let map = dependency.origin.strip_prefix("ConfigMap ").and_then(|rest| rest.split(' ').next());
+                let map =
+                    dependency.origin.strip_prefix("ConfigMap ").and_then(|rest| rest.split(' ').next());
                 if let Some((namespace, name)) = map.and_then(|map| map.split_once('/')) {
                     commands.push(format!(
                         "kubectl get configmap {} -n {} -o yaml",
