@@ -168,10 +168,5 @@ pub(crate) fn split_previous(stem: &str) -> (&str, bool) {
 }
 
 pub(crate) fn log_key(namespace: &str, pod: &str, container: &str, previous: bool) -> LogKey {
-    LogKey {
-        namespace: namespace.to_owned(),
-        pod: pod.to_owned(),
-        container: container.to_owned(),
-        previous,
-    }
+    LogKey { namespace: namespace.to_owned(), pod: pod.to_owned(), container: container.to_owned(), previous }
 }

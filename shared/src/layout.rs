@@ -56,12 +56,24 @@ pub enum EntryKind<'a> {
     Manifest,
     ClusterVersion,
     ApiResources,
-    ResourceList { group: &'a str, version: &'a str, resource: &'a str, namespace: Option<&'a str> },
+    ResourceList {
+        group: &'a str,
+        version: &'a str,
+        resource: &'a str,
+        namespace: Option<&'a str>,
+    },
     WatchedEvents,
-    ContainerLog { namespace: &'a str, pod: &'a str, container: &'a str, previous: bool },
+    ContainerLog {
+        namespace: &'a str,
+        pod: &'a str,
+        container: &'a str,
+        previous: bool,
+    },
     PodMetrics,
     NodeMetrics,
-    KubeletStats { node: &'a str },
+    KubeletStats {
+        node: &'a str,
+    },
     /// A path this version of the format does not define (kept, never an error: a newer
     /// collector of the same format version may add informational files).
     Other,
@@ -114,7 +126,12 @@ mod tests {
         assert_eq!(path, "resources/core/v1/pods/default.json");
         assert_eq!(
             classify(&path),
-            EntryKind::ResourceList { group: "", version: "v1", resource: "pods", namespace: Some("default") }
+            EntryKind::ResourceList {
+                group: "",
+                version: "v1",
+                resource: "pods",
+                namespace: Some("default")
+            }
         );
         let path = resource_list("apiextensions.k8s.io", "v1", "customresourcedefinitions", None);
         assert_eq!(

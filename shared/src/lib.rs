@@ -5,8 +5,8 @@
 //! handed, so that the offline analyzer and the collector agree on one format by construction.
 
 pub mod error;
-pub mod layout;
 pub mod import;
+pub mod layout;
 pub mod manifest;
 pub mod model;
 pub mod quantity;
@@ -18,7 +18,7 @@ mod entry_path;
 mod hashing;
 
 pub use error::{Error, Result};
+pub use hashing::sha256_hex;
 pub use manifest::Manifest;
 pub use reader::{Bundle, Entry, Limits, ReadOutcome};
 pub use writer::BundleWriter;
-pub use hashing::sha256_hex;

@@ -100,7 +100,12 @@ impl ClusterModel {
         self.objects.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.objects.dedup_by(|b, a| a.same_identity(b));
         self.events.sort_by(|a, b| {
-            (a.last_seen, &a.namespace, &a.involved, &a.reason).cmp(&(b.last_seen, &b.namespace, &b.involved, &b.reason))
+            (a.last_seen, &a.namespace, &a.involved, &a.reason).cmp(&(
+                b.last_seen,
+                &b.namespace,
+                &b.involved,
+                &b.reason,
+            ))
         });
         self.logs.sort_by(|a, b| a.key.cmp(&b.key));
         self.pod_metrics.sort_by(|a, b| a.key.cmp(&b.key));
@@ -108,6 +113,7 @@ impl ClusterModel {
         self.gaps.sort();
         self.gaps.dedup();
         self.index = Index::build(&self.objects);
+        self.index.index_events(&self.events);
     }
 
     /// Objects of one kind (`Pod`, `Deployment`, ...), in (namespace, name) order.
@@ -117,7 +123,12 @@ impl ClusterModel {
 
     /// Objects of one kind in one namespace.
     pub fn of_kind_in<'a>(&'a self, kind: &str, namespace: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
-        self.of_kind(kind).filter(move |object| object.namespace.as_deref() == Some(namespace))
+        // Objects are sorted by (kind, namespace, name), so one kind's positions are sorted by
+        // namespace: two binary searches instead of a scan of every object of the kind.
+        let positions = self.index.of_kind(kind);
+        let start = positions.partition_point(|&i| self.objects[i].namespace.as_deref() < Some(namespace));
+        let end = positions.partition_point(|&i| self.objects[i].namespace.as_deref() <= Some(namespace));
+        positions[start..end].iter().map(move |&i| &self.objects[i])
     }
 
     /// One object by kind, namespace and name.
@@ -145,22 +156,31 @@ impl ClusterModel {
     }
 
     /// Events about one object, oldest first.
-    pub fn events_for<'a>(&'a self, kind: &'a str, namespace: Option<&'a str>, name: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
-        self.events.iter().filter(move |event| {
-            event.involved.kind == kind && event.involved.name == name && event.involved.namespace.as_deref() == namespace
-        })
+    pub fn events_for<'a>(
+        &'a self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> impl Iterator<Item = &'a Event> + 'a {
+        self.index.events_about(kind, namespace, name).iter().map(move |&i| &self.events[i])
     }
 
-    /// Logs of one pod (every container, current and previous).
-    pub fn logs_of<'a>(&'a self, namespace: &'a str, pod: &'a str) -> impl Iterator<Item = &'a ContainerLog> + 'a {
-        self.logs.iter().filter(move |log| log.key.namespace == namespace && log.key.pod == pod)
+    /// Logs of one pod (every container, current and previous), in key order.
+    pub fn logs_of<'a>(&'a self, namespace: &str, pod: &str) -> impl Iterator<Item = &'a ContainerLog> + 'a {
+        // Logs are sorted by key (namespace, pod, container, previous): a binary search.
+        let start = self
+            .logs
+            .partition_point(|log| (log.key.namespace.as_str(), log.key.pod.as_str()) < (namespace, pod));
+        let end = self
+            .logs
+            .partition_point(|log| (log.key.namespace.as_str(), log.key.pod.as_str()) <= (namespace, pod));
+        self.logs[start..end].iter()
     }
 
     /// One container's log.
     pub fn log(&self, namespace: &str, pod: &str, container: &str, previous: bool) -> Option<&ContainerLog> {
-        self.logs.iter().find(|log| {
-            log.key.namespace == namespace && log.key.pod == pod && log.key.container == container && log.key.previous == previous
-        })
+        self.logs_of(namespace, pod)
+            .find(|log| log.key.container == container && log.key.previous == previous)
     }
 
     /// Whether the bundle holds any object of `kind` or says it could not collect it: lets a

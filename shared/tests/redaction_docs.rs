@@ -6,7 +6,8 @@ use kubesnap_shared::redact::Redactor;
 #[test]
 fn every_builtin_rule_is_documented() -> Result<(), String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/redaction.md");
-    let docs = std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let docs =
+        std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     let mut n_rules = 0;
     let missing: Vec<&str> = Redactor::rules()
         .inspect(|_| n_rules += 1)

@@ -22,7 +22,11 @@ fn control_plane_serves_nodes_scenarios_logs_metrics_and_discovery() {
         .output()
         .expect("tests/cluster/smoke could not be started");
     let log = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "tests/cluster/smoke failed:\n{log}{}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        output.status.success(),
+        "tests/cluster/smoke failed:\n{log}{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     for proof in ["kubectl get nodes", "logs", "top", "metrics.k8s.io"] {
         assert!(log.contains(proof), "smoke passed without proving `{proof}`:\n{log}");
     }

@@ -50,7 +50,10 @@ fn shared_has_no_network_runtime_cli_or_rendering_dependency() {
     for line in dependencies.lines() {
         let name = line.split(['=', '.']).next().unwrap_or_default().trim();
         for word in forbidden {
-            assert!(!name.starts_with(word), "shared must not depend on `{name}` (network, async runtime, CLI or rendering)");
+            assert!(
+                !name.starts_with(word),
+                "shared must not depend on `{name}` (network, async runtime, CLI or rendering)"
+            );
         }
     }
 }

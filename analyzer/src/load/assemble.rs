@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use kubesnap_shared::import::Importer;
 use kubesnap_shared::manifest::{Failure, FailureKind};
-use kubesnap_shared::model::{ClusterModel, ContainerKey, ContainerLog, Event, Gap, MetricSample, MetricSeries, NodeSeries, SourceFormat};
+use kubesnap_shared::model::{
+    ClusterModel, ContainerKey, ContainerLog, Event, Gap, MetricSample, MetricSeries, NodeSeries,
+    SourceFormat,
+};
 use kubesnap_shared::reader::{ChecksumProblem, strip_root};
 
 use super::logs::{LogAccumulator, combine};
@@ -31,7 +34,9 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
             }
             Piece::LogChunk(segments) => {
                 let Some(file) = log_files.get(&entry) else { continue };
-                let list = accumulators.entry(entry).or_insert_with(|| vec![LogAccumulator::new(file.key.clone(), &file.path)]);
+                let list = accumulators
+                    .entry(entry)
+                    .or_insert_with(|| vec![LogAccumulator::new(file.key.clone(), &file.path)]);
                 for segment in segments {
                     if let Some(container) = segment.opens.clone() {
                         let mut key = file.key.clone();
@@ -74,8 +79,10 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     };
     model.events = dedup_events(events);
     model.logs = finish_logs(&model, accumulators, &log_files, &mut problems);
-    model.pod_metrics = containers.into_iter().map(|(key, samples)| MetricSeries { key, samples: series(samples) }).collect();
-    model.node_metrics = nodes.into_iter().map(|(node, samples)| NodeSeries { node, samples: series(samples) }).collect();
+    model.pod_metrics =
+        containers.into_iter().map(|(key, samples)| MetricSeries { key, samples: series(samples) }).collect();
+    model.node_metrics =
+        nodes.into_iter().map(|(node, samples)| NodeSeries { node, samples: series(samples) }).collect();
     for (message, count) in metric_errors {
         model.failures.push(Failure {
             what: "metrics".to_owned(),
@@ -101,7 +108,10 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
             });
         }
     } else if importer.format() == SourceFormat::Native {
-        gaps.push(Gap { what: "the manifest".to_owned(), why: "the bundle ends before manifest.json".to_owned() });
+        gaps.push(Gap {
+            what: "the manifest".to_owned(),
+            why: "the bundle ends before manifest.json".to_owned(),
+        });
     }
     gaps.extend(failure_gaps(&model.failures));
     gaps.extend(missing_data(&model));
@@ -219,7 +229,9 @@ fn failure_gaps(failures: &[Failure]) -> Vec<Gap> {
             Some(status) => format!("{status} {kind}"),
             None => kind,
         };
-        let entry = grouped.entry((resource, reason)).or_insert_with(|| (BTreeSet::new(), false, failure.message.clone()));
+        let entry = grouped
+            .entry((resource, reason))
+            .or_insert_with(|| (BTreeSet::new(), false, failure.message.clone()));
         match &failure.namespace {
             Some(namespace) => {
                 entry.0.insert(namespace.clone());
@@ -232,7 +244,10 @@ fn failure_gaps(failures: &[Failure]) -> Vec<Gap> {
         .map(|((resource, reason), (namespaces, cluster_wide, why))| {
             let what = match namespaces.len() {
                 _ if cluster_wide || namespaces.is_empty() => format!("{resource} ({reason})"),
-                1 => format!("{resource} in {} ({reason})", namespaces.iter().next().map_or("", String::as_str)),
+                1 => format!(
+                    "{resource} in {} ({reason})",
+                    namespaces.iter().next().map_or("", String::as_str)
+                ),
                 n => format!("{resource} in {n} namespaces ({reason})"),
             };
             Gap { what, why }
@@ -285,7 +300,9 @@ fn read_problems(outcome: &kubesnap_shared::ReadOutcome, mut problems: Vec<Strin
         ChecksumProblem::Mismatch { path, expected, actual } => {
             format!("`{path}` does not match the manifest: expected {expected}, found {actual}")
         }
-        ChecksumProblem::Missing { path } => format!("`{path}` is listed in the manifest but not in the bundle"),
+        ChecksumProblem::Missing { path } => {
+            format!("`{path}` is listed in the manifest but not in the bundle")
+        }
         ChecksumProblem::Unlisted { path } => format!("`{path}` is in the bundle but not in the manifest"),
     }));
     problems.sort();

@@ -90,7 +90,10 @@ impl LogAccumulator {
         for (family, samples) in self.samples.into_iter().enumerate() {
             if self.counts[family] > 0 {
                 let samples = samples.into_iter().map(line).collect();
-                families.insert(FAMILIES[family].0.to_owned(), FamilyHits { count: self.counts[family], samples });
+                families.insert(
+                    FAMILIES[family].0.to_owned(),
+                    FamilyHits { count: self.counts[family], samples },
+                );
             }
         }
         let mut timed_hits: Vec<TimedHit> = self
@@ -140,8 +143,10 @@ pub(crate) fn combine(logs: Vec<ContainerLog>) -> Vec<ContainerLog> {
         whole.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.lines.cmp(&a.lines)));
         // A rotated file kept both plain and compressed is one file.
         let mut seen = BTreeSet::new();
-        let mut parts: Vec<ContainerLog> =
-            rotated.into_iter().filter(|log| seen.insert(log.path.trim_end_matches(".gz").to_owned())).collect();
+        let mut parts: Vec<ContainerLog> = rotated
+            .into_iter()
+            .filter(|log| seen.insert(log.path.trim_end_matches(".gz").to_owned()))
+            .collect();
         parts.extend(whole.into_iter().next());
         // Rotated files first, oldest first, then the current file, which gives the tail.
         parts.sort_by_key(|log| (!log.path.contains("/rotated/"), log.first_timestamp));
@@ -210,8 +215,17 @@ mod tests {
 
     #[test]
     fn chunks_merge_as_one_file() {
-        let whole = scanned("a", &["2025-01-01T00:00:00Z a\n2025-01-01T00:00:01Z timeout\n2025-01-01T00:00:02Z timeout again\n"]);
-        let split = scanned("a", &["2025-01-01T00:00:00Z a\n2025-01-01T00:00:01Z timeout\n", "2025-01-01T00:00:02Z timeout again\n"]);
+        let whole = scanned(
+            "a",
+            &["2025-01-01T00:00:00Z a\n2025-01-01T00:00:01Z timeout\n2025-01-01T00:00:02Z timeout again\n"],
+        );
+        let split = scanned(
+            "a",
+            &[
+                "2025-01-01T00:00:00Z a\n2025-01-01T00:00:01Z timeout\n",
+                "2025-01-01T00:00:02Z timeout again\n",
+            ],
+        );
         assert_eq!(whole, split);
         assert_eq!(split.families["timeout_error"].samples[1].line, 3);
         assert_eq!(split.tail.len(), 3);
@@ -220,7 +234,8 @@ mod tests {
     #[test]
     fn rotated_files_add_up_and_duplicates_do_not() {
         let rotated = scanned("x/logs/rotated/1.log", &["2025-01-01T00:00:00Z timeout\n"]);
-        let current = scanned("x/logs/current.log", &["2025-01-02T00:00:00Z timeout\n2025-01-02T00:00:01Z ok\n"]);
+        let current =
+            scanned("x/logs/current.log", &["2025-01-02T00:00:00Z timeout\n2025-01-02T00:00:01Z ok\n"]);
         let insecure = scanned("x/logs/current.insecure.log", &["2025-01-02T00:00:00Z timeout\n"]);
         let logs = combine(vec![current.clone(), rotated, insecure]);
         assert_eq!(logs.len(), 1);

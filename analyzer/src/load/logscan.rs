@@ -60,7 +60,8 @@ pub(crate) struct Patterns {
 impl Patterns {
     pub(crate) fn new() -> Result<Patterns, regex::Error> {
         // ASCII case folding: the patterns are ASCII, and it keeps the automaton small.
-        let families: Vec<String> = FAMILIES.iter().map(|(_, pattern, _)| format!("(?i-u){pattern}")).collect();
+        let families: Vec<String> =
+            FAMILIES.iter().map(|(_, pattern, _)| format!("(?i-u){pattern}")).collect();
         let mut any = families.join("|");
         any.push_str(r"|(?i-u)error|fatal|(?m-iu)^(?:\S+ )?[EF]\d{4} ");
         Ok(Patterns { any: Regex::new(&any)?, set: RegexSet::new(&families)?, times: TimeReader::new()? })
@@ -103,10 +104,13 @@ pub(crate) struct Segment {
 
 /// Scans one chunk (whole lines) of a log.
 pub(crate) fn scan_chunk(patterns: &Patterns, chunk: &[u8], layout: LogLayout) -> Vec<Segment> {
-    let mut scan = ChunkScan { patterns, segments: vec![Segment::default()], tail: VecDeque::new(), last_timed: None };
+    let mut scan =
+        ChunkScan { patterns, segments: vec![Segment::default()], tail: VecDeque::new(), last_timed: None };
     match layout {
         LogLayout::Journal => scan.journal(chunk),
-        LogLayout::Plain | LogLayout::Gzip | LogLayout::Markers => scan.text(chunk, layout == LogLayout::Markers),
+        LogLayout::Plain | LogLayout::Gzip | LogLayout::Markers => {
+            scan.text(chunk, layout == LogLayout::Markers)
+        }
     }
     scan.finish_segment(chunk);
     scan.segments
@@ -277,7 +281,10 @@ fn start_marker(line: &[u8]) -> Option<String> {
 /// INFO, DEBUG, TRACE, FATAL the line contains.
 pub(crate) fn error_level(line: &[u8]) -> bool {
     let klog_at = |text: &[u8]| {
-        text.len() > 5 && matches!(text[0], b'I' | b'W' | b'E' | b'F') && text[1..5].iter().all(u8::is_ascii_digit) && text[5] == b' '
+        text.len() > 5
+            && matches!(text[0], b'I' | b'W' | b'E' | b'F')
+            && text[1..5].iter().all(u8::is_ascii_digit)
+            && text[5] == b' '
     };
     let body = match memchr::memchr(b' ', line) {
         Some(space) if !klog_at(line) && klog_at(&line[space + 1..]) => &line[space + 1..],
@@ -301,7 +308,8 @@ fn journal_entry(raw: &[u8]) -> (String, Option<Ts>) {
         Some(Value::String(text)) => text.clone(),
         // journald exports a message that is not UTF-8 as an array of bytes.
         Some(Value::Array(bytes)) => {
-            let bytes: Vec<u8> = bytes.iter().filter_map(Value::as_u64).filter_map(|b| u8::try_from(b).ok()).collect();
+            let bytes: Vec<u8> =
+                bytes.iter().filter_map(Value::as_u64).filter_map(|b| u8::try_from(b).ok()).collect();
             String::from_utf8_lossy(&bytes).into_owned()
         }
         _ => String::new(),
@@ -326,7 +334,12 @@ mod tests {
     fn families_of(line: &str) -> Vec<&'static str> {
         let patterns = Patterns::new().unwrap();
         let segments = scan_chunk(&patterns, line.as_bytes(), LogLayout::Plain);
-        FAMILIES.iter().zip(segments[0].counts).filter(|(_, count)| *count > 0).map(|((code, _, _), _)| *code).collect()
+        FAMILIES
+            .iter()
+            .zip(segments[0].counts)
+            .filter(|(_, count)| *count > 0)
+            .map(|((code, _, _), _)| *code)
+            .collect()
     }
 
     #[test]
@@ -335,7 +348,11 @@ mod tests {
             ("oom_killed", "Container app was OOMKilled", "memory usage normal"),
             ("image_pull_error", "Back-off: ImagePullBackOff for busybox", "pulled image busybox"),
             ("dns_resolution", "dial tcp: lookup db on 10.0.0.10:53: no such host", "lookup succeeded"),
-            ("connection_refused", "dial tcp 10.0.0.1:5432: connect: connection refused", "connection accepted"),
+            (
+                "connection_refused",
+                "dial tcp 10.0.0.1:5432: connect: connection refused",
+                "connection accepted",
+            ),
             ("timeout_error", "context deadline exceeded", "finished in 3s"),
             ("permission_denied", "open /data: permission denied", "opened /data"),
             ("disk_pressure", "write /var/x: no space left on device", "wrote /var/x"),

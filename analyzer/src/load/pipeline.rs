@@ -25,10 +25,21 @@ const MAX_HEAD: u64 = 16 << 20;
 /// What a worker made of one entry or chunk.
 #[derive(Debug)]
 pub(super) enum Piece {
-    Objects { objects: Vec<Object>, events: Vec<Event>, newest: Option<jiff::Timestamp> },
+    Objects {
+        objects: Vec<Object>,
+        events: Vec<Event>,
+        newest: Option<jiff::Timestamp>,
+    },
     LogChunk(Vec<Segment>),
-    Metrics { containers: Vec<(ContainerKey, MetricSample)>, nodes: Vec<(String, MetricSample)>, errors: Vec<String> },
-    KubeletStats { node: String, stats: Value },
+    Metrics {
+        containers: Vec<(ContainerKey, MetricSample)>,
+        nodes: Vec<(String, MetricSample)>,
+        errors: Vec<String>,
+    },
+    KubeletStats {
+        node: String,
+        stats: Value,
+    },
     ServerVersion(String),
     Failures(Vec<Failure>),
     Problem(String),
@@ -115,7 +126,11 @@ impl Shared<'_> {
 }
 
 /// Reads the whole bundle once.
-pub(super) fn read(bundle: &Bundle, patterns: &Patterns, options: &LoadOptions) -> Result<Pass, kubesnap_shared::Error> {
+pub(super) fn read(
+    bundle: &Bundle,
+    patterns: &Patterns,
+    options: &LoadOptions,
+) -> Result<Pass, kubesnap_shared::Error> {
     let shared = Shared {
         patterns,
         budget: Budget { cap: options.max_in_flight.max(1), used: Mutex::new(0), freed: Condvar::new() },
@@ -161,7 +176,11 @@ struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    fn entry<'scope>(&mut self, scope: &rayon::Scope<'scope>, mut entry: Entry<'_>) -> Result<(), kubesnap_shared::Error>
+    fn entry<'scope>(
+        &mut self,
+        scope: &rayon::Scope<'scope>,
+        mut entry: Entry<'_>,
+    ) -> Result<(), kubesnap_shared::Error>
     where
         'a: 'scope,
     {
@@ -247,7 +266,9 @@ impl<'a> Decoder<'a> {
                 let path = path.to_owned();
                 scope.spawn(move |_| {
                     let piece = catch_unwind(AssertUnwindSafe(|| parse_whole(&class, &bytes, &path)))
-                        .unwrap_or_else(|_| Piece::Problem(format!("`{path}`: internal error while parsing; skipped")));
+                        .unwrap_or_else(|_| {
+                            Piece::Problem(format!("`{path}`: internal error while parsing; skipped"))
+                        });
                     drop(bytes);
                     shared.push(entry, 0, piece);
                     shared.budget.release(taken);
@@ -259,8 +280,14 @@ impl<'a> Decoder<'a> {
 
     /// Reads a log in line-aligned chunks and scans each on a worker. A read error ends the
     /// log where it broke (the reader reports a broken stream on its own).
-    fn dispatch_log<'scope>(&mut self, scope: &rayon::Scope<'scope>, entry: u64, path: &str, reader: &mut dyn Read, layout: LogLayout)
-    where
+    fn dispatch_log<'scope>(
+        &mut self,
+        scope: &rayon::Scope<'scope>,
+        entry: u64,
+        path: &str,
+        reader: &mut dyn Read,
+        layout: LogLayout,
+    ) where
         'a: 'scope,
     {
         let mut gzip;
@@ -285,9 +312,9 @@ impl<'a> Decoder<'a> {
             if !eof {
                 match memchr::memrchr(b'\n', &chunk) {
                     Some(end) => {
-                    carry.extend_from_slice(&chunk[end + 1..]);
-                    chunk.truncate(end + 1);
-                }
+                        carry.extend_from_slice(&chunk[end + 1..]);
+                        chunk.truncate(end + 1);
+                    }
                     // One line longer than a chunk: keep reading it, up to a bound.
                     None if chunk.len() < MAX_LINE => {
                         carry = chunk;
@@ -306,15 +333,25 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn spawn_chunk<'scope>(&self, scope: &rayon::Scope<'scope>, entry: u64, number: u32, chunk: Vec<u8>, layout: LogLayout)
-    where
+    fn spawn_chunk<'scope>(
+        &self,
+        scope: &rayon::Scope<'scope>,
+        entry: u64,
+        number: u32,
+        chunk: Vec<u8>,
+        layout: LogLayout,
+    ) where
         'a: 'scope,
     {
         let shared = self.shared;
         let taken = shared.budget.acquire(chunk.len() as u64);
         scope.spawn(move |_| {
-            let piece = catch_unwind(AssertUnwindSafe(|| Piece::LogChunk(scan_chunk(shared.patterns, &chunk, layout))))
-                .unwrap_or_else(|_| Piece::Problem("internal error while scanning a log chunk; skipped".to_owned()));
+            let piece = catch_unwind(AssertUnwindSafe(|| {
+                Piece::LogChunk(scan_chunk(shared.patterns, &chunk, layout))
+            }))
+            .unwrap_or_else(|_| {
+                Piece::Problem("internal error while scanning a log chunk; skipped".to_owned())
+            });
             shared.give_back(chunk);
             shared.push(entry, number, piece);
             shared.budget.release(taken);
@@ -332,9 +369,10 @@ fn fill(reader: &mut dyn Read, chunk: &mut Vec<u8>, size: usize) -> io::Result<b
 
 fn read_all(reader: &mut dyn Read, path: &str) -> Result<Vec<u8>, kubesnap_shared::Error> {
     let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .map_err(|source| kubesnap_shared::Error::Entry { context: format!("failed to read `{path}`"), source })?;
+    reader.read_to_end(&mut bytes).map_err(|source| kubesnap_shared::Error::Entry {
+        context: format!("failed to read `{path}`"),
+        source,
+    })?;
     Ok(bytes)
 }
 

@@ -31,17 +31,22 @@ impl Ts {
                 let reference = reference.unwrap_or(Timestamp::UNIX_EPOCH).to_zoned(jiff::tz::TimeZone::UTC);
                 let year = reference.year();
                 let in_year = |year: i16| {
-                    civil::Date::new(year, datetime.month(), datetime.day()).ok().map(|date| date.to_datetime(datetime.time()))
+                    civil::Date::new(year, datetime.month(), datetime.day())
+                        .ok()
+                        .map(|date| date.to_datetime(datetime.time()))
                 };
                 let limit = reference.date().tomorrow().unwrap_or(reference.date());
-                let chosen = in_year(year).filter(|candidate| candidate.date() <= limit).or_else(|| in_year(year - 1))?;
+                let chosen = in_year(year)
+                    .filter(|candidate| candidate.date() <= limit)
+                    .or_else(|| in_year(year - 1))?;
                 chosen.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|zoned| zoned.timestamp())
             }
         }
     }
 }
 
-const MONTHS: [&[u8; 3]; 12] = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+const MONTHS: [&[u8; 3]; 12] =
+    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
 const WEEKDAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
 
 /// Reads times from lines. Built once per load.
@@ -160,11 +165,14 @@ fn clock(bytes: &[u8], at: usize) -> Option<civil::Time> {
             scale /= 10;
         }
     }
-    civil::Time::new(i8::try_from(hour).ok()?, i8::try_from(minute).ok()?, i8::try_from(second).ok()?, nanos).ok()
+    civil::Time::new(i8::try_from(hour).ok()?, i8::try_from(minute).ok()?, i8::try_from(second).ok()?, nanos)
+        .ok()
 }
 
 fn utc(year: i32, month: i32, day: i32, time: civil::Time) -> Option<Ts> {
-    let date = civil::Date::new(i16::try_from(year).ok()?, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()?;
+    let date =
+        civil::Date::new(i16::try_from(year).ok()?, i8::try_from(month).ok()?, i8::try_from(day).ok()?)
+            .ok()?;
     let zoned = date.to_datetime(time).to_zoned(jiff::tz::TimeZone::UTC).ok()?;
     Some(Ts::At(zoned.timestamp()))
 }
@@ -273,19 +281,34 @@ mod tests {
     #[test]
     fn every_format() {
         let nano = "2025-08-09T21:08:25.123456789Z";
-        assert_eq!(read("2025-08-09T21:08:25.123456789Z E0809 21:00:00.000000 1 x.go:1] boom").as_deref(), Some(nano));
+        assert_eq!(
+            read("2025-08-09T21:08:25.123456789Z E0809 21:00:00.000000 1 x.go:1] boom").as_deref(),
+            Some(nano)
+        );
         assert_eq!(read("2025-08-09T21:08:25+02:00 hello").as_deref(), Some("2025-08-09T19:08:25Z"));
         assert_eq!(read("2025-08-09T21:08:25 hello").as_deref(), Some("2025-08-09T21:08:25Z"));
-        assert_eq!(read("E0809 21:08:25.123456   1 file.go:12] msg").as_deref(), Some("2025-08-09T21:08:25.123456Z"));
+        assert_eq!(
+            read("E0809 21:08:25.123456   1 file.go:12] msg").as_deref(),
+            Some("2025-08-09T21:08:25.123456Z")
+        );
         assert_eq!(read("2025/08/09 21:08:25 connected").as_deref(), Some("2025-08-09T21:08:25Z"));
         assert_eq!(read("08/09/2025 21:08:25 ERROR x").as_deref(), Some("2025-08-09T21:08:25Z"));
         assert_eq!(
             read(r#"10.0.0.1 - - [09/Aug/2025:23:08:25 +0200] "GET / HTTP/1.1" 200"#).as_deref(),
             Some("2025-08-09T21:08:25Z")
         );
-        assert_eq!(read("[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused").as_deref(), Some("2025-08-09T22:57:59Z"));
-        assert_eq!(read("Aug  9 14:06:44 master-0 kubelet[1234]: started").as_deref(), Some("2025-08-09T14:06:44Z"));
-        assert_eq!(read(r#"{"level":"info","ts":"2025-08-09T21:08:25Z","msg":"x"}"#).as_deref(), Some("2025-08-09T21:08:25Z"));
+        assert_eq!(
+            read("[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused").as_deref(),
+            Some("2025-08-09T22:57:59Z")
+        );
+        assert_eq!(
+            read("Aug  9 14:06:44 master-0 kubelet[1234]: started").as_deref(),
+            Some("2025-08-09T14:06:44Z")
+        );
+        assert_eq!(
+            read(r#"{"level":"info","ts":"2025-08-09T21:08:25Z","msg":"x"}"#).as_deref(),
+            Some("2025-08-09T21:08:25Z")
+        );
         assert_eq!(read("Starting application..."), None);
         assert_eq!(read("INFO 123 not a time"), None);
     }
@@ -298,6 +321,9 @@ mod tests {
         assert_eq!(ts.resolve(Some(january)).map(|t| t.to_string()).as_deref(), Some("2025-12-31T23:59:59Z"));
         let leap = reader.read(b"W0229 10:00:00.000000 1 x.go:1] leap").unwrap();
         let in_2024: Timestamp = "2024-03-01T00:00:00Z".parse().unwrap();
-        assert_eq!(leap.resolve(Some(in_2024)).map(|t| t.to_string()).as_deref(), Some("2024-02-29T10:00:00Z"));
+        assert_eq!(
+            leap.resolve(Some(in_2024)).map(|t| t.to_string()).as_deref(),
+            Some("2024-02-29T10:00:00Z")
+        );
     }
 }

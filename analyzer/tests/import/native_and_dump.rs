@@ -4,8 +4,6 @@
 //! it (JSON and YAML). No real dump is licensed for the repository; the end-to-end test
 //! against the project's control plane is to come.
 
-mod import_support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -51,7 +49,10 @@ fn native_bundle() -> Vec<u8> {
     .iter()
     .map(|line| format!("{line}\n"))
     .collect::<String>();
-    let node_metrics = format!("{}\n", json!({"timestamp": "2026-11-21T10:34:00Z", "items": [{"metadata": {"name": "n1"}, "usage": {"cpu": "487558164n", "memory": "732212Ki"}}]}));
+    let node_metrics = format!(
+        "{}\n",
+        json!({"timestamp": "2026-11-21T10:34:00Z", "items": [{"metadata": {"name": "n1"}, "usage": {"cpu": "487558164n", "memory": "732212Ki"}}]})
+    );
     let mut writer = BundleWriter::new(Vec::new(), header()).unwrap();
     writer.set_finished_at("2026-11-21T10:35:00Z".parse().unwrap());
     writer.add("cluster/version.json", br#"{"gitVersion": "v1.33.1"}"#).unwrap();
@@ -59,10 +60,21 @@ fn native_bundle() -> Vec<u8> {
     writer.add("resources/core/v1/events/prod.json", events.to_string().as_bytes()).unwrap();
     writer.add("events/watched.jsonl", watched.as_bytes()).unwrap();
     writer.add("logs/prod/web-0/app.log", b"2026-11-21T10:34:01Z E1121 10:34:01.000000 1 db.go:1] dial tcp 10.0.0.5:5432: connect: connection refused\n2026-11-21T10:34:02Z retrying\n").unwrap();
-    writer.add_truncated("logs/prod/web-0/app.previous.log", b"2026-11-21T10:30:00Z fatal: out of memory\n", "max log bytes").unwrap();
+    writer
+        .add_truncated(
+            "logs/prod/web-0/app.previous.log",
+            b"2026-11-21T10:30:00Z fatal: out of memory\n",
+            "max log bytes",
+        )
+        .unwrap();
     writer.add("metrics/pods.jsonl", pod_metrics.as_bytes()).unwrap();
     writer.add("metrics/nodes.jsonl", node_metrics.as_bytes()).unwrap();
-    writer.add("kubelet/n1/stats-summary.json", br#"{"node": {"nodeName": "n1", "fs": {"capacityBytes": 100}}}"#).unwrap();
+    writer
+        .add(
+            "kubelet/n1/stats-summary.json",
+            br#"{"node": {"nodeName": "n1", "fs": {"capacityBytes": 100}}}"#,
+        )
+        .unwrap();
     writer.add("resources/core/v1/configmaps/broken.json", b"{\"items\": [").unwrap();
     writer.record_failure(Failure {
         what: "list".to_owned(),
@@ -87,7 +99,7 @@ fn native_bundle_everything() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "bundle.tar.gz", &native_bundle());
     let model = load(&path, &LoadOptions::default()).unwrap();
-    let context = import_support::summary(&model);
+    let context = crate::support::summary(&model);
     assert_eq!(model.format, Some(SourceFormat::Native));
     assert_eq!(model.server_version.as_deref(), Some("v1.33.1"));
     assert_eq!(model.captured_at.map(|t| t.to_string()).as_deref(), Some("2026-11-21T10:35:00Z"));
@@ -123,7 +135,11 @@ fn cut_native_bundle_still_loads() {
     let path = write(dir.path(), "cut.tar.gz", &bytes[..bytes.len() * 2 / 3]);
     let model = load(&path, &LoadOptions::default()).unwrap();
     assert_eq!(model.format, Some(SourceFormat::Native));
-    assert!(model.read_problems.iter().any(|problem| problem.contains("truncated")), "{:?}", model.read_problems);
+    assert!(
+        model.read_problems.iter().any(|problem| problem.contains("truncated")),
+        "{:?}",
+        model.read_problems
+    );
     assert!(model.gaps.iter().any(|gap| gap.what == "the manifest"));
     // The same bundle whole, for comparison: the cut one holds a prefix of it.
     let whole = write(dir.path(), "whole.tar.gz", &bytes);
@@ -146,11 +162,17 @@ fn same_bundle_same_model_whatever_the_chunking() {
 /// A dump as kubectl writes it: lists of typed objects (items without kind), and each pod's
 /// containers in one `logs.txt` between START and END lines, init containers first.
 fn dump(dir: &Path, ext: &str, encode: impl Fn(&serde_json::Value) -> String) {
-    let list = |kind: &str, items: serde_json::Value| encode(&json!({"kind": kind, "apiVersion": "v1", "metadata": {}, "items": items}));
+    let list = |kind: &str, items: serde_json::Value| {
+        encode(&json!({"kind": kind, "apiVersion": "v1", "metadata": {}, "items": items}))
+    };
     write(dir, &format!("nodes.{ext}"), list("NodeList", json!([{"metadata": {"name": "n1"}, "status": {"conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": "2026-01-01T00:00:00Z"}]}}])).as_bytes());
     for namespace in ["default", "kube-system"] {
         write(dir, &format!("{namespace}/events.{ext}"), list("EventList", json!([{"metadata": {"name": format!("{namespace}.e1"), "namespace": namespace}, "involvedObject": {"kind": "Pod", "name": "web", "namespace": namespace}, "reason": "Killing", "type": "Normal", "count": 1, "lastTimestamp": "2026-01-01T00:05:00Z"}])).as_bytes());
-        write(dir, &format!("{namespace}/replication-controllers.{ext}"), list("ReplicationControllerList", json!([])).as_bytes());
+        write(
+            dir,
+            &format!("{namespace}/replication-controllers.{ext}"),
+            list("ReplicationControllerList", json!([])).as_bytes(),
+        );
         for name in ["services", "daemonsets", "deployments", "replicasets"] {
             write(dir, &format!("{namespace}/{name}.{ext}"), list("List", json!([])).as_bytes());
         }
@@ -165,13 +187,17 @@ fn dump(dir: &Path, ext: &str, encode: impl Fn(&serde_json::Value) -> String) {
 #[test]
 fn cluster_info_dump_json_and_yaml() {
     for (ext, encode) in [
-        ("json", Box::new(|v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap()) as Box<dyn Fn(&serde_json::Value) -> String>),
+        (
+            "json",
+            Box::new(|v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap())
+                as Box<dyn Fn(&serde_json::Value) -> String>,
+        ),
         ("yaml", Box::new(|v: &serde_json::Value| serde_yaml::to_string(v).unwrap())),
     ] {
         let dir = tempfile::tempdir().unwrap();
         dump(dir.path(), ext, encode);
         let model = load(dir.path(), &LoadOptions::default()).unwrap();
-        let context = import_support::summary(&model);
+        let context = crate::support::summary(&model);
         assert_eq!(model.format, Some(SourceFormat::ClusterInfoDump), "{context}");
         assert_eq!(model.of_kind("Node").count(), 1);
         assert_eq!(model.of_kind("Pod").count(), 2);

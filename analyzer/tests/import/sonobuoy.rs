@@ -1,11 +1,9 @@
 //! The loader on real sonobuoy results: the health summary test folder, two v0.53 result
 //! tarballs and an old v0.10 one, counted against their files.
 
-mod import_support;
-
 use std::collections::BTreeMap;
 
-use import_support::{count, files, json_items, line_count, load_real, realdata, summary};
+use crate::support::{count, files, json_items, line_count, load_real, realdata, summary};
 use kubesnap_shared::model::{ClusterModel, NODE_LOG_NAMESPACE, SourceFormat};
 
 const HEALTH: &str = "vmware-tanzu__sonobuoy/pkg/discovery/testdata/healthsummary";
@@ -75,7 +73,10 @@ fn health_summary_not_ready_worker() {
     let worker = model.get("Node", None, "kind-worker").unwrap();
     let (status, reason, _) = worker.condition("Ready").unwrap();
     assert_eq!((status, reason), ("False", "KubeletNotReady"));
-    let pending = model.of_kind_in("Pod", "kube-system").filter(|pod| pod.str_at("/status/phase") == Some("Pending")).count();
+    let pending = model
+        .of_kind_in("Pod", "kube-system")
+        .filter(|pod| pod.str_at("/status/phase") == Some("Pending"))
+        .count();
     assert_eq!(pending, 4);
 }
 
@@ -96,7 +97,10 @@ fn result_tarballs_with_node_journals() {
     let unschedulable = model
         .of_kind("Pod")
         .filter(|pod| pod.namespace.as_deref().is_some_and(|ns| ns.starts_with("resourcequota")))
-        .any(|pod| pod.condition("PodScheduled").is_some_and(|(status, reason, _)| status == "False" && reason == "Unschedulable"));
+        .any(|pod| {
+            pod.condition("PodScheduled")
+                .is_some_and(|(status, reason, _)| status == "False" && reason == "Unschedulable")
+        });
     assert!(unschedulable);
 }
 

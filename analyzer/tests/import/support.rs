@@ -10,18 +10,18 @@ use kubesnap_shared::model::ClusterModel;
 use serde_json::Value;
 
 /// A path under `/work/shared/realdata`, from the repository root.
-pub fn realdata(relative: &str) -> PathBuf {
+pub(crate) fn realdata(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata").join(relative)
 }
 
-pub fn load_real(relative: &str) -> ClusterModel {
+pub(crate) fn load_real(relative: &str) -> ClusterModel {
     let path = realdata(relative);
     load(&path, &LoadOptions::default()).unwrap_or_else(|error| panic!("{}: {error:?}", path.display()))
 }
 
 /// Every regular file of an archive (`.tar.gz`, `.tar.xz`) or a folder, by path, with the
 /// first folder level kept as it is in the archive.
-pub fn files(path: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn files(path: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     if path.is_dir() {
         for item in walkdir::WalkDir::new(path).follow_links(false) {
@@ -54,24 +54,28 @@ pub fn files(path: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Items of a JSON file: a List's `items`, an array's elements, one object, or none (`null`).
-pub fn json_items(bytes: &[u8]) -> Vec<Value> {
+pub(crate) fn json_items(bytes: &[u8]) -> Vec<Value> {
     match serde_json::from_slice::<Value>(bytes).unwrap() {
         Value::Null => Vec::new(),
         Value::Array(items) => items,
-        Value::Object(map) if map.contains_key("items") => map["items"].as_array().cloned().unwrap_or_default(),
+        Value::Object(map) if map.contains_key("items") => {
+            map["items"].as_array().cloned().unwrap_or_default()
+        }
         object => vec![object],
     }
 }
 
 /// Items of a YAML file, over all its documents, the same way.
-pub fn yaml_items(bytes: &[u8]) -> Vec<Value> {
+pub(crate) fn yaml_items(bytes: &[u8]) -> Vec<Value> {
     use serde::Deserialize;
     let mut items = Vec::new();
     for document in serde_yaml::Deserializer::from_slice(bytes) {
         match Value::deserialize(document).unwrap() {
             Value::Null => {}
             Value::Array(list) => items.extend(list),
-            Value::Object(map) if map.contains_key("items") => items.extend(map["items"].as_array().cloned().unwrap_or_default()),
+            Value::Object(map) if map.contains_key("items") => {
+                items.extend(map["items"].as_array().cloned().unwrap_or_default())
+            }
             object => items.push(object),
         }
     }
@@ -79,18 +83,18 @@ pub fn yaml_items(bytes: &[u8]) -> Vec<Value> {
 }
 
 /// Newline-terminated lines of a text, plus a last line without one.
-pub fn line_count(bytes: &[u8]) -> u64 {
+pub(crate) fn line_count(bytes: &[u8]) -> u64 {
     let newlines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
     newlines + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
 }
 
 /// Number of objects of `kind` in the model.
-pub fn count(model: &ClusterModel, kind: &str) -> usize {
+pub(crate) fn count(model: &ClusterModel, kind: &str) -> usize {
     model.of_kind(kind).count()
 }
 
 /// Objects per kind, for messages.
-pub fn kinds(model: &ClusterModel) -> BTreeMap<String, usize> {
+pub(crate) fn kinds(model: &ClusterModel) -> BTreeMap<String, usize> {
     let mut kinds = BTreeMap::new();
     for object in &model.objects {
         *kinds.entry(object.kind.clone()).or_default() += 1;
@@ -99,7 +103,7 @@ pub fn kinds(model: &ClusterModel) -> BTreeMap<String, usize> {
 }
 
 /// A one-screen description of a model, printed when a test fails.
-pub fn summary(model: &ClusterModel) -> String {
+pub(crate) fn summary(model: &ClusterModel) -> String {
     format!(
         "format {:?}, version {:?}, captured {:?}\nkinds {:?}\nevents {}, logs {}, failures {}, kubelet stats {:?}\ngaps {:?}\nproblems {:?}",
         model.format,

@@ -1,17 +1,14 @@
 //! The loader on real troubleshoot support bundles (read in place from `shared/realdata`):
 //! every list, log and error file is read, counted against the files themselves.
 
-mod import_support;
-
 use std::collections::BTreeMap;
 
-use import_support::{count, files, json_items, line_count, load_real, realdata, summary};
+use crate::support::{count, files, json_items, line_count, load_real, realdata, summary};
 use kubesnap_shared::model::{ClusterModel, SourceFormat};
 
 const TESTDATA: &str = "replicatedhq__troubleshoot/testdata/supportbundle/support-bundle.tar.gz";
 const BUNDLE_2021: &str = "replicatedhq__troubleshoot/support-bundle-2021-03-24T00_39_51.tar.gz";
-const TREE_2025: &str =
-    "replicatedhq__troubleshoot/_history/6e08a811ef60f0ccdb92fa0762845ccbb1cc6141/support-bundle-2025-08-09T21_08_25";
+const TREE_2025: &str = "replicatedhq__troubleshoot/_history/6e08a811ef60f0ccdb92fa0762845ccbb1cc6141/support-bundle-2025-08-09T21_08_25";
 const BASELINE: &str = "replicatedhq__troubleshoot/test/baselines/supportbundle/baseline.tar.gz";
 const PREFLIGHT_V1BETA2: &str = "replicatedhq__troubleshoot/test/baselines/preflight-v1beta2/baseline.tar.gz";
 const PREFLIGHT_V1BETA3: &str = "replicatedhq__troubleshoot/test/baselines/preflight-v1beta3/baseline.tar.gz";
@@ -53,7 +50,9 @@ fn expected(bundle: &str) -> Expected {
         let Some(at) = parts.iter().position(|part| *part == "cluster-resources") else { continue };
         match &parts[at + 1..] {
             ["pods", "logs", namespace, pod, file] => {
-                expected.logs.insert((namespace.to_string(), pod.to_string(), file.to_string()), line_count(&bytes));
+                expected
+                    .logs
+                    .insert((namespace.to_string(), pod.to_string(), file.to_string()), line_count(&bytes));
             }
             ["events", _] => expected.events += json_items(&bytes).len(),
             [folder, file] if file.ends_with(".json") => {
@@ -62,7 +61,9 @@ fn expected(bundle: &str) -> Expected {
                 }
             }
             [file] => {
-                if let Some((_, kind)) = FOLDERS.iter().find(|(name, _)| Some(*name) == file.strip_suffix(".json")) {
+                if let Some((_, kind)) =
+                    FOLDERS.iter().find(|(name, _)| Some(*name) == file.strip_suffix(".json"))
+                {
                     *expected.kinds.entry(kind).or_default() += json_items(&bytes).len();
                 }
             }
@@ -108,7 +109,10 @@ fn status_of<'a>(model: &'a ClusterModel, namespace: &'a str, prefix: &'a str) -
 fn testdata_bundle_with_kube_system_restarts() {
     let model = load_real(TESTDATA);
     let expected = check_complete(TESTDATA, &model);
-    assert!(expected.logs.keys().any(|(_, _, file)| file.ends_with("-previous.log")), "previous logs are in the bundle");
+    assert!(
+        expected.logs.keys().any(|(_, _, file)| file.ends_with("-previous.log")),
+        "previous logs are in the bundle"
+    );
     assert_eq!(model.server_version.as_deref(), Some("v1.24.4+k3s1"));
     // kube-system restart counts as the pod list says them, pod by pod.
     let files = files(&realdata(TESTDATA));
@@ -116,9 +120,18 @@ fn testdata_bundle_with_kube_system_restarts() {
     assert!(!listed.is_empty());
     for pod in &listed {
         let name = pod["metadata"]["name"].as_str().unwrap();
-        let restarts: Vec<_> = pod["status"]["containerStatuses"].as_array().unwrap().iter().map(|s| s["restartCount"].clone()).collect();
+        let restarts: Vec<_> = pod["status"]["containerStatuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["restartCount"].clone())
+            .collect();
         let model_pod = model.get("Pod", Some("kube-system"), name).unwrap();
-        let loaded: Vec<_> = model_pod.array_at("/status/containerStatuses").iter().map(|s| s["restartCount"].clone()).collect();
+        let loaded: Vec<_> = model_pod
+            .array_at("/status/containerStatuses")
+            .iter()
+            .map(|s| s["restartCount"].clone())
+            .collect();
         assert_eq!(loaded, restarts, "{name}");
     }
     let provisioner = status_of(&model, "kube-system", "local-path-provisioner");
@@ -141,20 +154,31 @@ fn bundle_2021_image_pull_backoff_and_failed_mounts() {
         let waiting: Vec<_> = model
             .of_kind_in("Pod", "qakots")
             .filter(|p| p.name.starts_with(pod))
-            .flat_map(|p| p.array_at("/status/containerStatuses").iter().chain(p.array_at("/status/initContainerStatuses")))
+            .flat_map(|p| {
+                p.array_at("/status/containerStatuses")
+                    .iter()
+                    .chain(p.array_at("/status/initContainerStatuses"))
+            })
             .filter_map(|status| status["state"]["waiting"]["reason"].as_str())
             .collect();
         assert!(waiting.contains(&"ImagePullBackOff"), "{pod}: {waiting:?}");
     }
     let files = files(&realdata(BUNDLE_2021));
-    let failed_mounts = json_items(&files["support-bundle-2021-03-24T00_39_51/cluster-resources/events/default.json"])
-        .iter()
-        .filter(|event| event["reason"] == "FailedMount")
-        .count();
+    let failed_mounts =
+        json_items(&files["support-bundle-2021-03-24T00_39_51/cluster-resources/events/default.json"])
+            .iter()
+            .filter(|event| event["reason"] == "FailedMount")
+            .count();
     assert_eq!(failed_mounts, 6, "the manifest of the real data says six");
-    let loaded = model.events.iter().filter(|e| e.namespace.as_deref() == Some("default") && e.reason == "FailedMount").count();
+    let loaded = model
+        .events
+        .iter()
+        .filter(|e| e.namespace.as_deref() == Some("default") && e.reason == "FailedMount")
+        .count();
     assert_eq!(loaded, failed_mounts);
-    assert!(model.events.iter().any(|e| e.reason == "FailedScheduling" && e.involved.name.starts_with("svclb")));
+    assert!(
+        model.events.iter().any(|e| e.reason == "FailedScheduling" && e.involved.name.starts_with("svclb"))
+    );
     // secrets-errors/ and the kots collector's -errors.json are collector failures.
     let errors = files.keys().filter(|path| path.contains("-errors")).count();
     assert_eq!(model.failures.len(), errors, "{:?}", model.failures);
@@ -177,9 +201,13 @@ fn tree_2025_crash_loop_oom_and_connection_errors() {
 
     // The connection test's log: every "connection refused" line counted, with its time.
     let files = files(&realdata(TREE_2025));
-    let (path, bytes) = files.iter().find(|(path, _)| path.starts_with("cluster-resources/pods/logs/test-connection/")).unwrap();
+    let (path, bytes) = files
+        .iter()
+        .find(|(path, _)| path.starts_with("cluster-resources/pods/logs/test-connection/"))
+        .unwrap();
     let text = String::from_utf8_lossy(bytes);
-    let refused = text.lines().filter(|line| line.to_lowercase().contains("connection refused")).count() as u64;
+    let refused =
+        text.lines().filter(|line| line.to_lowercase().contains("connection refused")).count() as u64;
     assert!(refused > 0);
     let log = model.logs.iter().find(|log| &log.path == path).unwrap();
     assert_eq!(log.families["connection_refused"].count, refused);
@@ -205,7 +233,11 @@ fn tree_2025_crash_loop_oom_and_connection_errors() {
     assert_eq!(count(&model, "ReplicaSet"), misnamed);
     // The PDB collector failed in every namespace: one gap, nine failures.
     assert_eq!(model.failures.iter().filter(|f| f.scope == "pod-disruption-budgets").count(), 9);
-    assert!(model.gaps.iter().any(|gap| gap.what == "pod-disruption-budgets in 9 namespaces (not found)"), "{:?}", model.gaps);
+    assert!(
+        model.gaps.iter().any(|gap| gap.what == "pod-disruption-budgets in 9 namespaces (not found)"),
+        "{:?}",
+        model.gaps
+    );
 }
 
 #[test]
@@ -217,7 +249,11 @@ fn ci_baselines_with_kubelet_stats_and_collector_errors() {
     assert!(stats.pointer("/node/fs/capacityBytes").is_some());
     assert!(!model.gaps.iter().any(|gap| gap.what == "kubelet stats (volume usage)"));
     for scope in ["etcd", "sonobuoy", "helm", "metrics"] {
-        assert!(model.failures.iter().any(|failure| failure.scope == scope && failure.what == "collect"), "{scope}: {:?}", model.failures);
+        assert!(
+            model.failures.iter().any(|failure| failure.scope == scope && failure.what == "collect"),
+            "{scope}: {:?}",
+            model.failures
+        );
     }
     assert!(model.gaps.iter().any(|gap| gap.what == "previous container logs"));
     for preflight in [PREFLIGHT_V1BETA2, PREFLIGHT_V1BETA3] {
@@ -234,11 +270,24 @@ fn sbctl_tree_with_redacted_custom_resources() {
     check_complete(SBCTL, &model);
     let velero = status_of(&model, "velero", "velero-");
     assert!(velero.iter().any(|s| s["state"]["waiting"]["reason"] == "CrashLoopBackOff"), "{velero:?}");
-    assert!(model.events.iter().filter(|e| e.namespace.as_deref() == Some("velero")).any(|e| e.reason == "BackOff"));
+    assert!(
+        model
+            .events
+            .iter()
+            .filter(|e| e.namespace.as_deref() == Some("velero"))
+            .any(|e| e.reason == "BackOff")
+    );
     // Longhorn resources whose `***HIDDEN***` values broke the YAML are read all the same.
     let files = files(&realdata(SBCTL));
-    for (folder, kind) in [("engines.longhorn.io", "Engine"), ("instancemanagers.longhorn.io", "InstanceManager"), ("replicas.longhorn.io", "Replica")] {
-        let text = String::from_utf8_lossy(&files[&format!("cluster-resources/custom-resources/{folder}/longhorn-system.yaml")]).into_owned();
+    for (folder, kind) in [
+        ("engines.longhorn.io", "Engine"),
+        ("instancemanagers.longhorn.io", "InstanceManager"),
+        ("replicas.longhorn.io", "Replica"),
+    ] {
+        let text = String::from_utf8_lossy(
+            &files[&format!("cluster-resources/custom-resources/{folder}/longhorn-system.yaml")],
+        )
+        .into_owned();
         assert!(text.contains("***HIDDEN***"));
         let items = text.lines().filter(|line| line.starts_with("- apiVersion:")).count();
         assert_eq!(count(&model, kind), items, "{kind}");

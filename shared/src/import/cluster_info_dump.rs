@@ -76,11 +76,19 @@ mod tests {
         );
         assert_eq!(
             classify("kube-system/replication-controllers.yaml"),
-            EntryClass::Objects { syntax: Syntax::Yaml, kind: Some("ReplicationController"), api_version: Some("v1") }
+            EntryClass::Objects {
+                syntax: Syntax::Yaml,
+                kind: Some("ReplicationController"),
+                api_version: Some("v1")
+            }
         );
         assert_eq!(
             classify("default/web-0/logs.txt"),
-            EntryClass::Log { key: log_key("default", "web-0", "", false), layout: LogLayout::Markers, namespace_known: true }
+            EntryClass::Log {
+                key: log_key("default", "web-0", "", false),
+                layout: LogLayout::Markers,
+                namespace_known: true
+            }
         );
         assert_eq!(classify("default/secrets.json"), EntryClass::Ignored);
     }

@@ -62,7 +62,9 @@ impl Detector {
                 return Some(Importer::new(SourceFormat::Troubleshoot, &parts[..position].join("/")));
             }
         }
-        if matches!(parts.as_slice(), [.., "cluster-info", "cluster_version.json"]) && parts.len() <= MAX_ROOT_DEPTH + 2 {
+        if matches!(parts.as_slice(), [.., "cluster-info", "cluster_version.json"])
+            && parts.len() <= MAX_ROOT_DEPTH + 2
+        {
             let root = parts[..parts.len() - 2].join("/");
             return Some(Importer::new(SourceFormat::Troubleshoot, &root));
         }
@@ -127,9 +129,16 @@ mod tests {
             Some((SourceFormat::MustGather, "must-gather.local.1/img".into()))
         );
         assert_eq!(detect(&["meta/run.log"]), Some((SourceFormat::Sonobuoy, "".into())));
-        assert_eq!(detect(&["resources/cluster/core_v1_nodes.json"]), Some((SourceFormat::Sonobuoy, "".into())));
         assert_eq!(
-            detect(&["dump/nodes.json", "dump/default/pods.json", "dump/default/replication-controllers.json"]),
+            detect(&["resources/cluster/core_v1_nodes.json"]),
+            Some((SourceFormat::Sonobuoy, "".into()))
+        );
+        assert_eq!(
+            detect(&[
+                "dump/nodes.json",
+                "dump/default/pods.json",
+                "dump/default/replication-controllers.json"
+            ]),
             Some((SourceFormat::ClusterInfoDump, "dump".into()))
         );
         assert_eq!(detect(&["dump/nodes.yaml"]), Some((SourceFormat::ClusterInfoDump, "dump".into())));

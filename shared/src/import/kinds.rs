@@ -93,10 +93,8 @@ pub(crate) fn by_plural(plural: &str) -> Option<(&'static str, &'static str)> {
 
 /// Kind and API version for a troubleshoot folder or file stem (`pvcs`, `storage-classes`).
 pub(crate) fn by_troubleshoot_name(name: &str) -> Option<(&'static str, &'static str)> {
-    let plural = TROUBLESHOOT_ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == name)
-        .map_or(name, |&(_, plural)| plural);
+    let plural =
+        TROUBLESHOOT_ALIASES.iter().find(|(alias, _)| *alias == name).map_or(name, |&(_, plural)| plural);
     by_plural(plural)
 }
 

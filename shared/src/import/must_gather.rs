@@ -29,7 +29,9 @@ pub(super) fn classify(path: &str) -> EntryClass {
         ["namespaces", namespace, file] if file.strip_suffix(".yaml") == Some(namespace) => {
             yaml(kinds::by_plural("namespaces"))
         }
-        ["namespaces", namespace, "pods", pod, container, _, "logs", file] => log(namespace, pod, container, file),
+        ["namespaces", namespace, "pods", pod, container, _, "logs", file] => {
+            log(namespace, pod, container, file)
+        }
         ["namespaces", namespace, "pods", pod, container, _, "logs", "rotated", file] => {
             // Older runs of the current container: merged into its current log.
             let layout = if file.ends_with(".gz") { LogLayout::Gzip } else { LogLayout::Plain };
@@ -58,9 +60,10 @@ pub(super) fn classify(path: &str) -> EntryClass {
 /// Where the must-gather tree starts in `parts`: the first `cluster-scoped-resources`,
 /// `namespaces` or `host_service_logs` folder within the first levels.
 fn root_index(parts: &[&str]) -> Option<usize> {
-    parts.iter().take(MAX_ROOT_DEPTH + 1).position(|part| {
-        matches!(*part, "cluster-scoped-resources" | "namespaces" | "host_service_logs")
-    })
+    parts
+        .iter()
+        .take(MAX_ROOT_DEPTH + 1)
+        .position(|part| matches!(*part, "cluster-scoped-resources" | "namespaces" | "host_service_logs"))
 }
 
 /// Whether `path` has the shape only a must-gather has: what detection looks for.
@@ -89,7 +92,11 @@ fn log(namespace: &str, pod: &str, container: &str, file: &str) -> EntryClass {
         "previous.log" | "previous.insecure.log" => true,
         _ => return EntryClass::Ignored,
     };
-    EntryClass::Log { key: log_key(namespace, pod, container, previous), layout: LogLayout::Plain, namespace_known: true }
+    EntryClass::Log {
+        key: log_key(namespace, pod, container, previous),
+        layout: LogLayout::Plain,
+        namespace_known: true,
+    }
 }
 
 #[cfg(test)]
@@ -106,7 +113,10 @@ mod tests {
     fn objects_and_lists() {
         assert_eq!(at("namespaces/openshift-etcd/core/pods.yaml"), yaml(Some(("Pod", "v1"))));
         assert_eq!(at("namespaces/openshift-etcd/openshift-etcd.yaml"), yaml(Some(("Namespace", "v1"))));
-        assert_eq!(at("namespaces/openshift-etcd/apps/daemonsets/etcd.yaml"), yaml(Some(("DaemonSet", "apps/v1"))));
+        assert_eq!(
+            at("namespaces/openshift-etcd/apps/daemonsets/etcd.yaml"),
+            yaml(Some(("DaemonSet", "apps/v1")))
+        );
         assert_eq!(at("namespaces/ns/pods/etcd-0/etcd-0.yaml"), yaml(Some(("Pod", "v1"))));
         assert_eq!(at("cluster-scoped-resources/core/nodes/master-0.yaml"), yaml(Some(("Node", "v1"))));
         assert_eq!(at("cluster-scoped-resources/config.openshift.io/clusteroperators.yaml"), yaml(None));
@@ -117,11 +127,19 @@ mod tests {
     fn logs() {
         assert_eq!(
             at("namespaces/ns/pods/etcd-0/etcd/etcd/logs/previous.log"),
-            EntryClass::Log { key: log_key("ns", "etcd-0", "etcd", true), layout: LogLayout::Plain, namespace_known: true }
+            EntryClass::Log {
+                key: log_key("ns", "etcd-0", "etcd", true),
+                layout: LogLayout::Plain,
+                namespace_known: true
+            }
         );
         assert_eq!(
             at("namespaces/ns/pods/p/c/c/logs/rotated/1.log.20231102-061208.gz"),
-            EntryClass::Log { key: log_key("ns", "p", "c", false), layout: LogLayout::Gzip, namespace_known: true }
+            EntryClass::Log {
+                key: log_key("ns", "p", "c", false),
+                layout: LogLayout::Gzip,
+                namespace_known: true
+            }
         );
         assert_eq!(
             at("host_service_logs/masters/kubelet_service.log"),

@@ -39,7 +39,11 @@ mod tests {
         );
         assert_eq!(
             classify("logs/prod/web-0/nginx.previous.log"),
-            EntryClass::Log { key: log_key("prod", "web-0", "nginx", true), layout: LogLayout::Plain, namespace_known: true }
+            EntryClass::Log {
+                key: log_key("prod", "web-0", "nginx", true),
+                layout: LogLayout::Plain,
+                namespace_known: true
+            }
         );
         assert_eq!(classify("kubelet/n1/stats-summary.json"), EntryClass::KubeletStats { node: "n1".into() });
         assert_eq!(classify("cluster/api-resources.json"), EntryClass::Ignored);

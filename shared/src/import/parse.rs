@@ -139,7 +139,13 @@ fn collect(
     }
 }
 
-fn push(mut item: Value, kind: Option<&str>, api_version: Option<&str>, entry: &str, parsed: &mut ParsedObjects) {
+fn push(
+    mut item: Value,
+    kind: Option<&str>,
+    api_version: Option<&str>,
+    entry: &str,
+    parsed: &mut ParsedObjects,
+) {
     // managedFields are large and say nothing a diagnostic needs; the native collector drops
     // them too.
     if let Some(metadata) = item.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -174,7 +180,9 @@ pub fn collector_errors(
         message: message.to_owned(),
     };
     let failures = match &value {
-        Value::Array(items) => items.iter().filter_map(Value::as_str).map(|m| failure(namespace, m)).collect(),
+        Value::Array(items) => {
+            items.iter().filter_map(Value::as_str).map(|m| failure(namespace, m)).collect()
+        }
         Value::Object(map) if map.contains_key("error") => {
             map.get("error").and_then(Value::as_str).map(|m| failure(namespace, m)).into_iter().collect()
         }
@@ -196,7 +204,10 @@ pub fn failure_kind(message: &str) -> FailureKind {
         FailureKind::Unauthorized
     } else if message.contains("not found") || message.contains("could not find") {
         FailureKind::NotFound
-    } else if message.contains("timeout") || message.contains("timed out") || message.contains("deadline exceeded") {
+    } else if message.contains("timeout")
+        || message.contains("timed out")
+        || message.contains("deadline exceeded")
+    {
         FailureKind::Timeout
     } else if message.contains("connection refused") || message.contains("no such host") {
         FailureKind::Connection
@@ -232,14 +243,15 @@ pub struct MetricsLine {
 /// Parses one metrics sample line: `{"timestamp": ..., "items": [PodMetrics|NodeMetrics]}` or
 /// `{"timestamp": ..., "error": ...}`. Items carry their own `timestamp`, which wins.
 pub fn metrics_line(line: &[u8], entry: &str) -> Result<MetricsLine, ParseError> {
-    let value: Value =
-        serde_json::from_slice(line).map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
+    let value: Value = serde_json::from_slice(line)
+        .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
     let mut parsed = MetricsLine::default();
     if let Some(error) = value.get("error").and_then(Value::as_str) {
         parsed.error = Some(error.to_owned());
         return Ok(parsed);
     }
-    let sample_time = value.get("timestamp").and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let sample_time =
+        value.get("timestamp").and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
     for item in value.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
         let at = item
             .get("timestamp")
@@ -275,8 +287,8 @@ fn usage(usage: Option<&Value>, at: jiff::Timestamp) -> Option<MetricSample> {
 
 /// The Event object of one line of native `events/watched.jsonl`.
 pub fn watched_event(line: &[u8], entry: &str) -> Result<Option<Object>, ParseError> {
-    let mut value: Value =
-        serde_json::from_slice(line).map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
+    let mut value: Value = serde_json::from_slice(line)
+        .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
     let object = value.get_mut("object").map(Value::take).unwrap_or(Value::Null);
     Ok(Object::from_value(object, Some("Event"), Some("v1"), entry))
 }
@@ -284,15 +296,19 @@ pub fn watched_event(line: &[u8], entry: &str) -> Result<Option<Object>, ParseEr
 /// The newest time an object records about itself: creation, status conditions, container
 /// state changes, event times. The reference "now" of a foreign bundle is the newest of these.
 pub fn newest_timestamp(object: &Object) -> Option<jiff::Timestamp> {
-    const CONDITION_FIELDS: &[&str] = &["lastTransitionTime", "lastHeartbeatTime", "lastUpdateTime", "lastProbeTime"];
-    let parse = |value: Option<&Value>| value.and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    const CONDITION_FIELDS: &[&str] =
+        &["lastTransitionTime", "lastHeartbeatTime", "lastUpdateTime", "lastProbeTime"];
+    let parse =
+        |value: Option<&Value>| value.and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
     let mut newest = parse(object.at("/metadata/creationTimestamp"));
     let mut consider = |time: Option<jiff::Timestamp>| {
         if time > newest {
             newest = time;
         }
     };
-    for pointer in ["/lastTimestamp", "/eventTime", "/series/lastObservedTime", "/firstTimestamp", "/status/startTime"] {
+    for pointer in
+        ["/lastTimestamp", "/eventTime", "/series/lastObservedTime", "/firstTimestamp", "/status/startTime"]
+    {
         consider(parse(object.at(pointer)));
     }
     for condition in object.array_at("/status/conditions") {
@@ -303,7 +319,9 @@ pub fn newest_timestamp(object: &Object) -> Option<jiff::Timestamp> {
     for statuses in ["/status/containerStatuses", "/status/initContainerStatuses"] {
         for status in object.array_at(statuses) {
             for state in ["state", "lastState"] {
-                for (phase, field) in [("running", "startedAt"), ("terminated", "finishedAt"), ("terminated", "startedAt")] {
+                for (phase, field) in
+                    [("running", "startedAt"), ("terminated", "finishedAt"), ("terminated", "startedAt")]
+                {
                     consider(parse(status.get(state).and_then(|s| s.get(phase)).and_then(|p| p.get(field))));
                 }
             }
@@ -345,19 +363,37 @@ mod tests {
 
     #[test]
     fn error_files() {
-        let failures = collector_errors(br#"["secrets \"x\" not found"]"#, "secrets/x", None, false, "e.json").unwrap();
+        let failures =
+            collector_errors(br#"["secrets \"x\" not found"]"#, "secrets/x", None, false, "e.json").unwrap();
         assert_eq!(failures[0].kind, FailureKind::NotFound);
-        let failures = collector_errors(br#"{"default": "forbidden: no", "b": "the server could not find the requested resource"}"#, "pdb", None, true, "e.json").unwrap();
+        let failures = collector_errors(
+            br#"{"default": "forbidden: no", "b": "the server could not find the requested resource"}"#,
+            "pdb",
+            None,
+            true,
+            "e.json",
+        )
+        .unwrap();
         assert_eq!(failures.len(), 2);
         assert_eq!(failures[0].namespace.as_deref(), Some("b"));
         assert_eq!(failures[1].kind, FailureKind::Forbidden);
-        let failures = collector_errors(br#"{"collector":"etcd","error":"no etcd","timestamp":"2025-12-10T17:27:09Z"}"#, "etcd", None, false, "e.json").unwrap();
+        let failures = collector_errors(
+            br#"{"collector":"etcd","error":"no etcd","timestamp":"2025-12-10T17:27:09Z"}"#,
+            "etcd",
+            None,
+            false,
+            "e.json",
+        )
+        .unwrap();
         assert_eq!(failures[0].message, "no etcd");
     }
 
     #[test]
     fn versions_and_metrics() {
-        assert_eq!(server_version(br#"{"info": {"gitVersion": "v1.20.2+k3s1"}}"#, "v").unwrap().as_deref(), Some("v1.20.2+k3s1"));
+        assert_eq!(
+            server_version(br#"{"info": {"gitVersion": "v1.20.2+k3s1"}}"#, "v").unwrap().as_deref(),
+            Some("v1.20.2+k3s1")
+        );
         assert_eq!(server_version(br#"{"gitVersion": "v1.33.1"}"#, "v").unwrap().as_deref(), Some("v1.33.1"));
         let line = br#"{"timestamp": "2025-01-01T00:00:00Z", "items": [{"metadata": {"name": "p", "namespace": "n"}, "timestamp": "2025-01-01T00:00:05Z", "containers": [{"name": "c", "usage": {"cpu": "250m", "memory": "64Mi"}}]}]}"#;
         let parsed = metrics_line(line, "m").unwrap();
@@ -367,7 +403,10 @@ mod tests {
         assert_eq!(parsed.containers[0].1.at.to_string(), "2025-01-01T00:00:05Z");
         let node = br#"{"timestamp": "2025-01-01T00:00:00Z", "items": [{"metadata": {"name": "n1"}, "usage": {"cpu": "487558164n", "memory": "732212Ki"}}]}"#;
         assert_eq!(metrics_line(node, "m").unwrap().nodes[0].0, "n1");
-        assert_eq!(metrics_line(br#"{"timestamp": "x", "error": "503"}"#, "m").unwrap().error.as_deref(), Some("503"));
+        assert_eq!(
+            metrics_line(br#"{"timestamp": "x", "error": "503"}"#, "m").unwrap().error.as_deref(),
+            Some("503")
+        );
     }
 
     #[test]

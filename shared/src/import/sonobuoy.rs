@@ -19,7 +19,11 @@ pub(super) fn classify(relative: &str) -> EntryClass {
         ["resources", "cluster", file] | ["resources", "ns", _, file] => match file.strip_suffix(".json") {
             Some(stem) => {
                 let hint = hint(stem);
-                EntryClass::Objects { syntax: Syntax::Json, kind: hint.map(|h| h.0), api_version: hint.map(|h| h.1) }
+                EntryClass::Objects {
+                    syntax: Syntax::Json,
+                    kind: hint.map(|h| h.0),
+                    api_version: hint.map(|h| h.1),
+                }
             }
             None => EntryClass::Ignored,
         },
@@ -51,7 +55,10 @@ fn hint(stem: &str) -> Option<(&'static str, &'static str)> {
 pub(super) fn marker_root(path: &str) -> Option<String> {
     let parts: Vec<&str> = path.split('/').collect();
     let position = parts.iter().position(|part| {
-        matches!(*part, "resources" | "podlogs" | "plugins" | "meta" | "serverversion.json" | "servergroups.json")
+        matches!(
+            *part,
+            "resources" | "podlogs" | "plugins" | "meta" | "serverversion.json" | "servergroups.json"
+        )
     })?;
     if position > 2 {
         return None;
@@ -79,7 +86,11 @@ mod tests {
         );
         assert_eq!(
             classify("resources/cluster/rbac.authorization.k8s.io_v1_clusterroles.json"),
-            EntryClass::Objects { syntax: Syntax::Json, kind: Some("ClusterRole"), api_version: Some("rbac.authorization.k8s.io/v1") }
+            EntryClass::Objects {
+                syntax: Syntax::Json,
+                kind: Some("ClusterRole"),
+                api_version: Some("rbac.authorization.k8s.io/v1")
+            }
         );
         assert_eq!(
             classify("resources/ns/kube-system/Pods.json"),
@@ -87,7 +98,11 @@ mod tests {
         );
         assert_eq!(
             classify("podlogs/kube-system/etcd-0/logs/etcd.txt"),
-            EntryClass::Log { key: log_key("kube-system", "etcd-0", "etcd", false), layout: LogLayout::Plain, namespace_known: true }
+            EntryClass::Log {
+                key: log_key("kube-system", "etcd-0", "etcd", false),
+                layout: LogLayout::Plain,
+                namespace_known: true
+            }
         );
         assert!(matches!(
             classify("plugins/systemd_logs/results/ip-10-0-9-16"),

@@ -37,7 +37,9 @@ pub(super) fn classify(relative: &str) -> EntryClass {
         },
         ["cluster-resources", "custom-resources", _, file] => objects_file(file, None),
         ["cluster-resources", file] => match file.strip_suffix(".json") {
-            Some(stem) if !NOT_OBJECTS.contains(&stem) => objects_file(file, kinds::by_troubleshoot_name(stem)),
+            Some(stem) if !NOT_OBJECTS.contains(&stem) => {
+                objects_file(file, kinds::by_troubleshoot_name(stem))
+            }
             _ => EntryClass::Ignored,
         },
         ["cluster-resources", folder, _] if !NOT_OBJECTS.contains(folder) => {
@@ -46,7 +48,11 @@ pub(super) fn classify(relative: &str) -> EntryClass {
         [collector, pod, file] if *collector != "cluster-resources" => match file.strip_suffix(".log") {
             Some(stem) => {
                 let (container, previous) = split_previous(stem);
-                EntryClass::Log { key: log_key("", pod, container, previous), layout: LogLayout::Plain, namespace_known: false }
+                EntryClass::Log {
+                    key: log_key("", pod, container, previous),
+                    layout: LogLayout::Plain,
+                    namespace_known: false,
+                }
             }
             None => EntryClass::Ignored,
         },
@@ -56,7 +62,9 @@ pub(super) fn classify(relative: &str) -> EntryClass {
 
 /// What an errors file is about: a resource list under `cluster-resources/`, or a collector.
 fn errors(parts: &[&str]) -> EntryClass {
-    let strip = |name: &str| name.trim_end_matches(".json").trim_end_matches("-errors").trim_end_matches("-error").to_owned();
+    let strip = |name: &str| {
+        name.trim_end_matches(".json").trim_end_matches("-errors").trim_end_matches("-error").to_owned()
+    };
     match parts {
         // `cluster-resources/pods-errors.json`: the list of a kind, maybe by namespace inside.
         ["cluster-resources", file] => {
@@ -68,9 +76,13 @@ fn errors(parts: &[&str]) -> EntryClass {
             list: true,
         },
         // `helm/errors.json`: the collector named by its folder.
-        [.., folder, "errors.json"] => EntryClass::CollectorErrors { scope: (*folder).to_owned(), namespace: None, list: false },
+        [.., folder, "errors.json"] => {
+            EntryClass::CollectorErrors { scope: (*folder).to_owned(), namespace: None, list: false }
+        }
         // `collector-errors/etcd-error.json`.
-        ["collector-errors", file] => EntryClass::CollectorErrors { scope: strip(file), namespace: None, list: false },
+        ["collector-errors", file] => {
+            EntryClass::CollectorErrors { scope: strip(file), namespace: None, list: false }
+        }
         // `secrets-errors/<ns>/<name>.json`: one object a collector looked for.
         _ => {
             let scope = parts.iter().map(|part| strip(part)).collect::<Vec<_>>().join("/");
@@ -110,11 +122,19 @@ mod tests {
     fn lists_take_the_folder_kind() {
         assert_eq!(
             classify("cluster-resources/pvcs/default.json"),
-            EntryClass::Objects { syntax: Syntax::Json, kind: Some("PersistentVolumeClaim"), api_version: Some("v1") }
+            EntryClass::Objects {
+                syntax: Syntax::Json,
+                kind: Some("PersistentVolumeClaim"),
+                api_version: Some("v1")
+            }
         );
         assert_eq!(
             classify("cluster-resources/storage-classes.json"),
-            EntryClass::Objects { syntax: Syntax::Json, kind: Some("StorageClass"), api_version: Some("storage.k8s.io/v1") }
+            EntryClass::Objects {
+                syntax: Syntax::Json,
+                kind: Some("StorageClass"),
+                api_version: Some("storage.k8s.io/v1")
+            }
         );
         assert_eq!(
             classify("cluster-resources/custom-resources/engines.longhorn.io/longhorn-system.yaml"),
@@ -141,15 +161,27 @@ mod tests {
         );
         assert_eq!(
             classify("crash-loop-logs/app-1/failing-app.log"),
-            EntryClass::Log { key: log_key("", "app-1", "failing-app", false), layout: LogLayout::Plain, namespace_known: false }
+            EntryClass::Log {
+                key: log_key("", "app-1", "failing-app", false),
+                layout: LogLayout::Plain,
+                namespace_known: false
+            }
         );
         assert_eq!(
             classify("cluster-resources/pod-disruption-budgets-errors.json"),
-            EntryClass::CollectorErrors { scope: "pod-disruption-budgets".into(), namespace: None, list: true }
+            EntryClass::CollectorErrors {
+                scope: "pod-disruption-budgets".into(),
+                namespace: None,
+                list: true
+            }
         );
         assert_eq!(
             classify("secrets-errors/default/example-secret.json"),
-            EntryClass::CollectorErrors { scope: "secrets/default/example-secret".into(), namespace: None, list: false }
+            EntryClass::CollectorErrors {
+                scope: "secrets/default/example-secret".into(),
+                namespace: None,
+                list: false
+            }
         );
         assert_eq!(
             classify("collector-errors/etcd-error.json"),
@@ -159,7 +191,10 @@ mod tests {
             classify("helm/errors.json"),
             EntryClass::CollectorErrors { scope: "helm".into(), namespace: None, list: false }
         );
-        assert_eq!(classify("node-metrics/primary-node.json"), EntryClass::KubeletStats { node: "primary-node".into() });
+        assert_eq!(
+            classify("node-metrics/primary-node.json"),
+            EntryClass::KubeletStats { node: "primary-node".into() }
+        );
         assert_eq!(classify("cluster-info/cluster_version.json"), EntryClass::ServerVersion);
         assert_eq!(classify("secrets/default/example-secret.json"), EntryClass::Ignored);
     }

@@ -37,17 +37,18 @@ impl std::fmt::Display for ObjectRef {
 impl Object {
     /// Builds an object from raw JSON. `kind` and `api_version` fill in what list items of
     /// some formats lack; returns `None` when there is no name.
-    pub fn from_value(raw: Value, kind_hint: Option<&str>, api_version_hint: Option<&str>, source: &str) -> Option<Object> {
+    pub fn from_value(
+        raw: Value,
+        kind_hint: Option<&str>,
+        api_version_hint: Option<&str>,
+        source: &str,
+    ) -> Option<Object> {
         let metadata = raw.get("metadata")?;
         let name = metadata.get("name").and_then(Value::as_str)?.to_owned();
         let namespace = metadata.get("namespace").and_then(Value::as_str).map(str::to_owned);
         let kind = raw.get("kind").and_then(Value::as_str).or(kind_hint)?.to_owned();
-        let api_version = raw
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .or(api_version_hint)
-            .unwrap_or_default()
-            .to_owned();
+        let api_version =
+            raw.get("apiVersion").and_then(Value::as_str).or(api_version_hint).unwrap_or_default().to_owned();
         Some(Object { api_version, kind, namespace, name, raw, source: source.to_owned() })
     }
 
@@ -149,9 +150,7 @@ fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
     value
         .and_then(Value::as_object)
         .map(|map| {
-            map.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned())))
-                .collect()
+            map.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned()))).collect()
         })
         .unwrap_or_default()
 }
@@ -179,8 +178,13 @@ mod tests {
     #[test]
     fn custom_kinds_that_shadow_builtin_ones_are_qualified() {
         let node = |api_version: &str| {
-            Object::from_value(serde_json::json!({"apiVersion": api_version, "kind": "Node", "metadata": {"name": "n"}}), None, None, "x")
-                .unwrap()
+            Object::from_value(
+                serde_json::json!({"apiVersion": api_version, "kind": "Node", "metadata": {"name": "n"}}),
+                None,
+                None,
+                "x",
+            )
+            .unwrap()
         };
         assert_eq!(node("v1").index_kind(), "Node");
         assert_eq!(node("longhorn.io/v1beta1").index_kind(), "Node.longhorn.io");

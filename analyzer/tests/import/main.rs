@@ -1,0 +1,11 @@
+//! The loader on real bundles of every format (read in place from `../shared/realdata`) and on
+//! native bundles written by the project's writer: one test binary, so the shared helpers
+//! link once.
+
+#![cfg(test)]
+
+mod must_gather;
+mod native_and_dump;
+mod sonobuoy;
+mod support;
+mod troubleshoot;
