@@ -72,11 +72,7 @@ fn a_real_cluster_info_dump_finds_what_the_native_bundle_finds() {
         .args(["--no-progress", "--metrics-duration", "0"])
         .output()
         .unwrap_or_else(|err| panic!("failed to start the collector: {err}"));
-    assert!(
-        output.status.success(),
-        "the collector failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "the collector failed: {}", String::from_utf8_lossy(&output.stderr));
 
     let native = model(&bundle);
     let foreign = model(&dump);
