@@ -52,39 +52,88 @@ ensure_tool() {
   fi
 }
 
-# listening_ports: every local TCP port in LISTEN state (IPv4 and IPv6).
-listening_ports() {
-  local f
+# used_ports: every local TCP port some socket holds, in any state (LISTEN,
+# but also the local end of established or TIME_WAIT connections: bind(2)
+# refuses those too), IPv4 and IPv6.
+used_ports() {
+  local f hex
   for f in /proc/net/tcp /proc/net/tcp6; do
     [[ -r "$f" ]] || continue
-    # column 2 is local_address as HEXIP:HEXPORT, column 4 state (0A=LISTEN);
-    # hex is converted by bash because Debian's default awk (mawk) has no
-    # strtonum.
-    local hex
-    for hex in $(awk 'NR > 1 && $4 == "0A" { split($2, a, ":"); print a[2] }' "$f"); do
+    # column 2 is local_address as HEXIP:HEXPORT; hex is converted by bash
+    # because Debian's default awk (mawk) has no strtonum.
+    for hex in $(awk 'NR > 1 { split($2, a, ":"); print a[2] }' "$f" | sort -u); do
       echo $((16#$hex))
     done
   done
 }
 
-# alloc_port VAR: set VAR to a loopback port nobody listens on and that we
-# have not handed out yet in this run (tracked in CLUSTER_USED_PORTS; that is
-# why this sets a variable instead of printing: a $(...) subshell would lose
-# the bookkeeping). There is a small race with other programs grabbing the
-# port before our process binds it; the readiness waits then fail with a
-# clear error naming the component instead of hanging.
+# The kernel hands out ports of ip_local_port_range (32768-60999 by default)
+# as the local end of every outgoing connection, and a cluster makes hundreds
+# of loopback connections while it starts (apiserver to etcd, kwok and the
+# controllers to the apiserver). A listening port picked from that range can
+# be taken by such a connection before the component binds it, which is how
+# kwok once failed with "bind: address already in use" in CI. Ports are
+# therefore picked below the ephemeral range.
+ephemeral_low() {
+  local low _
+  if read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && [[ "$low" =~ ^[0-9]+$ ]]; then
+    echo "$low"
+  else
+    echo 32768
+  fi
+}
+
+# Ports handed out are reserved across concurrent `up` runs (tests start
+# private clusters in parallel) by an atomic mkdir in PORT_RESERVATIONS; each
+# reservation names the cluster DIR that owns it, `down` releases them, and a
+# reservation whose DIR is gone is stale and taken over.
+PORT_RESERVATIONS="${TMPDIR:-/tmp}/kubesnap-cluster-ports"
+
+# reserve_port P: reserve P for $DIR; fails if another live cluster holds it.
+reserve_port() {
+  local r="$PORT_RESERVATIONS/$1" owner
+  mkdir -p "$PORT_RESERVATIONS" 2>/dev/null || return 1
+  if mkdir "$r" 2>/dev/null; then
+    echo "$DIR" >"$r/owner"
+    return 0
+  fi
+  owner="$(cat "$r/owner" 2>/dev/null || true)"
+  # The owner writes its name right after mkdir: an empty owner is a
+  # reservation being made right now, not a stale one.
+  [[ -n "$owner" && ! -e "$owner/$CLUSTER_MARKER" ]] || return 1
+  rm -rf "$r" 2>/dev/null || return 1
+  mkdir "$r" 2>/dev/null || return 1
+  echo "$DIR" >"$r/owner"
+}
+
+# release_ports DIR: drop every reservation DIR owns.
+release_ports() {
+  local r
+  for r in "$PORT_RESERVATIONS"/*/; do
+    [[ -f "$r/owner" && "$(cat "$r/owner" 2>/dev/null)" == "$1" ]] && rm -rf "$r"
+  done
+  return 0
+}
+
+# alloc_port VAR: set VAR to a loopback port below the ephemeral range that no
+# socket uses and no other cluster has reserved. It sets a variable instead
+# of printing because a $(...) subshell would lose CLUSTER_USED_PORTS.
 CLUSTER_USED_PORTS=" "
 alloc_port() {
-  local busy p i
-  busy=" $(listening_ports | tr '\n' ' ') "
-  for ((i = 0; i < 500; i++)); do
-    p=$((20000 + RANDOM % 30000))
+  local busy p i low span
+  low="$(ephemeral_low)"
+  ((low > 12000)) || die "ip_local_port_range starts at $low: no room below it for the test cluster's ports"
+  span=$((low - 10000))
+  busy=" $(used_ports | tr '\n' ' ') "
+  for ((i = 0; i < 1000; i++)); do
+    p=$((10000 + (RANDOM * 32768 + RANDOM) % span))
     [[ "$busy" == *" $p "* || "$CLUSTER_USED_PORTS" == *" $p "* ]] && continue
+    reserve_port "$p" || continue
     CLUSTER_USED_PORTS+="$p "
     printf -v "$1" '%s' "$p"
     return 0
   done
-  die "no free TCP port found"
+  die "no free TCP port found in 10000-$((low - 1))"
 }
 
 # start_bg NAME CMD...: start a component in the background with its output
