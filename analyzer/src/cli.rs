@@ -14,7 +14,7 @@ use crate::engine::{self, Selection};
 use crate::exit_codes;
 use crate::finding::Severity;
 use crate::report::{self, json, model::Report, summary};
-use crate::{catalog, load};
+use crate::{catalog, diagnostics, incident, load};
 
 /// Analyze a Kubernetes support bundle offline and report what is wrong.
 ///
@@ -196,19 +196,21 @@ fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
     };
     let model = load_bundle(bundle, limits)?;
     tracing::info!(objects = model.objects.len(), logs = model.logs.len(), "bundle loaded");
-    let analysis = engine::run_with_threads(&model, &diagnostics, args.threads.map(usize::from))
+    let facts = diagnostics::Model::new(&model);
+    let analysis = engine::run_with_threads(&facts, &diagnostics, args.threads.map(usize::from))
         .context("failed to start the diagnostic threads")?;
+    // Built once: the HTML and Markdown views and findings.json show the same summary.
+    let incident = incident::build(&facts, &analysis.findings);
     let name = bundle_name(bundle);
-    let view = Report::build(&model, &analysis, &name);
+    let view = Report::build(&model, &analysis, &incident, &name);
 
     let mut outputs = Vec::new();
     for format in &formats {
         let text = match format {
             Format::Html => report::html(&view).context("failed to render report.html")?,
             Format::Md => report::markdown(&view).context("failed to render report.md")?,
-            Format::Json => {
-                json::render(&model, &analysis, &view.bundle).context("failed to render findings.json")?
-            }
+            Format::Json => json::render(&model, &analysis, &incident, &view.bundle)
+                .context("failed to render findings.json")?,
         };
         outputs.push((*format, text));
     }

@@ -11,7 +11,7 @@ use kubesnap_shared::model::{ClusterModel, ObjectRef};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::diagnostics::{Diagnostic, Need, registry};
+use crate::diagnostics::{Diagnostic, Model, Need, registry};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 /// The code of the finding a panicking diagnostic becomes.
@@ -71,7 +71,7 @@ impl Selection {
 }
 
 /// Runs `diagnostics` on the current rayon pool.
-pub(crate) fn run(model: &ClusterModel, diagnostics: &[&'static Diagnostic]) -> Analysis {
+pub(crate) fn run(model: &Model<'_>, diagnostics: &[&'static Diagnostic]) -> Analysis {
     let outcomes: Vec<Outcome> =
         diagnostics.par_iter().map(|diagnostic| run_one(model, diagnostic)).collect();
     let mut analysis = Analysis::default();
@@ -90,7 +90,7 @@ pub(crate) fn run(model: &ClusterModel, diagnostics: &[&'static Diagnostic]) -> 
 
 /// Runs `diagnostics` on a pool of `threads` threads (`None`: rayon's default, one per core).
 pub(crate) fn run_with_threads(
-    model: &ClusterModel,
+    model: &Model<'_>,
     diagnostics: &[&'static Diagnostic],
     threads: Option<usize>,
 ) -> Result<Analysis, rayon::ThreadPoolBuildError> {
@@ -106,14 +106,14 @@ enum Outcome {
     Skipped(String),
 }
 
-fn run_one(model: &ClusterModel, diagnostic: &Diagnostic) -> Outcome {
+fn run_one(model: &Model<'_>, diagnostic: &Diagnostic) -> Outcome {
     if let Some(missing) = diagnostic.needs.iter().find_map(|need| unmet(model, *need)) {
         tracing::debug!(code = diagnostic.code, "skipped: the bundle lacks {missing}");
         return Outcome::Skipped(format!("skipped: the bundle lacks {missing}"));
     }
     let _span = tracing::debug_span!("diagnostic", code = diagnostic.code).entered();
     // The model is only read, so a panic cannot leave it half-changed for the others.
-    match catch_unwind(AssertUnwindSafe(|| (diagnostic.run)(model))) {
+    match catch_unwind(AssertUnwindSafe(|| (diagnostic.run)(&crate::diagnostics::Model::new(model)))) {
         Ok(findings) => Outcome::Findings(findings),
         Err(payload) => {
             let message = payload
@@ -180,11 +180,11 @@ mod tests {
     use super::*;
     use crate::diagnostics::testing::model_from_yaml;
 
-    fn explode(_: &ClusterModel) -> Vec<Finding> {
+    fn explode(_: &Model<'_>) -> Vec<Finding> {
         panic!("index out of bounds in a test diagnostic")
     }
 
-    fn one_per_pod(model: &ClusterModel) -> Vec<Finding> {
+    fn one_per_pod(model: &Model<'_>) -> Vec<Finding> {
         model
             .of_kind("Pod")
             .map(|pod| {
@@ -197,7 +197,7 @@ mod tests {
     const fn fake(
         code: &'static str,
         needs: &'static [Need],
-        run: fn(&ClusterModel) -> Vec<Finding>,
+        run: fn(&Model<'_>) -> Vec<Finding>,
     ) -> Diagnostic {
         Diagnostic {
             code,
@@ -229,7 +229,7 @@ metadata: {name: a, namespace: x}
     #[test]
     fn a_panicking_diagnostic_becomes_a_finding_and_the_others_run() {
         let model = model_from_yaml(PODS_YAML);
-        let analysis = run_with_threads(&model, &[&EXPLODES, &PODS], Some(2)).unwrap();
+        let analysis = run_with_threads(&Model::new(&model), &[&EXPLODES, &PODS], Some(2)).unwrap();
         let titles: Vec<(&str, &str)> =
             analysis.findings.iter().map(|f| (f.code, f.title.as_str())).collect();
         assert_eq!(
@@ -250,7 +250,7 @@ metadata: {name: a, namespace: x}
     #[test]
     fn unmet_needs_skip_with_a_reason() {
         let model = model_from_yaml(PODS_YAML);
-        let analysis = run(&model, &[&NEEDS_METRICS, &PODS]);
+        let analysis = run(&Model::new(&model), &[&NEEDS_METRICS, &PODS]);
         assert_eq!(
             analysis.skipped,
             [Skipped {
@@ -265,8 +265,8 @@ metadata: {name: a, namespace: x}
     fn one_and_many_threads_give_the_same_findings() {
         let model = model_from_yaml(PODS_YAML);
         let all: Vec<&'static Diagnostic> = registry().chain([&PODS, &EXPLODES]).collect();
-        let one = run_with_threads(&model, &all, Some(1)).unwrap();
-        let many = run_with_threads(&model, &all, Some(4)).unwrap();
+        let one = run_with_threads(&Model::new(&model), &all, Some(1)).unwrap();
+        let many = run_with_threads(&Model::new(&model), &all, Some(4)).unwrap();
         assert_eq!(one.findings, many.findings);
         assert_eq!(one.skipped, many.skipped);
     }

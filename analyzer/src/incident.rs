@@ -16,9 +16,10 @@ pub(crate) mod links;
 mod timeline;
 pub(crate) mod view;
 
-use kubesnap_shared::model::{ClusterModel, ObjectRef};
+use kubesnap_shared::model::ObjectRef;
 use serde::Serialize;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::logs::patterns::pods_with_most_errors;
 use crate::finding::{Finding, Severity};
 
@@ -81,7 +82,7 @@ pub(crate) struct PodErrors {
 }
 
 /// The incident summary of a model and its findings (in report order).
-pub(crate) fn build(model: &ClusterModel, findings: &[Finding]) -> Incident {
+pub(crate) fn build(model: &Model<'_>, findings: &[Finding]) -> Incident {
     let severity = findings.iter().map(|finding| finding.severity).min();
     let severities = links::severities(findings);
     let impact = impact::assess(model, findings);

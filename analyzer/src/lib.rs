@@ -27,7 +27,7 @@ use finding::Finding;
 /// report order, and the diagnostics the bundle could not feed.
 pub fn analyze(model: &ClusterModel) -> (Vec<Finding>, Vec<Skipped>) {
     let diagnostics: Vec<_> = diagnostics::registry().collect();
-    let analysis = engine::run(model, &diagnostics);
+    let analysis = engine::run(&diagnostics::Model::new(model), &diagnostics);
     (analysis.findings, analysis.skipped)
 }
 

@@ -5,7 +5,8 @@
 //! `ALL` slice; the registry below is the concatenation of those slices, so adding a diagnostic
 //! touches its own file and one line of its category's `mod.rs`, never this file.
 //!
-//! A diagnostic is a pure function of the [`ClusterModel`]: no I/O, no wall clock (ages and
+//! A diagnostic is a pure function of the cluster model, seen through [`Model`] (the
+//! [`ClusterModel`](kubesnap_shared::model::ClusterModel) plus facts derived from it once per run): no I/O, no wall clock (ages and
 //! expiries use `model.captured_at`), no `Err`. What it cannot see it declares in
 //! [`Diagnostic::needs`], and the engine skips it with a reason when the bundle lacks it.
 
@@ -22,6 +23,7 @@ pub(crate) mod workloads;
 
 pub(crate) mod containers;
 pub(crate) mod kubectl;
+pub(crate) mod model;
 pub(crate) mod pod_events;
 pub(crate) mod pod_spec;
 pub(crate) mod workload;
@@ -29,7 +31,7 @@ pub(crate) mod workload;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use kubesnap_shared::model::ClusterModel;
+pub(crate) use model::Model;
 
 use crate::finding::{Category, Finding, Severity};
 
@@ -86,7 +88,7 @@ pub(crate) struct Diagnostic {
     pub(crate) fix: &'static str,
     /// What the bundle must hold for it to run.
     pub(crate) needs: &'static [Need],
-    pub(crate) run: fn(&ClusterModel) -> Vec<Finding>,
+    pub(crate) run: fn(&Model<'_>) -> Vec<Finding>,
 }
 
 impl Diagnostic {

@@ -26,6 +26,8 @@ use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use serde::Serialize;
 
+use crate::diagnostics::Model;
+
 use crate::diagnostics::containers;
 use crate::finding::{Finding, Severity};
 
@@ -72,12 +74,12 @@ impl Step {
 
 /// What the rules read.
 #[derive(Debug)]
-pub(crate) struct Context<'a> {
-    pub(crate) model: &'a ClusterModel,
+pub(crate) struct Context<'a, 'm> {
+    pub(crate) model: &'a Model<'m>,
     pub(crate) findings: &'a [Finding],
 }
 
-impl Context<'_> {
+impl Context<'_, '_> {
     /// Indices of the findings with one of `codes` that name one of `objects`.
     pub(crate) fn linked(&self, codes: &[&str], objects: &[ObjectRef]) -> Vec<usize> {
         self.findings
@@ -141,7 +143,7 @@ pub(crate) fn first_failure(model: &ClusterModel, pod: &Object) -> Option<Timest
 }
 
 /// The ranked hypotheses, at most [`KEPT`].
-pub(crate) fn rank(model: &ClusterModel, findings: &[Finding]) -> Vec<Hypothesis> {
+pub(crate) fn rank(model: &Model<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
     let context = Context { model, findings };
     let mut all: Vec<Hypothesis> = Vec::new();
     all.extend(node_pressure::rule(&context));
@@ -236,8 +238,12 @@ pub(crate) mod tests {
     pub(crate) fn of_rule(fixture: &str, rule: &str) -> String {
         let (model, findings) = analyzed(fixture);
         let ranked: Vec<Hypothesis> =
-            rank(&model, &findings).into_iter().filter(|h| h.rule == rule).collect();
-        assert_eq!(rank(&model, &findings), rank(&model, &findings), "ranking is deterministic");
+            rank(&Model::new(&model), &findings).into_iter().filter(|h| h.rule == rule).collect();
+        assert_eq!(
+            rank(&Model::new(&model), &findings),
+            rank(&Model::new(&model), &findings),
+            "ranking is deterministic"
+        );
         render(&ranked, &findings)
     }
 }

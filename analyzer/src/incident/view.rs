@@ -2,11 +2,10 @@
 //! links as the report's anchors (`f-3`).
 
 use jiff::Timestamp;
-use kubesnap_shared::model::ClusterModel;
 use serde::Serialize;
 
+use super::Incident;
 use super::links::{label, short};
-use super::{Incident, build};
 use crate::finding::Finding;
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,8 +79,8 @@ pub(crate) fn time(at: Option<Timestamp>) -> String {
 
 /// The view of the incident summary of `model` and `findings` (in report order: finding `i` is
 /// anchor `f-{i+1}`).
-pub(crate) fn view(model: &ClusterModel, findings: &[Finding]) -> IncidentView {
-    from_incident(&build(model, findings), findings)
+pub(crate) fn view(incident: &Incident, findings: &[Finding]) -> IncidentView {
+    from_incident(incident, findings)
 }
 
 fn from_incident(incident: &Incident, findings: &[Finding]) -> IncidentView {

@@ -50,6 +50,7 @@ struct Summary {
 pub(crate) fn render(
     model: &ClusterModel,
     analysis: &Analysis,
+    incident: &Incident,
     bundle: &BundleView,
 ) -> Result<String, serde_json::Error> {
     let document = Document {
@@ -72,7 +73,7 @@ pub(crate) fn render(
             diagnostics_skipped: analysis.skipped.len(),
         },
         findings: &analysis.findings,
-        incident: crate::incident::build(model, &analysis.findings),
+        incident: incident.clone(),
         skipped: &analysis.skipped,
         gaps: &model.gaps,
         failures: &model.failures,

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::engine::Analysis;
 use crate::finding::{Evidence, Finding, Severity};
+use crate::incident::Incident;
 use crate::incident::view::IncidentView;
 use crate::report::charts::{self, Chart};
 
@@ -124,7 +125,12 @@ pub(crate) struct Line {
 const TRUNCATED_LOGS_LISTED: usize = 20;
 
 impl Report {
-    pub(crate) fn build(model: &ClusterModel, analysis: &Analysis, bundle_name: &str) -> Report {
+    pub(crate) fn build(
+        model: &ClusterModel,
+        analysis: &Analysis,
+        incident: &Incident,
+        bundle_name: &str,
+    ) -> Report {
         let overall = analysis.findings.iter().map(|finding| finding.severity).min();
         let counts = Severity::ALL
             .iter()
@@ -166,7 +172,7 @@ impl Report {
                 )
             }),
             charts,
-            incident: Some(crate::incident::view::view(model, &analysis.findings)),
+            incident: Some(crate::incident::view::view(incident, &analysis.findings)),
         }
     }
 }

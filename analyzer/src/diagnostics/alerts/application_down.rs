@@ -17,6 +17,7 @@
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::performance::units;
 use crate::diagnostics::performance::usage::minutes_between;
 use crate::diagnostics::workload::{PodGroup, group_by_workload, workload_of};
@@ -48,7 +49,7 @@ struct Down {
     why: String,
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let Some(now) = model.captured_at else { return Vec::new() };
     let affected: Vec<(&Object, Down)> =
         model.of_kind("Pod").filter_map(|pod| down(model, pod, now).map(|down| (pod, down))).collect();

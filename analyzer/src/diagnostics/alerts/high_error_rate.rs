@@ -31,6 +31,7 @@ use serde_json::Value;
 
 use super::access_log::{Request, parse};
 use super::rule::{Outcome, Run, evaluate};
+use crate::diagnostics::Model;
 use crate::diagnostics::performance::units;
 use crate::diagnostics::performance::usage::minutes_between;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
@@ -58,7 +59,7 @@ const MIN_SHORT_REQUESTS: usize = 10;
 /// From this share on, most users fail: an outage.
 const OUTAGE: f64 = 0.5;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut upstreams: BTreeMap<String, (Vec<Request>, Vec<ObjectRef>)> = BTreeMap::new();
     for log in model.logs.iter().filter(|log| !log.key.previous) {
         for line in &log.tail {

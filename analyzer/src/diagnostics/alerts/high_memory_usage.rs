@@ -22,8 +22,9 @@ use jiff::Timestamp;
 use kubesnap_shared::model::ClusterModel;
 
 use super::rule::{Outcome, evaluate};
+use crate::diagnostics::Model;
 use crate::diagnostics::performance::units;
-use crate::diagnostics::performance::usage::{ContainerUsage, minutes_between, usages};
+use crate::diagnostics::performance::usage::{ContainerUsage, minutes_between};
 use crate::diagnostics::workload::workload_of;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Finding, Severity};
@@ -46,9 +47,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 const THRESHOLD: f64 = 0.9;
 const FOR_MINUTES: f64 = 5.0;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut pods: BTreeMap<(String, String), Vec<ContainerUsage<'_>>> = BTreeMap::new();
-    for usage in usages(model) {
+    for usage in model.usages().iter().cloned() {
         pods.entry((usage.key().namespace.clone(), usage.key().pod.clone())).or_default().push(usage);
     }
     pods.values().filter_map(|containers| finding(model, containers)).collect()

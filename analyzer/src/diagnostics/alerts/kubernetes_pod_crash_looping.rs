@@ -20,6 +20,7 @@
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::statuses;
 use crate::diagnostics::performance::units;
 use crate::diagnostics::performance::usage::minutes_between;
@@ -57,7 +58,7 @@ struct Restarting {
     firing: bool,
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let Some(now) = model.captured_at else { return Vec::new() };
     let affected: Vec<(&Object, Restarting)> =
         model.of_kind("Pod").filter_map(|pod| restarting(model, pod, now).map(|r| (pod, r))).collect();

@@ -17,11 +17,11 @@
 //! average (608m → 90m) for 12m (BusinessMetricAnomaly firing)`.
 
 use jiff::Timestamp;
-use kubesnap_shared::model::ClusterModel;
 
 use super::rule::{Outcome, evaluate};
+use crate::diagnostics::Model;
 use crate::diagnostics::performance::units;
-use crate::diagnostics::performance::usage::{Group, group, minutes_between, usages};
+use crate::diagnostics::performance::usage::{Group, group, minutes_between};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::finding::{Category, Finding, Severity};
 
@@ -62,9 +62,11 @@ struct Anomaly {
     window: f64,
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
-    let affected = usages(model)
-        .into_iter()
+fn run(model: &Model<'_>) -> Vec<Finding> {
+    let affected = model
+        .usages()
+        .iter()
+        .cloned()
         .filter_map(|usage| {
             let samples = &usage.series.samples;
             if samples.len() < MIN_SAMPLES {

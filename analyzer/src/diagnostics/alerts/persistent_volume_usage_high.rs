@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use kubesnap_shared::model::{ClusterModel, ObjectRef};
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::performance::units;
 use crate::diagnostics::performance::usage::MIB;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
@@ -51,7 +52,7 @@ struct Reading {
     capacity: f64,
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut claims: BTreeMap<(String, String), Reading> = BTreeMap::new();
     for (node, summary) in &model.kubelet_stats {
         for pod in summary.get("pods").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {

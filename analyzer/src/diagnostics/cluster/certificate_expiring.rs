@@ -16,6 +16,7 @@
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::nodes::age;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -38,7 +39,7 @@ const DAY: i64 = 86_400;
 const WARNING_DAYS: i64 = 30;
 const CRITICAL_DAYS: i64 = 7;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let Some(now) = model.captured_at else { return Vec::new() };
     let mut findings = Vec::new();
     for secret in model.of_kind("Secret") {

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use kubesnap_shared::model::{ClusterModel, Object};
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::nodes::version;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -112,7 +113,7 @@ fn lookup(object: &Object) -> Option<&'static Deprecated> {
     })
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let server = model
         .server_version
         .as_deref()
@@ -367,7 +368,7 @@ metadata: {name: current, namespace: shop}
     fn run_with_server(fixture: &str, version: Option<&str>) -> String {
         let mut model = model_from_yaml(fixture);
         model.server_version = version.map(str::to_owned);
-        render(&(DIAGNOSTIC.run)(&model))
+        render(&(DIAGNOSTIC.run)(&crate::diagnostics::Model::new(&model)))
     }
 
     #[test]

@@ -17,6 +17,7 @@
 use kubesnap_shared::model::{ClusterModel, Object};
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::nodes::age;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -62,7 +63,7 @@ const COVERED: &[&str] = &[
 
 const TYPES: &[&str] = &["Ready", "Available", "Healthy"];
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     model
         .objects
         .iter()

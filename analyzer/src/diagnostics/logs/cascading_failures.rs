@@ -21,6 +21,7 @@ use kubesnap_shared::model::{ClusterModel, LogLine, ObjectRef};
 
 use super::sources::{self, Source};
 use super::windows::{self, WINDOW};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -122,7 +123,7 @@ pub(crate) fn cascades(model: &ClusterModel) -> Vec<Cascade<'_>> {
     out
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let cascades = cascades(model);
     let total = cascades.len();
     cascades.iter().take(REPORTED).map(|cascade| finding(cascade, total)).collect()

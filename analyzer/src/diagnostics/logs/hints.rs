@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::database;
 use super::dependencies::{self, Dependency};
 use super::sources::Source;
+use crate::diagnostics::Model;
 use crate::diagnostics::containers;
 use crate::diagnostics::kubectl;
 use crate::diagnostics::network::pod_health;
@@ -26,7 +27,7 @@ pub(crate) struct Hints {
 const NAMED: usize = 5;
 
 /// The hints of `family` for the logs of one subject.
-pub(crate) fn for_family(model: &ClusterModel, family: &str, sources: &[&Source<'_>]) -> Hints {
+pub(crate) fn for_family(model: &Model<'_>, family: &str, sources: &[&Source<'_>]) -> Hints {
     let pod = sources.iter().find_map(|source| source.pod);
     match family {
         "dns_resolution" => dns(model),
@@ -41,26 +42,16 @@ pub(crate) fn for_family(model: &ClusterModel, family: &str, sources: &[&Source<
     }
 }
 
-/// The cluster DNS pods (`k8s-app=kube-dns`, or named `coredns-*`, in kube-system).
-pub(crate) fn dns_pods(model: &ClusterModel) -> Vec<&Object> {
-    model
-        .of_kind_in("Pod", "kube-system")
-        .filter(|pod| {
-            let labels = pod.labels();
-            matches!(labels.get("k8s-app").map(String::as_str), Some("kube-dns" | "coredns"))
-                || pod.name.starts_with("coredns-")
-        })
-        .filter(|pod| !pod_health::is_gone(pod))
-        .collect()
-}
-
-fn dns(model: &ClusterModel) -> Hints {
-    let pods = dns_pods(model);
+fn dns(model: &Model<'_>) -> Hints {
+    let pods = model.dns_pods();
     let ready = pods.iter().filter(|pod| pod_health::is_ready(pod)).count();
     let mut summary = match pods.len() {
-        0 if model.has_kind("Pod") => "the bundle holds no CoreDNS pods in kube-system".to_owned(),
-        0 => "the bundle holds no pods to check CoreDNS with".to_owned(),
-        total => format!("CoreDNS pods in kube-system: {ready} of {total} Ready"),
+        0 if model.has_kind("Pod") => {
+            "the bundle holds no cluster DNS pods (CoreDNS in kube-system, or OpenShift's dns-default)"
+                .to_owned()
+        }
+        0 => "the bundle holds no pods to check the cluster DNS with".to_owned(),
+        total => format!("cluster DNS pods: {ready} of {total} Ready"),
     };
     let troubles: Vec<String> = pods
         .iter()
@@ -125,7 +116,7 @@ fn services(model: &ClusterModel, pod: Option<&Object>) -> Hints {
     hints
 }
 
-fn databases(model: &ClusterModel, pod: Option<&Object>, sources: &[&Source<'_>]) -> Hints {
+fn databases(model: &Model<'_>, pod: Option<&Object>, sources: &[&Source<'_>]) -> Hints {
     let mut hints = match pod {
         Some(pod) => {
             let dependencies = dependencies::of_pod(model, pod);
@@ -133,8 +124,7 @@ fn databases(model: &ClusterModel, pod: Option<&Object>, sources: &[&Source<'_>]
         }
         None => Hints::default(),
     };
-    let database_pods: Vec<&Object> =
-        model.of_kind("Pod").filter(|pod| database::is_database_pod(pod)).collect();
+    let database_pods = model.database_pods();
     let statuses: Vec<String> = database_pods
         .iter()
         .take(NAMED)

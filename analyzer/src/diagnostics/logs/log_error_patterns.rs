@@ -22,10 +22,9 @@
 //! **Example.** `Deployment shop/api: connection refused errors in logs (120 lines, 3 pods)`,
 //! noting that the pods' `DATABASE_URL` names Service `data/pg`, which has no ready endpoint.
 
-use kubesnap_shared::model::ClusterModel;
-
 use super::families::ERRORS;
 use super::patterns::{self, error_severity};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::finding::{Category, Finding, Severity};
 
@@ -43,7 +42,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     patterns::groups(model, &ERRORS)
         .iter()
         .map(|group| patterns::finding(&DIAGNOSTIC, model, group, error_severity(group), "errors"))
@@ -130,8 +129,8 @@ lines:
                   objects: Deployment/shop/api, Pod/shop/api-7d9f-a
                   note: pod api-7d9f-a, container api (current run): 1 line, at 2025-06-01T11:50:03Z
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:4: 2025-06-01T11:50:03Z ERROR lookup cache.shop on 10.96.0.10:53: no such host
-                  note: CoreDNS pods in kube-system: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts)
-                  why: 1 log line matches of Deployment shop/api the seed's `dns_resolution` pattern. Check CoreDNS status and cluster DNS configuration. In this bundle: CoreDNS pods in kube-system: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts).
+                  note: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts)
+                  why: 1 log line matches of Deployment shop/api the seed's `dns_resolution` pattern. Check CoreDNS status and cluster DNS configuration. In this bundle: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts).
                   $ kubectl logs api-7d9f-a -n shop -c api --tail=50
                   $ kubectl get pods -n kube-system -l k8s-app=kube-dns
                   $ kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50

@@ -13,10 +13,9 @@
 //!
 //! **Example.** `Deployment shop/api: retry warnings in logs (40 lines, 2 pods)`.
 
-use kubesnap_shared::model::ClusterModel;
-
 use super::families::WARNINGS;
 use super::patterns::{self, Group};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::finding::{Category, Finding, Severity};
 
@@ -34,7 +33,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     patterns::groups(model, &WARNINGS)
         .iter()
         .map(|group| patterns::finding(&DIAGNOSTIC, model, group, severity(group), "warnings"))

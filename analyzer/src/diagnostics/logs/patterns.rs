@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, LogLine, ObjectRef};
 
+use crate::diagnostics::Model;
+
 use super::database;
 use super::families::{self, Family};
 use super::hints;
@@ -111,7 +113,7 @@ pub(crate) fn groups<'a>(model: &'a ClusterModel, table: &'static [Family]) -> V
 /// The finding of one group at `severity`.
 pub(crate) fn finding(
     diagnostic: &Diagnostic,
-    model: &ClusterModel,
+    model: &Model<'_>,
     group: &Group<'_>,
     severity: Severity,
     kind: &str,

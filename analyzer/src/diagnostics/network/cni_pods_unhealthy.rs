@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::pod_health;
+use crate::diagnostics::Model;
 use crate::diagnostics::containers;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -59,7 +60,7 @@ fn is_cni(name: &str) -> bool {
         && !name.contains("operator")
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     // DaemonSet (namespace, name) → its pods, from owner references so that bundles without
     // DaemonSet objects still show their pods.
     let mut groups: BTreeMap<(Option<String>, String), Vec<&Object>> = BTreeMap::new();

@@ -12,10 +12,11 @@
 //! (127.0.0.1:55953 -> :53) detected for zone "."` from the log and the Corefile forwarding
 //! to `/etc/resolv.conf`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 use serde_json::Value;
 
 use super::pod_health;
+use crate::diagnostics::Model;
 use crate::diagnostics::containers;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -34,18 +35,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-/// Whether a pod serves the cluster DNS.
-fn is_dns_pod(pod: &Object) -> bool {
-    let labels = pod.labels();
-    let k8s_app = labels.get("k8s-app").map(String::as_str);
-    (pod.namespace.as_deref() == Some("kube-system")
-        && (matches!(k8s_app, Some("kube-dns" | "coredns")) || pod.name.starts_with("coredns-")))
-        || labels.contains_key("dns.operator.openshift.io/daemonset-dns")
-}
-
-fn run(model: &ClusterModel) -> Vec<Finding> {
-    let pods: Vec<&Object> =
-        model.of_kind("Pod").filter(|pod| is_dns_pod(pod) && !pod_health::is_gone(pod)).collect();
+fn run(model: &Model<'_>) -> Vec<Finding> {
+    let pods = model.dns_pods();
     let deployment =
         ["coredns", "kube-dns"].iter().find_map(|name| model.get("Deployment", Some("kube-system"), name));
     let unhealthy: Vec<(&Object, String)> =

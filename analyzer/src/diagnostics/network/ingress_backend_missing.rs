@@ -12,6 +12,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use serde_json::Value;
 
 use super::backends::{self, IngressBackend, PortRef};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -29,7 +30,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for ingress in model.of_kind("Ingress") {
         let namespace = ingress.namespace.as_deref();

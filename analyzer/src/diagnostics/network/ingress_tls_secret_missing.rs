@@ -13,6 +13,7 @@
 use kubesnap_shared::model::{ClusterModel, Object};
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -32,7 +33,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for ingress in model.of_kind("Ingress") {
         for (index, tls) in ingress.array_at("/spec/tls").iter().enumerate() {

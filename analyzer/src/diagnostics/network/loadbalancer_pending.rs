@@ -13,6 +13,7 @@
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::nodes::age;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -46,7 +47,7 @@ const IMPLEMENTATIONS: &[&str] = &[
     "purelb",
 ];
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let implementation = has_implementation(model);
     model
         .of_kind("Service")

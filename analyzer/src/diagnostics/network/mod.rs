@@ -4,6 +4,7 @@
 use super::Diagnostic;
 
 pub(crate) mod backends;
+pub(crate) mod dns;
 pub(crate) mod pod_health;
 pub(crate) mod selector;
 

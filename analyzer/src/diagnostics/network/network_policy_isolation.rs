@@ -18,6 +18,7 @@ use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 use serde_json::Value;
 
 use super::{pod_health, selector};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -73,7 +74,7 @@ fn allows_dns(rule: &Value) -> bool {
         })
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut by_namespace: BTreeMap<&str, Vec<&Object>> = BTreeMap::new();
     for policy in model.of_kind("NetworkPolicy") {
         by_namespace.entry(policy.namespace.as_deref().unwrap_or_default()).or_default().push(policy);

@@ -17,6 +17,7 @@ use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 use serde_json::Value;
 
 use super::{backends, pod_health, selector};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -38,7 +39,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// How many near-miss pods a finding quotes.
 const NEAR_MISSES: usize = 3;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for service in model.of_kind("Service") {
         let wanted = selector::service_selector(service);

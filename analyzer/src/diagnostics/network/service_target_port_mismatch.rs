@@ -10,10 +10,11 @@
 //!
 //! **Example.** `Service shop/api port 80 → targetPort 8080, but pods listen on 8000 (http)`.
 
-use kubesnap_shared::model::{ClusterModel, Object, labels_match};
+use kubesnap_shared::model::{Object, labels_match};
 use serde_json::Value;
 
 use super::{pod_health, selector};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -59,7 +60,7 @@ struct Mismatch {
     named: bool,
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for service in model.of_kind("Service") {
         let wanted = selector::service_selector(service);

@@ -14,6 +14,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::backends::{self, Backends, Source};
 use super::{pod_health, selector};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -35,7 +36,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// How many not-ready pods a finding lists one by one.
 const LISTED_PODS: usize = 5;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for service in model.of_kind("Service") {
         if service.str_at("/spec/type") == Some("ExternalName")

@@ -18,6 +18,7 @@ use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use serde_json::Value;
 
 use super::backends;
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -37,7 +38,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for kind in ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"] {
         for configuration in model.of_kind(kind) {

@@ -12,9 +12,10 @@
 //! **Example.** `Node old-1: kubelet v1.25.16 is 4 minor versions older than the API server
 //! v1.29.2 (policy allows 3)`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 
 use super::version;
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -33,7 +34,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let Some(server_text) = model.server_version.as_deref() else { return Vec::new() };
     let Some((server_major, server_minor)) = version::minor(server_text) else { return Vec::new() };
     // The policy widened from n-2 to n-3 with 1.28.
@@ -109,7 +110,7 @@ status: {nodeInfo: {kubeletVersion: v1.26.0+k3s1}}
     fn run_with_server(nodes: &str, version: Option<&str>) -> String {
         let mut model = model_from_yaml(nodes);
         model.server_version = version.map(str::to_owned);
-        render(&(DIAGNOSTIC.run)(&model))
+        render(&(DIAGNOSTIC.run)(&crate::diagnostics::Model::new(&model)))
     }
 
     #[test]

@@ -14,6 +14,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use serde_json::Value;
 
 use super::age;
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -29,7 +30,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let nodes: Vec<&Object> = model.of_kind("Node").collect();
     let cordoned: Vec<&Object> = nodes
         .iter()

@@ -15,6 +15,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use serde_json::Value;
 
 use super::age;
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -36,7 +37,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// How many pods on the node a finding names.
 const LISTED_PODS: usize = 10;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let nodes: Vec<&Object> = model.of_kind("Node").collect();
     let not_ready: Vec<&Object> = nodes
         .iter()

@@ -12,10 +12,11 @@
 //!
 //! **Example.** `Node worker-1: memory limits 212% of allocatable (13.2 GiB of 6.2 GiB)`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 use kubesnap_shared::quantity;
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::storage::kubelet_stats::human_bytes;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -63,7 +64,7 @@ fn pod_value(pod: &Object, field: &str, resource: &str) -> f64 {
     sum.max(init) + overhead
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for node in model.of_kind("Node") {
         let pods: Vec<&Object> = model

@@ -12,6 +12,7 @@
 use kubesnap_shared::model::{ClusterModel, Object};
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -32,7 +33,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 const CONDITIONS: &[&str] = &["MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"];
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     model.of_kind("Node").filter_map(|node| finding(model, node)).collect()
 }
 

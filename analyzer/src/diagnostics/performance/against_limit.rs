@@ -6,10 +6,10 @@
 //! own limit the same intent reads: above 80% of the limit is the seed's "medium" (P2),
 //! above 90% its "high" (P1).
 
-use kubesnap_shared::model::ClusterModel;
+use crate::diagnostics::Model;
 
 use super::units;
-use super::usage::{ContainerUsage, Group, MIB, group, usages};
+use super::usage::{ContainerUsage, Group, MIB, group};
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Evidence, Finding, Severity};
 
@@ -114,9 +114,11 @@ fn high(resource: Resource, usage: &ContainerUsage<'_>) -> Option<High> {
 }
 
 /// The findings of `diagnostic` for `resource`, one per workload container.
-pub(crate) fn findings(model: &ClusterModel, diagnostic: &Diagnostic, resource: Resource) -> Vec<Finding> {
-    let affected = usages(model)
-        .into_iter()
+pub(crate) fn findings(model: &Model<'_>, diagnostic: &Diagnostic, resource: Resource) -> Vec<Finding> {
+    let affected = model
+        .usages()
+        .iter()
+        .cloned()
         .filter_map(|usage| Some((high(resource, &usage)?, usage)))
         .map(|(h, u)| (u, h))
         .collect();

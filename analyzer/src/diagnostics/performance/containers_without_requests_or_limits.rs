@@ -21,8 +21,9 @@ use serde_json::Value;
 use super::limit_ranges::{container_ranges, effective};
 use super::rightsize::recommend;
 use super::units;
-use super::usage::{ContainerUsage, usages};
+use super::usage::ContainerUsage;
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::is_system_namespace;
 use crate::diagnostics::workload::{Template, containers, templates, workload_of};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -51,9 +52,9 @@ struct Missing<'a> {
     lacks: Vec<&'static str>,
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
-    let usages = usages(model);
-    templates(model).into_iter().filter_map(|template| finding(model, &template, &usages)).collect()
+fn run(model: &Model<'_>) -> Vec<Finding> {
+    let usages = model.usages();
+    templates(model).into_iter().filter_map(|template| finding(model, &template, usages)).collect()
 }
 
 fn finding(model: &ClusterModel, template: &Template<'_>, usages: &[ContainerUsage<'_>]) -> Option<Finding> {

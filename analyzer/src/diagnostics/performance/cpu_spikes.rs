@@ -12,10 +12,9 @@
 //! **Example.** The seed's `web-frontend` idles at 20m and runs `yes` for minutes at a time:
 //! `3 CPU spikes up to 1 core (50× the median 20m), into its 1 core limit`.
 
-use kubesnap_shared::model::ClusterModel;
-
 use super::units;
-use super::usage::{Group, group, usages};
+use super::usage::{Group, group};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -42,9 +41,11 @@ const THROTTLED_RATIO: f64 = 0.9;
 /// The spikes of one container: (time, millicores).
 type Spikes = Vec<(jiff::Timestamp, f64)>;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
-    let affected = usages(model)
-        .into_iter()
+fn run(model: &Model<'_>) -> Vec<Finding> {
+    let affected = model
+        .usages()
+        .iter()
+        .cloned()
         .filter_map(|usage| {
             if usage.series.samples.len() < MIN_SAMPLES {
                 return None;

@@ -12,9 +12,8 @@
 //! limit: `CPU p95 1 core is 100% of its 1 core limit`, with p95, max and mean per replica and
 //! `kubectl set resources deployment/web-frontend -n prod-simulation -c web --limits=cpu=1430m`.
 
-use kubesnap_shared::model::ClusterModel;
-
 use super::against_limit::{Resource, findings};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::finding::{Category, Finding, Severity};
 
@@ -33,7 +32,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     findings(model, &DIAGNOSTIC, Resource::Cpu)
 }
 

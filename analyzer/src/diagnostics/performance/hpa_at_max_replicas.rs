@@ -12,9 +12,10 @@
 //! run 7, with `kubectl patch horizontalpodautoscaler/web -n shop --type=merge -p
 //! '{"spec":{"maxReplicas":7}}'`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 
 use super::autoscalers::{HpaMetric, hpa_metrics, target};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -33,7 +34,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     model.of_kind("HorizontalPodAutoscaler").filter_map(finding).collect()
 }
 

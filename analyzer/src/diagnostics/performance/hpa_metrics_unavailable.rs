@@ -16,6 +16,7 @@
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::autoscalers::target;
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -44,7 +45,7 @@ const METRIC_FAILURES: &[&str] = &[
     "FailedComputeMetricsReplicas",
 ];
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     model.of_kind("HorizontalPodAutoscaler").filter_map(|hpa| finding(model, hpa)).collect()
 }
 

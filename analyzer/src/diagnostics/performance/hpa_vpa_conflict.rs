@@ -15,6 +15,7 @@
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::autoscalers::{hpa_metrics, target, template_spec, vpa_controls, vpa_mode};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -33,7 +34,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for hpa in model.of_kind("HorizontalPodAutoscaler") {
         let Some(workload) = target(hpa, "/spec/scaleTargetRef") else { continue };

@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use super::limit_ranges::{ContainerRange, container_ranges, effective};
 use super::units;
+use crate::diagnostics::Model;
 use crate::diagnostics::workload::{containers, templates};
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -49,7 +50,7 @@ struct Effect {
     imposed: Vec<String>,
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for range_object in model.of_kind("LimitRange") {
         let namespace = range_object.namespace.as_deref().unwrap_or_default();

@@ -15,10 +15,9 @@
 //! grows +10.2 MiB/min, reaches its 2 GiB limit in ~2h 31m`, with the slope, R², first and
 //! last samples of each replica as evidence.
 
-use kubesnap_shared::model::ClusterModel;
-
 use super::units;
-use super::usage::{ContainerUsage, Group, MIB, group, usages};
+use super::usage::{ContainerUsage, Group, MIB, group};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 use crate::stats::linear_fit;
@@ -74,9 +73,11 @@ impl Leak {
     }
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
-    let affected = usages(model)
-        .into_iter()
+fn run(model: &Model<'_>) -> Vec<Finding> {
+    let affected = model
+        .usages()
+        .iter()
+        .cloned()
         .filter_map(|usage| {
             let leak = leak(&usage)?;
             Some((usage, leak))

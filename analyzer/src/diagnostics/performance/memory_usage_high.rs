@@ -12,9 +12,8 @@
 //! 4 GiB limit`, with `kubectl set resources deployment/database-service -n prod-simulation -c
 //! database --limits=memory=5408Mi`.
 
-use kubesnap_shared::model::ClusterModel;
-
 use super::against_limit::{Resource, findings};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::finding::{Category, Finding, Severity};
 
@@ -33,7 +32,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     findings(model, &DIAGNOSTIC, Resource::Memory)
 }
 

@@ -11,10 +11,11 @@
 //! **Example.** `Node node-1: memory p95 14.2 GiB is 93% of allocatable 15.3 GiB`, with the top
 //! pods by memory on it and `kubectl describe node node-1`.
 
-use kubesnap_shared::model::{ClusterModel, NodeSeries};
+use kubesnap_shared::model::NodeSeries;
+
+use crate::diagnostics::Model;
 
 use super::units;
-use super::usage::usages;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 use crate::stats::Summary;
@@ -37,11 +38,11 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 const HIGH: f64 = 0.9;
 const NEAR: f64 = 0.8;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     model.node_metrics.iter().filter_map(|series| finding(model, series)).collect()
 }
 
-fn finding(model: &ClusterModel, series: &NodeSeries) -> Option<Finding> {
+fn finding(model: &Model<'_>, series: &NodeSeries) -> Option<Finding> {
     let node = model.get("Node", None, &series.node)?;
     let allocatable = |resource: &str, parse: fn(&str) -> Option<f64>| {
         node.str_at(&format!("/status/allocatable/{resource}")).and_then(parse).filter(|value| *value > 0.0)
@@ -96,7 +97,8 @@ fn finding(model: &ClusterModel, series: &NodeSeries) -> Option<Finding> {
     // The pods using most on this node, by mean memory when memory is the pressure, else CPU.
     let by_memory = memory_ratio >= cpu_ratio;
     let mut pods: Vec<(String, f64)> = Vec::new();
-    for usage in usages(model)
+    for usage in model
+        .usages()
         .iter()
         .filter(|u| u.pod.and_then(|p| p.str_at("/spec/nodeName")) == Some(node.name.as_str()))
     {

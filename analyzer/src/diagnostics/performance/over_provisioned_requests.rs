@@ -12,11 +12,10 @@
 //! **Example.** The seed's `database-service` requests 500m and uses 40m: `cpu requests 500m but
 //! p95 is 39m (recommend 40m)`, with the window's length, since 5 minutes miss the nightly batch.
 
-use kubesnap_shared::model::ClusterModel;
-
 use super::rightsize::recommend;
 use super::units;
-use super::usage::{Group, MIB, group, usages};
+use super::usage::{Group, MIB, group};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::finding::{Category, Finding, Severity};
 
@@ -39,9 +38,10 @@ const FACTOR: f64 = 2.0;
 const MIN_CPU_SAVING: f64 = 100.0;
 const MIN_MEMORY_SAVING: f64 = 128.0 * MIB;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     // A crash-looping or starting container's usage says nothing of what it needs.
-    let all = usages(model).into_iter().filter(|usage| usage.serving()).map(|usage| (usage, ())).collect();
+    let all =
+        model.usages().iter().filter(|&usage| usage.serving()).cloned().map(|usage| (usage, ())).collect();
     group(model, all).iter().filter_map(finding).collect()
 }
 

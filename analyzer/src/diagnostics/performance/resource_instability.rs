@@ -17,7 +17,8 @@ use kubesnap_shared::model::ClusterModel;
 
 use super::autoscalers::hpas_for;
 use super::units;
-use super::usage::{ContainerUsage, Group, MIB, group, usages};
+use super::usage::{ContainerUsage, Group, MIB, group};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Finding, Severity};
 
@@ -43,9 +44,11 @@ const MIN_SAMPLES: usize = 3;
 const MIN_CPU_STDEV: f64 = 25.0;
 const MIN_MEMORY_STDEV: f64 = 16.0 * MIB;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
-    let affected = usages(model)
-        .into_iter()
+fn run(model: &Model<'_>) -> Vec<Finding> {
+    let affected = model
+        .usages()
+        .iter()
+        .cloned()
         .filter_map(|usage| {
             let score = usage.stability_score();
             let material = usage.cpu.stdev >= MIN_CPU_STDEV || usage.memory.stdev >= MIN_MEMORY_STDEV;

@@ -16,6 +16,7 @@ use kubesnap_shared::quantity;
 use serde_json::Value;
 
 use super::units;
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -44,7 +45,7 @@ struct Pressed<'a> {
     hard: f64,
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     model.of_kind("ResourceQuota").filter_map(|quota| finding(model, quota)).collect()
 }
 

@@ -13,11 +13,10 @@
 //! MiB: `memory requests 512 MiB but peaks at 695 MiB (recommend 834Mi)`, with `kubectl set
 //! resources deployment/api-backend -n prod-simulation -c api --requests=memory=834Mi`.
 
-use kubesnap_shared::model::ClusterModel;
-
 use super::rightsize::{Recommendation, recommend};
 use super::units;
-use super::usage::{Group, group, usages};
+use super::usage::{Group, group};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -39,9 +38,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// CPU p95 above this multiple of the request is under-provisioned.
 const CPU_FACTOR: f64 = 1.25;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     // A crash-looping or starting container's usage says nothing of what it needs.
-    let all = usages(model).into_iter().filter(|usage| usage.serving()).map(|usage| (usage, ())).collect();
+    let all =
+        model.usages().iter().filter(|&usage| usage.serving()).cloned().map(|usage| (usage, ())).collect();
     group(model, all).iter().filter_map(finding).collect()
 }
 

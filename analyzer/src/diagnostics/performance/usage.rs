@@ -14,6 +14,7 @@ use kubesnap_shared::quantity;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::workload::workload_of;
 use crate::stats::{self, Summary};
 
@@ -188,8 +189,9 @@ pub(crate) struct ContainerStats {
 /// Per container: CPU and memory mean, median, stdev, min, max and p95 over the capture, with
 /// the requests and limits, in (namespace, pod, container) order.
 #[cfg_attr(not(test), expect(dead_code, reason = "the report's performance section renders it"))]
-pub(crate) fn container_stats(model: &ClusterModel) -> Vec<ContainerStats> {
-    usages(model)
+pub(crate) fn container_stats(model: &Model<'_>) -> Vec<ContainerStats> {
+    model
+        .usages()
         .iter()
         .map(|usage| ContainerStats {
             namespace: usage.key().namespace.clone(),
@@ -228,9 +230,9 @@ pub(crate) struct TopConsumers {
 /// A ranking is not a problem to fix, so it is not a finding: a P3 on every bundle would only
 /// trip `--fail-on P3` and push real findings down. The report shows it beside the charts.
 #[cfg_attr(not(test), expect(dead_code, reason = "the report's performance section renders it"))]
-pub(crate) fn top_consumers(model: &ClusterModel, count: usize) -> TopConsumers {
+pub(crate) fn top_consumers(model: &Model<'_>, count: usize) -> TopConsumers {
     let mut pods: BTreeMap<(&str, &str), (f64, f64)> = BTreeMap::new();
-    for usage in usages(model) {
+    for usage in model.usages() {
         let key = usage.key();
         let pod = pods.entry((key.namespace.as_str(), key.pod.as_str())).or_default();
         pod.0 += usage.cpu.mean;
@@ -362,7 +364,7 @@ samples:
     #[test]
     fn stats_join_samples_with_resources_and_requests_default_to_limits() {
         let model = model_from_yaml(FIXTURE);
-        let stats = container_stats(&model);
+        let stats = container_stats(&Model::new(&model));
         let names: Vec<&str> = stats.iter().map(|s| s.container.as_str()).collect();
         assert_eq!(names, ["connection-monitor", "database", "web"]);
         let monitor = &stats[0];
@@ -379,10 +381,10 @@ samples:
     #[test]
     fn top_consumers_rank_pods_by_the_sum_of_their_containers() {
         let model = model_from_yaml(FIXTURE);
-        let top = top_consumers(&model, 5);
+        let top = top_consumers(&Model::new(&model), 5);
         let cpu: Vec<(&str, f64)> = top.cpu.iter().map(|c| (c.pod.as_str(), c.mean)).collect();
         assert_eq!(cpu, [("web-1", 900.0), ("db-0", 750.0)]);
         assert_eq!(top.memory[0].pod, "db-0");
-        assert_eq!(top_consumers(&model, 1).cpu.len(), 1);
+        assert_eq!(top_consumers(&Model::new(&model), 1).cpu.len(), 1);
     }
 }

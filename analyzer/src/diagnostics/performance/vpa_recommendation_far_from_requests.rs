@@ -21,6 +21,7 @@ use serde_json::Value;
 use super::autoscalers::{number, target, template_spec, vpa_mode};
 use super::units;
 use super::usage::{Resources, container_in_pod};
+use crate::diagnostics::Model;
 use crate::diagnostics::workload::workload_of;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -62,7 +63,7 @@ impl Gap {
     }
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     model.of_kind("VerticalPodAutoscaler").filter_map(|vpa| finding(model, vpa)).collect()
 }
 

@@ -13,6 +13,7 @@
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::{self, ContainerStatus, LastWords};
 use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::{PodGroup, group_by_workload};
@@ -34,7 +35,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
         .of_kind("Pod")
         .filter_map(|pod| {

@@ -12,9 +12,10 @@
 
 use std::sync::LazyLock;
 
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use kubesnap_shared::model::{Object, ObjectRef};
 use regex::Regex;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::{self, ContainerStatus};
 use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::group_by_workload;
@@ -64,7 +65,7 @@ fn parse(message: &str) -> Option<Missing> {
     Some(Missing { kind: kind(&captures[1]), name: captures[2].to_owned(), key: None })
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
         .of_kind("Pod")
         .filter_map(|pod| {

@@ -11,8 +11,9 @@
 //! **Example.** `Deployment shop/api: 3 of 3 pods cannot pull shop/api:2.0.1 (image or tag not
 //! found)`, with `manifest unknown` from the event and `kubectl rollout undo deployment/api`.
 
-use kubesnap_shared::model::{ClusterModel, Event, Object};
+use kubesnap_shared::model::{Event, Object};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::{self, ContainerStatus};
 use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::group_by_workload;
@@ -37,7 +38,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 const REASONS: &[&str] = &["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"];
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
         .of_kind("Pod")
         .filter_map(|pod| {

@@ -10,9 +10,10 @@
 //! **Example.** `Pod shop/api-1: container api OOMKilled (limit 512Mi, restarted 7 times)` with
 //! `kubectl set resources deployment/api -n shop -c api --limits=memory=768Mi`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 use kubesnap_shared::quantity;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::{self, ContainerStatus};
 use crate::diagnostics::workload::group_by_workload;
 use crate::diagnostics::{Diagnostic, kubectl};
@@ -33,7 +34,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
         .of_kind("Pod")
         .filter_map(|pod| {

@@ -9,8 +9,9 @@
 //!
 //! **Example.** `Deployment shop/api: 4 of 7 pods evicted: The node was low on resource: memory`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::workload::group_by_workload;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -29,7 +30,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let affected: Vec<(&Object, ())> = model
         .of_kind("Pod")
         .filter(|pod| {

@@ -10,8 +10,9 @@
 //! **Example.** `Deployment shop/api: 3 of 3 pods not Ready` with `Readiness probe failed: HTTP
 //! probe failed with statuscode: 503`.
 
-use kubesnap_shared::model::{ClusterModel, Event, Object};
+use kubesnap_shared::model::{Event, Object};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::{self, ContainerStatus};
 use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::{condition_note, group_by_workload};
@@ -33,7 +34,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
         .of_kind("Pod")
         .filter(|pod| {

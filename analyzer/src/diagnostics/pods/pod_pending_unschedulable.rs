@@ -11,8 +11,9 @@
 //! **Example.** `Deployment shop/api: 2 of 3 pods unschedulable: insufficient cpu, untolerated
 //! taint`, quoting `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint`.
 
-use kubesnap_shared::model::{ClusterModel, Event, Object};
+use kubesnap_shared::model::{Event, Object};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::pod_events::PodEvents;
 use crate::diagnostics::workload::group_by_workload;
 use crate::diagnostics::{Diagnostic, kubectl};
@@ -75,7 +76,7 @@ struct Pending<'a> {
     event: Option<&'a Event>,
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let events = PodEvents::new(model, &["FailedScheduling"]);
     let affected: Vec<(&Object, Pending<'_>)> = model
         .of_kind("Pod")

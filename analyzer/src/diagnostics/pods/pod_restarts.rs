@@ -9,8 +9,9 @@
 //!
 //! **Example.** `Pod shop/api-1: container api restarted 14 times (last: Error, exit code 2)`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::{self, ContainerStatus};
 use crate::diagnostics::workload::group_by_workload;
 use crate::diagnostics::{Diagnostic, kubectl};
@@ -34,7 +35,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
         .of_kind("Pod")
         .filter_map(|pod| {

@@ -11,8 +11,9 @@
 //! **Example.** `Pod db/postgres-0 terminating for 47m past its grace period (finalizers:
 //! example.com/backup)`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::workload::group_by_workload;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -35,7 +36,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let Some(now) = model.captured_at else { return Vec::new() };
     let affected: Vec<(&Object, i64)> = model
         .of_kind("Pod")

@@ -10,9 +10,9 @@
 //! **Example.** `Deployment shop/api: containers api, metrics may run as root`, with the
 //! `kubectl patch` that sets `runAsNonRoot: true`.
 
-use kubesnap_shared::model::ClusterModel;
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::security_field;
 use crate::diagnostics::pod_spec::{self, per_workload};
 use crate::diagnostics::{Diagnostic, kubectl};
@@ -32,7 +32,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     per_workload(
         model,
         |pod_spec, container| {

@@ -10,9 +10,9 @@
 //!
 //! **Example.** `Deployment shop/agent: shares the node's network, PID namespaces`.
 
-use kubesnap_shared::model::ClusterModel;
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::is_system_namespace;
 use crate::diagnostics::workload::templates;
 use crate::diagnostics::{Diagnostic, kubectl};
@@ -34,7 +34,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 const FIELDS: &[(&str, &str)] = &[("hostNetwork", "network"), ("hostPID", "PID"), ("hostIPC", "IPC")];
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for template in templates(model) {
         let shared: Vec<(&str, &str)> = FIELDS

@@ -14,10 +14,10 @@
 
 use std::sync::LazyLock;
 
-use kubesnap_shared::model::ClusterModel;
 use regex::Regex;
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::workload::{containers, templates};
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -61,7 +61,7 @@ fn literal_credential(entry: &Value) -> Option<bool> {
     (named && !value.is_empty() && !reference).then(|| value.starts_with("<redacted"))
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for template in templates(model) {
         let owner = template.owner.reference();

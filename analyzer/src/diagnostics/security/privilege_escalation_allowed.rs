@@ -8,9 +8,9 @@
 //!
 //! **Example.** `Deployment shop/api: containers api allow privilege escalation`.
 
-use kubesnap_shared::model::ClusterModel;
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::pod_spec::{self, per_workload};
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Finding, Severity};
@@ -29,7 +29,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     per_workload(
         model,
         |_, container| {

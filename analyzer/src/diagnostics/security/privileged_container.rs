@@ -9,9 +9,9 @@
 //!
 //! **Example.** `Deployment shop/debug: containers shell are privileged`.
 
-use kubesnap_shared::model::ClusterModel;
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers::is_system_namespace;
 use crate::diagnostics::pod_spec::{self, per_workload};
 use crate::diagnostics::{Diagnostic, kubectl};
@@ -31,7 +31,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     per_workload(
         model,
         |_, container| {

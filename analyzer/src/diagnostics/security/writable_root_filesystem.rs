@@ -9,9 +9,9 @@
 //!
 //! **Example.** `Deployment shop/web: containers web have a writable root filesystem`.
 
-use kubesnap_shared::model::ClusterModel;
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::pod_spec::{self, per_workload};
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Finding, Severity};
@@ -30,7 +30,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     per_workload(
         model,
         |_, container| {

@@ -11,9 +11,10 @@
 //! **Example.** `Deployment kube-system/ebs-csi-controller: 2 of 2 pods not Ready`
 //! (`CrashLoopBackOff in container ebs-plugin`), CSIDriver `ebs.csi.aws.com`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::network::pod_health;
 use crate::diagnostics::workload::group_by_workload;
 use crate::diagnostics::{Diagnostic, containers, kubectl};
@@ -44,7 +45,7 @@ fn is_csi(pod: &Object) -> bool {
     }) || pod.name.contains("csi-")
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let affected: Vec<(&Object, String)> = model
         .of_kind("Pod")
         .filter(|pod| is_csi(pod) && !pod_health::is_gone(pod))

@@ -11,9 +11,10 @@
 //! **Example.** `No default StorageClass (2 classes: gp2, gp3); 3 PVCs name no class`, with the
 //! `kubectl patch storageclass` that makes one the default.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 
 use super::classes;
+use crate::diagnostics::Model;
 use crate::diagnostics::nodes::version;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -33,7 +34,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let all: Vec<&Object> = model.of_kind("StorageClass").collect();
     let defaults = classes::defaults(model);
     if defaults.len() == 1 {

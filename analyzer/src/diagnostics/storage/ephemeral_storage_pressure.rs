@@ -21,6 +21,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use serde_json::Value;
 
 use super::kubelet_stats::{self, human_bytes};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -41,7 +42,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 const WARNING_PERCENT: f64 = 85.0;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = near_limit(model);
     findings.extend(evictions(model));
     findings

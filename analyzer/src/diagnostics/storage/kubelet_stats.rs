@@ -123,13 +123,17 @@ pub(crate) mod fixture {
 
     /// `testing::check` for a model built here.
     pub(crate) fn check(diagnostic: &Diagnostic, model: &ClusterModel, expect: Expect) {
-        let findings = (diagnostic.run)(model);
+        let findings = (diagnostic.run)(&crate::diagnostics::Model::new(model));
         for finding in &findings {
             assert_eq!(finding.code, diagnostic.code);
             assert!(diagnostic.severities.contains(&finding.severity), "undeclared {}", finding.severity);
             assert!(!finding.objects.is_empty() && !finding.explanation.is_empty());
         }
-        assert_eq!(findings, (diagnostic.run)(model), "two runs on one model differ");
+        assert_eq!(
+            findings,
+            (diagnostic.run)(&crate::diagnostics::Model::new(model)),
+            "two runs on one model differ"
+        );
         expect.assert_eq(&render(&findings));
     }
 }

@@ -14,6 +14,7 @@ use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use serde_json::Value;
 
 use super::pvc_pending::consumers;
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -31,7 +32,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for pvc in
         model.of_kind("PersistentVolumeClaim").filter(|pvc| pvc.str_at("/status/phase") == Some("Lost"))

@@ -17,6 +17,7 @@ use kubesnap_shared::model::{ClusterModel, Event, Object};
 use serde_json::Value;
 
 use super::classes;
+use crate::diagnostics::Model;
 use crate::diagnostics::nodes::age;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -39,7 +40,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// A claim younger than this with no warning is still being provisioned.
 const GRACE_SECONDS: i64 = 60;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     model
         .of_kind("PersistentVolumeClaim")
         .filter(|pvc| pvc.str_at("/status/phase") == Some("Pending") && pvc.deleting_since().is_none())

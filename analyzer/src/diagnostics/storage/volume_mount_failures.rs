@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use kubesnap_shared::model::{ClusterModel, Event, ObjectRef};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -53,7 +54,7 @@ fn cause(message: &str) -> Option<&'static str> {
     CAUSES.iter().find(|(fragment, _)| message.contains(fragment)).map(|(_, cause)| *cause)
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut by_object: BTreeMap<&ObjectRef, Vec<&Event>> = BTreeMap::new();
     for event in model.events.iter().filter(|event| REASONS.contains(&event.reason.as_str())) {
         by_object.entry(&event.involved).or_default().push(event);

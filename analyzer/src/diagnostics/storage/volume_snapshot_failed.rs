@@ -12,6 +12,7 @@
 use kubesnap_shared::model::{ClusterModel, Object};
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::nodes::age;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -32,7 +33,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// Snapshots of large volumes take minutes; not ready after this is stuck.
 const STUCK_SECONDS: i64 = 10 * 60;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     model.of_kind("VolumeSnapshot").filter_map(|snapshot| finding(model, snapshot)).collect()
 }
 

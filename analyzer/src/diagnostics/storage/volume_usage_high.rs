@@ -17,6 +17,7 @@ use kubesnap_shared::model::{ClusterModel, ObjectRef};
 use serde_json::Value;
 
 use super::kubelet_stats::{self, VolumeUsage, human_bytes};
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -39,7 +40,7 @@ const WARNING_PERCENT: f64 = 85.0;
 /// Above this, writes are about to fail.
 const CRITICAL_PERCENT: f64 = 95.0;
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     // One entry per PVC: a volume mounted by several pods is reported once, at its fullest.
     let mut by_pvc: BTreeMap<(&str, &str), (VolumeUsage<'_>, f64)> = BTreeMap::new();
     for usage in kubelet_stats::volumes(model) {

@@ -9,8 +9,9 @@
 //! **Example.** `CronJob ops/backup: last Job backup-2902 failed (3 of 3 Jobs failed; last
 //! success 2025-05-28T02:00:00Z)`.
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::Object;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -32,7 +33,7 @@ fn failed(job: &Object) -> bool {
     job.condition("Failed").is_some_and(|(status, _, _)| status == "True")
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for cronjob in model.of_kind("CronJob") {
         let namespace = cronjob.namespace.as_deref();

@@ -9,8 +9,7 @@
 //!
 //! **Example.** `DaemonSet kube-system/calico-node: 4 of 6 pods available`.
 
-use kubesnap_shared::model::ClusterModel;
-
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -29,7 +28,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for set in model.of_kind("DaemonSet") {
         let desired = set.i64_at("/status/desiredNumberScheduled").unwrap_or(0);

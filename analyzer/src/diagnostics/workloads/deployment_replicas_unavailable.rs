@@ -9,8 +9,7 @@
 //! **Example.** `Deployment shop/api: 0 of 3 replicas available` with `Deployment does not have
 //! minimum availability`.
 
-use kubesnap_shared::model::ClusterModel;
-
+use crate::diagnostics::Model;
 use crate::diagnostics::workload::condition_note;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -30,7 +29,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for deployment in model.of_kind("Deployment") {
         let desired = deployment.i64_at("/spec/replicas").unwrap_or(1);

@@ -12,6 +12,7 @@
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::workload::condition_note;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -50,7 +51,7 @@ fn replica_sets<'a>(model: &'a ClusterModel, deployment: &Object) -> Vec<(i64, &
     sets
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for deployment in model.of_kind("Deployment") {
         let sets = replica_sets(model, deployment);

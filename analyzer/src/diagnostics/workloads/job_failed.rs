@@ -10,6 +10,7 @@
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
+use crate::diagnostics::Model;
 use crate::diagnostics::containers;
 use crate::diagnostics::workload::condition_note;
 use crate::diagnostics::{Diagnostic, kubectl};
@@ -36,7 +37,7 @@ pub(crate) fn run_by_cronjob(model: &ClusterModel, job: &Object) -> bool {
     })
 }
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for job in model.of_kind("Job") {
         let Some((_, reason, message)) = job.condition("Failed").filter(|(status, _, _)| *status == "True")

@@ -10,8 +10,7 @@
 //!
 //! **Example.** `StatefulSet data/postgres: 1 of 3 replicas ready`.
 
-use kubesnap_shared::model::ClusterModel;
-
+use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -30,7 +29,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &ClusterModel) -> Vec<Finding> {
+fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for set in model.of_kind("StatefulSet") {
         let desired = set.i64_at("/spec/replicas").unwrap_or(1);

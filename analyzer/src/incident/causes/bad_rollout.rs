@@ -38,7 +38,7 @@ fn replica_sets<'a>(model: &'a ClusterModel, deployment: &Object) -> Vec<&'a Obj
     sets
 }
 
-pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
+pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let model = context.model;
     let mut out = Vec::new();
     for deployment in model.of_kind("Deployment") {

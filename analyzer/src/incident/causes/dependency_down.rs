@@ -20,7 +20,7 @@ use crate::diagnostics::network::{backends, pod_health};
 use crate::finding::Severity;
 use crate::incident::links;
 
-pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
+pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let model = context.model;
     let families: Vec<_> = ERRORS
         .iter()
@@ -46,7 +46,7 @@ pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
 }
 
 fn hypothesis(
-    context: &Context<'_>,
+    context: &Context<'_, '_>,
     subject: &ObjectRef,
     pods: &[&Object],
     hits: &[LogHits<'_>],
@@ -63,8 +63,7 @@ fn hypothesis(
         .flat_map(|h| h.samples.iter())
         .find(|line| database::credentials_refused(&line.text))
         .map(|line| line.text.trim().to_owned());
-    let database_pods: Vec<&Object> =
-        model.of_kind("Pod").filter(|pod| database::is_database_pod(pod)).collect();
+    let database_pods = model.database_pods();
     let failing_database = database_pods.iter().find(|pod| pod_health::trouble(pod).is_some());
     let crash_looping = pods
         .iter()

@@ -9,18 +9,17 @@ use kubesnap_shared::model::ObjectRef;
 
 use super::{Context, Hypothesis, Step, first_failure};
 use crate::diagnostics::logs::families::ERRORS;
-use crate::diagnostics::logs::hints::dns_pods;
 use crate::diagnostics::logs::patterns::hits_in;
 use crate::diagnostics::logs::sources;
 use crate::diagnostics::network::pod_health;
 use crate::finding::Severity;
 
-pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
+pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let model = context.model;
     let Some(family) = ERRORS.iter().find(|family| family.code == "dns_resolution") else {
         return Vec::new();
     };
-    let dns = dns_pods(model);
+    let dns = model.dns_pods();
     let ready = dns.iter().filter(|pod| pod_health::is_ready(pod)).count();
     let mut clients: Vec<(ObjectRef, u64, Option<jiff::Timestamp>)> = Vec::new();
     for source in sources::sources(model) {
@@ -54,7 +53,7 @@ pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
     };
     let mut hypothesis = context.hypothesis("dns-down", title, score, Severity::P1);
     let mut objects: Vec<ObjectRef> = Vec::new();
-    for pod in &dns {
+    for pod in dns {
         objects.push(pod.reference());
         if let Some(trouble) = pod_health::trouble(pod) {
             hypothesis.chain.push(Step::new(
@@ -72,7 +71,7 @@ pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
             format!("first of {count} DNS resolution errors"),
         ));
     }
-    hypothesis.evidence.push(format!("CoreDNS pods in kube-system: {ready} of {} Ready", dns.len()));
+    hypothesis.evidence.push(format!("cluster DNS pods: {ready} of {} Ready", dns.len()));
     if !clients.is_empty() {
         let names: Vec<String> =
             clients.iter().map(|(member, count, _)| format!("{} ({count})", member.name)).collect();
@@ -136,7 +135,7 @@ mod tests {
                finding coredns-unhealthy: Cluster DNS down: 0 of 2 DNS pods Ready
                finding log-error-patterns: Pod shop/api-1: DNS resolution errors in logs (1 line, 1 pod)
                finding log-error-patterns: Pod shop/web-1: DNS resolution errors in logs (1 line, 1 pod)
-               evidence: CoreDNS pods in kube-system: 0 of 2 Ready
+               evidence: cluster DNS pods: 0 of 2 Ready
                evidence: pods logging DNS resolution errors: api-1 (1), web-1 (1)
                $ kubectl get pods -n kube-system -l k8s-app=kube-dns -o wide
                $ kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50

@@ -28,7 +28,7 @@ struct Killed<'a> {
     limit: Option<f64>,
 }
 
-pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
+pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let model = context.model;
     let mut groups: BTreeMap<ObjectRef, Vec<Killed<'_>>> = BTreeMap::new();
     for pod in model.of_kind("Pod") {
@@ -58,7 +58,7 @@ pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
     groups.into_iter().map(|(subject, killed)| hypothesis(context, &subject, &killed)).collect()
 }
 
-fn hypothesis(context: &Context<'_>, subject: &ObjectRef, killed: &[Killed<'_>]) -> Hypothesis {
+fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'_>]) -> Hypothesis {
     let model = context.model;
     let mut objects = vec![subject.clone()];
     objects.extend(killed.iter().map(|k| k.pod.reference()));

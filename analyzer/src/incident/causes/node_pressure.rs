@@ -15,7 +15,7 @@ use crate::finding::Severity;
 
 const PRESSURES: [&str; 3] = ["MemoryPressure", "DiskPressure", "PIDPressure"];
 
-pub(super) fn rule(context: &Context<'_>) -> Vec<Hypothesis> {
+pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let model = context.model;
     let mut out = Vec::new();
     for node in model.of_kind("Node") {
