@@ -9,14 +9,16 @@
 //! diagnostic. Facts are pure functions of the model, so computing one lazily on whichever
 //! thread asks first cannot change any output.
 
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Deref;
 use std::sync::OnceLock;
 
-use kubesnap_shared::model::{ClusterModel, Object};
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use super::logs::database;
 use super::network::dns;
 use super::performance::usage::{self, ContainerUsage};
+use super::workload;
 
 /// A [`ClusterModel`] with its derived facts. It dereferences to the model, so diagnostics
 /// query it exactly as they would the model.
@@ -26,11 +28,37 @@ pub(crate) struct Model<'m> {
     usages: OnceLock<Vec<ContainerUsage<'m>>>,
     database_pods: OnceLock<Vec<&'m Object>>,
     dns_pods: OnceLock<Vec<&'m Object>>,
+    workloads: OnceLock<Workloads<'m>>,
+    usage_index: OnceLock<UsageIndex>,
+}
+
+/// Which workload owns each pod, and each workload's pods.
+#[derive(Debug, Default)]
+struct Workloads<'m> {
+    /// By (namespace, pod name): the owning workload, `None` for a pod without a controller.
+    of_pod: HashMap<(&'m str, &'m str), Option<ObjectRef>>,
+    /// Each workload's pods, in model order.
+    pods: BTreeMap<ObjectRef, Vec<&'m Object>>,
+}
+
+/// Positions in [`Model::usages`] by the subject that owns the container and by node.
+#[derive(Debug, Default)]
+struct UsageIndex {
+    /// By workload, or by pod for a pod without a controller (and for a series whose pod is gone).
+    by_subject: BTreeMap<ObjectRef, Vec<usize>>,
+    by_node: BTreeMap<String, Vec<usize>>,
 }
 
 impl<'m> Model<'m> {
     pub(crate) fn new(model: &'m ClusterModel) -> Model<'m> {
-        Model { model, usages: OnceLock::new(), database_pods: OnceLock::new(), dns_pods: OnceLock::new() }
+        Model {
+            model,
+            usages: OnceLock::new(),
+            database_pods: OnceLock::new(),
+            dns_pods: OnceLock::new(),
+            workloads: OnceLock::new(),
+            usage_index: OnceLock::new(),
+        }
     }
 
     /// Every container series with at least one sample, with its statistics and its spec's
@@ -49,6 +77,74 @@ impl<'m> Model<'m> {
     pub(crate) fn dns_pods(&self) -> &[&'m Object] {
         self.dns_pods.get_or_init(|| dns::pods(self.model))
     }
+
+    fn workloads(&self) -> &Workloads<'m> {
+        self.workloads.get_or_init(|| {
+            let mut workloads = Workloads::default();
+            for pod in self.model.of_kind("Pod") {
+                let owner = workload::workload_of(self.model, pod);
+                if let Some(owner) = &owner {
+                    workloads.pods.entry(owner.clone()).or_default().push(pod);
+                }
+                let namespace = pod.namespace.as_deref().unwrap_or_default();
+                workloads.of_pod.insert((namespace, pod.name.as_str()), owner);
+            }
+            workloads
+        })
+    }
+
+    /// The workload that owns `pod` (following ReplicaSet → Deployment and Job → CronJob),
+    /// `None` for a pod without a controller. The same as [`workload::workload_of`], looked up.
+    pub(crate) fn workload_of(&self, pod: &Object) -> Option<ObjectRef> {
+        let namespace = pod.namespace.as_deref().unwrap_or_default();
+        match self.workloads().of_pod.get(&(namespace, pod.name.as_str())) {
+            Some(owner) => owner.clone(),
+            // Not a pod of this model (a fixture's hand-made object): compute it.
+            None => workload::workload_of(self.model, pod),
+        }
+    }
+
+    /// The pods a workload owns, in model order.
+    pub(crate) fn pods_of_workload(&self, workload: &ObjectRef) -> &[&'m Object] {
+        self.workloads().pods.get(workload).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    fn usage_index(&self) -> &UsageIndex {
+        self.usage_index.get_or_init(|| {
+            let mut index = UsageIndex::default();
+            for (position, usage) in self.usages().iter().enumerate() {
+                let subject =
+                    usage.pod.and_then(|pod| self.workload_of(pod)).unwrap_or_else(|| usage.pod_ref());
+                index.by_subject.entry(subject).or_default().push(position);
+                if let Some(node) = usage.pod.and_then(|pod| pod.str_at("/spec/nodeName")) {
+                    index.by_node.entry(node.to_owned()).or_default().push(position);
+                }
+            }
+            index
+        })
+    }
+
+    /// The usages of the containers of a workload's pods (or of one pod without a controller),
+    /// in [`Model::usages`] order.
+    pub(crate) fn usages_of(&self, subject: &ObjectRef) -> impl Iterator<Item = &ContainerUsage<'m>> {
+        let positions = self.usage_index().by_subject.get(subject).map(Vec::as_slice).unwrap_or_default();
+        positions.iter().map(|&position| &self.usages()[position])
+    }
+
+    /// The usages of one pod's containers, in container order.
+    pub(crate) fn usages_of_pod(&self, namespace: &str, pod: &str) -> &[ContainerUsage<'m>] {
+        let usages = self.usages();
+        let key = |usage: &ContainerUsage<'m>| (usage.key().namespace.as_str(), usage.key().pod.as_str());
+        let start = usages.partition_point(|usage| key(usage) < (namespace, pod));
+        let end = start + usages[start..].partition_point(|usage| key(usage) == (namespace, pod));
+        &usages[start..end]
+    }
+
+    /// The usages of the containers of the pods scheduled on `node`, in [`Model::usages`] order.
+    pub(crate) fn usages_on_node(&self, node: &str) -> impl Iterator<Item = &ContainerUsage<'m>> {
+        let positions = self.usage_index().by_node.get(node).map(Vec::as_slice).unwrap_or_default();
+        positions.iter().map(|&position| &self.usages()[position])
+    }
 }
 
 impl Deref for Model<'_> {
@@ -56,5 +152,124 @@ impl Deref for Model<'_> {
 
     fn deref(&self) -> &ClusterModel {
         self.model
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::testing::model_from_yaml;
+
+    const FIXTURE: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-7d9f
+  namespace: shop
+  ownerReferences: [{kind: Deployment, name: web, uid: d1, controller: true}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-7d9f-a
+  namespace: shop
+  ownerReferences: [{kind: ReplicaSet, name: web-7d9f, uid: r1, controller: true}]
+spec: {nodeName: n1, containers: [{name: app}, {name: sidecar}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-7d9f-b
+  namespace: shop
+  ownerReferences: [{kind: ReplicaSet, name: web-7d9f, uid: r1, controller: true}]
+spec: {nodeName: n2, containers: [{name: app}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: lone, namespace: shop}
+spec: {nodeName: n1, containers: [{name: app}]}
+---
+kind: MetricSeries
+namespace: shop
+pod: web-7d9f-a
+container: app
+samples: [{at: "2025-06-01T11:55:00Z", cpu: 100m, memory: 10Mi}]
+---
+kind: MetricSeries
+namespace: shop
+pod: web-7d9f-a
+container: sidecar
+samples: [{at: "2025-06-01T11:55:00Z", cpu: 10m, memory: 5Mi}]
+---
+kind: MetricSeries
+namespace: shop
+pod: web-7d9f-b
+container: app
+samples: [{at: "2025-06-01T11:55:00Z", cpu: 200m, memory: 20Mi}]
+---
+kind: MetricSeries
+namespace: shop
+pod: lone
+container: app
+samples: [{at: "2025-06-01T11:55:00Z", cpu: 1m, memory: 1Mi}]
+---
+kind: MetricSeries
+namespace: shop
+pod: deleted-during-capture
+container: app
+samples: [{at: "2025-06-01T11:55:00Z", cpu: 1m, memory: 1Mi}]
+"#;
+
+    fn labels<'a>(usages: impl IntoIterator<Item = &'a ContainerUsage<'a>>) -> Vec<String> {
+        usages.into_iter().map(ContainerUsage::label).collect()
+    }
+
+    fn deployment() -> ObjectRef {
+        ObjectRef { kind: "Deployment".into(), namespace: Some("shop".into()), name: "web".into() }
+    }
+
+    #[test]
+    fn workload_facts_agree_with_computing_them() {
+        let cluster = model_from_yaml(FIXTURE);
+        let model = Model::new(&cluster);
+        for pod in cluster.of_kind("Pod") {
+            assert_eq!(model.workload_of(pod), workload::workload_of(&cluster, pod), "{}", pod.name);
+        }
+        let pods: Vec<&str> =
+            model.pods_of_workload(&deployment()).iter().map(|pod| pod.name.as_str()).collect();
+        assert_eq!(pods, ["web-7d9f-a", "web-7d9f-b"]);
+        assert!(model.pods_of_workload(&cluster.of_kind("Pod").last().unwrap().reference()).is_empty());
+    }
+
+    #[test]
+    fn usages_are_found_by_workload_pod_and_node() {
+        let cluster = model_from_yaml(FIXTURE);
+        let model = Model::new(&cluster);
+        assert_eq!(
+            labels(model.usages_of(&deployment())),
+            ["shop/web-7d9f-a/app", "shop/web-7d9f-a/sidecar", "shop/web-7d9f-b/app"]
+        );
+        let lone = ObjectRef { kind: "Pod".into(), namespace: Some("shop".into()), name: "lone".into() };
+        assert_eq!(labels(model.usages_of(&lone)), ["shop/lone/app"]);
+        // A series whose pod is gone is its own subject, on no node.
+        let gone = ObjectRef { name: "deleted-during-capture".into(), ..lone };
+        assert_eq!(labels(model.usages_of(&gone)), ["shop/deleted-during-capture/app"]);
+        assert_eq!(
+            labels(model.usages_of_pod("shop", "web-7d9f-a")),
+            ["shop/web-7d9f-a/app", "shop/web-7d9f-a/sidecar"]
+        );
+        assert_eq!(labels(model.usages_of_pod("shop", "lone")), ["shop/lone/app"]);
+        assert!(model.usages_of_pod("shop", "web").is_empty());
+        assert!(model.usages_of_pod("other", "lone").is_empty());
+        assert_eq!(
+            labels(model.usages_on_node("n1")),
+            ["shop/lone/app", "shop/web-7d9f-a/app", "shop/web-7d9f-a/sidecar"]
+        );
+        assert_eq!(labels(model.usages_on_node("n2")), ["shop/web-7d9f-b/app"]);
+        assert!(model.usages_on_node("n3").next().is_none());
     }
 }

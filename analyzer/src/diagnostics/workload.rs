@@ -5,10 +5,12 @@
 //! for the pod diagnostics, and [`templates`] gives the security diagnostics one pod spec per
 //! workload.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use serde_json::Value;
+
+use crate::diagnostics::Model;
 
 /// The workload that owns `pod`, following ReplicaSet → Deployment and Job → CronJob; `None`
 /// for a pod without a controller.
@@ -120,12 +122,12 @@ impl<T> PodGroup<'_, T> {
 
 /// Groups affected pods by owning workload, in (workload or pod) order; pods stay in name order.
 pub(crate) fn group_by_workload<'a, T>(
-    model: &'a ClusterModel,
+    model: &Model<'_>,
     affected: Vec<(&'a Object, T)>,
 ) -> Vec<PodGroup<'a, T>> {
     let mut groups: BTreeMap<ObjectRef, PodGroup<'a, T>> = BTreeMap::new();
     for (pod, detail) in affected {
-        let workload = workload_of(model, pod);
+        let workload = model.workload_of(pod);
         let key = workload.clone().unwrap_or_else(|| pod.reference());
         groups
             .entry(key)
@@ -133,12 +135,9 @@ pub(crate) fn group_by_workload<'a, T>(
             .pods
             .push((pod, detail));
     }
-    if groups.values().any(|group| group.workload.is_some()) {
-        let totals = pods_per_workload(model);
-        for group in groups.values_mut() {
-            if let Some(workload) = &group.workload {
-                group.total_pods = totals.get(workload).copied().unwrap_or(0).max(group.pods.len());
-            }
+    for group in groups.values_mut() {
+        if let Some(workload) = &group.workload {
+            group.total_pods = model.pods_of_workload(workload).len().max(group.pods.len());
         }
     }
     let mut groups: Vec<PodGroup<'a, T>> = groups.into_values().collect();
@@ -146,17 +145,6 @@ pub(crate) fn group_by_workload<'a, T>(
         group.pods.sort_by(|(a, _), (b, _)| a.name.cmp(&b.name));
     }
     groups
-}
-
-/// How many pods each workload owns in the bundle.
-pub(crate) fn pods_per_workload(model: &ClusterModel) -> HashMap<ObjectRef, usize> {
-    let mut totals = HashMap::new();
-    for pod in model.of_kind("Pod") {
-        if let Some(workload) = workload_of(model, pod) {
-            *totals.entry(workload).or_default() += 1;
-        }
-    }
-    totals
 }
 
 /// `Available=False MinimumReplicasUnavailable: Deployment does not have minimum availability`,
@@ -282,7 +270,7 @@ spec: {containers: [{name: sh, image: busybox}]}
     fn pods_resolve_to_their_deployment_and_group() {
         let model = model_from_yaml(FIXTURE);
         let pods: Vec<(&Object, ())> = model.of_kind("Pod").map(|pod| (pod, ())).collect();
-        let groups = group_by_workload(&model, pods);
+        let groups = group_by_workload(&Model::new(&model), pods);
         let labels: Vec<String> = groups.iter().map(PodGroup::label).collect();
         assert_eq!(labels, ["Deployment shop/api: 2 of 2 pods", "Pod shop/lone"]);
         assert!(groups[0].all_affected());

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use kubesnap_shared::model::{ClusterModel, ObjectRef};
+use kubesnap_shared::model::ObjectRef;
 use serde::Serialize;
 
 use super::links::{self, WORKLOAD_KINDS};
+use crate::diagnostics::Model;
 use crate::diagnostics::network::backends;
 use crate::finding::{Category, Finding, Severity};
 
@@ -44,7 +45,7 @@ pub(crate) struct ServiceReach {
 
 /// The sources are the subjects of findings at P0 or P1 (security findings aside): the first object of each when it is a
 /// workload, a pod or a node.
-pub(crate) fn trace(model: &ClusterModel, findings: &[Finding]) -> BlastRadius {
+pub(crate) fn trace(model: &Model<'_>, findings: &[Finding]) -> BlastRadius {
     let mut seen = BTreeSet::new();
     let mut sources = Vec::new();
     let mut entry_points = BTreeSet::new();

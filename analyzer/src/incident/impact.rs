@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use kubesnap_shared::model::{Object, ObjectRef};
 use serde::Serialize;
 
 use super::links;
+use crate::diagnostics::Model;
 use crate::diagnostics::network::{backends, pod_health};
 use crate::finding::{Category, Finding, Severity};
 
@@ -59,7 +60,7 @@ pub(crate) struct NamespaceImpact {
     pub(crate) findings: usize,
 }
 
-pub(crate) fn assess(model: &ClusterModel, findings: &[Finding]) -> Impact {
+pub(crate) fn assess(model: &Model<'_>, findings: &[Finding]) -> Impact {
     let services: Vec<ServiceDown> = model
         .of_kind("Service")
         .filter_map(|service| {
@@ -108,7 +109,7 @@ pub(crate) fn assess(model: &ClusterModel, findings: &[Finding]) -> Impact {
     Impact { services, ingresses, workloads_down, namespaces }
 }
 
-fn ingress_down(model: &ClusterModel, ingress: &Object) -> Option<IngressDown> {
+fn ingress_down(model: &Model<'_>, ingress: &Object) -> Option<IngressDown> {
     let namespace = ingress.namespace.as_deref();
     let all = backends::ingress_backends(ingress);
     let mut routes = Vec::new();
@@ -131,7 +132,7 @@ fn ingress_down(model: &ClusterModel, ingress: &Object) -> Option<IngressDown> {
 }
 
 /// The workload, when it wants replicas and has none available.
-fn down(model: &ClusterModel, workload: &Object) -> Option<WorkloadDown> {
+fn down(model: &Model<'_>, workload: &Object) -> Option<WorkloadDown> {
     let number = |pointer: &str| workload.i64_at(pointer);
     let (desired, available) = match workload.kind.as_str() {
         "DaemonSet" => {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
 use serde_json::Value;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::network::{backends, pod_health};
-use crate::diagnostics::workload::workload_of;
 use crate::finding::{Finding, Severity};
 
 /// The kinds that run pods.
@@ -27,17 +27,12 @@ pub(crate) fn severities(findings: &[Finding]) -> BTreeMap<ObjectRef, Severity> 
 }
 
 /// The pods of a workload (or the pod itself), in name order.
-pub(crate) fn pods_of<'a>(model: &'a ClusterModel, subject: &ObjectRef) -> Vec<&'a Object> {
+pub(crate) fn pods_of<'a>(model: &'a Model<'_>, subject: &ObjectRef) -> Vec<&'a Object> {
     let namespace = subject.namespace.as_deref();
     match subject.kind.as_str() {
         "Pod" => model.get("Pod", namespace, &subject.name).into_iter().collect(),
         "Node" => model.pods_on_node(&subject.name).collect(),
-        _ => model
-            .of_kind("Pod")
-            .filter(|pod| {
-                pod.namespace.as_deref() == namespace && workload_of(model, pod).as_ref() == Some(subject)
-            })
-            .collect(),
+        _ => model.pods_of_workload(subject).to_vec(),
     }
 }
 

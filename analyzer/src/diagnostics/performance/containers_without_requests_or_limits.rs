@@ -15,7 +15,6 @@
 //! `kubectl set resources deployment/api -n shop -c api --requests=cpu=290m,memory=600Mi
 //! --limits=memory=600Mi`.
 
-use kubesnap_shared::model::ClusterModel;
 use serde_json::Value;
 
 use super::limit_ranges::{container_ranges, effective};
@@ -25,7 +24,7 @@ use super::usage::ContainerUsage;
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::Model;
 use crate::diagnostics::containers::is_system_namespace;
-use crate::diagnostics::workload::{Template, containers, templates, workload_of};
+use crate::diagnostics::workload::{Template, containers, templates};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -53,11 +52,10 @@ struct Missing<'a> {
 }
 
 fn run(model: &Model<'_>) -> Vec<Finding> {
-    let usages = model.usages();
-    templates(model).into_iter().filter_map(|template| finding(model, &template, usages)).collect()
+    templates(model).into_iter().filter_map(|template| finding(model, &template)).collect()
 }
 
-fn finding(model: &ClusterModel, template: &Template<'_>, usages: &[ContainerUsage<'_>]) -> Option<Finding> {
+fn finding(model: &Model<'_>, template: &Template<'_>) -> Option<Finding> {
     let owner = template.owner;
     let namespace = owner.namespace.as_deref().unwrap_or_default();
     let ranges = container_ranges(model, namespace);
@@ -102,14 +100,13 @@ fn finding(model: &ClusterModel, template: &Template<'_>, usages: &[ContainerUsa
     }
     // The samples of this workload's pods, per container, for concrete values.
     let workload_usages = |container: &str| -> Vec<&ContainerUsage<'_>> {
+        let usages: Vec<&ContainerUsage<'_>> = match owner.kind.as_str() {
+            "Pod" => model.usages_of_pod(namespace, &owner.name).iter().collect(),
+            _ => model.usages_of(&reference).collect(),
+        };
         usages
-            .iter()
-            .filter(|usage| usage.key().container == container && usage.serving())
-            .filter(|usage| match usage.pod {
-                Some(pod) if owner.kind == "Pod" => pod.reference() == reference,
-                Some(pod) => workload_of(model, pod).as_ref() == Some(&reference),
-                None => false,
-            })
+            .into_iter()
+            .filter(|usage| usage.key().container == container && usage.serving() && usage.pod.is_some())
             .collect()
     };
     let (mut sampled, mut unsampled) = (false, false);

@@ -97,11 +97,7 @@ fn finding(model: &Model<'_>, series: &NodeSeries) -> Option<Finding> {
     // The pods using most on this node, by mean memory when memory is the pressure, else CPU.
     let by_memory = memory_ratio >= cpu_ratio;
     let mut pods: Vec<(String, f64)> = Vec::new();
-    for usage in model
-        .usages()
-        .iter()
-        .filter(|u| u.pod.and_then(|p| p.str_at("/spec/nodeName")) == Some(node.name.as_str()))
-    {
+    for usage in model.usages_on_node(&node.name) {
         let name = format!("{}/{}", usage.key().namespace, usage.key().pod);
         let value = if by_memory { usage.memory.mean } else { usage.cpu.mean };
         match pods.iter_mut().find(|(pod, _)| *pod == name) {
