@@ -93,6 +93,127 @@ def find_family_counts(value):
     return None
 
 
+COLLECTOR_TOOLS = ['kubectl-cluster-info-dump', 'kubesnap-collect', 'kubesnap-collect-tuned']
+COLLECTOR_LABELS = {
+    'kubectl-cluster-info-dump': '`kubectl cluster-info dump --all-namespaces --output-directory DIR`',
+    'kubesnap-collect': '`kubesnap-collect --metrics-duration 0` (defaults: concurrency 8, qps 50, burst 100)',
+    'kubesnap-collect-tuned': '`kubesnap-collect --metrics-duration 0 --qps 1000 --burst 1000 --concurrency 16`',
+}
+
+EVENT_KINDS = ('Event', 'Event.events.k8s.io')
+COLLECTOR_SHORT = {
+    'kubectl-cluster-info-dump': 'kubectl dump',
+    'kubesnap-collect': 'kubesnap (defaults)',
+    'kubesnap-collect-tuned': 'kubesnap (tuned)',
+}
+
+
+def condition_title(condition, cluster):
+    if condition == 'direct':
+        return 'direct (loopback, no added latency)'
+    return 'through the latency proxy (+%s ms per round trip)' % cluster.get('rtt_ms', condition)
+
+
+def collector_section(folder, status):
+    """The collector's runs (bench/collector): time and memory per tool and condition, then
+    what each captured, and whether kubesnap is faster while capturing strictly more."""
+    lines = ['## Collector against the scale control plane', '']
+    if not folder or not os.path.exists(os.path.join(folder, 'raw.tsv')):
+        return lines + [status + '.', '']
+    cluster = {}
+    with open(os.path.join(folder, 'cluster.tsv')) as f:
+        for line in f:
+            key, _, value = line.rstrip('\n').partition('\t')
+            cluster[key] = value
+    lines += ['| cluster | |', '|---|---|']
+    for key in ('pods', 'nodes', 'namespaces', 'scope', 'scenario_seconds', 'date_utc', 'kubectl'):
+        if key in cluster:
+            lines.append('| %s | %s |' % (key.replace('_', ' '), cluster[key]))
+    for key, value in sorted(cluster.items()):
+        if key.startswith('memory_'):
+            rss, hwm = (int(v) for v in value.split())
+            lines.append('| %s RSS (peak) | %.0f MB (%.0f MB) |' % (key[len('memory_'):].replace('_', ' '), rss / 1024, hwm / 1024))
+    lines.append('')
+
+    runs = defaultdict(lambda: defaultdict(list))
+    failed = defaultdict(lambda: defaultdict(int))
+    with open(os.path.join(folder, 'raw.tsv')) as f:
+        for row in csv.DictReader(f, delimiter='\t'):
+            # kubesnap-collect exits 3 for a bundle written but incomplete: still timed, and
+            # flagged below; any other failure is not a measurement.
+            if row['exit'] not in ('0', '3'):
+                failed[row['condition']][row['tool']] += 1
+                continue
+            runs[row['condition']][row['tool']].append((float(row['seconds']), int(row['max_rss_kb'])))
+    for condition in runs:
+        medians = {}
+        lines += ['### %s' % condition_title(condition, cluster), '',
+                  '| program | runs | wall median | min | max | peak RSS median (min–max) |',
+                  '|---|---:|---:|---:|---:|---:|']
+        for tool in COLLECTOR_TOOLS:
+            samples = runs[condition].get(tool, [])
+            if not samples:
+                lines.append('| %s | 0 | failed %d time(s) | | | |' % (COLLECTOR_LABELS[tool], failed[condition][tool]))
+                continue
+            t = stats([s for s, _ in samples])
+            m = stats([r for _, r in samples])
+            medians[tool] = t[0]
+            note = ' (%d failed run(s) left out)' % failed[condition][tool] if failed[condition][tool] else ''
+            lines.append('| %s | %d%s | %.1f s | %.1f s | %.1f s | %.0f MB (%.0f–%.0f) |' % (
+                COLLECTOR_LABELS[tool], len(samples), note, t[0], t[1], t[2], m[0] / 1024, m[1] / 1024, m[2] / 1024))
+        lines.append('')
+
+        counts = {}
+        for tool in COLLECTOR_TOOLS:
+            try:
+                with open(os.path.join(folder, 'counts-%s-%s.json' % (condition, tool))) as f:
+                    counts[tool] = json.load(f)
+            except (OSError, ValueError):
+                pass
+        if counts:
+            tools = [t for t in COLLECTOR_TOOLS if t in counts]
+            lines += ['What each captured (last run):', '',
+                      '| | ' + ' | '.join(COLLECTOR_SHORT[t] for t in tools) + ' |',
+                      '|---|' + '---:|' * len(tools)]
+            for t in tools:
+                counts[t]['events'] = counts[t]['kinds'].get('Event', 0)
+            rows = [('objects', 'objects'), ('kinds', 'n_kinds'), ('of which core Events (listed)', 'events'), ('container logs (current)', 'logs_current'),
+                    ('container logs (previous)', 'logs_previous'),
+                    ('of the current logs: containers that never ran', 'logs_of_containers_not_started'), ('log requests that failed', 'log_errors'),
+                    ('events watched during the run', 'events_watched'), ('metric samples', 'metric_samples'),
+                    ('files', 'files'), ('bytes written', 'bytes_on_disk'), ('bytes uncompressed', 'bytes_uncompressed')]
+            for label, key in rows:
+                cells = []
+                for t in tools:
+                    value = counts[t].get(key)
+                    cells.append('%.1f MB' % (value / 1e6) if key.startswith('bytes') and value is not None else '%s' % value)
+                lines.append('| %s | %s |' % (label, ' | '.join(cells)))
+            lines.append('')
+            dump = counts.get('kubectl-cluster-info-dump')
+            if dump:
+                for tool in tools[1:]:
+                    ours = counts[tool]
+                    # Events are left out of the object-by-object check: the API server deletes
+                    # them an hour after they were last seen, so their number depends on when
+                    # each tool listed them (runs of a 10,000-pod capture are minutes apart).
+                    missing = sorted(k for k, n in dump['kinds'].items()
+                                     if k not in EVENT_KINDS and ours['kinds'].get(k, 0) < n)
+                    # Logs: kubectl asks for every container, kubesnap for the current run of
+                    # every started container plus the previous run of every restarted one.
+                    more = (not missing and ours['n_kinds'] > dump['n_kinds']
+                            and ours['logs_current'] + ours['logs_previous']
+                            >= dump['logs_current'] - dump.get('logs_of_containers_not_started', 0))
+                    faster = tool in medians and 'kubectl-cluster-info-dump' in medians and medians[tool] < medians['kubectl-cluster-info-dump']
+                    ratio = ('%.2f×' % (medians[tool] / medians['kubectl-cluster-info-dump'])) if tool in medians and 'kubectl-cluster-info-dump' in medians else 'n/a'
+                    lines.append('- %s: time %s of kubectl\'s (%s); captures strictly more: %s%s; target (faster and strictly more) %s.' % (
+                        COLLECTOR_SHORT[tool],
+                        ratio, 'faster' if faster else 'slower', 'yes' if more else 'no',
+                        (' (fewer objects of: %s)' % ', '.join(missing)) if missing else '',
+                        '**met**' if faster and more else '**missed**'))
+                lines.append('')
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--raw', required=True)
@@ -101,6 +222,7 @@ def main():
     parser.add_argument('--analyzer-status', required=True)
     parser.add_argument('--collector-status', required=True)
     parser.add_argument('--commit', default='unknown')
+    parser.add_argument('--collector-dir', help='the folder bench/collector wrote')
     args = parser.parse_args()
 
     runs = defaultdict(lambda: defaultdict(list))
@@ -210,16 +332,7 @@ def main():
                 lines.append('| %s | %.1f× | %.1f× |' % (LABELS[tool], b[0] / a[0], b[1] / a[1]))
         lines.append('')
 
-    lines += ['## Collector against the 10,000-pod control plane', '']
-    cluster = runs.get('cluster', {})
-    if cluster:
-        lines += ['| program | runs | wall median | min | max | peak RSS median |', '|---|---:|---:|---:|---:|---:|']
-        for tool, samples in sorted(cluster.items()):
-            t = stats([s for s, _ in samples])
-            m = stats([r for _, r in samples])
-            lines.append('| %s | %d | %.1f s | %.1f s | %.1f s | %.0f MB |' % (LABELS.get(tool, tool), len(samples), t[0], t[1], t[2], m[0] / 1024))
-    else:
-        lines.append(args.collector_status + '.')
+    lines += collector_section(args.collector_dir, args.collector_status)
     print('\n'.join(lines))
 
 

@@ -304,12 +304,24 @@ scale_nodes_ready() {
   ((not_ready == 0))
 }
 
-# scale_pod_states: "<count> <state>" lines over every scale pod, state as
-# apply-scenario's pod_states computes it (Unscheduled, a waiting reason,
-# NotReady, else the phase).
+# scale_pod_states: "<count> <state>" lines over every scale pod, with the
+# states of apply-scenario's pod_states (Unscheduled, a waiting reason,
+# NotReady, else the phase). It reads the server-side table (`-o wide`)
+# rather than the pods themselves: at 10,000 pods a go-template over the
+# full objects costs the API server and kubectl minutes of CPU per poll,
+# which slowed kwok's own status updates down to a crawl. Columns:
+# NAMESPACE NAME READY STATUS RESTARTS(may hold spaces) AGE IP NODE
+# NOMINATED-NODE READINESS-GATES, so NODE is counted from the end.
 scale_pod_states() {
-  k get pods -A -l kubesnap.test/scale=true --chunk-size=1000 -o go-template='{{range .items}}{{$s := .status.phase}}{{if not .spec.nodeName}}{{$s = "Unscheduled"}}{{end}}{{$r := "true"}}{{range .status.containerStatuses}}{{if not .ready}}{{$r = "false"}}{{end}}{{end}}{{range .status.containerStatuses}}{{if .state.waiting}}{{$s = .state.waiting.reason}}{{end}}{{end}}{{if and (eq $s "Running") (eq $r "false")}}{{$s = "NotReady"}}{{end}}{{$s}}{{"\n"}}{{end}}' |
-    sort | uniq -c
+  k get pods -A -l kubesnap.test/scale=true -o wide --no-headers --chunk-size=2000 |
+    awk '{
+      split($3, ready, "/"); status = $4; node = $(NF - 2)
+      if (status == "Running" && ready[1] != ready[2]) status = "NotReady"
+      else if (status == "Completed") status = "Succeeded"
+      else if (status == "Error") status = "Failed"
+      else if (status == "Pending" && node == "<none>") status = "Unscheduled"
+      print status
+    }' | sort | uniq -c
 }
 
 # The intended end state, per SCALE_NAMESPACES namespaces.
@@ -346,7 +358,7 @@ wait_scenario() {
   deadline=$((SECONDS + timeout))
   until scale_settled; do
     ((SECONDS < deadline)) || die "scale: pods did not settle within ${timeout}s"
-    sleep 10
+    sleep 20
   done
   log "scale: all $((SCALE_NAMESPACES * SCALE_PODS_PER_NAMESPACE)) pods settled $((SECONDS - SCALE_APPLY_STARTED))s after the first apply"
   until scale_metrics_served; do
