@@ -105,6 +105,7 @@ fn container_log(value: &Value) -> ContainerLog {
         timed_hits: Vec::new(),
         error_lines: Vec::new(),
         untimed_lines: 0,
+        requests: Vec::new(),
     }
 }
 

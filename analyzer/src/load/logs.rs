@@ -5,8 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use jiff::Timestamp;
-use kubesnap_shared::model::{ContainerLog, FamilyHits, LogKey, LogLine, TimedHit};
+use kubesnap_shared::model::{
+    ContainerLog, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, TimedHit,
+};
 
+use super::logscan::access::{MAX_MINUTES, Requests, Tally};
 use super::logscan::{FAMILIES, Hit, Kept, MAX_TIMED, SAMPLES, Segment, TAIL};
 use super::timestamp::Ts;
 
@@ -25,6 +28,7 @@ pub(crate) struct LogAccumulator {
     error_lines: VecDeque<Kept>,
     first: Option<Ts>,
     last: Option<Ts>,
+    requests: Requests,
 }
 
 impl LogAccumulator {
@@ -42,6 +46,7 @@ impl LogAccumulator {
             error_lines: VecDeque::new(),
             first: None,
             last: None,
+            requests: Requests::default(),
         }
     }
 
@@ -77,6 +82,9 @@ impl LogAccumulator {
         self.error_lines.drain(..excess);
         self.first = self.first.or(segment.first);
         self.last = segment.last.or(self.last);
+        if !segment.requests.is_empty() {
+            self.requests.merge(segment.requests);
+        }
     }
 
     /// The finished log; year-less times take their year from `reference`.
@@ -121,8 +129,71 @@ impl LogAccumulator {
             first_timestamp: self.first.and_then(|ts| ts.resolve(reference)),
             last_timestamp: self.last.and_then(|ts| ts.resolve(reference)),
             untimed_lines: self.untimed,
+            requests: http_requests(self.requests),
         }
     }
+}
+
+/// The model's form of a log's requests: upstreams in order, the formats without one first.
+fn http_requests(requests: Requests) -> Vec<HttpRequests> {
+    let model = |upstream: Option<String>, tally: Tally| HttpRequests {
+        upstream,
+        statuses: tally.statuses,
+        minutes: tally
+            .minutes
+            .into_iter()
+            .map(|(minute, [total, client_errors, server_errors])| MinuteRequests {
+                minute,
+                total,
+                client_errors,
+                server_errors,
+            })
+            .collect(),
+        unbucketed: tally.unbucketed,
+    };
+    let mut out = Vec::with_capacity(requests.upstreams.len() + 1);
+    if !requests.direct.statuses.is_empty() {
+        out.push(model(None, requests.direct));
+    }
+    for (upstream, tally) in requests.upstreams {
+        out.push(model(Some(String::from_utf8_lossy(&upstream).into_owned()), tally));
+    }
+    out
+}
+
+/// The requests of two files of one container (a rotated one and the current one), as one.
+fn join_requests(older: Vec<HttpRequests>, newer: Vec<HttpRequests>) -> Vec<HttpRequests> {
+    let mut by_upstream: BTreeMap<Option<String>, HttpRequests> = BTreeMap::new();
+    for requests in older.into_iter().chain(newer) {
+        let Some(mine) = by_upstream.get_mut(&requests.upstream) else {
+            by_upstream.insert(requests.upstream.clone(), requests);
+            continue;
+        };
+        for (status, count) in requests.statuses {
+            *mine.statuses.entry(status).or_default() += count;
+        }
+        let mut minutes: BTreeMap<i64, MinuteRequests> =
+            mine.minutes.drain(..).map(|minute| (minute.minute, minute)).collect();
+        for minute in requests.minutes {
+            let entry = minutes.entry(minute.minute).or_insert(MinuteRequests {
+                total: 0,
+                client_errors: 0,
+                server_errors: 0,
+                ..minute
+            });
+            entry.total = entry.total.saturating_add(minute.total);
+            entry.client_errors = entry.client_errors.saturating_add(minute.client_errors);
+            entry.server_errors = entry.server_errors.saturating_add(minute.server_errors);
+        }
+        mine.unbucketed += requests.unbucketed;
+        while minutes.len() > MAX_MINUTES {
+            if let Some((_, dropped)) = minutes.pop_first() {
+                mine.unbucketed += u64::from(dropped.total);
+            }
+        }
+        mine.minutes = minutes.into_values().collect();
+    }
+    by_upstream.into_values().collect()
 }
 
 /// Makes one log per key. `logs` must be in a deterministic order (bundle order).
@@ -192,6 +263,7 @@ fn join(older: ContainerLog, newer: ContainerLog) -> ContainerLog {
         first_timestamp: older.first_timestamp.or(newer.first_timestamp),
         last_timestamp: newer.last_timestamp.or(older.last_timestamp),
         untimed_lines: older.untimed_lines + newer.untimed_lines,
+        requests: join_requests(older.requests, newer.requests),
     }
 }
 

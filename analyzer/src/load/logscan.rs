@@ -10,6 +10,9 @@
 //! chunk), so chunks of one log are scanned independently, in parallel, and merged in order
 //! by [`super::logs::LogAccumulator`]. Bytes that are not UTF-8 never stop a scan: kept lines
 //! are decoded lossily.
+//!
+//! The same pass counts the HTTP requests of access-log lines per minute and upstream
+//! ([`access`]): every count the model holds is over every line, never over the lines kept.
 
 use std::collections::VecDeque;
 
@@ -19,8 +22,13 @@ use serde_json::Value;
 use super::timestamp::{TimeReader, Ts};
 use kubesnap_shared::import::LogLayout;
 
-/// The seed's families: code, pattern, whether it is an error family (else a warning one).
-pub(crate) const FAMILIES: [(&str, &str, bool); 15] = [
+pub(crate) mod access;
+
+/// The seed's fifteen families, then kubesnap's extensions: code, pattern, whether it is an
+/// error family (else a warning one). The seed's patterns are verbatim, so that their counts
+/// compare with the seed's own analysis (`bench/seed_log_analyzer.py`); what they miss is an
+/// extension family of its own, never a change to theirs.
+pub(crate) const FAMILIES: [(&str, &str, bool); 16] = [
     ("oom_killed", r"(OOMKilled|out of memory|memory limit exceeded)", true),
     ("image_pull_error", r"(ImagePullBackOff|ErrImagePull|Failed to pull image)", true),
     ("dns_resolution", r"(no such host|DNS resolution failed|dial tcp.*no route to host)", true),
@@ -36,7 +44,32 @@ pub(crate) const FAMILIES: [(&str, &str, bool); 15] = [
     ("slow_response", r"(slow.*response|request.*timeout|response time)", false),
     ("retry_attempt", r"(retry|retrying|attempt.*failed)", false),
     ("deprecated_api", r"(deprecated|will be removed|obsolete)", false),
+    // Extension: the errors database clients and servers print that the seed's `database_error`
+    // misses (PostgreSQL's `password authentication failed for user` and `sorry, too many
+    // clients already`, an application's `Database connection failed!`, MySQL's `Access denied
+    // for user`, drivers' exceptions). A line counts here only when `database_error` does not
+    // match it, so the two add up without counting a line twice.
+    (
+        DATABASE_CLIENT_ERROR,
+        concat!(
+            r"(password authentication failed|access denied for user|(database|db) connection ",
+            r"(failed|refused|lost|error|timed out|timeout)|(could not|couldn't|unable to|failed to) connect to ",
+            r"(the )?(database|db\b|postgres|mysql|mariadb|mongo|redis)|SQLSTATE\[|\bORA-\d{5}\b|",
+            r"too many (connections|clients)|the database system is (starting up|shutting down|in recovery mode)|",
+            r"communications link failure|Mongo(Network|ServerSelection)Error|\bpq: |psycopg2?\.\w*Error|",
+            r"sqlalchemy\.exc\.)"
+        ),
+        true,
+    ),
 ];
+
+/// How many of [`FAMILIES`] are the seed's; the rest are kubesnap's extensions.
+#[cfg(test)]
+pub(crate) const SEED_FAMILIES: usize = 15;
+/// The extension of `database_error` (see [`FAMILIES`]).
+pub(crate) const DATABASE_CLIENT_ERROR: &str = "database_client_error";
+const DATABASE_ERROR: usize = 9;
+const DATABASE_CLIENT: usize = 15;
 
 /// How many sample lines each family keeps per log.
 pub(crate) const SAMPLES: usize = 5;
@@ -54,6 +87,8 @@ pub(crate) struct Patterns {
     /// has no family and is not at ERROR or FATAL level.
     any: Regex,
     set: RegexSet,
+    /// `] "`: where an access-log line's `[$time_local]` ends and its `"$request"` starts.
+    access: memchr::memmem::Finder<'static>,
     pub(crate) times: TimeReader,
 }
 
@@ -64,7 +99,12 @@ impl Patterns {
             FAMILIES.iter().map(|(_, pattern, _)| format!("(?i-u){pattern}")).collect();
         let mut any = families.join("|");
         any.push_str(r"|(?i-u)error|fatal|(?m-iu)^(?:\S+ )?[EF]\d{4} ");
-        Ok(Patterns { any: Regex::new(&any)?, set: RegexSet::new(&families)?, times: TimeReader::new()? })
+        Ok(Patterns {
+            any: Regex::new(&any)?,
+            set: RegexSet::new(&families)?,
+            access: memchr::memmem::Finder::new(access::MARKER),
+            times: TimeReader::new()?,
+        })
     }
 }
 
@@ -100,6 +140,7 @@ pub(crate) struct Segment {
     pub(crate) error_lines: VecDeque<Kept>,
     pub(crate) first: Option<Ts>,
     pub(crate) last: Option<Ts>,
+    pub(crate) requests: access::Requests,
 }
 
 /// Scans one chunk (whole lines) of a log.
@@ -135,6 +176,7 @@ impl ChunkScan<'_> {
 
     fn text(&mut self, chunk: &[u8], markers: bool) {
         let mut next_hit = self.patterns.any.find_at(chunk, 0).map(|m| m.start());
+        let mut next_access = self.patterns.access.find(chunk);
         let mut start = 0;
         while start < chunk.len() {
             let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
@@ -146,6 +188,15 @@ impl ChunkScan<'_> {
             if hit {
                 next_hit = self.patterns.any.find_at(chunk, (end + 1).min(chunk.len())).map(|m| m.start());
             }
+            let access = match next_access {
+                Some(position) if position < end => {
+                    let from = (end + 1).min(chunk.len());
+                    next_access = self.patterns.access.find(&chunk[from..]).map(|found| from + found);
+                    // Within the line (a `\r` before the end is not part of it).
+                    (position + access::MARKER.len() <= start + line.len()).then_some(position - start)
+                }
+                _ => None,
+            };
             if markers && line.starts_with(b"==== ") {
                 if let Some(container) = start_marker(line) {
                     self.finish_segment(chunk);
@@ -159,7 +210,7 @@ impl ChunkScan<'_> {
                 }
             }
             let ts_known = None;
-            self.line(line, start, ts_known, hit);
+            self.line(line, start, ts_known, hit, access);
             start = end + 1;
         }
     }
@@ -171,9 +222,10 @@ impl ChunkScan<'_> {
             }
             let (text, ts) = journal_entry(raw);
             let hit = self.patterns.any.is_match(text.as_bytes());
+            let access = self.patterns.access.find(text.as_bytes());
             // Journal lines are decoded per line; keep their text through the tail directly.
             let segment_line = self.current().lines + 1;
-            self.line(text.as_bytes(), usize::MAX, Some(ts), hit);
+            self.line(text.as_bytes(), usize::MAX, Some(ts), hit, access);
             let kept = Kept { line: segment_line, text: clip(text.as_bytes()), ts };
             let segment = self.current();
             if segment.tail.len() == TAIL {
@@ -184,8 +236,16 @@ impl ChunkScan<'_> {
     }
 
     /// One line. `start` is its offset in the chunk (for the tail), or `usize::MAX` when the
-    /// caller keeps the tail itself; `ts_known` is the time when the layout gives it.
-    fn line(&mut self, line: &[u8], start: usize, ts_known: Option<Option<Ts>>, hit: bool) {
+    /// caller keeps the tail itself; `ts_known` is the time when the layout gives it; `access`
+    /// the offset of an access-log marker in the line.
+    fn line(
+        &mut self,
+        line: &[u8],
+        start: usize,
+        ts_known: Option<Option<Ts>>,
+        hit: bool,
+        access: Option<usize>,
+    ) {
         let patterns = self.patterns;
         let last = self.segments.len() - 1;
         let segment = &mut self.segments[last];
@@ -198,6 +258,9 @@ impl ChunkScan<'_> {
         };
         if !timed {
             segment.untimed += 1;
+        }
+        if let Some(request) = access.and_then(|marker| access::parse(line, marker)) {
+            segment.requests.add(request);
         }
         let mut ts: Option<Option<Ts>> = ts_known;
         let read_ts = |ts: &mut Option<Option<Ts>>| *ts.get_or_insert_with(|| patterns.times.read(line));
@@ -217,7 +280,8 @@ impl ChunkScan<'_> {
             let error_level = error_level(line);
             let time = if timed { read_ts(&mut ts) } else { None };
             let mut text = None;
-            for family in families.iter() {
+            let seed_database = families.matched(DATABASE_ERROR);
+            for family in families.iter().filter(|&family| !(family == DATABASE_CLIENT && seed_database)) {
                 segment.counts[family] += 1;
                 if segment.samples[family].len() < SAMPLES {
                     let text = text.get_or_insert_with(|| clip(line)).clone();
@@ -371,7 +435,71 @@ mod tests {
         }
         // Case-insensitive, and every family a line matches counts (as the seed does).
         let both = families_of("ERROR: CONNECTION REFUSED - FATAL: password authentication failed; retry");
-        assert_eq!(both, ["connection_refused", "retry_attempt"]);
+        assert_eq!(both, ["connection_refused", "retry_attempt", DATABASE_CLIENT_ERROR]);
+    }
+
+    /// The real lines the seed's `database_error` misses (the troubleshoot bundle's
+    /// test-connection app, the prod-simulation scenario's PostgreSQL), checked against the
+    /// seed's regex read literally, and counted by the extension only where the seed misses.
+    #[test]
+    fn the_database_extension_counts_what_the_seed_misses_and_nothing_twice() {
+        let seed = regex::Regex::new(&format!("(?i){}", FAMILIES[DATABASE_ERROR].1)).unwrap();
+        let missed = [
+            "[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password authentication failed for user wronguser",
+            "ERROR: Database connection failed!",
+            "2025-08-09 21:08:25.123 UTC [88] FATAL:  sorry, too many clients already",
+            "ERROR 1045 (28000): Access denied for user 'app'@'10.0.0.3' (using password: YES)",
+            "psycopg2.OperationalError: could not connect to server: Connection refused",
+        ];
+        for line in missed {
+            assert!(!seed.is_match(line), "the seed's pattern matches {line:?}");
+            assert!(families_of(line).contains(&DATABASE_CLIENT_ERROR), "{line:?}");
+        }
+        // The seed's own lines stay the seed's, once.
+        for line in ["database connection error: reset", "Connection to database failed: timeout"] {
+            assert!(seed.is_match(line));
+            let families = families_of(line);
+            assert!(
+                families.contains(&"database_error") && !families.contains(&DATABASE_CLIENT_ERROR),
+                "{line:?}"
+            );
+        }
+        for line in
+            ["connected to the database", "DB connection 7 established", "Releasing database connections"]
+        {
+            assert!(!families_of(line).contains(&DATABASE_CLIENT_ERROR), "{line:?}");
+        }
+        // The diagnostics know every extension the loader counts, and which seed family it completes.
+        for (code, _, _) in &FAMILIES[SEED_FAMILIES..] {
+            let seed_family = crate::diagnostics::logs::families::seed_code(code);
+            assert_ne!(seed_family, *code, "{code} is no extension the diagnostics know");
+            assert!(FAMILIES[..SEED_FAMILIES].iter().any(|(seed, _, _)| *seed == seed_family));
+        }
+    }
+
+    #[test]
+    fn access_lines_are_counted_per_minute_whatever_their_prefix() {
+        let patterns = Patterns::new().unwrap();
+        let log = concat!(
+            "2025-06-01T11:50:01Z 10.0.0.1 - - [01/Jun/2025:11:50:01 +0000] \"GET / HTTP/1.1\" 503 1 \"-\" \"c\" 1 0.1 [shop-web-80] [] x 1 0.1 503 r\r\n",
+            "I0601 11:50:02.000000 1 x.go:1] \"not a request\" status=500\n",
+            "10.0.0.1 - - [01/Jun/2025:11:51:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"c\" 1 0.1 [shop-web-80] [] x 1 0.1 200 r\n",
+            "10.0.0.2 - - [01/Jun/2025:11:51:30 +0000] \"GET / HTTP/1.1\" 404 1\n",
+        );
+        let segments = scan_chunk(&patterns, log.as_bytes(), LogLayout::Plain);
+        let requests = &segments[0].requests;
+        let minute = "2025-06-01T11:50:00Z".parse::<jiff::Timestamp>().unwrap().as_second() / 60;
+        let web = &requests.upstreams[&b"shop-web-80"[..]];
+        assert_eq!(
+            web.minutes.iter().map(|(m, c)| (m - minute, *c)).collect::<Vec<_>>(),
+            [(0, [1, 0, 1]), (1, [1, 0, 0])]
+        );
+        assert_eq!(requests.direct.minutes[&(minute + 1)], [1, 1, 0]);
+        assert_eq!(requests.upstreams.len(), 1);
+        // Journal lines too.
+        let journal = br#"{"MESSAGE":"10.0.0.1 - - [01/Jun/2025:11:50:01 +0000] "GET / HTTP/1.1" 502 1","__REALTIME_TIMESTAMP":"1748778601000000"}"#;
+        let segments = scan_chunk(&patterns, journal, LogLayout::Journal);
+        assert_eq!(segments[0].requests.direct.statuses[&502], 1);
     }
 
     #[test]

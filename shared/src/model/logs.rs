@@ -1,5 +1,6 @@
-//! Container logs as the loader's scan leaves them: sizes, the last lines, and the hits of the
-//! log pattern families. Logs are never held whole in memory.
+//! Container logs as the loader's scan leaves them: sizes, the last lines, the hits of the
+//! log pattern families, and the HTTP requests of access-log lines counted per minute. Logs are
+//! never held whole in memory: every count here is over every line, the lines kept are samples.
 
 use std::collections::BTreeMap;
 
@@ -64,4 +65,52 @@ pub struct ContainerLog {
     pub last_timestamp: Option<jiff::Timestamp>,
     /// Lines whose timestamp could not be read (reported, never fatal).
     pub untimed_lines: u64,
+    /// The HTTP requests of the log's access-log lines, one entry per upstream, sorted by
+    /// upstream (`None` first); empty when the log has no access-log line.
+    pub requests: Vec<HttpRequests>,
+}
+
+/// The requests of one upstream in one log's access-log lines (ingress-nginx, or the common
+/// and combined log formats), counted over every line the loader scanned. Memory is bounded by
+/// the minutes with requests, not by the requests: 24 bytes a minute.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HttpRequests {
+    /// The upstream the line names: ingress-nginx's `$proxy_upstream_name`
+    /// (`<namespace>-<service>-<port>`), `Some("")` when nginx answered without one (a
+    /// malformed request). `None` for formats that name no upstream (common and combined log
+    /// format): the container answered itself.
+    pub upstream: Option<String>,
+    /// Requests per status code, every request of the log counted.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Requests per minute, oldest first; minutes without a request are left out.
+    pub minutes: Vec<MinuteRequests>,
+    /// Requests in `statuses` but in no minute: their time could not be read, or the log held
+    /// more distinct minutes than the loader keeps (the oldest are dropped first).
+    pub unbucketed: u64,
+}
+
+impl HttpRequests {
+    /// Every request counted, with or without a minute.
+    pub fn total(&self) -> u64 {
+        self.statuses.values().sum()
+    }
+}
+
+/// The requests of one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct MinuteRequests {
+    /// The start of the minute, in Unix minutes (seconds / 60): compact, and what a bucket is.
+    pub minute: i64,
+    pub total: u32,
+    /// 4xx answers.
+    pub client_errors: u32,
+    /// 5xx answers.
+    pub server_errors: u32,
+}
+
+impl MinuteRequests {
+    /// The start of the minute.
+    pub fn start(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(self.minute.saturating_mul(60)).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
 }

@@ -1,34 +1,20 @@
 //! Database errors the seed's pattern misses, and the pods that run databases.
 //!
 //! The seed's `database_error` pattern (`database.*error|sql.*error|connection.*database.*failed`)
-//! misses what database clients actually print: PostgreSQL's `password authentication failed for
-//! user`, an application's `Database connection failed!`, MySQL's `Access denied for user`. The
-//! loader counts the seed's pattern over whole logs; this module finds the client messages in the
-//! lines the loader keeps (ERROR/FATAL lines with a time, the tail, family samples), so their
-//! count is exact for short logs and a lower bound for long ones.
+//! misses what database clients and servers actually print: PostgreSQL's `password
+//! authentication failed for user` and `sorry, too many clients already`, an application's
+//! `Database connection failed!` (the words come in the other order), MySQL's `Access denied for
+//! user`. The loader counts those over every line as kubesnap's `database_client_error`
+//! extension family (`load/logscan.rs`), apart from the seed's count and only on lines the seed's
+//! pattern misses; this module gives diagnostics the lines it kept of them.
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use kubesnap_shared::model::{ContainerLog, LogLine, Object};
 use regex::Regex;
 use serde_json::Value;
 
-/// The seed's own pattern: lines it matches are already in the loader's count.
-static SEED: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)(database.*error|sql.*error|connection.*database.*failed)").ok());
-
-/// What database clients and drivers print when the database fails them.
-static CLIENT: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i)(password authentication failed|access denied for user|(database|db) connection ",
-        r"(failed|refused|lost|error|timed out|timeout)|(could not|couldn't|unable to|failed to) connect to ",
-        r"(the )?(database|db\b|postgres|mysql|mariadb|mongo|redis)|SQLSTATE\[|\bORA-\d{5}\b|too many connections|",
-        r"the database system is (starting up|shutting down|in recovery mode)|communications link failure|",
-        r"Mongo(Network|ServerSelection)Error|\bpq: |psycopg2?\.\w*Error|sqlalchemy\.exc\.)"
-    ))
-    .ok()
-});
+use super::families;
 
 /// Messages that say the database refused the client's credentials rather than being down.
 static CREDENTIALS: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -38,18 +24,13 @@ static CREDENTIALS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
-/// Kept lines of `log` that carry a database client's error and that the seed's pattern does
-/// not match, once each, in file order.
+/// The sample lines the loader kept of the database client errors the seed's pattern misses
+/// (the first few of the log), in file order. Their count is the family's, not this length.
 pub(crate) fn client_errors(log: &ContainerLog) -> Vec<&LogLine> {
-    let (Some(client), Some(seed)) = (CLIENT.as_ref(), SEED.as_ref()) else { return Vec::new() };
-    let mut kept: BTreeMap<u64, &LogLine> = BTreeMap::new();
-    let samples = log.families.values().flat_map(|hits| &hits.samples);
-    for line in log.error_lines.iter().chain(&log.tail).chain(samples) {
-        if client.is_match(&line.text) && !seed.is_match(&line.text) {
-            kept.entry(line.line).or_insert(line);
-        }
-    }
-    kept.into_values().collect()
+    families::extension_of("database_error")
+        .and_then(|code| log.families.get(code))
+        .map(|hits| hits.samples.iter().collect())
+        .unwrap_or_default()
 }
 
 /// Whether the line says the database refused the credentials.
@@ -94,44 +75,27 @@ pub(crate) fn is_database_pod(pod: &Object) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kubesnap_shared::model::LogKey;
-
-    fn log(lines: &[&str]) -> ContainerLog {
-        let tail: Vec<LogLine> = lines
-            .iter()
-            .enumerate()
-            .map(|(index, text)| LogLine {
-                line: index as u64 + 1,
-                text: (*text).to_owned(),
-                timestamp: None,
-            })
-            .collect();
-        ContainerLog {
-            key: LogKey { namespace: "a".into(), pod: "b".into(), container: "c".into(), previous: false },
-            path: "p".into(),
-            bytes: 0,
-            lines: tail.len() as u64,
-            truncated: false,
-            error_lines: tail.clone(),
-            tail,
-            families: BTreeMap::new(),
-            timed_hits: Vec::new(),
-            first_timestamp: None,
-            last_timestamp: None,
-            untimed_lines: 0,
-        }
-    }
 
     #[test]
-    fn finds_client_messages_once_and_leaves_the_seeds_to_the_loader() {
-        let log = log(&[
-            "ERROR: Database connection failed!",
-            "FATAL: password authentication failed for user 'wronguser'",
-            "database error: deadlock",
-            "connected to the database",
-        ]);
-        let lines: Vec<u64> = client_errors(&log).iter().map(|line| line.line).collect();
-        assert_eq!(lines, [1, 2], "line 3 is the seed's, line 4 no error");
+    fn client_errors_are_the_extension_family_samples() {
+        let model = crate::diagnostics::logs::fixture::scanned_model(
+            r#"
+kind: ContainerLog
+namespace: a
+pod: b
+container: c
+lines:
+- "ERROR: Database connection failed!"
+- "FATAL: password authentication failed for user 'wronguser'"
+- "database error: deadlock"
+- "connected to the database"
+- "2025-06-01T11:50:00Z [88] FATAL:  sorry, too many clients already"
+"#,
+        );
+        let log = &model.logs[0];
+        let lines: Vec<u64> = client_errors(log).iter().map(|line| line.line).collect();
+        assert_eq!(lines, [1, 2, 5], "line 3 is the seed's, line 4 no error");
+        assert_eq!(log.families["database_error"].count, 1);
         assert!(credentials_refused("FATAL: password authentication failed for user 'x'"));
         assert!(!credentials_refused("Database connection failed!"));
     }

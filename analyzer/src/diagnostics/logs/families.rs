@@ -133,6 +133,23 @@ pub(crate) static WARNINGS: [Family; 5] = [
     },
 ];
 
+/// kubesnap's extension families: (code, the seed family it completes). The loader counts an
+/// extension's lines apart, and only lines the seed's pattern does not match, so the seed's own
+/// count stays comparable with the seed's analysis and the two add up: diagnostics report them
+/// together under the seed's family.
+pub(crate) static EXTENSIONS: [(&str, &str); 1] = [("database_client_error", "database_error")];
+
+/// The extension that completes the seed family `code`, if any.
+pub(crate) fn extension_of(code: &str) -> Option<&'static str> {
+    EXTENSIONS.iter().find(|(_, seed)| *seed == code).map(|(extension, _)| *extension)
+}
+
+/// The seed family a hit's family code reports under: itself, or the family an extension
+/// completes.
+pub(crate) fn seed_code(code: &str) -> &str {
+    EXTENSIONS.iter().find(|(extension, _)| *extension == code).map_or(code, |(_, seed)| *seed)
+}
+
 /// Whether `code` is one of the ten error families.
 pub(crate) fn is_error_family(code: &str) -> bool {
     ERRORS.iter().any(|family| family.code == code)
@@ -161,6 +178,10 @@ mod tests {
         assert!(is_error_family("dns_resolution"));
         assert!(!is_error_family("retry_attempt"));
         assert_eq!(milder(Severity::P1), Severity::P2);
+        assert_eq!(extension_of("database_error"), Some("database_client_error"));
+        assert_eq!(seed_code("database_client_error"), "database_error");
+        assert_eq!(seed_code("timeout_error"), "timeout_error");
+        assert_eq!(extension_of("timeout_error"), None);
         assert_eq!(milder(Severity::P3), Severity::P3);
     }
 }

@@ -130,7 +130,7 @@ lines:
                   note: pod api-7d9f-a, container api (current run): 1 line, at 2025-06-01T11:50:03Z
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:4: 2025-06-01T11:50:03Z ERROR lookup cache.shop on 10.96.0.10:53: no such host
                   note: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts)
-                  why: 1 log line matches of Deployment shop/api the seed's `dns_resolution` pattern. Check CoreDNS status and cluster DNS configuration. In this bundle: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts).
+                  why: 1 log line of Deployment shop/api matches the seed's `dns_resolution` pattern. Check CoreDNS status and cluster DNS configuration. In this bundle: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts).
                   $ kubectl logs api-7d9f-a -n shop -c api --tail=50
                   $ kubectl get pods -n kube-system -l k8s-app=kube-dns
                   $ kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50
@@ -140,7 +140,7 @@ lines:
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:2: 2025-06-01T11:50:01Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:3: 2025-06-01T11:50:02Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused
                   note: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod
-                  why: 2 log lines match of Deployment shop/api the seed's `connection_refused` pattern. Check service endpoints, network policies, and port configurations. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
+                  why: 2 log lines of Deployment shop/api match the seed's `connection_refused` pattern. Check service endpoints, network policies, and port configurations. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
                   $ kubectl logs api-7d9f-a -n shop -c api --tail=50
                   $ kubectl get endpoints/pg -n data
                   $ kubectl get networkpolicy -n shop
@@ -179,16 +179,16 @@ lines:
                   objects: Pod/shop/lone
                   note: pod lone, container sh (current run): 1 line, at 2025-06-01T11:50:00Z
                   log kubesnap-fixture/logs/shop/lone/sh.log:1: 2025-06-01T11:50:00Z INFO request timeout set to 30s
-                  why: 1 log line matches of Pod shop/lone the seed's `timeout_error` pattern. Check the latency and health of the services the pod calls, and whether the timeout is a setting being printed rather than a failure. None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may be mentions rather than failures.
+                  why: 1 log line of Pod shop/lone matches the seed's `timeout_error` pattern. Check the latency and health of the services the pod calls, and whether the timeout is a setting being printed rather than a failure. None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may be mentions rather than failures.
                   $ kubectl logs lone -n shop -c sh --tail=50
                 P1 log-error-patterns Deployment shop/api: database errors in logs (1 line, 1 pod)
                   objects: Deployment/shop/api, Pod/shop/api-7d9f-a
                   note: pod api-7d9f-a, container api (previous run): 1 line
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.previous.log:2: ERROR: Database connection failed!
-                  note: 1 of these lines carries a database client's own error (PostgreSQL's `password authentication failed`, `database connection failed`, ...), which the seed's pattern misses; they are counted among the lines the bundle keeps (error lines, the last lines, samples)
+                  note: 1 of these lines carries a database client's or server's own error (PostgreSQL's `password authentication failed` and `too many clients`, `database connection failed`, ...), which the seed's pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs
                   note: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod
                   note: no pod of the bundle runs a known database image (PostgreSQL, MySQL, MongoDB, Redis, ...)
-                  why: 1 log line matches of Deployment shop/api the seed's `database_error` pattern. Check database connectivity, credentials, and resource availability. Verify: database pod status, connection strings, and authentication. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
+                  why: 1 log line of Deployment shop/api matches the seed's `database_error` pattern or kubesnap's `database_client_error` extension of it. Check database connectivity, credentials, and resource availability. Verify: database pod status, connection strings, and authentication. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
                   $ kubectl logs api-7d9f-a -n shop -c api --previous --tail=50
                   $ kubectl get endpoints/pg -n data
                   $ kubectl get networkpolicy -n shop
@@ -247,7 +247,7 @@ lines: ["2025-06-01T11:50:00Z E0601 11:50:00.1 1 x.go:1] write /var/lib/containe
                   note: node node-1, unit containerd: 1 line, at 2025-06-01T11:50:00Z
                   log kubesnap-fixture/logs/_node/node-1/containerd.log:1: 2025-06-01T11:50:00Z E0601 11:50:00.1 1 x.go:1] write /var/lib/containerd/x: no space left on device
                   note: node node-1: DiskPressure=True KubeletHasDiskPressure
-                  why: 1 log line matches of Node node-1 the seed's `disk_pressure` pattern. Check the node's disk and the pod's volumes and ephemeral storage. In this bundle: node node-1: DiskPressure=True KubeletHasDiskPressure.
+                  why: 1 log line of Node node-1 matches the seed's `disk_pressure` pattern. Check the node's disk and the pod's volumes and ephemeral storage. In this bundle: node node-1: DiskPressure=True KubeletHasDiskPressure.
                   $ kubectl describe node node-1
             "#]],
         );

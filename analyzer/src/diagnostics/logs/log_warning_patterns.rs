@@ -82,14 +82,14 @@ lines:
                   note: pod worker, container w (current run): 1 line, at 2025-06-01T11:50:00Z
                   log kubesnap-fixture/logs/jobs/worker/w.log:1: 2025-06-01T11:50:00Z WARN CPU throttling detected: 80% of periods throttled
                   note: container w of pod worker: cpu limit 200m
-                  why: 1 log line matches of Pod jobs/worker the seed's `high_cpu` pattern. Consider increasing CPU limits or optimizing application performance. Monitor: kubectl top pods, CPU usage patterns, and application profiling.
+                  why: 1 log line of Pod jobs/worker matches the seed's `high_cpu` pattern. Consider increasing CPU limits or optimizing application performance. Monitor: kubectl top pods, CPU usage patterns, and application profiling.
                   $ kubectl logs worker -n jobs -c w --tail=50
                   $ kubectl top pod worker -n jobs --containers
                 P3 log-warning-patterns Pod jobs/worker: retry warnings in logs (1 line, 1 pod)
                   objects: Pod/jobs/worker
                   note: pod worker, container w (current run): 1 line, at 2025-06-01T11:50:05Z
                   log kubesnap-fixture/logs/jobs/worker/w.log:2: 2025-06-01T11:50:05Z WARN upstream busy, retrying in 5s
-                  why: 1 log line matches of Pod jobs/worker the seed's `retry_attempt` pattern. Retries hide a failing dependency until they run out: find what is retried.
+                  why: 1 log line of Pod jobs/worker matches the seed's `retry_attempt` pattern. Retries hide a failing dependency until they run out: find what is retried.
                   $ kubectl logs worker -n jobs -c w --tail=50
             "#]],
         );

@@ -9,7 +9,6 @@ use kubesnap_shared::model::{ClusterModel, LogLine, ObjectRef};
 
 use crate::diagnostics::Model;
 
-use super::database;
 use super::families::{self, Family};
 use super::hints;
 use super::level;
@@ -26,7 +25,8 @@ pub(crate) struct LogHits<'a> {
     pub(crate) family: &'static Family,
     pub(crate) source: Source<'a>,
     pub(crate) count: u64,
-    /// Lines database clients print that the seed's pattern misses (`database_error` only).
+    /// Lines of kubesnap's extension of the family: the database client errors the seed's
+    /// pattern misses (`database_error` only).
     pub(crate) client_lines: u64,
     pub(crate) samples: Vec<&'a LogLine>,
     pub(crate) first: Option<Timestamp>,
@@ -53,21 +53,26 @@ impl Group<'_> {
     }
 }
 
-/// The hits of `family` in one log, or `None` when it has none.
+/// The hits of `family` in one log, or `None` when it has none: the loader's counts over every
+/// line, the seed's pattern and kubesnap's extension of it (`database_error` only) added up.
 pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Option<LogHits<'a>> {
     let log = source.log;
     let seed = log.families.get(family.code);
-    let client: Vec<&LogLine> =
-        if family.code == "database_error" { database::client_errors(log) } else { Vec::new() };
-    let count = seed.map_or(0, |hits| hits.count) + client.len() as u64;
+    let extension_code = families::extension_of(family.code);
+    let extension = extension_code.and_then(|code| log.families.get(code));
+    let client_lines = extension.map_or(0, |hits| hits.count);
+    let count = seed.map_or(0, |hits| hits.count) + client_lines;
     if count == 0 {
         return None;
     }
-    let mut samples: Vec<&LogLine> = seed.map(|hits| hits.samples.iter().collect()).unwrap_or_default();
-    samples.extend(client.iter().copied());
+    let mut samples: Vec<&LogLine> =
+        seed.into_iter().chain(extension).flat_map(|hits| &hits.samples).collect();
     samples.sort_by_key(|line| line.line);
     samples.dedup_by_key(|line| line.line);
-    let timed = log.timed_hits.iter().filter(|hit| hit.family == family.code);
+    let timed = log
+        .timed_hits
+        .iter()
+        .filter(|hit| hit.family == family.code || Some(hit.family.as_str()) == extension_code);
     let (mut first, mut last) = (None::<Timestamp>, None::<Timestamp>);
     let mut error_level = false;
     for hit in timed {
@@ -75,23 +80,8 @@ pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Optio
         last = Some(last.map_or(hit.at, |at| at.max(hit.at)));
         error_level |= hit.error_level;
     }
-    for line in &client {
-        if let Some(at) = line.timestamp {
-            first = Some(first.map_or(at, |first| first.min(at)));
-            last = Some(last.map_or(at, |last| last.max(at)));
-        }
-    }
     error_level |= samples.iter().any(|line| level::is_error(&line.text));
-    Some(LogHits {
-        family,
-        source: source.clone(),
-        count,
-        client_lines: client.len() as u64,
-        samples,
-        first,
-        last,
-        error_level,
-    })
+    Some(LogHits { family, source: source.clone(), count, client_lines, samples, first, last, error_level })
 }
 
 /// Every (family, subject) with hits, families in table order, subjects in order.
@@ -157,9 +147,9 @@ pub(crate) fn finding(
     let client_lines: u64 = group.logs.iter().map(|hits| hits.client_lines).sum();
     if client_lines > 0 {
         finding = finding.evidence(Evidence::note(format!(
-            "{client_lines} of these {} a database client's own error (PostgreSQL's `password \
-             authentication failed`, `database connection failed`, ...), which the seed's pattern misses; \
-             they are counted among the lines the bundle keeps (error lines, the last lines, samples)",
+            "{client_lines} of these {} a database client's or server's own error (PostgreSQL's `password \
+             authentication failed` and `too many clients`, `database connection failed`, ...), which the seed's \
+             pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs",
             if client_lines == 1 { "lines carries" } else { "lines carry" }
         )));
     }
@@ -168,11 +158,17 @@ pub(crate) fn finding(
         finding = finding.evidence(Evidence::note(note.clone()));
     }
 
+    let pattern = match (client_lines, families::extension_of(family.code)) {
+        (1.., Some(extension)) => {
+            format!("the seed's `{}` pattern or kubesnap's `{extension}` extension of it", family.code)
+        }
+        _ => format!("the seed's `{}` pattern", family.code),
+    };
     let mut explanation = format!(
-        "{total} log {} of {} the seed's `{}` pattern. {}",
-        if total == 1 { "line matches" } else { "lines match" },
+        "{total} log {} of {} {} {pattern}. {}",
+        if total == 1 { "line" } else { "lines" },
         sources::label(&group.subject),
-        family.code,
+        if total == 1 { "matches" } else { "match" },
         family.suggestion
     );
     if let Some(summary) = &hints.summary {

@@ -53,11 +53,16 @@ pub(crate) const BURST: u64 = 3;
 pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
     let mut counts: BTreeMap<(ObjectRef, Timestamp), (Timestamp, BTreeMap<String, u64>)> = BTreeMap::new();
     for source in sources::sources(model) {
-        for hit in source.log.timed_hits.iter().filter(|hit| families::is_error_family(&hit.family)) {
-            let (first, families) =
+        for hit in &source.log.timed_hits {
+            // An extension's hits count under the seed family it completes.
+            let family = families::seed_code(&hit.family);
+            if !families::is_error_family(family) {
+                continue;
+            }
+            let (first, by_family) =
                 counts.entry((source.member.clone(), window_of(hit.at))).or_insert((hit.at, BTreeMap::new()));
             *first = (*first).min(hit.at);
-            *families.entry(hit.family.clone()).or_default() += 1;
+            *by_family.entry(family.to_owned()).or_default() += 1;
         }
     }
     let mut seen: Vec<ObjectRef> = Vec::new();
