@@ -81,6 +81,14 @@ pub(crate) fn markdown() -> String {
     }
     let _ = writeln!(
         out,
+        "\nA `<Kind> objects` need is met when the bundle captured the kind: it holds some, or it listed \
+         the kind and found none, in which case the diagnostic runs and sees that none exist (no \
+         StorageClass at all is a finding). It is not met when the list failed (`listing \
+         storageclasses failed with 403 forbidden`), when the bundle's format never holds the kind, or \
+         when nothing says the kind was listed; the reason says which."
+    );
+    let _ = writeln!(
+        out,
         "\n## Engine findings\n\n### {PANICKED}\n\n**A diagnostic failed** · severity P2\n\n\
          A diagnostic that panics on a bundle becomes this finding, naming it; every other diagnostic \
          still runs. Its checks were not made, so the report may miss problems of that kind: report \
@@ -122,6 +130,17 @@ mod tests {
             committed == expected,
             "docs/diagnostics.md differs from the registry; run `KUBESNAP_BLESS=1 cargo test -p kubesnap-analyzer catalog`"
         );
+    }
+
+    #[test]
+    fn the_legend_names_every_need() {
+        let catalog = markdown();
+        for need in [Need::ServerVersion, Need::Kind("<Kind>"), Need::CaptureTime] {
+            assert!(catalog.contains(&format!("\n- {}\n", engine::need_name(need))), "{need:?} missing");
+        }
+        assert!(catalog.contains(
+            "| [`kubelet-version-skew`](#kubelet-version-skew) | nodes | P1–P2 | the API server's version |"
+        ));
     }
 
     #[test]

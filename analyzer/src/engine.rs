@@ -7,7 +7,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use kubesnap_shared::model::{ClusterModel, ObjectRef};
+use kubesnap_shared::model::{ClusterModel, Coverage, ObjectRef};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -156,7 +156,21 @@ pub(crate) fn unmet(model: &ClusterModel, need: Need) -> Option<String> {
         Need::KubeletStats => !model.kubelet_stats.is_empty(),
         Need::Events => !model.events.is_empty(),
         Need::CaptureTime => model.captured_at.is_some(),
-        Need::Kind(kind) => model.has_kind(kind),
+        Need::ServerVersion => model.server_version.is_some(),
+        // Zero objects of a listed kind is what the diagnostic must see: "no StorageClass at
+        // all" is a finding, not a gap. Only a kind the bundle does not show is unmet, and
+        // the reason says why it does not.
+        Need::Kind(kind) => {
+            let why = match model.captured(kind) {
+                Coverage::Listed => return None,
+                Coverage::Failed(why) => why,
+                Coverage::NotCaptured(why) => format!("not captured by this format: {why}"),
+                Coverage::Unknown => {
+                    "none are in it, and it does not say whether they were listed".to_owned()
+                }
+            };
+            return Some(format!("{}: {why}", need_name(need)));
+        }
     };
     (!met).then(|| need_name(need))
 }
@@ -171,6 +185,7 @@ pub(crate) fn need_name(need: Need) -> String {
         Need::KubeletStats => "kubelet stats (/stats/summary)".to_owned(),
         Need::Events => "events".to_owned(),
         Need::CaptureTime => "a capture time".to_owned(),
+        Need::ServerVersion => "the API server's version".to_owned(),
         Need::Kind(kind) => format!("{kind} objects"),
     }
 }
@@ -259,6 +274,107 @@ metadata: {name: a, namespace: x}
             }]
         );
         assert_eq!(analysis.findings.len(), 2);
+    }
+
+    static NEEDS_CLASSES: Diagnostic = fake("needs-classes", &[Need::Kind("StorageClass")], one_per_pod);
+
+    /// The pods of `PODS_YAML` in a native bundle whose manifest lists `paths` and `failures`
+    /// (and the discovery file: the collector listed every resource it found).
+    fn native(paths: &[&str], failures: serde_json::Value) -> ClusterModel {
+        let mut files = vec![
+            serde_json::json!({"path": "cluster/api-resources.json", "size": 2, "sha256": "", "truncated": false}),
+        ];
+        files.extend(
+            paths
+                .iter()
+                .map(|path| serde_json::json!({"path": path, "size": 2, "sha256": "", "truncated": false})),
+        );
+        let manifest = serde_json::json!({
+            "format_version": 1, "tool": {"name": "kubesnap-collect", "version": "0.1.0"}, "cluster": {},
+            "options": {}, "started_at": "2025-06-01T11:55:00Z", "finished_at": "2025-06-01T12:00:00Z",
+            "complete": true, "files": files, "failures": failures, "redactions": []
+        });
+        let mut model = model_from_yaml(PODS_YAML);
+        model.format = Some(kubesnap_shared::model::SourceFormat::Native);
+        model.manifest = Some(serde_json::from_value(manifest).unwrap());
+        model
+    }
+
+    fn skip_reasons(model: &ClusterModel, diagnostic: &'static Diagnostic) -> Vec<String> {
+        run(&Model::new(model), &[diagnostic]).skipped.into_iter().map(|skipped| skipped.reason).collect()
+    }
+
+    #[test]
+    fn a_listed_kind_without_objects_runs() {
+        let model =
+            native(&["resources/storage.k8s.io/v1/storageclasses/_cluster.json"], serde_json::json!([]));
+        let analysis = run(&Model::new(&model), &[&NEEDS_CLASSES]);
+        assert_eq!(analysis.ran, ["needs-classes"]);
+        assert!(analysis.skipped.is_empty());
+        // A namespaced kind listed across all namespaces leaves no file when empty; nothing
+        // failed, so it was listed too.
+        let model = native(&[], serde_json::json!([]));
+        assert_eq!(skip_reasons(&model, &NEEDS_CLASSES), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_kind_the_bundle_does_not_show_skips_with_the_reason() {
+        let denied = serde_json::json!([{"what": "list", "scope": "storage.k8s.io/v1/storageclasses",
+            "kind": "forbidden", "status": 403, "message": "storageclasses.storage.k8s.io is forbidden"}]);
+        assert_eq!(
+            skip_reasons(&native(&[], denied), &NEEDS_CLASSES),
+            [
+                "skipped: the bundle lacks StorageClass objects: listing storageclasses failed with 403 forbidden"
+            ]
+        );
+        let mut dump = model_from_yaml(PODS_YAML);
+        dump.format = Some(kubesnap_shared::model::SourceFormat::ClusterInfoDump);
+        assert_eq!(
+            skip_reasons(&dump, &NEEDS_CLASSES),
+            [
+                "skipped: the bundle lacks StorageClass objects: not captured by this format: a kubectl cluster-info \
+              dump holds only nodes, events, replication controllers, services, daemon sets, deployments, replica \
+              sets and pods"
+            ]
+        );
+        assert_eq!(
+            skip_reasons(&model_from_yaml(PODS_YAML), &NEEDS_CLASSES),
+            [
+                "skipped: the bundle lacks StorageClass objects: none are in it, and it does not say whether they were listed"
+            ]
+        );
+    }
+
+    /// The case the coverage exists for: a cluster without any StorageClass is reported, a
+    /// bundle denied the list is not.
+    #[test]
+    fn default_storage_class_reports_a_cluster_without_classes_only_when_they_were_listed() {
+        use crate::diagnostics::storage::default_storage_class::DIAGNOSTIC as DEFAULT_CLASS;
+        let mut model =
+            native(&["resources/storage.k8s.io/v1/storageclasses/_cluster.json"], serde_json::json!([]));
+        let claim = model_from_yaml(
+            "kind: PersistentVolumeClaim\napiVersion: v1\nmetadata: {name: data, namespace: x}\nstatus: {phase: Pending}\n",
+        );
+        model.objects.extend(claim.objects);
+        model.finish();
+        let analysis = run(&Model::new(&model), &[&DEFAULT_CLASS]);
+        let titles: Vec<(Severity, &str)> =
+            analysis.findings.iter().map(|finding| (finding.severity, finding.title.as_str())).collect();
+        assert_eq!(titles, [(Severity::P2, "No StorageClass at all: 1 of 1 PVC Pending")]);
+
+        let denied = serde_json::json!([{"what": "list", "scope": "storage.k8s.io/v1/storageclasses",
+            "kind": "forbidden", "status": 403, "message": "forbidden"}]);
+        let mut model = native(&[], denied);
+        model.objects.extend(
+            model_from_yaml(
+                "kind: PersistentVolumeClaim\napiVersion: v1\nmetadata: {name: data, namespace: x}\n",
+            )
+            .objects,
+        );
+        model.finish();
+        let analysis = run(&Model::new(&model), &[&DEFAULT_CLASS]);
+        assert!(analysis.findings.is_empty());
+        assert_eq!(analysis.skipped.len(), 1);
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod troubleshoot;
 
 pub use detect::Detector;
 
-use crate::model::{Gap, LogKey, SourceFormat};
+use crate::model::{Coverage, Gap, LogKey, SourceFormat};
 
 /// How a file of objects is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +115,24 @@ impl Importer {
         }
     }
 
+    /// Whether this format holds the objects of `kind` whatever the bundle: `Listed` when it
+    /// always writes their list (so zero objects means none), `NotCaptured` when it never
+    /// does (in the words of [`Importer::gaps`]), `None` when it depends on how the bundle
+    /// was collected.
+    pub fn kind_coverage(&self, kind: &str) -> Option<Coverage> {
+        let why = |what: &str| {
+            self.gaps().into_iter().find(|gap| gap.what == what).map(|gap| Coverage::NotCaptured(gap.why))
+        };
+        match self.format {
+            SourceFormat::ClusterInfoDump if CLUSTER_INFO_DUMP_KINDS.contains(&kind) => {
+                Some(Coverage::Listed)
+            }
+            SourceFormat::ClusterInfoDump => why("most resource kinds"),
+            SourceFormat::Troubleshoot if kind == "Secret" => why("secrets"),
+            _ => None,
+        }
+    }
+
     /// What this format never carries, whatever the bundle: reported as missing, never as
     /// healthy.
     pub fn gaps(&self) -> Vec<Gap> {
@@ -158,6 +176,11 @@ impl Importer {
     }
 }
 
+/// The kinds `kubectl cluster-info dump` writes a list of, even an empty one: `nodes` at the
+/// top and seven lists per namespace (see `cluster_info_dump.rs`).
+const CLUSTER_INFO_DUMP_KINDS: &[&str] =
+    &["Node", "Event", "ReplicationController", "Service", "DaemonSet", "Deployment", "ReplicaSet", "Pod"];
+
 /// Splits a log file name into the container and whether it is the previous run's, for the
 /// `<container>.log` / `<container>-previous.log` convention of troubleshoot.
 pub(crate) fn split_previous(stem: &str) -> (&str, bool) {
@@ -169,4 +192,43 @@ pub(crate) fn split_previous(stem: &str) -> (&str, bool) {
 
 pub(crate) fn log_key(namespace: &str, pod: &str, container: &str, previous: bool) -> LogKey {
     LogKey { namespace: namespace.to_owned(), pod: pod.to_owned(), container: container.to_owned(), previous }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_info_dump_lists_its_kinds_and_nothing_else() {
+        let importer = Importer::new(SourceFormat::ClusterInfoDump, "");
+        for kind in CLUSTER_INFO_DUMP_KINDS {
+            assert_eq!(importer.kind_coverage(kind), Some(Coverage::Listed), "{kind}");
+            // Each is a file the importer reads as objects of that kind.
+            let file = match *kind {
+                "Node" => "nodes.json".to_owned(),
+                "ReplicationController" => "default/replication-controllers.json".to_owned(),
+                _ => format!("default/{}.json", kinds::by_kind(kind).map_or("", |found| found.0)),
+            };
+            assert!(
+                matches!(importer.classify(&file), EntryClass::Objects { kind: Some(found), .. } if found == *kind),
+                "{file} is not read as {kind}"
+            );
+        }
+        assert!(matches!(
+            importer.kind_coverage("StorageClass"),
+            Some(Coverage::NotCaptured(why)) if why.contains("holds only nodes")
+        ));
+    }
+
+    #[test]
+    fn what_a_format_never_holds_is_one_of_its_gaps() {
+        let troubleshoot = Importer::new(SourceFormat::Troubleshoot, "");
+        assert_eq!(
+            troubleshoot.kind_coverage("Secret"),
+            Some(Coverage::NotCaptured("a troubleshoot support bundle does not list Secrets".to_owned()))
+        );
+        assert_eq!(troubleshoot.kind_coverage("StorageClass"), None);
+        assert_eq!(Importer::new(SourceFormat::Native, "").kind_coverage("Secret"), None);
+        assert_eq!(Importer::new(SourceFormat::Sonobuoy, "").kind_coverage("Pod"), None);
+    }
 }

@@ -7,21 +7,21 @@
 //! raw JSON so that custom resources and fields newer than this code survive; typed accessors
 //! read the few fields diagnostics need.
 
+mod coverage;
 mod event;
 mod index;
 mod logs;
 mod metrics;
 mod object;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::manifest::{Failure, Manifest};
 
+pub use coverage::Coverage;
 pub use event::Event;
 pub use index::Index;
-pub use logs::{
-    ContainerLog, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, NODE_LOG_NAMESPACE, TimedHit,
-};
+pub use logs::{ContainerLog, FamilyHits, LogKey, LogLine, NODE_LOG_NAMESPACE, TimedHit};
 pub use metrics::{ContainerKey, MetricSample, MetricSeries, NodeSeries};
 pub use object::{Object, ObjectRef, labels_match};
 
@@ -91,6 +91,11 @@ pub struct ClusterModel {
     pub failures: Vec<Failure>,
     /// What the bundle lacks.
     pub gaps: Vec<Gap>,
+    /// Kinds whose list the bundle holds, even an empty one (`StorageClass` for a
+    /// `StorageClassList` without items): lets [`ClusterModel::captured`] tell "none exist" from
+    /// "not captured" where objects alone cannot. Whoever builds the model records them; the
+    /// analyzer's loader does not yet, so today a foreign bundle's empty lists go unseen.
+    pub listed_kinds: BTreeSet<String>,
     /// Problems met while reading: refused entries, checksum mismatches, a truncated stream.
     pub read_problems: Vec<String>,
     pub index: Index,
@@ -185,9 +190,18 @@ impl ClusterModel {
             .find(|log| log.key.container == container && log.key.previous == previous)
     }
 
-    /// Whether the bundle holds any object of `kind` or says it could not collect it: lets a
-    /// diagnostic tell "no Ingresses" from "Ingresses not captured".
+    /// Whether the bundle holds any object of `kind`. Zero objects may mean none exist or none
+    /// were captured: [`ClusterModel::captured`] tells which.
     pub fn has_kind(&self, kind: &str) -> bool {
         !self.index.of_kind(kind).is_empty()
+    }
+
+    /// Whether the bundle captured the objects of `kind`: [`Coverage::Listed`] when it holds
+    /// some, or its (maybe empty) list, so that zero objects means the cluster has none;
+    /// otherwise why it does not show them (the list failed, the format never holds the kind)
+    /// or [`Coverage::Unknown`]. A native bundle's answer comes from its manifest, a foreign
+    /// one's from its importer and its collectors' error files.
+    pub fn captured(&self, kind: &str) -> Coverage {
+        coverage::of(self, kind)
     }
 }

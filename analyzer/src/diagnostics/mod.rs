@@ -52,7 +52,11 @@ pub(crate) enum Need {
     Events,
     /// The time of the capture, the reference "now" of ages.
     CaptureTime,
-    /// At least one object of this kind (`Ingress`, `Node`, ...).
+    /// The API server's version (`model.server_version`).
+    ServerVersion,
+    /// Objects of this kind (`Ingress`, `Node`, ...) captured: some in the bundle, or their
+    /// list, empty, so that the diagnostic sees that none exist. Not met when the list failed,
+    /// the format never holds the kind, or nothing says it was listed.
     Kind(&'static str),
 }
 
@@ -66,6 +70,7 @@ impl Need {
         Need::KubeletStats,
         Need::Events,
         Need::CaptureTime,
+        Need::ServerVersion,
         Need::Kind("<Kind>"),
     ];
 }

@@ -91,6 +91,13 @@ pub(crate) fn by_plural(plural: &str) -> Option<(&'static str, &'static str)> {
         .map(|&(_, kind, api_version)| (kind, api_version))
 }
 
+/// Plural resource name and API version of a built-in kind (`StorageClass` →
+/// `storageclasses`, `storage.k8s.io/v1`): lets a failure or a list file, which name the
+/// resource, be matched with the kind a diagnostic asks for.
+pub(crate) fn by_kind(kind: &str) -> Option<(&'static str, &'static str)> {
+    KINDS.iter().find(|(_, name, _)| *name == kind).map(|&(plural, _, api_version)| (plural, api_version))
+}
+
 /// Kind and API version for a troubleshoot folder or file stem (`pvcs`, `storage-classes`).
 pub(crate) fn by_troubleshoot_name(name: &str) -> Option<(&'static str, &'static str)> {
     let plural =
@@ -110,5 +117,15 @@ mod tests {
         assert_eq!(by_troubleshoot_name("clusterRoleBindings").map(|k| k.0), Some("ClusterRoleBinding"));
         assert_eq!(by_troubleshoot_name("auth-cani-list"), None);
         assert_eq!(by_plural("Pods"), Some(("Pod", "v1")));
+    }
+
+    #[test]
+    fn kinds_map_back_to_their_plural() {
+        assert_eq!(by_kind("StorageClass"), Some(("storageclasses", "storage.k8s.io/v1")));
+        assert_eq!(by_kind("Endpoints"), Some(("endpoints", "v1")));
+        assert_eq!(by_kind("storageclass"), None, "kinds are case-sensitive");
+        for (plural, kind, _) in KINDS {
+            assert_eq!(by_kind(kind).map(|found| found.0), Some(*plural));
+        }
     }
 }

@@ -3,8 +3,8 @@
 //! **What it checks.** Each node's `status.nodeInfo.kubeletVersion` against the API server's
 //! version (`model.server_version`), by the Kubernetes version skew policy: a kubelet must not
 //! be newer than the API server, nor more than three minor versions older (two before 1.28).
-//! Without the server's version in the bundle there is nothing to compare, and nothing is
-//! reported.
+//! Without the server's version in the bundle there is nothing to compare: it needs
+//! [`Need::ServerVersion`], so the report says it was skipped rather than passing silently.
 //!
 //! **Why it matters.** Out-of-policy kubelets are untested combinations: API fields they do not
 //! know are dropped, features misbehave, and the next control-plane upgrade breaks them.
@@ -16,7 +16,7 @@ use kubesnap_shared::model::Object;
 
 use super::version;
 use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -30,7 +30,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
           control-plane upgrade breaks them.",
     fix: "Upgrade the old nodes' kubelets (or replace the nodes); never run kubelets newer than the control \
           plane: upgrade the control plane first.",
-    needs: &[],
+    needs: &[Need::ServerVersion],
     run,
 };
 
@@ -152,5 +152,20 @@ status: {nodeInfo: {kubeletVersion: v1.26.0+k3s1}}
             no findings
         "#]]
         .assert_eq(&run_with_server(NODES, None));
+    }
+
+    /// Without the server's version the report says the check was not made, rather than
+    /// counting it among the diagnostics that found nothing.
+    #[test]
+    fn without_a_server_version_the_engine_skips_it() {
+        let mut model = model_from_yaml(NODES);
+        let analysis = crate::engine::run(&crate::diagnostics::Model::new(&model), &[&DIAGNOSTIC]);
+        assert_eq!(analysis.ran, Vec::<&str>::new());
+        assert_eq!(analysis.skipped.len(), 1);
+        assert_eq!(analysis.skipped[0].reason, "skipped: the bundle lacks the API server's version");
+        model.server_version = Some("v1.29.2".to_owned());
+        let analysis = crate::engine::run(&crate::diagnostics::Model::new(&model), &[&DIAGNOSTIC]);
+        assert_eq!(analysis.ran, ["kubelet-version-skew"]);
+        assert_eq!(analysis.findings.len(), 2);
     }
 }

@@ -2,14 +2,17 @@
 //!
 //! **What it checks.** That exactly one StorageClass is the default
 //! (`storageclass.kubernetes.io/is-default-class: "true"`, or the beta annotation): none, or
-//! several.
+//! several. And, when the bundle listed StorageClasses and found none while claims exist, that
+//! the cluster has no StorageClass at all.
 //!
 //! **Why it matters.** Without a default, a claim that names no class (most Helm charts' default)
 //! is never provisioned. With several, clusters before 1.26 reject such claims and later ones
-//! silently pick the newest class, which may not be the one intended.
+//! silently pick the newest class, which may not be the one intended. Without any class nothing
+//! is provisioned: claims bind only to PersistentVolumes made by hand.
 //!
 //! **Example.** `No default StorageClass (2 classes: gp2, gp3); 3 PVCs name no class`, with the
-//! `kubectl patch storageclass` that makes one the default.
+//! `kubectl patch storageclass` that makes one the default; `No StorageClass at all: 2 of 3
+//! PVCs Pending`.
 
 use kubesnap_shared::model::Object;
 
@@ -24,18 +27,23 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Storage,
     title: "No default StorageClass, or several",
     severities: &[Severity::P2, Severity::P3],
-    what: "StorageClasses of which none, or more than one, carries the is-default-class annotation.",
+    what: "StorageClasses of which none, or more than one, carries the is-default-class annotation; or no \
+           StorageClass at all while PersistentVolumeClaims exist.",
     why: "Claims that name no class stay Pending without a default; with several defaults, old clusters \
-          reject them and new ones pick the newest class.",
-    fix: "Mark exactly one StorageClass default with the is-default-class annotation.",
-    // No StorageClass at all (not captured, or no dynamic provisioning) gives nothing to judge;
-    // pvc-pending reports the claims that need one.
+          reject them and new ones pick the newest class. Without any class nothing is provisioned.",
+    fix: "Mark exactly one StorageClass default with the is-default-class annotation; with none at all, \
+          install a provisioner (a CSI driver and its StorageClass) or create PersistentVolumes by hand.",
+    // The engine runs it on zero StorageClasses only when the bundle listed them: then "none at
+    // all" is a finding. When they were not captured, every claim would look unprovisionable.
     needs: &[Need::Kind("StorageClass")],
     run,
 };
 
 fn run(model: &Model<'_>) -> Vec<Finding> {
     let all: Vec<&Object> = model.of_kind("StorageClass").collect();
+    if all.is_empty() {
+        return no_class_at_all(model).into_iter().collect();
+    }
     let defaults = classes::defaults(model);
     if defaults.len() == 1 {
         return Vec::new();
@@ -119,6 +127,81 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
     vec![finding]
 }
 
+/// The claims of a cluster without any StorageClass: P2 when some are Pending (nothing will
+/// provision them), P3 when all are bound to volumes made by hand (the next claim will need one
+/// too). No claim, no finding: a cluster that uses no volume loses nothing.
+fn no_class_at_all(model: &Model<'_>) -> Option<Finding> {
+    let claims: Vec<&Object> = model.of_kind("PersistentVolumeClaim").collect();
+    if claims.is_empty() {
+        return None;
+    }
+    let pending: Vec<&Object> =
+        claims.iter().copied().filter(|pvc| pvc.str_at("/status/phase") == Some("Pending")).collect();
+    let severity = if pending.is_empty() { Severity::P3 } else { Severity::P2 };
+    let claims_word = if claims.len() == 1 { "PVC" } else { "PVCs" };
+    let title = if pending.is_empty() {
+        format!("No StorageClass at all; {} {claims_word} bound to volumes made by hand", claims.len())
+    } else {
+        format!("No StorageClass at all: {} of {} {claims_word} Pending", pending.len(), claims.len())
+    };
+    // The Pending claims are the ones affected; with none, a few bound ones show what relies on
+    // hand-made volumes (the count is in the title).
+    let shown: Vec<&Object> = if pending.is_empty() {
+        claims.iter().copied().take(MAX_BOUND_SHOWN).collect()
+    } else {
+        pending.clone()
+    };
+    let mut finding = DIAGNOSTIC.finding(severity, title);
+    for pvc in &shown {
+        finding = finding.object(pvc.reference());
+    }
+    finding = finding.evidence(Evidence::note("the bundle's StorageClass list is empty"));
+    for pvc in &pending {
+        finding = finding.evidence(Evidence::field(
+            pvc.reference(),
+            "/spec/storageClassName",
+            pvc.at("/spec/storageClassName").unwrap_or(&serde_json::Value::Null),
+        ));
+    }
+    let fix = "Install a provisioner (a CSI driver with its StorageClass, marked default with the \
+               is-default-class annotation), or create PersistentVolumes that match the claims.";
+    let explanation = if pending.is_empty() {
+        format!(
+            "The cluster has no StorageClass, so nothing provisions volumes: {} bound to \
+             PersistentVolumes created by hand, and a new claim stays Pending until someone creates a \
+             matching volume. {fix}",
+            if claims.len() == 1 {
+                "its one claim is".to_owned()
+            } else {
+                format!("its {} claims are", claims.len())
+            }
+        )
+    } else {
+        format!(
+            "The cluster has no StorageClass, so nothing provisions volumes: a claim binds only to a \
+             matching PersistentVolume created by hand. {}, and the pods that mount {} cannot start. \
+             Clusters installed without a storage add-on (kubeadm, bare metal) start this way. {fix}",
+            if pending.len() == 1 {
+                "One claim is Pending".to_owned()
+            } else {
+                format!("{} claims are Pending", pending.len())
+            },
+            if pending.len() == 1 { "it" } else { "them" }
+        )
+    };
+    let mut finding = finding
+        .explanation(explanation)
+        .remediation("kubectl get storageclass")
+        .remediation("kubectl get persistentvolumes");
+    if let Some(pvc) = pending.first() {
+        finding = finding.remediation(kubectl::describe(&pvc.reference()));
+    }
+    Some(finding)
+}
+
+/// How many bound claims a "no StorageClass" finding names when none is Pending.
+const MAX_BOUND_SHOWN: usize = 10;
+
 /// `kubectl patch storageclass <name>` setting the default annotation.
 fn patch(name: &str, value: &str) -> String {
     format!(
@@ -182,6 +265,53 @@ mod tests {
               why: Several StorageClasses are marked default. Since 1.26 the newest of them is used for claims that name no class, which may not be the intended one. (0 such claims exist.)
               $ kubectl get storageclass
               $ kubectl patch storageclass gp2 -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"false"}}}'
+        "#]],
+        );
+    }
+
+    const BOUND: &str = "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: logs, namespace: shop}\nspec: {storageClassName: \"\", volumeName: pv-1}\nstatus: {phase: Bound}\n";
+
+    #[test]
+    fn no_class_at_all_with_a_pending_claim_is_p2() {
+        check(
+            &DIAGNOSTIC,
+            &format!("{PENDING}{BOUND}"),
+            expect![[r#"
+                P2 default-storage-class No StorageClass at all: 1 of 2 PVCs Pending
+                  objects: PersistentVolumeClaim/shop/data
+                  note: the bundle's StorageClass list is empty
+                  field PersistentVolumeClaim/shop/data /spec/storageClassName = null
+                  why: The cluster has no StorageClass, so nothing provisions volumes: a claim binds only to a matching PersistentVolume created by hand. One claim is Pending, and the pods that mount it cannot start. Clusters installed without a storage add-on (kubeadm, bare metal) start this way. Install a provisioner (a CSI driver with its StorageClass, marked default with the is-default-class annotation), or create PersistentVolumes that match the claims.
+                  $ kubectl get storageclass
+                  $ kubectl get persistentvolumes
+                  $ kubectl describe persistentvolumeclaim data -n shop
+            "#]],
+        );
+    }
+
+    #[test]
+    fn no_class_at_all_with_only_bound_claims_is_p3() {
+        check(
+            &DIAGNOSTIC,
+            BOUND,
+            expect![[r#"
+                P3 default-storage-class No StorageClass at all; 1 PVC bound to volumes made by hand
+                  objects: PersistentVolumeClaim/shop/logs
+                  note: the bundle's StorageClass list is empty
+                  why: The cluster has no StorageClass, so nothing provisions volumes: its one claim is bound to PersistentVolumes created by hand, and a new claim stays Pending until someone creates a matching volume. Install a provisioner (a CSI driver with its StorageClass, marked default with the is-default-class annotation), or create PersistentVolumes that match the claims.
+                  $ kubectl get storageclass
+                  $ kubectl get persistentvolumes
+            "#]],
+        );
+    }
+
+    #[test]
+    fn no_class_and_no_claim_is_fine() {
+        check(
+            &DIAGNOSTIC,
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\n",
+            expect![[r#"
+            no findings
         "#]],
         );
     }
