@@ -4,6 +4,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
@@ -13,7 +14,7 @@ use kubesnap_shared::model::ClusterModel;
 use crate::engine::{self, Selection};
 use crate::exit_codes;
 use crate::finding::Severity;
-use crate::report::{self, json, model::Report, summary};
+use crate::report::{self, json, model::Report, rollup, summary};
 use crate::{catalog, diagnostics, incident, load};
 
 /// Analyze a Kubernetes support bundle offline and report what is wrong.
@@ -54,6 +55,15 @@ pub(crate) struct Args {
     /// Exit with code 1 when a finding is at least this severe (P0 most severe, P3 least)
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     fail_on: Option<Severity>,
+
+    /// Roll up P2/P3 findings of one code in one namespace when more than N [default: 5]
+    ///
+    /// A rolled-up group is one entry of report.html and report.md with its count, worst severity,
+    /// examples and the full list; it also rolls up when its code has more than 10 × N such
+    /// findings in the bundle. P0 and P1 findings are never rolled up, and findings.json always
+    /// lists every finding. 0 turns rollups off.
+    #[arg(long, value_name = "N")]
+    rollup_threshold: Option<usize>,
 
     /// Threads for the diagnostics [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -202,16 +212,23 @@ fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
     // Built once: the HTML and Markdown views and findings.json show the same summary.
     let incident = incident::build(&facts, &analysis.findings);
     let name = bundle_name(bundle);
-    let view = Report::build(&model, &analysis, &incident, &name);
+    let rollups =
+        rollup::Policy::with_threshold(args.rollup_threshold.unwrap_or(rollup::Policy::DEFAULT_THRESHOLD));
+    let started = Instant::now();
+    let view = Report::build(&facts, &analysis, &incident, &name, rollups);
+    tracing::info!(elapsed = ?started.elapsed(), "report view built");
 
     let mut outputs = Vec::new();
     for format in &formats {
+        let started = Instant::now();
         let text = match format {
             Format::Html => report::html(&view).context("failed to render report.html")?,
             Format::Md => report::markdown(&view).context("failed to render report.md")?,
-            Format::Json => json::render(&model, &analysis, &incident, &view.bundle)
-                .context("failed to render findings.json")?,
+            Format::Json => {
+                json::render(&facts, &analysis, &incident, &view).context("failed to render findings.json")?
+            }
         };
+        tracing::info!(report = format.file_name(), bytes = text.len(), elapsed = ?started.elapsed(), "rendered");
         outputs.push((*format, text));
     }
     let destination = if to_stdout {

@@ -1,6 +1,8 @@
 //! The HTML report in a real headless Chromium (Debian's `chromium`): the findings render and
-//! the filter script applies a `#severity=P0` hash, a screenshot is not blank, and the network
-//! log shows that the page requests nothing, checked against a control page that does.
+//! the filter script applies a `#severity=P0` hash, a rollup's list opens on a link to one of its
+//! findings and the filter counts its members, the Performance table renders and sorts on a
+//! click, a screenshot is not blank, and the network log shows that the page requests nothing,
+//! checked against a control page that does.
 //!
 //! Chromium missing is a failure that says how to install it, unless `KUBESNAP_SKIP_BROWSER=1`,
 //! which skips loudly. Chromium's own background requests (component updates, account checks)
@@ -11,6 +13,7 @@
 
 mod bundle_fixture;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -60,6 +63,13 @@ fn run_chromium(browser: &str, profile: &Path, extra: &[String], url: &str) -> S
         .stderr(Stdio::null())
         .spawn()
         .expect("failed to start chromium");
+    // Read while it runs: a DOM larger than the pipe's buffer would block Chromium's write.
+    let mut stdout = child.stdout.take().expect("chromium's stdout is piped");
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stdout.read_to_end(&mut bytes);
+        bytes
+    });
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if child.try_wait().expect("failed to wait for chromium").is_some() {
@@ -71,27 +81,58 @@ fn run_chromium(browser: &str, profile: &Path, extra: &[String], url: &str) -> S
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let output = child.wait_with_output().expect("failed to read chromium's output");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let stdout = reader.join().expect("the reader of chromium's output panicked");
+    String::from_utf8_lossy(&stdout).into_owned()
 }
 
 /// Writes the fixture bundle's HTML report into `dir` and returns its path.
 fn report(dir: &Path) -> PathBuf {
     let bundle = bundle_fixture::write_bundle(dir);
-    let out = dir.join("out");
+    analyze(&bundle, &dir.join("out"), &["--format", "html"]).join("report.html")
+}
+
+/// The demo bundle (the prod-simulation and failure-catalog scenarios captured from the real
+/// control plane): many containers with samples, and minor findings to roll up.
+fn demo_bundle() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/bundles/demo.tar.gz")
+}
+
+/// Runs the analyzer on `bundle` into `out` with `extra` arguments; returns `out`.
+fn analyze(bundle: &Path, out: &Path, extra: &[&str]) -> PathBuf {
     let status = Command::new(env!("CARGO_BIN_EXE_kubesnap-analyze"))
-        .args([
-            bundle.as_os_str(),
-            "-o".as_ref(),
-            out.as_os_str(),
-            "--format".as_ref(),
-            "html".as_ref(),
-            "-q".as_ref(),
-        ])
+        .arg(bundle)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .arg("-q")
         .status()
         .expect("failed to run kubesnap-analyze");
     assert_eq!(status.code(), Some(0));
-    out.join("report.html")
+    out.to_owned()
+}
+
+/// A copy of `report` with `script` run after the page's own: a test driver that clicks.
+fn with_driver(report: &Path, script: &str) -> PathBuf {
+    let html = std::fs::read_to_string(report).unwrap();
+    let driven = report.with_file_name("driven.html");
+    let at = html.rfind("</body>").expect("no </body>");
+    std::fs::write(&driven, format!("{}<script>{script}</script>{}", &html[..at], &html[at..])).unwrap();
+    driven
+}
+
+/// The `data-v` values of column `column` of the container statistics table, in row order.
+fn column_values(dom: &str, column: usize) -> Vec<f64> {
+    let table = dom.split("id=\"container-stats\"").nth(1).expect("no statistics table");
+    let body = table.split("<tbody>").nth(1).and_then(|body| body.split("</tbody>").next()).unwrap();
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let cell =
+                row.split("<td").nth(column + 1).unwrap_or_else(|| panic!("no column {column}: {row}"));
+            let value = cell.split("data-v=\"").nth(1).and_then(|v| v.split('"').next()).unwrap();
+            value.parse().unwrap()
+        })
+        .collect()
 }
 
 fn file_url(path: &Path) -> String {
@@ -130,6 +171,74 @@ fn findings_render_and_the_severity_hash_filters_them() {
     // The log line holding markup ran no script: it is text in the DOM.
     assert!(dom.contains("&lt;script&gt;alert("));
     assert_eq!(dom.matches("<script").count(), 1, "only the report's own script");
+}
+
+#[test]
+fn the_performance_table_renders_and_a_click_sorts_it() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze(&demo_bundle(), &dir.path().join("out"), &["--format", "html"]);
+    let report = out.join("report.html");
+    let dom =
+        run_chromium(browser, &dir.path().join("profile"), &["--dump-dom".to_owned()], &file_url(&report));
+    assert!(dom.contains("Top CPU consumers") && dom.contains("Top memory consumers"), "{dom}");
+    // Column 9 is the mean memory, the table's order as written: highest first.
+    let memory = column_values(&dom, 9);
+    assert!(memory.len() > 5, "expected the demo's containers, got {memory:?}");
+    assert!(memory.is_sorted_by(|a, b| a >= b), "{memory:?}");
+    let cpu = column_values(&dom, 2);
+    assert!(!cpu.is_sorted_by(|a, b| a >= b), "the demo's CPU order must differ to test a sort: {cpu:?}");
+
+    // A click on the CPU mean header sorts by it, highest first; a second click reverses.
+    let click = r#"document.querySelector('#container-stats th[data-col="2"]').click();"#;
+    let driven = with_driver(&report, click);
+    let dom =
+        run_chromium(browser, &dir.path().join("profile-1"), &["--dump-dom".to_owned()], &file_url(&driven));
+    let sorted = column_values(&dom, 2);
+    assert!(sorted.is_sorted_by(|a, b| a >= b), "{sorted:?}");
+    let mut expected = cpu.clone();
+    expected.sort_by(|a, b| b.total_cmp(a));
+    assert_eq!(sorted, expected, "the same rows, reordered");
+    let driven = with_driver(&report, &format!("{click}{click}"));
+    let dom =
+        run_chromium(browser, &dir.path().join("profile-2"), &["--dump-dom".to_owned()], &file_url(&driven));
+    assert!(column_values(&dom, 2).is_sorted_by(|a, b| a <= b));
+}
+
+#[test]
+fn a_link_to_a_rolled_up_finding_opens_its_rollup_and_the_filter_counts_members() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze(
+        &demo_bundle(),
+        &dir.path().join("out"),
+        &["--format", "html,json", "--rollup-threshold", "1"],
+    );
+    let json: Value = serde_json::from_slice(&std::fs::read(out.join("findings.json")).unwrap()).unwrap();
+    let groups = json["rollups"]["groups"].as_array().unwrap();
+    assert!(!groups.is_empty(), "the demo bundle has minor findings to roll up at threshold 1");
+    let member = groups[0]["findings"][1].as_u64().unwrap();
+    let report = out.join("report.html");
+
+    // Closed as written; open once the page is opened at one of its findings.
+    let html = std::fs::read_to_string(&report).unwrap();
+    let rollup_of = |dom: &str| -> String {
+        let at = dom.find(&format!("id=\"f-{}\"", member + 1)).expect("the member is not in the page");
+        let start = dom[..at].rfind("<article ").unwrap();
+        dom[start..at].to_owned()
+    };
+    assert!(rollup_of(&html).contains("<details>"), "{}", rollup_of(&html));
+    let url = format!("{}#f-{}", file_url(&report), member + 1);
+    let dom = run_chromium(browser, &dir.path().join("profile"), &["--dump-dom".to_owned()], &url);
+    assert!(rollup_of(&dom).contains("<details open"), "{}", rollup_of(&dom));
+
+    // Filtered to P3, the counter counts the P3 findings, rolled up or not.
+    let p3 = json["summary"]["counts"]["P3"].as_u64().unwrap();
+    let total = json["summary"]["findings"].as_u64().unwrap();
+    let url = format!("{}#severity=P3", file_url(&report));
+    let dom = run_chromium(browser, &dir.path().join("profile-p3"), &["--dump-dom".to_owned()], &url);
+    assert!(dom.contains(&format!("id=\"shown\">{p3} of {total} findings")), "counter: {dom}");
+    assert!(articles(&dom).iter().any(|tag| tag.contains("rollup") && !tag.contains("hidden")));
 }
 
 #[test]
@@ -193,6 +302,16 @@ fn the_report_requests_nothing_while_a_control_page_is_caught() {
     assert!(dom.contains("article"), "the report did not load: {dom}");
     let requests = page_requests(&log);
     assert!(requests.is_empty(), "the report requested {requests:?}");
+    // The demo's report with rollups and the Performance table, its script having run.
+    let demo =
+        analyze(&demo_bundle(), &dir.path().join("demo"), &["--format", "html", "--rollup-threshold", "1"]);
+    let log = dir.path().join("demo-net.json");
+    let flags = ["--dump-dom".to_owned(), format!("--log-net-log={}", log.display())];
+    let dom =
+        run_chromium(browser, &dir.path().join("profile-demo"), &flags, &file_url(&demo.join("report.html")));
+    assert!(dom.contains("container-stats") && dom.contains("rollup"), "the demo report did not load");
+    let requests = page_requests(&log);
+    assert!(requests.is_empty(), "the demo report requested {requests:?}");
 
     // The same check on a page that loads from loopback and fetches elsewhere must see both.
     let control = dir.path().join("control.html");

@@ -186,6 +186,92 @@ fn reports_are_byte_identical_at_one_and_two_threads() {
     }
 }
 
+fn demo_bundle() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/bundles/demo.tar.gz")
+}
+
+/// The demo bundle's findings.json at a rollup threshold.
+fn demo_json(threshold: &str) -> Value {
+    let output = analyze(&[
+        path(&demo_bundle()),
+        "-o",
+        "-",
+        "--format",
+        "json",
+        "-q",
+        "--rollup-threshold",
+        threshold,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn rollups_group_minor_findings_only_and_findings_json_keeps_every_finding() {
+    let off = demo_json("0");
+    let rolled = demo_json("1");
+    assert_eq!(off["rollups"]["groups"], serde_json::json!([]), "0 turns rollups off");
+    assert_eq!(off["findings"], rolled["findings"], "findings.json lists every finding either way");
+    let findings = rolled["findings"].as_array().unwrap();
+    let groups = rolled["rollups"]["groups"].as_array().unwrap();
+    assert!(!groups.is_empty(), "the demo has minor findings to roll up at threshold 1");
+    let mut seen = std::collections::BTreeSet::new();
+    for group in groups {
+        let members: Vec<&Value> = group["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| &findings[i.as_u64().unwrap() as usize])
+            .collect();
+        assert!(members.len() >= 2, "{group}");
+        assert_eq!(group["count"].as_u64(), Some(members.len() as u64));
+        for member in &members {
+            assert!(member["severity"] == "P2" || member["severity"] == "P3", "P0/P1 rolled up: {member}");
+            assert_eq!(member["code"], group["code"]);
+            assert_eq!(member["namespace"], group["namespace"]);
+        }
+        assert!(
+            seen.insert((group["code"].to_string(), group["namespace"].to_string())),
+            "one group per (code, namespace)"
+        );
+    }
+    // The Markdown names a few members and sends the reader to findings.json for the rest.
+    let output = analyze(&[path(&demo_bundle()), "-o", "-", "-q", "--rollup-threshold", "1"]);
+    let markdown = text(&output.stdout);
+    assert!(markdown.contains("P2/P3 findings are rolled up into"), "{markdown}");
+    let largest = groups.iter().filter_map(|group| group["count"].as_u64()).max().unwrap();
+    if largest > 3 {
+        assert!(markdown.contains(&format!("- and {} more (see findings.json)", largest - 3)), "{markdown}");
+    }
+}
+
+#[test]
+fn the_demo_reports_are_byte_identical_at_one_and_two_threads_with_rollups() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str| {
+        let out = dir.path().join(threads);
+        let output = analyze(&[
+            path(&demo_bundle()),
+            "-o",
+            path(&out),
+            "--threads",
+            threads,
+            "--rollup-threshold",
+            "1",
+            "-q",
+        ]);
+        assert_eq!(output.status.code(), Some(0), "stderr: {}", text(&output.stderr));
+        out
+    };
+    let (one, two) = (run("1"), run("2"));
+    for name in ["report.html", "report.md", "findings.json"] {
+        let a = std::fs::read(one.join(name)).unwrap();
+        assert!(a == std::fs::read(two.join(name)).unwrap(), "{name} differs between --threads 1 and 2");
+    }
+    let html = std::fs::read_to_string(one.join("report.html")).unwrap();
+    assert!(html.contains("id=\"container-stats\"") && html.contains("class=\"finding rollup "));
+}
+
 #[test]
 fn html_keeps_cluster_text_inert_and_loads_nothing() {
     let f = fixture();

@@ -8,6 +8,8 @@
 pub(crate) mod charts;
 pub(crate) mod json;
 pub(crate) mod model;
+pub(crate) mod performance;
+pub(crate) mod rollup;
 pub(crate) mod summary;
 
 use minijinja::{Environment, UndefinedBehavior};

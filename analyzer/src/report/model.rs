@@ -10,11 +10,14 @@ use std::collections::BTreeSet;
 use kubesnap_shared::model::ClusterModel;
 use serde::Serialize;
 
+use crate::diagnostics::{self, Model};
 use crate::engine::Analysis;
 use crate::finding::{Evidence, Finding, Severity};
 use crate::incident::Incident;
 use crate::incident::view::IncidentView;
 use crate::report::charts::{self, Chart};
+use crate::report::performance::{self, PerformanceView};
+use crate::report::rollup::{self, Policy, Rollup};
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
@@ -30,7 +33,10 @@ pub(crate) struct Report {
     pub(crate) counts: Vec<CountView>,
     pub(crate) total: usize,
     pub(crate) diagnostics_run: usize,
-    pub(crate) findings: Vec<FindingView>,
+    /// The findings in order, each on its own or rolled up with its siblings.
+    pub(crate) entries: Vec<Entry>,
+    /// Set when findings are rolled up: how many, and the rule.
+    pub(crate) rollup_note: Option<String>,
     /// Filter choices: the categories and namespaces findings have, sorted.
     pub(crate) categories: Vec<String>,
     pub(crate) namespaces: Vec<String>,
@@ -42,7 +48,66 @@ pub(crate) struct Report {
     /// The incident summary (impact, blast radius, timeline, root causes), built by
     /// `crate::incident`; `None` only for reports built without it.
     pub(crate) incident: Option<IncidentView>,
+    /// The per-container statistics and top consumers; `None` without metric samples.
+    pub(crate) performance: Option<PerformanceView>,
+    /// The rollups as `findings.json` writes them (by finding index); the templates read `entries`.
+    #[serde(skip)]
+    pub(crate) rollups: Vec<Rollup>,
+    #[serde(skip)]
+    pub(crate) rollup_policy: Policy,
 }
+
+/// One entry of the findings list: a finding, or the rollup of several minor ones.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub(crate) enum Entry {
+    Finding(FindingView),
+    Rollup(RollupView),
+}
+
+/// P2/P3 findings of one code in one namespace (see `report::rollup`).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RollupView {
+    /// `r-1`, ...: an anchor.
+    pub(crate) id: String,
+    /// The worst member's.
+    pub(crate) severity: &'static str,
+    pub(crate) severity_label: &'static str,
+    /// Members per severity, most severe first.
+    pub(crate) counts: Vec<SeverityCount>,
+    pub(crate) code: &'static str,
+    pub(crate) category: &'static str,
+    /// Empty for cluster-scoped findings.
+    pub(crate) namespace: String,
+    pub(crate) count: usize,
+    /// The diagnostic's title and general fix, from the registry (empty for the engine's own).
+    pub(crate) title: String,
+    pub(crate) fix: String,
+    /// The first few members (the Markdown lists only these).
+    pub(crate) examples: Vec<MemberView>,
+    /// Members beyond `examples`.
+    pub(crate) more: usize,
+    pub(crate) members: Vec<MemberView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SeverityCount {
+    pub(crate) severity: &'static str,
+    pub(crate) count: usize,
+}
+
+/// A rolled-up finding: its anchor (the one it would have had alone), severity and title.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct MemberView {
+    pub(crate) id: String,
+    pub(crate) severity: &'static str,
+    pub(crate) title: String,
+    /// The first object, when the title may not name it.
+    pub(crate) object: String,
+}
+
+/// Members a rollup shows before "and N more".
+const ROLLUP_EXAMPLES: usize = 3;
 
 /// What the bundle is.
 #[derive(Debug, Clone, Serialize)]
@@ -126,10 +191,11 @@ const TRUNCATED_LOGS_LISTED: usize = 20;
 
 impl Report {
     pub(crate) fn build(
-        model: &ClusterModel,
+        model: &Model<'_>,
         analysis: &Analysis,
         incident: &Incident,
         bundle_name: &str,
+        policy: Policy,
     ) -> Report {
         let overall = analysis.findings.iter().map(|finding| finding.severity).min();
         let counts = Severity::ALL
@@ -141,16 +207,11 @@ impl Report {
                 count: analysis.findings.iter().filter(|finding| finding.severity == *severity).count(),
             })
             .collect();
-        let findings: Vec<FindingView> = analysis
-            .findings
-            .iter()
-            .enumerate()
-            .map(|(index, finding)| finding_view(index, finding))
-            .collect();
+        let rollups = rollup::roll_up(&analysis.findings, policy);
         let categories: BTreeSet<String> =
-            findings.iter().map(|finding| finding.category.to_owned()).collect();
+            analysis.findings.iter().map(|finding| finding.category.name().to_owned()).collect();
         let namespaces: BTreeSet<String> =
-            findings.iter().filter(|f| !f.namespace.is_empty()).map(|f| f.namespace.clone()).collect();
+            analysis.findings.iter().filter_map(|finding| finding.namespace.clone()).collect();
         let (charts, drawn_of) = charts::build(model, &analysis.findings);
         Report {
             title: format!("kubesnap report: {bundle_name}"),
@@ -161,7 +222,8 @@ impl Report {
             counts,
             total: analysis.findings.len(),
             diagnostics_run: analysis.ran.len(),
-            findings,
+            entries: entries(&analysis.findings, &rollups),
+            rollup_note: rollup_note(&rollups, policy),
             categories: categories.into_iter().collect(),
             namespaces: namespaces.into_iter().collect(),
             not_shown: not_shown(model, analysis),
@@ -173,8 +235,89 @@ impl Report {
             }),
             charts,
             incident: Some(crate::incident::view::view(incident, &analysis.findings)),
+            performance: performance::build(model),
+            rollups,
+            rollup_policy: policy,
         }
     }
+}
+
+/// The findings list: each finding in order, except that a rollup stands where its first
+/// (most severe) member would, and its other members are not listed again.
+fn entries(findings: &[Finding], rollups: &[Rollup]) -> Vec<Entry> {
+    let mut rolled_into: Vec<Option<usize>> = vec![None; findings.len()];
+    for (at, rollup) in rollups.iter().enumerate() {
+        for index in &rollup.findings {
+            if let Some(slot) = rolled_into.get_mut(*index) {
+                *slot = Some(at);
+            }
+        }
+    }
+    let mut entries = Vec::with_capacity(findings.len());
+    for (index, finding) in findings.iter().enumerate() {
+        match rolled_into[index].and_then(|at| Some((at, rollups.get(at)?))) {
+            None => entries.push(Entry::Finding(finding_view(index, finding))),
+            Some((at, rollup)) if rollup.findings.first() == Some(&index) => {
+                entries.push(Entry::Rollup(rollup_view(at, rollup, findings)));
+            }
+            Some(_) => {}
+        }
+    }
+    entries
+}
+
+fn rollup_view(at: usize, rollup: &Rollup, findings: &[Finding]) -> RollupView {
+    let diagnostic = diagnostics::registry().find(|diagnostic| diagnostic.code == rollup.code);
+    let members: Vec<MemberView> = rollup
+        .findings
+        .iter()
+        .filter_map(|index| {
+            let finding = findings.get(*index)?;
+            Some(MemberView {
+                id: finding_id(*index),
+                severity: finding.severity.name(),
+                title: finding.title.clone(),
+                object: finding.objects.first().map(ToString::to_string).unwrap_or_default(),
+            })
+        })
+        .collect();
+    RollupView {
+        id: format!("r-{}", at + 1),
+        severity: rollup.severity.name(),
+        severity_label: rollup.severity.label(),
+        counts: Severity::ALL
+            .iter()
+            .filter_map(|severity| {
+                let count = rollup.counts.get(severity.name()).copied()?;
+                Some(SeverityCount { severity: severity.name(), count })
+            })
+            .collect(),
+        code: rollup.code,
+        category: rollup.category.name(),
+        namespace: rollup.namespace.clone().unwrap_or_default(),
+        count: rollup.count,
+        title: diagnostic.map(|diagnostic| diagnostic.title.to_owned()).unwrap_or_default(),
+        fix: diagnostic.map(|diagnostic| diagnostic.fix.to_owned()).unwrap_or_default(),
+        examples: members.iter().take(ROLLUP_EXAMPLES).cloned().collect(),
+        more: members.len().saturating_sub(ROLLUP_EXAMPLES),
+        members,
+    }
+}
+
+/// `1,204 P2/P3 findings are rolled up into 37 entries (...)`, or `None` without rollups.
+fn rollup_note(rollups: &[Rollup], policy: Policy) -> Option<String> {
+    if rollups.is_empty() {
+        return None;
+    }
+    let findings: usize = rollups.iter().map(|rollup| rollup.count).sum();
+    Some(format!(
+        "{findings} P2/P3 findings are rolled up into {} entries: more than {} of one diagnostic in one \
+         namespace, or more than {} of it in the bundle. P0 and P1 findings are never rolled up; \
+         findings.json lists every finding",
+        rollups.len(),
+        policy.per_namespace,
+        policy.per_code
+    ))
 }
 
 fn bundle_view(model: &ClusterModel, name: &str) -> BundleView {
@@ -198,9 +341,14 @@ fn bundle_view(model: &ClusterModel, name: &str) -> BundleView {
     }
 }
 
+/// A finding's anchor, `f-{index + 1}`, as the incident summary links it.
+fn finding_id(index: usize) -> String {
+    format!("f-{}", index + 1)
+}
+
 fn finding_view(index: usize, finding: &Finding) -> FindingView {
     FindingView {
-        id: format!("f-{}", index + 1),
+        id: finding_id(index),
         severity: finding.severity.name(),
         severity_label: finding.severity.label(),
         code: finding.code,

@@ -188,7 +188,6 @@ pub(crate) struct ContainerStats {
 
 /// Per container: CPU and memory mean, median, stdev, min, max and p95 over the capture, with
 /// the requests and limits, in (namespace, pod, container) order.
-#[cfg_attr(not(test), expect(dead_code, reason = "the report's performance section renders it"))]
 pub(crate) fn container_stats(model: &Model<'_>) -> Vec<ContainerStats> {
     model
         .usages()
@@ -229,7 +228,6 @@ pub(crate) struct TopConsumers {
 ///
 /// A ranking is not a problem to fix, so it is not a finding: a P3 on every bundle would only
 /// trip `--fail-on P3` and push real findings down. The report shows it beside the charts.
-#[cfg_attr(not(test), expect(dead_code, reason = "the report's performance section renders it"))]
 pub(crate) fn top_consumers(model: &Model<'_>, count: usize) -> TopConsumers {
     let mut pods: BTreeMap<(&str, &str), (f64, f64)> = BTreeMap::new();
     for usage in model.usages() {
