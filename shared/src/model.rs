@@ -21,7 +21,9 @@ use crate::manifest::{Failure, Manifest};
 pub use coverage::Coverage;
 pub use event::Event;
 pub use index::Index;
-pub use logs::{ContainerLog, FamilyHits, LogKey, LogLine, NODE_LOG_NAMESPACE, TimedHit};
+pub use logs::{
+    ContainerLog, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, NODE_LOG_NAMESPACE, TimedHit,
+};
 pub use metrics::{ContainerKey, MetricSample, MetricSeries, NodeSeries};
 pub use object::{Object, ObjectRef, labels_match};
 
