@@ -68,8 +68,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let listener =
-        TcpListener::bind(args.listen).await.with_context(|| format!("failed to listen on {}", args.listen))?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("failed to listen on {}", args.listen))?;
     let local = listener.local_addr().context("failed to read the listening address")?;
     {
         let mut stdout = std::io::stdout().lock();
@@ -97,7 +98,8 @@ fn log(message: &str) {
 async fn proxy(client: TcpStream, upstream: SocketAddr, one_way: Duration) -> anyhow::Result<()> {
     // The connect itself is not delayed: on a real network it is one round trip, but the
     // TLS handshake that follows already pays its own round trips through the delay lines.
-    let server = TcpStream::connect(upstream).await.with_context(|| format!("failed to connect to {upstream}"))?;
+    let server =
+        TcpStream::connect(upstream).await.with_context(|| format!("failed to connect to {upstream}"))?;
     client.set_nodelay(true).context("failed to set TCP_NODELAY")?;
     server.set_nodelay(true).context("failed to set TCP_NODELAY")?;
     let (client_read, client_write) = client.into_split();
