@@ -2,13 +2,13 @@
 //! name validation, links, special files, duplicates, size enforcement, and the bookkeeping
 //! that verifies a native bundle's checksums at the end of the one pass.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::{self, Read};
 
 use super::{ChecksumProblem, Entry, Limits, Link, ReadOutcome, Rejection, strip_root};
 use crate::entry_path::{self, PathTree};
 use crate::error::{Error, RejectReason};
-use crate::hashing::HashingReader;
+use crate::hashing::{Digests, HashThread, HashingReader};
 use crate::layout::{FORMAT_FILE, MANIFEST_FILE};
 use crate::manifest::{self, FormatHeader, Manifest};
 
@@ -38,8 +38,14 @@ pub(super) struct Gate {
     /// Every record so far: entries, folders, links, refused entries, tar extension headers.
     records: u64,
     last_entry: String,
-    /// SHA-256 and size of each delivered file of a native bundle, by root-relative path.
-    digests: BTreeMap<String, (String, u64)>,
+    /// SHA-256 and size of each delivered file of a native bundle, by root-relative path,
+    /// when hashed inline; those hashed on `hasher` join them at the end.
+    digests: Digests,
+    /// The thread that hashes native entries off the reading thread, started at the first
+    /// one; `None` before, or when the system refused a thread (then entries hash inline).
+    hasher: Option<HashThread>,
+    /// A thread was refused: do not ask again for every entry.
+    hash_inline: bool,
     /// Files of a native bundle delivered outside its root.
     outside_root: Vec<String>,
     pub(super) outcome: ReadOutcome,
@@ -53,7 +59,9 @@ impl Gate {
             total: 0,
             records: 0,
             last_entry: String::new(),
-            digests: BTreeMap::new(),
+            digests: Digests::new(),
+            hasher: None,
+            hash_inline: false,
             outside_root: Vec::new(),
             outcome: ReadOutcome::default(),
         }
@@ -180,7 +188,10 @@ impl Gate {
         let relative = relative.map(str::to_owned);
         let mut guarded = Guarded { inner: reader, declared: size, read: 0, failure: None };
         let mut metered = match relative {
-            Some(_) => HashingReader::new(&mut guarded),
+            Some(_) => match self.hash_thread() {
+                Some(thread) => HashingReader::offloaded(&mut guarded, thread, size),
+                None => HashingReader::new(&mut guarded),
+            },
             None => HashingReader::counting(&mut guarded),
         };
         let visited = match relative.as_deref() {
@@ -222,17 +233,28 @@ impl Gate {
         if let Some(failure) = guarded.failure.take() {
             return Err(Stop::Stream(self.stream_failure(failure)));
         }
-        let (digest, count) = finished.map_err(|source| Stop::Stream(self.truncated(source)))?;
+        let (hashed, count) = finished.map_err(|source| Stop::Stream(self.truncated(source)))?;
         self.outcome.bytes += count;
-        if self.outcome.native_root.is_some() {
-            match (relative, digest) {
-                (Some(relative), Some(digest)) => {
-                    self.digests.insert(relative, (digest, count));
-                }
-                _ => self.outside_root.push(path.to_owned()),
+        // Only now is it known whether the entry needed its checksum: `format.json` may turn
+        // out not to be kubesnap's, and then nothing before the root is a native bundle's.
+        let key = match (&self.outcome.native_root, relative) {
+            (Some(_), Some(relative)) => Some(relative),
+            (Some(_), None) => {
+                self.outside_root.push(path.to_owned());
+                None
             }
+            (None, _) => None,
+        };
+        hashed.record(key, count, &mut self.digests).map_err(|source| Stop::Stream(self.truncated(source)))
+    }
+
+    /// The hashing thread, started on first use.
+    fn hash_thread(&mut self) -> Option<&HashThread> {
+        if self.hasher.is_none() && !self.hash_inline {
+            self.hasher = HashThread::spawn();
+            self.hash_inline = self.hasher.is_none();
         }
-        Ok(())
+        self.hasher.as_ref()
     }
 
     /// Turns what the guard saw into the stream error to report.
@@ -261,6 +283,9 @@ impl Gate {
     }
 
     pub(super) fn finish(mut self) -> ReadOutcome {
+        if let Some(thread) = self.hasher.take() {
+            self.digests.extend(thread.finish());
+        }
         let Some(manifest) = &self.outcome.manifest else { return self.outcome };
         let mut problems = Vec::new();
         let mut listed = HashSet::new();
