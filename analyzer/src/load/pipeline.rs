@@ -97,7 +97,8 @@ struct Shared<'a> {
     budget: Budget,
     pieces: Mutex<Vec<(u64, u32, Piece)>>,
     /// Chunk buffers scanned and given back: reusing them spares the allocator (and the
-    /// kernel, for buffers this large) a map and unmap per chunk.
+    /// kernel, for buffers this large) a map and unmap per chunk. They stay initialized (their
+    /// length is their size), so that reading into one never zeroes it first.
     spare: Mutex<Vec<Vec<u8>>>,
 }
 
@@ -105,15 +106,17 @@ struct Shared<'a> {
 const SPARE_BUFFERS: usize = 8;
 
 impl Shared<'_> {
-    fn buffer(&self, capacity: usize) -> Vec<u8> {
+    /// An initialized buffer of at least `size` bytes (zeroed only where it grows).
+    fn buffer(&self, size: usize) -> Vec<u8> {
         let spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut buffer = spare.unwrap_or_default();
-        buffer.reserve(capacity);
+        if buffer.len() < size {
+            buffer.resize(size, 0);
+        }
         buffer
     }
 
-    fn give_back(&self, mut buffer: Vec<u8>) {
-        buffer.clear();
+    fn give_back(&self, buffer: Vec<u8>) {
         let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
         if spare.len() < SPARE_BUFFERS {
             spare.push(buffer);
@@ -185,11 +188,12 @@ impl<'a> Decoder<'a> {
         'a: 'scope,
     {
         let path = entry.path().to_owned();
+        let size = entry.size();
         if self.importer.is_some() {
-            return self.dispatch(scope, &path, &mut entry);
+            return self.dispatch(scope, &path, size, &mut entry);
         }
-        let head = if Detector::wants_head(&path) && entry.size() <= MAX_HEAD {
-            Some(read_all(&mut entry, &path)?)
+        let head = if Detector::wants_head(&path) && size <= MAX_HEAD {
+            Some(read_all(&mut entry, size, &path)?)
         } else {
             None
         };
@@ -197,13 +201,13 @@ impl<'a> Decoder<'a> {
             self.importer = Some(importer);
             self.flush(scope);
             return match head {
-                Some(bytes) => self.dispatch(scope, &path, &mut bytes.as_slice()),
-                None => self.dispatch(scope, &path, &mut entry),
+                Some(bytes) => self.dispatch(scope, &path, bytes.len() as u64, &mut bytes.as_slice()),
+                None => self.dispatch(scope, &path, size, &mut entry),
             };
         }
         let bytes = match head {
             Some(bytes) => bytes,
-            None => read_all(&mut entry, &path)?,
+            None => read_all(&mut entry, size, &path)?,
         };
         self.pending_bytes += bytes.len() as u64;
         self.pending.push((path, bytes));
@@ -234,15 +238,18 @@ impl<'a> Decoder<'a> {
         }
         for (path, bytes) in std::mem::take(&mut self.pending) {
             // Reading from memory cannot fail.
-            let _ = self.dispatch(scope, &path, &mut bytes.as_slice());
+            let _ = self.dispatch(scope, &path, bytes.len() as u64, &mut bytes.as_slice());
         }
         self.pending_bytes = 0;
     }
 
+    /// Classifies one entry and hands it to the workers; `size` is what the archive declares
+    /// (the reader enforces it).
     fn dispatch<'scope>(
         &mut self,
         scope: &rayon::Scope<'scope>,
         path: &str,
+        size: u64,
         reader: &mut dyn Read,
     ) -> Result<(), kubesnap_shared::Error>
     where
@@ -256,11 +263,11 @@ impl<'a> Decoder<'a> {
             EntryClass::Ignored => Ok(()),
             EntryClass::Log { key, layout, namespace_known } => {
                 self.logs.insert(entry, LogFile { key, path: path.to_owned(), namespace_known });
-                self.dispatch_log(scope, entry, path, reader, layout);
+                self.dispatch_log(scope, entry, path, size, reader, layout);
                 Ok(())
             }
             class => {
-                let bytes = read_all(reader, path)?;
+                let bytes = read_all(reader, size, path)?;
                 let shared = self.shared;
                 let taken = shared.budget.acquire(bytes.len() as u64);
                 let path = path.to_owned();
@@ -285,6 +292,7 @@ impl<'a> Decoder<'a> {
         scope: &rayon::Scope<'scope>,
         entry: u64,
         path: &str,
+        size: u64,
         reader: &mut dyn Read,
         layout: LogLayout,
     ) where
@@ -297,12 +305,26 @@ impl<'a> Decoder<'a> {
         } else {
             reader
         };
+        // The partial last line of the previous chunk, which starts the next one.
         let mut carry: Vec<u8> = Vec::new();
         let mut chunk_number = 0u32;
+        // What is left to read, when known: a small log gets a small buffer, not a chunk's worth
+        // of memory written (and resident) while it waits for a worker.
+        let mut left = (layout != LogLayout::Gzip).then_some(size);
         loop {
-            let mut chunk = self.shared.buffer(self.chunk_size + carry.len());
-            chunk.append(&mut carry);
-            let eof = match fill(reader, &mut chunk, self.chunk_size) {
+            let want = left.map_or(self.chunk_size, |left| {
+                // One byte more than declared, so that the read that finds the end is not a
+                // chunk of its own.
+                usize::try_from(left.saturating_add(1)).unwrap_or(usize::MAX).min(self.chunk_size)
+            });
+            let mut chunk = self.shared.buffer(want + carry.len());
+            chunk[..carry.len()].copy_from_slice(&carry);
+            let start = carry.len();
+            carry.clear();
+            let (read, outcome) = fill(reader, &mut chunk[start..start + want]);
+            left = left.map(|left| left.saturating_sub(read as u64));
+            let mut len = start + read;
+            let eof = match outcome {
                 Ok(eof) => eof,
                 Err(error) => {
                     self.problems.push(format!("`{path}` could not be read to the end: {error}"));
@@ -310,22 +332,25 @@ impl<'a> Decoder<'a> {
                 }
             };
             if !eof {
-                match memchr::memrchr(b'\n', &chunk) {
+                match memchr::memrchr(b'\n', &chunk[..len]) {
                     Some(end) => {
-                        carry.extend_from_slice(&chunk[end + 1..]);
-                        chunk.truncate(end + 1);
+                        carry.extend_from_slice(&chunk[end + 1..len]);
+                        len = end + 1;
                     }
                     // One line longer than a chunk: keep reading it, up to a bound.
-                    None if chunk.len() < MAX_LINE => {
-                        carry = chunk;
+                    None if len < MAX_LINE => {
+                        carry.extend_from_slice(&chunk[..len]);
+                        self.shared.give_back(chunk);
                         continue;
                     }
                     None => {}
                 }
             }
-            if !chunk.is_empty() {
-                self.spawn_chunk(scope, entry, chunk_number, chunk, layout);
+            if len > 0 {
+                self.spawn_chunk(scope, entry, chunk_number, chunk, len, layout);
                 chunk_number += 1;
+            } else {
+                self.shared.give_back(chunk);
             }
             if eof {
                 break;
@@ -339,15 +364,16 @@ impl<'a> Decoder<'a> {
         entry: u64,
         number: u32,
         chunk: Vec<u8>,
+        len: usize,
         layout: LogLayout,
     ) where
         'a: 'scope,
     {
         let shared = self.shared;
-        let taken = shared.budget.acquire(chunk.len() as u64);
+        let taken = shared.budget.acquire(len as u64);
         scope.spawn(move |_| {
             let piece = catch_unwind(AssertUnwindSafe(|| {
-                Piece::LogChunk(scan_chunk(shared.patterns, &chunk, layout))
+                Piece::LogChunk(scan_chunk(shared.patterns, &chunk[..len], layout))
             }))
             .unwrap_or_else(|_| {
                 Piece::Problem("internal error while scanning a log chunk; skipped".to_owned())
@@ -359,16 +385,29 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// Reads until `chunk` holds `size` more bytes or the reader ends; returns whether it ended.
-fn fill(reader: &mut dyn Read, chunk: &mut Vec<u8>, size: usize) -> io::Result<bool> {
-    let target = chunk.len() + size;
-    let mut limited = reader.take(size as u64);
-    limited.read_to_end(chunk)?;
-    Ok(chunk.len() < target)
+/// Reads until `buffer` is full or the reader ends: how many bytes were read, and whether the
+/// reader ended (or the error that ended it; the bytes before it count).
+///
+/// Reads straight into the (initialized) buffer: `read_to_end` would zero each chunk's spare
+/// capacity first, a memset of every log byte on the decoding thread.
+fn fill(reader: &mut dyn Read, buffer: &mut [u8]) -> (usize, io::Result<bool>) {
+    let mut read = 0;
+    while read < buffer.len() {
+        match reader.read(&mut buffer[read..]) {
+            Ok(0) => return (read, Ok(true)),
+            Ok(n) => read += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return (read, Err(error)),
+        }
+    }
+    (read, Ok(false))
 }
 
-fn read_all(reader: &mut dyn Read, path: &str) -> Result<Vec<u8>, kubesnap_shared::Error> {
-    let mut bytes = Vec::new();
+/// Reads a whole entry; `size` (declared by the archive, enforced by the reader) sizes the
+/// buffer once instead of doubling it up to the entry's size.
+fn read_all(reader: &mut dyn Read, size: u64, path: &str) -> Result<Vec<u8>, kubesnap_shared::Error> {
+    // A declared size is trusted for the first 64 MiB only, as `Entry::read_to_vec` does.
+    let mut bytes = Vec::with_capacity(usize::try_from(size.min(64 << 20)).unwrap_or(0));
     reader.read_to_end(&mut bytes).map_err(|source| kubesnap_shared::Error::Entry {
         context: format!("failed to read `{path}`"),
         source,
