@@ -189,7 +189,11 @@ impl<R: Read> HashingReader<R> {
             Vec::with_capacity(usize::try_from(size).unwrap_or(0))
         };
         let sender = thread.sender.clone();
-        HashingReader { inner, mode: Mode::Offload { sender, spare: Arc::clone(&thread.spare), staging }, count: 0 }
+        HashingReader {
+            inner,
+            mode: Mode::Offload { sender, spare: Arc::clone(&thread.spare), staging },
+            count: 0,
+        }
     }
 
     /// Counts without hashing.
