@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod import;
+pub mod json;
 pub mod layout;
 pub mod manifest;
 pub mod model;
