@@ -161,9 +161,13 @@ pub enum Evidence {
 
 impl Evidence {
     /// A field of `object` whose value is rendered as text.
-    pub fn field(object: ObjectRef, path: impl Into<String>, value: &serde_json::Value) -> Evidence {
+    pub fn field(
+        object: ObjectRef,
+        path: impl Into<String>,
+        value: &kubesnap_shared::json::Value,
+    ) -> Evidence {
         let value = match value {
-            serde_json::Value::String(text) => text.clone(),
+            kubesnap_shared::json::Value::String(text) => text.to_string(),
             other => other.to_string(),
         };
         Evidence::Field { object, path: path.into(), value }
@@ -296,7 +300,7 @@ mod tests {
         let field = Evidence::field(
             ObjectRef { kind: "Pod".into(), namespace: Some("a".into()), name: "b".into() },
             "/status/phase",
-            &serde_json::json!(3),
+            &kubesnap_shared::json::Value::from(3_i64),
         );
         let json = serde_json::to_string(&field).unwrap();
         assert_eq!(

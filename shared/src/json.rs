@@ -248,34 +248,42 @@ fn array_index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
-/// What [`Value::get`] and indexing accept: a key of an object or a position in an array.
+/// What [`Value::get`] and indexing accept: a key of an object or a position in an array,
+/// or a reference to one (as serde_json's `Index`).
 pub trait ValueIndex: private::Sealed {
     #[doc(hidden)]
-    fn index_into(self, value: &Value) -> Option<&Value>;
+    fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value>;
 }
 
 mod private {
     pub trait Sealed {}
-    impl Sealed for &str {}
-    impl Sealed for &String {}
+    impl Sealed for str {}
+    impl Sealed for String {}
     impl Sealed for usize {}
+    impl<T: Sealed + ?Sized> Sealed for &T {}
 }
 
-impl ValueIndex for &str {
-    fn index_into(self, value: &Value) -> Option<&Value> {
+impl ValueIndex for str {
+    fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
         value.as_object().and_then(|map| map.get(self))
     }
 }
 
-impl ValueIndex for &String {
-    fn index_into(self, value: &Value) -> Option<&Value> {
+impl ValueIndex for String {
+    fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
         self.as_str().index_into(value)
     }
 }
 
 impl ValueIndex for usize {
-    fn index_into(self, value: &Value) -> Option<&Value> {
-        value.as_array().and_then(|items| items.get(self))
+    fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+        value.as_array().and_then(|items| items.get(*self))
+    }
+}
+
+impl<T: ValueIndex + ?Sized> ValueIndex for &T {
+    fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+        (**self).index_into(value)
     }
 }
 
@@ -297,6 +305,37 @@ impl PartialEq<str> for Value {
 impl PartialEq<&str> for Value {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == Some(*other)
+    }
+}
+
+/// Lets tests compare a loaded value with a `json!` expectation.
+impl PartialEq<serde_json::Value> for Value {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        serde_json::Value::from(self) == *other
+    }
+}
+
+impl PartialEq<bool> for Value {
+    fn eq(&self, other: &bool) -> bool {
+        self.as_bool() == Some(*other)
+    }
+}
+
+impl PartialEq<i64> for Value {
+    fn eq(&self, other: &i64) -> bool {
+        self.as_i64() == Some(*other)
+    }
+}
+
+impl PartialEq<i32> for Value {
+    fn eq(&self, other: &i32) -> bool {
+        self.as_i64() == Some(i64::from(*other))
+    }
+}
+
+impl PartialEq<u64> for Value {
+    fn eq(&self, other: &u64) -> bool {
+        self.as_u64() == Some(*other)
     }
 }
 
@@ -333,7 +372,8 @@ impl serde::Serialize for Value {
 /// Compact JSON, or pretty with `{:#}`, as serde_json's `Display`.
 impl std::fmt::Display for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = if f.alternate() { serde_json::to_string_pretty(self) } else { serde_json::to_string(self) };
+        let text =
+            if f.alternate() { serde_json::to_string_pretty(self) } else { serde_json::to_string(self) };
         f.write_str(&text.map_err(|_| std::fmt::Error)?)
     }
 }
@@ -398,5 +438,18 @@ impl From<i64> for Value {
 impl From<u64> for Value {
     fn from(n: u64) -> Value {
         Value::Number(n.into())
+    }
+}
+
+impl From<i32> for Value {
+    fn from(n: i32) -> Value {
+        Value::Number(i64::from(n).into())
+    }
+}
+
+/// `null` for an absent value, as serde_json's `From<Option<T>>`.
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(value: Option<T>) -> Value {
+        value.map_or(Value::Null, Into::into)
     }
 }

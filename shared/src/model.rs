@@ -88,7 +88,7 @@ pub struct ClusterModel {
     /// Per-node CPU and memory series.
     pub node_metrics: Vec<NodeSeries>,
     /// Kubelet `/stats/summary` per node, raw.
-    pub kubelet_stats: BTreeMap<String, serde_json::Value>,
+    pub kubelet_stats: BTreeMap<String, crate::json::Value>,
     /// What could not be collected (the manifest's failures, foreign error files).
     pub failures: Vec<Failure>,
     /// What the bundle lacks.

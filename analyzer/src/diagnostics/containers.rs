@@ -3,9 +3,9 @@
 
 use std::sync::LazyLock;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ContainerLog, LogLine, Object};
 use regex::Regex;
-use serde_json::Value;
 
 /// One entry of `status.containerStatuses` (or `initContainerStatuses`), with its JSON pointer
 /// for evidence.

@@ -4,8 +4,9 @@
 //! and the containers concerned, with the JSON pointer of each field in the workload's own spec,
 //! and a `kubectl patch` that fixes the template.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ObjectRef};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::diagnostics::kubectl;
 use crate::diagnostics::workload::{Template, containers, templates};
@@ -84,20 +85,20 @@ pub(crate) fn security_patch(
     template: &Template<'_>,
     flagged: &[Flagged],
     field: &str,
-    value: Value,
+    value: bool,
 ) -> Option<String> {
     let mut pod_spec = serde_json::Map::new();
     for list in ["initContainers", "containers"] {
-        let items: Vec<Value> = flagged
+        let items: Vec<serde_json::Value> = flagged
             .iter()
             .filter(|item| item.pointer.contains(&format!("/{list}/")))
-            .map(|item| json!({"name": item.container, "securityContext": {field: value.clone()}}))
+            .map(|item| json!({"name": item.container, "securityContext": {field: value}}))
             .collect();
         if !items.is_empty() {
-            pod_spec.insert(list.to_owned(), Value::Array(items));
+            pod_spec.insert(list.to_owned(), serde_json::Value::Array(items));
         }
     }
-    let pod_spec = Value::Object(pod_spec);
+    let pod_spec = serde_json::Value::Object(pod_spec);
     let patch = match template.owner.kind.as_str() {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
             json!({"spec": {"template": {"spec": pod_spec}}})

@@ -25,12 +25,12 @@
 use std::fmt::Write as _;
 
 use expect_test::Expect;
+use kubesnap_shared::json::Value;
 use kubesnap_shared::layout;
 use kubesnap_shared::model::{
     ClusterModel, ContainerKey, ContainerLog, Event, LogKey, LogLine, MetricSample, MetricSeries, Object,
 };
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::Diagnostic;
 use crate::finding::{Evidence, Finding};
@@ -82,7 +82,6 @@ fn container_log(value: &Value) -> ContainerLog {
     let tail: Vec<LogLine> = value
         .get("lines")
         .and_then(Value::as_array)
-        .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
         .enumerate()
@@ -113,7 +112,6 @@ fn metric_series(value: &Value) -> MetricSeries {
     let samples = value
         .get("samples")
         .and_then(Value::as_array)
-        .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
         .map(|sample| MetricSample {

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 
@@ -214,7 +214,7 @@ pub(crate) fn templates(model: &ClusterModel) -> Vec<Template<'_>> {
 pub(crate) fn containers<'a>(spec: &'a Value, pointer: &str) -> Vec<(&'a Value, String)> {
     let mut out = Vec::new();
     for list in ["initContainers", "containers"] {
-        let items = spec.get(list).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let items = spec.get(list).and_then(Value::as_array).unwrap_or_default();
         for (index, container) in items.iter().enumerate() {
             out.push((container, format!("{pointer}/{list}/{index}")));
         }

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::network::{backends, pod_health};
@@ -50,7 +50,7 @@ pub(crate) fn selector(service: &Object) -> BTreeMap<String, String> {
     service
         .at("/spec/selector")
         .and_then(Value::as_object)
-        .map(|map| map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .map(|map| map.iter().filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned()))).collect())
         .unwrap_or_default()
 }
 

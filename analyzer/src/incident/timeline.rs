@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Event, Object, ObjectRef};
 use kubesnap_shared::quantity;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::diagnostics::containers;
 use crate::diagnostics::logs::windows;

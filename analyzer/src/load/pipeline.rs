@@ -7,10 +7,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use kubesnap_shared::import::{Detector, EntryClass, Importer, LogLayout, Syntax, parse};
+use kubesnap_shared::json::Value;
 use kubesnap_shared::manifest::Failure;
 use kubesnap_shared::model::{ContainerKey, Event, LogKey, MetricSample, Object};
 use kubesnap_shared::{Bundle, Entry, ReadOutcome};
-use serde_json::Value;
 
 use super::LoadOptions;
 use super::logscan::{Patterns, Segment, scan_chunk};

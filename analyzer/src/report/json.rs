@@ -180,7 +180,7 @@ samples:
         let doc = schema_doc();
         let object = ObjectRef { kind: "Pod".into(), namespace: None, name: "p".into() };
         let samples = [
-            Evidence::field(object.clone(), "/a", &serde_json::Value::Null),
+            Evidence::field(object.clone(), "/a", &kubesnap_shared::json::Value::Null),
             Evidence::Event {
                 object,
                 kind: "Warning".into(),

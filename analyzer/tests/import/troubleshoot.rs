@@ -97,7 +97,11 @@ fn check_complete(bundle: &str, model: &ClusterModel) -> Expected {
     expected
 }
 
-fn status_of<'a>(model: &'a ClusterModel, namespace: &'a str, prefix: &'a str) -> Vec<&'a serde_json::Value> {
+fn status_of<'a>(
+    model: &'a ClusterModel,
+    namespace: &'a str,
+    prefix: &'a str,
+) -> Vec<&'a kubesnap_shared::json::Value> {
     model
         .of_kind_in("Pod", namespace)
         .filter(|pod| pod.name.starts_with(prefix))

@@ -5,7 +5,7 @@
 //! messages) and never panics; malformed input is an error naming the entry, which the loader
 //! records as a read problem without stopping.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::manifest::{Failure, FailureKind};
 use crate::model::{ContainerKey, MetricSample, Object};
@@ -148,7 +148,9 @@ fn push(
 ) {
     // managedFields are large and say nothing a diagnostic needs; the native collector drops
     // them too.
-    if let Some(metadata) = item.get_mut("metadata").and_then(Value::as_object_mut) {
+    if let Some(metadata) =
+        item.as_object_mut().and_then(|map| map.get_mut("metadata")).and_then(Value::as_object_mut)
+    {
         metadata.remove("managedFields");
     }
     match Object::from_value(item, kind, api_version, entry) {
@@ -252,7 +254,7 @@ pub fn metrics_line(line: &[u8], entry: &str) -> Result<MetricsLine, ParseError>
     }
     let sample_time =
         value.get("timestamp").and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
-    for item in value.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+    for item in value.get("items").and_then(Value::as_array).unwrap_or_default() {
         let at = item
             .get("timestamp")
             .and_then(Value::as_str)
@@ -289,7 +291,7 @@ fn usage(usage: Option<&Value>, at: jiff::Timestamp) -> Option<MetricSample> {
 pub fn watched_event(line: &[u8], entry: &str) -> Result<Option<Object>, ParseError> {
     let mut value: Value = serde_json::from_slice(line)
         .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
-    let object = value.get_mut("object").map(Value::take).unwrap_or(Value::Null);
+    let object = value.as_object_mut().and_then(|map| map.remove("object")).unwrap_or_default();
     Ok(Object::from_value(object, Some("Event"), Some("v1"), entry))
 }
 

@@ -139,10 +139,14 @@ impl From<&Value> for serde_json::Value {
             Value::Number(number) => match (number.as_u64(), number.as_i64(), number.as_f64()) {
                 (Some(n), _, _) => n.into(),
                 (None, Some(n), _) => n.into(),
-                (None, None, n) => n.and_then(serde_json::Number::from_f64).map_or(serde_json::Value::Null, Into::into),
+                (None, None, n) => {
+                    n.and_then(serde_json::Number::from_f64).map_or(serde_json::Value::Null, Into::into)
+                }
             },
             Value::String(text) => serde_json::Value::String(text.to_string()),
-            Value::Array(items) => serde_json::Value::Array(items.iter().map(serde_json::Value::from).collect()),
+            Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(serde_json::Value::from).collect())
+            }
             Value::Object(map) => serde_json::Value::Object(
                 map.iter().map(|(key, value)| (key.to_owned(), serde_json::Value::from(value))).collect(),
             ),

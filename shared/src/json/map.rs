@@ -34,6 +34,11 @@ impl Map {
         self.position(key).ok().map(|i| &self.entries[i].1)
     }
 
+    /// A value to edit while loading; keys stay as they are, so the order holds.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.position(key).ok().map(|i| &mut self.entries[i].1)
+    }
+
     pub fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_ok()
     }

@@ -60,7 +60,8 @@ fn must_gather_yaml_round_trips() {
 
 #[test]
 fn accessors_read_a_pod_as_serde_json_does() {
-    let path = realdata().join("replicatedhq__sbctl/tests/support-bundle/cluster-resources/pods/kube-system.json");
+    let path =
+        realdata().join("replicatedhq__sbctl/tests/support-bundle/cluster-resources/pods/kube-system.json");
     let bytes = std::fs::read(path).unwrap();
     let original: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let compact: Value = serde_json::from_slice(&bytes).unwrap();
@@ -86,7 +87,8 @@ fn accessors_read_a_pod_as_serde_json_does() {
         assert_eq!(got.and_then(Value::as_bool), expected.and_then(serde_json::Value::as_bool), "{pointer}");
     }
     let labels = compact.pointer("/items/0/metadata/labels").and_then(Value::as_object).unwrap();
-    let expected = original.pointer("/items/0/metadata/labels").and_then(serde_json::Value::as_object).unwrap();
+    let expected =
+        original.pointer("/items/0/metadata/labels").and_then(serde_json::Value::as_object).unwrap();
     assert_eq!(labels.keys().collect::<Vec<_>>(), expected.keys().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(labels.len(), expected.len());
     assert_eq!(compact["items"][0]["kind"], original["items"][0]["kind"].as_str().unwrap_or("absent"));
@@ -129,7 +131,8 @@ fn hostile_nesting_is_an_error_not_a_stack_overflow() {
 
 #[test]
 fn numbers_keep_their_kind_and_precision() {
-    let text = r#"[0, -1, 18446744073709551615, -9223372036854775808, 18446744073709551616, 1.5, 1e300, 3.0]"#;
+    let text =
+        r#"[0, -1, 18446744073709551615, -9223372036854775808, 18446744073709551616, 1.5, 1e300, 3.0]"#;
     let original: serde_json::Value = serde_json::from_str(text).unwrap();
     let compact: Value = serde_json::from_str(text).unwrap();
     assert_eq!(serde_json::to_value(&compact).unwrap(), original);

@@ -1,7 +1,7 @@
 //! Events in one shape, whether they came as core/v1 or events.k8s.io/v1, from a list or the
 //! watch that ran during collection.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use super::object::{Object, ObjectRef};
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::json::Value;
 
 /// An object of the bundle: identity fields lifted out, everything else raw.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,7 +11,8 @@ pub struct Object {
     pub kind: String,
     pub namespace: Option<String>,
     pub name: String,
-    /// The whole object as the server returned it (`managedFields` dropped by the collector).
+    /// The whole object as the server returned it (`managedFields` dropped by the collector),
+    /// in the compact representation of [`crate::json`].
     pub raw: Value,
     /// The bundle path it was read from, for evidence.
     pub source: String,
@@ -35,14 +36,16 @@ impl std::fmt::Display for ObjectRef {
 }
 
 impl Object {
-    /// Builds an object from raw JSON. `kind` and `api_version` fill in what list items of
-    /// some formats lack; returns `None` when there is no name.
+    /// Builds an object from raw JSON (the loader's compact value, or a `serde_json::Value`
+    /// for tests). `kind` and `api_version` fill in what list items of some formats lack;
+    /// returns `None` when there is no name.
     pub fn from_value(
-        raw: Value,
+        raw: impl Into<Value>,
         kind_hint: Option<&str>,
         api_version_hint: Option<&str>,
         source: &str,
     ) -> Option<Object> {
+        let raw = raw.into();
         let metadata = raw.get("metadata")?;
         let name = metadata.get("name").and_then(Value::as_str)?.to_owned();
         let namespace = metadata.get("namespace").and_then(Value::as_str).map(str::to_owned);
@@ -96,7 +99,7 @@ impl Object {
 
     /// An array field by JSON pointer, empty when absent.
     pub fn array_at(&self, pointer: &str) -> &[Value] {
-        self.raw.pointer(pointer).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+        self.raw.pointer(pointer).and_then(Value::as_array).unwrap_or_default()
     }
 
     pub fn uid(&self) -> Option<&str> {
@@ -150,7 +153,7 @@ fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
     value
         .and_then(Value::as_object)
         .map(|map| {
-            map.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned()))).collect()
+            map.iter().filter_map(|(key, value)| Some((key.to_owned(), value.as_str()?.to_owned()))).collect()
         })
         .unwrap_or_default()
 }

@@ -159,7 +159,7 @@ fn dark_services(model: &ClusterModel, group: &PodGroup<'_, Down>) -> Vec<Object
                 .at("/spec/selector")
                 .and_then(|value| value.as_object())
                 .map(|map| {
-                    map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()
+                    map.iter().filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned()))).collect()
                 })
                 .unwrap_or_default();
             let selected: Vec<&Object> = model

@@ -25,8 +25,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ObjectRef};
-use serde_json::Value;
 
 use super::access_log::{Counts, Subject, Traffic, traffic};
 use super::rule::{Outcome, Run, evaluate};
@@ -82,9 +82,7 @@ fn backends(model: &ClusterModel) -> BTreeMap<String, (ObjectRef, ObjectRef)> {
         let namespace = ingress.namespace.as_deref().unwrap_or_default();
         let mut services: Vec<&Value> = ingress.at("/spec/defaultBackend/service").into_iter().collect();
         for rule in ingress.array_at("/spec/rules") {
-            for path in
-                rule.pointer("/http/paths").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
-            {
+            for path in rule.pointer("/http/paths").and_then(Value::as_array).unwrap_or_default() {
                 services.extend(path.pointer("/backend/service"));
             }
         }

@@ -17,8 +17,8 @@
 
 use std::collections::BTreeMap;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ObjectRef};
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::performance::units;
@@ -55,9 +55,9 @@ struct Reading {
 fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut claims: BTreeMap<(String, String), Reading> = BTreeMap::new();
     for (node, summary) in &model.kubelet_stats {
-        for pod in summary.get("pods").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        for pod in summary.get("pods").and_then(Value::as_array).unwrap_or_default() {
             let pod_name = pod.pointer("/podRef/name").and_then(Value::as_str).unwrap_or_default();
-            for volume in pod.get("volume").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+            for volume in pod.get("volume").and_then(Value::as_array).unwrap_or_default() {
                 let (Some(claim), Some(namespace)) = (
                     volume.pointer("/pvcRef/name").and_then(Value::as_str),
                     volume.pointer("/pvcRef/namespace").and_then(Value::as_str),
@@ -238,7 +238,7 @@ summary:
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let mut model = kubesnap_shared::model::ClusterModel::default();
-        model.kubelet_stats.insert("datagen-1-35".to_owned(), summary);
+        model.kubelet_stats.insert("datagen-1-35".to_owned(), summary.into());
         model.finish();
         check_model(
             &DIAGNOSTIC,

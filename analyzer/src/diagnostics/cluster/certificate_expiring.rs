@@ -13,8 +13,8 @@
 //! **Example.** `Secret shop/shop-tls: certificate CN=shop.example.com expired 2d ago (served by
 //! Ingress shop/web)`, with the cert-manager Certificate that should have renewed it.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::nodes::age;

@@ -19,8 +19,8 @@
 
 use std::collections::BTreeMap;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::nodes::version;

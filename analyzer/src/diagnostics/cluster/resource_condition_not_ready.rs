@@ -14,8 +14,8 @@
 //! **Example.** `Kustomization flux-system/apps not Ready: BuildFailed (kustomize build failed:
 //! accumulating resources: ... no such file or directory) for 3h`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::nodes::age;

@@ -10,9 +10,9 @@
 
 use std::sync::LazyLock;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ContainerLog, LogLine, Object};
 use regex::Regex;
-use serde_json::Value;
 
 use super::families;
 

@@ -10,9 +10,9 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use regex::Regex;
-use serde_json::Value;
 
 use crate::diagnostics::network::{backends, pod_health};
 
@@ -67,7 +67,7 @@ fn texts(model: &ClusterModel, pod: &Object) -> Vec<(String, String, bool)> {
     let mut maps: Vec<String> = Vec::new();
     for container in pod.array_at("/spec/containers").iter().chain(pod.array_at("/spec/initContainers")) {
         let container_name = container.get("name").and_then(Value::as_str).unwrap_or_default();
-        for env in container.get("env").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        for env in container.get("env").and_then(Value::as_array).unwrap_or_default() {
             let name = env.get("name").and_then(Value::as_str).unwrap_or_default();
             let origin = format!("env {name} of container {container_name}");
             if let Some(service) = name.strip_suffix("_SERVICE_HOST") {
@@ -91,8 +91,7 @@ fn texts(model: &ClusterModel, pod: &Object) -> Vec<(String, String, bool)> {
                 out.push((value.to_owned(), origin, host_valued));
             }
         }
-        for from in container.get("envFrom").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
-        {
+        for from in container.get("envFrom").and_then(Value::as_array).unwrap_or_default() {
             if let Some(name) = from.pointer("/configMapRef/name").and_then(Value::as_str) {
                 maps.push(name.to_owned());
             }
@@ -103,7 +102,7 @@ fn texts(model: &ClusterModel, pod: &Object) -> Vec<(String, String, bool)> {
             maps.push(name.to_owned());
         }
         let sources = volume.pointer("/projected/sources").and_then(Value::as_array);
-        for source in sources.map(Vec::as_slice).unwrap_or_default() {
+        for source in sources.unwrap_or_default() {
             if let Some(name) = source.pointer("/configMap/name").and_then(Value::as_str) {
                 maps.push(name.to_owned());
             }

@@ -2,8 +2,8 @@
 //! a log family points at (CoreDNS for DNS errors, the Services a pod is configured to call for
 //! refused connections, the database pods for database errors, ...), and the commands to look.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
-use serde_json::Value;
 
 use super::database;
 use super::dependencies::{self, Dependency};

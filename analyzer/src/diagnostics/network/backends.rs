@@ -2,8 +2,8 @@
 //! EndpointSlices, else its Endpoints), the pods its selector matches, and the Ingresses that
 //! route to it. Shared by the Service, Ingress and webhook diagnostics.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
-use serde_json::Value;
 
 use super::{pod_health, selector};
 
@@ -70,7 +70,7 @@ pub(crate) fn of_service<'a>(model: &'a ClusterModel, service: &'a Object) -> Ba
         for endpoint in slices.iter().flat_map(|slice| slice.array_at("/endpoints")) {
             // A nil `ready` means ready (discovery.k8s.io/v1): only an explicit false is not.
             let is_ready = endpoint.pointer("/conditions/ready").and_then(Value::as_bool) != Some(false);
-            let addresses = endpoint.get("addresses").and_then(Value::as_array).map_or(1, Vec::len);
+            let addresses = endpoint.get("addresses").and_then(Value::as_array).map_or(1, <[Value]>::len);
             if is_ready { ready += addresses } else { not_ready += addresses }
         }
         let source = Source::Slices(slices.iter().map(|slice| slice.reference()).collect());
@@ -81,7 +81,7 @@ pub(crate) fn of_service<'a>(model: &'a ClusterModel, service: &'a Object) -> Ba
             endpoints
                 .array_at("/subsets")
                 .iter()
-                .map(|subset| subset.get(key).and_then(Value::as_array).map_or(0, Vec::len))
+                .map(|subset| subset.get(key).and_then(Value::as_array).map_or(0, <[Value]>::len))
                 .sum()
         };
         return Backends {
@@ -139,8 +139,7 @@ pub(crate) fn ingress_backends(ingress: &Object) -> Vec<IngressBackend> {
     }
     for (rule_index, rule) in ingress.array_at("/spec/rules").iter().enumerate() {
         let host = rule.get("host").and_then(Value::as_str).unwrap_or("*");
-        let paths =
-            rule.pointer("/http/paths").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let paths = rule.pointer("/http/paths").and_then(Value::as_array).unwrap_or_default();
         for (path_index, path) in paths.iter().enumerate() {
             let Some(backend) = path.get("backend") else { continue };
             let route = format!("{host}{}", path.get("path").and_then(Value::as_str).unwrap_or("/"));
@@ -156,7 +155,7 @@ fn backend_of(backend: &Value, pointer: String, route: String) -> Option<Ingress
         Some(Value::Number(number)) => number.as_i64().map_or(PortRef::Unset, PortRef::Number),
         Some(Value::String(name)) => match name.parse() {
             Ok(number) => PortRef::Number(number),
-            Err(_) => PortRef::Name(name.clone()),
+            Err(_) => PortRef::Name(name.to_string()),
         },
         _ => PortRef::Unset,
     };

@@ -12,8 +12,8 @@
 //! (127.0.0.1:55953 -> :53) detected for zone "."` from the log and the Corefile forwarding
 //! to `/etc/resolv.conf`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
-use serde_json::Value;
 
 use super::pod_health;
 use crate::diagnostics::Model;

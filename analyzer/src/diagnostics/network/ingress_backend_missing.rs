@@ -8,8 +8,8 @@
 //!
 //! **Example.** `Ingress shop/web: shop.example.com/api → Service api-v2 (does not exist)`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use super::backends::{self, IngressBackend, PortRef};
 use crate::diagnostics::Model;

@@ -10,8 +10,8 @@
 //! **Example.** `Ingress shop/web: TLS Secret shop-tls for shop.example.com does not exist`, with
 //! a pointer to the cert-manager Certificate when one is expected to create it.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need, kubectl};

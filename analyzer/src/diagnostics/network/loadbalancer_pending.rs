@@ -83,7 +83,9 @@ fn finding(model: &ClusterModel, service: &Object, implementation: bool) -> Opti
         .evidence(Evidence::field(
             service_ref.clone(),
             "/status/loadBalancer",
-            service.at("/status/loadBalancer").unwrap_or(&serde_json::json!({})),
+            service
+                .at("/status/loadBalancer")
+                .unwrap_or(&kubesnap_shared::json::Value::Object(Default::default())),
         ));
     for event in events.iter().rev().take(3).rev() {
         finding = finding.evidence(Evidence::event(event));

@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, labels_match};
-use serde_json::Value;
 
 use super::{pod_health, selector};
 use crate::diagnostics::Model;
@@ -61,7 +61,7 @@ fn policy_types(policy: &Object) -> Vec<&str> {
 
 /// Whether an egress rule lets DNS through: it names no port (all ports) or port 53.
 fn allows_dns(rule: &Value) -> bool {
-    let ports = rule.get("ports").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let ports = rule.get("ports").and_then(Value::as_array).unwrap_or_default();
     ports.is_empty()
         || ports.iter().any(|port| match port.get("port") {
             None => true,

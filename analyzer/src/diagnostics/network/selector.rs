@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use kubesnap_shared::json::Value;
 
 /// Whether `labels` satisfy the `metav1.LabelSelector` in `selector` (`None`, `{}`: everything).
 ///
@@ -58,7 +58,7 @@ pub(crate) fn service_selector(service: &kubesnap_shared::model::Object) -> BTre
     service
         .at("/spec/selector")
         .and_then(Value::as_object)
-        .map(|map| map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .map(|map| map.iter().filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned()))).collect())
         .unwrap_or_default()
 }
 
@@ -81,20 +81,21 @@ mod tests {
     fn empty_selects_all_and_expressions_are_set_based() {
         let web = labels(&[("app", "web"), ("tier", "front")]);
         assert!(matches(None, &web));
-        assert!(matches(Some(&json!({})), &web));
-        assert!(is_empty(Some(&json!({"matchLabels": {}}))));
-        assert!(!is_empty(Some(&json!({"matchLabels": {"a": "b"}}))));
-        let selector = json!({
+        assert!(matches(Some(&Value::from(json!({}))), &web));
+        assert!(is_empty(Some(&Value::from(json!({"matchLabels": {}})))));
+        assert!(!is_empty(Some(&Value::from(json!({"matchLabels": {"a": "b"}})))));
+        let selector = Value::from(json!({
             "matchLabels": {"app": "web"},
             "matchExpressions": [
                 {"key": "tier", "operator": "In", "values": ["front", "edge"]},
                 {"key": "canary", "operator": "DoesNotExist"}
             ]
-        });
+        }));
         assert!(matches(Some(&selector), &web));
         assert!(!matches(Some(&selector), &labels(&[("app", "web"), ("tier", "back")])));
         assert!(!matches(Some(&selector), &labels(&[("app", "web"), ("tier", "front"), ("canary", "1")])));
-        let unknown = json!({"matchExpressions": [{"key": "a", "operator": "Gt", "values": ["1"]}]});
+        let unknown =
+            Value::from(json!({"matchExpressions": [{"key": "a", "operator": "Gt", "values": ["1"]}]}));
         assert!(!matches(Some(&unknown), &web));
         assert_eq!(to_text(&web), "app=web,tier=front");
     }

@@ -13,8 +13,8 @@
 
 use std::collections::BTreeMap;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, labels_match};
-use serde_json::Value;
 
 use super::{backends, pod_health, selector};
 use crate::diagnostics::Model;
@@ -167,7 +167,7 @@ fn idle_workloads<'a>(
                 .at("/spec/template/metadata/labels")
                 .and_then(Value::as_object)
                 .map(|map| {
-                    map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()
+                    map.iter().filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned()))).collect()
                 })
                 .unwrap_or_default();
             if labels_match(wanted, &labels) {

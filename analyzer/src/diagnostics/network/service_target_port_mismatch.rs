@@ -10,8 +10,8 @@
 //!
 //! **Example.** `Service shop/api port 80 → targetPort 8080, but pods listen on 8000 (http)`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, labels_match};
-use serde_json::Value;
 
 use super::{pod_health, selector};
 use crate::diagnostics::Model;
@@ -38,9 +38,7 @@ type ContainerPort<'a> = (&'a str, i64, &'a str);
 fn container_ports(pod: &Object) -> Vec<ContainerPort<'_>> {
     pod.array_at("/spec/containers")
         .iter()
-        .flat_map(|container| {
-            container.get("ports").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
-        })
+        .flat_map(|container| container.get("ports").and_then(Value::as_array).unwrap_or_default())
         .filter_map(|port| {
             Some((
                 port.get("name").and_then(Value::as_str).unwrap_or_default(),
@@ -194,7 +192,7 @@ fn finding(
 
 fn text(value: &Value) -> String {
     match value {
-        Value::String(text) => text.clone(),
+        Value::String(text) => text.to_string(),
         other => other.to_string(),
     }
 }

@@ -80,7 +80,7 @@ fn finding(model: &ClusterModel, service: &Object, backends: &Backends<'_>) -> F
         .evidence(Evidence::field(
             service_ref.clone(),
             "/spec/selector",
-            service.at("/spec/selector").unwrap_or(&serde_json::Value::Null),
+            service.at("/spec/selector").unwrap_or(&kubesnap_shared::json::Value::Null),
         ))
         .evidence(Evidence::note(backends.describe()));
     for pod in backends.pods.iter().take(LISTED_PODS) {

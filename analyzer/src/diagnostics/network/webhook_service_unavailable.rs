@@ -14,8 +14,8 @@
 //! validate.nginx.ingress.kubernetes.io → Service ingress-nginx/ingress-nginx-controller-admission
 //! has no ready endpoints (failurePolicy Fail)`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
-use serde_json::Value;
 
 use super::backends;
 use crate::diagnostics::Model;

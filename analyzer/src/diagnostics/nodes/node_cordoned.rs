@@ -10,8 +10,8 @@
 //!
 //! **Example.** `Node worker-3 cordoned for 12d (4 pods still running)`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use super::age;
 use crate::diagnostics::Model;

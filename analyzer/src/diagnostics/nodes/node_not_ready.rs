@@ -11,8 +11,8 @@
 //! **Example.** `Node kind-worker NotReady (KubeletNotReady: container runtime network not
 //! ready: NetworkReady=false reason:NetworkPluginNotReady), last heartbeat 2h ago, 5 pods`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use super::age;
 use crate::diagnostics::Model;

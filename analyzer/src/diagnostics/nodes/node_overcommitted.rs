@@ -12,9 +12,9 @@
 //!
 //! **Example.** `Node worker-1: memory limits 212% of allocatable (13.2 GiB of 6.2 GiB)`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
 use kubesnap_shared::quantity;
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::storage::kubelet_stats::human_bytes;

@@ -9,8 +9,8 @@
 //!
 //! **Example.** `Node worker-2 under MemoryPressure, DiskPressure (3 pods evicted)`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, kubectl};

@@ -2,9 +2,9 @@
 //! target, the metrics an HPA scales on with their targets and current values (autoscaling/v2
 //! and the v1 CPU-only shape), and the modes and recommendations of a VPA.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use kubesnap_shared::quantity;
-use serde_json::Value;
 
 /// The workload an autoscaler's `spec.scaleTargetRef` / `spec.targetRef` names.
 pub(crate) fn target(autoscaler: &Object, pointer: &str) -> Option<ObjectRef> {

@@ -15,7 +15,7 @@
 //! `kubectl set resources deployment/api -n shop -c api --requests=cpu=290m,memory=600Mi
 //! --limits=memory=600Mi`.
 
-use serde_json::Value;
+use kubesnap_shared::json::Value;
 
 use super::limit_ranges::{container_ranges, effective};
 use super::rightsize::recommend;

@@ -12,10 +12,10 @@
 //! ```
 
 use expect_test::Expect;
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, MetricSample, NodeSeries};
 use kubesnap_shared::quantity;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::testing::{model_from_yaml, render};

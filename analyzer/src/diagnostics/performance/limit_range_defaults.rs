@@ -16,8 +16,8 @@
 //! max 1 GiB`, and `LimitRange team/limits silently sets cpu limit 500m, memory limit 512 MiB
 //! on 2 containers`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use super::limit_ranges::{ContainerRange, container_ranges, effective};
 use super::units;

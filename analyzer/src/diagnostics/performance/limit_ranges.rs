@@ -2,8 +2,8 @@
 //! it fills in (limits from `default`, requests from `defaultRequest`, else from the limit) and
 //! the bounds (`min`, `max`, `maxLimitRequestRatio`) it rejects pods for.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use super::autoscalers::number;
 use super::usage::Resources;
@@ -32,7 +32,7 @@ impl ContainerRange<'_> {
     /// A section's raw quantity text, for evidence.
     pub(crate) fn text(&self, section: &str, resource: &str) -> Option<String> {
         match self.item.get(section)?.get(resource)? {
-            Value::String(text) => Some(text.clone()),
+            Value::String(text) => Some(text.to_string()),
             other => Some(other.to_string()),
         }
     }

@@ -11,9 +11,9 @@
 //! **Example.** `ResourceQuota shop/compute: requests.memory 100% used (8 GiB of 8 GiB), pods 90%
 //! used (9 of 10)`, with the `exceeded quota` events of the ReplicaSets it blocks.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 use kubesnap_shared::quantity;
-use serde_json::Value;
 
 use super::units;
 use crate::diagnostics::Model;

@@ -9,10 +9,10 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ContainerKey, MetricSeries, Object, ObjectRef};
 use kubesnap_shared::quantity;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::workload::workload_of;

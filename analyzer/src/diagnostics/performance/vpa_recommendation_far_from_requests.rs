@@ -15,8 +15,8 @@
 //! (4×)`, with `kubectl set resources deployment/api -n shop -c api
 //! --requests=cpu=1200m`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
-use serde_json::Value;
 
 use super::autoscalers::{number, target, template_spec, vpa_mode};
 use super::units;

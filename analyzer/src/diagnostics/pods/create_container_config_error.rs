@@ -121,7 +121,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                     let keys: Vec<String> = ["/data", "/binaryData"]
                         .iter()
                         .filter_map(|pointer| object.at(pointer).and_then(|v| v.as_object()))
-                        .flat_map(|map| map.keys().cloned())
+                        .flat_map(|map| map.keys().map(str::to_owned))
                         .collect();
                     let key_text = match &missing.key {
                         Some(key) if !keys.contains(key) => format!("; {key} is not among them"),

@@ -75,7 +75,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             finding = finding.evidence(Evidence::field(
                 pod_ref.clone(),
                 "/metadata/finalizers",
-                pod.at("/metadata/finalizers").unwrap_or(&serde_json::Value::Null),
+                pod.at("/metadata/finalizers").unwrap_or(&kubesnap_shared::json::Value::Null),
             ));
         }
         let node = pod.str_at("/spec/nodeName");

@@ -10,7 +10,7 @@
 //! **Example.** `Deployment shop/api: containers api, metrics may run as root`, with the
 //! `kubectl patch` that sets `runAsNonRoot: true`.
 
-use serde_json::Value;
+use kubesnap_shared::json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::containers::security_field;
@@ -66,8 +66,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             // runAsNonRoot with an explicit runAsUser 0 would stop the container from starting:
             // only offer the patch when no container asks for root by number.
             if explicit == 0
-                && let Some(patch) =
-                    pod_spec::security_patch(template, flagged, "runAsNonRoot", Value::Bool(true))
+                && let Some(patch) = pod_spec::security_patch(template, flagged, "runAsNonRoot", true)
             {
                 finding = finding.remediation(patch);
             }

@@ -10,7 +10,7 @@
 //!
 //! **Example.** `Deployment shop/agent: shares the node's network, PID namespaces`.
 
-use serde_json::Value;
+use kubesnap_shared::json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::containers::is_system_namespace;

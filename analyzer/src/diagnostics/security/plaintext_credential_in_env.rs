@@ -14,8 +14,8 @@
 
 use std::sync::LazyLock;
 
+use kubesnap_shared::json::Value;
 use regex::Regex;
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::workload::{containers, templates};
@@ -70,7 +70,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         let mut redacted_any = false;
         for (container, pointer) in containers(template.spec, template.pointer) {
             let container_name = container.get("name").and_then(Value::as_str).unwrap_or_default();
-            let env = container.get("env").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let env = container.get("env").and_then(Value::as_array).unwrap_or_default();
             for (index, entry) in env.iter().enumerate() {
                 let Some(redacted) = literal_credential(entry) else { continue };
                 let name = entry.get("name").and_then(Value::as_str).unwrap_or_default();
@@ -138,14 +138,17 @@ mod tests {
 
     #[test]
     fn credential_names_and_pointers_are_told_apart() {
-        let entry = |name: &str, value: &str| serde_json::json!({"name": name, "value": value});
+        let entry = |name: &str, value: &str| Value::from(serde_json::json!({"name": name, "value": value}));
         assert_eq!(literal_credential(&entry("POSTGRES_PASSWORD", "dbpass123")), Some(false));
         assert_eq!(literal_credential(&entry("API_TOKEN", "<redacted: 12 bytes>")), Some(true));
         assert_eq!(literal_credential(&entry("PASSWORD_FILE", "/run/secrets/pw")), None);
         assert_eq!(literal_credential(&entry("DB_SECRET_NAME", "db")), None);
         assert_eq!(literal_credential(&entry("POSTGRES_USER", "dbuser")), None);
         assert_eq!(literal_credential(&entry("DB_PASSWORD", "$(FROM_SECRET)")), None);
-        assert_eq!(literal_credential(&serde_json::json!({"name": "DB_PASSWORD", "valueFrom": {}})), None);
+        assert_eq!(
+            literal_credential(&Value::from(serde_json::json!({"name": "DB_PASSWORD", "valueFrom": {}}))),
+            None
+        );
     }
 
     /// The seed's own database Deployment.

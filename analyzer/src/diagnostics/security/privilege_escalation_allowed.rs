@@ -8,7 +8,7 @@
 //!
 //! **Example.** `Deployment shop/api: containers api allow privilege escalation`.
 
-use serde_json::Value;
+use kubesnap_shared::json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::pod_spec::{self, per_workload};
@@ -51,7 +51,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                     pod_spec::name(template)
                 ));
             if let Some(patch) =
-                pod_spec::security_patch(template, flagged, "allowPrivilegeEscalation", Value::Bool(false))
+                pod_spec::security_patch(template, flagged, "allowPrivilegeEscalation", false)
             {
                 finding = finding.remediation(patch);
             }

@@ -9,7 +9,7 @@
 //!
 //! **Example.** `Deployment shop/debug: containers shell are privileged`.
 
-use serde_json::Value;
+use kubesnap_shared::json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::containers::is_system_namespace;
@@ -50,8 +50,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                     pod_spec::name(template),
                     if system { " It runs in a system namespace, where node agents often need this: confirm it is one." } else { "" }
                 ));
-            if let Some(patch) = pod_spec::security_patch(template, flagged, "privileged", Value::Bool(false))
-            {
+            if let Some(patch) = pod_spec::security_patch(template, flagged, "privileged", false) {
                 finding = finding.remediation(patch);
             }
             finding.remediation(kubectl::get_yaml(&template.owner.reference()))

@@ -9,7 +9,7 @@
 //!
 //! **Example.** `Deployment shop/web: containers web have a writable root filesystem`.
 
-use serde_json::Value;
+use kubesnap_shared::json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::pod_spec::{self, per_workload};
@@ -55,9 +55,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                     pod_spec::container_phrase(flagged),
                     pod_spec::name(template)
                 ));
-            if let Some(patch) =
-                pod_spec::security_patch(template, flagged, "readOnlyRootFilesystem", Value::Bool(true))
-            {
+            if let Some(patch) = pod_spec::security_patch(template, flagged, "readOnlyRootFilesystem", true) {
                 finding = finding.remediation(patch);
             }
             finding.remediation(kubectl::get_yaml(&template.owner.reference()))

@@ -11,8 +11,8 @@
 //! **Example.** `Deployment kube-system/ebs-csi-controller: 2 of 2 pods not Ready`
 //! (`CrashLoopBackOff in container ebs-plugin`), CSIDriver `ebs.csi.aws.com`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::network::pod_health;

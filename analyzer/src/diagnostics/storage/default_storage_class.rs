@@ -160,7 +160,7 @@ fn no_class_at_all(model: &Model<'_>) -> Option<Finding> {
         finding = finding.evidence(Evidence::field(
             pvc.reference(),
             "/spec/storageClassName",
-            pvc.at("/spec/storageClassName").unwrap_or(&serde_json::Value::Null),
+            pvc.at("/spec/storageClassName").unwrap_or(&kubesnap_shared::json::Value::Null),
         ));
     }
     let fix = "Install a provisioner (a CSI driver with its StorageClass, marked default with the \

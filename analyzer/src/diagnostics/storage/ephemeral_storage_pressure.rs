@@ -17,8 +17,8 @@
 
 use std::collections::BTreeMap;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use super::kubelet_stats::{self, human_bytes};
 use crate::diagnostics::Model;

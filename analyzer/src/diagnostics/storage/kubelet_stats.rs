@@ -4,8 +4,8 @@
 //! The summary is kept raw in the model (`model.kubelet_stats`, node → JSON); its shape is
 //! `{"node": {...}, "pods": [{"podRef": {...}, "volume": [...], "ephemeral-storage": {...}}]}`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::ClusterModel;
-use serde_json::Value;
 
 /// One pod volume's usage.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,17 +33,11 @@ pub(crate) struct EphemeralUsage<'a> {
 
 fn pods<'a>(model: &'a ClusterModel) -> impl Iterator<Item = (&'a str, &'a str, &'a str, &'a Value)> + 'a {
     model.kubelet_stats.iter().flat_map(|(node, summary)| {
-        summary
-            .get("pods")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(move |pod| {
-                let namespace = pod.pointer("/podRef/namespace").and_then(Value::as_str)?;
-                let name = pod.pointer("/podRef/name").and_then(Value::as_str)?;
-                Some((node.as_str(), namespace, name, pod))
-            })
+        summary.get("pods").and_then(Value::as_array).unwrap_or_default().iter().filter_map(move |pod| {
+            let namespace = pod.pointer("/podRef/namespace").and_then(Value::as_str)?;
+            let name = pod.pointer("/podRef/name").and_then(Value::as_str)?;
+            Some((node.as_str(), namespace, name, pod))
+        })
     })
 }
 
@@ -55,7 +49,7 @@ fn number(value: &Value, key: &str) -> Option<f64> {
 pub(crate) fn volumes(model: &ClusterModel) -> Vec<VolumeUsage<'_>> {
     let mut out = Vec::new();
     for (node, namespace, pod_name, pod) in pods(model) {
-        for volume in pod.get("volume").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        for volume in pod.get("volume").and_then(Value::as_array).unwrap_or_default() {
             let (Some(used_bytes), Some(capacity_bytes)) =
                 (number(volume, "usedBytes"), number(volume, "capacityBytes"))
             else {
@@ -116,7 +110,7 @@ pub(crate) mod fixture {
     pub(crate) fn model(fixture: &str, stats: &[(&str, serde_json::Value)]) -> ClusterModel {
         let mut model = model_from_yaml(fixture);
         for (node, summary) in stats {
-            model.kubelet_stats.insert((*node).to_owned(), summary.clone());
+            model.kubelet_stats.insert((*node).to_owned(), summary.clone().into());
         }
         model
     }

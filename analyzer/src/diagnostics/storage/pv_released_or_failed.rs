@@ -10,8 +10,8 @@
 //!
 //! **Example.** `PVC shop/data-db-0 Lost: its PersistentVolume pvc-123 no longer exists`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
-use serde_json::Value;
 
 use super::pvc_pending::consumers;
 use crate::diagnostics::Model;

@@ -13,8 +13,8 @@
 //! **Example.** `PVC shop/data-db-0 Pending: StorageClass fast-ssd does not exist (used by pod
 //! db-0)`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Event, Object};
-use serde_json::Value;
 
 use super::classes;
 use crate::diagnostics::Model;

@@ -9,8 +9,8 @@
 //! **Example.** `VolumeSnapshot shop/db-nightly failed: Failed to check and update snapshot
 //! content: rpc error: code = Internal desc = SnapshotLimitExceeded`.
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde_json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::nodes::age;

@@ -13,8 +13,8 @@
 
 use std::collections::BTreeMap;
 
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ObjectRef};
-use serde_json::Value;
 
 use super::kubelet_stats::{self, VolumeUsage, human_bytes};
 use crate::diagnostics::Model;

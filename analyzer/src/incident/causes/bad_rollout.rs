@@ -104,8 +104,8 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             let at = deployment
                 .array_at("/status/conditions")
                 .iter()
-                .find(|c| c.get("type").and_then(serde_json::Value::as_str) == Some("Progressing"))
-                .and_then(|c| c.get("lastUpdateTime").and_then(serde_json::Value::as_str))
+                .find(|c| c.get("type").and_then(kubesnap_shared::json::Value::as_str) == Some("Progressing"))
+                .and_then(|c| c.get("lastUpdateTime").and_then(kubesnap_shared::json::Value::as_str))
                 .and_then(|t| t.parse().ok());
             hypothesis.chain.push(Step::new(at, reference.clone(), format!("Progressing={status} {reason}")));
         }
@@ -154,7 +154,7 @@ fn pod_container(pod: &Object) -> &str {
     pod.array_at("/spec/containers")
         .first()
         .and_then(|c| c.get("name"))
-        .and_then(serde_json::Value::as_str)
+        .and_then(kubesnap_shared::json::Value::as_str)
         .unwrap_or_default()
 }
 

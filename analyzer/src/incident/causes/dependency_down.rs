@@ -252,7 +252,7 @@ fn mitigation(
             .array_at("/spec/containers")
             .first()
             .and_then(|c| c.get("name"))
-            .and_then(serde_json::Value::as_str)
+            .and_then(kubesnap_shared::json::Value::as_str)
             .unwrap_or_default();
         commands.push(kubectl::logs(&pod.reference(), container, false));
     }

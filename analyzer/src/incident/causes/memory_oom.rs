@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use kubesnap_shared::quantity;
-use serde_json::Value;
 
 use super::{Context, Hypothesis, Step, first_failure};
 use crate::diagnostics::containers;

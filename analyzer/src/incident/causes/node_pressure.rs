@@ -5,8 +5,8 @@
 //! it without evictions make it possible (45); pressure alone is a risk (30).
 
 use jiff::Timestamp;
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
-use serde_json::Value;
 
 use super::{Context, Hypothesis, Step, first_failure};
 use crate::diagnostics::kubectl;
