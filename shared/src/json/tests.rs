@@ -42,6 +42,7 @@ fn troubleshoot_cluster_resources_round_trip() {
         assert_eq!(serde_json::to_value(&compact).unwrap(), original, "{}", path.display());
         assert_eq!(compact.to_string(), original.to_string(), "{}", path.display());
         assert_eq!(Value::from(original.clone()), compact, "{}", path.display());
+        assert!(compact == original, "{}", path.display());
         assert_eq!(serde_json::Value::from(&compact), original, "{}", path.display());
     }
 }
@@ -103,6 +104,9 @@ fn duplicate_keys_keep_the_last_value_in_sorted_order() {
     assert_eq!(serde_json::to_value(&compact).unwrap(), original);
     assert_eq!(compact.to_string(), r#"{"a":4,"b":3,"c":{"x":[2]}}"#);
     assert_eq!(compact.as_object().map(Map::len), Some(3));
+    assert!(compact == json!({"a": 4, "b": 3, "c": {"x": [2]}}));
+    assert!(compact != json!({"a": 4, "b": 3, "c": {"x": [2], "y": 1}}));
+    assert!(compact != json!({"a": 4.0, "b": 3, "c": {"x": [2]}}), "an integer is not a float");
 }
 
 #[test]
