@@ -11,12 +11,12 @@
 use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, first_failure};
-use crate::diagnostics::{Model, kubectl};
 use crate::diagnostics::logs::dependencies::{self, Dependency};
 use crate::diagnostics::logs::families::ERRORS;
 use crate::diagnostics::logs::patterns::{LogHits, hits_in};
 use crate::diagnostics::logs::{database, sources};
 use crate::diagnostics::network::{backends, pod_health};
+use crate::diagnostics::{Model, kubectl};
 use crate::finding::Severity;
 use crate::incident::links;
 
@@ -215,10 +215,8 @@ fn mitigation(
                     "",
                 ));
                 commands.push(kubectl::describe(reference));
-                let workload = backends::of_service(model, service)
-                    .pods
-                    .first()
-                    .and_then(|pod| model.workload_of(pod));
+                let workload =
+                    backends::of_service(model, service).pods.first().and_then(|pod| model.workload_of(pod));
                 if let Some(workload) =
                     workload.filter(|w| matches!(w.kind.as_str(), "Deployment" | "StatefulSet"))
                 {
