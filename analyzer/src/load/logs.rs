@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use jiff::Timestamp;
 use kubesnap_shared::model::{
-    ContainerLog, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, TimedHit,
+    ContainerLog, ERROR_LEVEL, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, TimedHit,
 };
 
 use super::logscan::access::{MAX_MINUTES, Requests, Tally};
+use super::logscan::windows::{Series, merge_windows};
 use super::logscan::{FAMILIES, Hit, Kept, MAX_TIMED, SAMPLES, Segment, TAIL};
 use super::timestamp::Ts;
 
@@ -22,7 +23,11 @@ pub(crate) struct LogAccumulator {
     lines: u64,
     untimed: u64,
     counts: [u64; FAMILIES.len()],
+    error_level: [u64; FAMILIES.len()],
     samples: [Vec<Kept>; FAMILIES.len()],
+    windows: [Series; FAMILIES.len()],
+    error_count: u64,
+    error_windows: Series,
     tail: VecDeque<Kept>,
     hits: VecDeque<Hit>,
     error_lines: VecDeque<Kept>,
@@ -40,7 +45,11 @@ impl LogAccumulator {
             lines: 0,
             untimed: 0,
             counts: [0; FAMILIES.len()],
+            error_level: [0; FAMILIES.len()],
             samples: Default::default(),
+            windows: Default::default(),
+            error_count: 0,
+            error_windows: Series::default(),
             tail: VecDeque::new(),
             hits: VecDeque::new(),
             error_lines: VecDeque::new(),
@@ -64,11 +73,15 @@ impl LogAccumulator {
         self.bytes += segment.bytes;
         self.lines += segment.lines;
         self.untimed += segment.untimed;
-        for (family, samples) in segment.samples.into_iter().enumerate() {
+        for (family, (samples, windows)) in segment.samples.into_iter().zip(segment.windows).enumerate() {
             self.counts[family] += segment.counts[family];
+            self.error_level[family] += segment.error_level[family];
             let room = SAMPLES.saturating_sub(self.samples[family].len());
             self.samples[family].extend(samples.into_iter().take(room).map(shift));
+            self.windows[family].merge(windows);
         }
+        self.error_count += segment.error_count;
+        self.error_windows.merge(segment.error_windows);
         if !segment.tail.is_empty() {
             self.tail.extend(segment.tail.into_iter().map(shift));
             let excess = self.tail.len().saturating_sub(TAIL);
@@ -95,14 +108,29 @@ impl LogAccumulator {
             timestamp: kept.ts.and_then(|ts| ts.resolve(reference)),
         };
         let mut families = BTreeMap::new();
-        for (family, samples) in self.samples.into_iter().enumerate() {
+        for (family, (samples, windows)) in self.samples.into_iter().zip(self.windows).enumerate() {
             if self.counts[family] > 0 {
                 let samples = samples.into_iter().map(line).collect();
                 families.insert(
                     FAMILIES[family].0.to_owned(),
-                    FamilyHits { count: self.counts[family], samples },
+                    FamilyHits {
+                        count: self.counts[family],
+                        samples,
+                        error_level: self.error_level[family],
+                        ..windows.resolve(reference)
+                    },
                 );
             }
+        }
+        if self.error_count > 0 {
+            families.insert(
+                ERROR_LEVEL.to_owned(),
+                FamilyHits {
+                    count: self.error_count,
+                    error_level: self.error_count,
+                    ..self.error_windows.resolve(reference)
+                },
+            );
         }
         let mut timed_hits: Vec<TimedHit> = self
             .hits
@@ -110,7 +138,7 @@ impl LogAccumulator {
             .filter_map(|hit| {
                 Some(TimedHit {
                     at: hit.ts.resolve(reference)?,
-                    family: FAMILIES[hit.family].0.to_owned(),
+                    family: FAMILIES[hit.family].0,
                     error_level: hit.error_level,
                 })
             })
@@ -237,8 +265,14 @@ fn join(older: ContainerLog, newer: ContainerLog) -> ContainerLog {
     for (family, hits) in newer.families {
         let entry = families.entry(family).or_default();
         entry.count += hits.count;
+        entry.error_level += hits.error_level;
         let room = SAMPLES.saturating_sub(entry.samples.len());
         entry.samples.extend(hits.samples.into_iter().take(room));
+        entry.first = entry.first.into_iter().chain(hits.first).min();
+        entry.last = entry.last.into_iter().chain(hits.last).max();
+        entry.unwindowed += hits.unwindowed;
+        let older_windows = std::mem::take(&mut entry.windows);
+        entry.windows = merge_windows(older_windows, hits.windows, &mut entry.unwindowed);
     }
     let mut timed_hits = older.timed_hits;
     timed_hits.extend(newer.timed_hits);

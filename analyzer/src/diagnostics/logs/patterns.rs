@@ -69,18 +69,12 @@ pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Optio
         seed.into_iter().chain(extension).flat_map(|hits| &hits.samples).collect();
     samples.sort_by_key(|line| line.line);
     samples.dedup_by_key(|line| line.line);
-    let timed = log
-        .timed_hits
-        .iter()
-        .filter(|hit| hit.family == family.code || Some(hit.family.as_str()) == extension_code);
-    let (mut first, mut last) = (None::<Timestamp>, None::<Timestamp>);
-    let mut error_level = false;
-    for hit in timed {
-        first = Some(first.map_or(hit.at, |at| at.min(hit.at)));
-        last = Some(last.map_or(hit.at, |at| at.max(hit.at)));
-        error_level |= hit.error_level;
-    }
-    error_level |= samples.iter().any(|line| level::is_error(&line.text));
+    // Over every hit of the log: the loader counts them, however many lines it keeps.
+    let both = || seed.into_iter().chain(extension);
+    let first = both().filter_map(|hits| hits.first).min();
+    let last = both().filter_map(|hits| hits.last).max();
+    let error_level =
+        both().any(|hits| hits.error_level > 0) || samples.iter().any(|line| level::is_error(&line.text));
     Some(LogHits { family, source: source.clone(), count, client_lines, samples, first, last, error_level })
 }
 

@@ -49,20 +49,23 @@ pub(crate) const BURST: u64 = 3;
 
 /// The log error timeline: every window where a pod has at least [`BURST`] error-family hits
 /// with a time, and each pod's first window with any, in (window, member) order. Built from the
-/// loader's timed hits, which it bounds per log (the latest are kept).
+/// loader's counts per family and window, over every line of every log.
 pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
     let mut counts: BTreeMap<(ObjectRef, Timestamp), (Timestamp, BTreeMap<String, u64>)> = BTreeMap::new();
     for source in sources::sources(model) {
-        for hit in &source.log.timed_hits {
+        for (code, hits) in &source.log.families {
             // An extension's hits count under the seed family it completes.
-            let family = families::seed_code(&hit.family);
+            let family = families::seed_code(code);
             if !families::is_error_family(family) {
                 continue;
             }
-            let (first, by_family) =
-                counts.entry((source.member.clone(), window_of(hit.at))).or_insert((hit.at, BTreeMap::new()));
-            *first = (*first).min(hit.at);
-            *by_family.entry(family.to_owned()).or_default() += 1;
+            for window in &hits.windows {
+                let (first, by_family) = counts
+                    .entry((source.member.clone(), window.start()))
+                    .or_insert((window.first, BTreeMap::new()));
+                *first = (*first).min(window.first);
+                *by_family.entry(family.to_owned()).or_default() += window.count;
+            }
         }
     }
     let mut seen: Vec<ObjectRef> = Vec::new();
