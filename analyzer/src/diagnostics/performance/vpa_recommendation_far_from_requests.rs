@@ -72,10 +72,10 @@ fn requests_source<'a>(
     vpa: &Object,
     workload: &ObjectRef,
 ) -> Option<(&'a Object, String)> {
-    if vpa_mode(vpa) != "Off" {
-        if let Some(&pod) = model.pods_of_workload(workload).first() {
-            return Some((pod, String::new()));
-        }
+    if vpa_mode(vpa) != "Off"
+        && let Some(&pod) = model.pods_of_workload(workload).first()
+    {
+        return Some((pod, String::new()));
     }
     let (object, pointer) = template_spec(model, workload)?;
     Some((object, pointer.trim_end_matches("/spec").to_owned()))
