@@ -214,9 +214,10 @@ fn finding(cascade: &Cascade<'_>, total: usize) -> Finding {
     let not_kept = cascade.errors.saturating_sub(kept as u64);
     if not_kept > 0 {
         finding = finding.evidence(Evidence::note(format!(
-            "{not_kept} of the window's {} errors are counted but not kept as lines: the loader keeps the \
-             latest ERROR and FATAL lines of each log and counts all of them",
-            cascade.errors
+            "{not_kept} of the window's {} errors {} counted but not quoted: the loader counts every ERROR and \
+             FATAL line and keeps the latest of each log",
+            cascade.errors,
+            if not_kept == 1 { "is" } else { "are" }
         )));
     }
     if total > REPORTED {
@@ -310,6 +311,40 @@ mod tests {
                   $ kubectl describe pod db-0 -n shop
                   $ kubectl get events -n shop --sort-by=.lastTimestamp
             "#]],
+        );
+    }
+
+    /// db-0's error in the window is older than the 2,000 ERROR lines the loader keeps of its
+    /// log: it still counts, and db-0 still failed first.
+    #[test]
+    fn errors_older_than_the_kept_lines_count_and_decide_who_failed_first() {
+        let later: Vec<String> = (0..2_100)
+            .map(|second| format!("2025-06-01T12:{:02}:{:02}Z ERROR disk full", second / 60, second % 60))
+            .collect();
+        let mut db = vec!["2025-06-01T11:50:10Z FATAL could not write WAL"];
+        db.extend(later.iter().map(String::as_str));
+        let fixture = [
+            log("db-0", &db),
+            log("api-1", &["2025-06-01T11:51:00Z ERROR query failed"]),
+            log("api-2", &["2025-06-01T11:53:00Z ERROR query failed"]),
+        ]
+        .concat();
+        check_logs(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+            P1 cascading-failures Cascading failure at 2025-06-01T11:50:00Z: 3 errors in 3 pods within 5 minutes, first in shop/db-0
+              objects: Pod/shop/db-0, Pod/shop/api-1, Pod/shop/api-2
+              note: first error at 2025-06-01T11:50:10Z in shop/db-0 (pod db-0, container app (current run)); it had no error in the window before
+              note: errors per pod: shop/api-1 1, shop/api-2 1, shop/db-0 1
+              log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
+              log kubesnap-fixture/logs/shop/api-2/app.log:1: 2025-06-01T11:53:00Z ERROR query failed
+              note: 1 of the window's 3 errors is counted but not quoted: the loader counts every ERROR and FATAL line and keeps the latest of each log
+              why: 3 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the seed's cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and had no error in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
+              $ kubectl logs db-0 -n shop -c app --tail=50
+              $ kubectl describe pod db-0 -n shop
+              $ kubectl get events -n shop --sort-by=.lastTimestamp
+        "#]],
         );
     }
 

@@ -98,6 +98,36 @@ mod tests {
         assert_eq!(window_of(at).to_string(), "2025-06-01T12:00:00Z");
     }
 
+    /// The loader keeps the latest 2,000 timed hits of a log as samples; the windows count every
+    /// hit, so the oldest window of a long log is still a burst and still the pod's onset.
+    #[test]
+    fn hits_older_than_the_kept_ones_still_count_in_their_window() {
+        let mut fixture =
+            String::from("kind: ContainerLog\nnamespace: shop\npod: api-1\ncontainer: api\nlines:\n");
+        for minute in 0..3 {
+            fixture.push_str(&format!("- \"2025-06-01T11:0{minute}:00Z ERROR connection refused\"\n"));
+        }
+        let later = 2_100;
+        for second in 0..later {
+            fixture.push_str(&format!(
+                "- \"2025-06-01T12:{:02}:{:02}Z ERROR connection refused\"\n",
+                second / 60,
+                second % 60
+            ));
+        }
+        let model = scanned_model(&fixture);
+        assert!(model.logs[0].timed_hits.len() < later + 3, "the fixture must outgrow the kept hits");
+        let bursts = bursts(&model);
+        let first = &bursts[0];
+        assert_eq!(
+            (first.window.to_string(), first.first.to_string(), first.count, first.onset),
+            ("2025-06-01T11:00:00Z".to_owned(), "2025-06-01T11:00:00Z".to_owned(), 3, true)
+        );
+        let counted: u64 = bursts.iter().map(|burst| burst.count).sum();
+        assert_eq!(counted, later as u64 + 3, "every hit in a window");
+        assert_eq!(bursts.len(), 8, "11:00, then 12:00 to 12:30 (2,100 seconds end in 12:34:59)");
+    }
+
     #[test]
     fn bursts_and_onsets_per_pod_and_window() {
         let model = scanned_model(
