@@ -23,7 +23,7 @@ pub use event::Event;
 pub use index::Index;
 pub use logs::{
     ContainerLog, ERROR_LEVEL, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, NODE_LOG_NAMESPACE,
-    TimedHit, WindowHits,
+    WindowHits,
 };
 pub use metrics::{ContainerKey, MetricSample, MetricSeries, NodeSeries};
 pub use object::{Object, ObjectRef, labels_match};

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use jiff::Timestamp;
 use kubesnap_shared::model::{
-    ContainerLog, ERROR_LEVEL, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, TimedHit,
+    ContainerLog, ERROR_LEVEL, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests,
 };
 
 use super::logscan::access::{MAX_MINUTES, Requests, Tally};
 use super::logscan::windows::{Series, merge_windows};
-use super::logscan::{FAMILIES, Hit, Kept, MAX_TIMED, SAMPLES, Segment, TAIL};
+use super::logscan::{FAMILIES, Kept, MAX_TIMED, SAMPLES, Segment, TAIL};
 use super::timestamp::Ts;
 
 /// One container's lines, merged from the segments of its chunks in order.
@@ -29,7 +29,6 @@ pub(crate) struct LogAccumulator {
     error_count: u64,
     error_windows: Series,
     tail: VecDeque<Kept>,
-    hits: VecDeque<Hit>,
     error_lines: VecDeque<Kept>,
     first: Option<Ts>,
     last: Option<Ts>,
@@ -51,7 +50,6 @@ impl LogAccumulator {
             error_count: 0,
             error_windows: Series::default(),
             tail: VecDeque::new(),
-            hits: VecDeque::new(),
             error_lines: VecDeque::new(),
             first: None,
             last: None,
@@ -87,9 +85,6 @@ impl LogAccumulator {
             let excess = self.tail.len().saturating_sub(TAIL);
             self.tail.drain(..excess);
         }
-        self.hits.extend(segment.hits);
-        let excess = self.hits.len().saturating_sub(MAX_TIMED);
-        self.hits.drain(..excess);
         self.error_lines.extend(segment.error_lines.into_iter().map(shift));
         let excess = self.error_lines.len().saturating_sub(MAX_TIMED);
         self.error_lines.drain(..excess);
@@ -132,18 +127,6 @@ impl LogAccumulator {
                 },
             );
         }
-        let mut timed_hits: Vec<TimedHit> = self
-            .hits
-            .into_iter()
-            .filter_map(|hit| {
-                Some(TimedHit {
-                    at: hit.ts.resolve(reference)?,
-                    family: FAMILIES[hit.family].0,
-                    error_level: hit.error_level,
-                })
-            })
-            .collect();
-        timed_hits.sort_by_key(|hit| hit.at);
         ContainerLog {
             key: self.key,
             path: self.path,
@@ -152,7 +135,6 @@ impl LogAccumulator {
             truncated: false,
             tail: self.tail.into_iter().map(line).collect(),
             families,
-            timed_hits,
             error_lines: self.error_lines.into_iter().map(line).collect(),
             first_timestamp: self.first.and_then(|ts| ts.resolve(reference)),
             last_timestamp: self.last.and_then(|ts| ts.resolve(reference)),
@@ -274,11 +256,6 @@ fn join(older: ContainerLog, newer: ContainerLog) -> ContainerLog {
         let older_windows = std::mem::take(&mut entry.windows);
         entry.windows = merge_windows(older_windows, hits.windows, &mut entry.unwindowed);
     }
-    let mut timed_hits = older.timed_hits;
-    timed_hits.extend(newer.timed_hits);
-    timed_hits.sort_by_key(|hit| hit.at);
-    let excess = timed_hits.len().saturating_sub(MAX_TIMED);
-    timed_hits.drain(..excess);
     let mut error_lines = older.error_lines;
     error_lines.extend(newer.error_lines);
     let excess = error_lines.len().saturating_sub(MAX_TIMED);
@@ -292,7 +269,6 @@ fn join(older: ContainerLog, newer: ContainerLog) -> ContainerLog {
         truncated: older.truncated || newer.truncated,
         tail,
         families,
-        timed_hits,
         error_lines,
         first_timestamp: older.first_timestamp.or(newer.first_timestamp),
         last_timestamp: newer.last_timestamp.or(older.last_timestamp),

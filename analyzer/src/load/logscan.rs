@@ -118,14 +118,6 @@ pub(crate) struct Kept {
     pub(crate) ts: Option<Ts>,
 }
 
-/// A hit with a time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Hit {
-    pub(crate) ts: Ts,
-    pub(crate) family: usize,
-    pub(crate) error_level: bool,
-}
-
 /// What one run of lines of one container holds. A chunk is one segment, except in the
 /// `Markers` layout, where a `==== START logs for container ... ====` line opens a new one.
 #[derive(Debug, Default)]
@@ -146,7 +138,6 @@ pub(crate) struct Segment {
     /// Timed lines at ERROR or FATAL level per window.
     pub(crate) error_windows: windows::Series,
     pub(crate) tail: VecDeque<Kept>,
-    pub(crate) hits: VecDeque<Hit>,
     pub(crate) error_lines: VecDeque<Kept>,
     pub(crate) first: Option<Ts>,
     pub(crate) last: Option<Ts>,
@@ -300,10 +291,6 @@ impl ChunkScan<'_> {
                 }
                 if let Some(at) = time {
                     segment.windows[family].add(at);
-                    if segment.hits.len() == MAX_TIMED {
-                        segment.hits.pop_front();
-                    }
-                    segment.hits.push_back(Hit { ts: at, family, error_level });
                 }
             }
             segment.error_count += u64::from(error_level);
@@ -527,8 +514,7 @@ mod tests {
         assert_eq!(segment.counts[4], 1, "the binary line still counts");
         assert_eq!(segment.error_lines.len(), 1);
         assert_eq!(segment.error_lines[0].line, 3);
-        assert_eq!(segment.hits.len(), 1);
-        assert!(segment.hits[0].error_level);
+        assert_eq!(segment.windows[3].cells.len(), 1, "one window of connection_refused");
         assert_eq!(segment.tail.len(), 4);
         assert_eq!(segment.tail[3].text, "\u{fffd}\u{fffd} binary timeout");
         assert_eq!(segment.samples[3][0].line, 3);

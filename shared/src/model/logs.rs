@@ -27,17 +27,6 @@ pub struct LogLine {
     pub timestamp: Option<jiff::Timestamp>,
 }
 
-/// A pattern hit with a time: one of the latest hits of a log, kept as a sample. Counts per
-/// window are [`FamilyHits::windows`], over every hit.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TimedHit {
-    pub at: jiff::Timestamp,
-    /// The family's code: the families are a fixed set, so no allocation per hit.
-    pub family: &'static str,
-    /// Whether the line's level is ERROR or FATAL (the seed's cascade rule counts those).
-    pub error_level: bool,
-}
-
 /// The key of [`ContainerLog::families`] under which the lines at ERROR or FATAL level are
 /// counted, whatever family they match (the seed's cascade rule counts those lines). It is no
 /// pattern family: the parentheses keep it apart from the families' codes. Its samples are
@@ -96,8 +85,6 @@ pub struct ContainerLog {
     /// Hits per pattern family code (`connection_refused`, `high_cpu`, ...), and the lines at
     /// ERROR or FATAL level under [`ERROR_LEVEL`].
     pub families: BTreeMap<String, FamilyHits>,
-    /// The latest timed hits, bounded per log, oldest first.
-    pub timed_hits: Vec<TimedHit>,
     /// The latest lines at ERROR or FATAL level with a time, bounded per log: samples of the
     /// cascade rule, whose counts are `families[ERROR_LEVEL]`.
     pub error_lines: Vec<LogLine>,

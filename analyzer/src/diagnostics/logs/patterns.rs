@@ -243,7 +243,6 @@ mod tests {
         let family = families::ERRORS.iter().find(|family| family.code == "connection_refused").unwrap();
         let hits = hits_in(family, source).unwrap();
         assert_eq!(hits.count, 2_200);
-        assert!(source.log.timed_hits.len() < 2_200, "the fixture must outgrow the kept hits");
         assert_eq!(hits.first.map(|at| at.to_string()).as_deref(), Some("2025-06-01T10:00:00Z"));
         assert_eq!(hits.last.map(|at| at.to_string()).as_deref(), Some("2025-06-01T10:36:39Z"));
         assert!(hits.error_level, "the ERROR line is neither a sample nor among the latest hits");
