@@ -4,7 +4,8 @@
 //!
 //! A diagnostic that needs StorageClasses must run on a cluster that has none (that is a
 //! finding) and must not run on a bundle whose collector was refused the list (every claim
-//! would look unprovisionable). Objects present settle it; otherwise a native bundle's
+//! would look unprovisionable). Objects present settle it, and so does a list of the kind the
+//! loader read, even an empty one ([`ClusterModel::listed_kinds`]); otherwise a native bundle's
 //! manifest says which lists were written and which failed, and a foreign format's importer
 //! says which kinds the format always or never holds.
 
