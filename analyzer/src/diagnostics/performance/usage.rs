@@ -296,10 +296,7 @@ impl<T> Group<'_, T> {
 }
 
 /// Groups affected containers by (workload or pod, container name), in that order.
-pub(crate) fn group<'a, T>(
-    model: &Model<'a>,
-    affected: Vec<(ContainerUsage<'a>, T)>,
-) -> Vec<Group<'a, T>> {
+pub(crate) fn group<'a, T>(model: &Model<'a>, affected: Vec<(ContainerUsage<'a>, T)>) -> Vec<Group<'a, T>> {
     let mut groups: BTreeMap<(ObjectRef, String), Group<'a, T>> = BTreeMap::new();
     for (usage, detail) in affected {
         let workload = usage.pod.and_then(|pod| model.workload_of(pod));
