@@ -96,6 +96,14 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) burst: u32,
 
+    /// Client-side rate limit of log and kubelet stats requests, per second.
+    ///
+    /// The API server proxies these to each node's kubelet (no etcd read), so they have a
+    /// budget of their own and --qps does not slow them; bursts of up to one second's worth.
+    /// --concurrency still bounds how many requests of any kind are in flight.
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) log_qps: u32,
+
     /// Give up on a single API request after this long (the failure is recorded).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub(crate) request_timeout: Duration,
@@ -155,6 +163,7 @@ impl Cli {
         options.insert("concurrency".to_owned(), json!(self.concurrency));
         options.insert("qps".to_owned(), json!(self.qps));
         options.insert("burst".to_owned(), json!(self.burst));
+        options.insert("log-qps".to_owned(), json!(self.log_qps));
         options.insert("request-timeout".to_owned(), json!(self.request_timeout.as_secs_f64()));
         options.insert("deadline".to_owned(), json!(self.deadline.as_secs()));
         options
@@ -226,6 +235,7 @@ mod tests {
         assert_eq!(cli.metrics_duration, Duration::from_secs(60));
         assert_eq!(cli.metrics_interval, Duration::from_secs(15));
         assert_eq!(cli.log_bytes, 2 << 20);
+        assert_eq!((cli.qps, cli.burst, cli.log_qps), (50, 100, 500));
         assert!(!cli.no_redact);
         let cli = Cli::try_parse_from([
             "kubesnap-collect",

@@ -97,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         concurrency: cli.concurrency,
         qps: cli.qps,
         burst: cli.burst,
+        log_qps: cli.log_qps,
         timeout: cli.request_timeout,
     };
     let gate = api::ApiGate::new(connection.client, limits, cancel.clone());

@@ -1,6 +1,8 @@
 //! Resources: every listable kind, listed with pagination (`limit` + `continue`, a full list
 //! when a continue token expires with 410 Gone), split into one List file per namespace, with
 //! `managedFields` dropped and every object redacted before it is queued for the writer.
+//! Every successful listing leaves at least one file: a namespaced resource listed across all
+//! namespaces that holds no object gets `_empty.json`, so the bundle says it was listed.
 //!
 //! While listing pods and nodes it keeps the little the logs and kubelet phases need
 //! ([`Inventory`]), so that those phases do not list them again.
@@ -86,6 +88,11 @@ async fn list_resource(ctx: &Context, resource: &ApiResource) -> Result<ListOutc
         let mut found = Inventory::default();
         match paginate(ctx, resource, namespace, &mut files, &mut found).await {
             Ok(()) => {
+                if files.by_namespace.is_empty() {
+                    // Listed across all namespaces and none held an object: without a file of
+                    // its own, "there are none" would look like "not collected".
+                    files.ensure(layout::EMPTY_SCOPE);
+                }
                 found.nodes_listed |= resource.group.is_empty() && resource.resource == "nodes";
                 outcome.inventory.merge(found);
                 files.send(ctx, resource).await?;

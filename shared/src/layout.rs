@@ -22,13 +22,20 @@ pub const NODE_METRICS: &str = "metrics/nodes.jsonl";
 /// Name used in place of a namespace for cluster-scoped lists. Namespaces are DNS labels and
 /// cannot start with `_`, so it cannot collide.
 pub const CLUSTER_SCOPE: &str = "_cluster";
+/// Name used in place of a namespace for the List of a namespaced resource that was listed
+/// across all namespaces and held no object there. Such a listing's items go to one file per
+/// namespace, so without this file an empty listing would leave no trace, and a reader could
+/// not tell "there are none" from "not collected". Like [`CLUSTER_SCOPE`], it cannot collide
+/// with a namespace.
+pub const EMPTY_SCOPE: &str = "_empty";
 /// Folder name of the legacy core API group, whose real name is the empty string.
 pub const CORE_GROUP: &str = "core";
 
 /// Path of one list of resources as the server returned it.
 ///
 /// `group` is the API group (`""` for the core group), `namespace` is `None` for
-/// cluster-scoped resources.
+/// cluster-scoped resources, and [`EMPTY_SCOPE`] for the empty listing of a namespaced one
+/// across all namespaces.
 pub fn resource_list(group: &str, version: &str, resource: &str, namespace: Option<&str>) -> String {
     let group = if group.is_empty() { CORE_GROUP } else { group };
     let scope = namespace.unwrap_or(CLUSTER_SCOPE);
@@ -56,11 +63,19 @@ pub enum EntryKind<'a> {
     Manifest,
     ClusterVersion,
     ApiResources,
+    /// One List of one resource.
     ResourceList {
         group: &'a str,
         version: &'a str,
         resource: &'a str,
+        /// The namespace of a per-namespace List; `None` for a cluster-scoped resource
+        /// ([`CLUSTER_SCOPE`]) and for the List across all namespaces ([`EMPTY_SCOPE`]).
         namespace: Option<&'a str>,
+        /// Whether this is the List of a namespaced resource across all namespaces, which is
+        /// written only when it holds no object ([`EMPTY_SCOPE`]): the resource was listed,
+        /// and there are none. It stays a `ResourceList` so that a reader that does not know
+        /// it reads it as what it is, an empty List.
+        all_namespaces: bool,
     },
     WatchedEvents,
     ContainerLog {
@@ -98,7 +113,8 @@ pub fn classify(path: &str) -> EntryKind<'_> {
                 group: if *group == CORE_GROUP { "" } else { group },
                 version,
                 resource,
-                namespace: (scope != CLUSTER_SCOPE).then_some(scope),
+                namespace: (scope != CLUSTER_SCOPE && scope != EMPTY_SCOPE).then_some(scope),
+                all_namespaces: scope == EMPTY_SCOPE,
             },
             None => EntryKind::Other,
         },
@@ -130,7 +146,8 @@ mod tests {
                 group: "",
                 version: "v1",
                 resource: "pods",
-                namespace: Some("default")
+                namespace: Some("default"),
+                all_namespaces: false
             }
         );
         let path = resource_list("apiextensions.k8s.io", "v1", "customresourcedefinitions", None);
@@ -140,7 +157,8 @@ mod tests {
                 group: "apiextensions.k8s.io",
                 version: "v1",
                 resource: "customresourcedefinitions",
-                namespace: None
+                namespace: None,
+                all_namespaces: false
             }
         );
         let path = container_log("ns", "web-0", "nginx", true);
@@ -152,6 +170,18 @@ mod tests {
         assert_eq!(
             classify(&container_log("ns", "a.b", "c", false)),
             EntryKind::ContainerLog { namespace: "ns", pod: "a.b", container: "c", previous: false }
+        );
+        let path = resource_list("", "v1", "resourcequotas", Some(EMPTY_SCOPE));
+        assert_eq!(path, "resources/core/v1/resourcequotas/_empty.json");
+        assert_eq!(
+            classify(&path),
+            EntryKind::ResourceList {
+                group: "",
+                version: "v1",
+                resource: "resourcequotas",
+                namespace: None,
+                all_namespaces: true
+            }
         );
         assert_eq!(classify(&kubelet_stats("node-1")), EntryKind::KubeletStats { node: "node-1" });
         assert_eq!(classify("notes/readme.txt"), EntryKind::Other);

@@ -22,7 +22,8 @@ pub use coverage::Coverage;
 pub use event::Event;
 pub use index::Index;
 pub use logs::{
-    ContainerLog, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, NODE_LOG_NAMESPACE, TimedHit,
+    ContainerLog, ERROR_LEVEL, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, NODE_LOG_NAMESPACE,
+    WindowHits,
 };
 pub use metrics::{ContainerKey, MetricSample, MetricSeries, NodeSeries};
 pub use object::{Object, ObjectRef, labels_match};
@@ -94,9 +95,11 @@ pub struct ClusterModel {
     /// What the bundle lacks.
     pub gaps: Vec<Gap>,
     /// Kinds whose list the bundle holds, even an empty one (`StorageClass` for a
-    /// `StorageClassList` without items): lets [`ClusterModel::captured`] tell "none exist" from
-    /// "not captured" where objects alone cannot. Whoever builds the model records them; the
-    /// analyzer's loader does not yet, so today a foreign bundle's empty lists go unseen.
+    /// `StorageClassList` without items, or a troubleshoot `limitranges/<ns>.json` holding `[]`),
+    /// named as [`Object::index_kind`] names them: lets [`ClusterModel::captured`] tell "none
+    /// exist" from "not captured" where objects alone cannot. The analyzer's loader fills it
+    /// with every List, array or JSON `null` file of objects it parses, whatever the format
+    /// (`import::parse::ParsedObjects::listed_kinds`).
     pub listed_kinds: BTreeSet<String>,
     /// Problems met while reading: refused entries, checksum mismatches, a truncated stream.
     pub read_problems: Vec<String>,

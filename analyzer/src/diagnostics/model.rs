@@ -18,7 +18,7 @@ use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use super::logs::database;
 use super::network::dns;
 use super::performance::usage::{self, ContainerUsage};
-use super::workload;
+use super::workload::{self, Template};
 
 /// A [`ClusterModel`] with its derived facts. It dereferences to the model, so diagnostics
 /// query it exactly as they would the model.
@@ -30,6 +30,7 @@ pub(crate) struct Model<'m> {
     dns_pods: OnceLock<Vec<&'m Object>>,
     workloads: OnceLock<Workloads<'m>>,
     usage_index: OnceLock<UsageIndex>,
+    templates: OnceLock<Vec<Template<'m>>>,
 }
 
 /// Which workload owns each pod, and each workload's pods.
@@ -58,6 +59,7 @@ impl<'m> Model<'m> {
             dns_pods: OnceLock::new(),
             workloads: OnceLock::new(),
             usage_index: OnceLock::new(),
+            templates: OnceLock::new(),
         }
     }
 
@@ -65,6 +67,19 @@ impl<'m> Model<'m> {
     /// requests and limits, in (namespace, pod, container) order.
     pub(crate) fn usages(&self) -> &[ContainerUsage<'m>] {
         self.usages.get_or_init(|| usage::usages(self.model))
+    }
+
+    /// The loaded model itself, borrowed for as long as the facts: what a fact that keeps
+    /// references into the model needs, where dereferencing would borrow only `self`.
+    pub(crate) fn cluster(&self) -> &'m ClusterModel {
+        self.model
+    }
+
+    /// One pod spec per workload, and one per pod no workload of the bundle owns, in owner
+    /// order (see [`workload::templates`]): the security and resource checks read specs here,
+    /// so a Deployment's 40 pods are checked once.
+    pub(crate) fn templates(&self) -> &[Template<'m>] {
+        self.templates.get_or_init(|| workload::templates(self))
     }
 
     /// The pods that run a database (by image or `app.kubernetes.io/name`), in model order.

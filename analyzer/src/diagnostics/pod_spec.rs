@@ -5,11 +5,11 @@
 //! and a `kubectl patch` that fixes the template.
 
 use kubesnap_shared::json::Value;
-use kubesnap_shared::model::{ClusterModel, ObjectRef};
+use kubesnap_shared::model::ObjectRef;
 use serde_json::json;
 
-use crate::diagnostics::kubectl;
-use crate::diagnostics::workload::{Template, containers, templates};
+use crate::diagnostics::workload::{Template, containers};
+use crate::diagnostics::{Model, kubectl};
 use crate::finding::{Evidence, Finding};
 
 /// One container whose spec a check flagged.
@@ -26,12 +26,12 @@ pub(crate) struct Flagged {
 /// workload with flagged containers. `check` gets the pod spec and the container, and returns
 /// the flagged field (relative to the container, `securityContext/privileged`) and its value.
 pub(crate) fn per_workload(
-    model: &ClusterModel,
+    model: &Model<'_>,
     check: impl Fn(&Value, &Value) -> Option<(String, Value)>,
     build: impl Fn(&Template<'_>, &[Flagged]) -> Finding,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in templates(model) {
+    for template in model.templates() {
         let flagged: Vec<Flagged> = containers(template.spec, template.pointer)
             .into_iter()
             .filter_map(|(container, pointer)| {
@@ -46,7 +46,7 @@ pub(crate) fn per_workload(
         if flagged.is_empty() {
             continue;
         }
-        let mut finding = build(&template, &flagged).object(template.owner.reference());
+        let mut finding = build(template, &flagged).object(template.owner.reference());
         for item in &flagged {
             finding =
                 finding.evidence(Evidence::field(template.owner.reference(), &item.pointer, &item.value));

@@ -101,7 +101,6 @@ fn container_log(value: &Value) -> ContainerLog {
         last_timestamp: tail.iter().rev().find_map(|line| line.timestamp),
         tail,
         families: Default::default(),
-        timed_hits: Vec::new(),
         error_lines: Vec::new(),
         untimed_lines: 0,
         requests: Vec::new(),

@@ -174,7 +174,8 @@ pub(crate) struct Template<'a> {
 
 /// One pod spec per workload: Deployments, StatefulSets, DaemonSets, CronJobs, Jobs not run
 /// by a CronJob, ReplicaSets not run by a Deployment, and pods no workload in the bundle owns.
-pub(crate) fn templates(model: &ClusterModel) -> Vec<Template<'_>> {
+pub(crate) fn templates<'m>(facts: &Model<'m>) -> Vec<Template<'m>> {
+    let model = facts.cluster();
     const KINDS: &[(&str, &str, Option<&str>)] = &[
         ("CronJob", "/spec/jobTemplate/spec/template/spec", None),
         ("DaemonSet", "/spec/template/spec", None),
@@ -199,7 +200,7 @@ pub(crate) fn templates(model: &ClusterModel) -> Vec<Template<'_>> {
         }
     }
     for pod in model.of_kind("Pod") {
-        let owned = workload_of(model, pod).is_some_and(|workload| {
+        let owned = facts.workload_of(pod).is_some_and(|workload| {
             model.get(&workload.kind, workload.namespace.as_deref(), &workload.name).is_some()
         });
         if let (false, Some(spec)) = (owned, pod.at("/spec")) {
@@ -279,7 +280,8 @@ spec: {containers: [{name: sh, image: busybox}]}
     #[test]
     fn one_template_per_workload() {
         let model = model_from_yaml(FIXTURE);
-        let owners: Vec<String> = templates(&model).iter().map(|t| t.owner.reference().to_string()).collect();
+        let owners: Vec<String> =
+            Model::new(&model).templates().iter().map(|t| t.owner.reference().to_string()).collect();
         assert_eq!(owners, ["Deployment/shop/api", "Pod/shop/lone"]);
     }
 }

@@ -115,7 +115,9 @@ fn ingress_down(model: &Model<'_>, ingress: &Object) -> Option<IngressDown> {
     let mut routes = Vec::new();
     for backend in &all {
         let why = match model.get("Service", namespace, &backend.service) {
-            None if model.has_kind("Service") => Some("no such Service".to_owned()),
+            // A route to a Service the bundle listed and lacks is down; to one it did not
+            // capture, nothing is known.
+            None if model.captured("Service").is_listed() => Some("no such Service".to_owned()),
             None => None,
             Some(service) => links::service_down(model, service),
         };
@@ -157,4 +159,35 @@ fn down(model: &Model<'_>, workload: &Object) -> Option<WorkloadDown> {
             _ => "its pods are not available".to_owned(),
         });
     Some(WorkloadDown { workload: reference, desired, available, why })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::testing::model_from_yaml;
+
+    #[test]
+    fn a_route_to_a_service_is_down_only_where_services_were_listed() {
+        let mut model = model_from_yaml(
+            r#"
+kind: Ingress
+apiVersion: networking.k8s.io/v1
+metadata: {name: web, namespace: shop}
+spec: {defaultBackend: {service: {name: api, port: {number: 80}}}}
+"#,
+        );
+        let routes = |model: &kubesnap_shared::model::ClusterModel| {
+            let model = Model::new(model);
+            let ingress = model.get("Ingress", Some("shop"), "web").unwrap();
+            ingress_down(&model, ingress).map(|down| (down.routes, down.all_down))
+        };
+        // No Service captured: whether `api` exists is unknown, so nothing is called down.
+        assert_eq!(routes(&model), None);
+        // An empty ServiceList: `api` does not exist.
+        model.listed_kinds.insert("Service".to_owned());
+        assert_eq!(
+            routes(&model),
+            Some((vec!["default backend → Service api: no such Service".to_owned()], true))
+        );
+    }
 }

@@ -27,10 +27,11 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     let mut accumulators: BTreeMap<u64, Vec<LogAccumulator>> = BTreeMap::new();
     for (entry, _, piece) in pieces {
         match piece {
-            Piece::Objects { objects, events: found, newest: time } => {
+            Piece::Objects { objects, events: found, newest: time, listed_kinds } => {
                 newest = newest.max(time);
                 model.objects.extend(objects);
                 events.extend(found);
+                model.listed_kinds.extend(listed_kinds);
             }
             Piece::LogChunk(segments) => {
                 let Some(file) = log_files.get(&entry) else { continue };

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use jiff::Timestamp;
 use kubesnap_shared::model::{
-    ContainerLog, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests, TimedHit,
+    ContainerLog, ERROR_LEVEL, FamilyHits, HttpRequests, LogKey, LogLine, MinuteRequests,
 };
 
 use super::logscan::access::{MAX_MINUTES, Requests, Tally};
-use super::logscan::{FAMILIES, Hit, Kept, MAX_TIMED, SAMPLES, Segment, TAIL};
+use super::logscan::windows::{Series, merge_windows};
+use super::logscan::{FAMILIES, Kept, MAX_TIMED, SAMPLES, Segment, TAIL};
 use super::timestamp::Ts;
 
 /// One container's lines, merged from the segments of its chunks in order.
@@ -22,9 +23,12 @@ pub(crate) struct LogAccumulator {
     lines: u64,
     untimed: u64,
     counts: [u64; FAMILIES.len()],
+    error_level: [u64; FAMILIES.len()],
     samples: [Vec<Kept>; FAMILIES.len()],
+    windows: [Series; FAMILIES.len()],
+    error_count: u64,
+    error_windows: Series,
     tail: VecDeque<Kept>,
-    hits: VecDeque<Hit>,
     error_lines: VecDeque<Kept>,
     first: Option<Ts>,
     last: Option<Ts>,
@@ -40,9 +44,12 @@ impl LogAccumulator {
             lines: 0,
             untimed: 0,
             counts: [0; FAMILIES.len()],
+            error_level: [0; FAMILIES.len()],
             samples: Default::default(),
+            windows: Default::default(),
+            error_count: 0,
+            error_windows: Series::default(),
             tail: VecDeque::new(),
-            hits: VecDeque::new(),
             error_lines: VecDeque::new(),
             first: None,
             last: None,
@@ -64,19 +71,20 @@ impl LogAccumulator {
         self.bytes += segment.bytes;
         self.lines += segment.lines;
         self.untimed += segment.untimed;
-        for (family, samples) in segment.samples.into_iter().enumerate() {
+        for (family, (samples, windows)) in segment.samples.into_iter().zip(segment.windows).enumerate() {
             self.counts[family] += segment.counts[family];
+            self.error_level[family] += segment.error_level[family];
             let room = SAMPLES.saturating_sub(self.samples[family].len());
             self.samples[family].extend(samples.into_iter().take(room).map(shift));
+            self.windows[family].merge(windows);
         }
+        self.error_count += segment.error_count;
+        self.error_windows.merge(segment.error_windows);
         if !segment.tail.is_empty() {
             self.tail.extend(segment.tail.into_iter().map(shift));
             let excess = self.tail.len().saturating_sub(TAIL);
             self.tail.drain(..excess);
         }
-        self.hits.extend(segment.hits);
-        let excess = self.hits.len().saturating_sub(MAX_TIMED);
-        self.hits.drain(..excess);
         self.error_lines.extend(segment.error_lines.into_iter().map(shift));
         let excess = self.error_lines.len().saturating_sub(MAX_TIMED);
         self.error_lines.drain(..excess);
@@ -95,27 +103,30 @@ impl LogAccumulator {
             timestamp: kept.ts.and_then(|ts| ts.resolve(reference)),
         };
         let mut families = BTreeMap::new();
-        for (family, samples) in self.samples.into_iter().enumerate() {
+        for (family, (samples, windows)) in self.samples.into_iter().zip(self.windows).enumerate() {
             if self.counts[family] > 0 {
                 let samples = samples.into_iter().map(line).collect();
                 families.insert(
                     FAMILIES[family].0.to_owned(),
-                    FamilyHits { count: self.counts[family], samples },
+                    FamilyHits {
+                        count: self.counts[family],
+                        samples,
+                        error_level: self.error_level[family],
+                        ..windows.resolve(reference)
+                    },
                 );
             }
         }
-        let mut timed_hits: Vec<TimedHit> = self
-            .hits
-            .into_iter()
-            .filter_map(|hit| {
-                Some(TimedHit {
-                    at: hit.ts.resolve(reference)?,
-                    family: FAMILIES[hit.family].0.to_owned(),
-                    error_level: hit.error_level,
-                })
-            })
-            .collect();
-        timed_hits.sort_by_key(|hit| hit.at);
+        if self.error_count > 0 {
+            families.insert(
+                ERROR_LEVEL.to_owned(),
+                FamilyHits {
+                    count: self.error_count,
+                    error_level: self.error_count,
+                    ..self.error_windows.resolve(reference)
+                },
+            );
+        }
         ContainerLog {
             key: self.key,
             path: self.path,
@@ -124,7 +135,6 @@ impl LogAccumulator {
             truncated: false,
             tail: self.tail.into_iter().map(line).collect(),
             families,
-            timed_hits,
             error_lines: self.error_lines.into_iter().map(line).collect(),
             first_timestamp: self.first.and_then(|ts| ts.resolve(reference)),
             last_timestamp: self.last.and_then(|ts| ts.resolve(reference)),
@@ -237,14 +247,15 @@ fn join(older: ContainerLog, newer: ContainerLog) -> ContainerLog {
     for (family, hits) in newer.families {
         let entry = families.entry(family).or_default();
         entry.count += hits.count;
+        entry.error_level += hits.error_level;
         let room = SAMPLES.saturating_sub(entry.samples.len());
         entry.samples.extend(hits.samples.into_iter().take(room));
+        entry.first = entry.first.into_iter().chain(hits.first).min();
+        entry.last = entry.last.into_iter().chain(hits.last).max();
+        entry.unwindowed += hits.unwindowed;
+        let older_windows = std::mem::take(&mut entry.windows);
+        entry.windows = merge_windows(older_windows, hits.windows, &mut entry.unwindowed);
     }
-    let mut timed_hits = older.timed_hits;
-    timed_hits.extend(newer.timed_hits);
-    timed_hits.sort_by_key(|hit| hit.at);
-    let excess = timed_hits.len().saturating_sub(MAX_TIMED);
-    timed_hits.drain(..excess);
     let mut error_lines = older.error_lines;
     error_lines.extend(newer.error_lines);
     let excess = error_lines.len().saturating_sub(MAX_TIMED);
@@ -258,7 +269,6 @@ fn join(older: ContainerLog, newer: ContainerLog) -> ContainerLog {
         truncated: older.truncated || newer.truncated,
         tail,
         families,
-        timed_hits,
         error_lines,
         first_timestamp: older.first_timestamp.or(newer.first_timestamp),
         last_timestamp: newer.last_timestamp.or(older.last_timestamp),

@@ -12,7 +12,8 @@
 //! are decoded lossily.
 //!
 //! The same pass counts the HTTP requests of access-log lines per minute and upstream
-//! ([`access`]): every count the model holds is over every line, never over the lines kept.
+//! ([`access`]), and each family's timed hits and the ERROR and FATAL lines per 5-minute window
+//! ([`windows`]): every count the model holds is over every line, never over the lines kept.
 
 use std::collections::VecDeque;
 
@@ -23,6 +24,7 @@ use super::timestamp::{TimeReader, Ts};
 use kubesnap_shared::import::LogLayout;
 
 pub(crate) mod access;
+pub(crate) mod windows;
 
 /// The seed's fifteen families, then kubesnap's extensions: code, pattern, whether it is an
 /// error family (else a warning one). The seed's patterns are verbatim, so that their counts
@@ -75,7 +77,7 @@ const DATABASE_CLIENT: usize = 15;
 pub(crate) const SAMPLES: usize = 5;
 /// How many last lines a log keeps (the crash reason is in the previous run's last lines).
 pub(crate) const TAIL: usize = 50;
-/// How many timed hits and error lines a log keeps (the latest).
+/// How many timed hits and error lines a log keeps as samples (the latest).
 pub(crate) const MAX_TIMED: usize = 2_000;
 /// Longest text kept for one line.
 const MAX_TEXT: usize = 1_000;
@@ -116,14 +118,6 @@ pub(crate) struct Kept {
     pub(crate) ts: Option<Ts>,
 }
 
-/// A hit with a time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Hit {
-    pub(crate) ts: Ts,
-    pub(crate) family: usize,
-    pub(crate) error_level: bool,
-}
-
 /// What one run of lines of one container holds. A chunk is one segment, except in the
 /// `Markers` layout, where a `==== START logs for container ... ====` line opens a new one.
 #[derive(Debug, Default)]
@@ -134,9 +128,16 @@ pub(crate) struct Segment {
     pub(crate) lines: u64,
     pub(crate) untimed: u64,
     pub(crate) counts: [u64; FAMILIES.len()],
+    /// Hits on lines at ERROR or FATAL level, per family.
+    pub(crate) error_level: [u64; FAMILIES.len()],
     pub(crate) samples: [Vec<Kept>; FAMILIES.len()],
+    /// Timed hits per family and window.
+    pub(crate) windows: [windows::Series; FAMILIES.len()],
+    /// Lines at ERROR or FATAL level, timed or not.
+    pub(crate) error_count: u64,
+    /// Timed lines at ERROR or FATAL level per window.
+    pub(crate) error_windows: windows::Series,
     pub(crate) tail: VecDeque<Kept>,
-    pub(crate) hits: VecDeque<Hit>,
     pub(crate) error_lines: VecDeque<Kept>,
     pub(crate) first: Option<Ts>,
     pub(crate) last: Option<Ts>,
@@ -283,18 +284,18 @@ impl ChunkScan<'_> {
             let seed_database = families.matched(DATABASE_ERROR);
             for family in families.iter().filter(|&family| !(family == DATABASE_CLIENT && seed_database)) {
                 segment.counts[family] += 1;
+                segment.error_level[family] += u64::from(error_level);
                 if segment.samples[family].len() < SAMPLES {
                     let text = text.get_or_insert_with(|| clip(line)).clone();
                     segment.samples[family].push(Kept { line: number, text, ts: time });
                 }
                 if let Some(at) = time {
-                    if segment.hits.len() == MAX_TIMED {
-                        segment.hits.pop_front();
-                    }
-                    segment.hits.push_back(Hit { ts: at, family, error_level });
+                    segment.windows[family].add(at);
                 }
             }
-            if error_level && time.is_some() {
+            segment.error_count += u64::from(error_level);
+            if let (true, Some(at)) = (error_level, time) {
+                segment.error_windows.add(at);
                 if segment.error_lines.len() == MAX_TIMED {
                     segment.error_lines.pop_front();
                 }
@@ -513,8 +514,7 @@ mod tests {
         assert_eq!(segment.counts[4], 1, "the binary line still counts");
         assert_eq!(segment.error_lines.len(), 1);
         assert_eq!(segment.error_lines[0].line, 3);
-        assert_eq!(segment.hits.len(), 1);
-        assert!(segment.hits[0].error_level);
+        assert_eq!(segment.windows[3].cells.len(), 1, "one window of connection_refused");
         assert_eq!(segment.tail.len(), 4);
         assert_eq!(segment.tail[3].text, "\u{fffd}\u{fffd} binary timeout");
         assert_eq!(segment.samples[3][0].line, 3);

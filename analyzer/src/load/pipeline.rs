@@ -1,7 +1,7 @@
 //! The decoding side of the load: detection, classification and dispatch of every entry to
 //! the workers, under a byte budget.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, PoisonError};
@@ -29,6 +29,8 @@ pub(super) enum Piece {
         objects: Vec<Object>,
         events: Vec<Event>,
         newest: Option<jiff::Timestamp>,
+        /// The kinds the entry's lists hold, even empty ones (`ParsedObjects::listed_kinds`).
+        listed_kinds: BTreeSet<String>,
     },
     LogChunk(Vec<Segment>),
     Metrics {
@@ -425,7 +427,7 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
                 Syntax::Yaml => parse::objects_from_yaml(bytes, *kind, *api_version, path),
             };
             match parsed {
-                Ok(parsed) => objects_piece(parsed.objects),
+                Ok(parsed) => objects_piece(parsed.objects, parsed.listed_kinds),
                 Err(error) => problem(error),
             }
         }
@@ -438,7 +440,8 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
                     Err(error) => return problem(error),
                 }
             }
-            objects_piece(objects)
+            // A watch is no list: the manifest says what the collector listed.
+            objects_piece(objects, BTreeSet::new())
         }
         EntryClass::PodMetrics | EntryClass::NodeMetrics => {
             let (mut containers, mut nodes, mut errors) = (Vec::new(), Vec::new(), Vec::new());
@@ -478,7 +481,7 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
 
 /// Splits events out of the objects (they go to `model.events` only) and notes the newest
 /// time the objects record.
-fn objects_piece(objects: Vec<Object>) -> Piece {
+fn objects_piece(objects: Vec<Object>, listed_kinds: BTreeSet<String>) -> Piece {
     let mut newest = None;
     let mut events = Vec::new();
     let mut kept = Vec::with_capacity(objects.len());
@@ -493,7 +496,7 @@ fn objects_piece(objects: Vec<Object>) -> Piece {
             kept.push(object);
         }
     }
-    Piece::Objects { objects: kept, events, newest }
+    Piece::Objects { objects: kept, events, newest, listed_kinds }
 }
 
 /// An error and its sources, `: `-separated.

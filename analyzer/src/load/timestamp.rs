@@ -13,8 +13,10 @@ use jiff::Timestamp;
 use jiff::civil::{self, DateTime};
 use regex::bytes::Regex;
 
-/// A time read from a line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A time read from a line. The order is time order between two times of one variant; every
+/// absolute time sorts before every year-less one (a log keeps to one format, and the year of
+/// a year-less time is only known once the capture time is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Ts {
     At(Timestamp),
     /// Month, day and time without a year (klog, syslog), in UTC.
@@ -43,7 +45,27 @@ impl Ts {
             }
         }
     }
+
+    /// The start of the 5-minute window (aligned to the Unix epoch, in UTC) holding this time.
+    /// A year-less time's window is year-less too: a day is a whole number of windows, so the
+    /// year [`Ts::resolve`] picks later moves the window with the time.
+    pub(crate) fn window(self) -> Ts {
+        match self {
+            Ts::At(at) => {
+                let second = at.as_second();
+                Ts::At(Timestamp::from_second(second - second.rem_euclid(WINDOW_SECONDS)).unwrap_or(at))
+            }
+            Ts::YearLess(datetime) => {
+                let start =
+                    datetime.date().at(datetime.hour(), datetime.minute() - datetime.minute() % 5, 0, 0);
+                Ts::YearLess(start)
+            }
+        }
+    }
 }
+
+/// The seed's window: five minutes.
+pub(crate) const WINDOW_SECONDS: i64 = 300;
 
 const MONTHS: [&[u8; 3]; 12] =
     [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
@@ -325,5 +347,21 @@ mod tests {
             leap.resolve(Some(in_2024)).map(|t| t.to_string()).as_deref(),
             Some("2024-02-29T10:00:00Z")
         );
+    }
+
+    #[test]
+    fn windows_start_at_multiples_of_five_minutes_with_or_without_a_year() {
+        let reader = TimeReader::new().unwrap();
+        let reference: Timestamp = "2026-01-02T00:00:00Z".parse().unwrap();
+        let window = |line: &str| {
+            let ts = reader.read(line.as_bytes()).unwrap();
+            ts.window().resolve(Some(reference)).unwrap().to_string()
+        };
+        assert_eq!(window("2025-06-01T11:57:59.5Z x"), "2025-06-01T11:55:00Z");
+        assert_eq!(window("2025-06-01T12:00:00Z x"), "2025-06-01T12:00:00Z");
+        assert_eq!(window("1969-12-31T23:59:59Z before the epoch"), "1969-12-31T23:55:00Z");
+        // A December klog line read in January: the window resolves into last year with its time.
+        assert_eq!(window("E1231 23:59:59.9 1 x.go:1] late"), "2025-12-31T23:55:00Z");
+        assert_eq!(window("Dec 31 00:04:59 host unit[1]: x"), "2025-12-31T00:00:00Z");
     }
 }

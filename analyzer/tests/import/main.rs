@@ -4,6 +4,7 @@
 
 #![cfg(test)]
 
+mod listed;
 mod must_gather;
 mod native_and_dump;
 mod sonobuoy;

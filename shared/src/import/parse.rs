@@ -5,6 +5,8 @@
 //! messages) and never panics; malformed input is an error naming the entry, which the loader
 //! records as a read problem without stopping.
 
+use std::collections::BTreeSet;
+
 use crate::json::Value;
 
 use crate::manifest::{Failure, FailureKind};
@@ -30,12 +32,52 @@ pub enum ParseError {
     NotObjects { entry: String },
 }
 
-/// Objects parsed from one entry, and how many items had to be skipped.
+/// Objects parsed from one entry, how many items had to be skipped, and which kinds the entry
+/// lists.
 #[derive(Debug, Default)]
 pub struct ParsedObjects {
     pub objects: Vec<Object>,
     /// Items without a name or a kind (neither their own, the list's, nor the hint).
     pub skipped: u64,
+    /// The kinds the entry's lists (Lists, arrays, JSON `null`) hold, named as the model indexes
+    /// them ([`Object::index_kind`]): the kind of each item, and for a list without items its
+    /// own kind (the List's `kind` without `List`, else the importer's hint). An empty list is
+    /// how a bundle says "there are none", which zero objects alone cannot say. A lone object
+    /// is no list and adds nothing.
+    pub listed_kinds: BTreeSet<String>,
+}
+
+impl ParsedObjects {
+    /// Records that a list of `kind` (items of `api_version`) was read, maybe empty.
+    fn listed(&mut self, kind: Option<&str>, api_version: Option<&str>) {
+        if let Some(kind) = kind.filter(|kind| !kind.is_empty()) {
+            self.listed_kinds.insert(index_kind(kind, api_version));
+        }
+    }
+
+    /// Records the kinds of the objects parsed since the list began at `first`; a list without
+    /// items records its own kind instead.
+    fn listed_items(&mut self, first: usize, n_items: usize, kind: Option<&str>, api_version: Option<&str>) {
+        if n_items == 0 {
+            self.listed(kind, api_version);
+            return;
+        }
+        self.listed_kinds.extend(self.objects[first..].iter().map(|object| object.index_kind().into_owned()));
+    }
+}
+
+/// `kind` as the model indexes objects of it and `api_version`: the rule is
+/// [`Object::index_kind`]'s, applied to a list that may have no item to apply it to.
+fn index_kind(kind: &str, api_version: Option<&str>) -> String {
+    let probe = Object {
+        api_version: api_version.unwrap_or_default().to_owned(),
+        kind: kind.to_owned(),
+        namespace: None,
+        name: String::new(),
+        raw: Value::Null,
+        source: String::new(),
+    };
+    probe.index_kind().into_owned()
 }
 
 /// Parses a JSON entry holding a List, a JSON array of objects, one object, or `null`.
@@ -48,6 +90,12 @@ pub fn objects_from_json(
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
     let mut parsed = ParsedObjects::default();
+    if value.is_null() {
+        // Troubleshoot writes an empty list as `null` (a Go nil slice) in a file that names its
+        // kind. An empty YAML document is no such statement, so only JSON counts.
+        parsed.listed(kind_hint, api_version_hint);
+        return Ok(parsed);
+    }
     collect(value, kind_hint, api_version_hint, entry, &mut parsed)?;
     Ok(parsed)
 }
@@ -104,9 +152,11 @@ fn collect(
     match value {
         Value::Null => Ok(()),
         Value::Array(items) => {
+            let (first, n_items) = (parsed.objects.len(), items.len());
             for item in items {
                 push(item, kind_hint, api_version_hint, entry, parsed);
             }
+            parsed.listed_items(first, n_items, kind_hint, api_version_hint);
             Ok(())
         }
         Value::Object(mut map) if map.contains_key("items") => {
@@ -122,12 +172,18 @@ fn collect(
             };
             match map.remove("items") {
                 Some(Value::Array(items)) => {
+                    let (first, n_items) = (parsed.objects.len(), items.len());
                     for item in items {
                         push(item, kind, api_version, entry, parsed);
                     }
+                    parsed.listed_items(first, n_items, kind, api_version);
                     Ok(())
                 }
-                Some(Value::Null) | None => Ok(()),
+                // `"items": null` is an empty list too (troubleshoot's newer bundles).
+                Some(Value::Null) | None => {
+                    parsed.listed(kind, api_version);
+                    Ok(())
+                }
                 Some(_) => Err(ParseError::NotObjects { entry: entry.to_owned() }),
             }
         }
@@ -361,6 +417,70 @@ mod tests {
         assert_eq!(objects_from_yaml(redacted, None, None, "r.yaml").unwrap().objects.len(), 1);
         assert!(objects_from_yaml(b"a: *", None, None, "bad.yaml").is_err());
         assert!(objects_from_json(b"\"text\"", None, None, "text.json").is_err());
+    }
+
+    fn listed(parsed: &ParsedObjects) -> Vec<&str> {
+        parsed.listed_kinds.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn empty_lists_say_which_kind_they_list() {
+        // The List's kind wins over the folder's hint, as it does for items.
+        let list = br#"{"kind": "LimitRangeList", "apiVersion": "v1", "items": []}"#;
+        let parsed = objects_from_json(list, Some("ResourceQuota"), Some("v1"), "x.json").unwrap();
+        assert!(parsed.objects.is_empty());
+        assert_eq!(listed(&parsed), ["LimitRange"]);
+        let null_items =
+            br#"{"kind": "NetworkPolicyList", "apiVersion": "networking.k8s.io/v1", "items": null}"#;
+        assert_eq!(listed(&objects_from_json(null_items, None, None, "x.json").unwrap()), ["NetworkPolicy"]);
+        // Bare arrays and `null` name their kind only through the importer's hint.
+        assert_eq!(
+            listed(&objects_from_json(b"[]", Some("LimitRange"), Some("v1"), "x.json").unwrap()),
+            ["LimitRange"]
+        );
+        assert_eq!(
+            listed(&objects_from_json(b"null", Some("Ingress"), None, "x.json").unwrap()),
+            ["Ingress"]
+        );
+        assert!(objects_from_json(b"[]", None, None, "x.json").unwrap().listed_kinds.is_empty());
+        let generic = br#"{"kind": "List", "apiVersion": "v1", "items": []}"#;
+        assert!(objects_from_json(generic, None, None, "x.json").unwrap().listed_kinds.is_empty());
+        let yaml = b"---\napiVersion: v1\nitems: []\nkind: ReplicationControllerList\nmetadata:\n  resourceVersion: \"29222\"\n";
+        assert_eq!(
+            listed(&objects_from_yaml(yaml, Some("Pod"), Some("v1"), "x.yaml").unwrap()),
+            ["ReplicationController"]
+        );
+    }
+
+    #[test]
+    fn listed_kinds_are_named_as_the_model_indexes_them() {
+        // Longhorn's empty NodeList lists no Kubernetes node.
+        let custom = br#"{"kind": "NodeList", "apiVersion": "longhorn.io/v1beta1", "items": []}"#;
+        assert_eq!(listed(&objects_from_json(custom, None, None, "x.json").unwrap()), ["Node.longhorn.io"]);
+        let items = br#"{"apiVersion": "longhorn.io/v1beta1", "kind": "NodeList", "items": [{"metadata": {"name": "n1"}}]}"#;
+        let parsed = objects_from_json(items, None, None, "x.json").unwrap();
+        assert_eq!(listed(&parsed), [parsed.objects[0].index_kind().as_ref()]);
+        assert_eq!(listed(&parsed), ["Node.longhorn.io"]);
+    }
+
+    #[test]
+    fn lists_with_items_list_the_kinds_of_their_items_and_lone_objects_list_nothing() {
+        // Troubleshoot once wrote ReplicaSets into a StatefulSet folder: they list ReplicaSets.
+        let misnamed = br#"[{"kind": "ReplicaSet", "apiVersion": "apps/v1", "metadata": {"name": "a"}}]"#;
+        assert_eq!(
+            listed(&objects_from_json(misnamed, Some("StatefulSet"), Some("apps/v1"), "x.json").unwrap()),
+            ["ReplicaSet"]
+        );
+        let events = br#"{"kind": "EventList", "apiVersion": "v1", "items": [{"metadata": {"name": "e"}, "reason": "BackOff"}]}"#;
+        assert_eq!(listed(&objects_from_json(events, None, None, "x.json").unwrap()), ["Event"]);
+        let lone = b"apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: etcd\n";
+        let parsed = objects_from_yaml(lone, Some("DaemonSet"), Some("apps/v1"), "etcd.yaml").unwrap();
+        assert_eq!(parsed.objects.len(), 1);
+        assert!(parsed.listed_kinds.is_empty(), "one object file is not a list of its kind");
+        // An empty YAML document is not an empty list.
+        assert!(
+            objects_from_yaml(b"---\n", Some("Pod"), Some("v1"), "x.yaml").unwrap().listed_kinds.is_empty()
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! A diagnostic that needs StorageClasses must run on a cluster that has none (that is a
 //! finding) and must not run on a bundle whose collector was refused the list (every claim
-//! would look unprovisionable). Objects present settle it; otherwise a native bundle's
+//! would look unprovisionable). Objects present settle it, and so does a list of the kind the
+//! loader read, even an empty one ([`ClusterModel::listed_kinds`]); otherwise a native bundle's
 //! manifest says which lists were written and which failed, and a foreign format's importer
 //! says which kinds the format always or never holds.
 
@@ -130,8 +131,9 @@ fn failure_words(failure: &Failure) -> String {
 }
 
 /// A kubesnap bundle: the collector lists every resource discovery finds, writes a file per
-/// namespace (and one per cluster-scoped resource even when empty), and records every list or
-/// discovery that failed. A list across all namespaces that comes back empty leaves no file,
+/// namespace (one per cluster-scoped resource and an `_empty.json` per namespaced resource
+/// even when the list is empty), and records every list or discovery that failed. Bundles of
+/// collectors older than `_empty.json` left no file for an empty list across all namespaces,
 /// so a kind absent from the files is still listed when nothing that could have hidden it
 /// failed.
 fn native(model: &ClusterModel, manifest: &Manifest, kind: &str) -> Coverage {
@@ -272,6 +274,25 @@ mod tests {
         let model = native_model(manifest(&[DISCOVERED, CLASSES], Vec::new()), &[]);
         assert_eq!(model.captured("StorageClass"), Coverage::Listed);
         assert!(model.captured("StorageClass").is_listed());
+    }
+
+    #[test]
+    fn an_empty_listing_across_all_namespaces_is_listed_even_in_a_cut_collection() {
+        const QUOTAS: &str = "resources/core/v1/resourcequotas/_empty.json";
+        let model = native_model(manifest(&[DISCOVERED, QUOTAS], Vec::new()), &[]);
+        assert_eq!(model.captured("ResourceQuota"), Coverage::Listed);
+        // Cut while listing: only the resources whose listing left a file are known.
+        let cut = vec![failure("list", "12 of 60 resource types", FailureKind::Cancelled, None)];
+        let mut cut_manifest = manifest(&[DISCOVERED, QUOTAS], cut);
+        cut_manifest.complete = false;
+        let model = native_model(cut_manifest, &[]);
+        assert_eq!(model.captured("ResourceQuota"), Coverage::Listed);
+        assert_eq!(model.captured("LimitRange"), Coverage::Unknown);
+        // It names its resource: another group's plural of the same name is not this kind.
+        let other = "resources/example.com/v1/resourcequotas/_empty.json";
+        let mut cut_manifest = manifest(&[DISCOVERED, other], Vec::new());
+        cut_manifest.complete = false;
+        assert_eq!(native_model(cut_manifest, &[]).captured("ResourceQuota"), Coverage::Unknown);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Container logs as the loader's scan leaves them: sizes, the last lines, the hits of the
-//! log pattern families, and the HTTP requests of access-log lines counted per minute. Logs are
-//! never held whole in memory: every count here is over every line, the lines kept are samples.
+//! log pattern families (per 5-minute window too), and the HTTP requests of access-log lines
+//! counted per minute. Logs are never held whole in memory: every count here is over every
+//! line, the lines kept are samples.
 
 use std::collections::BTreeMap;
 
@@ -26,21 +27,47 @@ pub struct LogLine {
     pub timestamp: Option<jiff::Timestamp>,
 }
 
-/// A pattern hit with a time, for timelines and cascade detection.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TimedHit {
-    pub at: jiff::Timestamp,
-    pub family: String,
-    /// Whether the line's level is ERROR or FATAL (the seed's cascade rule counts those).
-    pub error_level: bool,
-}
+/// The key of [`ContainerLog::families`] under which the lines at ERROR or FATAL level are
+/// counted, whatever family they match (the seed's cascade rule counts those lines). It is no
+/// pattern family: the parentheses keep it apart from the families' codes. Its samples are
+/// empty; the lines themselves are [`ContainerLog::error_lines`].
+pub const ERROR_LEVEL: &str = "(error level)";
 
-/// The hits of one pattern family in one log.
+/// The hits of one pattern family in one log, counted over every line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FamilyHits {
     pub count: u64,
     /// The first few matching lines.
     pub samples: Vec<LogLine>,
+    /// Hits on lines at ERROR or FATAL level.
+    pub error_level: u64,
+    /// The earliest hit with a time.
+    pub first: Option<jiff::Timestamp>,
+    /// The latest hit with a time.
+    pub last: Option<jiff::Timestamp>,
+    /// Hits with a time per 5-minute window, oldest first; windows without a hit are left out.
+    pub windows: Vec<WindowHits>,
+    /// Hits with a time in no window: the log held more windows than the loader keeps (the
+    /// oldest are dropped first), or a year-less time that names no date of the year chosen.
+    pub unwindowed: u64,
+}
+
+/// The hits of one family in one 5-minute window: 32 bytes, whatever the number of hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct WindowHits {
+    /// The window, in Unix 5-minute units (seconds / 300): windows are aligned to the epoch, as
+    /// the seed aligns them (`minute // 5 * 5`).
+    pub window: i64,
+    pub count: u64,
+    /// The window's earliest hit.
+    pub first: jiff::Timestamp,
+}
+
+impl WindowHits {
+    /// The start of the window.
+    pub fn start(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(self.window.saturating_mul(300)).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
 }
 
 /// One container log, scanned.
@@ -55,11 +82,11 @@ pub struct ContainerLog {
     pub truncated: bool,
     /// The last lines of the log, oldest first.
     pub tail: Vec<LogLine>,
-    /// Hits per pattern family code (`connection_refused`, `high_cpu`, ...).
+    /// Hits per pattern family code (`connection_refused`, `high_cpu`, ...), and the lines at
+    /// ERROR or FATAL level under [`ERROR_LEVEL`].
     pub families: BTreeMap<String, FamilyHits>,
-    /// Timed hits, bounded per log, oldest first.
-    pub timed_hits: Vec<TimedHit>,
-    /// Lines at ERROR or FATAL level, with a time, bounded per log (the cascade rule).
+    /// The latest lines at ERROR or FATAL level with a time, bounded per log: samples of the
+    /// cascade rule, whose counts are `families[ERROR_LEVEL]`.
     pub error_lines: Vec<LogLine>,
     pub first_timestamp: Option<jiff::Timestamp>,
     pub last_timestamp: Option<jiff::Timestamp>,

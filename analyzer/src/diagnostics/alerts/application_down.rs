@@ -20,7 +20,7 @@ use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
 use crate::diagnostics::Model;
 use crate::diagnostics::performance::units;
 use crate::diagnostics::performance::usage::minutes_between;
-use crate::diagnostics::workload::{PodGroup, group_by_workload, workload_of};
+use crate::diagnostics::workload::{PodGroup, group_by_workload};
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -56,9 +56,9 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
     group_by_workload(model, affected).iter().map(|group| finding(model, group)).collect()
 }
 
-fn down(model: &ClusterModel, pod: &Object, now: Timestamp) -> Option<Down> {
+fn down(model: &Model<'_>, pod: &Object, now: Timestamp) -> Option<Down> {
     let phase = pod.str_at("/status/phase").unwrap_or("Unknown");
-    let job = workload_of(model, pod).is_some_and(|w| matches!(w.kind.as_str(), "Job" | "CronJob"));
+    let job = model.workload_of(pod).is_some_and(|w| matches!(w.kind.as_str(), "Job" | "CronJob"));
     if job || phase == "Succeeded" || pod.deleting_since().is_some() {
         return None;
     }

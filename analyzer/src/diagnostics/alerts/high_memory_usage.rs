@@ -19,13 +19,11 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use kubesnap_shared::model::ClusterModel;
 
 use super::rule::{Outcome, evaluate};
 use crate::diagnostics::Model;
 use crate::diagnostics::performance::units;
 use crate::diagnostics::performance::usage::{ContainerUsage, minutes_between};
-use crate::diagnostics::workload::workload_of;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Finding, Severity};
 
@@ -55,7 +53,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
     pods.values().filter_map(|containers| finding(model, containers)).collect()
 }
 
-fn finding(model: &ClusterModel, containers: &[ContainerUsage<'_>]) -> Option<Finding> {
+fn finding(model: &Model<'_>, containers: &[ContainerUsage<'_>]) -> Option<Finding> {
     let limit: f64 = containers.iter().filter_map(|usage| usage.resources.memory_limit).sum();
     if limit <= 0.0 {
         return None;
@@ -90,7 +88,7 @@ fn finding(model: &ClusterModel, containers: &[ContainerUsage<'_>]) -> Option<Fi
             outcome.state()
         ),
     );
-    if let Some(workload) = first.pod.and_then(|object| workload_of(model, object)) {
+    if let Some(workload) = first.pod.and_then(|object| model.workload_of(object)) {
         finding = finding.object(workload);
     }
     finding = finding.object(pod.clone());

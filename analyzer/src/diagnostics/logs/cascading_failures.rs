@@ -1,8 +1,9 @@
 //! Diagnostic: cascading-failures.
 //!
 //! **What it checks.** The seed's `identify_cascading_failures`: ERROR and FATAL lines with a
-//! time (the loader's `error_lines`), in every container log and node journal, grouped into
-//! 5-minute windows aligned as the seed aligns them (minute // 5 * 5). A window holding at least
+//! time, in every container log and node journal, grouped into 5-minute windows aligned as the
+//! seed aligns them (minute // 5 * 5). The loader counts them per log and window over every line
+//! (`families[ERROR_LEVEL]`); the lines quoted are those it keeps. A window holding at least
 //! 3 errors from at least 2 pods is a cascade. Each finding names the affected pods, the error
 //! count, sample errors, and which pod failed first (the earliest error of the window) and
 //! whether it was already failing in the previous window. Windows are ranked by error count, as
@@ -17,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
-use kubesnap_shared::model::{ClusterModel, LogLine, ObjectRef};
+use kubesnap_shared::model::{ClusterModel, ERROR_LEVEL, LogLine, ObjectRef};
 
 use super::sources::{self, Source};
 use super::windows::{self, WINDOW};
@@ -41,14 +42,14 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 };
 
 /// The seed's thresholds: errors in a window, and pods among them.
-const MIN_ERRORS: usize = 3;
+const MIN_ERRORS: u64 = 3;
 const MIN_PODS: usize = 2;
 /// How many windows become findings (the seed prints three).
 const REPORTED: usize = 5;
 /// Sample errors per window (the seed keeps five).
 const SAMPLES: usize = 5;
 
-/// One ERROR or FATAL line with a time.
+/// One ERROR or FATAL line with a time, kept by the loader.
 #[derive(Debug, Clone)]
 pub(crate) struct ErrorLine<'a> {
     pub(crate) at: Timestamp,
@@ -56,12 +57,23 @@ pub(crate) struct ErrorLine<'a> {
     pub(crate) line: &'a LogLine,
 }
 
+/// The ERROR and FATAL lines of one log in one window, counted over every line.
+#[derive(Debug, Clone)]
+pub(crate) struct Part<'a> {
+    pub(crate) source: Source<'a>,
+    pub(crate) count: u64,
+    /// The log's earliest error in the window.
+    pub(crate) first: Timestamp,
+}
+
 /// A cascade window.
 #[derive(Debug, Clone)]
 pub(crate) struct Cascade<'a> {
     pub(crate) window: Timestamp,
-    /// Oldest first (then by pod, file and line).
-    pub(crate) errors: Vec<ErrorLine<'a>>,
+    /// The logs with errors in the window, earliest first error first (then by pod and file).
+    pub(crate) parts: Vec<Part<'a>>,
+    /// Errors in the window, every line of every log counted.
+    pub(crate) errors: u64,
     /// The pods (or nodes), in name order.
     pub(crate) members: Vec<ObjectRef>,
     /// The first pod to fail had errors in the previous window too.
@@ -69,37 +81,23 @@ pub(crate) struct Cascade<'a> {
 }
 
 impl<'a> Cascade<'a> {
-    /// The earliest error of the window.
-    pub(crate) fn first(&self) -> Option<&ErrorLine<'a>> {
-        self.errors.first()
+    /// The log with the earliest error of the window.
+    pub(crate) fn first(&self) -> Option<&Part<'a>> {
+        self.parts.first()
     }
-}
 
-/// Every cascade window, most errors first, then oldest first.
-pub(crate) fn cascades(model: &ClusterModel) -> Vec<Cascade<'_>> {
-    let mut by_window: BTreeMap<Timestamp, Vec<ErrorLine<'_>>> = BTreeMap::new();
-    for source in sources::sources(model) {
-        for line in &source.log.error_lines {
-            if let Some(at) = line.timestamp {
-                by_window.entry(windows::window_of(at)).or_default().push(ErrorLine {
-                    at,
-                    source: source.clone(),
-                    line,
-                });
+    /// The window's lines the loader kept (it keeps the latest of each log), oldest first
+    /// (then by pod, file and line): at most `limit` of them, and how many it kept in all.
+    pub(crate) fn kept_lines(&self, limit: usize) -> (Vec<ErrorLine<'a>>, usize) {
+        let mut lines: Vec<ErrorLine<'a>> = Vec::new();
+        for part in &self.parts {
+            for line in &part.source.log.error_lines {
+                if let Some(at) = line.timestamp.filter(|at| windows::window_of(*at) == self.window) {
+                    lines.push(ErrorLine { at, source: part.source.clone(), line });
+                }
             }
         }
-    }
-    let members_in = |errors: &[ErrorLine<'_>]| -> BTreeSet<ObjectRef> {
-        errors.iter().map(|error| error.source.member.clone()).collect()
-    };
-    let mut out = Vec::new();
-    for (window, errors) in &by_window {
-        let members = members_in(errors);
-        if errors.len() < MIN_ERRORS || members.len() < MIN_PODS {
-            continue;
-        }
-        let mut errors = errors.clone();
-        errors.sort_by(|a, b| {
+        lines.sort_by(|a, b| {
             (a.at, &a.source.member, &a.source.log.path, a.line.line).cmp(&(
                 b.at,
                 &b.source.member,
@@ -107,19 +105,58 @@ pub(crate) fn cascades(model: &ClusterModel) -> Vec<Cascade<'_>> {
                 b.line.line,
             ))
         });
+        let kept = lines.len();
+        lines.truncate(limit);
+        (lines, kept)
+    }
+}
+
+/// Every cascade window, most errors first, then oldest first. Counts come from the loader's
+/// count of ERROR and FATAL lines per log and window, over every line.
+pub(crate) fn cascades(model: &ClusterModel) -> Vec<Cascade<'_>> {
+    let mut by_window: BTreeMap<Timestamp, Vec<Part<'_>>> = BTreeMap::new();
+    for source in sources::sources(model) {
+        let Some(hits) = source.log.families.get(ERROR_LEVEL) else { continue };
+        for window in &hits.windows {
+            by_window.entry(window.start()).or_default().push(Part {
+                source: source.clone(),
+                count: window.count,
+                first: window.first,
+            });
+        }
+    }
+    let members_in = |parts: &[Part<'_>]| -> BTreeSet<ObjectRef> {
+        parts.iter().map(|part| part.source.member.clone()).collect()
+    };
+    let mut out = Vec::new();
+    for (window, parts) in &by_window {
+        let errors: u64 = parts.iter().map(|part| part.count).sum();
+        let members = members_in(parts);
+        if errors < MIN_ERRORS || members.len() < MIN_PODS {
+            continue;
+        }
+        let mut parts = parts.clone();
+        parts.sort_by(|a, b| {
+            (a.first, &a.source.member, &a.source.log.path).cmp(&(
+                b.first,
+                &b.source.member,
+                &b.source.log.path,
+            ))
+        });
         let previous = window.checked_sub(WINDOW).ok().and_then(|previous| by_window.get(&previous));
-        let first_failing_before = match (errors.first(), previous) {
+        let first_failing_before = match (parts.first(), previous) {
             (Some(first), Some(previous)) => members_in(previous).contains(&first.source.member),
             _ => false,
         };
         out.push(Cascade {
             window: *window,
+            parts,
             errors,
             members: members.into_iter().collect(),
             first_failing_before,
         });
     }
-    out.sort_by(|a, b| b.errors.len().cmp(&a.errors.len()).then(a.window.cmp(&b.window)));
+    out.sort_by(|a, b| b.errors.cmp(&a.errors).then(a.window.cmp(&b.window)));
     out
 }
 
@@ -144,7 +181,7 @@ fn finding(cascade: &Cascade<'_>, total: usize) -> Finding {
     let title = format!(
         "Cascading failure at {}: {} errors in {} pods within 5 minutes, first in {}",
         cascade.window,
-        cascade.errors.len(),
+        cascade.errors,
         cascade.members.len(),
         name(first_member)
     );
@@ -159,19 +196,29 @@ fn finding(cascade: &Cascade<'_>, total: usize) -> Finding {
     };
     finding = finding.evidence(Evidence::note(format!(
         "first error at {} in {} ({}); {before}",
-        first.at,
+        first.first,
         name(first_member),
         first.source.describe()
     )));
-    let mut per_member: BTreeMap<&ObjectRef, usize> = BTreeMap::new();
-    for error in &cascade.errors {
-        *per_member.entry(&error.source.member).or_default() += 1;
+    let mut per_member: BTreeMap<&ObjectRef, u64> = BTreeMap::new();
+    for part in &cascade.parts {
+        *per_member.entry(&part.source.member).or_default() += part.count;
     }
     let counts: Vec<String> =
         per_member.iter().map(|(member, count)| format!("{} {count}", name(member))).collect();
     finding = finding.evidence(Evidence::note(format!("errors per pod: {}", counts.join(", "))));
-    for error in cascade.errors.iter().take(SAMPLES) {
+    let (samples, kept) = cascade.kept_lines(SAMPLES);
+    for error in &samples {
         finding = finding.evidence(Evidence::log_line(&error.source.log.path, error.line));
+    }
+    let not_kept = cascade.errors.saturating_sub(kept as u64);
+    if not_kept > 0 {
+        finding = finding.evidence(Evidence::note(format!(
+            "{not_kept} of the window's {} errors {} counted but not quoted: the loader counts every ERROR and \
+             FATAL line and keeps the latest of each log",
+            cascade.errors,
+            if not_kept == 1 { "is" } else { "are" }
+        )));
     }
     if total > REPORTED {
         finding = finding.evidence(Evidence::note(format!(
@@ -185,11 +232,11 @@ fn finding(cascade: &Cascade<'_>, total: usize) -> Finding {
          failure rule (at least {MIN_ERRORS} errors from at least {MIN_PODS} pods). {} failed first, at {}, and \
          {}; {} followed. Pods failing together share a cause: look at what {} provides to or shares with the \
          others (a Service, a node, a configuration) before restarting anything.",
-        cascade.errors.len(),
+        cascade.errors,
         cascade.members.len(),
         cascade.window,
         name(first_member),
-        first.at,
+        first.first,
         before.trim_start_matches("it "),
         others.join(", "),
         name(first_member)
@@ -264,6 +311,40 @@ mod tests {
                   $ kubectl describe pod db-0 -n shop
                   $ kubectl get events -n shop --sort-by=.lastTimestamp
             "#]],
+        );
+    }
+
+    /// db-0's error in the window is older than the 2,000 ERROR lines the loader keeps of its
+    /// log: it still counts, and db-0 still failed first.
+    #[test]
+    fn errors_older_than_the_kept_lines_count_and_decide_who_failed_first() {
+        let later: Vec<String> = (0..2_100)
+            .map(|second| format!("2025-06-01T12:{:02}:{:02}Z ERROR disk full", second / 60, second % 60))
+            .collect();
+        let mut db = vec!["2025-06-01T11:50:10Z FATAL could not write WAL"];
+        db.extend(later.iter().map(String::as_str));
+        let fixture = [
+            log("db-0", &db),
+            log("api-1", &["2025-06-01T11:51:00Z ERROR query failed"]),
+            log("api-2", &["2025-06-01T11:53:00Z ERROR query failed"]),
+        ]
+        .concat();
+        check_logs(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+            P1 cascading-failures Cascading failure at 2025-06-01T11:50:00Z: 3 errors in 3 pods within 5 minutes, first in shop/db-0
+              objects: Pod/shop/db-0, Pod/shop/api-1, Pod/shop/api-2
+              note: first error at 2025-06-01T11:50:10Z in shop/db-0 (pod db-0, container app (current run)); it had no error in the window before
+              note: errors per pod: shop/api-1 1, shop/api-2 1, shop/db-0 1
+              log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
+              log kubesnap-fixture/logs/shop/api-2/app.log:1: 2025-06-01T11:53:00Z ERROR query failed
+              note: 1 of the window's 3 errors is counted but not quoted: the loader counts every ERROR and FATAL line and keeps the latest of each log
+              why: 3 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the seed's cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and had no error in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
+              $ kubectl logs db-0 -n shop -c app --tail=50
+              $ kubectl describe pod db-0 -n shop
+              $ kubectl get events -n shop --sort-by=.lastTimestamp
+        "#]],
         );
     }
 

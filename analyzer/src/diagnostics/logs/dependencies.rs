@@ -182,7 +182,8 @@ pub(crate) fn describe(model: &ClusterModel, dependency: &Dependency<'_>) -> Str
     let reference = &dependency.reference;
     let name = format!("{}/{}", reference.namespace.as_deref().unwrap_or_default(), reference.name);
     let Some(service) = dependency.service else {
-        let why = if model.has_kind("Service") {
+        // Absent from a listed kind is missing; absent from an uncaptured one, unknown.
+        let why = if model.captured("Service").is_listed() {
             "no such Service is in the bundle"
         } else {
             "the bundle holds no Services to check it against"
@@ -273,6 +274,40 @@ spec:
                  EndpointSlices; 0 of 0 matching pods are Ready; its selector matches no pod false",
                 "Service default/postgres-service (named in ConfigMap shop/app key db.conf): no such Service is in \
                  the bundle false",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_named_service_is_missing_only_where_services_were_listed() {
+        let fixture = r#"
+kind: Pod
+apiVersion: v1
+metadata: {name: api-1, namespace: shop}
+spec:
+  containers:
+  - name: api
+    image: api:1
+    env: [{name: DATABASE_URL, value: "postgres://u:p@pg.data.svc:5432/app"}]
+"#;
+        let describe = |model: &ClusterModel| {
+            let pod = model.get("Pod", Some("shop"), "api-1").unwrap();
+            of_pod(model, pod).iter().map(|dependency| describe(model, dependency)).collect::<Vec<_>>()
+        };
+        let mut model = model_from_yaml(fixture);
+        assert_eq!(
+            describe(&model),
+            [
+                "Service data/pg (named in env DATABASE_URL of container api): the bundle holds no Services to \
+                 check it against"
+            ]
+        );
+        // An empty ServiceList: the Service does not exist.
+        model.listed_kinds.insert("Service".to_owned());
+        assert_eq!(
+            describe(&model),
+            [
+                "Service data/pg (named in env DATABASE_URL of container api): no such Service is in the bundle"
             ]
         );
     }

@@ -46,7 +46,8 @@ fn dns(model: &Model<'_>) -> Hints {
     let pods = model.dns_pods();
     let ready = pods.iter().filter(|pod| pod_health::is_ready(pod)).count();
     let mut summary = match pods.len() {
-        0 if model.has_kind("Pod") => {
+        // No DNS pod among listed pods is a finding; among none captured, nothing to say.
+        0 if model.captured("Pod").is_listed() => {
             "the bundle holds no cluster DNS pods (CoreDNS in kube-system, or OpenShift's dns-default)"
                 .to_owned()
         }
@@ -207,7 +208,8 @@ fn images(model: &ClusterModel, pod: Option<&Object>) -> Hints {
         .filter_map(|secret| secret.get("name").and_then(Value::as_str))
         .map(|name| match model.get("Secret", pod.namespace.as_deref(), name) {
             Some(_) => name.to_owned(),
-            None if model.has_kind("Secret") => format!("{name} (not in the bundle)"),
+            // Absent is telling only where the bundle listed Secrets (troubleshoot never does).
+            None if model.captured("Secret").is_listed() => format!("{name} (not in the bundle)"),
             None => name.to_owned(),
         })
         .collect();
@@ -281,4 +283,49 @@ fn certificates(model: &ClusterModel, sources: &[&Source<'_>]) -> Hints {
     ));
     hints.commands.push(format!("kubectl get certificates.cert-manager.io -n {}", kubectl::word(&namespace)));
     hints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::testing::model_from_yaml;
+
+    const POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: api-1, namespace: shop}
+spec: {containers: [{name: api, image: registry.example.com/api:1}], imagePullSecrets: [{name: regcred}]}
+"#;
+
+    #[test]
+    fn a_missing_pull_secret_is_named_only_where_secrets_were_listed() {
+        let mut model = model_from_yaml(POD);
+        let notes = |model: &ClusterModel| {
+            let pod = model.get("Pod", Some("shop"), "api-1");
+            images(model, pod).notes
+        };
+        assert_eq!(notes(&model), ["images: registry.example.com/api:1", "imagePullSecrets: regcred"]);
+        // An empty SecretList: the Secret does not exist.
+        model.listed_kinds.insert("Secret".to_owned());
+        assert_eq!(
+            notes(&model),
+            ["images: registry.example.com/api:1", "imagePullSecrets: regcred (not in the bundle)"]
+        );
+    }
+
+    #[test]
+    fn no_dns_pod_is_telling_only_where_pods_were_listed() {
+        let mut model = model_from_yaml("");
+        let summary = |model: &ClusterModel| dns(&Model::new(model)).summary;
+        assert_eq!(
+            summary(&model).as_deref(),
+            Some("the bundle holds no pods to check the cluster DNS with")
+        );
+        // An empty PodList: the cluster runs no pod, so no DNS pod either.
+        model.listed_kinds.insert("Pod".to_owned());
+        assert_eq!(
+            summary(&model).as_deref(),
+            Some("the bundle holds no cluster DNS pods (CoreDNS in kube-system, or OpenShift's dns-default)")
+        );
+    }
 }

@@ -69,18 +69,12 @@ pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Optio
         seed.into_iter().chain(extension).flat_map(|hits| &hits.samples).collect();
     samples.sort_by_key(|line| line.line);
     samples.dedup_by_key(|line| line.line);
-    let timed = log
-        .timed_hits
-        .iter()
-        .filter(|hit| hit.family == family.code || Some(hit.family.as_str()) == extension_code);
-    let (mut first, mut last) = (None::<Timestamp>, None::<Timestamp>);
-    let mut error_level = false;
-    for hit in timed {
-        first = Some(first.map_or(hit.at, |at| at.min(hit.at)));
-        last = Some(last.map_or(hit.at, |at| at.max(hit.at)));
-        error_level |= hit.error_level;
-    }
-    error_level |= samples.iter().any(|line| level::is_error(&line.text));
+    // Over every hit of the log: the loader counts them, however many lines it keeps.
+    let both = || seed.into_iter().chain(extension);
+    let first = both().filter_map(|hits| hits.first).min();
+    let last = both().filter_map(|hits| hits.last).max();
+    let error_level =
+        both().any(|hits| hits.error_level > 0) || samples.iter().any(|line| level::is_error(&line.text));
     Some(LogHits { family, source: source.clone(), count, client_lines, samples, first, last, error_level })
 }
 
@@ -218,4 +212,39 @@ pub(crate) fn pods_with_most_errors(model: &ClusterModel, limit: usize) -> Vec<(
     ranked.sort_by(|(a, x), (b, y)| y.cmp(x).then_with(|| a.cmp(b)));
     ranked.truncate(limit);
     ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::logs::fixture::scanned_model;
+
+    /// First seen, last seen and the ERROR level come from every hit of the log, not from the
+    /// samples and the latest hits the loader keeps: here the one ERROR line is neither.
+    #[test]
+    fn first_last_and_level_are_over_every_hit_of_a_long_log() {
+        let mut fixture =
+            String::from("kind: ContainerLog\nnamespace: shop\npod: api-1\ncontainer: api\nlines:\n");
+        let line = |fixture: &mut String, second: usize, level: &str| {
+            let (hour, minute, second) = (10 + second / 3600, second / 60 % 60, second % 60);
+            fixture.push_str(&format!(
+                "- \"2025-06-01T{hour:02}:{minute:02}:{second:02}Z {level} dial tcp: connection refused\"\n"
+            ));
+        };
+        for second in 0..6 {
+            line(&mut fixture, second, "INFO");
+        }
+        line(&mut fixture, 6, "ERROR");
+        for second in 7..2_200 {
+            line(&mut fixture, second, "INFO");
+        }
+        let model = scanned_model(&fixture);
+        let source = &sources::sources(&model)[0];
+        let family = families::ERRORS.iter().find(|family| family.code == "connection_refused").unwrap();
+        let hits = hits_in(family, source).unwrap();
+        assert_eq!(hits.count, 2_200);
+        assert_eq!(hits.first.map(|at| at.to_string()).as_deref(), Some("2025-06-01T10:00:00Z"));
+        assert_eq!(hits.last.map(|at| at.to_string()).as_deref(), Some("2025-06-01T10:36:39Z"));
+        assert!(hits.error_level, "the ERROR line is neither a sample nor among the latest hits");
+    }
 }

@@ -49,20 +49,23 @@ pub(crate) const BURST: u64 = 3;
 
 /// The log error timeline: every window where a pod has at least [`BURST`] error-family hits
 /// with a time, and each pod's first window with any, in (window, member) order. Built from the
-/// loader's timed hits, which it bounds per log (the latest are kept).
+/// loader's counts per family and window, over every line of every log.
 pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
     let mut counts: BTreeMap<(ObjectRef, Timestamp), (Timestamp, BTreeMap<String, u64>)> = BTreeMap::new();
     for source in sources::sources(model) {
-        for hit in &source.log.timed_hits {
+        for (code, hits) in &source.log.families {
             // An extension's hits count under the seed family it completes.
-            let family = families::seed_code(&hit.family);
+            let family = families::seed_code(code);
             if !families::is_error_family(family) {
                 continue;
             }
-            let (first, by_family) =
-                counts.entry((source.member.clone(), window_of(hit.at))).or_insert((hit.at, BTreeMap::new()));
-            *first = (*first).min(hit.at);
-            *by_family.entry(family.to_owned()).or_default() += 1;
+            for window in &hits.windows {
+                let (first, by_family) = counts
+                    .entry((source.member.clone(), window.start()))
+                    .or_insert((window.first, BTreeMap::new()));
+                *first = (*first).min(window.first);
+                *by_family.entry(family.to_owned()).or_default() += window.count;
+            }
         }
     }
     let mut seen: Vec<ObjectRef> = Vec::new();
@@ -93,6 +96,35 @@ mod tests {
         assert_eq!(window_of(at).to_string(), "2025-06-01T11:55:00Z");
         let at: Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();
         assert_eq!(window_of(at).to_string(), "2025-06-01T12:00:00Z");
+    }
+
+    /// The loader keeps the latest 2,000 timed hits of a log as samples; the windows count every
+    /// hit, so the oldest window of a long log is still a burst and still the pod's onset.
+    #[test]
+    fn hits_older_than_the_kept_ones_still_count_in_their_window() {
+        let mut fixture =
+            String::from("kind: ContainerLog\nnamespace: shop\npod: api-1\ncontainer: api\nlines:\n");
+        for minute in 0..3 {
+            fixture.push_str(&format!("- \"2025-06-01T11:0{minute}:00Z ERROR connection refused\"\n"));
+        }
+        let later = 2_100;
+        for second in 0..later {
+            fixture.push_str(&format!(
+                "- \"2025-06-01T12:{:02}:{:02}Z ERROR connection refused\"\n",
+                second / 60,
+                second % 60
+            ));
+        }
+        let model = scanned_model(&fixture);
+        let bursts = bursts(&model);
+        let first = &bursts[0];
+        assert_eq!(
+            (first.window.to_string(), first.first.to_string(), first.count, first.onset),
+            ("2025-06-01T11:00:00Z".to_owned(), "2025-06-01T11:00:00Z".to_owned(), 3, true)
+        );
+        let counted: u64 = bursts.iter().map(|burst| burst.count).sum();
+        assert_eq!(counted, later as u64 + 3, "every hit in a window");
+        assert_eq!(bursts.len(), 8, "11:00, then 12:00 to 12:30 (2,100 seconds end in 12:34:59)");
     }
 
     #[test]

@@ -14,9 +14,9 @@ pub(crate) enum Source {
     Slices(Vec<ObjectRef>),
     /// The Endpoints object of the same name.
     Endpoints(ObjectRef),
-    /// The bundle holds Endpoints or EndpointSlices, but none for this Service.
+    /// The bundle listed Endpoints or EndpointSlices (maybe emptily), but none for this Service.
     Missing,
-    /// The bundle holds neither kind: the counts are the matching pods' readiness instead.
+    /// The bundle listed neither kind: the counts are the matching pods' readiness instead.
     NotCollected,
 }
 
@@ -91,7 +91,13 @@ pub(crate) fn of_service<'a>(model: &'a ClusterModel, service: &'a Object) -> Ba
             pods,
         };
     }
-    if model.has_kind("Endpoints") || model.has_kind("EndpointSlice") {
+    // An empty list of either kind says the Service has none; without one, the pods are all
+    // there is to count. This runs for every Service: slices present answer before the
+    // manifest is searched for Endpoints.
+    if model.has_kind("EndpointSlice")
+        || model.captured("Endpoints").is_listed()
+        || model.captured("EndpointSlice").is_listed()
+    {
         return Backends { source: Source::Missing, ready: 0, not_ready: 0, pods };
     }
     let ready = pods.iter().filter(|pod| pod_health::is_ready(pod)).count();
@@ -226,5 +232,40 @@ spec:
             ]
         );
         assert_eq!(ingresses_to(&model, service).len(), 1);
+    }
+
+    #[test]
+    fn an_empty_endpoints_list_means_the_service_has_none() {
+        let mut model = model_from_yaml(
+            r#"
+kind: Service
+apiVersion: v1
+metadata: {name: api, namespace: shop}
+spec: {selector: {app: api}}
+---
+kind: Pod
+apiVersion: v1
+metadata: {name: api-1, namespace: shop, labels: {app: api}}
+status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+"#,
+        );
+        let describe = |model: &ClusterModel| {
+            let service = model.get("Service", Some("shop"), "api").unwrap();
+            let backends = of_service(model, service);
+            (backends.describe(), backends.source)
+        };
+        assert_eq!(
+            describe(&model),
+            (
+                "the bundle holds no Endpoints or EndpointSlices; 1 of 1 matching pods are Ready".to_owned(),
+                Source::NotCollected
+            )
+        );
+        // An empty EndpointsList: no endpoint object exists for any Service.
+        model.listed_kinds.insert("Endpoints".to_owned());
+        assert_eq!(
+            describe(&model),
+            ("no Endpoints or EndpointSlice exists for it".to_owned(), Source::Missing)
+        );
     }
 }

@@ -24,7 +24,7 @@ use super::usage::ContainerUsage;
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::Model;
 use crate::diagnostics::containers::is_system_namespace;
-use crate::diagnostics::workload::{Template, containers, templates};
+use crate::diagnostics::workload::{Template, containers};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -52,7 +52,7 @@ struct Missing<'a> {
 }
 
 fn run(model: &Model<'_>) -> Vec<Finding> {
-    templates(model).into_iter().filter_map(|template| finding(model, &template)).collect()
+    model.templates().iter().filter_map(|template| finding(model, template)).collect()
 }
 
 fn finding(model: &Model<'_>, template: &Template<'_>) -> Option<Finding> {

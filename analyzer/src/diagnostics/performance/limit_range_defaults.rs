@@ -22,7 +22,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use super::limit_ranges::{ContainerRange, container_ranges, effective};
 use super::units;
 use crate::diagnostics::Model;
-use crate::diagnostics::workload::{containers, templates};
+use crate::diagnostics::workload::containers;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -63,9 +63,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         }
         let mut rejected: Vec<(&Object, Vec<String>)> = Vec::new();
         let mut defaulted: Vec<(String, Vec<String>)> = Vec::new();
-        for template in
-            templates(model).into_iter().filter(|t| t.owner.namespace.as_deref() == Some(namespace))
-        {
+        for template in model.templates().iter().filter(|t| t.owner.namespace.as_deref() == Some(namespace)) {
             let mut conflicts = Vec::new();
             for (container, _) in containers(template.spec, template.pointer) {
                 let effect = effect(&ranges, container);

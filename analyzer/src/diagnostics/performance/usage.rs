@@ -15,7 +15,6 @@ use kubesnap_shared::quantity;
 use serde::Serialize;
 
 use crate::diagnostics::Model;
-use crate::diagnostics::workload::workload_of;
 use crate::stats::{self, Summary};
 
 /// Requests and limits of one container: CPU in millicores, memory in bytes.
@@ -297,13 +296,10 @@ impl<T> Group<'_, T> {
 }
 
 /// Groups affected containers by (workload or pod, container name), in that order.
-pub(crate) fn group<'a, T>(
-    model: &'a ClusterModel,
-    affected: Vec<(ContainerUsage<'a>, T)>,
-) -> Vec<Group<'a, T>> {
+pub(crate) fn group<'a, T>(model: &Model<'a>, affected: Vec<(ContainerUsage<'a>, T)>) -> Vec<Group<'a, T>> {
     let mut groups: BTreeMap<(ObjectRef, String), Group<'a, T>> = BTreeMap::new();
     for (usage, detail) in affected {
-        let workload = usage.pod.and_then(|pod| workload_of(model, pod));
+        let workload = usage.pod.and_then(|pod| model.workload_of(pod));
         let subject = workload.clone().unwrap_or_else(|| usage.pod_ref());
         let container = usage.key().container.clone();
         groups

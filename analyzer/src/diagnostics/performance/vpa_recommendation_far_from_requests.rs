@@ -16,13 +16,12 @@
 //! --requests=cpu=1200m`.
 
 use kubesnap_shared::json::Value;
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::autoscalers::{number, target, template_spec, vpa_mode};
 use super::units;
 use super::usage::{Resources, container_in_pod};
 use crate::diagnostics::Model;
-use crate::diagnostics::workload::workload_of;
 use crate::diagnostics::{Diagnostic, Need, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -69,24 +68,20 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
 
 /// The requests the containers run with, and where they were read.
 fn requests_source<'a>(
-    model: &'a ClusterModel,
+    model: &'a Model<'_>,
     vpa: &Object,
     workload: &ObjectRef,
 ) -> Option<(&'a Object, String)> {
-    if vpa_mode(vpa) != "Off" {
-        let pod = model
-            .of_kind("Pod")
-            .filter(|pod| pod.namespace == workload.namespace)
-            .find(|pod| workload_of(model, pod).as_ref() == Some(workload));
-        if let Some(pod) = pod {
-            return Some((pod, String::new()));
-        }
+    if vpa_mode(vpa) != "Off"
+        && let Some(&pod) = model.pods_of_workload(workload).first()
+    {
+        return Some((pod, String::new()));
     }
     let (object, pointer) = template_spec(model, workload)?;
     Some((object, pointer.trim_end_matches("/spec").to_owned()))
 }
 
-fn finding(model: &ClusterModel, vpa: &Object) -> Option<Finding> {
+fn finding(model: &Model<'_>, vpa: &Object) -> Option<Finding> {
     let workload = target(vpa, "/spec/targetRef")?;
     let (source, prefix) = requests_source(model, vpa, &workload)?;
     let mut gaps = Vec::new();

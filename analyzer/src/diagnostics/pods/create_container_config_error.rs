@@ -12,7 +12,7 @@
 
 use std::sync::LazyLock;
 
-use kubesnap_shared::model::{Object, ObjectRef};
+use kubesnap_shared::model::{Coverage, Object, ObjectRef};
 use regex::Regex;
 
 use crate::diagnostics::Model;
@@ -132,10 +132,16 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                         keys.join(", ")
                     ));
                 }
-                None if model.has_kind(missing.kind) => {
-                    explanation.push_str(&format!(" The bundle holds no {target} either."));
-                }
-                None => {}
+                // Its absence confirms the kubelet only where the bundle listed the kind.
+                None => match model.captured(missing.kind) {
+                    Coverage::Listed => {
+                        explanation.push_str(&format!(" The bundle holds no {target} either."))
+                    }
+                    Coverage::Failed(why) | Coverage::NotCaptured(why) => {
+                        explanation.push_str(&format!(" The bundle cannot confirm it: {why}."));
+                    }
+                    Coverage::Unknown => {}
+                },
             }
             finding = finding.object(target.clone()).remediation(kubectl::get_yaml(&target));
         }
@@ -153,8 +159,10 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
 mod tests {
     use expect_test::expect;
 
+    use kubesnap_shared::model::{ClusterModel, SourceFormat};
+
     use super::*;
-    use crate::diagnostics::testing::check;
+    use crate::diagnostics::testing::{check, model_from_yaml};
 
     #[test]
     fn parses_the_kubelet_messages() {
@@ -215,5 +223,36 @@ data: {LOG_LEVEL: info}
             no findings
         "#]],
         );
+    }
+
+    #[test]
+    fn what_the_bundle_says_of_the_missing_secret_depends_on_whether_it_listed_secrets() {
+        let fixture = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop}
+spec: {containers: [{name: api, image: api}]}
+status:
+  containerStatuses:
+  - name: api
+    restartCount: 0
+    state: {waiting: {reason: CreateContainerConfigError, message: 'secret "db-credentials" not found'}}
+"#;
+        let why = |model: &ClusterModel| {
+            let findings = (DIAGNOSTIC.run)(&Model::new(model));
+            findings.iter().map(|finding| finding.explanation.clone()).collect::<Vec<_>>().join("\n")
+        };
+        let mut model = model_from_yaml(fixture);
+        expect!["The kubelet cannot create container `api` of pod api: Secret db-credentials not found. The container stays waiting until the reference resolves."]
+        .assert_eq(&why(&model));
+        // An empty SecretList: the Secret does not exist.
+        model.listed_kinds.insert("Secret".to_owned());
+        expect!["The kubelet cannot create container `api` of pod api: Secret db-credentials not found. The bundle holds no Secret/shop/db-credentials either. The container stays waiting until the reference resolves."]
+        .assert_eq(&why(&model));
+        // A troubleshoot bundle never lists Secrets.
+        let mut troubleshoot = model_from_yaml(fixture);
+        troubleshoot.format = Some(SourceFormat::Troubleshoot);
+        expect!["The kubelet cannot create container `api` of pod api: Secret db-credentials not found. The bundle cannot confirm it: a troubleshoot support bundle does not list Secrets. The container stays waiting until the reference resolves."]
+        .assert_eq(&why(&troubleshoot));
     }
 }

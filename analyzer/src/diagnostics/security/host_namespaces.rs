@@ -14,7 +14,6 @@ use kubesnap_shared::json::Value;
 
 use crate::diagnostics::Model;
 use crate::diagnostics::containers::is_system_namespace;
-use crate::diagnostics::workload::templates;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -36,7 +35,7 @@ const FIELDS: &[(&str, &str)] = &[("hostNetwork", "network"), ("hostPID", "PID")
 
 fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in templates(model) {
+    for template in model.templates() {
         let shared: Vec<(&str, &str)> = FIELDS
             .iter()
             .filter(|(field, _)| template.spec.get(field).and_then(Value::as_bool) == Some(true))

@@ -18,7 +18,7 @@ use kubesnap_shared::json::Value;
 use regex::Regex;
 
 use crate::diagnostics::Model;
-use crate::diagnostics::workload::{containers, templates};
+use crate::diagnostics::workload::containers;
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -63,7 +63,7 @@ fn literal_credential(entry: &Value) -> Option<bool> {
 
 fn run(model: &Model<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in templates(model) {
+    for template in model.templates() {
         let owner = template.owner.reference();
         let mut names = Vec::new();
         let mut evidence = Vec::new();

@@ -72,7 +72,9 @@ fn finding(model: &ClusterModel, pvc: &Object) -> Option<Finding> {
     let class_name = pvc.str_at("/spec/storageClassName");
     let class =
         class_name.filter(|name| !name.is_empty()).and_then(|name| model.get("StorageClass", None, name));
-    let have_classes = model.has_kind("StorageClass");
+    // Zero StorageClasses means none exist only when the bundle listed them; otherwise a
+    // missing class may just not have been captured, and the claim's events are all we know.
+    let have_classes = model.captured("StorageClass").is_listed();
     let wait_for_consumer =
         class.and_then(|class| class.str_at("/volumeBindingMode")) == Some("WaitForFirstConsumer");
 
@@ -186,7 +188,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::diagnostics::testing::{check, model_from_yaml, render};
 
     const CLASSES: &str = r#"
 apiVersion: storage.k8s.io/v1
@@ -320,5 +322,76 @@ status: {phase: Pending}
             no findings
         "#]],
         );
+    }
+
+    const CLAIMS_WITHOUT_CLASSES: &str = r#"
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data-db-0, namespace: shop, creationTimestamp: "2025-06-01T11:00:00Z"}
+spec: {storageClassName: fast-ssd, resources: {requests: {storage: 10Gi}}}
+status: {phase: Pending}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: uploads, namespace: shop, creationTimestamp: "2025-06-01T11:00:00Z"}
+spec: {resources: {requests: {storage: 1Gi}}}
+status: {phase: Pending}
+"#;
+
+    #[test]
+    fn without_any_class_captured_the_claims_say_no_event_explains_them() {
+        check(
+            &DIAGNOSTIC,
+            CLAIMS_WITHOUT_CLASSES,
+            expect![[r#"
+                P2 pvc-pending PVC shop/data-db-0 Pending: no event says why
+                  objects: PersistentVolumeClaim/shop/data-db-0
+                  field PersistentVolumeClaim/shop/data-db-0 /spec/storageClassName = fast-ssd
+                  field PersistentVolumeClaim/shop/data-db-0 /spec/resources/requests/storage = 10Gi
+                  note: pending for 1h
+                  why: PersistentVolumeClaim data-db-0 cannot bind: no event says why. No pod mounts it yet, so nothing is blocked today; the first pod that does will not start.
+                  $ kubectl describe persistentvolumeclaim data-db-0 -n shop
+                  $ kubectl get storageclass
+                  $ kubectl get events -n shop --field-selector involvedObject.name=data-db-0 --sort-by=.lastTimestamp
+                P2 pvc-pending PVC shop/uploads Pending: no event says why
+                  objects: PersistentVolumeClaim/shop/uploads
+                  field PersistentVolumeClaim/shop/uploads /spec/storageClassName = null
+                  field PersistentVolumeClaim/shop/uploads /spec/resources/requests/storage = 1Gi
+                  note: pending for 1h
+                  why: PersistentVolumeClaim uploads cannot bind: no event says why. No pod mounts it yet, so nothing is blocked today; the first pod that does will not start.
+                  $ kubectl describe persistentvolumeclaim uploads -n shop
+                  $ kubectl get storageclass
+                  $ kubectl get events -n shop --field-selector involvedObject.name=uploads --sort-by=.lastTimestamp
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_empty_storage_class_list_means_the_classes_do_not_exist() {
+        // The bundle listed StorageClasses and found none (an empty StorageClassList).
+        let mut model = model_from_yaml(CLAIMS_WITHOUT_CLASSES);
+        model.listed_kinds.insert("StorageClass".to_owned());
+        let findings = (DIAGNOSTIC.run)(&crate::diagnostics::Model::new(&model));
+        expect![[r#"
+            P2 pvc-pending PVC shop/data-db-0 Pending: StorageClass fast-ssd does not exist
+              objects: PersistentVolumeClaim/shop/data-db-0
+              field PersistentVolumeClaim/shop/data-db-0 /spec/storageClassName = fast-ssd
+              field PersistentVolumeClaim/shop/data-db-0 /spec/resources/requests/storage = 10Gi
+              note: pending for 1h
+              why: PersistentVolumeClaim data-db-0 cannot bind: StorageClass fast-ssd does not exist. No pod mounts it yet, so nothing is blocked today; the first pod that does will not start.
+              $ kubectl describe persistentvolumeclaim data-db-0 -n shop
+              $ kubectl get storageclass
+              $ kubectl get events -n shop --field-selector involvedObject.name=data-db-0 --sort-by=.lastTimestamp
+            P2 pvc-pending PVC shop/uploads Pending: it names no StorageClass and none is the default
+              objects: PersistentVolumeClaim/shop/uploads
+              field PersistentVolumeClaim/shop/uploads /spec/storageClassName = null
+              field PersistentVolumeClaim/shop/uploads /spec/resources/requests/storage = 1Gi
+              note: pending for 1h
+              why: PersistentVolumeClaim uploads cannot bind: it names no StorageClass and none is the default. No pod mounts it yet, so nothing is blocked today; the first pod that does will not start.
+              $ kubectl describe persistentvolumeclaim uploads -n shop
+              $ kubectl get storageclass
+              $ kubectl get events -n shop --field-selector involvedObject.name=uploads --sort-by=.lastTimestamp
+        "#]]
+        .assert_eq(&render(&findings));
     }
 }

@@ -66,8 +66,10 @@ fn finding(model: &ClusterModel, object: &ObjectRef, events: &[&Event]) -> Findi
     let pod =
         (object.kind == "Pod").then(|| model.get("Pod", object.namespace.as_deref(), &object.name)).flatten();
     let running = pod.is_some_and(|pod| pod.str_at("/status/phase") == Some("Running"));
-    let severity =
-        if running || (pod.is_none() && model.has_kind("Pod")) { Severity::P2 } else { Severity::P1 };
+    // A pod absent from a bundle that listed pods is gone; absent from one that did not, it
+    // may still be waiting.
+    let pods_listed = model.captured("Pod").is_listed();
+    let severity = if running || (pod.is_none() && pods_listed) { Severity::P2 } else { Severity::P1 };
     let total: u64 = events.iter().map(|event| event.count).sum();
     // The most repeated message is the one that keeps the pod waiting.
     let main = events.iter().max_by_key(|event| (event.count, event.last_seen)).copied();
@@ -118,7 +120,8 @@ fn finding(model: &ClusterModel, object: &ObjectRef, events: &[&Event]) -> Findi
     let state = match (pod, running) {
         (Some(_), true) => " The pod runs now, so the failures are past or concern a volume added later.",
         (Some(_), false) => " The pod cannot start until every volume mounts.",
-        (None, _) => " The pod is no longer in the bundle.",
+        (None, _) if pods_listed => " The pod is no longer in the bundle.",
+        (None, _) => " The bundle does not show its pods, so whether it still waits is unknown.",
     };
     let mut finding = finding
         .explanation(format!(
@@ -165,7 +168,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::diagnostics::testing::{check, model_from_yaml, render};
 
     fn event(name: &str, pod: &str, reason: &str, count: u64, message: &str) -> String {
         // A JSON string is a YAML scalar that survives the quotes real messages hold.
@@ -254,5 +257,42 @@ status: {phase: Pending}
             no findings
         "#]],
         );
+    }
+
+    #[test]
+    fn a_pod_missing_from_listed_pods_is_gone_and_from_uncaptured_ones_unknown() {
+        let fixture = event(
+            "a.1",
+            "db-0",
+            "FailedMount",
+            4,
+            "MountVolume.SetUp failed: timed out waiting for the condition",
+        );
+        // No pod in the bundle, and nothing says pods were listed: it may still be waiting.
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+                P1 volume-mount-failures Pod shop/db-0: volume mounts failing (FailedMount x4): MountVolume.SetUp failed: timed out waiting for the condition
+                  objects: Pod/shop/db-0
+                  event FailedMount x4 (kubelet): MountVolume.SetUp failed: timed out waiting for the condition
+                  why: The kubelet or attach controller failed 4 times to attach or mount a volume of pod db-0: the attach or mount timed out. The bundle does not show its pods, so whether it still waits is unknown.
+                  $ kubectl describe pod db-0 -n shop
+                  $ kubectl get events -n shop --field-selector involvedObject.name=db-0 --sort-by=.lastTimestamp
+            "#]],
+        );
+        // The bundle listed pods and found none (an empty PodList): the pod is gone.
+        let mut model = model_from_yaml(&fixture);
+        model.listed_kinds.insert("Pod".to_owned());
+        let findings = (DIAGNOSTIC.run)(&crate::diagnostics::Model::new(&model));
+        expect![[r#"
+            P2 volume-mount-failures Pod shop/db-0: volume mounts failing (FailedMount x4): MountVolume.SetUp failed: timed out waiting for the condition
+              objects: Pod/shop/db-0
+              event FailedMount x4 (kubelet): MountVolume.SetUp failed: timed out waiting for the condition
+              why: The kubelet or attach controller failed 4 times to attach or mount a volume of pod db-0: the attach or mount timed out. The pod is no longer in the bundle.
+              $ kubectl describe pod db-0 -n shop
+              $ kubectl get events -n shop --field-selector involvedObject.name=db-0 --sort-by=.lastTimestamp
+        "#]]
+        .assert_eq(&render(&findings));
     }
 }

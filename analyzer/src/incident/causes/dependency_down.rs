@@ -8,15 +8,15 @@
 //! Ready 40 (the client's connection string); refused connections to healthy Services 30 (ports,
 //! network policies). A crash-looping client adds 10: the dependency takes it down.
 
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, first_failure};
-use crate::diagnostics::kubectl;
 use crate::diagnostics::logs::dependencies::{self, Dependency};
 use crate::diagnostics::logs::families::ERRORS;
 use crate::diagnostics::logs::patterns::{LogHits, hits_in};
 use crate::diagnostics::logs::{database, sources};
 use crate::diagnostics::network::{backends, pod_health};
+use crate::diagnostics::{Model, kubectl};
 use crate::finding::Severity;
 use crate::incident::links;
 
@@ -198,7 +198,7 @@ fn clip(text: &str) -> String {
 }
 
 fn mitigation(
-    model: &ClusterModel,
+    model: &Model<'_>,
     subject: &ObjectRef,
     pods: &[&Object],
     unhealthy: &[&Dependency<'_>],
@@ -215,10 +215,8 @@ fn mitigation(
                     "",
                 ));
                 commands.push(kubectl::describe(reference));
-                let workload = backends::of_service(model, service)
-                    .pods
-                    .first()
-                    .and_then(|pod| crate::diagnostics::workload::workload_of(model, pod));
+                let workload =
+                    backends::of_service(model, service).pods.first().and_then(|pod| model.workload_of(pod));
                 if let Some(workload) =
                     workload.filter(|w| matches!(w.kind.as_str(), "Deployment" | "StatefulSet"))
                 {

@@ -16,7 +16,6 @@ use super::{Context, Hypothesis, Step, first_failure};
 use crate::diagnostics::containers;
 use crate::diagnostics::kubectl;
 use crate::diagnostics::performance::units;
-use crate::diagnostics::workload::workload_of;
 use crate::finding::Severity;
 
 /// One OOMKilled container.
@@ -45,7 +44,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 .and_then(|c| c.pointer("/resources/limits/memory"))
                 .and_then(Value::as_str)
                 .and_then(quantity::bytes);
-            let subject = workload_of(model, pod).unwrap_or_else(|| pod.reference());
+            let subject = model.workload_of(pod).unwrap_or_else(|| pod.reference());
             groups.entry(subject).or_default().push(Killed {
                 pod,
                 container: status.name.to_owned(),
