@@ -2,10 +2,11 @@
 //! `docs/findings-schema.md` documents every field; a change there is a change here.
 
 use kubesnap_shared::manifest::Failure;
-use kubesnap_shared::model::Gap;
-use serde::Serialize;
+use kubesnap_shared::model::{ClusterModel, Gap};
+use serde::{Serialize, Serializer};
 
 use crate::diagnostics::Model;
+use crate::diagnostics::logs::families::{ERRORS, EXTENSIONS, WARNINGS};
 use crate::diagnostics::performance::usage::{self, ContainerStats, TopConsumers};
 use crate::engine::{Analysis, Skipped};
 use crate::finding::{Finding, Severity};
@@ -31,6 +32,8 @@ struct Document<'a> {
     incident: Incident,
     /// Every container's usage statistics and the top consumers.
     performance: Performance,
+    /// The log scan's totals per pattern family, to compare with the seed's own analysis.
+    log_families: LogFamilies,
     skipped: &'a [Skipped],
     gaps: &'a [Gap],
     failures: &'a [Failure],
@@ -47,6 +50,47 @@ struct Rollups<'a> {
 struct Performance {
     containers: Vec<ContainerStats>,
     top_consumers: TopConsumers,
+}
+
+/// The hits of every pattern family summed over every scanned log. The seed's families are
+/// kept apart from kubesnap's extensions so that `seed` compares one to one with the seed's
+/// `analyze_error_patterns` (`bench/seed_log_analyzer.py`).
+#[derive(Debug, PartialEq, Serialize)]
+struct LogFamilies {
+    logs: usize,
+    lines: u64,
+    /// The seed's ten error families, then its five warning families, in the seed's order.
+    seed: Counts,
+    /// kubesnap's extension families (a line counts there only when the seed family it completes
+    /// misses it).
+    extensions: Counts,
+}
+
+/// Counts per family code, serialized as a JSON object in the order given: the seed's order
+/// reads better than the alphabet, and a struct cannot name codes held in a table.
+#[derive(Debug, PartialEq)]
+struct Counts(Vec<(&'static str, u64)>);
+
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(code, count)| (code, count)))
+    }
+}
+
+impl LogFamilies {
+    fn of(model: &ClusterModel) -> LogFamilies {
+        // The reserved `ERROR_LEVEL` key is no family: reading only the tables' codes leaves it out.
+        let total = |code: &'static str| {
+            let count = model.logs.iter().filter_map(|log| log.families.get(code)).map(|hits| hits.count).sum();
+            (code, count)
+        };
+        LogFamilies {
+            logs: model.logs.len(),
+            lines: model.logs.iter().map(|log| log.lines).sum(),
+            seed: Counts(ERRORS.iter().chain(&WARNINGS).map(|family| total(family.code)).collect()),
+            extensions: Counts(EXTENSIONS.iter().map(|(code, _)| total(code)).collect()),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -99,6 +143,7 @@ pub(crate) fn render(
             containers: usage::container_stats(model),
             top_consumers: usage::top_consumers(model, TOP_CONSUMERS),
         },
+        log_families: LogFamilies::of(model),
         skipped: &analysis.skipped,
         gaps: &model.gaps,
         failures: &model.failures,
@@ -172,6 +217,54 @@ samples:
         assert_eq!(container["container"], "web");
         assert_eq!(container["cpu_millicores"]["p95"], 287.0);
         assert_eq!(json["performance"]["top_consumers"]["memory"][0]["pod"], "web");
+    }
+
+    /// `log_families` sums each family over every log, lists the seed's fifteen families in the
+    /// seed's order apart from the extensions, and never counts the reserved error-level key.
+    #[test]
+    fn log_families_sum_every_log_in_the_seeds_order() {
+        use kubesnap_shared::model::{ERROR_LEVEL, FamilyHits};
+
+        let mut cluster = model_from_yaml(
+            r#"
+kind: ContainerLog
+namespace: shop
+pod: api
+container: api
+lines: ["a", "b", "c"]
+---
+kind: ContainerLog
+namespace: shop
+pod: db
+container: db
+previous: true
+lines: ["d", "e"]
+"#,
+        );
+        let hits = |count| FamilyHits { count, ..FamilyHits::default() };
+        for (log, counts) in cluster.logs.iter_mut().zip([
+            [("timeout_error", 2), ("retry_attempt", 1), (ERROR_LEVEL, 7), ("database_client_error", 1)],
+            [("timeout_error", 3), ("oom_killed", 1), (ERROR_LEVEL, 5), ("database_error", 4)],
+        ]) {
+            log.families = counts.iter().map(|(code, count)| ((*code).to_owned(), hits(*count))).collect();
+        }
+        let json = serde_json::to_value(LogFamilies::of(&cluster)).unwrap();
+        assert_eq!(json["logs"], 2);
+        assert_eq!(json["lines"], 5);
+        let seed = json["seed"].as_object().unwrap();
+        assert_eq!(seed.len(), 15);
+        let order: Vec<&str> = ERRORS.iter().chain(&WARNINGS).map(|family| family.code).collect();
+        // serde_json's map sorts its keys unless `preserve_order` is on: compare the text instead.
+        let text = serde_json::to_string(&LogFamilies::of(&cluster).seed).unwrap();
+        let positions: Vec<usize> = order.iter().map(|code| text.find(&format!("\"{code}\"")).unwrap()).collect();
+        assert!(positions.is_sorted(), "not in the seed's order: {text}");
+        assert_eq!(seed["timeout_error"], 5);
+        assert_eq!(seed["oom_killed"], 1);
+        assert_eq!(seed["retry_attempt"], 1);
+        assert_eq!(seed["database_error"], 4, "the extension's hit stays apart");
+        assert_eq!(seed["high_cpu"], 0, "a family without hits is listed at 0");
+        assert!(!text.contains(ERROR_LEVEL));
+        assert_eq!(json["extensions"], serde_json::json!({"database_client_error": 1}));
     }
 
     /// Every evidence type the code can write is documented in docs/findings-schema.md.
