@@ -69,7 +69,11 @@ def stats(values):
 
 
 def find_family_counts(value):
-    """The first object in findings.json that maps the seed's family codes to counts."""
+    """findings.json's `log_families.seed` (docs/findings-schema.md), else the first object
+    in it that maps the seed's family codes to counts."""
+    seed = value.get('log_families', {}).get('seed') if isinstance(value, dict) else None
+    if isinstance(seed, dict) and all(isinstance(seed.get(family), int) for family in FAMILIES):
+        return {family: seed[family] for family in FAMILIES}
     if isinstance(value, dict):
         hits = {k: v for k, v in value.items() if k in FAMILIES}
         if len(hits) >= 10:
