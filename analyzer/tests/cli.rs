@@ -72,6 +72,14 @@ fn writes_the_three_reports_and_a_summary() {
     for code in ["crash-loop-backoff", "deployment-replicas-unavailable", "plaintext-credential-in-env"] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
     }
+    // The log scan's totals cover both logs, whatever `--only` ran; the fixture's lines match
+    // no family, and every family is still listed.
+    assert_eq!(json["log_families"]["logs"], 2);
+    assert_eq!(json["log_families"]["lines"], 3);
+    let seed = json["log_families"]["seed"].as_object().unwrap();
+    assert_eq!(seed.len(), 15);
+    assert!(seed.values().all(|count| count == 0), "{seed:?}");
+    assert_eq!(json["log_families"]["extensions"], serde_json::json!({"database_client_error": 0}));
     // The collector's redaction marker never reaches a report, and no value is shown.
     let all = std::fs::read_to_string(f.out.join("findings.json")).unwrap();
     assert!(all.contains("<literal value, redacted by the collector>"));
