@@ -81,7 +81,8 @@ impl LogFamilies {
     fn of(model: &ClusterModel) -> LogFamilies {
         // The reserved `ERROR_LEVEL` key is no family: reading only the tables' codes leaves it out.
         let total = |code: &'static str| {
-            let count = model.logs.iter().filter_map(|log| log.families.get(code)).map(|hits| hits.count).sum();
+            let count =
+                model.logs.iter().filter_map(|log| log.families.get(code)).map(|hits| hits.count).sum();
             (code, count)
         };
         LogFamilies {
@@ -256,7 +257,8 @@ lines: ["d", "e"]
         let order: Vec<&str> = ERRORS.iter().chain(&WARNINGS).map(|family| family.code).collect();
         // serde_json's map sorts its keys unless `preserve_order` is on: compare the text instead.
         let text = serde_json::to_string(&LogFamilies::of(&cluster).seed).unwrap();
-        let positions: Vec<usize> = order.iter().map(|code| text.find(&format!("\"{code}\"")).unwrap()).collect();
+        let positions: Vec<usize> =
+            order.iter().map(|code| text.find(&format!("\"{code}\"")).unwrap()).collect();
         assert!(positions.is_sorted(), "not in the seed's order: {text}");
         assert_eq!(seed["timeout_error"], 5);
         assert_eq!(seed["oom_killed"], 1);
