@@ -329,6 +329,11 @@ impl Redactor {
 
     /// The rule a secret-ish key falls under, with its class and a user rule's value pattern.
     fn key_verdict(&self, key: &str) -> Option<(KeyClass, &str, Option<&Regex>)> {
+        // A marker in a key is what an earlier pass wrote, not a word of the key:
+        // `"<redacted:aws-access-key-id>{u:p"` names no key.
+        if key.contains("<redacted") {
+            return self.key_verdict(&without_markers(key));
+        }
         if self.key_prefilter.as_ref().is_some_and(|prefilter| !prefilter.is_match(key)) {
             return None;
         }
@@ -345,6 +350,18 @@ impl Redactor {
             class => Some((class, "key-name", None)),
         }
     }
+}
+
+/// `key` with every `<redacted…>` marker taken out.
+fn without_markers(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut rest = key;
+    while let Some(start) = rest.find("<redacted") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..].find('>').map_or("", |end| &rest[start + end + 1..]);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `password`, `PASSWORD`, `Password`: the forms a trigger takes in keys and text (`dbPassword`,

@@ -231,6 +231,20 @@ fn redaction_is_idempotent() {
         "password: Pa55w0rd\nurl: redis://:Pa55@h:1\n",
         "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
         r#"{"kind":"Secret","data":{"a":"YWJj"}}"#,
+        // Found by the proptest below: a bearer token running into the armor used to take
+        // `-----END` with it, so a second pass redacted up to the next `-----END`.
+        "-----BEGIN PRIVATE KEY-----\nBearer password-----END PRIVATE KEY----------END PRIVATE KEY-----",
+        "-----BEGIN PRIVATE KEY-----\\nBearer password-----END PRIVATE KEY----------END PRIVATE KEY-----",
+        "-----BEGIN PRIVATE KEY-----\nBearer -----END PRIVATE KEY----------END PRIVATE KEY-----",
+        // Two markers side by side used to become one on the second pass.
+        "-----BEGIN PRIVATE KEY-----\npasswordsig=\"  -----END PRIVATE KEY-----",
+        // The words of a marker (`token`, `key`) used to make a key name on the second pass.
+        "name=ghp_ABCDEFGHIJKLMNOPABCDEFGHIJKLMNOPdata:\npassword- name: DB_PASSWORD\n  value: x1y2z3\n",
+        "\"AKIAABCDEFGHIJKLMNOP{u:p\"=--",
+        // The body before an END armor used to be read as structure (`}` closed the env entry).
+        "name=-----BEGIN PRIVATE KEY-----\n}-----END PRIVATE KEY------ name: DB_PASSWORD\n  value: x1y2z3\n",
+        // A bare `-` item line before `kind: Secret` used to panic on slicing.
+        "-\n  kind: Secret\n",
     ];
     for text in texts {
         let once = redact(text);
@@ -383,6 +397,18 @@ mod prefilter {
             "sig=",
         ]);
         prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+    }
+
+    #[test]
+    fn a_second_data_block_sets_its_own_indent_with_or_without_the_prefilter() {
+        // Found by the proptest below: the prefilter skipped the second `data:` line, so the
+        // first block's child indent carried over and the whole `k: v` line was redacted.
+        let text = "kind: Secret\ndata:\n - name: DB_PASSWORD\n  value: x1y2z3\ndata:\n  k: v\n";
+        let mut counts = Counts::default();
+        let fast = BUILTIN.redact_text(text, &mut counts).into_owned();
+        let slow = WITHOUT_PREFILTER.redact_text(text, &mut counts).into_owned();
+        assert_eq!(fast, slow);
+        assert!(fast.ends_with("data:\n  k: <redacted:secret-data>\n"), "{fast}");
     }
 
     proptest! {

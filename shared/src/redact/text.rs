@@ -65,6 +65,25 @@ pub(crate) struct Scan<'r, 't> {
     pending: Option<Pending<'r>>,
     secret_data: Vec<Range<usize>>,
     secret_child_indent: Option<usize>,
+    /// The `-----END … PRIVATE KEY-----` lines that closed a redacted body; see [`Armor`].
+    armors: Vec<Armor>,
+}
+
+/// Where a line stands with respect to the open region.
+enum RegionLine {
+    /// The line is part of the region.
+    Inside,
+    /// The line, from this byte on, is outside any region.
+    Outside(usize),
+}
+
+/// The armor line that closes a PEM private-key body, and where the body began. The armor is
+/// public; a span starting inside the body must not swallow it (`Bearer x-----END PRIVATE KEY`),
+/// or redacting the output again would find the body running on to the next `-----END`.
+#[derive(Debug)]
+struct Armor {
+    body_start: usize,
+    range: Range<usize>,
 }
 
 impl std::fmt::Debug for Scan<'_, '_> {
@@ -84,6 +103,7 @@ impl<'r, 't> Scan<'r, 't> {
             pending: None,
             secret_data: Vec::new(),
             secret_child_indent: None,
+            armors: Vec::new(),
         }
     }
 
@@ -114,6 +134,9 @@ impl<'r, 't> Scan<'r, 't> {
             let candidate = next_trigger.is_some_and(|at| at < line_end);
             while data_index < self.secret_data.len() && self.secret_data[data_index].end <= line_start {
                 data_index += 1;
+                // A new block's children set their own indent, whether or not the lines
+                // between the blocks were scanned.
+                self.secret_child_indent = None;
             }
             let in_secret_data =
                 self.secret_data.get(data_index).is_some_and(|range| range.contains(&line_start));
@@ -127,11 +150,14 @@ impl<'r, 't> Scan<'r, 't> {
         }
         self.close_region();
         self.custom_patterns();
-        merge(self.spans)
+        merge(spare_armors(self.spans, &self.armors))
     }
 
     fn push(&mut self, range: Range<usize>, rule: &'r str) {
-        if range.start < range.end {
+        // A span that is already a marker (a second pass over redacted text) is left as it is:
+        // replacing it would change nothing but the counts.
+        let marker = self.text.get(range.clone()).is_some_and(is_marker);
+        if range.start < range.end && !marker {
             self.spans.push(Span { range, replacement: Replacement::Marker(rule) });
         }
     }
@@ -144,19 +170,20 @@ impl<'r, 't> Scan<'r, 't> {
         }
     }
 
-    /// Extends the current region with a line's content, when the line belongs to it.
-    fn continue_region(&mut self, at: usize, line: &str) -> bool {
-        let Some(region) = self.region.as_mut() else { return false };
+    /// Extends the current region with a line's content, when the line belongs to it, and says
+    /// from where the rest of the line is scanned like any line.
+    fn continue_region(&mut self, at: usize, line: &str) -> RegionLine {
+        let Some(region) = self.region.as_mut() else { return RegionLine::Outside(0) };
         let trimmed = line.trim();
         let indent = line.len() - line.trim_start().len();
         match region.column {
             Some(column) => {
                 if trimmed.is_empty() {
-                    return true;
+                    return RegionLine::Inside;
                 }
                 if indent <= column {
                     self.close_region();
-                    return false;
+                    return RegionLine::Outside(0);
                 }
             }
             None => {
@@ -167,9 +194,13 @@ impl<'r, 't> Scan<'r, 't> {
                         region.start.get_or_insert(at + indent);
                         region.end = at + before.len();
                     }
+                    let body_start = region.start.unwrap_or(at);
+                    let armor = armor(line, end);
+                    self.armors.push(Armor { body_start, range: shift(at, armor.clone()) });
                     self.close_region();
-                    // What follows the END marker on its line is scanned like any line.
-                    return false;
+                    // What follows the END marker on its line is scanned like any line; the
+                    // body before it is not structure (a `}` there closes nothing).
+                    return RegionLine::Outside(armor.end);
                 }
                 let pem_line = trimmed.is_empty()
                     || trimmed.starts_with("Proc-Type:")
@@ -179,7 +210,7 @@ impl<'r, 't> Scan<'r, 't> {
                         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\\'));
                 if !pem_line {
                     self.close_region();
-                    return false;
+                    return RegionLine::Outside(0);
                 }
             }
         }
@@ -187,13 +218,14 @@ impl<'r, 't> Scan<'r, 't> {
             region.start.get_or_insert(at + indent);
             region.end = at + line.trim_end().len();
         }
-        true
+        RegionLine::Inside
     }
 
     fn line(&mut self, at: usize, line: &str, candidate: bool, in_secret_data: bool) {
-        if self.continue_region(at, line) {
-            return;
-        }
+        let (at, line) = match self.continue_region(at, line) {
+            RegionLine::Inside => return,
+            RegionLine::Outside(from) => (at + from, &line[from..]),
+        };
         if in_secret_data {
             if self.secret_data_line(at, line) {
                 return;
@@ -271,6 +303,8 @@ impl<'r, 't> Scan<'r, 't> {
             match line[body..].find("-----END") {
                 Some(end) => {
                     self.push(at + body..at + body + end, "pem-private-key");
+                    let armor = armor(line, body + end);
+                    self.armors.push(Armor { body_start: at + body, range: shift(at, armor.clone()) });
                     from = body + end + 8;
                 }
                 None => {
@@ -366,7 +400,8 @@ impl<'r, 't> Scan<'r, 't> {
             let lower = pair.key.to_ascii_lowercase();
             let value = unescape(&line[pair.value.clone()], pair.json_string);
             if lower == "name" || lower == "key" {
-                line_name = Some((keys::classify(&value), value.into_owned()));
+                line_name =
+                    (!value.contains("<redacted")).then(|| (keys::classify(&value), value.into_owned()));
                 continue;
             }
             let took = if lower == "value" {
@@ -430,6 +465,11 @@ impl<'r, 't> Scan<'r, 't> {
         let lower = pair.key.to_ascii_lowercase();
         if lower == "name" || lower == "key" {
             let name = unescape(&line[pair.value.clone()], pair.json_string);
+            // A marker names nothing: `<redacted:github-token>` is not a token's name.
+            if name.contains("<redacted") {
+                self.pending = None;
+                return false;
+            }
             self.pending = self.redactor.key_verdict(&name).map(|(class, rule, pattern)| Pending {
                 class,
                 name: name.clone().into_owned(),
@@ -583,14 +623,73 @@ fn auth_credential(key: &str, value: &str) -> Option<usize> {
     })
 }
 
-/// Sorts spans and merges overlapping ones: the union is replaced by a marker (the first
-/// span's, or the inner one's when the first was re-serialized JSON).
+/// The `-----END …-----` armor that starts at `end` in `line`: up to its closing dashes, or the
+/// end of the line when they are missing.
+fn armor(line: &str, end: usize) -> Range<usize> {
+    let label = end + "-----END".len();
+    match line[label..].find("-----") {
+        Some(close) => end..label + close + "-----".len(),
+        None => end..line.len(),
+    }
+}
+
+/// Whether `text` is one marker this redactor wrote, `<redacted:rule>`.
+fn is_marker(text: &str) -> bool {
+    text.strip_prefix("<redacted")
+        .and_then(|rest| rest.strip_suffix('>'))
+        .is_some_and(|rest| !rest.contains('>'))
+}
+
+fn shift(at: usize, range: Range<usize>) -> Range<usize> {
+    at + range.start..at + range.end
+}
+
+/// Cuts the armor out of every marker span that starts inside a PEM body (or on its armor)
+/// and overlaps the armor that closes it: what the span covers before and after the armor stays redacted.
+/// Spans that start before the body (a whole escaped PEM as a JSON value, a YAML block) are
+/// left whole.
+fn spare_armors<'r>(spans: Vec<Span<'r>>, armors: &[Armor]) -> Vec<Span<'r>> {
+    if armors.is_empty() {
+        return spans;
+    }
+    let mut out = Vec::with_capacity(spans.len());
+    for span in spans {
+        let Replacement::Marker(rule) = span.replacement else {
+            out.push(span);
+            continue;
+        };
+        let range = span.range;
+        let cut = armors.iter().find(|armor| {
+            armor.body_start <= range.start && range.start < armor.range.end && armor.range.start < range.end
+        });
+        let Some(armor) = cut else {
+            out.push(Span { range, replacement: Replacement::Marker(rule) });
+            continue;
+        };
+        if range.start < armor.range.start {
+            out.push(Span { range: range.start..armor.range.start, replacement: Replacement::Marker(rule) });
+        }
+        if armor.range.end < range.end {
+            out.push(Span { range: armor.range.end..range.end, replacement: Replacement::Marker(rule) });
+        }
+    }
+    out
+}
+
+/// Sorts spans and merges overlapping ones, and markers that touch: the union is replaced by a
+/// marker (the first span's, or the inner one's when the first was re-serialized JSON).
 fn merge(mut spans: Vec<Span<'_>>) -> Vec<Span<'_>> {
     spans.sort_by(|a, b| a.range.start.cmp(&b.range.start).then(b.range.end.cmp(&a.range.end)));
     let mut merged: Vec<Span<'_>> = Vec::with_capacity(spans.len());
     for span in spans {
+        // Two markers that touch become one: a second pass would see them as one value.
+        let touching_markers = |last: &Span<'_>| {
+            span.range.start == last.range.end
+                && matches!(last.replacement, Replacement::Marker(_))
+                && matches!(span.replacement, Replacement::Marker(_))
+        };
         if let Some(last) = merged.last_mut()
-            && span.range.start < last.range.end
+            && (span.range.start < last.range.end || touching_markers(last))
         {
             if span.range.end > last.range.end {
                 last.range.end = span.range.end;

@@ -114,7 +114,8 @@ fn data_block(text: &str, line: &Line, column: usize) -> Option<Range<usize>> {
     if line.blank || key_column != column {
         return None;
     }
-    let key_line = text[line.start + key_column..line.end].trim_end();
+    // A bare `-` item line is shorter than its key column.
+    let key_line = text.get(line.start + key_column..line.end)?.trim_end();
     let key_line = key_line.trim_start_matches("- ");
     let key = key_line.strip_suffix(':').or_else(|| key_line.strip_suffix("\":"))?;
     if !matches!(key.trim_matches(['"', '\'']), "data" | "stringData") {
@@ -154,6 +155,13 @@ mod tests {
     fn secrets_in_a_list_and_a_configmap_beside_them() {
         let text = "items:\n- apiVersion: v1\n  kind: ConfigMap\n  data:\n    a: b\n- apiVersion: v1\n  stringData:\n    c: d\n  kind: Secret\n";
         assert_eq!(blocks(text), ["    c: d"]);
+    }
+
+    #[test]
+    fn a_bare_item_line_is_not_a_data_key() {
+        // Found by the redaction proptest: the key column of `-` is past its end.
+        assert!(blocks("-\n  kind: Secret\n").is_empty());
+        assert_eq!(blocks("-\n  kind: Secret\n  data:\n    a: b"), ["    a: b"]);
     }
 
     #[test]
