@@ -204,13 +204,18 @@ fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
         max_total_size: args.max_total_size.unwrap_or(defaults.max_total_size),
         max_entries: args.max_entries.unwrap_or(defaults.max_entries),
     };
+    let started = Instant::now();
     let model = load_bundle(bundle, limits)?;
-    tracing::info!(objects = model.objects.len(), logs = model.logs.len(), "bundle loaded");
+    tracing::info!(objects = model.objects.len(), logs = model.logs.len(), elapsed = ?started.elapsed(), "bundle loaded");
     let facts = diagnostics::Model::new(&model);
+    let started = Instant::now();
     let analysis = engine::run_with_threads(&facts, &diagnostics, args.threads.map(usize::from))
         .context("failed to start the diagnostic threads")?;
+    tracing::info!(findings = analysis.findings.len(), elapsed = ?started.elapsed(), "diagnostics ran");
+    let started = Instant::now();
     // Built once: the HTML and Markdown views and findings.json show the same summary.
     let incident = incident::build(&facts, &analysis.findings);
+    tracing::info!(elapsed = ?started.elapsed(), "incident summary built");
     let name = bundle_name(bundle);
     let rollups =
         rollup::Policy::with_threshold(args.rollup_threshold.unwrap_or(rollup::Policy::DEFAULT_THRESHOLD));

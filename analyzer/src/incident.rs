@@ -85,20 +85,21 @@ pub(crate) struct PodErrors {
 pub(crate) fn build(model: &Model<'_>, findings: &[Finding]) -> Incident {
     let severity = findings.iter().map(|finding| finding.severity).min();
     let severities = links::severities(findings);
-    let impact = impact::assess(model, findings);
-    let blast_radius = blast::trace(model, findings);
-    let timeline = timeline::build(model, &severities);
-    let root_causes = causes::rank(model, findings);
+    let impact = timed("impact", || impact::assess(model, findings));
+    let blast_radius = timed("blast radius", || blast::trace(model, findings));
+    let timeline = timed("timeline", || timeline::build(model, &severities));
+    let root_causes = timed("root causes", || causes::rank(model, findings));
     let mut mitigation: Vec<String> = Vec::new();
     for command in root_causes.iter().flat_map(|hypothesis| hypothesis.mitigation.iter().take(3)) {
         if mitigation.len() < MITIGATION_COMMANDS && !mitigation.contains(command) {
             mitigation.push(command.clone());
         }
     }
-    let pods_with_most_errors = pods_with_most_errors(model, TOP_ERROR_PODS)
-        .into_iter()
-        .map(|(object, errors)| PodErrors { object, errors })
-        .collect();
+    let pods_with_most_errors =
+        timed("pods with most errors", || pods_with_most_errors(model, TOP_ERROR_PODS))
+            .into_iter()
+            .map(|(object, errors)| PodErrors { object, errors })
+            .collect();
     let headline = headline(severity, &impact, &blast_radius, &root_causes);
     Incident {
         severity,
@@ -111,6 +112,14 @@ pub(crate) fn build(model: &Model<'_>, findings: &[Finding]) -> Incident {
         mitigation,
         pods_with_most_errors,
     }
+}
+
+/// Runs one step of the summary; `-vv` shows where its time goes.
+pub(crate) fn timed<T>(step: &str, run: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = run();
+    tracing::debug!(step, elapsed = ?started.elapsed(), "incident step");
+    out
 }
 
 fn headline(
