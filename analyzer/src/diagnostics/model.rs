@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use super::logs::database;
-use super::network::dns;
+use super::network::{backends, dns};
 use super::performance::usage::{self, ContainerUsage};
 use super::workload::{self, Template};
 
@@ -31,6 +31,7 @@ pub(crate) struct Model<'m> {
     workloads: OnceLock<Workloads<'m>>,
     usage_index: OnceLock<UsageIndex>,
     templates: OnceLock<Vec<Template<'m>>>,
+    endpoints_captured: OnceLock<bool>,
 }
 
 /// Which workload owns each pod, and each workload's pods.
@@ -60,6 +61,7 @@ impl<'m> Model<'m> {
             workloads: OnceLock::new(),
             usage_index: OnceLock::new(),
             templates: OnceLock::new(),
+            endpoints_captured: OnceLock::new(),
         }
     }
 
@@ -91,6 +93,13 @@ impl<'m> Model<'m> {
     /// The cluster DNS pods that are not gone (CoreDNS, kube-dns, OpenShift DNS), in model order.
     pub(crate) fn dns_pods(&self) -> &[&'m Object] {
         self.dns_pods.get_or_init(|| dns::pods(self.model))
+    }
+
+    /// Whether the bundle shows Services' endpoints ([`backends::endpoints_captured`]).
+    /// [`backends::of_service`] asks it for every Service without endpoints, and on a native
+    /// bundle holding no endpoint object the answer is a search of the whole manifest.
+    pub(crate) fn endpoints_captured(&self) -> bool {
+        *self.endpoints_captured.get_or_init(|| backends::endpoints_captured(self.model))
     }
 
     fn workloads(&self) -> &Workloads<'m> {

@@ -14,6 +14,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use regex::Regex;
 
+use crate::diagnostics::Model;
 use crate::diagnostics::network::{backends, pod_health};
 
 /// A Service a pod's configuration names.
@@ -168,7 +169,7 @@ fn namespace_exists(model: &ClusterModel, namespace: &str) -> bool {
 }
 
 /// Whether the dependency has a ready backend.
-pub(crate) fn is_healthy(model: &ClusterModel, dependency: &Dependency<'_>) -> bool {
+pub(crate) fn is_healthy(model: &Model<'_>, dependency: &Dependency<'_>) -> bool {
     dependency.service.is_some_and(|service| {
         service
             .at("/spec/selector")
@@ -178,7 +179,7 @@ pub(crate) fn is_healthy(model: &ClusterModel, dependency: &Dependency<'_>) -> b
 }
 
 /// One sentence about a dependency: whether it exists and what stands behind it.
-pub(crate) fn describe(model: &ClusterModel, dependency: &Dependency<'_>) -> String {
+pub(crate) fn describe(model: &Model<'_>, dependency: &Dependency<'_>) -> String {
     let reference = &dependency.reference;
     let name = format!("{}/{}", reference.namespace.as_deref().unwrap_or_default(), reference.name);
     let Some(service) = dependency.service else {
@@ -259,7 +260,8 @@ spec:
 
     #[test]
     fn finds_services_in_env_urls_hosts_and_mounted_config_maps() {
-        let model = model_from_yaml(FIXTURE);
+        let cluster = model_from_yaml(FIXTURE);
+        let model = Model::new(&cluster);
         let pod = model.get("Pod", Some("shop"), "api-1").unwrap();
         let found: Vec<String> = of_pod(&model, pod)
             .iter()
@@ -291,8 +293,9 @@ spec:
     env: [{name: DATABASE_URL, value: "postgres://u:p@pg.data.svc:5432/app"}]
 "#;
         let describe = |model: &ClusterModel| {
+            let model = Model::new(model);
             let pod = model.get("Pod", Some("shop"), "api-1").unwrap();
-            of_pod(model, pod).iter().map(|dependency| describe(model, dependency)).collect::<Vec<_>>()
+            of_pod(&model, pod).iter().map(|dependency| describe(&model, dependency)).collect::<Vec<_>>()
         };
         let mut model = model_from_yaml(fixture);
         assert_eq!(

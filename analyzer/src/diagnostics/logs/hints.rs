@@ -72,7 +72,7 @@ fn dns(model: &Model<'_>) -> Hints {
     }
 }
 
-fn dependency_hints(model: &ClusterModel, dependencies: &[Dependency<'_>], pod: &Object) -> Hints {
+fn dependency_hints(model: &Model<'_>, dependencies: &[Dependency<'_>], pod: &Object) -> Hints {
     let mut hints = Hints::default();
     for dependency in dependencies.iter().take(NAMED) {
         hints.notes.push(dependencies::describe(model, dependency));
@@ -104,7 +104,7 @@ fn endpoints(service: &ObjectRef) -> ObjectRef {
     ObjectRef { kind: "Endpoints".to_owned(), ..service.clone() }
 }
 
-fn services(model: &ClusterModel, pod: Option<&Object>) -> Hints {
+fn services(model: &Model<'_>, pod: Option<&Object>) -> Hints {
     let Some(pod) = pod else { return Hints::default() };
     let dependencies = dependencies::of_pod(model, pod);
     let mut hints = dependency_hints(model, &dependencies, pod);

@@ -6,6 +6,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
 
 use super::{pod_health, selector};
+use crate::diagnostics::Model;
 
 /// Where the endpoint counts came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,15 +51,57 @@ impl Backends<'_> {
     }
 }
 
+/// What [`of_service`] reads: the objects, and whether the bundle shows Services' endpoints at
+/// all ([`endpoints_captured`]).
+///
+/// A [`Model`] answers the latter once per run. A bare [`ClusterModel`] asks again at every
+/// call, and on a native bundle that holds no endpoint object that is a search of the whole
+/// manifest (some 15,000 entries at 10,000 pods) for each Service: pass one only where no
+/// `Model` is at hand.
+pub(crate) trait EndpointsCoverage {
+    fn objects(&self) -> &ClusterModel;
+    fn endpoints_captured(&self) -> bool;
+}
+
+impl EndpointsCoverage for ClusterModel {
+    fn objects(&self) -> &ClusterModel {
+        self
+    }
+
+    fn endpoints_captured(&self) -> bool {
+        endpoints_captured(self)
+    }
+}
+
+impl EndpointsCoverage for Model<'_> {
+    fn objects(&self) -> &ClusterModel {
+        self
+    }
+
+    fn endpoints_captured(&self) -> bool {
+        Model::endpoints_captured(self)
+    }
+}
+
+/// Whether the bundle shows Services' endpoints: it holds EndpointSlices, or it listed
+/// Endpoints or EndpointSlices, maybe emptily (then a Service without any has none). Without
+/// either, a Service's matching pods are all there is to count.
+pub(crate) fn endpoints_captured(model: &ClusterModel) -> bool {
+    model.has_kind("EndpointSlice")
+        || model.captured("Endpoints").is_listed()
+        || model.captured("EndpointSlice").is_listed()
+}
+
 /// The endpoints of `service` (a Service with a selector).
-pub(crate) fn of_service<'a>(model: &'a ClusterModel, service: &'a Object) -> Backends<'a> {
+pub(crate) fn of_service<'a>(model: &'a impl EndpointsCoverage, service: &'a Object) -> Backends<'a> {
+    let cluster = model.objects();
     let namespace = service.namespace.as_deref().unwrap_or_default();
     let selector = selector::service_selector(service);
-    let pods: Vec<&Object> = model
+    let pods: Vec<&Object> = cluster
         .of_kind_in("Pod", namespace)
         .filter(|pod| labels_match(&selector, &pod.labels()) && !pod_health::is_gone(pod))
         .collect();
-    let slices: Vec<&Object> = model
+    let slices: Vec<&Object> = cluster
         .of_kind_in("EndpointSlice", namespace)
         .filter(|slice| {
             slice.labels().get("kubernetes.io/service-name").map(String::as_str)
@@ -76,7 +119,7 @@ pub(crate) fn of_service<'a>(model: &'a ClusterModel, service: &'a Object) -> Ba
         let source = Source::Slices(slices.iter().map(|slice| slice.reference()).collect());
         return Backends { source, ready, not_ready, pods };
     }
-    if let Some(endpoints) = model.get("Endpoints", Some(namespace), &service.name) {
+    if let Some(endpoints) = cluster.get("Endpoints", Some(namespace), &service.name) {
         let count = |key: &str| {
             endpoints
                 .array_at("/subsets")
@@ -91,13 +134,7 @@ pub(crate) fn of_service<'a>(model: &'a ClusterModel, service: &'a Object) -> Ba
             pods,
         };
     }
-    // An empty list of either kind says the Service has none; without one, the pods are all
-    // there is to count. This runs for every Service: slices present answer before the
-    // manifest is searched for Endpoints.
-    if model.has_kind("EndpointSlice")
-        || model.captured("Endpoints").is_listed()
-        || model.captured("EndpointSlice").is_listed()
-    {
+    if model.endpoints_captured() {
         return Backends { source: Source::Missing, ready: 0, not_ready: 0, pods };
     }
     let ready = pods.iter().filter(|pod| pod_health::is_ready(pod)).count();
@@ -249,9 +286,16 @@ metadata: {name: api-1, namespace: shop, labels: {app: api}}
 status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
 "#,
         );
+        // A Model's once-per-run answer and a bare model's answer at each call agree.
         let describe = |model: &ClusterModel| {
             let service = model.get("Service", Some("shop"), "api").unwrap();
             let backends = of_service(model, service);
+            let cached = Model::new(model);
+            let from_cached = of_service(&cached, service);
+            assert_eq!(
+                (backends.describe(), &backends.source),
+                (from_cached.describe(), &from_cached.source)
+            );
             (backends.describe(), backends.source)
         };
         assert_eq!(

@@ -15,7 +15,7 @@
 //! has no ready endpoints (failurePolicy Fail)`.
 
 use kubesnap_shared::json::Value;
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::backends;
 use crate::diagnostics::Model;
@@ -53,7 +53,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
 }
 
 fn check_webhook(
-    model: &ClusterModel,
+    model: &Model<'_>,
     configuration: &Object,
     index: usize,
     webhook: &Value,
