@@ -9,12 +9,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::support::{files, load_real, realdata, summary};
+use crate::troubleshoot::{BASELINE, BUNDLE_2021, SBCTL, TESTDATA, TREE_2025};
 
-const TESTDATA: &str = "replicatedhq__troubleshoot/testdata/supportbundle/support-bundle.tar.gz";
-const BUNDLE_2021: &str = "replicatedhq__troubleshoot/support-bundle-2021-03-24T00_39_51.tar.gz";
-const TREE_2025: &str = "replicatedhq__troubleshoot/_history/6e08a811ef60f0ccdb92fa0762845ccbb1cc6141/support-bundle-2025-08-09T21_08_25";
-const BASELINE: &str = "replicatedhq__troubleshoot/test/baselines/supportbundle/baseline.tar.gz";
-const SBCTL: &str = "replicatedhq__sbctl/tests/support-bundle";
 const METAL: &str = "openshift__must-gather-clean/test/files/must-gather-metal.tar.xz";
 
 /// Troubleshoot folders (and top-level file stems) whose files may be bare arrays or `null`,

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use crate::support::{count, files, json_items, line_count, load_real, realdata, summary};
 use kubesnap_shared::model::{ClusterModel, SourceFormat};
 
-const TESTDATA: &str = "replicatedhq__troubleshoot/testdata/supportbundle/support-bundle.tar.gz";
-const BUNDLE_2021: &str = "replicatedhq__troubleshoot/support-bundle-2021-03-24T00_39_51.tar.gz";
-const TREE_2025: &str = "replicatedhq__troubleshoot/_history/6e08a811ef60f0ccdb92fa0762845ccbb1cc6141/support-bundle-2025-08-09T21_08_25";
-const BASELINE: &str = "replicatedhq__troubleshoot/test/baselines/supportbundle/baseline.tar.gz";
+// The real bundles, under shared/realdata; listed.rs reads these too.
+pub(super) const TESTDATA: &str = "replicatedhq__troubleshoot/testdata/supportbundle/support-bundle.tar.gz";
+pub(super) const BUNDLE_2021: &str = "replicatedhq__troubleshoot/support-bundle-2021-03-24T00_39_51.tar.gz";
+pub(super) const TREE_2025: &str = "replicatedhq__troubleshoot/_history/6e08a811ef60f0ccdb92fa0762845ccbb1cc6141/support-bundle-2025-08-09T21_08_25";
+pub(super) const BASELINE: &str = "replicatedhq__troubleshoot/test/baselines/supportbundle/baseline.tar.gz";
 const PREFLIGHT_V1BETA2: &str = "replicatedhq__troubleshoot/test/baselines/preflight-v1beta2/baseline.tar.gz";
 const PREFLIGHT_V1BETA3: &str = "replicatedhq__troubleshoot/test/baselines/preflight-v1beta3/baseline.tar.gz";
-const SBCTL: &str = "replicatedhq__sbctl/tests/support-bundle";
+pub(super) const SBCTL: &str = "replicatedhq__sbctl/tests/support-bundle";
 
 /// Folders (and top-level files) of `cluster-resources/` and the kind their items are.
 const FOLDERS: &[(&str, &str)] = &[
