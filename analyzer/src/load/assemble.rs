@@ -15,6 +15,8 @@ use kubesnap_shared::reader::{ChecksumProblem, strip_root};
 use super::logs::{LogAccumulator, combine};
 use super::pipeline::{Pass, Piece, error_chain};
 
+mod tails;
+
 pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     let Pass { outcome, pieces, logs: log_files, mut problems, .. } = read;
     let mut model = ClusterModel { format: Some(importer.format()), ..ClusterModel::default() };
@@ -80,6 +82,7 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     };
     model.events = dedup_events(events);
     model.logs = finish_logs(&model, accumulators, &log_files, &mut problems);
+    tails::drop_unread(&mut model.logs, &model.objects);
     model.pod_metrics =
         containers.into_iter().map(|(key, samples)| MetricSeries { key, samples: series(samples) }).collect();
     model.node_metrics =
