@@ -201,17 +201,8 @@ fn every_listable_resource_type_is_in_the_bundle() {
         .collect();
     assert!(expected.len() > 40, "kubectl listed only {} resource types", expected.len());
     // Every type kubectl lists was discovered by the collector...
-    let discovery: Value =
-        serde_json::from_str(&run.read(layout::API_RESOURCES).unwrap_or_default()).unwrap_or_default();
-    let mut discovered = BTreeSet::new();
-    for list in discovery["resourceLists"].as_array().into_iter().flatten() {
-        let group =
-            list["groupVersion"].as_str().unwrap_or_default().split_once('/').map(|(g, _)| g).unwrap_or("");
-        for resource in list["resources"].as_array().into_iter().flatten() {
-            let name = resource["name"].as_str().unwrap_or_default();
-            discovered.insert(if group.is_empty() { name.to_owned() } else { format!("{name}.{group}") });
-        }
-    }
+    let discovered: BTreeSet<String> =
+        discovered_kinds(run).into_keys().map(|(group, resource)| kubectl_name(&group, &resource)).collect();
     let undiscovered: Vec<&String> = expected.iter().filter(|name| !discovered.contains(*name)).collect();
     assert!(undiscovered.is_empty(), "kubectl lists types the collector did not discover: {undiscovered:?}");
     // ...and listed: every listing leaves a file, an empty one too (`_empty.json`), and
@@ -219,11 +210,7 @@ fn every_listable_resource_type_is_in_the_bundle() {
     let mut with_files = BTreeSet::new();
     for path in run.paths() {
         if let EntryKind::ResourceList { group, resource, .. } = layout::classify(&path) {
-            with_files.insert(if group.is_empty() {
-                resource.to_owned()
-            } else {
-                format!("{resource}.{group}")
-            });
+            with_files.insert(kubectl_name(group, resource));
         }
     }
     let without: Vec<&str> =
@@ -611,6 +598,11 @@ fn a_resource_type_with_no_object_is_listed_in_the_bundle_and_in_the_model() {
     for kind in custom {
         assert_eq!(model.captured(kind), Coverage::Listed, "{kind} in a cut collection");
     }
+}
+
+/// A resource as `kubectl api-resources -o name` prints it: `pods`, `deployments.apps`.
+fn kubectl_name(group: &str, resource: &str) -> String {
+    if group.is_empty() { resource.to_owned() } else { format!("{resource}.{group}") }
 }
 
 /// The kind of each resource the collector discovered, by (group, plural), from its
