@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use kubesnap_shared::Limits;
 use kubesnap_shared::model::ClusterModel;
+use rayon::prelude::*;
 
 use crate::engine::{self, Selection};
 use crate::exit_codes;
@@ -223,19 +224,21 @@ fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
     let view = Report::build(&facts, &analysis, &incident, &name, rollups);
     tracing::info!(elapsed = ?started.elapsed(), "report view built");
 
-    let mut outputs = Vec::new();
-    for format in &formats {
-        let started = Instant::now();
-        let text = match format {
-            Format::Html => report::html(&view).context("failed to render report.html")?,
-            Format::Md => report::markdown(&view).context("failed to render report.md")?,
-            Format::Json => {
-                json::render(&facts, &analysis, &incident, &view).context("failed to render findings.json")?
-            }
-        };
-        tracing::info!(report = format.file_name(), bytes = text.len(), elapsed = ?started.elapsed(), "rendered");
-        outputs.push((*format, text));
-    }
+    // The formats render side by side; `collect` keeps them in the order asked for.
+    let outputs = formats
+        .par_iter()
+        .map(|format| {
+            let started = Instant::now();
+            let text = match format {
+                Format::Html => report::html(&view).context("failed to render report.html")?,
+                Format::Md => report::markdown(&view).context("failed to render report.md")?,
+                Format::Json => json::render(&facts, &analysis, &incident, &view)
+                    .context("failed to render findings.json")?,
+            };
+            tracing::info!(report = format.file_name(), bytes = text.len(), elapsed = ?started.elapsed(), "rendered");
+            Ok((*format, text))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let destination = if to_stdout {
         for (_, text) in &outputs {
             write_stdout(text.as_bytes())?;

@@ -51,8 +51,9 @@ pub(crate) const BURST: u64 = 3;
 /// with a time, and each pod's first window with any, in (window, member) order. Built from the
 /// loader's counts per family and window, over every line of every log.
 pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
-    let mut counts: BTreeMap<(ObjectRef, Timestamp), (Timestamp, BTreeMap<String, u64>)> = BTreeMap::new();
-    for source in sources::sources(model) {
+    let sources = sources::sources(model);
+    let mut counts: BTreeMap<(&ObjectRef, Timestamp), (Timestamp, BTreeMap<&str, u64>)> = BTreeMap::new();
+    for source in &sources {
         for (code, hits) in &source.log.families {
             // An extension's hits count under the seed family it completes.
             let family = families::seed_code(code);
@@ -60,25 +61,24 @@ pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
                 continue;
             }
             for window in &hits.windows {
-                let (first, by_family) = counts
-                    .entry((source.member.clone(), window.start()))
-                    .or_insert((window.first, BTreeMap::new()));
+                let (first, by_family) =
+                    counts.entry((&source.member, window.start())).or_insert((window.first, BTreeMap::new()));
                 *first = (*first).min(window.first);
-                *by_family.entry(family.to_owned()).or_default() += window.count;
+                *by_family.entry(family).or_default() += window.count;
             }
         }
     }
-    let mut seen: Vec<ObjectRef> = Vec::new();
+    let mut previous: Option<&ObjectRef> = None;
     let mut out = Vec::new();
-    // Keys are (member, window): each member's windows come in time order.
+    // Keys are (member, window): each member's windows come together, in time order, so its
+    // first key is its onset.
     for ((member, window), (first, families)) in counts {
-        let onset = !seen.contains(&member);
-        if onset {
-            seen.push(member.clone());
-        }
+        let onset = previous != Some(member);
+        previous = Some(member);
         let count = families.values().sum();
         if onset || count >= BURST {
-            out.push(Burst { window, first, member, count, families, onset });
+            let families = families.into_iter().map(|(family, count)| (family.to_owned(), count)).collect();
+            out.push(Burst { window, first, member: member.clone(), count, families, onset });
         }
     }
     out.sort_by(|a, b| (a.window, &a.member).cmp(&(b.window, &b.member)));
