@@ -52,7 +52,9 @@ pub(crate) const BURST: u64 = 3;
 /// loader's counts per family and window, over every line of every log.
 pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
     let sources = sources::sources(model);
-    let mut counts: BTreeMap<(&ObjectRef, Timestamp), (Timestamp, BTreeMap<&str, u64>)> = BTreeMap::new();
+    // (member, window) -> (first hit, hits per family).
+    type Counts<'a> = BTreeMap<(&'a ObjectRef, Timestamp), (Timestamp, BTreeMap<&'a str, u64>)>;
+    let mut counts: Counts<'_> = BTreeMap::new();
     for source in &sources {
         for (code, hits) in &source.log.families {
             // An extension's hits count under the seed family it completes.
