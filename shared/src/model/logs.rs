@@ -80,7 +80,9 @@ pub struct ContainerLog {
     pub lines: u64,
     /// Cut by the collector's cap (from the manifest).
     pub truncated: bool,
-    /// The last lines of the log, oldest first.
+    /// The last lines of the log, oldest first: a container's last words. Empty for the
+    /// current log of a container its pod reports running, ready and never restarted (in a
+    /// Running, Ready pod): nothing asks for those, and on a large cluster they are most logs.
     pub tail: Vec<LogLine>,
     /// Hits per pattern family code (`connection_refused`, `high_cpu`, ...), and the lines at
     /// ERROR or FATAL level under [`ERROR_LEVEL`].
