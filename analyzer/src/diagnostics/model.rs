@@ -11,9 +11,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Deref;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use kubesnap_shared::model::{ClusterModel, Coverage, Object, ObjectRef};
 
 use super::logs::database;
 use super::network::{backends, dns};
@@ -32,6 +32,8 @@ pub(crate) struct Model<'m> {
     usage_index: OnceLock<UsageIndex>,
     templates: OnceLock<Vec<Template<'m>>>,
     endpoints_captured: OnceLock<bool>,
+    /// [`Model::captured`]'s answers by kind.
+    coverage: Mutex<HashMap<String, Coverage>>,
 }
 
 /// Which workload owns each pod, and each workload's pods.
@@ -62,7 +64,25 @@ impl<'m> Model<'m> {
             usage_index: OnceLock::new(),
             templates: OnceLock::new(),
             endpoints_captured: OnceLock::new(),
+            coverage: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// [`ClusterModel::captured`], answered once per kind and run: on a native bundle each
+    /// answer reads the whole manifest, and diagnostics ask per Service, per claim, per pod.
+    /// It shadows the model's method, so every diagnostic asking through `Model` gets it.
+    pub(crate) fn captured(&self, kind: &str) -> Coverage {
+        let cached = self.coverage.lock().unwrap_or_else(PoisonError::into_inner).get(kind).cloned();
+        if let Some(coverage) = cached {
+            return coverage;
+        }
+        // Computed outside the lock: two threads asking at once compute the same answer.
+        let coverage = self.model.captured(kind);
+        self.coverage
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(kind.to_owned(), coverage.clone());
+        coverage
     }
 
     /// Every container series with at least one sample, with its statistics and its spec's

@@ -60,7 +60,7 @@ pub(crate) fn is_entry_point(service: &Object) -> bool {
 }
 
 /// Whether a Service with a selector has no ready backend, and why in a few words.
-pub(crate) fn service_down(model: &ClusterModel, service: &Object) -> Option<String> {
+pub(crate) fn service_down(model: &Model<'_>, service: &Object) -> Option<String> {
     if selector(service).is_empty() {
         return None;
     }
