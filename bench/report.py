@@ -190,7 +190,10 @@ def collector_section(folder, status):
                 cells = []
                 for t in tools:
                     value = counts[t].get(key)
-                    cells.append('%.1f MB' % (value / 1e6) if key.startswith('bytes') and value is not None else '%s' % value)
+                    if value is None:
+                        cells.append('–')  # not counted for this tool (kubesnap asks no log of a container that never ran)
+                    else:
+                        cells.append('%.1f MB' % (value / 1e6) if key.startswith('bytes') else '%s' % value)
                 lines.append('| %s | %s |' % (label, ' | '.join(cells)))
             lines.append('')
             dump = counts.get('kubectl-cluster-info-dump')
