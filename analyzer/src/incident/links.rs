@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
 
 use crate::diagnostics::Model;
+use crate::diagnostics::network::selector::service_selector as selector;
 use crate::diagnostics::network::{backends, pod_health};
 use crate::finding::{Finding, Severity};
 
@@ -43,15 +43,6 @@ pub(crate) fn services_selecting<'a>(model: &'a ClusterModel, pod: &Object) -> V
         .of_kind("Service")
         .filter(|service| service.namespace == pod.namespace && labels_match(&selector(service), &labels))
         .collect()
-}
-
-/// A Service's selector (empty when it has none).
-pub(crate) fn selector(service: &Object) -> BTreeMap<String, String> {
-    service
-        .at("/spec/selector")
-        .and_then(Value::as_object)
-        .map(|map| map.iter().filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned()))).collect())
-        .unwrap_or_default()
 }
 
 /// A LoadBalancer or NodePort Service: reachable from outside the cluster.
