@@ -51,38 +51,6 @@ impl Backends<'_> {
     }
 }
 
-/// What [`of_service`] reads: the objects, and whether the bundle shows Services' endpoints at
-/// all ([`endpoints_captured`]).
-///
-/// A [`Model`] answers the latter once per run. A bare [`ClusterModel`] asks again at every
-/// call, and on a native bundle that holds no endpoint object that is a search of the whole
-/// manifest (some 15,000 entries at 10,000 pods) for each Service: pass one only where no
-/// `Model` is at hand.
-pub(crate) trait EndpointsCoverage {
-    fn objects(&self) -> &ClusterModel;
-    fn endpoints_captured(&self) -> bool;
-}
-
-impl EndpointsCoverage for ClusterModel {
-    fn objects(&self) -> &ClusterModel {
-        self
-    }
-
-    fn endpoints_captured(&self) -> bool {
-        endpoints_captured(self)
-    }
-}
-
-impl EndpointsCoverage for Model<'_> {
-    fn objects(&self) -> &ClusterModel {
-        self
-    }
-
-    fn endpoints_captured(&self) -> bool {
-        Model::endpoints_captured(self)
-    }
-}
-
 /// Whether the bundle shows Services' endpoints: it holds EndpointSlices, or it listed
 /// Endpoints or EndpointSlices, maybe emptily (then a Service without any has none). Without
 /// either, a Service's matching pods are all there is to count.
@@ -92,16 +60,17 @@ pub(crate) fn endpoints_captured(model: &ClusterModel) -> bool {
         || model.captured("EndpointSlice").is_listed()
 }
 
-/// The endpoints of `service` (a Service with a selector).
-pub(crate) fn of_service<'a>(model: &'a impl EndpointsCoverage, service: &'a Object) -> Backends<'a> {
-    let cluster = model.objects();
+/// The endpoints of `service` (a Service with a selector). Whether the bundle shows endpoints
+/// at all is asked of the [`Model`], which answers it once per run: on a native bundle holding
+/// no endpoint object the answer is a search of the whole manifest.
+pub(crate) fn of_service<'a>(model: &'a Model<'_>, service: &'a Object) -> Backends<'a> {
     let namespace = service.namespace.as_deref().unwrap_or_default();
     let selector = selector::service_selector(service);
-    let pods: Vec<&Object> = cluster
+    let pods: Vec<&Object> = model
         .of_kind_in("Pod", namespace)
         .filter(|pod| labels_match(&selector, &pod.labels()) && !pod_health::is_gone(pod))
         .collect();
-    let slices: Vec<&Object> = cluster
+    let slices: Vec<&Object> = model
         .of_kind_in("EndpointSlice", namespace)
         .filter(|slice| {
             slice.labels().get("kubernetes.io/service-name").map(String::as_str)
@@ -119,7 +88,7 @@ pub(crate) fn of_service<'a>(model: &'a impl EndpointsCoverage, service: &'a Obj
         let source = Source::Slices(slices.iter().map(|slice| slice.reference()).collect());
         return Backends { source, ready, not_ready, pods };
     }
-    if let Some(endpoints) = cluster.get("Endpoints", Some(namespace), &service.name) {
+    if let Some(endpoints) = model.get("Endpoints", Some(namespace), &service.name) {
         let count = |key: &str| {
             endpoints
                 .array_at("/subsets")
@@ -255,6 +224,7 @@ spec:
 "#,
         );
         let service = model.get("Service", Some("shop"), "api").unwrap();
+        let model = Model::new(&model);
         let backends = of_service(&model, service);
         assert_eq!((backends.ready, backends.not_ready), (2, 1));
         assert_eq!(backends.describe(), "2 ready, 1 not ready addresses in EndpointSlices api-x1");
@@ -286,16 +256,11 @@ metadata: {name: api-1, namespace: shop, labels: {app: api}}
 status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
 "#,
         );
-        // A Model's once-per-run answer and a bare model's answer at each call agree.
+        // A fresh Model each time: its answer is cached for the run.
         let describe = |model: &ClusterModel| {
             let service = model.get("Service", Some("shop"), "api").unwrap();
-            let backends = of_service(model, service);
-            let cached = Model::new(model);
-            let from_cached = of_service(&cached, service);
-            assert_eq!(
-                (backends.describe(), &backends.source),
-                (from_cached.describe(), &from_cached.source)
-            );
+            let model = Model::new(model);
+            let backends = of_service(&model, service);
             (backends.describe(), backends.source)
         };
         assert_eq!(
