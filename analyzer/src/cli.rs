@@ -70,7 +70,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
 
-    /// Largest single entry of the bundle, uncompressed (bytes, or 512Mi, 4Gi) [default: 4Gi]
+    /// Largest single entry of the bundle, uncompressed (bytes, or 500M, 512Mi, 1.5Gi) [default: 4Gi]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_entry_size: Option<u64>,
 
@@ -133,11 +133,14 @@ fn parse_severity(text: &str) -> Result<Severity, String> {
     Severity::parse(text).ok_or_else(|| format!("`{text}` is not a severity: use P0, P1, P2 or P3"))
 }
 
+/// A limit in bytes, parsed as the collector parses its sizes (`shared::bytesize`); a limit of
+/// 0 bytes would refuse every bundle, so it is refused here.
 fn parse_size(text: &str) -> Result<u64, String> {
-    kubesnap_shared::quantity::bytes(text)
-        .filter(|bytes| *bytes >= 1.0 && *bytes < u64::MAX as f64)
-        .map(|bytes| bytes as u64)
-        .ok_or_else(|| format!("`{text}` is not a size: use bytes or a quantity like 512Mi or 4Gi"))
+    match kubesnap_shared::bytesize::parse(text) {
+        Ok(0) => Err(format!("`{text}` is no room at all: a limit must be at least one byte")),
+        Ok(bytes) => Ok(bytes),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 /// Parses the command line and runs; clap exits on `--help`, `--version` and usage errors.
@@ -315,7 +318,9 @@ mod tests {
     fn sizes_accept_bytes_and_quantities() {
         assert_eq!(parse_size("4Gi"), Ok(4 << 30));
         assert_eq!(parse_size("1000"), Ok(1000));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("0").is_err());
+        assert_eq!(parse_size("500K"), Ok(500_000), "the collector's units are the analyzer's");
+        assert_eq!(parse_size("1.5Mi"), Ok(3 << 19));
+        assert!(parse_size("lots").is_err_and(|err| err.contains("number")));
+        assert!(parse_size("0").is_err_and(|err| err.contains("at least one byte")));
     }
 }

@@ -10,7 +10,6 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::generate::{Config, generate};
-use crate::size::parse_size;
 
 /// Writes a realistic native kubesnap bundle of a cluster of any size, deterministic from a seed.
 ///
@@ -93,4 +92,9 @@ fn run(args: &Args) -> anyhow::Result<()> {
         faults.join(", "),
     );
     Ok(())
+}
+
+/// Byte sizes as both programs take them (`200MB`, `2GB`, `512KiB`).
+fn parse_size(text: &str) -> Result<u64, String> {
+    kubesnap_shared::bytesize::parse(text).map_err(|err| err.to_string())
 }

@@ -8,4 +8,3 @@
 pub mod gen_cli;
 pub mod generate;
 pub mod prng;
-pub mod size;

@@ -180,23 +180,9 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from(signed).map_err(|_| "a duration cannot be negative".to_owned())
 }
 
-/// Parses a byte count: `1048576`, `512K`, `10M`, `2Mi`, `1G`.
+/// Parses a byte size the way both programs do (`2Mi`, `500K`, `1.5Gi`): `shared::bytesize`.
 fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let number: u64 = digits.parse().map_err(|_| format!("not a size (e.g. 500K, 2Mi): {text:?}"))?;
-    let factor: u64 = match unit {
-        "" | "B" => 1,
-        "K" | "k" | "KB" => 1_000,
-        "M" | "MB" => 1_000_000,
-        "G" | "GB" => 1_000_000_000,
-        "Ki" | "KiB" => 1 << 10,
-        "Mi" | "MiB" => 1 << 20,
-        "Gi" | "GiB" => 1 << 30,
-        _ => return Err(format!("unknown size unit {unit:?} (use K, M, G, Ki, Mi or Gi)")),
-    };
-    number.checked_mul(factor).ok_or_else(|| format!("size too large: {text}"))
+    kubesnap_shared::bytesize::parse(text).map_err(|err| err.to_string())
 }
 
 #[cfg(test)]
@@ -212,12 +198,12 @@ mod tests {
 
     #[test]
     fn sizes_parse_with_decimal_and_binary_units() {
-        assert_eq!(parse_size("2Mi"), Ok(2 * 1024 * 1024));
-        assert_eq!(parse_size("500K"), Ok(500_000));
-        assert_eq!(parse_size("123"), Ok(123));
-        assert!(parse_size("12X").is_err());
-        assert!(parse_size("Mi").is_err());
-        assert!(parse_size("99999999999999999999Gi").is_err());
+        let cli =
+            Cli::try_parse_from(["kubesnap-collect", "--log-bytes", "1.5Mi"]).map_err(|e| e.to_string());
+        assert_eq!(cli.map(|cli| cli.log_bytes), Ok(3 << 19));
+        let refused =
+            Cli::try_parse_from(["kubesnap-collect", "--log-bytes", "12X"]).map_err(|e| e.to_string());
+        assert!(refused.is_err_and(|err| err.contains("unknown unit")));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! `shared` does no network I/O and runs no async runtime: it reads and writes bytes it is
 //! handed, so that the offline analyzer and the collector agree on one format by construction.
 
+pub mod bytesize;
 pub mod error;
 pub mod import;
 pub mod json;
