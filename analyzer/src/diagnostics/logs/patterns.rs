@@ -12,6 +12,7 @@ use crate::diagnostics::Model;
 use super::families::{self, Family};
 use super::hints;
 use super::level;
+use super::recency::{self, Recency};
 use super::sources::{self, Source};
 use crate::diagnostics::{Diagnostic, kubectl};
 use crate::finding::{Evidence, Finding, Severity};
@@ -33,6 +34,9 @@ pub(crate) struct LogHits<'a> {
     pub(crate) last: Option<Timestamp>,
     /// Some matching line is at ERROR or FATAL level.
     pub(crate) error_level: bool,
+    /// Whether the hits are current at the capture; [`groups`] judges it ([`hits_in`] leaves
+    /// it ongoing).
+    pub(crate) recency: Recency,
 }
 
 /// One family in the logs of one subject.
@@ -51,13 +55,24 @@ impl Group<'_> {
     pub(crate) fn error_level(&self) -> bool {
         self.logs.iter().any(|hits| hits.error_level)
     }
+
+    /// Every log's hits are history: the group is resolved at the capture.
+    pub(crate) fn is_history(&self) -> bool {
+        self.logs.iter().all(|hits| hits.recency.is_history())
+    }
+
+    /// The latest hit of the group.
+    pub(crate) fn last(&self) -> Option<Timestamp> {
+        self.logs.iter().filter_map(|hits| hits.last).max()
+    }
 }
 
 /// The hits of `family` in one log, or `None` when it has none: the loader's counts over every
 /// line, the seed's pattern and kubesnap's extension of it (`database_error` only) added up.
 pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Option<LogHits<'a>> {
     let log = source.log;
-    let seed = log.families.get(family.code);
+    // A refined family's hits are its refinement's (the seed's pattern there matches mentions).
+    let seed = log.families.get(families::reported_code(family.code));
     let extension_code = families::extension_of(family.code);
     let extension = extension_code.and_then(|code| log.families.get(code));
     let client_lines = extension.map_or(0, |hits| hits.count);
@@ -75,17 +90,35 @@ pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Optio
     let last = both().filter_map(|hits| hits.last).max();
     let error_level =
         both().any(|hits| hits.error_level > 0) || samples.iter().any(|line| level::is_error(&line.text));
-    Some(LogHits { family, source: source.clone(), count, client_lines, samples, first, last, error_level })
+    Some(LogHits {
+        family,
+        source: source.clone(),
+        count,
+        client_lines,
+        samples,
+        first,
+        last,
+        error_level,
+        recency: Recency::Ongoing,
+    })
 }
 
-/// Every (family, subject) with hits, families in table order, subjects in order.
+/// Every (family, subject) with hits, families in table order, subjects in order, each log's
+/// hits judged ongoing or history ([`recency`]).
 pub(crate) fn groups<'a>(model: &'a ClusterModel, table: &'static [Family]) -> Vec<Group<'a>> {
     let by_subject = sources::by_subject(sources::sources(model));
+    let installed = recency::install_completed(model);
     let mut out = Vec::new();
     for family in table {
         for (subject, sources) in &by_subject {
-            let logs: Vec<LogHits<'a>> =
-                sources.iter().filter_map(|source| hits_in(family, source)).collect();
+            let logs: Vec<LogHits<'a>> = sources
+                .iter()
+                .filter_map(|source| hits_in(family, source))
+                .map(|mut hits| {
+                    hits.recency = recency::of_hits(model, &hits.source, hits.last, installed);
+                    hits
+                })
+                .collect();
             if !logs.is_empty() {
                 out.push(Group { family, subject: subject.clone(), logs });
             }
@@ -106,12 +139,20 @@ pub(crate) fn finding(
     let sources: Vec<&Source<'_>> = group.logs.iter().map(|hits| &hits.source).collect();
     let members = sources::members_phrase(&sources);
     let total = group.total();
+    let history = group.is_history();
+    let resolved = match (history, group.last()) {
+        (true, Some(last)) => format!(", history: the last at {last}"),
+        (true, None) => ", history".to_owned(),
+        (false, _) => String::new(),
+    };
     let title = format!(
-        "{}: {} {kind} in logs ({total} {}, {members})",
+        "{}: {} {kind} in logs ({total} {}, {members}){resolved}",
         sources::label(&group.subject),
         family.title,
         if total == 1 { "line" } else { "lines" }
     );
+    // Resolved before the capture: history, at most P3 (the timeline keeps the errors).
+    let severity = if history { Severity::P3 } else { severity };
     let mut finding = diagnostic.finding(severity, title).object(group.subject.clone());
     for source in &sources {
         finding = finding.object(source.member.clone());
@@ -122,8 +163,12 @@ pub(crate) fn finding(
             (Some(first), _) => format!(", at {first}"),
             _ => String::new(),
         };
+        let recency = match &hits.recency {
+            Recency::History(why) => format!(" (history: {why})"),
+            Recency::Ongoing => String::new(),
+        };
         finding = finding.evidence(Evidence::note(format!(
-            "{}: {} {}{span}",
+            "{}: {} {}{span}{recency}",
             hits.source.describe(),
             hits.count,
             if hits.count == 1 { "line" } else { "lines" }
@@ -168,7 +213,14 @@ pub(crate) fn finding(
     if let Some(summary) = &hints.summary {
         explanation.push_str(&format!(" In this bundle: {summary}."));
     }
-    if kind == "errors" && !group.error_level() {
+    if history {
+        explanation.insert_str(
+            0,
+            "Resolved before the capture: every pod (or node) these lines come from is healthy now and the \
+             lines end before it became so, or long before the capture (see each log's note). History, not a \
+             current problem. ",
+        );
+    } else if kind == "errors" && !group.error_level() {
         explanation.push_str(
             " None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may \
              be mentions rather than failures.",
