@@ -517,9 +517,9 @@ mod tests {
         // The diagnostics know every extension (and refinement) the loader counts, and which seed
         // family it completes (or narrows).
         for (code, _, _) in &FAMILIES[SEED_FAMILIES..] {
-            let families = crate::diagnostics::logs::families::REFINEMENTS;
+            let families = crate::facts::logs::families::REFINEMENTS;
             let refined = families.iter().find(|(refinement, _)| refinement == code).map(|(_, seed)| *seed);
-            let seed_family = refined.unwrap_or(crate::diagnostics::logs::families::seed_code(code));
+            let seed_family = refined.unwrap_or(crate::facts::logs::families::seed_code(code));
             assert_ne!(seed_family, *code, "{code} is no extension the diagnostics know");
             assert!(FAMILIES[..SEED_FAMILIES].iter().any(|(seed, _, _)| *seed == seed_family));
         }

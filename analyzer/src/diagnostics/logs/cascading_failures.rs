@@ -24,11 +24,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, ERROR_LEVEL, LogLine, ObjectRef};
 
-use super::recency;
-use super::sources::{self, Source};
-use super::windows::{self, WINDOW};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::logs::recency;
+use crate::facts::logs::sources::{self, Source};
+use crate::facts::logs::windows::{self, WINDOW};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -166,7 +167,8 @@ pub(crate) fn cascades(model: &ClusterModel) -> Vec<Cascade<'_>> {
     out
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let model = facts.cluster();
     let installed = recency::install_completed(model);
     let (failing, settled): (Vec<Cascade<'_>>, Vec<Cascade<'_>>) =
         cascades(model).into_iter().partition(|cascade| is_ongoing(model, cascade, installed));

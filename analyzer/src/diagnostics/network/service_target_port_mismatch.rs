@@ -13,11 +13,12 @@
 //! **Example.** `Service shop/api port 80 → targetPort 8080, but pods listen on 8000 (http)`.
 
 use kubesnap_shared::json::Value;
-use kubesnap_shared::model::{Object, labels_match};
+use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 
-use super::{pod_health, selector};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::network::{pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -55,7 +56,13 @@ fn container_ports(pod: &Object) -> Vec<ContainerPort<'_>> {
 /// that number; for a name, an endpoint port for this Service port (the endpoints controller
 /// writes one only when a container declares the name). The endpoints are what traffic follows,
 /// and containers need not declare the ports they listen on.
-fn endpoints_carry(model: &Model<'_>, service: &Object, name: &str, target: &Value, protocol: &str) -> bool {
+fn endpoints_carry(
+    model: &ClusterModel,
+    service: &Object,
+    name: &str,
+    target: &Value,
+    protocol: &str,
+) -> bool {
     let namespace = service.namespace.as_deref().unwrap_or_default();
     let number = target.as_i64().or_else(|| target.as_str().and_then(|text| text.parse().ok()));
     let carries = |port: &Value| {
@@ -91,15 +98,16 @@ struct Mismatch {
     named: bool,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for service in model.of_kind("Service") {
+    for service in facts.cluster().of_kind("Service") {
         let wanted = selector::service_selector(service);
         if wanted.is_empty() || service.str_at("/spec/type") == Some("ExternalName") {
             continue;
         }
         let namespace = service.namespace.as_deref().unwrap_or_default();
-        let pods: Vec<&Object> = model
+        let pods: Vec<&Object> = facts
+            .cluster()
             .of_kind_in("Pod", namespace)
             .filter(|pod| labels_match(&wanted, &pod.labels()) && !pod_health::is_gone(pod))
             .collect();
@@ -123,7 +131,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                 }
             };
             let name = port.get("name").and_then(Value::as_str).unwrap_or_default();
-            if !found && !endpoints_carry(model, service, name, &target, protocol) {
+            if !found && !endpoints_carry(facts.cluster(), service, name, &target, protocol) {
                 mismatches.push(Mismatch { index, port: number, target, named });
             }
         }

@@ -13,10 +13,11 @@
 
 use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 
-use super::backends::{self, Backends, Source};
-use super::{pod_health, selector};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::network::backends::{self, Backends, Source};
+use crate::facts::network::{pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -37,15 +38,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// How many not-ready pods a finding lists one by one.
 const LISTED_PODS: usize = 5;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for service in model.of_kind("Service") {
+    for service in facts.cluster().of_kind("Service") {
         if service.str_at("/spec/type") == Some("ExternalName")
             || selector::service_selector(service).is_empty()
         {
             continue;
         }
-        let backends = backends::of_service(model, service);
+        let backends = backends::of_service(facts, service);
         if backends.ready > 0 {
             continue;
         }
@@ -53,13 +54,14 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         // with the near misses and the scaled-down workloads: one finding per Service and problem.
         let wanted = selector::service_selector(service);
         let namespace = service.namespace.as_deref().unwrap_or_default();
-        if !model
+        if !facts
+            .cluster()
             .of_kind_in("Pod", namespace)
             .any(|pod| !pod_health::is_gone(pod) && labels_match(&wanted, &pod.labels()))
         {
             continue;
         }
-        findings.push(finding(model, service, &backends));
+        findings.push(finding(facts.cluster(), service, &backends));
     }
     findings
 }

@@ -17,7 +17,7 @@ use kubesnap_shared::model::{ClusterModel, ERROR_LEVEL, Object};
 
 use super::sources::Source;
 use super::windows::WINDOW;
-use crate::diagnostics::network::pod_health;
+use crate::facts::network::pod_health;
 
 /// How long before the capture an error still counts as current when its pod is Ready.
 pub(crate) const RECENT: SignedDuration = SignedDuration::from_secs(10 * 60);
@@ -129,7 +129,7 @@ pub(crate) fn of_hits(
     if captured.duration_since(last) > RECENT {
         return Recency::History(format!(
             "the last at {last}, {} before the capture{healthy}",
-            crate::diagnostics::nodes::age::human(captured.duration_since(last).as_secs())
+            crate::facts::nodes::age::human(captured.duration_since(last).as_secs())
         ));
     }
     // Recent hits of a healthy pod: current only if the log still writes errors, not just the
@@ -137,7 +137,7 @@ pub(crate) fn of_hits(
     if recent_errors(source, captured) == 0 {
         return Recency::History(format!(
             "no line of this log is at ERROR or FATAL level in the {} before the capture{healthy}",
-            crate::diagnostics::nodes::age::human(RECENT.as_secs())
+            crate::facts::nodes::age::human(RECENT.as_secs())
         ));
     }
     Recency::Ongoing
@@ -158,7 +158,7 @@ fn recent_errors(source: &Source<'_>, captured: Timestamp) -> u64 {
 mod tests {
     use super::*;
     use crate::diagnostics::logs::fixture::scanned_model;
-    use crate::diagnostics::logs::sources;
+    use crate::facts::logs::sources;
 
     const PODS: &str = r#"
 kind: Pod
