@@ -65,12 +65,30 @@ pub(crate) fn resource(kind: &str) -> String {
 }
 
 /// A shell word: as is when it holds only safe characters, single-quoted otherwise.
+///
+/// Quoting keeps `$(…)`, backticks, quotes and `;` inert, but not two things a crafted bundle
+/// could hold and a real cluster never does (every Kubernetes name starts with a letter or a
+/// digit and is ASCII): a leading `-`, which kubectl reads as a flag however it is quoted, and
+/// control or non-ASCII characters (a newline that splits a pasted command, a look-alike letter
+/// that names another object). Such a text is refused: the word says so and cannot be a flag.
 pub(crate) fn word(text: &str) -> String {
+    if refused(text) {
+        return quote(&format!("<refused: \"{}\" is not a Kubernetes name>", text.escape_default()));
+    }
     let safe = !text.is_empty()
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | ','));
-    if safe { text.to_owned() } else { format!("'{}'", text.replace('\'', r"'\''")) }
+    if safe { text.to_owned() } else { quote(text) }
+}
+
+/// Whether a name from the bundle can only have been crafted (see [`word`]).
+pub(crate) fn refused(text: &str) -> bool {
+    text.starts_with('-') || text.chars().any(|c| c.is_control() || !c.is_ascii())
+}
+
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 #[cfg(test)]
@@ -100,5 +118,67 @@ mod tests {
         assert_eq!(describe(&pod("x; rm -rf ~")), "kubectl describe pod 'x; rm -rf ~' -n shop");
         assert_eq!(word("it's"), r"'it'\''s'");
         assert_eq!(word(""), "''");
+    }
+
+    /// Every builder, with every hostile name in every place a name goes, parsed by a real
+    /// shell: each name stays one argument, never reads as a flag, and nothing it holds runs.
+    #[test]
+    fn hostile_names_stay_one_inert_argument_in_a_real_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let canary = dir.path().join("ran");
+        let touch = format!("touch {}", canary.display());
+        let hostile = [
+            "-rf".to_owned(),
+            "--all-namespaces".to_owned(),
+            format!("$({touch})"),
+            format!("`{touch}`"),
+            format!("x'; {touch}; echo '"),
+            format!("x\"; {touch}; echo \""),
+            "two\nlines".to_owned(),
+            "kube\u{2010}system".to_owned(), // a Unicode hyphen that looks like '-'
+            "\u{430}pi".to_owned(),          // a Cyrillic a
+            "a b\tc".to_owned(),
+            "x;y|z&w>v<u".to_owned(),
+        ];
+        for name in &hostile {
+            let object =
+                ObjectRef { kind: "Deployment".into(), namespace: Some(name.clone()), name: name.clone() };
+            let node = ObjectRef { kind: "Node".into(), namespace: None, name: name.clone() };
+            let commands = [
+                describe(&object),
+                get_yaml(&object),
+                logs(&object, name, true),
+                events(&object),
+                rollout("restart", &object),
+                on("scale", &object, "--replicas=1"),
+                describe(&node),
+                format!("kubectl cordon {}", word(&node.name)),
+            ];
+            for command in commands {
+                let args = shell_words(&command);
+                // Control and non-ASCII characters are refused wherever they are; a leading `-`
+                // only where it would start an argument.
+                let inert = !name.chars().any(|c| c.is_control() || !c.is_ascii());
+                let refusal = args.iter().any(|arg| arg.starts_with("<refused"));
+                for arg in &args {
+                    let named = arg.contains(name.as_str()) || arg.starts_with("<refused");
+                    assert!(!(arg.starts_with('-') && named), "{command:?}: {arg:?} reads as a flag");
+                    assert!(inert || !arg.contains(name.as_str()), "{command:?} passes {name:?}: {args:?}");
+                }
+                let holds = args.iter().any(|arg| arg.contains(name.as_str()));
+                assert!(holds || refusal, "{command:?} lost the name {name:?}: {args:?}");
+                assert!(inert || refusal, "{command:?} does not say why {name:?} is gone: {args:?}");
+            }
+        }
+        assert!(!canary.exists(), "a name ran a command");
+    }
+
+    /// The arguments bash gives `kubectl` for a command line (the real kubectl is never run).
+    fn shell_words(command: &str) -> Vec<String> {
+        let script = format!("kubectl() {{ printf '%s\\0' \"$@\"; }}\n{command}\n");
+        let output = std::process::Command::new("bash").arg("-c").arg(script).output().unwrap();
+        assert!(output.status.success(), "{command:?}: {}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        stdout.split_terminator('\0').map(str::to_owned).collect()
     }
 }
