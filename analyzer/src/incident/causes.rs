@@ -36,10 +36,10 @@ use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Event, Object, ObjectRef};
 use serde::Serialize;
 
-use crate::diagnostics::Model;
+use crate::facts::Facts;
 
-use crate::diagnostics::containers;
-use crate::diagnostics::network::pod_health;
+use crate::facts::containers;
+use crate::facts::network::pod_health;
 use crate::finding::{Finding, Severity};
 
 /// How many hypotheses the summary keeps.
@@ -93,7 +93,7 @@ impl Step {
 /// What the rules read.
 #[derive(Debug)]
 pub(crate) struct Context<'a, 'm> {
-    pub(crate) model: &'a Model<'m>,
+    pub(crate) facts: &'a Facts<'m>,
     pub(crate) findings: &'a [Finding],
     /// The indices of the findings that name each object, ascending: a rule links the findings
     /// of its objects without scanning every finding (a hypothesis per workload at 10,000 pods
@@ -102,7 +102,7 @@ pub(crate) struct Context<'a, 'm> {
 }
 
 impl<'a, 'm> Context<'a, 'm> {
-    pub(crate) fn new(model: &'a Model<'m>, findings: &'a [Finding]) -> Context<'a, 'm> {
+    pub(crate) fn new(facts: &'a Facts<'m>, findings: &'a [Finding]) -> Context<'a, 'm> {
         let mut by_object: HashMap<&ObjectRef, Vec<usize>> = HashMap::new();
         for (index, finding) in findings.iter().enumerate() {
             for object in &finding.objects {
@@ -112,7 +112,7 @@ impl<'a, 'm> Context<'a, 'm> {
                 }
             }
         }
-        Context { model, findings, by_object }
+        Context { facts, findings, by_object }
     }
 
     /// Indices of the findings with one of `codes` that name one of `objects`, ascending.
@@ -183,22 +183,22 @@ pub(crate) fn first_failure(model: &ClusterModel, pod: &Object) -> Option<Timest
 }
 
 /// The workload that owns a pod, or the pod itself.
-pub(crate) fn subject_of(model: &Model<'_>, pod: &Object) -> ObjectRef {
-    model.workload_of(pod).unwrap_or_else(|| pod.reference())
+pub(crate) fn subject_of(facts: &Facts<'_>, pod: &Object) -> ObjectRef {
+    facts.workload_of(pod).unwrap_or_else(|| pod.reference())
 }
 
 /// The severity of `failing` pods from what depends on them: P2 when another pod of the same
 /// workload is Ready (it still serves) or when nothing depends on them (no Service selects them
 /// and they are not a Deployment's or StatefulSet's replicas); P1 otherwise.
-pub(crate) fn impact(model: &Model<'_>, failing: &[&Object]) -> Severity {
+pub(crate) fn impact(facts: &Facts<'_>, failing: &[&Object]) -> Severity {
     let mut worst = Severity::P3;
     for pod in failing {
-        let subject = subject_of(model, pod);
-        let serving = model
+        let subject = subject_of(facts, pod);
+        let serving = facts
             .pods_of_workload(&subject)
             .iter()
             .any(|other| other.reference() != pod.reference() && pod_health::is_ready(other));
-        let depended_on = !crate::incident::links::services_selecting(model, pod).is_empty()
+        let depended_on = !crate::incident::links::services_selecting(facts.cluster(), pod).is_empty()
             || matches!(subject.kind.as_str(), "Deployment" | "StatefulSet");
         let severity = if serving || !depended_on { Severity::P2 } else { Severity::P1 };
         worst = worst.min(severity);
@@ -228,8 +228,8 @@ pub(crate) fn clip(text: &str) -> String {
 }
 
 /// The ranked hypotheses, at most [`KEPT`].
-pub(crate) fn rank(model: &Model<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
-    let context = Context::new(model, findings);
+pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
+    let context = Context::new(facts, findings);
     let mut all: Vec<Hypothesis> = Vec::new();
     all.extend(super::timed("node-not-ready", || node_not_ready::rule(&context)));
     all.extend(super::timed("node-pressure", || node_pressure::rule(&context)));
@@ -364,17 +364,17 @@ pub(crate) mod tests {
     /// Every ranked hypothesis of a fixture, rendered.
     pub(crate) fn ranked(fixture: &str) -> String {
         let (model, findings) = analyzed(fixture);
-        render(&rank(&Model::new(&model), &findings), &findings)
+        render(&rank(&Facts::new(&model), &findings), &findings)
     }
 
     /// The hypotheses of one rule on a fixture.
     pub(crate) fn of_rule(fixture: &str, rule: &str) -> String {
         let (model, findings) = analyzed(fixture);
         let ranked: Vec<Hypothesis> =
-            rank(&Model::new(&model), &findings).into_iter().filter(|h| h.rule == rule).collect();
+            rank(&Facts::new(&model), &findings).into_iter().filter(|h| h.rule == rule).collect();
         assert_eq!(
-            rank(&Model::new(&model), &findings),
-            rank(&Model::new(&model), &findings),
+            rank(&Facts::new(&model), &findings),
+            rank(&Facts::new(&model), &findings),
             "ranking is deterministic"
         );
         render(&ranked, &findings)

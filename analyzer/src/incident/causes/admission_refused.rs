@@ -17,7 +17,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Event, Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip};
-use crate::diagnostics::kubectl;
+use crate::facts::kubectl;
 use crate::finding::Severity;
 
 const KINDS: [&str; 4] = ["ReplicaSet", "StatefulSet", "DaemonSet", "Job"];
@@ -56,7 +56,8 @@ fn class(message: &str) -> &'static str {
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let mut out = Vec::new();
     for kind in KINDS {
         for controller in model.of_kind(kind) {
@@ -101,7 +102,8 @@ fn hypothesis(
     have: i64,
     ready: i64,
 ) -> Hypothesis {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let namespace = controller.namespace.as_deref().unwrap_or_default();
     let subject = match controller.kind.as_str() {
         "ReplicaSet" => controller

@@ -18,9 +18,9 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::{Context, Hypothesis, Step, first_failure};
-use crate::diagnostics::kubectl;
-use crate::diagnostics::network::pod_health;
-use crate::diagnostics::performance::units;
+use crate::facts::kubectl;
+use crate::facts::network::pod_health;
+use crate::facts::performance::units;
 use crate::finding::Severity;
 
 /// How soon after a rollout a failure is blamed on it.
@@ -47,14 +47,15 @@ fn replica_sets<'a>(model: &'a ClusterModel, deployment: &Object) -> Vec<&'a Obj
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
     let mut out = Vec::new();
-    for deployment in model.of_kind("Deployment") {
-        let sets = replica_sets(model, deployment);
+    for deployment in facts.cluster().of_kind("Deployment") {
+        let sets = replica_sets(facts.cluster(), deployment);
         let Some((newest, older)) = sets.split_last() else { continue };
         let Some(created) = newest.created_at() else { continue };
         let namespace = deployment.namespace.as_deref().unwrap_or_default();
-        let pods: Vec<&Object> = model
+        let pods: Vec<&Object> = facts
+            .cluster()
             .of_kind_in("Pod", namespace)
             .filter(|pod| {
                 pod.owners().iter().any(|(kind, name, _)| *kind == "ReplicaSet" && *name == newest.name)
@@ -63,7 +64,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         let failures: Vec<(Timestamp, &Object)> = pods
             .iter()
             .filter(|pod| pod_health::trouble(pod).is_some())
-            .filter_map(|pod| Some((first_failure(model, pod)?, *pod)))
+            .filter_map(|pod| Some((first_failure(facts.cluster(), pod)?, *pod)))
             .collect();
         let Some((failed_at, first_pod)) =
             failures.iter().min_by_key(|(at, pod)| (*at, pod.name.clone())).copied()
@@ -83,7 +84,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         let after = units::span(delay.as_secs_f64() / 60.0);
         let name = crate::incident::links::label(&reference);
         let changes = older.last().map(|previous| template_changes(previous, newest)).unwrap_or_default();
-        let words = pod_container_words(model, first_pod);
+        let words = pod_container_words(facts.cluster(), first_pod);
         let said = words.as_deref().map(|w| format!(": `{}`", super::clip(w))).unwrap_or_default();
         let (score, title) = match older.last() {
             Some(_) if !changes.is_empty() => (
@@ -177,7 +178,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             .disproved_by
             .push(format!("the pods of ReplicaSet {} Ready in a newer capture", newest.name));
         hypothesis.own_severity =
-            Some(if old_ready > 0 { Severity::P2 } else { super::impact(model, &pods) });
+            Some(if old_ready > 0 { Severity::P2 } else { super::impact(facts, &pods) });
         if older.last().is_some() {
             hypothesis.mitigation.push(kubectl::rollout("undo", &reference));
         }
@@ -191,7 +192,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
 
 /// The last words of the pod's first failing container.
 fn pod_container_words(model: &ClusterModel, pod: &Object) -> Option<String> {
-    crate::diagnostics::containers::statuses(pod)
+    crate::facts::containers::statuses(pod)
         .into_iter()
         .filter(|status| !status.ready())
         .find_map(|status| super::container_exits::last_words(model, pod, status.name))

@@ -16,7 +16,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
-use crate::diagnostics::{containers, kubectl};
+use crate::facts::{containers, kubectl};
 use crate::finding::Severity;
 
 /// `(kind, name, key)` the message says is missing.
@@ -67,7 +67,8 @@ fn confirmed(
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let mut groups: BTreeMap<ObjectRef, Vec<(&Object, String, String)>> = BTreeMap::new();
     for pod in model.of_kind("Pod") {
         for status in containers::statuses(pod) {
@@ -75,7 +76,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 continue;
             }
             let message = status.waiting_message().unwrap_or_default().to_owned();
-            groups.entry(subject_of(model, pod)).or_default().push((pod, status.name.to_owned(), message));
+            groups.entry(subject_of(facts, pod)).or_default().push((pod, status.name.to_owned(), message));
         }
     }
     let mut out = Vec::new();
@@ -99,7 +100,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         let score = 80 + if confirmation.is_some() { 5 } else { 0 };
         let mut hypothesis = context.hypothesis("config-missing", title, score, Severity::P1);
         let pods: Vec<&Object> = stuck.iter().map(|(pod, _, _)| *pod).collect();
-        hypothesis.own_severity = Some(impact(model, &pods));
+        hypothesis.own_severity = Some(impact(facts, &pods));
         let mut objects = vec![subject.clone()];
         for (pod, container, message) in &stuck {
             objects.push(pod.reference());

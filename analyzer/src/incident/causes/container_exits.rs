@@ -20,9 +20,9 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
-use crate::diagnostics::containers::{self, Termination};
-use crate::diagnostics::kubectl;
-use crate::diagnostics::network::pod_health;
+use crate::facts::containers::{self, Termination};
+use crate::facts::kubectl;
+use crate::facts::network::pod_health;
 use crate::finding::Severity;
 
 /// Words of a program that refuses its command line.
@@ -122,18 +122,20 @@ fn crashing(pod: &Object) -> Vec<Crash<'_>> {
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let mut groups: BTreeMap<ObjectRef, Vec<Crash<'_>>> = BTreeMap::new();
     for pod in model.of_kind("Pod") {
         for crash in crashing(pod) {
-            groups.entry(subject_of(model, pod)).or_default().push(crash);
+            groups.entry(subject_of(facts, pod)).or_default().push(crash);
         }
     }
     groups.into_iter().map(|(subject, crashes)| hypothesis(context, &subject, &crashes)).collect()
 }
 
 fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, crashes: &[Crash<'_>]) -> Hypothesis {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let name = crate::incident::links::label(subject);
     // The crash with last words speaks for the group.
     let (index, words) = crashes
@@ -176,7 +178,7 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, crashes: &[Crash<'
     };
     let mut hypothesis = context.hypothesis("container-exits", title, score, Severity::P1);
     let pods: Vec<&Object> = crashes.iter().map(|c| c.pod).collect();
-    hypothesis.own_severity = Some(impact(model, &pods));
+    hypothesis.own_severity = Some(impact(facts, &pods));
     let mut objects = vec![subject.clone()];
     for c in crashes {
         objects.push(c.pod.reference());
@@ -200,7 +202,7 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, crashes: &[Crash<'
     hypothesis.evidence.push(format!(
         "{class}: {} of {} pods of {name} crash",
         crashes.len(),
-        model.pods_of_workload(subject).len().max(crashes.len())
+        facts.pods_of_workload(subject).len().max(crashes.len())
     ));
     hypothesis
         .disproved_by

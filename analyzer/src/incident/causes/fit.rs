@@ -17,7 +17,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 use kubesnap_shared::quantity;
 
-use crate::diagnostics::performance::units;
+use crate::facts::performance::units;
 
 /// One reason a node cannot take the pod.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -24,8 +24,8 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
-use crate::diagnostics::containers;
-use crate::diagnostics::kubectl;
+use crate::facts::containers;
+use crate::facts::kubectl;
 use crate::finding::Severity;
 
 const REASONS: [&str; 3] = ["ImagePullBackOff", "ErrImagePull", "InvalidImageName"];
@@ -92,10 +92,11 @@ struct Stuck<'a> {
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let mut groups: BTreeMap<(String, String), Vec<Stuck<'_>>> = BTreeMap::new();
     for pod in model.of_kind("Pod") {
-        if crate::diagnostics::network::pod_health::is_gone(pod) {
+        if crate::facts::network::pod_health::is_gone(pod) {
             continue;
         }
         for status in containers::statuses(pod) {
@@ -128,7 +129,8 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
 }
 
 fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[Stuck<'_>]) -> Hypothesis {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     // The kubelet's words: the waiting message and the Failed events' messages.
     let mut words: Vec<String> = Vec::new();
     for s in stuck {
@@ -204,7 +206,7 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
     let mut images: Vec<&str> = stuck.iter().map(|s| s.image.as_str()).collect();
     images.sort_unstable();
     images.dedup();
-    let mut subjects: Vec<ObjectRef> = stuck.iter().map(|s| subject_of(model, s.pod)).collect();
+    let mut subjects: Vec<ObjectRef> = stuck.iter().map(|s| subject_of(facts, s.pod)).collect();
     subjects.sort();
     subjects.dedup();
     let who: Vec<String> = subjects.iter().take(4).map(crate::incident::links::label).collect();
@@ -236,7 +238,7 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
     };
     let mut hypothesis = context.hypothesis("image-not-pullable", title, score, Severity::P1);
     let pods: Vec<&Object> = stuck.iter().map(|s| s.pod).collect();
-    hypothesis.own_severity = Some(impact(model, &pods));
+    hypothesis.own_severity = Some(impact(facts, &pods));
     let mut objects: Vec<ObjectRef> = subjects.clone();
     for s in stuck {
         objects.push(s.pod.reference());

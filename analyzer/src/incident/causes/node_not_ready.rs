@@ -17,8 +17,8 @@
 use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, subject_of};
-use crate::diagnostics::kubectl;
-use crate::diagnostics::network::pod_health;
+use crate::facts::kubectl;
+use crate::facts::network::pod_health;
 use crate::finding::Severity;
 
 /// What failed, from the Ready condition's reason and message.
@@ -53,7 +53,8 @@ pub(super) fn kept_off_by_not_ready(pod: &Object) -> Option<String> {
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let nodes: Vec<&Object> = model.of_kind("Node").collect();
     let not_ready: Vec<&&Object> = nodes
         .iter()
@@ -116,11 +117,11 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         let mut objects: Vec<ObjectRef> = vec![reference.clone()];
         for pod in &stranded {
             objects.push(pod.reference());
-            objects.push(subject_of(model, pod));
+            objects.push(subject_of(facts, pod));
         }
         for (pod, message) in &kept_off {
             objects.push(pod.reference());
-            objects.push(subject_of(model, pod));
+            objects.push(subject_of(facts, pod));
             hypothesis.chain.push(Step::new(
                 pod.created_at(),
                 pod.reference(),
@@ -128,7 +129,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             ));
         }
         let dns: Vec<&&Object> =
-            model.dns_pods().iter().filter(|pod| objects.contains(&pod.reference())).collect();
+            facts.dns_pods().iter().filter(|pod| objects.contains(&pod.reference())).collect();
         if !dns.is_empty() {
             hypothesis.evidence.push(format!(
                 "{} cluster DNS pods are stranded by it ({} Pending with the not-ready taint or on the node): cluster DNS is down as a consequence",

@@ -19,8 +19,8 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Event, Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
-use crate::diagnostics::network::pod_health;
-use crate::diagnostics::{containers, kubectl};
+use crate::facts::network::pod_health;
+use crate::facts::{containers, kubectl};
 use crate::finding::Severity;
 
 /// `(probe kind, port as written, scheme)` of a container's probes.
@@ -67,14 +67,15 @@ fn declared(container: &Value) -> Vec<String> {
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let mut groups: BTreeMap<ObjectRef, Vec<(&Object, &Event)>> = BTreeMap::new();
     for pod in model.of_kind("Pod") {
         if pod_health::is_gone(pod) || pod_health::is_ready(pod) {
             continue;
         }
         if let Some(event) = super::warnings(model, pod, &["Unhealthy"]).last().copied() {
-            groups.entry(subject_of(model, pod)).or_default().push((pod, event));
+            groups.entry(subject_of(facts, pod)).or_default().push((pod, event));
         }
     }
     groups.into_iter().filter_map(|(subject, pods)| hypothesis(context, &subject, &pods)).collect()
@@ -85,7 +86,7 @@ fn hypothesis(
     subject: &ObjectRef,
     pods: &[(&Object, &Event)],
 ) -> Option<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
     let (pod, event) = pods[0];
     let message = event.message.as_str();
     let lower = message.to_lowercase();
@@ -148,7 +149,7 @@ fn hypothesis(
     let title = format!("{name} (container {container_name}): {why} (`{}`)", clip(message));
     let mut hypothesis = context.hypothesis("probe-failing", title, score, Severity::P1);
     let failing: Vec<&Object> = pods.iter().map(|(pod, _)| *pod).collect();
-    hypothesis.own_severity = Some(impact(model, &failing));
+    hypothesis.own_severity = Some(impact(facts, &failing));
     let mut objects = vec![subject.clone()];
     for (pod, event) in pods {
         objects.push(pod.reference());

@@ -15,9 +15,9 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, ObjectRef, labels_match};
 use regex::Regex;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::network::backends;
-use crate::diagnostics::network::selector::service_selector;
+use crate::facts::Facts;
+use crate::facts::network::backends;
+use crate::facts::network::selector::service_selector;
 
 /// A host (and port) a client tries to reach.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -121,7 +121,8 @@ fn is_ipv4(host: &str) -> bool {
 }
 
 /// Resolves one target as seen from a pod of `namespace`.
-pub(crate) fn resolve(model: &Model<'_>, namespace: &str, target: &Target) -> Resolved {
+pub(crate) fn resolve(facts: &Facts<'_>, namespace: &str, target: &Target) -> Resolved {
+    let model = facts.cluster();
     let host = target.host.trim_end_matches('.');
     let done = |verdict, sentence: String, service: Option<ObjectRef>| Resolved {
         target: target.clone(),
@@ -142,15 +143,14 @@ pub(crate) fn resolve(model: &Model<'_>, namespace: &str, target: &Target) -> Re
     if is_ipv4(host) {
         if let Some(service) = model.of_kind("Service").find(|s| s.str_at("/spec/clusterIP") == Some(host)) {
             return of_service(
-                model,
+                facts,
                 service,
                 target,
                 &format!("{host}{port} (the ClusterIP of Service {})", short(service)),
             );
         }
         if let Some(pod) = model.of_kind("Pod").find(|p| p.str_at("/status/podIP") == Some(host)) {
-            let state =
-                crate::diagnostics::network::pod_health::trouble(pod).unwrap_or_else(|| "Ready".to_owned());
+            let state = crate::facts::network::pod_health::trouble(pod).unwrap_or_else(|| "Ready".to_owned());
             let verdict = if state == "Ready" { Verdict::Ready } else { Verdict::NoReadyEndpoint };
             return done(verdict, format!("{host}{port} is pod {}: {state}", short(pod)), None);
         }
@@ -214,14 +214,15 @@ pub(crate) fn resolve(model: &Model<'_>, namespace: &str, target: &Target) -> Re
             Some(reference),
         );
     };
-    of_service(model, service, target, &format!("{host}{port}"))
+    of_service(facts, service, target, &format!("{host}{port}"))
 }
 
 fn short(object: &Object) -> String {
     format!("{}/{}", object.namespace.as_deref().unwrap_or_default(), object.name)
 }
 
-fn of_service(model: &Model<'_>, service: &Object, target: &Target, said: &str) -> Resolved {
+fn of_service(facts: &Facts<'_>, service: &Object, target: &Target, said: &str) -> Resolved {
+    let model = facts.cluster();
     let reference = service.reference();
     let done = |verdict, sentence: String| Resolved {
         target: target.clone(),
@@ -260,9 +261,9 @@ fn of_service(model: &Model<'_>, service: &Object, target: &Target, said: &str) 
             format!("{said}: Service {} has no selector (its endpoints are managed by hand)", short(service)),
         );
     }
-    let found = backends::of_service(model, service);
+    let found = backends::of_service(facts, service);
     if found.ready == 0 {
-        let why = crate::incident::links::service_down(model, service).unwrap_or_else(|| found.describe());
+        let why = crate::incident::links::service_down(facts, service).unwrap_or_else(|| found.describe());
         return done(
             Verdict::NoReadyEndpoint,
             format!("{said}: Service {} has no ready endpoint: {why}", short(service)),
@@ -338,10 +339,10 @@ metadata: {name: pg-0, namespace: data, labels: {app: pg}}
 status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
 "#,
         );
-        let model = Model::new(&model);
+        let facts = Facts::new(&model);
         let verdict = |host: &str, port: Option<u16>| {
             let r =
-                resolve(&model, "shop", &Target { host: host.to_owned(), port, origin: "log".to_owned() });
+                resolve(&facts, "shop", &Target { host: host.to_owned(), port, origin: "log".to_owned() });
             (r.verdict, r.sentence)
         };
         assert_eq!(verdict("pg.data.svc.cluster.local", Some(5432)).0, Verdict::Ready);

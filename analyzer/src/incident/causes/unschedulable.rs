@@ -20,8 +20,8 @@ use kubesnap_shared::model::{Object, ObjectRef};
 use super::fit::{self, Blocker};
 use super::node_not_ready::kept_off_by_not_ready;
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
-use crate::diagnostics::kubectl;
-use crate::diagnostics::network::pod_health;
+use crate::facts::kubectl;
+use crate::facts::network::pod_health;
 use crate::finding::Severity;
 
 /// The scheduler's latest word on a pending pod: the PodScheduled condition's message, else the
@@ -32,7 +32,9 @@ fn scheduler_message(context: &Context<'_, '_>, pod: &Object) -> Option<String> 
         .filter(|(status, _, message)| *status == "False" && !message.is_empty())
         .map(|(_, _, message)| message.to_owned());
     from_condition.or_else(|| {
-        super::warnings(context.model, pod, &["FailedScheduling"]).last().map(|event| event.message.clone())
+        super::warnings(context.facts.cluster(), pod, &["FailedScheduling"])
+            .last()
+            .map(|event| event.message.clone())
     })
 }
 
@@ -43,7 +45,8 @@ fn is_pending_unscheduled(pod: &Object) -> bool {
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let any_not_ready = model
         .of_kind("Node")
         .any(|node| node.condition("Ready").is_some_and(|(status, _, _)| status != "True"));
@@ -53,13 +56,14 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         if any_not_ready && kept_off_by_not_ready(pod).is_some() {
             continue;
         }
-        groups.entry(subject_of(model, pod)).or_default().push((pod, message));
+        groups.entry(subject_of(facts, pod)).or_default().push((pod, message));
     }
     groups.into_iter().map(|(subject, pods)| hypothesis(context, &subject, &pods)).collect()
 }
 
 fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, pods: &[(&Object, String)]) -> Hypothesis {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let (pod, message) = &pods[0];
     let fit = fit::of_pod(model, pod);
     let name = crate::incident::links::label(subject);
@@ -96,7 +100,7 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, pods: &[(&Object, 
     let score = if established { 85 } else { 75 };
     let mut hypothesis = context.hypothesis("unschedulable", title, score, Severity::P1);
     let failing: Vec<&Object> = pods.iter().map(|(pod, _)| *pod).collect();
-    hypothesis.own_severity = Some(impact(model, &failing));
+    hypothesis.own_severity = Some(impact(facts, &failing));
     hypothesis.evidence.push(format!("the scheduler says: `{}`", clip(message)));
     for (node, blockers) in fit.nodes.iter().take(6) {
         let text = match blockers.as_slice() {
@@ -111,10 +115,10 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, pods: &[(&Object, 
     let (cpu, memory) = fit::requests(pod);
     let mut asked = Vec::new();
     if cpu > 0.0 {
-        asked.push(format!("{} CPU", crate::diagnostics::performance::units::cpu(cpu)));
+        asked.push(format!("{} CPU", crate::facts::performance::units::cpu(cpu)));
     }
     if memory > 0.0 {
-        asked.push(format!("{} memory", crate::diagnostics::performance::units::memory(memory)));
+        asked.push(format!("{} memory", crate::facts::performance::units::memory(memory)));
     }
     if !asked.is_empty() {
         hypothesis.evidence.push(format!("pod {} requests {}", pod.name, asked.join(" and ")));

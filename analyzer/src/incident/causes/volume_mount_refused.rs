@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use kubesnap_shared::model::{Event, Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
-use crate::diagnostics::{containers, kubectl};
+use crate::facts::{containers, kubectl};
 use crate::finding::Severity;
 
 const REASONS: [&str; 3] = ["FailedMount", "FailedAttachVolume", "FailedMapVolume"];
@@ -85,7 +85,7 @@ fn quoted_after(text: &str, prefix: &str) -> Option<String> {
 }
 
 fn not_started(pod: &Object) -> bool {
-    if crate::diagnostics::network::pod_health::is_gone(pod) {
+    if crate::facts::network::pod_health::is_gone(pod) {
         return false;
     }
     let statuses = containers::statuses(pod);
@@ -104,7 +104,8 @@ struct Refusal<'a> {
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
+    let model = facts.cluster();
     let mut groups: BTreeMap<(String, String), Vec<Refusal<'_>>> = BTreeMap::new();
     for pod in model.of_kind("Pod").filter(|pod| not_started(pod)) {
         let events = super::warnings(model, pod, &REASONS);
@@ -121,9 +122,9 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
 }
 
 fn hypothesis(context: &Context<'_, '_>, refusals: &[Refusal<'_>]) -> Hypothesis {
-    let model = context.model;
+    let facts = context.facts;
     let first = &refusals[0];
-    let mut subjects: Vec<ObjectRef> = refusals.iter().map(|r| subject_of(model, r.pod)).collect();
+    let mut subjects: Vec<ObjectRef> = refusals.iter().map(|r| subject_of(facts, r.pod)).collect();
     subjects.sort();
     subjects.dedup();
     let who: Vec<String> = subjects.iter().take(3).map(crate::incident::links::label).collect();
@@ -131,7 +132,7 @@ fn hypothesis(context: &Context<'_, '_>, refusals: &[Refusal<'_>]) -> Hypothesis
     let title = format!("{}{more} cannot start: volume mount refused: {}", who.join(", "), first.meaning);
     let mut hypothesis = context.hypothesis("volume-mount-refused", title, first.score, Severity::P1);
     let pods: Vec<&Object> = refusals.iter().map(|r| r.pod).collect();
-    hypothesis.own_severity = Some(impact(model, &pods));
+    hypothesis.own_severity = Some(impact(facts, &pods));
     let mut objects = subjects.clone();
     for r in refusals {
         objects.push(r.pod.reference());
