@@ -15,6 +15,7 @@ mod engine;
 pub(crate) mod incident;
 mod report;
 pub(crate) mod stats;
+mod text_fields;
 
 use std::process::ExitCode;
 
