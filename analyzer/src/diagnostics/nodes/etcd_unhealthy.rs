@@ -13,7 +13,8 @@
 
 use kubesnap_shared::model::ObjectRef;
 
-use crate::diagnostics::{Diagnostic, Model};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -30,8 +31,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts
+        .cluster()
         .host_checks
         .iter()
         .filter(|check| check.what.starts_with("etcd") && !check.healthy)
@@ -84,7 +86,7 @@ mod tests {
         let mut model = ClusterModel::default();
         model.host_checks.push(check("etcd endpoint health", true, &["https://a:2379 is healthy"]));
         model.host_checks.push(check("etcd alarms", false, &["memberID:1234 alarm:NOSPACE"]));
-        let findings = run(&Model::new(&model));
+        let findings = run(&Facts::new(&model));
         expect![[r#"
             P0 etcd-unhealthy Etcd alarms on node cp-1: memberID:1234 alarm:NOSPACE
               objects: Node/cp-1

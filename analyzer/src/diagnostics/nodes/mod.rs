@@ -3,9 +3,6 @@
 
 use super::Diagnostic;
 
-pub(crate) mod age;
-pub(crate) mod version;
-
 pub(crate) mod etcd_unhealthy;
 pub(crate) mod kubelet_version_skew;
 pub(crate) mod node_cordoned;

@@ -15,8 +15,9 @@
 
 use kubesnap_shared::model::{NodeProblem, ObjectRef};
 
-use super::age;
-use crate::diagnostics::{Diagnostic, Model};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -38,8 +39,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// A problem whose last line is this old at capture time is history.
 const ONGOING_SECONDS: i64 = 3_600;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.node_problems.iter().map(|problem| finding(model, problem)).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts.cluster().node_problems.iter().map(|problem| finding(facts, problem)).collect()
 }
 
 /// What the reason means, in words, and its severity while ongoing.
@@ -74,9 +75,9 @@ fn describe(reason: &str) -> (&'static str, Severity) {
     }
 }
 
-fn finding(model: &Model<'_>, problem: &NodeProblem) -> Finding {
+fn finding(facts: &Facts<'_>, problem: &NodeProblem) -> Finding {
     let (what, ongoing_severity) = describe(&problem.reason);
-    let since_last = age::seconds_since(model, problem.last);
+    let since_last = age::seconds_since(facts.cluster(), problem.last);
     // Without times, the log cannot say whether the problem is still going on: it is reported
     // at its severity, and the explanation says so.
     let ongoing = since_last.is_none_or(|seconds| seconds <= ONGOING_SECONDS);
@@ -162,6 +163,6 @@ mod tests {
               $ kubectl describe node cp-1
               $ journalctl -k --since -2h   # on node cp-1
         "#]]
-        .assert_eq(&render(&run(&Model::new(&model))));
+        .assert_eq(&render(&run(&Facts::new(&model))));
     }
 }
