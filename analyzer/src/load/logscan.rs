@@ -69,7 +69,7 @@ impl Patterns {
             times: TimeReader::new()?,
             extends: FAMILIES.map(|family| match family.kind {
                 Kind::Extends(code) => FAMILIES.iter().position(|other| other.code == code),
-                Kind::Error | Kind::Warning => None,
+                Kind::Error | Kind::Warning | Kind::Refines(_) => None,
             }),
         })
     }
@@ -324,9 +324,33 @@ pub(crate) fn error_level(line: &[u8]) -> bool {
     if klog_at(body) {
         return matches!(body[0], b'E' | b'F');
     }
+    if let Some(error) = structured_level(line) {
+        return error;
+    }
     const LEVELS: [&[u8]; 7] = [b"ERROR", b"WARN", b"WARNING", b"INFO", b"DEBUG", b"TRACE", b"FATAL"];
     let contains = |word: &[u8]| line.windows(word.len()).any(|window| window.eq_ignore_ascii_case(word));
     LEVELS.iter().find(|level| contains(level)).is_some_and(|level| *level == b"ERROR" || *level == b"FATAL")
+}
+
+/// The level a structured line states itself (`"level":"warn"` in JSON, `level=warning` in
+/// logfmt, `"severity":"ERROR"`): whether it is ERROR or FATAL, `None` when the line states no
+/// level. A warning that quotes an `"error"` field is a warning: the seed's rule (the first level
+/// word anywhere in the line) reads it as an error.
+fn structured_level(line: &[u8]) -> Option<bool> {
+    const KEYS: [&[u8]; 6] =
+        [b"\"level\":\"", b"\"level\": \"", b"level=", b"\"severity\":\"", b"\"lvl\":\"", b"lvl="];
+    let lower: Vec<u8> = line.iter().take(MAX_TEXT).map(u8::to_ascii_lowercase).collect();
+    KEYS.iter().find_map(|key| {
+        let at = memchr::memmem::find(&lower, key)? + key.len();
+        let value = lower[at..].strip_prefix(b"\"").unwrap_or(&lower[at..]);
+        let end = value.iter().position(|byte| !byte.is_ascii_alphabetic()).unwrap_or(value.len());
+        match &value[..end] {
+            b"error" | b"err" | b"fatal" | b"panic" | b"dpanic" | b"critical" | b"crit" | b"emerg"
+            | b"alert" => Some(true),
+            b"warn" | b"warning" | b"info" | b"information" | b"notice" | b"debug" | b"trace" => Some(false),
+            _ => None,
+        }
+    })
 }
 
 /// The message and time of one journald JSON export line; a line that is not JSON is kept as
@@ -363,6 +387,7 @@ mod tests {
     use super::*;
 
     const DATABASE_CLIENT_ERROR: &str = "database_client_error";
+    const CERTIFICATE_FAILURE: &str = "certificate_failure";
 
     fn family(code: &str) -> &'static crate::facts::logs::families::Family {
         FAMILIES.iter().find(|family| family.code == code).unwrap()
@@ -442,11 +467,44 @@ mod tests {
         {
             assert!(!families_of(line).contains(&DATABASE_CLIENT_ERROR), "{line:?}");
         }
-        // The diagnostics know every extension the loader counts, and which seed family it completes.
-        for code in FAMILIES[SEED_FAMILIES..].iter().map(|family| family.code) {
-            let seed_family = crate::facts::logs::families::seed_code(code);
-            assert_ne!(seed_family, code, "{code} is no extension the diagnostics know");
+        // The diagnostics know every extension and refinement the loader counts, and which family
+        // it completes or narrows.
+        for family in &FAMILIES[SEED_FAMILIES..] {
+            let (Kind::Extends(seed_family) | Kind::Refines(seed_family)) = family.kind else {
+                panic!("{} is no extension or refinement the diagnostics know", family.code)
+            };
             assert!(FAMILIES[..SEED_FAMILIES].iter().any(|seed| seed.code == seed_family));
+        }
+    }
+
+    /// The seed's `certificate_error` matches usage texts and names; its refinement counts the
+    /// failures only (real lines: metrics-server's `--help`, traefik's TLSStore watch, Go's and
+    /// OpenSSL's TLS errors).
+    #[test]
+    fn the_certificate_refinement_counts_failures_not_mentions() {
+        let failures = [
+            "E1221 09:43:10 1 x.go:1] Get \"https://10.43.0.1:443\": x509: certificate signed by unknown authority",
+            "http: TLS handshake error from 10.42.0.1:51234: remote error: tls: bad certificate",
+            "x509: certificate has expired or is not yet valid: current time 2025-06-01T12:00:00Z is after 2025-05-01",
+            "SSL routines:tls_process_server_certificate:certificate verify failed",
+            "javax.net.ssl.SSLHandshakeException: PKIX path building failed",
+            "Error: unable to verify the first certificate",
+        ];
+        for line in failures {
+            assert!(families_of(line).contains(&CERTIFICATE_FAILURE), "{line:?}");
+        }
+        let mentions = [
+            "      --kubelet-certificate-authority string      Path to the CA to use to validate the Kubelet's serving certificates.",
+            "      --tls-cert-file string                   File containing the default x509 Certificate for HTTPS.",
+            "      --tls-min-version string                 Minimum TLS version supported. Possible values: VersionTLS10",
+            "I1221 09:43:29.499326       1 tlsconfig.go:240] Starting DynamicServingCertificateController",
+            "E1221 09:43:10 1 reflector.go:138] Failed to watch *v1alpha1.TLSStore: failed to list *v1alpha1.TLSStore: i/o timeout",
+            "Generated self-signed certificate for localhost",
+        ];
+        for line in mentions {
+            let families = families_of(line);
+            assert!(!families.contains(&CERTIFICATE_FAILURE), "{line:?}");
+            assert!(families.contains(&"certificate_error"), "the seed's pattern still counts {line:?}");
         }
     }
 
@@ -501,6 +559,15 @@ mod tests {
         assert!(!error_level(b"W0809 21:08:25.123456   1 file.go:12] an error occurred"));
         assert!(!error_level(b"INFO fatal-looking but info first"));
         assert!(error_level(b"something FATAL happened"));
+        // Structured lines say their level themselves, whatever words their fields quote.
+        assert!(!error_level(
+            br#"2021-09-14T14:35:09Z {"level":"warn","msg":"failed","error":"dial tcp: connection refused"}"#
+        ));
+        assert!(!error_level(br#"time="2021-09-14T14:39:46Z" level=warning msg="error getting stream""#));
+        assert!(error_level(br#"{"level":"error","ts":1631630401.03,"msg":"Reconciler error"}"#));
+        assert!(error_level(br#"time="2021-09-14T14:39:46Z" level=fatal msg="cannot start""#));
+        assert!(error_level(br#"{"severity":"ERROR","message":"boom"}"#));
+        assert!(!error_level(br#"level=info msg="retrying after error""#));
     }
 
     #[test]

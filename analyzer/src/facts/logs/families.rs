@@ -38,11 +38,14 @@ pub(crate) enum Kind {
     /// apart, and only lines that family's pattern does not match, so the two add up without
     /// counting a line twice and diagnostics report them together under that family.
     Extends(&'static str),
+    /// A refinement of the family with this code ([`REFINEMENTS`]): counted on its own, and the
+    /// diagnostics report that family from the refinement's hits (see [`reported_code`]).
+    Refines(&'static str),
 }
 
 /// Every family, in the loader's order: the ten error families, the five warning families,
-/// then the extensions.
-pub(crate) static FAMILIES: [Family; 16] = [
+/// the extension, then the refinement.
+pub(crate) static FAMILIES: [Family; 17] = [
     Family {
         code: "oom_killed",
         pattern: r"(OOMKilled|out of memory|memory limit exceeded)",
@@ -189,6 +192,27 @@ pub(crate) static FAMILIES: [Family; 16] = [
         severity: Severity::P1,
         suggestion: "Reported with `database_error`.",
     },
+    // The seed's `certificate_error` (`certificate|x509|tls|...`) matches `tls` and
+    // `certificate` anywhere: `tlsconfig.go`, kinds such as `TLSStore`, the `--tls-cert-file`
+    // and `--kubelet-certificate-authority` lines of a usage text. The diagnostics report this
+    // narrower family instead, lines that name a certificate or TLS failure; the seed's own count
+    // stays as it is, for comparison with the seed's analysis.
+    Family {
+        code: "certificate_failure",
+        pattern: concat!(
+            r"(x509: |certificate (has expired|is not (yet )?valid|signed by unknown authority|verify failed|",
+            r"is valid for|required|rejected|revoked)|(bad|unknown|expired|invalid) certificate|",
+            r"certificate_(unknown|expired|revoked)|tls: (handshake failure|failed|bad|internal error|unknown|",
+            r"protocol version|no (application|supported)|first record)|tls handshake (error|timeout|failed|failure)|",
+            r"remote error: tls|ssl routines|ssl_error|ssl(v3)? alert|sslhandshakeexception|pkix path|",
+            r"unable to (get|verify)( the)?( (first|local|issuer))* certificate|cert_has_expired|",
+            r"unable_to_verify_leaf_signature|self[- ]signed certificate in certificate chain)"
+        ),
+        kind: Kind::Refines("certificate_error"),
+        title: "certificate failure",
+        severity: Severity::P2,
+        suggestion: "Reported as `certificate_error`.",
+    },
 ];
 
 /// The seed's ten error families, in its order.
@@ -206,7 +230,18 @@ pub(crate) static ERRORS: &[Family] = FAMILIES.split_at(10).0;
 pub(crate) static WARNINGS: &[Family] = FAMILIES.split_at(10).1.split_at(5).0;
 
 /// The extension families (see [`Kind::Extends`]).
-pub(crate) static EXTENSIONS: &[Family] = FAMILIES.split_at(15).1;
+pub(crate) static EXTENSIONS: &[Family] = FAMILIES.split_at(15).1.split_at(1).0;
+
+/// The refinement families (see [`Kind::Refines`]).
+pub(crate) static REFINEMENTS: &[Family] = FAMILIES.split_at(16).1;
+
+/// The code whose hits report the seed family `code`: its refinement, or itself.
+pub(crate) fn reported_code(code: &str) -> &str {
+    REFINEMENTS
+        .iter()
+        .find(|family| matches!(family.kind, Kind::Refines(seed) if seed == code))
+        .map_or(code, |family| family.code)
+}
 
 /// The extension that completes the seed family `code`, if any.
 pub(crate) fn extension_of(code: &str) -> Option<&'static str> {
@@ -264,5 +299,11 @@ mod tests {
             let Kind::Extends(seed) = extension.kind else { panic!("{} extends nothing", extension.code) };
             assert!(ERRORS.iter().chain(WARNINGS).any(|family| family.code == seed), "{seed}");
         }
+        for refinement in REFINEMENTS {
+            let Kind::Refines(seed) = refinement.kind else { panic!("{} refines nothing", refinement.code) };
+            assert!(ERRORS.iter().chain(WARNINGS).any(|family| family.code == seed), "{seed}");
+        }
+        assert_eq!(reported_code("certificate_error"), "certificate_failure");
+        assert_eq!(reported_code("dns_resolution"), "dns_resolution");
     }
 }
