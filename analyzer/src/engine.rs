@@ -53,7 +53,11 @@ pub(crate) struct UnknownSelection {
 impl Selection {
     /// The registry's diagnostics this selection keeps, in registry order.
     pub(crate) fn apply(&self) -> Result<Vec<&'static Diagnostic>, UnknownSelection> {
-        for word in self.only.iter().chain(&self.skip) {
+        let current = |words: &[String]| -> Vec<String> {
+            words.iter().map(|word| crate::diagnostics::current_code(word).to_owned()).collect()
+        };
+        let (only, skip) = (current(&self.only), current(&self.skip));
+        for word in only.iter().chain(&skip) {
             if Category::parse(word).is_none() && !registry().any(|diagnostic| diagnostic.code == word) {
                 return Err(UnknownSelection { word: word.clone() });
             }
@@ -64,8 +68,8 @@ impl Selection {
                 .any(|word| word == diagnostic.code || Category::parse(word) == Some(diagnostic.category))
         };
         Ok(registry()
-            .filter(|diagnostic| self.only.is_empty() || named(&self.only, diagnostic))
-            .filter(|diagnostic| !named(&self.skip, diagnostic))
+            .filter(|diagnostic| only.is_empty() || named(&only, diagnostic))
+            .filter(|diagnostic| !named(&skip, diagnostic))
             .collect())
     }
 }
@@ -400,6 +404,15 @@ metadata: {name: a, namespace: x}
         assert_eq!(all.len(), registry().count());
         let security = Selection { only: vec!["security".into()], skip: vec![] }.apply().unwrap();
         assert!(security.iter().all(|diagnostic| diagnostic.category == Category::Security));
+        // A code merged into another still selects it.
+        let merged = Selection { only: vec!["container-runs-as-root".into()], skip: vec![] }.apply().unwrap();
+        assert_eq!(
+            merged.iter().map(|diagnostic| diagnostic.code).collect::<Vec<_>>(),
+            ["container-hardening"]
+        );
+        let skipped =
+            Selection { only: vec![], skip: vec!["writable-root-filesystem".into()] }.apply().unwrap();
+        assert!(skipped.iter().all(|diagnostic| diagnostic.code != "container-hardening"));
         let error = Selection { only: vec![], skip: vec!["no-such-thing".into()] }.apply().unwrap_err();
         assert_eq!(
             error.to_string(),

@@ -126,9 +126,10 @@ pub(crate) fn security_field<'a>(
 }
 
 /// Namespaces of the cluster's own components, where privileged and host-level pods are the
-/// norm (CNI, CSI, kube-proxy) rather than a risk someone took by accident.
+/// norm (CNI, CSI, kube-proxy) rather than a risk someone took by accident: the platform
+/// namespaces of [`platform::is_platform_namespace`](super::platform::is_platform_namespace).
 pub(crate) fn is_system_namespace(namespace: Option<&str>) -> bool {
-    namespace.is_some_and(|namespace| namespace.starts_with("kube-") || namespace.ends_with("-system"))
+    namespace.is_some_and(super::platform::is_platform_namespace)
 }
 
 /// What an exit code usually means, for explanations.

@@ -24,6 +24,7 @@ pub(crate) mod workloads;
 pub(crate) mod containers;
 pub(crate) mod kubectl;
 pub(crate) mod model;
+pub(crate) mod platform;
 pub(crate) mod pod_events;
 pub(crate) mod pod_spec;
 pub(crate) mod workload;
@@ -120,6 +121,13 @@ const CATEGORIES: &[&[&Diagnostic]] = &[
 /// Every diagnostic, by category then in each category's order.
 pub(crate) fn registry() -> impl Iterator<Item = &'static Diagnostic> {
     CATEGORIES.iter().flat_map(|diagnostics| diagnostics.iter().copied())
+}
+
+/// The current code of a diagnostic that was merged into another (`container-runs-as-root` is
+/// now `container-hardening`); any other word comes back as it is. Codes stay usable in
+/// `--only`/`--skip` after such a merge.
+pub(crate) fn current_code(word: &str) -> &str {
+    security::RENAMED.iter().find(|(old, _)| *old == word).map_or(word, |(_, new)| new)
 }
 
 #[cfg(test)]
