@@ -6,7 +6,7 @@
 //! privilege escalation (`allowPrivilegeEscalation` not `false`), or their root filesystem is
 //! writable (`readOnlyRootFilesystem` not `true`). One P3 advisory per namespace lists its
 //! workloads and what each lacks: advice, never a fault. Platform components
-//! (`diagnostics::platform`) are the distribution's business and are left out.
+//! (`facts::platform`) are the distribution's business and are left out.
 //!
 //! It replaces `container-runs-as-root`, `privilege-escalation-allowed` and
 //! `writable-root-filesystem`, which `--only`/`--skip` still accept as its names.
@@ -22,10 +22,11 @@ use std::collections::BTreeMap;
 
 use kubesnap_shared::json::Value;
 
-use crate::diagnostics::containers::security_field;
-use crate::diagnostics::pod_spec::{self, Flagged, applications};
-use crate::diagnostics::workload::Template;
-use crate::diagnostics::{Diagnostic, Model, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::containers::security_field;
+use crate::facts::pod_spec::{self, Flagged, applications};
+use crate::facts::workload::Template;
+use crate::facts::{Facts, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -115,9 +116,9 @@ impl Lacking<'_, '_> {
     }
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut by_namespace: BTreeMap<String, Vec<Lacking<'_, '_>>> = BTreeMap::new();
-    for template in applications(model) {
+    for template in applications(facts) {
         let gaps: Vec<(usize, Vec<Flagged>)> = GAPS
             .iter()
             .enumerate()

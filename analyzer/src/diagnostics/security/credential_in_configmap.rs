@@ -22,8 +22,9 @@ use kubesnap_shared::model::Object;
 use kubesnap_shared::redact::is_secret_assignment;
 use regex::Regex;
 
+use crate::diagnostics::Diagnostic;
 use crate::diagnostics::security::credentials::{Literal, judge_with};
-use crate::diagnostics::{Diagnostic, Model, kubectl, platform};
+use crate::facts::{Facts, kubectl, platform};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -103,8 +104,8 @@ fn hits(key: &str, value: &str) -> Vec<Hit> {
     found
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.of_kind("ConfigMap").filter_map(finding).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts.cluster().of_kind("ConfigMap").filter_map(finding).collect()
 }
 
 fn finding(configmap: &Object) -> Option<Finding> {

@@ -2,7 +2,7 @@
 //!
 //! **What it checks.** Application workloads whose pods share the node's network, PID or IPC
 //! namespace (`hostNetwork`, `hostPID`, `hostIPC`). One finding per workload, P2. Platform
-//! components (`diagnostics::platform`) need it by design and are listed by
+//! components (`facts::platform`) need it by design and are listed by
 //! `platform-host-access` instead.
 //!
 //! **Why it matters.** With `hostPID` a container sees and can signal every process of the
@@ -13,9 +13,10 @@
 
 use kubesnap_shared::json::Value;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::pod_spec::applications;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::pod_spec::applications;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -46,9 +47,9 @@ pub(crate) fn shared(spec: &Value) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in applications(model) {
+    for template in applications(facts) {
         let shared = shared(template.spec);
         if shared.is_empty() {
             continue;

@@ -23,9 +23,10 @@ use std::collections::BTreeMap;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::ObjectRef;
 
+use crate::diagnostics::Diagnostic;
 use crate::diagnostics::security::credentials::{Literal, judge};
-use crate::diagnostics::workload::{Template, containers};
-use crate::diagnostics::{Diagnostic, Model, kubectl, platform};
+use crate::facts::workload::{Template, containers};
+use crate::facts::{Facts, kubectl, platform};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -87,17 +88,17 @@ fn labels(entries: &[Entry]) -> String {
     entries.iter().map(|entry| entry.label.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     // By namespace: the workloads whose entries are only advisory, with why.
     let mut advisories: BTreeMap<String, Vec<(ObjectRef, Vec<Entry>, bool)>> = BTreeMap::new();
-    for template in model.templates() {
+    for template in facts.templates() {
         let found = entries(template);
         if found.is_empty() {
             continue;
         }
         let owner = template.owner.reference();
-        let platform = platform::of_template(model, template).is_some();
+        let platform = platform::of_template(facts, template).is_some();
         if platform || found.iter().all(|entry| entry.literal == Literal::Hidden) {
             advisories
                 .entry(owner.namespace.clone().unwrap_or_default())

@@ -1,6 +1,6 @@
 //! Diagnostic: platform-host-access.
 //!
-//! **What it checks.** Platform components (`diagnostics::platform`: the control plane,
+//! **What it checks.** Platform components (`facts::platform`: the control plane,
 //! network and storage plugins, node agents, a distribution's add-ons, diagnostic tools) that run
 //! privileged containers or share the node's network, PID or IPC namespace. They need it by
 //! design, so this is one P3 advisory for the whole cluster that lists them with the evidence
@@ -18,10 +18,11 @@ use std::collections::BTreeSet;
 
 use kubesnap_shared::json::Value;
 
-use crate::diagnostics::pod_spec;
+use crate::diagnostics::Diagnostic;
 use crate::diagnostics::security::host_namespaces;
-use crate::diagnostics::workload::Template;
-use crate::diagnostics::{Diagnostic, Model, platform};
+use crate::facts::pod_spec;
+use crate::facts::workload::Template;
+use crate::facts::{Facts, platform};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -57,11 +58,11 @@ fn host_access(template: &Template<'_>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut listed = Vec::new();
-    for template in model.templates() {
+    for template in facts.templates() {
         let Some(access) = host_access(template) else { continue };
-        let Some(evidence) = platform::of_template(model, template) else { continue };
+        let Some(evidence) = platform::of_template(facts, template) else { continue };
         listed.push((template, access, evidence));
     }
     if listed.is_empty() {

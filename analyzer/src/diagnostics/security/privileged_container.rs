@@ -2,7 +2,7 @@
 //!
 //! **What it checks.** Application workloads with containers that run `privileged: true`. One
 //! finding per workload, P2. Platform components (CNI and CSI agents, kube-proxy, node
-//! exporters, diagnostic tools: `diagnostics::platform`) need it by design and are listed
+//! exporters, diagnostic tools: `facts::platform`) need it by design and are listed
 //! by `platform-host-access` instead.
 //!
 //! **Why it matters.** A privileged container has every capability and the node's devices: it
@@ -12,9 +12,10 @@
 
 use kubesnap_shared::json::Value;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::pod_spec::{self, per_workload};
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::pod_spec::{self, per_workload};
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -32,9 +33,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     per_workload(
-        model,
+        facts,
         |_, container| {
             (container.pointer("/securityContext/privileged").and_then(Value::as_bool) == Some(true))
                 .then(|| ("securityContext/privileged".to_owned(), Value::Bool(true)))

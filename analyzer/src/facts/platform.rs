@@ -20,17 +20,15 @@
 //! - the owner: a workload whose controller is itself a platform component (sonobuoy's
 //!   DaemonSet is owned by its aggregator pod) or a custom resource of a platform's API group.
 //!
-//! `docs/analyzer.md` ("Platform components") states the rule for users.
-//! (This is a fact about the cluster; it belongs with the other facts when they move out of
-//! `diagnostics/`.)
+//! `docs/analyzer.md` ("Platform components and credentials") states the rule for users.
 
 use std::fmt;
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::workload::Template;
+use super::Facts;
+use super::workload::Template;
 
 /// Why a workload or pod counts as a platform component: the first evidence found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,13 +73,13 @@ pub(crate) fn is_platform_namespace(namespace: &str) -> bool {
 }
 
 /// Why a workload's pods are a platform component, or `None` for an application.
-pub(crate) fn of_template(model: &Model<'_>, template: &Template<'_>) -> Option<Evidence> {
+pub(crate) fn of_template(facts: &Facts<'_>, template: &Template<'_>) -> Option<Evidence> {
     let metadata_pointer = match template.pointer.strip_suffix("/spec") {
         Some(prefix) if !prefix.is_empty() => format!("{prefix}/metadata"),
         _ => "/metadata".to_owned(),
     };
     let pod_metadata = template.owner.at(&metadata_pointer);
-    evidence(model, template.owner, template.spec, pod_metadata, 0)
+    evidence(facts, template.owner, template.spec, pod_metadata, 0)
 }
 
 /// Why a pod is a platform component (judged with its controller's spec and labels when the
@@ -90,15 +88,15 @@ pub(crate) fn of_template(model: &Model<'_>, template: &Template<'_>) -> Option<
     not(test),
     expect(dead_code, reason = "the pod form of the shared rule; pod diagnostics adopt it next")
 )]
-pub(crate) fn of_pod(model: &Model<'_>, pod: &Object) -> Option<Evidence> {
+pub(crate) fn of_pod(facts: &Facts<'_>, pod: &Object) -> Option<Evidence> {
     let spec = pod.at("/spec")?;
-    evidence(model, pod, spec, pod.at("/metadata"), 0)
+    evidence(facts, pod, spec, pod.at("/metadata"), 0)
 }
 
 /// The evidence for an object holding a pod spec: its own metadata, the pod template's, the
 /// spec, then its owner (at most two levels up).
 fn evidence(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     object: &Object,
     spec: &Value,
     pod_metadata: Option<&Value>,
@@ -130,10 +128,10 @@ fn evidence(
             return Some(Evidence::Image { image: image.to_owned(), what });
         }
     }
-    if let Some(path) = csi_host_path(model, spec) {
+    if let Some(path) = csi_host_path(facts, spec) {
         return Some(Evidence::CsiPlugin(path));
     }
-    owner_evidence(model, object, depth)
+    owner_evidence(facts, object, depth)
 }
 
 /// A static pod's mirror: the kubelet's annotations, or a Node as its owner.
@@ -275,10 +273,11 @@ fn containers(spec: &Value) -> impl Iterator<Item = &Value> {
 
 /// A hostPath into the kubelet's plugin directories (where CSI node plugins register and
 /// serve their socket), or one naming a CSIDriver of the bundle.
-fn csi_host_path(model: &Model<'_>, spec: &Value) -> Option<String> {
+fn csi_host_path(facts: &Facts<'_>, spec: &Value) -> Option<String> {
     let volumes = spec.get("volumes").and_then(Value::as_array).unwrap_or_default();
     let paths = volumes.iter().filter_map(|volume| volume.pointer("/hostPath/path").and_then(Value::as_str));
-    let drivers: Vec<&str> = model.of_kind("CSIDriver").map(|driver| driver.name.as_str()).collect();
+    let drivers: Vec<&str> =
+        facts.cluster().of_kind("CSIDriver").map(|driver| driver.name.as_str()).collect();
     for path in paths {
         let path_trimmed = path.trim_end_matches('/');
         let kubelet_plugins = ["/var/lib/kubelet/plugins", "/var/lib/kubelet/plugins_registry"]
@@ -297,7 +296,7 @@ fn csi_host_path(model: &Model<'_>, spec: &Value) -> Option<String> {
 const PLATFORM_GROUPS: &[&str] = &["openshift.io", "longhorn.io", "tigera.io", "cilium.io", "cattle.io"];
 
 /// The controller of `object`, when it is a platform component or a platform's custom resource.
-fn owner_evidence(model: &Model<'_>, object: &Object, depth: usize) -> Option<Evidence> {
+fn owner_evidence(facts: &Facts<'_>, object: &Object, depth: usize) -> Option<Evidence> {
     let references = object.array_at("/metadata/ownerReferences");
     for reference in references {
         let kind = reference.get("kind").and_then(Value::as_str).unwrap_or_default();
@@ -317,7 +316,7 @@ fn owner_evidence(model: &Model<'_>, object: &Object, depth: usize) -> Option<Ev
         if depth >= 2 {
             continue;
         }
-        let Some(owner) = model.get(kind, object.namespace.as_deref(), name) else { continue };
+        let Some(owner) = facts.cluster().get(kind, object.namespace.as_deref(), name) else { continue };
         let (spec_pointer, metadata_pointer) = match kind {
             "Pod" => ("/spec", "/metadata"),
             "CronJob" => ("/spec/jobTemplate/spec/template/spec", "/spec/jobTemplate/spec/template/metadata"),
@@ -325,8 +324,8 @@ fn owner_evidence(model: &Model<'_>, object: &Object, depth: usize) -> Option<Ev
         };
         let spec = owner.at(spec_pointer);
         let found = match spec {
-            Some(spec) => evidence(model, owner, spec, owner.at(metadata_pointer), depth + 1),
-            None => owner_evidence(model, owner, depth + 1),
+            Some(spec) => evidence(facts, owner, spec, owner.at(metadata_pointer), depth + 1),
+            None => owner_evidence(facts, owner, depth + 1),
         };
         if found.is_some() {
             return Some(Evidence::Owner(format!("{kind}/{name}")));
@@ -343,12 +342,12 @@ mod tests {
     /// The evidence for every workload of a fixture, as `Kind/name: evidence` lines.
     fn judged(fixture: &str) -> Vec<String> {
         let cluster = model_from_yaml(fixture);
-        let model = Model::new(&cluster);
-        model
+        let facts = Facts::new(&cluster);
+        facts
             .templates()
             .iter()
             .map(|template| {
-                let verdict = of_template(&model, template)
+                let verdict = of_template(&facts, template)
                     .map_or_else(|| "application".to_owned(), |evidence| evidence.to_string());
                 format!("{}/{}: {verdict}", template.owner.kind, template.owner.name)
             })
@@ -417,16 +416,16 @@ metadata: {name: api-1, namespace: shop}
 spec: {containers: [{name: api, image: "shop/api:1"}]}
 "#,
         );
-        let model = Model::new(&cluster);
+        let facts = Facts::new(&cluster);
         let pod = |name: &str| {
             cluster.get("Pod", None, name).or_else(|| cluster.of_kind("Pod").find(|p| p.name == name))
         };
-        let exporter = pod("exporter-x1").and_then(|pod| of_pod(&model, pod));
+        let exporter = pod("exporter-x1").and_then(|pod| of_pod(&facts, pod));
         assert_eq!(
             exporter.map(|evidence| evidence.to_string()).as_deref(),
             Some("is controlled by the platform component DaemonSet/exporter")
         );
-        assert_eq!(pod("api-1").and_then(|pod| of_pod(&model, pod)), None);
+        assert_eq!(pod("api-1").and_then(|pod| of_pod(&facts, pod)), None);
     }
 
     #[test]

@@ -9,8 +9,8 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::ObjectRef;
 use serde_json::json;
 
-use crate::diagnostics::workload::{Template, containers};
-use crate::diagnostics::{Model, kubectl, platform};
+use super::workload::{Template, containers};
+use super::{Facts, kubectl, platform};
 use crate::finding::{Evidence, Finding};
 
 /// One container whose spec a check flagged.
@@ -44,19 +44,19 @@ pub(crate) fn flagged(
 }
 
 /// The workloads that are not platform components, in template order.
-pub(crate) fn applications<'a, 'm>(model: &'a Model<'m>) -> impl Iterator<Item = &'a Template<'m>> + 'a {
-    model.templates().iter().filter(|template| platform::of_template(model, template).is_none())
+pub(crate) fn applications<'a, 'm>(facts: &'a Facts<'m>) -> impl Iterator<Item = &'a Template<'m>> + 'a {
+    facts.templates().iter().filter(|template| platform::of_template(facts, template).is_none())
 }
 
 /// Runs `check` on every container of every application workload's pod spec and builds one
 /// finding per workload with flagged containers, with the field of each as evidence.
 pub(crate) fn per_workload(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     check: impl Fn(&Value, &Value) -> Option<(String, Value)>,
     build: impl Fn(&Template<'_>, &[Flagged]) -> Finding,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in applications(model) {
+    for template in applications(facts) {
         let flagged = flagged(template, &check);
         if flagged.is_empty() {
             continue;

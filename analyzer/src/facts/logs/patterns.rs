@@ -1,23 +1,16 @@
-//! What the two pattern diagnostics share: the hits of one family in the logs of one subject
-//! (workload, lone pod or node), and the finding that reports them with the seed's suggestion
-//! made specific.
+//! The hits of one family in the logs of one subject (workload, lone pod or node): what the two
+//! pattern diagnostics report (`diagnostics::logs::family_finding` writes their findings), and
+//! the incident view's "pods with most errors".
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, LogLine, ObjectRef};
 
-use crate::diagnostics::Model;
-
 use super::families::{self, Family};
-use super::hints;
 use super::level;
+use super::recency::{self, Recency};
 use super::sources::{self, Source};
-use crate::diagnostics::{Diagnostic, kubectl};
-use crate::finding::{Evidence, Finding, Severity};
-
-/// How many sample lines a finding quotes, over all of its logs.
-const SAMPLES_SHOWN: usize = 5;
 
 /// One family's hits in one log.
 #[derive(Debug)]
@@ -33,6 +26,9 @@ pub(crate) struct LogHits<'a> {
     pub(crate) last: Option<Timestamp>,
     /// Some matching line is at ERROR or FATAL level.
     pub(crate) error_level: bool,
+    /// Whether the hits are current at the capture; [`groups`] judges it ([`hits_in`] leaves
+    /// it ongoing).
+    pub(crate) recency: Recency,
 }
 
 /// One family in the logs of one subject.
@@ -51,13 +47,24 @@ impl Group<'_> {
     pub(crate) fn error_level(&self) -> bool {
         self.logs.iter().any(|hits| hits.error_level)
     }
+
+    /// Every log's hits are history: the group is resolved at the capture.
+    pub(crate) fn is_history(&self) -> bool {
+        self.logs.iter().all(|hits| hits.recency.is_history())
+    }
+
+    /// The latest hit of the group.
+    pub(crate) fn last(&self) -> Option<Timestamp> {
+        self.logs.iter().filter_map(|hits| hits.last).max()
+    }
 }
 
 /// The hits of `family` in one log, or `None` when it has none: the loader's counts over every
 /// line, the seed's pattern and kubesnap's extension of it (`database_error` only) added up.
 pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Option<LogHits<'a>> {
     let log = source.log;
-    let seed = log.families.get(family.code);
+    // A refined family's hits are its refinement's (the seed's pattern there matches mentions).
+    let seed = log.families.get(families::reported_code(family.code));
     let extension_code = families::extension_of(family.code);
     let extension = extension_code.and_then(|code| log.families.get(code));
     let client_lines = extension.map_or(0, |hits| hits.count);
@@ -75,126 +82,41 @@ pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Optio
     let last = both().filter_map(|hits| hits.last).max();
     let error_level =
         both().any(|hits| hits.error_level > 0) || samples.iter().any(|line| level::is_error(&line.text));
-    Some(LogHits { family, source: source.clone(), count, client_lines, samples, first, last, error_level })
+    Some(LogHits {
+        family,
+        source: source.clone(),
+        count,
+        client_lines,
+        samples,
+        first,
+        last,
+        error_level,
+        recency: Recency::Ongoing,
+    })
 }
 
-/// Every (family, subject) with hits, families in table order, subjects in order.
+/// Every (family, subject) with hits, families in table order, subjects in order, each log's
+/// hits judged ongoing or history ([`recency`]).
 pub(crate) fn groups<'a>(model: &'a ClusterModel, table: &'static [Family]) -> Vec<Group<'a>> {
     let by_subject = sources::by_subject(sources::sources(model));
+    let installed = recency::install_completed(model);
     let mut out = Vec::new();
     for family in table {
         for (subject, sources) in &by_subject {
-            let logs: Vec<LogHits<'a>> =
-                sources.iter().filter_map(|source| hits_in(family, source)).collect();
+            let logs: Vec<LogHits<'a>> = sources
+                .iter()
+                .filter_map(|source| hits_in(family, source))
+                .map(|mut hits| {
+                    hits.recency = recency::of_hits(model, &hits.source, hits.last, installed);
+                    hits
+                })
+                .collect();
             if !logs.is_empty() {
                 out.push(Group { family, subject: subject.clone(), logs });
             }
         }
     }
     out
-}
-
-/// The finding of one group at `severity`.
-pub(crate) fn finding(
-    diagnostic: &Diagnostic,
-    model: &Model<'_>,
-    group: &Group<'_>,
-    severity: Severity,
-    kind: &str,
-) -> Finding {
-    let family = group.family;
-    let sources: Vec<&Source<'_>> = group.logs.iter().map(|hits| &hits.source).collect();
-    let members = sources::members_phrase(&sources);
-    let total = group.total();
-    let title = format!(
-        "{}: {} {kind} in logs ({total} {}, {members})",
-        sources::label(&group.subject),
-        family.title,
-        if total == 1 { "line" } else { "lines" }
-    );
-    let mut finding = diagnostic.finding(severity, title).object(group.subject.clone());
-    for source in &sources {
-        finding = finding.object(source.member.clone());
-    }
-    for hits in &group.logs {
-        let span = match (hits.first, hits.last) {
-            (Some(first), Some(last)) if first != last => format!(", {first} to {last}"),
-            (Some(first), _) => format!(", at {first}"),
-            _ => String::new(),
-        };
-        finding = finding.evidence(Evidence::note(format!(
-            "{}: {} {}{span}",
-            hits.source.describe(),
-            hits.count,
-            if hits.count == 1 { "line" } else { "lines" }
-        )));
-    }
-    let mut shown = 0;
-    for hits in &group.logs {
-        for line in &hits.samples {
-            if shown < SAMPLES_SHOWN {
-                finding = finding.evidence(Evidence::log_line(&hits.source.log.path, line));
-                shown += 1;
-            }
-        }
-    }
-    let client_lines: u64 = group.logs.iter().map(|hits| hits.client_lines).sum();
-    if client_lines > 0 {
-        finding = finding.evidence(Evidence::note(format!(
-            "{client_lines} of these {} a database client's or server's own error (PostgreSQL's `password \
-             authentication failed` and `too many clients`, `database connection failed`, ...), which the seed's \
-             pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs",
-            if client_lines == 1 { "lines carries" } else { "lines carry" }
-        )));
-    }
-    let hints = hints::for_family(model, family.code, &sources);
-    for note in &hints.notes {
-        finding = finding.evidence(Evidence::note(note.clone()));
-    }
-
-    let pattern = match (client_lines, families::extension_of(family.code)) {
-        (1.., Some(extension)) => {
-            format!("the seed's `{}` pattern or kubesnap's `{extension}` extension of it", family.code)
-        }
-        _ => format!("the seed's `{}` pattern", family.code),
-    };
-    let mut explanation = format!(
-        "{total} log {} of {} {} {pattern}. {}",
-        if total == 1 { "line" } else { "lines" },
-        sources::label(&group.subject),
-        if total == 1 { "matches" } else { "match" },
-        family.suggestion
-    );
-    if let Some(summary) = &hints.summary {
-        explanation.push_str(&format!(" In this bundle: {summary}."));
-    }
-    if kind == "errors" && !group.error_level() {
-        explanation.push_str(
-            " None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may \
-             be mentions rather than failures.",
-        );
-    }
-    finding = finding.explanation(explanation);
-    if let Some(first) = group.logs.first() {
-        let source = &first.source;
-        finding = match source.is_node() {
-            true => finding.remediation(kubectl::describe(&source.member)),
-            false => finding.remediation(kubectl::logs(
-                &source.member,
-                &source.log.key.container,
-                source.log.key.previous,
-            )),
-        };
-    }
-    for command in hints.commands {
-        finding = finding.remediation(command);
-    }
-    finding
-}
-
-/// The severity of an error group: the family's, one step milder when no line is at ERROR level.
-pub(crate) fn error_severity(group: &Group<'_>) -> Severity {
-    if group.error_level() { group.family.severity } else { families::milder(group.family.severity) }
 }
 
 /// Error-family lines per pod (or node), most first, then by name: the seed's "Pods with Most
