@@ -3,6 +3,10 @@
 //! `redact_object` (what the collector uses for resources) must leak no secret, also under the
 //! scorer's `--strict` check (no 16-character window of a long secret survives); every negative
 //! must come back unchanged.
+//!
+//! The shared corpus is read-only; the project's own cases (`testdata/redaction/`: credential
+//! files of infrastructure software, password hashes, JDBC/ODBC URLs, config dumps in logs,
+//! more key formats, and their near misses) are read beside it, in the same format.
 
 use std::path::PathBuf;
 
@@ -20,8 +24,20 @@ fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/redaction")
 }
 
+fn project_corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/redaction")
+}
+
+/// The shared corpus's `name` and the project's.
 fn load(name: &str) -> Result<Vec<Item>, String> {
-    let path = corpus_dir().join(name);
+    let mut items = load_file(corpus_dir().join(name))?;
+    let own = load_file(project_corpus_dir().join(name))?;
+    assert!(own.len() >= 15, "the project's corpus looks truncated: {} items in {name}", own.len());
+    items.extend(own);
+    Ok(items)
+}
+
+fn load_file(path: PathBuf) -> Result<Vec<Item>, String> {
     let text =
         std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     text.lines()
