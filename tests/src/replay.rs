@@ -1,5 +1,5 @@
 //! The diagnosis replay's expectations and how a root cause is judged against them
-//! (`tests/cluster/scenarios/diagnosis-replay/expected.yaml`, whose header is the
+//! (`tests/cluster/scenarios/diagnosis-replay/expected/root-causes.yaml`, whose header is the
 //! specification): which root cause of a bundle is a scenario's first, and whether it says what
 //! a careful engineer concludes from the cluster.
 
@@ -260,15 +260,17 @@ mod tests {
 
     #[test]
     fn the_scenario_file_parses_with_one_entry_per_namespace() {
-        let path = crate::repo().join("tests/cluster/scenarios/diagnosis-replay/expected.yaml");
+        let path = crate::repo().join("tests/cluster/scenarios/diagnosis-replay/expected/root-causes.yaml");
         let all = expectations(&path).unwrap_or_else(|err| panic!("{err}"));
         assert!(all.len() >= 25, "{} scenarios", all.len());
         let mut namespaces: Vec<&str> = all.iter().map(|e| e.namespace.as_str()).collect();
         namespaces.sort_unstable();
         namespaces.dedup();
         assert_eq!(namespaces.len(), all.len(), "a namespace is listed twice");
-        let manifests =
-            std::fs::read_to_string(path.with_file_name("10-namespaces.yaml")).unwrap_or_default();
+        let manifests = std::fs::read_to_string(
+            path.parent().map(|dir| dir.join("10-namespaces.yaml")).unwrap_or_default(),
+        )
+        .unwrap_or_default();
         for expectation in &all {
             assert!(
                 manifests.contains(&format!("name: {}\n", expectation.namespace)),

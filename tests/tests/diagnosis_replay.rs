@@ -2,7 +2,7 @@
 //! `diagnosis-replay` scenario (one namespace per class, kwok stages and kubelet events where a
 //! kubelet would write the state) is applied to a cluster of this test's own, each namespace is
 //! collected with `kubesnap-collect -n NS` and analyzed with `kubesnap-analyze`, and the first
-//! root cause that names the namespace must be the expected one (`expected.yaml` there says
+//! root cause that names the namespace must be the expected one (`expected/root-causes.yaml` there says
 //! what that means). Classes kubesnap does not diagnose yet are `pending`: the test prints,
 //! per pending class, what kubesnap said and what is expected, and fails when one passes.
 
@@ -73,13 +73,26 @@ fn root_causes(kubeconfig: &Path, expectation: &Expectation, dir: &Path) -> Vec<
 fn every_root_cause_class_comes_first_on_its_replayed_scenario() {
     let test = "every_root_cause_class_comes_first_on_its_replayed_scenario";
     let scenario = repo().join("tests/cluster/scenarios").join(SCENARIO);
-    let expectations =
-        replay::expectations(&scenario.join("expected.yaml")).unwrap_or_else(|err| panic!("{err}"));
+    let expectations = replay::expectations(&scenario.join("expected/root-causes.yaml"))
+        .unwrap_or_else(|err| panic!("{err}"));
     // A cluster of its own: the scenario adds a NotReady, a cordoned and a tainted node, which
     // the other cluster tests must not see, and its bundles must not hold the other scenarios'.
-    let Some(private) = cluster::private(test) else { return };
+    // KUBESNAP_REPLAY_CLUSTER_DIR names one `tests/cluster/up` started instead (kept running:
+    // re-running the replay then takes seconds, for whoever works on a class).
+    let reused = std::env::var_os("KUBESNAP_REPLAY_CLUSTER_DIR").map(std::path::PathBuf::from);
+    let (private, cluster) = match reused {
+        Some(dir) => {
+            say(&format!("{SCENARIO}: on the cluster of KUBESNAP_REPLAY_CLUSTER_DIR={}", dir.display()));
+            (None, cluster::Cluster { kubeconfig: dir.join("kubeconfig"), dir: Some(dir) })
+        }
+        None => {
+            let Some(private) = cluster::private(test) else { return };
+            let cluster = private.cluster.clone();
+            (Some(private), cluster)
+        }
+    };
     let started = Instant::now();
-    private.cluster.apply_scenario(SCENARIO);
+    cluster.apply_scenario(SCENARIO);
     say(&format!("{SCENARIO}: applied in {:?}", started.elapsed()));
 
     let work = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
@@ -87,7 +100,7 @@ fn every_root_cause_class_comes_first_on_its_replayed_scenario() {
     for expectation in &expectations {
         let dir = work.path().join(&expectation.namespace);
         std::fs::create_dir_all(&dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display()));
-        let causes = root_causes(&private.cluster.kubeconfig, expectation, &dir);
+        let causes = root_causes(&cluster.kubeconfig, expectation, &dir);
         let first = expectation.first(&causes);
         results.push((expectation, replay::summary(first), expectation.judge(first)));
     }
@@ -120,7 +133,7 @@ fn every_root_cause_class_comes_first_on_its_replayed_scenario() {
             }
             (true, true) => {
                 say(&format!(
-                    "PASSES   {name:<22} {said}\n         but expected.yaml lists it as pending: move it out"
+                    "PASSES   {name:<22} {said}\n         but expected/root-causes.yaml lists it as pending: move it out"
                 ));
                 now_passing.push(name.clone());
             }
@@ -135,6 +148,6 @@ fn every_root_cause_class_comes_first_on_its_replayed_scenario() {
     assert!(
         now_passing.is_empty(),
         "pending classes that now pass (remove `pending: true` in {}): {now_passing:?}",
-        scenario.join("expected.yaml").display()
+        scenario.join("expected/root-causes.yaml").display()
     );
 }
