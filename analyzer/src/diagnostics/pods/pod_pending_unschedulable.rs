@@ -13,10 +13,11 @@
 
 use kubesnap_shared::model::{Event, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::pod_events::PodEvents;
-use crate::diagnostics::workload::group_by_workload;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::pod_events::PodEvents;
+use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -76,9 +77,10 @@ struct Pending<'a> {
     event: Option<&'a Event>,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let events = PodEvents::new(model, &["FailedScheduling"]);
-    let affected: Vec<(&Object, Pending<'_>)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let events = PodEvents::new(facts.cluster(), &["FailedScheduling"]);
+    let affected: Vec<(&Object, Pending<'_>)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter(|pod| pod.str_at("/status/phase") == Some("Pending") && pod.deleting_since().is_none())
         .filter_map(|pod| {
@@ -101,7 +103,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         })
         .collect();
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, pending)) = group.pods.first() else { continue };
         let pod_ref = pod.reference();
         let reasons = reasons(&pending.message);

@@ -11,10 +11,11 @@
 
 use kubesnap_shared::model::Object;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::{self, ContainerStatus};
-use crate::diagnostics::workload::group_by_workload;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::{self, ContainerStatus};
+use crate::facts::kubectl;
+use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 /// Restarts from which a container is reported.
@@ -35,8 +36,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter_map(|pod| {
             let restarting: Vec<ContainerStatus<'_>> = containers::statuses(pod)
@@ -51,7 +53,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         })
         .collect();
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, restarting)) = group.pods.first() else { continue };
         let pod_ref = pod.reference();
         let Some(status) = restarting.iter().max_by_key(|status| status.restart_count()).copied() else {
@@ -101,7 +103,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             }
         }
         let namespace = pod.namespace.as_deref().unwrap_or_default();
-        let words = containers::last_words(model, namespace, &pod.name, status.name, true);
+        let words = containers::last_words(facts.cluster(), namespace, &pod.name, status.name, true);
         if let Some(words) = &words {
             for line in &words.lines {
                 finding = finding.evidence(Evidence::log_line(&words.log.path, line));
