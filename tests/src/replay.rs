@@ -268,7 +268,7 @@ mod tests {
         namespaces.dedup();
         assert_eq!(namespaces.len(), all.len(), "a namespace is listed twice");
         let manifests = std::fs::read_to_string(
-            path.parent().map(|dir| dir.join("10-namespaces.yaml")).unwrap_or_default(),
+            crate::repo().join("tests/cluster/scenarios/diagnosis-replay/10-namespaces.yaml"),
         )
         .unwrap_or_default();
         for expectation in &all {

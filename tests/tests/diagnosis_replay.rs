@@ -80,7 +80,8 @@ fn every_root_cause_class_comes_first_on_its_replayed_scenario() {
     // KUBESNAP_REPLAY_CLUSTER_DIR names one `tests/cluster/up` started instead (kept running:
     // re-running the replay then takes seconds, for whoever works on a class).
     let reused = std::env::var_os("KUBESNAP_REPLAY_CLUSTER_DIR").map(std::path::PathBuf::from);
-    let (private, cluster) = match reused {
+    // `_private` stops the private cluster when the test ends.
+    let (_private, cluster) = match reused {
         Some(dir) => {
             say(&format!("{SCENARIO}: on the cluster of KUBESNAP_REPLAY_CLUSTER_DIR={}", dir.display()));
             (None, cluster::Cluster { kubeconfig: dir.join("kubeconfig"), dir: Some(dir) })
