@@ -86,6 +86,8 @@ pub(crate) fn run(facts: &Facts<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
         }
     }
     analysis.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // One advisory per theme: a diagnostic's P3 findings are one finding.
+    analysis.findings = crate::advisories::fold(std::mem::take(&mut analysis.findings));
     analysis
 }
 
@@ -215,7 +217,8 @@ mod tests {
             .cluster()
             .of_kind("Pod")
             .map(|pod| {
-                Finding::new("fake-pods", Category::Pods, Severity::P3, format!("pod {}", pod.name))
+                // P2: the engine folds several P3 findings of one code into one advisory.
+                Finding::new("fake-pods", Category::Pods, Severity::P2, format!("pod {}", pod.name))
                     .object(pod.reference())
             })
             .collect()
@@ -230,7 +233,7 @@ mod tests {
             code,
             category: Category::Pods,
             title: "Fake",
-            severities: &[Severity::P3],
+            severities: &[Severity::P2],
             what: "w",
             why: "w",
             fix: "f",

@@ -21,57 +21,15 @@ use regex::bytes::{Regex, RegexSet};
 use serde_json::Value;
 
 use super::timestamp::{TimeReader, Ts};
+use crate::facts::logs::families::{FAMILIES, Kind};
 use kubesnap_shared::import::LogLayout;
 
 pub(crate) mod access;
 pub(crate) mod windows;
 
-/// The seed's fifteen families, then kubesnap's extensions: code, pattern, whether it is an
-/// error family (else a warning one). The seed's patterns are verbatim, so that their counts
-/// compare with the seed's own analysis (`bench/seed_log_analyzer.py`); what they miss is an
-/// extension family of its own, never a change to theirs.
-pub(crate) const FAMILIES: [(&str, &str, bool); 16] = [
-    ("oom_killed", r"(OOMKilled|out of memory|memory limit exceeded)", true),
-    ("image_pull_error", r"(ImagePullBackOff|ErrImagePull|Failed to pull image)", true),
-    ("dns_resolution", r"(no such host|DNS resolution failed|dial tcp.*no route to host)", true),
-    ("connection_refused", r"(connection refused|connect: connection refused)", true),
-    ("timeout_error", r"(timeout|timed out|deadline exceeded)", true),
-    ("permission_denied", r"(permission denied|access denied|unauthorized)", true),
-    ("disk_pressure", r"(disk pressure|no space left on device|disk full)", true),
-    ("network_unavailable", r"(network is unreachable|no route to host)", true),
-    ("certificate_error", r"(certificate|x509|tls|ssl.*error)", true),
-    ("database_error", r"(database.*error|sql.*error|connection.*database.*failed)", true),
-    ("high_cpu", r"(cpu.*throttl|cpu.*limit|high cpu)", false),
-    ("high_memory", r"(memory.*pressure|high memory usage)", false),
-    ("slow_response", r"(slow.*response|request.*timeout|response time)", false),
-    ("retry_attempt", r"(retry|retrying|attempt.*failed)", false),
-    ("deprecated_api", r"(deprecated|will be removed|obsolete)", false),
-    // Extension: the errors database clients and servers print that the seed's `database_error`
-    // misses (PostgreSQL's `password authentication failed for user` and `sorry, too many
-    // clients already`, an application's `Database connection failed!`, MySQL's `Access denied
-    // for user`, drivers' exceptions). A line counts here only when `database_error` does not
-    // match it, so the two add up without counting a line twice.
-    (
-        DATABASE_CLIENT_ERROR,
-        concat!(
-            r"(password authentication failed|access denied for user|(database|db) connection ",
-            r"(failed|refused|lost|error|timed out|timeout)|(could not|couldn't|unable to|failed to) connect to ",
-            r"(the )?(database|db\b|postgres|mysql|mariadb|mongo|redis)|SQLSTATE\[|\bORA-\d{5}\b|",
-            r"too many (connections|clients)|the database system is (starting up|shutting down|in recovery mode)|",
-            r"communications link failure|Mongo(Network|ServerSelection)Error|\bpq: |psycopg2?\.\w*Error|",
-            r"sqlalchemy\.exc\.)"
-        ),
-        true,
-    ),
-];
-
-/// How many of [`FAMILIES`] are the seed's; the rest are kubesnap's extensions.
+/// How many of [`FAMILIES`] are the published analyzer's; the rest are kubesnap's extensions.
 #[cfg(test)]
-pub(crate) const SEED_FAMILIES: usize = 15;
-/// The extension of `database_error` (see [`FAMILIES`]).
-pub(crate) const DATABASE_CLIENT_ERROR: &str = "database_client_error";
-const DATABASE_ERROR: usize = 9;
-const DATABASE_CLIENT: usize = 15;
+const SEED_FAMILIES: usize = 15;
 
 /// How many sample lines each family keeps per log.
 pub(crate) const SAMPLES: usize = 5;
@@ -92,13 +50,16 @@ pub(crate) struct Patterns {
     /// `] "`: where an access-log line's `[$time_local]` ends and its `"$request"` starts.
     access: memchr::memmem::Finder<'static>,
     pub(crate) times: TimeReader,
+    /// By family: the family an extension completes (its lines count only where that one's
+    /// pattern does not match).
+    extends: [Option<usize>; FAMILIES.len()],
 }
 
 impl Patterns {
     pub(crate) fn new() -> Result<Patterns, regex::Error> {
         // ASCII case folding: the patterns are ASCII, and it keeps the automaton small.
         let families: Vec<String> =
-            FAMILIES.iter().map(|(_, pattern, _)| format!("(?i-u){pattern}")).collect();
+            FAMILIES.iter().map(|family| format!("(?i-u){}", family.pattern)).collect();
         let mut any = families.join("|");
         any.push_str(r"|(?i-u)error|fatal|(?m-iu)^(?:\S+ )?[EF]\d{4} ");
         Ok(Patterns {
@@ -106,6 +67,10 @@ impl Patterns {
             set: RegexSet::new(&families)?,
             access: memchr::memmem::Finder::new(access::MARKER),
             times: TimeReader::new()?,
+            extends: FAMILIES.map(|family| match family.kind {
+                Kind::Extends(code) => FAMILIES.iter().position(|other| other.code == code),
+                Kind::Error | Kind::Warning | Kind::Refines(_) => None,
+            }),
         })
     }
 }
@@ -281,8 +246,9 @@ impl ChunkScan<'_> {
             let error_level = error_level(line);
             let time = if timed { read_ts(&mut ts) } else { None };
             let mut text = None;
-            let seed_database = families.matched(DATABASE_ERROR);
-            for family in families.iter().filter(|&family| !(family == DATABASE_CLIENT && seed_database)) {
+            let counted_by_its_family =
+                |family: usize| patterns.extends[family].is_some_and(|extended| families.matched(extended));
+            for family in families.iter().filter(|&family| !counted_by_its_family(family)) {
                 segment.counts[family] += 1;
                 segment.error_level[family] += u64::from(error_level);
                 if segment.samples[family].len() < SAMPLES {
@@ -358,9 +324,33 @@ pub(crate) fn error_level(line: &[u8]) -> bool {
     if klog_at(body) {
         return matches!(body[0], b'E' | b'F');
     }
+    if let Some(error) = structured_level(line) {
+        return error;
+    }
     const LEVELS: [&[u8]; 7] = [b"ERROR", b"WARN", b"WARNING", b"INFO", b"DEBUG", b"TRACE", b"FATAL"];
     let contains = |word: &[u8]| line.windows(word.len()).any(|window| window.eq_ignore_ascii_case(word));
     LEVELS.iter().find(|level| contains(level)).is_some_and(|level| *level == b"ERROR" || *level == b"FATAL")
+}
+
+/// The level a structured line states itself (`"level":"warn"` in JSON, `level=warning` in
+/// logfmt, `"severity":"ERROR"`): whether it is ERROR or FATAL, `None` when the line states no
+/// level. A warning that quotes an `"error"` field is a warning: the seed's rule (the first level
+/// word anywhere in the line) reads it as an error.
+fn structured_level(line: &[u8]) -> Option<bool> {
+    const KEYS: [&[u8]; 6] =
+        [b"\"level\":\"", b"\"level\": \"", b"level=", b"\"severity\":\"", b"\"lvl\":\"", b"lvl="];
+    let lower: Vec<u8> = line.iter().take(MAX_TEXT).map(u8::to_ascii_lowercase).collect();
+    KEYS.iter().find_map(|key| {
+        let at = memchr::memmem::find(&lower, key)? + key.len();
+        let value = lower[at..].strip_prefix(b"\"").unwrap_or(&lower[at..]);
+        let end = value.iter().position(|byte| !byte.is_ascii_alphabetic()).unwrap_or(value.len());
+        match &value[..end] {
+            b"error" | b"err" | b"fatal" | b"panic" | b"dpanic" | b"critical" | b"crit" | b"emerg"
+            | b"alert" => Some(true),
+            b"warn" | b"warning" | b"info" | b"information" | b"notice" | b"debug" | b"trace" => Some(false),
+            _ => None,
+        }
+    })
 }
 
 /// The message and time of one journald JSON export line; a line that is not JSON is kept as
@@ -396,6 +386,13 @@ fn clip(line: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    const DATABASE_CLIENT_ERROR: &str = "database_client_error";
+    const CERTIFICATE_FAILURE: &str = "certificate_failure";
+
+    fn family(code: &str) -> &'static crate::facts::logs::families::Family {
+        FAMILIES.iter().find(|family| family.code == code).unwrap()
+    }
+
     fn families_of(line: &str) -> Vec<&'static str> {
         let patterns = Patterns::new().unwrap();
         let segments = scan_chunk(&patterns, line.as_bytes(), LogLayout::Plain);
@@ -403,7 +400,7 @@ mod tests {
             .iter()
             .zip(segments[0].counts)
             .filter(|(_, count)| *count > 0)
-            .map(|((code, _, _), _)| *code)
+            .map(|(family, _)| family.code)
             .collect()
     }
 
@@ -444,7 +441,7 @@ mod tests {
     /// seed's regex read literally, and counted by the extension only where the seed misses.
     #[test]
     fn the_database_extension_counts_what_the_seed_misses_and_nothing_twice() {
-        let seed = regex::Regex::new(&format!("(?i){}", FAMILIES[DATABASE_ERROR].1)).unwrap();
+        let seed = regex::Regex::new(&format!("(?i){}", family("database_error").pattern)).unwrap();
         let missed = [
             "[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password authentication failed for user wronguser",
             "ERROR: Database connection failed!",
@@ -470,11 +467,44 @@ mod tests {
         {
             assert!(!families_of(line).contains(&DATABASE_CLIENT_ERROR), "{line:?}");
         }
-        // The diagnostics know every extension the loader counts, and which seed family it completes.
-        for (code, _, _) in &FAMILIES[SEED_FAMILIES..] {
-            let seed_family = crate::facts::logs::families::seed_code(code);
-            assert_ne!(seed_family, *code, "{code} is no extension the diagnostics know");
-            assert!(FAMILIES[..SEED_FAMILIES].iter().any(|(seed, _, _)| *seed == seed_family));
+        // The diagnostics know every extension and refinement the loader counts, and which family
+        // it completes or narrows.
+        for family in &FAMILIES[SEED_FAMILIES..] {
+            let (Kind::Extends(seed_family) | Kind::Refines(seed_family)) = family.kind else {
+                panic!("{} is no extension or refinement the diagnostics know", family.code)
+            };
+            assert!(FAMILIES[..SEED_FAMILIES].iter().any(|seed| seed.code == seed_family));
+        }
+    }
+
+    /// The seed's `certificate_error` matches usage texts and names; its refinement counts the
+    /// failures only (real lines: metrics-server's `--help`, traefik's TLSStore watch, Go's and
+    /// OpenSSL's TLS errors).
+    #[test]
+    fn the_certificate_refinement_counts_failures_not_mentions() {
+        let failures = [
+            "E1221 09:43:10 1 x.go:1] Get \"https://10.43.0.1:443\": x509: certificate signed by unknown authority",
+            "http: TLS handshake error from 10.42.0.1:51234: remote error: tls: bad certificate",
+            "x509: certificate has expired or is not yet valid: current time 2025-06-01T12:00:00Z is after 2025-05-01",
+            "SSL routines:tls_process_server_certificate:certificate verify failed",
+            "javax.net.ssl.SSLHandshakeException: PKIX path building failed",
+            "Error: unable to verify the first certificate",
+        ];
+        for line in failures {
+            assert!(families_of(line).contains(&CERTIFICATE_FAILURE), "{line:?}");
+        }
+        let mentions = [
+            "      --kubelet-certificate-authority string      Path to the CA to use to validate the Kubelet's serving certificates.",
+            "      --tls-cert-file string                   File containing the default x509 Certificate for HTTPS.",
+            "      --tls-min-version string                 Minimum TLS version supported. Possible values: VersionTLS10",
+            "I1221 09:43:29.499326       1 tlsconfig.go:240] Starting DynamicServingCertificateController",
+            "E1221 09:43:10 1 reflector.go:138] Failed to watch *v1alpha1.TLSStore: failed to list *v1alpha1.TLSStore: i/o timeout",
+            "Generated self-signed certificate for localhost",
+        ];
+        for line in mentions {
+            let families = families_of(line);
+            assert!(!families.contains(&CERTIFICATE_FAILURE), "{line:?}");
+            assert!(families.contains(&"certificate_error"), "the seed's pattern still counts {line:?}");
         }
     }
 
@@ -529,6 +559,15 @@ mod tests {
         assert!(!error_level(b"W0809 21:08:25.123456   1 file.go:12] an error occurred"));
         assert!(!error_level(b"INFO fatal-looking but info first"));
         assert!(error_level(b"something FATAL happened"));
+        // Structured lines say their level themselves, whatever words their fields quote.
+        assert!(!error_level(
+            br#"2021-09-14T14:35:09Z {"level":"warn","msg":"failed","error":"dial tcp: connection refused"}"#
+        ));
+        assert!(!error_level(br#"time="2021-09-14T14:39:46Z" level=warning msg="error getting stream""#));
+        assert!(error_level(br#"{"level":"error","ts":1631630401.03,"msg":"Reconciler error"}"#));
+        assert!(error_level(br#"time="2021-09-14T14:39:46Z" level=fatal msg="cannot start""#));
+        assert!(error_level(br#"{"severity":"ERROR","message":"boom"}"#));
+        assert!(!error_level(br#"level=info msg="retrying after error""#));
     }
 
     #[test]
