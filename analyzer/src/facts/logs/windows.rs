@@ -59,8 +59,14 @@ pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
         for (code, hits) in &source.log.families {
             // An extension's hits count under the seed family it completes; a refined family's
             // under its seed's code, from the refinement's hits (as the diagnostics report it).
-            let refined = families::REFINEMENTS.iter().find(|(refinement, _)| refinement == code);
-            let family = refined.map_or_else(|| families::seed_code(code), |(_, seed)| *seed);
+            let refined = families::REFINEMENTS.iter().find(|refinement| refinement.code == code);
+            let family = refined.map_or_else(
+                || families::seed_code(code),
+                |refinement| match refinement.kind {
+                    families::Kind::Refines(seed) => seed,
+                    _ => families::seed_code(code),
+                },
+            );
             if !families::is_error_family(family)
                 || (refined.is_none() && families::reported_code(code) != code)
             {
