@@ -59,14 +59,13 @@ pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
         for (code, hits) in &source.log.families {
             // An extension's hits count under the seed family it completes; a refined family's
             // under its seed's code, from the refinement's hits (as the diagnostics report it).
-            let refined = families::REFINEMENTS.iter().find(|refinement| refinement.code == code);
-            let family = refined.map_or_else(
-                || families::seed_code(code),
-                |refinement| match refinement.kind {
-                    families::Kind::Refines(seed) => seed,
-                    _ => families::seed_code(code),
+            let refined = families::REFINEMENTS.iter().find(|family| family.code == code).and_then(
+                |family| match family.kind {
+                    families::Kind::Refines(seed) => Some(seed),
+                    _ => None,
                 },
             );
+            let family = refined.unwrap_or_else(|| families::seed_code(code));
             if !families::is_error_family(family)
                 || (refined.is_none() && families::reported_code(code) != code)
             {
