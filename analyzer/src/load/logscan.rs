@@ -355,7 +355,7 @@ fn structured_level(line: &[u8]) -> Option<bool> {
 
 /// The message and time of one journald JSON export line; a line that is not JSON is kept as
 /// text, untimed.
-fn journal_entry(raw: &[u8]) -> (String, Option<Ts>) {
+pub(crate) fn journal_entry(raw: &[u8]) -> (String, Option<Ts>) {
     let Ok(value) = serde_json::from_slice::<Value>(raw) else {
         return (String::from_utf8_lossy(raw).into_owned(), None);
     };
