@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, Model, Need, registry};
-use crate::finding::{Category, Evidence, Finding, Severity};
+use crate::finding::{Category, Evidence, Finding, Severity, Status};
 
 /// The code of the finding a panicking diagnostic becomes.
 pub(crate) const PANICKED: &str = "diagnostic-panicked";
@@ -82,6 +82,12 @@ pub(crate) fn run(model: &Model<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
                 analysis.findings.extend(findings);
             }
             Outcome::Skipped(reason) => analysis.skipped.push(Skipped { code: diagnostic.code, reason }),
+        }
+    }
+    // A problem over before the capture is history: at most P3, whatever a diagnostic set.
+    for finding in &mut analysis.findings {
+        if finding.status == Status::Resolved {
+            finding.severity = Severity::P3;
         }
     }
     analysis.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -234,7 +240,18 @@ mod tests {
         }
     }
 
+    /// A diagnostic that marks a finding resolved and then raises its severity.
+    fn resolved_then_raised(model: &Model<'_>) -> Vec<Finding> {
+        let mut findings = one_per_pod(model);
+        for finding in &mut findings {
+            *finding = finding.clone().resolved();
+            finding.severity = Severity::P0;
+        }
+        findings
+    }
+
     static EXPLODES: Diagnostic = fake("explodes", &[], explode);
+    static RAISED: Diagnostic = fake("raised", &[], resolved_then_raised);
     static PODS: Diagnostic = fake("fake-pods", &[], one_per_pod);
     static NEEDS_METRICS: Diagnostic = fake("needs-metrics", &[Need::Metrics], one_per_pod);
 
@@ -267,6 +284,17 @@ metadata: {name: a, namespace: x}
             [Evidence::note("panic: index out of bounds in a test diagnostic")]
         );
         assert_eq!(analysis.ran, ["explodes", "fake-pods"]);
+    }
+
+    #[test]
+    fn a_resolved_finding_is_held_to_p3() {
+        let model = model_from_yaml(PODS_YAML);
+        let analysis = run(&Model::new(&model), &[&RAISED, &PODS]);
+        let resolved: Vec<(Status, Severity)> =
+            analysis.findings.iter().map(|finding| (finding.status, finding.severity)).collect();
+        assert_eq!(resolved.len(), 4);
+        assert_eq!(resolved.iter().filter(|(status, _)| *status == Status::Resolved).count(), 2);
+        assert!(resolved.iter().all(|(_, severity)| *severity == Severity::P3));
     }
 
     #[test]
