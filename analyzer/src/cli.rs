@@ -14,9 +14,10 @@ use rayon::prelude::*;
 
 use crate::engine::{self, Selection};
 use crate::exit_codes;
+use crate::facts::Facts;
 use crate::finding::Severity;
 use crate::report::{self, json, model::Report, rollup, summary};
-use crate::{catalog, diagnostics, incident, load};
+use crate::{catalog, incident, load};
 
 /// Analyze a Kubernetes support bundle offline and report what is wrong.
 ///
@@ -208,7 +209,7 @@ fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
     let started = Instant::now();
     let model = load_bundle(bundle, limits)?;
     tracing::info!(objects = model.objects.len(), logs = model.logs.len(), elapsed = ?started.elapsed(), "bundle loaded");
-    let facts = diagnostics::Model::new(&model);
+    let facts = Facts::new(&model);
     let started = Instant::now();
     let analysis = engine::run_with_threads(&facts, &diagnostics, args.threads.map(usize::from))
         .context("failed to start the diagnostic threads")?;

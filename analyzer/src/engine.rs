@@ -7,11 +7,12 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use kubesnap_shared::model::{ClusterModel, Coverage, ObjectRef};
+use kubesnap_shared::model::{Coverage, ObjectRef};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::diagnostics::{Diagnostic, Model, Need, registry};
+use crate::diagnostics::{Diagnostic, Need, registry};
+use crate::facts::Facts;
 use crate::finding::{Category, Evidence, Finding, Severity, Status};
 
 /// The code of the finding a panicking diagnostic becomes.
@@ -71,9 +72,9 @@ impl Selection {
 }
 
 /// Runs `diagnostics` on the current rayon pool.
-pub(crate) fn run(model: &Model<'_>, diagnostics: &[&'static Diagnostic]) -> Analysis {
+pub(crate) fn run(facts: &Facts<'_>, diagnostics: &[&'static Diagnostic]) -> Analysis {
     let outcomes: Vec<Outcome> =
-        diagnostics.par_iter().map(|diagnostic| run_one(model, diagnostic)).collect();
+        diagnostics.par_iter().map(|diagnostic| run_one(facts, diagnostic)).collect();
     let mut analysis = Analysis::default();
     for (diagnostic, outcome) in diagnostics.iter().zip(outcomes) {
         match outcome {
@@ -96,7 +97,7 @@ pub(crate) fn run(model: &Model<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
 
 /// Runs `diagnostics` on a pool of `threads` threads (`None`: rayon's default, one per core).
 pub(crate) fn run_with_threads(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     diagnostics: &[&'static Diagnostic],
     threads: Option<usize>,
 ) -> Result<Analysis, rayon::ThreadPoolBuildError> {
@@ -104,7 +105,7 @@ pub(crate) fn run_with_threads(
         .num_threads(threads.unwrap_or(0))
         .thread_name(|index| format!("kubesnap-diagnostic-{index}"))
         .build()?;
-    Ok(pool.install(|| run(model, diagnostics)))
+    Ok(pool.install(|| run(facts, diagnostics)))
 }
 
 enum Outcome {
@@ -112,16 +113,16 @@ enum Outcome {
     Skipped(String),
 }
 
-fn run_one(model: &Model<'_>, diagnostic: &Diagnostic) -> Outcome {
-    if let Some(missing) = diagnostic.needs.iter().find_map(|need| unmet(model, *need)) {
+fn run_one(facts: &Facts<'_>, diagnostic: &Diagnostic) -> Outcome {
+    if let Some(missing) = diagnostic.needs.iter().find_map(|need| unmet(facts, *need)) {
         tracing::debug!(code = diagnostic.code, "skipped: the bundle lacks {missing}");
         return Outcome::Skipped(format!("skipped: the bundle lacks {missing}"));
     }
     let _span = tracing::debug_span!("diagnostic", code = diagnostic.code).entered();
     // The model is only read, so a panic cannot leave it half-changed for the others.
     let started = std::time::Instant::now();
-    // Every diagnostic shares `model`, so a fact one of them derives is derived once per run.
-    match catch_unwind(AssertUnwindSafe(|| (diagnostic.run)(model))) {
+    // Every diagnostic shares `facts`, so a fact one of them derives is derived once per run.
+    match catch_unwind(AssertUnwindSafe(|| (diagnostic.run)(facts))) {
         Ok(findings) => {
             // `-vv` shows where a run's time goes (a fact shared by several diagnostics is
             // counted in the first one that asked for it).
@@ -160,7 +161,8 @@ fn panicked(diagnostic: &Diagnostic, message: &str) -> Finding {
 }
 
 /// What the bundle lacks for `need`, or `None` when it has it.
-pub(crate) fn unmet(model: &ClusterModel, need: Need) -> Option<String> {
+pub(crate) fn unmet(facts: &Facts<'_>, need: Need) -> Option<String> {
+    let model = facts.cluster();
     let met = match need {
         Need::Metrics => !model.pod_metrics.is_empty(),
         Need::NodeMetrics => !model.node_metrics.is_empty(),
@@ -174,7 +176,7 @@ pub(crate) fn unmet(model: &ClusterModel, need: Need) -> Option<String> {
         // all" is a finding, not a gap. Only a kind the bundle does not show is unmet, and
         // the reason says why it does not.
         Need::Kind(kind) => {
-            let why = match model.captured(kind) {
+            let why = match facts.captured(kind) {
                 Coverage::Listed => return None,
                 Coverage::Failed(why) => why,
                 Coverage::NotCaptured(why) => format!("not captured by this format: {why}"),
@@ -205,15 +207,18 @@ pub(crate) fn need_name(need: Need) -> String {
 
 #[cfg(test)]
 mod tests {
+    use kubesnap_shared::model::ClusterModel;
+
     use super::*;
     use crate::diagnostics::testing::model_from_yaml;
 
-    fn explode(_: &Model<'_>) -> Vec<Finding> {
+    fn explode(_: &Facts<'_>) -> Vec<Finding> {
         panic!("index out of bounds in a test diagnostic")
     }
 
-    fn one_per_pod(model: &Model<'_>) -> Vec<Finding> {
-        model
+    fn one_per_pod(facts: &Facts<'_>) -> Vec<Finding> {
+        facts
+            .cluster()
             .of_kind("Pod")
             .map(|pod| {
                 Finding::new("fake-pods", Category::Pods, Severity::P3, format!("pod {}", pod.name))
@@ -225,7 +230,7 @@ mod tests {
     const fn fake(
         code: &'static str,
         needs: &'static [Need],
-        run: fn(&Model<'_>) -> Vec<Finding>,
+        run: fn(&Facts<'_>) -> Vec<Finding>,
     ) -> Diagnostic {
         Diagnostic {
             code,
@@ -241,8 +246,8 @@ mod tests {
     }
 
     /// A diagnostic that marks a finding resolved and then raises its severity.
-    fn resolved_then_raised(model: &Model<'_>) -> Vec<Finding> {
-        let mut findings = one_per_pod(model);
+    fn resolved_then_raised(facts: &Facts<'_>) -> Vec<Finding> {
+        let mut findings = one_per_pod(facts);
         for finding in &mut findings {
             *finding = finding.clone().resolved();
             finding.severity = Severity::P0;
@@ -268,7 +273,7 @@ metadata: {name: a, namespace: x}
     #[test]
     fn a_panicking_diagnostic_becomes_a_finding_and_the_others_run() {
         let model = model_from_yaml(PODS_YAML);
-        let analysis = run_with_threads(&Model::new(&model), &[&EXPLODES, &PODS], Some(2)).unwrap();
+        let analysis = run_with_threads(&Facts::new(&model), &[&EXPLODES, &PODS], Some(2)).unwrap();
         let titles: Vec<(&str, &str)> =
             analysis.findings.iter().map(|f| (f.code, f.title.as_str())).collect();
         assert_eq!(
@@ -289,7 +294,7 @@ metadata: {name: a, namespace: x}
     #[test]
     fn a_resolved_finding_is_held_to_p3() {
         let model = model_from_yaml(PODS_YAML);
-        let analysis = run(&Model::new(&model), &[&RAISED, &PODS]);
+        let analysis = run(&Facts::new(&model), &[&RAISED, &PODS]);
         let resolved: Vec<(Status, Severity)> =
             analysis.findings.iter().map(|finding| (finding.status, finding.severity)).collect();
         assert_eq!(resolved.len(), 4);
@@ -300,7 +305,7 @@ metadata: {name: a, namespace: x}
     #[test]
     fn unmet_needs_skip_with_a_reason() {
         let model = model_from_yaml(PODS_YAML);
-        let analysis = run(&Model::new(&model), &[&NEEDS_METRICS, &PODS]);
+        let analysis = run(&Facts::new(&model), &[&NEEDS_METRICS, &PODS]);
         assert_eq!(
             analysis.skipped,
             [Skipped {
@@ -336,14 +341,14 @@ metadata: {name: a, namespace: x}
     }
 
     fn skip_reasons(model: &ClusterModel, diagnostic: &'static Diagnostic) -> Vec<String> {
-        run(&Model::new(model), &[diagnostic]).skipped.into_iter().map(|skipped| skipped.reason).collect()
+        run(&Facts::new(model), &[diagnostic]).skipped.into_iter().map(|skipped| skipped.reason).collect()
     }
 
     #[test]
     fn a_listed_kind_without_objects_runs() {
         let model =
             native(&["resources/storage.k8s.io/v1/storageclasses/_cluster.json"], serde_json::json!([]));
-        let analysis = run(&Model::new(&model), &[&NEEDS_CLASSES]);
+        let analysis = run(&Facts::new(&model), &[&NEEDS_CLASSES]);
         assert_eq!(analysis.ran, ["needs-classes"]);
         assert!(analysis.skipped.is_empty());
         // A namespaced kind listed across all namespaces leaves no file when empty; nothing
@@ -392,7 +397,7 @@ metadata: {name: a, namespace: x}
         );
         model.objects.extend(claim.objects);
         model.finish();
-        let analysis = run(&Model::new(&model), &[&DEFAULT_CLASS]);
+        let analysis = run(&Facts::new(&model), &[&DEFAULT_CLASS]);
         let titles: Vec<(Severity, &str)> =
             analysis.findings.iter().map(|finding| (finding.severity, finding.title.as_str())).collect();
         assert_eq!(titles, [(Severity::P2, "No StorageClass at all: 1 of 1 PVC Pending")]);
@@ -407,7 +412,7 @@ metadata: {name: a, namespace: x}
             .objects,
         );
         model.finish();
-        let analysis = run(&Model::new(&model), &[&DEFAULT_CLASS]);
+        let analysis = run(&Facts::new(&model), &[&DEFAULT_CLASS]);
         assert!(analysis.findings.is_empty());
         assert_eq!(analysis.skipped.len(), 1);
     }
@@ -416,8 +421,8 @@ metadata: {name: a, namespace: x}
     fn one_and_many_threads_give_the_same_findings() {
         let model = model_from_yaml(PODS_YAML);
         let all: Vec<&'static Diagnostic> = registry().chain([&PODS, &EXPLODES]).collect();
-        let one = run_with_threads(&Model::new(&model), &all, Some(1)).unwrap();
-        let many = run_with_threads(&Model::new(&model), &all, Some(4)).unwrap();
+        let one = run_with_threads(&Facts::new(&model), &all, Some(1)).unwrap();
+        let many = run_with_threads(&Facts::new(&model), &all, Some(4)).unwrap();
         assert_eq!(one.findings, many.findings);
         assert_eq!(one.skipped, many.skipped);
     }

@@ -19,8 +19,8 @@ pub(crate) mod view;
 use kubesnap_shared::model::ObjectRef;
 use serde::Serialize;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::logs::patterns::pods_with_most_errors;
+use crate::facts::Facts;
+use crate::facts::logs::patterns::pods_with_most_errors;
 use crate::finding::{Finding, Severity};
 
 pub(crate) use blast::BlastRadius;
@@ -82,13 +82,13 @@ pub(crate) struct PodErrors {
 }
 
 /// The incident summary of a model and its findings (in report order).
-pub(crate) fn build(model: &Model<'_>, findings: &[Finding]) -> Incident {
+pub(crate) fn build(facts: &Facts<'_>, findings: &[Finding]) -> Incident {
     let severity = findings.iter().map(|finding| finding.severity).min();
     let severities = links::severities(findings);
-    let impact = timed("impact", || impact::assess(model, findings));
-    let blast_radius = timed("blast radius", || blast::trace(model, findings));
-    let timeline = timed("timeline", || timeline::build(model, &severities));
-    let root_causes = timed("root causes", || causes::rank(model, findings));
+    let impact = timed("impact", || impact::assess(facts, findings));
+    let blast_radius = timed("blast radius", || blast::trace(facts, findings));
+    let timeline = timed("timeline", || timeline::build(facts.cluster(), &severities));
+    let root_causes = timed("root causes", || causes::rank(facts, findings));
     let mut mitigation: Vec<String> = Vec::new();
     for command in root_causes.iter().flat_map(|hypothesis| hypothesis.mitigation.iter().take(3)) {
         if mitigation.len() < MITIGATION_COMMANDS && !mitigation.contains(command) {
@@ -96,7 +96,7 @@ pub(crate) fn build(model: &Model<'_>, findings: &[Finding]) -> Incident {
         }
     }
     let pods_with_most_errors =
-        timed("pods with most errors", || pods_with_most_errors(model, TOP_ERROR_PODS))
+        timed("pods with most errors", || pods_with_most_errors(facts.cluster(), TOP_ERROR_PODS))
             .into_iter()
             .map(|(object, errors)| PodErrors { object, errors })
             .collect();

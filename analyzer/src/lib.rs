@@ -12,6 +12,7 @@ mod catalog;
 mod cli;
 mod diagnostics;
 mod engine;
+mod facts;
 pub(crate) mod incident;
 mod report;
 pub(crate) mod stats;
@@ -27,7 +28,7 @@ use finding::Finding;
 /// report order, and the diagnostics the bundle could not feed.
 pub fn analyze(model: &ClusterModel) -> (Vec<Finding>, Vec<Skipped>) {
     let diagnostics: Vec<_> = diagnostics::registry().collect();
-    let analysis = engine::run(&diagnostics::Model::new(model), &diagnostics);
+    let analysis = engine::run(&facts::Facts::new(model), &diagnostics);
     (analysis.findings, analysis.skipped)
 }
 

@@ -1,5 +1,7 @@
 //! Repository hygiene that review would otherwise have to catch: every Rust file says what it
-//! is for, and `shared` stays free of network, async runtime, CLI and rendering crates.
+//! is for, `shared` stays free of network, async runtime, CLI and rendering crates, and the
+//! analyzer's incident summary and report read the cluster through `facts`, not through the
+//! diagnostics' helpers.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -56,4 +58,46 @@ fn shared_has_no_network_runtime_cli_or_rendering_dependency() {
             );
         }
     }
+}
+
+/// What `incident/` and `report/` may name in `diagnostics::`: the registry and its types, a
+/// diagnostic's `DIAGNOSTIC` constant (its code), and in tests the diagnostics' fixture
+/// harnesses. Everything they ask of the cluster comes from `facts::`, so that the incident
+/// summary and the diagnostics answer one question once.
+#[test]
+fn incident_and_report_do_not_import_diagnostics_helpers() {
+    let analyzer = repo().join("analyzer/src");
+    let mut files = Vec::new();
+    for dir in ["incident", "report"] {
+        rust_files(&analyzer.join(dir), &mut files);
+        files.push(analyzer.join(format!("{dir}.rs")));
+    }
+    assert!(files.len() > 10, "found only {} incident and report files", files.len());
+    let allowed = |path: &str| {
+        ["registry", "Diagnostic", "Need", "testing::", "logs::fixture::"]
+            .iter()
+            .any(|start| path.starts_with(start))
+            || path.ends_with("::DIAGNOSTIC")
+    };
+    let mut offending = Vec::new();
+    for file in &files {
+        let text = fs::read_to_string(file).unwrap_or_default();
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            for (at, _) in code.match_indices("diagnostics::") {
+                let rest = &code[at + "diagnostics::".len()..];
+                let path: String =
+                    rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+                if !allowed(&path) {
+                    let shown = file.strip_prefix(repo()).unwrap_or(file).display().to_string();
+                    offending.push(format!("{shown}:{}: {}", number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        offending.is_empty(),
+        "incident/ and report/ read the cluster through `facts::`, never a `diagnostics::` helper \
+         (only the registry and a diagnostic's DIAGNOSTIC constant): {offending:#?}"
+    );
 }

@@ -5,9 +5,10 @@
 //! `ALL` slice; the registry below is the concatenation of those slices, so adding a diagnostic
 //! touches its own file and one line of its category's `mod.rs`, never this file.
 //!
-//! A diagnostic is a pure function of the cluster model, seen through [`Model`] (the
-//! [`ClusterModel`](kubesnap_shared::model::ClusterModel) plus facts derived from it once per run): no I/O, no wall clock (ages and
-//! expiries use `model.captured_at`), no `Err`. What it cannot see it declares in
+//! A diagnostic is a pure function of the cluster model, seen through [`Facts`] (the
+//! [`ClusterModel`](kubesnap_shared::model::ClusterModel) plus facts derived from it once per
+//! run, in `crate::facts`): no I/O, no wall clock (ages and expiries use the model's
+//! `captured_at`), no `Err`. This module holds only the checks and the findings they build. What it cannot see it declares in
 //! [`Diagnostic::needs`], and the engine skips it with a reason when the bundle lacks it.
 
 pub(crate) mod alerts;
@@ -21,18 +22,10 @@ pub(crate) mod security;
 pub(crate) mod storage;
 pub(crate) mod workloads;
 
-pub(crate) mod containers;
-pub(crate) mod kubectl;
-pub(crate) mod model;
-pub(crate) mod pod_events;
-pub(crate) mod pod_spec;
-pub(crate) mod workload;
-
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub(crate) use model::Model;
-
+use crate::facts::Facts;
 use crate::finding::{Category, Finding, Severity};
 
 /// What a diagnostic needs from the bundle beyond its objects.
@@ -93,7 +86,7 @@ pub(crate) struct Diagnostic {
     pub(crate) fix: &'static str,
     /// What the bundle must hold for it to run.
     pub(crate) needs: &'static [Need],
-    pub(crate) run: fn(&Model<'_>) -> Vec<Finding>,
+    pub(crate) run: fn(&Facts<'_>) -> Vec<Finding>,
 }
 
 impl Diagnostic {

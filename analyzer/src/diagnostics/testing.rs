@@ -135,7 +135,7 @@ fn metric_series(value: &Value) -> MetricSeries {
 /// severity the diagnostic declares, at least one object, and a deterministic result.
 pub(crate) fn check(diagnostic: &Diagnostic, fixture: &str, expect: Expect) {
     let model = model_from_yaml(fixture);
-    let findings = (diagnostic.run)(&crate::diagnostics::Model::new(&model));
+    let findings = (diagnostic.run)(&crate::facts::Facts::new(&model));
     for finding in &findings {
         assert_eq!(finding.code, diagnostic.code, "finding of another code");
         assert_eq!(finding.category, diagnostic.category, "finding of another category");
@@ -154,11 +154,7 @@ pub(crate) fn check(diagnostic: &Diagnostic, fixture: &str, expect: Expect) {
         );
         assert!(!finding.explanation.is_empty(), "a finding explains nothing: {}", finding.title);
     }
-    assert_eq!(
-        findings,
-        (diagnostic.run)(&crate::diagnostics::Model::new(&model)),
-        "two runs on one model differ"
-    );
+    assert_eq!(findings, (diagnostic.run)(&crate::facts::Facts::new(&model)), "two runs on one model differ");
     expect.assert_eq(&render(&findings));
 }
 

@@ -8,8 +8,8 @@ use kubesnap_shared::model::ObjectRef;
 use serde::Serialize;
 
 use super::links::{self, WORKLOAD_KINDS};
-use crate::diagnostics::Model;
-use crate::diagnostics::network::backends;
+use crate::facts::Facts;
+use crate::facts::network::backends;
 use crate::finding::{Category, Finding, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,7 +45,7 @@ pub(crate) struct ServiceReach {
 
 /// The sources are the subjects of findings at P0 or P1 (security findings aside): the first object of each when it is a
 /// workload, a pod or a node.
-pub(crate) fn trace(model: &Model<'_>, findings: &[Finding]) -> BlastRadius {
+pub(crate) fn trace(facts: &Facts<'_>, findings: &[Finding]) -> BlastRadius {
     let mut seen = BTreeSet::new();
     let mut sources = Vec::new();
     let mut entry_points = BTreeSet::new();
@@ -59,13 +59,13 @@ pub(crate) fn trace(model: &Model<'_>, findings: &[Finding]) -> BlastRadius {
         {
             continue;
         }
-        let pods = links::pods_of(model, source);
+        let pods = links::pods_of(facts, source);
         let mut services: Vec<&kubesnap_shared::model::Object> =
-            pods.iter().flat_map(|pod| links::services_selecting(model, pod)).collect();
+            pods.iter().flat_map(|pod| links::services_selecting(facts.cluster(), pod)).collect();
         services.sort_by_key(|service| service.reference());
         services.dedup_by_key(|service| service.reference());
         let mut ingresses: Vec<ObjectRef> =
-            services.iter().flat_map(|service| backends::ingresses_to(model, service)).collect();
+            services.iter().flat_map(|service| backends::ingresses_to(facts.cluster(), service)).collect();
         ingresses.sort();
         ingresses.dedup();
         let mut reached = 0;
@@ -81,7 +81,7 @@ pub(crate) fn trace(model: &Model<'_>, findings: &[Finding]) -> BlastRadius {
             .iter()
             .map(|service| ServiceReach {
                 service: service.reference(),
-                still_serving: links::service_down(model, service).is_none(),
+                still_serving: links::service_down(facts, service).is_none(),
             })
             .collect();
         sources.push(Blast {

@@ -26,9 +26,9 @@ use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use serde::Serialize;
 
-use crate::diagnostics::Model;
+use crate::facts::Facts;
 
-use crate::diagnostics::containers;
+use crate::facts::containers;
 use crate::finding::{Finding, Severity};
 
 /// How many hypotheses the summary keeps.
@@ -75,7 +75,7 @@ impl Step {
 /// What the rules read.
 #[derive(Debug)]
 pub(crate) struct Context<'a, 'm> {
-    pub(crate) model: &'a Model<'m>,
+    pub(crate) facts: &'a Facts<'m>,
     pub(crate) findings: &'a [Finding],
     /// The indices of the findings that name each object, ascending: a rule links the findings
     /// of its objects without scanning every finding (a hypothesis per workload at 10,000 pods
@@ -84,7 +84,7 @@ pub(crate) struct Context<'a, 'm> {
 }
 
 impl<'a, 'm> Context<'a, 'm> {
-    pub(crate) fn new(model: &'a Model<'m>, findings: &'a [Finding]) -> Context<'a, 'm> {
+    pub(crate) fn new(facts: &'a Facts<'m>, findings: &'a [Finding]) -> Context<'a, 'm> {
         let mut by_object: HashMap<&ObjectRef, Vec<usize>> = HashMap::new();
         for (index, finding) in findings.iter().enumerate() {
             for object in &finding.objects {
@@ -94,7 +94,7 @@ impl<'a, 'm> Context<'a, 'm> {
                 }
             }
         }
-        Context { model, findings, by_object }
+        Context { facts, findings, by_object }
     }
 
     /// Indices of the findings with one of `codes` that name one of `objects`, ascending.
@@ -163,8 +163,8 @@ pub(crate) fn first_failure(model: &ClusterModel, pod: &Object) -> Option<Timest
 }
 
 /// The ranked hypotheses, at most [`KEPT`].
-pub(crate) fn rank(model: &Model<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
-    let context = Context::new(model, findings);
+pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
+    let context = Context::new(facts, findings);
     let mut all: Vec<Hypothesis> = Vec::new();
     all.extend(super::timed("node-pressure", || node_pressure::rule(&context)));
     all.extend(super::timed("dns-down", || dns_down::rule(&context)));
@@ -258,10 +258,10 @@ pub(crate) mod tests {
     pub(crate) fn of_rule(fixture: &str, rule: &str) -> String {
         let (model, findings) = analyzed(fixture);
         let ranked: Vec<Hypothesis> =
-            rank(&Model::new(&model), &findings).into_iter().filter(|h| h.rule == rule).collect();
+            rank(&Facts::new(&model), &findings).into_iter().filter(|h| h.rule == rule).collect();
         assert_eq!(
-            rank(&Model::new(&model), &findings),
-            rank(&Model::new(&model), &findings),
+            rank(&Facts::new(&model), &findings),
+            rank(&Facts::new(&model), &findings),
             "ranking is deterministic"
         );
         render(&ranked, &findings)

@@ -7,8 +7,8 @@ use kubesnap_shared::model::{Object, ObjectRef};
 use serde::Serialize;
 
 use super::links;
-use crate::diagnostics::Model;
-use crate::diagnostics::network::{backends, pod_health};
+use crate::facts::Facts;
+use crate::facts::network::{backends, pod_health};
 use crate::finding::{Category, Finding, Severity};
 
 /// What is down.
@@ -60,11 +60,12 @@ pub(crate) struct NamespaceImpact {
     pub(crate) findings: usize,
 }
 
-pub(crate) fn assess(model: &Model<'_>, findings: &[Finding]) -> Impact {
-    let services: Vec<ServiceDown> = model
+pub(crate) fn assess(facts: &Facts<'_>, findings: &[Finding]) -> Impact {
+    let services: Vec<ServiceDown> = facts
+        .cluster()
         .of_kind("Service")
         .filter_map(|service| {
-            let why = links::service_down(model, service)?;
+            let why = links::service_down(facts, service)?;
             Some(ServiceDown {
                 service: service.reference(),
                 service_type: service.str_at("/spec/type").unwrap_or("ClusterIP").to_owned(),
@@ -73,11 +74,12 @@ pub(crate) fn assess(model: &Model<'_>, findings: &[Finding]) -> Impact {
             })
         })
         .collect();
-    let ingresses = model.of_kind("Ingress").filter_map(|ingress| ingress_down(model, ingress)).collect();
+    let ingresses =
+        facts.cluster().of_kind("Ingress").filter_map(|ingress| ingress_down(facts, ingress)).collect();
     let workloads_down: Vec<WorkloadDown> = ["Deployment", "StatefulSet", "DaemonSet"]
         .iter()
-        .flat_map(|kind| model.of_kind(kind))
-        .filter_map(|w| down(model, w))
+        .flat_map(|kind| facts.cluster().of_kind(kind))
+        .filter_map(|w| down(facts, w))
         .collect();
 
     let mut namespaces: BTreeMap<String, (Severity, usize)> = BTreeMap::new();
@@ -109,17 +111,17 @@ pub(crate) fn assess(model: &Model<'_>, findings: &[Finding]) -> Impact {
     Impact { services, ingresses, workloads_down, namespaces }
 }
 
-fn ingress_down(model: &Model<'_>, ingress: &Object) -> Option<IngressDown> {
+fn ingress_down(facts: &Facts<'_>, ingress: &Object) -> Option<IngressDown> {
     let namespace = ingress.namespace.as_deref();
     let all = backends::ingress_backends(ingress);
     let mut routes = Vec::new();
     for backend in &all {
-        let why = match model.get("Service", namespace, &backend.service) {
+        let why = match facts.cluster().get("Service", namespace, &backend.service) {
             // A route to a Service the bundle listed and lacks is down; to one it did not
             // capture, nothing is known.
-            None if model.captured("Service").is_listed() => Some("no such Service".to_owned()),
+            None if facts.captured("Service").is_listed() => Some("no such Service".to_owned()),
             None => None,
-            Some(service) => links::service_down(model, service),
+            Some(service) => links::service_down(facts, service),
         };
         if let Some(why) = why {
             routes.push(format!("{} → Service {}: {why}", backend.route, backend.service));
@@ -134,7 +136,7 @@ fn ingress_down(model: &Model<'_>, ingress: &Object) -> Option<IngressDown> {
 }
 
 /// The workload, when it wants replicas and has none available.
-fn down(model: &Model<'_>, workload: &Object) -> Option<WorkloadDown> {
+fn down(facts: &Facts<'_>, workload: &Object) -> Option<WorkloadDown> {
     let number = |pointer: &str| workload.i64_at(pointer);
     let (desired, available) = match workload.kind.as_str() {
         "DaemonSet" => {
@@ -150,7 +152,7 @@ fn down(model: &Model<'_>, workload: &Object) -> Option<WorkloadDown> {
         return None;
     }
     let reference = workload.reference();
-    let pods = links::pods_of(model, &reference);
+    let pods = links::pods_of(facts, &reference);
     let why = pods
         .iter()
         .find_map(|pod| pod_health::trouble(pod).map(|trouble| format!("pod {} {trouble}", pod.name)))
@@ -177,8 +179,8 @@ spec: {defaultBackend: {service: {name: api, port: {number: 80}}}}
 "#,
         );
         let routes = |model: &kubesnap_shared::model::ClusterModel| {
-            let model = Model::new(model);
-            let ingress = model.get("Ingress", Some("shop"), "web").unwrap();
+            let model = Facts::new(model);
+            let ingress = model.cluster().get("Ingress", Some("shop"), "web").unwrap();
             ingress_down(&model, ingress).map(|down| (down.routes, down.all_down))
         };
         // No Service captured: whether `api` exists is unknown, so nothing is called down.

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::network::selector::service_selector as selector;
-use crate::diagnostics::network::{backends, pod_health};
+use crate::facts::Facts;
+use crate::facts::network::selector::service_selector as selector;
+use crate::facts::network::{backends, pod_health};
 use crate::finding::{Finding, Severity};
 
 /// The kinds that run pods.
@@ -27,12 +27,12 @@ pub(crate) fn severities(findings: &[Finding]) -> BTreeMap<ObjectRef, Severity> 
 }
 
 /// The pods of a workload (or the pod itself), in name order.
-pub(crate) fn pods_of<'a>(model: &'a Model<'_>, subject: &ObjectRef) -> Vec<&'a Object> {
+pub(crate) fn pods_of<'a>(facts: &'a Facts<'_>, subject: &ObjectRef) -> Vec<&'a Object> {
     let namespace = subject.namespace.as_deref();
     match subject.kind.as_str() {
-        "Pod" => model.get("Pod", namespace, &subject.name).into_iter().collect(),
-        "Node" => model.pods_on_node(&subject.name).collect(),
-        _ => model.pods_of_workload(subject).to_vec(),
+        "Pod" => facts.cluster().get("Pod", namespace, &subject.name).into_iter().collect(),
+        "Node" => facts.cluster().pods_on_node(&subject.name).collect(),
+        _ => facts.pods_of_workload(subject).to_vec(),
     }
 }
 
@@ -51,11 +51,11 @@ pub(crate) fn is_entry_point(service: &Object) -> bool {
 }
 
 /// Whether a Service with a selector has no ready backend, and why in a few words.
-pub(crate) fn service_down(model: &Model<'_>, service: &Object) -> Option<String> {
+pub(crate) fn service_down(facts: &Facts<'_>, service: &Object) -> Option<String> {
     if selector(service).is_empty() {
         return None;
     }
-    let backends = backends::of_service(model, service);
+    let backends = backends::of_service(facts, service);
     if backends.ready > 0 {
         return None;
     }

@@ -109,7 +109,7 @@ lines:
 #[test]
 fn the_timeline_merges_every_kind_in_time_order_with_severities() {
     let (model, findings) = analyzed(STORY);
-    let incident = build(&Model::new(&model), &findings);
+    let incident = build(&Facts::new(&model), &findings);
     expect![[r#"
         2025-06-01T11:40:00Z Rollout Deployment/shop/api [P0] rollout revision 2: ReplicaSet api-7d created (now 0 of 1 replicas ready)
         2025-06-01T11:50:00Z Metric Pod/shop/api-7d-a [P0] CPU of container api over its 500m limit (600m)
@@ -125,7 +125,7 @@ fn the_timeline_merges_every_kind_in_time_order_with_severities() {
 #[test]
 fn impact_and_blast_radius_follow_services_to_ingresses() {
     let (model, findings) = analyzed(STORY);
-    let view = view::view(&build(&Model::new(&model), &findings), &findings);
+    let view = view::view(&build(&Facts::new(&model), &findings), &findings);
     expect![[r#"
         P0 (critical): 1 workload down, 2 Services and Ingresses without a healthy backend, 2 user-facing entry points affected, 1 namespace affected. Most likely cause: Memory leak in Deployment shop/api (container api) ends in OOMKilled.
         Service shop/api (LoadBalancer, reachable from outside the cluster) has no healthy backend: the bundle holds no Endpoints or EndpointSlices; 0 of 1 matching pods are Ready; api-7d-a CrashLoopBackOff in container api, 3 restarts
@@ -189,17 +189,17 @@ fn the_timeline_keeps_the_most_relevant_and_the_earliest_of_each_kind() {
 #[test]
 fn the_same_model_gives_the_same_incident() {
     let (model, findings) = analyzed(STORY);
-    let first = build(&Model::new(&model), &findings);
-    assert_eq!(first, build(&Model::new(&model), &findings));
+    let first = build(&Facts::new(&model), &findings);
+    assert_eq!(first, build(&Facts::new(&model), &findings));
     let json = |incident: &Incident| serde_json::to_string(incident).unwrap();
-    assert_eq!(json(&first), json(&build(&Model::new(&model), &findings)));
+    assert_eq!(json(&first), json(&build(&Facts::new(&model), &findings)));
     assert!(!first.root_causes.is_empty());
 }
 
 #[test]
 fn no_findings_is_no_incident() {
     let (model, findings) = analyzed("kind: Namespace\napiVersion: v1\nmetadata: {name: quiet}\n");
-    let incident = build(&Model::new(&model), &findings);
+    let incident = build(&Facts::new(&model), &findings);
     assert_eq!(incident.severity, None);
     assert!(incident.root_causes.is_empty() && incident.mitigation.is_empty());
     assert_eq!(incident.headline, "No incident: no diagnostic found a problem in this bundle.");
@@ -234,7 +234,7 @@ fn the_troubleshoot_bundle_of_2025_08_09() {
         )),
         "{titles:#?}"
     );
-    let incident = build(&Model::new(&model), &findings);
+    let incident = build(&Facts::new(&model), &findings);
     assert_eq!(incident.severity, Some(Severity::P0));
     let down: Vec<String> = incident.impact.workloads_down.iter().map(|w| w.workload.to_string()).collect();
     assert!(down.contains(&"Deployment/test-crash/crash-loop-app".to_owned()), "{down:?}");
@@ -261,7 +261,7 @@ fn the_troubleshoot_bundle_of_2025_08_09() {
         .iter()
         .find(|e| e.kind == Kind::Termination && e.text.contains("OOMKilled"));
     assert_eq!(oom.map(|e| e.object.name.as_str()), Some("memory-hog-746d6455bc-hd4sc"));
-    assert_eq!(incident, build(&Model::new(&model), &findings), "deterministic");
+    assert_eq!(incident, build(&Facts::new(&model), &findings), "deterministic");
     expect![[r#"
         1. [dependency-down 80 P1] Deployment test-connection/connection-test-app depends on Service default/postgres-service, which does not exist
            2025-08-09T22:57:59Z Pod/test-connection/connection-test-app-59fdf994f9-tpsgv: 435 lines with connection refused errors in pod connection-test-app-59fdf994f9-tpsgv, container app (current run): `[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password authentication failed for user 'wronguser'`

@@ -14,10 +14,10 @@ use kubesnap_shared::model::{ClusterModel, Event, Object, ObjectRef};
 use kubesnap_shared::quantity;
 use serde::Serialize;
 
-use crate::diagnostics::containers;
-use crate::diagnostics::logs::windows;
-use crate::diagnostics::performance::units;
-use crate::diagnostics::workload::workload_of;
+use crate::facts::containers;
+use crate::facts::logs::windows;
+use crate::facts::performance::units;
+use crate::facts::workload::workload_of;
 use crate::finding::Severity;
 
 /// How many entries the timeline keeps.

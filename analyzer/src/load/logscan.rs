@@ -472,7 +472,7 @@ mod tests {
         }
         // The diagnostics know every extension the loader counts, and which seed family it completes.
         for (code, _, _) in &FAMILIES[SEED_FAMILIES..] {
-            let seed_family = crate::diagnostics::logs::families::seed_code(code);
+            let seed_family = crate::facts::logs::families::seed_code(code);
             assert_ne!(seed_family, *code, "{code} is no extension the diagnostics know");
             assert!(FAMILIES[..SEED_FAMILIES].iter().any(|(seed, _, _)| *seed == seed_family));
         }

@@ -8,7 +8,7 @@ use kubesnap_shared::model::{ClusterModel, MetricSeries};
 use kubesnap_shared::quantity;
 use serde::Serialize;
 
-use crate::diagnostics::containers;
+use crate::facts::containers;
 use crate::finding::Finding;
 
 /// Most charts one report draws: a 10,000-pod bundle must not make a 100 MB page.

@@ -5,10 +5,10 @@ use kubesnap_shared::manifest::Failure;
 use kubesnap_shared::model::{ClusterModel, Gap};
 use serde::{Serialize, Serializer};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::logs::families::{ERRORS, EXTENSIONS, WARNINGS};
-use crate::diagnostics::performance::usage::{self, ContainerStats, TopConsumers};
 use crate::engine::{Analysis, Skipped};
+use crate::facts::Facts;
+use crate::facts::logs::families::{ERRORS, EXTENSIONS, WARNINGS};
+use crate::facts::performance::usage::{self, ContainerStats, TopConsumers};
 use crate::finding::{Finding, Severity};
 use crate::incident::Incident;
 use crate::report::model::{BundleView, Report};
@@ -113,7 +113,7 @@ struct Summary {
 
 /// The JSON document, pretty-printed, ending with a newline.
 pub(crate) fn render(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     analysis: &Analysis,
     incident: &Incident,
     report: &Report,
@@ -141,14 +141,14 @@ pub(crate) fn render(
         rollups: Rollups { policy: report.rollup_policy, groups: &report.rollups },
         incident: incident.clone(),
         performance: Performance {
-            containers: usage::container_stats(model),
-            top_consumers: usage::top_consumers(model, TOP_CONSUMERS),
+            containers: usage::container_stats(facts),
+            top_consumers: usage::top_consumers(facts, TOP_CONSUMERS),
         },
-        log_families: LogFamilies::of(model),
+        log_families: LogFamilies::of(facts.cluster()),
         skipped: &analysis.skipped,
-        gaps: &model.gaps,
-        failures: &model.failures,
-        read_problems: &model.read_problems,
+        gaps: &facts.cluster().gaps,
+        failures: &facts.cluster().failures,
+        read_problems: &facts.cluster().read_problems,
     };
     let mut text = serde_json::to_string_pretty(&document)?;
     text.push('\n');
@@ -186,7 +186,7 @@ samples:
 - {at: "2025-06-01T11:52:00Z", cpu: 300m, memory: 110Mi}
 "#,
         );
-        let model = Model::new(&cluster);
+        let model = Facts::new(&cluster);
         let pod =
             |name: &str| ObjectRef { kind: "Pod".into(), namespace: Some("shop".into()), name: name.into() };
         let findings = vec![

@@ -10,8 +10,9 @@ use std::collections::BTreeSet;
 use kubesnap_shared::model::ClusterModel;
 use serde::Serialize;
 
-use crate::diagnostics::{self, Model};
+use crate::diagnostics;
 use crate::engine::Analysis;
+use crate::facts::Facts;
 use crate::finding::{Evidence, Finding, Severity};
 use crate::incident::Incident;
 use crate::incident::view::IncidentView;
@@ -193,7 +194,7 @@ const TRUNCATED_LOGS_LISTED: usize = 20;
 
 impl Report {
     pub(crate) fn build(
-        model: &Model<'_>,
+        facts: &Facts<'_>,
         analysis: &Analysis,
         incident: &Incident,
         bundle_name: &str,
@@ -214,11 +215,11 @@ impl Report {
             analysis.findings.iter().map(|finding| finding.category.name().to_owned()).collect();
         let namespaces: BTreeSet<String> =
             analysis.findings.iter().filter_map(|finding| finding.namespace.clone()).collect();
-        let (charts, drawn_of) = charts::build(model, &analysis.findings);
+        let (charts, drawn_of) = charts::build(facts.cluster(), &analysis.findings);
         Report {
             title: format!("kubesnap report: {bundle_name}"),
             tool: format!("kubesnap-analyze {}", env!("CARGO_PKG_VERSION")),
-            bundle: bundle_view(model, bundle_name),
+            bundle: bundle_view(facts.cluster(), bundle_name),
             overall: overall.map(Severity::name).unwrap_or("none").to_owned(),
             overall_label: overall.map(Severity::label).unwrap_or("no findings").to_owned(),
             counts,
@@ -228,7 +229,7 @@ impl Report {
             rollup_note: rollup_note(&rollups, policy),
             categories: categories.into_iter().collect(),
             namespaces: namespaces.into_iter().collect(),
-            not_shown: not_shown(model, analysis),
+            not_shown: not_shown(facts.cluster(), analysis),
             charts_note: (drawn_of > charts.len()).then(|| {
                 format!(
                     "{} of {drawn_of} container series are drawn: those of findings first, then the busiest",
@@ -237,7 +238,7 @@ impl Report {
             }),
             charts,
             incident: Some(crate::incident::view::view(incident, &analysis.findings)),
-            performance: performance::build(model),
+            performance: performance::build(facts),
             rollups,
             rollup_policy: policy,
         }

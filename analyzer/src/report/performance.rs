@@ -3,16 +3,16 @@
 //! limits) and its top CPU and memory consumers, in the units the findings use (millicores up
 //! to a core, MiB up to a GiB).
 //!
-//! The numbers come from `diagnostics::performance::usage`, the same ones the performance
+//! The numbers come from `facts::performance::usage`, the same ones the performance
 //! diagnostics read, so a finding's p95 is the table's p95. A 10,000-pod bundle has more
 //! containers than a page can hold: the HTML shows the busiest by mean memory and says so;
 //! `findings.json` has every container.
 
 use serde::Serialize;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::performance::units;
-use crate::diagnostics::performance::usage::{self, ContainerStats};
+use crate::facts::Facts;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{self, ContainerStats};
 use crate::stats::Summary;
 
 /// Most container rows the HTML table holds.
@@ -79,8 +79,8 @@ pub(crate) struct ConsumerRow {
 }
 
 /// The section; `None` when the bundle holds no samples.
-pub(crate) fn build(model: &Model<'_>) -> Option<PerformanceView> {
-    let mut stats = usage::container_stats(model);
+pub(crate) fn build(facts: &Facts<'_>) -> Option<PerformanceView> {
+    let mut stats = usage::container_stats(facts);
     if stats.is_empty() {
         return None;
     }
@@ -88,7 +88,7 @@ pub(crate) fn build(model: &Model<'_>) -> Option<PerformanceView> {
     // A stable sort of the name-ordered list keeps equal means in name order.
     stats.sort_by(|a, b| b.memory_bytes.mean.total_cmp(&a.memory_bytes.mean));
     let containers: Vec<ContainerRow> = stats.iter().take(HTML_ROWS).map(row).collect();
-    let top = usage::top_consumers(model, TOP_CONSUMERS);
+    let top = usage::top_consumers(facts, TOP_CONSUMERS);
     Some(PerformanceView {
         total,
         top_containers: containers.iter().take(MARKDOWN_ROWS).cloned().collect(),
@@ -146,8 +146,8 @@ fn row(stats: &ContainerStats) -> ContainerRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::performance::usage::MIB;
     use crate::diagnostics::testing::model_from_yaml;
+    use crate::facts::performance::usage::MIB;
 
     /// `count` pods of one container each, the i-th using `i + 1` MiB.
     fn pods(count: usize) -> String {
@@ -168,7 +168,7 @@ mod tests {
     #[test]
     fn rows_are_the_highest_memory_first_and_capped_with_a_note() {
         let model = model_from_yaml(&pods(HTML_ROWS + 3));
-        let Some(view) = build(&Model::new(&model)) else { panic!("no section") };
+        let Some(view) = build(&Facts::new(&model)) else { panic!("no section") };
         assert_eq!(view.total, HTML_ROWS + 3);
         assert_eq!(view.containers.len(), HTML_ROWS);
         assert_eq!(view.containers[0].name, format!("ns/p{:03}/c", HTML_ROWS + 2));
@@ -203,7 +203,7 @@ samples:
 - {at: "2025-06-01T11:52:00Z", cpu: 300m, memory: 110Mi}
 "#,
         );
-        let Some(view) = build(&Model::new(&model)) else { panic!("no section") };
+        let Some(view) = build(&Facts::new(&model)) else { panic!("no section") };
         assert!(view.note.is_none());
         let row = &view.containers[0];
         let cpu = &row.cpu;
@@ -217,7 +217,7 @@ samples:
         assert_eq!(row.samples, 2);
         assert!(row.unstable, "CPU swinging from 40m to 300m: score {}", row.stability.text);
         assert!(
-            build(&Model::new(&model_from_yaml("kind: Namespace\napiVersion: v1\nmetadata: {name: x}\n")))
+            build(&Facts::new(&model_from_yaml("kind: Namespace\napiVersion: v1\nmetadata: {name: x}\n")))
                 .is_none()
         );
     }

@@ -20,11 +20,12 @@
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::performance::units;
-use crate::diagnostics::performance::usage::minutes_between;
-use crate::diagnostics::workload::{Origin, PodGroup, group_by_workload, origin};
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::minutes_between;
+use crate::facts::workload::{Origin, PodGroup, group_by_workload, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -54,18 +55,21 @@ struct Down {
     why: String,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let Some(now) = model.captured_at else { return Vec::new() };
-    let affected: Vec<(&Object, Down)> =
-        model.of_kind("Pod").filter_map(|pod| down(model, pod, now).map(|down| (pod, down))).collect();
-    group_by_workload(model, affected).iter().map(|group| finding(model, group)).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(now) = facts.cluster().captured_at else { return Vec::new() };
+    let affected: Vec<(&Object, Down)> = facts
+        .cluster()
+        .of_kind("Pod")
+        .filter_map(|pod| down(facts, pod, now).map(|down| (pod, down)))
+        .collect();
+    group_by_workload(facts, affected).iter().map(|group| finding(facts.cluster(), group)).collect()
 }
 
-fn down(model: &Model<'_>, pod: &Object, now: Timestamp) -> Option<Down> {
+fn down(facts: &Facts<'_>, pod: &Object, now: Timestamp) -> Option<Down> {
     let phase = pod.str_at("/status/phase").unwrap_or("Unknown");
     // Only what a long-running controller (or the kubelet, for a static pod) keeps up is a
     // scrape target that should be up: not a Job's, an operator's installer, a tool's or a bare pod.
-    let daemon = match origin(model, pod) {
+    let daemon = match origin(facts, pod) {
         Origin::LongRunning(owner) => owner.kind == "DaemonSet",
         Origin::Static(_) => false,
         Origin::Batch(_) | Origin::Operator(_) | Origin::Tool(_) | Origin::Bare => return None,

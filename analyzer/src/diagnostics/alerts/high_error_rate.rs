@@ -29,10 +29,11 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ObjectRef};
 
 use super::access_log::{Counts, Subject, Traffic, traffic};
-use super::rule::{Outcome, Run, evaluate};
-use crate::diagnostics::Model;
-use crate::diagnostics::performance::units;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::alerts::rule::{Outcome, Run, evaluate};
+use crate::facts::kubectl;
+use crate::facts::performance::units;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -61,9 +62,9 @@ const OUTAGE: f64 = 0.5;
 /// Minutes of the firing run shown one by one.
 const MINUTES_SHOWN: usize = 10;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let ingresses = backends(model);
-    traffic(model)
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let ingresses = backends(facts.cluster());
+    traffic(facts.cluster())
         .iter()
         .filter_map(|traffic| {
             let ingress = match &traffic.subject {

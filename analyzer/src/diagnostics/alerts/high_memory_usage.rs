@@ -20,11 +20,12 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use super::rule::{Outcome, evaluate};
-use crate::diagnostics::Model;
-use crate::diagnostics::performance::units;
-use crate::diagnostics::performance::usage::{ContainerUsage, minutes_between};
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::alerts::rule::{Outcome, evaluate};
+use crate::facts::kubectl;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{ContainerUsage, minutes_between};
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -45,15 +46,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 const THRESHOLD: f64 = 0.9;
 const FOR_MINUTES: f64 = 5.0;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut pods: BTreeMap<(String, String), Vec<ContainerUsage<'_>>> = BTreeMap::new();
-    for usage in model.usages().iter().cloned() {
+    for usage in facts.usages().iter().cloned() {
         pods.entry((usage.key().namespace.clone(), usage.key().pod.clone())).or_default().push(usage);
     }
-    pods.values().filter_map(|containers| finding(model, containers)).collect()
+    pods.values().filter_map(|containers| finding(facts, containers)).collect()
 }
 
-fn finding(model: &Model<'_>, containers: &[ContainerUsage<'_>]) -> Option<Finding> {
+fn finding(facts: &Facts<'_>, containers: &[ContainerUsage<'_>]) -> Option<Finding> {
     let limit: f64 = containers.iter().filter_map(|usage| usage.resources.memory_limit).sum();
     if limit <= 0.0 {
         return None;
@@ -88,7 +89,7 @@ fn finding(model: &Model<'_>, containers: &[ContainerUsage<'_>]) -> Option<Findi
             outcome.state()
         ),
     );
-    if let Some(workload) = first.pod.and_then(|object| model.workload_of(object)) {
+    if let Some(workload) = first.pod.and_then(|object| facts.workload_of(object)) {
         finding = finding.object(workload);
     }
     finding = finding.object(pod.clone());

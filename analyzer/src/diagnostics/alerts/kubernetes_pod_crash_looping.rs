@@ -20,12 +20,13 @@
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::statuses;
-use crate::diagnostics::performance::units;
-use crate::diagnostics::performance::usage::minutes_between;
-use crate::diagnostics::workload::{PodGroup, group_by_workload};
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::containers::statuses;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::minutes_between;
+use crate::facts::workload::{PodGroup, group_by_workload};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -58,11 +59,14 @@ struct Restarting {
     firing: bool,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let Some(now) = model.captured_at else { return Vec::new() };
-    let affected: Vec<(&Object, Restarting)> =
-        model.of_kind("Pod").filter_map(|pod| restarting(model, pod, now).map(|r| (pod, r))).collect();
-    group_by_workload(model, affected).iter().map(finding).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(now) = facts.cluster().captured_at else { return Vec::new() };
+    let affected: Vec<(&Object, Restarting)> = facts
+        .cluster()
+        .of_kind("Pod")
+        .filter_map(|pod| restarting(facts.cluster(), pod, now).map(|r| (pod, r)))
+        .collect();
+    group_by_workload(facts, affected).iter().map(finding).collect()
 }
 
 fn restarting(model: &ClusterModel, pod: &Object, now: Timestamp) -> Option<Restarting> {

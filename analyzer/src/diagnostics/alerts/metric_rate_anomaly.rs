@@ -18,11 +18,11 @@
 
 use jiff::Timestamp;
 
-use super::rule::{Outcome, evaluate};
-use crate::diagnostics::Model;
-use crate::diagnostics::performance::units;
-use crate::diagnostics::performance::usage::{Group, group, minutes_between};
 use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::alerts::rule::{Outcome, evaluate};
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{Group, group, minutes_between};
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -62,8 +62,8 @@ struct Anomaly {
     window: f64,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected = facts
         .usages()
         .iter()
         .cloned()
@@ -113,7 +113,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             Some((usage, anomaly))
         })
         .collect();
-    group(model, affected).iter().map(finding).collect()
+    group(facts, affected).iter().map(finding).collect()
 }
 
 fn finding(group: &Group<'_, Anomaly>) -> Finding {

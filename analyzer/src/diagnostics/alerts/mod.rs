@@ -2,13 +2,12 @@
 //! registry, in report order.
 //!
 //! Each is one of the seed's Prometheus alert rules evaluated over the bundle as Prometheus
-//! would have over the same window; `rule` holds the `for:` evaluation they share and
-//! `access_log` reads ingress-nginx access lines.
+//! would have over the same window; `facts::alerts::rule` holds the `for:` evaluation they
+//! share and `access_log` reads ingress-nginx access lines.
 
 use super::Diagnostic;
 
 pub(crate) mod access_log;
-pub(crate) mod rule;
 
 pub(crate) mod application_down;
 pub(crate) mod high_error_rate;

@@ -20,10 +20,11 @@ use std::collections::BTreeMap;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ObjectRef};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::performance::units;
-use crate::diagnostics::performance::usage::MIB;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::MIB;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -52,9 +53,9 @@ struct Reading {
     capacity: f64,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut claims: BTreeMap<(String, String), Reading> = BTreeMap::new();
-    for (node, summary) in &model.kubelet_stats {
+    for (node, summary) in &facts.cluster().kubelet_stats {
         for pod in summary.get("pods").and_then(Value::as_array).unwrap_or_default() {
             let pod_name = pod.pointer("/podRef/name").and_then(Value::as_str).unwrap_or_default();
             for volume in pod.get("volume").and_then(Value::as_array).unwrap_or_default() {
@@ -88,7 +89,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
     claims
         .into_iter()
         .filter(|(_, reading)| reading.used / reading.capacity > THRESHOLD)
-        .map(|((namespace, claim), reading)| finding(model, &namespace, &claim, &reading))
+        .map(|((namespace, claim), reading)| finding(facts.cluster(), &namespace, &claim, &reading))
         .collect()
 }
 

@@ -16,9 +16,10 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::nodes::age;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -39,10 +40,10 @@ const DAY: i64 = 86_400;
 const WARNING_DAYS: i64 = 30;
 const CRITICAL_DAYS: i64 = 7;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let Some(now) = model.captured_at else { return Vec::new() };
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(now) = facts.cluster().captured_at else { return Vec::new() };
     let mut findings = Vec::new();
-    for secret in model.of_kind("Secret") {
+    for secret in facts.cluster().of_kind("Secret") {
         // The certificate of the Secret that expires first decides.
         let first = secret
             .array_at("/kubesnapCertificates")
@@ -56,7 +57,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         if let Some((index, certificate, left)) = first
             && left < WARNING_DAYS * DAY
         {
-            findings.push(finding(model, secret, index, certificate, left));
+            findings.push(finding(facts.cluster(), secret, index, certificate, left));
         }
     }
     findings

@@ -22,9 +22,10 @@ use std::collections::BTreeMap;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::nodes::version;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::version;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -113,8 +114,9 @@ fn lookup(object: &Object) -> Option<&'static Deprecated> {
     })
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let server = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let server = facts
+        .cluster()
         .server_version
         .as_deref()
         .and_then(version::minor)
@@ -122,8 +124,8 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         .map(|(_, minor)| minor);
     let mut builtin: BTreeMap<(&str, &str), Vec<&Object>> = BTreeMap::new();
     let mut custom: BTreeMap<(&str, &str), (Vec<&Object>, &Object)> = BTreeMap::new();
-    let deprecated_crd_versions = crd_versions(model);
-    for object in &model.objects {
+    let deprecated_crd_versions = crd_versions(facts.cluster());
+    for object in &facts.cluster().objects {
         if object.kind == "Event" {
             continue;
         }
@@ -146,7 +148,13 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         else {
             continue;
         };
-        findings.push(builtin_finding(entry, kind, &objects, server, model.server_version.as_deref()));
+        findings.push(builtin_finding(
+            entry,
+            kind,
+            &objects,
+            server,
+            facts.cluster().server_version.as_deref(),
+        ));
     }
     for ((api_version, kind), (objects, crd)) in custom {
         findings.push(custom_finding(api_version, kind, &objects, crd));
@@ -368,7 +376,7 @@ metadata: {name: current, namespace: shop}
     fn run_with_server(fixture: &str, version: Option<&str>) -> String {
         let mut model = model_from_yaml(fixture);
         model.server_version = version.map(str::to_owned);
-        render(&(DIAGNOSTIC.run)(&crate::diagnostics::Model::new(&model)))
+        render(&(DIAGNOSTIC.run)(&crate::facts::Facts::new(&model)))
     }
 
     #[test]

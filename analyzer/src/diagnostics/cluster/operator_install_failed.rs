@@ -17,9 +17,10 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, ObjectRef};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::nodes::age;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -45,33 +46,33 @@ fn is_olm(object: &Object) -> bool {
     object.api_version.starts_with("operators.coreos.com/")
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut covered_csvs: Vec<ObjectRef> = Vec::new();
-    for subscription in model.of_kind("Subscription").filter(|object| is_olm(object)) {
+    for subscription in facts.cluster().of_kind("Subscription").filter(|object| is_olm(object)) {
         let namespace = subscription.namespace.as_deref();
         let plan = subscription
             .str_at("/status/installPlanRef/name")
             .or_else(|| subscription.str_at("/status/installplan/name"))
-            .and_then(|name| model.get("InstallPlan", namespace, name));
+            .and_then(|name| facts.cluster().get("InstallPlan", namespace, name));
         let csv = subscription
             .str_at("/status/currentCSV")
             .or_else(|| subscription.str_at("/status/installedCSV"))
-            .and_then(|name| model.get("ClusterServiceVersion", namespace, name));
+            .and_then(|name| facts.cluster().get("ClusterServiceVersion", namespace, name));
         if let Some(csv) = csv {
             covered_csvs.push(csv.reference());
         }
-        if let Some(finding) = install_finding(model, Some(subscription), plan, csv) {
+        if let Some(finding) = install_finding(facts, Some(subscription), plan, csv) {
             findings.push(finding);
         }
     }
-    for csv in model.of_kind("ClusterServiceVersion").filter(|object| is_olm(object)) {
+    for csv in facts.cluster().of_kind("ClusterServiceVersion").filter(|object| is_olm(object)) {
         let copied =
             csv.labels().contains_key("olm.copiedFrom") || csv.str_at("/status/reason") == Some("Copied");
         if copied || covered_csvs.contains(&csv.reference()) {
             continue;
         }
-        if let Some(finding) = install_finding(model, None, None, Some(csv)) {
+        if let Some(finding) = install_finding(facts, None, None, Some(csv)) {
             findings.push(finding);
         }
     }
@@ -87,7 +88,7 @@ fn true_condition<'a>(object: &'a Object, kind: &str) -> Option<(&'a str, &'a st
 }
 
 fn install_finding(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     subscription: Option<&Object>,
     plan: Option<&Object>,
     csv: Option<&Object>,
@@ -160,7 +161,7 @@ fn install_finding(
                 }
             }
             ("Installing" | "InstallReady", _) => {
-                installing_for = Some(age::seconds_since(model, since).unwrap_or(0) / 60);
+                installing_for = Some(age::seconds_since(facts.cluster(), since).unwrap_or(0) / 60);
                 evidence.push(Evidence::note(format!(
                     "ClusterServiceVersion {} {phase} {reason}{}",
                     csv.name,

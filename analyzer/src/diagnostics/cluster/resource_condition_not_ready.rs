@@ -17,9 +17,10 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::nodes::age;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -63,12 +64,13 @@ const COVERED: &[&str] = &[
 
 const TYPES: &[&str] = &["Ready", "Available", "Healthy"];
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts
+        .cluster()
         .objects
         .iter()
         .filter(|object| !COVERED.contains(&object.kind.as_str()))
-        .filter_map(|object| condition_finding(model, object).or_else(|| argo_finding(object)))
+        .filter_map(|object| condition_finding(facts.cluster(), object).or_else(|| argo_finding(object)))
         .collect()
 }
 

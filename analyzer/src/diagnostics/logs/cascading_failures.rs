@@ -20,10 +20,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, ERROR_LEVEL, LogLine, ObjectRef};
 
-use super::sources::{self, Source};
-use super::windows::{self, WINDOW};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::logs::sources::{self, Source};
+use crate::facts::logs::windows::{self, WINDOW};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -160,8 +161,8 @@ pub(crate) fn cascades(model: &ClusterModel) -> Vec<Cascade<'_>> {
     out
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let cascades = cascades(model);
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let cascades = cascades(facts.cluster());
     let total = cascades.len();
     cascades.iter().take(REPORTED).map(|cascade| finding(cascade, total)).collect()
 }

@@ -52,16 +52,12 @@ pub(crate) fn scanned_model(fixture: &str) -> ClusterModel {
 /// `testing::check` on a model whose logs are scanned.
 pub(crate) fn check_logs(diagnostic: &Diagnostic, fixture: &str, expect: Expect) {
     let model = scanned_model(fixture);
-    let findings = (diagnostic.run)(&crate::diagnostics::Model::new(&model));
+    let findings = (diagnostic.run)(&crate::facts::Facts::new(&model));
     for finding in &findings {
         assert_eq!(finding.code, diagnostic.code);
         assert!(diagnostic.severities.contains(&finding.severity), "undeclared {}", finding.severity);
         assert!(!finding.objects.is_empty() && !finding.explanation.is_empty());
     }
-    assert_eq!(
-        findings,
-        (diagnostic.run)(&crate::diagnostics::Model::new(&model)),
-        "two runs on one model differ"
-    );
+    assert_eq!(findings, (diagnostic.run)(&crate::facts::Facts::new(&model)), "two runs on one model differ");
     expect.assert_eq(&render(&findings));
 }

@@ -22,10 +22,11 @@
 //! **Example.** `Deployment shop/api: connection refused errors in logs (120 lines, 3 pods)`,
 //! noting that the pods' `DATABASE_URL` names Service `data/pg`, which has no ready endpoint.
 
-use super::families::ERRORS;
-use super::patterns::{self, error_severity};
-use crate::diagnostics::Model;
+use super::family_finding::{self, error_severity};
 use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::logs::families::ERRORS;
+use crate::facts::logs::patterns;
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -42,10 +43,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    patterns::groups(model, &ERRORS)
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    patterns::groups(facts.cluster(), &ERRORS)
         .iter()
-        .map(|group| patterns::finding(&DIAGNOSTIC, model, group, error_severity(group), "errors"))
+        .map(|group| family_finding::finding(&DIAGNOSTIC, facts, group, error_severity(group), "errors"))
         .collect()
 }
 

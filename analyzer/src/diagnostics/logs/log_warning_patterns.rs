@@ -13,10 +13,11 @@
 //!
 //! **Example.** `Deployment shop/api: retry warnings in logs (40 lines, 2 pods)`.
 
-use super::families::WARNINGS;
-use super::patterns::{self, Group};
-use crate::diagnostics::Model;
+use super::family_finding;
 use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::logs::families::WARNINGS;
+use crate::facts::logs::patterns::{self, Group};
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -33,10 +34,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    patterns::groups(model, &WARNINGS)
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    patterns::groups(facts.cluster(), &WARNINGS)
         .iter()
-        .map(|group| patterns::finding(&DIAGNOSTIC, model, group, severity(group), "warnings"))
+        .map(|group| family_finding::finding(&DIAGNOSTIC, facts, group, severity(group), "warnings"))
         .collect()
 }
 

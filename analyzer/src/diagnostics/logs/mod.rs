@@ -1,20 +1,12 @@
 //! Diagnostics of the `logs` category, one per file; `ALL` is this category's part of the
 //! registry, in report order.
 //!
-//! Besides the diagnostics, the category offers the incident view what is not a finding: the
-//! log error timeline ([`windows::bursts`]) and the seed's "pods with most errors"
-//! ([`patterns::pods_with_most_errors`]).
+//! What they share (families, sources, windows, hits) lives in `facts::logs`, which also gives
+//! the incident view the log error timeline and the "pods with most errors".
 
 use super::Diagnostic;
 
-pub(crate) mod database;
-pub(crate) mod dependencies;
-pub(crate) mod families;
-pub(crate) mod hints;
-pub(crate) mod level;
-pub(crate) mod patterns;
-pub(crate) mod sources;
-pub(crate) mod windows;
+pub(crate) mod family_finding;
 
 pub(crate) mod cascading_failures;
 pub(crate) mod log_error_patterns;

@@ -15,10 +15,11 @@ use std::collections::BTreeMap;
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use super::pod_health;
-use crate::diagnostics::Model;
-use crate::diagnostics::containers;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers;
+use crate::facts::kubectl;
+use crate::facts::network::pod_health;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -60,14 +61,14 @@ fn is_cni(name: &str) -> bool {
         && !name.contains("operator")
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     // DaemonSet (namespace, name) → its pods, from owner references so that bundles without
     // DaemonSet objects still show their pods.
     let mut groups: BTreeMap<(Option<String>, String), Vec<&Object>> = BTreeMap::new();
-    for daemonset in model.of_kind("DaemonSet").filter(|daemonset| is_cni(&daemonset.name)) {
+    for daemonset in facts.cluster().of_kind("DaemonSet").filter(|daemonset| is_cni(&daemonset.name)) {
         groups.entry((daemonset.namespace.clone(), daemonset.name.clone())).or_default();
     }
-    for pod in model.of_kind("Pod").filter(|pod| !pod_health::is_gone(pod)) {
+    for pod in facts.cluster().of_kind("Pod").filter(|pod| !pod_health::is_gone(pod)) {
         if let Some((_, name, _)) =
             pod.owners().into_iter().find(|(kind, name, _)| *kind == "DaemonSet" && is_cni(name))
         {
@@ -76,8 +77,8 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
     }
     let mut findings = Vec::new();
     for ((namespace, name), pods) in groups {
-        let daemonset = model.get("DaemonSet", namespace.as_deref(), &name);
-        if let Some(finding) = finding(model, namespace.as_deref(), &name, daemonset, &pods) {
+        let daemonset = facts.cluster().get("DaemonSet", namespace.as_deref(), &name);
+        if let Some(finding) = finding(facts.cluster(), namespace.as_deref(), &name, daemonset, &pods) {
             findings.push(finding);
         }
     }

@@ -15,10 +15,11 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
 
-use super::pod_health;
-use crate::diagnostics::Model;
-use crate::diagnostics::containers;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers;
+use crate::facts::kubectl;
+use crate::facts::network::pod_health;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -35,10 +36,11 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let pods = model.dns_pods();
-    let deployment =
-        ["coredns", "kube-dns"].iter().find_map(|name| model.get("Deployment", Some("kube-system"), name));
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let pods = facts.dns_pods();
+    let deployment = ["coredns", "kube-dns"]
+        .iter()
+        .find_map(|name| facts.cluster().get("Deployment", Some("kube-system"), name));
     let unhealthy: Vec<(&Object, String)> =
         pods.iter().filter_map(|pod| pod_health::trouble(pod).map(|why| (*pod, why))).collect();
     let ready_pods = pods.len() - unhealthy.len();
@@ -82,15 +84,15 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         let namespace = pod.namespace.as_deref().unwrap_or_default();
         let restarted = containers::statuses(pod).iter().any(|status| status.restart_count() > 0);
         let container = containers::statuses(pod).first().map(|status| status.name).unwrap_or("coredns");
-        let words = containers::last_words(model, namespace, &pod.name, container, restarted)
-            .or_else(|| containers::last_words(model, namespace, &pod.name, container, false));
+        let words = containers::last_words(facts.cluster(), namespace, &pod.name, container, restarted)
+            .or_else(|| containers::last_words(facts.cluster(), namespace, &pod.name, container, false));
         if let Some(words) = words {
             for line in &words.lines {
                 finding = finding.evidence(Evidence::log_line(&words.log.path, line));
             }
         }
     }
-    let corefile = model.get("ConfigMap", Some("kube-system"), "coredns");
+    let corefile = facts.cluster().get("ConfigMap", Some("kube-system"), "coredns");
     if let Some(configmap) = corefile
         && let Some(text) = configmap.at("/data/Corefile").and_then(Value::as_str)
     {

@@ -11,9 +11,10 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use super::backends::{self, IngressBackend, PortRef};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::network::backends::{self, IngressBackend, PortRef};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -30,14 +31,14 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for ingress in model.of_kind("Ingress") {
+    for ingress in facts.cluster().of_kind("Ingress") {
         let namespace = ingress.namespace.as_deref();
         let broken: Vec<(IngressBackend, String)> = backends::ingress_backends(ingress)
             .into_iter()
             .filter_map(|backend| {
-                let problem = match model.get("Service", namespace, &backend.service) {
+                let problem = match facts.cluster().get("Service", namespace, &backend.service) {
                     None => "does not exist".to_owned(),
                     Some(service) => port_problem(service, &backend.port)?,
                 };
@@ -45,7 +46,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             })
             .collect();
         if !broken.is_empty() {
-            findings.push(finding(model, ingress, &broken));
+            findings.push(finding(facts.cluster(), ingress, &broken));
         }
     }
     findings

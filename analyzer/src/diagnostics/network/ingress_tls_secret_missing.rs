@@ -13,8 +13,9 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -33,9 +34,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for ingress in model.of_kind("Ingress") {
+    for ingress in facts.cluster().of_kind("Ingress") {
         for (index, tls) in ingress.array_at("/spec/tls").iter().enumerate() {
             let Some(secret_name) = tls.get("secretName").and_then(Value::as_str) else { continue };
             let hosts: Vec<&str> = tls
@@ -43,13 +44,13 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                 .and_then(Value::as_array)
                 .map(|hosts| hosts.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            let secret = model.get("Secret", ingress.namespace.as_deref(), secret_name);
+            let secret = facts.cluster().get("Secret", ingress.namespace.as_deref(), secret_name);
             let problem = match secret {
                 None => Some(Problem::Missing),
                 Some(secret) => not_tls(secret).map(Problem::NotTls),
             };
             if let Some(problem) = problem {
-                findings.push(finding(model, ingress, index, secret_name, &hosts, secret, problem));
+                findings.push(finding(facts.cluster(), ingress, index, secret_name, &hosts, secret, problem));
             }
         }
     }

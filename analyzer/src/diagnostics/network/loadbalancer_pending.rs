@@ -13,9 +13,10 @@
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::nodes::age;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -47,13 +48,14 @@ const IMPLEMENTATIONS: &[&str] = &[
     "purelb",
 ];
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let implementation = has_implementation(model);
-    model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let implementation = has_implementation(facts.cluster());
+    facts
+        .cluster()
         .of_kind("Service")
         .filter(|service| service.str_at("/spec/type") == Some("LoadBalancer"))
         .filter(|service| service.array_at("/status/loadBalancer/ingress").is_empty())
-        .filter_map(|service| finding(model, service, implementation))
+        .filter_map(|service| finding(facts.cluster(), service, implementation))
         .collect()
 }
 

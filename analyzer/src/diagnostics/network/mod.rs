@@ -3,11 +3,6 @@
 
 use super::Diagnostic;
 
-pub(crate) mod backends;
-pub(crate) mod dns;
-pub(crate) mod pod_health;
-pub(crate) mod selector;
-
 pub(crate) mod cni_pods_unhealthy;
 pub(crate) mod coredns_unhealthy;
 pub(crate) mod ingress_backend_missing;

@@ -17,9 +17,10 @@ use std::collections::BTreeMap;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 
-use super::{pod_health, selector};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::network::{pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -74,16 +75,16 @@ fn allows_dns(rule: &Value) -> bool {
         })
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut by_namespace: BTreeMap<&str, Vec<&Object>> = BTreeMap::new();
-    for policy in model.of_kind("NetworkPolicy") {
+    for policy in facts.cluster().of_kind("NetworkPolicy") {
         by_namespace.entry(policy.namespace.as_deref().unwrap_or_default()).or_default().push(policy);
     }
     let mut findings = Vec::new();
     for (namespace, policies) in by_namespace {
         // (cut) → (pods, policies that isolate them)
         let mut cuts: BTreeMap<Cut, (Vec<&Object>, Vec<&Object>)> = BTreeMap::new();
-        for pod in model.of_kind_in("Pod", namespace).filter(|pod| !pod_health::is_gone(pod)) {
+        for pod in facts.cluster().of_kind_in("Pod", namespace).filter(|pod| !pod_health::is_gone(pod)) {
             let labels = pod.labels();
             let selecting: Vec<&Object> = policies
                 .iter()
@@ -118,7 +119,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         }
         for (cut, (pods, mut isolating)) in cuts {
             isolating.sort_by(|a, b| a.name.cmp(&b.name));
-            findings.push(finding(model, namespace, cut, &pods, &isolating));
+            findings.push(finding(facts.cluster(), namespace, cut, &pods, &isolating));
         }
     }
     findings

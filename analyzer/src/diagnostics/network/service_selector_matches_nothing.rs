@@ -16,9 +16,10 @@ use std::collections::BTreeMap;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 
-use super::{backends, pod_health, selector};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::network::{backends, pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -39,20 +40,20 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// How many near-miss pods a finding quotes.
 const NEAR_MISSES: usize = 3;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for service in model.of_kind("Service") {
+    for service in facts.cluster().of_kind("Service") {
         let wanted = selector::service_selector(service);
         if service.str_at("/spec/type") == Some("ExternalName") || wanted.is_empty() {
             continue;
         }
         let namespace = service.namespace.as_deref().unwrap_or_default();
         let pods: Vec<&Object> =
-            model.of_kind_in("Pod", namespace).filter(|pod| !pod_health::is_gone(pod)).collect();
+            facts.cluster().of_kind_in("Pod", namespace).filter(|pod| !pod_health::is_gone(pod)).collect();
         if pods.iter().any(|pod| labels_match(&wanted, &pod.labels())) {
             continue;
         }
-        findings.push(finding(model, service, &wanted, &pods));
+        findings.push(finding(facts.cluster(), service, &wanted, &pods));
     }
     findings
 }

@@ -13,9 +13,10 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, labels_match};
 
-use super::{pod_health, selector};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::network::{pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -58,15 +59,16 @@ struct Mismatch {
     named: bool,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for service in model.of_kind("Service") {
+    for service in facts.cluster().of_kind("Service") {
         let wanted = selector::service_selector(service);
         if wanted.is_empty() || service.str_at("/spec/type") == Some("ExternalName") {
             continue;
         }
         let namespace = service.namespace.as_deref().unwrap_or_default();
-        let pods: Vec<&Object> = model
+        let pods: Vec<&Object> = facts
+            .cluster()
             .of_kind_in("Pod", namespace)
             .filter(|pod| labels_match(&wanted, &pod.labels()) && !pod_health::is_gone(pod))
             .collect();

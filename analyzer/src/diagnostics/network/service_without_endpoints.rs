@@ -12,10 +12,11 @@
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use super::backends::{self, Backends, Source};
-use super::{pod_health, selector};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::network::backends::{self, Backends, Source};
+use crate::facts::network::{pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -36,19 +37,19 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// How many not-ready pods a finding lists one by one.
 const LISTED_PODS: usize = 5;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for service in model.of_kind("Service") {
+    for service in facts.cluster().of_kind("Service") {
         if service.str_at("/spec/type") == Some("ExternalName")
             || selector::service_selector(service).is_empty()
         {
             continue;
         }
-        let backends = backends::of_service(model, service);
+        let backends = backends::of_service(facts, service);
         if backends.ready > 0 {
             continue;
         }
-        findings.push(finding(model, service, &backends));
+        findings.push(finding(facts.cluster(), service, &backends));
     }
     findings
 }

@@ -17,9 +17,10 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, ObjectRef};
 
-use super::backends;
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::network::backends;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -38,12 +39,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for kind in ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"] {
-        for configuration in model.of_kind(kind) {
+        for configuration in facts.cluster().of_kind(kind) {
             for (index, webhook) in configuration.array_at("/webhooks").iter().enumerate() {
-                if let Some(finding) = check_webhook(model, configuration, index, webhook) {
+                if let Some(finding) = check_webhook(facts, configuration, index, webhook) {
                     findings.push(finding);
                 }
             }
@@ -53,7 +54,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
 }
 
 fn check_webhook(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     configuration: &Object,
     index: usize,
     webhook: &Value,
@@ -70,11 +71,11 @@ fn check_webhook(
         namespace: Some(namespace.to_owned()),
         name: name.to_owned(),
     };
-    let (problem, backends_note, pods) = match model.get("Service", Some(namespace), name) {
+    let (problem, backends_note, pods) = match facts.cluster().get("Service", Some(namespace), name) {
         None => ("does not exist".to_owned(), None, Vec::new()),
         Some(service_object) => {
             // A Service without selector has hand-made endpoints; judge only what the bundle shows.
-            let backends = backends::of_service(model, service_object);
+            let backends = backends::of_service(facts, service_object);
             if backends.ready > 0 {
                 return None;
             }
@@ -116,7 +117,8 @@ fn check_webhook(
     for pod in &pods {
         finding = finding.object(pod.clone());
     }
-    let failures: Vec<_> = model
+    let failures: Vec<_> = facts
+        .cluster()
         .events
         .iter()
         .filter(|event| {

@@ -14,9 +14,10 @@
 
 use kubesnap_shared::model::Object;
 
-use super::version;
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::version;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -34,13 +35,13 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let Some(server_text) = model.server_version.as_deref() else { return Vec::new() };
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(server_text) = facts.cluster().server_version.as_deref() else { return Vec::new() };
     let Some((server_major, server_minor)) = version::minor(server_text) else { return Vec::new() };
     // The policy widened from n-2 to n-3 with 1.28.
     let allowed: u64 = if server_minor >= 28 { 3 } else { 2 };
     let mut findings = Vec::new();
-    for node in model.of_kind("Node") {
+    for node in facts.cluster().of_kind("Node") {
         let Some(kubelet_text) = node.str_at("/status/nodeInfo/kubeletVersion") else { continue };
         let Some((major, minor)) = version::minor(kubelet_text) else { continue };
         if major != server_major {
@@ -110,7 +111,7 @@ status: {nodeInfo: {kubeletVersion: v1.26.0+k3s1}}
     fn run_with_server(nodes: &str, version: Option<&str>) -> String {
         let mut model = model_from_yaml(nodes);
         model.server_version = version.map(str::to_owned);
-        render(&(DIAGNOSTIC.run)(&crate::diagnostics::Model::new(&model)))
+        render(&(DIAGNOSTIC.run)(&crate::facts::Facts::new(&model)))
     }
 
     #[test]
@@ -159,12 +160,12 @@ status: {nodeInfo: {kubeletVersion: v1.26.0+k3s1}}
     #[test]
     fn without_a_server_version_the_engine_skips_it() {
         let mut model = model_from_yaml(NODES);
-        let analysis = crate::engine::run(&crate::diagnostics::Model::new(&model), &[&DIAGNOSTIC]);
+        let analysis = crate::engine::run(&crate::facts::Facts::new(&model), &[&DIAGNOSTIC]);
         assert_eq!(analysis.ran, Vec::<&str>::new());
         assert_eq!(analysis.skipped.len(), 1);
         assert_eq!(analysis.skipped[0].reason, "skipped: the bundle lacks the API server's version");
         model.server_version = Some("v1.29.2".to_owned());
-        let analysis = crate::engine::run(&crate::diagnostics::Model::new(&model), &[&DIAGNOSTIC]);
+        let analysis = crate::engine::run(&crate::facts::Facts::new(&model), &[&DIAGNOSTIC]);
         assert_eq!(analysis.ran, ["kubelet-version-skew"]);
         assert_eq!(analysis.findings.len(), 2);
     }

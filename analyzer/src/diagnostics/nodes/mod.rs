@@ -3,9 +3,6 @@
 
 use super::Diagnostic;
 
-pub(crate) mod age;
-pub(crate) mod version;
-
 pub(crate) mod kubelet_version_skew;
 pub(crate) mod node_cordoned;
 pub(crate) mod node_not_ready;

@@ -13,9 +13,10 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use super::age;
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -30,8 +31,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let nodes: Vec<&Object> = model.of_kind("Node").collect();
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let nodes: Vec<&Object> = facts.cluster().of_kind("Node").collect();
     let cordoned: Vec<&Object> = nodes
         .iter()
         .copied()
@@ -40,7 +41,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
     // Half the cluster cordoned leaves too little room for a rollout or a node failure.
     let severity =
         if cordoned.len() * 2 >= nodes.len() && nodes.len() > 1 { Severity::P2 } else { Severity::P3 };
-    cordoned.into_iter().map(|node| finding(model, node, severity, nodes.len())).collect()
+    cordoned.into_iter().map(|node| finding(facts.cluster(), node, severity, nodes.len())).collect()
 }
 
 fn finding(model: &ClusterModel, node: &Object, severity: Severity, total: usize) -> Finding {

@@ -14,9 +14,10 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use super::age;
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -37,15 +38,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// How many pods on the node a finding names.
 const LISTED_PODS: usize = 10;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let nodes: Vec<&Object> = model.of_kind("Node").collect();
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let nodes: Vec<&Object> = facts.cluster().of_kind("Node").collect();
     let not_ready: Vec<&Object> = nodes
         .iter()
         .copied()
         .filter(|node| node.condition("Ready").is_some_and(|(status, _, _)| status != "True"))
         .collect();
     let all_down = !nodes.is_empty() && not_ready.len() == nodes.len();
-    not_ready.into_iter().map(|node| finding(model, node, all_down, nodes.len())).collect()
+    not_ready.into_iter().map(|node| finding(facts.cluster(), node, all_down, nodes.len())).collect()
 }
 
 fn finding(model: &ClusterModel, node: &Object, all_down: bool, total: usize) -> Finding {

@@ -16,9 +16,10 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
 use kubesnap_shared::quantity;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::storage::kubelet_stats::human_bytes;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::storage::kubelet_stats::human_bytes;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -64,10 +65,11 @@ fn pod_value(pod: &Object, field: &str, resource: &str) -> f64 {
     sum.max(init) + overhead
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for node in model.of_kind("Node") {
-        let pods: Vec<&Object> = model
+    for node in facts.cluster().of_kind("Node") {
+        let pods: Vec<&Object> = facts
+            .cluster()
             .pods_on_node(&node.name)
             .filter(|pod| !matches!(pod.str_at("/status/phase"), Some("Succeeded" | "Failed")))
             .collect();

@@ -12,8 +12,9 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -33,8 +34,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 const CONDITIONS: &[&str] = &["MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"];
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.of_kind("Node").filter_map(|node| finding(model, node)).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts.cluster().of_kind("Node").filter_map(|node| finding(facts.cluster(), node)).collect()
 }
 
 fn finding(model: &ClusterModel, node: &Object) -> Option<Finding> {

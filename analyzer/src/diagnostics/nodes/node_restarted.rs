@@ -18,10 +18,11 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use kubesnap_shared::model::{Object, ObjectRef};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::{self, ContainerStatus};
+use crate::diagnostics::Diagnostic;
 use crate::diagnostics::pods::pod_restarts::ended_by_node;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::facts::Facts;
+use crate::facts::containers::{self, ContainerStatus};
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -42,9 +43,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// How many pods a finding names as objects besides the node.
 const PODS_NAMED: usize = 10;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut per_node: BTreeMap<&str, Vec<(&Object, ContainerStatus<'_>)>> = BTreeMap::new();
-    for pod in model.of_kind("Pod") {
+    for pod in facts.cluster().of_kind("Pod") {
         let Some(node) = pod.str_at("/spec/nodeName") else { continue };
         for status in containers::statuses(pod) {
             if status.restart_count() > 0 && status.running() && ended_by_node(&status) {
@@ -52,10 +53,10 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             }
         }
     }
-    per_node.into_iter().map(|(node, containers)| finding(model, node, &containers)).collect()
+    per_node.into_iter().map(|(node, containers)| finding(facts, node, &containers)).collect()
 }
 
-fn finding(model: &Model<'_>, node: &str, containers: &[(&Object, ContainerStatus<'_>)]) -> Finding {
+fn finding(facts: &Facts<'_>, node: &str, containers: &[(&Object, ContainerStatus<'_>)]) -> Finding {
     let node_ref = ObjectRef { kind: "Node".to_owned(), namespace: None, name: node.to_owned() };
     let mut pods: Vec<ObjectRef> = containers.iter().map(|(pod, _)| pod.reference()).collect();
     pods.dedup();
@@ -67,7 +68,8 @@ fn finding(model: &Model<'_>, node: &str, containers: &[(&Object, ContainerStatu
     };
     let latest = containers.iter().filter_map(|(_, status)| last_end(status)).max();
     let most = containers.iter().map(|(_, status)| status.restart_count()).max().unwrap_or(0);
-    let resolved = model
+    let resolved = facts
+        .cluster()
         .captured_at
         .is_some_and(|now| containers.iter().all(|(_, status)| status.restarts_are_history(now)));
     let at = latest.map(|at| format!(", at {at}")).unwrap_or_default();

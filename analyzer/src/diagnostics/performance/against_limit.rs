@@ -6,11 +6,12 @@
 //! own limit the same intent reads: above 80% of the limit is the seed's "medium" (P2),
 //! above 90% its "high" (P1).
 
-use crate::diagnostics::Model;
+use crate::facts::Facts;
 
-use super::units;
-use super::usage::{ContainerUsage, Group, MIB, group};
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{ContainerUsage, Group, MIB, group};
 use crate::finding::{Evidence, Finding, Severity};
 
 /// Which resource a check reads.
@@ -114,15 +115,15 @@ fn high(resource: Resource, usage: &ContainerUsage<'_>) -> Option<High> {
 }
 
 /// The findings of `diagnostic` for `resource`, one per workload container.
-pub(crate) fn findings(model: &Model<'_>, diagnostic: &Diagnostic, resource: Resource) -> Vec<Finding> {
-    let affected = model
+pub(crate) fn findings(facts: &Facts<'_>, diagnostic: &Diagnostic, resource: Resource) -> Vec<Finding> {
+    let affected = facts
         .usages()
         .iter()
         .cloned()
         .filter_map(|usage| Some((high(resource, &usage)?, usage)))
         .map(|(h, u)| (u, h))
         .collect();
-    group(model, affected).iter().map(|group| finding(diagnostic, resource, group)).collect()
+    group(facts, affected).iter().map(|group| finding(diagnostic, resource, group)).collect()
 }
 
 fn finding(diagnostic: &Diagnostic, resource: Resource, group: &Group<'_, High>) -> Finding {

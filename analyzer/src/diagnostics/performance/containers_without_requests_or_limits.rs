@@ -19,12 +19,12 @@ use kubesnap_shared::json::Value;
 
 use super::limit_ranges::{container_ranges, effective};
 use super::rightsize::recommend;
-use super::units;
-use super::usage::ContainerUsage;
 use crate::diagnostics::Diagnostic;
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::is_system_namespace;
-use crate::diagnostics::workload::{Template, containers};
+use crate::facts::Facts;
+use crate::facts::containers::is_system_namespace;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::ContainerUsage;
+use crate::facts::workload::{Template, containers};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -51,14 +51,14 @@ struct Missing<'a> {
     lacks: Vec<&'static str>,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.templates().iter().filter_map(|template| finding(model, template)).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts.templates().iter().filter_map(|template| finding(facts, template)).collect()
 }
 
-fn finding(model: &Model<'_>, template: &Template<'_>) -> Option<Finding> {
+fn finding(facts: &Facts<'_>, template: &Template<'_>) -> Option<Finding> {
     let owner = template.owner;
     let namespace = owner.namespace.as_deref().unwrap_or_default();
-    let ranges = container_ranges(model, namespace);
+    let ranges = container_ranges(facts.cluster(), namespace);
     let missing: Vec<Missing<'_>> = containers(template.spec, template.pointer)
         .into_iter()
         .filter_map(|(container, pointer)| {
@@ -101,8 +101,8 @@ fn finding(model: &Model<'_>, template: &Template<'_>) -> Option<Finding> {
     // The samples of this workload's pods, per container, for concrete values.
     let workload_usages = |container: &str| -> Vec<&ContainerUsage<'_>> {
         let usages: Vec<&ContainerUsage<'_>> = match owner.kind.as_str() {
-            "Pod" => model.usages_of_pod(namespace, &owner.name).iter().collect(),
-            _ => model.usages_of(&reference).collect(),
+            "Pod" => facts.usages_of_pod(namespace, &owner.name).iter().collect(),
+            _ => facts.usages_of(&reference).collect(),
         };
         usages
             .into_iter()
@@ -162,7 +162,7 @@ fn finding(model: &Model<'_>, template: &Template<'_>) -> Option<Finding> {
     if !sampled || unsampled {
         finding = finding.remediation(format!(
             "kubectl top pod -n {} --containers",
-            crate::diagnostics::kubectl::word(namespace)
+            crate::facts::kubectl::word(namespace)
         ));
     }
     Some(finding)

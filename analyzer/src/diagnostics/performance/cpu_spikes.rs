@@ -12,10 +12,10 @@
 //! **Example.** The seed's `web-frontend` idles at 20m and runs `yes` for minutes at a time:
 //! `3 CPU spikes up to 1 core (50× the median 20m), into its 1 core limit`.
 
-use super::units;
-use super::usage::{Group, group};
-use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{Group, group};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -41,8 +41,8 @@ const THROTTLED_RATIO: f64 = 0.9;
 /// The spikes of one container: (time, millicores).
 type Spikes = Vec<(jiff::Timestamp, f64)>;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected = facts
         .usages()
         .iter()
         .cloned()
@@ -63,7 +63,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             (!spikes.is_empty()).then_some((usage, spikes))
         })
         .collect();
-    group(model, affected).iter().map(finding).collect()
+    group(facts, affected).iter().map(finding).collect()
 }
 
 fn finding(group: &Group<'_, Spikes>) -> Finding {

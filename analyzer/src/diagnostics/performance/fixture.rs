@@ -68,7 +68,7 @@ pub(crate) fn check(diagnostic: &Diagnostic, fixture: &str, expect: Expect) {
 
 /// [`check`] on a model built some other way (real data).
 pub(crate) fn check_model(diagnostic: &Diagnostic, model: &ClusterModel, expect: Expect) {
-    let findings = (diagnostic.run)(&crate::diagnostics::Model::new(model));
+    let findings = (diagnostic.run)(&crate::facts::Facts::new(model));
     for finding in &findings {
         assert_eq!(finding.code, diagnostic.code, "finding of another code");
         assert_eq!(finding.category, diagnostic.category, "finding of another category");
@@ -82,11 +82,7 @@ pub(crate) fn check_model(diagnostic: &Diagnostic, model: &ClusterModel, expect:
         assert!(!finding.objects.is_empty(), "a finding names no object: {}", finding.title);
         assert!(!finding.explanation.is_empty(), "a finding explains nothing: {}", finding.title);
     }
-    assert_eq!(
-        findings,
-        (diagnostic.run)(&crate::diagnostics::Model::new(model)),
-        "two runs on one model differ"
-    );
+    assert_eq!(findings, (diagnostic.run)(&crate::facts::Facts::new(model)), "two runs on one model differ");
     expect.assert_eq(&render(&findings));
 }
 

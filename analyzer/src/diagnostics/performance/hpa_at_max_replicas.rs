@@ -15,8 +15,9 @@
 use kubesnap_shared::model::Object;
 
 use super::autoscalers::{HpaMetric, hpa_metrics, target};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -34,8 +35,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.of_kind("HorizontalPodAutoscaler").filter_map(finding).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts.cluster().of_kind("HorizontalPodAutoscaler").filter_map(finding).collect()
 }
 
 fn finding(hpa: &Object) -> Option<Finding> {

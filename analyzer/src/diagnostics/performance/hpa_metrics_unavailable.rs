@@ -16,8 +16,9 @@
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::autoscalers::target;
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -45,8 +46,12 @@ const METRIC_FAILURES: &[&str] = &[
     "FailedComputeMetricsReplicas",
 ];
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.of_kind("HorizontalPodAutoscaler").filter_map(|hpa| finding(model, hpa)).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts
+        .cluster()
+        .of_kind("HorizontalPodAutoscaler")
+        .filter_map(|hpa| finding(facts.cluster(), hpa))
+        .collect()
 }
 
 fn finding(model: &ClusterModel, hpa: &Object) -> Option<Finding> {

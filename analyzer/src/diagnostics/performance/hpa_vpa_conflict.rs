@@ -15,8 +15,9 @@
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::autoscalers::{hpa_metrics, target, template_spec, vpa_controls, vpa_mode};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -34,9 +35,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for hpa in model.of_kind("HorizontalPodAutoscaler") {
+    for hpa in facts.cluster().of_kind("HorizontalPodAutoscaler") {
         let Some(workload) = target(hpa, "/spec/scaleTargetRef") else { continue };
         let scaled: Vec<String> = hpa_metrics(hpa)
             .into_iter()
@@ -46,13 +47,14 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         if scaled.is_empty() {
             continue;
         }
-        for vpa in
-            model.of_kind_in("VerticalPodAutoscaler", workload.namespace.as_deref().unwrap_or_default())
+        for vpa in facts
+            .cluster()
+            .of_kind_in("VerticalPodAutoscaler", workload.namespace.as_deref().unwrap_or_default())
         {
             if target(vpa, "/spec/targetRef").as_ref() != Some(&workload) || vpa_mode(vpa) == "Off" {
                 continue;
             }
-            let containers = container_names(model, &workload);
+            let containers = container_names(facts.cluster(), &workload);
             let mut shared: Vec<String> = containers
                 .iter()
                 .flat_map(|container| vpa_controls(vpa, container))

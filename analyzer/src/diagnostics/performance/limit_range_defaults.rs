@@ -20,10 +20,11 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::limit_ranges::{ContainerRange, container_ranges, effective};
-use super::units;
-use crate::diagnostics::Model;
-use crate::diagnostics::workload::containers;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
+use crate::facts::workload::containers;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -50,11 +51,11 @@ struct Effect {
     imposed: Vec<String>,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for range_object in model.of_kind("LimitRange") {
+    for range_object in facts.cluster().of_kind("LimitRange") {
         let namespace = range_object.namespace.as_deref().unwrap_or_default();
-        let ranges: Vec<ContainerRange<'_>> = container_ranges(model, namespace)
+        let ranges: Vec<ContainerRange<'_>> = container_ranges(facts.cluster(), namespace)
             .into_iter()
             .filter(|r| std::ptr::eq(r.owner, range_object))
             .collect();
@@ -63,7 +64,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         }
         let mut rejected: Vec<(&Object, Vec<String>)> = Vec::new();
         let mut defaulted: Vec<(String, Vec<String>)> = Vec::new();
-        for template in model.templates().iter().filter(|t| t.owner.namespace.as_deref() == Some(namespace)) {
+        for template in facts.templates().iter().filter(|t| t.owner.namespace.as_deref() == Some(namespace)) {
             let mut conflicts = Vec::new();
             for (container, _) in containers(template.spec, template.pointer) {
                 let effect = effect(&ranges, container);
@@ -81,7 +82,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             }
         }
         if !rejected.is_empty() {
-            findings.push(conflict_finding(model, range_object, &ranges, &rejected));
+            findings.push(conflict_finding(facts.cluster(), range_object, &ranges, &rejected));
         } else if !defaulted.is_empty() {
             findings.push(defaults_finding(range_object, &ranges, &defaulted));
         }

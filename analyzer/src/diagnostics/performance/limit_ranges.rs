@@ -6,7 +6,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::autoscalers::number;
-use super::usage::Resources;
+use crate::facts::performance::usage::Resources;
 
 /// One `type: Container` item of a LimitRange.
 #[derive(Debug, Clone, Copy)]

@@ -15,10 +15,11 @@
 //! grows +10.2 MiB/min, reaches its 2 GiB limit in ~2h 31m`, with the slope, R², first and
 //! last samples of each replica as evidence.
 
-use super::units;
-use super::usage::{ContainerUsage, Group, MIB, group};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{self, ContainerUsage, Group, MIB, group};
 use crate::finding::{Category, Evidence, Finding, Severity};
 use crate::stats::linear_fit;
 
@@ -73,8 +74,8 @@ impl Leak {
     }
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected = facts
         .usages()
         .iter()
         .cloned()
@@ -83,7 +84,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             Some((usage, leak))
         })
         .collect();
-    group(model, affected).iter().map(finding).collect()
+    group(facts, affected).iter().map(finding).collect()
 }
 
 fn leak(usage: &ContainerUsage<'_>) -> Option<Leak> {
@@ -94,7 +95,7 @@ fn leak(usage: &ContainerUsage<'_>) -> Option<Leak> {
     }
     let points: Vec<(f64, f64)> = samples
         .iter()
-        .map(|sample| (super::usage::minutes_between(first, sample.at), sample.memory_bytes))
+        .map(|sample| (usage::minutes_between(first, sample.at), sample.memory_bytes))
         .collect();
     let line = linear_fit(&points)?;
     let monotonic = samples.windows(2).all(|pair| pair[1].memory_bytes >= pair[0].memory_bytes);

@@ -13,8 +13,8 @@
 //! database --limits=memory=5408Mi`.
 
 use super::against_limit::{Resource, findings};
-use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -32,8 +32,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    findings(model, &DIAGNOSTIC, Resource::Memory)
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    findings(facts, &DIAGNOSTIC, Resource::Memory)
 }
 
 #[cfg(test)]

@@ -1,9 +1,7 @@
 //! Diagnostics of the `performance` category, one per file; `ALL` is this category's part of the
 //! registry, in report order.
 //!
-//! `usage` joins each container's metric samples with its requests and limits (and gives the
-//! report its per-container statistics and top consumers); `units` writes the numbers and the
-//! resource commands the findings carry.
+//! The statistics and units they share live in `facts::performance`.
 
 use super::Diagnostic;
 
@@ -13,8 +11,6 @@ pub(crate) mod autoscalers;
 pub(crate) mod fixture;
 pub(crate) mod limit_ranges;
 pub(crate) mod rightsize;
-pub(crate) mod units;
-pub(crate) mod usage;
 
 pub(crate) mod containers_without_requests_or_limits;
 pub(crate) mod cpu_spikes;

@@ -13,10 +13,11 @@
 
 use kubesnap_shared::model::NodeSeries;
 
-use crate::diagnostics::Model;
+use crate::facts::Facts;
 
-use super::units;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::kubectl;
+use crate::facts::performance::{units, usage};
 use crate::finding::{Category, Evidence, Finding, Severity};
 use crate::stats::Summary;
 
@@ -38,12 +39,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 const HIGH: f64 = 0.9;
 const NEAR: f64 = 0.8;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.node_metrics.iter().filter_map(|series| finding(model, series)).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts.cluster().node_metrics.iter().filter_map(|series| finding(facts, series)).collect()
 }
 
-fn finding(model: &Model<'_>, series: &NodeSeries) -> Option<Finding> {
-    let node = model.get("Node", None, &series.node)?;
+fn finding(facts: &Facts<'_>, series: &NodeSeries) -> Option<Finding> {
+    let node = facts.cluster().get("Node", None, &series.node)?;
     let allocatable = |resource: &str, parse: fn(&str) -> Option<f64>| {
         node.str_at(&format!("/status/allocatable/{resource}")).and_then(parse).filter(|value| *value > 0.0)
     };
@@ -97,7 +98,7 @@ fn finding(model: &Model<'_>, series: &NodeSeries) -> Option<Finding> {
     // The pods using most on this node, by mean memory when memory is the pressure, else CPU.
     let by_memory = memory_ratio >= cpu_ratio;
     let mut pods: Vec<(String, f64)> = Vec::new();
-    for usage in model.usages_on_node(&node.name) {
+    for usage in facts.usages_on_node(&node.name) {
         let name = format!("{}/{}", usage.key().namespace, usage.key().pod);
         let value = if by_memory { usage.memory.mean } else { usage.cpu.mean };
         match pods.iter_mut().find(|(pod, _)| *pod == name) {
@@ -133,7 +134,7 @@ fn finding(model: &Model<'_>, series: &NodeSeries) -> Option<Finding> {
                 "Over {} samples ({}) node {} used {} CPU and {} memory at the 95th percentile. {consequence}",
                 series.samples.len(),
                 units::span(match (series.samples.first(), series.samples.last()) {
-                    (Some(first), Some(last)) => super::usage::minutes_between(first.at, last.at),
+                    (Some(first), Some(last)) => usage::minutes_between(first.at, last.at),
                     _ => 0.0,
                 }),
                 node.name,

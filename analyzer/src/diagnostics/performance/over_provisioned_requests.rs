@@ -13,10 +13,10 @@
 //! p95 is 39m (recommend 40m)`, with the window's length, since 5 minutes miss the nightly batch.
 
 use super::rightsize::recommend;
-use super::units;
-use super::usage::{Group, MIB, group};
-use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{Group, MIB, group};
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -38,11 +38,11 @@ const FACTOR: f64 = 2.0;
 const MIN_CPU_SAVING: f64 = 100.0;
 const MIN_MEMORY_SAVING: f64 = 128.0 * MIB;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     // A crash-looping or starting container's usage says nothing of what it needs.
     let all =
-        model.usages().iter().filter(|&usage| usage.serving()).cloned().map(|usage| (usage, ())).collect();
-    group(model, all).iter().filter_map(finding).collect()
+        facts.usages().iter().filter(|&usage| usage.serving()).cloned().map(|usage| (usage, ())).collect();
+    group(facts, all).iter().filter_map(finding).collect()
 }
 
 fn finding(group: &Group<'_, ()>) -> Option<Finding> {

@@ -16,10 +16,11 @@
 use kubesnap_shared::model::ClusterModel;
 
 use super::autoscalers::hpas_for;
-use super::units;
-use super::usage::{ContainerUsage, Group, MIB, group};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{ContainerUsage, Group, MIB, group};
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -44,8 +45,8 @@ const MIN_SAMPLES: usize = 3;
 const MIN_CPU_STDEV: f64 = 25.0;
 const MIN_MEMORY_STDEV: f64 = 16.0 * MIB;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected = facts
         .usages()
         .iter()
         .cloned()
@@ -56,7 +57,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                 .then_some((usage, score))
         })
         .collect();
-    group(model, affected).iter().map(|group| finding(model, group)).collect()
+    group(facts, affected).iter().map(|group| finding(facts.cluster(), group)).collect()
 }
 
 fn memory_cv(usage: &ContainerUsage<'_>) -> f64 {

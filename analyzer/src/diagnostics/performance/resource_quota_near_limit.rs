@@ -15,9 +15,10 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 use kubesnap_shared::quantity;
 
-use super::units;
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -45,8 +46,8 @@ struct Pressed<'a> {
     hard: f64,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.of_kind("ResourceQuota").filter_map(|quota| finding(model, quota)).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts.cluster().of_kind("ResourceQuota").filter_map(|quota| finding(facts.cluster(), quota)).collect()
 }
 
 fn finding(model: &ClusterModel, quota: &Object) -> Option<Finding> {

@@ -8,8 +8,8 @@
 
 use kubesnap_shared::model::ObjectRef;
 
-use super::units;
-use super::usage::{ContainerUsage, Resources};
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{ContainerUsage, Resources};
 use crate::stats::percentile;
 
 /// Headroom over the memory peak.

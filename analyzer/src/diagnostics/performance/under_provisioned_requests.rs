@@ -14,10 +14,10 @@
 //! resources deployment/api-backend -n prod-simulation -c api --requests=memory=834Mi`.
 
 use super::rightsize::{Recommendation, recommend};
-use super::units;
-use super::usage::{Group, group};
-use crate::diagnostics::Model;
 use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{Group, group};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -38,11 +38,11 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// CPU p95 above this multiple of the request is under-provisioned.
 const CPU_FACTOR: f64 = 1.25;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     // A crash-looping or starting container's usage says nothing of what it needs.
     let all =
-        model.usages().iter().filter(|&usage| usage.serving()).cloned().map(|usage| (usage, ())).collect();
-    group(model, all).iter().filter_map(finding).collect()
+        facts.usages().iter().filter(|&usage| usage.serving()).cloned().map(|usage| (usage, ())).collect();
+    group(facts, all).iter().filter_map(finding).collect()
 }
 
 fn finding(group: &Group<'_, ()>) -> Option<Finding> {

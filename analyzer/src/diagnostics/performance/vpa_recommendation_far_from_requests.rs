@@ -19,10 +19,11 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::autoscalers::{number, target, template_spec, vpa_mode};
-use super::units;
-use super::usage::{Resources, container_in_pod};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::{Resources, container_in_pod};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -62,28 +63,28 @@ impl Gap {
     }
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.of_kind("VerticalPodAutoscaler").filter_map(|vpa| finding(model, vpa)).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts.cluster().of_kind("VerticalPodAutoscaler").filter_map(|vpa| finding(facts, vpa)).collect()
 }
 
 /// The requests the containers run with, and where they were read.
 fn requests_source<'a>(
-    model: &'a Model<'_>,
+    facts: &'a Facts<'_>,
     vpa: &Object,
     workload: &ObjectRef,
 ) -> Option<(&'a Object, String)> {
     if vpa_mode(vpa) != "Off"
-        && let Some(&pod) = model.pods_of_workload(workload).first()
+        && let Some(&pod) = facts.pods_of_workload(workload).first()
     {
         return Some((pod, String::new()));
     }
-    let (object, pointer) = template_spec(model, workload)?;
+    let (object, pointer) = template_spec(facts.cluster(), workload)?;
     Some((object, pointer.trim_end_matches("/spec").to_owned()))
 }
 
-fn finding(model: &Model<'_>, vpa: &Object) -> Option<Finding> {
+fn finding(facts: &Facts<'_>, vpa: &Object) -> Option<Finding> {
     let workload = target(vpa, "/spec/targetRef")?;
-    let (source, prefix) = requests_source(model, vpa, &workload)?;
+    let (source, prefix) = requests_source(facts, vpa, &workload)?;
     let mut gaps = Vec::new();
     let mut evidence = Vec::new();
     for (index, recommendation) in

@@ -13,11 +13,12 @@
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::{self, ContainerStatus, LastWords};
-use crate::diagnostics::pod_events::PodEvents;
-use crate::diagnostics::workload::{PodGroup, group_by_workload};
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::{self, ContainerStatus, LastWords};
+use crate::facts::kubectl;
+use crate::facts::pod_events::PodEvents;
+use crate::facts::workload::{PodGroup, group_by_workload};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -35,8 +36,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter_map(|pod| {
             let looping: Vec<ContainerStatus<'_>> = containers::statuses(pod)
@@ -46,8 +48,8 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             (!looping.is_empty()).then_some((pod, looping))
         })
         .collect();
-    let events = PodEvents::new(model, &["BackOff"]);
-    group_by_workload(model, affected).iter().map(|group| finding(model, &events, group)).collect()
+    let events = PodEvents::new(facts.cluster(), &["BackOff"]);
+    group_by_workload(facts, affected).iter().map(|group| finding(facts.cluster(), &events, group)).collect()
 }
 
 fn finding(

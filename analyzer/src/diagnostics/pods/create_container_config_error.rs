@@ -15,11 +15,12 @@ use std::sync::LazyLock;
 use kubesnap_shared::model::{Coverage, Object, ObjectRef};
 use regex::Regex;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::{self, ContainerStatus};
-use crate::diagnostics::pod_events::PodEvents;
-use crate::diagnostics::workload::group_by_workload;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::{self, ContainerStatus};
+use crate::facts::kubectl;
+use crate::facts::pod_events::PodEvents;
+use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -65,8 +66,9 @@ fn parse(message: &str) -> Option<Missing> {
     Some(Missing { kind: kind(&captures[1]), name: captures[2].to_owned(), key: None })
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter_map(|pod| {
             let stuck: Vec<ContainerStatus<'_>> = containers::statuses(pod)
@@ -76,9 +78,9 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             (!stuck.is_empty()).then_some((pod, stuck))
         })
         .collect();
-    let events = PodEvents::new(model, &["Failed"]);
+    let events = PodEvents::new(facts.cluster(), &["Failed"]);
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, stuck)) = group.pods.first() else { continue };
         let status = stuck[0];
         let pod_ref = pod.reference();
@@ -116,7 +118,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                 namespace: pod.namespace.clone(),
                 name: missing.name.clone(),
             };
-            match model.get(missing.kind, pod.namespace.as_deref(), &missing.name) {
+            match facts.cluster().get(missing.kind, pod.namespace.as_deref(), &missing.name) {
                 Some(object) => {
                     let keys: Vec<String> = ["/data", "/binaryData"]
                         .iter()
@@ -133,7 +135,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                     ));
                 }
                 // Its absence confirms the kubelet only where the bundle listed the kind.
-                None => match model.captured(missing.kind) {
+                None => match facts.captured(missing.kind) {
                     Coverage::Listed => {
                         explanation.push_str(&format!(" The bundle holds no {target} either."))
                     }
@@ -239,7 +241,7 @@ status:
     state: {waiting: {reason: CreateContainerConfigError, message: 'secret "db-credentials" not found'}}
 "#;
         let why = |model: &ClusterModel| {
-            let findings = (DIAGNOSTIC.run)(&Model::new(model));
+            let findings = (DIAGNOSTIC.run)(&Facts::new(model));
             findings.iter().map(|finding| finding.explanation.clone()).collect::<Vec<_>>().join("\n")
         };
         let mut model = model_from_yaml(fixture);

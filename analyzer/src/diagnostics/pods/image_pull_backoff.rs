@@ -13,11 +13,12 @@
 
 use kubesnap_shared::model::{Event, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::{self, ContainerStatus};
-use crate::diagnostics::pod_events::PodEvents;
-use crate::diagnostics::workload::group_by_workload;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::{self, ContainerStatus};
+use crate::facts::kubectl;
+use crate::facts::pod_events::PodEvents;
+use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -38,8 +39,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 const REASONS: &[&str] = &["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"];
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter_map(|pod| {
             let stuck: Vec<ContainerStatus<'_>> = containers::statuses(pod)
@@ -49,9 +51,9 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             (!stuck.is_empty()).then_some((pod, stuck))
         })
         .collect();
-    let events = PodEvents::new(model, &["Failed", "InspectFailed", "ErrImageNeverPull"]);
+    let events = PodEvents::new(facts.cluster(), &["Failed", "InspectFailed", "ErrImageNeverPull"]);
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, stuck)) = group.pods.first() else { continue };
         let status = stuck[0];
         let pod_ref = pod.reference();

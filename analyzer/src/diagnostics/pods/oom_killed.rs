@@ -13,10 +13,11 @@
 use kubesnap_shared::model::Object;
 use kubesnap_shared::quantity;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::{self, ContainerStatus};
-use crate::diagnostics::workload::group_by_workload;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::{self, ContainerStatus};
+use crate::facts::kubectl;
+use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -34,8 +35,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter_map(|pod| {
             let killed: Vec<ContainerStatus<'_>> =
@@ -44,7 +46,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         })
         .collect();
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, killed)) = group.pods.first() else { continue };
         let status = killed[0];
         let down = group.pods.iter().any(|(_, killed)| killed.iter().any(|status| !status.running()));
@@ -95,7 +97,8 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
                 &limit.into(),
             ));
         }
-        let peak = model
+        let peak = facts
+            .cluster()
             .pod_metrics
             .iter()
             .find(|series| {

@@ -11,9 +11,10 @@
 
 use kubesnap_shared::model::Object;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::workload::group_by_workload;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -30,8 +31,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected: Vec<(&Object, ())> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected: Vec<(&Object, ())> = facts
+        .cluster()
         .of_kind("Pod")
         .filter(|pod| {
             pod.str_at("/status/phase") == Some("Failed") && pod.str_at("/status/reason") == Some("Evicted")
@@ -39,7 +41,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         .map(|pod| (pod, ()))
         .collect();
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, ())) = group.pods.first() else { continue };
         let pod_ref = pod.reference();
         let message = pod.str_at("/status/message").unwrap_or_default();

@@ -12,11 +12,12 @@
 
 use kubesnap_shared::model::{Event, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::{self, ContainerStatus};
-use crate::diagnostics::pod_events::PodEvents;
-use crate::diagnostics::workload::{condition_note, group_by_workload};
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::{self, ContainerStatus};
+use crate::facts::kubectl;
+use crate::facts::pod_events::PodEvents;
+use crate::facts::workload::{condition_note, group_by_workload};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -34,8 +35,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter(|pod| {
             pod.str_at("/status/phase") == Some("Running")
@@ -52,9 +54,9 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             Some((pod, not_ready))
         })
         .collect();
-    let events = PodEvents::new(model, &["Unhealthy"]);
+    let events = PodEvents::new(facts.cluster(), &["Unhealthy"]);
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, not_ready)) = group.pods.first() else { continue };
         let pod_ref = pod.reference();
         let severity = if group.is_outage() { Severity::P1 } else { Severity::P2 };

@@ -15,10 +15,11 @@
 
 use kubesnap_shared::model::{Event, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::pod_events::PodEvents;
-use crate::diagnostics::workload::{Origin, group_by_workload, origin};
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::pod_events::PodEvents;
+use crate::facts::workload::{Origin, group_by_workload, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -78,9 +79,10 @@ struct Pending<'a> {
     event: Option<&'a Event>,
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let events = PodEvents::new(model, &["FailedScheduling"]);
-    let affected: Vec<(&Object, Pending<'_>)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let events = PodEvents::new(facts.cluster(), &["FailedScheduling"]);
+    let affected: Vec<(&Object, Pending<'_>)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter(|pod| pod.str_at("/status/phase") == Some("Pending") && pod.deleting_since().is_none())
         .filter_map(|pod| {
@@ -103,12 +105,12 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         })
         .collect();
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, pending)) = group.pods.first() else { continue };
         let pod_ref = pod.reference();
         let reasons = reasons(&pending.message);
         let summary = if reasons.is_empty() { "no reason given".to_owned() } else { reasons.join(", ") };
-        let (severity, note) = severity(model, pod, group.is_outage(), &reasons);
+        let (severity, note) = severity(facts, pod, group.is_outage(), &reasons);
         let mut finding = DIAGNOSTIC.finding(severity, format!("{} unschedulable: {summary}", group.label()));
         for object in group.objects() {
             finding = finding.object(object);
@@ -186,8 +188,8 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
 /// outage (P0); a DaemonSet pod is one node's copy, and one blocked only by a host port another
 /// pod holds on that node is a scheduling conflict (P2); a collection or test tool's pod
 /// describes the collection, not the cluster (P3). The note says why, for the explanation.
-fn severity(model: &Model<'_>, pod: &Object, outage: bool, reasons: &[&str]) -> (Severity, String) {
-    match origin(model, pod) {
+fn severity(facts: &Facts<'_>, pod: &Object, outage: bool, reasons: &[&str]) -> (Severity, String) {
+    match origin(facts, pod) {
         Origin::Tool(tool) => (
             Severity::P3,
             format!(" The pod belongs to {tool}: it describes that run, not a workload of the cluster."),

@@ -16,10 +16,11 @@
 
 use kubesnap_shared::model::Object;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::{self, ContainerStatus};
-use crate::diagnostics::workload::group_by_workload;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::{self, ContainerStatus};
+use crate::facts::kubectl;
+use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 /// Restarts from which a container is reported.
@@ -41,10 +42,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let history =
-        |status: &ContainerStatus<'_>| model.captured_at.is_some_and(|now| status.restarts_are_history(now));
-    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let history = |status: &ContainerStatus<'_>| {
+        facts.cluster().captured_at.is_some_and(|now| status.restarts_are_history(now))
+    };
+    let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter_map(|pod| {
             let restarting: Vec<ContainerStatus<'_>> = containers::statuses(pod)
@@ -60,7 +63,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         })
         .collect();
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, restarting)) = group.pods.first() else { continue };
         let pod_ref = pod.reference();
         let Some(status) = restarting.iter().max_by_key(|status| status.restart_count()).copied() else {
@@ -75,7 +78,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             group.pods.iter().flat_map(|(_, statuses)| statuses.iter().map(|s| s.restart_count())).sum();
         let resolved = group.pods.iter().all(|(_, statuses)| statuses.iter().all(history));
         if resolved {
-            findings.push(resolved_finding(model, &group.objects(), pod, status, total));
+            findings.push(resolved_finding(facts, &group.objects(), pod, status, total));
             continue;
         }
         let title = match &group.workload {
@@ -115,7 +118,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             }
         }
         let namespace = pod.namespace.as_deref().unwrap_or_default();
-        let words = containers::last_words(model, namespace, &pod.name, status.name, true);
+        let words = containers::last_words(facts.cluster(), namespace, &pod.name, status.name, true);
         if let Some(words) = &words {
             for line in &words.lines {
                 finding = finding.evidence(Evidence::log_line(&words.log.path, line));
@@ -155,7 +158,7 @@ pub(crate) fn ended_by_node(status: &ContainerStatus<'_>) -> bool {
 
 /// The note for restarts that are all over: when the last one was, and that it runs since.
 fn resolved_finding(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     objects: &[kubesnap_shared::model::ObjectRef],
     pod: &Object,
     status: ContainerStatus<'_>,
@@ -203,7 +206,7 @@ fn resolved_finding(
         ));
     }
     let namespace = pod.namespace.as_deref().unwrap_or_default();
-    let words = containers::last_words(model, namespace, &pod.name, status.name, true);
+    let words = containers::last_words(facts.cluster(), namespace, &pod.name, status.name, true);
     if let Some(words) = &words
         && let Some(cause) = words.cause
     {

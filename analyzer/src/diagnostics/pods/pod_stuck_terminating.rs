@@ -14,9 +14,10 @@
 
 use kubesnap_shared::model::Object;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::workload::{Origin, group_by_workload, origin};
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::workload::{Origin, group_by_workload, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 /// Minutes past the grace period before a terminating pod counts as stuck.
@@ -37,9 +38,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let Some(now) = model.captured_at else { return Vec::new() };
-    let affected: Vec<(&Object, i64)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(now) = facts.cluster().captured_at else { return Vec::new() };
+    let affected: Vec<(&Object, i64)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter_map(|pod| {
             let deadline = pod.deleting_since()?;
@@ -48,7 +50,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         })
         .collect();
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, minutes)) = group.pods.first() else { continue };
         let pod_ref = pod.reference();
         let finalizers: Vec<&str> =
@@ -60,7 +62,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         };
         // A collection or test tool deletes its own pods when its run ends: a leftover of that
         // cleanup is a note about the tool, not a stuck workload of the cluster.
-        let tool = match origin(model, pod) {
+        let tool = match origin(facts, pod) {
             Origin::Tool(tool) => Some(tool),
             _ => None,
         };
@@ -87,8 +89,9 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             ));
         }
         let node = pod.str_at("/spec/nodeName");
-        let node_ready =
-            node.and_then(|node| model.get("Node", None, node)).and_then(|node| node.condition("Ready"));
+        let node_ready = node
+            .and_then(|node| facts.cluster().get("Node", None, node))
+            .and_then(|node| node.condition("Ready"));
         if let (Some(node), Some((status, _, _))) = (node, node_ready) {
             finding = finding.evidence(Evidence::note(format!("node {node} Ready={status}")));
         }

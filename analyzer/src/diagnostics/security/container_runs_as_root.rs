@@ -12,10 +12,11 @@
 
 use kubesnap_shared::json::Value;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::security_field;
-use crate::diagnostics::pod_spec::{self, per_workload};
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::security_field;
+use crate::facts::kubectl;
+use crate::facts::pod_spec::{self, per_workload};
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -32,9 +33,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     per_workload(
-        model,
+        facts,
         |pod_spec, container| {
             let user = security_field(pod_spec, container, "runAsUser").and_then(Value::as_i64);
             let non_root = security_field(pod_spec, container, "runAsNonRoot").and_then(Value::as_bool);

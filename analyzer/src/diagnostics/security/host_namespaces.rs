@@ -12,9 +12,10 @@
 
 use kubesnap_shared::json::Value;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::is_system_namespace;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::is_system_namespace;
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -33,9 +34,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 const FIELDS: &[(&str, &str)] = &[("hostNetwork", "network"), ("hostPID", "PID"), ("hostIPC", "IPC")];
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in model.templates() {
+    for template in facts.templates() {
         let shared: Vec<(&str, &str)> = FIELDS
             .iter()
             .filter(|(field, _)| template.spec.get(field).and_then(Value::as_bool) == Some(true))

@@ -17,9 +17,10 @@ use std::sync::LazyLock;
 use kubesnap_shared::json::Value;
 use regex::Regex;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::workload::containers;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::workload::containers;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -61,9 +62,9 @@ fn literal_credential(entry: &Value) -> Option<bool> {
     (named && !value.is_empty() && !reference).then(|| value.starts_with("<redacted"))
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in model.templates() {
+    for template in facts.templates() {
         let owner = template.owner.reference();
         let mut names = Vec::new();
         let mut evidence = Vec::new();

@@ -11,10 +11,11 @@
 
 use kubesnap_shared::json::Value;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers::is_system_namespace;
-use crate::diagnostics::pod_spec::{self, per_workload};
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers::is_system_namespace;
+use crate::facts::kubectl;
+use crate::facts::pod_spec::{self, per_workload};
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -31,9 +32,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     per_workload(
-        model,
+        facts,
         |_, container| {
             (container.pointer("/securityContext/privileged").and_then(Value::as_bool) == Some(true))
                 .then(|| ("securityContext/privileged".to_owned(), Value::Bool(true)))

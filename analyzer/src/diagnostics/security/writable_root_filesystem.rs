@@ -11,9 +11,10 @@
 
 use kubesnap_shared::json::Value;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::pod_spec::{self, per_workload};
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::pod_spec::{self, per_workload};
 use crate::finding::{Category, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -30,9 +31,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     per_workload(
-        model,
+        facts,
         |_, container| {
             let value = container.pointer("/securityContext/readOnlyRootFilesystem");
             (value.and_then(Value::as_bool) != Some(true)).then(|| {

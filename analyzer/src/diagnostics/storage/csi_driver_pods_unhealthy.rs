@@ -14,10 +14,11 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::network::pod_health;
-use crate::diagnostics::workload::group_by_workload;
-use crate::diagnostics::{Diagnostic, containers, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::network::pod_health;
+use crate::facts::workload::group_by_workload;
+use crate::facts::{containers, kubectl};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -45,15 +46,17 @@ fn is_csi(pod: &Object) -> bool {
     }) || pod.name.contains("csi-")
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let affected: Vec<(&Object, String)> = model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let affected: Vec<(&Object, String)> = facts
+        .cluster()
         .of_kind("Pod")
         .filter(|pod| is_csi(pod) && !pod_health::is_gone(pod))
         .filter_map(|pod| pod_health::trouble(pod).map(|why| (pod, why)))
         .collect();
-    let drivers: Vec<&str> = model.of_kind("CSIDriver").map(|driver| driver.name.as_str()).collect();
+    let drivers: Vec<&str> =
+        facts.cluster().of_kind("CSIDriver").map(|driver| driver.name.as_str()).collect();
     let mut findings = Vec::new();
-    for group in group_by_workload(model, affected) {
+    for group in group_by_workload(facts, affected) {
         let Some((pod, why)) = group.pods.first() else { continue };
         let node_plugin = group.workload.as_ref().is_some_and(|workload| workload.kind == "DaemonSet");
         let severity = if group.all_affected() { Severity::P1 } else { Severity::P2 };
@@ -70,7 +73,9 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         if let Some(status) = failing {
             let namespace = pod.namespace.as_deref().unwrap_or_default();
             let previous = status.restart_count() > 0;
-            if let Some(words) = containers::last_words(model, namespace, &pod.name, status.name, previous) {
+            if let Some(words) =
+                containers::last_words(facts.cluster(), namespace, &pod.name, status.name, previous)
+            {
                 for line in &words.lines {
                     finding = finding.evidence(Evidence::log_line(&words.log.path, line));
                 }

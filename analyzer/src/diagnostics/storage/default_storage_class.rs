@@ -17,9 +17,10 @@
 use kubesnap_shared::model::Object;
 
 use super::classes;
-use crate::diagnostics::Model;
-use crate::diagnostics::nodes::version;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::version;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -39,16 +40,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let all: Vec<&Object> = model.of_kind("StorageClass").collect();
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let all: Vec<&Object> = facts.cluster().of_kind("StorageClass").collect();
     if all.is_empty() {
-        return no_class_at_all(model).into_iter().collect();
+        return no_class_at_all(facts).into_iter().collect();
     }
-    let defaults = classes::defaults(model);
+    let defaults = classes::defaults(facts.cluster());
     if defaults.len() == 1 {
         return Vec::new();
     }
-    let classless: Vec<&Object> = model
+    let classless: Vec<&Object> = facts
+        .cluster()
         .of_kind("PersistentVolumeClaim")
         .filter(|pvc| pvc.at("/spec/storageClassName").is_none())
         .collect();
@@ -82,7 +84,8 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             .remediation("kubectl get storageclass")
             .remediation(patch(candidate, "true"))
     } else {
-        let before_126 = model
+        let before_126 = facts
+            .cluster()
             .server_version
             .as_deref()
             .and_then(version::minor)
@@ -130,8 +133,8 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
 /// The claims of a cluster without any StorageClass: P2 when some are Pending (nothing will
 /// provision them), P3 when all are bound to volumes made by hand (the next claim will need one
 /// too). No claim, no finding: a cluster that uses no volume loses nothing.
-fn no_class_at_all(model: &Model<'_>) -> Option<Finding> {
-    let claims: Vec<&Object> = model.of_kind("PersistentVolumeClaim").collect();
+fn no_class_at_all(facts: &Facts<'_>) -> Option<Finding> {
+    let claims: Vec<&Object> = facts.cluster().of_kind("PersistentVolumeClaim").collect();
     if claims.is_empty() {
         return None;
     }

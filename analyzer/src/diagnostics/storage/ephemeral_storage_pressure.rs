@@ -20,9 +20,10 @@ use std::collections::BTreeMap;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use super::kubelet_stats::{self, human_bytes};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::storage::kubelet_stats::{self, human_bytes};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -42,9 +43,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 const WARNING_PERCENT: f64 = 85.0;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    let mut findings = near_limit(model);
-    findings.extend(evictions(model));
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let mut findings = near_limit(facts.cluster());
+    findings.extend(evictions(facts.cluster()));
     findings
 }
 
@@ -178,7 +179,7 @@ mod tests {
     use serde_json::json;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::storage::kubelet_stats::fixture;
+    use crate::facts::storage::kubelet_stats::fixture;
 
     const OBJECTS: &str = r#"
 apiVersion: v1

@@ -4,7 +4,6 @@
 use super::Diagnostic;
 
 pub(crate) mod classes;
-pub(crate) mod kubelet_stats;
 
 pub(crate) mod csi_driver_pods_unhealthy;
 pub(crate) mod default_storage_class;

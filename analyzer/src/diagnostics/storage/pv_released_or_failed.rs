@@ -14,8 +14,9 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use super::pvc_pending::consumers;
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -32,17 +33,19 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for pvc in
-        model.of_kind("PersistentVolumeClaim").filter(|pvc| pvc.str_at("/status/phase") == Some("Lost"))
+    for pvc in facts
+        .cluster()
+        .of_kind("PersistentVolumeClaim")
+        .filter(|pvc| pvc.str_at("/status/phase") == Some("Lost"))
     {
-        findings.push(lost(model, pvc));
+        findings.push(lost(facts.cluster(), pvc));
     }
-    for pv in model.of_kind("PersistentVolume") {
+    for pv in facts.cluster().of_kind("PersistentVolume") {
         match pv.str_at("/status/phase") {
-            Some("Failed") => findings.push(volume(model, pv, Severity::P2)),
-            Some("Released") => findings.push(volume(model, pv, Severity::P3)),
+            Some("Failed") => findings.push(volume(facts.cluster(), pv, Severity::P2)),
+            Some("Released") => findings.push(volume(facts.cluster(), pv, Severity::P3)),
             _ => {}
         }
     }

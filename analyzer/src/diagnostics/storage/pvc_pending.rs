@@ -17,9 +17,10 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Event, Object};
 
 use super::classes;
-use crate::diagnostics::Model;
-use crate::diagnostics::nodes::age;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -40,11 +41,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// A claim younger than this with no warning is still being provisioned.
 const GRACE_SECONDS: i64 = 60;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts
+        .cluster()
         .of_kind("PersistentVolumeClaim")
         .filter(|pvc| pvc.str_at("/status/phase") == Some("Pending") && pvc.deleting_since().is_none())
-        .filter_map(|pvc| finding(model, pvc))
+        .filter_map(|pvc| finding(facts, pvc))
         .collect()
 }
 
@@ -62,19 +64,21 @@ pub(crate) fn consumers<'a>(model: &'a ClusterModel, pvc: &'a Object) -> Vec<&'a
         .collect()
 }
 
-fn finding(model: &ClusterModel, pvc: &Object) -> Option<Finding> {
+fn finding(facts: &Facts<'_>, pvc: &Object) -> Option<Finding> {
     let namespace = pvc.namespace.as_deref().unwrap_or_default();
     let pvc_ref = pvc.reference();
-    let events: Vec<&Event> = model.events_for("PersistentVolumeClaim", Some(namespace), &pvc.name).collect();
+    let events: Vec<&Event> =
+        facts.cluster().events_for("PersistentVolumeClaim", Some(namespace), &pvc.name).collect();
     let failed = events.iter().rev().find(|event| event.reason == "ProvisioningFailed").copied();
     let waiting = events.iter().rev().find(|event| event.reason == "ExternalProvisioning").copied();
-    let pods = consumers(model, pvc);
+    let pods = consumers(facts.cluster(), pvc);
     let class_name = pvc.str_at("/spec/storageClassName");
-    let class =
-        class_name.filter(|name| !name.is_empty()).and_then(|name| model.get("StorageClass", None, name));
+    let class = class_name
+        .filter(|name| !name.is_empty())
+        .and_then(|name| facts.cluster().get("StorageClass", None, name));
     // Zero StorageClasses means none exist only when the bundle listed them; otherwise a
     // missing class may just not have been captured, and the claim's events are all we know.
-    let have_classes = model.captured("StorageClass").is_listed();
+    let have_classes = facts.captured("StorageClass").is_listed();
     let wait_for_consumer =
         class.and_then(|class| class.str_at("/volumeBindingMode")) == Some("WaitForFirstConsumer");
 
@@ -82,10 +86,10 @@ fn finding(model: &ClusterModel, pvc: &Object) -> Option<Finding> {
         Some(name) if !name.is_empty() && class.is_none() && have_classes => {
             format!("StorageClass {name} does not exist")
         }
-        None if have_classes && classes::defaults(model).is_empty() => {
+        None if have_classes && classes::defaults(facts.cluster()).is_empty() => {
             "it names no StorageClass and none is the default".to_owned()
         }
-        Some("") => match matching_volume(model, pvc) {
+        Some("") => match matching_volume(facts.cluster(), pvc) {
             None => "no Available PersistentVolume matches it (static provisioning)".to_owned(),
             Some(volume) => format!("PersistentVolume {volume} matches but has not bound yet"),
         },
@@ -99,7 +103,8 @@ fn finding(model: &ClusterModel, pvc: &Object) -> Option<Finding> {
             (None, None) => "no event says why".to_owned(),
         },
     };
-    let young = age::seconds_since(model, pvc.created_at()).is_some_and(|seconds| seconds < GRACE_SECONDS);
+    let young =
+        age::seconds_since(facts.cluster(), pvc.created_at()).is_some_and(|seconds| seconds < GRACE_SECONDS);
     if young && failed.is_none() {
         return None;
     }
@@ -135,7 +140,7 @@ fn finding(model: &ClusterModel, pvc: &Object) -> Option<Finding> {
     for event in [failed, waiting].into_iter().flatten() {
         finding = finding.evidence(Evidence::event(event));
     }
-    if let Some(seconds) = age::seconds_since(model, pvc.created_at()) {
+    if let Some(seconds) = age::seconds_since(facts.cluster(), pvc.created_at()) {
         finding = finding.evidence(Evidence::note(format!("pending for {}", age::human(seconds))));
     }
     let mut explanation = format!("PersistentVolumeClaim {} cannot bind: {reason}.", pvc.name);
@@ -371,7 +376,7 @@ status: {phase: Pending}
         // The bundle listed StorageClasses and found none (an empty StorageClassList).
         let mut model = model_from_yaml(CLAIMS_WITHOUT_CLASSES);
         model.listed_kinds.insert("StorageClass".to_owned());
-        let findings = (DIAGNOSTIC.run)(&crate::diagnostics::Model::new(&model));
+        let findings = (DIAGNOSTIC.run)(&crate::facts::Facts::new(&model));
         expect![[r#"
             P2 pvc-pending PVC shop/data-db-0 Pending: StorageClass fast-ssd does not exist
               objects: PersistentVolumeClaim/shop/data-db-0

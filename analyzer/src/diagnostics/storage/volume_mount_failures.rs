@@ -19,10 +19,11 @@ use std::collections::BTreeMap;
 
 use kubesnap_shared::model::{Event, ObjectRef};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers;
-use crate::diagnostics::workload::{Origin, origin};
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::containers;
+use crate::facts::kubectl;
+use crate::facts::workload::{Origin, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -69,27 +70,28 @@ fn cause(message: &str) -> Option<&'static str> {
     CAUSES.iter().find(|(fragment, _)| message.contains(fragment)).map(|(_, cause)| *cause)
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut by_object: BTreeMap<&ObjectRef, Vec<&Event>> = BTreeMap::new();
-    for event in model.events.iter().filter(|event| REASONS.contains(&event.reason.as_str())) {
+    for event in facts.cluster().events.iter().filter(|event| REASONS.contains(&event.reason.as_str())) {
         by_object.entry(&event.involved).or_default().push(event);
     }
-    by_object.into_iter().map(|(object, events)| finding(model, object, &events)).collect()
+    by_object.into_iter().map(|(object, events)| finding(facts, object, &events)).collect()
 }
 
-fn finding(model: &Model<'_>, object: &ObjectRef, events: &[&Event]) -> Finding {
-    let pod =
-        (object.kind == "Pod").then(|| model.get("Pod", object.namespace.as_deref(), &object.name)).flatten();
+fn finding(facts: &Facts<'_>, object: &ObjectRef, events: &[&Event]) -> Finding {
+    let pod = (object.kind == "Pod")
+        .then(|| facts.cluster().get("Pod", object.namespace.as_deref(), &object.name))
+        .flatten();
     let running = pod.is_some_and(|pod| pod.str_at("/status/phase") == Some("Running"));
     // A pod absent from a bundle that listed pods is gone; absent from one that did not, it
     // may still be waiting.
-    let pods_listed = model.captured("Pod").is_listed();
+    let pods_listed = facts.captured("Pod").is_listed();
     let last_seen = events.iter().filter_map(|event| event.last_seen.or(event.first_seen)).max();
     let resolved = match pod {
         Some(pod) => mounted_since(pod, last_seen),
         None => pods_listed,
     };
-    let tool = pod.and_then(|pod| match origin(model, pod) {
+    let tool = pod.and_then(|pod| match origin(facts, pod) {
         Origin::Tool(tool) => Some(tool),
         _ => None,
     });
@@ -424,7 +426,7 @@ status:
         // The bundle listed pods and found none (an empty PodList): the pod is gone, history.
         let mut model = model_from_yaml(&fixture);
         model.listed_kinds.insert("Pod".to_owned());
-        let findings = (DIAGNOSTIC.run)(&crate::diagnostics::Model::new(&model));
+        let findings = (DIAGNOSTIC.run)(&crate::facts::Facts::new(&model));
         expect![[r#"
             P3 resolved volume-mount-failures Pod shop/db-0: volume mounts failing (FailedMount x4): MountVolume.SetUp failed: timed out waiting for the condition
               objects: Pod/shop/db-0

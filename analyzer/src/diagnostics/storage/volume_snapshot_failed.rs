@@ -12,9 +12,10 @@
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::nodes::age;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -33,8 +34,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 /// Snapshots of large volumes take minutes; not ready after this is stuck.
 const STUCK_SECONDS: i64 = 10 * 60;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
-    model.of_kind("VolumeSnapshot").filter_map(|snapshot| finding(model, snapshot)).collect()
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts
+        .cluster()
+        .of_kind("VolumeSnapshot")
+        .filter_map(|snapshot| finding(facts.cluster(), snapshot))
+        .collect()
 }
 
 fn finding(model: &ClusterModel, snapshot: &Object) -> Option<Finding> {

@@ -16,9 +16,10 @@ use std::collections::BTreeMap;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ObjectRef};
 
-use super::kubelet_stats::{self, VolumeUsage, human_bytes};
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, Need, kubectl};
+use crate::diagnostics::{Diagnostic, Need};
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::storage::kubelet_stats::{self, VolumeUsage, human_bytes};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -40,10 +41,10 @@ const WARNING_PERCENT: f64 = 85.0;
 /// Above this, writes are about to fail.
 const CRITICAL_PERCENT: f64 = 95.0;
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     // One entry per PVC: a volume mounted by several pods is reported once, at its fullest.
     let mut by_pvc: BTreeMap<(&str, &str), (VolumeUsage<'_>, f64)> = BTreeMap::new();
-    for usage in kubelet_stats::volumes(model) {
+    for usage in kubelet_stats::volumes(facts.cluster()) {
         let Some(pvc) = usage.pvc else { continue };
         let bytes = percent(usage.used_bytes, usage.capacity_bytes);
         let inodes = match (usage.inodes_used, usage.inodes) {
@@ -58,7 +59,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
     by_pvc
         .into_values()
         .filter(|(_, fullest)| *fullest > WARNING_PERCENT)
-        .filter_map(|(usage, fullest)| Some(finding(model, &usage, usage.pvc?, fullest)))
+        .filter_map(|(usage, fullest)| Some(finding(facts.cluster(), &usage, usage.pvc?, fullest)))
         .collect()
 }
 
@@ -212,7 +213,7 @@ mod tests {
     use serde_json::json;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::storage::kubelet_stats::fixture;
+    use crate::facts::storage::kubelet_stats::fixture;
 
     const OBJECTS: &str = r#"
 apiVersion: v1

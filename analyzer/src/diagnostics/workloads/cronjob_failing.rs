@@ -11,8 +11,9 @@
 
 use kubesnap_shared::model::Object;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -33,11 +34,12 @@ fn failed(job: &Object) -> bool {
     job.condition("Failed").is_some_and(|(status, _, _)| status == "True")
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for cronjob in model.of_kind("CronJob") {
+    for cronjob in facts.cluster().of_kind("CronJob") {
         let namespace = cronjob.namespace.as_deref();
-        let mut jobs: Vec<&Object> = model
+        let mut jobs: Vec<&Object> = facts
+            .cluster()
             .of_kind_in("Job", namespace.unwrap_or_default())
             .filter(|job| {
                 job.owners().iter().any(|(kind, name, _)| *kind == "CronJob" && *name == cronjob.name)

@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 
 use kubesnap_shared::json::Value;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::workload::tool_of_labels;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::workload::tool_of_labels;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -33,9 +34,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for set in model.of_kind("DaemonSet") {
+    for set in facts.cluster().of_kind("DaemonSet") {
         let desired = set.i64_at("/status/desiredNumberScheduled").unwrap_or(0);
         let available = set.i64_at("/status/numberAvailable").unwrap_or(0);
         let misscheduled = set.i64_at("/status/numberMisscheduled").unwrap_or(0);

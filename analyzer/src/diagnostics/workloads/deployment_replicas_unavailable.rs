@@ -9,9 +9,10 @@
 //! **Example.** `Deployment shop/api: 0 of 3 replicas available` with `Deployment does not have
 //! minimum availability`.
 
-use crate::diagnostics::Model;
-use crate::diagnostics::workload::condition_note;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::workload::condition_note;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -29,9 +30,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for deployment in model.of_kind("Deployment") {
+    for deployment in facts.cluster().of_kind("Deployment") {
         let desired = deployment.i64_at("/spec/replicas").unwrap_or(1);
         let available = deployment.i64_at("/status/availableReplicas").unwrap_or(0);
         if desired <= 0 || available >= desired {

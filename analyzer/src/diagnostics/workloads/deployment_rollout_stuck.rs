@@ -12,9 +12,10 @@
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::workload::condition_note;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
+use crate::facts::workload::condition_note;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -51,10 +52,10 @@ fn replica_sets<'a>(model: &'a ClusterModel, deployment: &Object) -> Vec<(i64, &
     sets
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for deployment in model.of_kind("Deployment") {
-        let sets = replica_sets(model, deployment);
+    for deployment in facts.cluster().of_kind("Deployment") {
+        let sets = replica_sets(facts.cluster(), deployment);
         let newest = sets.first().map(|(_, set)| *set);
         let progressing = deployment.condition("Progressing");
         let deadline_exceeded = progressing
@@ -64,7 +65,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
             let ready = newest.i64_at("/status/readyReplicas").unwrap_or(0);
             let old_serving =
                 sets.iter().skip(1).any(|(_, set)| set.i64_at("/status/readyReplicas").unwrap_or(0) > 0);
-            desired > 0 && ready == 0 && old_serving && overdue(model, deployment, newest)
+            desired > 0 && ready == 0 && old_serving && overdue(facts.cluster(), deployment, newest)
         });
         if !deadline_exceeded && !stalled_new_set {
             continue;

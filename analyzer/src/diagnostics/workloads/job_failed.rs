@@ -10,10 +10,11 @@
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
-use crate::diagnostics::Model;
-use crate::diagnostics::containers;
-use crate::diagnostics::workload::condition_note;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::containers;
+use crate::facts::kubectl;
+use crate::facts::workload::condition_note;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -37,17 +38,17 @@ pub(crate) fn run_by_cronjob(model: &ClusterModel, job: &Object) -> bool {
     })
 }
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for job in model.of_kind("Job") {
+    for job in facts.cluster().of_kind("Job") {
         let Some((_, reason, message)) = job.condition("Failed").filter(|(status, _, _)| *status == "True")
         else {
             continue;
         };
-        if run_by_cronjob(model, job) {
+        if run_by_cronjob(facts.cluster(), job) {
             continue;
         }
-        findings.push(finding(model, job, reason, message));
+        findings.push(finding(facts.cluster(), job, reason, message));
     }
     findings
 }

@@ -10,8 +10,9 @@
 //!
 //! **Example.** `StatefulSet data/postgres: 1 of 3 replicas ready`.
 
-use crate::diagnostics::Model;
-use crate::diagnostics::{Diagnostic, kubectl};
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -29,9 +30,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-fn run(model: &Model<'_>) -> Vec<Finding> {
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for set in model.of_kind("StatefulSet") {
+    for set in facts.cluster().of_kind("StatefulSet") {
         let desired = set.i64_at("/spec/replicas").unwrap_or(1);
         let ready = set.i64_at("/status/readyReplicas").unwrap_or(0);
         if desired <= 0 || ready >= desired {
@@ -41,7 +42,7 @@ fn run(model: &Model<'_>) -> Vec<Finding> {
         let namespace = set.namespace.as_deref();
         let not_ready: Vec<String> = (0..desired)
             .map(|ordinal| format!("{}-{ordinal}", set.name))
-            .filter(|name| match model.get("Pod", namespace, name) {
+            .filter(|name| match facts.cluster().get("Pod", namespace, name) {
                 Some(pod) => pod.condition("Ready").is_none_or(|(status, _, _)| status != "True"),
                 None => true,
             })

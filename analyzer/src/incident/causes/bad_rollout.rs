@@ -10,9 +10,9 @@ use jiff::{SignedDuration, Timestamp};
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::{Context, Hypothesis, Step, first_failure};
-use crate::diagnostics::kubectl;
-use crate::diagnostics::network::pod_health;
-use crate::diagnostics::performance::units;
+use crate::facts::kubectl;
+use crate::facts::network::pod_health;
+use crate::facts::performance::units;
 use crate::finding::Severity;
 
 /// How soon after a rollout a failure is blamed on it.
@@ -39,14 +39,15 @@ fn replica_sets<'a>(model: &'a ClusterModel, deployment: &Object) -> Vec<&'a Obj
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
     let mut out = Vec::new();
-    for deployment in model.of_kind("Deployment") {
-        let sets = replica_sets(model, deployment);
+    for deployment in facts.cluster().of_kind("Deployment") {
+        let sets = replica_sets(facts.cluster(), deployment);
         let Some((newest, older)) = sets.split_last() else { continue };
         let Some(created) = newest.created_at() else { continue };
         let namespace = deployment.namespace.as_deref().unwrap_or_default();
-        let pods: Vec<&Object> = model
+        let pods: Vec<&Object> = facts
+            .cluster()
             .of_kind_in("Pod", namespace)
             .filter(|pod| {
                 pod.owners().iter().any(|(kind, name, _)| *kind == "ReplicaSet" && *name == newest.name)
@@ -55,7 +56,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         let failures: Vec<(Timestamp, &Object)> = pods
             .iter()
             .filter(|pod| pod_health::trouble(pod).is_some())
-            .filter_map(|pod| Some((first_failure(model, pod)?, *pod)))
+            .filter_map(|pod| Some((first_failure(facts.cluster(), pod)?, *pod)))
             .collect();
         let Some((failed_at, first_pod)) =
             failures.iter().min_by_key(|(at, pod)| (*at, pod.name.clone())).copied()

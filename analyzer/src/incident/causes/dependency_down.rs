@@ -11,23 +11,23 @@
 use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, first_failure};
-use crate::diagnostics::logs::dependencies::{self, Dependency};
-use crate::diagnostics::logs::families::ERRORS;
-use crate::diagnostics::logs::patterns::{LogHits, hits_in};
-use crate::diagnostics::logs::{database, sources};
-use crate::diagnostics::network::{backends, pod_health};
-use crate::diagnostics::{Model, kubectl};
+use crate::facts::logs::dependencies::{self, Dependency};
+use crate::facts::logs::families::ERRORS;
+use crate::facts::logs::patterns::{LogHits, hits_in};
+use crate::facts::logs::{database, sources};
+use crate::facts::network::{backends, pod_health};
+use crate::facts::{Facts, kubectl};
 use crate::finding::Severity;
 use crate::incident::links;
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
     let families: Vec<_> = ERRORS
         .iter()
         .filter(|family| matches!(family.code, "connection_refused" | "database_error"))
         .collect();
     let mut out = Vec::new();
-    for (subject, sources) in sources::by_subject(sources::sources(model)) {
+    for (subject, sources) in sources::by_subject(sources::sources(facts.cluster())) {
         let hits: Vec<LogHits<'_>> = families
             .iter()
             .flat_map(|family| sources.iter().filter_map(|source| hits_in(family, source)))
@@ -51,19 +51,19 @@ fn hypothesis(
     pods: &[&Object],
     hits: &[LogHits<'_>],
 ) -> Hypothesis {
-    let model = context.model;
+    let facts = context.facts;
     let name = links::label(subject);
     let deps: Vec<Dependency<'_>> =
-        pods.first().map(|pod| dependencies::of_pod(model, pod)).unwrap_or_default();
+        pods.first().map(|pod| dependencies::of_pod(facts.cluster(), pod)).unwrap_or_default();
     let unhealthy: Vec<&Dependency<'_>> =
-        deps.iter().filter(|d| !dependencies::is_healthy(model, d)).collect();
+        deps.iter().filter(|d| !dependencies::is_healthy(facts, d)).collect();
     let database_hits = hits.iter().any(|h| h.family.code == "database_error");
     let refused_credentials = hits
         .iter()
         .flat_map(|h| h.samples.iter())
         .find(|line| database::credentials_refused(&line.text))
         .map(|line| line.text.trim().to_owned());
-    let database_pods = model.database_pods();
+    let database_pods = facts.database_pods();
     let failing_database = database_pods.iter().find(|pod| pod_health::trouble(pod).is_some());
     let crash_looping = pods
         .iter()
@@ -105,7 +105,7 @@ fn hypothesis(
 
     for h in hits {
         let family = h.family.title;
-        let at = h.first.or_else(|| h.source.pod.and_then(|pod| first_failure(model, pod)));
+        let at = h.first.or_else(|| h.source.pod.and_then(|pod| first_failure(facts.cluster(), pod)));
         let quote =
             h.samples.first().map(|line| format!(": `{}`", clip(line.text.trim()))).unwrap_or_default();
         hypothesis.chain.push(Step::new(
@@ -120,13 +120,13 @@ fn hypothesis(
         ));
     }
     for dependency in &deps {
-        hypothesis.evidence.push(dependencies::describe(model, dependency));
+        hypothesis.evidence.push(dependencies::describe(facts, dependency));
         objects.push(dependency.reference.clone());
         if let Some(service) = dependency.service {
-            for pod in backends::of_service(model, service).pods {
+            for pod in backends::of_service(facts, service).pods {
                 if let Some(trouble) = pod_health::trouble(pod) {
                     hypothesis.chain.push(Step::new(
-                        first_failure(model, pod),
+                        first_failure(facts.cluster(), pod),
                         pod.reference(),
                         format!("backend pod {trouble}"),
                     ));
@@ -151,7 +151,7 @@ fn hypothesis(
         if let Some(pod) = failing_database {
             objects.push(pod.reference());
             hypothesis.chain.push(Step::new(
-                first_failure(model, pod),
+                first_failure(facts.cluster(), pod),
                 pod.reference(),
                 "database pod not Ready",
             ));
@@ -183,7 +183,7 @@ fn hypothesis(
             || finding.title.contains("connection refused")
             || finding.title.contains("database")
     });
-    hypothesis.mitigation = mitigation(model, subject, pods, &unhealthy, failing_database.copied());
+    hypothesis.mitigation = mitigation(facts, subject, pods, &unhealthy, failing_database.copied());
     hypothesis.objects = objects;
     hypothesis
 }
@@ -198,7 +198,7 @@ fn clip(text: &str) -> String {
 }
 
 fn mitigation(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     subject: &ObjectRef,
     pods: &[&Object],
     unhealthy: &[&Dependency<'_>],
@@ -216,7 +216,7 @@ fn mitigation(
                 ));
                 commands.push(kubectl::describe(reference));
                 let workload =
-                    backends::of_service(model, service).pods.first().and_then(|pod| model.workload_of(pod));
+                    backends::of_service(facts, service).pods.first().and_then(|pod| facts.workload_of(pod));
                 if let Some(workload) =
                     workload.filter(|w| matches!(w.kind.as_str(), "Deployment" | "StatefulSet"))
                 {

@@ -8,21 +8,21 @@
 use kubesnap_shared::model::ObjectRef;
 
 use super::{Context, Hypothesis, Step, first_failure};
-use crate::diagnostics::logs::families::ERRORS;
-use crate::diagnostics::logs::patterns::hits_in;
-use crate::diagnostics::logs::sources;
-use crate::diagnostics::network::pod_health;
+use crate::facts::logs::families::ERRORS;
+use crate::facts::logs::patterns::hits_in;
+use crate::facts::logs::sources;
+use crate::facts::network::pod_health;
 use crate::finding::Severity;
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
     let Some(family) = ERRORS.iter().find(|family| family.code == "dns_resolution") else {
         return Vec::new();
     };
-    let dns = model.dns_pods();
+    let dns = facts.dns_pods();
     let ready = dns.iter().filter(|pod| pod_health::is_ready(pod)).count();
     let mut clients: Vec<(ObjectRef, u64, Option<jiff::Timestamp>)> = Vec::new();
-    for source in sources::sources(model) {
+    for source in sources::sources(facts.cluster()) {
         if let Some(hits) = hits_in(family, &source) {
             match clients.iter_mut().find(|(member, _, _)| *member == source.member) {
                 Some(client) => {
@@ -57,7 +57,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         objects.push(pod.reference());
         if let Some(trouble) = pod_health::trouble(pod) {
             hypothesis.chain.push(Step::new(
-                first_failure(model, pod),
+                first_failure(facts.cluster(), pod),
                 pod.reference(),
                 format!("CoreDNS pod {trouble}"),
             ));
@@ -77,8 +77,9 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             clients.iter().map(|(member, count, _)| format!("{} ({count})", member.name)).collect();
         hypothesis.evidence.push(format!("pods logging DNS resolution errors: {}", names.join(", ")));
     }
-    if let Some(deployment) =
-        ["coredns", "kube-dns"].iter().find_map(|name| model.get("Deployment", Some("kube-system"), name))
+    if let Some(deployment) = ["coredns", "kube-dns"]
+        .iter()
+        .find_map(|name| facts.cluster().get("Deployment", Some("kube-system"), name))
     {
         objects.push(deployment.reference());
     }

@@ -13,9 +13,9 @@ use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use kubesnap_shared::quantity;
 
 use super::{Context, Hypothesis, Step, first_failure};
-use crate::diagnostics::containers;
-use crate::diagnostics::kubectl;
-use crate::diagnostics::performance::units;
+use crate::facts::containers;
+use crate::facts::kubectl;
+use crate::facts::performance::units;
 use crate::finding::Severity;
 
 /// One OOMKilled container.
@@ -28,9 +28,9 @@ struct Killed<'a> {
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
     let mut groups: BTreeMap<ObjectRef, Vec<Killed<'_>>> = BTreeMap::new();
-    for pod in model.of_kind("Pod") {
+    for pod in facts.cluster().of_kind("Pod") {
         for status in containers::statuses(pod) {
             let killed = [status.last_termination(), status.current_termination()]
                 .into_iter()
@@ -44,7 +44,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 .and_then(|c| c.pointer("/resources/limits/memory"))
                 .and_then(Value::as_str)
                 .and_then(quantity::bytes);
-            let subject = model.workload_of(pod).unwrap_or_else(|| pod.reference());
+            let subject = facts.workload_of(pod).unwrap_or_else(|| pod.reference());
             groups.entry(subject).or_default().push(Killed {
                 pod,
                 container: status.name.to_owned(),
@@ -58,11 +58,11 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
 }
 
 fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'_>]) -> Hypothesis {
-    let model = context.model;
+    let facts = context.facts;
     let mut objects = vec![subject.clone()];
     objects.extend(killed.iter().map(|k| k.pod.reference()));
     let leak_findings = context.linked(&["memory-leak"], &objects);
-    let rising = killed.iter().find_map(|k| rising(model, k.pod, &k.container));
+    let rising = killed.iter().find_map(|k| rising(facts.cluster(), k.pod, &k.container));
     let first = &killed[0];
     let restarts: i64 = killed.iter().map(|k| k.restarts).max().unwrap_or(0);
     let limit = first.limit.map(units::memory);
@@ -94,7 +94,9 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'
         ));
     }
     for k in killed.iter().take(5) {
-        if let Some(first) = first_failure(model, k.pod).filter(|first| k.at.is_none_or(|at| *first < at)) {
+        if let Some(first) =
+            first_failure(facts.cluster(), k.pod).filter(|first| k.at.is_none_or(|at| *first < at))
+        {
             hypothesis.chain.push(Step::new(
                 Some(first),
                 k.pod.reference(),

@@ -9,16 +9,16 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
 
 use super::{Context, Hypothesis, Step, first_failure};
-use crate::diagnostics::kubectl;
-use crate::diagnostics::network::pod_health;
+use crate::facts::kubectl;
+use crate::facts::network::pod_health;
 use crate::finding::Severity;
 
 const PRESSURES: [&str; 3] = ["MemoryPressure", "DiskPressure", "PIDPressure"];
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
-    let model = context.model;
+    let facts = context.facts;
     let mut out = Vec::new();
-    for node in model.of_kind("Node") {
+    for node in facts.cluster().of_kind("Node") {
         let pressures: Vec<(&str, Option<Timestamp>, String)> = PRESSURES
             .iter()
             .filter_map(|kind| {
@@ -36,7 +36,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             continue;
         }
         let reference = node.reference();
-        let pods: Vec<&Object> = model.pods_on_node(&node.name).collect();
+        let pods: Vec<&Object> = facts.cluster().pods_on_node(&node.name).collect();
         let evicted: Vec<&&Object> =
             pods.iter().filter(|pod| pod.str_at("/status/reason") == Some("Evicted")).collect();
         let failing: Vec<&&Object> = pods
@@ -68,7 +68,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         }
         let mut objects = vec![reference.clone()];
         for pod in evicted.iter().take(5) {
-            let at = first_failure(model, pod)
+            let at = first_failure(facts.cluster(), pod)
                 .or_else(|| pod.str_at("/status/startTime").and_then(|t| t.parse().ok()));
             let message = pod.str_at("/status/message").unwrap_or("evicted");
             hypothesis.chain.push(Step::new(

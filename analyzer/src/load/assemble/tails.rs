@@ -1,6 +1,6 @@
 //! Which logs keep their last lines.
 //!
-//! A log's tail is read as a container's last words (`diagnostics::containers::last_words`):
+//! A log's tail is read as a container's last words (`facts::containers::last_words`):
 //! the previous run's log of a container that restarted, and the current log of a container
 //! that ended, crashed or is not ready, in a pod that is not Ready or failed. The current log
 //! of a container that its pod reports running, ready and never restarted, in a Running pod
@@ -63,7 +63,8 @@ mod tests {
     use kubesnap_shared::writer::{BundleHeader, BundleWriter};
     use serde_json::{Value, json};
 
-    use crate::diagnostics::{Model, registry};
+    use crate::diagnostics::registry;
+    use crate::facts::Facts;
     use crate::load::{LoadOptions, load};
 
     /// A container status: `ready`, `restarts`, the current state and the last one.
@@ -274,7 +275,7 @@ mod tests {
         assert_ne!(kept.logs, dropped.logs, "the fixture drops a tail");
         let diagnostics: Vec<_> = registry().collect();
         let run = |model: &ClusterModel| {
-            let analysis = crate::engine::run(&Model::new(model), &diagnostics);
+            let analysis = crate::engine::run(&Facts::new(model), &diagnostics);
             serde_json::to_string_pretty(&analysis.findings).unwrap()
         };
         let (with_dropped, with_kept) = (run(&dropped), run(&kept));

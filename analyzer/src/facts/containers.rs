@@ -8,7 +8,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ContainerLog, LogLine, Object};
 use regex::Regex;
 
-use crate::diagnostics::performance::usage::minutes_between;
+use crate::facts::performance::usage::minutes_between;
 
 /// One entry of `status.containerStatuses` (or `initContainerStatuses`), with its JSON pointer
 /// for evidence.

@@ -8,8 +8,8 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::ObjectRef;
 use serde_json::json;
 
-use crate::diagnostics::workload::{Template, containers};
-use crate::diagnostics::{Model, kubectl};
+use super::workload::{Template, containers};
+use super::{Facts, kubectl};
 use crate::finding::{Evidence, Finding};
 
 /// One container whose spec a check flagged.
@@ -26,12 +26,12 @@ pub(crate) struct Flagged {
 /// workload with flagged containers. `check` gets the pod spec and the container, and returns
 /// the flagged field (relative to the container, `securityContext/privileged`) and its value.
 pub(crate) fn per_workload(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     check: impl Fn(&Value, &Value) -> Option<(String, Value)>,
     build: impl Fn(&Template<'_>, &[Flagged]) -> Finding,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in model.templates() {
+    for template in facts.templates() {
         let flagged: Vec<Flagged> = containers(template.spec, template.pointer)
             .into_iter()
             .filter_map(|(container, pointer)| {

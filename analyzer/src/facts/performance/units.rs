@@ -3,7 +3,7 @@
 
 use kubesnap_shared::model::ObjectRef;
 
-use crate::diagnostics::kubectl;
+use crate::facts::kubectl;
 use crate::finding::Evidence;
 
 use super::usage::MIB;

@@ -14,7 +14,7 @@ use kubesnap_shared::model::{ClusterModel, ContainerKey, MetricSeries, Object, O
 use kubesnap_shared::quantity;
 use serde::Serialize;
 
-use crate::diagnostics::Model;
+use crate::facts::Facts;
 use crate::stats::{self, Summary};
 
 /// Requests and limits of one container: CPU in millicores, memory in bytes.
@@ -187,8 +187,8 @@ pub(crate) struct ContainerStats {
 
 /// Per container: CPU and memory mean, median, stdev, min, max and p95 over the capture, with
 /// the requests and limits, in (namespace, pod, container) order.
-pub(crate) fn container_stats(model: &Model<'_>) -> Vec<ContainerStats> {
-    model
+pub(crate) fn container_stats(facts: &Facts<'_>) -> Vec<ContainerStats> {
+    facts
         .usages()
         .iter()
         .map(|usage| ContainerStats {
@@ -227,9 +227,9 @@ pub(crate) struct TopConsumers {
 ///
 /// A ranking is not a problem to fix, so it is not a finding: a P3 on every bundle would only
 /// trip `--fail-on P3` and push real findings down. The report shows it beside the charts.
-pub(crate) fn top_consumers(model: &Model<'_>, count: usize) -> TopConsumers {
+pub(crate) fn top_consumers(facts: &Facts<'_>, count: usize) -> TopConsumers {
     let mut pods: BTreeMap<(&str, &str), (f64, f64)> = BTreeMap::new();
-    for usage in model.usages() {
+    for usage in facts.usages() {
         let key = usage.key();
         let pod = pods.entry((key.namespace.as_str(), key.pod.as_str())).or_default();
         pod.0 += usage.cpu.mean;
@@ -296,10 +296,10 @@ impl<T> Group<'_, T> {
 }
 
 /// Groups affected containers by (workload or pod, container name), in that order.
-pub(crate) fn group<'a, T>(model: &Model<'a>, affected: Vec<(ContainerUsage<'a>, T)>) -> Vec<Group<'a, T>> {
+pub(crate) fn group<'a, T>(facts: &Facts<'a>, affected: Vec<(ContainerUsage<'a>, T)>) -> Vec<Group<'a, T>> {
     let mut groups: BTreeMap<(ObjectRef, String), Group<'a, T>> = BTreeMap::new();
     for (usage, detail) in affected {
-        let workload = usage.pod.and_then(|pod| model.workload_of(pod));
+        let workload = usage.pod.and_then(|pod| facts.workload_of(pod));
         let subject = workload.clone().unwrap_or_else(|| usage.pod_ref());
         let container = usage.key().container.clone();
         groups
@@ -358,7 +358,7 @@ samples:
     #[test]
     fn stats_join_samples_with_resources_and_requests_default_to_limits() {
         let model = model_from_yaml(FIXTURE);
-        let stats = container_stats(&Model::new(&model));
+        let stats = container_stats(&Facts::new(&model));
         let names: Vec<&str> = stats.iter().map(|s| s.container.as_str()).collect();
         assert_eq!(names, ["connection-monitor", "database", "web"]);
         let monitor = &stats[0];
@@ -375,10 +375,10 @@ samples:
     #[test]
     fn top_consumers_rank_pods_by_the_sum_of_their_containers() {
         let model = model_from_yaml(FIXTURE);
-        let top = top_consumers(&Model::new(&model), 5);
+        let top = top_consumers(&Facts::new(&model), 5);
         let cpu: Vec<(&str, f64)> = top.cpu.iter().map(|c| (c.pod.as_str(), c.mean)).collect();
         assert_eq!(cpu, [("web-1", 900.0), ("db-0", 750.0)]);
         assert_eq!(top.memory[0].pod, "db-0");
-        assert_eq!(top_consumers(&Model::new(&model), 1).cpu.len(), 1);
+        assert_eq!(top_consumers(&Facts::new(&model), 1).cpu.len(), 1);
     }
 }

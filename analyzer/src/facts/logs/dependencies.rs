@@ -14,8 +14,8 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use regex::Regex;
 
-use crate::diagnostics::Model;
-use crate::diagnostics::network::{backends, pod_health};
+use crate::facts::Facts;
+use crate::facts::network::{backends, pod_health};
 
 /// A Service a pod's configuration names.
 #[derive(Debug, Clone)]
@@ -169,22 +169,22 @@ fn namespace_exists(model: &ClusterModel, namespace: &str) -> bool {
 }
 
 /// Whether the dependency has a ready backend.
-pub(crate) fn is_healthy(model: &Model<'_>, dependency: &Dependency<'_>) -> bool {
+pub(crate) fn is_healthy(facts: &Facts<'_>, dependency: &Dependency<'_>) -> bool {
     dependency.service.is_some_and(|service| {
         service
             .at("/spec/selector")
             .is_none_or(|selector| selector.as_object().is_none_or(|map| map.is_empty()))
-            || backends::of_service(model, service).ready > 0
+            || backends::of_service(facts, service).ready > 0
     })
 }
 
 /// One sentence about a dependency: whether it exists and what stands behind it.
-pub(crate) fn describe(model: &Model<'_>, dependency: &Dependency<'_>) -> String {
+pub(crate) fn describe(facts: &Facts<'_>, dependency: &Dependency<'_>) -> String {
     let reference = &dependency.reference;
     let name = format!("{}/{}", reference.namespace.as_deref().unwrap_or_default(), reference.name);
     let Some(service) = dependency.service else {
         // Absent from a listed kind is missing; absent from an uncaptured one, unknown.
-        let why = if model.captured("Service").is_listed() {
+        let why = if facts.captured("Service").is_listed() {
             "no such Service is in the bundle"
         } else {
             "the bundle holds no Services to check it against"
@@ -198,7 +198,7 @@ pub(crate) fn describe(model: &Model<'_>, dependency: &Dependency<'_>) -> String
             dependency.origin
         );
     }
-    let backends = backends::of_service(model, service);
+    let backends = backends::of_service(facts, service);
     let mut text = format!("Service {name} (named in {}): {}", dependency.origin, backends.describe());
     let troubles: Vec<String> = backends
         .pods
@@ -261,9 +261,9 @@ spec:
     #[test]
     fn finds_services_in_env_urls_hosts_and_mounted_config_maps() {
         let cluster = model_from_yaml(FIXTURE);
-        let model = Model::new(&cluster);
-        let pod = model.get("Pod", Some("shop"), "api-1").unwrap();
-        let found: Vec<String> = of_pod(&model, pod)
+        let model = Facts::new(&cluster);
+        let pod = model.cluster().get("Pod", Some("shop"), "api-1").unwrap();
+        let found: Vec<String> = of_pod(model.cluster(), pod)
             .iter()
             .map(|dependency| format!("{} {}", describe(&model, dependency), is_healthy(&model, dependency)))
             .collect();
@@ -293,9 +293,12 @@ spec:
     env: [{name: DATABASE_URL, value: "postgres://u:p@pg.data.svc:5432/app"}]
 "#;
         let describe = |model: &ClusterModel| {
-            let model = Model::new(model);
-            let pod = model.get("Pod", Some("shop"), "api-1").unwrap();
-            of_pod(&model, pod).iter().map(|dependency| describe(&model, dependency)).collect::<Vec<_>>()
+            let model = Facts::new(model);
+            let pod = model.cluster().get("Pod", Some("shop"), "api-1").unwrap();
+            of_pod(model.cluster(), pod)
+                .iter()
+                .map(|dependency| describe(&model, dependency))
+                .collect::<Vec<_>>()
         };
         let mut model = model_from_yaml(fixture);
         assert_eq!(

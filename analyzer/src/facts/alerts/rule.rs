@@ -5,8 +5,8 @@
 
 use jiff::Timestamp;
 
-use crate::diagnostics::performance::units;
-use crate::diagnostics::performance::usage::minutes_between;
+use crate::facts::performance::units;
+use crate::facts::performance::usage::minutes_between;
 use crate::finding::Severity;
 
 /// Consecutive evaluations where the condition held.

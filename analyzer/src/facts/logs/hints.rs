@@ -1,17 +1,17 @@
-//! The seed's troubleshooting suggestions made specific: what the bundle says about the objects
+//! The log families' troubleshooting suggestions made specific: what the bundle says about the objects
 //! a log family points at (CoreDNS for DNS errors, the Services a pod is configured to call for
 //! refused connections, the database pods for database errors, ...), and the commands to look.
 
 use kubesnap_shared::json::Value;
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::database;
 use super::dependencies::{self, Dependency};
 use super::sources::Source;
-use crate::diagnostics::Model;
-use crate::diagnostics::containers;
-use crate::diagnostics::kubectl;
-use crate::diagnostics::network::pod_health;
+use crate::facts::Facts;
+use crate::facts::containers;
+use crate::facts::kubectl;
+use crate::facts::network::pod_health;
 
 /// What the bundle adds to a family's suggestion.
 #[derive(Debug, Default)]
@@ -27,27 +27,27 @@ pub(crate) struct Hints {
 const NAMED: usize = 5;
 
 /// The hints of `family` for the logs of one subject.
-pub(crate) fn for_family(model: &Model<'_>, family: &str, sources: &[&Source<'_>]) -> Hints {
+pub(crate) fn for_family(facts: &Facts<'_>, family: &str, sources: &[&Source<'_>]) -> Hints {
     let pod = sources.iter().find_map(|source| source.pod);
     match family {
-        "dns_resolution" => dns(model),
-        "connection_refused" | "timeout_error" => services(model, pod),
-        "database_error" => databases(model, pod, sources),
+        "dns_resolution" => dns(facts),
+        "connection_refused" | "timeout_error" => services(facts, pod),
+        "database_error" => databases(facts, pod, sources),
         "oom_killed" | "high_memory" | "high_cpu" => limits(pod, family),
-        "image_pull_error" => images(model, pod),
+        "image_pull_error" => images(facts, pod),
         "permission_denied" => service_account(pod),
-        "disk_pressure" | "network_unavailable" => node(model, pod, sources, family),
-        "certificate_error" => certificates(model, sources),
+        "disk_pressure" | "network_unavailable" => node(facts, pod, sources, family),
+        "certificate_error" => certificates(facts, sources),
         _ => Hints::default(),
     }
 }
 
-fn dns(model: &Model<'_>) -> Hints {
-    let pods = model.dns_pods();
+fn dns(facts: &Facts<'_>) -> Hints {
+    let pods = facts.dns_pods();
     let ready = pods.iter().filter(|pod| pod_health::is_ready(pod)).count();
     let mut summary = match pods.len() {
         // No DNS pod among listed pods is a finding; among none captured, nothing to say.
-        0 if model.captured("Pod").is_listed() => {
+        0 if facts.captured("Pod").is_listed() => {
             "the bundle holds no cluster DNS pods (CoreDNS in kube-system, or OpenShift's dns-default)"
                 .to_owned()
         }
@@ -72,10 +72,10 @@ fn dns(model: &Model<'_>) -> Hints {
     }
 }
 
-fn dependency_hints(model: &Model<'_>, dependencies: &[Dependency<'_>], pod: &Object) -> Hints {
+fn dependency_hints(facts: &Facts<'_>, dependencies: &[Dependency<'_>], pod: &Object) -> Hints {
     let mut hints = Hints::default();
     for dependency in dependencies.iter().take(NAMED) {
-        hints.notes.push(dependencies::describe(model, dependency));
+        hints.notes.push(dependencies::describe(facts, dependency));
         let command = match dependency.service {
             Some(_) => kubectl::on("get", &endpoints(&dependency.reference), ""),
             None => format!("kubectl get services{}", kubectl::namespace_flag(&dependency.reference)),
@@ -84,9 +84,9 @@ fn dependency_hints(model: &Model<'_>, dependencies: &[Dependency<'_>], pod: &Ob
             hints.commands.push(command);
         }
     }
-    let unhealthy = dependencies.iter().find(|dependency| !dependencies::is_healthy(model, dependency));
+    let unhealthy = dependencies.iter().find(|dependency| !dependencies::is_healthy(facts, dependency));
     hints.summary = match (unhealthy, dependencies.len()) {
-        (Some(dependency), _) => Some(dependencies::describe(model, dependency)),
+        (Some(dependency), _) => Some(dependencies::describe(facts, dependency)),
         (None, 0) => None,
         (None, _) => {
             let names: Vec<String> = dependencies.iter().map(|d| d.reference.name.clone()).collect();
@@ -104,10 +104,10 @@ fn endpoints(service: &ObjectRef) -> ObjectRef {
     ObjectRef { kind: "Endpoints".to_owned(), ..service.clone() }
 }
 
-fn services(model: &Model<'_>, pod: Option<&Object>) -> Hints {
+fn services(facts: &Facts<'_>, pod: Option<&Object>) -> Hints {
     let Some(pod) = pod else { return Hints::default() };
-    let dependencies = dependencies::of_pod(model, pod);
-    let mut hints = dependency_hints(model, &dependencies, pod);
+    let dependencies = dependencies::of_pod(facts.cluster(), pod);
+    let mut hints = dependency_hints(facts, &dependencies, pod);
     if dependencies.is_empty() {
         hints.notes.push(format!("the configuration of pod {} names no Service of the bundle", pod.name));
         hints
@@ -117,15 +117,15 @@ fn services(model: &Model<'_>, pod: Option<&Object>) -> Hints {
     hints
 }
 
-fn databases(model: &Model<'_>, pod: Option<&Object>, sources: &[&Source<'_>]) -> Hints {
+fn databases(facts: &Facts<'_>, pod: Option<&Object>, sources: &[&Source<'_>]) -> Hints {
     let mut hints = match pod {
         Some(pod) => {
-            let dependencies = dependencies::of_pod(model, pod);
-            dependency_hints(model, &dependencies, pod)
+            let dependencies = dependencies::of_pod(facts.cluster(), pod);
+            dependency_hints(facts, &dependencies, pod)
         }
         None => Hints::default(),
     };
-    let database_pods = model.database_pods();
+    let database_pods = facts.database_pods();
     let statuses: Vec<String> = database_pods
         .iter()
         .take(NAMED)
@@ -193,7 +193,7 @@ fn limits(pod: Option<&Object>, family: &str) -> Hints {
     hints
 }
 
-fn images(model: &ClusterModel, pod: Option<&Object>) -> Hints {
+fn images(facts: &Facts<'_>, pod: Option<&Object>) -> Hints {
     let Some(pod) = pod else { return Hints::default() };
     let mut hints = Hints::default();
     let images: Vec<&str> = pod
@@ -206,10 +206,10 @@ fn images(model: &ClusterModel, pod: Option<&Object>) -> Hints {
         .array_at("/spec/imagePullSecrets")
         .iter()
         .filter_map(|secret| secret.get("name").and_then(Value::as_str))
-        .map(|name| match model.get("Secret", pod.namespace.as_deref(), name) {
+        .map(|name| match facts.cluster().get("Secret", pod.namespace.as_deref(), name) {
             Some(_) => name.to_owned(),
             // Absent is telling only where the bundle listed Secrets (troubleshoot never does).
-            None if model.captured("Secret").is_listed() => format!("{name} (not in the bundle)"),
+            None if facts.captured("Secret").is_listed() => format!("{name} (not in the bundle)"),
             None => name.to_owned(),
         })
         .collect();
@@ -236,7 +236,7 @@ fn service_account(pod: Option<&Object>) -> Hints {
     }
 }
 
-fn node(model: &ClusterModel, pod: Option<&Object>, sources: &[&Source<'_>], family: &str) -> Hints {
+fn node(facts: &Facts<'_>, pod: Option<&Object>, sources: &[&Source<'_>], family: &str) -> Hints {
     let name = match sources.iter().find(|source| source.is_node()) {
         Some(source) => Some(source.member.name.clone()),
         None => pod.and_then(|pod| pod.str_at("/spec/nodeName")).map(str::to_owned),
@@ -244,7 +244,7 @@ fn node(model: &ClusterModel, pod: Option<&Object>, sources: &[&Source<'_>], fam
     let Some(name) = name else { return Hints::default() };
     let reference = ObjectRef { kind: "Node".to_owned(), namespace: None, name: name.clone() };
     let condition = if family == "disk_pressure" { "DiskPressure" } else { "NetworkUnavailable" };
-    let state = match model.get("Node", None, &name).and_then(|node| node.condition(condition)) {
+    let state = match facts.cluster().get("Node", None, &name).and_then(|node| node.condition(condition)) {
         Some((status, reason, _)) => {
             format!("node {name}: {condition}={status} {reason}").trim_end().to_owned()
         }
@@ -253,13 +253,13 @@ fn node(model: &ClusterModel, pod: Option<&Object>, sources: &[&Source<'_>], fam
     Hints { summary: Some(state.clone()), notes: vec![state], commands: vec![kubectl::describe(&reference)] }
 }
 
-fn certificates(model: &ClusterModel, sources: &[&Source<'_>]) -> Hints {
+fn certificates(facts: &Facts<'_>, sources: &[&Source<'_>]) -> Hints {
     let mut hints = Hints::default();
     let Some(namespace) = sources.iter().find_map(|source| source.member.namespace.clone()) else {
         return hints;
     };
-    let now = model.captured_at;
-    for secret in model.of_kind_in("Secret", &namespace) {
+    let now = facts.cluster().captured_at;
+    for secret in facts.cluster().of_kind_in("Secret", &namespace) {
         for certificate in secret.array_at("/kubesnapCertificates") {
             let not_after = certificate.get("notAfter").and_then(Value::as_str);
             let expired = match (not_after.and_then(|t| t.parse::<jiff::Timestamp>().ok()), now) {
@@ -287,6 +287,8 @@ fn certificates(model: &ClusterModel, sources: &[&Source<'_>]) -> Hints {
 
 #[cfg(test)]
 mod tests {
+    use kubesnap_shared::model::ClusterModel;
+
     use super::*;
     use crate::diagnostics::testing::model_from_yaml;
 
@@ -302,7 +304,7 @@ spec: {containers: [{name: api, image: registry.example.com/api:1}], imagePullSe
         let mut model = model_from_yaml(POD);
         let notes = |model: &ClusterModel| {
             let pod = model.get("Pod", Some("shop"), "api-1");
-            images(model, pod).notes
+            images(&Facts::new(model), pod).notes
         };
         assert_eq!(notes(&model), ["images: registry.example.com/api:1", "imagePullSecrets: regcred"]);
         // An empty SecretList: the Secret does not exist.
@@ -316,7 +318,7 @@ spec: {containers: [{name: api, image: registry.example.com/api:1}], imagePullSe
     #[test]
     fn no_dns_pod_is_telling_only_where_pods_were_listed() {
         let mut model = model_from_yaml("");
-        let summary = |model: &ClusterModel| dns(&Model::new(model)).summary;
+        let summary = |model: &ClusterModel| dns(&Facts::new(model)).summary;
         assert_eq!(
             summary(&model).as_deref(),
             Some("the bundle holds no pods to check the cluster DNS with")

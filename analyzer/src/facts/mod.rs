@@ -1,29 +1,47 @@
-//! The cluster model as diagnostics see it: the loaded [`ClusterModel`] plus the facts several
-//! diagnostics derive from it, each computed once per run, on first use, and shared by every
-//! diagnostic thread.
+//! What the diagnostics, the incident summary and the report know about the cluster: the loaded
+//! [`ClusterModel`] and the facts derived from it, each computed once per run, on first use, and
+//! shared by every diagnostic thread.
 //!
-//! Without it, a fact such as "which pods run a database" was recomputed by a full scan of the
-//! pods for every finding that wanted it: on 10,000 pods that was half of the analyzer's CPU.
-//! A fact belongs here when more than one diagnostic (or one diagnostic per finding) needs it
-//! and it costs a scan of the model; a fact only one diagnostic reads once stays in that
-//! diagnostic. Facts are pure functions of the model, so computing one lazily on whichever
-//! thread asks first cannot change any output.
+//! [`Facts`] is the one way in: [`Facts::cluster`] gives the model, and the facts that cost a
+//! scan of it (workloads and owners, container usage, DNS and database pods, coverage by kind)
+//! are answered here once. The modules below are the query layer over the model (containers and
+//! their statuses, pod events, kubectl command builders, Service backends, pod health,
+//! selectors, log families/sources/windows/dependencies, usage statistics and units, node ages
+//! and versions, kubelet stats); `diagnostics/` holds only the checks and their findings, and
+//! `incident/` and `report/` read from here.
+//!
+//! Without the cache, a fact such as "which pods run a database" was recomputed by a full scan
+//! of the pods for every finding that wanted it: on 10,000 pods that was half of the analyzer's
+//! CPU. A fact belongs in [`Facts`] when more than one reader (or one reader per finding) needs
+//! it and it costs a scan of the model. Facts are pure functions of the model, so computing one
+//! lazily on whichever thread asks first cannot change any output.
+
+pub(crate) mod alerts;
+pub(crate) mod containers;
+pub(crate) mod kubectl;
+pub(crate) mod logs;
+pub(crate) mod network;
+pub(crate) mod nodes;
+pub(crate) mod performance;
+pub(crate) mod pod_events;
+pub(crate) mod pod_spec;
+pub(crate) mod storage;
+pub(crate) mod workload;
 
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Deref;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use kubesnap_shared::model::{ClusterModel, Coverage, Object, ObjectRef};
 
-use super::logs::database;
-use super::network::{backends, dns};
-use super::performance::usage::{self, ContainerUsage};
-use super::workload::{self, Template};
+use logs::database;
+use network::{backends, dns};
+use performance::usage::{self, ContainerUsage};
+use workload::Template;
 
-/// A [`ClusterModel`] with its derived facts. It dereferences to the model, so diagnostics
-/// query it exactly as they would the model.
+/// A [`ClusterModel`] with its derived facts. The model itself is [`Facts::cluster`]; what the
+/// model also answers but costs a scan ([`Facts::captured`]) is asked here, never of the model.
 #[derive(Debug)]
-pub(crate) struct Model<'m> {
+pub(crate) struct Facts<'m> {
     model: &'m ClusterModel,
     usages: OnceLock<Vec<ContainerUsage<'m>>>,
     database_pods: OnceLock<Vec<&'m Object>>,
@@ -32,7 +50,7 @@ pub(crate) struct Model<'m> {
     usage_index: OnceLock<UsageIndex>,
     templates: OnceLock<Vec<Template<'m>>>,
     endpoints_captured: OnceLock<bool>,
-    /// [`Model::captured`]'s answers by kind.
+    /// [`Facts::captured`]'s answers by kind.
     coverage: Mutex<HashMap<String, Coverage>>,
 }
 
@@ -45,7 +63,7 @@ struct Workloads<'m> {
     pods: BTreeMap<ObjectRef, Vec<&'m Object>>,
 }
 
-/// Positions in [`Model::usages`] by the subject that owns the container and by node.
+/// Positions in [`Facts::usages`] by the subject that owns the container and by node.
 #[derive(Debug, Default)]
 struct UsageIndex {
     /// By workload, or by pod for a pod without a controller (and for a series whose pod is gone).
@@ -53,9 +71,9 @@ struct UsageIndex {
     by_node: BTreeMap<String, Vec<usize>>,
 }
 
-impl<'m> Model<'m> {
-    pub(crate) fn new(model: &'m ClusterModel) -> Model<'m> {
-        Model {
+impl<'m> Facts<'m> {
+    pub(crate) fn new(model: &'m ClusterModel) -> Facts<'m> {
+        Facts {
             model,
             usages: OnceLock::new(),
             database_pods: OnceLock::new(),
@@ -70,7 +88,6 @@ impl<'m> Model<'m> {
 
     /// [`ClusterModel::captured`], answered once per kind and run: on a native bundle each
     /// answer reads the whole manifest, and diagnostics ask per Service, per claim, per pod.
-    /// It shadows the model's method, so every diagnostic asking through `Model` gets it.
     pub(crate) fn captured(&self, kind: &str) -> Coverage {
         let cached = self.coverage.lock().unwrap_or_else(PoisonError::into_inner).get(kind).cloned();
         if let Some(coverage) = cached {
@@ -91,8 +108,7 @@ impl<'m> Model<'m> {
         self.usages.get_or_init(|| usage::usages(self.model))
     }
 
-    /// The loaded model itself, borrowed for as long as the facts: what a fact that keeps
-    /// references into the model needs, where dereferencing would borrow only `self`.
+    /// The loaded model itself, borrowed for as long as the facts.
     pub(crate) fn cluster(&self) -> &'m ClusterModel {
         self.model
     }
@@ -169,7 +185,7 @@ impl<'m> Model<'m> {
     }
 
     /// The usages of the containers of a workload's pods (or of one pod without a controller),
-    /// in [`Model::usages`] order.
+    /// in [`Facts::usages`] order.
     pub(crate) fn usages_of(&self, subject: &ObjectRef) -> impl Iterator<Item = &ContainerUsage<'m>> {
         let positions = self.usage_index().by_subject.get(subject).map(Vec::as_slice).unwrap_or_default();
         positions.iter().map(|&position| &self.usages()[position])
@@ -184,18 +200,10 @@ impl<'m> Model<'m> {
         &usages[start..end]
     }
 
-    /// The usages of the containers of the pods scheduled on `node`, in [`Model::usages`] order.
+    /// The usages of the containers of the pods scheduled on `node`, in [`Facts::usages`] order.
     pub(crate) fn usages_on_node(&self, node: &str) -> impl Iterator<Item = &ContainerUsage<'m>> {
         let positions = self.usage_index().by_node.get(node).map(Vec::as_slice).unwrap_or_default();
         positions.iter().map(|&position| &self.usages()[position])
-    }
-}
-
-impl Deref for Model<'_> {
-    type Target = ClusterModel;
-
-    fn deref(&self) -> &ClusterModel {
-        self.model
     }
 }
 
@@ -279,41 +287,41 @@ samples: [{at: "2025-06-01T11:55:00Z", cpu: 1m, memory: 1Mi}]
     #[test]
     fn workload_facts_agree_with_computing_them() {
         let cluster = model_from_yaml(FIXTURE);
-        let model = Model::new(&cluster);
+        let facts = Facts::new(&cluster);
         for pod in cluster.of_kind("Pod") {
-            assert_eq!(model.workload_of(pod), workload::workload_of(&cluster, pod), "{}", pod.name);
+            assert_eq!(facts.workload_of(pod), workload::workload_of(&cluster, pod), "{}", pod.name);
         }
         let pods: Vec<&str> =
-            model.pods_of_workload(&deployment()).iter().map(|pod| pod.name.as_str()).collect();
+            facts.pods_of_workload(&deployment()).iter().map(|pod| pod.name.as_str()).collect();
         assert_eq!(pods, ["web-7d9f-a", "web-7d9f-b"]);
-        assert!(model.pods_of_workload(&cluster.of_kind("Pod").last().unwrap().reference()).is_empty());
+        assert!(facts.pods_of_workload(&cluster.of_kind("Pod").last().unwrap().reference()).is_empty());
     }
 
     #[test]
     fn usages_are_found_by_workload_pod_and_node() {
         let cluster = model_from_yaml(FIXTURE);
-        let model = Model::new(&cluster);
+        let facts = Facts::new(&cluster);
         assert_eq!(
-            labels(model.usages_of(&deployment())),
+            labels(facts.usages_of(&deployment())),
             ["shop/web-7d9f-a/app", "shop/web-7d9f-a/sidecar", "shop/web-7d9f-b/app"]
         );
         let lone = ObjectRef { kind: "Pod".into(), namespace: Some("shop".into()), name: "lone".into() };
-        assert_eq!(labels(model.usages_of(&lone)), ["shop/lone/app"]);
+        assert_eq!(labels(facts.usages_of(&lone)), ["shop/lone/app"]);
         // A series whose pod is gone is its own subject, on no node.
         let gone = ObjectRef { name: "deleted-during-capture".into(), ..lone };
-        assert_eq!(labels(model.usages_of(&gone)), ["shop/deleted-during-capture/app"]);
+        assert_eq!(labels(facts.usages_of(&gone)), ["shop/deleted-during-capture/app"]);
         assert_eq!(
-            labels(model.usages_of_pod("shop", "web-7d9f-a")),
+            labels(facts.usages_of_pod("shop", "web-7d9f-a")),
             ["shop/web-7d9f-a/app", "shop/web-7d9f-a/sidecar"]
         );
-        assert_eq!(labels(model.usages_of_pod("shop", "lone")), ["shop/lone/app"]);
-        assert!(model.usages_of_pod("shop", "web").is_empty());
-        assert!(model.usages_of_pod("other", "lone").is_empty());
+        assert_eq!(labels(facts.usages_of_pod("shop", "lone")), ["shop/lone/app"]);
+        assert!(facts.usages_of_pod("shop", "web").is_empty());
+        assert!(facts.usages_of_pod("other", "lone").is_empty());
         assert_eq!(
-            labels(model.usages_on_node("n1")),
+            labels(facts.usages_on_node("n1")),
             ["shop/lone/app", "shop/web-7d9f-a/app", "shop/web-7d9f-a/sidecar"]
         );
-        assert_eq!(labels(model.usages_on_node("n2")), ["shop/web-7d9f-b/app"]);
-        assert!(model.usages_on_node("n3").next().is_none());
+        assert_eq!(labels(facts.usages_on_node("n2")), ["shop/web-7d9f-b/app"]);
+        assert!(facts.usages_on_node("n3").next().is_none());
     }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
-use crate::diagnostics::Model;
+use super::Facts;
 
 /// The workload that owns `pod`, following ReplicaSet → Deployment and Job → CronJob; `None`
 /// for a pod without a controller.
@@ -85,11 +85,11 @@ pub(crate) fn tool_of_labels(labels: &BTreeMap<String, String>) -> Option<&'stat
 }
 
 /// What runs `pod` (see [`Origin`]).
-pub(crate) fn origin(model: &Model<'_>, pod: &Object) -> Origin {
+pub(crate) fn origin(facts: &Facts<'_>, pod: &Object) -> Origin {
     if let Some(tool) = tool_of_labels(&pod.labels()) {
         return Origin::Tool(tool);
     }
-    let namespace = pod.namespace.as_deref().and_then(|name| model.get("Namespace", None, name));
+    let namespace = pod.namespace.as_deref().and_then(|name| facts.cluster().get("Namespace", None, name));
     if let Some(namespace) = namespace {
         let labels = namespace.labels();
         if let Some((_, tool)) = TOOL_NAMESPACE_LABELS.iter().find(|(key, _)| labels.contains_key(*key)) {
@@ -100,7 +100,7 @@ pub(crate) fn origin(model: &Model<'_>, pod: &Object) -> Origin {
         let node = pod.str_at("/spec/nodeName").unwrap_or_default();
         return Origin::Static(ObjectRef { kind: "Node".to_owned(), namespace: None, name: node.to_owned() });
     }
-    match model.workload_of(pod) {
+    match facts.workload_of(pod) {
         None => Origin::Bare,
         Some(owner) => match owner.kind.as_str() {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" => {
@@ -188,12 +188,12 @@ impl<T> PodGroup<'_, T> {
 
 /// Groups affected pods by owning workload, in (workload or pod) order; pods stay in name order.
 pub(crate) fn group_by_workload<'a, T>(
-    model: &Model<'_>,
+    facts: &Facts<'_>,
     affected: Vec<(&'a Object, T)>,
 ) -> Vec<PodGroup<'a, T>> {
     let mut groups: BTreeMap<ObjectRef, PodGroup<'a, T>> = BTreeMap::new();
     for (pod, detail) in affected {
-        let workload = model.workload_of(pod);
+        let workload = facts.workload_of(pod);
         let key = workload.clone().unwrap_or_else(|| pod.reference());
         groups
             .entry(key)
@@ -203,7 +203,7 @@ pub(crate) fn group_by_workload<'a, T>(
     }
     for group in groups.values_mut() {
         if let Some(workload) = &group.workload {
-            group.total_pods = model.pods_of_workload(workload).len().max(group.pods.len());
+            group.total_pods = facts.pods_of_workload(workload).len().max(group.pods.len());
         }
     }
     let mut groups: Vec<PodGroup<'a, T>> = groups.into_values().collect();
@@ -240,7 +240,7 @@ pub(crate) struct Template<'a> {
 
 /// One pod spec per workload: Deployments, StatefulSets, DaemonSets, CronJobs, Jobs not run
 /// by a CronJob, ReplicaSets not run by a Deployment, and pods no workload in the bundle owns.
-pub(crate) fn templates<'m>(facts: &Model<'m>) -> Vec<Template<'m>> {
+pub(crate) fn templates<'m>(facts: &Facts<'m>) -> Vec<Template<'m>> {
     let model = facts.cluster();
     const KINDS: &[(&str, &str, Option<&str>)] = &[
         ("CronJob", "/spec/jobTemplate/spec/template/spec", None),
@@ -337,7 +337,7 @@ spec: {containers: [{name: sh, image: busybox}]}
     fn pods_resolve_to_their_deployment_and_group() {
         let model = model_from_yaml(FIXTURE);
         let pods: Vec<(&Object, ())> = model.of_kind("Pod").map(|pod| (pod, ())).collect();
-        let groups = group_by_workload(&Model::new(&model), pods);
+        let groups = group_by_workload(&Facts::new(&model), pods);
         let labels: Vec<String> = groups.iter().map(PodGroup::label).collect();
         assert_eq!(labels, ["Deployment shop/api: 2 of 2 pods", "Pod shop/lone"]);
         assert!(groups[0].all_affected());
@@ -394,7 +394,7 @@ spec: {containers: [{name: pause}]}
 "#
         );
         let model = model_from_yaml(&fixture);
-        let facts = Model::new(&model);
+        let facts = Facts::new(&model);
         let origin_of = |namespace: &str, name: &str| {
             let pod = model.get("Pod", Some(namespace), name).unwrap();
             match origin(&facts, pod) {
@@ -422,7 +422,7 @@ spec: {containers: [{name: pause}]}
     fn one_template_per_workload() {
         let model = model_from_yaml(FIXTURE);
         let owners: Vec<String> =
-            Model::new(&model).templates().iter().map(|t| t.owner.reference().to_string()).collect();
+            Facts::new(&model).templates().iter().map(|t| t.owner.reference().to_string()).collect();
         assert_eq!(owners, ["Deployment/shop/api", "Pod/shop/lone"]);
     }
 }

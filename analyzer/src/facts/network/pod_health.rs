@@ -3,7 +3,7 @@
 
 use kubesnap_shared::model::Object;
 
-use crate::diagnostics::containers;
+use crate::facts::containers;
 
 /// The pod's `Ready` condition is True; a pod without conditions (some foreign bundles) counts
 /// as ready when it runs and every container says ready.

@@ -6,7 +6,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
 
 use super::{pod_health, selector};
-use crate::diagnostics::Model;
+use crate::facts::Facts;
 
 /// Where the endpoint counts came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,14 +63,16 @@ pub(crate) fn endpoints_captured(model: &ClusterModel) -> bool {
 /// The endpoints of `service` (a Service with a selector). Whether the bundle shows endpoints
 /// at all is asked of the [`Model`], which answers it once per run: on a native bundle holding
 /// no endpoint object the answer is a search of the whole manifest.
-pub(crate) fn of_service<'a>(model: &'a Model<'_>, service: &'a Object) -> Backends<'a> {
+pub(crate) fn of_service<'a>(facts: &'a Facts<'_>, service: &'a Object) -> Backends<'a> {
     let namespace = service.namespace.as_deref().unwrap_or_default();
     let selector = selector::service_selector(service);
-    let pods: Vec<&Object> = model
+    let pods: Vec<&Object> = facts
+        .cluster()
         .of_kind_in("Pod", namespace)
         .filter(|pod| labels_match(&selector, &pod.labels()) && !pod_health::is_gone(pod))
         .collect();
-    let slices: Vec<&Object> = model
+    let slices: Vec<&Object> = facts
+        .cluster()
         .of_kind_in("EndpointSlice", namespace)
         .filter(|slice| {
             slice.labels().get("kubernetes.io/service-name").map(String::as_str)
@@ -88,7 +90,7 @@ pub(crate) fn of_service<'a>(model: &'a Model<'_>, service: &'a Object) -> Backe
         let source = Source::Slices(slices.iter().map(|slice| slice.reference()).collect());
         return Backends { source, ready, not_ready, pods };
     }
-    if let Some(endpoints) = model.get("Endpoints", Some(namespace), &service.name) {
+    if let Some(endpoints) = facts.cluster().get("Endpoints", Some(namespace), &service.name) {
         let count = |key: &str| {
             endpoints
                 .array_at("/subsets")
@@ -103,7 +105,7 @@ pub(crate) fn of_service<'a>(model: &'a Model<'_>, service: &'a Object) -> Backe
             pods,
         };
     }
-    if model.endpoints_captured() {
+    if facts.endpoints_captured() {
         return Backends { source: Source::Missing, ready: 0, not_ready: 0, pods };
     }
     let ready = pods.iter().filter(|pod| pod_health::is_ready(pod)).count();
@@ -224,11 +226,11 @@ spec:
 "#,
         );
         let service = model.get("Service", Some("shop"), "api").unwrap();
-        let model = Model::new(&model);
+        let model = Facts::new(&model);
         let backends = of_service(&model, service);
         assert_eq!((backends.ready, backends.not_ready), (2, 1));
         assert_eq!(backends.describe(), "2 ready, 1 not ready addresses in EndpointSlices api-x1");
-        let ingress = model.get("Ingress", Some("shop"), "web").unwrap();
+        let ingress = model.cluster().get("Ingress", Some("shop"), "web").unwrap();
         let routes: Vec<(String, PortRef)> =
             ingress_backends(ingress).into_iter().map(|b| (b.route, b.port)).collect();
         assert_eq!(
@@ -238,7 +240,7 @@ spec:
                 ("a.example/v1".to_owned(), PortRef::Number(80))
             ]
         );
-        assert_eq!(ingresses_to(&model, service).len(), 1);
+        assert_eq!(ingresses_to(model.cluster(), service).len(), 1);
     }
 
     #[test]
@@ -259,7 +261,7 @@ status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
         // A fresh Model each time: its answer is cached for the run.
         let describe = |model: &ClusterModel| {
             let service = model.get("Service", Some("shop"), "api").unwrap();
-            let model = Model::new(model);
+            let model = Facts::new(model);
             let backends = of_service(&model, service);
             (backends.describe(), backends.source)
         };

@@ -117,7 +117,7 @@ pub(crate) mod fixture {
 
     /// `testing::check` for a model built here.
     pub(crate) fn check(diagnostic: &Diagnostic, model: &ClusterModel, expect: Expect) {
-        let findings = (diagnostic.run)(&crate::diagnostics::Model::new(model));
+        let findings = (diagnostic.run)(&crate::facts::Facts::new(model));
         for finding in &findings {
             assert_eq!(finding.code, diagnostic.code);
             assert!(diagnostic.severities.contains(&finding.severity), "undeclared {}", finding.severity);
@@ -125,7 +125,7 @@ pub(crate) mod fixture {
         }
         assert_eq!(
             findings,
-            (diagnostic.run)(&crate::diagnostics::Model::new(model)),
+            (diagnostic.run)(&crate::facts::Facts::new(model)),
             "two runs on one model differ"
         );
         expect.assert_eq(&render(&findings));

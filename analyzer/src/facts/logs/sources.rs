@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use kubesnap_shared::model::{ClusterModel, ContainerLog, NODE_LOG_NAMESPACE, Object, ObjectRef};
 
-use crate::diagnostics::workload::workload_of;
+use crate::facts::workload::workload_of;
 
 /// One log and whose it is.
 #[derive(Debug, Clone)]

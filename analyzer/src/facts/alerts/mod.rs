@@ -1,0 +1,3 @@
+//! Prometheus's `for:` evaluation, shared by the alert rules.
+
+pub(crate) mod rule;

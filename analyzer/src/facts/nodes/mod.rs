@@ -1,0 +1,4 @@
+//! Ages relative to the capture, and Kubernetes versions.
+
+pub(crate) mod age;
+pub(crate) mod version;
