@@ -75,6 +75,14 @@ pub(crate) struct Args {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_entry_size: Option<u64>,
 
+    /// Largest file parsed whole (a List of objects, metrics, kubelet stats) [default: 512Mi]
+    ///
+    /// Such a file is held in memory while it is parsed; a larger one is skipped (the report's
+    /// read problems name it) before a byte of it is read. Logs are scanned in chunks, whatever
+    /// their size.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_parse_size: Option<u64>,
+
     /// Largest total the bundle may expand to: the decompression-bomb guard [default: 64Gi]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_total_size: Option<u64>,
@@ -207,7 +215,8 @@ fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
         max_entries: args.max_entries.unwrap_or(defaults.max_entries),
     };
     let started = Instant::now();
-    let model = load_bundle(bundle, limits)?;
+    let max_parsed_entry = args.max_parse_size.unwrap_or(load::DEFAULT_MAX_PARSED_ENTRY);
+    let model = load_bundle(bundle, limits, max_parsed_entry)?;
     tracing::info!(objects = model.objects.len(), logs = model.logs.len(), elapsed = ?started.elapsed(), "bundle loaded");
     let facts = Facts::new(&model);
     let started = Instant::now();
@@ -268,8 +277,8 @@ fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
 }
 
 /// The loader's one streaming pass over the bundle.
-fn load_bundle(path: &Path, limits: Limits) -> anyhow::Result<ClusterModel> {
-    let options = load::LoadOptions { limits, ..load::LoadOptions::default() };
+fn load_bundle(path: &Path, limits: Limits, max_parsed_entry: u64) -> anyhow::Result<ClusterModel> {
+    let options = load::LoadOptions { limits, max_parsed_entry, ..load::LoadOptions::default() };
     Ok(load::load(path, &options)?)
 }
 

@@ -92,6 +92,8 @@ pub(crate) fn run(facts: &Facts<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
         }
     }
     analysis.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // One advisory per theme: a diagnostic's P3 findings are one finding.
+    analysis.findings = crate::advisories::fold(std::mem::take(&mut analysis.findings));
     analysis
 }
 
@@ -221,7 +223,8 @@ mod tests {
             .cluster()
             .of_kind("Pod")
             .map(|pod| {
-                Finding::new("fake-pods", Category::Pods, Severity::P3, format!("pod {}", pod.name))
+                // P2: the engine folds several P3 findings of one code into one advisory.
+                Finding::new("fake-pods", Category::Pods, Severity::P2, format!("pod {}", pod.name))
                     .object(pod.reference())
             })
             .collect()
@@ -236,7 +239,7 @@ mod tests {
             code,
             category: Category::Pods,
             title: "Fake",
-            severities: &[Severity::P3],
+            severities: &[Severity::P2],
             what: "w",
             why: "w",
             fix: "f",

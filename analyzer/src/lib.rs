@@ -8,6 +8,7 @@ pub mod exit_codes;
 pub mod finding;
 pub mod load;
 
+mod advisories;
 mod catalog;
 mod cli;
 mod diagnostics;

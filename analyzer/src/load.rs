@@ -33,7 +33,13 @@ pub struct LoadOptions {
     pub max_in_flight: u64,
     /// Size of the chunks logs are scanned in.
     pub chunk_size: usize,
+    /// Largest entry parsed whole (object lists, metrics, kubelet stats): a larger one is
+    /// skipped, with a read problem, before a byte of it is read.
+    pub max_parsed_entry: u64,
 }
+
+/// Default of [`LoadOptions::max_parsed_entry`]: a List of about 40,000 pods in one namespace.
+pub const DEFAULT_MAX_PARSED_ENTRY: u64 = 512 << 20;
 
 impl Default for LoadOptions {
     fn default() -> Self {
@@ -43,7 +49,12 @@ impl Default for LoadOptions {
         let chunk_size: usize = 4 << 20;
         let workers = rayon::current_num_threads() as u64;
         let max_in_flight = (2 * workers * chunk_size as u64).max(32 << 20);
-        LoadOptions { limits: Limits::default(), max_in_flight, chunk_size }
+        LoadOptions {
+            limits: Limits::default(),
+            max_in_flight,
+            chunk_size,
+            max_parsed_entry: DEFAULT_MAX_PARSED_ENTRY,
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub(crate) mod windows;
 /// error family (else a warning one). The seed's patterns are verbatim, so that their counts
 /// compare with the seed's own analysis (`bench/seed_log_analyzer.py`); what they miss is an
 /// extension family of its own, never a change to theirs.
-pub(crate) const FAMILIES: [(&str, &str, bool); 16] = [
+pub(crate) const FAMILIES: [(&str, &str, bool); 17] = [
     ("oom_killed", r"(OOMKilled|out of memory|memory limit exceeded)", true),
     ("image_pull_error", r"(ImagePullBackOff|ErrImagePull|Failed to pull image)", true),
     ("dns_resolution", r"(no such host|DNS resolution failed|dial tcp.*no route to host)", true),
@@ -63,6 +63,24 @@ pub(crate) const FAMILIES: [(&str, &str, bool); 16] = [
         ),
         true,
     ),
+    // Refinement: the seed's `certificate_error` (`certificate|x509|tls|...`) matches `tls` and
+    // `certificate` anywhere: `tlsconfig.go`, kinds such as `TLSStore`, the `--tls-cert-file`
+    // and `--kubelet-certificate-authority` lines of a usage text. The diagnostics report this
+    // narrower family instead, lines that name a certificate or TLS failure; the seed's own count
+    // stays as it is, for comparison with the seed's analysis.
+    (
+        CERTIFICATE_FAILURE,
+        concat!(
+            r"(x509: |certificate (has expired|is not (yet )?valid|signed by unknown authority|verify failed|",
+            r"is valid for|required|rejected|revoked)|(bad|unknown|expired|invalid) certificate|",
+            r"certificate_(unknown|expired|revoked)|tls: (handshake failure|failed|bad|internal error|unknown|",
+            r"protocol version|no (application|supported)|first record)|tls handshake (error|timeout|failed|failure)|",
+            r"remote error: tls|ssl routines|ssl_error|ssl(v3)? alert|sslhandshakeexception|pkix path|",
+            r"unable to (get|verify)( the)?( (first|local|issuer))* certificate|cert_has_expired|",
+            r"unable_to_verify_leaf_signature|self[- ]signed certificate in certificate chain)"
+        ),
+        true,
+    ),
 ];
 
 /// How many of [`FAMILIES`] are the seed's; the rest are kubesnap's extensions.
@@ -72,6 +90,8 @@ pub(crate) const SEED_FAMILIES: usize = 15;
 pub(crate) const DATABASE_CLIENT_ERROR: &str = "database_client_error";
 const DATABASE_ERROR: usize = 9;
 const DATABASE_CLIENT: usize = 15;
+/// The refinement of `certificate_error` (see [`FAMILIES`]).
+pub(crate) const CERTIFICATE_FAILURE: &str = "certificate_failure";
 
 /// How many sample lines each family keeps per log.
 pub(crate) const SAMPLES: usize = 5;
@@ -358,9 +378,33 @@ pub(crate) fn error_level(line: &[u8]) -> bool {
     if klog_at(body) {
         return matches!(body[0], b'E' | b'F');
     }
+    if let Some(error) = structured_level(line) {
+        return error;
+    }
     const LEVELS: [&[u8]; 7] = [b"ERROR", b"WARN", b"WARNING", b"INFO", b"DEBUG", b"TRACE", b"FATAL"];
     let contains = |word: &[u8]| line.windows(word.len()).any(|window| window.eq_ignore_ascii_case(word));
     LEVELS.iter().find(|level| contains(level)).is_some_and(|level| *level == b"ERROR" || *level == b"FATAL")
+}
+
+/// The level a structured line states itself (`"level":"warn"` in JSON, `level=warning` in
+/// logfmt, `"severity":"ERROR"`): whether it is ERROR or FATAL, `None` when the line states no
+/// level. A warning that quotes an `"error"` field is a warning: the seed's rule (the first level
+/// word anywhere in the line) reads it as an error.
+fn structured_level(line: &[u8]) -> Option<bool> {
+    const KEYS: [&[u8]; 6] =
+        [b"\"level\":\"", b"\"level\": \"", b"level=", b"\"severity\":\"", b"\"lvl\":\"", b"lvl="];
+    let lower: Vec<u8> = line.iter().take(MAX_TEXT).map(u8::to_ascii_lowercase).collect();
+    KEYS.iter().find_map(|key| {
+        let at = memchr::memmem::find(&lower, key)? + key.len();
+        let value = lower[at..].strip_prefix(b"\"").unwrap_or(&lower[at..]);
+        let end = value.iter().position(|byte| !byte.is_ascii_alphabetic()).unwrap_or(value.len());
+        match &value[..end] {
+            b"error" | b"err" | b"fatal" | b"panic" | b"dpanic" | b"critical" | b"crit" | b"emerg"
+            | b"alert" => Some(true),
+            b"warn" | b"warning" | b"info" | b"information" | b"notice" | b"debug" | b"trace" => Some(false),
+            _ => None,
+        }
+    })
 }
 
 /// The message and time of one journald JSON export line; a line that is not JSON is kept as
@@ -470,11 +514,45 @@ mod tests {
         {
             assert!(!families_of(line).contains(&DATABASE_CLIENT_ERROR), "{line:?}");
         }
-        // The diagnostics know every extension the loader counts, and which seed family it completes.
+        // The diagnostics know every extension (and refinement) the loader counts, and which seed
+        // family it completes (or narrows).
         for (code, _, _) in &FAMILIES[SEED_FAMILIES..] {
-            let seed_family = crate::facts::logs::families::seed_code(code);
+            let families = crate::facts::logs::families::REFINEMENTS;
+            let refined = families.iter().find(|(refinement, _)| refinement == code).map(|(_, seed)| *seed);
+            let seed_family = refined.unwrap_or(crate::facts::logs::families::seed_code(code));
             assert_ne!(seed_family, *code, "{code} is no extension the diagnostics know");
             assert!(FAMILIES[..SEED_FAMILIES].iter().any(|(seed, _, _)| *seed == seed_family));
+        }
+    }
+
+    /// The seed's `certificate_error` matches usage texts and names; its refinement counts the
+    /// failures only (real lines: metrics-server's `--help`, traefik's TLSStore watch, Go's and
+    /// OpenSSL's TLS errors).
+    #[test]
+    fn the_certificate_refinement_counts_failures_not_mentions() {
+        let failures = [
+            "E1221 09:43:10 1 x.go:1] Get \"https://10.43.0.1:443\": x509: certificate signed by unknown authority",
+            "http: TLS handshake error from 10.42.0.1:51234: remote error: tls: bad certificate",
+            "x509: certificate has expired or is not yet valid: current time 2025-06-01T12:00:00Z is after 2025-05-01",
+            "SSL routines:tls_process_server_certificate:certificate verify failed",
+            "javax.net.ssl.SSLHandshakeException: PKIX path building failed",
+            "Error: unable to verify the first certificate",
+        ];
+        for line in failures {
+            assert!(families_of(line).contains(&CERTIFICATE_FAILURE), "{line:?}");
+        }
+        let mentions = [
+            "      --kubelet-certificate-authority string      Path to the CA to use to validate the Kubelet's serving certificates.",
+            "      --tls-cert-file string                   File containing the default x509 Certificate for HTTPS.",
+            "      --tls-min-version string                 Minimum TLS version supported. Possible values: VersionTLS10",
+            "I1221 09:43:29.499326       1 tlsconfig.go:240] Starting DynamicServingCertificateController",
+            "E1221 09:43:10 1 reflector.go:138] Failed to watch *v1alpha1.TLSStore: failed to list *v1alpha1.TLSStore: i/o timeout",
+            "Generated self-signed certificate for localhost",
+        ];
+        for line in mentions {
+            let families = families_of(line);
+            assert!(!families.contains(&CERTIFICATE_FAILURE), "{line:?}");
+            assert!(families.contains(&"certificate_error"), "the seed's pattern still counts {line:?}");
         }
     }
 
@@ -529,6 +607,15 @@ mod tests {
         assert!(!error_level(b"W0809 21:08:25.123456   1 file.go:12] an error occurred"));
         assert!(!error_level(b"INFO fatal-looking but info first"));
         assert!(error_level(b"something FATAL happened"));
+        // Structured lines say their level themselves, whatever words their fields quote.
+        assert!(!error_level(
+            br#"2021-09-14T14:35:09Z {"level":"warn","msg":"failed","error":"dial tcp: connection refused"}"#
+        ));
+        assert!(!error_level(br#"time="2021-09-14T14:39:46Z" level=warning msg="error getting stream""#));
+        assert!(error_level(br#"{"level":"error","ts":1631630401.03,"msg":"Reconciler error"}"#));
+        assert!(error_level(br#"time="2021-09-14T14:39:46Z" level=fatal msg="cannot start""#));
+        assert!(error_level(br#"{"severity":"ERROR","message":"boom"}"#));
+        assert!(!error_level(br#"level=info msg="retrying after error""#));
     }
 
     #[test]

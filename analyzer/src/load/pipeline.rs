@@ -19,8 +19,12 @@ use super::logscan::{Patterns, Segment, scan_chunk};
 const MAX_PENDING_BYTES: u64 = 64 << 20;
 /// The longest line kept whole: longer ones are cut (and counted as several lines).
 const MAX_LINE: usize = 8 << 20;
-/// The most of a marker file (`format.json`, `version.yaml`) read to detect the format.
-const MAX_HEAD: u64 = 16 << 20;
+/// The most of a marker file (`format.json`, `version.yaml`) read to detect the format: a
+/// prefix, never the whole entry.
+const MAX_HEAD: u64 = 64 << 10;
+/// The prefix of an entry parsed whole that is checked for binary content before the rest is
+/// read: JSON and YAML never hold a NUL byte.
+const SNIFF: u64 = 64 << 10;
 
 /// What a worker made of one entry or chunk.
 #[derive(Debug)]
@@ -146,6 +150,7 @@ pub(super) fn read(
     let mut decoder = Decoder {
         shared: &shared,
         chunk_size: options.chunk_size.max(16),
+        max_parsed: options.max_parsed_entry,
         detector: Detector::new(),
         importer: None,
         pending: Vec::new(),
@@ -171,6 +176,9 @@ pub(super) fn read(
 struct Decoder<'a> {
     shared: &'a Shared<'a>,
     chunk_size: usize,
+    /// Largest entry parsed whole (object lists, kubelet stats, metrics): larger ones are
+    /// skipped with a problem, never read.
+    max_parsed: u64,
     detector: Detector,
     importer: Option<Importer>,
     /// Entries read before the format was known: (path, content).
@@ -195,39 +203,34 @@ impl<'a> Decoder<'a> {
         if self.importer.is_some() {
             return self.dispatch(scope, &path, size, &mut entry);
         }
-        let head = if Detector::wants_head(&path) && size <= MAX_HEAD {
-            Some(read_all(&mut entry, size, &path)?)
-        } else {
-            None
-        };
-        if let Some(importer) = self.detector.observe(&path, head.as_deref()) {
+        let head =
+            if Detector::wants_head(&path) { read_prefix(&mut entry, MAX_HEAD, &path)? } else { Vec::new() };
+        let wanted_head = Detector::wants_head(&path).then_some(head.as_slice());
+        if let Some(importer) = self.detector.observe(&path, wanted_head) {
             self.importer = Some(importer);
             self.flush(scope);
-            return match head {
-                Some(bytes) => self.dispatch(scope, &path, bytes.len() as u64, &mut bytes.as_slice()),
-                None => self.dispatch(scope, &path, size, &mut entry),
-            };
+            return self.dispatch(scope, &path, size, &mut head.as_slice().chain(&mut entry));
         }
-        let bytes = match head {
-            Some(bytes) => bytes,
-            None => read_all(&mut entry, size, &path)?,
-        };
-        self.pending_bytes += bytes.len() as u64;
-        self.pending.push((path, bytes));
-        if self.pending_bytes > MAX_PENDING_BYTES {
-            // Waiting longer would hold unbounded memory: go with the weak evidence, if any.
+        if size > MAX_PENDING_BYTES - self.pending_bytes {
+            // Holding this entry until the format is known would hold unbounded memory: go with
+            // the weak evidence now, if any, and stream it; else it is not read.
             self.importer = self.detector.conclude();
             if self.importer.is_some() {
                 self.flush(scope);
-            } else {
-                self.problems.push(format!(
-                    "no known bundle layout in the first {} entries; entries before this point were not read",
-                    self.pending.len()
-                ));
-                self.pending.clear();
-                self.pending_bytes = 0;
+                return self.dispatch(scope, &path, size, &mut head.as_slice().chain(&mut entry));
             }
+            self.problems.push(format!(
+                "no known bundle layout in the first {} entries; they were not read, nor `{path}` ({size} bytes)",
+                self.pending.len() + 1
+            ));
+            self.pending.clear();
+            self.pending_bytes = 0;
+            return Ok(());
         }
+        // Fits in what is left of the pending budget (the reader enforces the declared size).
+        let bytes = read_all(&mut head.as_slice().chain(&mut entry), size, &path)?;
+        self.pending_bytes += bytes.len() as u64;
+        self.pending.push((path, bytes));
         Ok(())
     }
 
@@ -270,9 +273,32 @@ impl<'a> Decoder<'a> {
                 Ok(())
             }
             class => {
-                let bytes = read_all(reader, size, path)?;
+                if size > self.max_parsed {
+                    self.problems.push(format!(
+                        "`{path}` is {size} bytes, more than the {} bytes a file parsed whole may hold (--max-parse-size); skipped",
+                        self.max_parsed
+                    ));
+                    return Ok(());
+                }
                 let shared = self.shared;
-                let taken = shared.budget.acquire(bytes.len() as u64);
+                // Counted before it is read: the bytes the decoder holds are in the budget too.
+                let taken = shared.budget.acquire(size);
+                let head = read_prefix(&mut *reader, SNIFF, path)?;
+                if head.contains(&0) {
+                    shared.budget.release(taken);
+                    self.problems.push(format!(
+                        "`{path}` holds binary data (a NUL byte in its first {} KiB), not JSON or YAML; skipped",
+                        SNIFF >> 10
+                    ));
+                    return Ok(());
+                }
+                let bytes = match read_all(&mut head.as_slice().chain(reader), size, path) {
+                    Ok(bytes) => bytes,
+                    Err(error) => {
+                        shared.budget.release(taken);
+                        return Err(error);
+                    }
+                };
                 let path = path.to_owned();
                 scope.spawn(move |_| {
                     let piece = catch_unwind(AssertUnwindSafe(|| parse_whole(&class, &bytes, &path)))
@@ -406,12 +432,22 @@ fn fill(reader: &mut dyn Read, buffer: &mut [u8]) -> (usize, io::Result<bool>) {
     (read, Ok(false))
 }
 
-/// Reads a whole entry; `size` (declared by the archive, enforced by the reader) sizes the
-/// buffer once instead of doubling it up to the entry's size.
+/// Reads a whole entry; `size` (declared by the archive, enforced by the reader, and bounded by
+/// the caller) sizes the buffer once instead of doubling it up to the entry's size: a doubling
+/// `Vec` peaks at twice the entry.
 fn read_all(reader: &mut dyn Read, size: u64, path: &str) -> Result<Vec<u8>, kubesnap_shared::Error> {
-    // A declared size is trusted for the first 64 MiB only, as `Entry::read_to_vec` does.
-    let mut bytes = Vec::with_capacity(usize::try_from(size.min(64 << 20)).unwrap_or(0));
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     reader.read_to_end(&mut bytes).map_err(|source| kubesnap_shared::Error::Entry {
+        context: format!("failed to read `{path}`"),
+        source,
+    })?;
+    Ok(bytes)
+}
+
+/// Reads at most `limit` bytes of an entry.
+fn read_prefix(reader: &mut dyn Read, limit: u64, path: &str) -> Result<Vec<u8>, kubesnap_shared::Error> {
+    let mut bytes = Vec::new();
+    reader.take(limit).read_to_end(&mut bytes).map_err(|source| kubesnap_shared::Error::Entry {
         context: format!("failed to read `{path}`"),
         source,
     })?;

@@ -7,7 +7,11 @@
 //! 3 errors from at least 2 pods is a cascade. Each finding names the affected pods, the error
 //! count, sample errors, and which pod failed first (the earliest error of the window) and
 //! whether it was already failing in the previous window. Windows are ranked by error count, as
-//! the seed sorts them; the five largest are reported.
+//! the seed sorts them; the five largest are reported. A cascade is P1 only while it is ongoing:
+//! some pod (or node) in it is failing at the capture (not Ready) with errors that are not
+//! history. When every pod in it is healthy at the capture, it took nothing down (a start-up, an
+//! install, the background errors of a busy cluster): all such windows together are one P3
+//! finding.
 //!
 //! **Why it matters.** Several pods failing together share a cause: a dependency, a node, a
 //! configuration pushed to all. The first to fail is where to look first.
@@ -23,6 +27,7 @@ use kubesnap_shared::model::{ClusterModel, ERROR_LEVEL, LogLine, ObjectRef};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::logs::recency;
 use crate::facts::logs::sources::{self, Source};
 use crate::facts::logs::windows::{self, WINDOW};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -31,9 +36,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "cascading-failures",
     category: Category::Logs,
     title: "Cascading failures across pods",
-    severities: &[Severity::P1],
+    severities: &[Severity::P1, Severity::P3],
     what: "Five-minute windows (aligned like the seed's) holding at least 3 ERROR/FATAL log lines from at least \
-           2 pods, with the pod that failed first and whether it was failing in the window before.",
+           2 pods, with the pod that failed first and whether it was failing in the window before; windows whose \
+           pods are all healthy at the capture (start-up, install) are one P3 finding.",
     why: "Pods failing together share a cause (a dependency, a node, a configuration); the first to fail is \
           where to look first.",
     fix: "Start from the pod that failed first: read its log around the window, then what the others call \
@@ -162,9 +168,67 @@ pub(crate) fn cascades(model: &ClusterModel) -> Vec<Cascade<'_>> {
 }
 
 fn run(facts: &Facts<'_>) -> Vec<Finding> {
-    let cascades = cascades(facts.cluster());
-    let total = cascades.len();
-    cascades.iter().take(REPORTED).map(|cascade| finding(cascade, total)).collect()
+    let model = facts.cluster();
+    let installed = recency::install_completed(model);
+    let (failing, settled): (Vec<Cascade<'_>>, Vec<Cascade<'_>>) =
+        cascades(model).into_iter().partition(|cascade| is_ongoing(model, cascade, installed));
+    let total = failing.len();
+    let mut findings: Vec<Finding> =
+        failing.iter().take(REPORTED).map(|cascade| finding(cascade, total)).collect();
+    findings.extend(history_finding(&settled));
+    findings
+}
+
+/// A cascade is a current failure when a pod (or node) in it is failing at the capture and its
+/// errors there are ongoing. Errors of pods that are all healthy at the capture took nothing
+/// down: a start-up, an install, or the background errors every busy cluster logs.
+fn is_ongoing(model: &ClusterModel, cascade: &Cascade<'_>, installed: Option<Timestamp>) -> bool {
+    let end = cascade.window.checked_add(WINDOW).unwrap_or(cascade.window);
+    cascade.parts.iter().any(|part| {
+        recency::health(model, &part.source) == recency::Health::Unhealthy
+            && !recency::of_hits(model, &part.source, Some(end), installed).is_history()
+    })
+}
+
+/// The cascades of healthy pods as one P3 finding: when they were, the largest, and that no pod
+/// in them is failing at the capture.
+fn history_finding(history: &[Cascade<'_>]) -> Option<Finding> {
+    let largest = history.first()?;
+    let from = history.iter().map(|cascade| cascade.window).min()?;
+    let to = history.iter().map(|cascade| cascade.window).max()?.checked_add(WINDOW).ok()?;
+    let mut members: BTreeSet<&ObjectRef> = BTreeSet::new();
+    for cascade in history {
+        members.extend(&cascade.members);
+    }
+    let windows = history.len();
+    let title = format!(
+        "Error bursts across pods between {from} and {to}: {windows} {} of cascading errors, no pod in them \
+         failing at the capture",
+        if windows == 1 { "window" } else { "windows" }
+    );
+    let mut finding = DIAGNOSTIC.finding(Severity::P3, title);
+    for member in &members {
+        finding = finding.object((*member).clone());
+    }
+    finding = finding.evidence(Evidence::note(format!(
+        "the largest: {} errors in {} pods in the window starting {}{}",
+        largest.errors,
+        largest.members.len(),
+        largest.window,
+        largest.first().map(|first| format!(", first in {}", name(&first.source.member))).unwrap_or_default()
+    )));
+    let (samples, _) = largest.kept_lines(SAMPLES);
+    for error in &samples {
+        finding = finding.evidence(Evidence::log_line(&error.source.log.path, error.line));
+    }
+    Some(finding.explanation(format!(
+        "{windows} five-minute {} between {from} and {to} {} at least {MIN_ERRORS} ERROR or FATAL lines from at \
+         least {MIN_PODS} pods, the seed's cascading failure rule, but no pod (or node) in them is failing at the \
+         capture: every one is Ready (or not in the bundle). Start-up and install windows, and the background \
+         errors of a busy cluster, look like this; the timeline keeps them.",
+        if windows == 1 { "window" } else { "windows" },
+        if windows == 1 { "holds" } else { "hold" }
+    )))
 }
 
 fn name(member: &ObjectRef) -> String {
@@ -270,6 +334,25 @@ mod tests {
     use super::DIAGNOSTIC;
     use crate::diagnostics::logs::fixture::check_logs;
 
+    /// db-0 is crash-looping at the capture; api-1 and api-2 are Ready.
+    const PODS: &str = r#"
+kind: Pod
+apiVersion: v1
+metadata: {name: db-0, namespace: shop}
+status: {phase: Running, conditions: [{type: Ready, status: "False"}],
+  containerStatuses: [{name: app, ready: false, restartCount: 7, state: {waiting: {reason: CrashLoopBackOff}}}]}
+---
+kind: Pod
+apiVersion: v1
+metadata: {name: api-1, namespace: shop}
+status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransitionTime: "2025-06-01T11:00:00Z"}]}
+---
+kind: Pod
+apiVersion: v1
+metadata: {name: api-2, namespace: shop}
+status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransitionTime: "2025-06-01T11:00:00Z"}]}
+"#;
+
     fn log(pod: &str, lines: &[&str]) -> String {
         let lines: Vec<String> = lines.iter().map(|line| format!("- \"{line}\"")).collect();
         format!(
@@ -281,6 +364,7 @@ mod tests {
     #[test]
     fn a_window_with_errors_from_several_pods_names_the_first_to_fail() {
         let fixture = [
+            PODS.to_owned(),
             log(
                 "db-0",
                 &[
@@ -325,6 +409,7 @@ mod tests {
         let mut db = vec!["2025-06-01T11:50:10Z FATAL could not write WAL"];
         db.extend(later.iter().map(String::as_str));
         let fixture = [
+            PODS.to_owned(),
             log("db-0", &db),
             log("api-1", &["2025-06-01T11:51:00Z ERROR query failed"]),
             log("api-2", &["2025-06-01T11:53:00Z ERROR query failed"]),
@@ -346,6 +431,40 @@ mod tests {
               $ kubectl describe pod db-0 -n shop
               $ kubectl get events -n shop --sort-by=.lastTimestamp
         "#]],
+        );
+    }
+
+    /// The same window, but db-0 has recovered (Ready since 11:56): nothing is failing at the
+    /// capture, so the window is one P3 finding, not a P1 failure.
+    #[test]
+    fn a_cascade_whose_pods_are_all_healthy_now_is_p3() {
+        let recovered = PODS.replace(
+            r#"status: {phase: Running, conditions: [{type: Ready, status: "False"}],
+  containerStatuses: [{name: app, ready: false, restartCount: 7, state: {waiting: {reason: CrashLoopBackOff}}}]}"#,
+            r#"status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransitionTime: "2025-06-01T11:56:00Z"}]}"#,
+        );
+        assert_ne!(recovered, PODS);
+        let fixture = [
+            recovered,
+            log("db-0", &["2025-06-01T11:50:10Z FATAL could not write WAL"]),
+            log(
+                "api-1",
+                &["2025-06-01T11:51:00Z ERROR query failed", "2025-06-01T11:52:00Z ERROR query failed"],
+            ),
+        ]
+        .concat();
+        check_logs(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+                P3 cascading-failures Error bursts across pods between 2025-06-01T11:50:00Z and 2025-06-01T11:55:00Z: 1 window of cascading errors, no pod in them failing at the capture
+                  objects: Pod/shop/api-1, Pod/shop/db-0
+                  note: the largest: 3 errors in 2 pods in the window starting 2025-06-01T11:50:00Z, first in shop/db-0
+                  log kubesnap-fixture/logs/shop/db-0/app.log:1: 2025-06-01T11:50:10Z FATAL could not write WAL
+                  log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
+                  log kubesnap-fixture/logs/shop/api-1/app.log:2: 2025-06-01T11:52:00Z ERROR query failed
+                  why: 1 five-minute window between 2025-06-01T11:50:00Z and 2025-06-01T11:55:00Z holds at least 3 ERROR or FATAL lines from at least 2 pods, the seed's cascading failure rule, but no pod (or node) in them is failing at the capture: every one is Ready (or not in the bundle). Start-up and install windows, and the background errors of a busy cluster, look like this; the timeline keeps them.
+            "#]],
         );
     }
 

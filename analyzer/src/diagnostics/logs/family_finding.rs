@@ -7,6 +7,7 @@ use crate::facts::kubectl;
 use crate::facts::logs::families;
 use crate::facts::logs::hints;
 use crate::facts::logs::patterns::Group;
+use crate::facts::logs::recency::Recency;
 use crate::facts::logs::sources::{self, Source};
 use crate::finding::{Evidence, Finding, Severity};
 
@@ -25,12 +26,20 @@ pub(crate) fn finding(
     let sources: Vec<&Source<'_>> = group.logs.iter().map(|hits| &hits.source).collect();
     let members = sources::members_phrase(&sources);
     let total = group.total();
+    let history = group.is_history();
+    let resolved = match (history, group.last()) {
+        (true, Some(last)) => format!(", history: the last at {last}"),
+        (true, None) => ", history".to_owned(),
+        (false, _) => String::new(),
+    };
     let title = format!(
-        "{}: {} {kind} in logs ({total} {}, {members})",
+        "{}: {} {kind} in logs ({total} {}, {members}){resolved}",
         sources::label(&group.subject),
         family.title,
         if total == 1 { "line" } else { "lines" }
     );
+    // Resolved before the capture: history, at most P3 (the timeline keeps the errors).
+    let severity = if history { Severity::P3 } else { severity };
     let mut finding = diagnostic.finding(severity, title).object(group.subject.clone());
     for source in &sources {
         finding = finding.object(source.member.clone());
@@ -41,8 +50,12 @@ pub(crate) fn finding(
             (Some(first), _) => format!(", at {first}"),
             _ => String::new(),
         };
+        let recency = match &hits.recency {
+            Recency::History(why) => format!(" (history: {why})"),
+            Recency::Ongoing => String::new(),
+        };
         finding = finding.evidence(Evidence::note(format!(
-            "{}: {} {}{span}",
+            "{}: {} {}{span}{recency}",
             hits.source.describe(),
             hits.count,
             if hits.count == 1 { "line" } else { "lines" }
@@ -87,7 +100,14 @@ pub(crate) fn finding(
     if let Some(summary) = &hints.summary {
         explanation.push_str(&format!(" In this bundle: {summary}."));
     }
-    if kind == "errors" && !group.error_level() {
+    if history {
+        explanation.insert_str(
+            0,
+            "Resolved before the capture: every pod (or node) these lines come from is healthy now and the \
+             lines end before it became so, or long before the capture (see each log's note). History, not a \
+             current problem. ",
+        );
+    } else if kind == "errors" && !group.error_level() {
         explanation.push_str(
             " None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may \
              be mentions rather than failures.",

@@ -16,6 +16,11 @@
 //! pattern matches every line naming a timeout). A family none of whose lines is at ERROR or
 //! FATAL level (the seed's level rule) is one step milder: such lines are often mentions.
 //!
+//! **Now or then.** Errors whose pod (or node) is healthy at the capture and that end before it
+//! became Ready, were written by a container's previous run, fall in the cluster's install or
+//! end more than ten minutes before the capture are history: P3, titled as such, with the reason
+//! per log (`recency`).
+//!
 //! **Why it matters.** Logs say what the status fields cannot: which dependency a pod fails to
 //! reach, and why.
 //!
@@ -182,19 +187,54 @@ lines:
                   log kubesnap-fixture/logs/shop/lone/sh.log:1: 2025-06-01T11:50:00Z INFO request timeout set to 30s
                   why: 1 log line of Pod shop/lone matches the seed's `timeout_error` pattern. Check the latency and health of the services the pod calls, and whether the timeout is a setting being printed rather than a failure. None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may be mentions rather than failures.
                   $ kubectl logs lone -n shop -c sh --tail=50
-                P1 log-error-patterns Deployment shop/api: database errors in logs (1 line, 1 pod)
+                P3 log-error-patterns Deployment shop/api: database errors in logs (1 line, 1 pod), history
                   objects: Deployment/shop/api, Pod/shop/api-7d9f-a
-                  note: pod api-7d9f-a, container api (previous run): 1 line
+                  note: pod api-7d9f-a, container api (previous run): 1 line (history: written by the container's previous run; the pod is healthy now)
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.previous.log:2: ERROR: Database connection failed!
                   note: 1 of these lines carries a database client's or server's own error (PostgreSQL's `password authentication failed` and `too many clients`, `database connection failed`, ...), which the seed's pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs
                   note: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod
                   note: no pod of the bundle runs a known database image (PostgreSQL, MySQL, MongoDB, Redis, ...)
-                  why: 1 log line of Deployment shop/api matches the seed's `database_error` pattern or kubesnap's `database_client_error` extension of it. Check database connectivity, credentials, and resource availability. Verify: database pod status, connection strings, and authentication. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
+                  why: Resolved before the capture: every pod (or node) these lines come from is healthy now and the lines end before it became so, or long before the capture (see each log's note). History, not a current problem. 1 log line of Deployment shop/api matches the seed's `database_error` pattern or kubesnap's `database_client_error` extension of it. Check database connectivity, credentials, and resource availability. Verify: database pod status, connection strings, and authentication. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
                   $ kubectl logs api-7d9f-a -n shop -c api --previous --tail=50
                   $ kubectl get endpoints/pg -n data
                   $ kubectl get networkpolicy -n shop
             "#]],
         );
+    }
+
+    /// api-7d9f-a is Ready; its DNS errors were written by the container's previous run and its
+    /// current run's refused connections are 40 minutes old: both are history, P3.
+    #[test]
+    fn errors_of_a_pod_that_has_recovered_are_p3_history() {
+        let fixture = format!(
+            "{APP}{}",
+            r#"
+---
+kind: ContainerLog
+namespace: shop
+pod: api-7d9f-a
+container: api
+previous: true
+lines: ["2025-06-01T11:10:00Z ERROR lookup db on 10.96.0.10:53: no such host"]
+---
+kind: ContainerLog
+namespace: shop
+pod: api-7d9f-a
+container: api
+lines: ["2025-06-01T11:20:00Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused", "2025-06-01T11:59:00Z INFO ok"]
+"#
+        );
+        let model = crate::diagnostics::logs::fixture::scanned_model(&fixture);
+        let findings = (DIAGNOSTIC.run)(&crate::facts::Facts::new(&model));
+        let titles: Vec<String> = findings.iter().map(|f| format!("{} {}", f.severity, f.title)).collect();
+        assert_eq!(
+            titles,
+            [
+                "P3 Deployment shop/api: DNS resolution errors in logs (1 line, 1 pod), history: the last at 2025-06-01T11:10:00Z",
+                "P3 Deployment shop/api: connection refused errors in logs (1 line, 1 pod), history: the last at 2025-06-01T11:20:00Z",
+            ]
+        );
+        assert!(findings[0].explanation.starts_with("Resolved before the capture"));
     }
 
     #[test]

@@ -5,6 +5,12 @@
 //! (`app=api-v2` where the Service wants `app=api`), and workloads whose pod template matches
 //! but that run no pod (scaled to zero).
 //!
+//! **Severity.** P1 when an Ingress routes to it, else P2; P3 when nothing routes to it, no pod
+//! has part of the selector right (a typo), and the bundle shows it is so on purpose: every
+//! workload it would select is scaled to zero, or it is a platform namespace's Service for a
+//! component not deployed at all (machine controllers on a platform without machine
+//! management, say).
+//!
 //! **Why it matters.** Such a Service has no endpoints and never will until its selector or the
 //! pods' labels change: a typo in a label is a complete outage of that Service.
 //!
@@ -18,6 +24,7 @@ use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
+use crate::facts::containers;
 use crate::facts::kubectl;
 use crate::facts::network::{backends, pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -26,7 +33,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "service-selector-matches-nothing",
     category: Category::Network,
     title: "Service selectors that match no pod",
-    severities: &[Severity::P1, Severity::P2],
+    severities: &[Severity::P1, Severity::P2, Severity::P3],
     what: "Services whose selector matches no pod of their namespace, with the pods whose labels nearly \
            match and the workloads that would match but run no pod.",
     why: "The Service has no endpoints until its selector or the pods' labels change: every connection to \
@@ -68,22 +75,6 @@ fn finding(
     let service_ref = service.reference();
     let wanted_text = selector::to_text(wanted);
     let ingresses = backends::ingresses_to(model, service);
-    let severity = if ingresses.is_empty() { Severity::P2 } else { Severity::P1 };
-    let mut finding = DIAGNOSTIC
-        .finding(
-            severity,
-            format!("Service {namespace}/{} selects {wanted_text}: no pod matches", service.name),
-        )
-        .object(service_ref.clone());
-    for ingress in &ingresses {
-        finding = finding.object(ingress.clone());
-    }
-    finding = finding.evidence(Evidence::field(
-        service_ref.clone(),
-        "/spec/selector",
-        service.at("/spec/selector").unwrap_or(&Value::Null),
-    ));
-
     // Near misses: pods with the most selector keys right, then by name.
     let mut near: Vec<(usize, &Object, Vec<String>)> = pods
         .iter()
@@ -103,10 +94,37 @@ fn finding(
         })
         .collect();
     near.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    let idle = idle_workloads(model, namespace, wanted);
+    // A pod with part of the selector right points to a typo, not to intent.
+    let typo = near.iter().any(|(right, _, _)| *right > 0);
+    let why = if typo { None } else { intent(namespace, &idle, &ingresses) };
+    let severity = match (&why, ingresses.is_empty()) {
+        (_, false) => Severity::P1,
+        (Some(_), true) => Severity::P3,
+        (None, true) => Severity::P2,
+    };
+    let mut finding = DIAGNOSTIC
+        .finding(
+            severity,
+            format!(
+                "Service {namespace}/{} selects {wanted_text}: no pod matches{}",
+                service.name,
+                why.as_ref().map(|why| format!(" ({why})")).unwrap_or_default()
+            ),
+        )
+        .object(service_ref.clone());
+    for ingress in &ingresses {
+        finding = finding.object(ingress.clone());
+    }
+    finding = finding.evidence(Evidence::field(
+        service_ref.clone(),
+        "/spec/selector",
+        service.at("/spec/selector").unwrap_or(&Value::Null),
+    ));
+
     for (_, pod, wrong) in near.iter().take(NEAR_MISSES) {
         finding = finding.evidence(Evidence::note(format!("pod {} differs: {}", pod.name, wrong.join(", "))));
     }
-    let idle = idle_workloads(model, namespace, wanted);
     for (kind, name, replicas) in &idle {
         let replicas = replicas.map(|r| format!(" (replicas: {r})")).unwrap_or_default();
         finding =
@@ -134,6 +152,12 @@ fn finding(
     if !idle.is_empty() {
         explanation.push_str(" A workload with matching labels exists but is scaled to zero or not running.");
     }
+    if let Some(why) = &why {
+        explanation.push_str(&format!(
+            " Nothing routes to it from outside and {why}: by intent rather than by accident, so this is a note \
+             (P3), not an outage."
+        ));
+    }
     let mut finding = finding
         .explanation(explanation)
         .remediation(format!("kubectl get pods -n {} --show-labels", kubectl::word(namespace)))
@@ -153,6 +177,32 @@ fn finding(
         }
     }
     finding
+}
+
+/// Why a Service that selects no pod is so on purpose, when the bundle shows it and no Ingress
+/// routes to it: every workload it would select is scaled to zero (`replicas: 0` is someone's
+/// decision), or it is a platform namespace's Service whose component the platform does not run
+/// here at all (no workload would match: a controller not deployed on this platform, by design).
+fn intent(
+    namespace: &str,
+    idle: &[(&'static str, &str, Option<i64>)],
+    ingresses: &[kubesnap_shared::model::ObjectRef],
+) -> Option<String> {
+    if !ingresses.is_empty() {
+        return None;
+    }
+    match idle {
+        [] if containers::is_system_namespace(Some(namespace)) => Some(
+            "no workload of this platform namespace would match: its component is not deployed here"
+                .to_owned(),
+        ),
+        [] => None,
+        idle if idle.iter().all(|(_, _, replicas)| *replicas == Some(0)) => {
+            let names: Vec<String> = idle.iter().map(|(kind, name, _)| format!("{kind} {name}")).collect();
+            Some(format!("{} scaled to zero (replicas: 0)", names.join(", ")))
+        }
+        _ => None,
+    }
 }
 
 /// Workloads of the namespace whose pod template labels match but that run no pod.
@@ -218,18 +268,58 @@ spec: {replicas: 0, template: {metadata: {labels: {app: api, tier: web}}}}
             &DIAGNOSTIC,
             fixture,
             expect![[r#"
-            P2 service-selector-matches-nothing Service shop/api selects app=api,tier=web: no pod matches
-              objects: Service/shop/api
-              field Service/shop/api /spec/selector = {"app":"api","tier":"web"}
-              note: pod api-1 differs: tier=backend
-              note: pod cache-1 differs: app=cache, no tier
-              note: Deployment web (replicas: 0) would match but runs no pod
-              why: No pod of namespace shop carries every label of Service api's selector (app=api,tier=web), so the Service has no endpoints. The closest pod, api-1, differs in tier=backend: a label typo or a renamed label is the usual cause. A workload with matching labels exists but is scaled to zero or not running.
-              $ kubectl get pods -n shop --show-labels
-              $ kubectl get service api -n shop -o yaml
-              $ kubectl edit service api -n shop
-              $ kubectl scale deployment/web -n shop --replicas=1
-        "#]],
+                P2 service-selector-matches-nothing Service shop/api selects app=api,tier=web: no pod matches
+                  objects: Service/shop/api
+                  field Service/shop/api /spec/selector = {"app":"api","tier":"web"}
+                  note: pod api-1 differs: tier=backend
+                  note: pod cache-1 differs: app=cache, no tier
+                  note: Deployment web (replicas: 0) would match but runs no pod
+                  why: No pod of namespace shop carries every label of Service api's selector (app=api,tier=web), so the Service has no endpoints. The closest pod, api-1, differs in tier=backend: a label typo or a renamed label is the usual cause. A workload with matching labels exists but is scaled to zero or not running.
+                  $ kubectl get pods -n shop --show-labels
+                  $ kubectl get service api -n shop -o yaml
+                  $ kubectl edit service api -n shop
+                  $ kubectl scale deployment/web -n shop --replicas=1
+            "#]],
+        );
+    }
+
+    /// No pod matches, nothing routes to either Service, and the bundle shows why: the one is a
+    /// platform namespace's Service for a component not deployed, the other's Deployment is
+    /// scaled to zero. Notes (P3). A user namespace's Service with no workload at all stays P2.
+    #[test]
+    fn scaled_to_zero_and_platform_components_not_deployed_are_notes() {
+        let fixture = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: machine-controllers, namespace: cluster-system}
+spec: {selector: {k8s-app: controller}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ui, namespace: storage}
+spec: {selector: {app: ui}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ui, namespace: storage}
+spec: {replicas: 0, template: {metadata: {labels: {app: ui}}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: orphan, namespace: shop}
+spec: {selector: {app: gone}}
+"#;
+        let model = crate::diagnostics::testing::model_from_yaml(fixture);
+        let findings = (DIAGNOSTIC.run)(&crate::facts::Facts::new(&model));
+        let titles: Vec<String> = findings.iter().map(|f| format!("{} {}", f.severity, f.title)).collect();
+        assert_eq!(
+            titles,
+            [
+                "P3 Service cluster-system/machine-controllers selects k8s-app=controller: no pod matches (no workload \
+                 of this platform namespace would match: its component is not deployed here)",
+                "P2 Service shop/orphan selects app=gone: no pod matches",
+                "P3 Service storage/ui selects app=ui: no pod matches (Deployment ui scaled to zero (replicas: 0))",
+            ]
         );
     }
 

@@ -3,7 +3,9 @@
 //! **What it checks.** Service ports whose `targetPort` matches no container port of the pods
 //! the Service selects: a named targetPort no container declares (the endpoints then carry no
 //! port for it), or a number none of the declared `containerPort`s has. Pods that declare no
-//! port at all are not judged on numbers, since declaring ports is optional.
+//! port at all are not judged on numbers, since declaring ports is optional; nor is a port the
+//! Service's Endpoints or EndpointSlices carry (with an address): traffic follows the endpoints,
+//! whatever the containers declare.
 //!
 //! **Why it matters.** Traffic reaches the pods on a port nothing listens on: connections are
 //! refused although the pods are Ready and the endpoints look fine.
@@ -11,7 +13,7 @@
 //! **Example.** `Service shop/api port 80 → targetPort 8080, but pods listen on 8000 (http)`.
 
 use kubesnap_shared::json::Value;
-use kubesnap_shared::model::{Object, labels_match};
+use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
@@ -48,6 +50,43 @@ fn container_ports(pod: &Object) -> Vec<ContainerPort<'_>> {
             ))
         })
         .collect()
+}
+
+/// The Service's Endpoints or EndpointSlices carry the port: for a number, an endpoint port of
+/// that number; for a name, an endpoint port for this Service port (the endpoints controller
+/// writes one only when a container declares the name). The endpoints are what traffic follows,
+/// and containers need not declare the ports they listen on.
+fn endpoints_carry(
+    model: &ClusterModel,
+    service: &Object,
+    name: &str,
+    target: &Value,
+    protocol: &str,
+) -> bool {
+    let namespace = service.namespace.as_deref().unwrap_or_default();
+    let number = target.as_i64().or_else(|| target.as_str().and_then(|text| text.parse().ok()));
+    let carries = |port: &Value| {
+        let port_protocol = port.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+        let port_name = port.get("name").and_then(Value::as_str).unwrap_or_default();
+        port_protocol == protocol
+            && port_name == name
+            && match number {
+                Some(number) => port.get("port").and_then(Value::as_i64) == Some(number),
+                None => true,
+            }
+    };
+    let endpoints = model
+        .get("Endpoints", Some(namespace), &service.name)
+        .into_iter()
+        .flat_map(|endpoints| endpoints.array_at("/subsets").iter())
+        .filter(|subset| subset.get("addresses").and_then(Value::as_array).is_some_and(|a| !a.is_empty()))
+        .flat_map(|subset| subset.get("ports").and_then(Value::as_array).unwrap_or_default());
+    let slices = model
+        .of_kind_in("EndpointSlice", namespace)
+        .filter(|slice| slice.labels().get("kubernetes.io/service-name") == Some(&service.name))
+        .filter(|slice| !slice.array_at("/endpoints").is_empty())
+        .flat_map(|slice| slice.array_at("/ports").iter());
+    endpoints.chain(slices).any(carries)
 }
 
 /// One Service port that finds no container port.
@@ -91,7 +130,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
                     (found, false)
                 }
             };
-            if !found {
+            let name = port.get("name").and_then(Value::as_str).unwrap_or_default();
+            if !found && !endpoints_carry(facts.cluster(), service, name, &target, protocol) {
                 mismatches.push(Mismatch { index, port: number, target, named });
             }
         }
@@ -245,6 +285,43 @@ spec:
               $ kubectl get pod api-1 -n shop -o jsonpath='{.spec.containers[*].ports}'
               $ kubectl edit service api -n shop
         "#]],
+        );
+    }
+
+    /// The pods declare other ports, but the endpoints carry the target: no mismatch. The
+    /// named target the endpoints do not carry stays one.
+    #[test]
+    fn a_target_the_endpoints_carry_is_no_mismatch() {
+        let fixture = format!(
+            "{POD}{}",
+            r#"
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {app: api}
+  ports: [{name: https, port: 443, targetPort: 8443}, {name: web, port: 81, targetPort: web}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: api, namespace: shop}
+subsets: [{addresses: [{ip: 10.0.0.5}], ports: [{name: https, port: 8443, protocol: TCP}]}]
+"#
+        );
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+                P1 service-target-port-mismatch Service shop/api port 81 → targetPort web, but pods listen on 8000 (http), 9090 (metrics)
+                  objects: Service/shop/api, Pod/shop/api-1
+                  field Service/shop/api /spec/ports/1/targetPort = web
+                  field Pod/shop/api-1 /spec/containers/0/ports = [{"containerPort":8000,"name":"http"},{"containerPort":9090,"name":"metrics"}]
+                  why: Service api names a targetPort that no container of pod api-1 declares, so its endpoints carry no port for it and connections to that Service port fail.
+                  $ kubectl describe service api -n shop
+                  $ kubectl get pod api-1 -n shop -o jsonpath='{.spec.containers[*].ports}'
+                  $ kubectl edit service api -n shop
+            "#]],
         );
     }
 

@@ -139,6 +139,18 @@ pub(crate) static WARNINGS: [Family; 5] = [
 /// together under the seed's family.
 pub(crate) static EXTENSIONS: [(&str, &str); 1] = [("database_client_error", "database_error")];
 
+/// kubesnap's refinements: (code, the seed family it narrows). The loader counts a refinement's
+/// lines on their own (they are a subset of the seed family's, give or take the shapes the
+/// seed's pattern misses); the diagnostics report a refined seed family from its refinement's
+/// hits, since the seed's pattern there matches mentions as much as failures. The seed's own
+/// count stays in `findings.json`'s `log_families`, comparable with the seed's analysis.
+pub(crate) static REFINEMENTS: [(&str, &str); 1] = [("certificate_failure", "certificate_error")];
+
+/// The code whose hits report the seed family `code`: its refinement, or itself.
+pub(crate) fn reported_code(code: &str) -> &str {
+    REFINEMENTS.iter().find(|(_, seed)| *seed == code).map_or(code, |(refinement, _)| *refinement)
+}
+
 /// The extension that completes the seed family `code`, if any.
 pub(crate) fn extension_of(code: &str) -> Option<&'static str> {
     EXTENSIONS.iter().find(|(_, seed)| *seed == code).map(|(extension, _)| *extension)
@@ -183,5 +195,7 @@ mod tests {
         assert_eq!(seed_code("timeout_error"), "timeout_error");
         assert_eq!(extension_of("timeout_error"), None);
         assert_eq!(milder(Severity::P3), Severity::P3);
+        assert_eq!(reported_code("certificate_error"), "certificate_failure");
+        assert_eq!(reported_code("dns_resolution"), "dns_resolution");
     }
 }

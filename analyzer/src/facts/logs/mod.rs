@@ -9,5 +9,6 @@ pub(crate) mod families;
 pub(crate) mod hints;
 pub(crate) mod level;
 pub(crate) mod patterns;
+pub(crate) mod recency;
 pub(crate) mod sources;
 pub(crate) mod windows;

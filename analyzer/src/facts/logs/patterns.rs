@@ -9,6 +9,7 @@ use kubesnap_shared::model::{ClusterModel, LogLine, ObjectRef};
 
 use super::families::{self, Family};
 use super::level;
+use super::recency::{self, Recency};
 use super::sources::{self, Source};
 
 /// One family's hits in one log.
@@ -25,6 +26,9 @@ pub(crate) struct LogHits<'a> {
     pub(crate) last: Option<Timestamp>,
     /// Some matching line is at ERROR or FATAL level.
     pub(crate) error_level: bool,
+    /// Whether the hits are current at the capture; [`groups`] judges it ([`hits_in`] leaves
+    /// it ongoing).
+    pub(crate) recency: Recency,
 }
 
 /// One family in the logs of one subject.
@@ -43,13 +47,24 @@ impl Group<'_> {
     pub(crate) fn error_level(&self) -> bool {
         self.logs.iter().any(|hits| hits.error_level)
     }
+
+    /// Every log's hits are history: the group is resolved at the capture.
+    pub(crate) fn is_history(&self) -> bool {
+        self.logs.iter().all(|hits| hits.recency.is_history())
+    }
+
+    /// The latest hit of the group.
+    pub(crate) fn last(&self) -> Option<Timestamp> {
+        self.logs.iter().filter_map(|hits| hits.last).max()
+    }
 }
 
 /// The hits of `family` in one log, or `None` when it has none: the loader's counts over every
 /// line, the seed's pattern and kubesnap's extension of it (`database_error` only) added up.
 pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Option<LogHits<'a>> {
     let log = source.log;
-    let seed = log.families.get(family.code);
+    // A refined family's hits are its refinement's (the seed's pattern there matches mentions).
+    let seed = log.families.get(families::reported_code(family.code));
     let extension_code = families::extension_of(family.code);
     let extension = extension_code.and_then(|code| log.families.get(code));
     let client_lines = extension.map_or(0, |hits| hits.count);
@@ -67,17 +82,35 @@ pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Optio
     let last = both().filter_map(|hits| hits.last).max();
     let error_level =
         both().any(|hits| hits.error_level > 0) || samples.iter().any(|line| level::is_error(&line.text));
-    Some(LogHits { family, source: source.clone(), count, client_lines, samples, first, last, error_level })
+    Some(LogHits {
+        family,
+        source: source.clone(),
+        count,
+        client_lines,
+        samples,
+        first,
+        last,
+        error_level,
+        recency: Recency::Ongoing,
+    })
 }
 
-/// Every (family, subject) with hits, families in table order, subjects in order.
+/// Every (family, subject) with hits, families in table order, subjects in order, each log's
+/// hits judged ongoing or history ([`recency`]).
 pub(crate) fn groups<'a>(model: &'a ClusterModel, table: &'static [Family]) -> Vec<Group<'a>> {
     let by_subject = sources::by_subject(sources::sources(model));
+    let installed = recency::install_completed(model);
     let mut out = Vec::new();
     for family in table {
         for (subject, sources) in &by_subject {
-            let logs: Vec<LogHits<'a>> =
-                sources.iter().filter_map(|source| hits_in(family, source)).collect();
+            let logs: Vec<LogHits<'a>> = sources
+                .iter()
+                .filter_map(|source| hits_in(family, source))
+                .map(|mut hits| {
+                    hits.recency = recency::of_hits(model, &hits.source, hits.last, installed);
+                    hits
+                })
+                .collect();
             if !logs.is_empty() {
                 out.push(Group { family, subject: subject.clone(), logs });
             }
