@@ -1,6 +1,7 @@
 //! The HTML report in a real headless Chromium (Debian's `chromium`): the findings render and
 //! the filter script applies a `#severity=P0` hash, a rollup's list opens on a link to one of its
-//! findings and the filter counts its members, the Performance table renders and sorts on a
+//! findings and the filter counts its members, P3 findings stay in a closed fold below the others
+//! until the filter asks for them, the Performance table renders and sorts on a
 //! click, a screenshot is not blank, and the network log shows that the page requests nothing,
 //! checked against a control page that does.
 //!
@@ -239,6 +240,26 @@ fn a_link_to_a_rolled_up_finding_opens_its_rollup_and_the_filter_counts_members(
     let dom = run_chromium(browser, &dir.path().join("profile-p3"), &["--dump-dom".to_owned()], &url);
     assert!(dom.contains(&format!("id=\"shown\">{p3} of {total} findings")), "counter: {dom}");
     assert!(articles(&dom).iter().any(|tag| tag.contains("rollup") && !tag.contains("hidden")));
+}
+
+/// P3 (advice and history) is below the fold: written closed after every other finding, and
+/// opened when the filter asks for P3.
+#[test]
+fn p3_advice_and_history_stay_below_the_fold_until_asked_for() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze(&demo_bundle(), &dir.path().join("out"), &["--format", "html"]);
+    let report = out.join("report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    let fold = html.find("<details class=\"below\" id=\"below\">").expect("the demo has P3 findings, folded");
+    assert!(html[fold..].contains("data-severity=\"P3\""), "the P3 findings are in the fold");
+    assert!(!html[..fold].contains("data-severity=\"P3\""), "no P3 finding above the fold");
+    let dom =
+        run_chromium(browser, &dir.path().join("profile"), &["--dump-dom".to_owned()], &file_url(&report));
+    assert!(!dom.contains("id=\"below\" open"), "closed when nothing asks for it");
+    let url = format!("{}#severity=P3", file_url(&report));
+    let dom = run_chromium(browser, &dir.path().join("profile-p3"), &["--dump-dom".to_owned()], &url);
+    assert!(dom.contains("id=\"below\" open"), "the P3 filter opens the fold");
 }
 
 #[test]

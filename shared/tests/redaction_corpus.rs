@@ -3,6 +3,10 @@
 //! `redact_object` (what the collector uses for resources) must leak no secret, also under the
 //! scorer's `--strict` check (no 16-character window of a long secret survives); every negative
 //! must come back unchanged.
+//!
+//! The shared corpus is read-only; the project's own cases (`testdata/redaction/`: credential
+//! files of infrastructure software, password hashes, JDBC/ODBC URLs, config dumps in logs,
+//! more key formats, and their near misses) are read beside it, in the same format.
 
 use std::path::PathBuf;
 
@@ -20,8 +24,20 @@ fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/redaction")
 }
 
+fn project_corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/redaction")
+}
+
+/// The shared corpus's `name` and the project's.
 fn load(name: &str) -> Result<Vec<Item>, String> {
-    let path = corpus_dir().join(name);
+    let mut items = load_file(corpus_dir().join(name))?;
+    let own = load_file(project_corpus_dir().join(name))?;
+    assert!(own.len() >= 15, "the project's corpus looks truncated: {} items in {name}", own.len());
+    items.extend(own);
+    Ok(items)
+}
+
+fn load_file(path: PathBuf) -> Result<Vec<Item>, String> {
     let text =
         std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     text.lines()
@@ -142,4 +158,55 @@ fn no_negative_changes() -> Result<(), String> {
     }
     assert_eq!(changed, Vec::<String>::new(), "negatives that changed");
     Ok(())
+}
+
+/// Redacting what was redacted changes nothing: a bundle can be re-redacted (with more rules)
+/// without its markers being redacted again or a secret coming back.
+#[test]
+fn redaction_is_idempotent_on_every_corpus_text() -> Result<(), String> {
+    let redactor = Redactor::builtin();
+    let mut changed = Vec::new();
+    for item in load("positives.jsonl")?.iter().chain(&load("negatives.jsonl")?) {
+        let once = redactor.redact_text(&item.text, &mut Counts::default()).into_owned();
+        let twice = redactor.redact_text(&once, &mut Counts::default()).into_owned();
+        if once != twice {
+            changed.push(format!("{}: {once:?} then {twice:?}", item.id));
+        }
+    }
+    assert_eq!(changed, Vec::<String>::new(), "texts that a second redaction changed");
+    Ok(())
+}
+
+/// The redactor and the positives, built once for every generated case.
+static MANGLE: std::sync::LazyLock<(Redactor, Vec<Item>)> =
+    std::sync::LazyLock::new(|| (Redactor::builtin(), load("positives.jsonl").unwrap_or_default()));
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+    /// Corpus texts cut, joined and sprinkled with arbitrary characters: redaction never
+    /// panics, is idempotent, and never grows a secret back (every secret of a positive whose
+    /// text survives whole stays out).
+    #[test]
+    fn redaction_of_mangled_corpus_text_is_idempotent(
+        first in 0usize..1000,
+        second in 0usize..1000,
+        cut in 0usize..4000,
+        noise in "[ -~\n\t\u{e9}\u{2028}]{0,40}",
+    ) {
+        let (redactor, positives) = &*MANGLE;
+        let a = &positives[first % positives.len()];
+        let b = &positives[second % positives.len()];
+        let mut end = cut.min(a.text.len());
+        while !a.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = format!("{}{noise}\n{}", &a.text[..end], b.text);
+        let once = redactor.redact_text(&text, &mut Counts::default()).into_owned();
+        let twice = redactor.redact_text(&once, &mut Counts::default()).into_owned();
+        proptest::prop_assert_eq!(&once, &twice);
+        for secret in &b.secrets {
+            proptest::prop_assert!(!once.contains(secret.as_str()), "{} leaked from {:?}", secret, text);
+        }
+    }
 }

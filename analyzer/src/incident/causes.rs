@@ -14,21 +14,32 @@
 //! the summary always names what is most wrong. Hypotheses are ordered by score (the rule's
 //! confidence plus a weight for the most severe linked finding), then severity, then title.
 
+mod admission_refused;
 mod bad_rollout;
+mod config_missing;
+mod container_exits;
 mod dependency_down;
 mod dns_down;
+mod fit;
+mod image_not_pullable;
 mod memory_oom;
+mod node_not_ready;
 mod node_pressure;
+mod probe_failing;
+mod target;
+mod unschedulable;
+mod volume_mount_refused;
 
 use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use kubesnap_shared::model::{ClusterModel, Event, Object, ObjectRef};
 use serde::Serialize;
 
 use crate::facts::Facts;
 
 use crate::facts::containers;
+use crate::facts::network::pod_health;
 use crate::finding::{Finding, Severity};
 
 /// How many hypotheses the summary keeps.
@@ -54,9 +65,16 @@ pub(crate) struct Hypothesis {
     pub(crate) evidence: Vec<String>,
     /// Commands to mitigate, most useful first.
     pub(crate) mitigation: Vec<String>,
-    /// Objects it explains: findings about them get no hypothesis of their own.
+    /// What would disprove it: the facts to check that would make it wrong.
+    pub(crate) disproved_by: Vec<String>,
+    /// Objects it explains: findings about them get no hypothesis of their own, and a weaker
+    /// hypothesis about nothing else is folded into it as a consequence.
     #[serde(skip)]
     pub(crate) objects: Vec<ObjectRef>,
+    /// The severity the rule established from the impact (what depends on the failing objects);
+    /// `None` takes the most severe linked finding's.
+    #[serde(skip)]
+    pub(crate) own_severity: Option<Severity>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -130,7 +148,9 @@ impl<'a, 'm> Context<'a, 'm> {
             findings: Vec::new(),
             evidence: Vec::new(),
             mitigation: Vec::new(),
+            disproved_by: Vec::new(),
             objects: Vec::new(),
+            own_severity: None,
         }
     }
 }
@@ -162,14 +182,67 @@ pub(crate) fn first_failure(model: &ClusterModel, pod: &Object) -> Option<Timest
     terminations.chain(events).min()
 }
 
+/// The workload that owns a pod, or the pod itself.
+pub(crate) fn subject_of(facts: &Facts<'_>, pod: &Object) -> ObjectRef {
+    facts.workload_of(pod).unwrap_or_else(|| pod.reference())
+}
+
+/// The severity of `failing` pods from what depends on them: P2 when another pod of the same
+/// workload is Ready (it still serves) or when nothing depends on them (no Service selects them
+/// and they are not a Deployment's or StatefulSet's replicas); P1 otherwise.
+pub(crate) fn impact(facts: &Facts<'_>, failing: &[&Object]) -> Severity {
+    let mut worst = Severity::P3;
+    for pod in failing {
+        let subject = subject_of(facts, pod);
+        let serving = facts
+            .pods_of_workload(&subject)
+            .iter()
+            .any(|other| other.reference() != pod.reference() && pod_health::is_ready(other));
+        let depended_on = !crate::incident::links::services_selecting(facts.cluster(), pod).is_empty()
+            || matches!(subject.kind.as_str(), "Deployment" | "StatefulSet");
+        let severity = if serving || !depended_on { Severity::P2 } else { Severity::P1 };
+        worst = worst.min(severity);
+    }
+    worst
+}
+
+/// Warning events about a pod, newest last.
+pub(crate) fn warnings<'a>(model: &'a ClusterModel, pod: &Object, reasons: &[&str]) -> Vec<&'a Event> {
+    model
+        .events_for("Pod", pod.namespace.as_deref(), &pod.name)
+        .filter(|event| {
+            event.is_warning() && (reasons.is_empty() || reasons.contains(&event.reason.as_str()))
+        })
+        .collect()
+}
+
+/// A message clipped to one line of at most 200 characters.
+pub(crate) fn clip(text: &str) -> String {
+    const CHARS: usize = 200;
+    let line = text.trim().lines().next().unwrap_or_default();
+    let mut clipped: String = line.chars().take(CHARS).collect();
+    if line.chars().count() > CHARS || text.trim().lines().count() > 1 {
+        clipped.push('…');
+    }
+    clipped
+}
+
 /// The ranked hypotheses, at most [`KEPT`].
 pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
     let context = Context::new(facts, findings);
     let mut all: Vec<Hypothesis> = Vec::new();
+    all.extend(super::timed("node-not-ready", || node_not_ready::rule(&context)));
     all.extend(super::timed("node-pressure", || node_pressure::rule(&context)));
+    all.extend(super::timed("unschedulable", || unschedulable::rule(&context)));
+    all.extend(super::timed("admission-refused", || admission_refused::rule(&context)));
+    all.extend(super::timed("image-not-pullable", || image_not_pullable::rule(&context)));
+    all.extend(super::timed("volume-mount-refused", || volume_mount_refused::rule(&context)));
+    all.extend(super::timed("config-missing", || config_missing::rule(&context)));
     all.extend(super::timed("dns-down", || dns_down::rule(&context)));
     all.extend(super::timed("memory-oom", || memory_oom::rule(&context)));
     all.extend(super::timed("bad-rollout", || bad_rollout::rule(&context)));
+    all.extend(super::timed("container-exits", || container_exits::rule(&context)));
+    all.extend(super::timed("probe-failing", || probe_failing::rule(&context)));
     all.extend(super::timed("dependency-down", || dependency_down::rule(&context)));
     let explained: BTreeSet<ObjectRef> = all.iter().flat_map(|h| h.objects.iter().cloned()).collect();
     let mut subjects = BTreeSet::new();
@@ -185,22 +258,17 @@ pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
         hypothesis.findings.push(index);
         hypothesis.evidence.push(finding.explanation.clone());
         hypothesis.mitigation.extend(finding.remediation.iter().take(3).cloned());
+        hypothesis.objects = finding.objects.clone();
         all.push(hypothesis);
     }
     for hypothesis in &mut all {
         hypothesis.findings.sort_unstable();
         hypothesis.findings.dedup();
-        if let Some(worst) = hypothesis.findings.iter().map(|index| findings[*index].severity).min() {
-            hypothesis.severity = worst;
+        let worst = hypothesis.findings.iter().map(|index| findings[*index].severity).min();
+        if let Some(severity) = hypothesis.own_severity.or(worst) {
+            hypothesis.severity = severity;
         }
         hypothesis.score = (hypothesis.score + weight(hypothesis.severity)).min(100);
-        hypothesis.chain.sort_by(|a, b| {
-            (a.at.is_none(), a.at, &a.object, &a.text).cmp(&(b.at.is_none(), b.at, &b.object, &b.text))
-        });
-        hypothesis.chain.dedup();
-        hypothesis.chain.truncate(MAX_STEPS);
-        let mut seen = BTreeSet::new();
-        hypothesis.mitigation.retain(|command| seen.insert(command.clone()));
     }
     all.sort_by(|a, b| {
         (std::cmp::Reverse(a.score), a.severity, &a.title).cmp(&(
@@ -210,11 +278,47 @@ pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
         ))
     });
     all.dedup_by(|b, a| a.title == b.title);
+    let mut all = fold_consequences(all);
+    for hypothesis in &mut all {
+        hypothesis.findings.sort_unstable();
+        hypothesis.findings.dedup();
+        hypothesis.chain.sort_by(|a, b| {
+            (a.at.is_none(), a.at, &a.object, &a.text).cmp(&(b.at.is_none(), b.at, &b.object, &b.text))
+        });
+        hypothesis.chain.dedup();
+        hypothesis.chain.truncate(MAX_STEPS);
+        let mut seen = BTreeSet::new();
+        hypothesis.mitigation.retain(|command| seen.insert(command.clone()));
+        let mut seen = BTreeSet::new();
+        hypothesis.evidence.retain(|line| seen.insert(line.clone()));
+    }
     all.truncate(KEPT);
     for (index, hypothesis) in all.iter_mut().enumerate() {
         hypothesis.rank = index + 1;
     }
     all
+}
+
+/// Folds each hypothesis whose objects a stronger one already explains into that one, as a
+/// consequence: CoreDNS pods that cannot be scheduled because their node is NotReady are the
+/// node's problem, not a second root cause. `all` is sorted strongest first.
+fn fold_consequences(all: Vec<Hypothesis>) -> Vec<Hypothesis> {
+    let mut kept: Vec<Hypothesis> = Vec::new();
+    for hypothesis in all {
+        let own: Vec<&ObjectRef> =
+            hypothesis.objects.iter().filter(|object| object.kind != "Service").collect();
+        let host = kept
+            .iter_mut()
+            .find(|stronger| !own.is_empty() && own.iter().all(|object| stronger.objects.contains(object)));
+        match host {
+            Some(stronger) => {
+                stronger.evidence.push(format!("consequence: {}", hypothesis.title));
+                stronger.findings.extend(hypothesis.findings.iter().copied());
+            }
+            None => kept.push(hypothesis),
+        }
+    }
+    kept
 }
 
 #[cfg(test)]
@@ -250,8 +354,17 @@ pub(crate) mod tests {
             for command in &hypothesis.mitigation {
                 out.push_str(&format!("   $ {command}\n"));
             }
+            for fact in &hypothesis.disproved_by {
+                out.push_str(&format!("   disproved by: {fact}\n"));
+            }
         }
         out
+    }
+
+    /// Every ranked hypothesis of a fixture, rendered.
+    pub(crate) fn ranked(fixture: &str) -> String {
+        let (model, findings) = analyzed(fixture);
+        render(&rank(&Facts::new(&model), &findings), &findings)
     }
 
     /// The hypotheses of one rule on a fixture.

@@ -246,7 +246,9 @@ fn the_troubleshoot_bundle_of_2025_08_09() {
         "{causes:#?}"
     );
     assert!(
-        causes.iter().any(|(rule, title)| *rule == "dependency-down" && title.contains("crash-loop-app")),
+        causes.iter().any(|(rule, title)| *rule == "container-exits"
+            && title.contains("crash-loop-app")
+            && title.contains("ERROR: Database connection failed!")),
         "{causes:#?}"
     );
     assert!(
@@ -276,6 +278,7 @@ fn the_troubleshoot_bundle_of_2025_08_09() {
            $ kubectl logs connection-test-app-59fdf994f9-tpsgv -n test-connection -c app --tail=50
            $ kubectl set env deployment/connection-test-app -n test-connection --list
            $ kubectl rollout restart deployment/connection-test-app -n test-connection
+           disproved by: the connections of Deployment test-connection/connection-test-app succeeding in a newer log
         2. [memory-oom 75 P0] Deployment test-oom/memory-hog (container memory-consumer) exceeds its 50 MiB memory limit and is OOMKilled
            2025-08-09T22:57:59Z Pod/test-oom/memory-hog-746d6455bc-hd4sc: pod memory-hog-746d6455bc-hd4sc first fails
            2025-08-10T02:07:55Z Pod/test-oom/memory-hog-746d6455bc-hd4sc: container memory-consumer OOMKilled (exit code 137), 22 restarts
@@ -286,19 +289,22 @@ fn the_troubleshoot_bundle_of_2025_08_09() {
            $ kubectl rollout restart deployment/memory-hog -n test-oom
            $ kubectl top pod memory-hog-746d6455bc-hd4sc -n test-oom --containers
            $ kubectl logs memory-hog-746d6455bc-hd4sc -n test-oom -c memory-consumer --previous --tail=50
-        3. [dependency-down 65 P0] Deployment test-crash/crash-loop-app cannot connect to its database while the database pods are Ready: check its connection string
-           2025-08-09T22:58:09Z Pod/test-crash/crash-loop-app-67586446fc-2w49s: 1 line with database errors in pod crash-loop-app-67586446fc-2w49s, container failing-app (current run): `ERROR: Database connection failed!`
-           2025-08-09T22:58:09Z Pod/test-crash/crash-loop-app-67586446fc-2w49s: 1 line with database errors in pod crash-loop-app-67586446fc-2w49s, container failing-app (previous run): `ERROR: Database connection failed!`
-           2025-08-09T22:58:09Z Pod/test-crash/crash-loop-app-67586446fc-6fgz5: 1 line with database errors in pod crash-loop-app-67586446fc-6fgz5, container failing-app (current run): `ERROR: Database connection failed!`
-           2025-08-09T22:58:09Z Pod/test-crash/crash-loop-app-67586446fc-6fgz5: 1 line with database errors in pod crash-loop-app-67586446fc-6fgz5, container failing-app (previous run): `ERROR: Database connection failed!`
+           disproved by: a memory limit above what container memory-consumer uses at its peak, and no OOMKilled since
+        3. [container-exits 75 P1] Deployment test-crash/crash-loop-app (container failing-app) keeps exiting (Error, exit code 1): `ERROR: Database connection failed!`
+           2025-08-10T02:08:10Z Pod/test-crash/crash-loop-app-67586446fc-2w49s: container failing-app exited: Error (exit code 1: application error); 22 restarts
+           2025-08-10T02:08:11Z Pod/test-crash/crash-loop-app-67586446fc-6fgz5: container failing-app exited: Error (exit code 1: application error); 22 restarts
            finding crash-loop-backoff: Deployment test-crash/crash-loop-app: 2 of 2 pods crash-looping (Error, exit code 1)
            finding deployment-replicas-unavailable: Deployment test-crash/crash-loop-app: 0 of 2 replicas available
            finding log-error-patterns: Deployment test-crash/crash-loop-app: database errors in logs (4 lines, 2 pods)
-           evidence: database pods: default/postgres-postgresql-0 Ready, default/redis-master-0 Ready, default/redis-replicas-0 Ready, default/redis-replicas-1 Ready, default/redis-replicas-2 Ready
-           evidence: Deployment test-crash/crash-loop-app is crash-looping: the failed dependency takes it down
-           $ kubectl logs crash-loop-app-67586446fc-2w49s -n test-crash -c failing-app --tail=50
-           $ kubectl set env deployment/crash-loop-app -n test-crash --list
-           $ kubectl rollout restart deployment/crash-loop-app -n test-crash
+           evidence: container failing-app runs `/bin/sh -c echo 'Starting application...'; sleep 5; echo 'ERROR: Database connection failed!'; exit 1`
+           evidence: its last words: `Starting application...` `ERROR: Database connection failed!`
+           evidence: it exits: 2 of 2 pods of Deployment test-crash/crash-loop-app crash
+           evidence: consequence: Deployment test-crash/crash-loop-app cannot connect to its database while the cluster's database pods are Ready: check its connection string
+           $ kubectl logs crash-loop-app-67586446fc-2w49s -n test-crash -c failing-app --previous --tail=50
+           $ kubectl describe pod crash-loop-app-67586446fc-2w49s -n test-crash
+           $ kubectl get deployment crash-loop-app -n test-crash -o yaml
+           disproved by: a run that lasts (Ready, restart count stable) in a newer capture
+           disproved by: last words that blame a dependency outside the container
     "#]]
     .assert_eq(&super::causes::tests::render(&incident.root_causes, &findings));
 }

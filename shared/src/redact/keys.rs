@@ -265,6 +265,15 @@ const REFERENCE_LAST: &[&str] = &[
     "rotate",
     "kms",
     "env",
+    "checksum",
+    "checksums",
+    "hash",
+    "digest",
+    "algorithm",
+    "alg",
+    "cipher",
+    "hasher",
+    "encoder",
 ];
 
 /// A first word that says the key is a switch or a reference (`existingSecret`,
@@ -298,6 +307,7 @@ const REFERENCE_FIRST: &[&str] = &[
     "mount",
     "rotate",
     "external",
+    "checksum",
 ];
 
 /// Kinds of characters in a value, for [`looks_generated`].
@@ -492,7 +502,82 @@ pub(crate) fn is_inert(value: &str) -> bool {
         "[]",
     ];
     let lower = value.to_ascii_lowercase();
-    WORDS.contains(&lower.as_str()) || is_number_like(value) || is_lowercase_path(value)
+    WORDS.contains(&lower.as_str())
+        || is_number_like(value)
+        || is_lowercase_path(value)
+        || is_algorithm(&lower)
+}
+
+/// The name of a hash, cipher or signing algorithm (`password_encryption = scram-sha-256`,
+/// `JWT_ALG=RS256`): a setting, not a secret.
+fn is_algorithm(lower: &str) -> bool {
+    const ALGORITHMS: &[&str] = &[
+        "md5",
+        "sha1",
+        "sha-1",
+        "sha224",
+        "sha256",
+        "sha-256",
+        "sha384",
+        "sha-384",
+        "sha512",
+        "sha-512",
+        "sha3-256",
+        "sha3-512",
+        "scram-sha-1",
+        "scram-sha-256",
+        "scram-sha-512",
+        "bcrypt",
+        "scrypt",
+        "argon2",
+        "argon2i",
+        "argon2d",
+        "argon2id",
+        "pbkdf2",
+        "pbkdf2_sha256",
+        "pbkdf2-sha256",
+        "pbkdf2-sha512",
+        "sha512-crypt",
+        "sha256-crypt",
+        "md5-crypt",
+        "hs256",
+        "hs384",
+        "hs512",
+        "rs256",
+        "rs384",
+        "rs512",
+        "es256",
+        "es384",
+        "es512",
+        "ps256",
+        "ps384",
+        "ps512",
+        "eddsa",
+        "ed25519",
+        "rsa",
+        "ecdsa",
+        "x25519",
+        "aes",
+        "aes128",
+        "aes256",
+        "aes-128-gcm",
+        "aes-256-gcm",
+        "aes-128-cbc",
+        "aes-256-cbc",
+        "aes-256-ctr",
+        "aescbc",
+        "aesgcm",
+        "secretbox",
+        "chacha20-poly1305",
+        "xchacha20-poly1305",
+        "hmac-sha1",
+        "hmac-sha256",
+        "hmac-sha384",
+        "hmac-sha512",
+        "hmacsha256",
+        "hmac_sha256",
+    ];
+    ALGORITHMS.contains(&lower)
 }
 
 /// `$NAME` or `$NAME_2`: a shell or Compose variable, not a value.
@@ -574,11 +659,43 @@ pub(crate) fn is_key_name_value(value: &str) -> bool {
         && classify(value) != KeyClass::Plain
 }
 
+/// A Kubernetes object name (a DNS-1123 subdomain): lower-case letters, digits, `-` and `.`,
+/// starting and ending with a letter or digit.
+pub(crate) fn is_object_name(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 253
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+}
+
+/// An annotation or label key (`nginx.ingress.kubernetes.io/auth-secret`) whose last word is
+/// `secret`, holding an object name (or `namespace/name`): by convention such a key names the
+/// Secret to use, and the name is no secret.
+pub(crate) fn names_a_secret(key_prefix: &str, key: &str, value: &str) -> bool {
+    let prefixed = key_prefix.ends_with('/') && key_prefix.trim_end_matches('/').contains('.');
+    let last_is_secret = words(key).last().is_some_and(|last| last == "secret");
+    let value = value.trim();
+    let name = value.split_once('/').map_or(
+        value,
+        |(namespace, name)| {
+            if is_object_name(namespace) { name } else { value }
+        },
+    );
+    prefixed && last_is_secret && is_object_name(name) && name.contains(['-', '.'])
+}
+
 /// Whether the value under `key` is to be redacted. `strong_context` is true where the syntax
 /// leaves no doubt that `value` is the whole value of `key` (a YAML or env line, a JSON pair, a
 /// quoted value, `--flag=value`); in free text the value must also look generated.
 pub(crate) fn should_redact(class: KeyClass, key: &str, value: &str, strong_context: bool) -> bool {
     if class == KeyClass::Plain || is_inert(value) {
+        return false;
+    }
+    if let Some((prefix, name)) = key.rsplit_once('/')
+        && names_a_secret(&format!("{prefix}/"), name, value)
+    {
         return false;
     }
     // `adminPasswordKey: postgres-password` names the key inside a Secret.

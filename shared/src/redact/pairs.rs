@@ -392,6 +392,14 @@ pub(crate) fn spaced_pairs<'a>(line: &'a str, mut found: impl FnMut(Pair<'a>)) {
         if trimmed.is_empty() || trimmed.starts_with(['-', '=', ':']) {
             continue;
         }
+        // `secret "db-credentials" not found`: Kubernetes messages name a Secret by its kind
+        // and its quoted name, which is no secret.
+        if key.eq_ignore_ascii_case("secret")
+            && let Some(name) = trimmed.strip_prefix('"').and_then(|rest| rest.strip_suffix('"'))
+            && super::keys::is_object_name(name)
+        {
+            continue;
+        }
         found(Pair { key, value: offset..offset + trimmed.len(), strong: false, json_string: false });
     }
 }

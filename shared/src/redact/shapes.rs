@@ -276,6 +276,88 @@ pub(crate) const SHAPE_RULES: &[ShapeRule] = &[
         triggers: &["H4sI", "SDRzSU"],
         check: Check::None,
     },
+    ShapeRule {
+        name: "password-hash",
+        what: "password hashes in crypt syntax, which can be cracked offline: bcrypt (`$2a$`, `$2b$`, `$2y$`), sha512-crypt (`$6$`), sha256-crypt (`$5$`), md5-crypt (`$1$`, Apache `$apr1$`), yescrypt (`$y$`), argon2 (`$argon2id$`), scrypt and pbkdf2 (htpasswd files, /etc/shadow, user lists in values)",
+        pattern: r"\$(?:2[abxy]?|1|5|6|apr1|y|gy|7|argon2(?:id|i|d)|scrypt|pbkdf2(?:-sha(?:1|256|512))?)\$[A-Za-z0-9./+=$,:\-]{16,}",
+        triggers: &[
+            "$2a$", "$2b$", "$2x$", "$2y$", "$2$", "$1$", "$5$", "$6$", "$apr1$", "$y$", "$gy$", "$7$",
+            "$argon2", "$scrypt$", "$pbkdf2",
+        ],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "scram-verifier",
+        what: "SCRAM verifiers as PostgreSQL and PgBouncer store them: `SCRAM-SHA-256$<iterations>:<salt>$<stored key>:<server key>`",
+        pattern: r"(?i)\bSCRAM-SHA-(?:1|256|512)\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+",
+        triggers: &["SCRAM-SHA-"],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "postgres-password-hash",
+        what: "PostgreSQL md5 password hashes: `md5` and 32 hex digits (pg_authid, PgBouncer user lists, `ENCRYPTED PASSWORD 'md5…'`)",
+        pattern: r"\bmd5[0-9a-f]{32}\b",
+        triggers: &["md5"],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "ldap-password-hash",
+        what: "LDAP-style password hashes (htpasswd `{SHA}`, OpenLDAP `{SSHA}`, `{CRYPT}`, `{PBKDF2-…}`)",
+        pattern: r"\{(?:SHA|SSHA|SHA256|SSHA256|SHA512|SSHA512|MD5|SMD5|CRYPT|PBKDF2[A-Z0-9\-]*)\}[A-Za-z0-9+/=.$]{8,}",
+        triggers: &["{SHA", "{SSHA", "{MD5", "{SMD5", "{CRYPT}", "{PBKDF2"],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "pooler-userlist",
+        what: "the password of a PgBouncer (or Odyssey) user list line: `\"user\" \"password-or-hash\"`",
+        pattern: r#"^\s*"[^"\s]{1,128}"\s+"(?P<s>[^"]{4,})"\s*$"#,
+        triggers: &["\" \"", "\"\t\""],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "pgpass-password",
+        what: "the password of a `.pgpass` line: `host:port:database:user:password`",
+        pattern: r"^\s*[^:\s#]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(?P<s>\S+)\s*$",
+        triggers: &[":*:", ":5432:", ":6432:", ":5433:", ":26257:", ":3306:"],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "static-token-file",
+        what: "the token or password of a kube-apiserver `--token-auth-file` or `--basic-auth-file` line: `secret,user,uid,\"group1,group2\"`",
+        pattern: r#"^\s*(?P<s>[^,\s"]{6,}),[A-Za-z0-9_.:@\-]+,[A-Za-z0-9_.:@\-]+,"[^"]*"\s*$"#,
+        triggers: &[",\""],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "jdbc-oracle-credentials",
+        what: "the password of an Oracle JDBC URL: `jdbc:oracle:thin:user/password@host`",
+        pattern: r"(?i)\bjdbc:oracle:[a-z0-9]+:[^/\s@:'\x22]+/(?P<s>[^@\s'\x22]+)@",
+        triggers: &["jdbc:oracle:"],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "odbc-braced-password",
+        what: "an ODBC connection string's braced password: `Pwd={…;…}` (a brace-quoted value may hold `;`)",
+        pattern: r"(?i)\b(?:pwd|password)\s*=\s*\{(?P<s>(?:[^}]|\}\})+)\}",
+        triggers: &["pwd", "password"],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "struct-dump-secret",
+        what: "a secret field of a config struct dumped in a log: Go `%+v` and `%#v` (`{… Password:x …}`), Go maps (`map[password:x]`)",
+        pattern: r"(?:\{[^{}\n]*?\b[A-Za-z]*(?:Password|Passwd|Secret|Token|APIKey|ApiKey|AccessKey|SecretKey|PrivateKey):(?:\x22(?P<s>[^\x22]+)\x22|(?P<s2>[^\s{}\x22,]+))|\bmap\[[^\]\n]*?\b[a-z_]*(?:password|passwd|secret|token|apikey|api_key):(?P<s3>[^\s\]]+))",
+        triggers: &["Password:", "Passwd:", "Secret:", "Token:", "Key:", "map["],
+        check: Check::None,
+    },
+    ShapeRule {
+        name: "cloud-key-extra",
+        what: "more cloud and SaaS key formats: Alibaba Cloud (`LTAI…`), Square (`sq0atp-`, `sq0csp-`), Telegram bot tokens (`<id>:AA…`), JFrog Artifactory (`AKCp…`), Sentry (`sntrys_`, `sntryu_`), Mailchimp (`…-us21`), Azure AD client secrets (`…8Q~…`), Dynatrace (`dt0c01.`)",
+        pattern: r"\b(?:LTAI[A-Za-z0-9]{12,20}\b|sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}|\d{8,10}:AA[A-Za-z0-9_\-]{33}\b|AKCp[A-Za-z0-9]{69}|sntry[su]_[A-Za-z0-9_=+/\-]{40,}|[0-9a-f]{32}-us\d{1,2}\b|[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}|dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64})",
+        triggers: &[
+            "LTAI", "sq0atp-", "sq0csp-", ":AA", "AKCp", "sntrys_", "sntryu_", "-us", "Q~", "dt0c01.",
+        ],
+        check: Check::None,
+    },
 ];
 
 #[cfg(test)]

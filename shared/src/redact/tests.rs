@@ -204,6 +204,33 @@ fn every_shape_rule_has_a_positive_and_a_near_miss() {
             "release: H4sIAAAAAAAC/+x9a3PbOJboX+lyTWqyY1gJYq82345Y0a9nM6uy5fGHxAIAAAAAAAAAAAAAAAAAAA==",
             "H4sI is gzip",
         ),
+        (
+            "password-hash",
+            "root:$6$rounds=5000$S4ltS4lt$M3rRZp0nV8u1bYzq1Sx0H4:19700:0",
+            "costs $5 per node, $6 per pod",
+        ),
+        (
+            "scram-verifier",
+            "\"app\" SCRAM-SHA-256$4096:c2FsdA==$aGFzaGhhc2g=:c2VydmVy",
+            "password_encryption = scram-sha-256",
+        ),
+        ("postgres-password-hash", "\"app\" \"md5a3556571e93b0d20722ba62be61e8c2d\" x", "md5sum of the file"),
+        ("ldap-password-hash", "user2:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "{SHA} is the scheme"),
+        ("pooler-userlist", "\"reporting\" \"Plain-Pa55word-42\"", "say \"hello\" \"world\" twice"),
+        ("pgpass-password", "db.internal:5432:orders:orders_rw:Q7v!mZp2", "10:00:01 started"),
+        ("static-token-file", "31ada4fd-adec-460c,admin,admin,\"system:masters\"", "a,b,\"c\" d"),
+        (
+            "jdbc-oracle-credentials",
+            "jdbc:oracle:thin:scott/T1ger-0racle@//db:1521/ORCL",
+            "jdbc:oracle:thin:@//db:1521/ORCL",
+        ),
+        ("odbc-braced-password", "Uid=app;Pwd={Odbc-Pw;With-Semi};Encrypt=yes;", "Uid=app;Encrypt=yes;"),
+        (
+            "struct-dump-secret",
+            "loaded config: {Host:db Port:5432 Password:GoDump-Pw-71 SSLMode:disable}",
+            "loaded config: {Host:db Port:5432 PasswordFile:/etc/pw}",
+        ),
+        ("cloud-key-extra", "using key LTAI5tQ9mZxR2vB7nK4pW8sY for oss", "LTAI is a prefix"),
     ];
     for (rule, positive, near_miss) in cases {
         let mut counts = Counts::default();

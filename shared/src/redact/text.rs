@@ -511,6 +511,16 @@ impl<'r, 't> Scan<'r, 't> {
         {
             return true;
         }
+        let key_start = (pair.key.as_ptr() as usize).saturating_sub(line.as_ptr() as usize).min(line.len());
+        let key_prefix = line
+            .get(..key_start)
+            .unwrap_or_default()
+            .rsplit([' ', '\t', '"', '\''])
+            .next()
+            .unwrap_or_default();
+        if keys::names_a_secret(key_prefix, pair.key, &value) {
+            return false;
+        }
         let Some(rule) = self.verdict_redacts(pair.key, &value, pair.strong) else { return false };
         let offset = auth_credential(pair.key, raw).unwrap_or(0);
         self.push(at + pair.value.start + offset..at + pair.value.end, rule);

@@ -2,11 +2,19 @@
 //! it was created.
 //!
 //! Fires per Deployment whose newest ReplicaSet's pods first failed within an hour of its
-//! creation. With an older revision to go back to it is likely (55, plus 10 when the older
-//! ReplicaSet still has ready pods, plus 10 with a `deployment-rollout-stuck` finding) and the
-//! mitigation is `kubectl rollout undo`; a first revision that never worked is 45.
+//! creation, or whose newest ReplicaSet has no ready pod while an older one still serves (a
+//! rollout that never worked, however long ago it began). With an older revision to go back to
+//! it is likely (55, plus 10 when the older ReplicaSet still has ready pods, plus 10 with a
+//! `deployment-rollout-stuck` finding, plus 10 when the pod templates of the two revisions
+//! differ and the difference is named: image, command, args, env) and the mitigation is
+//! `kubectl rollout undo`; a first revision that never worked is 45. The failing container's own
+//! last words are quoted.
+//!
+//! Disproved by: the new ReplicaSet's pods Ready in a newer capture, or the same failure in the
+//! previous revision's pods (then the change is not the cause).
 
 use jiff::{SignedDuration, Timestamp};
+use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::{Context, Hypothesis, Step, first_failure};
@@ -64,15 +72,29 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             continue;
         };
         let delay = failed_at.duration_since(created);
-        if delay.is_negative() || delay > FRESH {
+        let old_ready: i64 = older.iter().map(|rs| rs.i64_at("/status/readyReplicas").unwrap_or(0)).sum();
+        let new_ready = newest.i64_at("/status/readyReplicas").unwrap_or(0)
+            + pods.iter().filter(|pod| pod_health::is_ready(pod)).count() as i64;
+        let never_served = new_ready == 0 && old_ready > 0 && !delay.is_negative();
+        if (delay.is_negative() || delay > FRESH) && !never_served {
             continue;
         }
         let reference = deployment.reference();
         let stuck = context.linked(&["deployment-rollout-stuck"], std::slice::from_ref(&reference));
-        let old_ready: i64 = older.iter().map(|rs| rs.i64_at("/status/readyReplicas").unwrap_or(0)).sum();
         let after = units::span(delay.as_secs_f64() / 60.0);
         let name = crate::incident::links::label(&reference);
+        let changes = older.last().map(|previous| template_changes(previous, newest)).unwrap_or_default();
+        let words = pod_container_words(facts.cluster(), first_pod);
+        let said = words.as_deref().map(|w| format!(": `{}`", super::clip(w))).unwrap_or_default();
         let (score, title) = match older.last() {
+            Some(_) if !changes.is_empty() => (
+                65 + if old_ready > 0 { 10 } else { 0 } + if stuck.is_empty() { 0 } else { 10 },
+                format!(
+                    "Rollout of {name} (revision {}) broke it: it changed {}; its pods fail{said}",
+                    revision(newest),
+                    changes.join("; ")
+                ),
+            ),
             Some(_) => (
                 55 + if old_ready > 0 { 10 } else { 0 } + if stuck.is_empty() { 0 } else { 10 },
                 format!(
@@ -116,12 +138,24 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             pods.len(),
             newest.name
         ));
+        for change in &changes {
+            hypothesis.evidence.push(format!("revision {} changed {change}", revision(newest)));
+        }
+        if let Some(words) = &words {
+            hypothesis.evidence.push(format!("the failing container's last words: `{}`", super::clip(words)));
+        }
         match older.last() {
-            Some(previous) => hypothesis.evidence.push(format!(
-                "the previous revision ({}, ReplicaSet {}) has {old_ready} ready pods",
-                revision(previous),
-                previous.name
-            )),
+            Some(previous) => {
+                hypothesis.evidence.push(format!(
+                    "the previous revision ({}, ReplicaSet {}) has {old_ready} ready pods",
+                    revision(previous),
+                    previous.name
+                ));
+                hypothesis.disproved_by.push(format!(
+                    "the same failure in the pods of ReplicaSet {} (then the change is not the cause)",
+                    previous.name
+                ));
+            }
             None => hypothesis
                 .evidence
                 .push("no earlier revision is in the bundle: there is nothing to roll back to".to_owned()),
@@ -140,6 +174,11 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             &objects,
         );
         hypothesis.objects = objects;
+        hypothesis
+            .disproved_by
+            .push(format!("the pods of ReplicaSet {} Ready in a newer capture", newest.name));
+        hypothesis.own_severity =
+            Some(if old_ready > 0 { Severity::P2 } else { super::impact(facts, &pods) });
         if older.last().is_some() {
             hypothesis.mitigation.push(kubectl::rollout("undo", &reference));
         }
@@ -147,6 +186,75 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         hypothesis.mitigation.push(kubectl::rollout("status", &reference));
         hypothesis.mitigation.push(kubectl::logs(&first_pod.reference(), pod_container(first_pod), true));
         out.push(hypothesis);
+    }
+    out
+}
+
+/// The last words of the pod's first failing container.
+fn pod_container_words(model: &ClusterModel, pod: &Object) -> Option<String> {
+    crate::facts::containers::statuses(pod)
+        .into_iter()
+        .filter(|status| !status.ready())
+        .find_map(|status| super::container_exits::last_words(model, pod, status.name))
+        .map(|(cause, _)| cause)
+}
+
+/// What the newer pod template changed against the older one, per container: image, command,
+/// args, env values (`args of container api from `serve` to `serve-x``).
+fn template_changes(older: &Object, newer: &Object) -> Vec<String> {
+    let containers = |rs: &Object| -> Vec<Value> { rs.array_at("/spec/template/spec/containers").to_vec() };
+    let (old, new) = (containers(older), containers(newer));
+    let mut out = Vec::new();
+    let words = |container: &Value, key: &str| -> String {
+        container
+            .get(key)
+            .and_then(Value::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let env = |container: &Value| -> std::collections::BTreeMap<String, String> {
+        container
+            .get("env")
+            .and_then(Value::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| {
+                let name = e.get("name").and_then(Value::as_str)?;
+                let value = e.get("value").and_then(Value::as_str).unwrap_or("(from a reference)");
+                Some((name.to_owned(), value.to_owned()))
+            })
+            .collect()
+    };
+    for container in &new {
+        let name = container.get("name").and_then(Value::as_str).unwrap_or_default();
+        let Some(before) = old.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(name)) else {
+            out.push(format!("added container {name}"));
+            continue;
+        };
+        let image = |c: &Value| c.get("image").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if image(before) != image(container) {
+            out.push(format!("the image of container {name} from {} to {}", image(before), image(container)));
+        }
+        for key in ["command", "args"] {
+            let (was, now) = (words(before, key), words(container, key));
+            if was != now {
+                out.push(format!("{key} of container {name} from `{was}` to `{now}`"));
+            }
+        }
+        let (was, now) = (env(before), env(container));
+        let mut changed: Vec<String> = now
+            .iter()
+            .filter(|(key, value)| was.get(*key) != Some(*value))
+            .map(|(key, _)| key.clone())
+            .collect();
+        changed.extend(was.keys().filter(|key| !now.contains_key(*key)).map(|key| format!("-{key}")));
+        if !changed.is_empty() {
+            changed.truncate(5);
+            out.push(format!("env of container {name} ({})", changed.join(", ")));
+        }
     }
     out
 }
@@ -219,7 +327,7 @@ status:
         ]
         .concat();
         expect![[r#"
-            1. [bad-rollout 90 P0] Rollout of Deployment shop/api (revision 4) broke it: its pods fail 3m after it
+            1. [bad-rollout 80 P2] Rollout of Deployment shop/api (revision 4) broke it: its pods fail 3m after it
                2025-06-01T11:45:00Z Deployment/shop/api: ReplicaSet api-new created (revision 4)
                2025-06-01T11:48:00Z Pod/shop/api-new-a: first failure: CrashLoopBackOff in container api, 5 restarts
                2025-06-01T11:55:00Z Deployment/shop/api: Progressing=False ProgressDeadlineExceeded
@@ -229,10 +337,13 @@ status:
                finding deployment-replicas-unavailable: Deployment shop/api: 1 of 2 replicas available
                evidence: 1 of 1 pods of ReplicaSet api-new are failing
                evidence: the previous revision (3, ReplicaSet api-old) has 1 ready pods
+               evidence: consequence: Deployment shop/api (container api) keeps exiting (Error, exit code 1) and left no log
                $ kubectl rollout undo deployment/api -n shop
                $ kubectl rollout history deployment/api -n shop
                $ kubectl rollout status deployment/api -n shop
                $ kubectl logs api-new-a -n shop -c api --previous --tail=50
+               disproved by: the same failure in the pods of ReplicaSet api-old (then the change is not the cause)
+               disproved by: the pods of ReplicaSet api-new Ready in a newer capture
         "#]]
         .assert_eq(&of_rule(&fixture, "bad-rollout"));
     }

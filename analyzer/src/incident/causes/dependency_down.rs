@@ -20,6 +20,8 @@ use crate::facts::{Facts, kubectl};
 use crate::finding::Severity;
 use crate::incident::links;
 
+use super::target::{self, Resolved, Target, Verdict};
+
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let facts = context.facts;
     let families: Vec<_> = ERRORS
@@ -71,6 +73,27 @@ fn hypothesis(
 
     let mut objects: Vec<ObjectRef> = vec![subject.clone()];
     objects.extend(pods.iter().map(|pod| pod.reference()));
+    // The targets the failing lines and the env name, resolved against the bundle, worst first.
+    let namespace = subject.namespace.as_deref().unwrap_or_default();
+    let mut targets: Vec<Target> = Vec::new();
+    for h in hits {
+        for line in &h.samples {
+            for found in target::in_text(&line.text, &format!("the log of {}", h.source.describe())) {
+                if !targets.iter().any(|t| t.host == found.host && t.port == found.port) {
+                    targets.push(found);
+                }
+            }
+        }
+    }
+    for found in pods.first().map(|pod| target::in_env(pod)).unwrap_or_default() {
+        if !targets.iter().any(|t| t.host == found.host && t.port == found.port) {
+            targets.push(found);
+        }
+    }
+    let mut resolved: Vec<Resolved> =
+        targets.iter().take(8).map(|t| target::resolve(facts, namespace, t)).collect();
+    resolved.sort_by(|a, b| (a.verdict, &a.target).cmp(&(b.verdict, &b.target)));
+    let worst = resolved.first();
     let (score, title) = if let Some(dependency) = unhealthy.first() {
         let target = links::short(&dependency.reference);
         match dependency.service {
@@ -80,16 +103,48 @@ fn hypothesis(
             ),
             None => (70, format!("{name} depends on Service {target}, which does not exist")),
         }
+    } else if let Some(r) = worst.filter(|r| r.verdict < Verdict::Itself) {
+        let score = match r.verdict {
+            Verdict::NoReadyEndpoint => 80,
+            _ => 75,
+        };
+        (score, format!("{name} cannot reach {} (from {}): {}", r.target.host, r.target.origin, r.sentence))
     } else if let (true, Some(pod)) = (database_hits, failing_database) {
         let trouble = pod_health::trouble(pod).unwrap_or_default();
         (75, format!("{name} fails on its database: pod {} {trouble}", links::short(&pod.reference())))
     } else if let (true, Some(line)) = (database_hits, &refused_credentials) {
         (60, format!("The database refuses the credentials of {name} (`{}`)", clip(line)))
+    } else if let Some(r) = worst {
+        let score = match r.verdict {
+            Verdict::Ready => 45,
+            _ => 50,
+        };
+        (
+            score,
+            format!(
+                "{name} fails to connect to {} (from {}): {}",
+                r.target.host, r.target.origin, r.sentence
+            ),
+        )
+    } else if database_hits && database_pods.is_empty() {
+        (
+            35,
+            format!(
+                "{name} cannot connect to its database, and no database runs in this cluster: its address is outside the cluster or wrong"
+            ),
+        )
     } else if database_hits {
         (
             40,
             format!(
-                "{name} cannot connect to its database while the database pods are Ready: check its connection string"
+                "{name} cannot connect to its database while the cluster's database pods are Ready: check its connection string"
+            ),
+        )
+    } else if deps.is_empty() {
+        (
+            30,
+            format!(
+                "{name}'s connections are refused, and its configuration names no Service of the cluster"
             ),
         )
     } else {
@@ -118,6 +173,24 @@ fn hypothesis(
                 h.source.describe()
             ),
         ));
+    }
+    for r in &resolved {
+        hypothesis
+            .evidence
+            .push(format!("target {} (from {}): {}", r.target.host, r.target.origin, r.sentence));
+        if let Some(service) = &r.service {
+            objects.push(service.clone());
+        }
+    }
+    hypothesis.disproved_by.push(format!("the connections of {name} succeeding in a newer log"));
+    if let Some(r) = worst {
+        hypothesis.disproved_by.push(match r.verdict {
+            Verdict::NoSuchName | Verdict::NoSuchNamespace => {
+                format!("{} resolving in the cluster (a Service the bundle did not capture)", r.target.host)
+            }
+            Verdict::Ready => "the client's credentials and the NetworkPolicies admitting it".to_owned(),
+            _ => format!("{} answering on its port", r.target.host),
+        });
     }
     for dependency in &deps {
         hypothesis.evidence.push(dependencies::describe(facts, dependency));
@@ -339,7 +412,10 @@ status:
                finding crash-loop-backoff: Pod data/pg-0: container pg crash-looping (Error, exit code 1)
                finding service-without-endpoints: Service data/pg has no ready endpoints: 1 pod matches but none is Ready
                finding log-error-patterns: Deployment shop/api: connection refused errors in logs (2 lines, 1 pod)
+               evidence: target pg.data.svc.cluster.local (from env DB_HOST of container api): pg.data.svc.cluster.local: Service data/pg has no ready endpoint: the bundle holds no Endpoints or EndpointSlices; 0 of 1 matching pods are Ready; pg-0 CrashLoopBackOff in container pg, 3 restarts
+               evidence: target 10.0.0.9 (from the log of pod api-7d-a, container api (current run)): 10.0.0.9:5432 is the IP of no Service or pod in the bundle: outside the cluster, or an address that changed
                evidence: Service data/pg (named in env DB_HOST of container api): the bundle holds no Endpoints or EndpointSlices; 0 of 1 matching pods are Ready; pg-0 CrashLoopBackOff in container pg, 3 restarts
+               evidence: consequence: Pod data/pg-0 (container pg) keeps exiting (Error, exit code 1) and left no log
                $ kubectl get endpoints/pg -n data
                $ kubectl describe service pg -n data
                $ kubectl describe pod pg-0 -n data
@@ -347,6 +423,8 @@ status:
                $ kubectl logs api-7d-a -n shop -c api --tail=50
                $ kubectl set env deployment/api -n shop --list
                $ kubectl rollout restart deployment/api -n shop
+               disproved by: the connections of Deployment shop/api succeeding in a newer log
+               disproved by: pg.data.svc.cluster.local answering on its port
         "#]]
         .assert_eq(&of_rule(&[CLIENT, DATABASE].concat(), "dependency-down"));
     }
@@ -363,14 +441,18 @@ status:
                 "ready: true, restartCount: 3, state: {running: {}}",
             );
         expect![[r#"
-            1. [dependency-down 45 P0] Deployment shop/api's connections are refused while the Services it names are up: check ports and network policies
+            1. [dependency-down 65 P0] Deployment shop/api fails to connect to 10.0.0.9 (from the log of pod api-7d-a, container api (current run)): 10.0.0.9:5432 is the IP of no Service or pod in the bundle: outside the cluster, or an address that changed
                2025-06-01T11:50:00Z Pod/shop/api-7d-a: 2 lines with connection refused errors in pod api-7d-a, container api (current run): `2025-06-01T11:50:00Z ERROR dial tcp 10.0.0.9:5432: connect: connection refused`
                finding deployment-replicas-unavailable: Deployment shop/api: 0 of 1 replicas available
                finding log-error-patterns: Deployment shop/api: connection refused errors in logs (2 lines, 1 pod)
+               evidence: target 10.0.0.9 (from the log of pod api-7d-a, container api (current run)): 10.0.0.9:5432 is the IP of no Service or pod in the bundle: outside the cluster, or an address that changed
+               evidence: target pg.data.svc.cluster.local (from env DB_HOST of container api): pg.data.svc.cluster.local: Service data/pg is up with 1 ready endpoints: suspect credentials, policy or the application
                evidence: Service data/pg (named in env DB_HOST of container api): the bundle holds no Endpoints or EndpointSlices; 1 of 1 matching pods are Ready
                $ kubectl logs api-7d-a -n shop -c api --tail=50
                $ kubectl set env deployment/api -n shop --list
                $ kubectl rollout restart deployment/api -n shop
+               disproved by: the connections of Deployment shop/api succeeding in a newer log
+               disproved by: 10.0.0.9 answering on its port
         "#]]
         .assert_eq(&of_rule(&[CLIENT, &healthy].concat(), "dependency-down"));
     }

@@ -134,10 +134,16 @@ mod tests {
                2025-06-01T11:31:00Z Pod/shop/api-1: first of 1 DNS resolution errors
                2025-06-01T11:31:00Z Pod/shop/web-1: first of 1 DNS resolution errors
                finding coredns-unhealthy: Cluster DNS down: 0 of 2 DNS pods Ready
+               finding application-down: Pod kube-system/coredns-a down (ApplicationDown firing)
+               finding application-down: Pod kube-system/coredns-b down (ApplicationDown firing)
+               finding crash-loop-backoff: Pod kube-system/coredns-a: container coredns crash-looping (Error, exit code 1)
+               finding crash-loop-backoff: Pod kube-system/coredns-b: container coredns crash-looping (Error, exit code 1)
                finding log-error-patterns: Pod shop/api-1: DNS resolution errors in logs (1 line, 1 pod)
                finding log-error-patterns: Pod shop/web-1: DNS resolution errors in logs (1 line, 1 pod)
                evidence: cluster DNS pods: 0 of 2 Ready
                evidence: pods logging DNS resolution errors: api-1 (1), web-1 (1)
+               evidence: consequence: Pod kube-system/coredns-a (container coredns) keeps exiting (Error, exit code 1) and left no log
+               evidence: consequence: Pod kube-system/coredns-b (container coredns) keeps exiting (Error, exit code 1) and left no log
                $ kubectl get pods -n kube-system -l k8s-app=kube-dns -o wide
                $ kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50
                $ kubectl rollout restart deployment/coredns -n kube-system

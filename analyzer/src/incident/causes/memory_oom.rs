@@ -25,6 +25,34 @@ struct Killed<'a> {
     at: Option<Timestamp>,
     restarts: i64,
     limit: Option<f64>,
+    /// The JVM's maximum heap (`-Xmx`) from the container's command, args or `JAVA_OPTS`-like env.
+    heap: Option<f64>,
+}
+
+/// The `-Xmx` of a container spec, in bytes.
+fn max_heap(container: &Value) -> Option<f64> {
+    let mut texts: Vec<&str> = Vec::new();
+    for key in ["command", "args"] {
+        texts.extend(
+            container.get(key).and_then(Value::as_array).unwrap_or_default().iter().filter_map(Value::as_str),
+        );
+    }
+    for env in container.get("env").and_then(Value::as_array).unwrap_or_default() {
+        texts.extend(env.get("value").and_then(Value::as_str));
+    }
+    texts.iter().flat_map(|text| text.split_whitespace()).find_map(|word| {
+        let size = word.strip_prefix("-Xmx")?;
+        let (number, unit) = size.split_at(size.find(|c: char| !c.is_ascii_digit()).unwrap_or(size.len()));
+        let number: f64 = number.parse().ok()?;
+        let factor = match unit.to_ascii_lowercase().as_str() {
+            "" => 1.0,
+            "k" => 1024.0,
+            "m" => 1024.0 * 1024.0,
+            "g" => 1024.0 * 1024.0 * 1024.0,
+            _ => return None,
+        };
+        Some(number * factor)
+    })
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
@@ -37,10 +65,12 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 .flatten()
                 .find(|termination| termination.reason == "OOMKilled");
             let Some(termination) = killed else { continue };
-            let limit = pod
+            let spec = pod
                 .array_at("/spec/containers")
                 .iter()
-                .find(|c| c.get("name").and_then(Value::as_str) == Some(status.name))
+                .find(|c| c.get("name").and_then(Value::as_str) == Some(status.name));
+            let heap = spec.and_then(max_heap);
+            let limit = spec
                 .and_then(|c| c.pointer("/resources/limits/memory"))
                 .and_then(Value::as_str)
                 .and_then(quantity::bytes);
@@ -51,6 +81,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 at: termination.finished_at.and_then(|at| at.parse().ok()),
                 restarts: status.restart_count(),
                 limit,
+                heap,
             });
         }
     }
@@ -67,7 +98,17 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'
     let restarts: i64 = killed.iter().map(|k| k.restarts).max().unwrap_or(0);
     let limit = first.limit.map(units::memory);
     let name = crate::incident::links::label(subject);
-    let (score, title) = if !leak_findings.is_empty() || rising.is_some() {
+    let heap = first.heap.filter(|heap| first.limit.is_some_and(|limit| *heap >= limit * 0.9));
+    let (score, title) = if let (Some(heap), Some(limit)) = (heap, &limit) {
+        (
+            85,
+            format!(
+                "{name} (container {}) is OOMKilled: its JVM heap (-Xmx {}) does not fit its {limit} memory limit",
+                first.container,
+                units::memory(heap)
+            ),
+        )
+    } else if !leak_findings.is_empty() || rising.is_some() {
         (85, format!("Memory leak in {name} (container {}) ends in OOMKilled", first.container))
     } else {
         let limit = limit.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
@@ -109,6 +150,18 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'
             format!("container {} OOMKilled (exit code 137), {} restarts", k.container, k.restarts),
         ));
     }
+    if let Some(heap) = first.heap {
+        hypothesis.evidence.push(format!(
+            "container {} starts a JVM with -Xmx {}: the heap alone {} the limit, before the JVM's own memory",
+            first.container,
+            units::memory(heap),
+            if heap >= first.limit.unwrap_or(f64::MAX) { "exceeds" } else { "nearly fills" }
+        ));
+    }
+    hypothesis.disproved_by.push(format!(
+        "a memory limit above what container {} uses at its peak, and no OOMKilled since",
+        first.container
+    ));
     hypothesis.evidence.push(match &limit {
         Some(limit) => format!("container {} has a memory limit of {limit}", first.container),
         None => format!("container {} has no memory limit: the node ran out of memory", first.container),
@@ -243,6 +296,7 @@ samples:
                $ kubectl rollout restart deployment/cache -n shop
                $ kubectl top pod cache-5c-a -n shop --containers
                $ kubectl logs cache-5c-a -n shop -c cache --previous --tail=50
+               disproved by: a memory limit above what container cache uses at its peak, and no OOMKilled since
         "#]]
         .assert_eq(&of_rule(&fixture, "memory-oom"));
     }
@@ -259,7 +313,22 @@ samples:
                $ kubectl rollout restart deployment/cache -n shop
                $ kubectl top pod cache-5c-a -n shop --containers
                $ kubectl logs cache-5c-a -n shop -c cache --previous --tail=50
+               disproved by: a memory limit above what container cache uses at its peak, and no OOMKilled since
         "#]]
         .assert_eq(&of_rule(APP, "memory-oom"));
+    }
+
+    #[test]
+    fn a_jvm_heap_above_the_limit_is_the_cause() {
+        let jvm = APP.replace(
+            "image: cache:1,",
+            r#"image: cache:1, args: ["java", "-Xmx512m", "-jar", "cache.jar"],"#,
+        );
+        let out = of_rule(&jvm, "memory-oom");
+        assert!(
+            out.contains("is OOMKilled: its JVM heap (-Xmx 512 MiB) does not fit its 256 MiB memory limit"),
+            "{out}"
+        );
+        assert!(!of_rule(APP, "memory-oom").contains("-Xmx"), "no JVM flag, no JVM claim");
     }
 }
