@@ -273,7 +273,15 @@ fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
     }
     let failed =
         args.fail_on.is_some_and(|threshold| analysis.findings.iter().any(|f| f.severity <= threshold));
-    Ok(if failed { exit_codes::FINDINGS } else { exit_codes::OK })
+    let shortfall = kubesnap_shared::import::shortfall(&model);
+    if let Some(why) = &shortfall {
+        tracing::warn!("{}", incident::not_analyzed(why));
+    }
+    Ok(match (failed, shortfall) {
+        (true, _) => exit_codes::FINDINGS,
+        (false, Some(_)) => exit_codes::NOTHING_TO_ANALYZE,
+        (false, None) => exit_codes::OK,
+    })
 }
 
 /// The loader's one streaming pass over the bundle.

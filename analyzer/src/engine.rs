@@ -120,6 +120,10 @@ fn run_one(facts: &Facts<'_>, diagnostic: &Diagnostic) -> Outcome {
         tracing::debug!(code = diagnostic.code, "skipped: the bundle lacks {missing}");
         return Outcome::Skipped(format!("skipped: the bundle lacks {missing}"));
     }
+    if let Some(missing) = crate::text_fields::unmet(facts.cluster(), diagnostic.code) {
+        tracing::debug!(code = diagnostic.code, "skipped: the bundle lacks {missing}");
+        return Outcome::Skipped(format!("skipped: the bundle lacks {missing}"));
+    }
     let _span = tracing::debug_span!("diagnostic", code = diagnostic.code).entered();
     // The model is only read, so a panic cannot leave it half-changed for the others.
     let started = std::time::Instant::now();

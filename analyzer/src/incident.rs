@@ -85,10 +85,17 @@ pub(crate) struct PodErrors {
 pub(crate) fn build(facts: &Facts<'_>, findings: &[Finding]) -> Incident {
     let severity = findings.iter().map(|finding| finding.severity).min();
     let severities = links::severities(findings);
-    let impact = timed("impact", || impact::assess(facts, findings));
+    let mut impact = timed("impact", || impact::assess(facts, findings));
     let blast_radius = timed("blast radius", || blast::trace(facts, findings));
     let timeline = timed("timeline", || timeline::build(facts.cluster(), &severities));
-    let root_causes = timed("root causes", || causes::rank(facts, findings));
+    let mut root_causes = timed("root causes", || causes::rank(facts, findings));
+    if !facts.cluster().text_fields.is_empty() {
+        // Objects read from kubectl text have no labels, probes or conditions: which Service
+        // has a ready backend, and what a pod's readiness says of a cause, cannot be known.
+        impact.services.clear();
+        impact.ingresses.clear();
+        root_causes.clear();
+    }
     let mut mitigation: Vec<String> = Vec::new();
     for command in root_causes.iter().flat_map(|hypothesis| hypothesis.mitigation.iter().take(3)) {
         if mitigation.len() < MITIGATION_COMMANDS && !mitigation.contains(command) {
@@ -100,7 +107,10 @@ pub(crate) fn build(facts: &Facts<'_>, findings: &[Finding]) -> Incident {
             .into_iter()
             .map(|(object, errors)| PodErrors { object, errors })
             .collect();
-    let headline = headline(severity, &impact, &blast_radius, &root_causes);
+    let headline = match kubesnap_shared::import::shortfall(facts.cluster()) {
+        Some(why) => not_analyzed(&why),
+        None => headline(severity, &impact, &blast_radius, &root_causes),
+    };
     Incident {
         severity,
         response: severity.map(Response::of),
@@ -120,6 +130,11 @@ pub(crate) fn timed<T>(step: &str, run: impl FnOnce() -> T) -> T {
     let out = run();
     tracing::debug!(step, elapsed = ?started.elapsed(), "incident step");
     out
+}
+
+/// The headline of a bundle too empty to analyze: no finding must not read as healthy.
+pub(crate) fn not_analyzed(why: &str) -> String {
+    format!("Not analyzed: {why}. No finding here means nothing was seen, not a healthy cluster.")
 }
 
 fn headline(

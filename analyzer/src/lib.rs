@@ -17,6 +17,7 @@ mod facts;
 pub(crate) mod incident;
 mod report;
 pub(crate) mod stats;
+mod text_fields;
 
 use std::process::ExitCode;
 

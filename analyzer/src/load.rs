@@ -16,11 +16,13 @@
 mod assemble;
 mod logs;
 mod logscan;
+mod node_problems;
 mod pipeline;
 mod timestamp;
 
 use std::path::{Path, PathBuf};
 
+use kubesnap_shared::import::{LOOKED_FOR, Refusal};
 use kubesnap_shared::model::ClusterModel;
 use kubesnap_shared::{Bundle, Limits};
 
@@ -77,10 +79,13 @@ pub enum LoadError {
         source: kubesnap_shared::Error,
     },
     #[error(
-        "{} is not a bundle kubesnap knows: no kubesnap, troubleshoot, must-gather, sonobuoy or cluster-info dump layout found",
-        path.display()
+        "{} is not a bundle kubesnap knows; it looked for:\n  - {}",
+        path.display(),
+        LOOKED_FOR.join("\n  - ")
     )]
     UnknownFormat { path: PathBuf },
+    #[error("{} is {}, which kubesnap does not read: {}", path.display(), refusal.what, refusal.why)]
+    Refused { path: PathBuf, refusal: Refusal },
     #[error("failed to read bundle {}", path.display())]
     Bundle {
         path: PathBuf,
@@ -97,8 +102,18 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<ClusterModel, LoadErro
     let bundle = Bundle::open(path, options.limits)
         .map_err(|source| LoadError::Open { path: path.to_owned(), source })?;
     let patterns = logscan::Patterns::new()?;
-    let read = pipeline::read(&bundle, &patterns, options)
+    let node_rules = node_problems::NodeRules::new()?;
+    // A folder's own name is part of what its collector wrote (the RKE2 collector's names the
+    // host and the time); an archive holds its top folder inside.
+    let opened_folder = path
+        .is_dir()
+        .then(|| path.canonicalize().ok()?.file_name().map(|name| name.to_string_lossy().into_owned()))
+        .flatten();
+    let read = pipeline::read(&bundle, &patterns, &node_rules, options, opened_folder)
         .map_err(|source| LoadError::Bundle { path: path.to_owned(), source })?;
+    if let Some(refusal) = read.refused.clone() {
+        return Err(LoadError::Refused { path: path.to_owned(), refusal });
+    }
     let Some(importer) = read.importer.clone() else {
         return Err(LoadError::UnknownFormat { path: path.to_owned() });
     };

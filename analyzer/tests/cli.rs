@@ -122,6 +122,27 @@ fn a_corrupt_bundle_exits_2_with_a_clear_message() {
 }
 
 #[test]
+fn a_bundle_without_objects_exits_3_and_says_nothing_was_analyzed() {
+    // Recognized (a must-gather namespace file), but empty: no finding must not read healthy.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("must-gather/namespaces/default");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(bundle.join("default.yaml"), "").unwrap();
+    let out = dir.path().join("out");
+    let output = analyze(&[path(&dir.path().join("must-gather")), "-o", path(&out), "--format", "md"]);
+    assert_eq!(output.status.code(), Some(3), "stderr: {}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("Not analyzed: this OpenShift must-gather holds no Kubernetes object")
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("Not analyzed: this OpenShift must-gather holds no Kubernetes object"),
+        "{report}"
+    );
+    assert!(!report.contains("No incident"), "{report}");
+}
+
+#[test]
 fn unknown_selections_and_bad_arguments_exit_2() {
     let f = fixture();
     let output = analyze(&[path(&f.bundle), "--only", "no-such-diagnostic"]);

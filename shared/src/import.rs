@@ -1,6 +1,7 @@
 //! Importers: how each bundle format's paths map onto the cluster model.
 //!
-//! Each format (native, troubleshoot, must-gather, sonobuoy, `kubectl cluster-info dump`)
+//! Each format (native, troubleshoot, must-gather, sonobuoy, `kubectl cluster-info dump`,
+//! support-bundle-kit)
 //! classifies the paths of its entries into what they hold ([`EntryClass`]); the analyzer's
 //! loader reads each entry once and parses it with the functions of [`parse`]. The format is
 //! detected from the content (the paths inside and, for two marker files, their first bytes),
@@ -9,16 +10,22 @@
 
 mod cluster_info_dump;
 mod detect;
+mod formats;
 pub(crate) mod kinds;
 mod must_gather;
 mod native;
 pub mod parse;
+mod rke2;
 mod sonobuoy;
+mod support_bundle_kit;
+pub mod text;
 mod troubleshoot;
 
-pub use detect::Detector;
+pub use detect::{Detection, Detector, LOOKED_FOR, Refusal};
+pub use formats::{FormatGap, shortfall};
+pub use rke2::DEFAULT_CONTAINER;
 
-use crate::model::{Coverage, Gap, LogKey, SourceFormat};
+use crate::model::{LogKey, SourceFormat};
 
 /// How a file of objects is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +74,13 @@ pub enum EntryClass {
     /// `{"collector", "error"}`. `scope` names what could not be collected; `list` says it was
     /// a list of resources (so the bundle lacks that kind), not a single collector's output.
     CollectorErrors { scope: String, namespace: Option<String>, list: bool },
+    /// kubectl's text output (`get` tables); `hint` is the kind the file's name says.
+    KubectlText { hint: Option<&'static str> },
+    /// An answer of `etcdctl` a host collector saved (`endpointhealth`, `alarmlist`, ...).
+    EtcdCheck { node: String, check: String },
+    /// A log of failed API requests, `Failed to get <path>: <message>` per line
+    /// (support-bundle-kit's `bundleGenerationError.log`).
+    FailedRequests,
     /// Nothing the model holds (analysis results, host files, the native control files, which
     /// the reader itself parses).
     Ignored,
@@ -78,6 +92,10 @@ pub struct Importer {
     format: SourceFormat,
     /// The folder the format's tree sits in (`""` at the top; must-gather finds it per path).
     root: String,
+    /// The name of the folder the bundle was opened as, when it was one: what `root` would be
+    /// had the folder been archived (the RKE2 collector names its folder after the host and
+    /// the time).
+    opened_folder: Option<String>,
 }
 
 /// The namespace under which node-level logs (journals, host service logs) are kept: never a
@@ -86,7 +104,21 @@ pub const NODE_LOG_NAMESPACE: &str = crate::model::NODE_LOG_NAMESPACE;
 
 impl Importer {
     pub fn new(format: SourceFormat, root: &str) -> Importer {
-        Importer { format, root: root.to_owned() }
+        Importer { format, root: root.to_owned(), opened_folder: None }
+    }
+
+    /// The same importer, told the name of the folder the bundle was opened as.
+    pub fn opened_as_folder(mut self, name: Option<String>) -> Importer {
+        self.opened_folder = name;
+        self
+    }
+
+    /// The folder the collector wrote the tree into: the root, or the opened folder's name.
+    fn collector_folder(&self) -> &str {
+        match (&self.opened_folder, self.root.is_empty()) {
+            (Some(name), true) => name,
+            _ => &self.root,
+        }
     }
 
     pub fn format(&self) -> SourceFormat {
@@ -96,6 +128,15 @@ impl Importer {
     /// The folder the format's tree sits in.
     pub fn root(&self) -> &str {
         &self.root
+    }
+
+    /// The time of the capture when the layout itself says (the RKE2 collector's folder name):
+    /// what relative ages in kubectl text count back from.
+    pub fn capture_time(&self) -> Option<jiff::Timestamp> {
+        match self.format {
+            SourceFormat::Rke2LogCollector => rke2::split_root(self.collector_folder()).1,
+            _ => None,
+        }
     }
 
     /// What the entry at `path` (as the reader delivers it) holds.
@@ -111,75 +152,14 @@ impl Importer {
             SourceFormat::Troubleshoot => troubleshoot::classify(relative),
             SourceFormat::Sonobuoy => sonobuoy::classify(relative),
             SourceFormat::ClusterInfoDump => cluster_info_dump::classify(relative),
+            SourceFormat::SupportBundleKit => support_bundle_kit::classify(relative),
+            SourceFormat::Rke2LogCollector => {
+                rke2::classify(relative, &rke2::split_root(self.collector_folder()).0)
+            }
             SourceFormat::MustGather => EntryClass::Ignored,
         }
     }
-
-    /// Whether this format holds the objects of `kind` whatever the bundle: `Listed` when it
-    /// always writes their list (so zero objects means none), `NotCaptured` when it never
-    /// does (in the words of [`Importer::gaps`]), `None` when it depends on how the bundle
-    /// was collected.
-    pub fn kind_coverage(&self, kind: &str) -> Option<Coverage> {
-        let why = |what: &str| {
-            self.gaps().into_iter().find(|gap| gap.what == what).map(|gap| Coverage::NotCaptured(gap.why))
-        };
-        match self.format {
-            SourceFormat::ClusterInfoDump if CLUSTER_INFO_DUMP_KINDS.contains(&kind) => {
-                Some(Coverage::Listed)
-            }
-            SourceFormat::ClusterInfoDump => why("most resource kinds"),
-            SourceFormat::Troubleshoot if kind == "Secret" => why("secrets"),
-            _ => None,
-        }
-    }
-
-    /// What this format never carries, whatever the bundle: reported as missing, never as
-    /// healthy.
-    pub fn gaps(&self) -> Vec<Gap> {
-        let gap = |what: &str, why: &str| Gap { what: what.to_owned(), why: why.to_owned() };
-        let name = self.format.name();
-        match self.format {
-            SourceFormat::Native => Vec::new(),
-            SourceFormat::Troubleshoot => vec![
-                gap("pod metrics over time", &format!("a {name} holds no metrics.k8s.io samples")),
-                gap("node metrics over time", &format!("a {name} holds no metrics.k8s.io samples")),
-                gap("secrets", &format!("a {name} does not list Secrets")),
-                gap("events seen during collection", &format!("a {name} has no event watch")),
-            ],
-            SourceFormat::MustGather => vec![
-                gap("pod metrics over time", &format!("an {name} holds no metrics.k8s.io samples")),
-                gap("node metrics over time", &format!("an {name} holds no metrics.k8s.io samples")),
-                gap("kubelet stats (volume usage)", &format!("an {name} holds no kubelet /stats/summary")),
-                gap("events seen during collection", &format!("an {name} has no event watch")),
-            ],
-            SourceFormat::Sonobuoy => vec![
-                gap("pod metrics over time", &format!("{name} hold no metrics.k8s.io samples")),
-                gap("node metrics over time", &format!("{name} hold no metrics.k8s.io samples")),
-                gap("kubelet stats (volume usage)", &format!("{name} hold no kubelet /stats/summary")),
-                gap("previous container logs", &format!("{name} hold current container logs only")),
-                gap("events seen during collection", &format!("{name} have no event watch")),
-            ],
-            SourceFormat::ClusterInfoDump => vec![
-                gap("pod metrics over time", &format!("a {name} holds no metrics")),
-                gap("node metrics over time", &format!("a {name} holds no metrics")),
-                gap("kubelet stats (volume usage)", &format!("a {name} holds no kubelet stats")),
-                gap("previous container logs", &format!("a {name} holds current container logs only")),
-                gap(
-                    "most resource kinds",
-                    &format!(
-                        "a {name} holds only nodes, events, replication controllers, services, daemon sets, deployments, replica sets and pods"
-                    ),
-                ),
-                gap("events seen during collection", &format!("a {name} has no event watch")),
-            ],
-        }
-    }
 }
-
-/// The kinds `kubectl cluster-info dump` writes a list of, even an empty one: `nodes` at the
-/// top and seven lists per namespace (see `cluster_info_dump.rs`).
-const CLUSTER_INFO_DUMP_KINDS: &[&str] =
-    &["Node", "Event", "ReplicationController", "Service", "DaemonSet", "Deployment", "ReplicaSet", "Pod"];
 
 /// Splits a log file name into the container and whether it is the previous run's, for the
 /// `<container>.log` / `<container>-previous.log` convention of troubleshoot.
@@ -192,43 +172,4 @@ pub(crate) fn split_previous(stem: &str) -> (&str, bool) {
 
 pub(crate) fn log_key(namespace: &str, pod: &str, container: &str, previous: bool) -> LogKey {
     LogKey { namespace: namespace.to_owned(), pod: pod.to_owned(), container: container.to_owned(), previous }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cluster_info_dump_lists_its_kinds_and_nothing_else() {
-        let importer = Importer::new(SourceFormat::ClusterInfoDump, "");
-        for kind in CLUSTER_INFO_DUMP_KINDS {
-            assert_eq!(importer.kind_coverage(kind), Some(Coverage::Listed), "{kind}");
-            // Each is a file the importer reads as objects of that kind.
-            let file = match *kind {
-                "Node" => "nodes.json".to_owned(),
-                "ReplicationController" => "default/replication-controllers.json".to_owned(),
-                _ => format!("default/{}.json", kinds::by_kind(kind).map_or("", |found| found.0)),
-            };
-            assert!(
-                matches!(importer.classify(&file), EntryClass::Objects { kind: Some(found), .. } if found == *kind),
-                "{file} is not read as {kind}"
-            );
-        }
-        assert!(matches!(
-            importer.kind_coverage("StorageClass"),
-            Some(Coverage::NotCaptured(why)) if why.contains("holds only nodes")
-        ));
-    }
-
-    #[test]
-    fn what_a_format_never_holds_is_one_of_its_gaps() {
-        let troubleshoot = Importer::new(SourceFormat::Troubleshoot, "");
-        assert_eq!(
-            troubleshoot.kind_coverage("Secret"),
-            Some(Coverage::NotCaptured("a troubleshoot support bundle does not list Secrets".to_owned()))
-        );
-        assert_eq!(troubleshoot.kind_coverage("StorageClass"), None);
-        assert_eq!(Importer::new(SourceFormat::Native, "").kind_coverage("Secret"), None);
-        assert_eq!(Importer::new(SourceFormat::Sonobuoy, "").kind_coverage("Pod"), None);
-    }
 }

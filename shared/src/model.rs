@@ -12,6 +12,7 @@ mod event;
 mod index;
 mod logs;
 mod metrics;
+mod node_problems;
 mod object;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,6 +27,7 @@ pub use logs::{
     WindowHits,
 };
 pub use metrics::{ContainerKey, MetricSample, MetricSeries, NodeSeries};
+pub use node_problems::NodeProblem;
 pub use object::{Object, ObjectRef, labels_match};
 
 /// Which kind of bundle the model was read from.
@@ -42,6 +44,10 @@ pub enum SourceFormat {
     Sonobuoy,
     /// The output of `kubectl cluster-info dump`.
     ClusterInfoDump,
+    /// A support-bundle-kit bundle (Harvester, Longhorn).
+    SupportBundleKit,
+    /// Rancher's log collector run on an RKE2 node.
+    Rke2LogCollector,
 }
 
 impl SourceFormat {
@@ -52,6 +58,8 @@ impl SourceFormat {
             SourceFormat::MustGather => "OpenShift must-gather",
             SourceFormat::Sonobuoy => "sonobuoy results",
             SourceFormat::ClusterInfoDump => "kubectl cluster-info dump",
+            SourceFormat::SupportBundleKit => "support-bundle-kit bundle",
+            SourceFormat::Rke2LogCollector => "Rancher log collector bundle (RKE2)",
         }
     }
 }
@@ -65,6 +73,21 @@ pub struct Gap {
     pub what: String,
     /// Why: the format does not carry it, the collector was denied, the archive was cut.
     pub why: String,
+}
+
+/// One health check a host collector ran (`etcdctl endpoint health`, `etcdctl alarm list`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct HostCheck {
+    /// The node it ran on.
+    pub node: String,
+    /// What was checked: `etcd endpoint health`, `etcd alarms`.
+    pub what: String,
+    /// Whether the answer says healthy.
+    pub healthy: bool,
+    /// The answer's lines that say so (or say what is wrong).
+    pub said: Vec<String>,
+    /// The bundle path it was read from.
+    pub source: String,
 }
 
 /// The whole cluster as the bundle shows it.
@@ -101,6 +124,15 @@ pub struct ClusterModel {
     /// with every List, array or JSON `null` file of objects it parses, whatever the format
     /// (`import::parse::ParsedObjects::listed_kinds`).
     pub listed_kinds: BTreeSet<String>,
+    /// Kinds read from kubectl text rather than objects, each with the fields (JSON pointers)
+    /// the text gave: a diagnostic that reads any other field of such a kind cannot be run.
+    /// Empty for bundles of objects.
+    pub text_fields: BTreeMap<String, BTreeSet<String>>,
+    /// Health checks a host collector ran and the bundle holds (etcd's endpoint health and
+    /// alarms), as they answered.
+    pub host_checks: Vec<HostCheck>,
+    /// Problems the nodes' own logs report, by node, unit and reason.
+    pub node_problems: Vec<NodeProblem>,
     /// Problems met while reading: refused entries, checksum mismatches, a truncated stream.
     pub read_problems: Vec<String>,
     pub index: Index,

@@ -77,6 +77,7 @@ pub(crate) fn build(model: &ClusterModel, severities: &BTreeMap<ObjectRef, Sever
     terminations(model, &mut entries);
     rollouts(model, &mut entries);
     log_bursts(model, &mut entries);
+    node_problems(model, &mut entries);
     metrics(model, &mut entries);
     let mut workloads: BTreeMap<ObjectRef, Option<ObjectRef>> = BTreeMap::new();
     for entry in &mut entries {
@@ -243,6 +244,25 @@ fn log_bursts(model: &ClusterModel, out: &mut Vec<Entry>) {
             )
         };
         out.push(entry(burst.first, Kind::LogErrors, burst.member.clone(), text, true));
+    }
+}
+
+/// The first and last line of each problem a node's own log reports (OOM kills, read-only
+/// file systems, runtime restarts).
+fn node_problems(model: &ClusterModel, out: &mut Vec<Entry>) {
+    for problem in &model.node_problems {
+        let node = ObjectRef { kind: "Node".to_owned(), namespace: None, name: problem.node.clone() };
+        let mut times = vec![(problem.first, "first")];
+        if problem.count > 1 && problem.last != problem.first {
+            times.push((problem.last, "last"));
+        }
+        for (at, which) in times {
+            let Some(at) = at else { continue };
+            let text =
+                format!("{which} {} in the {} log ({} in all)", problem.reason, problem.unit, problem.count);
+            // A restart of the kubelet or the runtime is a change, not an alarm.
+            out.push(entry(at, Kind::LogErrors, node.clone(), text, !problem.reason.ends_with("Start")));
+        }
     }
 }
 

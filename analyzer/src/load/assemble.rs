@@ -8,13 +8,15 @@ use kubesnap_shared::import::Importer;
 use kubesnap_shared::import::parse::Times;
 use kubesnap_shared::manifest::{Failure, FailureKind};
 use kubesnap_shared::model::{
-    ClusterModel, ContainerKey, ContainerLog, Event, Gap, MetricSample, MetricSeries, NodeSeries,
-    SourceFormat,
+    ClusterModel, ContainerKey, ContainerLog, Event, Gap, LogLine, MetricSample, MetricSeries, NodeProblem,
+    NodeSeries, SourceFormat,
 };
 use kubesnap_shared::reader::{ChecksumProblem, strip_root};
 
 use super::logs::{LogAccumulator, combine};
+use super::node_problems::RULES;
 use super::pipeline::{Pass, Piece, error_chain};
+use super::timestamp::Ts;
 
 mod tails;
 
@@ -28,6 +30,9 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     let mut metric_errors: BTreeMap<String, u64> = BTreeMap::new();
     // Per log entry, its containers in order (several in a cluster-info dump's logs.txt).
     let mut accumulators: BTreeMap<u64, Vec<LogAccumulator>> = BTreeMap::new();
+    // Node problems per (log entry, reason), and the lines of each node log's chunks so far.
+    let mut node_problems: BTreeMap<(u64, &'static str), NodeProblemAccumulator> = BTreeMap::new();
+    let mut node_lines: BTreeMap<u64, u64> = BTreeMap::new();
     for (entry, _, piece) in pieces {
         match piece {
             Piece::Objects { objects, events: found, newest: time, listed_kinds } => {
@@ -52,6 +57,24 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
                     }
                 }
             }
+            Piece::NodeHits { lines, hits } => {
+                let offset = node_lines.entry(entry).or_default();
+                for hit in hits {
+                    let rule = &RULES[hit.rule];
+                    let problem =
+                        node_problems.entry((entry, rule.reason)).or_insert_with(|| NodeProblemAccumulator {
+                            condition: rule.condition,
+                            ..NodeProblemAccumulator::default()
+                        });
+                    problem.count += 1;
+                    problem.first = problem.first.min(hit.ts).or(problem.first.or(hit.ts));
+                    problem.last = problem.last.max(hit.ts);
+                    if let Some(text) = hit.text.filter(|_| problem.samples.len() < NODE_PROBLEM_SAMPLES) {
+                        problem.samples.push((*offset + hit.line, text, hit.ts));
+                    }
+                }
+                *offset += lines;
+            }
             Piece::Metrics { containers: found, nodes: found_nodes, errors } => {
                 for (key, sample) in found {
                     containers.entry(key).or_default().push(sample);
@@ -67,6 +90,16 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
                 model.kubelet_stats.insert(node, stats);
             }
             Piece::ServerVersion(version) => model.server_version = Some(version),
+            Piece::TextFields(fields) => {
+                for (kind, pointers) in fields {
+                    model
+                        .text_fields
+                        .entry(kind)
+                        .or_default()
+                        .extend(pointers.into_iter().map(str::to_owned));
+                }
+            }
+            Piece::HostCheck(check) => model.host_checks.push(check),
             Piece::Failures(failures) => model.failures.extend(failures),
             Piece::Problem(problem) => problems.push(problem),
         }
@@ -79,9 +112,10 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
             .and_then(|manifest| manifest.finished_at.parse().ok())
             .or_else(|| outcome.format.as_ref().and_then(|format| format.started_at.parse().ok()))
             .or_else(|| capture_time(newest)),
-        _ => capture_time(newest),
+        _ => importer.capture_time().or_else(|| capture_time(newest)),
     };
     model.events = dedup_events(events);
+    model.node_problems = finish_node_problems(node_problems, &log_files, model.captured_at);
     model.logs = finish_logs(&model, accumulators, &log_files, &mut problems);
     tails::drop_unread(&mut model.logs, &model.objects);
     model.pod_metrics =
@@ -99,7 +133,7 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
         });
     }
 
-    let mut gaps = importer.gaps();
+    let mut gaps = importer.format().gaps();
     if let Some(manifest) = &outcome.manifest {
         if model.server_version.is_none() {
             model.server_version.clone_from(&manifest.cluster.version);
@@ -120,6 +154,7 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     }
     gaps.extend(failure_gaps(&model.failures));
     gaps.extend(missing_data(&model));
+    gaps.extend(text_gaps(&model));
     model.gaps = dedup_gaps(gaps);
     model.manifest = outcome.manifest.clone();
     model.read_problems = read_problems(&outcome, problems);
@@ -141,6 +176,55 @@ pub(super) fn capture_time(times: Times) -> Option<Timestamp> {
         (Some(created), Some(observed)) if created > observed + CREATED_AFTER_CLOCKS => Some(observed),
         _ => times.newest(),
     }
+}
+
+/// How many lines of each node problem are kept.
+const NODE_PROBLEM_SAMPLES: usize = 3;
+
+/// One node problem in one log, while its chunks come in.
+#[derive(Debug, Default)]
+struct NodeProblemAccumulator {
+    condition: Option<&'static str>,
+    count: u64,
+    first: Option<Ts>,
+    last: Option<Ts>,
+    /// (line number in the log, text, time).
+    samples: Vec<(u64, String, Option<Ts>)>,
+}
+
+fn finish_node_problems(
+    problems: BTreeMap<(u64, &'static str), NodeProblemAccumulator>,
+    files: &BTreeMap<u64, super::pipeline::LogFile>,
+    captured_at: Option<Timestamp>,
+) -> Vec<NodeProblem> {
+    let mut finished: Vec<NodeProblem> = problems
+        .into_iter()
+        .filter_map(|((entry, reason), problem)| {
+            let file = files.get(&entry)?;
+            Some(NodeProblem {
+                node: file.key.pod.clone(),
+                unit: file.key.container.clone(),
+                reason: reason.to_owned(),
+                condition: problem.condition.map(str::to_owned),
+                count: problem.count,
+                first: problem.first.and_then(|ts| ts.resolve(captured_at)),
+                last: problem.last.and_then(|ts| ts.resolve(captured_at)),
+                samples: problem
+                    .samples
+                    .into_iter()
+                    .map(|(line, text, ts)| LogLine {
+                        line,
+                        text,
+                        timestamp: ts.and_then(|ts| ts.resolve(captured_at)),
+                    })
+                    .collect(),
+                path: file.path.clone(),
+            })
+        })
+        .collect();
+    finished
+        .sort_by(|a, b| (&a.node, &a.unit, &a.reason, &a.path).cmp(&(&b.node, &b.unit, &b.reason, &b.path)));
+    finished
 }
 
 /// One event per (namespace, name): the newest (highest count, then last seen).
@@ -172,8 +256,12 @@ fn finish_logs(
 ) -> Vec<ContainerLog> {
     // Namespaces of pods by name, for logs whose folder does not say.
     let mut namespaces: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    // And pods by `<namespace>-<pod>`, the name the RKE2 log collector gives their logs.
+    let mut joined: BTreeMap<String, (&str, &str)> = BTreeMap::new();
     for pod in model.objects.iter().filter(|object| object.kind == "Pod") {
-        namespaces.entry(pod.name.as_str()).or_default().insert(pod.namespace.as_deref().unwrap_or_default());
+        let namespace = pod.namespace.as_deref().unwrap_or_default();
+        namespaces.entry(pod.name.as_str()).or_default().insert(namespace);
+        joined.insert(format!("{namespace}-{}", pod.name), (namespace, pod.name.as_str()));
     }
     let mut placed = Vec::new();
     let mut elsewhere = Vec::new();
@@ -195,7 +283,14 @@ fn finish_logs(
                     log.key.namespace = (**namespace).to_owned();
                     elsewhere.push(log);
                 }
-                _ => unplaced.push(file.path.clone()),
+                _ => match joined.get(&log.key.pod) {
+                    Some((namespace, pod)) => {
+                        log.key.namespace = (*namespace).to_owned();
+                        log.key.pod = (*pod).to_owned();
+                        elsewhere.push(log);
+                    }
+                    None => unplaced.push(file.path.clone()),
+                },
             }
         }
     }
@@ -205,7 +300,7 @@ fn finish_logs(
     placed.extend(elsewhere.into_iter().filter(|log| !known.contains(&log.key)));
     if !unplaced.is_empty() {
         problems.push(format!(
-            "{} log files outside cluster-resources/pods/logs name no pod of the bundle and were not read as container logs: {}",
+            "{} log files name no pod of the bundle and were not read as container logs: {}",
             unplaced.len(),
             unplaced.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
         ));
@@ -301,6 +396,21 @@ fn missing_data(model: &ClusterModel) -> Vec<Gap> {
         gaps.push(gap("the server version", "the bundle does not say which Kubernetes version it came from"));
     }
     gaps
+}
+
+/// Kinds read from kubectl text: everything but the fields the text showed is missing.
+fn text_gaps(model: &ClusterModel) -> Vec<Gap> {
+    model
+        .text_fields
+        .iter()
+        .map(|(kind, fields)| Gap {
+            what: format!("{kind} fields other than those kubectl text shows"),
+            why: format!(
+                "{kind} objects were read from kubectl text, which shows only {}",
+                fields.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+            ),
+        })
+        .collect()
 }
 
 /// One gap per `what`, the first reason given.

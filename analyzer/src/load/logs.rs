@@ -11,8 +11,9 @@ use kubesnap_shared::model::{
 
 use super::logscan::access::{MAX_MINUTES, Requests, Tally};
 use super::logscan::windows::{Series, merge_windows};
-use super::logscan::{FAMILIES, Kept, MAX_TIMED, SAMPLES, Segment, TAIL};
+use super::logscan::{Kept, MAX_TIMED, SAMPLES, Segment, TAIL};
 use super::timestamp::Ts;
+use crate::facts::logs::families::FAMILIES;
 
 /// One container's lines, merged from the segments of its chunks in order.
 #[derive(Debug)]
@@ -107,7 +108,7 @@ impl LogAccumulator {
             if self.counts[family] > 0 {
                 let samples = samples.into_iter().map(line).collect();
                 families.insert(
-                    FAMILIES[family].0.to_owned(),
+                    FAMILIES[family].code.to_owned(),
                     FamilyHits {
                         count: self.counts[family],
                         samples,

@@ -21,77 +21,15 @@ use regex::bytes::{Regex, RegexSet};
 use serde_json::Value;
 
 use super::timestamp::{TimeReader, Ts};
+use crate::facts::logs::families::{FAMILIES, Kind};
 use kubesnap_shared::import::LogLayout;
 
 pub(crate) mod access;
 pub(crate) mod windows;
 
-/// The seed's fifteen families, then kubesnap's extensions: code, pattern, whether it is an
-/// error family (else a warning one). The seed's patterns are verbatim, so that their counts
-/// compare with the seed's own analysis (`bench/seed_log_analyzer.py`); what they miss is an
-/// extension family of its own, never a change to theirs.
-pub(crate) const FAMILIES: [(&str, &str, bool); 17] = [
-    ("oom_killed", r"(OOMKilled|out of memory|memory limit exceeded)", true),
-    ("image_pull_error", r"(ImagePullBackOff|ErrImagePull|Failed to pull image)", true),
-    ("dns_resolution", r"(no such host|DNS resolution failed|dial tcp.*no route to host)", true),
-    ("connection_refused", r"(connection refused|connect: connection refused)", true),
-    ("timeout_error", r"(timeout|timed out|deadline exceeded)", true),
-    ("permission_denied", r"(permission denied|access denied|unauthorized)", true),
-    ("disk_pressure", r"(disk pressure|no space left on device|disk full)", true),
-    ("network_unavailable", r"(network is unreachable|no route to host)", true),
-    ("certificate_error", r"(certificate|x509|tls|ssl.*error)", true),
-    ("database_error", r"(database.*error|sql.*error|connection.*database.*failed)", true),
-    ("high_cpu", r"(cpu.*throttl|cpu.*limit|high cpu)", false),
-    ("high_memory", r"(memory.*pressure|high memory usage)", false),
-    ("slow_response", r"(slow.*response|request.*timeout|response time)", false),
-    ("retry_attempt", r"(retry|retrying|attempt.*failed)", false),
-    ("deprecated_api", r"(deprecated|will be removed|obsolete)", false),
-    // Extension: the errors database clients and servers print that the seed's `database_error`
-    // misses (PostgreSQL's `password authentication failed for user` and `sorry, too many
-    // clients already`, an application's `Database connection failed!`, MySQL's `Access denied
-    // for user`, drivers' exceptions). A line counts here only when `database_error` does not
-    // match it, so the two add up without counting a line twice.
-    (
-        DATABASE_CLIENT_ERROR,
-        concat!(
-            r"(password authentication failed|access denied for user|(database|db) connection ",
-            r"(failed|refused|lost|error|timed out|timeout)|(could not|couldn't|unable to|failed to) connect to ",
-            r"(the )?(database|db\b|postgres|mysql|mariadb|mongo|redis)|SQLSTATE\[|\bORA-\d{5}\b|",
-            r"too many (connections|clients)|the database system is (starting up|shutting down|in recovery mode)|",
-            r"communications link failure|Mongo(Network|ServerSelection)Error|\bpq: |psycopg2?\.\w*Error|",
-            r"sqlalchemy\.exc\.)"
-        ),
-        true,
-    ),
-    // Refinement: the seed's `certificate_error` (`certificate|x509|tls|...`) matches `tls` and
-    // `certificate` anywhere: `tlsconfig.go`, kinds such as `TLSStore`, the `--tls-cert-file`
-    // and `--kubelet-certificate-authority` lines of a usage text. The diagnostics report this
-    // narrower family instead, lines that name a certificate or TLS failure; the seed's own count
-    // stays as it is, for comparison with the seed's analysis.
-    (
-        CERTIFICATE_FAILURE,
-        concat!(
-            r"(x509: |certificate (has expired|is not (yet )?valid|signed by unknown authority|verify failed|",
-            r"is valid for|required|rejected|revoked)|(bad|unknown|expired|invalid) certificate|",
-            r"certificate_(unknown|expired|revoked)|tls: (handshake failure|failed|bad|internal error|unknown|",
-            r"protocol version|no (application|supported)|first record)|tls handshake (error|timeout|failed|failure)|",
-            r"remote error: tls|ssl routines|ssl_error|ssl(v3)? alert|sslhandshakeexception|pkix path|",
-            r"unable to (get|verify)( the)?( (first|local|issuer))* certificate|cert_has_expired|",
-            r"unable_to_verify_leaf_signature|self[- ]signed certificate in certificate chain)"
-        ),
-        true,
-    ),
-];
-
-/// How many of [`FAMILIES`] are the seed's; the rest are kubesnap's extensions.
+/// How many of [`FAMILIES`] are the published analyzer's; the rest are kubesnap's extensions.
 #[cfg(test)]
-pub(crate) const SEED_FAMILIES: usize = 15;
-/// The extension of `database_error` (see [`FAMILIES`]).
-pub(crate) const DATABASE_CLIENT_ERROR: &str = "database_client_error";
-const DATABASE_ERROR: usize = 9;
-const DATABASE_CLIENT: usize = 15;
-/// The refinement of `certificate_error` (see [`FAMILIES`]).
-pub(crate) const CERTIFICATE_FAILURE: &str = "certificate_failure";
+const SEED_FAMILIES: usize = 15;
 
 /// How many sample lines each family keeps per log.
 pub(crate) const SAMPLES: usize = 5;
@@ -112,13 +50,16 @@ pub(crate) struct Patterns {
     /// `] "`: where an access-log line's `[$time_local]` ends and its `"$request"` starts.
     access: memchr::memmem::Finder<'static>,
     pub(crate) times: TimeReader,
+    /// By family: the family an extension completes (its lines count only where that one's
+    /// pattern does not match).
+    extends: [Option<usize>; FAMILIES.len()],
 }
 
 impl Patterns {
     pub(crate) fn new() -> Result<Patterns, regex::Error> {
         // ASCII case folding: the patterns are ASCII, and it keeps the automaton small.
         let families: Vec<String> =
-            FAMILIES.iter().map(|(_, pattern, _)| format!("(?i-u){pattern}")).collect();
+            FAMILIES.iter().map(|family| format!("(?i-u){}", family.pattern)).collect();
         let mut any = families.join("|");
         any.push_str(r"|(?i-u)error|fatal|(?m-iu)^(?:\S+ )?[EF]\d{4} ");
         Ok(Patterns {
@@ -126,6 +67,10 @@ impl Patterns {
             set: RegexSet::new(&families)?,
             access: memchr::memmem::Finder::new(access::MARKER),
             times: TimeReader::new()?,
+            extends: FAMILIES.map(|family| match family.kind {
+                Kind::Extends(code) => FAMILIES.iter().position(|other| other.code == code),
+                Kind::Error | Kind::Warning | Kind::Refines(_) => None,
+            }),
         })
     }
 }
@@ -301,8 +246,9 @@ impl ChunkScan<'_> {
             let error_level = error_level(line);
             let time = if timed { read_ts(&mut ts) } else { None };
             let mut text = None;
-            let seed_database = families.matched(DATABASE_ERROR);
-            for family in families.iter().filter(|&family| !(family == DATABASE_CLIENT && seed_database)) {
+            let counted_by_its_family =
+                |family: usize| patterns.extends[family].is_some_and(|extended| families.matched(extended));
+            for family in families.iter().filter(|&family| !counted_by_its_family(family)) {
                 segment.counts[family] += 1;
                 segment.error_level[family] += u64::from(error_level);
                 if segment.samples[family].len() < SAMPLES {
@@ -409,7 +355,7 @@ fn structured_level(line: &[u8]) -> Option<bool> {
 
 /// The message and time of one journald JSON export line; a line that is not JSON is kept as
 /// text, untimed.
-fn journal_entry(raw: &[u8]) -> (String, Option<Ts>) {
+pub(crate) fn journal_entry(raw: &[u8]) -> (String, Option<Ts>) {
     let Ok(value) = serde_json::from_slice::<Value>(raw) else {
         return (String::from_utf8_lossy(raw).into_owned(), None);
     };
@@ -440,6 +386,13 @@ fn clip(line: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    const DATABASE_CLIENT_ERROR: &str = "database_client_error";
+    const CERTIFICATE_FAILURE: &str = "certificate_failure";
+
+    fn family(code: &str) -> &'static crate::facts::logs::families::Family {
+        FAMILIES.iter().find(|family| family.code == code).unwrap()
+    }
+
     fn families_of(line: &str) -> Vec<&'static str> {
         let patterns = Patterns::new().unwrap();
         let segments = scan_chunk(&patterns, line.as_bytes(), LogLayout::Plain);
@@ -447,7 +400,7 @@ mod tests {
             .iter()
             .zip(segments[0].counts)
             .filter(|(_, count)| *count > 0)
-            .map(|((code, _, _), _)| *code)
+            .map(|(family, _)| family.code)
             .collect()
     }
 
@@ -488,7 +441,7 @@ mod tests {
     /// seed's regex read literally, and counted by the extension only where the seed misses.
     #[test]
     fn the_database_extension_counts_what_the_seed_misses_and_nothing_twice() {
-        let seed = regex::Regex::new(&format!("(?i){}", FAMILIES[DATABASE_ERROR].1)).unwrap();
+        let seed = regex::Regex::new(&format!("(?i){}", family("database_error").pattern)).unwrap();
         let missed = [
             "[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password authentication failed for user wronguser",
             "ERROR: Database connection failed!",
@@ -514,14 +467,13 @@ mod tests {
         {
             assert!(!families_of(line).contains(&DATABASE_CLIENT_ERROR), "{line:?}");
         }
-        // The diagnostics know every extension (and refinement) the loader counts, and which seed
-        // family it completes (or narrows).
-        for (code, _, _) in &FAMILIES[SEED_FAMILIES..] {
-            let families = crate::facts::logs::families::REFINEMENTS;
-            let refined = families.iter().find(|(refinement, _)| refinement == code).map(|(_, seed)| *seed);
-            let seed_family = refined.unwrap_or(crate::facts::logs::families::seed_code(code));
-            assert_ne!(seed_family, *code, "{code} is no extension the diagnostics know");
-            assert!(FAMILIES[..SEED_FAMILIES].iter().any(|(seed, _, _)| *seed == seed_family));
+        // The diagnostics know every extension and refinement the loader counts, and which family
+        // it completes or narrows.
+        for family in &FAMILIES[SEED_FAMILIES..] {
+            let (Kind::Extends(seed_family) | Kind::Refines(seed_family)) = family.kind else {
+                panic!("{} is no extension or refinement the diagnostics know", family.code)
+            };
+            assert!(FAMILIES[..SEED_FAMILIES].iter().any(|seed| seed.code == seed_family));
         }
     }
 

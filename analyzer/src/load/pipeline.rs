@@ -6,14 +6,17 @@ use std::io::{self, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use kubesnap_shared::import::{Detector, EntryClass, Importer, LogLayout, Syntax, parse};
+use kubesnap_shared::import::{
+    Detection, Detector, EntryClass, Importer, LogLayout, Refusal, Syntax, parse, text,
+};
 use kubesnap_shared::json::Value;
 use kubesnap_shared::manifest::Failure;
-use kubesnap_shared::model::{ContainerKey, Event, LogKey, MetricSample, Object};
+use kubesnap_shared::model::{ContainerKey, Event, HostCheck, LogKey, MetricSample, Object};
 use kubesnap_shared::{Bundle, Entry, ReadOutcome};
 
 use super::LoadOptions;
 use super::logscan::{Patterns, Segment, scan_chunk};
+use super::node_problems::{self, NodeHit, NodeRules};
 
 /// Entries buffered while the format is still unknown.
 const MAX_PENDING_BYTES: u64 = 64 << 20;
@@ -38,6 +41,11 @@ pub(super) enum Piece {
         listed_kinds: BTreeSet<String>,
     },
     LogChunk(Vec<Segment>),
+    /// A node log chunk's node-problem hits, and how many lines the chunk has.
+    NodeHits {
+        lines: u64,
+        hits: Vec<NodeHit>,
+    },
     Metrics {
         containers: Vec<(ContainerKey, MetricSample)>,
         nodes: Vec<(String, MetricSample)>,
@@ -48,8 +56,18 @@ pub(super) enum Piece {
         stats: Value,
     },
     ServerVersion(String),
+    /// Kinds read from kubectl text and the fields the text gave.
+    TextFields(BTreeMap<String, BTreeSet<&'static str>>),
+    HostCheck(HostCheck),
     Failures(Vec<Failure>),
     Problem(String),
+}
+
+/// How a log is scanned: its layout, and whether it is a node's (also read for node problems).
+#[derive(Debug, Clone, Copy)]
+struct LogScan {
+    layout: LogLayout,
+    node: bool,
 }
 
 /// A log file as the decoder saw it.
@@ -64,6 +82,8 @@ pub(super) struct LogFile {
 #[derive(Debug)]
 pub(super) struct Pass {
     pub(super) importer: Option<Importer>,
+    /// A layout recognized and refused: nothing of it was read.
+    pub(super) refused: Option<Refusal>,
     pub(super) outcome: ReadOutcome,
     /// (entry, chunk, piece), sorted.
     pub(super) pieces: Vec<(u64, u32, Piece)>,
@@ -101,6 +121,7 @@ impl Budget {
 /// Shared by the decoder and the workers.
 struct Shared<'a> {
     patterns: &'a Patterns,
+    node_rules: &'a NodeRules,
     budget: Budget,
     pieces: Mutex<Vec<(u64, u32, Piece)>>,
     /// Chunk buffers scanned and given back: reusing them spares the allocator (and the
@@ -139,10 +160,13 @@ impl Shared<'_> {
 pub(super) fn read(
     bundle: &Bundle,
     patterns: &Patterns,
+    node_rules: &NodeRules,
     options: &LoadOptions,
+    opened_folder: Option<String>,
 ) -> Result<Pass, kubesnap_shared::Error> {
     let shared = Shared {
         patterns,
+        node_rules,
         budget: Budget { cap: options.max_in_flight.max(1), used: Mutex::new(0), freed: Condvar::new() },
         pieces: Mutex::new(Vec::new()),
         spare: Mutex::new(Vec::new()),
@@ -153,6 +177,8 @@ pub(super) fn read(
         max_parsed: options.max_parsed_entry,
         detector: Detector::new(),
         importer: None,
+        refused: None,
+        opened_folder: opened_folder.clone(),
         pending: Vec::new(),
         pending_bytes: 0,
         next_entry: 0,
@@ -161,16 +187,17 @@ pub(super) fn read(
     };
     let outcome = rayon::in_place_scope(|scope| {
         let outcome = bundle.read(|entry| decoder.entry(scope, entry));
-        if outcome.is_ok() && decoder.importer.is_none() {
-            decoder.importer = decoder.detector.conclude();
+        if outcome.is_ok() && decoder.importer.is_none() && decoder.refused.is_none() {
+            decoder.importer =
+                decoder.detector.conclude().map(|importer| importer.opened_as_folder(opened_folder.clone()));
         }
         decoder.flush(scope);
         outcome
     })?;
-    let Decoder { importer, logs, problems, .. } = decoder;
+    let Decoder { importer, refused, logs, problems, .. } = decoder;
     let mut pieces = shared.pieces.into_inner().unwrap_or_else(PoisonError::into_inner);
     pieces.sort_by_key(|(entry, chunk, _)| (*entry, *chunk));
-    Ok(Pass { importer, outcome, pieces, logs, problems })
+    Ok(Pass { importer, refused, outcome, pieces, logs, problems })
 }
 
 struct Decoder<'a> {
@@ -181,6 +208,9 @@ struct Decoder<'a> {
     max_parsed: u64,
     detector: Detector,
     importer: Option<Importer>,
+    refused: Option<Refusal>,
+    /// The name of the folder the bundle was opened as, when it was one.
+    opened_folder: Option<String>,
     /// Entries read before the format was known: (path, content).
     pending: Vec<(String, Vec<u8>)>,
     pending_bytes: u64,
@@ -203,18 +233,35 @@ impl<'a> Decoder<'a> {
         if self.importer.is_some() {
             return self.dispatch(scope, &path, size, &mut entry);
         }
+        if self.refused.is_some() {
+            return Ok(());
+        }
         let head =
             if Detector::wants_head(&path) { read_prefix(&mut entry, MAX_HEAD, &path)? } else { Vec::new() };
         let wanted_head = Detector::wants_head(&path).then_some(head.as_slice());
-        if let Some(importer) = self.detector.observe(&path, wanted_head) {
-            self.importer = Some(importer);
+        match self.detector.observe(&path, wanted_head) {
+            Some(Detection::Refuse(refusal)) => {
+                self.refused = Some(refusal);
+                self.pending.clear();
+                self.pending_bytes = 0;
+                return Ok(());
+            }
+            Some(Detection::Import(importer)) => {
+                self.importer = Some(importer.opened_as_folder(self.opened_folder.clone()));
+            }
+            None => {}
+        }
+        if self.importer.is_some() {
             self.flush(scope);
             return self.dispatch(scope, &path, size, &mut head.as_slice().chain(&mut entry));
         }
         if size > MAX_PENDING_BYTES - self.pending_bytes {
             // Holding this entry until the format is known would hold unbounded memory: go with
             // the weak evidence now, if any, and stream it; else it is not read.
-            self.importer = self.detector.conclude();
+            self.importer = self
+                .detector
+                .conclude()
+                .map(|importer| importer.opened_as_folder(self.opened_folder.clone()));
             if self.importer.is_some() {
                 self.flush(scope);
                 return self.dispatch(scope, &path, size, &mut head.as_slice().chain(&mut entry));
@@ -263,13 +310,15 @@ impl<'a> Decoder<'a> {
     {
         let Some(importer) = &self.importer else { return Ok(()) };
         let class = importer.classify(path);
+        let now = importer.capture_time();
         let entry = self.next_entry;
         self.next_entry += 1;
         match class {
             EntryClass::Ignored => Ok(()),
             EntryClass::Log { key, layout, namespace_known } => {
+                let node = key.namespace == kubesnap_shared::model::NODE_LOG_NAMESPACE;
                 self.logs.insert(entry, LogFile { key, path: path.to_owned(), namespace_known });
-                self.dispatch_log(scope, entry, path, size, reader, layout);
+                self.dispatch_log(scope, entry, path, size, reader, LogScan { layout, node });
                 Ok(())
             }
             class => {
@@ -301,12 +350,14 @@ impl<'a> Decoder<'a> {
                 };
                 let path = path.to_owned();
                 scope.spawn(move |_| {
-                    let piece = catch_unwind(AssertUnwindSafe(|| parse_whole(&class, &bytes, &path)))
+                    let pieces = catch_unwind(AssertUnwindSafe(|| parse_whole(&class, &bytes, &path, now)))
                         .unwrap_or_else(|_| {
-                            Piece::Problem(format!("`{path}`: internal error while parsing; skipped"))
+                            vec![Piece::Problem(format!("`{path}`: internal error while parsing; skipped"))]
                         });
                     drop(bytes);
-                    shared.push(entry, 0, piece);
+                    for (chunk, piece) in (0u32..).zip(pieces) {
+                        shared.push(entry, chunk, piece);
+                    }
                     shared.budget.release(taken);
                 });
                 Ok(())
@@ -323,10 +374,11 @@ impl<'a> Decoder<'a> {
         path: &str,
         size: u64,
         reader: &mut dyn Read,
-        layout: LogLayout,
+        scan: LogScan,
     ) where
         'a: 'scope,
     {
+        let layout = scan.layout;
         let mut gzip;
         let reader: &mut dyn Read = if layout == LogLayout::Gzip {
             gzip = flate2::read::MultiGzDecoder::new(reader);
@@ -376,7 +428,7 @@ impl<'a> Decoder<'a> {
                 }
             }
             if len > 0 {
-                self.spawn_chunk(scope, entry, chunk_number, chunk, len, layout);
+                self.spawn_chunk(scope, entry, chunk_number, chunk, len, scan);
                 chunk_number += 1;
             } else {
                 self.shared.give_back(chunk);
@@ -394,10 +446,11 @@ impl<'a> Decoder<'a> {
         number: u32,
         chunk: Vec<u8>,
         len: usize,
-        layout: LogLayout,
+        scan: LogScan,
     ) where
         'a: 'scope,
     {
+        let LogScan { layout, node } = scan;
         let shared = self.shared;
         let taken = shared.budget.acquire(len as u64);
         scope.spawn(move |_| {
@@ -407,8 +460,22 @@ impl<'a> Decoder<'a> {
             .unwrap_or_else(|_| {
                 Piece::Problem("internal error while scanning a log chunk; skipped".to_owned())
             });
+            // A node log is also read for node problems, chunk by chunk.
+            let node_piece = node.then(|| {
+                catch_unwind(AssertUnwindSafe(|| {
+                    let (lines, hits) =
+                        node_problems::scan(shared.node_rules, &shared.patterns.times, &chunk[..len], layout);
+                    Piece::NodeHits { lines, hits }
+                }))
+                .unwrap_or_else(|_| {
+                    Piece::Problem("internal error while scanning a node log chunk; skipped".to_owned())
+                })
+            });
             shared.give_back(chunk);
             shared.push(entry, number, piece);
+            if let Some(node_piece) = node_piece {
+                shared.push(entry, number, node_piece);
+            }
             shared.budget.release(taken);
         });
     }
@@ -454,8 +521,26 @@ fn read_prefix(reader: &mut dyn Read, limit: u64, path: &str) -> Result<Vec<u8>,
     Ok(bytes)
 }
 
-/// Parses a whole entry on a worker.
-fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
+/// Parses a whole entry on a worker; `now` is the capture time when the layout says.
+fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str, now: Option<jiff::Timestamp>) -> Vec<Piece> {
+    match class {
+        EntryClass::KubectlText { hint } => {
+            let read = text::read(bytes, *hint, now, path);
+            let mut pieces = vec![objects_piece(read.objects.objects, read.listed_kinds)];
+            if !read.objects.fields.is_empty() {
+                pieces.push(Piece::TextFields(read.objects.fields));
+            }
+            pieces
+        }
+        EntryClass::EtcdCheck { node, check } => {
+            parse::etcd_check(node, check, bytes, path).map(Piece::HostCheck).into_iter().collect()
+        }
+        class => vec![parse_one(class, bytes, path)],
+    }
+}
+
+/// Parses an entry that gives one piece.
+fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
     let problem = |error: parse::ParseError| Piece::Problem(error_chain(&error));
     match class {
         EntryClass::Objects { syntax, kind, api_version } => {
@@ -506,6 +591,7 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
             Ok(None) => Piece::Problem(format!("`{path}` holds no gitVersion")),
             Err(error) => problem(error),
         },
+        EntryClass::FailedRequests => Piece::Failures(parse::failed_requests(bytes)),
         EntryClass::CollectorErrors { scope, namespace, list } => {
             match parse::collector_errors(bytes, scope, namespace.as_deref(), *list, path) {
                 Ok(failures) => Piece::Failures(failures),

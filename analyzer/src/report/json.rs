@@ -88,8 +88,8 @@ impl LogFamilies {
         LogFamilies {
             logs: model.logs.len(),
             lines: model.logs.iter().map(|log| log.lines).sum(),
-            seed: Counts(ERRORS.iter().chain(&WARNINGS).map(|family| total(family.code)).collect()),
-            extensions: Counts(EXTENSIONS.iter().map(|(code, _)| total(code)).collect()),
+            seed: Counts(ERRORS.iter().chain(WARNINGS).map(|family| total(family.code)).collect()),
+            extensions: Counts(EXTENSIONS.iter().map(|family| total(family.code)).collect()),
         }
     }
 }
@@ -254,7 +254,7 @@ lines: ["d", "e"]
         assert_eq!(json["lines"], 5);
         let seed = json["seed"].as_object().unwrap();
         assert_eq!(seed.len(), 15);
-        let order: Vec<&str> = ERRORS.iter().chain(&WARNINGS).map(|family| family.code).collect();
+        let order: Vec<&str> = ERRORS.iter().chain(WARNINGS).map(|family| family.code).collect();
         // serde_json's map sorts its keys unless `preserve_order` is on: compare the text instead.
         let text = serde_json::to_string(&LogFamilies::of(&cluster).seed).unwrap();
         let positions: Vec<usize> =

@@ -7,6 +7,9 @@
 mod listed;
 mod must_gather;
 mod native_and_dump;
+mod refused_and_empty;
+mod rke2;
 mod sonobuoy;
 mod support;
+mod support_bundle_kit;
 mod troubleshoot;

@@ -8,13 +8,47 @@
 
 use std::collections::BTreeMap;
 
-use super::{Importer, cluster_info_dump, must_gather, sonobuoy};
+use super::{Importer, cluster_info_dump, must_gather, rke2, sonobuoy, support_bundle_kit};
 use crate::layout::FORMAT_FILE;
 use crate::manifest::FORMAT_NAME;
 use crate::model::SourceFormat;
 
 /// The folder depth under which a format's marker may sit (`bundle-name/cluster-resources`).
 const MAX_ROOT_DEPTH: usize = 2;
+
+/// What detection looks for, one line per format: the refusal of an unknown layout lists them.
+pub const LOOKED_FOR: &[&str] = &[
+    "a kubesnap bundle: `format.json` naming kubesnap-bundle",
+    "a troubleshoot support bundle: `version.yaml` naming troubleshoot.sh, `cluster-resources/<kind>/`, or `cluster-info/cluster_version.json`",
+    "an OpenShift must-gather: `cluster-scoped-resources/<group>/...yaml`, `namespaces/<ns>/<ns>.yaml` or `namespaces/<ns>/core/*.yaml`",
+    "sonobuoy results: `resources/cluster/*.json`, `resources/ns/<ns>/*.json`, `podlogs/`, `meta/run.log` or `serverversion.json`",
+    "a kubectl cluster-info dump: `nodes.json` beside `<ns>/pods.json`, or `<ns>/replication-controllers.json`",
+    "a support-bundle-kit bundle (Harvester, Longhorn): `yamls/cluster/...yaml` or `yamls/namespaced/<ns>/...yaml`",
+    "a Rancher log collector bundle (RKE2): `rke2/kubectl/` or `rke2/podlogs/`",
+];
+
+/// A layout recognized but not read: the loader refuses it in these words rather than read it
+/// as something it is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// What the bundle is: `an OpenShift Insights archive`.
+    pub what: &'static str,
+    /// Why it is not read, and what to bring instead.
+    pub why: &'static str,
+}
+
+/// The outcome of detection once it is certain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detection {
+    Import(Importer),
+    Refuse(Refusal),
+}
+
+/// The Insights operator's archive: `config/`, `conditional/`, `events/`, JSON objects by kind.
+const INSIGHTS: Refusal = Refusal {
+    what: "an OpenShift Insights archive (`config/`, `conditional/`, `events/`, JSON objects by kind)",
+    why: "the Insights operator keeps a selection of objects (nodes, cluster operators, only the pods that are failing) and no workloads, services or storage, so an analysis would call the rest healthy; collect an OpenShift must-gather (`oc adm must-gather`) instead",
+};
 
 /// Detection state over the paths seen so far.
 #[derive(Debug, Default)]
@@ -36,8 +70,15 @@ impl Detector {
     }
 
     /// Looks at one path (and the head of its content when [`Detector::wants_head`] said so);
-    /// returns the importer once the format is certain.
-    pub fn observe(&mut self, path: &str, head: Option<&[u8]>) -> Option<Importer> {
+    /// returns the importer, or the refusal, once the format is certain.
+    pub fn observe(&mut self, path: &str, head: Option<&[u8]>) -> Option<Detection> {
+        if is_insights_marker(path) {
+            return Some(Detection::Refuse(INSIGHTS));
+        }
+        self.importer(path, head).map(Detection::Import)
+    }
+
+    fn importer(&mut self, path: &str, head: Option<&[u8]>) -> Option<Importer> {
         let parts: Vec<&str> = path.split('/').collect();
         let (file, folders) = parts.split_last()?;
         if folders.len() < MAX_ROOT_DEPTH {
@@ -71,6 +112,12 @@ impl Detector {
         if let Some(root) = must_gather::marker_root(path) {
             return Some(Importer::new(SourceFormat::MustGather, &root));
         }
+        if let Some(root) = rke2::marker_root(path) {
+            return Some(Importer::new(SourceFormat::Rke2LogCollector, &root));
+        }
+        if let Some(root) = support_bundle_kit::marker_root(path) {
+            return Some(Importer::new(SourceFormat::SupportBundleKit, &root));
+        }
         if let Some(root) = sonobuoy::marker_root(path) {
             return Some(Importer::new(SourceFormat::Sonobuoy, &root));
         }
@@ -93,6 +140,20 @@ impl Detector {
     }
 }
 
+/// A path only an Insights archive has, within the first folders.
+fn is_insights_marker(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    (0..=MAX_ROOT_DEPTH.min(parts.len())).any(|start| {
+        matches!(
+            &parts[start..],
+            ["insights-operator", "gathers.json"]
+                | ["config", "clusteroperator", _]
+                | ["config", "version.json" | "id" | "infrastructure.json"]
+                | ["conditional", "namespaces" | "alerts", ..]
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,8 +170,12 @@ mod tests {
             } else {
                 None
             };
-            if let Some(importer) = detector.observe(path, head) {
-                return Some((importer.format(), importer.root().to_owned()));
+            match detector.observe(path, head) {
+                Some(Detection::Import(importer)) => {
+                    return Some((importer.format(), importer.root().to_owned()));
+                }
+                Some(Detection::Refuse(refusal)) => panic!("{path} refused: {}", refusal.what),
+                None => {}
             }
         }
         detector.conclude().map(|importer| (importer.format(), importer.root().to_owned()))
@@ -142,6 +207,10 @@ mod tests {
             Some((SourceFormat::ClusterInfoDump, "dump".into()))
         );
         assert_eq!(detect(&["dump/nodes.yaml"]), Some((SourceFormat::ClusterInfoDump, "dump".into())));
+        assert_eq!(
+            detect(&["sb/metadata.yaml", "sb/yamls/namespaced/default/v1/pods.yaml"]),
+            Some((SourceFormat::SupportBundleKit, "sb".into()))
+        );
     }
 
     #[test]
@@ -151,5 +220,32 @@ mod tests {
         assert_eq!(detector.observe("x/format.json", Some(b"{\"format\": \"other\"}")), None);
         assert_eq!(detector.observe("x/version.yaml", Some(b"version: 1")), None);
         assert_eq!(detect(&["notes/readme.txt", "a/b/c.json"]), None);
+    }
+
+    #[test]
+    fn an_insights_archive_is_refused_not_read_as_an_empty_must_gather() {
+        // Paths of the Insights operator's documented sample archive.
+        for path in [
+            "insights-archive/config/clusteroperator/etcd.json",
+            "config/version.json",
+            "insights-operator/gathers.json",
+            "conditional/namespaces/openshift-monitoring/pods/alertmanager-main-0/alertmanager-main-0.json",
+        ] {
+            assert!(
+                matches!(Detector::new().observe(path, None), Some(Detection::Refuse(Refusal { what, .. })) if what.contains("Insights")),
+                "{path}"
+            );
+        }
+        // Its JSON objects under `cluster-scoped-resources/` are no must-gather marker (YAML is).
+        let mut detector = Detector::new();
+        assert_eq!(
+            detector
+                .observe("cluster-scoped-resources/rbac.authorization.k8s.io/clusterroles/admin.json", None),
+            None
+        );
+        assert_eq!(
+            detect(&["cluster-scoped-resources/core/nodes/n1.yaml"]).map(|found| found.0),
+            Some(SourceFormat::MustGather)
+        );
     }
 }

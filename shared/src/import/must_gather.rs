@@ -71,7 +71,8 @@ pub(super) fn marker_root(path: &str) -> Option<String> {
     let parts: Vec<&str> = path.split('/').collect();
     let start = root_index(&parts)?;
     let strong = match &parts[start..] {
-        ["cluster-scoped-resources", _, ..] => true,
+        // YAML: an Insights archive has the same folders with JSON in them.
+        ["cluster-scoped-resources", _, .., file] => file.ends_with(".yaml"),
         ["namespaces", namespace, file] => file.strip_suffix(".yaml") == Some(namespace),
         ["namespaces", _, "core", file] => file.ends_with(".yaml"),
         ["namespaces", _, "pods", _, _, _, "logs", ..] => true,

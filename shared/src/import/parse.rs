@@ -253,6 +253,85 @@ pub fn collector_errors(
     Ok(failures)
 }
 
+/// support-bundle-kit's `bundleGenerationError.log`: one `Failed to get <API path>: <message>`
+/// per line. Resources that cannot be listed at all (`the server does not allow this method`,
+/// a 405) are no failure of the collection and are left out.
+pub fn failed_requests(bytes: &[u8]) -> Vec<Failure> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|line| {
+            let (path, message) = line.trim().strip_prefix("Failed to get ")?.split_once(": ")?;
+            if message.contains("does not allow this method") {
+                return None;
+            }
+            let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+            let namespace = parts.iter().position(|part| *part == "namespaces").and_then(|at| {
+                // `.../namespaces/<ns>/<plural>`; `/api/v1/namespaces` itself names no namespace.
+                (at + 2 < parts.len()).then(|| parts[at + 1].to_owned())
+            });
+            Some(Failure {
+                what: "list".to_owned(),
+                scope: parts.last().copied().unwrap_or(path).to_owned(),
+                namespace,
+                kind: failure_kind(message),
+                status: None,
+                message: message.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// An `etcdctl` answer a host collector saved: `endpointhealth` (`<url> is healthy: ...` per
+/// endpoint), `alarmlist` (empty, or `memberID:... alarm:NOSPACE` per alarm), `endpointstatus`
+/// (a table whose `ERRORS` column is empty when all is well) or `memberlist` (`unstarted`
+/// members). `None` when the file says nothing (an empty health answer).
+pub fn etcd_check(node: &str, check: &str, bytes: &[u8], entry: &str) -> Option<crate::model::HostCheck> {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+    let (what, healthy, said): (&str, bool, Vec<&str>) = match check {
+        "endpointhealth" => {
+            if lines.is_empty() {
+                return None;
+            }
+            let bad: Vec<&str> = lines.iter().copied().filter(|line| !line.contains(" is healthy")).collect();
+            ("etcd endpoint health", bad.is_empty(), if bad.is_empty() { lines } else { bad })
+        }
+        "alarmlist" => ("etcd alarms", lines.is_empty(), lines),
+        "memberlist" => {
+            let bad: Vec<&str> = lines.iter().copied().filter(|line| line.contains("unstarted")).collect();
+            ("etcd members", bad.is_empty(), bad)
+        }
+        "endpointstatus" => {
+            // `| ENDPOINT | ID | ... | ERRORS |` rows: the last cell holds the errors.
+            let mut rows = lines
+                .iter()
+                .filter(|line| line.starts_with('|'))
+                .map(|line| line.trim_matches('|').split('|').map(str::trim).collect::<Vec<_>>());
+            let header = rows.next()?;
+            let errors = header.iter().position(|cell| *cell == "ERRORS")?;
+            let bad: Vec<&str> = lines
+                .iter()
+                .copied()
+                .filter(|line| line.starts_with('|'))
+                .skip(1)
+                .filter(|line| {
+                    let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+                    cells.get(errors).is_some_and(|cell| !cell.is_empty())
+                })
+                .collect();
+            ("etcd endpoint status", bad.is_empty(), bad)
+        }
+        _ => return None,
+    };
+    Some(crate::model::HostCheck {
+        node: node.to_owned(),
+        what: what.to_owned(),
+        healthy,
+        said: said.into_iter().map(str::to_owned).collect(),
+        source: entry.to_owned(),
+    })
+}
+
 /// The failure kind a collector's message describes.
 pub fn failure_kind(message: &str) -> FailureKind {
     let message = message.to_ascii_lowercase();
@@ -276,10 +355,19 @@ pub fn failure_kind(message: &str) -> FailureKind {
 
 /// `gitVersion` of a `/version` answer, bare or wrapped as troubleshoot does (`{"info": ...}`).
 pub fn server_version(bytes: &[u8], entry: &str) -> Result<Option<String>, ParseError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?;
+    let value: Value = if bytes.trim_ascii_start().starts_with(b"{") {
+        serde_json::from_slice(bytes)
+            .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?
+    } else {
+        // support-bundle-kit's `metadata.yaml`: `kubernetesversion: v1.21.7+rke2r1`.
+        serde_yaml::from_slice(bytes)
+            .map_err(|source| ParseError::Yaml { entry: entry.to_owned(), source })?
+    };
     let version = value
         .get("gitVersion")
+        .or_else(|| value.get("kubernetesversion"))
+        // `kubectl version`'s text: `Server Version: v1.32.7+rke2r1`.
+        .or_else(|| value.get("Server Version"))
         .or_else(|| value.pointer("/info/gitVersion"))
         .or_else(|| value.get("string"))
         .and_then(Value::as_str)
@@ -436,6 +524,32 @@ mod tests {
         assert_eq!(parsed.objects[0].kind, "ReplicaSet");
         assert_eq!(parsed.objects[0].api_version, "apps/v1");
         assert_eq!(parsed.objects[0].at("/metadata/managedFields"), None);
+    }
+
+    #[test]
+    fn etcd_answers() {
+        let healthy = etcd_check(
+            "cp",
+            "endpointhealth",
+            b"https://10.0.0.1:2379 is healthy: successfully committed proposal: took = 8.5ms\n",
+            "e",
+        )
+        .unwrap();
+        assert!(healthy.healthy);
+        let sick = etcd_check(
+            "cp",
+            "endpointhealth",
+            b"https://10.0.0.1:2379 is unhealthy: failed to commit proposal: context deadline exceeded\n",
+            "e",
+        )
+        .unwrap();
+        assert!(!sick.healthy && sick.said[0].contains("deadline"));
+        assert!(etcd_check("cp", "alarmlist", b"", "a").unwrap().healthy);
+        assert!(!etcd_check("cp", "alarmlist", b"memberID:1234 alarm:NOSPACE\n", "a").unwrap().healthy);
+        let status = b"+---+\n| ENDPOINT | ID | ERRORS |\n+---+\n| https://a:2379 | 15e9 |  |\n| https://b:2379 | 16e9 | etcdserver: mvcc: database space exceeded |\n";
+        let status = etcd_check("cp", "endpointstatus", status, "s").unwrap();
+        assert!(!status.healthy && status.said.len() == 1 && status.said[0].contains("space exceeded"));
+        assert_eq!(etcd_check("cp", "endpointhealth", b"", "e"), None);
     }
 
     #[test]

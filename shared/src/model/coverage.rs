@@ -9,7 +9,7 @@
 //! manifest says which lists were written and which failed, and a foreign format's importer
 //! says which kinds the format always or never holds.
 
-use crate::import::{Importer, kinds};
+use crate::import::kinds;
 use crate::layout::{self, EntryKind};
 use crate::manifest::{Failure, FailureKind, Manifest};
 
@@ -205,7 +205,7 @@ fn foreign(model: &ClusterModel, format: SourceFormat, kind: &str) -> Coverage {
     if let Some(failure) = failed {
         return Coverage::Failed(format!("listing {} failed: {}", failure.scope, failure_words(failure)));
     }
-    Importer::new(format, "").kind_coverage(kind).unwrap_or(Coverage::Unknown)
+    format.kind_coverage(kind).unwrap_or(Coverage::Unknown)
 }
 
 #[cfg(test)]

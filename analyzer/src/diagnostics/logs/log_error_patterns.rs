@@ -49,7 +49,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 };
 
 fn run(facts: &Facts<'_>) -> Vec<Finding> {
-    patterns::groups(facts.cluster(), &ERRORS)
+    patterns::groups(facts.cluster(), ERRORS)
         .iter()
         .map(|group| family_finding::finding(&DIAGNOSTIC, facts, group, error_severity(group), "errors"))
         .collect()

@@ -35,7 +35,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 };
 
 fn run(facts: &Facts<'_>) -> Vec<Finding> {
-    patterns::groups(facts.cluster(), &WARNINGS)
+    patterns::groups(facts.cluster(), WARNINGS)
         .iter()
         .map(|group| family_finding::finding(&DIAGNOSTIC, facts, group, severity(group), "warnings"))
         .collect()

@@ -57,9 +57,18 @@ pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
     let mut counts: Counts<'_> = BTreeMap::new();
     for source in &sources {
         for (code, hits) in &source.log.families {
-            // An extension's hits count under the seed family it completes.
-            let family = families::seed_code(code);
-            if !families::is_error_family(family) {
+            // An extension's hits count under the seed family it completes; a refined family's
+            // under its seed's code, from the refinement's hits (as the diagnostics report it).
+            let refined = families::REFINEMENTS.iter().find(|family| family.code == code).and_then(
+                |family| match family.kind {
+                    families::Kind::Refines(seed) => Some(seed),
+                    _ => None,
+                },
+            );
+            let family = refined.unwrap_or_else(|| families::seed_code(code));
+            if !families::is_error_family(family)
+                || (refined.is_none() && families::reported_code(code) != code)
+            {
                 continue;
             }
             for window in &hits.windows {
@@ -127,6 +136,24 @@ mod tests {
         let counted: u64 = bursts.iter().map(|burst| burst.count).sum();
         assert_eq!(counted, later as u64 + 3, "every hit in a window");
         assert_eq!(bursts.len(), 8, "11:00, then 12:00 to 12:30 (2,100 seconds end in 12:34:59)");
+    }
+
+    /// A usage text that names TLS flags is no certificate error on the timeline either.
+    #[test]
+    fn certificate_mentions_are_not_on_the_timeline_and_failures_are() {
+        let model = scanned_model(
+            r#"
+kind: ContainerLog
+namespace: shop
+pod: api-1
+container: api
+lines:
+- "2025-06-01T11:51:00Z E0601 x.go:1] --tls-cert-file string   File containing the default x509 Certificate"
+- "2025-06-01T11:52:00Z E0601 x.go:1] Get https://api: x509: certificate signed by unknown authority"
+"#,
+        );
+        let phrases: Vec<String> = bursts(&model).iter().map(Burst::families_phrase).collect();
+        assert_eq!(phrases, ["certificate_error ×1"]);
     }
 
     #[test]

@@ -1,0 +1,168 @@
+//! Diagnostic: node-log-problems.
+//!
+//! **What it checks.** The problems the nodes' own logs report (kernel log, journals, host
+//! service logs), named as node-problem-detector names them: processes OOM-killed by the
+//! kernel, tasks hung, file systems remounted read-only, kernel oopses, I/O and hardware
+//! errors, a container runtime or PLEG unhealthy, etcd's disk too slow, and the kubelet and
+//! runtime restarting.
+//!
+//! **Why it matters.** These are causes a pod's status only shows as effects: a pod OOM-killed
+//! by the kernel outside its cgroup limit, a node that goes NotReady because its runtime hung,
+//! a volume that turns read-only. Without node-problem-detector in the cluster, the node's log
+//! is the only witness.
+//!
+//! **Example.** `Node cp-1: kernel OOM killer ran 3 times (kernel log)`.
+
+use kubesnap_shared::model::{NodeProblem, ObjectRef};
+
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
+use crate::facts::nodes::age;
+use crate::finding::{Category, Evidence, Finding, Severity};
+
+pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
+    code: "node-log-problems",
+    category: Category::Nodes,
+    title: "Problems in the nodes' own logs",
+    severities: &[Severity::P1, Severity::P2, Severity::P3],
+    what: "Kernel, journal and host service logs scanned with node-problem-detector's rules: OOM kills, hung \
+           tasks, read-only file systems, kernel oopses, I/O and hardware errors, an unhealthy runtime or PLEG, \
+           slow etcd disks, kubelet and runtime restarts.",
+    why: "A pod's status shows the effect; the node's log shows the cause, and without node-problem-detector \
+          nothing else records it.",
+    fix: "Read the node's log around the lines quoted; replace failing disks or hardware, raise the node's \
+          memory or lower what runs there, restart or upgrade the runtime.",
+    needs: &[],
+    run,
+};
+
+/// A problem whose last line is this old at capture time is history.
+const ONGOING_SECONDS: i64 = 3_600;
+
+fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    facts.cluster().node_problems.iter().map(|problem| finding(facts, problem)).collect()
+}
+
+/// What the reason means, in words, and its severity while ongoing.
+fn describe(reason: &str) -> (&'static str, Severity) {
+    match reason {
+        "DockerHung" => ("the docker daemon hung (kernel deadlock)", Severity::P1),
+        "FilesystemIsReadOnly" => ("a file system was remounted read-only", Severity::P1),
+        "XfsHasShutdown" => ("an XFS file system shut down", Severity::P1),
+        "CperHardwareErrorFatal" => ("a fatal hardware error was reported", Severity::P1),
+        "CorruptDockerOverlay2" => ("docker's overlay2 storage is corrupt", Severity::P1),
+        "OOMKilling" => ("the kernel OOM killer killed processes", Severity::P2),
+        "TaskHung" => ("tasks hung for minutes", Severity::P2),
+        "KernelOops" => ("the kernel oopsed", Severity::P2),
+        "Ext4Error" => ("the ext4 file system reported errors", Severity::P2),
+        "IOError" => ("block I/O errors", Severity::P2),
+        "MemoryReadError" => ("memory read errors", Severity::P2),
+        "ContainerRuntimeUnhealthy" => ("the container runtime was reported down or not ready", Severity::P2),
+        "PLEGUnhealthy" => {
+            ("the kubelet's pod lifecycle event generator (PLEG) was not healthy", Severity::P2)
+        }
+        "EtcdSlowDisk" => ("etcd found its disk or peers too slow", Severity::P2),
+        "CorruptDockerImage" => ("a docker image layer is corrupt", Severity::P2),
+        "KubeletStart" => ("the kubelet was started", Severity::P3),
+        "DockerStart" => ("docker was started", Severity::P3),
+        "ContainerdStart" => ("containerd was started", Severity::P3),
+        "Ext4Warning" => ("the ext4 file system reported warnings", Severity::P3),
+        "UnregisterNetDevice" => ("a network device could not be unregistered", Severity::P3),
+        "DockerContainerStartupFailure" => ("a container process died while starting", Severity::P3),
+        "CperHardwareErrorRecoverable" => ("recoverable hardware errors were reported", Severity::P3),
+        "CperHardwareErrorCorrected" => ("corrected hardware errors were reported", Severity::P3),
+        _ => ("a node problem was reported", Severity::P3),
+    }
+}
+
+fn finding(facts: &Facts<'_>, problem: &NodeProblem) -> Finding {
+    let (what, ongoing_severity) = describe(&problem.reason);
+    let since_last = age::seconds_since(facts.cluster(), problem.last);
+    // Without times, the log cannot say whether the problem is still going on: it is reported
+    // at its severity, and the explanation says so.
+    let ongoing = since_last.is_none_or(|seconds| seconds <= ONGOING_SECONDS);
+    let severity = if ongoing { ongoing_severity } else { Severity::P3 };
+    let times = match problem.count {
+        1 => "once".to_owned(),
+        n => format!("{n} times"),
+    };
+    let when = match since_last {
+        Some(seconds) => format!(", last {} before capture", age::human(seconds)),
+        None => String::new(),
+    };
+    let node = ObjectRef { kind: "Node".to_owned(), namespace: None, name: problem.node.clone() };
+    let mut finding = DIAGNOSTIC
+        .finding(severity, format!("Node {}: {what}, {times} ({} log{when})", problem.node, problem.unit))
+        .object(node);
+    for line in &problem.samples {
+        finding = finding.evidence(Evidence::log_line(&problem.path, line));
+    }
+    let condition = match &problem.condition {
+        Some(condition) => format!(" node-problem-detector would set the node condition {condition}."),
+        None => String::new(),
+    };
+    let status = match (ongoing, since_last) {
+        (true, Some(_)) => "It was still happening within the hour before the capture.".to_owned(),
+        (true, None) => "The lines carry no time the bundle can place, so it may be over.".to_owned(),
+        (false, _) => "It stopped well before the capture: history, kept for the timeline.".to_owned(),
+    };
+    finding
+        .explanation(format!(
+            "The {} log of node {} says {what} ({}: {times}).{condition} {status}",
+            problem.unit, problem.node, problem.reason
+        ))
+        .remediation(format!("kubectl describe node {}", problem.node))
+        .remediation(format!("journalctl -k --since -2h   # on node {}", problem.node))
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+    use kubesnap_shared::model::{ClusterModel, LogLine};
+
+    use super::*;
+    use crate::diagnostics::testing::render;
+
+    fn problem(reason: &str, last: &str) -> NodeProblem {
+        NodeProblem {
+            node: "cp-1".into(),
+            unit: "kernel".into(),
+            reason: reason.into(),
+            condition: (reason == "FilesystemIsReadOnly").then(|| "ReadonlyFilesystem".into()),
+            count: 2,
+            first: Some("2025-11-20T00:43:15Z".parse().unwrap()),
+            last: Some(last.parse().unwrap()),
+            samples: vec![LogLine {
+                line: 7,
+                text: "kernel: EXT4-fs (sda1): Remounting filesystem read-only".into(),
+                timestamp: None,
+            }],
+            path: "systemlogs/kern.log".into(),
+        }
+    }
+
+    #[test]
+    fn ongoing_problems_keep_their_severity_old_ones_are_history() {
+        let mut model = ClusterModel {
+            captured_at: Some("2025-11-27T04:19:09Z".parse().unwrap()),
+            ..ClusterModel::default()
+        };
+        model.node_problems.push(problem("FilesystemIsReadOnly", "2025-11-27T04:00:00Z"));
+        model.node_problems.push(problem("OOMKilling", "2025-11-20T00:50:00Z"));
+        expect![[r#"
+            P1 node-log-problems Node cp-1: a file system was remounted read-only, 2 times (kernel log, last 19m before capture)
+              objects: Node/cp-1
+              log systemlogs/kern.log:7: kernel: EXT4-fs (sda1): Remounting filesystem read-only
+              why: The kernel log of node cp-1 says a file system was remounted read-only (FilesystemIsReadOnly: 2 times). node-problem-detector would set the node condition ReadonlyFilesystem. It was still happening within the hour before the capture.
+              $ kubectl describe node cp-1
+              $ journalctl -k --since -2h   # on node cp-1
+            P3 node-log-problems Node cp-1: the kernel OOM killer killed processes, 2 times (kernel log, last 7d3h before capture)
+              objects: Node/cp-1
+              log systemlogs/kern.log:7: kernel: EXT4-fs (sda1): Remounting filesystem read-only
+              why: The kernel log of node cp-1 says the kernel OOM killer killed processes (OOMKilling: 2 times). It stopped well before the capture: history, kept for the timeline.
+              $ kubectl describe node cp-1
+              $ journalctl -k --since -2h   # on node cp-1
+        "#]]
+        .assert_eq(&render(&run(&Facts::new(&model))));
+    }
+}
