@@ -25,6 +25,7 @@ pub(crate) mod nodes;
 pub(crate) mod performance;
 pub(crate) mod pod_events;
 pub(crate) mod pod_spec;
+pub(crate) mod scheduling;
 pub(crate) mod storage;
 pub(crate) mod workload;
 

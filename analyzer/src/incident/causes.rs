@@ -20,13 +20,11 @@ mod config_missing;
 mod container_exits;
 mod dependency_down;
 mod dns_down;
-mod fit;
 mod image_not_pullable;
 mod memory_oom;
 mod node_not_ready;
 mod node_pressure;
 mod probe_failing;
-mod target;
 mod unschedulable;
 mod volume_mount_refused;
 

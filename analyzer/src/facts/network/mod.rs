@@ -1,7 +1,8 @@
-//! What stands behind a Service, whether a pod is serving, label selectors, and which pods
-//! serve the cluster DNS.
+//! What stands behind a Service, whether a pod is serving, label selectors, which pods serve
+//! the cluster DNS, and where a client's connections go.
 
 pub(crate) mod backends;
 pub(crate) mod dns;
 pub(crate) mod pod_health;
 pub(crate) mod selector;
+pub(crate) mod targets;

@@ -6,7 +6,9 @@
 //! likely (80), one missing from the bundle 70. Without such a Service, database errors point at
 //! the database pods: one not Ready 75, the database refusing the client's credentials 60, all
 //! Ready 40 (the client's connection string); refused connections to healthy Services 30 (ports,
-//! network policies). A crash-looping client adds 10: the dependency takes it down.
+//! network policies). A crash-looping client adds 10: the dependency takes it down. Log hits
+//! that are history at the capture (an install or a start-up the pod has recovered from) are
+//! left out.
 
 use kubesnap_shared::model::{Object, ObjectRef};
 
@@ -14,13 +16,13 @@ use super::{Context, Hypothesis, Step, first_failure};
 use crate::facts::logs::dependencies::{self, Dependency};
 use crate::facts::logs::families::ERRORS;
 use crate::facts::logs::patterns::{LogHits, hits_in};
-use crate::facts::logs::{database, sources};
+use crate::facts::logs::{database, recency, sources};
 use crate::facts::network::{backends, pod_health};
 use crate::facts::{Facts, kubectl};
 use crate::finding::Severity;
 use crate::incident::links;
 
-use super::target::{self, Resolved, Target, Verdict};
+use crate::facts::network::targets::{self as target, Resolved, Target, Verdict};
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let facts = context.facts;
@@ -29,10 +31,16 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         .filter(|family| matches!(family.code, "connection_refused" | "database_error"))
         .collect();
     let mut out = Vec::new();
+    let installed = recency::install_completed(facts.cluster());
     for (subject, sources) in sources::by_subject(sources::sources(facts.cluster())) {
+        // Only what is still happening at the capture: errors of a start-up or an install that
+        // has recovered since are history, never a root cause.
         let hits: Vec<LogHits<'_>> = families
             .iter()
             .flat_map(|family| sources.iter().filter_map(|source| hits_in(family, source)))
+            .filter(|hits| {
+                !recency::of_hits(facts.cluster(), &hits.source, hits.last, installed).is_history()
+            })
             .collect();
         if hits.is_empty() || sources.iter().all(|source| source.is_node()) {
             continue;
@@ -91,7 +99,7 @@ fn hypothesis(
         }
     }
     let mut resolved: Vec<Resolved> =
-        targets.iter().take(8).map(|t| target::resolve(facts, namespace, t)).collect();
+        targets.iter().take(8).map(|t| target::resolve(facts, namespace, pods.first().copied(), t)).collect();
     resolved.sort_by(|a, b| (a.verdict, &a.target).cmp(&(b.verdict, &b.target)));
     let worst = resolved.first();
     let (score, title) = if let Some(dependency) = unhealthy.first() {

@@ -3,14 +3,15 @@
 //! Fires when pods log the seed's `dns_resolution` errors or CoreDNS pods are not all Ready.
 //! Both together are likely (60, plus 8 per pod with DNS errors up to 4, plus 10 when no CoreDNS
 //! pod is Ready); CoreDNS failing alone is a risk (35); DNS errors in two or more pods while
-//! CoreDNS is Ready point past it, at upstream DNS or a network policy (30).
+//! CoreDNS is Ready point past it, at upstream DNS or a network policy (30). DNS errors that are
+//! history at the capture (an install window the pods have recovered from) do not count.
 
 use kubesnap_shared::model::ObjectRef;
 
 use super::{Context, Hypothesis, Step, first_failure};
 use crate::facts::logs::families::ERRORS;
 use crate::facts::logs::patterns::hits_in;
-use crate::facts::logs::sources;
+use crate::facts::logs::{recency, sources};
 use crate::facts::network::pod_health;
 use crate::finding::Severity;
 
@@ -22,8 +23,11 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let dns = facts.dns_pods();
     let ready = dns.iter().filter(|pod| pod_health::is_ready(pod)).count();
     let mut clients: Vec<(ObjectRef, u64, Option<jiff::Timestamp>)> = Vec::new();
+    let installed = recency::install_completed(facts.cluster());
     for source in sources::sources(facts.cluster()) {
-        if let Some(hits) = hits_in(family, &source) {
+        let current = hits_in(family, &source)
+            .filter(|hits| !recency::of_hits(facts.cluster(), &source, hits.last, installed).is_history());
+        if let Some(hits) = current {
             match clients.iter_mut().find(|(member, _, _)| *member == source.member) {
                 Some(client) => {
                     client.1 += hits.count;

@@ -17,11 +17,11 @@ use std::collections::BTreeMap;
 
 use kubesnap_shared::model::{Object, ObjectRef};
 
-use super::fit::{self, Blocker};
 use super::node_not_ready::kept_off_by_not_ready;
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
 use crate::facts::kubectl;
 use crate::facts::network::pod_health;
+use crate::facts::scheduling::{self as fit, Blocker};
 use crate::finding::Severity;
 
 /// The scheduler's latest word on a pending pod: the PodScheduled condition's message, else the

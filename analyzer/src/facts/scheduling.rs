@@ -8,8 +8,7 @@
 //! pod, and required pod anti-affinity on the node's hostname. Cluster-wide: the pod's
 //! PersistentVolumeClaims (missing, or Pending with the reason the bundle shows).
 //!
-//! This is a shared computation of the cluster's state; it belongs with the other facts about
-//! pods and nodes.
+//! Read by the incident's `unschedulable` root cause.
 
 use std::collections::BTreeMap;
 

@@ -6,8 +6,7 @@
 //! credentials, policy or the app), it is the container itself (`localhost`), or it is outside
 //! the cluster.
 //!
-//! This is a shared computation of the cluster's state; it belongs with the other facts about
-//! Services and their backends.
+//! Read by the incident's `dependency-down` root cause.
 
 use std::sync::LazyLock;
 
@@ -99,7 +98,14 @@ pub(crate) fn in_env(pod: &Object) -> Vec<Target> {
             let origin = format!("env {name} of container {container_name}");
             let mut found = in_text(value, &origin);
             let bare = value.trim();
+            // A bare word is a host only in a variable that names one (`DB_HOST`, `REDIS_SERVER`),
+            // never a switch (`SOCKET_REUSE_ADDRESS=true`) or a number.
+            let host_named = ["HOST", "HOSTNAME", "SERVER"].iter().any(|suffix| upper.ends_with(suffix));
+            let switch =
+                matches!(bare.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off");
             if found.is_empty()
+                && host_named
+                && !switch
                 && !bare.is_empty()
                 && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':')
                 && bare.chars().any(|c| c.is_ascii_alphabetic())
@@ -120,8 +126,14 @@ fn is_ipv4(host: &str) -> bool {
     host.split('.').count() == 4 && host.split('.').all(|part| part.parse::<u8>().is_ok())
 }
 
-/// Resolves one target as seen from a pod of `namespace`.
-pub(crate) fn resolve(facts: &Facts<'_>, namespace: &str, target: &Target) -> Resolved {
+/// Resolves one target as seen from `client`, a pod of `namespace` (on the node's network
+/// when `client` uses `hostNetwork`: then `localhost` is the node).
+pub(crate) fn resolve(
+    facts: &Facts<'_>,
+    namespace: &str,
+    client: Option<&Object>,
+    target: &Target,
+) -> Resolved {
     let model = facts.cluster();
     let host = target.host.trim_end_matches('.');
     let done = |verdict, sentence: String, service: Option<ObjectRef>| Resolved {
@@ -132,6 +144,49 @@ pub(crate) fn resolve(facts: &Facts<'_>, namespace: &str, target: &Target) -> Re
     };
     let port = target.port.map(|port| format!(":{port}")).unwrap_or_default();
     if matches!(host, "localhost" | "127.0.0.1" | "::1") {
+        let node = client
+            .filter(|pod| pod.at("/spec/hostNetwork").and_then(Value::as_bool) == Some(true))
+            .and_then(|pod| pod.str_at("/spec/nodeName"));
+        if let Some(node) = node {
+            let listener = target.port.and_then(|port| {
+                model.pods_on_node(node).find(|other| {
+                    other.at("/spec/hostNetwork").and_then(Value::as_bool) == Some(true)
+                        && other.array_at("/spec/containers").iter().any(|c| {
+                            c.get("ports").and_then(Value::as_array).unwrap_or_default().iter().any(|p| {
+                                p.get("containerPort").and_then(Value::as_i64) == Some(i64::from(port))
+                                    || p.get("hostPort").and_then(Value::as_i64) == Some(i64::from(port))
+                            })
+                        })
+                })
+            });
+            return match listener {
+                Some(pod) => match crate::facts::network::pod_health::trouble(pod) {
+                    Some(trouble) => done(
+                        Verdict::NoReadyEndpoint,
+                        format!(
+                            "{host}{port} is pod {} on the same node (host network): {trouble}",
+                            short(pod)
+                        ),
+                        None,
+                    ),
+                    None => done(
+                        Verdict::Ready,
+                        format!(
+                            "{host}{port} is pod {} on the same node (host network), which is Ready now",
+                            short(pod)
+                        ),
+                        None,
+                    ),
+                },
+                None => done(
+                    Verdict::Itself,
+                    format!(
+                        "{host}{port} is node {node} itself (host network): no pod of the bundle declares that port there"
+                    ),
+                    None,
+                ),
+            };
+        }
         return done(
             Verdict::Itself,
             format!(
@@ -263,7 +318,19 @@ fn of_service(facts: &Facts<'_>, service: &Object, target: &Target, said: &str) 
     }
     let found = backends::of_service(facts, service);
     if found.ready == 0 {
-        let why = crate::incident::links::service_down(facts, service).unwrap_or_else(|| found.describe());
+        let troubles: Vec<String> = found
+            .pods
+            .iter()
+            .filter_map(|pod| {
+                super::pod_health::trouble(pod).map(|trouble| format!("{} {trouble}", pod.name))
+            })
+            .take(3)
+            .collect();
+        let why = match (found.pods.is_empty(), troubles.is_empty()) {
+            (true, _) => "its selector matches no running pod".to_owned(),
+            (false, true) => found.describe(),
+            (false, false) => format!("{}; {}", found.describe(), troubles.join("; ")),
+        };
         return done(
             Verdict::NoReadyEndpoint,
             format!("{said}: Service {} has no ready endpoint: {why}", short(service)),
@@ -341,8 +408,12 @@ status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
         );
         let facts = Facts::new(&model);
         let verdict = |host: &str, port: Option<u16>| {
-            let r =
-                resolve(&facts, "shop", &Target { host: host.to_owned(), port, origin: "log".to_owned() });
+            let r = resolve(
+                &facts,
+                "shop",
+                None,
+                &Target { host: host.to_owned(), port, origin: "log".to_owned() },
+            );
             (r.verdict, r.sentence)
         };
         assert_eq!(verdict("pg.data.svc.cluster.local", Some(5432)).0, Verdict::Ready);
@@ -354,5 +425,45 @@ status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
         assert_eq!(verdict("10.96.0.7", Some(5432)).0, Verdict::Ready);
         assert_eq!(verdict("db.example.com", Some(5432)).0, Verdict::Outside);
         assert_eq!(verdict("localhost", Some(5432)).0, Verdict::Itself);
+    }
+
+    #[test]
+    fn switches_are_no_hosts_and_localhost_on_the_host_network_is_the_node() {
+        let model = model_from_yaml(
+            r#"
+kind: Pod
+apiVersion: v1
+metadata: {name: apiserver-n1, namespace: kube-system}
+spec:
+  nodeName: n1
+  hostNetwork: true
+  containers:
+  - name: apiserver
+    image: apiserver
+    env: [{name: SOCKET_REUSE_ADDRESS, value: "true"}, {name: ETCD_HOST, value: "etcd-main"}]
+status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+---
+kind: Pod
+apiVersion: v1
+metadata: {name: etcd-n1, namespace: kube-system}
+spec:
+  nodeName: n1
+  hostNetwork: true
+  containers: [{name: etcd, image: etcd, ports: [{containerPort: 2379}]}]
+status: {phase: Running, conditions: [{type: Ready, status: "False"}]}
+"#,
+        );
+        let facts = Facts::new(&model);
+        let client = model.get("Pod", Some("kube-system"), "apiserver-n1");
+        let hosts: Vec<String> = client.map(in_env).unwrap_or_default().into_iter().map(|t| t.host).collect();
+        assert_eq!(hosts, ["etcd-main"], "a boolean switch is no host");
+        let target = Target { host: "127.0.0.1".to_owned(), port: Some(2379), origin: "log".to_owned() };
+        let resolved = resolve(&facts, "kube-system", client, &target);
+        assert_eq!(resolved.verdict, Verdict::NoReadyEndpoint, "{}", resolved.sentence);
+        assert!(
+            resolved.sentence.contains("pod kube-system/etcd-n1 on the same node"),
+            "{}",
+            resolved.sentence
+        );
     }
 }
