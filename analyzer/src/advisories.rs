@@ -10,7 +10,7 @@
 //! Folding is a pure function of the sorted findings: the same findings give the same folds.
 
 use crate::diagnostics::registry;
-use crate::finding::{Evidence, Finding, Severity};
+use crate::finding::{Evidence, Finding, Severity, Status};
 
 /// Remediation commands an advisory keeps from its members.
 const COMMANDS: usize = 5;
@@ -73,6 +73,10 @@ fn advisory(members: Vec<Finding>) -> Finding {
     }
     for member in &members {
         finding = finding.evidence(Evidence::note(member.title.clone()));
+    }
+    // History stays history: an advisory of resolved findings only is resolved.
+    if members.iter().all(|member| member.status == Status::Resolved) {
+        finding = finding.resolved();
     }
     for command in members.iter().flat_map(|member| &member.remediation) {
         if finding.remediation.len() == COMMANDS {
