@@ -10,7 +10,7 @@
 //! Folding is a pure function of the sorted findings: the same findings give the same folds.
 
 use crate::diagnostics::registry;
-use crate::finding::{Evidence, Finding, Severity};
+use crate::finding::{Evidence, Finding, Severity, Status};
 
 /// Remediation commands an advisory keeps from its members.
 const COMMANDS: usize = 5;
@@ -74,6 +74,10 @@ fn advisory(members: Vec<Finding>) -> Finding {
     for member in &members {
         finding = finding.evidence(Evidence::note(member.title.clone()));
     }
+    // History stays history: an advisory of resolved findings only is resolved.
+    if members.iter().all(|member| member.status == Status::Resolved) {
+        finding = finding.resolved();
+    }
     for command in members.iter().flat_map(|member| &member.remediation) {
         if finding.remediation.len() == COMMANDS {
             break;
@@ -113,10 +117,10 @@ mod tests {
     #[test]
     fn p3_findings_of_one_code_become_one_advisory_naming_every_object() {
         let mut findings = vec![
-            finding("container-runs-as-root", Severity::P2, "shop", "api"),
-            finding("container-runs-as-root", Severity::P3, "kube-system", "coredns"),
-            finding("container-runs-as-root", Severity::P3, "shop", "web"),
-            finding("writable-root-filesystem", Severity::P3, "shop", "web"),
+            finding("container-hardening", Severity::P2, "shop", "api"),
+            finding("container-hardening", Severity::P3, "kube-system", "coredns"),
+            finding("container-hardening", Severity::P3, "shop", "web"),
+            finding("platform-host-access", Severity::P3, "shop", "web"),
         ];
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let folded = fold(findings);
@@ -125,13 +129,13 @@ mod tests {
         assert_eq!(
             titles,
             [
-                ("P2", "container-runs-as-root", "Deployment shop/api: runs as root"),
+                ("P2", "container-hardening", "Deployment shop/api: runs as root"),
                 (
                     "P3",
-                    "container-runs-as-root",
-                    "Containers that may run as root: 2 advisories in 2 namespaces, rolled up"
+                    "container-hardening",
+                    "Containers without securityContext hardening: 2 advisories in 2 namespaces, rolled up"
                 ),
-                ("P3", "writable-root-filesystem", "Deployment shop/web: runs as root"),
+                ("P3", "platform-host-access", "Deployment shop/web: runs as root"),
             ]
         );
         let advisory = &folded[1];
@@ -146,7 +150,7 @@ mod tests {
             ]
         );
         assert_eq!(advisory.remediation.len(), 2);
-        assert!(advisory.explanation.starts_with("2 P3 findings of `container-runs-as-root` are rolled up"));
+        assert!(advisory.explanation.starts_with("2 P3 findings of `container-hardening` are rolled up"));
     }
 
     #[test]

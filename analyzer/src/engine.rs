@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, Need, registry};
 use crate::facts::Facts;
-use crate::finding::{Category, Evidence, Finding, Severity};
+use crate::finding::{Category, Evidence, Finding, Severity, Status};
 
 /// The code of the finding a panicking diagnostic becomes.
 pub(crate) const PANICKED: &str = "diagnostic-panicked";
@@ -54,7 +54,11 @@ pub(crate) struct UnknownSelection {
 impl Selection {
     /// The registry's diagnostics this selection keeps, in registry order.
     pub(crate) fn apply(&self) -> Result<Vec<&'static Diagnostic>, UnknownSelection> {
-        for word in self.only.iter().chain(&self.skip) {
+        let current = |words: &[String]| -> Vec<String> {
+            words.iter().map(|word| crate::diagnostics::current_code(word).to_owned()).collect()
+        };
+        let (only, skip) = (current(&self.only), current(&self.skip));
+        for word in only.iter().chain(&skip) {
             if Category::parse(word).is_none() && !registry().any(|diagnostic| diagnostic.code == word) {
                 return Err(UnknownSelection { word: word.clone() });
             }
@@ -65,8 +69,8 @@ impl Selection {
                 .any(|word| word == diagnostic.code || Category::parse(word) == Some(diagnostic.category))
         };
         Ok(registry()
-            .filter(|diagnostic| self.only.is_empty() || named(&self.only, diagnostic))
-            .filter(|diagnostic| !named(&self.skip, diagnostic))
+            .filter(|diagnostic| only.is_empty() || named(&only, diagnostic))
+            .filter(|diagnostic| !named(&skip, diagnostic))
             .collect())
     }
 }
@@ -83,6 +87,12 @@ pub(crate) fn run(facts: &Facts<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
                 analysis.findings.extend(findings);
             }
             Outcome::Skipped(reason) => analysis.skipped.push(Skipped { code: diagnostic.code, reason }),
+        }
+    }
+    // A problem over before the capture is history: at most P3, whatever a diagnostic set.
+    for finding in &mut analysis.findings {
+        if finding.status == Status::Resolved {
+            finding.severity = Severity::P3;
         }
     }
     analysis.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -246,7 +256,19 @@ mod tests {
         }
     }
 
+    /// A diagnostic that marks a finding resolved and then raises its severity.
+    fn resolved_then_raised(facts: &Facts<'_>) -> Vec<Finding> {
+        let mut findings = one_per_pod(facts);
+        for finding in &mut findings {
+            *finding = finding.clone().resolved();
+            finding.code = "raised";
+            finding.severity = Severity::P0;
+        }
+        findings
+    }
+
     static EXPLODES: Diagnostic = fake("explodes", &[], explode);
+    static RAISED: Diagnostic = fake("raised", &[], resolved_then_raised);
     static PODS: Diagnostic = fake("fake-pods", &[], one_per_pod);
     static NEEDS_METRICS: Diagnostic = fake("needs-metrics", &[Need::Metrics], one_per_pod);
 
@@ -279,6 +301,27 @@ metadata: {name: a, namespace: x}
             [Evidence::note("panic: index out of bounds in a test diagnostic")]
         );
         assert_eq!(analysis.ran, ["explodes", "fake-pods"]);
+    }
+
+    #[test]
+    fn a_resolved_finding_is_held_to_p3() {
+        let model = model_from_yaml(PODS_YAML);
+        let analysis = run(&Facts::new(&model), &[&RAISED, &PODS]);
+        // The two resolved findings are P3 whatever their diagnostic set, and fold into one
+        // advisory that stays resolved; the ongoing P2 findings are left as they are.
+        let found: Vec<(&str, Status, Severity)> = analysis
+            .findings
+            .iter()
+            .map(|finding| (finding.code, finding.status, finding.severity))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("fake-pods", Status::Ongoing, Severity::P2),
+                ("fake-pods", Status::Ongoing, Severity::P2),
+                ("raised", Status::Resolved, Severity::P3)
+            ]
+        );
     }
 
     #[test]
@@ -412,6 +455,15 @@ metadata: {name: a, namespace: x}
         assert_eq!(all.len(), registry().count());
         let security = Selection { only: vec!["security".into()], skip: vec![] }.apply().unwrap();
         assert!(security.iter().all(|diagnostic| diagnostic.category == Category::Security));
+        // A code merged into another still selects it.
+        let merged = Selection { only: vec!["container-runs-as-root".into()], skip: vec![] }.apply().unwrap();
+        assert_eq!(
+            merged.iter().map(|diagnostic| diagnostic.code).collect::<Vec<_>>(),
+            ["container-hardening"]
+        );
+        let skipped =
+            Selection { only: vec![], skip: vec!["writable-root-filesystem".into()] }.apply().unwrap();
+        assert!(skipped.iter().all(|diagnostic| diagnostic.code != "container-hardening"));
         let error = Selection { only: vec![], skip: vec!["no-such-thing".into()] }.apply().unwrap_err();
         assert_eq!(
             error.to_string(),

@@ -202,6 +202,31 @@ impl Evidence {
     }
 }
 
+/// Whether the problem a finding reports still holds at the bundle's capture time.
+///
+/// Judged against `ClusterModel::captured_at`, never the machine's clock: a restart before the
+/// current container started (which runs and is ready), an event older than the object's current
+/// healthy state, a failed attempt of a Job that then completed, a pod that Succeeded, the errors
+/// of a boot or install window are history.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The problem holds at capture time (the default).
+    #[default]
+    Ongoing,
+    /// It happened and was over before the capture: history, at most P3.
+    Resolved,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ongoing => "ongoing",
+            Status::Resolved => "resolved",
+        }
+    }
+}
+
 /// One problem found in the bundle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -209,6 +234,8 @@ pub struct Finding {
     pub code: &'static str,
     pub severity: Severity,
     pub category: Category,
+    /// Ongoing at capture time, or resolved before it (then the severity is P3).
+    pub status: Status,
     /// One line: what is wrong with what (`Deployment shop/api: 3 of 3 pods crash-looping`).
     pub title: String,
     /// The objects it is about, the most significant (the workload) first.
@@ -234,6 +261,7 @@ impl Finding {
             code,
             severity,
             category,
+            status: Status::Ongoing,
             title: title.into(),
             objects: Vec::new(),
             namespace: None,
@@ -252,6 +280,19 @@ impl Finding {
             self.objects.push(object);
         }
         self
+    }
+
+    /// Marks the problem as over before the capture: history, so its severity becomes P3
+    /// (the engine holds every resolved finding to P3 whatever a diagnostic set later).
+    pub fn resolved(mut self) -> Finding {
+        self.status = Status::Resolved;
+        self.severity = Severity::P3;
+        self
+    }
+
+    /// [`Finding::resolved`] when `resolved` holds, the finding unchanged otherwise.
+    pub fn resolved_if(self, resolved: bool) -> Finding {
+        if resolved { self.resolved() } else { self }
     }
 
     pub fn evidence(mut self, evidence: Evidence) -> Finding {
@@ -307,6 +348,17 @@ mod tests {
             json,
             r#"{"type":"field","object":{"kind":"Pod","namespace":"a","name":"b"},"path":"/status/phase","value":"3"}"#
         );
+    }
+
+    #[test]
+    fn resolved_findings_are_p3_and_serialize_their_status() {
+        let ongoing = Finding::new("x", Category::Pods, Severity::P1, "t");
+        assert_eq!(ongoing.status, Status::Ongoing);
+        assert_eq!(ongoing.clone().resolved_if(false), ongoing);
+        let resolved = ongoing.resolved_if(true);
+        assert_eq!((resolved.status, resolved.severity), (Status::Resolved, Severity::P3));
+        let json = serde_json::to_value(&resolved).unwrap();
+        assert_eq!(json["status"], "resolved");
     }
 
     #[test]

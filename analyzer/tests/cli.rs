@@ -91,7 +91,7 @@ fn fail_on_sets_exit_code_1_at_or_above_the_threshold_only() {
     let output = analyze(&[path(&f.bundle), "-o", path(&f.out), "--fail-on", "P1", "-q"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stderr.is_empty(), "-q prints nothing but errors: {}", text(&output.stderr));
-    // Among the security diagnostics the worst finding is the P1 credential: below P0.
+    // Among the security diagnostics the worst finding is the P2 credential: below P0.
     let output =
         analyze(&[path(&f.bundle), "-o", path(&f.out), "--fail-on", "p0", "--only", "security", "-q"]);
     assert_eq!(output.status.code(), Some(0), "stderr: {}", text(&output.stderr));

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use kubesnap_analyzer::finding::{Finding, Severity};
+use kubesnap_analyzer::finding::{Evidence, Finding, Severity};
 use kubesnap_analyzer::load::{LoadOptions, load};
 use kubesnap_shared::model::{ClusterModel, Object};
 use serde::Deserialize;
@@ -51,7 +51,8 @@ fn sonobuoy_notready_kind_worker_is_node_not_ready() {
 }
 
 /// The 2021 troubleshoot bundle holds FailedMount events in `default`: they are grouped per
-/// pod, with counts.
+/// pod, with counts. Both pods are a support-bundle collector's leftovers (P3 notes), which the
+/// report folds into one advisory listing each pod's own finding.
 #[test]
 fn troubleshoot_2021_failed_mounts_are_volume_mount_failures() {
     let model = load(
@@ -65,20 +66,29 @@ fn troubleshoot_2021_failed_mounts_are_volume_mount_failures() {
     let mut involved: Vec<&str> = expected.iter().map(|event| event.involved.name.as_str()).collect();
     involved.sort_unstable();
     involved.dedup();
-    let reported: Vec<&str> = findings.iter().map(|finding| finding.objects[0].name.as_str()).collect();
-    assert_eq!(reported, involved, "one finding per pod with FailedMount events");
-    let total: u64 = expected.iter().map(|event| event.count).sum();
-    let counted: u64 = findings
+    let mut reported: Vec<String> =
+        findings.iter().flat_map(|finding| object_names(finding, "Pod")).collect();
+    reported.sort_unstable();
+    assert_eq!(reported, involved, "every pod with FailedMount events is named");
+    assert!(findings.iter().all(|finding| finding.severity == Severity::P3), "collector leftovers are notes");
+    // One title per pod: the finding's own, or its members' in a folded advisory's evidence.
+    let titles: Vec<String> = findings
         .iter()
-        .map(|finding| {
-            finding
-                .title
-                .split(" x")
-                .nth(1)
-                .and_then(|rest| rest.split(')').next())
-                .unwrap()
-                .parse::<u64>()
-                .unwrap()
+        .flat_map(|finding| {
+            let notes = finding.evidence.iter().filter_map(|evidence| match evidence {
+                Evidence::Note { text } if text.contains("volume mounts failing") => Some(text.clone()),
+                _ => None,
+            });
+            let own = finding.title.contains("volume mounts failing").then(|| finding.title.clone());
+            own.into_iter().chain(notes).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(titles.len(), involved.len(), "one finding per pod: {titles:#?}");
+    let total: u64 = expected.iter().map(|event| event.count).sum();
+    let counted: u64 = titles
+        .iter()
+        .map(|title| {
+            title.split(" x").nth(1).and_then(|rest| rest.split(')').next()).unwrap().parse::<u64>().unwrap()
         })
         .sum();
     assert_eq!(counted, total, "the titles' counts add up to the events' counts");

@@ -3,8 +3,6 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::reader::ChecksumProblem;
-
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -125,4 +123,19 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+}
+
+/// A checksum the manifest promised that the content does not keep.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChecksumProblem {
+    /// The content's SHA-256 or size differs from the manifest's.
+    #[error("`{path}` does not match the manifest: expected {expected}, found {actual}")]
+    Mismatch { path: String, expected: String, actual: String },
+    /// The manifest lists a file the bundle does not hold (or that was refused).
+    #[error("`{path}` is listed in the manifest but not in the bundle")]
+    Missing { path: String },
+    /// The bundle holds a file the manifest does not list (outside the bundle root: its
+    /// archive path).
+    #[error("`{path}` is in the bundle but not in the manifest")]
+    Unlisted { path: String },
 }

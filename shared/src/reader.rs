@@ -21,6 +21,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+pub use crate::error::ChecksumProblem;
 use crate::error::{Error, RejectReason, Result};
 use crate::manifest::{FormatHeader, Manifest};
 
@@ -122,21 +123,6 @@ pub struct Rejection {
 pub struct Link {
     pub path: String,
     pub target: String,
-}
-
-/// A checksum the manifest promised that the content does not keep.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChecksumProblem {
-    /// The content's SHA-256 or size differs from the manifest's.
-    #[error("`{path}` does not match the manifest: expected {expected}, found {actual}")]
-    Mismatch { path: String, expected: String, actual: String },
-    /// The manifest lists a file the bundle does not hold (or that was refused).
-    #[error("`{path}` is listed in the manifest but not in the bundle")]
-    Missing { path: String },
-    /// The bundle holds a file the manifest does not list (outside the bundle root: its
-    /// archive path).
-    #[error("`{path}` is in the bundle but not in the manifest")]
-    Unlisted { path: String },
 }
 
 /// What one pass over a bundle saw.

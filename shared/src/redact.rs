@@ -33,7 +33,7 @@ use regex::Regex;
 pub use rules_file::{ExtraRule, RulesError, load_rules, parse_rules};
 
 use crate::writer::BundleWriter;
-use keys::KeyClass;
+pub use keys::KeyClass;
 use rules_file::CustomRule;
 use shapes::{Check, SHAPE_RULES, ShapeRule};
 
@@ -393,6 +393,24 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         let usable = unpadded.len() - unpadded.len() % 4;
         engine.decode(&unpadded[..usable]).ok()
     })
+}
+
+/// How strongly `key` says its value is a secret: [`KeyClass::Strong`] for `DB_PASSWORD`,
+/// `apiKey`, `tls.key`; [`KeyClass::Weak`] for names that are often a setting (`session`,
+/// `signature`); [`KeyClass::Plain`] for settings about a secret (`PASSWORD_FILE`,
+/// `existingSecret`, `ALLOW_EMPTY_PASSWORD`, `AUTH_PASS_CREDENTIALS`). The redaction rules' own
+/// reading of a name, for the analyzer's credential checks.
+pub fn classify_key(key: &str) -> KeyClass {
+    keys::classify(key)
+}
+
+/// Whether `value`, written as the whole value of `key` (an env entry, a config line), is a
+/// secret by the redaction rules: the name says secret and the value is not empty, a
+/// placeholder, a reference (`$(VAR)`, `${X}`), a boolean, a number, a lower-case path or a key's
+/// name; under a name that only may be a secret's (`STRIPE_KEY`), the value must also look
+/// generated. The analyzer asks this of values that reached a bundle unredacted.
+pub fn is_secret_assignment(key: &str, value: &str) -> bool {
+    keys::should_redact(keys::classify(key), key, value, true)
 }
 
 /// Decodes base64 that holds text; `None` for binary content.

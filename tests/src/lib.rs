@@ -2,6 +2,7 @@
 //! and the real control plane of `tests/cluster/`.
 
 pub mod cluster;
+pub mod replay;
 
 use std::path::{Path, PathBuf};
 

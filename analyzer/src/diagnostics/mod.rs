@@ -115,6 +115,13 @@ pub(crate) fn registry() -> impl Iterator<Item = &'static Diagnostic> {
     CATEGORIES.iter().flat_map(|diagnostics| diagnostics.iter().copied())
 }
 
+/// The current code of a diagnostic that was merged into another (`container-runs-as-root` is
+/// now `container-hardening`); any other word comes back as it is. Codes stay usable in
+/// `--only`/`--skip` after such a merge.
+pub(crate) fn current_code(word: &str) -> &str {
+    security::RENAMED.iter().find(|(old, _)| *old == word).map_or(word, |(_, new)| new)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

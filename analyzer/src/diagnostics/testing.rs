@@ -33,7 +33,7 @@ use kubesnap_shared::model::{
 use serde::Deserialize;
 
 use super::Diagnostic;
-use crate::finding::{Evidence, Finding};
+use crate::finding::{Evidence, Finding, Severity, Status};
 
 /// The capture time of fixtures that do not say: the reference "now" of their ages.
 pub(crate) const FIXTURE_NOW: &str = "2025-06-01T12:00:00Z";
@@ -147,6 +147,11 @@ pub(crate) fn check(diagnostic: &Diagnostic, fixture: &str, expect: Expect) {
             diagnostic.severities
         );
         assert!(!finding.objects.is_empty(), "a finding names no object: {}", finding.title);
+        assert!(
+            finding.status == Status::Ongoing || finding.severity == Severity::P3,
+            "a resolved finding above P3: {}",
+            finding.title
+        );
         assert!(!finding.explanation.is_empty(), "a finding explains nothing: {}", finding.title);
     }
     assert_eq!(findings, (diagnostic.run)(&crate::facts::Facts::new(&model)), "two runs on one model differ");
@@ -157,7 +162,12 @@ pub(crate) fn check(diagnostic: &Diagnostic, fixture: &str, expect: Expect) {
 pub(crate) fn render(findings: &[Finding]) -> String {
     let mut out = String::new();
     for finding in findings {
-        let _ = writeln!(out, "{} {} {}", finding.severity, finding.code, finding.title);
+        // Only a resolved finding says its status, so expectations of ongoing ones stay as they were.
+        let status = match finding.status {
+            Status::Ongoing => "",
+            Status::Resolved => " resolved",
+        };
+        let _ = writeln!(out, "{}{status} {} {}", finding.severity, finding.code, finding.title);
         let objects: Vec<String> = finding.objects.iter().map(ToString::to_string).collect();
         let _ = writeln!(out, "  objects: {}", objects.join(", "));
         for evidence in &finding.evidence {

@@ -3,9 +3,12 @@
 
 use std::sync::LazyLock;
 
+use jiff::Timestamp;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, ContainerLog, LogLine, Object};
 use regex::Regex;
+
+use crate::facts::performance::usage::minutes_between;
 
 /// One entry of `status.containerStatuses` (or `initContainerStatuses`), with its JSON pointer
 /// for evidence.
@@ -61,6 +64,24 @@ impl<'a> ContainerStatus<'a> {
         self.raw.pointer("/state/running").is_some()
     }
 
+    /// `state.running.startedAt`: when the current run began.
+    pub(crate) fn started_at(&self) -> Option<Timestamp> {
+        self.text("/state/running/startedAt")?.parse().ok()
+    }
+
+    /// Whether every restart of this container is history at `now`: it runs and is ready, and
+    /// its current run began at least [`STABLE_MINUTES`] before `now` (the start of the current
+    /// run, else the end of the previous one). A container with no restart has no history.
+    pub(crate) fn restarts_are_history(&self, now: Timestamp) -> bool {
+        if self.restart_count() == 0 || !self.running() || !self.ready() {
+            return false;
+        }
+        let since = self.started_at().or_else(|| {
+            self.last_termination().and_then(|last| last.finished_at).and_then(|at| at.parse().ok())
+        });
+        since.is_some_and(|since| minutes_between(since, now) >= STABLE_MINUTES)
+    }
+
     pub(crate) fn image(&self) -> Option<&'a str> {
         self.text("/image")
     }
@@ -87,6 +108,10 @@ impl<'a> ContainerStatus<'a> {
         })
     }
 }
+
+/// How long a container must have run since its last restart for its restarts to be history:
+/// the kubelet resets a container's crash back-off after it has run 10 minutes.
+pub(crate) const STABLE_MINUTES: f64 = 10.0;
 
 /// The statuses of the pod's init containers then its containers, in spec order.
 pub(crate) fn statuses(pod: &Object) -> Vec<ContainerStatus<'_>> {
@@ -126,9 +151,10 @@ pub(crate) fn security_field<'a>(
 }
 
 /// Namespaces of the cluster's own components, where privileged and host-level pods are the
-/// norm (CNI, CSI, kube-proxy) rather than a risk someone took by accident.
+/// norm (CNI, CSI, kube-proxy) rather than a risk someone took by accident: the platform
+/// namespaces of [`platform::is_platform_namespace`](super::platform::is_platform_namespace).
 pub(crate) fn is_system_namespace(namespace: Option<&str>) -> bool {
-    namespace.is_some_and(|namespace| namespace.starts_with("kube-") || namespace.ends_with("-system"))
+    namespace.is_some_and(super::platform::is_platform_namespace)
 }
 
 /// What an exit code usually means, for explanations.
@@ -240,9 +266,39 @@ mod tests {
         assert_eq!(app.pointer("restartCount"), "/status/containerStatuses/0/restartCount");
         let last = app.last_termination().unwrap();
         assert_eq!(last.pointer, "/status/containerStatuses/0/lastState/terminated");
+        assert!(!app.restarts_are_history("2025-06-01T12:00:00Z".parse().unwrap()));
         assert_eq!(
             describe_exit(&last),
             "OOMKilled (exit code 137: killed by SIGKILL (out of memory, or killed after the grace period))"
         );
+    }
+
+    #[test]
+    fn restarts_are_history_once_the_container_has_run_ten_minutes_ready() {
+        let pod = |state: serde_json::Value, ready: bool| {
+            let raw = json!({
+                "metadata": {"name": "p", "namespace": "n"}, "kind": "Pod",
+                "status": {"containerStatuses": [{"name": "app", "restartCount": 7, "ready": ready, "state": state,
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": "2025-06-01T09:00:00Z"}}}]}
+            });
+            Object::from_value(raw, None, None, "x").unwrap()
+        };
+        let now: Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();
+        let long_ago = pod(json!({"running": {"startedAt": "2025-06-01T09:00:05Z"}}), true);
+        assert!(statuses(&long_ago)[0].restarts_are_history(now));
+        // Started five minutes before the capture: the back-off is not over yet.
+        let recent = pod(json!({"running": {"startedAt": "2025-06-01T11:55:00Z"}}), true);
+        assert!(!statuses(&recent)[0].restarts_are_history(now));
+        // Running but not ready, or waiting: not history.
+        assert!(
+            !statuses(&pod(json!({"running": {"startedAt": "2025-06-01T09:00:05Z"}}), false))[0]
+                .restarts_are_history(now)
+        );
+        assert!(
+            !statuses(&pod(json!({"waiting": {"reason": "CrashLoopBackOff"}}), false))[0]
+                .restarts_are_history(now)
+        );
+        // Without startedAt, the end of the previous run stands for the start of this one.
+        assert!(statuses(&pod(json!({"running": {}}), true))[0].restarts_are_history(now));
     }
 }

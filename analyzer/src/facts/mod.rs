@@ -23,6 +23,7 @@ pub(crate) mod logs;
 pub(crate) mod network;
 pub(crate) mod nodes;
 pub(crate) mod performance;
+pub(crate) mod platform;
 pub(crate) mod pod_events;
 pub(crate) mod pod_spec;
 pub(crate) mod scheduling;

@@ -2,14 +2,15 @@
 //!
 //! A Deployment's 40 pods share one spec, so a risk in it is one finding naming the Deployment
 //! and the containers concerned, with the JSON pointer of each field in the workload's own spec,
-//! and a `kubectl patch` that fixes the template.
+//! and a `kubectl patch` that fixes the template. Platform components ([`platform`]) are left
+//! out: their host access is by design, and `platform-host-access` lists them.
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::ObjectRef;
 use serde_json::json;
 
 use super::workload::{Template, containers};
-use super::{Facts, kubectl};
+use super::{Facts, kubectl, platform};
 use crate::finding::{Evidence, Finding};
 
 /// One container whose spec a check flagged.
@@ -22,27 +23,41 @@ pub(crate) struct Flagged {
     pub(crate) value: Value,
 }
 
-/// Runs `check` on every container of every workload's pod spec and builds one finding per
-/// workload with flagged containers. `check` gets the pod spec and the container, and returns
-/// the flagged field (relative to the container, `securityContext/privileged`) and its value.
+/// The containers of `template` that `check` flags. `check` gets the pod spec and the
+/// container, and returns the flagged field (relative to the container,
+/// `securityContext/privileged`) and its value.
+pub(crate) fn flagged(
+    template: &Template<'_>,
+    check: impl Fn(&Value, &Value) -> Option<(String, Value)>,
+) -> Vec<Flagged> {
+    containers(template.spec, template.pointer)
+        .into_iter()
+        .filter_map(|(container, pointer)| {
+            let (field, value) = check(template.spec, container)?;
+            Some(Flagged {
+                container: container.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                pointer: format!("{pointer}/{field}"),
+                value,
+            })
+        })
+        .collect()
+}
+
+/// The workloads that are not platform components, in template order.
+pub(crate) fn applications<'a, 'm>(facts: &'a Facts<'m>) -> impl Iterator<Item = &'a Template<'m>> + 'a {
+    facts.templates().iter().filter(|template| platform::of_template(facts, template).is_none())
+}
+
+/// Runs `check` on every container of every application workload's pod spec and builds one
+/// finding per workload with flagged containers, with the field of each as evidence.
 pub(crate) fn per_workload(
     facts: &Facts<'_>,
     check: impl Fn(&Value, &Value) -> Option<(String, Value)>,
     build: impl Fn(&Template<'_>, &[Flagged]) -> Finding,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in facts.templates() {
-        let flagged: Vec<Flagged> = containers(template.spec, template.pointer)
-            .into_iter()
-            .filter_map(|(container, pointer)| {
-                let (field, value) = check(template.spec, container)?;
-                Some(Flagged {
-                    container: container.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                    pointer: format!("{pointer}/{field}"),
-                    value,
-                })
-            })
-            .collect();
+    for template in applications(facts) {
+        let flagged = flagged(template, &check);
         if flagged.is_empty() {
             continue;
         }
@@ -76,6 +91,12 @@ pub(crate) fn container_names(flagged: &[Flagged]) -> String {
 pub(crate) fn container_phrase(flagged: &[Flagged]) -> String {
     let names = container_names(flagged);
     if names.contains(", ") { format!("containers {names}") } else { format!("container {names}") }
+}
+
+/// `singular` for one flagged container, `plural` for several: the verb that agrees with
+/// [`container_phrase`] (`runs` / `run`).
+pub(crate) fn agree<'a>(flagged: &[Flagged], singular: &'a str, plural: &'a str) -> &'a str {
+    if container_names(flagged).contains(", ") { plural } else { singular }
 }
 
 /// A strategic-merge `kubectl patch` that sets `securityContext.<field>` of each flagged

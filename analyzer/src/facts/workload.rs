@@ -47,6 +47,72 @@ pub(crate) fn workload_of(model: &ClusterModel, pod: &Object) -> Option<ObjectRe
     }
 }
 
+/// What runs a pod, as far as "is something down" is concerned: only a long-running controller
+/// wants its pods up all the time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A Deployment (through its ReplicaSet), StatefulSet, DaemonSet, ReplicaSet or
+    /// ReplicationController: it wants its replicas running and ready.
+    LongRunning(ObjectRef),
+    /// A Job or CronJob: its pods run to completion.
+    Batch(ObjectRef),
+    /// A static pod the kubelet runs from a file (its mirror pod is owned by the Node).
+    Static(ObjectRef),
+    /// Owned by another kind of object (a ConfigMap of an operator's revision installer, a
+    /// custom resource): that object's operator decides what the pod is for.
+    Operator(ObjectRef),
+    /// A collection or test tool's own pod (a support-bundle collector, a conformance run):
+    /// it describes the collection, not the cluster. The text says which tool.
+    Tool(&'static str),
+    /// No owner at all.
+    Bare,
+}
+
+/// Label keys (on a pod) and namespace label keys that mark the pods of a collection or test tool.
+const TOOL_POD_LABELS: &[(&str, &str)] = &[
+    ("sonobuoy-component", "sonobuoy, a conformance and diagnostics tool"),
+    ("sonobuoy-plugin", "sonobuoy, a conformance and diagnostics tool"),
+    ("rrd-collector", "the troubleshoot support-bundle collector (its collectd collector)"),
+    ("troubleshoot.sh/kind", "the troubleshoot support-bundle collector"),
+    ("troubleshoot.io/kind", "the troubleshoot support-bundle collector"),
+];
+const TOOL_NAMESPACE_LABELS: &[(&str, &str)] =
+    &[("e2e-run", "a Kubernetes end-to-end (conformance) test run, which names its namespaces so")];
+
+/// The collection or test tool pod labels (a pod's, or a workload's template's) name.
+pub(crate) fn tool_of_labels(labels: &BTreeMap<String, String>) -> Option<&'static str> {
+    TOOL_POD_LABELS.iter().find(|(key, _)| labels.contains_key(*key)).map(|(_, tool)| *tool)
+}
+
+/// What runs `pod` (see [`Origin`]).
+pub(crate) fn origin(facts: &Facts<'_>, pod: &Object) -> Origin {
+    if let Some(tool) = tool_of_labels(&pod.labels()) {
+        return Origin::Tool(tool);
+    }
+    let namespace = pod.namespace.as_deref().and_then(|name| facts.cluster().get("Namespace", None, name));
+    if let Some(namespace) = namespace {
+        let labels = namespace.labels();
+        if let Some((_, tool)) = TOOL_NAMESPACE_LABELS.iter().find(|(key, _)| labels.contains_key(*key)) {
+            return Origin::Tool(tool);
+        }
+    }
+    if pod.str_at("/metadata/annotations/kubernetes.io~1config.mirror").is_some() {
+        let node = pod.str_at("/spec/nodeName").unwrap_or_default();
+        return Origin::Static(ObjectRef { kind: "Node".to_owned(), namespace: None, name: node.to_owned() });
+    }
+    match facts.workload_of(pod) {
+        None => Origin::Bare,
+        Some(owner) => match owner.kind.as_str() {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" => {
+                Origin::LongRunning(owner)
+            }
+            "Job" | "CronJob" => Origin::Batch(owner),
+            "Node" => Origin::Static(owner),
+            _ => Origin::Operator(owner),
+        },
+    }
+}
+
 /// The controlling owner reference (`controller: true`), else the first one.
 fn controller(object: &Object) -> Option<(&str, &str, &str)> {
     let owners = object.array_at("/metadata/ownerReferences");
@@ -275,6 +341,81 @@ spec: {containers: [{name: sh, image: busybox}]}
         let labels: Vec<String> = groups.iter().map(PodGroup::label).collect();
         assert_eq!(labels, ["Deployment shop/api: 2 of 2 pods", "Pod shop/lone"]);
         assert!(groups[0].all_affected());
+    }
+
+    #[test]
+    fn origin_tells_long_running_controllers_from_jobs_static_operator_tool_and_bare_pods() {
+        let fixture = format!(
+            "{FIXTURE}{}",
+            r#"
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: etcd-master-0
+  namespace: kube-system
+  annotations: {kubernetes.io/config.mirror: abc}
+  ownerReferences: [{kind: Node, name: master-0, uid: n1, controller: true}]
+spec: {nodeName: master-0, containers: [{name: etcd}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: installer-3-master-0
+  namespace: openshift-kube-apiserver
+  ownerReferences: [{kind: ConfigMap, name: revision-status-3, uid: c1}]
+spec: {containers: [{name: installer}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: migrate-x
+  namespace: shop
+  ownerReferences: [{kind: Job, name: migrate, uid: j1, controller: true}]
+spec: {containers: [{name: migrate}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: logs-ds-abcde
+  namespace: sonobuoy
+  labels: {sonobuoy-component: plugin}
+  ownerReferences: [{kind: DaemonSet, name: logs-ds, uid: s1, controller: true}]
+spec: {containers: [{name: logs}]}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: quota-123, labels: {e2e-run: 1234-5678}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: test-pod, namespace: quota-123}
+spec: {containers: [{name: pause}]}
+"#
+        );
+        let model = model_from_yaml(&fixture);
+        let facts = Facts::new(&model);
+        let origin_of = |namespace: &str, name: &str| {
+            let pod = model.get("Pod", Some(namespace), name).unwrap();
+            match origin(&facts, pod) {
+                Origin::LongRunning(owner) => format!("long-running {owner}"),
+                Origin::Batch(owner) => format!("batch {owner}"),
+                Origin::Static(node) => format!("static {node}"),
+                Origin::Operator(owner) => format!("operator {owner}"),
+                Origin::Tool(_) => "tool".to_owned(),
+                Origin::Bare => "bare".to_owned(),
+            }
+        };
+        assert_eq!(origin_of("shop", "api-7d9f-a"), "long-running Deployment/shop/api");
+        assert_eq!(origin_of("shop", "lone"), "bare");
+        assert_eq!(origin_of("kube-system", "etcd-master-0"), "static Node/master-0");
+        assert_eq!(
+            origin_of("openshift-kube-apiserver", "installer-3-master-0"),
+            "operator ConfigMap/openshift-kube-apiserver/revision-status-3"
+        );
+        assert_eq!(origin_of("shop", "migrate-x"), "batch Job/shop/migrate");
+        assert_eq!(origin_of("sonobuoy", "logs-ds-abcde"), "tool");
+        assert_eq!(origin_of("quota-123", "test-pod"), "tool");
     }
 
     #[test]

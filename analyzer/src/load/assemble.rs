@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use kubesnap_shared::import::Importer;
+use kubesnap_shared::import::parse::Times;
 use kubesnap_shared::manifest::{Failure, FailureKind};
 use kubesnap_shared::model::{
     ClusterModel, ContainerKey, ContainerLog, Event, Gap, LogLine, MetricSample, MetricSeries, NodeProblem,
@@ -22,7 +23,7 @@ mod tails;
 pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     let Pass { outcome, pieces, logs: log_files, mut problems, .. } = read;
     let mut model = ClusterModel { format: Some(importer.format()), ..ClusterModel::default() };
-    let mut newest: Option<Timestamp> = None;
+    let mut newest = Times::default();
     let mut events: Vec<Event> = Vec::new();
     let mut containers: BTreeMap<ContainerKey, Vec<MetricSample>> = BTreeMap::new();
     let mut nodes: BTreeMap<String, Vec<MetricSample>> = BTreeMap::new();
@@ -110,8 +111,8 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
             .as_ref()
             .and_then(|manifest| manifest.finished_at.parse().ok())
             .or_else(|| outcome.format.as_ref().and_then(|format| format.started_at.parse().ok()))
-            .or(newest),
-        _ => importer.capture_time().or(newest),
+            .or_else(|| capture_time(newest)),
+        _ => importer.capture_time().or_else(|| capture_time(newest)),
     };
     model.events = dedup_events(events);
     model.node_problems = finish_node_problems(node_problems, &log_files, model.captured_at);
@@ -159,6 +160,22 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     model.read_problems = read_problems(&outcome, problems);
     model.finish();
     model
+}
+
+/// How much later than every clock of the cluster an object may have been created and still
+/// count for the capture time: objects made during the collection itself come within seconds.
+const CREATED_AFTER_CLOCKS: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+/// The capture time of a bundle without a manifest: the newest time the cluster wrote (heartbeats,
+/// condition transitions, container starts and ends, events, lease renewals) or the newest
+/// creation, whichever is later, unless that creation comes more than [`CREATED_AFTER_CLOCKS`]
+/// after every such time: then it is an object added to the bundle later (a test fixture's extra
+/// files), and the clocks are trusted instead.
+pub(super) fn capture_time(times: Times) -> Option<Timestamp> {
+    match (times.created, times.observed) {
+        (Some(created), Some(observed)) if created > observed + CREATED_AFTER_CLOCKS => Some(observed),
+        _ => times.newest(),
+    }
 }
 
 /// How many lines of each node problem are kept.
@@ -422,4 +439,29 @@ fn read_problems(outcome: &kubesnap_shared::ReadOutcome, mut problems: Vec<Strin
     problems.sort();
     all.append(&mut problems);
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Option<Timestamp> {
+        Some(text.parse().unwrap())
+    }
+
+    #[test]
+    fn a_creation_long_after_every_clock_does_not_set_the_capture_time() {
+        // ConfigMaps added to a bundle two years after its capture.
+        let times = Times { created: at("2024-02-17T06:16:47Z"), observed: at("2022-04-12T00:59:01Z") };
+        assert_eq!(capture_time(times), at("2022-04-12T00:59:01Z"));
+        // A pod made by the collection itself, a minute after the last heartbeat, counts.
+        let times = Times { created: at("2022-12-21T16:43:07Z"), observed: at("2022-12-21T16:41:53Z") };
+        assert_eq!(capture_time(times), at("2022-12-21T16:43:07Z"));
+        // Without observed times, the creation is all there is.
+        assert_eq!(
+            capture_time(Times { created: at("2022-12-21T16:43:07Z"), observed: None }),
+            at("2022-12-21T16:43:07Z")
+        );
+        assert_eq!(capture_time(Times::default()), None);
+    }
 }

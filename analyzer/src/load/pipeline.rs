@@ -35,7 +35,8 @@ pub(super) enum Piece {
     Objects {
         objects: Vec<Object>,
         events: Vec<Event>,
-        newest: Option<jiff::Timestamp>,
+        /// The newest creation and observed times of the objects and events.
+        newest: parse::Times,
         /// The kinds the entry's lists hold, even empty ones (`ParsedObjects::listed_kinds`).
         listed_kinds: BTreeSet<String>,
     },
@@ -604,14 +605,14 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
 /// Splits events out of the objects (they go to `model.events` only) and notes the newest
 /// time the objects record.
 fn objects_piece(objects: Vec<Object>, listed_kinds: BTreeSet<String>) -> Piece {
-    let mut newest = None;
+    let mut newest = parse::Times::default();
     let mut events = Vec::new();
     let mut kept = Vec::with_capacity(objects.len());
     for object in objects {
-        newest = newest.max(parse::newest_timestamp(&object));
+        newest = newest.max(parse::timestamps(&object));
         if object.kind == "Event" {
             if let Some(event) = Event::from_object(&object) {
-                newest = newest.max(event.last_seen);
+                newest.observed = newest.observed.max(event.last_seen);
                 events.push(event);
             }
         } else {

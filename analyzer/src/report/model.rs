@@ -146,6 +146,8 @@ pub(crate) struct FindingView {
     pub(crate) code: &'static str,
     pub(crate) category: &'static str,
     pub(crate) title: String,
+    /// `ongoing` or `resolved`: a resolved finding is shown as history.
+    pub(crate) status: &'static str,
     /// Empty for cluster-scoped findings.
     pub(crate) namespace: String,
     pub(crate) objects: Vec<String>,
@@ -355,6 +357,7 @@ fn finding_view(index: usize, finding: &Finding) -> FindingView {
         code: finding.code,
         category: finding.category.name(),
         title: finding.title.clone(),
+        status: finding.status.name(),
         namespace: finding.namespace.clone().unwrap_or_default(),
         objects: finding.objects.iter().map(ToString::to_string).collect(),
         evidence: finding.evidence.iter().map(evidence_view).collect(),

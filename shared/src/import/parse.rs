@@ -439,22 +439,58 @@ pub fn watched_event(line: &[u8], entry: &str) -> Result<Option<Object>, ParseEr
     Ok(Object::from_value(object, Some("Event"), Some("v1"), entry))
 }
 
+/// The newest times an object records about itself, apart by what they witness.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Times {
+    /// `metadata.creationTimestamp`: when the object was made. An object added to a bundle
+    /// after its capture (a test fixture's extra files) carries a creation time no clock of the
+    /// captured cluster ever reached.
+    pub created: Option<jiff::Timestamp>,
+    /// What the cluster's clocks wrote while it ran: status condition transitions and
+    /// heartbeats, container starts and ends, pod start, event times, lease renewals.
+    pub observed: Option<jiff::Timestamp>,
+}
+
+impl Times {
+    /// The newer of each time of `self` and `other`.
+    #[must_use]
+    pub fn max(self, other: Times) -> Times {
+        Times { created: self.created.max(other.created), observed: self.observed.max(other.observed) }
+    }
+
+    /// The newest time of either kind.
+    pub fn newest(self) -> Option<jiff::Timestamp> {
+        self.created.max(self.observed)
+    }
+}
+
 /// The newest time an object records about itself: creation, status conditions, container
-/// state changes, event times. The reference "now" of a foreign bundle is the newest of these.
+/// state changes, event times. The reference "now" of a foreign bundle is drawn from these.
 pub fn newest_timestamp(object: &Object) -> Option<jiff::Timestamp> {
+    timestamps(object).newest()
+}
+
+/// The newest creation and observed times of an object (see [`Times`]).
+pub fn timestamps(object: &Object) -> Times {
     const CONDITION_FIELDS: &[&str] =
         &["lastTransitionTime", "lastHeartbeatTime", "lastUpdateTime", "lastProbeTime"];
     let parse =
         |value: Option<&Value>| value.and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
-    let mut newest = parse(object.at("/metadata/creationTimestamp"));
+    let created = parse(object.at("/metadata/creationTimestamp"));
+    let mut observed = None;
     let mut consider = |time: Option<jiff::Timestamp>| {
-        if time > newest {
-            newest = time;
+        if time > observed {
+            observed = time;
         }
     };
-    for pointer in
-        ["/lastTimestamp", "/eventTime", "/series/lastObservedTime", "/firstTimestamp", "/status/startTime"]
-    {
+    for pointer in [
+        "/lastTimestamp",
+        "/eventTime",
+        "/series/lastObservedTime",
+        "/firstTimestamp",
+        "/status/startTime",
+        "/spec/renewTime",
+    ] {
         consider(parse(object.at(pointer)));
     }
     for condition in object.array_at("/status/conditions") {
@@ -473,7 +509,7 @@ pub fn newest_timestamp(object: &Object) -> Option<jiff::Timestamp> {
             }
         }
     }
-    newest
+    Times { created, observed }
 }
 
 #[cfg(test)]
@@ -652,5 +688,12 @@ mod tests {
                 "containerStatuses": [{"lastState": {"terminated": {"finishedAt": "2025-01-03T00:00:00Z"}}}]}});
         let object = Object::from_value(raw, None, None, "x").unwrap();
         assert_eq!(newest_timestamp(&object).map(|t| t.to_string()).as_deref(), Some("2025-01-03T00:00:00Z"));
+        let times = timestamps(&object);
+        assert_eq!(times.created.map(|t| t.to_string()).as_deref(), Some("2025-01-01T00:00:00Z"));
+        assert_eq!(times.observed.map(|t| t.to_string()).as_deref(), Some("2025-01-03T00:00:00Z"));
+        // A ConfigMap records only its creation.
+        let raw = serde_json::json!({"kind": "ConfigMap", "metadata": {"name": "c", "creationTimestamp": "2026-01-01T00:00:00Z"}});
+        let object = Object::from_value(raw, None, None, "x").unwrap();
+        assert_eq!(timestamps(&object).observed, None);
     }
 }

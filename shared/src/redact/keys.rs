@@ -8,7 +8,7 @@
 
 /// How strongly a key name says that its value is a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum KeyClass {
+pub enum KeyClass {
     /// Not a secret's name.
     Plain,
     /// Often a secret, often a setting (`auth`, `session`, `STRIPE_KEY`, `sig`): only a value that

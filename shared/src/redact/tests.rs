@@ -456,3 +456,32 @@ mod prefilter {
         }
     }
 }
+
+/// The public questions the analyzer asks of names and values: secrets, and the switches, paths
+/// and references that share their words.
+#[test]
+fn secret_names_and_assignments() {
+    for name in ["DB_PASSWORD", "apiKey", "AWS_SECRET_ACCESS_KEY", "REGISTRY_HTTP_SECRET"] {
+        assert_eq!(classify_key(name), KeyClass::Strong, "{name}");
+    }
+    assert_eq!(classify_key("signature"), KeyClass::Weak);
+    for name in
+        ["PASSWORD_FILE", "ALLOW_EMPTY_PASSWORD", "AUTH_PASS_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"]
+    {
+        assert_eq!(classify_key(name), KeyClass::Plain, "{name}");
+    }
+    assert!(is_secret_assignment("POSTGRES_PASSWORD", "dbpass123"));
+    assert!(is_secret_assignment("REGISTRY_HTTP_SECRET", "6ad6abc73e85b72ba434e9c13317945a"));
+    for (name, value) in [
+        ("ALLOW_EMPTY_PASSWORD", "yes"),
+        ("AUTH_PASS_CREDENTIALS", "false"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", "/credentials/cloud"),
+        ("DB_PASSWORD", ""),
+        ("DB_PASSWORD", "$(FROM_SECRET)"),
+        ("DB_PASSWORD", "/run/secrets/db"),
+        ("JWT_SIGNING_KEY", "jwt-signing-key"),
+        ("signature", "not-generated"),
+    ] {
+        assert!(!is_secret_assignment(name, value), "{name}={value}");
+    }
+}

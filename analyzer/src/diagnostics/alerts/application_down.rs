@@ -3,9 +3,12 @@
 //! **What it checks.** The seed's `ApplicationDown` rule, `up{job="kubernetes-pods"} == 0 for:
 //! 1m`: pods that have not been Running and Ready for at least a minute before the capture
 //! (since the Ready condition's last transition, else since the pod was created), one finding
-//! per workload, with the Services whose every selected pod is down (no ready backend). Pods of
-//! Jobs are not scrape targets and are left out; a pod that is down for less than a minute is
-//! still pending.
+//! per workload, with the Services whose every selected pod is down (no ready backend). Only
+//! pods a long-running controller keeps up count (Deployments through their ReplicaSets,
+//! StatefulSets, DaemonSets, ReplicationControllers, and static pods): pods of Jobs, operators'
+//! installer pods, collection and test tools' pods, bare pods and finished pods are not
+//! applications; a DaemonSet pod the scheduler cannot place is left to pod-pending-unschedulable;
+//! a pod that is down for less than a minute is still pending.
 //!
 //! **Why it matters.** The rule is the seed's `critical`: every pod of a serving workload down
 //! is an outage (P0), some pods down a degradation (P1). The Services listed are what callers
@@ -22,7 +25,7 @@ use crate::facts::Facts;
 use crate::facts::kubectl;
 use crate::facts::performance::units;
 use crate::facts::performance::usage::minutes_between;
-use crate::facts::workload::{PodGroup, group_by_workload};
+use crate::facts::workload::{Origin, PodGroup, group_by_workload, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -30,8 +33,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert ApplicationDown (pods not up for 1m)",
     severities: &[Severity::P0, Severity::P1],
-    what: "The seed's ApplicationDown rule: pods not Running and Ready for at least a minute before the \
-           capture, per workload, with the Services left without a ready backend.",
+    what: "The seed's ApplicationDown rule: pods of long-running controllers (Deployments, StatefulSets, \
+           DaemonSets, static pods) not Running and Ready for at least a minute before the capture, per \
+           workload, with the Services left without a ready backend. Jobs', operators' installer, tools' \
+           and bare pods are no applications.",
     why: "Every pod of a serving workload down is an outage (P0), some of them a degradation (P1); the \
           Services named are what callers see failing.",
     fix: "Read why the pods are not ready (`kubectl describe pod`, the previous logs), fix the cause or \
@@ -62,8 +67,19 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
 
 fn down(facts: &Facts<'_>, pod: &Object, now: Timestamp) -> Option<Down> {
     let phase = pod.str_at("/status/phase").unwrap_or("Unknown");
-    let job = facts.workload_of(pod).is_some_and(|w| matches!(w.kind.as_str(), "Job" | "CronJob"));
-    if job || phase == "Succeeded" || pod.deleting_since().is_some() {
+    // Only what a long-running controller (or the kubelet, for a static pod) keeps up is a
+    // scrape target that should be up: not a Job's, an operator's installer, a tool's or a bare pod.
+    let daemon = match origin(facts, pod) {
+        Origin::LongRunning(owner) => owner.kind == "DaemonSet",
+        Origin::Static(_) => false,
+        Origin::Batch(_) | Origin::Operator(_) | Origin::Tool(_) | Origin::Bare => return None,
+    };
+    if matches!(phase, "Succeeded" | "Failed") || pod.deleting_since().is_some() {
+        return None;
+    }
+    // A DaemonSet's pod the scheduler cannot place on its node (a host port taken, a taint) is a
+    // scheduling problem of that node, which pod-pending-unschedulable reports.
+    if daemon && pod.condition("PodScheduled").is_some_and(|(status, _, _)| status == "False") {
         return None;
     }
     let ready = pod.condition("Ready");
@@ -213,6 +229,86 @@ mod tests {
               $ kubectl get events -n shop --field-selector involvedObject.name=api-a --sort-by=.lastTimestamp
               $ kubectl get endpointslices -n shop -l kubernetes.io/service-name=api
         "#]],
+        );
+    }
+
+    #[test]
+    fn finished_tool_job_operator_and_bare_pods_are_not_applications() {
+        let pods = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: lone, namespace: shop, creationTimestamp: "2025-06-01T10:00:00Z"}
+spec: {containers: [{name: sh}]}
+status: {phase: Pending}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: installer-3
+  namespace: shop
+  creationTimestamp: "2025-06-01T10:00:00Z"
+  ownerReferences: [{kind: ConfigMap, name: revision-status-3, uid: c1}]
+spec: {containers: [{name: installer}]}
+status: {phase: Failed}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: collector-abcde
+  namespace: shop
+  creationTimestamp: "2025-06-01T10:00:00Z"
+  labels: {rrd-collector: x}
+  ownerReferences: [{kind: DaemonSet, name: collector, uid: d1, controller: true}]
+spec: {containers: [{name: sleep}]}
+status: {phase: Pending}
+"#;
+        check(
+            &DIAGNOSTIC,
+            pods,
+            expect![[r#"
+            no findings
+        "#]],
+        );
+    }
+
+    #[test]
+    fn a_daemonset_pod_that_cannot_be_scheduled_is_left_to_the_scheduling_diagnostic() {
+        let pod = |scheduled: &str| {
+            format!(
+                r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: svclb-web-abcde
+  namespace: shop
+  creationTimestamp: "2025-06-01T10:00:00Z"
+  ownerReferences: [{{kind: DaemonSet, name: svclb-web, uid: d1, controller: true}}]
+spec: {{containers: [{{name: lb-port-80}}]}}
+status:
+  phase: Pending
+  conditions: [{{type: PodScheduled, status: "{scheduled}", reason: Unschedulable}}]
+"#
+            )
+        };
+        check(
+            &DIAGNOSTIC,
+            &pod("False"),
+            expect![[r#"
+            no findings
+        "#]],
+        );
+        check(
+            &DIAGNOSTIC,
+            &pod("True"),
+            expect![[r#"
+                P0 application-down DaemonSet shop/svclb-web: 1 of 1 pod down for 2h 0m (ApplicationDown firing)
+                  objects: DaemonSet/shop/svclb-web, Pod/shop/svclb-web-abcde
+                  note: svclb-web-abcde: Pending since 2025-06-01T10:00:00Z
+                  why: The seed's rule `up{job="kubernetes-pods"} == 0` with `for: 1m` fires for a pod whose target has not been up for a minute; 1 of 1 pods have not been Running and Ready for at least that long before the capture. Nothing of the workload is serving. pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.
+                  $ kubectl describe pod svclb-web-abcde -n shop
+                  $ kubectl logs svclb-web-abcde -n shop -c lb-port-80 --previous --tail=50
+                  $ kubectl get events -n shop --field-selector involvedObject.name=svclb-web-abcde --sort-by=.lastTimestamp
+            "#]],
         );
     }
 

@@ -5,10 +5,12 @@ use super::Diagnostic;
 
 pub(crate) mod certificate_expiring;
 pub(crate) mod deprecated_api_versions;
+pub(crate) mod operator_install_failed;
 pub(crate) mod resource_condition_not_ready;
 
 pub(crate) const ALL: &[&Diagnostic] = &[
     &deprecated_api_versions::DIAGNOSTIC,
     &certificate_expiring::DIAGNOSTIC,
     &resource_condition_not_ready::DIAGNOSTIC,
+    &operator_install_failed::DIAGNOSTIC,
 ];

@@ -10,6 +10,7 @@ pub(crate) mod node_log_problems;
 pub(crate) mod node_not_ready;
 pub(crate) mod node_overcommitted;
 pub(crate) mod node_pressure;
+pub(crate) mod node_restarted;
 
 pub(crate) const ALL: &[&Diagnostic] = &[
     &node_not_ready::DIAGNOSTIC,
@@ -19,4 +20,5 @@ pub(crate) const ALL: &[&Diagnostic] = &[
     &node_cordoned::DIAGNOSTIC,
     &kubelet_version_skew::DIAGNOSTIC,
     &node_overcommitted::DIAGNOSTIC,
+    &node_restarted::DIAGNOSTIC,
 ];

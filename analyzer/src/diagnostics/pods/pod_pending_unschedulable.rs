@@ -6,7 +6,9 @@
 //! that no node matches, unbound PersistentVolumeClaims, volume node affinity, host ports,
 //! cordoned nodes.
 //!
-//! **Why it matters.** The pod never runs; all replicas pending is an outage.
+//! **Why it matters.** The pod never runs; all replicas pending is an outage. A DaemonSet's
+//! pod blocked only by a host port already taken on its node is a port conflict (P2), and a
+//! collection or test tool's leftover pod is a note (P3).
 //!
 //! **Example.** `Deployment shop/api: 2 of 3 pods unschedulable: insufficient cpu, untolerated
 //! taint`, quoting `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint`.
@@ -17,14 +19,14 @@ use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
 use crate::facts::pod_events::PodEvents;
-use crate::facts::workload::group_by_workload;
+use crate::facts::workload::{Origin, group_by_workload, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "pod-pending-unschedulable",
     category: Category::Pods,
     title: "Pods the scheduler cannot place",
-    severities: &[Severity::P0, Severity::P1],
+    severities: &[Severity::P0, Severity::P1, Severity::P2, Severity::P3],
     what: "Pending pods with PodScheduled=False or FailedScheduling events, with the scheduler's reason: \
            insufficient resources, taints, node selector or affinity, unbound PVCs, ports, cordoned nodes.",
     why: "An unschedulable pod never runs; when no replica of a workload can be placed, the service is down.",
@@ -108,7 +110,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         let pod_ref = pod.reference();
         let reasons = reasons(&pending.message);
         let summary = if reasons.is_empty() { "no reason given".to_owned() } else { reasons.join(", ") };
-        let severity = if group.is_outage() { Severity::P0 } else { Severity::P1 };
+        let (severity, note) = severity(facts, pod, group.is_outage(), &reasons);
         let mut finding = DIAGNOSTIC.finding(severity, format!("{} unschedulable: {summary}", group.label()));
         for object in group.objects() {
             finding = finding.object(object);
@@ -151,7 +153,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         };
         finding = finding.explanation(format!(
             "Pod {} is Pending because no node can take it ({summary}).{quoted} It will stay Pending until the \
-             cause is removed; the scheduler retries on its own.",
+             cause is removed; the scheduler retries on its own.{note}",
             pod.name
         ));
         finding = finding.remediation(kubectl::describe(&pod_ref));
@@ -180,6 +182,34 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         findings.push(finding);
     }
     findings
+}
+
+/// How bad a pending pod is, by what runs it: every replica of a serving workload pending is an
+/// outage (P0); a DaemonSet pod is one node's copy, and one blocked only by a host port another
+/// pod holds on that node is a scheduling conflict (P2); a collection or test tool's pod
+/// describes the collection, not the cluster (P3). The note says why, for the explanation.
+fn severity(facts: &Facts<'_>, pod: &Object, outage: bool, reasons: &[&str]) -> (Severity, String) {
+    match origin(facts, pod) {
+        Origin::Tool(tool) => (
+            Severity::P3,
+            format!(" The pod belongs to {tool}: it describes that run, not a workload of the cluster."),
+        ),
+        Origin::LongRunning(owner) if owner.kind == "DaemonSet" => {
+            if reasons == ["host port in use"] {
+                (
+                    Severity::P2,
+                    " It is a DaemonSet's copy for one node, and another pod on that node already holds the \
+                     host port it asks for: a port conflict on that node, not an outage of the workloads \
+                     already running."
+                        .to_owned(),
+                )
+            } else {
+                (Severity::P1, String::new())
+            }
+        }
+        _ if outage => (Severity::P0, String::new()),
+        _ => (Severity::P1, String::new()),
+    }
 }
 
 #[cfg(test)]
@@ -229,6 +259,53 @@ status:
               $ kubectl describe nodes | grep -A 8 'Allocated resources'
               $ kubectl get nodes --show-labels
         "#]],
+        );
+    }
+
+    #[test]
+    fn a_daemonset_pod_blocked_by_a_host_port_is_a_p2_conflict_and_a_test_pod_a_p3_note() {
+        let svclb = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: svclb-web-abcde
+  namespace: shop
+  ownerReferences: [{kind: DaemonSet, name: svclb-web, uid: d1, controller: true}]
+spec: {containers: [{name: lb-port-80, ports: [{containerPort: 80, hostPort: 80}]}]}
+status:
+  phase: Pending
+  conditions:
+  - {type: PodScheduled, status: "False", reason: Unschedulable, message: "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."}
+"#;
+        check(
+            &DIAGNOSTIC,
+            svclb,
+            expect![[r#"
+                P2 pod-pending-unschedulable DaemonSet shop/svclb-web: 1 of 1 pod unschedulable: host port in use
+                  objects: DaemonSet/shop/svclb-web, Pod/shop/svclb-web-abcde
+                  field Pod/shop/svclb-web-abcde /status/conditions/0/message = 0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.
+                  why: Pod svclb-web-abcde is Pending because no node can take it (host port in use). The scheduler says: "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports". It will stay Pending until the cause is removed; the scheduler retries on its own. It is a DaemonSet's copy for one node, and another pod on that node already holds the host port it asks for: a port conflict on that node, not an outage of the workloads already running.
+                  $ kubectl describe pod svclb-web-abcde -n shop
+            "#]],
+        );
+        let test_pod = format!(
+            "{}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: ml, labels: {{e2e-run: abc}}}}\n",
+            POD
+        );
+        check(
+            &DIAGNOSTIC,
+            &test_pod,
+            expect![[r#"
+                P3 pod-pending-unschedulable Pod ml/big unschedulable: insufficient cpu, node selector/affinity matches no node
+                  objects: Pod/ml/big
+                  field Pod/ml/big /status/conditions/0/message = 0/3 nodes are available: 3 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector.
+                  field Pod/ml/big /spec/containers/0/resources/requests = {"cpu":"64","memory":"256Gi"}
+                  field Pod/ml/big /spec/nodeSelector = {"gpu":"true"}
+                  why: Pod big is Pending because no node can take it (insufficient cpu, node selector/affinity matches no node). The scheduler says: "0/3 nodes are available: 3 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector". It will stay Pending until the cause is removed; the scheduler retries on its own. The pod belongs to a Kubernetes end-to-end (conformance) test run, which names its namespaces so: it describes that run, not a workload of the cluster.
+                  $ kubectl describe pod big -n ml
+                  $ kubectl describe nodes | grep -A 8 'Allocated resources'
+                  $ kubectl get nodes --show-labels
+            "#]],
         );
     }
 

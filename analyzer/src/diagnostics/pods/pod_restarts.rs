@@ -7,6 +7,11 @@
 //! **Why it matters.** A container that keeps restarting drops requests and connections each
 //! time, even when it is up when the bundle was taken.
 //!
+//! **Now or then.** When every such container has run and been ready for at least
+//! [`containers::STABLE_MINUTES`] before the capture, the restarts are history: one resolved P3
+//! note. Restarts whose last run was ended by its node (`Unknown`, after a node or runtime
+//! restart) are left to node-restarted.
+//!
 //! **Example.** `Pod shop/api-1: container api restarted 14 times (last: Error, exit code 2)`.
 
 use kubesnap_shared::model::Object;
@@ -25,11 +30,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "pod-restarts",
     category: Category::Pods,
     title: "Containers that restart repeatedly",
-    severities: &[Severity::P2],
+    severities: &[Severity::P2, Severity::P3],
     what: "Containers with 5 or more restarts that are not crash-looping now and were not OOM-killed, with the \
            last exit and the previous run's last log lines.",
     why: "Each restart drops in-flight requests and connections; a container that restarts often is unstable \
-          even when it is up at capture time.",
+          even when it is up at capture time. Restarts all over before the capture (the container has run \
+          ready for 10 minutes since) are shown as resolved history at P3.",
     fix: "Read the previous run's log and the last exit code; fix the crash, or the liveness probe that kills a \
           slow but healthy container.",
     needs: &[],
@@ -37,6 +43,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 };
 
 fn run(facts: &Facts<'_>) -> Vec<Finding> {
+    let history = |status: &ContainerStatus<'_>| {
+        facts.cluster().captured_at.is_some_and(|now| status.restarts_are_history(now))
+    };
     let affected: Vec<(&Object, Vec<ContainerStatus<'_>>)> = facts
         .cluster()
         .of_kind("Pod")
@@ -47,6 +56,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
                     status.restart_count() >= THRESHOLD
                         && status.waiting_reason() != Some("CrashLoopBackOff")
                         && status.last_termination().is_none_or(|last| last.reason != "OOMKilled")
+                        && !(history(status) && ended_by_node(status))
                 })
                 .collect();
             (!restarting.is_empty()).then_some((pod, restarting))
@@ -66,6 +76,11 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             last.as_ref().map(containers::short_exit).unwrap_or_else(|| "no recorded exit".to_owned());
         let total: i64 =
             group.pods.iter().flat_map(|(_, statuses)| statuses.iter().map(|s| s.restart_count())).sum();
+        let resolved = group.pods.iter().all(|(_, statuses)| statuses.iter().all(history));
+        if resolved {
+            findings.push(resolved_finding(facts, &group.objects(), pod, status, total));
+            continue;
+        }
         let title = match &group.workload {
             Some(_) => format!("{} restarting ({total} restarts in all; last: {short})", group.label()),
             None => {
@@ -135,6 +150,81 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
     findings
 }
 
+/// A run ended by its node rather than by the program: the kubelet found the container gone
+/// after a node or container-runtime restart (`Unknown`, exit code 255).
+pub(crate) fn ended_by_node(status: &ContainerStatus<'_>) -> bool {
+    status.last_termination().is_some_and(|last| last.reason == "Unknown")
+}
+
+/// The note for restarts that are all over: when the last one was, and that it runs since.
+fn resolved_finding(
+    facts: &Facts<'_>,
+    objects: &[kubesnap_shared::model::ObjectRef],
+    pod: &Object,
+    status: ContainerStatus<'_>,
+    total: i64,
+) -> Finding {
+    let pod_ref = pod.reference();
+    let last = status.last_termination();
+    let short = last.as_ref().map(containers::short_exit).unwrap_or_else(|| "no recorded exit".to_owned());
+    let since = status
+        .started_at()
+        .map(|at| at.to_string())
+        .or_else(|| last.as_ref().and_then(|last| last.finished_at).map(str::to_owned))
+        .unwrap_or_default();
+    let subject = objects.first().unwrap_or(&pod_ref);
+    let label = match &subject.namespace {
+        Some(namespace) => format!("{} {namespace}/{}", subject.kind, subject.name),
+        None => format!("{} {}", subject.kind, subject.name),
+    };
+    let mut finding = DIAGNOSTIC
+        .finding(
+            Severity::P3,
+            format!("{label}: {total} restarts in the past, running and ready since {since} (last: {short})"),
+        )
+        .resolved();
+    for object in objects {
+        finding = finding.object(object.clone());
+    }
+    finding = finding.evidence(Evidence::field(
+        pod_ref.clone(),
+        status.pointer("restartCount"),
+        &status.restart_count().into(),
+    ));
+    if let Some(finished_at) = last.as_ref().and_then(|last| last.finished_at.map(|at| (last, at))) {
+        finding = finding.evidence(Evidence::field(
+            pod_ref.clone(),
+            format!("{}/finishedAt", finished_at.0.pointer),
+            &finished_at.1.into(),
+        ));
+    }
+    if let Some(started_at) = status.started_at() {
+        finding = finding.evidence(Evidence::field(
+            pod_ref.clone(),
+            status.pointer("state/running/startedAt"),
+            &started_at.to_string().into(),
+        ));
+    }
+    let namespace = pod.namespace.as_deref().unwrap_or_default();
+    let words = containers::last_words(facts.cluster(), namespace, &pod.name, status.name, true);
+    if let Some(words) = &words
+        && let Some(cause) = words.cause
+    {
+        finding = finding.evidence(Evidence::log_line(&words.log.path, cause));
+    }
+    finding
+        .explanation(format!(
+            "Container `{}` of pod {} restarted {} times, but every restart was over before the capture: it has \
+             run and been ready since {since}, and the kubelet forgets a crash back-off after 10 minutes of \
+             running. This is history; read the previous run's log if the restarts recur (for example after \
+             each node start).",
+            status.name,
+            pod.name,
+            status.restart_count()
+        ))
+        .remediation(kubectl::logs(&pod_ref, status.name, true))
+}
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -174,6 +264,65 @@ status:
               why: Container `api` of pod api restarted 14 times; it runs now, but its last run ended with Error (exit code 137: killed by SIGKILL (out of memory, or killed after the grace period)). Exit code 137 without OOMKilled is usually a failing liveness probe.
               $ kubectl logs api -n shop -c api --previous --tail=50
               $ kubectl describe pod api -n shop
+        "#]],
+        );
+    }
+
+    fn ready_pod(started_at: &str, last_reason: &str) -> String {
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: api, namespace: shop}}
+spec: {{containers: [{{name: api, image: api}}]}}
+status:
+  phase: Running
+  containerStatuses:
+  - name: api
+    restartCount: 189
+    ready: true
+    state: {{running: {{startedAt: "{started_at}"}}}}
+    lastState: {{terminated: {{exitCode: 1, reason: {last_reason}, finishedAt: "2025-06-01T04:59:50Z"}}}}
+"#
+        )
+    }
+
+    #[test]
+    fn restarts_all_before_a_long_ready_run_are_one_resolved_note() {
+        check(
+            &DIAGNOSTIC,
+            &ready_pod("2025-06-01T05:00:00Z", "Error"),
+            expect![[r#"
+                P3 resolved pod-restarts Pod shop/api: 189 restarts in the past, running and ready since 2025-06-01T05:00:00Z (last: Error, exit code 1)
+                  objects: Pod/shop/api
+                  field Pod/shop/api /status/containerStatuses/0/restartCount = 189
+                  field Pod/shop/api /status/containerStatuses/0/lastState/terminated/finishedAt = 2025-06-01T04:59:50Z
+                  field Pod/shop/api /status/containerStatuses/0/state/running/startedAt = 2025-06-01T05:00:00Z
+                  why: Container `api` of pod api restarted 189 times, but every restart was over before the capture: it has run and been ready since 2025-06-01T05:00:00Z, and the kubelet forgets a crash back-off after 10 minutes of running. This is history; read the previous run's log if the restarts recur (for example after each node start).
+                  $ kubectl logs api -n shop -c api --previous --tail=50
+            "#]],
+        );
+        // Ready for only five minutes: the back-off may not be over, so still P2.
+        check(
+            &DIAGNOSTIC,
+            &ready_pod("2025-06-01T11:55:00Z", "Error"),
+            expect![[r#"
+                P2 pod-restarts Pod shop/api: container api restarted 189 times (last: Error, exit code 1)
+                  objects: Pod/shop/api
+                  field Pod/shop/api /status/containerStatuses/0/restartCount = 189
+                  field Pod/shop/api /status/containerStatuses/0/lastState/terminated/exitCode = 1
+                  field Pod/shop/api /status/containerStatuses/0/lastState/terminated/finishedAt = 2025-06-01T04:59:50Z
+                  why: Container `api` of pod api restarted 189 times; it runs now, but its last run ended with Error (exit code 1: application error).
+                  $ kubectl logs api -n shop -c api --previous --tail=50
+                  $ kubectl describe pod api -n shop
+            "#]],
+        );
+        // Ended by the node (Unknown): node-restarted reports it.
+        check(
+            &DIAGNOSTIC,
+            &ready_pod("2025-06-01T05:00:00Z", "Unknown"),
+            expect![[r#"
+            no findings
         "#]],
         );
     }

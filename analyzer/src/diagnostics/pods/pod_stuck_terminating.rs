@@ -6,7 +6,8 @@
 //! and node.
 //!
 //! **Why it matters.** A pod stuck terminating holds its name (a StatefulSet cannot replace it),
-//! its volumes (a ReadWriteOnce volume cannot attach elsewhere) and its IP.
+//! its volumes (a ReadWriteOnce volume cannot attach elsewhere) and its IP. A collection or test
+//! tool's pod left by that tool's own cleanup is a P3 note.
 //!
 //! **Example.** `Pod db/postgres-0 terminating for 47m past its grace period (finalizers:
 //! example.com/backup)`.
@@ -16,7 +17,7 @@ use kubesnap_shared::model::Object;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
-use crate::facts::workload::group_by_workload;
+use crate::facts::workload::{Origin, group_by_workload, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 /// Minutes past the grace period before a terminating pod counts as stuck.
@@ -26,7 +27,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "pod-stuck-terminating",
     category: Category::Pods,
     title: "Pods stuck terminating",
-    severities: &[Severity::P2],
+    severities: &[Severity::P2, Severity::P3],
     what: "Pods still present more than 5 minutes after the end of their deletion grace period, relative to the \
            capture time, with their finalizers and node.",
     why: "A pod stuck terminating keeps its name, volumes and IP: a StatefulSet cannot replace it and a \
@@ -59,8 +60,15 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         } else {
             format!("finalizers: {}", finalizers.join(", "))
         };
+        // A collection or test tool deletes its own pods when its run ends: a leftover of that
+        // cleanup is a note about the tool, not a stuck workload of the cluster.
+        let tool = match origin(facts, pod) {
+            Origin::Tool(tool) => Some(tool),
+            _ => None,
+        };
+        let severity = if tool.is_some() { Severity::P3 } else { Severity::P2 };
         let mut finding = DIAGNOSTIC.finding(
-            Severity::P2,
+            severity,
             format!("{} terminating for {minutes}m past the grace period ({finalizer_text})", group.label()),
         );
         for object in group.objects() {
@@ -96,6 +104,12 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
              exists.",
             pod.name
         );
+        if let Some(tool) = tool {
+            explanation.push_str(&format!(
+                " It belongs to {tool}, which deletes its own pods when its run ends: a leftover of that \
+                 cleanup, not a workload of the cluster."
+            ));
+        }
         if !finalizers.is_empty() {
             explanation.push_str(" Its finalizers must be removed by their controllers before it can go; a finalizer whose controller is gone holds it forever.");
         }
@@ -168,6 +182,27 @@ status: {{conditions: [{{type: Ready, status: Unknown}}]}}
               $ kubectl patch pod postgres-0 -n db --type=merge -p '{"metadata":{"finalizers":null}}'
               $ kubectl delete pod postgres-0 -n db --grace-period=0 --force
         "#]],
+        );
+    }
+
+    #[test]
+    fn a_tool_pod_left_by_its_cleanup_is_a_note() {
+        let fixture = pod("2025-06-01T11:13:00Z")
+            .replace("namespace: db\n", "namespace: db\n  labels: {sonobuoy-component: plugin}\n");
+        check(
+            &DIAGNOSTIC,
+            &fixture,
+            expect![[r#"
+                P3 pod-stuck-terminating Pod db/postgres-0 terminating for 47m past the grace period (finalizers: example.com/backup)
+                  objects: Pod/db/postgres-0
+                  field Pod/db/postgres-0 /metadata/deletionTimestamp = 2025-06-01T11:13:00Z
+                  field Pod/db/postgres-0 /metadata/finalizers = ["example.com/backup"]
+                  note: node node-3 Ready=Unknown
+                  why: Pod postgres-0 was asked to stop and its grace period ended 47 minutes before the capture, yet it still exists. It belongs to sonobuoy, a conformance and diagnostics tool, which deletes its own pods when its run ends: a leftover of that cleanup, not a workload of the cluster. Its finalizers must be removed by their controllers before it can go; a finalizer whose controller is gone holds it forever. Its node node-3 is not Ready, so no kubelet confirms the containers stopped.
+                  $ kubectl describe pod postgres-0 -n db
+                  $ kubectl patch pod postgres-0 -n db --type=merge -p '{"metadata":{"finalizers":null}}'
+                  $ kubectl delete pod postgres-0 -n db --grace-period=0 --force
+            "#]],
         );
     }
 

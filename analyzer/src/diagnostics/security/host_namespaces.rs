@@ -1,8 +1,9 @@
 //! Diagnostic: host-namespaces.
 //!
-//! **What it checks.** Workloads whose pods share the node's network, PID or IPC namespace
-//! (`hostNetwork`, `hostPID`, `hostIPC`). One finding per workload; P2 in application
-//! namespaces, P3 in the cluster's own (`kube-*`, `*-system`).
+//! **What it checks.** Application workloads whose pods share the node's network, PID or IPC
+//! namespace (`hostNetwork`, `hostPID`, `hostIPC`). One finding per workload, P2. Platform
+//! components (`facts::platform`) need it by design and are listed by
+//! `platform-host-access` instead.
 //!
 //! **Why it matters.** With `hostPID` a container sees and can signal every process of the
 //! node; with `hostNetwork` it binds the node's ports and reaches services listening on
@@ -14,16 +15,18 @@ use kubesnap_shared::json::Value;
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
-use crate::facts::containers::is_system_namespace;
 use crate::facts::kubectl;
+use crate::facts::pod_spec::applications;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "host-namespaces",
     category: Category::Security,
     title: "Pods sharing the node's namespaces",
-    severities: &[Severity::P2, Severity::P3],
-    what: "Workloads whose pod spec sets hostNetwork, hostPID or hostIPC (P3 in kube-* and *-system namespaces).",
+    severities: &[Severity::P2],
+    what: "Application workloads whose pod spec sets hostNetwork, hostPID or hostIPC. Platform components \
+           (control plane, network and storage plugins, node agents, diagnostic tools) are not flagged: see \
+           platform-host-access.",
     why: "hostPID sees and signals every process of the node, hostNetwork binds the node's ports and escapes \
           NetworkPolicies, hostIPC shares the node's shared memory.",
     fix: "Remove hostNetwork/hostPID/hostIPC unless the pod is a node agent that needs them; expose ports \
@@ -32,21 +35,26 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-const FIELDS: &[(&str, &str)] = &[("hostNetwork", "network"), ("hostPID", "PID"), ("hostIPC", "IPC")];
+pub(crate) const FIELDS: &[(&str, &str)] =
+    &[("hostNetwork", "network"), ("hostPID", "PID"), ("hostIPC", "IPC")];
+
+/// The host namespaces a pod spec shares: `(field, name)`.
+pub(crate) fn shared(spec: &Value) -> Vec<(&'static str, &'static str)> {
+    FIELDS
+        .iter()
+        .filter(|(field, _)| spec.get(field).and_then(Value::as_bool) == Some(true))
+        .copied()
+        .collect()
+}
 
 fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for template in facts.templates() {
-        let shared: Vec<(&str, &str)> = FIELDS
-            .iter()
-            .filter(|(field, _)| template.spec.get(field).and_then(Value::as_bool) == Some(true))
-            .copied()
-            .collect();
+    for template in applications(facts) {
+        let shared = shared(template.spec);
         if shared.is_empty() {
             continue;
         }
         let owner = template.owner.reference();
-        let system = is_system_namespace(owner.namespace.as_deref());
         let names: Vec<&str> = shared.iter().map(|(_, name)| *name).collect();
         let noun = if names.len() == 1 { "namespace" } else { "namespaces" };
         let subject = match &owner.namespace {
@@ -54,20 +62,13 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             None => format!("{} {}", owner.kind, owner.name),
         };
         let mut finding = DIAGNOSTIC
-            .finding(
-                if system { Severity::P3 } else { Severity::P2 },
-                format!("{subject}: shares the node's {} {noun}", names.join(", ")),
-            )
+            .finding(Severity::P2, format!("{subject}: shares the node's {} {noun}", names.join(" and ")))
             .object(owner.clone())
             .explanation(format!(
                 "The pods of {subject} share the node's {} {noun}: they see the node's processes or network \
-                 as the node does, and NetworkPolicies do not apply to host-network pods.{}",
-                names.join(", "),
-                if system {
-                    " It runs in a system namespace, where node agents often need this."
-                } else {
-                    ""
-                }
+                 as the node does, and NetworkPolicies do not apply to host-network pods. Nothing in the bundle \
+                 marks it as a platform component (a network, storage or monitoring agent) that would need this.",
+                names.join(" and "),
             ));
         for (field, _) in &shared {
             finding = finding.evidence(Evidence::field(
@@ -89,7 +90,7 @@ mod tests {
     use crate::diagnostics::testing::check;
 
     #[test]
-    fn host_network_and_pid_in_an_application_namespace() {
+    fn applications_are_flagged_and_platform_components_are_not() {
         check(
             &DIAGNOSTIC,
             r#"
@@ -104,16 +105,11 @@ metadata: {name: kube-proxy, namespace: kube-system}
 spec: {template: {spec: {hostNetwork: true, containers: [{name: p, image: p}]}}}
 "#,
             expect![[r#"
-                P3 host-namespaces DaemonSet kube-system/kube-proxy: shares the node's network namespace
-                  objects: DaemonSet/kube-system/kube-proxy
-                  field DaemonSet/kube-system/kube-proxy /spec/template/spec/hostNetwork = true
-                  why: The pods of DaemonSet kube-system/kube-proxy share the node's network namespace: they see the node's processes or network as the node does, and NetworkPolicies do not apply to host-network pods. It runs in a system namespace, where node agents often need this.
-                  $ kubectl get daemonset kube-proxy -n kube-system -o yaml
-                P2 host-namespaces DaemonSet monitoring/agent: shares the node's network, PID namespaces
+                P2 host-namespaces DaemonSet monitoring/agent: shares the node's network and PID namespaces
                   objects: DaemonSet/monitoring/agent
                   field DaemonSet/monitoring/agent /spec/template/spec/hostNetwork = true
                   field DaemonSet/monitoring/agent /spec/template/spec/hostPID = true
-                  why: The pods of DaemonSet monitoring/agent share the node's network, PID namespaces: they see the node's processes or network as the node does, and NetworkPolicies do not apply to host-network pods.
+                  why: The pods of DaemonSet monitoring/agent share the node's network and PID namespaces: they see the node's processes or network as the node does, and NetworkPolicies do not apply to host-network pods. Nothing in the bundle marks it as a platform component (a network, storage or monitoring agent) that would need this.
                   $ kubectl get daemonset agent -n monitoring -o yaml
             "#]],
         );

@@ -3,18 +3,27 @@
 
 use super::Diagnostic;
 
-pub(crate) mod container_runs_as_root;
+pub(crate) mod container_hardening;
+pub(crate) mod credential_in_configmap;
+pub(crate) mod credentials;
 pub(crate) mod host_namespaces;
 pub(crate) mod plaintext_credential_in_env;
-pub(crate) mod privilege_escalation_allowed;
+pub(crate) mod platform_host_access;
 pub(crate) mod privileged_container;
-pub(crate) mod writable_root_filesystem;
 
 pub(crate) const ALL: &[&Diagnostic] = &[
     &plaintext_credential_in_env::DIAGNOSTIC,
+    &credential_in_configmap::DIAGNOSTIC,
     &privileged_container::DIAGNOSTIC,
     &host_namespaces::DIAGNOSTIC,
-    &container_runs_as_root::DIAGNOSTIC,
-    &privilege_escalation_allowed::DIAGNOSTIC,
-    &writable_root_filesystem::DIAGNOSTIC,
+    &container_hardening::DIAGNOSTIC,
+    &platform_host_access::DIAGNOSTIC,
+];
+
+/// Codes of diagnostics merged into another one, with the code that replaced them:
+/// `--only`/`--skip` still accept the old names.
+pub(crate) const RENAMED: &[(&str, &str)] = &[
+    ("container-runs-as-root", "container-hardening"),
+    ("privilege-escalation-allowed", "container-hardening"),
+    ("writable-root-filesystem", "container-hardening"),
 ];

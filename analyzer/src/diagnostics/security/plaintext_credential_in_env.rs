@@ -1,35 +1,42 @@
 //! Diagnostic: plaintext-credential-in-env.
 //!
-//! **What it checks.** Environment variables whose name says credential (`PASSWORD`, `SECRET`,
-//! `TOKEN`, `API_KEY`, ...) and whose value is written in the spec (`value:`) instead of read
-//! from a Secret (`valueFrom`) — the seed's own `POSTGRES_PASSWORD: dbpass123`. A kubesnap
-//! bundle has already replaced such values by a `<redacted...>` marker, which still proves a
-//! literal was in the spec; both are detected. Values are never shown.
+//! **What it checks.** Environment variables whose literal `value:` is a credential: a name that
+//! says secret *and* a value that looks like one (`security::credentials`), or a PEM private key
+//! under any name. Switches (`ALLOW_EMPTY_PASSWORD=yes`, `AUTH_PASS_CREDENTIALS=false`), paths
+//! (`GOOGLE_APPLICATION_CREDENTIALS=/credentials/cloud`), references (`valueFrom`, `$(VAR)`) and
+//! empty values are not. Values are never shown.
+//!
+//! Severity follows the evidence. In an application workload a readable credential or private
+//! key, or one kubesnap's collector redacted (its rules judged the value a secret), is P2, one
+//! finding per workload. Values another tool redacted (`***HIDDEN***`) only show that a literal
+//! was there, and a platform component's values are written by its operator, not by the user:
+//! both are rolled up into one P3 advisory per namespace.
 //!
 //! **Why it matters.** Anyone who can read the workload (`get deployment`, a GitOps repository,
 //! `last-applied-configuration`) can read the credential.
 //!
-//! **Example.** `Deployment prod/database-service: POSTGRES_PASSWORD written in the spec`, with
-//! the commands to move it into a Secret.
+//! **Example.** `Deployment prod/database-service: credential POSTGRES_PASSWORD (database) written
+//! in the spec`, with the commands to move it into a Secret.
 
-use std::sync::LazyLock;
+use std::collections::BTreeMap;
 
 use kubesnap_shared::json::Value;
-use regex::Regex;
+use kubesnap_shared::model::ObjectRef;
 
 use crate::diagnostics::Diagnostic;
-use crate::facts::Facts;
-use crate::facts::kubectl;
-use crate::facts::workload::containers;
+use crate::diagnostics::security::credentials::{Literal, judge};
+use crate::facts::workload::{Template, containers};
+use crate::facts::{Facts, kubectl, platform};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "plaintext-credential-in-env",
     category: Category::Security,
     title: "Credentials written in plain text in env",
-    severities: &[Severity::P1],
-    what: "Environment variables named like credentials (PASSWORD, SECRET, TOKEN, API_KEY, ...) with a literal \
-           value instead of valueFrom a Secret; a kubesnap bundle's redaction marker counts as a literal.",
+    severities: &[Severity::P2, Severity::P3],
+    what: "Environment variables whose literal value is a credential: a credential's name with a value shaped like \
+           one (not a switch, a path, a reference or empty), or a PEM private key. P2 per application workload; \
+           values another tool redacted and platform components' values are one P3 advisory per namespace.",
     why: "Anyone who can read the workload, its GitOps source or its last-applied-configuration reads the \
           credential; it also lands in every support bundle and backup of the object.",
     fix: "Move the value into a Secret and reference it with valueFrom.secretKeyRef (or envFrom), then rotate \
@@ -38,96 +45,201 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-/// Names that hold credentials.
-static CREDENTIAL_NAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH_?KEY|_PWD$|^PWD_)",
-    )
-    .ok()
-});
-/// Names that merely point at a credential (a file, a Secret's name, a URL) or configure it.
-static NOT_A_VALUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)_(FILE|PATH|DIR|URL|URI|ENDPOINT|HOST|PORT|NAME|REF|TTL|TIMEOUT|EXPIRY|EXPIRATION|LENGTH|ENABLED|TYPE|KEY_ID|ID)$")
-        .ok()
-});
+/// One env entry judged a credential.
+struct Entry {
+    /// `MYSQL_PASSWORD (api)`.
+    label: String,
+    literal: Literal,
+    evidence: Evidence,
+}
 
-/// Whether an env entry's literal value is a credential's; `Some(redacted)` when it is.
-fn literal_credential(entry: &Value) -> Option<bool> {
-    let name = entry.get("name")?.as_str()?;
-    let value = entry.get("value")?.as_str()?;
-    let named = CREDENTIAL_NAME.as_ref().is_some_and(|re| re.is_match(name))
-        && !NOT_A_VALUE.as_ref().is_some_and(|re| re.is_match(name));
-    // `$(OTHER_VAR)` only expands another variable: not a literal credential.
-    let reference = value.starts_with("$(") && value.ends_with(')') && !value[2..].contains("$(");
-    (named && !value.is_empty() && !reference).then(|| value.starts_with("<redacted"))
+fn entries(template: &Template<'_>) -> Vec<Entry> {
+    let owner = template.owner.reference();
+    let mut found = Vec::new();
+    for (container, pointer) in containers(template.spec, template.pointer) {
+        let container_name = container.get("name").and_then(Value::as_str).unwrap_or_default();
+        let env = container.get("env").and_then(Value::as_array).unwrap_or_default();
+        for (index, entry) in env.iter().enumerate() {
+            let name = entry.get("name").and_then(Value::as_str).unwrap_or_default();
+            let Some(value) = entry.get("value").and_then(Value::as_str) else { continue };
+            let Some(literal) = judge(name, value) else { continue };
+            found.push(Entry {
+                label: format!("{name} ({container_name})"),
+                literal,
+                evidence: Evidence::field(
+                    owner.clone(),
+                    format!("{pointer}/env/{index}/value"),
+                    &literal.shown().into(),
+                ),
+            });
+        }
+    }
+    found
+}
+
+fn subject(owner: &ObjectRef) -> String {
+    match &owner.namespace {
+        Some(namespace) => format!("{} {namespace}/{}", owner.kind, owner.name),
+        None => format!("{} {}", owner.kind, owner.name),
+    }
+}
+
+fn labels(entries: &[Entry]) -> String {
+    entries.iter().map(|entry| entry.label.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
+    // By namespace: the workloads whose entries are only advisory, with why.
+    let mut advisories: BTreeMap<String, Vec<(ObjectRef, Vec<Entry>, bool)>> = BTreeMap::new();
     for template in facts.templates() {
-        let owner = template.owner.reference();
-        let mut names = Vec::new();
-        let mut evidence = Vec::new();
-        let mut redacted_any = false;
-        for (container, pointer) in containers(template.spec, template.pointer) {
-            let container_name = container.get("name").and_then(Value::as_str).unwrap_or_default();
-            let env = container.get("env").and_then(Value::as_array).unwrap_or_default();
-            for (index, entry) in env.iter().enumerate() {
-                let Some(redacted) = literal_credential(entry) else { continue };
-                let name = entry.get("name").and_then(Value::as_str).unwrap_or_default();
-                redacted_any |= redacted;
-                names.push(format!("{name} ({container_name})"));
-                let shown = if redacted {
-                    "<literal value, redacted by the collector>"
-                } else {
-                    "<literal value, not shown>"
-                };
-                evidence.push(Evidence::field(
-                    owner.clone(),
-                    format!("{pointer}/env/{index}/value"),
-                    &shown.into(),
-                ));
-            }
-        }
-        if names.is_empty() {
+        let found = entries(template);
+        if found.is_empty() {
             continue;
         }
-        let subject = match &owner.namespace {
-            Some(namespace) => format!("{} {namespace}/{}", owner.kind, owner.name),
-            None => format!("{} {}", owner.kind, owner.name),
-        };
-        let mut finding = DIAGNOSTIC
-            .finding(Severity::P1, format!("{subject}: {} written in the spec", names.join(", ")))
-            .object(owner.clone())
-            .explanation(format!(
-                "{subject} sets the credentials {} as literal env values instead of reading them from a Secret: \
-                 anyone who can read the workload or its source can read them.{} Move them into a Secret and \
-                 rotate them.",
-                names.join(", "),
-                if redacted_any { " The collector redacted the values in this bundle; the spec still holds them." } else { "" }
-            ));
-        for item in evidence {
-            finding = finding.evidence(item);
+        let owner = template.owner.reference();
+        let platform = platform::of_template(facts, template).is_some();
+        if platform || found.iter().all(|entry| entry.literal == Literal::Hidden) {
+            advisories
+                .entry(owner.namespace.clone().unwrap_or_default())
+                .or_default()
+                .push((owner, found, platform));
+        } else {
+            findings.push(workload_finding(&owner, &found));
         }
-        let secret = format!("{}-credentials", owner.name);
-        finding = finding.remediation(format!(
-            "kubectl create secret generic {}{} --from-literal=<NAME>=<new value>",
-            kubectl::word(&secret),
-            kubectl::namespace_flag(&owner)
-        ));
-        if matches!(
-            owner.kind.as_str(),
-            "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "ReplicaSet"
-        ) {
-            finding = finding.remediation(kubectl::on(
-                "set env",
-                &owner,
-                &format!("--from=secret/{}", kubectl::word(&secret)),
-            ));
-        }
-        findings.push(finding);
     }
+    findings.extend(advisories.into_iter().map(|(namespace, workloads)| advisory(&namespace, &workloads)));
     findings
+}
+
+/// P2: an application workload whose spec holds credentials (and maybe hidden values too).
+fn workload_finding(owner: &ObjectRef, found: &[Entry]) -> Finding {
+    let subject = subject(owner);
+    let of = |wanted: &[Literal]| -> Vec<&str> {
+        found
+            .iter()
+            .filter(|entry| wanted.contains(&entry.literal))
+            .map(|entry| entry.label.as_str())
+            .collect()
+    };
+    let keys = of(&[Literal::PrivateKey]);
+    let credentials = of(&[Literal::Credential, Literal::RedactedCredential]);
+    let hidden = of(&[Literal::Hidden]);
+    let mut what = Vec::new();
+    if !keys.is_empty() {
+        let noun = if keys.len() == 1 { "private key" } else { "private keys" };
+        what.push(format!("{noun} {}", keys.join(", ")));
+    }
+    if !credentials.is_empty() {
+        let noun = if credentials.len() == 1 { "credential" } else { "credentials" };
+        what.push(format!("{noun} {}", credentials.join(", ")));
+    }
+    let more = match hidden.len() {
+        0 => String::new(),
+        1 => ", and 1 more value the bundle shows redacted".to_owned(),
+        n => format!(", and {n} more values the bundle shows redacted"),
+    };
+    let mut notes = Vec::new();
+    if !keys.is_empty() {
+        notes.push(
+            "A PEM private key in a pod spec is readable by everyone who can read the workload.".to_owned(),
+        );
+    }
+    if found.iter().any(|entry| matches!(entry.literal, Literal::PrivateKey | Literal::Credential)) {
+        notes.push("The values are readable in this bundle too.".to_owned());
+    }
+    if found.iter().any(|entry| entry.literal == Literal::RedactedCredential) {
+        notes
+            .push("The collector redacted some values in this bundle; the spec still holds them.".to_owned());
+    }
+    if !hidden.is_empty() {
+        notes.push(format!(
+            "The bundle shows {} redacted: check whether they are credentials too.",
+            hidden.join(", ")
+        ));
+    }
+    let mut finding = DIAGNOSTIC
+        .finding(Severity::P2, format!("{subject}: {} written in the spec{more}", what.join("; ")))
+        .object(owner.clone())
+        .explanation(format!(
+            "{subject} writes {} literally in its env instead of reading them from a Secret: anyone who can read \
+             the workload or its source can read them. {} Move them into a Secret and rotate them.",
+            what.join(" and "),
+            notes.join(" ")
+        ));
+    for entry in found {
+        finding = finding.evidence(entry.evidence.clone());
+    }
+    let secret = format!("{}-credentials", owner.name);
+    finding = finding.remediation(format!(
+        "kubectl create secret generic {}{} --from-literal=<NAME>=<new value>",
+        kubectl::word(&secret),
+        kubectl::namespace_flag(owner)
+    ));
+    if matches!(owner.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "ReplicaSet") {
+        finding = finding.remediation(kubectl::on(
+            "set env",
+            owner,
+            &format!("--from=secret/{}", kubectl::word(&secret)),
+        ));
+    }
+    finding
+}
+
+/// P3: the workloads of one namespace whose credential-named values are platform components'
+/// or were redacted by another tool.
+fn advisory(namespace: &str, workloads: &[(ObjectRef, Vec<Entry>, bool)]) -> Finding {
+    let all_platform = workloads.iter().all(|(_, _, platform)| *platform);
+    let mut names: Vec<&str> = workloads
+        .iter()
+        .flat_map(|(_, found, _)| {
+            found.iter().map(|entry| entry.label.split(" (").next().unwrap_or_default())
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let shown = match names.len() {
+        0..=3 => names.join(", "),
+        n => format!("{} and {} more", names[..3].join(", "), n - 3),
+    };
+    let noun = if workloads.len() == 1 { "workload" } else { "workloads" };
+    let place =
+        if namespace.is_empty() { "Cluster scope".to_owned() } else { format!("Namespace {namespace}") };
+    let title = match (all_platform, workloads.len()) {
+        (true, 1) => format!("{place}: a platform workload sets {shown} literally in its env"),
+        (true, n) => format!("{place}: {n} platform workloads set {shown} literally in their env"),
+        (false, 1) => format!("{place}: 1 workload sets credential-named env values literally ({shown})"),
+        (false, n) => format!("{place}: {n} workloads set credential-named env values literally ({shown})"),
+    };
+    let mut finding = DIAGNOSTIC.finding(Severity::P3, title).explanation(format!(
+        "Advice: {} {noun} {} values under credential names directly in the spec. {}Reading them from \
+         Secrets keeps them out of every copy of the spec.",
+        workloads.len(),
+        if workloads.len() == 1 { "writes" } else { "write" },
+        if all_platform {
+            "The platform's operators write these values themselves; change them through the operator, not the \
+             workload. "
+                .to_owned()
+        } else {
+            "The bundle shows them redacted, so it cannot tell whether each is a real credential or a setting; \
+             check them in the cluster. "
+                .to_owned()
+        }
+    ));
+    for (owner, found, _) in workloads {
+        finding = finding.object(owner.clone()).evidence(Evidence::note(format!(
+            "{}: {}",
+            subject(owner),
+            labels(found)
+        )));
+    }
+    for (owner, found, _) in workloads {
+        for entry in found {
+            finding = finding.evidence(entry.evidence.clone());
+        }
+        finding = finding.remediation(kubectl::get_yaml(owner));
+    }
+    finding
 }
 
 #[cfg(test)]
@@ -138,23 +250,7 @@ mod tests {
     use crate::diagnostics::testing::check;
 
     #[test]
-    fn credential_names_and_pointers_are_told_apart() {
-        let entry = |name: &str, value: &str| Value::from(serde_json::json!({"name": name, "value": value}));
-        assert_eq!(literal_credential(&entry("POSTGRES_PASSWORD", "dbpass123")), Some(false));
-        assert_eq!(literal_credential(&entry("API_TOKEN", "<redacted: 12 bytes>")), Some(true));
-        assert_eq!(literal_credential(&entry("PASSWORD_FILE", "/run/secrets/pw")), None);
-        assert_eq!(literal_credential(&entry("DB_SECRET_NAME", "db")), None);
-        assert_eq!(literal_credential(&entry("POSTGRES_USER", "dbuser")), None);
-        assert_eq!(literal_credential(&entry("DB_PASSWORD", "$(FROM_SECRET)")), None);
-        assert_eq!(
-            literal_credential(&Value::from(serde_json::json!({"name": "DB_PASSWORD", "valueFrom": {}}))),
-            None
-        );
-    }
-
-    /// The seed's own database Deployment.
-    #[test]
-    fn the_seeds_database_password() {
+    fn readable_credentials_and_private_keys_of_applications() {
         check(
             &DIAGNOSTIC,
             r#"
@@ -174,14 +270,33 @@ spec:
       - name: connection-monitor
         image: alpine:latest
         env:
-        - {name: MONITOR_TOKEN, value: "<redacted: 24 bytes>"}
+        - {name: MONITOR_TOKEN, value: "<redacted:name-value-pair>"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: license-api, namespace: default}
+spec:
+  template:
+    spec:
+      containers:
+      - name: license-api
+        image: license-api
+        env:
+        - {name: LICENSE_SIGNING_KEY, value: "-----BEGIN RSA PRIVATE KEY-----\nMIIEogIBAAKCAQEAugyKfZV2gIDaY1Rz\n-----END RSA PRIVATE KEY-----"}
+        - {name: GITHUB_PRIVATE_KEY_FILENAME, value: /mounts/github-app-private-key.pem}
 "#,
             expect![[r#"
-                P1 plaintext-credential-in-env Deployment prod-simulation/database-service: POSTGRES_PASSWORD (database), MONITOR_TOKEN (connection-monitor) written in the spec
+                P2 plaintext-credential-in-env Deployment default/license-api: private key LICENSE_SIGNING_KEY (license-api) written in the spec
+                  objects: Deployment/default/license-api
+                  field Deployment/default/license-api /spec/template/spec/containers/0/env/0/value = <PEM private key, not shown>
+                  why: Deployment default/license-api writes private key LICENSE_SIGNING_KEY (license-api) literally in its env instead of reading them from a Secret: anyone who can read the workload or its source can read them. A PEM private key in a pod spec is readable by everyone who can read the workload. The values are readable in this bundle too. Move them into a Secret and rotate them.
+                  $ kubectl create secret generic license-api-credentials -n default --from-literal=<NAME>=<new value>
+                  $ kubectl set env deployment/license-api -n default --from=secret/license-api-credentials
+                P2 plaintext-credential-in-env Deployment prod-simulation/database-service: credentials POSTGRES_PASSWORD (database), MONITOR_TOKEN (connection-monitor) written in the spec
                   objects: Deployment/prod-simulation/database-service
                   field Deployment/prod-simulation/database-service /spec/template/spec/containers/0/env/2/value = <literal value, not shown>
                   field Deployment/prod-simulation/database-service /spec/template/spec/containers/1/env/0/value = <literal value, redacted by the collector>
-                  why: Deployment prod-simulation/database-service sets the credentials POSTGRES_PASSWORD (database), MONITOR_TOKEN (connection-monitor) as literal env values instead of reading them from a Secret: anyone who can read the workload or its source can read them. The collector redacted the values in this bundle; the spec still holds them. Move them into a Secret and rotate them.
+                  why: Deployment prod-simulation/database-service writes credentials POSTGRES_PASSWORD (database), MONITOR_TOKEN (connection-monitor) literally in its env instead of reading them from a Secret: anyone who can read the workload or its source can read them. The values are readable in this bundle too. The collector redacted some values in this bundle; the spec still holds them. Move them into a Secret and rotate them.
                   $ kubectl create secret generic database-service-credentials -n prod-simulation --from-literal=<NAME>=<new value>
                   $ kubectl set env deployment/database-service -n prod-simulation --from=secret/database-service-credentials
             "#]],
@@ -189,22 +304,114 @@ spec:
     }
 
     #[test]
-    fn secret_references_are_fine() {
+    fn hidden_values_and_platform_components_are_one_advisory_per_namespace() {
         check(
             &DIAGNOSTIC,
             r#"
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: api, namespace: shop}
+metadata: {name: graphql-api, namespace: default}
 spec:
   template:
     spec:
       containers:
-      - name: api
-        image: api
+      - name: graphql-api
+        image: graphql-api
         env:
-        - name: DB_PASSWORD
-          valueFrom: {secretKeyRef: {name: db, key: password}}
+        - {name: MYSQL_PASSWORD, value: "***HIDDEN***"}
+        - {name: ALLOW_EMPTY_PASSWORD, value: "***HIDDEN***"}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: worker, namespace: default}
+spec:
+  template:
+    spec:
+      containers:
+      - name: worker
+        image: worker
+        env:
+        - {name: AWS_SECRET_ACCESS_KEY, value: "***HIDDEN***"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: image-registry, namespace: openshift-image-registry}
+spec:
+  template:
+    spec:
+      containers:
+      - name: registry
+        image: registry
+        env:
+        - {name: REGISTRY_HTTP_SECRET, value: 6ad6abc73e85b72ba434e9c13317945a5b172d96377f6288ad712d03d19e736a}
+"#,
+            expect![[r#"
+                P3 plaintext-credential-in-env Namespace default: 2 workloads set credential-named env values literally (AWS_SECRET_ACCESS_KEY, MYSQL_PASSWORD)
+                  objects: Deployment/default/graphql-api, StatefulSet/default/worker
+                  note: Deployment default/graphql-api: MYSQL_PASSWORD (graphql-api)
+                  note: StatefulSet default/worker: AWS_SECRET_ACCESS_KEY (worker)
+                  field Deployment/default/graphql-api /spec/template/spec/containers/0/env/0/value = <literal value, redacted in this bundle>
+                  field StatefulSet/default/worker /spec/template/spec/containers/0/env/0/value = <literal value, redacted in this bundle>
+                  why: Advice: 2 workloads write values under credential names directly in the spec. The bundle shows them redacted, so it cannot tell whether each is a real credential or a setting; check them in the cluster. Reading them from Secrets keeps them out of every copy of the spec.
+                  $ kubectl get deployment graphql-api -n default -o yaml
+                  $ kubectl get statefulset worker -n default -o yaml
+                P3 plaintext-credential-in-env Namespace openshift-image-registry: a platform workload sets REGISTRY_HTTP_SECRET literally in its env
+                  objects: Deployment/openshift-image-registry/image-registry
+                  note: Deployment openshift-image-registry/image-registry: REGISTRY_HTTP_SECRET (registry)
+                  field Deployment/openshift-image-registry/image-registry /spec/template/spec/containers/0/env/0/value = <literal value, not shown>
+                  why: Advice: 1 workload writes values under credential names directly in the spec. The platform's operators write these values themselves; change them through the operator, not the workload. Reading them from Secrets keeps them out of every copy of the spec.
+                  $ kubectl get deployment image-registry -n openshift-image-registry -o yaml
+            "#]],
+        );
+    }
+
+    #[test]
+    fn switches_paths_references_and_secret_references_are_fine() {
+        check(
+            &DIAGNOSTIC,
+            r#"
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: redis-master, namespace: default}
+spec:
+  template:
+    spec:
+      containers:
+      - name: redis
+        image: bitnami/redis
+        env:
+        - {name: ALLOW_EMPTY_PASSWORD, value: "yes"}
+        - {name: REDIS_PASSWORD_FILE, value: /opt/bitnami/redis/secrets/redis-password}
+        - name: REDIS_PASSWORD
+          valueFrom: {secretKeyRef: {name: redis, key: redis-password}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: helm-install-traefik, namespace: apps}
+spec:
+  template:
+    spec:
+      containers:
+      - name: helm
+        image: rancher/klipper-helm
+        env:
+        - {name: AUTH_PASS_CREDENTIALS, value: "false"}
+        - {name: PASSWORD, value: "$(FROM_SECRET)"}
+        - {name: API_TOKEN, value: ""}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: velero, namespace: velero}
+spec:
+  template:
+    spec:
+      containers:
+      - name: velero
+        image: velero/velero
+        env:
+        - {name: GOOGLE_APPLICATION_CREDENTIALS, value: /credentials/cloud}
+        - {name: AWS_SHARED_CREDENTIALS_FILE, value: /credentials/cloud}
+        - {name: REGISTRY_STORAGE_S3_CREDENTIALSCONFIGPATH, value: /var/run/secrets/cloud/Credentials}
 "#,
             expect![[r#"
                 no findings

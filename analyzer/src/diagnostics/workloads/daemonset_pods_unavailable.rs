@@ -9,16 +9,21 @@
 //!
 //! **Example.** `DaemonSet kube-system/calico-node: 4 of 6 pods available`.
 
+use std::collections::BTreeMap;
+
+use kubesnap_shared::json::Value;
+
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::workload::tool_of_labels;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "daemonset-pods-unavailable",
     category: Category::Workloads,
     title: "DaemonSets missing pods on nodes",
-    severities: &[Severity::P1, Severity::P2],
+    severities: &[Severity::P1, Severity::P2, Severity::P3],
     what: "DaemonSets with fewer available pods than desired (P1 when none is available, P2 otherwise) or with \
            misscheduled pods.",
     why: "DaemonSets run node agents: a node without its CNI, kube-proxy, CSI or log agent loses networking, \
@@ -40,7 +45,20 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         }
         let object = set.reference();
         let namespace = set.namespace.as_deref().unwrap_or_default();
-        let severity = if desired > 0 && available == 0 { Severity::P1 } else { Severity::P2 };
+        // A collection or test tool's DaemonSet (its template's labels say so) describes that run.
+        let template_labels: BTreeMap<String, String> = set
+            .at("/spec/template/metadata/labels")
+            .and_then(Value::as_object)
+            .map(|map| map.iter().filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned()))).collect())
+            .unwrap_or_default();
+        let tool = tool_of_labels(&template_labels);
+        let severity = if tool.is_some() {
+            Severity::P3
+        } else if desired > 0 && available == 0 {
+            Severity::P1
+        } else {
+            Severity::P2
+        };
         let mut title =
             format!("DaemonSet {namespace}/{}: {available} of {desired} pods available", set.name);
         if misscheduled > 0 {
@@ -66,7 +84,9 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
                     set.name,
                     (desired - available).max(0),
                     if misscheduled > 0 { " Some pods run on nodes the DaemonSet no longer selects." } else { "" }
-                ))
+                ) + &tool
+                    .map(|tool| format!(" It belongs to {tool}: it describes that run, not an agent of the cluster."))
+                    .unwrap_or_default())
                 .remediation(kubectl::describe(&object))
                 .remediation(format!("kubectl get pods{} -o wide", kubectl::namespace_flag(&object)))
                 .remediation(kubectl::rollout("status", &object)),
@@ -122,6 +142,28 @@ status: {{desiredNumberScheduled: 6, numberAvailable: {available}, numberReady: 
               $ kubectl get pods -n kube-system -o wide
               $ kubectl rollout status daemonset/calico-node -n kube-system
         "#]],
+        );
+    }
+
+    #[test]
+    fn a_collection_tools_daemonset_is_a_note() {
+        let tool = fixture(0).replace(
+            "status:",
+            "spec: {template: {metadata: {labels: {sonobuoy-component: plugin}}}}\nstatus:",
+        );
+        check(
+            &DIAGNOSTIC,
+            &tool,
+            expect![[r#"
+                P3 daemonset-pods-unavailable DaemonSet kube-system/calico-node: 0 of 6 pods available
+                  objects: DaemonSet/kube-system/calico-node
+                  field DaemonSet/kube-system/calico-node /status/desiredNumberScheduled = 6
+                  field DaemonSet/kube-system/calico-node /status/numberAvailable = 0
+                  why: DaemonSet calico-node should run a pod on 6 nodes and 0 are available: 6 nodes run without this agent. It belongs to sonobuoy, a conformance and diagnostics tool: it describes that run, not an agent of the cluster.
+                  $ kubectl describe daemonset calico-node -n kube-system
+                  $ kubectl get pods -n kube-system -o wide
+                  $ kubectl rollout status daemonset/calico-node -n kube-system
+            "#]],
         );
     }
 

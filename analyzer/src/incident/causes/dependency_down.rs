@@ -417,7 +417,6 @@ status:
                2025-06-01T11:49:30Z Pod/data/pg-0: backend pod CrashLoopBackOff in container pg, 3 restarts
                2025-06-01T11:50:00Z Pod/shop/api-7d-a: 2 lines with connection refused errors in pod api-7d-a, container api (current run): `2025-06-01T11:50:00Z ERROR dial tcp 10.0.0.9:5432: connect: connection refused`
                finding deployment-replicas-unavailable: Deployment shop/api: 0 of 1 replicas available
-               finding application-down: Pod data/pg-0 down (ApplicationDown firing); Service pg without a ready backend
                finding crash-loop-backoff: Pod data/pg-0: container pg crash-looping (Error, exit code 1)
                finding service-without-endpoints: Service data/pg has no ready endpoints: 1 pod matches but none is Ready
                finding log-error-patterns: Deployment shop/api: connection refused errors in logs (2 lines, 1 pod)

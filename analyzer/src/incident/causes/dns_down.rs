@@ -138,8 +138,6 @@ mod tests {
                2025-06-01T11:31:00Z Pod/shop/api-1: first of 1 DNS resolution errors
                2025-06-01T11:31:00Z Pod/shop/web-1: first of 1 DNS resolution errors
                finding coredns-unhealthy: Cluster DNS down: 0 of 2 DNS pods Ready
-               finding application-down: Pod kube-system/coredns-a down (ApplicationDown firing)
-               finding application-down: Pod kube-system/coredns-b down (ApplicationDown firing)
                finding crash-loop-backoff: Pod kube-system/coredns-a: container coredns crash-looping (Error, exit code 1)
                finding crash-loop-backoff: Pod kube-system/coredns-b: container coredns crash-looping (Error, exit code 1)
                finding log-error-patterns: Pod shop/api-1: DNS resolution errors in logs (1 line, 1 pod)
