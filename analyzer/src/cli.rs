@@ -71,7 +71,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
 
-    /// Largest single entry of the bundle, uncompressed (bytes, or 500M, 512Mi, 1.5Gi) [default: 4Gi]
+    /// Largest single entry of the bundle, uncompressed (bytes, or 512Mi, 4Gi) [default: 4Gi]
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_entry_size: Option<u64>,
 
