@@ -64,7 +64,10 @@ fn load_file(path: PathBuf) -> Result<Vec<Item>, String> {
 /// The redactor in each mode: plain markers, and tokens (with the map kept, as the collector's
 /// `--redaction-map` does).
 fn modes() -> [(&'static str, Redactor); 2] {
-    [("mask", Redactor::builtin()), ("tokens", Redactor::builtin().with_tokens(Tokens::new([0x5a; 32], true)))]
+    [
+        ("mask", Redactor::builtin()),
+        ("tokens", Redactor::builtin().with_tokens(Tokens::new([0x5a; 32], true))),
+    ]
 }
 
 /// The scorer's leak test, `--strict` included.
@@ -151,7 +154,9 @@ fn no_negative_changes() -> Result<(), String> {
     let negatives = load("negatives.jsonl")?;
     assert!(negatives.len() >= 40, "the corpus looks truncated: {} negatives", negatives.len());
     let mut changed = Vec::new();
-    for ((_, redactor), item) in modes().iter().flat_map(|mode| negatives.iter().map(move |item| (mode, item))) {
+    for ((_, redactor), item) in
+        modes().iter().flat_map(|mode| negatives.iter().map(move |item| (mode, item)))
+    {
         let mut counts = Counts::default();
         let out = redactor.redact_text(&item.text, &mut counts);
         if out != item.text {

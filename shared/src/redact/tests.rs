@@ -543,7 +543,8 @@ fn token_mode_gives_one_value_one_token_across_objects_secrets_and_logs() {
 #[test]
 fn token_markers_are_markers_to_every_reader() {
     let redactor = Redactor::builtin().with_tokens(Tokens::new([9; 32], false));
-    let text = "DB_PASSWORD=hunter2hunter2\nAuthorization: Bearer abcdef0123456789abcdef\ntoken=Zx9Qw8Er7Ty6\n";
+    let text =
+        "DB_PASSWORD=hunter2hunter2\nAuthorization: Bearer abcdef0123456789abcdef\ntoken=Zx9Qw8Er7Ty6\n";
     let once = redactor.redact_text(text, &mut Counts::default()).into_owned();
     assert_eq!(tokens_in(&once).len(), 3, "{once}");
     // A second pass, in either mode, leaves the tokens as they are.
@@ -553,7 +554,8 @@ fn token_markers_are_markers_to_every_reader() {
     assert!(keys::is_placeholder("<redacted:key-name:tok-0123456789abcdef>"));
     assert!(!is_secret_assignment("DB_PASSWORD", "<redacted:key-name:tok-0123456789abcdef>"));
     // Whole documents keep the plain marker: a token would only say two releases are equal.
-    let mut release = json!({"kind": "Secret", "type": "helm.sh/release.v1", "data": {"release": "SDRzSUFBQUFBQUFB"}});
+    let mut release =
+        json!({"kind": "Secret", "type": "helm.sh/release.v1", "data": {"release": "SDRzSUFBQUFBQUFB"}});
     redactor.redact_object(&mut release, &mut Counts::default());
     assert_eq!(release["data"]["release"], "<redacted: 12 bytes>");
 }
