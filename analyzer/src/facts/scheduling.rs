@@ -117,7 +117,11 @@ impl Fit {
         if other_near_fit {
             return Vec::new();
         }
-        self.nodes.iter().filter(|(_, blockers)| only_not_ready(blockers)).map(|(name, _)| name.as_str()).collect()
+        self.nodes
+            .iter()
+            .filter(|(_, blockers)| only_not_ready(blockers))
+            .map(|(name, _)| name.as_str())
+            .collect()
     }
 
     /// Nodes the pod's own node choice admits: no `nodeSelector` or required node affinity
@@ -138,8 +142,10 @@ pub(crate) fn node_choice(pod: &Object) -> Option<String> {
     if let Some(selector) = pod.at("/spec/nodeSelector").and_then(Value::as_object)
         && !selector.is_empty()
     {
-        let pairs: Vec<String> =
-            selector.iter().map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default())).collect();
+        let pairs: Vec<String> = selector
+            .iter()
+            .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+            .collect();
         parts.push(format!("nodeSelector {}", pairs.join(",")));
     }
     let terms = pod
@@ -531,7 +537,10 @@ fn describe_selector(selector: &Value) -> String {
         .get("matchLabels")
         .and_then(Value::as_object)
         .map(|wanted| {
-            wanted.iter().map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default())).collect()
+            wanted
+                .iter()
+                .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+                .collect()
         })
         .unwrap_or_default();
     if let Some(expressions) = selector.get("matchExpressions").and_then(Value::as_array)

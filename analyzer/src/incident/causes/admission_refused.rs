@@ -51,7 +51,9 @@ fn limit_refusal(message: &str) -> Option<LimitRefusal<'_>> {
         let Some(at) = message.find(word) else { continue };
         let words: Vec<&str> = message[at + word.len()..].split_whitespace().collect();
         // memory usage per Container is 512Mi, but limit is 1Gi
-        if let [resource, "usage", "per", scope, "is", allowed, "but", field, "is", asked, ..] = words.as_slice() {
+        if let [resource, "usage", "per", scope, "is", allowed, "but", field, "is", asked, ..] =
+            words.as_slice()
+        {
             return Some(LimitRefusal {
                 bound,
                 resource,

@@ -391,14 +391,20 @@ status:
         let out = of_rule(&fixture, "image-not-pullable");
         assert!(out.contains("Image reg.example/web:2 cannot be pulled for Pod shop/web-1: the registry's host name does not resolve"), "{out}");
         assert!(!out.contains("web-0"), "{out}");
-        assert!(!out.to_lowercase().contains("pullsecret"), "a name that does not resolve is no matter of credentials:\n{out}");
+        assert!(
+            !out.to_lowercase().contains("pullsecret"),
+            "a name that does not resolve is no matter of credentials:\n{out}"
+        );
     }
 
     #[test]
     fn a_refused_pull_names_the_pull_secret_the_namespace_lacks() {
         let refused = r#"{waiting: {reason: ImagePullBackOff, message: 'Back-off pulling image "reg.corp/pay/gw:1": failed to authorize: 401 Unauthorized: no basic auth credentials'}}"#;
         let fixture = [
-            pod("gw-1", "reg.corp/pay/gw:1", refused).replace("spec: {containers:", "spec: {imagePullSecrets: [{name: corp-registry}], containers:"),
+            pod("gw-1", "reg.corp/pay/gw:1", refused).replace(
+                "spec: {containers:",
+                "spec: {imagePullSecrets: [{name: corp-registry}], containers:",
+            ),
             "\n---\nkind: Secret\napiVersion: v1\nmetadata: {name: other, namespace: shop}\n".to_owned(),
         ]
         .concat();

@@ -45,7 +45,8 @@ fn component(reason: &str, message: &str) -> Option<&'static str> {
 /// lists a `not-ready` taint among other reasons proves nothing by itself: the scheduler names
 /// every node it rejected.
 pub(super) fn waits_for(model: &ClusterModel, pod: &Object) -> Vec<String> {
-    if pod.str_at("/status/phase") != Some("Pending") || pod.str_at("/spec/nodeName").is_some_and(|n| !n.is_empty())
+    if pod.str_at("/status/phase") != Some("Pending")
+        || pod.str_at("/spec/nodeName").is_some_and(|n| !n.is_empty())
     {
         return Vec::new();
     }
@@ -95,7 +96,9 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         let kept_off: Vec<(&Object, String)> = pending
             .iter()
             .filter(|(_, nodes)| nodes.contains(&node.name))
-            .map(|(pod, _)| (*pod, scheduler_message(pod).unwrap_or_else(|| "no scheduler message".to_owned())))
+            .map(|(pod, _)| {
+                (*pod, scheduler_message(pod).unwrap_or_else(|| "no scheduler message".to_owned()))
+            })
             .collect();
         let all_down = not_ready.len() == nodes.len();
         let quoted = format!("{reason}: {}", clip(message)).trim_matches([' ', ':']).to_owned();

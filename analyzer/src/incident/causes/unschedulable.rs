@@ -49,7 +49,8 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let any_not_ready = model
         .of_kind("Node")
         .any(|node| node.condition("Ready").is_some_and(|(status, _, _)| status != "True"));
-    let waits_for_node = |pod: &Object| any_not_ready && !super::node_not_ready::waits_for(model, pod).is_empty();
+    let waits_for_node =
+        |pod: &Object| any_not_ready && !super::node_not_ready::waits_for(model, pod).is_empty();
     let mut groups: BTreeMap<ObjectRef, Vec<(&Object, String)>> = BTreeMap::new();
     for pod in model.of_kind("Pod").filter(|pod| is_pending_unscheduled(pod)) {
         let Some(message) = scheduler_message(context, pod) else { continue };
@@ -85,7 +86,11 @@ fn headline(
                     .filter_map(|node| {
                         let blockers = fit.nodes.get(*node)?;
                         let text = blockers.iter().map(Blocker::text).collect::<Vec<_>>().join("; ");
-                        Some(if text.is_empty() { format!("{node} (fits)") } else { format!("{node}: {text}") })
+                        Some(if text.is_empty() {
+                            format!("{node} (fits)")
+                        } else {
+                            format!("{node}: {text}")
+                        })
                     })
                     .collect();
                 let only = if nodes.len() == 1 { "node" } else { "nodes" };
