@@ -61,9 +61,12 @@ fn load_file(path: PathBuf) -> Result<Vec<Item>, String> {
         .collect()
 }
 
+/// Each mode's name and redactor.
+type Modes = [(&'static str, Redactor); 2];
+
 /// The redactor in each mode: plain markers, and tokens (with the map kept, as the collector's
 /// `--redaction-map` does).
-fn modes() -> [(&'static str, Redactor); 2] {
+fn modes() -> Modes {
     [
         ("mask", Redactor::builtin()),
         ("tokens", Redactor::builtin().with_tokens(Tokens::new([0x5a; 32], true))),
@@ -195,7 +198,7 @@ fn redaction_is_idempotent_on_every_corpus_text() -> Result<(), String> {
 }
 
 /// The redactor and the positives, built once for every generated case.
-static MANGLE: std::sync::LazyLock<([(&'static str, Redactor); 2], Vec<Item>)> =
+static MANGLE: std::sync::LazyLock<(Modes, Vec<Item>)> =
     std::sync::LazyLock::new(|| (modes(), load("positives.jsonl").unwrap_or_default()));
 
 proptest::proptest! {
