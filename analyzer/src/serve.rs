@@ -90,7 +90,8 @@ const EXAMPLES: &str = "\
 Examples:
   kubesnap-analyze serve bundle.tar.gz -- kubectl get pods -A
   kubesnap-analyze serve bundle.tar.gz --shell
-  kubesnap-analyze serve bundle.tar.gz --kubeconfig-out kc.yaml    (then: KUBECONFIG=kc.yaml kubectl ...)";
+  kubesnap-analyze serve bundle.tar.gz --kubeconfig-out kc.yaml
+      then, until Ctrl-C: KUBECONFIG=kc.yaml kubectl get events -A";
 
 /// Loads the bundle, starts the API and runs the command, the shell, or until Ctrl-C.
 pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<u8> {
