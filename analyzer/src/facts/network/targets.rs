@@ -54,6 +54,7 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r#"connection to server at "([^"]+)"(?: \([^)]*\))?, port (\d{1,5})"#,
         r#"could not translate host name "([^"]+)""#,
         r"lookup ([A-Za-z0-9.-]+[A-Za-z0-9])(?: on [0-9.:\[\]]+)?: no such host",
+        r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) ([A-Za-z0-9.-]+[A-Za-z0-9])",
         r"(?i)\b(?:postgres(?:ql)?|mysql|mongodb(?:\+srv)?|redis|amqp|https?|nats|kafka)://(?:[^@/\s]*@)?([A-Za-z0-9.-]+[A-Za-z0-9])(?::(\d{1,5}))?",
         r"(?i)\bconnect(?:ing|ion)? (?:to|refused to) ([A-Za-z][A-Za-z0-9.-]*[A-Za-z0-9]):(\d{1,5})\b",
     ]
@@ -248,9 +249,15 @@ pub(crate) fn resolve(
         && model.has_kind("Namespace")
         && model.get("Namespace", None, &service_namespace).is_none()
     {
+        let elsewhere: Vec<String> =
+            model.of_kind("Service").filter(|s| s.name == name).map(short).take(3).collect();
+        let hint = match elsewhere.as_slice() {
+            [] => String::new(),
+            found => format!(" (a Service {name} exists in {})", found.join(", ")),
+        };
         return done(
             Verdict::NoSuchNamespace,
-            format!("{host}{port}: namespace {service_namespace} does not exist in the cluster"),
+            format!("{host}{port}: namespace {service_namespace} does not exist in the cluster{hint}"),
             Some(reference),
         );
     }
