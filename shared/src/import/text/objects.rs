@@ -348,7 +348,8 @@ fn fraction(text: &str) -> Option<(u64, u64)> {
     Some((done.trim().parse().ok()?, of.trim().parse().ok()?))
 }
 
-/// kubectl's short ages: `4m2s`, `7d3h`, `26h`, `2y`, `90s`.
+/// kubectl's short ages: `4m2s`, `7d3h`, `26h`, `2y`, `90s`. An age too large for the time
+/// type (`999999999999999999y`) is no age.
 pub fn age(text: &str) -> Option<jiff::SignedDuration> {
     let mut seconds: i64 = 0;
     let mut number = String::new();
@@ -359,15 +360,15 @@ pub fn age(text: &str) -> Option<jiff::SignedDuration> {
         }
         let value: i64 = number.parse().ok()?;
         number.clear();
-        seconds += value
-            * match c {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                'y' => 365 * 86_400,
-                _ => return None,
-            };
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'y' => 365 * 86_400,
+            _ => return None,
+        };
+        seconds = seconds.checked_add(value.checked_mul(unit)?)?;
     }
     number.is_empty().then(|| jiff::SignedDuration::from_secs(seconds))
 }
@@ -402,6 +403,15 @@ fn kind_of_resource(resource: &str) -> String {
 mod tests {
     use super::super::table::tables;
     use super::*;
+
+    /// Found by the `kubectl_text` fuzz target: a huge number of years overflowed (a panic in
+    /// debug builds, a wrong age in release).
+    #[test]
+    fn an_age_too_large_is_no_age() {
+        assert_eq!(age("999999999999999999y"), None);
+        assert_eq!(age("9223372036854775807s1s"), None);
+        assert_eq!(age("7d3h"), Some(jiff::SignedDuration::from_secs(7 * 86_400 + 3 * 3600)));
+    }
 
     #[test]
     fn a_wide_pod_row_gives_phase_node_and_ip_only() {
