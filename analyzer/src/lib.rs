@@ -16,6 +16,7 @@ mod engine;
 mod facts;
 pub(crate) mod incident;
 mod report;
+mod serve;
 pub(crate) mod stats;
 mod text_fields;
 
