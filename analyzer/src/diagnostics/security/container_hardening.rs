@@ -22,10 +22,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            pod level, so the image's user decides), they allow privilege escalation \
            (`allowPrivilegeEscalation` not `false`), or their root filesystem is writable \
            (`readOnlyRootFilesystem` not `true`). One P3 advisory per namespace lists its workloads and \
-           what each lacks: advice, never a fault. Platform components (`facts::platform`) are the \
-           distribution's business and are left out. It replaces `container-runs-as-root`, \
-           `privilege-escalation-allowed` and `writable-root-filesystem`, which `--only`/`--skip` still \
-           accept as its names.",
+           what each lacks: advice, never a fault. Platform components (network and storage plugins, \
+           node agents) are the distribution's business and are left out. It replaces \
+           `container-runs-as-root`, `privilege-escalation-allowed` and `writable-root-filesystem`, which \
+           `--only`/`--skip` still accept as its names.",
     why: "A process running as root is root on the node if it escapes the container; a setuid binary gains \
           privileges its parent lacked; a writable root filesystem lets an intruder drop tools.",
     fix: "Set securityContext.runAsNonRoot: true (with an image that has a non-root USER), \

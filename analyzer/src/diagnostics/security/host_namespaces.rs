@@ -15,8 +15,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     title: "Pods sharing the node's namespaces",
     severities: &[Severity::P2],
     what: "Application workloads whose pods share the node's network, PID or IPC namespace (`hostNetwork`, \
-           `hostPID`, `hostIPC`). One finding per workload, P2. Platform components (`facts::platform`) \
-           need it by design and are listed by `platform-host-access` instead.",
+           `hostPID`, `hostIPC`). One finding per workload, P2. Platform components (network and storage \
+           plugins, node agents) need it by design and are listed by `platform-host-access` instead.",
     why: "hostPID sees and signals every process of the node, hostNetwork binds the node's ports and escapes \
           NetworkPolicies, hostIPC shares the node's shared memory.",
     fix: "Remove hostNetwork/hostPID/hostIPC unless the pod is a node agent that needs them; expose ports \

@@ -17,7 +17,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Security,
     title: "Platform components with host access by design",
     severities: &[Severity::P3],
-    what: "Platform components (`facts::platform`: the control plane, network and storage plugins, node \
+    what: "Platform components (the control plane, network and storage plugins, node \
            agents, a distribution's add-ons, diagnostic tools) that run privileged containers or share the \
            node's network, PID or IPC namespace. They need it by design, so this is one P3 advisory for the \
            whole cluster that lists them with the evidence that made each a platform component: what the \

@@ -15,8 +15,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     title: "Privileged containers",
     severities: &[Severity::P2],
     what: "Application workloads with containers that run `privileged: true`. One finding per workload, P2. \
-           Platform components (CNI and CSI agents, kube-proxy, node exporters, diagnostic tools: \
-           `facts::platform`) need it by design and are listed by `platform-host-access` instead.",
+           Platform components (CNI and CSI agents, kube-proxy, node exporters, diagnostic tools) \
+           need it by design and are listed by `platform-host-access` instead.",
     why: "A privileged container has all capabilities and the node's devices: anything running in it \
           controls the node.",
     fix: "Remove privileged: true; grant only the capabilities the process needs (securityContext.capabilities.add).",
