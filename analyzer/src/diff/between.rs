@@ -123,9 +123,14 @@ pub(crate) fn compare(old: &ClusterModel, new: &ClusterModel) -> Between {
     let (earlier, later, window) =
         if a <= b { (old, new, Window { from: a, to: b }) } else { (new, old, Window { from: b, to: a }) };
     between.window = Some(window);
-    let inside = |at: Timestamp| at > window.from && at <= window.to;
+    // Kubernetes times are whole seconds, and so is a capture's end: something created in the
+    // second the earlier capture ended is in the window unless the earlier bundle shows it.
+    let inside = |at: Timestamp| at.as_second() >= window.from.as_second() && at <= window.to;
     between.rollouts = later
         .of_kind("ReplicaSet")
+        .filter(|replica_set| {
+            earlier.get("ReplicaSet", replica_set.namespace.as_deref(), &replica_set.name).is_none()
+        })
         .filter_map(|replica_set| {
             let at = replica_set.created_at().filter(|at| inside(*at))?;
             rollout(earlier, later, replica_set, at)
@@ -137,6 +142,9 @@ pub(crate) fn compare(old: &ClusterModel, new: &ClusterModel) -> Between {
     between.events = later
         .events
         .iter()
+        .filter(|event| {
+            !earlier.events.iter().any(|seen| seen.namespace == event.namespace && seen.name == event.name)
+        })
         .filter_map(|event| {
             let first_seen = event.first_seen.filter(|at| inside(*at))?;
             Some(EventSeen {

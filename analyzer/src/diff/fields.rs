@@ -38,8 +38,11 @@ impl FieldChange {
     }
 }
 
-/// Metadata and annotations that are bookkeeping: they change without anyone changing the object.
+/// Identity (matched already; list items of some formats lack it) and metadata and annotations
+/// that are bookkeeping: they change without anyone changing the object.
 const IGNORED_METADATA: &[&str] = &[
+    "/apiVersion",
+    "/kind",
     "/metadata/resourceVersion",
     "/metadata/managedFields",
     "/metadata/generation",
@@ -160,6 +163,9 @@ fn flatten(value: &Value, path: &mut String, out: &mut BTreeMap<String, String>)
                 }
             }
         },
+        // An empty map or list says no more than an absent one (`spec: {}` after a cordon's
+        // `spec.unschedulable` is removed again).
+        Value::Object(_) | Value::Array(_) => {}
         other => {
             out.insert(path.clone(), text(other));
         }

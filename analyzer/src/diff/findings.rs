@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use kubesnap_shared::model::{ClusterModel, ObjectRef};
 use serde::Serialize;
 
+use super::objects::top_owner;
 use crate::facts::workload::workload_of;
 use crate::finding::{Finding, Severity, Status};
 use crate::incident::Incident;
@@ -31,6 +32,9 @@ pub struct FindingChange {
     pub code: String,
     /// The objects of the identity (pods as their workload).
     pub subjects: Vec<ObjectRef>,
+    /// The objects at the top of the subjects' owner chains, in either bundle (what a
+    /// DaemonSet an operator made belongs to), for the summary.
+    pub owners: Vec<ObjectRef>,
     pub old: Option<Seen>,
     pub new: Option<Seen>,
 }
@@ -121,11 +125,17 @@ fn identities<'a>(analyzed: &Analyzed<'a>) -> BTreeMap<String, (Vec<ObjectRef>, 
     findings.sort_by(|a, b| (a.code, &a.objects).cmp(&(b.code, &b.objects)));
     for finding in findings {
         let subjects = subjects(analyzed.model, &finding.objects);
-        let base = format!(
-            "{}:{}",
-            finding.code,
-            subjects.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
-        );
+        // A P3 advisory folds every P3 finding of its code (crate::advisories): its object
+        // list moves with any member, so the advisory itself is the identity.
+        let base = if finding.severity == Severity::P3 && subjects.len() > 1 {
+            format!("{}:(advisory)", finding.code)
+        } else {
+            format!(
+                "{}:{}",
+                finding.code,
+                subjects.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+            )
+        };
         let count = seen.entry(base.clone()).or_default();
         *count += 1;
         let identity = if *count == 1 { base } else { format!("{base}#{count}") };
@@ -191,12 +201,35 @@ pub(crate) fn compare(old: &Analyzed<'_>, new: &Analyzed<'_>) -> FindingsDiff {
     };
     for key in keys {
         let (a, b) = (before.get(key), after.get(key));
-        let Some((subjects, finding)) = b.or(a) else { continue };
+        let Some((_, finding)) = b.or(a) else { continue };
+        // Both sides' subjects when they differ (an advisory's), in an order of their own, so
+        // that the swapped diff names the same ones.
+        let subjects = match (a, b) {
+            (Some((old, _)), Some((new, _))) if old != new => {
+                let mut union: Vec<ObjectRef> = old.iter().chain(new).cloned().collect();
+                union.sort();
+                union.dedup();
+                union
+            }
+            _ => b.or(a).map(|(subjects, _)| subjects.clone()).unwrap_or_default(),
+        };
         let code = finding.code.to_owned();
+        let mut owners: Vec<ObjectRef> = subjects
+            .iter()
+            .flat_map(|subject| {
+                [old.model, new.model].into_iter().filter_map(|model| {
+                    let object = model.get(&subject.kind, subject.namespace.as_deref(), &subject.name)?;
+                    top_owner(model, object)
+                })
+            })
+            .collect();
+        owners.sort();
+        owners.dedup();
         let change = FindingChange {
             identity: key.clone(),
             code,
-            subjects: subjects.clone(),
+            subjects,
+            owners,
             old: a.map(|(_, finding)| seen(finding)),
             new: b.map(|(_, finding)| seen(finding)),
         };

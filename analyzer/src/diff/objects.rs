@@ -189,7 +189,8 @@ fn changed(old: &Object, new: &Object) -> Option<ChangedObject> {
 }
 
 /// The object at the top of `object`'s owner chain, or `None` when nothing owns it. Endpoints
-/// belong to the Service of their name, EndpointSlices to the one their label names.
+/// belong to the Service of their name, EndpointSlices to the one their label names, an
+/// IPAddress to the Service whose cluster IP it is.
 pub(crate) fn top_owner(model: &ClusterModel, object: &Object) -> Option<ObjectRef> {
     let mut current = owner_of(model, object)?;
     for _ in 0..MAX_OWNER_DEPTH {
@@ -213,6 +214,17 @@ fn owner_of(model: &ClusterModel, object: &Object) -> Option<ObjectRef> {
     };
     if object.kind == "Endpoints" {
         return Some(service(&object.name));
+    }
+    // An IPAddress (networking.k8s.io) is the allocation of a Service's cluster IP.
+    if object.kind == "IPAddress"
+        && object.str_at("/spec/parentRef/resource") == Some("services")
+        && let Some(name) = object.str_at("/spec/parentRef/name")
+    {
+        return Some(ObjectRef {
+            kind: "Service".to_owned(),
+            namespace: object.str_at("/spec/parentRef/namespace").map(str::to_owned),
+            name: name.to_owned(),
+        });
     }
     if object.kind == "EndpointSlice"
         && let Some(name) = object.labels().get("kubernetes.io/service-name")

@@ -193,7 +193,10 @@ fn view(diff: &BundleDiff) -> View {
             .summary
             .iter()
             .map(|line| SummaryView {
-                object: line.object.to_string(),
+                object: line
+                    .object
+                    .as_ref()
+                    .map_or_else(|| "Not with a change the bundles show".to_owned(), ToString::to_string),
                 changes: line.changes.clone(),
                 findings: line.findings.clone(),
             })

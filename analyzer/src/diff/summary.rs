@@ -24,7 +24,8 @@ const NAMED_FIELDS: usize = 3;
 /// One line of the summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SummaryLine {
-    pub object: ObjectRef,
+    /// The object changed; `None` for the line of new findings no change goes with.
+    pub object: Option<ObjectRef>,
     /// What changed, in short phrases.
     pub changes: Vec<String>,
     /// The findings that appeared or went away with it: `new P0 crash-loop-backoff: <title>`.
@@ -145,7 +146,11 @@ pub(crate) fn build(
             let mut found = Vec::new();
             for (word, list) in [("new", &findings.new), ("resolved", &findings.resolved)] {
                 for change in list.iter().filter(|change| {
-                    change.subjects.iter().any(|subject| *subject == object || related.contains(&subject))
+                    change
+                        .subjects
+                        .iter()
+                        .chain(&change.owners)
+                        .any(|subject| *subject == object || related.contains(&subject))
                 }) {
                     linked.insert(&change.identity);
                     found.push(phrase(word, change));
@@ -158,7 +163,7 @@ pub(crate) fn build(
                     found.push(format!("read by {reader}: see its line"));
                 }
             }
-            SummaryLine { object, changes, findings: found }
+            SummaryLine { object: Some(object), changes, findings: found }
         })
         .collect();
     let unexplained: Vec<String> = findings
@@ -168,15 +173,7 @@ pub(crate) fn build(
         .map(|change| phrase("new", change))
         .collect();
     if !unexplained.is_empty() {
-        out.push(SummaryLine {
-            object: ObjectRef {
-                kind: "Cluster".to_owned(),
-                namespace: None,
-                name: "(no change found in the bundles)".to_owned(),
-            },
-            changes: Vec::new(),
-            findings: unexplained,
-        });
+        out.push(SummaryLine { object: None, changes: Vec::new(), findings: unexplained });
     }
     // Lines with findings first: they are what the reader came for.
     out.sort_by_key(|line| line.findings.is_empty());

@@ -170,8 +170,9 @@ fn a_rollout_that_broke_a_deployment_is_told_next_to_its_crash_loop() {
     let (old, new) = models();
     let diff = diff_of(&old, &new);
     assert_eq!(diff.identity.verdict, Verdict::Same);
-    let cart =
-        diff.summary.iter().find(|line| line.object.name == "cart" && line.object.kind == "Deployment");
+    let cart = diff.summary.iter().find(|line| {
+        line.object.as_ref().is_some_and(|object| object.name == "cart" && object.kind == "Deployment")
+    });
     let cart = cart.unwrap_or_else(|| panic!("no line for the Deployment: {:#?}", diff.summary));
     assert!(
         cart.changes.iter().any(|change| change.contains("image app cart:1.4.2 → cart:1.5.0")),
