@@ -47,11 +47,35 @@ impl Blocker {
         }
     }
 
+    /// Whether it is the node's NotReady state: its condition or the `not-ready`/`unreachable`
+    /// taint the node controller puts on it.
+    pub(crate) fn is_not_ready(&self) -> bool {
+        match self {
+            Blocker::NotReady => true,
+            Blocker::Taint(taint) => {
+                taint.starts_with("node.kubernetes.io/not-ready")
+                    || taint.starts_with("node.kubernetes.io/unreachable")
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether it comes from the node's current state or load (cordoned, full, a port or an
+    /// anti-affinity peer already there), not from the pod's own choice of nodes (selector,
+    /// affinity, a taint it does not tolerate): such a node could take the pod tomorrow.
+    fn is_circumstantial(&self) -> bool {
+        matches!(
+            self,
+            Blocker::Cordoned | Blocker::Resources(_) | Blocker::HostPort(_) | Blocker::AntiAffinity(_)
+        )
+    }
+
     /// A short class name, to say what blocks most nodes.
     pub(crate) fn class(&self) -> &'static str {
         match self {
             Blocker::Cordoned => "cordoned",
             Blocker::NotReady => "not ready",
+            Blocker::Taint(_) if self.is_not_ready() => "not ready",
             Blocker::Taint(_) => "taint",
             Blocker::Selector(_) => "node selector/affinity",
             Blocker::Resources(_) => "resources",
@@ -75,6 +99,64 @@ impl Fit {
     pub(crate) fn fitting(&self) -> Vec<&str> {
         self.nodes.iter().filter(|(_, blockers)| blockers.is_empty()).map(|(name, _)| name.as_str()).collect()
     }
+
+    /// The NotReady nodes that alone keep the pod Pending: the pod's only blockers there are the
+    /// node's NotReady state, its claims are bound, no node fits, and no Ready node is kept from
+    /// it only by its current state or load (cordoned, full, an anti-affinity peer): then the
+    /// pod waits for one of these nodes. Empty when something else would also have to change.
+    pub(crate) fn kept_off_by_not_ready(&self) -> Vec<&str> {
+        if !self.volumes.is_empty() || !self.fitting().is_empty() {
+            return Vec::new();
+        }
+        let only_not_ready =
+            |blockers: &Vec<Blocker>| !blockers.is_empty() && blockers.iter().all(Blocker::is_not_ready);
+        let other_near_fit = self.nodes.values().any(|blockers| {
+            !only_not_ready(blockers)
+                && blockers.iter().all(|blocker| blocker.is_not_ready() || blocker.is_circumstantial())
+        });
+        if other_near_fit {
+            return Vec::new();
+        }
+        self.nodes
+            .iter()
+            .filter(|(_, blockers)| only_not_ready(blockers))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// Nodes the pod's own node choice admits: no `nodeSelector` or required node affinity
+    /// excludes them.
+    pub(crate) fn selectable(&self) -> Vec<&str> {
+        self.nodes
+            .iter()
+            .filter(|(_, blockers)| !blockers.iter().any(|blocker| matches!(blocker, Blocker::Selector(_))))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
+/// The pod's own choice of nodes in words: `nodeSelector disktype=nvme` and/or its required
+/// node affinity; `None` when it has neither.
+pub(crate) fn node_choice(pod: &Object) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(selector) = pod.at("/spec/nodeSelector").and_then(Value::as_object)
+        && !selector.is_empty()
+    {
+        let pairs: Vec<String> = selector
+            .iter()
+            .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+            .collect();
+        parts.push(format!("nodeSelector {}", pairs.join(",")));
+    }
+    let terms = pod
+        .at("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        .and_then(Value::as_array)
+        .unwrap_or_default();
+    if !terms.is_empty() {
+        let described: Vec<String> = terms.iter().map(describe_term).collect();
+        parts.push(format!("required node affinity {}", described.join(" or ")));
+    }
+    (!parts.is_empty()).then(|| parts.join(" and "))
 }
 
 /// What the pod requests: CPU in millicores, memory in bytes (containers summed, each init
@@ -99,6 +181,42 @@ pub(crate) fn requests(pod: &Object) -> (f64, f64) {
     (cpu, memory)
 }
 
+/// A request larger than any node's allocatable: the pod fits nowhere even on an empty node.
+/// `needs 9.5 cores CPU, more than any node's allocatable (the largest has 8 cores)`.
+pub(crate) fn beyond_every_node(model: &ClusterModel, pod: &Object) -> Option<String> {
+    let (cpu, memory) = requests(pod);
+    let allocatable = |node: &Object, resource: &str, parse: fn(&str) -> Option<f64>| {
+        node.str_at(&format!("/status/allocatable/{resource}"))
+            .map(str::to_owned)
+            .or_else(|| node.i64_at(&format!("/status/allocatable/{resource}")).map(|n| n.to_string()))
+            .as_deref()
+            .and_then(parse)
+    };
+    let largest = |resource: &str, parse: fn(&str) -> Option<f64>| {
+        model.of_kind("Node").filter_map(|node| allocatable(node, resource, parse)).reduce(f64::max)
+    };
+    let mut out = Vec::new();
+    if let Some(most) = largest("cpu", quantity::cpu_millicores)
+        && cpu > most
+    {
+        out.push(format!(
+            "needs {} CPU, more than any node's allocatable (the largest has {})",
+            units::cpu(cpu),
+            units::cpu(most)
+        ));
+    }
+    if let Some(most) = largest("memory", quantity::bytes)
+        && memory > most
+    {
+        out.push(format!(
+            "needs {} memory, more than any node's allocatable (the largest has {})",
+            units::memory(memory),
+            units::memory(most)
+        ));
+    }
+    (!out.is_empty()).then(|| out.join("; "))
+}
+
 /// A pod that holds resources on its node: scheduled and not finished.
 fn holds_resources(pod: &Object) -> bool {
     pod.str_at("/spec/nodeName").is_some_and(|node| !node.is_empty())
@@ -118,9 +236,8 @@ pub(crate) fn of_pod(model: &ClusterModel, pod: &Object) -> Fit {
 pub(crate) fn on_node(model: &ClusterModel, pod: &Object, node: &Object) -> Vec<Blocker> {
     let mut out = Vec::new();
     let tolerations = pod.array_at("/spec/tolerations");
-    if node.at("/spec/unschedulable").and_then(Value::as_bool) == Some(true)
-        && !tolerates(tolerations, "node.kubernetes.io/unschedulable", "", "NoSchedule")
-    {
+    let cordoned = node.at("/spec/unschedulable").and_then(Value::as_bool) == Some(true);
+    if cordoned && !tolerates(tolerations, "node.kubernetes.io/unschedulable", "", "NoSchedule") {
         out.push(Blocker::Cordoned);
     }
     let taints = node.array_at("/spec/taints");
@@ -141,7 +258,11 @@ pub(crate) fn on_node(model: &ClusterModel, pod: &Object, node: &Object) -> Vec<
         let key = taint.get("key").and_then(Value::as_str).unwrap_or_default();
         let value = taint.get("value").and_then(Value::as_str).unwrap_or_default();
         let effect = taint.get("effect").and_then(Value::as_str).unwrap_or_default();
-        if !matches!(effect, "NoSchedule" | "NoExecute") || tolerates(tolerations, key, value, effect) {
+        // A cordoned node's taint is its cordon, said once.
+        if !matches!(effect, "NoSchedule" | "NoExecute")
+            || tolerates(tolerations, key, value, effect)
+            || (cordoned && key == "node.kubernetes.io/unschedulable")
+        {
             continue;
         }
         let shown = if value.is_empty() { key.to_owned() } else { format!("{key}={value}") };
@@ -225,7 +346,10 @@ fn expression_matches(expression: &Value, labels: &BTreeMap<String, String>) -> 
 }
 
 fn describe_term(term: &Value) -> String {
-    let expressions = term.get("matchExpressions").and_then(Value::as_array).unwrap_or_default();
+    describe_expressions(term.get("matchExpressions").and_then(Value::as_array).unwrap_or_default())
+}
+
+fn describe_expressions(expressions: &[Value]) -> String {
     let parts: Vec<String> = expressions
         .iter()
         .map(|expression| {
@@ -333,38 +457,98 @@ fn host_ports(model: &ClusterModel, pod: &Object, node: &Object) -> Vec<Blocker>
     out
 }
 
+/// Required pod anti-affinity: a pod the term selects already runs in the node's topology domain
+/// (the node itself for `kubernetes.io/hostname`, its zone for `topology.kubernetes.io/zone`...).
+/// A node without the term's topology label is not in any domain, so the term does not block it.
 fn anti_affinity(model: &ClusterModel, pod: &Object, node: &Object) -> Vec<Blocker> {
     let terms = pod
         .at("/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
         .and_then(Value::as_array)
         .unwrap_or_default();
+    let node_labels = node.labels();
     let mut out = Vec::new();
     for term in terms {
-        if term.get("topologyKey").and_then(Value::as_str) != Some("kubernetes.io/hostname") {
-            continue;
-        }
-        let Some(wanted) = term.pointer("/labelSelector/matchLabels").and_then(Value::as_object) else {
-            continue;
+        let Some(key) = term.get("topologyKey").and_then(Value::as_str) else { continue };
+        let Some(domain) = node_labels.get(key) else { continue };
+        let Some(selector) = term.get("labelSelector") else { continue };
+        let namespaces: Vec<&str> = term
+            .get("namespaces")
+            .and_then(Value::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let in_scope = |other: &Object| {
+            if namespaces.is_empty() {
+                other.namespace == pod.namespace
+            } else {
+                other.namespace.as_deref().is_some_and(|namespace| namespaces.contains(&namespace))
+            }
         };
-        let wanted: BTreeMap<String, String> =
-            wanted.iter().map(|(k, v)| (k.to_string(), v.as_str().unwrap_or_default().to_owned())).collect();
-        let clash = model.pods_on_node(&node.name).find(|other| {
+        let same_domain = |other: &Object| {
+            let Some(name) = other.str_at("/spec/nodeName") else { return false };
+            if name == node.name {
+                return true;
+            }
+            key != "kubernetes.io/hostname"
+                && model.get("Node", None, name).is_some_and(|n| n.labels().get(key) == Some(domain))
+        };
+        let clash = model.of_kind("Pod").find(|other| {
             holds_resources(other)
-                && other.namespace == pod.namespace
                 && other.reference() != pod.reference()
-                && kubesnap_shared::model::labels_match(&wanted, &other.labels())
+                && in_scope(other)
+                && selector_matches(selector, &other.labels())
+                && same_domain(other)
         });
         if let Some(other) = clash {
-            let shown: Vec<String> = wanted.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let place = if key == "kubernetes.io/hostname" {
+                "at most one per node (kubernetes.io/hostname)".to_owned()
+            } else {
+                format!("at most one per {key} ({key}={domain} here)")
+            };
             out.push(Blocker::AntiAffinity(format!(
-                "pod anti-affinity ({}): Pod {}/{} already runs there",
-                shown.join(","),
+                "pod anti-affinity ({}, {place}): Pod {}/{} already runs {}",
+                describe_selector(selector),
                 other.namespace.as_deref().unwrap_or_default(),
-                other.name
+                other.name,
+                if other.str_at("/spec/nodeName") == Some(node.name.as_str()) {
+                    "there".to_owned()
+                } else {
+                    format!("on {}", other.str_at("/spec/nodeName").unwrap_or_default())
+                }
             )));
         }
     }
     out
+}
+
+/// Whether a label selector (`matchLabels` and `matchExpressions`) selects `labels`.
+fn selector_matches(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+    let by_label = selector.get("matchLabels").and_then(Value::as_object).is_none_or(|wanted| {
+        wanted.iter().all(|(key, value)| labels.get(key).map(String::as_str) == value.as_str())
+    });
+    let expressions = selector.get("matchExpressions").and_then(Value::as_array).unwrap_or_default();
+    by_label && expressions.iter().all(|expression| expression_matches(expression, labels))
+}
+
+/// A label selector in words: `app=cache`.
+fn describe_selector(selector: &Value) -> String {
+    let mut parts: Vec<String> = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .map(|wanted| {
+            wanted
+                .iter()
+                .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(expressions) = selector.get("matchExpressions").and_then(Value::as_array)
+        && !expressions.is_empty()
+    {
+        parts.push(describe_expressions(expressions));
+    }
+    parts.join(",")
 }
 
 /// Claims of the pod that keep it from any node.

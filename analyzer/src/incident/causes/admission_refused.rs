@@ -35,6 +35,65 @@ fn service_account(message: &str) -> Option<&str> {
     message[at..].split('"').next().filter(|_| lower.contains("not found"))
 }
 
+/// A LimitRange's refusal, from the API server's words: `maximum memory usage per Container is
+/// 512Mi, but limit is 1Gi` → (`max`, `memory`, `Container`, `512Mi`, `limit`, `1Gi`).
+struct LimitRefusal<'a> {
+    bound: &'static str,
+    resource: &'a str,
+    scope: &'a str,
+    allowed: &'a str,
+    field: &'a str,
+    asked: &'a str,
+}
+
+fn limit_refusal(message: &str) -> Option<LimitRefusal<'_>> {
+    for (word, bound) in [("maximum ", "max"), ("minimum ", "min")] {
+        let Some(at) = message.find(word) else { continue };
+        let words: Vec<&str> = message[at + word.len()..].split_whitespace().collect();
+        // memory usage per Container is 512Mi, but limit is 1Gi
+        if let [resource, "usage", "per", scope, "is", allowed, "but", field, "is", asked, ..] =
+            words.as_slice()
+        {
+            return Some(LimitRefusal {
+                bound,
+                resource,
+                scope,
+                allowed: allowed.trim_end_matches(','),
+                field,
+                asked: asked.trim_end_matches([',', '.', ';']),
+            });
+        }
+    }
+    None
+}
+
+/// The LimitRanges of `namespace` whose `bound` for `resource` per `scope` is what the refusal
+/// quotes: the bundle names the object the message does not.
+fn limit_ranges<'m>(
+    model: &'m kubesnap_shared::model::ClusterModel,
+    namespace: &str,
+    refusal: &LimitRefusal<'_>,
+) -> Vec<&'m Object> {
+    let allowed = kubesnap_shared::quantity::parse(refusal.allowed);
+    model
+        .of_kind("LimitRange")
+        .filter(|range| range.namespace.as_deref() == Some(namespace))
+        .filter(|range| {
+            range.array_at("/spec/limits").iter().any(|limit| {
+                limit.get("type").and_then(Value::as_str) == Some(refusal.scope)
+                    && limit
+                        .get(refusal.bound)
+                        .and_then(|bounds| bounds.get(refusal.resource))
+                        .and_then(Value::as_str)
+                        .is_some_and(|value| {
+                            value == refusal.allowed
+                                || (allowed.is_some() && kubesnap_shared::quantity::parse(value) == allowed)
+                        })
+            })
+        })
+        .collect()
+}
+
 fn class(message: &str) -> &'static str {
     let lower = message.to_lowercase();
     if lower.contains("exceeded quota") {
@@ -148,6 +207,42 @@ fn hypothesis(
             name: account.to_owned(),
         });
     }
+    if let Some(refusal) = limit_refusal(message) {
+        let ranges = limit_ranges(model, namespace, &refusal);
+        let containers: Vec<String> = controller
+            .array_at("/spec/template/spec/containers")
+            .iter()
+            .filter(|container| {
+                container
+                    .pointer(&format!("/resources/{}s/{}", refusal.field, refusal.resource))
+                    .and_then(Value::as_str)
+                    == Some(refusal.asked)
+            })
+            .filter_map(|container| container.get("name").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        let asker = match containers.as_slice() {
+            [] => "the pod template".to_owned(),
+            [one] => format!("container {one}"),
+            many => format!("containers {}", many.join(", ")),
+        };
+        let bound = if refusal.bound == "max" { "at most" } else { "at least" };
+        for range in &ranges {
+            objects.push(range.reference());
+            confirmations.push(format!(
+                "LimitRange {namespace}/{} allows {bound} {} {} per {}; {asker} asks a {} of {}",
+                range.name, refusal.allowed, refusal.resource, refusal.scope, refusal.field, refusal.asked
+            ));
+        }
+    }
+    let ranges: Vec<&str> = objects
+        .iter()
+        .filter(|object| object.kind == "LimitRange")
+        .map(|object| object.name.as_str())
+        .collect();
+    let why = match ranges.as_slice() {
+        [one] => format!("LimitRange {one} forbids its resources"),
+        _ => why.to_owned(),
+    };
     let title = format!("{name} cannot create its pods ({have} of {wanted}): {why} (`{}`)", clip(message));
     let score = 80 + if confirmations.is_empty() { 0 } else { 5 };
     let mut hypothesis = context.hypothesis("admission-refused", title, score, Severity::P1);
@@ -226,5 +321,46 @@ status: {hard: {requests.cpu: "2"}, used: {requests.cpu: 1800m}}
             "admission-refused",
         );
         assert_eq!(out, "");
+    }
+
+    #[test]
+    fn a_limit_range_refusal_names_the_limit_range_and_the_container() {
+        let story = r#"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: importer-55
+  namespace: data
+  ownerReferences: [{kind: Deployment, name: importer, uid: d1, controller: true}]
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers: [{name: importer, image: importer, resources: {limits: {memory: 1Gi}}}]
+status:
+  replicas: 0
+  conditions: [{type: ReplicaFailure, status: "True", reason: FailedCreate,
+    message: 'pods "importer-55-x" is forbidden: maximum memory usage per Container is 512Mi, but limit is 1Gi'}]
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: defaults, namespace: data}
+spec: {limits: [{type: Container, default: {memory: 256Mi}}]}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: container-caps, namespace: data}
+spec: {limits: [{type: Container, max: {memory: 512Mi}}]}
+"#;
+        let out = of_rule(story, "admission-refused");
+        assert!(
+            out.contains("Deployment data/importer cannot create its pods (0 of 1): LimitRange container-caps forbids its resources"),
+            "{out}"
+        );
+        assert!(
+            out.contains("evidence: LimitRange data/container-caps allows at most 512Mi memory per Container; container importer asks a limit of 1Gi"),
+            "{out}"
+        );
+        assert!(!out.contains("data/defaults"), "{out}");
     }
 }

@@ -53,6 +53,8 @@ pub(crate) fn split_image(image: &str) -> (String, String, String) {
     (registry, repository, tag)
 }
 
+const CREDENTIALS: &str = "the registry refuses the node's credentials";
+
 /// What the registry's answer (quoted by the kubelet) says.
 fn class_of(text: &str) -> Option<&'static str> {
     let lower = text.to_lowercase();
@@ -66,7 +68,7 @@ fn class_of(text: &str) -> Option<&'static str> {
         || lower.contains("denied")
         || lower.contains("forbidden")
     {
-        Some("the registry refuses the node's credentials")
+        Some(CREDENTIALS)
     } else if lower.contains("no such host") || lower.contains("server misbehaving") {
         Some("the registry's host name does not resolve")
     } else if lower.contains("x509") || lower.contains("certificate") {
@@ -191,7 +193,7 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
     }
     // Pull secrets the pods name that the bundle does not hold.
     let mut missing_secrets: Vec<String> = Vec::new();
-    let secrets_listed = model.has_kind("Secret");
+    let secrets_listed = model.captured("Secret").is_listed();
     for s in stuck {
         for secret in s.pod.array_at("/spec/imagePullSecrets") {
             let Some(name) = secret.get("name").and_then(Value::as_str) else { continue };
@@ -210,7 +212,15 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
     subjects.sort();
     subjects.dedup();
     let who: Vec<String> = subjects.iter().take(4).map(crate::incident::links::label).collect();
+    let refused = answer.as_ref().is_some_and(|(class, _)| *class == CREDENTIALS);
     let (class, score) = match (&answer, same_repository.is_empty(), missing_secrets.is_empty()) {
+        (Some(_), _, false) if refused => (
+            format!(
+                "the pull secret it names ({}) does not exist, so the registry refuses the anonymous pull",
+                missing_secrets.join(", ")
+            ),
+            80,
+        ),
         (Some((class, _)), _, _) => (class.to_string(), 80),
         (None, _, false) => ("the pull secret it names does not exist".to_owned(), 80),
         (None, false, true) => (
@@ -269,15 +279,20 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
             .evidence
             .push("other images from the same registry run in the cluster: its name resolves".to_owned());
     }
-    let with_secrets = stuck.iter().filter(|s| !s.pod.array_at("/spec/imagePullSecrets").is_empty()).count();
-    hypothesis.evidence.push(match (with_secrets, missing_secrets.is_empty()) {
-        (0, _) => "the pods name no imagePullSecrets".to_owned(),
-        (_, true) => "the pods' imagePullSecrets exist in the bundle".to_owned(),
-        (_, false) => format!(
-            "pull secrets named by the pods but missing from the namespace: {}",
-            missing_secrets.join(", ")
-        ),
-    });
+    // Pull secrets matter when the registry refuses the pull or gives no answer; a tag it says
+    // does not exist or a name that does not resolve is no matter of credentials.
+    if refused || answer.is_none() {
+        let with_secrets =
+            stuck.iter().filter(|s| !s.pod.array_at("/spec/imagePullSecrets").is_empty()).count();
+        hypothesis.evidence.push(match (with_secrets, missing_secrets.is_empty()) {
+            (0, _) => "the pods name no imagePullSecrets".to_owned(),
+            (_, true) => "the pods' imagePullSecrets exist in the bundle".to_owned(),
+            (_, false) => format!(
+                "pull secrets named by the pods but missing from the namespace: {}",
+                missing_secrets.join(", ")
+            ),
+        });
+    }
     hypothesis
         .disproved_by
         .push("the same image reference running on another node of the cluster".to_owned());
@@ -376,5 +391,24 @@ status:
         let out = of_rule(&fixture, "image-not-pullable");
         assert!(out.contains("Image reg.example/web:2 cannot be pulled for Pod shop/web-1: the registry's host name does not resolve"), "{out}");
         assert!(!out.contains("web-0"), "{out}");
+        assert!(
+            !out.to_lowercase().contains("pullsecret"),
+            "a name that does not resolve is no matter of credentials:\n{out}"
+        );
+    }
+
+    #[test]
+    fn a_refused_pull_names_the_pull_secret_the_namespace_lacks() {
+        let refused = r#"{waiting: {reason: ImagePullBackOff, message: 'Back-off pulling image "reg.corp/pay/gw:1": failed to authorize: 401 Unauthorized: no basic auth credentials'}}"#;
+        let fixture = [
+            pod("gw-1", "reg.corp/pay/gw:1", refused).replace(
+                "spec: {containers:",
+                "spec: {imagePullSecrets: [{name: corp-registry}], containers:",
+            ),
+            "\n---\nkind: Secret\napiVersion: v1\nmetadata: {name: other, namespace: shop}\n".to_owned(),
+        ]
+        .concat();
+        let out = of_rule(&fixture, "image-not-pullable");
+        assert!(out.contains("Image reg.corp/pay/gw:1 cannot be pulled for Pod shop/gw-1: the pull secret it names (corp-registry) does not exist, so the registry refuses the anonymous pull"), "{out}");
     }
 }

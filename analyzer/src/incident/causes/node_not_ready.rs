@@ -5,8 +5,9 @@
 //! quoted and sorted into what failed: the network plugin (`NetworkPluginNotReady`, "cni config
 //! uninitialized"), the container runtime (`PLEG`, "container runtime is down"), the kubelet
 //! itself (`NodeStatusUnknown`: it stopped posting status). The pods it explains are the ones
-//! scheduled on it that are not Ready, and the Pending pods whose scheduler message names the
-//! `not-ready`/`unreachable` taint or NotReady nodes. Score 80, plus 5 when the message names
+//! bound to it that are not Ready, and the Pending pods that would fit on it but for its NotReady
+//! state and fit on no other node (the fit recomputed per node from the bundle: a scheduler
+//! message that lists the `not-ready` taint among other nodes' reasons is no proof). Score 80, plus 5 when the message names
 //! the failing component and 5 when it strands pods; a ranked node problem outranks what it
 //! causes (CoreDNS that cannot be scheduled folds into it as a consequence). Severity P1, P0 when
 //! no node is Ready.
@@ -14,11 +15,12 @@
 //! Disproved by: the node Ready again (a newer condition), or the stranded pods' scheduler
 //! message naming another reason.
 
-use kubesnap_shared::model::{Object, ObjectRef};
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, subject_of};
 use crate::facts::kubectl;
 use crate::facts::network::pod_health;
+use crate::facts::scheduling as fit;
 use crate::finding::Severity;
 
 /// What failed, from the Ready condition's reason and message.
@@ -38,18 +40,24 @@ fn component(reason: &str, message: &str) -> Option<&'static str> {
     }
 }
 
-/// A Pending pod kept off nodes by the NotReady/unreachable taint, per its scheduler message.
-pub(super) fn kept_off_by_not_ready(pod: &Object) -> Option<String> {
-    if pod.str_at("/status/phase") != Some("Pending") {
-        return None;
+/// The NotReady nodes a Pending pod waits for: on them only their NotReady state blocks it, and
+/// nothing else would take it (see [`fit::Fit::kept_off_by_not_ready`]). A scheduler message that
+/// lists a `not-ready` taint among other reasons proves nothing by itself: the scheduler names
+/// every node it rejected.
+pub(super) fn waits_for(model: &ClusterModel, pod: &Object) -> Vec<String> {
+    if pod.str_at("/status/phase") != Some("Pending")
+        || pod.str_at("/spec/nodeName").is_some_and(|n| !n.is_empty())
+    {
+        return Vec::new();
     }
-    let (status, _, message) = pod.condition("PodScheduled")?;
-    let lower = message.to_lowercase();
-    (status == "False"
-        && (lower.contains("node.kubernetes.io/not-ready")
-            || lower.contains("node.kubernetes.io/unreachable")
-            || lower.contains("node(s) were not ready")))
-    .then(|| message.to_owned())
+    fit::of_pod(model, pod).kept_off_by_not_ready().into_iter().map(str::to_owned).collect()
+}
+
+/// The scheduler's message on a pod's PodScheduled condition, when it is False.
+fn scheduler_message(pod: &Object) -> Option<String> {
+    pod.condition("PodScheduled")
+        .filter(|(status, _, message)| *status == "False" && !message.is_empty())
+        .map(|(_, _, message)| message.to_owned())
 }
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
@@ -60,11 +68,16 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         .iter()
         .filter(|node| node.condition("Ready").is_some_and(|(status, _, _)| status != "True"))
         .collect();
-    let pending: Vec<(&Object, String)> = model
-        .of_kind("Pod")
-        .filter(|pod| !pod_health::is_gone(pod))
-        .filter_map(|pod| Some((pod, kept_off_by_not_ready(pod)?)))
-        .collect();
+    let pending: Vec<(&Object, Vec<String>)> = if not_ready.is_empty() {
+        Vec::new()
+    } else {
+        model
+            .of_kind("Pod")
+            .filter(|pod| !pod_health::is_gone(pod))
+            .map(|pod| (pod, waits_for(model, pod)))
+            .filter(|(_, nodes)| !nodes.is_empty())
+            .collect()
+    };
     let mut out = Vec::new();
     for node in &not_ready {
         let (status, reason, message) = node.condition("Ready").unwrap_or_default();
@@ -80,9 +93,13 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             .pods_on_node(&node.name)
             .filter(|pod| !pod_health::is_gone(pod) && pod_health::trouble(pod).is_some())
             .collect();
-        // Pending pods kept off by the taint belong to the only NotReady node, or to none in particular.
-        let kept_off: Vec<&(&Object, String)> =
-            if not_ready.len() == 1 { pending.iter().collect() } else { Vec::new() };
+        let kept_off: Vec<(&Object, String)> = pending
+            .iter()
+            .filter(|(_, nodes)| nodes.contains(&node.name))
+            .map(|(pod, _)| {
+                (*pod, scheduler_message(pod).unwrap_or_else(|| "no scheduler message".to_owned()))
+            })
+            .collect();
         let all_down = not_ready.len() == nodes.len();
         let quoted = format!("{reason}: {}", clip(message)).trim_matches([' ', ':']).to_owned();
         let title = match what {
@@ -110,7 +127,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 "last heartbeat {heartbeat}: {}",
                 match status {
                     "Unknown" => "the kubelet stopped reporting",
-                    _ => "the kubelet reports, and says the node is not ready",
+                    _ => "the kubelet still posts the node's status, and says it is not ready",
                 }
             ));
         }
@@ -153,14 +170,15 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         }
         if !kept_off.is_empty() {
             hypothesis.evidence.push(format!(
-                "{} Pending pods name the not-ready taint in their scheduler message",
-                kept_off.len()
+                "{} Pending pods could run on node {} but for its NotReady state, and on no other node",
+                kept_off.len(),
+                node.name
             ));
         }
         hypothesis.disproved_by.push(format!("node {} Ready=True in a newer capture", node.name));
         if !kept_off.is_empty() {
             hypothesis.disproved_by.push(
-                "the Pending pods' scheduler message naming another reason than the not-ready taint"
+                "a Ready node the Pending pods fit on (their requests, selectors and tolerations against its labels, taints and free resources)"
                     .to_owned(),
             );
         }
@@ -212,6 +230,8 @@ status:
 kind: Node
 apiVersion: v1
 metadata: {name: control}
+spec:
+  taints: [{key: node-role.kubernetes.io/control-plane, effect: NoSchedule}]
 status:
   conditions: [{type: Ready, status: "True"}]
 "#;
@@ -228,7 +248,7 @@ status:
   phase: Pending
   conditions:
   - {{type: PodScheduled, status: "False", reason: Unschedulable,
-     message: "0/2 nodes are available: 1 node(s) had taint {{node.kubernetes.io/not-ready: }}, that the pod didn't tolerate."}}
+     message: "0/2 nodes are available: 1 node(s) had taint {{node.kubernetes.io/not-ready: }}, 1 node(s) had untolerated taint {{node-role.kubernetes.io/control-plane: }}."}}
 "#
         )
     }

@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 
 use kubesnap_shared::model::{Object, ObjectRef};
 
-use super::node_not_ready::kept_off_by_not_ready;
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
 use crate::facts::kubectl;
 use crate::facts::network::pod_health;
@@ -50,15 +49,76 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let any_not_ready = model
         .of_kind("Node")
         .any(|node| node.condition("Ready").is_some_and(|(status, _, _)| status != "True"));
+    let waits_for_node =
+        |pod: &Object| any_not_ready && !super::node_not_ready::waits_for(model, pod).is_empty();
     let mut groups: BTreeMap<ObjectRef, Vec<(&Object, String)>> = BTreeMap::new();
     for pod in model.of_kind("Pod").filter(|pod| is_pending_unscheduled(pod)) {
         let Some(message) = scheduler_message(context, pod) else { continue };
-        if any_not_ready && kept_off_by_not_ready(pod).is_some() {
+        if waits_for_node(pod) {
             continue;
         }
         groups.entry(subject_of(facts, pod)).or_default().push((pod, message));
     }
     groups.into_iter().map(|(subject, pods)| hypothesis(context, &subject, &pods)).collect()
+}
+
+/// The blocker that decides, in one phrase: an unbound claim; else the pod's own node choice when
+/// it rules nodes out (matching none, or only nodes blocked for another reason, named); else a
+/// request larger than any node; else the blocker of most nodes.
+fn headline(
+    model: &kubesnap_shared::model::ClusterModel,
+    pod: &Object,
+    fit: &fit::Fit,
+    classes: &[(&&str, &Vec<(String, Blocker)>)],
+) -> String {
+    if let Some(volume) = fit.volumes.first() {
+        return volume.clone();
+    }
+    let selectable = fit.selectable();
+    if let Some(choice) = fit::node_choice(pod)
+        && selectable.len() < fit.nodes.len()
+    {
+        return match selectable.as_slice() {
+            [] => format!("its {choice} matches none of the {} nodes", fit.nodes.len()),
+            nodes => {
+                let why: Vec<String> = nodes
+                    .iter()
+                    .filter_map(|node| {
+                        let blockers = fit.nodes.get(*node)?;
+                        let text = blockers.iter().map(Blocker::text).collect::<Vec<_>>().join("; ");
+                        Some(if text.is_empty() {
+                            format!("{node} (fits)")
+                        } else {
+                            format!("{node}: {text}")
+                        })
+                    })
+                    .collect();
+                let only = if nodes.len() == 1 { "node" } else { "nodes" };
+                format!("its {choice} matches only {only} {}", why.join("; "))
+            }
+        };
+    }
+    if let Some(beyond) = fit::beyond_every_node(model, pod) {
+        return beyond;
+    }
+    let Some((_, nodes)) = classes.first() else { return String::new() };
+    let (node, blocker) = &nodes[0];
+    if fit.nodes.len() == 1 {
+        format!("{} on node {node}", blocker.text())
+    } else if nodes.len() == fit.nodes.len() {
+        format!("{} on every node (e.g. {node})", blocker.text())
+    } else {
+        let rest: Vec<String> = classes
+            .iter()
+            .skip(1)
+            .map(|(class, nodes)| {
+                let names: Vec<&str> = nodes.iter().map(|(node, _)| node.as_str()).collect();
+                format!("{class} on {}", names.join(", "))
+            })
+            .collect();
+        let rest = if rest.is_empty() { String::new() } else { format!("; the others: {}", rest.join("; ")) };
+        format!("{} on {} of {} nodes (e.g. {node}){rest}", blocker.text(), nodes.len(), fit.nodes.len())
+    }
 }
 
 fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, pods: &[(&Object, String)]) -> Hypothesis {
@@ -78,18 +138,7 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, pods: &[(&Object, 
     let established = (!fit.nodes.is_empty() && fitting.is_empty()) || !fit.volumes.is_empty();
     let mut classes: Vec<(&&str, &Vec<(String, Blocker)>)> = by_class.iter().collect();
     classes.sort_by_key(|(class, nodes)| (std::cmp::Reverse(nodes.len()), **class));
-    let headline_blocker = if let Some(volume) = fit.volumes.first() {
-        volume.clone()
-    } else if let Some((_, nodes)) = classes.first() {
-        let (node, blocker) = &nodes[0];
-        if fit.nodes.len() == 1 {
-            format!("{} on node {node}", blocker.text())
-        } else {
-            format!("{} on {} of {} nodes (e.g. {node})", blocker.text(), nodes.len(), fit.nodes.len())
-        }
-    } else {
-        String::new()
-    };
+    let headline_blocker = headline(model, pod, &fit, &classes);
     let count = pods.len();
     let pods_word = if count == 1 { "pod".to_owned() } else { format!("{count} pods") };
     let title = if established && !headline_blocker.is_empty() {
@@ -256,5 +305,97 @@ status:
         let out = ranked(&[NODE, &pending("{containerPort: 8080}", "100m")].concat());
         assert!(out.contains("[unschedulable 80 P2]"), "{out}");
         assert!(out.contains("disproved by: the pod fits on n1 by the bundle's numbers"), "{out}");
+    }
+
+    /// Three nodes: two Ready in zones a and b, one NotReady (its taint) in zone c.
+    const ZONES: &str = r#"
+kind: Node
+apiVersion: v1
+metadata: {name: a1, labels: {kubernetes.io/hostname: a1, topology.kubernetes.io/zone: a}}
+status:
+  allocatable: {cpu: "4", memory: 8Gi, pods: "110"}
+  conditions: [{type: Ready, status: "True"}]
+---
+kind: Node
+apiVersion: v1
+metadata: {name: b1, labels: {kubernetes.io/hostname: b1, topology.kubernetes.io/zone: b}}
+status:
+  allocatable: {cpu: "4", memory: 8Gi, pods: "110"}
+  conditions: [{type: Ready, status: "True"}]
+---
+kind: Node
+apiVersion: v1
+metadata: {name: c1, labels: {kubernetes.io/hostname: c1, topology.kubernetes.io/zone: c}}
+spec:
+  taints: [{key: node.kubernetes.io/not-ready, effect: NoSchedule}]
+status:
+  allocatable: {cpu: "4", memory: 8Gi, pods: "110"}
+  conditions: [{type: Ready, status: "False", reason: KubeletNotReady, message: "PLEG is not healthy"}]
+"#;
+
+    fn zone_pod(name: &str, node: Option<&str>, spec: &str) -> String {
+        let (bound, status) = match node {
+            Some(node) => (format!("nodeName: {node}"), "{phase: Running}".to_owned()),
+            None => (
+                String::new(),
+                r#"
+  phase: Pending
+  conditions:
+  - {type: PodScheduled, status: "False", reason: Unschedulable, message: "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 2 node(s) didn't match Pod's node affinity/selector."}"#
+                    .to_owned(),
+            ),
+        };
+        format!(
+            r#"
+---
+kind: Pod
+apiVersion: v1
+metadata: {{name: {name}, namespace: shop, labels: {{app: cache}}}}
+spec:
+  {bound}
+  {spec}
+  containers: [{{name: redis, image: redis, resources: {{requests: {{cpu: 100m}}}}}}]
+status: {status}
+"#
+        )
+    }
+
+    #[test]
+    fn a_not_ready_node_does_not_claim_a_pod_its_selector_keeps_off_every_node() {
+        let fixture = [ZONES, &zone_pod("ledger-1", None, "nodeSelector: {disktype: nvme}")].concat();
+        let out = ranked(&fixture);
+        let (node, rest) = out.split_once("\n2. ").unwrap_or_default();
+        assert!(node.contains("[node-not-ready") && !node.contains("ledger-1"), "claims no such pod:\n{out}");
+        assert!(rest.contains("[unschedulable"), "{out}");
+        assert!(rest.contains("its nodeSelector disktype=nvme matches none of the 3 nodes"), "{out}");
+    }
+
+    #[test]
+    fn a_pod_that_only_a_not_ready_node_would_take_is_that_node_s() {
+        let fixture =
+            [ZONES, &zone_pod("ledger-1", None, "nodeSelector: {topology.kubernetes.io/zone: c}")].concat();
+        let out = ranked(&fixture);
+        let first = out.lines().next().unwrap_or_default();
+        assert!(first.contains("[node-not-ready") && first.contains("Node c1"), "{out}");
+        assert!(out.contains("could run on node c1 but for its NotReady state"), "{out}");
+        assert!(!out.contains("[unschedulable"), "{out}");
+    }
+
+    #[test]
+    fn zone_anti_affinity_names_the_peer_in_the_zone() {
+        let anti = "affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchExpressions: [{key: app, operator: In, values: [cache]}]}, topologyKey: topology.kubernetes.io/zone}]}}";
+        let fixture = [
+            ZONES,
+            &zone_pod("cache-a", Some("a1"), anti),
+            &zone_pod("cache-b", Some("b1"), anti),
+            &zone_pod("cache-c", None, anti),
+        ]
+        .concat();
+        let out = of_rule(&fixture, "unschedulable");
+        assert!(
+            out.contains("node a1: pod anti-affinity ([app In (cache)], at most one per topology.kubernetes.io/zone (topology.kubernetes.io/zone=a here)): Pod shop/cache-a already runs there"),
+            "{out}"
+        );
+        assert!(out.contains("Pod shop/cache-b already runs there"), "{out}");
     }
 }
