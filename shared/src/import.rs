@@ -78,6 +78,8 @@ pub enum EntryClass {
     KubectlText { hint: Option<&'static str> },
     /// An answer of `etcdctl` a host collector saved (`endpointhealth`, `alarmlist`, ...).
     EtcdCheck { node: String, check: String },
+    /// A test plugin's processed results (sonobuoy's `plugins/<plugin>/sonobuoy_results.yaml`).
+    PluginResults { plugin: String },
     /// A log of failed API requests, `Failed to get <path>: <message>` per line
     /// (support-bundle-kit's `bundleGenerationError.log`).
     FailedRequests,

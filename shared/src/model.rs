@@ -90,6 +90,37 @@ pub struct HostCheck {
     pub source: String,
 }
 
+/// What a test plugin of a conformance run reported (sonobuoy's `plugins/<plugin>/sonobuoy_results.yaml`):
+/// how many tests ran, passed, failed and were skipped, and which failed with what message.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct PluginResult {
+    /// The plugin's name (`e2e`, `systemd-logs`).
+    pub plugin: String,
+    /// The run's verdict as the plugin's results say it (`passed`, `failed`, `unknown`).
+    pub status: String,
+    /// Tests (or result items) that passed.
+    pub passed: u64,
+    /// Tests that failed.
+    pub failed: u64,
+    /// Tests that were skipped (not run).
+    pub skipped: u64,
+    /// Items with any other status (`unknown`, a plugin's own words).
+    pub other: u64,
+    /// The failed tests, in the results' order.
+    pub failures: Vec<TestFailure>,
+    /// The bundle path it was read from.
+    pub source: String,
+}
+
+/// One failed test of a plugin's results.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct TestFailure {
+    /// The test's name; for per-node plugins prefixed with the node (`node-1: check`).
+    pub name: String,
+    /// The failure's message, without the stack's file lines (may be empty).
+    pub message: String,
+}
+
 /// The whole cluster as the bundle shows it.
 #[derive(Debug, Default)]
 pub struct ClusterModel {
@@ -131,6 +162,8 @@ pub struct ClusterModel {
     /// Health checks a host collector ran and the bundle holds (etcd's endpoint health and
     /// alarms), as they answered.
     pub host_checks: Vec<HostCheck>,
+    /// Results of a conformance run's test plugins (sonobuoy), sorted by plugin.
+    pub plugin_results: Vec<PluginResult>,
     /// Problems the nodes' own logs report, by node, unit and reason.
     pub node_problems: Vec<NodeProblem>,
     /// Problems met while reading: refused entries, checksum mismatches, a truncated stream.
@@ -156,6 +189,7 @@ impl ClusterModel {
         self.node_metrics.sort_by(|a, b| a.node.cmp(&b.node));
         self.gaps.sort();
         self.gaps.dedup();
+        self.plugin_results.sort_by(|a, b| (&a.plugin, &a.source).cmp(&(&b.plugin, &b.source)));
         self.index = Index::build(&self.objects);
         self.index.index_events(&self.events);
     }

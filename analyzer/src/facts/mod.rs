@@ -17,6 +17,7 @@
 //! lazily on whichever thread asks first cannot change any output.
 
 pub(crate) mod alerts;
+pub(crate) mod conformance;
 pub(crate) mod containers;
 pub(crate) mod kubectl;
 pub(crate) mod logs;

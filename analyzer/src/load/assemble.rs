@@ -100,6 +100,7 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
                 }
             }
             Piece::HostCheck(check) => model.host_checks.push(check),
+            Piece::PluginResult(result) => model.plugin_results.push(result),
             Piece::Failures(failures) => model.failures.extend(failures),
             Piece::Problem(problem) => problems.push(problem),
         }

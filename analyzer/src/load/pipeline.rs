@@ -11,7 +11,7 @@ use kubesnap_shared::import::{
 };
 use kubesnap_shared::json::Value;
 use kubesnap_shared::manifest::Failure;
-use kubesnap_shared::model::{ContainerKey, Event, HostCheck, LogKey, MetricSample, Object};
+use kubesnap_shared::model::{ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult};
 use kubesnap_shared::{Bundle, Entry, ReadOutcome};
 
 use super::LoadOptions;
@@ -59,6 +59,7 @@ pub(super) enum Piece {
     /// Kinds read from kubectl text and the fields the text gave.
     TextFields(BTreeMap<String, BTreeSet<&'static str>>),
     HostCheck(HostCheck),
+    PluginResult(PluginResult),
     Failures(Vec<Failure>),
     Problem(String),
 }
@@ -592,6 +593,10 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
             Err(error) => problem(error),
         },
         EntryClass::FailedRequests => Piece::Failures(parse::failed_requests(bytes)),
+        EntryClass::PluginResults { plugin } => match parse::plugin_results(plugin, bytes, path) {
+            Ok(result) => Piece::PluginResult(result),
+            Err(error) => problem(error),
+        },
         EntryClass::CollectorErrors { scope, namespace, list } => {
             match parse::collector_errors(bytes, scope, namespace.as_deref(), *list, path) {
                 Ok(failures) => Piece::Failures(failures),

@@ -113,3 +113,59 @@ fn old_results_format() {
     // Items without kind take it from the file name.
     assert!(model.of_kind("Pod").all(|pod| pod.raw.get("kind").is_none()));
 }
+
+/// Every leaf of a `sonobuoy_results.yaml` tree, by status, counted straight from the YAML.
+fn leaf_statuses(value: &serde_yaml::Value, counts: &mut BTreeMap<String, u64>) {
+    match value.get("items").and_then(serde_yaml::Value::as_sequence) {
+        Some(items) if !items.is_empty() => items.iter().for_each(|item| leaf_statuses(item, counts)),
+        _ => {
+            let status = value.get("status").and_then(serde_yaml::Value::as_str).unwrap_or_default();
+            *counts.entry(status.to_owned()).or_default() += 1;
+        }
+    }
+}
+
+#[test]
+fn plugin_results_counted_against_their_files() {
+    for bundle in [FAILURES, QUICK] {
+        let model = load_real(bundle);
+        let mut expected = Vec::new();
+        for (path, bytes) in files(&realdata(bundle)) {
+            let parts: Vec<&str> = path.split('/').collect();
+            if let ["plugins", plugin, "sonobuoy_results.yaml"] = parts.as_slice() {
+                let tree: serde_yaml::Value = serde_yaml::from_slice(&bytes).unwrap();
+                let mut counts = BTreeMap::new();
+                for item in tree["items"].as_sequence().unwrap() {
+                    leaf_statuses(item, &mut counts);
+                }
+                let status = tree["status"].as_str().unwrap().to_owned();
+                expected.push(((*plugin).to_owned(), status, counts));
+            }
+        }
+        assert_eq!(expected.len(), 2, "{bundle}: e2e and systemd-logs");
+        let got: Vec<_> = model
+            .plugin_results
+            .iter()
+            .map(|result| {
+                let mut counts = BTreeMap::new();
+                for (status, n) in
+                    [("passed", result.passed), ("failed", result.failed), ("skipped", result.skipped)]
+                {
+                    if n > 0 {
+                        counts.insert(status.to_owned(), n);
+                    }
+                }
+                (result.plugin.clone(), result.status.clone(), counts)
+            })
+            .collect();
+        assert_eq!(got, expected, "{bundle}");
+        assert!(model.plugin_results.iter().all(|result| result.other == 0));
+    }
+    // The four failures of the e2e run (junit_01.xml: tests=25 failures=4), with their messages.
+    let model = load_real(FAILURES);
+    let e2e = model.plugin_results.iter().find(|result| result.plugin == "e2e").unwrap();
+    assert_eq!((e2e.passed, e2e.failed, e2e.status.as_str()), (21, 4, "failed"));
+    assert!(e2e.failures.iter().any(|failure| failure.name.contains("Daemon set [Serial] should rollback")
+        && failure.message.contains("needs a cluster with at least 2 nodes")));
+    assert!(e2e.failures.iter().all(|failure| !failure.message.contains(".go:")), "{:?}", e2e.failures);
+}

@@ -285,6 +285,16 @@ pub fn failed_requests(bytes: &[u8]) -> Vec<Failure> {
 /// endpoint), `alarmlist` (empty, or `memberID:... alarm:NOSPACE` per alarm), `endpointstatus`
 /// (a table whose `ERRORS` column is empty when all is well) or `memberlist` (`unstarted`
 /// members). `None` when the file says nothing (an empty health answer).
+/// A test plugin's results (sonobuoy's `sonobuoy_results.yaml`): counts per status and the
+/// failed tests with their messages.
+pub fn plugin_results(
+    plugin: &str,
+    bytes: &[u8],
+    entry: &str,
+) -> Result<crate::model::PluginResult, ParseError> {
+    super::sonobuoy::results(plugin, bytes, entry)
+}
+
 pub fn etcd_check(node: &str, check: &str, bytes: &[u8], entry: &str) -> Option<crate::model::HostCheck> {
     let text = String::from_utf8_lossy(bytes);
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|line| !line.is_empty()).collect();

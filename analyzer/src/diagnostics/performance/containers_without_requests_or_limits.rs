@@ -2,9 +2,10 @@
 //!
 //! **What it checks.** Containers (init containers too) of every workload's pod template with no
 //! CPU request, no memory request or no memory limit, after the namespace's LimitRange defaults
-//! (what those impose is `limit-range-defaults`). One finding per workload. A missing memory
-//! request or limit is P2; only a missing CPU request, or a cluster namespace (`kube-*`,
-//! `*-system`) where components often run unbounded on purpose, is P3. With samples of the
+//! (what those impose is `limit-range-defaults`). One finding per workload, always P3: it is
+//! hardening advice, not a problem the bundle shows happening (an OOM kill, an eviction, a
+//! node under pressure are their own findings), so the engine rolls the workloads up into one
+//! advisory instead of a P2 per workload. With samples of the
 //! workload's pods, the fix carries the recommended values (CPU from p95, memory from the peak
 //! plus 20%); without, `kubectl top` first.
 //!
@@ -21,7 +22,6 @@ use super::limit_ranges::{container_ranges, effective};
 use super::rightsize::recommend;
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
-use crate::facts::containers::is_system_namespace;
 use crate::facts::performance::units;
 use crate::facts::performance::usage::ContainerUsage;
 use crate::facts::workload::{Template, containers};
@@ -31,7 +31,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "containers-without-requests-or-limits",
     category: Category::Performance,
     title: "Containers without requests or a memory limit",
-    severities: &[Severity::P2, Severity::P3],
+    severities: &[Severity::P3],
     what: "Containers of each workload's pod template without a CPU request, a memory request or a memory \
            limit once the namespace's LimitRange defaults apply; one finding per workload.",
     why: "Without requests the scheduler places the pod as if it used nothing and evicts it first; without a \
@@ -78,12 +78,7 @@ fn finding(facts: &Facts<'_>, template: &Template<'_>) -> Option<Finding> {
     if missing.is_empty() {
         return None;
     }
-    let memory_unbounded = missing.iter().any(|m| m.lacks.iter().any(|what| what.starts_with("memory")));
-    let severity = if memory_unbounded && !is_system_namespace(owner.namespace.as_deref()) {
-        Severity::P2
-    } else {
-        Severity::P3
-    };
+    let severity = Severity::P3;
     let listed: Vec<String> =
         missing.iter().map(|m| format!("{} has no {}", m.name, m.lacks.join(", "))).collect();
     let reference = owner.reference();
@@ -196,21 +191,21 @@ mod tests {
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
-            P3 containers-without-requests-or-limits Deployment kube-system/metrics: metrics has no memory request, memory limit
-              objects: Deployment/kube-system/metrics
-              field Deployment/kube-system/metrics /spec/template/spec/containers/0/resources = {"requests":{"cpu":"10m"}}
-              why: Without requests the scheduler places a pod as if it used nothing, so nodes get overcommitted, and a pod with no requests at all is BestEffort: the first the kubelet evicts. Without a memory limit one leak can take the node's memory from every other pod. `<cpu>` and `<memory>` mark values the bundle has no samples for: measure them (`kubectl top`).
-              $ kubectl set resources deployment/metrics -n kube-system -c metrics --requests=memory=<memory> --limits=memory=<memory>
-              $ kubectl top pod -n kube-system --containers
-            P2 containers-without-requests-or-limits Deployment shop/api: api has no cpu request, memory request, memory limit; proxy has no memory limit
-              objects: Deployment/shop/api
-              field Deployment/shop/api /spec/template/spec/containers/0/resources = null
-              field Deployment/shop/api /spec/template/spec/containers/1/resources = {"requests":{"cpu":"50m","memory":"64Mi"}}
-              why: Without requests the scheduler places a pod as if it used nothing, so nodes get overcommitted, and a pod with no requests at all is BestEffort: the first the kubelet evicts. Without a memory limit one leak can take the node's memory from every other pod. Where the bundle has samples, the commands use them: CPU request at the p95 seen, memory request and limit at the peak plus 20% (the capture's window may miss peaks). `<cpu>` and `<memory>` mark values the bundle has no samples for: measure them (`kubectl top`).
-              $ kubectl set resources deployment/api -n shop -c api --requests=cpu=290m,memory=600Mi --limits=memory=600Mi
-              $ kubectl set resources deployment/api -n shop -c proxy --limits=memory=<memory>
-              $ kubectl top pod -n shop --containers
-        "#]],
+                P3 containers-without-requests-or-limits Deployment kube-system/metrics: metrics has no memory request, memory limit
+                  objects: Deployment/kube-system/metrics
+                  field Deployment/kube-system/metrics /spec/template/spec/containers/0/resources = {"requests":{"cpu":"10m"}}
+                  why: Without requests the scheduler places a pod as if it used nothing, so nodes get overcommitted, and a pod with no requests at all is BestEffort: the first the kubelet evicts. Without a memory limit one leak can take the node's memory from every other pod. `<cpu>` and `<memory>` mark values the bundle has no samples for: measure them (`kubectl top`).
+                  $ kubectl set resources deployment/metrics -n kube-system -c metrics --requests=memory=<memory> --limits=memory=<memory>
+                  $ kubectl top pod -n kube-system --containers
+                P3 containers-without-requests-or-limits Deployment shop/api: api has no cpu request, memory request, memory limit; proxy has no memory limit
+                  objects: Deployment/shop/api
+                  field Deployment/shop/api /spec/template/spec/containers/0/resources = null
+                  field Deployment/shop/api /spec/template/spec/containers/1/resources = {"requests":{"cpu":"50m","memory":"64Mi"}}
+                  why: Without requests the scheduler places a pod as if it used nothing, so nodes get overcommitted, and a pod with no requests at all is BestEffort: the first the kubelet evicts. Without a memory limit one leak can take the node's memory from every other pod. Where the bundle has samples, the commands use them: CPU request at the p95 seen, memory request and limit at the peak plus 20% (the capture's window may miss peaks). `<cpu>` and `<memory>` mark values the bundle has no samples for: measure them (`kubectl top`).
+                  $ kubectl set resources deployment/api -n shop -c api --requests=cpu=290m,memory=600Mi --limits=memory=600Mi
+                  $ kubectl set resources deployment/api -n shop -c proxy --limits=memory=<memory>
+                  $ kubectl top pod -n shop --containers
+            "#]],
         );
     }
 
