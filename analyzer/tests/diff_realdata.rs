@@ -1,6 +1,8 @@
 //! The diff on real bundles (read in place from `shared/realdata`): a bundle against itself is
 //! no difference, swapping two bundles gives the mirror, and every output renders.
 
+#![expect(clippy::panic, reason = "tests stop loudly")]
+
 use std::path::PathBuf;
 
 use kubesnap_analyzer::diff::{self, Analyzed, Verdict};

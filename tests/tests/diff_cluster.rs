@@ -9,6 +9,8 @@
 //! `helm` is built from its Go module by `tests/cluster/build-helm` (cached next to the control
 //! plane's binaries; `tests/run-all` builds it before the tests).
 
+#![expect(clippy::panic, clippy::print_stderr, reason = "tests stop loudly")]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
