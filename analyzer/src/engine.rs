@@ -89,6 +89,12 @@ pub(crate) fn run(facts: &Facts<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
             Outcome::Skipped(reason) => analysis.skipped.push(Skipped { code: diagnostic.code, reason }),
         }
     }
+    for finding in &mut analysis.findings {
+        if let Some(jobs) = failed_attempts_of_completed_jobs(facts, finding) {
+            let note = format!("history: {jobs}; the failed attempts before it are over");
+            *finding = finding.clone().resolved().evidence(Evidence::note(note));
+        }
+    }
     // A problem over before the capture is history: at most P3, whatever a diagnostic set.
     for finding in &mut analysis.findings {
         if finding.status == Status::Resolved {
@@ -99,6 +105,35 @@ pub(crate) fn run(facts: &Facts<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
     // One advisory per theme: a diagnostic's P3 findings are one finding.
     analysis.findings = crate::advisories::fold(std::mem::take(&mut analysis.findings));
     analysis
+}
+
+/// The categories whose findings are failures of a pod run (a crash, a failed pod, a mount or
+/// pull that failed, errors in its log): for a Job that then completed they are history. A
+/// credential or a missing limit in the Job's spec is not: it is still there.
+const RUN_FAILURES: [Category; 5] =
+    [Category::Pods, Category::Workloads, Category::Storage, Category::Logs, Category::Alerts];
+
+/// `Job ns/a completed at 2021-03-19T10:00:00Z` when every pod and Job `finding` is about
+/// belongs to a Job that completed (its CronJob may be named too), else `None`.
+fn failed_attempts_of_completed_jobs(facts: &Facts<'_>, finding: &Finding) -> Option<String> {
+    if finding.status != Status::Ongoing || !RUN_FAILURES.contains(&finding.category) {
+        return None;
+    }
+    let mut jobs: Vec<String> = Vec::new();
+    for object in &finding.objects {
+        match object.kind.as_str() {
+            "Pod" | "Job" => {
+                let (job, at) = crate::facts::workload::completed_job(facts.cluster(), object)?;
+                let text = format!("Job {job} completed at {at}");
+                if !jobs.contains(&text) {
+                    jobs.push(text);
+                }
+            }
+            "CronJob" => {}
+            _ => return None,
+        }
+    }
+    (!jobs.is_empty()).then(|| jobs.join(", "))
 }
 
 /// Runs `diagnostics` on a pool of `threads` threads (`None`: rayon's default, one per core).
@@ -301,6 +336,56 @@ metadata: {name: a, namespace: x}
             [Evidence::note("panic: index out of bounds in a test diagnostic")]
         );
         assert_eq!(analysis.ran, ["explodes", "fake-pods"]);
+    }
+
+    const JOBS_YAML: &str = "
+kind: Job
+apiVersion: batch/v1
+metadata: {name: migrate, namespace: x, uid: j1}
+status:
+  completionTime: '2025-06-01T10:00:00Z'
+  conditions: [{type: Complete, status: 'True'}]
+---
+kind: Pod
+apiVersion: v1
+metadata:
+  name: migrate-a
+  namespace: x
+  ownerReferences: [{kind: Job, name: migrate, uid: j1, controller: true}]
+---
+kind: Job
+apiVersion: batch/v1
+metadata: {name: backup, namespace: x, uid: j2}
+status: {active: 1}
+---
+kind: Pod
+apiVersion: v1
+metadata:
+  name: backup-a
+  namespace: x
+  ownerReferences: [{kind: Job, name: backup, uid: j2, controller: true}]
+";
+
+    #[test]
+    fn failed_attempts_of_a_job_that_completed_are_history() {
+        let model = model_from_yaml(JOBS_YAML);
+        let analysis = run(&Facts::new(&model), &[&PODS]);
+        let seen: Vec<(&str, Status, Severity)> =
+            analysis.findings.iter().map(|f| (f.title.as_str(), f.status, f.severity)).collect();
+        // The running Job's pod stays as its diagnostic said; the completed one's is history.
+        assert_eq!(
+            seen,
+            [
+                ("pod backup-a", Status::Ongoing, Severity::P2),
+                ("pod migrate-a", Status::Resolved, Severity::P3)
+            ]
+        );
+        assert_eq!(
+            analysis.findings[1].evidence,
+            [Evidence::note(
+                "history: Job x/migrate completed at 2025-06-01T10:00:00Z; the failed attempts before it are over"
+            )]
+        );
     }
 
     #[test]

@@ -109,7 +109,7 @@ pub(crate) fn build(facts: &Facts<'_>, findings: &[Finding]) -> Incident {
             .collect();
     let headline = match kubesnap_shared::import::shortfall(facts.cluster()) {
         Some(why) => not_analyzed(&why),
-        None => headline(severity, &impact, &blast_radius, &root_causes),
+        None => headline(severity, findings, &impact, &blast_radius, &root_causes),
     };
     Incident {
         severity,
@@ -137,8 +137,13 @@ pub(crate) fn not_analyzed(why: &str) -> String {
     format!("Not analyzed: {why}. No finding here means nothing was seen, not a healthy cluster.")
 }
 
+/// One sentence: the severity of the worst finding, what is down (only what is: a count of
+/// zero beside a P0 would contradict it; with nothing down, the worst finding itself), and the
+/// most likely cause. When that cause is less severe than the headline, the most severe of the
+/// kept causes is named too, so the severity always has its evidence in the sentence.
 fn headline(
     severity: Option<Severity>,
+    findings: &[Finding],
     impact: &Impact,
     blast: &BlastRadius,
     causes: &[Hypothesis],
@@ -148,17 +153,17 @@ fn headline(
     };
     let plural =
         |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
-    let mut parts = vec![
-        plural(impact.workloads_down.len(), "workload down", "workloads down"),
-        format!(
+    let mut parts = Vec::new();
+    if !impact.workloads_down.is_empty() {
+        parts.push(plural(impact.workloads_down.len(), "workload down", "workloads down"));
+    }
+    let unserved = impact.services.len() + impact.ingresses.len();
+    if unserved > 0 {
+        parts.push(format!(
             "{} without a healthy backend",
-            plural(
-                impact.services.len() + impact.ingresses.len(),
-                "Service or Ingress",
-                "Services and Ingresses"
-            )
-        ),
-    ];
+            plural(unserved, "Service or Ingress", "Services and Ingresses")
+        ));
+    }
     if !blast.entry_points.is_empty() {
         parts.push(plural(
             blast.entry_points.len(),
@@ -166,10 +171,27 @@ fn headline(
             "user-facing entry points affected",
         ));
     }
-    parts.push(plural(impact.namespaces.len(), "namespace affected", "namespaces affected"));
+    if parts.is_empty() {
+        // Nothing down: what the severity stands for is the worst finding itself.
+        let worst = findings
+            .iter()
+            .filter(|finding| finding.severity == severity)
+            .min_by_key(|finding| finding.sort_key());
+        match worst {
+            Some(worst) if severity <= Severity::P2 => parts.push(worst.title.clone()),
+            _ => parts.push("nothing down, advisories only".to_owned()),
+        }
+    }
+    if !impact.namespaces.is_empty() {
+        parts.push(plural(impact.namespaces.len(), "namespace affected", "namespaces affected"));
+    }
     let mut text = format!("{severity} ({}): {}.", severity.label(), parts.join(", "));
     if let Some(first) = causes.first() {
         text.push_str(&format!(" Most likely cause: {}.", first.title));
+        let most_severe = causes.iter().min_by_key(|cause| (cause.severity, cause.rank));
+        if let Some(most_severe) = most_severe.filter(|cause| cause.severity < first.severity) {
+            text.push_str(&format!(" Most severe ({}): {}.", most_severe.severity, most_severe.title));
+        }
     }
     text
 }

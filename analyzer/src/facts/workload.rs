@@ -47,6 +47,30 @@ pub(crate) fn workload_of(model: &ClusterModel, pod: &Object) -> Option<ObjectRe
     }
 }
 
+/// Whether `object` is a Job that completed (condition `Complete=True`), or a pod of one: its
+/// failed attempts before that (a pod that failed, restarts, a mount that failed once) are
+/// history. Returns the Job's `namespace/name` and its completion time as written.
+pub(crate) fn completed_job(model: &ClusterModel, object: &ObjectRef) -> Option<(String, String)> {
+    let namespace = object.namespace.as_deref();
+    let job = match object.kind.as_str() {
+        "Job" => model.get("Job", namespace, &object.name)?,
+        "Pod" => {
+            let pod = model.get("Pod", namespace, &object.name)?;
+            let (kind, name, _) = controller(pod)?;
+            if kind != "Job" {
+                return None;
+            }
+            model.get("Job", namespace, name)?
+        }
+        _ => return None,
+    };
+    let (status, _, _) = job.condition("Complete")?;
+    (status == "True").then(|| {
+        let at = job.str_at("/status/completionTime").unwrap_or("an unknown time").to_owned();
+        (format!("{}/{}", namespace.unwrap_or_default(), job.name), at)
+    })
+}
+
 /// What runs a pod, as far as "is something down" is concerned: only a long-running controller
 /// wants its pods up all the time.
 #[derive(Debug, Clone, PartialEq, Eq)]

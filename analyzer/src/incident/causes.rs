@@ -8,7 +8,9 @@
 //! - `memory_oom`: a container OOMKilled, after a memory leak when the samples show one;
 //! - `bad_rollout`: pods of a Deployment's newest ReplicaSet failing shortly after it was created;
 //! - `dependency_down`: pods logging refused connections or database errors while the Service
-//!   their configuration names is missing or has no ready backend (or the database refuses them).
+//!   their configuration names is missing or has no ready backend (or the database refuses them);
+//! - `service_selector`: a Service whose selector misses the workload it was written for by
+//!   case or separators only (`app=store-front` against pods labelled `app=storefront`).
 //!
 //! Findings at P0–P2 that no rule explains become single-finding hypotheses with a low score, so
 //! the summary always names what is most wrong. Hypotheses are ordered by score (the rule's
@@ -25,6 +27,7 @@ mod memory_oom;
 mod node_not_ready;
 mod node_pressure;
 mod probe_failing;
+mod service_selector;
 mod unschedulable;
 mod volume_mount_refused;
 
@@ -242,6 +245,7 @@ pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
     all.extend(super::timed("container-exits", || container_exits::rule(&context)));
     all.extend(super::timed("probe-failing", || probe_failing::rule(&context)));
     all.extend(super::timed("dependency-down", || dependency_down::rule(&context)));
+    all.extend(super::timed("service-selector", || service_selector::rule(&context)));
     let explained: BTreeSet<ObjectRef> = all.iter().flat_map(|h| h.objects.iter().cloned()).collect();
     let mut subjects = BTreeSet::new();
     for (index, finding) in findings.iter().enumerate() {

@@ -308,3 +308,52 @@ fn the_troubleshoot_bundle_of_2025_08_09() {
     "#]]
     .assert_eq(&super::causes::tests::render(&incident.root_causes, &findings));
 }
+
+/// A cause with only what the headline reads.
+fn cause(rank: usize, severity: Severity, title: &str) -> Hypothesis {
+    Hypothesis {
+        rank,
+        rule: "finding",
+        title: title.to_owned(),
+        score: 50,
+        severity,
+        chain: Vec::new(),
+        findings: Vec::new(),
+        evidence: Vec::new(),
+        mitigation: Vec::new(),
+        disproved_by: Vec::new(),
+        objects: Vec::new(),
+        own_severity: None,
+    }
+}
+
+#[test]
+fn the_headline_never_contradicts_its_severity() {
+    use crate::finding::Category;
+    let nothing_down = Impact {
+        services: Vec::new(),
+        ingresses: Vec::new(),
+        workloads_down: Vec::new(),
+        namespaces: Vec::new(),
+    };
+    let no_blast = BlastRadius { sources: Vec::new(), entry_points: Vec::new() };
+    let findings = vec![
+        Finding::new("dns", Category::Network, Severity::P0, "CoreDNS is degraded (0 of 2 pods Ready)"),
+        Finding::new("node", Category::Nodes, Severity::P1, "Node a is NotReady"),
+    ];
+    let causes =
+        [cause(1, Severity::P1, "Node a is NotReady"), cause(2, Severity::P0, "CoreDNS is degraded")];
+    // No "0 workloads down" beside a P0: the worst finding says what the P0 is; the most
+    // likely cause is less severe, so the most severe one is named too.
+    assert_eq!(
+        headline(Some(Severity::P0), &findings, &nothing_down, &no_blast, &causes),
+        "P0 (critical): CoreDNS is degraded (0 of 2 pods Ready). Most likely cause: Node a is NotReady. \
+         Most severe (P0): CoreDNS is degraded."
+    );
+    let advisories =
+        vec![Finding::new("limits", Category::Performance, Severity::P3, "Containers without limits")];
+    assert_eq!(
+        headline(Some(Severity::P3), &advisories, &nothing_down, &no_blast, &[]),
+        "P3 (low): nothing down, advisories only."
+    );
+}

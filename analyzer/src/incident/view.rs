@@ -62,6 +62,8 @@ pub(crate) struct CauseView {
     pub(crate) chain: Vec<Row>,
     pub(crate) findings: Vec<FindingLink>,
     pub(crate) evidence: Vec<String>,
+    /// What would make it wrong: the facts to check before acting on it.
+    pub(crate) disproved_by: Vec<String>,
     pub(crate) mitigation: Vec<String>,
 }
 
@@ -221,6 +223,7 @@ fn from_incident(incident: &Incident, findings: &[Finding]) -> IncidentView {
                     })
                     .collect(),
                 evidence: cause.evidence.clone(),
+                disproved_by: cause.disproved_by.clone(),
                 mitigation: cause.mitigation.clone(),
             })
             .collect(),

@@ -66,7 +66,7 @@ pub(crate) static FAMILIES: [Family; 17] = [
     },
     Family {
         code: "dns_resolution",
-        pattern: r"(no such host|DNS resolution failed|dial tcp.*no route to host)",
+        pattern: r"(no such host|DNS resolution failed|dial tcp.*no route to host|getaddrinfo (ENOTFOUND|EAI_AGAIN))",
         kind: Kind::Error,
         title: "DNS resolution",
         severity: Severity::P1,

@@ -54,6 +54,7 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r#"connection to server at "([^"]+)"(?: \([^)]*\))?, port (\d{1,5})"#,
         r#"could not translate host name "([^"]+)""#,
         r"lookup ([A-Za-z0-9.-]+[A-Za-z0-9])(?: on [0-9.:\[\]]+)?: no such host",
+        r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) ([A-Za-z0-9.-]+[A-Za-z0-9])",
         r"(?i)\b(?:postgres(?:ql)?|mysql|mongodb(?:\+srv)?|redis|amqp|https?|nats|kafka)://(?:[^@/\s]*@)?([A-Za-z0-9.-]+[A-Za-z0-9])(?::(\d{1,5}))?",
         r"(?i)\bconnect(?:ing|ion)? (?:to|refused to) ([A-Za-z][A-Za-z0-9.-]*[A-Za-z0-9]):(\d{1,5})\b",
     ]
@@ -248,9 +249,15 @@ pub(crate) fn resolve(
         && model.has_kind("Namespace")
         && model.get("Namespace", None, &service_namespace).is_none()
     {
+        let elsewhere: Vec<String> =
+            model.of_kind("Service").filter(|s| s.name == name).map(short).take(3).collect();
+        let hint = match elsewhere.as_slice() {
+            [] => String::new(),
+            found => format!(" (a Service {name} exists in {})", found.join(", ")),
+        };
         return done(
             Verdict::NoSuchNamespace,
-            format!("{host}{port}: namespace {service_namespace} does not exist in the cluster"),
+            format!("{host}{port}: namespace {service_namespace} does not exist in the cluster{hint}"),
             Some(reference),
         );
     }
@@ -327,7 +334,12 @@ fn of_service(facts: &Facts<'_>, service: &Object, target: &Target, said: &str) 
             .take(3)
             .collect();
         let why = match (found.pods.is_empty(), troubles.is_empty()) {
-            (true, _) => "its selector matches no running pod".to_owned(),
+            (true, _) => match scaled_to_zero(model, service) {
+                Some(workload) => {
+                    format!("its selector matches no running pod: {workload} is scaled to 0 replicas")
+                }
+                None => "its selector matches no running pod".to_owned(),
+            },
             (false, true) => found.describe(),
             (false, false) => format!("{}; {}", found.describe(), troubles.join("; ")),
         };
@@ -369,6 +381,28 @@ fn of_service(facts: &Facts<'_>, service: &Object, target: &Target, said: &str) 
             found.ready
         ),
     )
+}
+
+/// The Deployment or StatefulSet whose pod template the Service selects and that wants 0
+/// replicas (`spec.replicas: 0`): why the Service has no pod at all.
+fn scaled_to_zero(model: &kubesnap_shared::model::ClusterModel, service: &Object) -> Option<String> {
+    let selector = service_selector(service);
+    let namespace = service.namespace.as_deref().unwrap_or_default();
+    ["Deployment", "StatefulSet"].into_iter().find_map(|kind| {
+        model.of_kind_in(kind, namespace).find_map(|workload| {
+            let labels: std::collections::BTreeMap<String, String> = workload
+                .at("/spec/template/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|map| {
+                    map.iter()
+                        .map(|(k, v)| (k.to_string(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (workload.i64_at("/spec/replicas") == Some(0) && labels_match(&selector, &labels))
+                .then(|| format!("{kind} {}", workload.name))
+        })
+    })
 }
 
 #[cfg(test)]
@@ -425,6 +459,32 @@ status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
         assert_eq!(verdict("10.96.0.7", Some(5432)).0, Verdict::Ready);
         assert_eq!(verdict("db.example.com", Some(5432)).0, Verdict::Outside);
         assert_eq!(verdict("localhost", Some(5432)).0, Verdict::Itself);
+    }
+
+    #[test]
+    fn a_service_without_pods_says_its_workload_is_scaled_to_zero() {
+        let model = model_from_yaml(
+            r#"
+kind: Service
+apiVersion: v1
+metadata: {name: inventory, namespace: shop}
+spec: {selector: {app: inventory}, ports: [{port: 8080}]}
+---
+kind: Deployment
+apiVersion: apps/v1
+metadata: {name: inventory, namespace: shop}
+spec: {replicas: 0, template: {metadata: {labels: {app: inventory, tier: backend}}}}
+"#,
+        );
+        let facts = Facts::new(&model);
+        let target = Target { host: "inventory".to_owned(), port: Some(8080), origin: "log".to_owned() };
+        let resolved = resolve(&facts, "shop", None, &target);
+        assert_eq!(resolved.verdict, Verdict::NoReadyEndpoint);
+        assert!(
+            resolved.sentence.contains("Deployment inventory is scaled to 0 replicas"),
+            "{}",
+            resolved.sentence
+        );
     }
 
     #[test]

@@ -22,22 +22,40 @@ use crate::facts::{Facts, kubectl};
 use crate::finding::Severity;
 use crate::incident::links;
 
+use crate::facts::network::proxy::ServiceProxy;
 use crate::facts::network::targets::{self as target, Resolved, Target, Verdict};
 
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let facts = context.facts;
     let families: Vec<_> = ERRORS
         .iter()
-        .filter(|family| matches!(family.code, "connection_refused" | "database_error"))
+        .filter(|family| {
+            matches!(
+                family.code,
+                "connection_refused" | "database_error" | "timeout_error" | "dns_resolution"
+            )
+        })
         .collect();
     let mut out = Vec::new();
     let installed = recency::install_completed(facts.cluster());
+    // While the cluster DNS is down every lookup fails: `dns-down` explains those.
+    let dns_down = {
+        let dns = facts.dns_pods();
+        !dns.is_empty() && !dns.iter().any(|pod| pod_health::is_ready(pod))
+    };
     for (subject, sources) in sources::by_subject(sources::sources(facts.cluster())) {
         // Only what is still happening at the capture: errors of a start-up or an install that
         // has recovered since are history, never a root cause.
         let hits: Vec<LogHits<'_>> = families
             .iter()
             .flat_map(|family| sources.iter().filter_map(|source| hits_in(family, source)))
+            // A timeout or a failed lookup is a dependency's only when the line names what it
+            // dialled (`dial tcp 10.96.0.7:8080: i/o timeout`): "timeout=30s" is a setting.
+            .filter(|hits| {
+                matches!(hits.family.code, "connection_refused" | "database_error")
+                    || (!(dns_down && hits.family.code == "dns_resolution")
+                        && hits.samples.iter().any(|line| !target::in_text(&line.text, "").is_empty()))
+            })
             .filter(|hits| {
                 !recency::of_hits(facts.cluster(), &hits.source, hits.last, installed).is_history()
             })
@@ -102,7 +120,34 @@ fn hypothesis(
         targets.iter().take(8).map(|t| target::resolve(facts, namespace, pods.first().copied(), t)).collect();
     resolved.sort_by(|a, b| (a.verdict, &a.target).cmp(&(b.verdict, &b.target)));
     let worst = resolved.first();
-    let (score, title) = if let Some(dependency) = unhealthy.first() {
+    let timed_out = hits.iter().any(|h| h.family.code == "timeout_error");
+    let proxy = crate::facts::network::proxy::service_proxy(facts.cluster());
+    // An IP the bundle knows nothing of (a pod's that changed, a log older than the Service) says
+    // little; a name outside the cluster's forms is outside for sure.
+    let unknown_ip =
+        |r: &Resolved| r.verdict == Verdict::Outside && r.target.host.parse::<std::net::IpAddr>().is_ok();
+    let only_up = resolved.iter().all(|r| r.verdict == Verdict::Ready || unknown_ip(r));
+    // Timeouts to a Service whose endpoints are Ready, and nothing routes ClusterIPs.
+    let unrouted = match &proxy {
+        ServiceProxy::Missing(why) if timed_out && only_up => resolved
+            .iter()
+            .find(|r| r.verdict == Verdict::Ready && r.service.is_some())
+            .map(|r| (r, why.clone())),
+        _ => None,
+    };
+    let outside = resolved
+        .iter()
+        .find(|r| r.verdict == Verdict::Outside && !unknown_ip(r))
+        .filter(|_| resolved.iter().all(|r| r.verdict >= Verdict::Outside));
+    let (score, title) = if let Some((r, why)) = &unrouted {
+        (
+            75,
+            format!(
+                "{name}'s connections to {} time out although the Service has ready endpoints: no kube-proxy runs in the cluster ({why})",
+                r.target.host
+            ),
+        )
+    } else if let Some(dependency) = unhealthy.first() {
         let target = links::short(&dependency.reference);
         match dependency.service {
             Some(_) => (
@@ -122,6 +167,14 @@ fn hypothesis(
         (75, format!("{name} fails on its database: pod {} {trouble}", links::short(&pod.reference())))
     } else if let (true, Some(line)) = (database_hits, &refused_credentials) {
         (60, format!("The database refuses the credentials of {name} (`{}`)", clip(line)))
+    } else if let Some(r) = outside {
+        (
+            65,
+            format!(
+                "{name} cannot reach {}, outside the cluster (from {}): {}",
+                r.target.host, r.target.origin, r.sentence
+            ),
+        )
     } else if let Some(r) = worst {
         let score = match r.verdict {
             Verdict::Ready => 45,
@@ -463,5 +516,57 @@ status:
                disproved by: 10.0.0.9 answering on its port
         "#]]
         .assert_eq(&of_rule(&[CLIENT, &healthy].concat(), "dependency-down"));
+    }
+
+    #[test]
+    fn timeouts_to_a_named_host_outside_the_cluster_say_so() {
+        let fixture = CLIENT
+            .replace(
+                "DB_HOST, value: \"pg.data.svc.cluster.local\"",
+                "SMTP_HOST, value: \"smtp.relay.example.net\"",
+            )
+            .replace(
+                "dial tcp 10.0.0.9:5432: connect: connection refused",
+                "smtp dial tcp 203.0.113.9:587: i/o timeout",
+            );
+        let out = of_rule(&fixture, "dependency-down");
+        assert!(
+            out.contains("Deployment shop/api cannot reach smtp.relay.example.net, outside the cluster (from env SMTP_HOST of container api)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn timeouts_to_a_ready_service_without_kube_proxy_name_the_missing_proxy() {
+        let ready = DATABASE
+            .replace(
+                r#"conditions: [{type: Ready, status: "False"}]"#,
+                r#"conditions: [{type: Ready, status: "True"}]"#,
+            )
+            .replace("state: {waiting: {reason: CrashLoopBackOff}}", "state: {running: {}}")
+            .replace("ready: false", "ready: true");
+        let system =
+            "\n---\nkind: Pod\napiVersion: v1\nmetadata: {name: coredns-1, namespace: kube-system}\n";
+        let fixture = [
+            CLIENT.replace(
+                "dial tcp 10.0.0.9:5432: connect: connection refused",
+                "dial tcp pg.data.svc.cluster.local:5432: i/o timeout",
+            ),
+            ready,
+            system.to_owned(),
+        ]
+        .concat();
+        let out = of_rule(&fixture, "dependency-down");
+        assert!(
+            out.contains(
+                "time out although the Service has ready endpoints: no kube-proxy runs in the cluster"
+            ),
+            "{out}"
+        );
+        let with_proxy = fixture.replace("name: coredns-1", "name: kube-proxy-n1");
+        assert!(
+            !of_rule(&with_proxy, "dependency-down").contains("kube-proxy runs"),
+            "a kube-proxy pod routes ClusterIPs"
+        );
     }
 }
