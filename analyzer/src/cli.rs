@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use kubesnap_shared::Limits;
 use kubesnap_shared::model::ClusterModel;
 use rayon::prelude::*;
@@ -17,7 +17,7 @@ use crate::exit_codes;
 use crate::facts::Facts;
 use crate::finding::Severity;
 use crate::report::{self, json, model::Report, rollup, summary};
-use crate::{catalog, incident, load};
+use crate::{catalog, incident, load, serve};
 
 /// Analyze a Kubernetes support bundle offline and report what is wrong.
 ///
@@ -26,9 +26,21 @@ use crate::{catalog, incident, load};
 /// diagnostic in parallel, and writes report.html (self-contained, no network), report.md (for a
 /// ticket) and findings.json (for machines). Nothing is sent anywhere. The same bundle always
 /// gives byte-identical reports.
+///
+/// `kubesnap-analyze serve BUNDLE` serves the bundle to kubectl as a read-only API instead.
 #[derive(Debug, Parser)]
-#[command(name = "kubesnap-analyze", version, after_long_help = exit_codes::HELP, max_term_width = 100)]
+#[command(
+    name = "kubesnap-analyze",
+    version,
+    after_long_help = exit_codes::HELP,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub(crate) struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// The bundle to analyze: an archive (.tar.gz, .tar.xz, .tar) or a folder
     #[arg(required_unless_present = "list_diagnostics", value_name = "BUNDLE")]
     bundle: Option<PathBuf>,
@@ -110,6 +122,12 @@ pub(crate) struct Args {
     list_diagnostics: bool,
 }
 
+/// What to do with a bundle other than analyzing it.
+#[derive(Debug, Subcommand)]
+enum Command {
+    Serve(serve::ServeArgs),
+}
+
 /// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 enum Format {
@@ -160,8 +178,16 @@ pub(crate) fn main() -> ExitCode {
         ColorChoice::Never => false,
         ColorChoice::Auto => io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    init_tracing(&args, color);
-    match run(&args, color) {
+    let (quiet, verbose) = match &args.command {
+        Some(Command::Serve(serve)) => (serve.quiet, serve.verbose),
+        None => (args.quiet, args.verbose),
+    };
+    init_tracing(quiet, verbose, color);
+    let outcome = match &args.command {
+        Some(Command::Serve(serve)) => serve::run(serve),
+        None => run(&args, color),
+    };
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             let _ = writeln!(io::stderr().lock(), "error: {error:#}");
@@ -170,8 +196,8 @@ pub(crate) fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(args: &Args, color: bool) {
-    let default = match (args.quiet, args.verbose) {
+fn init_tracing(quiet: bool, verbose: u8, color: bool) {
+    let default = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
@@ -288,7 +314,11 @@ fn run(args: &Args, color: bool) -> anyhow::Result<u8> {
 }
 
 /// The loader's one streaming pass over the bundle.
-fn load_bundle(path: &Path, limits: Limits, max_parsed_entry: u64) -> anyhow::Result<ClusterModel> {
+pub(crate) fn load_bundle(
+    path: &Path,
+    limits: Limits,
+    max_parsed_entry: u64,
+) -> anyhow::Result<ClusterModel> {
     let options = load::LoadOptions { limits, max_parsed_entry, ..load::LoadOptions::default() };
     Ok(load::load(path, &options)?)
 }

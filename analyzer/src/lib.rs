@@ -17,6 +17,7 @@ mod engine;
 mod facts;
 pub(crate) mod incident;
 mod report;
+mod serve;
 pub(crate) mod stats;
 mod text_fields;
 

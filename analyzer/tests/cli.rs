@@ -190,6 +190,27 @@ fn help_snapshot() {
 }
 
 #[test]
+fn serve_help_snapshot() {
+    let output = analyze(&["serve", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!("serve_help", text(&output.stdout));
+}
+
+#[test]
+fn a_bundle_named_like_no_subcommand_is_still_analyzed() {
+    // `kubesnap-analyze BUNDLE` keeps working beside the subcommands.
+    let output = analyze(&["/nonexistent/bundle.tar.gz"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("failed to open bundle /nonexistent/bundle.tar.gz"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = analyze(&["serve", "/nonexistent/bundle.tar.gz", "--only", "pods"]);
+    assert_eq!(output.status.code(), Some(2), "analysis flags are not serve's");
+}
+
+#[test]
 fn markdown_report_snapshot() {
     let f = fixture();
     // Only this crate's own categories, so that diagnostics added elsewhere do not move it.
