@@ -13,6 +13,7 @@
 //! ([`BundleDiff::mirror`]). The renderers are in [`render`].
 
 pub mod between;
+pub(crate) mod command;
 pub mod fields;
 pub mod findings;
 pub mod identity;
