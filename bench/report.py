@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns the raw runs of bench/run into the Markdown report: medians with min and max, the
 ratios against the two decode floors and the targets, growth from the smallest to the largest
-bundle, and whether the seed's and kubesnap's counts per log family agree."""
+bundle, and whether the reference analyzer's and kubesnap's counts per log family agree."""
 
 import argparse
 import csv
@@ -17,12 +17,12 @@ FAMILIES = [
     'permission_denied', 'disk_pressure', 'network_unavailable', 'certificate_error',
     'database_error', 'high_cpu', 'high_memory', 'slow_response', 'retry_attempt', 'deprecated_api',
 ]
-TOOLS = ['gzip', 'decode-floor', 'kubesnap-analyze', 'seed-python']
+TOOLS = ['gzip', 'decode-floor', 'kubesnap-analyze', 'reference-python']
 LABELS = {
     'gzip': '`gzip -dc > /dev/null`',
     'decode-floor': '`kubesnap-decode-floor` (zlib-rs)',
     'kubesnap-analyze': '`kubesnap-analyze`',
-    'seed-python': "seed's `K8sLogAnalyzer` (Python)",
+    'reference-python': "reference `K8sLogAnalyzer` (Python)",
     'kubectl-cluster-info-dump': '`kubectl cluster-info dump`',
     'kubesnap-collect': '`kubesnap-collect`',
 }
@@ -69,11 +69,11 @@ def stats(values):
 
 
 def find_family_counts(value):
-    """findings.json's `log_families.seed` (docs/findings-schema.md), else the first object
-    in it that maps the seed's family codes to counts."""
-    seed = value.get('log_families', {}).get('seed') if isinstance(value, dict) else None
-    if isinstance(seed, dict) and all(isinstance(seed.get(family), int) for family in FAMILIES):
-        return {family: seed[family] for family in FAMILIES}
+    """findings.json's `log_families.core` (docs/findings-schema.md), else the first object
+    in it that maps the core family codes to counts."""
+    core = value.get('log_families', {}).get('core') if isinstance(value, dict) else None
+    if isinstance(core, dict) and all(isinstance(core.get(family), int) for family in FAMILIES):
+        return {family: core[family] for family in FAMILIES}
     if isinstance(value, dict):
         hits = {k: v for k, v in value.items() if k in FAMILIES}
         if len(hits) >= 10:
@@ -277,7 +277,7 @@ def main():
         gzip = medians.get((name, 'gzip'))
         floor = medians.get((name, 'decode-floor'))
         analyze = medians.get((name, 'kubesnap-analyze'))
-        seed = medians.get((name, 'seed-python'))
+        reference = medians.get((name, 'reference-python'))
         lines += ['| ratio (medians) | value | target | met |', '|---|---:|---:|---|']
         if gzip and floor:
             lines.append('| gzip / decode floor | %.2f× | (about 4× on a quiet machine) | |' % (gzip[0] / floor[0]))
@@ -289,24 +289,24 @@ def main():
             lines.append('| analyzer / decode floor | %.2f× | ≤ 1.6× | %s |' % (ratio, 'yes' if ratio <= 1.6 else 'no'))
         if analyze:
             lines.append('| analyzer peak RSS | %.0f MB | < 1,024 MB | %s |' % (analyze[1] / 1024, 'yes' if analyze[1] < 1024 * 1024 else 'no'))
-        if analyze and seed:
-            lines.append("| seed's Python analysis / analyzer | %.1f× | | |" % (seed[0] / analyze[0]))
-        if seed and floor:
-            lines.append("| seed's Python analysis / decode floor | %.1f× | | |" % (seed[0] / floor[0]))
+        if analyze and reference:
+            lines.append("| reference Python analysis / analyzer | %.1f× | | |" % (reference[0] / analyze[0]))
+        if reference and floor:
+            lines.append("| reference Python analysis / decode floor | %.1f× | | |" % (reference[0] / floor[0]))
         if not analyze:
             lines.append('| analyzer ratios | not measured | | %s |' % args.analyzer_status)
         lines.append('')
 
-        seed_file = os.path.join(args.out, 'seed-%s.json' % name)
+        reference_file = os.path.join(args.out, 'reference-%s.json' % name)
         findings_file = os.path.join(args.out, 'analysis-%s' % name, 'findings.json')
-        seed_counts = None
+        reference_counts = None
         try:
-            with open(seed_file) as f:
-                seed_json = json.load(f)
-            seed_counts = seed_json['families']
+            with open(reference_file) as f:
+                reference_json = json.load(f)
+            reference_counts = reference_json['families']
         except (OSError, ValueError, KeyError):
             # Not run, or a run that failed or was stopped: no counts to show.
-            seed_counts = None
+            reference_counts = None
         ours = None
         ours_status = 'not measured: ' + args.analyzer_status
         if os.path.exists(findings_file):
@@ -316,11 +316,11 @@ def main():
                 ours_status = 'findings.json holds no counts per log family' if ours is None else ''
             except (OSError, ValueError):
                 ours_status = 'findings.json could not be read'
-        if seed_counts:
-            lines += ['Log families over %d lines of %d container logs:' % (seed_json['lines'], seed_json['logs']), '',
-                      "| family | seed's analysis | kubesnap | agree |", '|---|---:|---:|---|']
+        if reference_counts:
+            lines += ['Log families over %d lines of %d container logs:' % (reference_json['lines'], reference_json['logs']), '',
+                      "| family | reference analysis | kubesnap | agree |", '|---|---:|---:|---|']
             for family in FAMILIES:
-                theirs = seed_counts.get(family, 0)
+                theirs = reference_counts.get(family, 0)
                 mine = ours.get(family) if ours else None
                 agree = '' if mine is None else ('yes' if mine == theirs else 'NO')
                 lines.append('| %s | %d | %s | %s |' % (family, theirs, '' if mine is None else mine, agree))

@@ -95,6 +95,7 @@ pub(crate) fn run(facts: &Facts<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
             *finding = finding.clone().resolved().evidence(Evidence::note(note));
         }
     }
+    demote_duplicate_alerts(&mut analysis.findings);
     // A problem over before the capture is history: at most P3, whatever a diagnostic set.
     for finding in &mut analysis.findings {
         if finding.status == Status::Resolved {
@@ -105,6 +106,34 @@ pub(crate) fn run(facts: &Facts<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
     // One advisory per theme: a diagnostic's P3 findings are one finding.
     analysis.findings = crate::advisories::fold(std::mem::take(&mut analysis.findings));
     analysis
+}
+
+/// An alert rule evaluated over the bundle (ApplicationDown, KubernetesPodCrashLooping) that
+/// fires for the object another finding already reports at least as severely is that problem
+/// under a second code: it stays, as a P3 note naming the finding, so the problem is counted
+/// once at its severity.
+fn demote_duplicate_alerts(findings: &mut [Finding]) {
+    let reported: Vec<(ObjectRef, Severity, String)> = findings
+        .iter()
+        .filter(|finding| finding.category != Category::Alerts && finding.status == Status::Ongoing)
+        .filter_map(|finding| {
+            let subject = finding.objects.first()?.clone();
+            Some((subject, finding.severity, format!("{} ({})", finding.title, finding.code)))
+        })
+        .collect();
+    for alert in findings.iter_mut().filter(|finding| finding.category == Category::Alerts) {
+        let Some(subject) = alert.objects.first() else { continue };
+        let same = reported
+            .iter()
+            .filter(|(object, severity, _)| object == subject && *severity <= alert.severity)
+            .min_by_key(|(_, severity, title)| (*severity, title.clone()));
+        if let Some((_, severity, title)) = same {
+            let note =
+                format!("the same problem as the {severity} finding {title}, which carries its severity");
+            *alert = alert.clone().evidence(Evidence::note(note));
+            alert.severity = Severity::P3;
+        }
+    }
 }
 
 /// The categories whose findings are failures of a pod run (a crash, a failed pod, a mount or
@@ -384,6 +413,40 @@ metadata:
             analysis.findings[1].evidence,
             [Evidence::note(
                 "history: Job x/migrate completed at 2025-06-01T10:00:00Z; the failed attempts before it are over"
+            )]
+        );
+    }
+
+    #[test]
+    fn an_alert_that_fires_for_a_problem_already_reported_is_a_note() {
+        let pod =
+            |name: &str| ObjectRef { kind: "Pod".into(), namespace: Some("x".into()), name: name.into() };
+        let mut findings = vec![
+            Finding::new("crash-loop-backoff", Category::Pods, Severity::P0, "a crash-loops")
+                .object(pod("a")),
+            Finding::new("application-down", Category::Alerts, Severity::P0, "a down").object(pod("a")),
+            Finding::new("application-down", Category::Alerts, Severity::P0, "b down").object(pod("b")),
+            Finding::new("pod-restarts", Category::Pods, Severity::P2, "c restarted").object(pod("c")),
+            Finding::new("kubernetes-pod-crash-looping", Category::Alerts, Severity::P1, "c")
+                .object(pod("c")),
+        ];
+        demote_duplicate_alerts(&mut findings);
+        let seen: Vec<(&str, Severity)> = findings.iter().map(|f| (f.title.as_str(), f.severity)).collect();
+        // Only an alert about an object already reported at least as severely steps down.
+        assert_eq!(
+            seen,
+            [
+                ("a crash-loops", Severity::P0),
+                ("a down", Severity::P3),
+                ("b down", Severity::P0),
+                ("c restarted", Severity::P2),
+                ("c", Severity::P1),
+            ]
+        );
+        assert_eq!(
+            findings[1].evidence,
+            [Evidence::note(
+                "the same problem as the P0 finding a crash-loops (crash-loop-backoff), which carries its severity"
             )]
         );
     }

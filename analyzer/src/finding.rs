@@ -8,7 +8,7 @@
 use kubesnap_shared::model::ObjectRef;
 use serde::Serialize;
 
-/// How bad a finding is, with the meanings of the seed's incident playbook.
+/// How bad a finding is, with the meanings of the incident response playbook.
 ///
 /// `Ord` puts the most severe first: sorting findings ascending lists P0 before P3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -1,4 +1,4 @@
-//! The incident summary the report opens with, after the seed's incident response playbook:
+//! The incident summary the report opens with, after the incident response playbook:
 //! the overall severity with its meaning and response times, the impact (Services and
 //! Ingresses without a healthy backend, workloads down, namespaces affected), the blast radius
 //! of each failing workload, pod or node, a merged timeline, the three most likely root causes
@@ -28,7 +28,7 @@ pub(crate) use causes::Hypothesis;
 pub(crate) use impact::Impact;
 pub(crate) use timeline::Timeline;
 
-/// How many pods the seed's "Pods with Most Errors" section lists.
+/// How many pods `K8sLogAnalyzer`'s "Pods with Most Errors" section lists.
 const TOP_ERROR_PODS: usize = 5;
 /// Commands in the summary's mitigation list, from the top hypotheses.
 const MITIGATION_COMMANDS: usize = 8;
@@ -49,7 +49,7 @@ pub(crate) struct Incident {
     pub(crate) root_causes: Vec<Hypothesis>,
     /// The first commands of the top hypotheses, in their order, once each.
     pub(crate) mitigation: Vec<String>,
-    /// The seed's "Pods with Most Errors": error-family log lines per pod (or node), top five.
+    /// `K8sLogAnalyzer`'s "Pods with Most Errors": error-family log lines per pod (or node), top five.
     pub(crate) pods_with_most_errors: Vec<PodErrors>,
 }
 

@@ -1,4 +1,4 @@
-//! `kubesnap-analyze`: every diagnostic of the seeds, offline, over a support bundle.
+//! `kubesnap-analyze`: every diagnostic, offline, over a support bundle.
 
 use std::process::ExitCode;
 

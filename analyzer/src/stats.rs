@@ -1,4 +1,4 @@
-//! Descriptive statistics of metric samples, as the seed's `K8sPerformanceAnalyzer` computes
+//! Descriptive statistics of metric samples, as `K8sPerformanceAnalyzer` computes
 //! them (Python's `statistics` module and its `_percentile`), plus the least-squares line the
 //! leak detection fits.
 //!
@@ -7,14 +7,14 @@
 
 use serde::Serialize;
 
-/// The seed's per-series statistics (`cpu_stats` / `memory_stats`).
+/// `K8sPerformanceAnalyzer`'s per-series statistics (`cpu_stats` / `memory_stats`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub(crate) struct Summary {
     /// How many values it summarizes (at least one).
     pub(crate) count: usize,
     pub(crate) mean: f64,
     pub(crate) median: f64,
-    /// The sample standard deviation (n − 1), 0 for a single value as in the seed.
+    /// The sample standard deviation (n − 1), 0 for a single value as in `K8sPerformanceAnalyzer`.
     pub(crate) stdev: f64,
     pub(crate) min: f64,
     pub(crate) max: f64,
@@ -53,14 +53,14 @@ impl Summary {
         })
     }
 
-    /// The seed's coefficient of variation: `stdev / max(mean, 1)`, the floor keeping an idle
+    /// `K8sPerformanceAnalyzer`'s coefficient of variation: `stdev / max(mean, 1)`, the floor keeping an idle
     /// series from dividing by zero.
     pub(crate) fn variation(&self) -> f64 {
         self.stdev / self.mean.max(1.0)
     }
 }
 
-/// The seed's `_percentile`: the value at rank `percentile / 100 × (n − 1)` of the sorted
+/// `K8sPerformanceAnalyzer`'s `_percentile`: the value at rank `percentile / 100 × (n − 1)` of the sorted
 /// values, interpolated linearly between the two neighbours of a fractional rank.
 pub(crate) fn percentile(values: &[f64], percentile: f64) -> Option<f64> {
     if values.is_empty() {
@@ -81,7 +81,7 @@ fn percentile_of_sorted(sorted: &[f64], percentile: f64) -> f64 {
     }
 }
 
-/// The seed's stability score of a series pair: `max(0, 100 − (cpu_cv + memory_cv) × 50)`.
+/// The stability score of a series pair: `max(0, 100 − (cpu_cv + memory_cv) × 50)`.
 pub(crate) fn stability_score(cpu: &Summary, memory: &Summary) -> f64 {
     (100.0 - (cpu.variation() + memory.variation()) * 50.0).max(0.0)
 }
@@ -120,9 +120,9 @@ pub(crate) fn linear_fit(points: &[(f64, f64)]) -> Option<Line> {
 mod tests {
     use super::*;
 
-    /// Python: `statistics.mean/median/stdev` and the seed's `_percentile` of the same list.
+    /// Python: `statistics.mean/median/stdev` and `K8sPerformanceAnalyzer`'s `_percentile` of the same list.
     #[test]
-    fn matches_the_seeds_python_on_a_known_list() {
+    fn matches_prod_simulations_python_on_a_known_list() {
         let values = [120.0, 80.0, 950.0, 100.0, 110.0, 90.0, 105.0];
         let summary = Summary::of(&values).unwrap();
         assert_eq!(summary.count, 7);
@@ -155,7 +155,7 @@ mod tests {
     }
 
     #[test]
-    fn stability_score_follows_the_seeds_formula_and_floors_at_zero() {
+    fn stability_score_follows_prod_simulations_formula_and_floors_at_zero() {
         let steady = Summary::of(&[100.0, 100.0, 100.0]).unwrap();
         let swinging = Summary::of(&[10.0, 200.0, 10.0, 200.0]).unwrap();
         // cv = stdev / mean = 109.7 / 105 = 1.045; 100 - 1.045 * 50 = 47.8.

@@ -65,7 +65,7 @@ fn writes_the_three_reports_and_a_summary() {
 
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(f.out.join("findings.json")).unwrap()).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["summary"]["overall"], "P0");
     let codes: Vec<&str> =
         json["findings"].as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
@@ -76,9 +76,9 @@ fn writes_the_three_reports_and_a_summary() {
     // no family, and every family is still listed.
     assert_eq!(json["log_families"]["logs"], 2);
     assert_eq!(json["log_families"]["lines"], 3);
-    let seed = json["log_families"]["seed"].as_object().unwrap();
-    assert_eq!(seed.len(), 15);
-    assert!(seed.values().all(|count| count == 0), "{seed:?}");
+    let core = json["log_families"]["core"].as_object().unwrap();
+    assert_eq!(core.len(), 15);
+    assert!(core.values().all(|count| count == 0), "{core:?}");
     assert_eq!(json["log_families"]["extensions"], serde_json::json!({"database_client_error": 0}));
     // The collector's redaction marker never reaches a report, and no value is shown.
     let all = std::fs::read_to_string(f.out.join("findings.json")).unwrap();

@@ -3,7 +3,8 @@
 //!
 //! `kubesnap-gen-bundle` ([`gen_cli`]) writes a bundle of any size; `kubesnap-decode-floor`
 //! (`src/bin/decode_floor.rs`) only decompresses one; `bench/run` measures both beside gzip,
-//! the seed's Python log analysis and `kubesnap-analyze`. See `docs/benchmarks.md`.
+//! the reference Python log analysis (`bench/reference_log_analyzer.py`) and `kubesnap-analyze`. See
+//! `docs/benchmarks.md`.
 
 pub mod gen_cli;
 pub mod generate;

@@ -350,7 +350,7 @@ fn events_created_during_the_run_are_watched() {
 #[test]
 fn no_secret_value_appears_anywhere_in_the_bundle() {
     let Some((_, run)) = full_run("no_secret_value_appears_anywhere_in_the_bundle") else { return };
-    // dbpass123: the seed's plaintext POSTGRES_PASSWORD; the planted Secret; the TLS key.
+    // dbpass123: the prod-simulation scenario's plaintext POSTGRES_PASSWORD; the planted Secret; the TLS key.
     let forbidden = [
         "dbpass123",
         PLANTED_SECRET,

@@ -131,8 +131,8 @@ fn impact_and_blast_radius_follow_services_to_ingresses() {
         Service shop/api (LoadBalancer, reachable from outside the cluster) has no healthy backend: the bundle holds no Endpoints or EndpointSlices; 0 of 1 matching pods are Ready; api-7d-a CrashLoopBackOff in container api, 3 restarts
         Ingress shop/web has no healthy backend: shop.example/ → Service api: the bundle holds no Endpoints or EndpointSlices; 0 of 1 matching pods are Ready; api-7d-a CrashLoopBackOff in container api, 3 restarts
         Deployment shop/api is down: 0 of 1 replicas available (pod api-7d-a CrashLoopBackOff in container api, 3 restarts)
-        shop (P0, 9 findings)
-        P0 Deployment shop/api Deployment shop/api: 1 of 1 pod down (ApplicationDown firing); Service api without a ready backend: 1 pod → Services shop/api (down) → Ingresses shop/web (2 user-facing)
+        shop (P0, 7 findings)
+        P0 Deployment shop/api Deployment shop/api: 1 of 1 pod crash-looping (OOMKilled, exit code 137): 1 pod → Services shop/api (down) → Ingresses shop/web (2 user-facing)
         Ingress shop/web, Service shop/api
     "#]]
     .assert_eq(&format!(

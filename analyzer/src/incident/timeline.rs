@@ -22,7 +22,7 @@ use crate::finding::Severity;
 
 /// How many entries the timeline keeps.
 pub(crate) const MAX_ENTRIES: usize = 100;
-/// A container's memory at this share of its limit is a crossing (the seed's HighMemoryUsage).
+/// A container's memory at this share of its limit is a crossing (the HighMemoryUsage alert rule).
 const MEMORY_SHARE: f64 = 0.9;
 /// How long an event message may be in the timeline.
 const MESSAGE_CHARS: usize = 200;

@@ -28,7 +28,8 @@ pub(crate) struct IncidentView {
     pub(crate) timeline_note: Option<String>,
     pub(crate) root_causes: Vec<CauseView>,
     pub(crate) mitigation: Vec<String>,
-    /// `shop/api-1: 435 error-pattern hits` (a line counts once per family it matches, as in the seed).
+    /// `shop/api-1: 435 error-pattern hits` (a line counts once per family it matches, as in
+    /// `K8sLogAnalyzer`).
     pub(crate) pods_with_most_errors: Vec<String>,
 }
 

@@ -1,6 +1,6 @@
-//! Scanning container logs for the seed's pattern families, a chunk at a time.
+//! Scanning container logs for the core pattern families, a chunk at a time.
 //!
-//! The seed's `K8sLogAnalyzer` has ten error families and five warning families; a line
+//! `K8sLogAnalyzer` has ten error families and five warning families; a line
 //! counts once for every family it matches, case-insensitively. One combined automaton (all
 //! families, plus the words and klog letters that make a line ERROR or FATAL) runs over the
 //! whole chunk, so a line with no hit costs one scan; only lines it stops at are matched
@@ -29,7 +29,7 @@ pub(crate) mod windows;
 
 /// How many of [`FAMILIES`] are the published analyzer's; the rest are kubesnap's extensions.
 #[cfg(test)]
-const SEED_FAMILIES: usize = 15;
+const CORE_FAMILIES: usize = 15;
 
 /// How many sample lines each family keeps per log.
 pub(crate) const SAMPLES: usize = 5;
@@ -308,7 +308,7 @@ fn start_marker(line: &[u8]) -> Option<String> {
 }
 
 /// Whether the line is at ERROR or FATAL level: a klog `E`/`F` letter (after an optional
-/// timestamp prefix) says so; otherwise the seed's rule, the first of ERROR, WARN, WARNING,
+/// timestamp prefix) says so; otherwise `K8sLogAnalyzer`'s rule, the first of ERROR, WARN, WARNING,
 /// INFO, DEBUG, TRACE, FATAL the line contains.
 pub(crate) fn error_level(line: &[u8]) -> bool {
     let klog_at = |text: &[u8]| {
@@ -334,7 +334,7 @@ pub(crate) fn error_level(line: &[u8]) -> bool {
 
 /// The level a structured line states itself (`"level":"warn"` in JSON, `level=warning` in
 /// logfmt, `"severity":"ERROR"`): whether it is ERROR or FATAL, `None` when the line states no
-/// level. A warning that quotes an `"error"` field is a warning: the seed's rule (the first level
+/// level. A warning that quotes an `"error"` field is a warning: `K8sLogAnalyzer`'s rule (the first level
 /// word anywhere in the line) reads it as an error.
 fn structured_level(line: &[u8]) -> Option<bool> {
     const KEYS: [&[u8]; 6] =
@@ -431,17 +431,18 @@ mod tests {
             assert!(families_of(hit).contains(&family), "{family} should match {hit:?}");
             assert!(!families_of(miss).contains(&family), "{family} should not match {miss:?}");
         }
-        // Case-insensitive, and every family a line matches counts (as the seed does).
+        // Case-insensitive, and every family a line matches counts (as `K8sLogAnalyzer` does).
         let both = families_of("ERROR: CONNECTION REFUSED - FATAL: password authentication failed; retry");
         assert_eq!(both, ["connection_refused", "retry_attempt", DATABASE_CLIENT_ERROR]);
     }
 
-    /// The real lines the seed's `database_error` misses (the troubleshoot bundle's
+    /// The real lines the core `database_error` misses (the troubleshoot bundle's
     /// test-connection app, the prod-simulation scenario's PostgreSQL), checked against the
-    /// seed's regex read literally, and counted by the extension only where the seed misses.
+    /// `K8sLogAnalyzer`'s regex read literally, and counted by the extension only where `K8sLogAnalyzer`
+    /// misses.
     #[test]
-    fn the_database_extension_counts_what_the_seed_misses_and_nothing_twice() {
-        let seed = regex::Regex::new(&format!("(?i){}", family("database_error").pattern)).unwrap();
+    fn the_database_extension_counts_what_the_core_pattern_misses_and_nothing_twice() {
+        let core = regex::Regex::new(&format!("(?i){}", family("database_error").pattern)).unwrap();
         let missed = [
             "[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password authentication failed for user wronguser",
             "ERROR: Database connection failed!",
@@ -450,12 +451,12 @@ mod tests {
             "psycopg2.OperationalError: could not connect to server: Connection refused",
         ];
         for line in missed {
-            assert!(!seed.is_match(line), "the seed's pattern matches {line:?}");
+            assert!(!core.is_match(line), "the core pattern matches {line:?}");
             assert!(families_of(line).contains(&DATABASE_CLIENT_ERROR), "{line:?}");
         }
-        // The seed's own lines stay the seed's, once.
+        // `K8sLogAnalyzer`'s own lines stay `K8sLogAnalyzer`'s, once.
         for line in ["database connection error: reset", "Connection to database failed: timeout"] {
-            assert!(seed.is_match(line));
+            assert!(core.is_match(line));
             let families = families_of(line);
             assert!(
                 families.contains(&"database_error") && !families.contains(&DATABASE_CLIENT_ERROR),
@@ -469,15 +470,15 @@ mod tests {
         }
         // The diagnostics know every extension and refinement the loader counts, and which family
         // it completes or narrows.
-        for family in &FAMILIES[SEED_FAMILIES..] {
-            let (Kind::Extends(seed_family) | Kind::Refines(seed_family)) = family.kind else {
+        for family in &FAMILIES[CORE_FAMILIES..] {
+            let (Kind::Extends(core_family) | Kind::Refines(core_family)) = family.kind else {
                 panic!("{} is no extension or refinement the diagnostics know", family.code)
             };
-            assert!(FAMILIES[..SEED_FAMILIES].iter().any(|seed| seed.code == seed_family));
+            assert!(FAMILIES[..CORE_FAMILIES].iter().any(|core| core.code == core_family));
         }
     }
 
-    /// The seed's `certificate_error` matches usage texts and names; its refinement counts the
+    /// The core `certificate_error` matches usage texts and names; its refinement counts the
     /// failures only (real lines: metrics-server's `--help`, traefik's TLSStore watch, Go's and
     /// OpenSSL's TLS errors).
     #[test]
@@ -504,7 +505,7 @@ mod tests {
         for line in mentions {
             let families = families_of(line);
             assert!(!families.contains(&CERTIFICATE_FAILURE), "{line:?}");
-            assert!(families.contains(&"certificate_error"), "the seed's pattern still counts {line:?}");
+            assert!(families.contains(&"certificate_error"), "the core pattern still counts {line:?}");
         }
     }
 
@@ -552,7 +553,7 @@ mod tests {
     }
 
     #[test]
-    fn levels_follow_the_seed_and_klog() {
+    fn levels_follow_the_reference_rule_and_klog() {
         assert!(error_level(b"ERROR: Database connection failed!"));
         assert!(error_level(b"E0809 21:08:25.123456   1 file.go:12] msg"));
         assert!(error_level(b"2025-08-09T21:08:25Z F0809 21:08:25.1 1 x.go:1] fatal"));

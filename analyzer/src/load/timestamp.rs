@@ -2,7 +2,7 @@
 //! `--timestamps` prefix and must-gather's RFC3339Nano prefix among them), klog
 //! (`E0809 21:08:25.123456 ...`), Go's `log` (`2006/01/02 15:04:05`), syslog
 //! (`Sep 14 14:06:44 host unit[1]: ...`), `date` (`Sat Aug  9 22:57:59 UTC 2025`), the common
-//! access log (`[09/Aug/2025:21:08:25 +0000]`) and the seed's `MM/DD/YYYY HH:MM:SS`.
+//! access log (`[09/Aug/2025:21:08:25 +0000]`) and `K8sLogAnalyzer`'s `MM/DD/YYYY HH:MM:SS`.
 //!
 //! The formats a line starts with are read by hand (most lines have one, and this runs on
 //! every line); the rest are found anywhere in the line with one regex. Times without a zone
@@ -64,7 +64,7 @@ impl Ts {
     }
 }
 
-/// The seed's window: five minutes.
+/// `K8sLogAnalyzer`'s window: five minutes.
 pub(crate) const WINDOW_SECONDS: i64 = 300;
 
 const MONTHS: [&[u8; 3]; 12] =
@@ -217,7 +217,7 @@ fn go_log(line: &[u8]) -> Option<Ts> {
     utc(number(line, 0, 4)?, number(line, 5, 2)?, number(line, 8, 2)?, clock(line, 11)?)
 }
 
-/// The seed's `MM/DD/YYYY HH:MM:SS`.
+/// `K8sLogAnalyzer`'s `MM/DD/YYYY HH:MM:SS`.
 fn month_first(line: &[u8]) -> Option<Ts> {
     if line.get(5) != Some(&b'/') || line.get(10) != Some(&b' ') {
         return None;

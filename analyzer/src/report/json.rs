@@ -17,7 +17,7 @@ use crate::report::rollup::{Policy, Rollup};
 
 /// The version of the `findings.json` schema; bumped on any change a consumer could notice
 /// (a field renamed or removed, a new variant of a tagged enum).
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize)]
 struct Document<'a> {
@@ -32,7 +32,7 @@ struct Document<'a> {
     incident: Incident,
     /// Every container's usage statistics and the top consumers.
     performance: Performance,
-    /// The log scan's totals per pattern family, to compare with the seed's own analysis.
+    /// The log scan's totals per pattern family, to compare with `K8sLogAnalyzer`'s own analysis.
     log_families: LogFamilies,
     skipped: &'a [Skipped],
     gaps: &'a [Gap],
@@ -52,21 +52,21 @@ struct Performance {
     top_consumers: TopConsumers,
 }
 
-/// The hits of every pattern family summed over every scanned log. The seed's families are
-/// kept apart from kubesnap's extensions so that `seed` compares one to one with the seed's
-/// `analyze_error_patterns` (`bench/seed_log_analyzer.py`).
+/// The hits of every pattern family summed over every scanned log. `K8sLogAnalyzer`'s families are
+/// kept apart from kubesnap's extensions so that `core` compares one to one with `K8sLogAnalyzer`'s
+/// `analyze_error_patterns` (`bench/reference_log_analyzer.py`).
 #[derive(Debug, PartialEq, Serialize)]
 struct LogFamilies {
     logs: usize,
     lines: u64,
-    /// The seed's ten error families, then its five warning families, in the seed's order.
-    seed: Counts,
-    /// kubesnap's extension families (a line counts there only when the seed family it completes
+    /// The ten core error families, then its five warning families, in `K8sLogAnalyzer`'s order.
+    core: Counts,
+    /// kubesnap's extension families (a line counts there only when the core family it completes
     /// misses it).
     extensions: Counts,
 }
 
-/// Counts per family code, serialized as a JSON object in the order given: the seed's order
+/// Counts per family code, serialized as a JSON object in the order given: `K8sLogAnalyzer`'s order
 /// reads better than the alphabet, and a struct cannot name codes held in a table.
 #[derive(Debug, PartialEq)]
 struct Counts(Vec<(&'static str, u64)>);
@@ -88,7 +88,7 @@ impl LogFamilies {
         LogFamilies {
             logs: model.logs.len(),
             lines: model.logs.iter().map(|log| log.lines).sum(),
-            seed: Counts(ERRORS.iter().chain(WARNINGS).map(|family| total(family.code)).collect()),
+            core: Counts(ERRORS.iter().chain(WARNINGS).map(|family| total(family.code)).collect()),
             extensions: Counts(EXTENSIONS.iter().map(|family| total(family.code)).collect()),
         }
     }
@@ -220,10 +220,10 @@ samples:
         assert_eq!(json["performance"]["top_consumers"]["memory"][0]["pod"], "web");
     }
 
-    /// `log_families` sums each family over every log, lists the seed's fifteen families in the
-    /// seed's order apart from the extensions, and never counts the reserved error-level key.
+    /// `log_families` sums each family over every log, lists the fifteen core families in the
+    /// `K8sLogAnalyzer`'s order apart from the extensions, and never counts the reserved error-level key.
     #[test]
-    fn log_families_sum_every_log_in_the_seeds_order() {
+    fn log_families_sum_every_log_in_prod_simulations_order() {
         use kubesnap_shared::model::{ERROR_LEVEL, FamilyHits};
 
         let mut cluster = model_from_yaml(
@@ -252,19 +252,19 @@ lines: ["d", "e"]
         let json = serde_json::to_value(LogFamilies::of(&cluster)).unwrap();
         assert_eq!(json["logs"], 2);
         assert_eq!(json["lines"], 5);
-        let seed = json["seed"].as_object().unwrap();
-        assert_eq!(seed.len(), 15);
+        let core = json["core"].as_object().unwrap();
+        assert_eq!(core.len(), 15);
         let order: Vec<&str> = ERRORS.iter().chain(WARNINGS).map(|family| family.code).collect();
         // serde_json's map sorts its keys unless `preserve_order` is on: compare the text instead.
-        let text = serde_json::to_string(&LogFamilies::of(&cluster).seed).unwrap();
+        let text = serde_json::to_string(&LogFamilies::of(&cluster).core).unwrap();
         let positions: Vec<usize> =
             order.iter().map(|code| text.find(&format!("\"{code}\"")).unwrap()).collect();
-        assert!(positions.is_sorted(), "not in the seed's order: {text}");
-        assert_eq!(seed["timeout_error"], 5);
-        assert_eq!(seed["oom_killed"], 1);
-        assert_eq!(seed["retry_attempt"], 1);
-        assert_eq!(seed["database_error"], 4, "the extension's hit stays apart");
-        assert_eq!(seed["high_cpu"], 0, "a family without hits is listed at 0");
+        assert!(positions.is_sorted(), "not in `K8sLogAnalyzer`'s order: {text}");
+        assert_eq!(core["timeout_error"], 5);
+        assert_eq!(core["oom_killed"], 1);
+        assert_eq!(core["retry_attempt"], 1);
+        assert_eq!(core["database_error"], 4, "the extension's hit stays apart");
+        assert_eq!(core["high_cpu"], 0, "a family without hits is listed at 0");
         assert!(!text.contains(ERROR_LEVEL));
         assert_eq!(json["extensions"], serde_json::json!({"database_client_error": 1}));
     }

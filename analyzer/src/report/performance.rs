@@ -1,4 +1,4 @@
-//! The report's "Performance" section: the seed's per-container statistics (CPU and memory
+//! The report's "Performance" section: `K8sPerformanceAnalyzer`'s per-container statistics (CPU and memory
 //! mean, median, stdev, min, max, p95 and the stability score, next to the requests and
 //! limits) and its top CPU and memory consumers, in the units the findings use (millicores up
 //! to a core, MiB up to a GiB).
@@ -19,9 +19,9 @@ use crate::stats::Summary;
 pub(crate) const HTML_ROWS: usize = 200;
 /// Container rows the Markdown report lists.
 pub(crate) const MARKDOWN_ROWS: usize = 10;
-/// Pods per top-consumer list (the seed lists five; a support engineer wants a few more).
+/// Pods per top-consumer list (`K8sPerformanceAnalyzer` lists five; a support engineer wants a few more).
 pub(crate) const TOP_CONSUMERS: usize = 10;
-/// Below this stability score the seed calls a container unstable.
+/// Below this stability score `K8sPerformanceAnalyzer` calls a container unstable.
 const UNSTABLE_BELOW: f64 = 70.0;
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,7 +53,7 @@ pub(crate) struct ContainerRow {
     pub(crate) unstable: bool,
 }
 
-/// The seed's statistics of one series, formatted.
+/// `K8sPerformanceAnalyzer`'s statistics of one series, formatted.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Statistics {
     pub(crate) mean: Cell,

@@ -10,7 +10,7 @@ pub(crate) const BASE: i64 = 1_773_489_600;
 pub(crate) const DAY_START: i64 = BASE - 12 * 3600;
 /// How far back logs reach: they all stay on the base day.
 pub(crate) const LOG_WINDOW: i64 = 6 * 3600;
-/// The collection lasts this long (the seed samples metrics every 30 s for 5 min).
+/// The collection lasts this long (the reference performance analysis samples every 30 s for 5 min).
 pub(crate) const COLLECTION: i64 = 300;
 /// The base day in the log dialects below.
 pub(crate) const ISO_DAY: &str = "2026-03-14";

@@ -1,5 +1,5 @@
 //! Container logs: realistic lines in five dialects, each prefixed by the kubelet's RFC 3339
-//! timestamp (the collector reads logs with `timestamps=true`), with the seed's error and
+//! timestamp (the collector reads logs with `timestamps=true`), with the core error and
 //! warning families sprinkled at low rates so most lines match nothing.
 //!
 //! Large logs stream: [`LogStream`] is a `Read` that renders lines into a 64 KiB buffer on
@@ -63,7 +63,7 @@ const DEBUG: [&str; 3] = [
     "Acquired connection # from pool %",
     "Released connection # to pool %",
 ];
-/// Warnings and errors that belong to no family of the seed.
+/// Warnings and errors that belong to no core family.
 const OTHER_PROBLEMS: [&str; 4] = [
     "Validation failed for order #: missing field sku",
     "Payment # declined by provider: insufficient funds",
@@ -97,7 +97,7 @@ const AGENTS: [&str; 5] = [
     "python-requests/2.32.3",
 ];
 
-/// The seed's families, each with lines that match it (and its weight among problem lines).
+/// The core families, each with lines that match it (and its weight among problem lines).
 pub(crate) const FAMILY_LINES: [(&str, u64, &[&str]); 15] = [
     (
         "oom_killed",
@@ -662,8 +662,8 @@ mod tests {
     use super::*;
     use regex::RegexBuilder;
 
-    /// The seed's `error_patterns` and `warning_patterns`, verbatim.
-    const SEED_PATTERNS: [(&str, &str); 15] = [
+    /// `K8sLogAnalyzer`'s `error_patterns` and `warning_patterns`, verbatim.
+    const REFERENCE_PATTERNS: [(&str, &str); 15] = [
         ("oom_killed", r"(OOMKilled|out of memory|memory limit exceeded)"),
         ("image_pull_error", r"(ImagePullBackOff|ErrImagePull|Failed to pull image)"),
         ("dns_resolution", r"(no such host|DNS resolution failed|dial tcp.*no route to host)"),
@@ -684,14 +684,14 @@ mod tests {
     fn families(line: &str) -> Vec<&'static str> {
         static COMPILED: std::sync::OnceLock<Vec<(&'static str, regex::Regex)>> = std::sync::OnceLock::new();
         let compiled = COMPILED.get_or_init(|| {
-            SEED_PATTERNS
+            REFERENCE_PATTERNS
                 .iter()
                 .filter_map(|(family, pattern)| {
                     Some((*family, RegexBuilder::new(pattern).case_insensitive(true).build().ok()?))
                 })
                 .collect()
         });
-        assert_eq!(compiled.len(), SEED_PATTERNS.len());
+        assert_eq!(compiled.len(), REFERENCE_PATTERNS.len());
         compiled.iter().filter(|(_, re)| re.is_match(line)).map(|(family, _)| *family).collect()
     }
 

@@ -51,7 +51,7 @@ pub(crate) struct Rates {
     pub(crate) pending_pvc: u64,
     /// Per node: `NotReady`.
     pub(crate) node_not_ready: u64,
-    /// Per StatefulSet volume: above the seed's 85% alert.
+    /// Per StatefulSet volume: above the PersistentVolumeUsageHigh alert rule's 85%.
     pub(crate) volume_full: u64,
 }
 

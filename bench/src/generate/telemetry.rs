@@ -1,5 +1,5 @@
 //! Usage over time: `metrics.k8s.io` samples of every running pod and ready node every 30 s for
-//! the 5 minutes of the collection (the seed's sampling), and each kubelet's `/stats/summary`.
+//! the 5 minutes of the collection (the sampling of the reference performance analysis), and each kubelet's `/stats/summary`.
 //!
 //! Usage is drawn per container around its requests; a memory-leaking container grows by a
 //! fixed share of its limit each sample, an OOM-killed one sits near its limit, and a few

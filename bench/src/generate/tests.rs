@@ -179,7 +179,7 @@ fn same_arguments_give_a_byte_identical_file_and_another_seed_differs() -> TestR
     let other = write(&small_config(10), dir.path(), "c.tar.gz")?;
     assert_eq!(sha256_of(&first)?, sha256_of(&second)?);
     assert_ne!(sha256_of(&first)?, sha256_of(&other)?);
-    // Not only the seed's choices: the pods themselves differ.
+    // Not only the random choices: the pods themselves differ.
     let (first, _) = read_back(&first)?;
     let (other, _) = read_back(&other)?;
     assert_ne!(first.get("resources/core/v1/pods/shop.json"), other.get("resources/core/v1/pods/shop.json"));

@@ -28,7 +28,7 @@ pub struct LogLine {
 }
 
 /// The key of [`ContainerLog::families`] under which the lines at ERROR or FATAL level are
-/// counted, whatever family they match (the seed's cascade rule counts those lines). It is no
+/// counted, whatever family they match (`K8sLogAnalyzer`'s cascade rule counts those lines). It is no
 /// pattern family: the parentheses keep it apart from the families' codes. Its samples are
 /// empty; the lines themselves are [`ContainerLog::error_lines`].
 pub const ERROR_LEVEL: &str = "(error level)";
@@ -56,7 +56,7 @@ pub struct FamilyHits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct WindowHits {
     /// The window, in Unix 5-minute units (seconds / 300): windows are aligned to the epoch, as
-    /// the seed aligns them (`minute // 5 * 5`).
+    /// `K8sLogAnalyzer` aligns them (`minute // 5 * 5`).
     pub window: i64,
     pub count: u64,
     /// The window's earliest hit.

@@ -1,6 +1,6 @@
 //! HTTP traffic as `HighErrorRate` sees it: the requests the loader counted in access-log lines
 //! (every line of every log, per minute; `load/logscan/access.rs` reads the formats), grouped as
-//! the seed's rule groups them.
+//! the HighErrorRate alert rule groups them.
 //!
 //! The rule sums `nginx_ingress_controller_requests` by ingress, over every controller replica:
 //! requests that name an upstream (ingress-nginx's `<namespace>-<service>-<port>`) are summed per

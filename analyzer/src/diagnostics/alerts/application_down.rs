@@ -1,6 +1,6 @@
 //! Diagnostic: application-down.
 //!
-//! **What it checks.** The seed's `ApplicationDown` rule, `up{job="kubernetes-pods"} == 0 for:
+//! **What it checks.** The `ApplicationDown` alert rule, `up{job="kubernetes-pods"} == 0 for:
 //! 1m`: pods that have not been Running and Ready for at least a minute before the capture
 //! (since the Ready condition's last transition, else since the pod was created), one finding
 //! per workload, with the Services whose every selected pod is down (no ready backend). Only
@@ -10,7 +10,7 @@
 //! applications; a DaemonSet pod the scheduler cannot place is left to pod-pending-unschedulable;
 //! a pod that is down for less than a minute is still pending.
 //!
-//! **Why it matters.** The rule is the seed's `critical`: every pod of a serving workload down
+//! **Why it matters.** The alert rule is `critical`: every pod of a serving workload down
 //! is an outage (P0), some pods down a degradation (P1). The Services listed are what callers
 //! see failing.
 //!
@@ -33,7 +33,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert ApplicationDown (pods not up for 1m)",
     severities: &[Severity::P0, Severity::P1],
-    what: "The seed's ApplicationDown rule: pods of long-running controllers (Deployments, StatefulSets, \
+    what: "The ApplicationDown alert rule: pods of long-running controllers (Deployments, StatefulSets, \
            DaemonSets, static pods) not Running and Ready for at least a minute before the capture, per \
            workload, with the Services left without a ready backend. Jobs', operators' installer, tools' \
            and bare pods are no applications.",
@@ -130,9 +130,9 @@ fn finding(model: &ClusterModel, group: &PodGroup<'_, Down>) -> Finding {
     let (pod, _) = &group.pods[0];
     let pod_ref = pod.reference();
     let mut explanation = format!(
-        "The seed's rule `up{{job=\"kubernetes-pods\"}} == 0` with `for: 1m` fires for a pod whose target has not \
-         been up for a minute; {} of {} pods have not been Running and Ready for at least that long before the \
-         capture.",
+        "The ApplicationDown alert rule `up{{job=\"kubernetes-pods\"}} == 0` with `for: 1m` fires for a pod \
+         whose target has not been up for a minute; {} of {} pods have not been Running and Ready for at \
+         least that long before the capture.",
         group.pods.len(),
         group.total_pods
     );
@@ -223,7 +223,7 @@ mod tests {
               objects: Deployment/shop/api, Pod/shop/api-a, Pod/shop/api-b, Service/shop/api
               note: api-a: Running, Ready=False (containers with unready status: [api]) since 2025-06-01T11:46:00Z
               note: api-b: Running, Ready=False (containers with unready status: [api]) since 2025-06-01T11:50:00Z
-              why: The seed's rule `up{job="kubernetes-pods"} == 0` with `for: 1m` fires for a pod whose target has not been up for a minute; 2 of 2 pods have not been Running and Ready for at least that long before the capture. Every pod the Services select is down, so callers get connection errors or 503s. Nothing of the workload is serving. pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.
+              why: The ApplicationDown alert rule `up{job="kubernetes-pods"} == 0` with `for: 1m` fires for a pod whose target has not been up for a minute; 2 of 2 pods have not been Running and Ready for at least that long before the capture. Every pod the Services select is down, so callers get connection errors or 503s. Nothing of the workload is serving. pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.
               $ kubectl describe pod api-a -n shop
               $ kubectl logs api-a -n shop -c api --previous --tail=50
               $ kubectl get events -n shop --field-selector involvedObject.name=api-a --sort-by=.lastTimestamp
@@ -304,7 +304,7 @@ status:
                 P0 application-down DaemonSet shop/svclb-web: 1 of 1 pod down for 2h 0m (ApplicationDown firing)
                   objects: DaemonSet/shop/svclb-web, Pod/shop/svclb-web-abcde
                   note: svclb-web-abcde: Pending since 2025-06-01T10:00:00Z
-                  why: The seed's rule `up{job="kubernetes-pods"} == 0` with `for: 1m` fires for a pod whose target has not been up for a minute; 1 of 1 pods have not been Running and Ready for at least that long before the capture. Nothing of the workload is serving. pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.
+                  why: The ApplicationDown alert rule `up{job="kubernetes-pods"} == 0` with `for: 1m` fires for a pod whose target has not been up for a minute; 1 of 1 pods have not been Running and Ready for at least that long before the capture. Nothing of the workload is serving. pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.
                   $ kubectl describe pod svclb-web-abcde -n shop
                   $ kubectl logs svclb-web-abcde -n shop -c lb-port-80 --previous --tail=50
                   $ kubectl get events -n shop --field-selector involvedObject.name=svclb-web-abcde --sort-by=.lastTimestamp
@@ -335,7 +335,7 @@ status:
             P1 application-down Deployment shop/api: 1 of 2 pods down for 30m (ApplicationDown firing)
               objects: Deployment/shop/api, Pod/shop/api-a
               note: api-a: Running, Ready=False (containers with unready status: [api]) since 2025-06-01T11:30:00Z
-              why: The seed's rule `up{job="kubernetes-pods"} == 0` with `for: 1m` fires for a pod whose target has not been up for a minute; 1 of 2 pods have not been Running and Ready for at least that long before the capture. pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.
+              why: The ApplicationDown alert rule `up{job="kubernetes-pods"} == 0` with `for: 1m` fires for a pod whose target has not been up for a minute; 1 of 2 pods have not been Running and Ready for at least that long before the capture. pod-not-ready and crash-loop-backoff give the cause when it is a probe or a crash.
               $ kubectl describe pod api-a -n shop
               $ kubectl logs api-a -n shop -c api --previous --tail=50
               $ kubectl get events -n shop --field-selector involvedObject.name=api-a --sort-by=.lastTimestamp

@@ -1,6 +1,6 @@
 //! Diagnostic: high-error-rate.
 //!
-//! **What it checks.** The seed's `HighErrorRate` rule, the share of 5xx among an ingress's
+//! **What it checks.** The `HighErrorRate` alert rule, the share of 5xx among an ingress's
 //! requests over 5 minutes above 5% `for: 2m`, over every request of the bundle's access logs.
 //! The loader counts the access-log lines of every log as it scans them, per minute: totals,
 //! 4xx and 5xx, per upstream for ingress-nginx (`<namespace>-<service>-<port>`, mapped back to
@@ -15,8 +15,8 @@
 //! read are counted but in no minute: when a subject has only those (at least 10, over 5% 5xx),
 //! the finding says the rule could not be evaluated at all (P2).
 //!
-//! **Why it matters.** 5xx answers are failed user requests; this is the alert the seed's
-//! monitoring raises on them.
+//! **Why it matters.** 5xx answers are failed user requests; this is the alert Prometheus
+//! raises on them.
 //!
 //! **Example.** `Ingress shop/web (upstream shop-web-80): 38% of 420 requests 5xx in the
 //! firing window, 5-minute rate up to 41% (HighErrorRate firing)`, with the minutes, their
@@ -41,10 +41,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert HighErrorRate (ingress 5xx above 5% for 2m)",
     severities: &[Severity::P0, Severity::P1, Severity::P2],
-    what: "The seed's HighErrorRate rule over every request of the bundle's access logs (ingress-nginx per \
+    what: "The HighErrorRate alert rule over every request of the bundle's access logs (ingress-nginx per \
            upstream, common and combined log format per container), counted per minute by the loader: 5xx \
            share over 5 minutes above 5% for 2 minutes.",
-    why: "5xx answers are failed user requests; this is the alert the seed's monitoring raises on them.",
+    why: "5xx answers are failed user requests; this is the alert Prometheus raises on them.",
     fix: "Find which backend answers 5xx (`kubectl logs` of the Service's pods, its endpoints) and fix or \
           roll it back; 502/503/504 usually mean no ready backend or one too slow.",
     needs: &[Need::Logs],
@@ -328,7 +328,8 @@ fn finding(traffic: &Traffic, ingress: Option<&(ObjectRef, ObjectRef)>) -> Optio
     Some(finding)
 }
 
-/// `all requests: 1234 from ... to ... in 2 logs (...), 120 5xx (9.7%), 30 4xx; statuses 200×1084, 404×30, 503×120`.
+/// `all requests: 1234 from ... to ... in 2 logs (...), 120 5xx (9.7%), 30 4xx; statuses 200×1084, 404×30,
+/// 503×120`.
 fn whole_log(traffic: &Traffic) -> String {
     let total = traffic.total();
     let span = match (traffic.minutes.keys().next(), traffic.minutes.keys().next_back()) {

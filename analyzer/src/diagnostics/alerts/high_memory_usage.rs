@@ -1,6 +1,6 @@
 //! Diagnostic: high-memory-usage.
 //!
-//! **What it checks.** The seed's `HighMemoryUsage` rule over the pod samples, as Prometheus
+//! **What it checks.** The `HighMemoryUsage` alert rule over the pod samples, as Prometheus
 //! would have evaluated it at each sample time: per pod, the sum of its containers' working sets
 //! over the sum of their memory limits, above 90%, `for: 5m` (consecutive samples spanning five
 //! minutes). Firing (or fired and resolved) is the rule's `warning`, P2; holding at the end of
@@ -11,7 +11,7 @@
 //!
 //! **Why it matters.** A pod held above 90% of its memory limit is one burst from an OOM kill.
 //! memory-usage-high reports the same pressure per container from the p95; this is the alert
-//! the seed's monitoring would have raised, with its timing.
+//! Prometheus would have raised, with its timing.
 //!
 //! **Example.** `Pod prod-simulation/api-backend-a: working set 94% of its memory limit for 6m
 //! (HighMemoryUsage firing)`.
@@ -33,10 +33,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert HighMemoryUsage (working set > 90% of limit for 5m)",
     severities: &[Severity::P2, Severity::P3],
-    what: "The seed's HighMemoryUsage rule over the samples: per pod, working set over memory limit above \
+    what: "The HighMemoryUsage alert rule over the samples: per pod, working set over memory limit above \
            90% at consecutive samples spanning 5 minutes (firing P2; pending or a window too short P3).",
-    why: "A pod held above 90% of its memory limit is one burst from an OOM kill; this is the alert the \
-          seed's monitoring would have raised, with its timing.",
+    why: "A pod held above 90% of its memory limit is one burst from an OOM kill; this is the alert \
+          Prometheus would have raised, with its timing.",
     fix: "Raise the memory limit above the peak with headroom, or find the growth (memory-leak, \
           memory-usage-high carry the numbers and commands).",
     needs: &[Need::Metrics],

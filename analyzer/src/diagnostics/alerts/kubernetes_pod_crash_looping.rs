@@ -1,6 +1,6 @@
 //! Diagnostic: kubernetes-pod-crash-looping.
 //!
-//! **What it checks.** The seed's `KubernetesPodCrashLooping` rule, `rate(
+//! **What it checks.** The `KubernetesPodCrashLooping` alert rule, `rate(
 //! kube_pod_container_status_restarts_total[15m]) > 0 for: 5m`, from what the bundle holds: a
 //! container restarted within the 15 minutes before the capture (its `lastState.terminated.
 //! finishedAt`). The rate has been above zero for five minutes when that restart is at least
@@ -12,7 +12,7 @@
 //! across the sampled window is only seen through those events.
 //!
 //! **Why it matters.** A container restarting again and again serves intermittently at best;
-//! crash-loop-backoff explains the crash, this is the alert the seed's monitoring raises on it.
+//! crash-loop-backoff explains the crash, this is the alert Prometheus raises on it.
 //!
 //! **Example.** `Deployment shop/api: 2 of 2 pods restarting (KubernetesPodCrashLooping firing;
 //! last restart 7m before the capture)`.
@@ -34,10 +34,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert KubernetesPodCrashLooping (restarts in the last 15m, for 5m)",
     severities: &[Severity::P1, Severity::P2],
-    what: "The seed's KubernetesPodCrashLooping rule: a container restarted in the 15 minutes before the \
+    what: "The KubernetesPodCrashLooping alert rule: a container restarted in the 15 minutes before the \
            capture, for at least 5 minutes (firing P1), or only in the last 5 (pending P2).",
-    why: "A container restarting again and again serves intermittently at best; this is the alert the \
-          seed's monitoring raises on it.",
+    why: "A container restarting again and again serves intermittently at best; this is the alert \
+          Prometheus raises on it.",
     fix: "Read the previous run's log and exit code (crash-loop-backoff has them) and fix the cause, or roll \
           back the change that started it.",
     needs: &[Need::CaptureTime],

@@ -1,6 +1,6 @@
 //! Diagnostic: metric-rate-anomaly.
 //!
-//! **What it checks.** The seed's `BusinessMetricAnomaly` shape, `rate(x[5m]) <
+//! **What it checks.** The `BusinessMetricAnomaly` alert rule's shape, `rate(x[5m]) <
 //! avg_over_time(rate(x[5m])[1h:5m]) * 0.5 for: 10m`, applied to the rate the bundle samples: a
 //! container's CPU usage (CPU seconds per second). At each sample, the rolling average is the
 //! mean of the samples of the hour up to it; the rate is anomalous when under half of it (a drop)
@@ -10,8 +10,8 @@
 //! idle noise and are skipped.
 //!
 //! **Why it matters.** A service whose CPU falls to half its usual level has usually lost its
-//! traffic (an upstream outage, a broken route): the business signal the seed's rule watches.
-//! A sustained doubling is a load change to scale for.
+//! traffic (an upstream outage, a broken route): the business signal the BusinessMetricAnomaly alert rule
+//! watches. A sustained doubling is a load change to scale for.
 //!
 //! **Example.** `Deployment shop/checkout container app: CPU rate fell below half its rolling
 //! average (608m → 90m) for 12m (BusinessMetricAnomaly firing)`.
@@ -30,7 +30,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert BusinessMetricAnomaly on CPU rates",
     severities: &[Severity::P2, Severity::P3],
-    what: "The seed's BusinessMetricAnomaly rule applied to containers' CPU rates: under half (or over twice) \
+    what: "The BusinessMetricAnomaly alert rule applied to containers' CPU rates: under half (or over twice) \
            the rolling 1-hour average for 10 minutes (firing P2; pending or a window too short P3).",
     why: "A service whose CPU halves has usually lost its traffic (an upstream outage, a broken route); a \
           sustained doubling is a load change to scale for.",
@@ -168,8 +168,8 @@ fn finding(group: &Group<'_, Anomaly>) -> Finding {
     };
     finding
         .explanation(format!(
-            "The seed's rule compares a rate with its rolling 1-hour average and alerts when it stays under half of it \
-             for 10 minutes; applied to container `{}`'s CPU (the rate the bundle samples), it held from {} to {} \
+            "The BusinessMetricAnomaly alert rule compares a rate with its rolling 1-hour average and alerts \
+             when it stays under half of it for 10 minutes; applied to container `{}`'s CPU (the rate the bundle samples), it held from {} to {} \
              ({} samples). {meaning}{}",
             group.container,
             run.start,
@@ -203,7 +203,7 @@ mod tests {
               metric cpu shop/checkout-a/app rolling average at the start = 607.65 millicores
               metric cpu shop/checkout-a/app rate at the end of the run = 90 millicores
               metric cpu shop/checkout-a/app anomalous for = 12 minutes
-              why: The seed's rule compares a rate with its rolling 1-hour average and alerts when it stays under half of it for 10 minutes; applied to container `app`'s CPU (the rate the bundle samples), it held from 2025-06-01T11:48:00Z to 2025-06-01T12:00:00Z (25 samples). A service whose work halves has usually lost its traffic: an upstream outage, a broken route or DNS, a client that stopped calling.
+              why: The BusinessMetricAnomaly alert rule compares a rate with its rolling 1-hour average and alerts when it stays under half of it for 10 minutes; applied to container `app`'s CPU (the rate the bundle samples), it held from 2025-06-01T11:48:00Z to 2025-06-01T12:00:00Z (25 samples). A service whose work halves has usually lost its traffic: an upstream outage, a broken route or DNS, a client that stopped calling.
               $ kubectl top pod checkout-a -n shop --containers
         "#]],
         );
@@ -239,7 +239,7 @@ mod tests {
               metric cpu shop/checkout-a/app rolling average at the start = 561.43 millicores
               metric cpu shop/checkout-a/app rate at the end of the run = 90 millicores
               metric cpu shop/checkout-a/app anomalous for = 1.5 minutes
-              why: The seed's rule compares a rate with its rolling 1-hour average and alerts when it stays under half of it for 10 minutes; applied to container `app`'s CPU (the rate the bundle samples), it held from 2025-06-01T11:58:00Z to 2025-06-01T11:59:30Z (4 samples). A service whose work halves has usually lost its traffic: an upstream outage, a broken route or DNS, a client that stopped calling. The capture window (4m 30s) is shorter than the rule's `for: 10m`: the condition held for all 1m 30s of it, but the rule could not be fully evaluated.
+              why: The BusinessMetricAnomaly alert rule compares a rate with its rolling 1-hour average and alerts when it stays under half of it for 10 minutes; applied to container `app`'s CPU (the rate the bundle samples), it held from 2025-06-01T11:58:00Z to 2025-06-01T11:59:30Z (4 samples). A service whose work halves has usually lost its traffic: an upstream outage, a broken route or DNS, a client that stopped calling. The capture window (4m 30s) is shorter than the rule's `for: 10m`: the condition held for all 1m 30s of it, but the rule could not be fully evaluated.
               $ kubectl top pod checkout-a -n shop --containers
         "#]],
         );

@@ -1,7 +1,7 @@
 //! Diagnostics of the `alerts` category, one per file; `ALL` is this category's part of the
 //! registry, in report order.
 //!
-//! Each is one of the seed's Prometheus alert rules evaluated over the bundle as Prometheus
+//! Each is one of the Prometheus alert rules evaluated over the bundle as Prometheus
 //! would have over the same window; `facts::alerts::rule` holds the `for:` evaluation they
 //! share and `access_log` reads ingress-nginx access lines.
 

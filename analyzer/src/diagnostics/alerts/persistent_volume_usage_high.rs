@@ -1,12 +1,12 @@
 //! Diagnostic: persistent-volume-usage-high.
 //!
-//! **What it checks.** The seed's `PersistentVolumeUsageHigh` rule, `kubelet_volume_stats_used_bytes
+//! **What it checks.** The `PersistentVolumeUsageHigh` alert rule, `kubelet_volume_stats_used_bytes
 //! / kubelet_volume_stats_capacity_bytes * 100 > 85 for: 5m`, from the kubelets'
 //! `/stats/summary`: every `pods[].volume[]` with a `pvcRef` (the same numbers the kubelet exports
 //! as those metrics), one finding per claim. The bundle holds one summary per node, so the
 //! `for: 5m` cannot be checked: the finding says the condition held at the capture.
 //! `volume-usage-high` (storage) reads the same stats as a storage check; this one is the alert as
-//! the seed wrote it, with the same 85% threshold, so the two agree.
+//! the alert rules define it, with the same 85% threshold, so the two agree.
 //!
 //! **Why it matters.** A full volume fails writes: databases stop, logs are lost, pods crash with
 //! `no space left on device`. The rule's `warning` is P2.
@@ -32,7 +32,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert PersistentVolumeUsageHigh (PVC above 85%)",
     severities: &[Severity::P2],
-    what: "The seed's PersistentVolumeUsageHigh rule over the kubelets' /stats/summary: a PVC-backed volume \
+    what: "The PersistentVolumeUsageHigh alert rule over the kubelets' /stats/summary: a PVC-backed volume \
            above 85% of its capacity at the capture (one snapshot: `for: 5m` cannot be checked).",
     why: "A full volume fails writes: databases stop and pods crash with `no space left on device`.",
     fix: "Free space, or expand the claim (`kubectl patch pvc ... storage`) when its StorageClass allows \

@@ -1,10 +1,10 @@
 //! Diagnostic: resource-condition-not-ready.
 //!
 //! **What it checks.** Any object whose `status.conditions` say `Ready`, `Available` or `Healthy`
-//! is `False` — Flux Kustomizations and HelmReleases (the seed's `flux get kustomizations | grep
-//! -v "Ready True"`), cert-manager Certificates and Issuers, operator custom resources,
-//! APIServices — and Argo CD Applications whose `status.health.status` is Degraded or Missing.
-//! Kinds other diagnostics already judge (Pod, Node, workloads, Services, PVCs, HPAs, ...) are
+//! is `False` — Flux Kustomizations and HelmReleases (what
+//! `flux get kustomizations | grep -v "Ready True"` lists), cert-manager Certificates and Issuers, operator
+//! custom resources, APIServices — and Argo CD Applications whose `status.health.status` is Degraded or
+//! Missing. Kinds other diagnostics already judge (Pod, Node, workloads, Services, PVCs, HPAs, ...) are
 //! left to them.
 //!
 //! **Why it matters.** Controllers report their failures in these conditions and nowhere else:

@@ -1,13 +1,13 @@
 //! Diagnostic: cascading-failures.
 //!
-//! **What it checks.** The seed's `identify_cascading_failures`: ERROR and FATAL lines with a
+//! **What it checks.** `K8sLogAnalyzer`'s `identify_cascading_failures`: ERROR and FATAL lines with a
 //! time, in every container log and node journal, grouped into 5-minute windows aligned as the
-//! seed aligns them (minute // 5 * 5). The loader counts them per log and window over every line
+//! `K8sLogAnalyzer` aligns them (minute // 5 * 5). The loader counts them per log and window over every line
 //! (`families[ERROR_LEVEL]`); the lines quoted are those it keeps. A window holding at least
 //! 3 errors from at least 2 pods is a cascade. Each finding names the affected pods, the error
 //! count, sample errors, and which pod failed first (the earliest error of the window) and
 //! whether it was already failing in the previous window. Windows are ranked by error count, as
-//! the seed sorts them; the five largest are reported. A cascade is P1 only while it is ongoing:
+//! `K8sLogAnalyzer` sorts them; the five largest are reported. A cascade is P1 only while it is ongoing:
 //! some pod (or node) in it is failing at the capture (not Ready) with errors that are not
 //! history. When every pod in it is healthy at the capture, it took nothing down (a start-up, an
 //! install, the background errors of a busy cluster): all such windows together are one P3
@@ -37,8 +37,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Logs,
     title: "Cascading failures across pods",
     severities: &[Severity::P1, Severity::P3],
-    what: "Five-minute windows (aligned like the seed's) holding at least 3 ERROR/FATAL log lines from at least \
-           2 pods, with the pod that failed first and whether it was failing in the window before; windows whose \
+    what: "Five-minute windows (aligned to multiples of five minutes) holding at least 3 ERROR/FATAL log \
+           lines from at least 2 pods, with the pod that failed first and whether it was failing in the window before; windows whose \
            pods are all healthy at the capture (start-up, install) are one P3 finding.",
     why: "Pods failing together share a cause (a dependency, a node, a configuration); the first to fail is \
           where to look first.",
@@ -48,12 +48,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-/// The seed's thresholds: errors in a window, and pods among them.
+/// `K8sLogAnalyzer`'s thresholds: errors in a window, and pods among them.
 const MIN_ERRORS: u64 = 3;
 const MIN_PODS: usize = 2;
-/// How many windows become findings (the seed prints three).
+/// How many windows become findings (`K8sLogAnalyzer` prints three).
 const REPORTED: usize = 5;
-/// Sample errors per window (the seed keeps five).
+/// Sample errors per window (`K8sLogAnalyzer` keeps five).
 const SAMPLES: usize = 5;
 
 /// One ERROR or FATAL line with a time, kept by the loader.
@@ -223,7 +223,7 @@ fn history_finding(history: &[Cascade<'_>]) -> Option<Finding> {
     }
     Some(finding.explanation(format!(
         "{windows} five-minute {} between {from} and {to} {} at least {MIN_ERRORS} ERROR or FATAL lines from at \
-         least {MIN_PODS} pods, the seed's cascading failure rule, but no pod (or node) in them is failing at the \
+         least {MIN_PODS} pods, the cascading failure rule, but no pod (or node) in them is failing at the \
          capture: every one is Ready (or not in the bundle). Start-up and install windows, and the background \
          errors of a busy cluster, look like this; the timeline keeps them.",
         if windows == 1 { "window" } else { "windows" },
@@ -293,7 +293,7 @@ fn finding(cascade: &Cascade<'_>, total: usize) -> Finding {
     let others: Vec<String> =
         cascade.members.iter().filter(|member| *member != first_member).map(name).collect();
     finding = finding.explanation(format!(
-        "{} ERROR or FATAL lines from {} pods fall in the 5-minute window starting {}: the seed's cascading \
+        "{} ERROR or FATAL lines from {} pods fall in the 5-minute window starting {}: the cascading \
          failure rule (at least {MIN_ERRORS} errors from at least {MIN_PODS} pods). {} failed first, at {}, and \
          {}; {} followed. Pods failing together share a cause: look at what {} provides to or shares with the \
          others (a Service, a node, a configuration) before restarting anything.",
@@ -391,7 +391,7 @@ status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransiti
                   log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
                   log kubesnap-fixture/logs/shop/api-1/app.log:2: 2025-06-01T11:52:00Z ERROR query failed
                   log kubesnap-fixture/logs/shop/api-2/app.log:1: 2025-06-01T11:53:00Z ERROR query failed
-                  why: 4 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the seed's cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and was already failing in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
+                  why: 4 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and was already failing in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
                   $ kubectl logs db-0 -n shop -c app --tail=50
                   $ kubectl describe pod db-0 -n shop
                   $ kubectl get events -n shop --sort-by=.lastTimestamp
@@ -426,7 +426,7 @@ status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransiti
               log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
               log kubesnap-fixture/logs/shop/api-2/app.log:1: 2025-06-01T11:53:00Z ERROR query failed
               note: 1 of the window's 3 errors is counted but not quoted: the loader counts every ERROR and FATAL line and keeps the latest of each log
-              why: 3 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the seed's cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and had no error in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
+              why: 3 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and had no error in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
               $ kubectl logs db-0 -n shop -c app --tail=50
               $ kubectl describe pod db-0 -n shop
               $ kubectl get events -n shop --sort-by=.lastTimestamp
@@ -463,7 +463,7 @@ status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransiti
                   log kubesnap-fixture/logs/shop/db-0/app.log:1: 2025-06-01T11:50:10Z FATAL could not write WAL
                   log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
                   log kubesnap-fixture/logs/shop/api-1/app.log:2: 2025-06-01T11:52:00Z ERROR query failed
-                  why: 1 five-minute window between 2025-06-01T11:50:00Z and 2025-06-01T11:55:00Z holds at least 3 ERROR or FATAL lines from at least 2 pods, the seed's cascading failure rule, but no pod (or node) in them is failing at the capture: every one is Ready (or not in the bundle). Start-up and install windows, and the background errors of a busy cluster, look like this; the timeline keeps them.
+                  why: 1 five-minute window between 2025-06-01T11:50:00Z and 2025-06-01T11:55:00Z holds at least 3 ERROR or FATAL lines from at least 2 pods, the cascading failure rule, but no pod (or node) in them is failing at the capture: every one is Ready (or not in the bundle). Start-up and install windows, and the background errors of a busy cluster, look like this; the timeline keeps them.
             "#]],
         );
     }

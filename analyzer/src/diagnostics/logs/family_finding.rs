@@ -74,8 +74,8 @@ pub(crate) fn finding(
     if client_lines > 0 {
         finding = finding.evidence(Evidence::note(format!(
             "{client_lines} of these {} a database client's or server's own error (PostgreSQL's `password \
-             authentication failed` and `too many clients`, `database connection failed`, ...), which the seed's \
-             pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs",
+             authentication failed` and `too many clients`, `database connection failed`, ...), which the \
+             core pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs",
             if client_lines == 1 { "lines carries" } else { "lines carry" }
         )));
     }
@@ -86,9 +86,9 @@ pub(crate) fn finding(
 
     let pattern = match (client_lines, families::extension_of(family.code)) {
         (1.., Some(extension)) => {
-            format!("the seed's `{}` pattern or kubesnap's `{extension}` extension of it", family.code)
+            format!("the `{}` pattern or kubesnap's `{extension}` extension of it", family.code)
         }
-        _ => format!("the seed's `{}` pattern", family.code),
+        _ => format!("the `{}` pattern", family.code),
     };
     let mut explanation = format!(
         "{total} log {} of {} {} {pattern}. {}",

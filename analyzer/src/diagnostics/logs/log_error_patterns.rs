@@ -1,20 +1,20 @@
 //! Diagnostic: log-error-patterns.
 //!
-//! **What it checks.** The seed's ten error families (`oom_killed`, `image_pull_error`,
+//! **What it checks.** The ten core error families (`oom_killed`, `image_pull_error`,
 //! `dns_resolution`, `connection_refused`, `timeout_error`, `permission_denied`, `disk_pressure`,
 //! `network_unavailable`, `certificate_error`, `database_error`) in every container log and node
 //! journal: one finding per family per workload (per pod when no workload owns it, per node for
 //! node logs), with the count in each pod and container, sample lines with their file and line
-//! number, and the seed's suggestion made specific to the objects involved: CoreDNS readiness for
+//! number, and `K8sLogAnalyzer`'s suggestion made specific to the objects involved: CoreDNS readiness for
 //! DNS errors, the Services the pod's configuration names and their endpoints for refused
 //! connections and timeouts, the database pods for database errors, the node's condition for
 //! disk and network errors.
 //!
-//! **Severity.** The seed's 🔴 families (`oom_killed`, `image_pull_error`, `dns_resolution`,
+//! **Severity.** `K8sLogAnalyzer`'s 🔴 families (`oom_killed`, `image_pull_error`, `dns_resolution`,
 //! `database_error`) are P1; its 🟡 ones (`connection_refused`, `certificate_error`) and
 //! `permission_denied`, `disk_pressure`, `network_unavailable` are P2; `timeout_error` is P3 (its
 //! pattern matches every line naming a timeout). A family none of whose lines is at ERROR or
-//! FATAL level (the seed's level rule) is one step milder: such lines are often mentions.
+//! FATAL level (`K8sLogAnalyzer`'s level rule) is one step milder: such lines are often mentions.
 //!
 //! **Now or then.** Errors whose pod (or node) is healthy at the capture and that end before it
 //! became Ready, were written by a container's previous run, fall in the cluster's install or
@@ -39,7 +39,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Logs,
     title: "Error patterns in logs",
     severities: &[Severity::P1, Severity::P2, Severity::P3],
-    what: "The seed's ten log error families per workload, pod or node, with counts per pod and container, \
+    what: "The ten core log error families per workload, pod or node, with counts per pod and container, \
            sample lines, and the suggestion made specific (CoreDNS, the Services a pod calls, database pods).",
     why: "Logs say which dependency a pod fails to reach and why, which status fields cannot.",
     fix: "Follow the finding's suggestion: check the dependency it names (CoreDNS, a Service's endpoints, the \
@@ -136,7 +136,7 @@ lines:
                   note: pod api-7d9f-a, container api (current run): 1 line, at 2025-06-01T11:50:03Z
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:4: 2025-06-01T11:50:03Z ERROR lookup cache.shop on 10.96.0.10:53: no such host
                   note: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts)
-                  why: 1 log line of Deployment shop/api matches the seed's `dns_resolution` pattern. Check CoreDNS status and cluster DNS configuration. In this bundle: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts).
+                  why: 1 log line of Deployment shop/api matches the `dns_resolution` pattern. Check CoreDNS status and cluster DNS configuration. In this bundle: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts).
                   $ kubectl logs api-7d9f-a -n shop -c api --tail=50
                   $ kubectl get pods -n kube-system -l k8s-app=kube-dns
                   $ kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50
@@ -146,7 +146,7 @@ lines:
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:2: 2025-06-01T11:50:01Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:3: 2025-06-01T11:50:02Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused
                   note: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod
-                  why: 2 log lines of Deployment shop/api match the seed's `connection_refused` pattern. Check service endpoints, network policies, and port configurations. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
+                  why: 2 log lines of Deployment shop/api match the `connection_refused` pattern. Check service endpoints, network policies, and port configurations. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
                   $ kubectl logs api-7d9f-a -n shop -c api --tail=50
                   $ kubectl get endpoints/pg -n data
                   $ kubectl get networkpolicy -n shop
@@ -185,16 +185,16 @@ lines:
                   objects: Pod/shop/lone
                   note: pod lone, container sh (current run): 1 line, at 2025-06-01T11:50:00Z
                   log kubesnap-fixture/logs/shop/lone/sh.log:1: 2025-06-01T11:50:00Z INFO request timeout set to 30s
-                  why: 1 log line of Pod shop/lone matches the seed's `timeout_error` pattern. Check the latency and health of the services the pod calls, and whether the timeout is a setting being printed rather than a failure. None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may be mentions rather than failures.
+                  why: 1 log line of Pod shop/lone matches the `timeout_error` pattern. Check the latency and health of the services the pod calls, and whether the timeout is a setting being printed rather than a failure. None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may be mentions rather than failures.
                   $ kubectl logs lone -n shop -c sh --tail=50
                 P3 log-error-patterns Deployment shop/api: database errors in logs (1 line, 1 pod), history
                   objects: Deployment/shop/api, Pod/shop/api-7d9f-a
                   note: pod api-7d9f-a, container api (previous run): 1 line (history: written by the container's previous run; the pod is healthy now)
                   log kubesnap-fixture/logs/shop/api-7d9f-a/api.previous.log:2: ERROR: Database connection failed!
-                  note: 1 of these lines carries a database client's or server's own error (PostgreSQL's `password authentication failed` and `too many clients`, `database connection failed`, ...), which the seed's pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs
+                  note: 1 of these lines carries a database client's or server's own error (PostgreSQL's `password authentication failed` and `too many clients`, `database connection failed`, ...), which the core pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs
                   note: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod
                   note: no pod of the bundle runs a known database image (PostgreSQL, MySQL, MongoDB, Redis, ...)
-                  why: Resolved before the capture: every pod (or node) these lines come from is healthy now and the lines end before it became so, or long before the capture (see each log's note). History, not a current problem. 1 log line of Deployment shop/api matches the seed's `database_error` pattern or kubesnap's `database_client_error` extension of it. Check database connectivity, credentials, and resource availability. Verify: database pod status, connection strings, and authentication. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
+                  why: Resolved before the capture: every pod (or node) these lines come from is healthy now and the lines end before it became so, or long before the capture (see each log's note). History, not a current problem. 1 log line of Deployment shop/api matches the `database_error` pattern or kubesnap's `database_client_error` extension of it. Check database connectivity, credentials, and resource availability. Verify: database pod status, connection strings, and authentication. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
                   $ kubectl logs api-7d9f-a -n shop -c api --previous --tail=50
                   $ kubectl get endpoints/pg -n data
                   $ kubectl get networkpolicy -n shop
@@ -288,7 +288,7 @@ lines: ["2025-06-01T11:50:00Z E0601 11:50:00.1 1 x.go:1] write /var/lib/containe
                   note: node node-1, unit containerd: 1 line, at 2025-06-01T11:50:00Z
                   log kubesnap-fixture/logs/_node/node-1/containerd.log:1: 2025-06-01T11:50:00Z E0601 11:50:00.1 1 x.go:1] write /var/lib/containerd/x: no space left on device
                   note: node node-1: DiskPressure=True KubeletHasDiskPressure
-                  why: 1 log line of Node node-1 matches the seed's `disk_pressure` pattern. Check the node's disk and the pod's volumes and ephemeral storage. In this bundle: node node-1: DiskPressure=True KubeletHasDiskPressure.
+                  why: 1 log line of Node node-1 matches the `disk_pressure` pattern. Check the node's disk and the pod's volumes and ephemeral storage. In this bundle: node node-1: DiskPressure=True KubeletHasDiskPressure.
                   $ kubectl describe node node-1
             "#]],
         );

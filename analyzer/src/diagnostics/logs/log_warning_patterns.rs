@@ -1,12 +1,12 @@
 //! Diagnostic: log-warning-patterns.
 //!
-//! **What it checks.** The seed's five warning families (`high_cpu`, `high_memory`,
+//! **What it checks.** The five core warning families (`high_cpu`, `high_memory`,
 //! `slow_response`, `retry_attempt`, `deprecated_api`) in every container log and node journal,
 //! one finding per family per workload (pod, node), with counts per pod and container and sample
 //! lines.
 //!
 //! **Severity.** P3: warnings are hints. CPU throttling (a `high_cpu` line that says
-//! `throttl...`) is P2, as the seed singles it out: a throttled container answers slower.
+//! `throttl...`) is P2, as `K8sLogAnalyzer` singles it out: a throttled container answers slower.
 //!
 //! **Why it matters.** Retries and slow responses show a failing dependency before errors do;
 //! deprecations break at the next upgrade.
@@ -25,7 +25,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Logs,
     title: "Warning patterns in logs",
     severities: &[Severity::P2, Severity::P3],
-    what: "The seed's five log warning families (high CPU, high memory, slow response, retry, deprecation) per \
+    what: "The five core log warning families (high CPU, high memory, slow response, retry, deprecation) per \
            workload, pod or node, with counts per pod and container and sample lines.",
     why: "Retries and slow responses show a failing dependency before errors do; CPU throttling slows a service; \
           deprecations break at the next upgrade.",
@@ -83,14 +83,14 @@ lines:
                   note: pod worker, container w (current run): 1 line, at 2025-06-01T11:50:00Z
                   log kubesnap-fixture/logs/jobs/worker/w.log:1: 2025-06-01T11:50:00Z WARN CPU throttling detected: 80% of periods throttled
                   note: container w of pod worker: cpu limit 200m
-                  why: 1 log line of Pod jobs/worker matches the seed's `high_cpu` pattern. Consider increasing CPU limits or optimizing application performance. Monitor: kubectl top pods, CPU usage patterns, and application profiling.
+                  why: 1 log line of Pod jobs/worker matches the `high_cpu` pattern. Consider increasing CPU limits or optimizing application performance. Monitor: kubectl top pods, CPU usage patterns, and application profiling.
                   $ kubectl logs worker -n jobs -c w --tail=50
                   $ kubectl top pod worker -n jobs --containers
                 P3 log-warning-patterns Pod jobs/worker: retry warnings in logs (1 line, 1 pod)
                   objects: Pod/jobs/worker
                   note: pod worker, container w (current run): 1 line, at 2025-06-01T11:50:05Z
                   log kubesnap-fixture/logs/jobs/worker/w.log:2: 2025-06-01T11:50:05Z WARN upstream busy, retrying in 5s
-                  why: 1 log line of Pod jobs/worker matches the seed's `retry_attempt` pattern. Retries hide a failing dependency until they run out: find what is retried.
+                  why: 1 log line of Pod jobs/worker matches the `retry_attempt` pattern. Retries hide a failing dependency until they run out: find what is retried.
                   $ kubectl logs worker -n jobs -c w --tail=50
             "#]],
         );

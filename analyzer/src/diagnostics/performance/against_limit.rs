@@ -1,9 +1,9 @@
 //! The shared check of `cpu-usage-high` and `memory-usage-high`: a container's p95 usage
-//! against its own limit, with the seed's fixed thresholds only when it has none.
+//! against its own limit, with the fixed thresholds only when it has none.
 //!
-//! The seed flags `p95 > 800m` (high above 900m) and `p95 > 800 MB` (high above 1000 MB) for
+//! `K8sPerformanceAnalyzer` flags `p95 > 800m` (high above 900m) and `p95 > 800 MB` (high above 1000 MB) for
 //! every pod alike: 800m is 80% of one core, which is what it meant. Against the container's
-//! own limit the same intent reads: above 80% of the limit is the seed's "medium" (P2),
+//! own limit the same intent reads: above 80% of the limit is `K8sPerformanceAnalyzer`'s "medium" (P2),
 //! above 90% its "high" (P1).
 
 use crate::facts::Facts;
@@ -21,7 +21,7 @@ pub(crate) enum Resource {
     Memory,
 }
 
-/// Share of the limit above which p95 is the seed's medium, then high.
+/// Share of the limit above which p95 is `K8sPerformanceAnalyzer`'s medium, then high.
 const MEDIUM_RATIO: f64 = 0.8;
 const HIGH_RATIO: f64 = 0.9;
 
@@ -48,11 +48,12 @@ impl Resource {
         }
     }
 
-    /// The seed's fixed thresholds (medium, high) in base units.
+    /// The fixed thresholds (medium, high) in base units.
     fn fixed(self) -> (f64, f64) {
         match self {
             Resource::Cpu => (800.0, 900.0),
-            // The seed's "MB" are the MiB of `kubectl top` (`_parse_memory` reads `Mi` as MB).
+            // `K8sPerformanceAnalyzer`'s "MB" are the MiB of `kubectl top` (`_parse_memory` reads `Mi` as
+            // MB).
             Resource::Memory => (800.0 * MIB, 1000.0 * MIB),
         }
     }
@@ -146,8 +147,11 @@ fn finding(diagnostic: &Diagnostic, resource: Resource, group: &Group<'_, High>)
         None => {
             let fixed = resource.format(resource.fixed().0);
             (
-                format!("with no {} limit (above the seed's {fixed})", resource.name()),
-                format!("it has no {} limit, and this is above the seed's fixed {fixed}", resource.name()),
+                format!("with no {} limit (above the fixed {fixed})", resource.name()),
+                format!(
+                    "it has no {} limit, and this is above the fixed threshold of {fixed}",
+                    resource.name()
+                ),
             )
         }
     };
@@ -208,8 +212,8 @@ fn finding(diagnostic: &Diagnostic, resource: Resource, group: &Group<'_, High>)
     let pod = usage.pod_ref();
     finding = finding.remediation(units::top_pod(&pod)).remediation(kubectl::describe(&pod));
     if let Some(workload) = group.workload.as_ref().filter(|workload| units::has_template(&workload.kind)) {
-        // A new limit that puts today's p95 at 70% of it leaves the headroom the seed asks for.
-        // Never below the request (kubectl refuses it), nor for memory below the peak seen
+        // A new limit that puts today's p95 at 70% of it leaves the headroom `K8sPerformanceAnalyzer` asks
+        // for. Never below the request (kubectl refuses it), nor for memory below the peak seen
         // plus headroom (a memory limit under a seen peak is an OOM kill waiting).
         let stats = resource.stats(usage);
         let peak = if resource == Resource::Memory { stats.max * 1.2 } else { 0.0 };

@@ -2,15 +2,15 @@
 //!
 //! **What it checks.** CPU samples far above a container's usual level: a sample is a spike
 //! when it is more than 3× the median and at least 100m above it (so an idle container going
-//! from 2m to 9m is not one). Needs 5 samples. The seed's `p95` is not part of the rule: with
+//! from 2m to 9m is not one). Needs 5 samples. `K8sPerformanceAnalyzer`'s `p95` is not part of the rule: with
 //! several spikes in a short window the p95 is itself a spike value and would hide them. A
 //! spike that reaches 90% of the CPU limit is throttled (P2); otherwise P3.
 //!
 //! **Why it matters.** Spikes are invisible in averages and in right-sizing from the median,
 //! and a spike into the limit is throttled: the slow requests of a bursty service.
 //!
-//! **Example.** The seed's `web-frontend` idles at 20m and runs `yes` for minutes at a time:
-//! `3 CPU spikes up to 1 core (50× the median 20m), into its 1 core limit`.
+//! **Example.** The prod-simulation scenario's `web-frontend` idles at 20m and runs `yes` for minutes at a
+//! time: `3 CPU spikes up to 1 core (50× the median 20m), into its 1 core limit`.
 
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
@@ -146,7 +146,7 @@ mod tests {
         "[{name: web, resources: {requests: {cpu: 200m, memory: 256Mi}, limits: {cpu: 1, memory: 1Gi}}}]";
 
     #[test]
-    fn the_seeds_web_frontend_bursts_into_its_limit_in_business_hours() {
+    fn prod_simulations_web_frontend_bursts_into_its_limit_in_business_hours() {
         let mut fixture = deployment("prod-simulation", "web-frontend", &["web-frontend-a"], WEB);
         fixture += &series("prod-simulation", "web-frontend-a", "web", "11:55:00", 10, |i| {
             (if (4..7).contains(&i) { "1000m" } else { "20m" }.into(), "40Mi".into())

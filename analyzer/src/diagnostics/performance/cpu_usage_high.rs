@@ -2,14 +2,14 @@
 //!
 //! **What it checks.** The 95th percentile of each container's CPU samples against its own CPU
 //! limit: above 80% of the limit is P2, above 90% P1. A container without a CPU limit falls back
-//! to the seed's fixed thresholds (`p95 > 800m` medium, `> 900m` high). One finding per
+//! to the fixed thresholds (`p95 > 800m` medium, `> 900m` high). One finding per
 //! workload container, led by its busiest replica.
 //!
 //! **Why it matters.** A container near its CPU limit is throttled by the kernel: latency rises
 //! and requests queue long before anything fails, and nothing in the pod's status says so.
 //!
-//! **Example.** The seed's `web-frontend` runs `yes` in business hours and pins its 1-core
-//! limit: `CPU p95 1 core is 100% of its 1 core limit`, with p95, max and mean per replica and
+//! **Example.** The prod-simulation scenario's `web-frontend` runs `yes` in business hours and pins its
+//! 1-core limit: `CPU p95 1 core is 100% of its 1 core limit`, with p95, max and mean per replica and
 //! `kubectl set resources deployment/web-frontend -n prod-simulation -c web --limits=cpu=1430m`.
 
 use super::against_limit::{Resource, findings};
@@ -23,7 +23,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     title: "CPU usage near the container's limit",
     severities: &[Severity::P1, Severity::P2],
     what: "The p95 of each container's CPU samples against its CPU limit (above 80% P2, above 90% P1); \
-           without a limit, the seed's fixed 800m/900m.",
+           without a limit, the fixed 800m/900m.",
     why: "Near its CPU limit a container is throttled: latency rises and requests queue, and nothing in the \
           pod's status shows it.",
     fix: "Raise the CPU limit (`kubectl set resources ... --limits=cpu=...`), scale out (an HPA), or find \
@@ -43,12 +43,12 @@ mod tests {
     use super::DIAGNOSTIC;
     use crate::diagnostics::performance::fixture::{check, deployment, series};
 
-    /// The seed's web-frontend: requests 200m/256Mi, limits 1 core/1Gi.
+    /// The prod-simulation scenario's web-frontend: requests 200m/256Mi, limits 1 core/1Gi.
     const WEB: &str = "[{name: web, image: nginx, resources: {requests: {cpu: 200m, memory: 256Mi}, \
                        limits: {cpu: 1, memory: 1Gi}}}]";
 
     #[test]
-    fn the_seeds_web_frontend_pins_its_one_core_limit_in_business_hours() {
+    fn prod_simulations_web_frontend_pins_its_one_core_limit_in_business_hours() {
         let mut fixture =
             deployment("prod-simulation", "web-frontend", &["web-frontend-a", "web-frontend-b"], WEB);
         // `yes > /dev/null` for 5 minutes of each business hour: the limit, minus scheduling jitter.
@@ -81,23 +81,23 @@ mod tests {
     }
 
     #[test]
-    fn without_a_limit_the_seeds_800m_applies_and_a_high_limit_is_not_near() {
+    fn without_a_limit_prod_simulations_800m_applies_and_a_high_limit_is_not_near() {
         let mut fixture =
             deployment("shop", "batch", &["batch-a"], "[{name: batch, resources: {requests: {cpu: 500m}}}]");
         fixture += &series("shop", "batch-a", "batch", "11:55:00", 6, |_| ("850m".into(), "100Mi".into()));
-        // 850m of a 2-core limit is 43%: the seed's fixed 800m would have flagged it.
+        // 850m of a 2-core limit is 43%: the fixed 800m would have flagged it.
         fixture += &deployment("shop", "api", &["api-a"], "[{name: api, resources: {limits: {cpu: 2}}}]");
         fixture += &series("shop", "api-a", "api", "11:55:00", 6, |_| ("850m".into(), "100Mi".into()));
         check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
-            P2 cpu-usage-high Deployment shop/batch container batch: CPU p95 850m with no cpu limit (above the seed's 800m)
+            P2 cpu-usage-high Deployment shop/batch container batch: CPU p95 850m with no cpu limit (above the fixed 800m)
               objects: Deployment/shop/batch, Pod/shop/batch-a
               metric cpu shop/batch-a/batch p95 = 850 millicores
               metric cpu shop/batch-a/batch max = 850 millicores
               metric cpu shop/batch-a/batch mean = 850 millicores
-              why: In 95% of 6 samples over 2m 30s container `batch` of pod batch-a used up to 850m CPU (it has no cpu limit, and this is above the seed's fixed 800m). Without a CPU limit it is not throttled, but it competes with its neighbours for the node's CPU beyond what it requested.
+              why: In 95% of 6 samples over 2m 30s container `batch` of pod batch-a used up to 850m CPU (it has no cpu limit, and this is above the fixed threshold of 800m). Without a CPU limit it is not throttled, but it competes with its neighbours for the node's CPU beyond what it requested.
               $ kubectl top pod batch-a -n shop --containers
               $ kubectl describe pod batch-a -n shop
               $ kubectl set resources deployment/batch -n shop -c batch --limits=cpu=1220m

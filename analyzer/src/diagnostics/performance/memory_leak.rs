@@ -11,8 +11,8 @@
 //! without one), on a schedule: the estimate says whether that is before the next deploy.
 //! Under an hour away (or already at 90% of the limit) is P1, otherwise P2.
 //!
-//! **Example.** The seed's `api-backend` allocates 10 MiB a minute and frees little: `memory
-//! grows +10.2 MiB/min, reaches its 2 GiB limit in ~2h 31m`, with the slope, R², first and
+//! **Example.** The prod-simulation scenario's `api-backend` allocates 10 MiB a minute and frees little:
+//! `memory grows +10.2 MiB/min, reaches its 2 GiB limit in ~2h 31m`, with the slope, R², first and
 //! last samples of each replica as evidence.
 
 use crate::diagnostics::{Diagnostic, Need};
@@ -224,19 +224,19 @@ mod tests {
     use super::DIAGNOSTIC;
     use crate::diagnostics::performance::fixture::{check, deployment, series};
 
-    /// The seed's api-backend: requests 300m/512Mi, limits 1 core/2Gi.
+    /// The prod-simulation scenario's api-backend: requests 300m/512Mi, limits 1 core/2Gi.
     const API: &str = "[{name: api, image: alpine, resources: {requests: {cpu: 300m, memory: 512Mi}, \
                        limits: {cpu: 1, memory: 2Gi}}}]";
 
     #[test]
-    fn the_seeds_api_backend_leaks_10_mib_a_minute_towards_its_2_gib_limit() {
+    fn prod_simulations_api_backend_leaks_10_mib_a_minute_towards_its_2_gib_limit() {
         let mut fixture =
             deployment("prod-simulation", "api-backend", &["api-backend-a", "api-backend-b"], API);
         // 5.1 MiB every 30 s = 10.2 MiB/min for 5 minutes.
         fixture += &series("prod-simulation", "api-backend-a", "api", "11:55:00", 10, |i| {
             ("120m".into(), format!("{}Mi", 460.0 + 5.1 * i as f64))
         });
-        // The seed's script frees one 10 MiB file every tenth cycle: a dip, still a leak.
+        // The prod-simulation scenario's script frees one 10 MiB file every tenth cycle: a dip, still a leak.
         fixture += &series("prod-simulation", "api-backend-b", "api", "11:55:00", 10, |i| {
             let dip = if i >= 6 { 10.0 } else { 0.0 };
             ("110m".into(), format!("{}Mi", 300.0 + 5.1 * i as f64 - dip))

@@ -2,7 +2,7 @@
 //!
 //! **What it checks.** The 95th percentile of each container's working set against its own
 //! memory limit: above 80% of the limit is P2, above 90% P1. A container without a memory limit
-//! falls back to the seed's fixed thresholds (`p95 > 800 MB` medium, `> 1000 MB` high, the
+//! falls back to the fixed thresholds (`p95 > 800 MB` medium, `> 1000 MB` high, the
 //! `Mi` of `kubectl top`). One finding per workload container, led by its fullest replica.
 //!
 //! **Why it matters.** Memory cannot be throttled: at the limit the container is OOM-killed.
@@ -23,7 +23,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     title: "Memory usage near the container's limit",
     severities: &[Severity::P1, Severity::P2],
     what: "The p95 of each container's working set against its memory limit (above 80% P2, above 90% P1); \
-           without a limit, the seed's fixed 800 MB/1000 MB.",
+           without a limit, the fixed 800 MB/1000 MB.",
     why: "Memory cannot be throttled: at the limit the container is OOM-killed; without one the node runs \
           short and pods are evicted.",
     fix: "Raise the memory limit above the peak with headroom (`kubectl set resources ... \
@@ -43,13 +43,13 @@ mod tests {
     use super::DIAGNOSTIC;
     use crate::diagnostics::performance::fixture::{check, deployment, series};
 
-    /// The seed's database-service: two containers, each with its own limits.
+    /// The prod-simulation scenario's database-service: two containers, each with its own limits.
     const DATABASE: &str = "[{name: database, image: postgres, resources: {requests: {cpu: 500m, memory: 1Gi}, \
                             limits: {cpu: 2, memory: 4Gi}}}, {name: connection-monitor, image: alpine, \
                             resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}}]";
 
     #[test]
-    fn the_seeds_database_is_judged_per_container_against_its_own_limit() {
+    fn prod_simulations_database_is_judged_per_container_against_its_own_limit() {
         let mut fixture =
             deployment("prod-simulation", "database-service", &["database-service-a"], DATABASE);
         fixture += &series("prod-simulation", "database-service-a", "database", "11:55:00", 10, |i| {
@@ -79,7 +79,7 @@ mod tests {
     }
 
     #[test]
-    fn without_a_limit_the_seeds_thresholds_apply() {
+    fn without_a_limit_prod_simulations_thresholds_apply() {
         let mut fixture = deployment("shop", "search", &["search-a"], "[{name: search}]");
         fixture += &series("shop", "search-a", "search", "11:55:00", 6, |_| ("100m".into(), "900Mi".into()));
         fixture += &deployment("shop", "small", &["small-a"], "[{name: small}]");
@@ -88,12 +88,12 @@ mod tests {
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
-            P2 memory-usage-high Deployment shop/search container search: memory p95 900 MiB with no memory limit (above the seed's 800 MiB)
+            P2 memory-usage-high Deployment shop/search container search: memory p95 900 MiB with no memory limit (above the fixed 800 MiB)
               objects: Deployment/shop/search, Pod/shop/search-a
               metric memory shop/search-a/search p95 = 900 MiB
               metric memory shop/search-a/search max = 900 MiB
               metric memory shop/search-a/search mean = 900 MiB
-              why: In 95% of 6 samples over 2m 30s container `search` of pod search-a used up to 900 MiB memory (it has no memory limit, and this is above the seed's fixed 800 MiB). Without a memory limit nothing stops it growing until the node runs short of memory, and the kubelet evicts pods (those above their requests first).
+              why: In 95% of 6 samples over 2m 30s container `search` of pod search-a used up to 900 MiB memory (it has no memory limit, and this is above the fixed threshold of 800 MiB). Without a memory limit nothing stops it growing until the node runs short of memory, and the kubelet evicts pods (those above their requests first).
               $ kubectl top pod search-a -n shop --containers
               $ kubectl describe pod search-a -n shop
               $ kubectl set resources deployment/search -n shop -c search --limits=memory=1286Mi

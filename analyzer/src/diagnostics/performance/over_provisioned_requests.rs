@@ -4,13 +4,13 @@
 //! request over 2× the p95 of CPU (and at least 100m more), or the memory request over 2× the
 //! peak plus 20% (and at least 128 MiB more), pooled over the replicas. The finding gives current
 //! versus recommended requests and the `kubectl set resources` command. P3: a cost, not a risk
-//! (the seed's "low resource efficiency", computed from requests rather than its formula).
+//! (`K8sPerformanceAnalyzer`'s "low resource efficiency", computed from requests rather than its formula).
 //!
 //! **Why it matters.** Requests are reserved whether used or not: over-requested pods make
 //! nodes look full, block scheduling and cost money.
 //!
-//! **Example.** The seed's `database-service` requests 500m and uses 40m: `cpu requests 500m but
-//! p95 is 39m (recommend 40m)`, with the window's length, since 5 minutes miss the nightly batch.
+//! **Example.** The prod-simulation scenario's `database-service` requests 500m and uses 40m: `cpu requests
+//! 500m but p95 is 39m (recommend 40m)`, with the window's length, since 5 minutes miss the nightly batch.
 
 use super::rightsize::recommend;
 use crate::diagnostics::{Diagnostic, Need};
@@ -119,7 +119,7 @@ mod tests {
                             {name: connection-monitor, resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}}]";
 
     #[test]
-    fn the_seeds_idle_database_requests_ten_times_its_use() {
+    fn prod_simulations_idle_database_requests_ten_times_its_use() {
         let mut fixture = deployment(
             "prod-simulation",
             "database-service",

@@ -1,17 +1,18 @@
 //! Diagnostic: resource-instability.
 //!
-//! **What it checks.** The seed's stability score of each container, `max(0, 100 − (cpu_cv +
+//! **What it checks.** The stability score of each container, `max(0, 100 − (cpu_cv +
 //! memory_cv) × 50)` where `cv = stdev / max(mean, 1)` (CPU in millicores, memory in MiB as
-//! the seed reads `kubectl top`), below 70. Needs 3 samples. One guard the seed lacks: the swing
-//! must be material (a CPU stdev of at least 25m or a memory stdev of at least 16 MiB), since an
-//! idle container going from 1m to 4m has a CV of 1 and would score 50.
+//! `K8sPerformanceAnalyzer` reads `kubectl top`), below 70. Needs 3 samples. One guard
+//! `K8sPerformanceAnalyzer` lacks: the swing must be material (a CPU stdev of at least 25m or a memory stdev
+//! of at least 16 MiB), since an idle container going from 1m to 4m has a CV of 1 and would score 50.
 //!
 //! **Why it matters.** A container whose usage swings is sized for neither end: requests set
 //! from the mean starve it at the peaks, limits set from the peaks waste the rest. It is the
-//! seed's signal to "investigate application behavior and consider auto-scaling" (medium: P2).
+//! `K8sPerformanceAnalyzer`'s signal to "investigate application behavior and consider auto-scaling" (medium:
+//! P2).
 //!
-//! **Example.** The seed's `connection-monitor` alternates 30 s of `yes` with 10 s of rest:
-//! `stability score 48 (CPU cv 1.04, memory cv 0.00)`.
+//! **Example.** The prod-simulation scenario's `connection-monitor` alternates 30 s of `yes` with 10 s of
+//! rest: `stability score 48 (CPU cv 1.04, memory cv 0.00)`.
 
 use kubesnap_shared::model::ClusterModel;
 
@@ -28,7 +29,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "Unstable resource usage",
     severities: &[Severity::P2],
-    what: "The seed's stability score, 100 − (CPU CV + memory CV) × 50, below 70 for a container whose \
+    what: "The stability score, 100 − (CPU CV + memory CV) × 50, below 70 for a container whose \
            swings are material (CPU stdev ≥ 25m or memory stdev ≥ 16 MiB).",
     why: "A container whose usage swings is sized for neither end: requests from the mean starve it at the \
           peaks, limits from the peaks waste the rest.",
@@ -38,7 +39,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-/// The seed's threshold.
+/// `K8sPerformanceAnalyzer`'s threshold.
 const UNSTABLE_BELOW: f64 = 70.0;
 const MIN_SAMPLES: usize = 3;
 /// Swings smaller than these are noise, whatever their CV.
@@ -92,7 +93,7 @@ fn finding(model: &ClusterModel, group: &Group<'_, f64>) -> Finding {
     let autoscaled = group.workload.as_ref().is_some_and(|workload| !hpas_for(model, workload).is_empty());
     finding = finding.explanation(format!(
         "Over {} samples container `{}` of pod {} used {} CPU on average with a standard deviation of {} \
-         (min {}, max {}), and {} memory ± {}. The seed scores stability as 100 − (CPU CV + memory CV) × 50 \
+         (min {}, max {}), and {} memory ± {}. The stability score is 100 − (CPU CV + memory CV) × 50 \
          and calls below 70 unstable. Requests set from the average starve such a container at its peaks; \
          limits set from the peaks waste the rest.{}",
         usage.series.samples.len(),
@@ -137,7 +138,7 @@ mod tests {
                             {name: connection-monitor, resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}}]";
 
     #[test]
-    fn the_seeds_connection_monitor_bursts_and_rests_while_the_database_is_steady() {
+    fn prod_simulations_connection_monitor_bursts_and_rests_while_the_database_is_steady() {
         let mut fixture =
             deployment("prod-simulation", "database-service", &["database-service-a"], DATABASE);
         // 30 s of `yes` (500m, its limit) then 10 s of rest: most 30-s samples land in a burst.
@@ -169,7 +170,7 @@ mod tests {
               metric cpu prod-simulation/database-service-a/connection-monitor stdev = 261.52 millicores
               metric memory prod-simulation/database-service-a/connection-monitor mean = 24 MiB
               metric memory prod-simulation/database-service-a/connection-monitor stdev = 0 MiB
-              why: Over 10 samples container `connection-monitor` of pod database-service-a used 252m CPU on average with a standard deviation of 262m (min 2m, max 500m), and 24 MiB memory ± 0 MiB. The seed scores stability as 100 − (CPU CV + memory CV) × 50 and calls below 70 unstable. Requests set from the average starve such a container at its peaks; limits set from the peaks waste the rest.
+              why: Over 10 samples container `connection-monitor` of pod database-service-a used 252m CPU on average with a standard deviation of 262m (min 2m, max 500m), and 24 MiB memory ± 0 MiB. The stability score is 100 − (CPU CV + memory CV) × 50 and calls below 70 unstable. Requests set from the average starve such a container at its peaks; limits set from the peaks waste the rest.
               $ kubectl top pod database-service-a -n prod-simulation --containers
               $ kubectl autoscale deployment/database-service -n prod-simulation --cpu-percent=70 --min=1 --max=2
         "#]],
@@ -179,7 +180,7 @@ mod tests {
     #[test]
     fn an_idle_container_jittering_by_a_few_millicores_is_not_unstable() {
         let mut fixture = deployment("shop", "idle", &["idle-a"], "[{name: idle}]");
-        // CV of 1 (the seed would score it 50), but a 2m swing matters to nobody.
+        // CV of 1 (`K8sPerformanceAnalyzer` would score it 50), but a 2m swing matters to nobody.
         fixture += &series("shop", "idle-a", "idle", "11:55:00", 10, |i| {
             (if i % 2 == 0 { "0m" } else { "4m" }.into(), "20Mi".into())
         });

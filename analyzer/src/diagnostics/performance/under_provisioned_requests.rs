@@ -9,8 +9,8 @@
 //! requested takes CPU its neighbours were promised, and a pod above its memory request is the
 //! first the kubelet evicts when the node runs short.
 //!
-//! **Example.** The seed's `api-backend` requests 512Mi and its leaking replica peaks at 695
-//! MiB: `memory requests 512 MiB but peaks at 695 MiB (recommend 834Mi)`, with `kubectl set
+//! **Example.** The prod-simulation scenario's `api-backend` requests 512Mi and its leaking replica peaks at
+//! 695 MiB: `memory requests 512 MiB but peaks at 695 MiB (recommend 834Mi)`, with `kubectl set
 //! resources deployment/api-backend -n prod-simulation -c api --requests=memory=834Mi`.
 
 use super::rightsize::{Recommendation, recommend};
@@ -127,7 +127,7 @@ mod tests {
         "[{name: api, resources: {requests: {cpu: 300m, memory: 512Mi}, limits: {cpu: 1, memory: 2Gi}}}]";
 
     #[test]
-    fn the_seeds_api_backend_outgrows_its_512_mib_request() {
+    fn prod_simulations_api_backend_outgrows_its_512_mib_request() {
         let mut fixture =
             deployment("prod-simulation", "api-backend", &["api-backend-a", "api-backend-b"], API);
         fixture += &series("prod-simulation", "api-backend-a", "api", "11:55:00", 10, |i| {

@@ -1,6 +1,6 @@
 //! Diagnostic: volume-usage-high.
 //!
-//! **What it checks.** The seed's `PersistentVolumeUsageHigh` alert (`kubelet_volume_stats_used_bytes
+//! **What it checks.** The `PersistentVolumeUsageHigh` alert rule (`kubelet_volume_stats_used_bytes
 //! / kubelet_volume_stats_capacity_bytes * 100 > 85`), evaluated on the kubelets' `/stats/summary`:
 //! every PVC-backed pod volume above 85% of its capacity (P2), above 95% (P1); inodes likewise.
 //!
@@ -28,7 +28,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     title: "Persistent volumes almost full",
     severities: &[Severity::P1, Severity::P2],
     what: "PVC-backed volumes above 85% of their capacity (bytes or inodes) in the kubelets' stats/summary: \
-           the seed's PersistentVolumeUsageHigh alert; above 95% is P1.",
+           the PersistentVolumeUsageHigh alert rule; above 95% is P1.",
     why: "Writes fail on a full volume: databases stop or corrupt data, queues drop messages.",
     fix: "Expand the PVC (when its StorageClass allows volume expansion), or delete data (old logs, WAL, \
           backups) on it.",
@@ -36,7 +36,7 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     run,
 };
 
-/// The seed's alert threshold, in percent.
+/// The PersistentVolumeUsageHigh alert rule's threshold, in percent.
 const WARNING_PERCENT: f64 = 85.0;
 /// Above this, writes are about to fail.
 const CRITICAL_PERCENT: f64 = 95.0;
@@ -154,8 +154,8 @@ fn finding(
     }
     let what = if inodes_are_the_limit { "inodes (files)" } else { "space" };
     let mut explanation = format!(
-        "Volume {} of pod {} (PVC {name}) has used {fullest:.0}% of its {what}, above the seed's \
-         PersistentVolumeUsageHigh threshold of {WARNING_PERCENT:.0}%.",
+        "Volume {} of pod {} (PVC {name}) has used {fullest:.0}% of its {what}, above the \
+         PersistentVolumeUsageHigh alert rule's threshold of {WARNING_PERCENT:.0}%.",
         usage.volume, usage.pod
     );
     explanation.push_str(if severity == Severity::P1 {
@@ -261,7 +261,7 @@ allowVolumeExpansion: true
               metric kubelet volume shop/data-db-0 (pod db-0, node node-1) inodes used = 10 percent
               note: mounted by pod db-0 at /var/lib/postgresql/data
               note: StorageClass standard allowVolumeExpansion: true
-              why: Volume data of pod db-0 (PVC data-db-0) has used 96% of its space, above the seed's PersistentVolumeUsageHigh threshold of 85%. Writes are about to fail: a database on it will stop accepting data or crash.
+              why: Volume data of pod db-0 (PVC data-db-0) has used 96% of its space, above the PersistentVolumeUsageHigh alert rule's threshold of 85%. Writes are about to fail: a database on it will stop accepting data or crash.
               $ kubectl describe persistentvolumeclaim data-db-0 -n shop
               $ kubectl exec db-0 -n shop -- df -h /var/lib/postgresql/data
               $ kubectl patch pvc data-db-0 -n shop -p '{"spec":{"resources":{"requests":{"storage":"15Gi"}}}}'
@@ -284,7 +284,7 @@ allowVolumeExpansion: true
               metric kubelet volume shop/data-db-0 (pod db-0, node node-1) inodes used = 90 percent
               note: mounted by pod db-0 at /var/lib/postgresql/data
               note: StorageClass standard allowVolumeExpansion: true
-              why: Volume data of pod db-0 (PVC data-db-0) has used 90% of its inodes (files), above the seed's PersistentVolumeUsageHigh threshold of 85%. If it keeps growing it fills up; act before writes fail. Inodes run out before bytes when an application writes many small files.
+              why: Volume data of pod db-0 (PVC data-db-0) has used 90% of its inodes (files), above the PersistentVolumeUsageHigh alert rule's threshold of 85%. If it keeps growing it fills up; act before writes fail. Inodes run out before bytes when an application writes many small files.
               $ kubectl describe persistentvolumeclaim data-db-0 -n shop
               $ kubectl exec db-0 -n shop -- df -i /var/lib/postgresql/data
               $ kubectl patch pvc data-db-0 -n shop -p '{"spec":{"resources":{"requests":{"storage":"15Gi"}}}}'

@@ -1,12 +1,12 @@
-//! Database errors the seed's pattern misses, and the pods that run databases.
+//! Database errors the core pattern misses, and the pods that run databases.
 //!
-//! The seed's `database_error` pattern (`database.*error|sql.*error|connection.*database.*failed`)
+//! The core `database_error` pattern (`database.*error|sql.*error|connection.*database.*failed`)
 //! misses what database clients and servers actually print: PostgreSQL's `password
 //! authentication failed for user` and `sorry, too many clients already`, an application's
 //! `Database connection failed!` (the words come in the other order), MySQL's `Access denied for
 //! user`. The loader counts those over every line as kubesnap's `database_client_error`
-//! extension family (`load/logscan.rs`), apart from the seed's count and only on lines the seed's
-//! pattern misses; this module gives diagnostics the lines it kept of them.
+//! extension family (`load/logscan.rs`), apart from `K8sLogAnalyzer`'s count and only on lines
+//! `K8sLogAnalyzer`'s pattern misses; this module gives diagnostics the lines it kept of them.
 
 use std::sync::LazyLock;
 
@@ -24,7 +24,7 @@ static CREDENTIALS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     .ok()
 });
 
-/// The sample lines the loader kept of the database client errors the seed's pattern misses
+/// The sample lines the loader kept of the database client errors the core pattern misses
 /// (the first few of the log), in file order. Their count is the family's, not this length.
 pub(crate) fn client_errors(log: &ContainerLog) -> Vec<&LogLine> {
     families::extension_of("database_error")
@@ -94,7 +94,7 @@ lines:
         );
         let log = &model.logs[0];
         let lines: Vec<u64> = client_errors(log).iter().map(|line| line.line).collect();
-        assert_eq!(lines, [1, 2, 5], "line 3 is the seed's, line 4 no error");
+        assert_eq!(lines, [1, 2, 5], "line 3 is `K8sLogAnalyzer`'s, line 4 no error");
         assert_eq!(log.families["database_error"].count, 1);
         assert!(credentials_refused("FATAL: password authentication failed for user 'x'"));
         assert!(!credentials_refused("Database connection failed!"));

@@ -1,6 +1,6 @@
 //! The Services a pod talks to, read from its configuration: env values (URLs, `host=`
 //! settings, `*_SERVICE_HOST`), and the ConfigMaps it takes env from or mounts. Used to make the
-//! seed's "check service endpoints" suggestion concrete, and by the incident's dependency rule.
+//! `K8sLogAnalyzer`'s "check service endpoints" suggestion concrete, and by the incident's dependency rule.
 //!
 //! Only names that are plainly Service addresses count: `name.namespace.svc[.cluster.local]`
 //! anywhere, `name.namespace` when that namespace exists, and a bare `name` in a host position

@@ -5,7 +5,7 @@
 //! The loader (`load/logscan.rs`) compiles the patterns and counts the hits, in this table's
 //! order; the diagnostics say what a hit of each family means. The first fifteen families and
 //! their patterns are the published `K8sLogAnalyzer`'s, verbatim, so that their counts compare
-//! with its own analysis (`bench/seed_log_analyzer.py`); what those patterns miss is an
+//! with its own analysis (`bench/reference_log_analyzer.py`); what those patterns miss is an
 //! extension family of its own, never a change to theirs. Codes (`connection_refused`) key the
 //! model's `ContainerLog::families`.
 
@@ -192,11 +192,11 @@ pub(crate) static FAMILIES: [Family; 17] = [
         severity: Severity::P1,
         suggestion: "Reported with `database_error`.",
     },
-    // The seed's `certificate_error` (`certificate|x509|tls|...`) matches `tls` and
+    // The core `certificate_error` (`certificate|x509|tls|...`) matches `tls` and
     // `certificate` anywhere: `tlsconfig.go`, kinds such as `TLSStore`, the `--tls-cert-file`
     // and `--kubelet-certificate-authority` lines of a usage text. The diagnostics report this
-    // narrower family instead, lines that name a certificate or TLS failure; the seed's own count
-    // stays as it is, for comparison with the seed's analysis.
+    // narrower family instead, lines that name a certificate or TLS failure; `K8sLogAnalyzer`'s own count
+    // stays as it is, for comparison with `K8sLogAnalyzer`'s analysis.
     Family {
         code: "certificate_failure",
         pattern: concat!(
@@ -215,17 +215,17 @@ pub(crate) static FAMILIES: [Family; 17] = [
     },
 ];
 
-/// The seed's ten error families, in its order.
+/// The ten core error families, in its order.
 ///
-/// Severities follow the seed's `generate_troubleshooting_suggestions`: its 🔴 families
+/// Severities follow `K8sLogAnalyzer`'s `generate_troubleshooting_suggestions`: its 🔴 families
 /// (`oom_killed`, `image_pull_error`, `dns_resolution`, `database_error`) are P1 and its 🟡
-/// ones (`connection_refused`, `certificate_error`) P2. The seed gives the other four no
+/// ones (`connection_refused`, `certificate_error`) P2. `K8sLogAnalyzer` gives the other four no
 /// suggestion; `permission_denied`, `disk_pressure` and `network_unavailable` stop a feature
-/// without taking a service down (P2), and `timeout_error` is P3 because the seed's pattern
+/// without taking a service down (P2), and `timeout_error` is P3 because the core pattern
 /// (`timeout`) also matches every flag and setting that merely names a timeout.
 pub(crate) static ERRORS: &[Family] = FAMILIES.split_at(10).0;
 
-/// The seed's five warning families. All P3 but CPU throttling (P2): a throttled container is
+/// The five core warning families. All P3 but CPU throttling (P2): a throttled container is
 /// slower than its users expect, the others are hints.
 pub(crate) static WARNINGS: &[Family] = FAMILIES.split_at(10).1.split_at(5).0;
 
@@ -235,27 +235,27 @@ pub(crate) static EXTENSIONS: &[Family] = FAMILIES.split_at(15).1.split_at(1).0;
 /// The refinement families (see [`Kind::Refines`]).
 pub(crate) static REFINEMENTS: &[Family] = FAMILIES.split_at(16).1;
 
-/// The code whose hits report the seed family `code`: its refinement, or itself.
+/// The code whose hits report the core family `code`: its refinement, or itself.
 pub(crate) fn reported_code(code: &str) -> &str {
     REFINEMENTS
         .iter()
-        .find(|family| matches!(family.kind, Kind::Refines(seed) if seed == code))
+        .find(|family| matches!(family.kind, Kind::Refines(core) if core == code))
         .map_or(code, |family| family.code)
 }
 
-/// The extension that completes the seed family `code`, if any.
+/// The extension that completes the core family `code`, if any.
 pub(crate) fn extension_of(code: &str) -> Option<&'static str> {
     EXTENSIONS
         .iter()
-        .find(|family| matches!(family.kind, Kind::Extends(seed) if seed == code))
+        .find(|family| matches!(family.kind, Kind::Extends(core) if core == code))
         .map(|family| family.code)
 }
 
-/// The seed family a hit's family code reports under: itself, or the family an extension
+/// The core family a hit's family code reports under: itself, or the family an extension
 /// completes.
-pub(crate) fn seed_code(code: &str) -> &str {
+pub(crate) fn core_code(code: &str) -> &str {
     match EXTENSIONS.iter().find(|family| family.code == code).map(|family| family.kind) {
-        Some(Kind::Extends(seed)) => seed,
+        Some(Kind::Extends(core)) => core,
         _ => code,
     }
 }
@@ -279,7 +279,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_seed_families_are_all_here_once() {
+    fn the_core_families_are_all_here_once() {
         let codes: Vec<&str> = ERRORS.iter().chain(WARNINGS).map(|family| family.code).collect();
         let mut unique = codes.clone();
         unique.sort_unstable();
@@ -289,19 +289,19 @@ mod tests {
         assert!(!is_error_family("retry_attempt"));
         assert_eq!(milder(Severity::P1), Severity::P2);
         assert_eq!(extension_of("database_error"), Some("database_client_error"));
-        assert_eq!(seed_code("database_client_error"), "database_error");
-        assert_eq!(seed_code("timeout_error"), "timeout_error");
+        assert_eq!(core_code("database_client_error"), "database_error");
+        assert_eq!(core_code("timeout_error"), "timeout_error");
         assert_eq!(extension_of("timeout_error"), None);
         assert_eq!(milder(Severity::P3), Severity::P3);
         assert!(ERRORS.iter().all(|family| family.kind == Kind::Error));
         assert!(WARNINGS.iter().all(|family| family.kind == Kind::Warning));
         for extension in EXTENSIONS {
-            let Kind::Extends(seed) = extension.kind else { panic!("{} extends nothing", extension.code) };
-            assert!(ERRORS.iter().chain(WARNINGS).any(|family| family.code == seed), "{seed}");
+            let Kind::Extends(core) = extension.kind else { panic!("{} extends nothing", extension.code) };
+            assert!(ERRORS.iter().chain(WARNINGS).any(|family| family.code == core), "{core}");
         }
         for refinement in REFINEMENTS {
-            let Kind::Refines(seed) = refinement.kind else { panic!("{} refines nothing", refinement.code) };
-            assert!(ERRORS.iter().chain(WARNINGS).any(|family| family.code == seed), "{seed}");
+            let Kind::Refines(core) = refinement.kind else { panic!("{} refines nothing", refinement.code) };
+            assert!(ERRORS.iter().chain(WARNINGS).any(|family| family.code == core), "{core}");
         }
         assert_eq!(reported_code("certificate_error"), "certificate_failure");
         assert_eq!(reported_code("dns_resolution"), "dns_resolution");

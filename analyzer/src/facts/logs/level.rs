@@ -1,8 +1,8 @@
-//! The level of a kept log line, by the seed's rule: for lines the loader kept without a time
+//! The level of a kept log line, by `K8sLogAnalyzer`'s rule: for lines the loader kept without a time
 //! (the tail, family samples), whose level the model does not record.
 
 /// Whether the line is at ERROR or FATAL level: a klog `E`/`F` header (after an optional
-/// timestamp), else the seed's `_extract_log_level`, the first of ERROR, WARN, WARNING, INFO,
+/// timestamp), else `K8sLogAnalyzer`'s `_extract_log_level`, the first of ERROR, WARN, WARNING, INFO,
 /// DEBUG, TRACE, FATAL the upper-cased line contains.
 ///
 /// The loader applies the same rule to timed lines (`TimedHit::error_level`); this is its
@@ -36,14 +36,14 @@ mod tests {
     use super::is_error;
 
     #[test]
-    fn levels_follow_the_seed_and_klog() {
+    fn levels_follow_the_reference_rule_and_klog() {
         assert!(is_error("ERROR: Database connection failed!"));
         assert!(is_error("[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password"));
         assert!(is_error("E0809 21:08:25.123456       1 reflector.go:138] failed"));
         assert!(is_error("2025-08-09T21:08:25Z F0809 21:08:25.1 1 x.go:1] fatal"));
         assert!(!is_error("W0809 21:08:25.123456 1 file.go:12] an error occurred"));
-        assert!(is_error("INFO retrying after error"), "the seed looks for ERROR before INFO");
-        assert!(!is_error("INFO fatal-looking, but INFO comes first in the seed's list"));
+        assert!(is_error("INFO retrying after error"), "`K8sLogAnalyzer` looks for ERROR before INFO");
+        assert!(!is_error("INFO fatal-looking, but INFO comes first in `K8sLogAnalyzer`'s list"));
         assert!(!is_error("Starting application..."));
     }
 }

@@ -18,7 +18,7 @@ pub(crate) struct LogHits<'a> {
     pub(crate) family: &'static Family,
     pub(crate) source: Source<'a>,
     pub(crate) count: u64,
-    /// Lines of kubesnap's extension of the family: the database client errors the seed's
+    /// Lines of kubesnap's extension of the family: the database client errors `K8sLogAnalyzer`'s
     /// pattern misses (`database_error` only).
     pub(crate) client_lines: u64,
     pub(crate) samples: Vec<&'a LogLine>,
@@ -60,24 +60,24 @@ impl Group<'_> {
 }
 
 /// The hits of `family` in one log, or `None` when it has none: the loader's counts over every
-/// line, the seed's pattern and kubesnap's extension of it (`database_error` only) added up.
+/// line, the core pattern and kubesnap's extension of it (`database_error` only) added up.
 pub(crate) fn hits_in<'a>(family: &'static Family, source: &Source<'a>) -> Option<LogHits<'a>> {
     let log = source.log;
-    // A refined family's hits are its refinement's (the seed's pattern there matches mentions).
-    let seed = log.families.get(families::reported_code(family.code));
+    // A refined family's hits are its refinement's (the core pattern there matches mentions).
+    let core = log.families.get(families::reported_code(family.code));
     let extension_code = families::extension_of(family.code);
     let extension = extension_code.and_then(|code| log.families.get(code));
     let client_lines = extension.map_or(0, |hits| hits.count);
-    let count = seed.map_or(0, |hits| hits.count) + client_lines;
+    let count = core.map_or(0, |hits| hits.count) + client_lines;
     if count == 0 {
         return None;
     }
     let mut samples: Vec<&LogLine> =
-        seed.into_iter().chain(extension).flat_map(|hits| &hits.samples).collect();
+        core.into_iter().chain(extension).flat_map(|hits| &hits.samples).collect();
     samples.sort_by_key(|line| line.line);
     samples.dedup_by_key(|line| line.line);
     // Over every hit of the log: the loader counts them, however many lines it keeps.
-    let both = || seed.into_iter().chain(extension);
+    let both = || core.into_iter().chain(extension);
     let first = both().filter_map(|hits| hits.first).min();
     let last = both().filter_map(|hits| hits.last).max();
     let error_level =
@@ -119,7 +119,7 @@ pub(crate) fn groups<'a>(model: &'a ClusterModel, table: &'static [Family]) -> V
     out
 }
 
-/// Error-family lines per pod (or node), most first, then by name: the seed's "Pods with Most
+/// Error-family lines per pod (or node), most first, then by name: `K8sLogAnalyzer`'s "Pods with Most
 /// Errors" report section (it counts a line once per family it matches, and so does this).
 pub(crate) fn pods_with_most_errors(model: &ClusterModel, limit: usize) -> Vec<(ObjectRef, u64)> {
     let mut counts: BTreeMap<ObjectRef, u64> = BTreeMap::new();

@@ -1,7 +1,7 @@
-//! The seed's 5-minute windows, and the log error timeline built on them: error-family hits per
+//! `K8sLogAnalyzer`'s 5-minute windows, and the log error timeline built on them: error-family hits per
 //! pod (or node) per window, for the incident view's timeline.
 //!
-//! A window starts at a multiple of five minutes (UTC), as the seed's
+//! A window starts at a multiple of five minutes (UTC), as `K8sLogAnalyzer`'s
 //! `ts.replace(minute=ts.minute // 5 * 5, second=0, microsecond=0)` does.
 
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use kubesnap_shared::model::{ClusterModel, ObjectRef};
 use super::families;
 use super::sources;
 
-/// The seed's window length.
+/// `K8sLogAnalyzer`'s window length.
 pub(crate) const WINDOW: SignedDuration = SignedDuration::from_secs(300);
 
 /// The start of the 5-minute window holding `at`.
@@ -44,7 +44,7 @@ impl Burst {
     }
 }
 
-/// How many hits in a window make a burst (the seed's cascade threshold).
+/// How many hits in a window make a burst (`K8sLogAnalyzer`'s cascade threshold).
 pub(crate) const BURST: u64 = 3;
 
 /// The log error timeline: every window where a pod has at least [`BURST`] error-family hits
@@ -57,15 +57,15 @@ pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
     let mut counts: Counts<'_> = BTreeMap::new();
     for source in &sources {
         for (code, hits) in &source.log.families {
-            // An extension's hits count under the seed family it completes; a refined family's
-            // under its seed's code, from the refinement's hits (as the diagnostics report it).
+            // An extension's hits count under the core family it completes; a refined family's
+            // under its core family's code, from the refinement's hits (as the diagnostics report it).
             let refined = families::REFINEMENTS.iter().find(|family| family.code == code).and_then(
                 |family| match family.kind {
-                    families::Kind::Refines(seed) => Some(seed),
+                    families::Kind::Refines(core) => Some(core),
                     _ => None,
                 },
             );
-            let family = refined.unwrap_or_else(|| families::seed_code(code));
+            let family = refined.unwrap_or_else(|| families::core_code(code));
             if !families::is_error_family(family)
                 || (refined.is_none() && families::reported_code(code) != code)
             {
@@ -102,7 +102,7 @@ mod tests {
     use crate::diagnostics::logs::fixture::scanned_model;
 
     #[test]
-    fn windows_align_like_the_seed() {
+    fn windows_align_like_the_reference() {
         let at: Timestamp = "2025-06-01T11:57:59.5Z".parse().unwrap();
         assert_eq!(window_of(at).to_string(), "2025-06-01T11:55:00Z");
         let at: Timestamp = "2025-06-01T12:00:00Z".parse().unwrap();

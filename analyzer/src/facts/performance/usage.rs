@@ -1,8 +1,8 @@
-//! What each container used over the capture, next to what it asked for: the seed's
+//! What each container used over the capture, next to what it asked for: `K8sPerformanceAnalyzer`'s
 //! per-series statistics joined with the container's requests and limits, grouped per
 //! workload for findings.
 //!
-//! [`container_stats`] and [`top_consumers`] are the views the report shows (the seed's
+//! [`container_stats`] and [`top_consumers`] are the views the report shows (`K8sPerformanceAnalyzer`'s
 //! "pod analysis" and its "Top CPU/Memory Consumers"); the performance diagnostics read the
 //! same [`ContainerUsage`] so that a finding's p95 is the report's p95.
 
@@ -105,7 +105,7 @@ impl<'a> ContainerUsage<'a> {
         }
     }
 
-    /// The seed's stability score of the CPU and memory series; memory in MiB as the seed
+    /// The stability score of the CPU and memory series; memory in MiB as `K8sPerformanceAnalyzer`
     /// measures it, so its `max(mean, 1)` floor means what it meant there.
     pub(crate) fn stability_score(&self) -> f64 {
         let mib = |value: f64| value / MIB;
@@ -165,7 +165,7 @@ pub(crate) fn container_in_pod<'a>(pod: &'a Object, name: &str) -> Option<(Strin
     })
 }
 
-/// The statistics the report shows for one container (the seed's `pod_analysis` entry).
+/// The statistics the report shows for one container (`K8sPerformanceAnalyzer`'s `pod_analysis` entry).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct ContainerStats {
     pub(crate) namespace: String,
@@ -177,7 +177,7 @@ pub(crate) struct ContainerStats {
     pub(crate) cpu_millicores: Summary,
     /// Memory (working set) in bytes.
     pub(crate) memory_bytes: Summary,
-    /// The seed's stability score, 0..=100 (below 70 is unstable).
+    /// The stability score, 0..=100 (below 70 is unstable).
     pub(crate) stability_score: f64,
     pub(crate) cpu_request_millicores: Option<f64>,
     pub(crate) cpu_limit_millicores: Option<f64>,
@@ -208,7 +208,7 @@ pub(crate) fn container_stats(facts: &Facts<'_>) -> Vec<ContainerStats> {
         .collect()
 }
 
-/// One pod of the seed's top-consumer lists: the sum of its containers' means.
+/// One pod of `K8sPerformanceAnalyzer`'s top-consumer lists: the sum of its containers' means.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct Consumer {
     pub(crate) namespace: String,
@@ -216,7 +216,7 @@ pub(crate) struct Consumer {
     pub(crate) mean: f64,
 }
 
-/// The seed's "Top CPU Consumers" (millicores) and "Top Memory Consumers" (bytes).
+/// `K8sPerformanceAnalyzer`'s "Top CPU Consumers" (millicores) and "Top Memory Consumers" (bytes).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct TopConsumers {
     pub(crate) cpu: Vec<Consumer>,

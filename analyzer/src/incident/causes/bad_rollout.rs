@@ -331,10 +331,10 @@ status:
                2025-06-01T11:45:00Z Deployment/shop/api: ReplicaSet api-new created (revision 4)
                2025-06-01T11:48:00Z Pod/shop/api-new-a: first failure: CrashLoopBackOff in container api, 5 restarts
                2025-06-01T11:55:00Z Deployment/shop/api: Progressing=False ProgressDeadlineExceeded
-               finding application-down: Deployment shop/api: 1 of 1 pod down (ApplicationDown firing)
                finding crash-loop-backoff: Deployment shop/api: 1 of 1 pod crash-looping (Error, exit code 1)
                finding deployment-rollout-stuck: Deployment shop/api: rollout to api-new stuck (ProgressDeadlineExceeded)
                finding deployment-replicas-unavailable: Deployment shop/api: 1 of 2 replicas available
+               finding application-down: Deployment shop/api: 1 of 1 pod down (ApplicationDown firing)
                evidence: 1 of 1 pods of ReplicaSet api-new are failing
                evidence: the previous revision (3, ReplicaSet api-old) has 1 ready pods
                evidence: consequence: Deployment shop/api (container api) keeps exiting (Error, exit code 1) and left no log

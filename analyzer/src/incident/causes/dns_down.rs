@@ -1,6 +1,6 @@
 //! Rule `dns-down`: CoreDNS is down and pods fail to resolve names.
 //!
-//! Fires when pods log the seed's `dns_resolution` errors or CoreDNS pods are not all Ready.
+//! Fires when pods log the core `dns_resolution` errors or CoreDNS pods are not all Ready.
 //! Both together are likely (60, plus 8 per pod with DNS errors up to 4, plus 10 when no CoreDNS
 //! pod is Ready); CoreDNS failing alone is a risk (35); DNS errors in two or more pods while
 //! CoreDNS is Ready point past it, at upstream DNS or a network policy (30). DNS errors that are

@@ -1,5 +1,5 @@
 //! HTTP access-log lines, counted while the scan streams: status classes per minute and per
-//! upstream, so that `high-error-rate` evaluates the seed's rule over every request of a log
+//! upstream, so that `high-error-rate` evaluates `K8sLogAnalyzer`'s rule over every request of a log
 //! rather than over the few lines the model keeps.
 //!
 //! The formats read are the common and combined log formats and ingress-nginx's default

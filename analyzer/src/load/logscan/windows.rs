@@ -1,7 +1,7 @@
 //! Pattern hits counted per 5-minute window while the scan streams, so that the log error
 //! timeline and `cascading-failures` count every hit of a log, not the latest ones it keeps.
 //!
-//! A window is five minutes aligned to the Unix epoch, as the seed aligns them
+//! A window is five minutes aligned to the Unix epoch, as `K8sLogAnalyzer` aligns them
 //! (`minute // 5 * 5`). Memory is bounded by the windows with hits, not by the hits: a series
 //! is a sorted `Vec` of windows, and log lines come in time order, so a hit almost always lands
 //! in the last window and costs a comparison and an addition.

@@ -113,7 +113,7 @@ fn container_spec(
         json!({ "name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://otel-collector.observability.svc.cluster.local:4317" }),
     ];
     if workload.uid.as_bytes()[1] == b'0' {
-        // About one workload in 16 keeps a password in plain env, as the seed's database
+        // About one workload in 16 keeps a password in plain env, as the prod-simulation scenario's database
         // manifest does; the collector's redaction replaced the value.
         env.push(json!({ "name": "ADMIN_PASSWORD", "value": "<redacted: 14 bytes>" }));
     }

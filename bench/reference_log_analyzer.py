@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
-"""The seed's own log analysis, run over the container logs of a kubesnap bundle.
+"""The reference log analysis (`K8sLogAnalyzer`), run over the container logs of a kubesnap bundle.
 
-This is the `K8sLogAnalyzer` of the project's seed document ("Pattern 4: Log Aggregation and
-Analysis"), kept as the seed wrote it: the same `error_patterns` and `warning_patterns`, the
+This is the `K8sLogAnalyzer` of the Production Troubleshooting Guide ("Pattern 4: Log
+Aggregation and Analysis"), kept as written there: the same `error_patterns` and `warning_patterns`, the
 same `_extract_timestamp` and `_extract_log_level`, and the same `analyze_error_patterns` loop
 (one `re.search(pattern, message.lower(), re.IGNORECASE)` per family and line). Only the input
 changes: instead of `kubectl logs` per pod and container, `collect_logs` reads every
 `logs/<namespace>/<pod>/<container>[.previous].log` entry of the bundle, streaming the archive
 with `tarfile` (mode `r|*`), and builds the same per-line dicts from each entry's text exactly
-as the seed splits `kubectl logs` output (`stdout.strip().split('\\n')`, blank lines skipped).
+as the guide splits `kubectl logs` output (`stdout.strip().split('\\n')`, blank lines skipped).
 
-One deliberate difference: the seed collects every line of every pod into one list before
+One deliberate difference: the guide's analyzer collects every line of every pod into one list before
 analysing it, which for gigabytes of logs would need tens of gigabytes of memory. Here each
 container log is collected and analysed in turn and the summaries are merged, which gives the
 same counts (the analysis is a per-line loop) in memory bounded by the largest log.
 
-Usage: seed_log_analyzer.py BUNDLE.tar.gz   -> JSON on stdout: counts per family, lines, time.
+Usage: reference_log_analyzer.py BUNDLE.tar.gz   -> JSON on stdout: counts per family, lines, time.
 """
 
 import json
@@ -51,7 +51,7 @@ class K8sLogAnalyzer:
         }
 
     def collect_logs(self, namespace: str, pod: str, container: str, stdout: str) -> List[Dict]:
-        """The seed's per-container loop, over the text `kubectl logs` would have printed."""
+        """The guide's per-container loop, over the text `kubectl logs` would have printed."""
         logs = []
         if stdout.strip():
             for line_num, line in enumerate(stdout.strip().split('\n'), 1):
@@ -147,7 +147,7 @@ def container_logs(bundle_path):
             if len(parts) != 5 or parts[1] != 'logs' or not parts[4].endswith('.log'):
                 continue
             data = archive.extractfile(member).read()
-            # `kubectl logs` output as the seed's subprocess.run(text=True) decodes it.
+            # `kubectl logs` output as the guide's subprocess.run(text=True) decodes it.
             text = data.decode('utf-8', errors='replace')
             yield parts[2], parts[3], parts[4][:-len('.log')], text
 
@@ -178,7 +178,7 @@ def main():
     families = {family: errors.get(family, 0) for family in analyzer.error_patterns}
     families.update({family: warnings.get(family, 0) for family in analyzer.warning_patterns})
     print(json.dumps({
-        'tool': 'seed K8sLogAnalyzer.analyze_error_patterns (Python %d.%d)' % sys.version_info[:2],
+        'tool': 'reference K8sLogAnalyzer.analyze_error_patterns (Python %d.%d)' % sys.version_info[:2],
         'logs': n_logs,
         'lines': n_lines,
         'families': families,
