@@ -8,6 +8,8 @@ use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 
 use crate::exit_codes;
 use crate::redact_cmd::RedactArgs;
+use crate::redaction::TokenArgs;
+use crate::redaction_map::RedactionMapArgs;
 
 /// Capture a whole Kubernetes cluster into one support bundle (.tar.gz).
 ///
@@ -84,6 +86,9 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with = "no_redact")]
     pub(crate) redact_rules: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub(crate) tokens: TokenArgs,
+
     /// How many API requests may be in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub(crate) concurrency: u32,
@@ -133,6 +138,7 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     Redact(RedactArgs),
+    RedactionMap(RedactionMapArgs),
 }
 
 /// `--color`.
@@ -156,6 +162,7 @@ impl Cli {
         options.insert("metrics-duration".to_owned(), json!(self.metrics_duration.as_secs()));
         options.insert("metrics-interval".to_owned(), json!(self.metrics_interval.as_secs()));
         options.insert("redact".to_owned(), json!(!self.no_redact));
+        options.insert("redact-mode".to_owned(), json!(self.tokens.redact_mode.name()));
         options.insert(
             "redact-rules".to_owned(),
             json!(self.redact_rules.as_ref().map(|path| path.display().to_string())),

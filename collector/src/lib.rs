@@ -20,6 +20,7 @@ mod metrics;
 mod progress;
 mod redact_cmd;
 mod redaction;
+mod redaction_map;
 mod resources;
 mod sink;
 
@@ -58,8 +59,13 @@ pub fn main_impl() -> ExitCode {
         }
     };
     init_logging(&cli);
-    if let Some(cli::Command::Redact(args)) = &cli.command {
-        return match redact_cmd::run(args) {
+    let subcommand = match &cli.command {
+        Some(cli::Command::Redact(args)) => Some(redact_cmd::run(args)),
+        Some(cli::Command::RedactionMap(args)) => Some(redaction_map::run(args)),
+        None => None,
+    };
+    if let Some(result) = subcommand {
+        return match result {
             Ok(code) => code,
             Err(err) => {
                 report_fatal(&err);
@@ -87,7 +93,8 @@ pub fn main_impl() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
-    let redaction = redaction::Redaction::new(cli.no_redact, cli.redact_rules.as_deref())?;
+    let (tokens, map_target) = cli.tokens.prepare()?;
+    let redaction = redaction::Redaction::new(cli.no_redact, cli.redact_rules.as_deref(), tokens)?;
     if cli.no_redact {
         warn_no_redact();
     }
@@ -118,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     let output = cli.output.clone().unwrap_or_else(|| PathBuf::from(format!("{root}.tar.gz")));
     let file =
         std::fs::File::create(&output).with_context(|| format!("failed to create {}", output.display()))?;
+    let bundle_name = root.clone();
     let header = BundleHeader {
         root,
         tool: Tool { name: "kubesnap-collect".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() },
@@ -166,6 +174,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     reasons.splice(0..0, stopped_by);
     let _ = sink.close().await;
     drop(sink);
+    let token_map = ctx.redaction.take_map();
     drop(ctx);
     let outcome = tokio::task::spawn_blocking(move || sink_thread.join())
         .await
@@ -181,8 +190,19 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     let mut out = finished.with_context(|| format!("failed to finish the bundle {}", output.display()))?;
     out.flush().with_context(|| format!("failed to write {}", output.display()))?;
     drop(out);
+    if let Some(target) = &map_target {
+        target.write(&bundle_name, &token_map)?;
+    }
     if !cli.quiet {
         print_summary(&output, &outcome.totals, &reasons);
+        if let Some(target) = &map_target {
+            let _ = writeln!(
+                std::io::stderr(),
+                "  redaction map: {} token(s) in {} (keep it with its key; never send it)",
+                token_map.len(),
+                target.path().display()
+            );
+        }
     }
     Ok(if complete { exit_codes::COMPLETE } else { exit_codes::INCOMPLETE })
 }

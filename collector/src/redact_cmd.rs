@@ -17,10 +17,12 @@ use anyhow::{Context as _, bail};
 use kubesnap_shared::layout::{self, EntryKind};
 use kubesnap_shared::manifest::Manifest;
 use kubesnap_shared::reader::strip_root;
-use kubesnap_shared::redact::{Counts, Redactor, load_rules};
+use kubesnap_shared::redact::{Counts, Redactor};
 use kubesnap_shared::writer::BundleHeader;
 use kubesnap_shared::{Bundle, BundleWriter, Limits};
 use serde_json::{Value, json};
+
+use crate::redaction::{self, TokenArgs};
 
 /// Redact secrets from stdin, a file, a folder or an existing bundle.
 ///
@@ -46,19 +48,15 @@ pub(crate) struct RedactArgs {
     /// Print the redaction report (rule, file, count) on stderr; never a value.
     #[arg(long)]
     pub(crate) report: bool,
+
+    #[command(flatten)]
+    pub(crate) tokens: TokenArgs,
 }
 
 /// Runs `kubesnap-collect redact`.
 pub(crate) fn run(args: &RedactArgs) -> anyhow::Result<ExitCode> {
-    let redactor = match &args.redact_rules {
-        Some(path) => {
-            let rules = load_rules(path)
-                .with_context(|| format!("failed to load redaction rules from {}", path.display()))?;
-            Redactor::with_rules(rules)
-                .with_context(|| format!("failed to compile the redaction rules of {}", path.display()))?
-        }
-        None => Redactor::builtin(),
-    };
+    let (tokens, map_target) = args.tokens.prepare()?;
+    let redactor = redaction::redactor(args.redact_rules.as_deref(), tokens)?;
     let input = args.input.as_deref().filter(|path| *path != Path::new("-"));
     let report = match input {
         None => redact_stream(&redactor, &mut io::stdin().lock(), args.output.as_deref(), "-")?,
@@ -75,6 +73,17 @@ pub(crate) fn run(args: &RedactArgs) -> anyhow::Result<ExitCode> {
         }
     };
     print_report(&report, args.report);
+    if let Some(target) = &map_target {
+        let map = redactor.tokens().map(kubesnap_shared::redact::Tokens::take_map).unwrap_or_default();
+        let source = input.map_or_else(|| "stdin".to_owned(), |path| path.display().to_string());
+        target.write(&source, &map)?;
+        let _ = writeln!(
+            io::stderr(),
+            "redaction map: {} token(s) in {} (keep it with its key; never send it)",
+            map.len(),
+            target.path().display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -320,6 +329,7 @@ fn header(
         json!({
             "by": format!("kubesnap-collect {}", env!("CARGO_PKG_VERSION")),
             "extra-rules": extra,
+            "mode": if redactor.tokens().is_some() { "tokens" } else { "mask" },
         }),
     );
     BundleHeader {
@@ -440,6 +450,34 @@ mod tests {
         assert!(manifest.file("logs/default/p/c.log").is_some_and(|file| file.truncated));
         assert!(manifest.options.contains_key("re-redacted"));
         assert!(manifest.complete);
+        Ok(())
+    }
+
+    #[test]
+    fn a_bundle_re_redacted_in_token_mode_shows_one_token_per_value() -> anyhow::Result<()> {
+        use kubesnap_shared::redact::Tokens;
+        let dir = tempfile::tempdir()?;
+        let input = dir.path().join("in.tar.gz");
+        let output = dir.path().join("out.tar.gz");
+        write_bundle(&input)?;
+        let redactor = Redactor::builtin().with_tokens(Tokens::new([1; 32], true));
+        redact_bundle(&redactor, &input, &output)?;
+        let bundle = Bundle::open(&output, Limits::default())?;
+        let mut all = String::new();
+        let outcome = bundle.read::<anyhow::Error>(|mut entry| {
+            all.push_str(&String::from_utf8_lossy(&entry.read_to_vec()?));
+            Ok(())
+        })?;
+        for secret in ["hunter2x", "Pa55w0rd", "abc123def456"] {
+            assert!(!all.contains(secret), "{secret} survived");
+        }
+        let map = redactor.tokens().map(Tokens::take_map).unwrap_or_default();
+        assert_eq!(map.len(), 3, "{map:?}");
+        for (token, value) in &map {
+            assert!(all.contains(&format!(":{token}>")), "{token} of {value:?} is not in the bundle");
+        }
+        let options = outcome.manifest.map(|manifest| manifest.options).unwrap_or_default();
+        assert_eq!(options.get("re-redacted").map(|value| &value["mode"]), Some(&json!("tokens")));
         Ok(())
     }
 

@@ -11,7 +11,9 @@
 //! - [`Redactor::redact_bytes`] for text that may not be UTF-8.
 //!
 //! Redacted values become `<redacted:RULE>` (Secret values `<redacted: N bytes>`), a fixed
-//! text never derived from the value. `docs/redaction.md` lists every rule.
+//! text never derived from the value; in token mode ([`Redactor::with_tokens`]) the marker also
+//! carries the value's keyed token, `<redacted:RULE:tok-HEX>` (`tokens.rs`).
+//! `docs/redaction.md` lists every rule.
 
 mod keys;
 mod object;
@@ -20,6 +22,7 @@ mod rules_file;
 mod secret;
 mod shapes;
 mod text;
+mod tokens;
 mod yaml_secret;
 
 use std::borrow::Cow;
@@ -31,6 +34,7 @@ use base64::Engine as _;
 use regex::Regex;
 
 pub use rules_file::{ExtraRule, RulesError, load_rules, parse_rules};
+pub use tokens::{TOKEN_PREFIX, Tokens};
 
 use crate::writer::BundleWriter;
 pub use keys::KeyClass;
@@ -155,6 +159,8 @@ pub struct Redactor {
     /// A `kind: Secret` line of YAML.
     secret_kind: Option<Regex>,
     custom: Vec<CustomRule>,
+    /// Token mode: markers carry the value's keyed token.
+    tokens: Option<Tokens>,
 }
 
 /// Base64 values whose decoded start says they may hold a secret: PEM (`-----BEGIN`), JSON
@@ -237,6 +243,40 @@ impl Redactor {
             base64: Regex::new(&base64_pattern).ok(),
             secret_kind: Regex::new(yaml_secret::SECRET_KIND).ok(),
             custom,
+            tokens: None,
+        }
+    }
+
+    /// Token mode: every redacted value's marker carries its token under `tokens`' key (the
+    /// same value, the same token, everywhere this redactor is used).
+    pub fn with_tokens(mut self, tokens: Tokens) -> Redactor {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// The token maker in token mode.
+    pub fn tokens(&self) -> Option<&Tokens> {
+        self.tokens.as_ref()
+    }
+
+    /// The marker that replaces `value` under `rule`: `<redacted:RULE>`, or in token mode
+    /// `<redacted:RULE:tok-HEX>`.
+    pub(crate) fn marker(&self, rule: &str, value: &[u8]) -> String {
+        let mut marker = String::with_capacity(rule.len() + 32);
+        marker.push_str("<redacted:");
+        marker.push_str(rule);
+        self.push_token(&mut marker, rule, value);
+        marker.push('>');
+        marker
+    }
+
+    /// Appends `:tok-HEX` in token mode (never for whole documents, see `tokens.rs`).
+    pub(crate) fn push_token(&self, marker: &mut String, rule: &str, value: &[u8]) {
+        if let Some(tokens) = &self.tokens
+            && Tokens::applies_to(rule)
+        {
+            marker.push(':');
+            marker.push_str(&tokens.token(value));
         }
     }
 
@@ -273,7 +313,7 @@ impl Redactor {
         if spans.is_empty() {
             return Cow::Borrowed(text);
         }
-        Cow::Owned(text::apply(text, spans, counts))
+        Cow::Owned(text::apply(self, text, spans, counts))
     }
 
     /// Redacts bytes that should be text; invalid UTF-8 is replaced (by U+FFFD) only when

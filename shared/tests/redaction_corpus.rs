@@ -4,13 +4,15 @@
 //! scorer's `--strict` check (no 16-character window of a long secret survives); every negative
 //! must come back unchanged.
 //!
+//! Every check runs in both modes: plain markers and consistent tokens (`<redacted:RULE:tok-…>`).
+//!
 //! The shared corpus is read-only; the project's own cases (`testdata/redaction/`: credential
 //! files of infrastructure software, password hashes, JDBC/ODBC URLs, config dumps in logs,
 //! more key formats, and their near misses) are read beside it, in the same format.
 
 use std::path::PathBuf;
 
-use kubesnap_shared::redact::{Counts, Redactor};
+use kubesnap_shared::redact::{Counts, Redactor, Tokens};
 use serde_json::Value;
 
 struct Item {
@@ -59,6 +61,18 @@ fn load_file(path: PathBuf) -> Result<Vec<Item>, String> {
         .collect()
 }
 
+/// Each mode's name and redactor.
+type Modes = [(&'static str, Redactor); 2];
+
+/// The redactor in each mode: plain markers, and tokens (with the map kept, as the collector's
+/// `--redaction-map` does).
+fn modes() -> Modes {
+    [
+        ("mask", Redactor::builtin()),
+        ("tokens", Redactor::builtin().with_tokens(Tokens::new([0x5a; 32], true))),
+    ]
+}
+
 /// The scorer's leak test, `--strict` included.
 fn leaked(secret: &str, out: &str) -> bool {
     if out.contains(secret) {
@@ -97,28 +111,31 @@ fn leaks(items: &[Item], mut redact: impl FnMut(&Item) -> Option<String>) -> Vec
 
 #[test]
 fn no_positive_leaks_through_redact_text() -> Result<(), String> {
-    let redactor = Redactor::builtin();
     let positives = load("positives.jsonl")?;
     assert!(positives.len() >= 100, "the corpus looks truncated: {} positives", positives.len());
-    let leaked_ids =
-        leaks(&positives, |item| Some(redactor.redact_text(&item.text, &mut Counts::default()).into_owned()));
-    assert_eq!(leaked_ids, Vec::<String>::new(), "items with a leak through redact_text");
+    for (mode, redactor) in modes() {
+        let leaked_ids = leaks(&positives, |item| {
+            Some(redactor.redact_text(&item.text, &mut Counts::default()).into_owned())
+        });
+        assert_eq!(leaked_ids, Vec::<String>::new(), "items with a leak through redact_text ({mode})");
+    }
     Ok(())
 }
 
 #[test]
 fn no_positive_leaks_through_redact_object() -> Result<(), String> {
-    let redactor = Redactor::builtin();
     let positives = load("positives.jsonl")?;
-    let mut n_objects = 0;
-    let leaked_ids = leaks(&positives, |item| {
-        let mut object = as_object(item)?;
-        n_objects += 1;
-        redactor.redact_object(&mut object, &mut Counts::default());
-        Some(object.to_string())
-    });
-    assert_eq!(leaked_ids, Vec::<String>::new(), "items with a leak through redact_object");
-    assert!(n_objects >= 15, "only {n_objects} corpus texts parsed as objects");
+    for (mode, redactor) in modes() {
+        let mut n_objects = 0;
+        let leaked_ids = leaks(&positives, |item| {
+            let mut object = as_object(item)?;
+            n_objects += 1;
+            redactor.redact_object(&mut object, &mut Counts::default());
+            Some(object.to_string())
+        });
+        assert_eq!(leaked_ids, Vec::<String>::new(), "items with a leak through redact_object ({mode})");
+        assert!(n_objects >= 15, "only {n_objects} corpus texts parsed as objects");
+    }
     Ok(())
 }
 
@@ -137,11 +154,12 @@ fn every_redaction_is_counted() -> Result<(), String> {
 
 #[test]
 fn no_negative_changes() -> Result<(), String> {
-    let redactor = Redactor::builtin();
     let negatives = load("negatives.jsonl")?;
     assert!(negatives.len() >= 40, "the corpus looks truncated: {} negatives", negatives.len());
     let mut changed = Vec::new();
-    for item in &negatives {
+    for ((_, redactor), item) in
+        modes().iter().flat_map(|mode| negatives.iter().map(move |item| (mode, item)))
+    {
         let mut counts = Counts::default();
         let out = redactor.redact_text(&item.text, &mut counts);
         if out != item.text {
@@ -164,13 +182,15 @@ fn no_negative_changes() -> Result<(), String> {
 /// without its markers being redacted again or a secret coming back.
 #[test]
 fn redaction_is_idempotent_on_every_corpus_text() -> Result<(), String> {
-    let redactor = Redactor::builtin();
     let mut changed = Vec::new();
-    for item in load("positives.jsonl")?.iter().chain(&load("negatives.jsonl")?) {
-        let once = redactor.redact_text(&item.text, &mut Counts::default()).into_owned();
-        let twice = redactor.redact_text(&once, &mut Counts::default()).into_owned();
-        if once != twice {
-            changed.push(format!("{}: {once:?} then {twice:?}", item.id));
+    let items: Vec<Item> = load("positives.jsonl")?.into_iter().chain(load("negatives.jsonl")?).collect();
+    for (mode, redactor) in modes() {
+        for item in &items {
+            let once = redactor.redact_text(&item.text, &mut Counts::default()).into_owned();
+            let twice = redactor.redact_text(&once, &mut Counts::default()).into_owned();
+            if once != twice {
+                changed.push(format!("{} ({mode}): {once:?} then {twice:?}", item.id));
+            }
         }
     }
     assert_eq!(changed, Vec::<String>::new(), "texts that a second redaction changed");
@@ -178,8 +198,8 @@ fn redaction_is_idempotent_on_every_corpus_text() -> Result<(), String> {
 }
 
 /// The redactor and the positives, built once for every generated case.
-static MANGLE: std::sync::LazyLock<(Redactor, Vec<Item>)> =
-    std::sync::LazyLock::new(|| (Redactor::builtin(), load("positives.jsonl").unwrap_or_default()));
+static MANGLE: std::sync::LazyLock<(Modes, Vec<Item>)> =
+    std::sync::LazyLock::new(|| (modes(), load("positives.jsonl").unwrap_or_default()));
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
@@ -193,8 +213,10 @@ proptest::proptest! {
         second in 0usize..1000,
         cut in 0usize..4000,
         noise in "[ -~\n\t\u{e9}\u{2028}]{0,40}",
+        tokens in proptest::bool::ANY,
     ) {
-        let (redactor, positives) = &*MANGLE;
+        let (modes, positives) = &*MANGLE;
+        let (_, redactor) = &modes[usize::from(tokens)];
         let a = &positives[first % positives.len()];
         let b = &positives[second % positives.len()];
         let mut end = cut.min(a.text.len());

@@ -43,13 +43,13 @@ fn object(redactor: &Redactor, map: &mut Map<String, Value>, counts: &mut Counts
     let items_top = top && kind.ends_with("List");
     let mut handled: &[&str] = &[];
     if kind == "Secret" && (map.contains_key("data") || map.contains_key("stringData")) {
-        secret::sanitize(map, counts, top && depth == 0);
+        secret::sanitize(redactor, map, counts, top && depth == 0);
         handled = &["data", "stringData"];
     } else if kind == "ConfigMap" {
         config_map(redactor, map, counts, depth);
         handled = &["data", "binaryData"];
     }
-    name_value_pair(map, counts);
+    name_value_pair(redactor, map, counts);
     for (key, value) in map.iter_mut() {
         if handled.contains(&key.as_str()) {
             continue;
@@ -66,7 +66,7 @@ fn object(redactor: &Redactor, map: &mut Map<String, Value>, counts: &mut Counts
 }
 
 /// `{"name": "DB_PASSWORD", "value": "…"}` and `{"key": "password", "value": "…"}`.
-fn name_value_pair(map: &mut Map<String, Value>, counts: &mut Counts) {
+fn name_value_pair(redactor: &Redactor, map: &mut Map<String, Value>, counts: &mut Counts) {
     let name = ["name", "key"].iter().find_map(|field| map.get(*field).and_then(Value::as_str));
     let Some(name) = name.map(str::to_owned) else { return };
     let class = keys::classify(&name);
@@ -76,7 +76,7 @@ fn name_value_pair(map: &mut Map<String, Value>, counts: &mut Counts) {
     if let Some(Value::String(value)) = map.get_mut("value")
         && keys::should_redact(class, &name, value, true)
     {
-        *value = "<redacted:name-value-pair>".to_owned();
+        *value = redactor.marker("name-value-pair", value.as_bytes());
         counts.add("name-value-pair", 1);
     }
 }
@@ -99,7 +99,7 @@ fn array(
             && !value.starts_with('-')
             && keys::redacts(class, pattern, &name, value, true)
         {
-            *value = format!("<redacted:{rule}>");
+            *value = redactor.marker(rule, value.as_bytes());
             counts.add(rule, 1);
         }
     }
@@ -118,7 +118,7 @@ fn string(redactor: &Redactor, key: Option<&str>, text: &mut String, counts: &mu
     if let Some((class, rule, pattern)) = key.and_then(|key| redactor.key_verdict(key)) {
         let key = key.unwrap_or_default();
         if keys::redacts(class, pattern, key, text, true) {
-            *text = format!("<redacted:{rule}>");
+            *text = redactor.marker(rule, text.as_bytes());
             counts.add(rule, 1);
             return;
         }
@@ -179,7 +179,7 @@ fn embedded_json(
 fn scan(redactor: &Redactor, text: &mut String, counts: &mut Counts, depth: u8) {
     let spans = Scan::new(redactor, text, depth).run();
     if !spans.is_empty() {
-        *text = apply(text, spans, counts);
+        *text = apply(redactor, text, spans, counts);
     }
 }
 
@@ -195,7 +195,7 @@ fn config_map(redactor: &Redactor, map: &mut Map<String, Value>, counts: &mut Co
         for (key, value) in data.iter_mut() {
             let Value::String(text) = value else { continue };
             if helm && key == "release" && !text.starts_with("<redacted") {
-                *text = secret::marker(text.len());
+                *text = secret::marker(redactor, "helm-release", text.as_bytes());
                 counts.add("helm-release", 1);
                 continue;
             }
@@ -210,7 +210,7 @@ fn config_map(redactor: &Redactor, map: &mut Map<String, Value>, counts: &mut Co
             }
             let Some(bytes) = super::decode_base64(encoded) else { continue };
             if redactor.key_verdict(key).is_some_and(|(class, _, _)| class == KeyClass::Strong) {
-                *encoded = secret::marker(bytes.len());
+                *encoded = secret::marker(redactor, "key-name", &bytes);
                 counts.add("key-name", 1);
                 continue;
             }

@@ -7,11 +7,16 @@ use serde_json::{Map, Value, json};
 use x509_parser::extensions::GeneralName;
 use x509_parser::pem::Pem;
 
-use super::Counts;
+use super::{Counts, Redactor};
 
-/// The marker of a redacted Secret value; its shape is part of the bundle format.
-pub(crate) fn marker(n_bytes: usize) -> String {
-    format!("<redacted: {n_bytes} bytes>")
+/// The marker of a redacted Secret value, `<redacted: N bytes>` (in token mode
+/// `<redacted: N bytes:tok-HEX>`, the token of the decoded value); its shape is part of the
+/// bundle format.
+pub(crate) fn marker(redactor: &Redactor, rule: &str, value: &[u8]) -> String {
+    let mut marker = format!("<redacted: {} bytes", value.len());
+    redactor.push_token(&mut marker, rule, value);
+    marker.push('>');
+    marker
 }
 
 fn is_marker(value: &str) -> bool {
@@ -20,7 +25,12 @@ fn is_marker(value: &str) -> bool {
 
 /// Sanitizes one Secret object in place. `with_certificates` adds `kubesnapCertificates`
 /// (top-level objects only: a Secret nested in an annotation keeps its shape).
-pub(crate) fn sanitize(secret: &mut Map<String, Value>, counts: &mut Counts, with_certificates: bool) {
+pub(crate) fn sanitize(
+    redactor: &Redactor,
+    secret: &mut Map<String, Value>,
+    counts: &mut Counts,
+    with_certificates: bool,
+) {
     let helm = secret.get("type").and_then(Value::as_str) == Some("helm.sh/release.v1");
     let mut certificates = Vec::new();
     for field in ["data", "stringData"] {
@@ -38,8 +48,9 @@ pub(crate) fn sanitize(secret: &mut Map<String, Value>, counts: &mut Counts, wit
             if with_certificates {
                 certificates.extend(certificate_facts(key, &bytes));
             }
-            *text = marker(bytes.len());
-            counts.add(if helm && key == "release" { "helm-release" } else { "secret-data" }, 1);
+            let rule = if helm && key == "release" { "helm-release" } else { "secret-data" };
+            *text = marker(redactor, rule, &bytes);
+            counts.add(rule, 1);
         }
     }
     if !certificates.is_empty() {
@@ -136,7 +147,7 @@ tA==\n\
         });
         let mut counts = Counts::default();
         if let Value::Object(map) = &mut secret {
-            sanitize(map, &mut counts, true);
+            sanitize(&Redactor::builtin(), map, &mut counts, true);
         }
         assert_eq!(secret["data"]["tls.key"], "<redacted: 6 bytes>");
         assert_eq!(secret["data"]["tls.crt"], format!("<redacted: {} bytes>", TEST_CERT.len()));
@@ -158,7 +169,7 @@ tA==\n\
         let before = secret.clone();
         let mut counts = Counts::default();
         if let Value::Object(map) = &mut secret {
-            sanitize(map, &mut counts, true);
+            sanitize(&Redactor::builtin(), map, &mut counts, true);
         }
         assert_eq!(secret, before);
         assert!(counts.is_empty());
@@ -170,7 +181,7 @@ tA==\n\
             json!({"kind": "Secret", "type": "helm.sh/release.v1", "data": {"release": "SDRzSUFBQUFBQUFB"}});
         let mut counts = Counts::default();
         if let Value::Object(map) = &mut secret {
-            sanitize(map, &mut counts, true);
+            sanitize(&Redactor::builtin(), map, &mut counts, true);
         }
         assert_eq!(counts.get("helm-release"), 1);
         assert_eq!(secret["data"]["release"], "<redacted: 12 bytes>");

@@ -485,3 +485,77 @@ fn secret_names_and_assignments() {
         assert!(!is_secret_assignment(name, value), "{name}={value}");
     }
 }
+
+/// Every `tok-…` token in `text`, in order.
+fn tokens_in(text: &str) -> Vec<String> {
+    text.match_indices(TOKEN_PREFIX)
+        .map(|(at, _)| text[at..at + TOKEN_PREFIX.len() + 16].to_owned())
+        .collect()
+}
+
+#[test]
+fn token_mode_gives_one_value_one_token_across_objects_secrets_and_logs() {
+    use base64::Engine as _;
+    let redactor = Redactor::builtin().with_tokens(Tokens::new([3; 32], true));
+    let mut counts = Counts::default();
+    let encoded = base64::engine::general_purpose::STANDARD.encode("S3cr3tPassw0rd!");
+    let mut secret = json!({"kind": "Secret", "metadata": {"name": "db"}, "data": {"password": encoded}});
+    redactor.redact_object(&mut secret, &mut counts);
+    let mut pods = json!({"kind": "PodList", "items": [
+        {"kind": "Pod", "spec": {"containers": [{"name": "api", "env": [
+            {"name": "DB_PASSWORD", "value": "S3cr3tPassw0rd!"},
+            {"name": "CACHE_PASSWORD", "value": "An0therValue#9"}]}]}},
+        {"kind": "Pod", "spec": {"containers": [{"name": "worker",
+            "args": ["--db-password", "S3cr3tPassw0rd!"]}]}}]});
+    redactor.redact_object(&mut pods, &mut counts);
+    let log = redactor
+        .redact_text("10:00 connecting to postgres://app:S3cr3tPassw0rd!@db:5432/app\n", &mut counts)
+        .into_owned();
+
+    let secret_text = secret.to_string();
+    let pods_text = pods.to_string();
+    let all = format!("{secret_text}{pods_text}{log}");
+    assert!(!all.contains("S3cr3tPassw0rd!") && !all.contains("An0therValue#9"), "{all}");
+    assert!(!all.contains(&encoded), "{all}");
+    let shared = tokens_in(&secret_text);
+    assert_eq!(shared.len(), 1, "{secret_text}");
+    assert!(secret_text.contains(&format!("<redacted: 15 bytes:{}>", shared[0])), "{secret_text}");
+    let in_pods = tokens_in(&pods_text);
+    assert_eq!(in_pods.len(), 3, "{pods_text}");
+    assert_eq!([&in_pods[0], &in_pods[2]], [&shared[0], &shared[0]], "{pods_text}");
+    assert_ne!(in_pods[1], shared[0], "a different value must get a different token");
+    assert!(pods_text.contains(&format!("<redacted:name-value-pair:{}>", shared[0])), "{pods_text}");
+    assert_eq!(tokens_in(&log), [shared[0].clone()], "{log}");
+
+    let map = redactor.tokens().map(Tokens::take_map).unwrap_or_default();
+    assert_eq!(map.get(&shared[0]).map(Vec::as_slice), Some(&b"S3cr3tPassw0rd!"[..]));
+    assert_eq!(map.get(&in_pods[1]).map(Vec::as_slice), Some(&b"An0therValue#9"[..]));
+    assert_eq!(map.len(), 2);
+
+    // Another bundle, another key: other tokens for the same values.
+    let other = Redactor::builtin().with_tokens(Tokens::new([4; 32], false));
+    let log_again = other
+        .redact_text("10:00 connecting to postgres://app:S3cr3tPassw0rd!@db:5432/app\n", &mut counts)
+        .into_owned();
+    assert_ne!(tokens_in(&log_again), tokens_in(&log));
+}
+
+#[test]
+fn token_markers_are_markers_to_every_reader() {
+    let redactor = Redactor::builtin().with_tokens(Tokens::new([9; 32], false));
+    let text =
+        "DB_PASSWORD=hunter2hunter2\nAuthorization: Bearer abcdef0123456789abcdef\ntoken=Zx9Qw8Er7Ty6\n";
+    let once = redactor.redact_text(text, &mut Counts::default()).into_owned();
+    assert_eq!(tokens_in(&once).len(), 3, "{once}");
+    // A second pass, in either mode, leaves the tokens as they are.
+    assert_eq!(redactor.redact_text(&once, &mut Counts::default()), once);
+    assert_eq!(redact(&once), once);
+    // The analyzer's and the rules' test for a redacted value.
+    assert!(keys::is_placeholder("<redacted:key-name:tok-0123456789abcdef>"));
+    assert!(!is_secret_assignment("DB_PASSWORD", "<redacted:key-name:tok-0123456789abcdef>"));
+    // Whole documents keep the plain marker: a token would only say two releases are equal.
+    let mut release =
+        json!({"kind": "Secret", "type": "helm.sh/release.v1", "data": {"release": "SDRzSUFBQUFBQUFB"}});
+    redactor.redact_object(&mut release, &mut Counts::default());
+    assert_eq!(release["data"]["release"], "<redacted: 12 bytes>");
+}

@@ -718,7 +718,7 @@ fn merge(mut spans: Vec<Span<'_>>) -> Vec<Span<'_>> {
 }
 
 /// Replaces the spans in `text`, adding to `counts`.
-pub(crate) fn apply(text: &str, spans: Vec<Span<'_>>, counts: &mut Counts) -> String {
+pub(crate) fn apply(redactor: &Redactor, text: &str, spans: Vec<Span<'_>>, counts: &mut Counts) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for span in spans {
@@ -727,6 +727,7 @@ pub(crate) fn apply(text: &str, spans: Vec<Span<'_>>, counts: &mut Counts) -> St
             Replacement::Marker(rule) => {
                 out.push_str("<redacted:");
                 out.push_str(rule);
+                redactor.push_token(&mut out, rule, text[span.range.clone()].as_bytes());
                 out.push('>');
                 counts.add(rule, 1);
             }
