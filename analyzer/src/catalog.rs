@@ -69,6 +69,7 @@ pub(crate) fn markdown() -> String {
             let _ = writeln!(out, "- **What it checks.** {}", diagnostic.what);
             let _ = writeln!(out, "- **Why it matters.** {}", diagnostic.why);
             let _ = writeln!(out, "- **How to fix it.** {}", diagnostic.fix);
+            let _ = writeln!(out, "- **Example.** {}", diagnostic.example);
         }
     }
     let _ = writeln!(

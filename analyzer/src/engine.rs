@@ -315,6 +315,7 @@ mod tests {
             what: "w",
             why: "w",
             fix: "f",
+            example: "e",
             needs,
             run,
         }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use kubesnap_analyzer::finding::{Evidence, Finding, Severity};
 use kubesnap_analyzer::load::{LoadOptions, load};
 use kubesnap_shared::model::{ClusterModel, Object};
-use serde::Deserialize;
 
 fn realdata(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata").join(path)
@@ -25,7 +24,7 @@ fn object_names(finding: &Finding, kind: &str) -> Vec<String> {
 /// A model of the objects of one `kind: List` YAML text (popeye's hand-written fixtures);
 /// `None` when it is not such a list.
 fn model_of_list(text: &str, kind: &str, source: &str) -> Option<ClusterModel> {
-    let list = serde_json::Value::deserialize(serde_yaml::Deserializer::from_str(text)).ok()?;
+    let list: serde_json::Value = kubesnap_shared::yaml::from_str(text).ok()?;
     let mut model = ClusterModel::default();
     for item in list.get("items")?.as_array()? {
         model.objects.push(Object::from_value(item.clone(), Some(kind), Some("v1"), source)?);

@@ -247,9 +247,9 @@ fn what_a_bundle_cannot_do_is_refused_with_a_reason() {
     };
     refused(&["delete", "pod", "-n", "velero", "restic-5dkdh"], "read-only bundle");
     refused(&["label", "node", "troubleshoot-demo-001", "x=y"], "read-only bundle");
-    refused(&["exec", "-n", "velero", "restic-5dkdh", "--", "true"], "");
+    refused(&["exec", "-n", "velero", "restic-5dkdh", "--", "true"], "not running anywhere");
     refused(&["get", "pods", "-n", "velero", "nothere"], "not found");
-    refused(&["get", "pods", "--token", "not-the-token"], "");
+    refused(&["get", "pods", "--token", "not-the-token"], "Unauthorized");
     // A watch answers what it holds and ends, with a warning that says why.
     let started = Instant::now();
     let output = served.kubectl(&["get", "pods", "-n", "velero", "-w"]);

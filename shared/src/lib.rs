@@ -15,6 +15,7 @@ pub mod quantity;
 pub mod reader;
 pub mod redact;
 pub mod writer;
+pub mod yaml;
 
 mod entry_path;
 mod hashing;

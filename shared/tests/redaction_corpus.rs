@@ -91,7 +91,7 @@ fn as_object(item: &Item) -> Option<Value> {
     match item.format.as_str() {
         "json" | "dockerconfig" => serde_json::from_str(item.text.trim()).ok(),
         "yaml" | "kubeconfig" => {
-            let value: Value = serde_yaml::from_str(&item.text).ok()?;
+            let value: Value = kubesnap_shared::yaml::from_str(&item.text).ok()?;
             value.get("kind").is_some().then_some(value)
         }
         _ => None,

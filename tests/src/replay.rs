@@ -32,7 +32,7 @@ pub struct Expectation {
 /// The expectations of `path`, in file order.
 pub fn expectations(path: &Path) -> Result<Vec<Expectation>, String> {
     let text = std::fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))?;
-    let entries: Vec<Value> = serde_yaml::from_str(&text)
+    let entries: Vec<Value> = kubesnap_shared::yaml::from_str(&text)
         .map_err(|err| format!("{}: not a list of scenarios: {err}", path.display()))?;
     entries
         .iter()

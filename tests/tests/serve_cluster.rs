@@ -345,7 +345,37 @@ fn kubectl_reads_the_served_bundle_as_it_read_the_cluster() {
         }
         logs_compared += 1;
     }
-    eprintln!("{logs_compared} pods' logs compared");
+    // Previous logs of the containers that restarted before the capture.
+    let served_pods: Value =
+        serde_json::from_str(&ok(&bundle_config, &["get", "pods", "-A", "-o", "json"])).unwrap_or_default();
+    let mut previous_compared = 0usize;
+    for pod in served_pods["items"].as_array().into_iter().flatten() {
+        let restarted = pod["status"]["containerStatuses"]
+            .as_array()
+            .is_some_and(|statuses| statuses.iter().any(|s| s["restartCount"].as_i64().unwrap_or(0) > 0));
+        if !restarted {
+            continue;
+        }
+        let namespace = pod["metadata"]["namespace"].as_str().unwrap_or_default();
+        let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+        let served_log =
+            kubectl(&bundle_config, &["logs", "-n", namespace, name, "--all-containers", "--previous"]);
+        if !served_log.status.success() || served_log.stdout.is_empty() {
+            continue;
+        }
+        let live_log = kubectl(&live, &["logs", "-n", namespace, name, "--all-containers", "--previous"]);
+        let live_text = String::from_utf8_lossy(&live_log.stdout).into_owned();
+        let live_lines: BTreeSet<&str> = live_text.lines().collect();
+        for line in String::from_utf8_lossy(&served_log.stdout).lines() {
+            assert!(
+                live_lines.contains(line),
+                "logs --previous {namespace}/{name}: {line:?} is not in the live log"
+            );
+        }
+        previous_compared += 1;
+    }
+    eprintln!("{logs_compared} pods' logs compared, {previous_compared} previous logs");
+    assert!(previous_compared > 0, "no previous log compared");
     assert!(logs_compared > 0, "no log compared");
 
     // events: every event served is one the cluster shows (type, reason, object, message).

@@ -68,7 +68,10 @@ impl Need {
     ];
 }
 
-/// One diagnostic: what it checks, why, how to fix it, and the function that checks it.
+/// One diagnostic: what it checks, why, how to fix it, an example, and the function that checks it.
+/// This is the one place a diagnostic's prose is written: `docs/diagnostics.md` and
+/// `--list-diagnostics -v` render it, reports quote `why` and `fix`, and the module doc of its file
+/// only names it.
 #[derive(Debug)]
 pub(crate) struct Diagnostic {
     /// Stable kebab-case code: the file name, used in reports and `--only`/`--skip`.
@@ -78,12 +81,14 @@ pub(crate) struct Diagnostic {
     pub(crate) title: &'static str,
     /// The severities its findings may have, most severe first (checked by the tests).
     pub(crate) severities: &'static [Severity],
-    /// What it checks, in a sentence or two.
+    /// What it checks: the condition, its thresholds and how it grades severity.
     pub(crate) what: &'static str,
     /// Why it matters.
     pub(crate) why: &'static str,
     /// How to fix it, in general (findings carry the exact commands).
     pub(crate) fix: &'static str,
+    /// What a finding of it looks like on a typical cluster.
+    pub(crate) example: &'static str,
     /// What the bundle must hold for it to run.
     pub(crate) needs: &'static [Need],
     pub(crate) run: fn(&Facts<'_>) -> Vec<Finding>,
@@ -144,7 +149,9 @@ mod tests {
                 "{} severities not most severe first",
                 diagnostic.code
             );
-            for text in [diagnostic.title, diagnostic.what, diagnostic.why, diagnostic.fix] {
+            for text in
+                [diagnostic.title, diagnostic.what, diagnostic.why, diagnostic.fix, diagnostic.example]
+            {
                 assert!(!text.trim().is_empty(), "{} has an empty description", diagnostic.code);
             }
         }

@@ -30,7 +30,6 @@ use kubesnap_shared::layout;
 use kubesnap_shared::model::{
     ClusterModel, ContainerKey, ContainerLog, Event, LogKey, LogLine, MetricSample, MetricSeries, Object,
 };
-use serde::Deserialize;
 
 use super::Diagnostic;
 use crate::finding::{Evidence, Finding, Severity, Status};
@@ -41,12 +40,9 @@ pub(crate) const FIXTURE_NOW: &str = "2025-06-01T12:00:00Z";
 /// Builds a finished model from a YAML fixture.
 pub(crate) fn model_from_yaml(fixture: &str) -> ClusterModel {
     let mut model = ClusterModel { captured_at: FIXTURE_NOW.parse().ok(), ..ClusterModel::default() };
-    for document in serde_yaml::Deserializer::from_str(fixture) {
-        let value =
-            Value::deserialize(document).unwrap_or_else(|error| panic!("fixture is not YAML: {error}"));
-        if value.is_null() {
-            continue;
-        }
+    let documents: Vec<Value> = kubesnap_shared::yaml::documents(fixture.as_bytes())
+        .unwrap_or_else(|error| panic!("fixture is not YAML: {error}"));
+    for value in documents {
         match value.get("kind").and_then(Value::as_str) {
             Some("Fixture") => {
                 model.captured_at =

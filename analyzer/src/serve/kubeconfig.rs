@@ -21,7 +21,7 @@ pub(super) fn render(server: &str, ca_pem: &str, token: &str, namespace: &str) -
         "preferences": {},
     });
     // A JSON value always serializes to YAML; JSON itself is the fallback kubectl reads too.
-    serde_yaml::to_string(&config).unwrap_or_else(|_| config.to_string())
+    serde_saphyr::to_string(&config).unwrap_or_else(|_| config.to_string())
 }
 
 /// Writes `text` to `path`, readable and writable by its owner only (it holds the token).

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use kubesnap_shared::model::{ClusterModel, Coverage};
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::support::{files, load_real, realdata, summary};
@@ -175,10 +174,8 @@ fn lists(bundle: &str) -> Lists {
                 lists.document(&value, bare_kind, true);
             }
         } else {
-            for document in serde_yaml::Deserializer::from_str(&text) {
-                if let Ok(value) = Value::deserialize(document) {
-                    lists.document(&value, bare_kind, false);
-                }
+            for value in kubesnap_shared::yaml::documents::<Value>(text.as_bytes()).unwrap_or_default() {
+                lists.document(&value, bare_kind, false);
             }
         }
     }

@@ -192,7 +192,7 @@ fn cluster_info_dump_json_and_yaml() {
             Box::new(|v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap())
                 as Box<dyn Fn(&serde_json::Value) -> String>,
         ),
-        ("yaml", Box::new(|v: &serde_json::Value| serde_yaml::to_string(v).unwrap())),
+        ("yaml", Box::new(|v: &serde_json::Value| serde_saphyr::to_string(v).unwrap())),
     ] {
         let dir = tempfile::tempdir().unwrap();
         dump(dir.path(), ext, encode);

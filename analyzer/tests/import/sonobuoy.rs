@@ -115,11 +115,11 @@ fn old_results_format() {
 }
 
 /// Every leaf of a `sonobuoy_results.yaml` tree, by status, counted straight from the YAML.
-fn leaf_statuses(value: &serde_yaml::Value, counts: &mut BTreeMap<String, u64>) {
-    match value.get("items").and_then(serde_yaml::Value::as_sequence) {
+fn leaf_statuses(value: &serde_json::Value, counts: &mut BTreeMap<String, u64>) {
+    match value.get("items").and_then(serde_json::Value::as_array) {
         Some(items) if !items.is_empty() => items.iter().for_each(|item| leaf_statuses(item, counts)),
         _ => {
-            let status = value.get("status").and_then(serde_yaml::Value::as_str).unwrap_or_default();
+            let status = value.get("status").and_then(serde_json::Value::as_str).unwrap_or_default();
             *counts.entry(status.to_owned()).or_default() += 1;
         }
     }
@@ -133,9 +133,9 @@ fn plugin_results_counted_against_their_files() {
         for (path, bytes) in files(&realdata(bundle)) {
             let parts: Vec<&str> = path.split('/').collect();
             if let ["plugins", plugin, "sonobuoy_results.yaml"] = parts.as_slice() {
-                let tree: serde_yaml::Value = serde_yaml::from_slice(&bytes).unwrap();
+                let tree: serde_json::Value = kubesnap_shared::yaml::from_slice(&bytes).unwrap();
                 let mut counts = BTreeMap::new();
-                for item in tree["items"].as_sequence().unwrap() {
+                for item in tree["items"].as_array().unwrap() {
                     leaf_statuses(item, &mut counts);
                 }
                 let status = tree["status"].as_str().unwrap().to_owned();

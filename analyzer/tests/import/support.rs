@@ -1,5 +1,5 @@
 //! Helpers of the import tests: where the real bundles are, and reading them independently of
-//! the importers (tar, flate2, liblzma, walkdir, serde_json, serde_yaml) to know what they hold.
+//! the importers (tar, flate2, liblzma, walkdir, serde_json, shared's YAML reader) to know what they hold.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -67,10 +67,9 @@ pub(crate) fn json_items(bytes: &[u8]) -> Vec<Value> {
 
 /// Items of a YAML file, over all its documents, the same way.
 pub(crate) fn yaml_items(bytes: &[u8]) -> Vec<Value> {
-    use serde::Deserialize;
     let mut items = Vec::new();
-    for document in serde_yaml::Deserializer::from_slice(bytes) {
-        match Value::deserialize(document).unwrap() {
+    for document in kubesnap_shared::yaml::documents::<Value>(bytes).unwrap() {
+        match document {
             Value::Null => {}
             Value::Array(list) => items.extend(list),
             Value::Object(map) if map.contains_key("items") => {

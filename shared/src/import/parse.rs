@@ -26,7 +26,7 @@ pub enum ParseError {
     Yaml {
         entry: String,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::yaml::Error,
     },
     #[error("`{entry}` holds neither an object, a list nor an array of objects")]
     NotObjects { entry: String },
@@ -132,11 +132,10 @@ fn yaml_documents(
     api_version_hint: Option<&str>,
     entry: &str,
 ) -> Result<ParsedObjects, ParseError> {
-    use serde::Deserialize;
     let mut parsed = ParsedObjects::default();
-    for document in serde_yaml::Deserializer::from_slice(bytes) {
-        let value = Value::deserialize(document)
-            .map_err(|source| ParseError::Yaml { entry: entry.to_owned(), source })?;
+    let documents: Vec<Value> = crate::yaml::documents(bytes)
+        .map_err(|source| ParseError::Yaml { entry: entry.to_owned(), source })?;
+    for value in documents {
         collect(value, kind_hint, api_version_hint, entry, &mut parsed)?;
     }
     Ok(parsed)
@@ -370,7 +369,7 @@ pub fn server_version(bytes: &[u8], entry: &str) -> Result<Option<String>, Parse
             .map_err(|source| ParseError::Json { entry: entry.to_owned(), source })?
     } else {
         // support-bundle-kit's `metadata.yaml`: `kubernetesversion: v1.21.7+rke2r1`.
-        serde_yaml::from_slice(bytes)
+        crate::yaml::from_slice(bytes)
             .map_err(|source| ParseError::Yaml { entry: entry.to_owned(), source })?
     };
     let version = value

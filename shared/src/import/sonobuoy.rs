@@ -79,15 +79,15 @@ struct Meta {
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
 struct Details {
-    failure: Option<serde_yaml::Value>,
-    error: Option<serde_yaml::Value>,
-    message: Option<serde_yaml::Value>,
+    failure: Option<crate::json::Value>,
+    error: Option<crate::json::Value>,
+    message: Option<crate::json::Value>,
 }
 
 /// Reads one plugin's `sonobuoy_results.yaml`: every leaf item is a test (or a result file
 /// with no tests inside), counted by status; failed ones keep their name and message.
 pub(super) fn results(plugin: &str, bytes: &[u8], entry: &str) -> Result<PluginResult, ParseError> {
-    let root: Item = serde_yaml::from_slice(bytes)
+    let root: Item = crate::yaml::from_slice(bytes)
         .map_err(|source| ParseError::Yaml { entry: entry.to_owned(), source })?;
     let mut result = PluginResult {
         plugin: if root.name.is_empty() { plugin.to_owned() } else { root.name.clone() },
@@ -136,7 +136,7 @@ fn message(details: &Details) -> String {
     let text = [&details.failure, &details.error, &details.message]
         .into_iter()
         .flatten()
-        .find_map(serde_yaml::Value::as_str)
+        .find_map(crate::json::Value::as_str)
         .unwrap_or_default();
     let kept: Vec<&str> =
         text.lines().map(str::trim).filter(|line| !line.is_empty() && !is_source_line(line)).collect();

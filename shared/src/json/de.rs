@@ -8,8 +8,8 @@ use super::{Map, Number, Value};
 
 impl<'de> serde::Deserialize<'de> for Value {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
-        // `deserialize_any` is where serde_json and serde_yaml count nesting, so a hostile
-        // document fails with their recursion-limit error before this visitor recurses deep.
+        // `deserialize_any` is where serde_json and the YAML reader count nesting, so a hostile
+        // document fails with their depth-limit error before this visitor recurses deep.
         deserializer.deserialize_any(ValueVisitor)
     }
 }

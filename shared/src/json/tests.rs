@@ -53,8 +53,8 @@ fn must_gather_yaml_round_trips() {
     assert!(!paths.is_empty());
     for path in paths {
         let bytes = std::fs::read(&path).unwrap();
-        let original: serde_json::Value = serde_yaml::from_slice(&bytes).unwrap();
-        let compact: Value = serde_yaml::from_slice(&bytes).unwrap();
+        let original: serde_json::Value = crate::yaml::from_slice(&bytes).unwrap();
+        let compact: Value = crate::yaml::from_slice(&bytes).unwrap();
         assert_eq!(serde_json::to_value(&compact).unwrap(), original, "{}", path.display());
     }
 }
@@ -126,7 +126,7 @@ fn hostile_nesting_is_an_error_not_a_stack_overflow() {
     let objects = "{\"a\":".repeat(depth);
     assert!(serde_json::from_str::<Value>(&objects).is_err());
     let yaml = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
-    assert!(serde_yaml::from_str::<Value>(&yaml).is_err());
+    assert!(crate::yaml::from_str::<Value>(&yaml).is_err());
     // Nesting serde_json accepts is kept whole.
     let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
     let value: Value = serde_json::from_str(&fine).unwrap();

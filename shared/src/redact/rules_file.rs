@@ -44,7 +44,7 @@ pub enum RulesError {
     Parse {
         origin: String,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::yaml::Error,
     },
     #[error("redaction rule `{name}`: invalid pattern")]
     Pattern {
@@ -65,7 +65,7 @@ pub fn parse_rules(text: &str, origin: &str) -> Result<Vec<ExtraRule>, RulesErro
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    serde_yaml::from_str(text).map_err(|source| RulesError::Parse { origin: origin.to_owned(), source })
+    crate::yaml::from_str(text).map_err(|source| RulesError::Parse { origin: origin.to_owned(), source })
 }
 
 /// Reads and parses a rules file.

@@ -1,21 +1,5 @@
-//! Diagnostic: application-down.
-//!
-//! **What it checks.** The `ApplicationDown` alert rule, `up{job="kubernetes-pods"} == 0 for:
-//! 1m`: pods that have not been Running and Ready for at least a minute before the capture
-//! (since the Ready condition's last transition, else since the pod was created), one finding
-//! per workload, with the Services whose every selected pod is down (no ready backend). Only
-//! pods a long-running controller keeps up count (Deployments through their ReplicaSets,
-//! StatefulSets, DaemonSets, ReplicationControllers, and static pods): pods of Jobs, operators'
-//! installer pods, collection and test tools' pods, bare pods and finished pods are not
-//! applications; a DaemonSet pod the scheduler cannot place is left to pod-pending-unschedulable;
-//! a pod that is down for less than a minute is still pending.
-//!
-//! **Why it matters.** The alert rule is `critical`: every pod of a serving workload down
-//! is an outage (P0), some pods down a degradation (P1). The Services listed are what callers
-//! see failing.
-//!
-//! **Example.** `Deployment shop/api: 2 of 2 pods down for 14m (ApplicationDown firing); Service
-//! shop/api has no ready backend`.
+//! Diagnostic `application-down`: alert ApplicationDown (pods not up for 1m);
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
@@ -33,14 +17,21 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert ApplicationDown (pods not up for 1m)",
     severities: &[Severity::P0, Severity::P1],
-    what: "The ApplicationDown alert rule: pods of long-running controllers (Deployments, StatefulSets, \
-           DaemonSets, static pods) not Running and Ready for at least a minute before the capture, per \
-           workload, with the Services left without a ready backend. Jobs', operators' installer, tools' \
-           and bare pods are no applications.",
+    what: "The `ApplicationDown` alert rule, `up{job=\"kubernetes-pods\"} == 0 for: 1m`: pods that have not \
+           been Running and Ready for at least a minute before the capture (since the Ready condition's \
+           last transition, else since the pod was created), one finding per workload, with the Services \
+           whose every selected pod is down (no ready backend). Only pods a long-running controller keeps \
+           up count (Deployments through their ReplicaSets, StatefulSets, DaemonSets, \
+           ReplicationControllers, and static pods): pods of Jobs, operators' installer pods, collection \
+           and test tools' pods, bare pods and finished pods are not applications; a DaemonSet pod the \
+           scheduler cannot place is left to pod-pending-unschedulable; a pod that is down for less than a \
+           minute is still pending.",
     why: "Every pod of a serving workload down is an outage (P0), some of them a degradation (P1); the \
           Services named are what callers see failing.",
     fix: "Read why the pods are not ready (`kubectl describe pod`, the previous logs), fix the cause or \
           roll back the change that started it.",
+    example: "`Deployment shop/api: 2 of 2 pods down for 14m (ApplicationDown firing); Service shop/api has \
+              no ready backend`.",
     needs: &[Need::CaptureTime],
     run,
 };

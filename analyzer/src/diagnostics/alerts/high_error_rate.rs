@@ -1,26 +1,5 @@
-//! Diagnostic: high-error-rate.
-//!
-//! **What it checks.** The `HighErrorRate` alert rule, the share of 5xx among an ingress's
-//! requests over 5 minutes above 5% `for: 2m`, over every request of the bundle's access logs.
-//! The loader counts the access-log lines of every log as it scans them, per minute: totals,
-//! 4xx and 5xx, per upstream for ingress-nginx (`<namespace>-<service>-<port>`, mapped back to
-//! the Ingress whose backend it is, summed over controller replicas), per container for the
-//! common and combined log formats, which name no upstream. At the end of every minute from
-//! the fifth on, the 5xx share of the requests of the five minutes before is the rule's
-//! expression, and `for: 2m` the usual `for` evaluation: three consecutive minutes above 5%.
-//! Firing is P1 (the rule's `critical`), P0 when half the requests of the firing window or more
-//! fail; holding for less than 2 minutes at the end of the log is pending, P2. Under five
-//! minutes of requests (at least 10), the 5xx share of all of them stands in for the rate and
-//! the finding says the rule could not be fully evaluated (P2). Requests whose time cannot be
-//! read are counted but in no minute: when a subject has only those (at least 10, over 5% 5xx),
-//! the finding says the rule could not be evaluated at all (P2).
-//!
-//! **Why it matters.** 5xx answers are failed user requests; this is the alert Prometheus
-//! raises on them.
-//!
-//! **Example.** `Ingress shop/web (upstream shop-web-80): 38% of 420 requests 5xx in the
-//! firing window, 5-minute rate up to 41% (HighErrorRate firing)`, with the minutes, their
-//! counts and rates as evidence.
+//! Diagnostic `high-error-rate`: alert HighErrorRate (ingress 5xx above 5% for 2m);
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,12 +20,25 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert HighErrorRate (ingress 5xx above 5% for 2m)",
     severities: &[Severity::P0, Severity::P1, Severity::P2],
-    what: "The HighErrorRate alert rule over every request of the bundle's access logs (ingress-nginx per \
-           upstream, common and combined log format per container), counted per minute by the loader: 5xx \
-           share over 5 minutes above 5% for 2 minutes.",
+    what: "The `HighErrorRate` alert rule, the share of 5xx among an ingress's requests over 5 minutes \
+           above 5% `for: 2m`, over every request of the bundle's access logs. The loader counts the \
+           access-log lines of every log as it scans them, per minute: totals, 4xx and 5xx, per upstream \
+           for ingress-nginx (`<namespace>-<service>-<port>`, mapped back to the Ingress whose backend it \
+           is, summed over controller replicas), per container for the common and combined log formats, \
+           which name no upstream. At the end of every minute from the fifth on, the 5xx share of the \
+           requests of the five minutes before is the rule's expression, and `for: 2m` the usual `for` \
+           evaluation: three consecutive minutes above 5%. Firing is P1 (the rule's `critical`), P0 when \
+           half the requests of the firing window or more fail; holding for less than 2 minutes at the end \
+           of the log is pending, P2. Under five minutes of requests (at least 10), the 5xx share of all of \
+           them stands in for the rate and the finding says the rule could not be fully evaluated (P2). \
+           Requests whose time cannot be read are counted but in no minute: when a subject has only those \
+           (at least 10, over 5% 5xx), the finding says the rule could not be evaluated at all (P2).",
     why: "5xx answers are failed user requests; this is the alert Prometheus raises on them.",
     fix: "Find which backend answers 5xx (`kubectl logs` of the Service's pods, its endpoints) and fix or \
           roll it back; 502/503/504 usually mean no ready backend or one too slow.",
+    example: "`Ingress shop/web (upstream shop-web-80): 38% of 420 requests 5xx in the firing window, \
+              5-minute rate up to 41% (HighErrorRate firing)`, with the minutes, their counts and rates as \
+              evidence.",
     needs: &[Need::Logs],
     run,
 };

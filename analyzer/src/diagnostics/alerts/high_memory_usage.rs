@@ -1,20 +1,5 @@
-//! Diagnostic: high-memory-usage.
-//!
-//! **What it checks.** The `HighMemoryUsage` alert rule over the pod samples, as Prometheus
-//! would have evaluated it at each sample time: per pod, the sum of its containers' working sets
-//! over the sum of their memory limits, above 90%, `for: 5m` (consecutive samples spanning five
-//! minutes). Firing (or fired and resolved) is the rule's `warning`, P2; holding at the end of
-//! the window for less than five minutes is pending, P3, and when the whole window is shorter
-//! than five minutes the finding says the rule could not be fully evaluated. A pod with no
-//! memory limit at all is skipped: Prometheus divides by a zero limit and gets +Inf, an alert on
-//! every unlimited pod that says nothing (containers-without-requests-or-limits reports those).
-//!
-//! **Why it matters.** A pod held above 90% of its memory limit is one burst from an OOM kill.
-//! memory-usage-high reports the same pressure per container from the p95; this is the alert
-//! Prometheus would have raised, with its timing.
-//!
-//! **Example.** `Pod prod-simulation/api-backend-a: working set 94% of its memory limit for 6m
-//! (HighMemoryUsage firing)`.
+//! Diagnostic `high-memory-usage`: alert HighMemoryUsage (working set > 90% of limit for 5m);
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -33,12 +18,20 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert HighMemoryUsage (working set > 90% of limit for 5m)",
     severities: &[Severity::P2, Severity::P3],
-    what: "The HighMemoryUsage alert rule over the samples: per pod, working set over memory limit above \
-           90% at consecutive samples spanning 5 minutes (firing P2; pending or a window too short P3).",
+    what: "The `HighMemoryUsage` alert rule over the pod samples, as Prometheus would have evaluated it at \
+           each sample time: per pod, the sum of its containers' working sets over the sum of their memory \
+           limits, above 90%, `for: 5m` (consecutive samples spanning five minutes). Firing (or fired and \
+           resolved) is the rule's `warning`, P2; holding at the end of the window for less than five \
+           minutes is pending, P3, and when the whole window is shorter than five minutes the finding says \
+           the rule could not be fully evaluated. A pod with no memory limit at all is skipped: Prometheus \
+           divides by a zero limit and gets +Inf, an alert on every unlimited pod that says nothing \
+           (containers-without-requests-or-limits reports those).",
     why: "A pod held above 90% of its memory limit is one burst from an OOM kill; this is the alert \
           Prometheus would have raised, with its timing.",
     fix: "Raise the memory limit above the peak with headroom, or find the growth (memory-leak, \
           memory-usage-high carry the numbers and commands).",
+    example: "`Pod prod-simulation/api-backend-a: working set 94% of its memory limit for 6m \
+              (HighMemoryUsage firing)`.",
     needs: &[Need::Metrics],
     run,
 };

@@ -1,21 +1,5 @@
-//! Diagnostic: kubernetes-pod-crash-looping.
-//!
-//! **What it checks.** The `KubernetesPodCrashLooping` alert rule, `rate(
-//! kube_pod_container_status_restarts_total[15m]) > 0 for: 5m`, from what the bundle holds: a
-//! container restarted within the 15 minutes before the capture (its `lastState.terminated.
-//! finishedAt`). The rate has been above zero for five minutes when that restart is at least
-//! five minutes old, when a `BackOff` event shows restarts going on since before then, or when
-//! the container is in `CrashLoopBackOff` after 3 restarts or more in a pod older than five
-//! minutes (the back-off tops out at 5 minutes, so it restarts in every 15-minute window):
-//! firing, P1 (the rule's `critical`). A first restart in the last five minutes is pending (P2).
-//! The model keeps the final pod objects, not restart counts over time, so growth of the count
-//! across the sampled window is only seen through those events.
-//!
-//! **Why it matters.** A container restarting again and again serves intermittently at best;
-//! crash-loop-backoff explains the crash, this is the alert Prometheus raises on it.
-//!
-//! **Example.** `Deployment shop/api: 2 of 2 pods restarting (KubernetesPodCrashLooping firing;
-//! last restart 7m before the capture)`.
+//! Diagnostic `kubernetes-pod-crash-looping`: alert KubernetesPodCrashLooping (restarts in the last 15m, for 5m);
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -34,12 +18,22 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert KubernetesPodCrashLooping (restarts in the last 15m, for 5m)",
     severities: &[Severity::P1, Severity::P2],
-    what: "The KubernetesPodCrashLooping alert rule: a container restarted in the 15 minutes before the \
-           capture, for at least 5 minutes (firing P1), or only in the last 5 (pending P2).",
+    what: "The `KubernetesPodCrashLooping` alert rule, `rate( \
+           kube_pod_container_status_restarts_total[15m]) > 0 for: 5m`, from what the bundle holds: a \
+           container restarted within the 15 minutes before the capture (its `lastState.terminated. \
+           finishedAt`). The rate has been above zero for five minutes when that restart is at least five \
+           minutes old, when a `BackOff` event shows restarts going on since before then, or when the \
+           container is in `CrashLoopBackOff` after 3 restarts or more in a pod older than five minutes \
+           (the back-off tops out at 5 minutes, so it restarts in every 15-minute window): firing, P1 (the \
+           rule's `critical`). A first restart in the last five minutes is pending (P2). The model keeps \
+           the final pod objects, not restart counts over time, so growth of the count across the sampled \
+           window is only seen through those events.",
     why: "A container restarting again and again serves intermittently at best; this is the alert \
           Prometheus raises on it.",
     fix: "Read the previous run's log and exit code (crash-loop-backoff has them) and fix the cause, or roll \
           back the change that started it.",
+    example: "`Deployment shop/api: 2 of 2 pods restarting (KubernetesPodCrashLooping firing; last restart \
+              7m before the capture)`.",
     needs: &[Need::CaptureTime],
     run,
 };

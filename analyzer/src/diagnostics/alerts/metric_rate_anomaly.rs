@@ -1,20 +1,5 @@
-//! Diagnostic: metric-rate-anomaly.
-//!
-//! **What it checks.** The `BusinessMetricAnomaly` alert rule's shape, `rate(x[5m]) <
-//! avg_over_time(rate(x[5m])[1h:5m]) * 0.5 for: 10m`, applied to the rate the bundle samples: a
-//! container's CPU usage (CPU seconds per second). At each sample, the rolling average is the
-//! mean of the samples of the hour up to it; the rate is anomalous when under half of it (a drop)
-//! or over twice it (the mirror spike). A run of anomalous samples spanning 10 minutes fires (P2,
-//! the rule's `warning`); one still holding at the end of a shorter window is pending (P3), and
-//! the finding says when the window is too short for the `for`. Rolling averages under 20m are
-//! idle noise and are skipped.
-//!
-//! **Why it matters.** A service whose CPU falls to half its usual level has usually lost its
-//! traffic (an upstream outage, a broken route): the business signal the BusinessMetricAnomaly alert rule
-//! watches. A sustained doubling is a load change to scale for.
-//!
-//! **Example.** `Deployment shop/checkout container app: CPU rate fell below half its rolling
-//! average (608m → 90m) for 12m (BusinessMetricAnomaly firing)`.
+//! Diagnostic `metric-rate-anomaly`: alert BusinessMetricAnomaly on CPU rates;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use jiff::Timestamp;
 
@@ -30,12 +15,19 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert BusinessMetricAnomaly on CPU rates",
     severities: &[Severity::P2, Severity::P3],
-    what: "The BusinessMetricAnomaly alert rule applied to containers' CPU rates: under half (or over twice) \
-           the rolling 1-hour average for 10 minutes (firing P2; pending or a window too short P3).",
+    what: "The `BusinessMetricAnomaly` alert rule's shape, `rate(x[5m]) < avg_over_time(rate(x[5m])[1h:5m]) \
+           * 0.5 for: 10m`, applied to the rate the bundle samples: a container's CPU usage (CPU seconds \
+           per second). At each sample, the rolling average is the mean of the samples of the hour up to \
+           it; the rate is anomalous when under half of it (a drop) or over twice it (the mirror spike). A \
+           run of anomalous samples spanning 10 minutes fires (P2, the rule's `warning`); one still holding \
+           at the end of a shorter window is pending (P3), and the finding says when the window is too \
+           short for the `for`. Rolling averages under 20m are idle noise and are skipped.",
     why: "A service whose CPU halves has usually lost its traffic (an upstream outage, a broken route); a \
           sustained doubling is a load change to scale for.",
     fix: "Check the traffic reaching the workload (ingress and caller logs, its Service's endpoints) \
           around the time the rate changed.",
+    example: "`Deployment shop/checkout container app: CPU rate fell below half its rolling average (608m → \
+              90m) for 12m (BusinessMetricAnomaly firing)`.",
     needs: &[Need::Metrics],
     run,
 };

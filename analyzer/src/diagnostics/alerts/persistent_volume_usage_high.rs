@@ -1,19 +1,5 @@
-//! Diagnostic: persistent-volume-usage-high.
-//!
-//! **What it checks.** The `PersistentVolumeUsageHigh` alert rule, `kubelet_volume_stats_used_bytes
-//! / kubelet_volume_stats_capacity_bytes * 100 > 85 for: 5m`, from the kubelets'
-//! `/stats/summary`: every `pods[].volume[]` with a `pvcRef` (the same numbers the kubelet exports
-//! as those metrics), one finding per claim. The bundle holds one summary per node, so the
-//! `for: 5m` cannot be checked: the finding says the condition held at the capture.
-//! `volume-usage-high` (storage) reads the same stats as a storage check; this one is the alert as
-//! the alert rules define it, with the same 85% threshold, so the two agree.
-//!
-//! **Why it matters.** A full volume fails writes: databases stop, logs are lost, pods crash with
-//! `no space left on device`. The rule's `warning` is P2.
-//!
-//! **Example.** `PVC prod-simulation/data-db-0: 91% used (9.1 GiB of 10 GiB)
-//! (PersistentVolumeUsageHigh)`, with `df` in the pod and the expansion patch when the
-//! StorageClass allows it.
+//! Diagnostic `persistent-volume-usage-high`: alert PersistentVolumeUsageHigh (PVC above 85%);
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -32,11 +18,18 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Alerts,
     title: "Alert PersistentVolumeUsageHigh (PVC above 85%)",
     severities: &[Severity::P2],
-    what: "The PersistentVolumeUsageHigh alert rule over the kubelets' /stats/summary: a PVC-backed volume \
-           above 85% of its capacity at the capture (one snapshot: `for: 5m` cannot be checked).",
+    what: "The `PersistentVolumeUsageHigh` alert rule, `kubelet_volume_stats_used_bytes / \
+           kubelet_volume_stats_capacity_bytes * 100 > 85 for: 5m`, from the kubelets' `/stats/summary`: \
+           every `pods[].volume[]` with a `pvcRef` (the same numbers the kubelet exports as those metrics), \
+           one finding per claim. The bundle holds one summary per node, so the `for: 5m` cannot be \
+           checked: the finding says the condition held at the capture. `volume-usage-high` (storage) reads \
+           the same stats as a storage check; this one is the alert as the alert rules define it, with the \
+           same 85% threshold, so the two agree.",
     why: "A full volume fails writes: databases stop and pods crash with `no space left on device`.",
     fix: "Free space, or expand the claim (`kubectl patch pvc ... storage`) when its StorageClass allows \
           volume expansion.",
+    example: "`PVC prod-simulation/data-db-0: 91% used (9.1 GiB of 10 GiB) (PersistentVolumeUsageHigh)`, \
+              with `df` in the pod and the expansion patch when the StorageClass allows it.",
     needs: &[Need::KubeletStats],
     run,
 };

@@ -1,17 +1,5 @@
-//! Diagnostic: certificate-expiring.
-//!
-//! **What it checks.** The certificates the collector found in Secrets (the `kubesnapCertificates`
-//! facts a native bundle adds: subject, issuer, DNS names, notAfter) against the capture time:
-//! expired (P1, P0 when an Ingress serves it), expiring within 7 days (P1) or 30 days (P2). One
-//! finding per Secret, about its certificate that expires first. Foreign bundles carry no such
-//! facts (their Secrets hold raw data or nothing); parsing certificates is the collector's job.
-//!
-//! **Why it matters.** An expired serving certificate makes every TLS client refuse the
-//! connection; an expired CA or client certificate breaks webhooks, operators and mTLS at once.
-//! Renewal usually failed silently weeks before.
-//!
-//! **Example.** `Secret shop/shop-tls: certificate CN=shop.example.com expired 2d ago (served by
-//! Ingress shop/web)`, with the cert-manager Certificate that should have renewed it.
+//! Diagnostic `certificate-expiring`: TLS certificates expired or expiring;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
@@ -27,11 +15,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Cluster,
     title: "TLS certificates expired or expiring",
     severities: &[Severity::P0, Severity::P1, Severity::P2],
-    what: "Certificates in Secrets (the collector's kubesnapCertificates facts) expired or expiring within 30 \
-           days of the capture; P1 within 7 days or expired, P0 when an expired one is served by an Ingress.",
+    what: "The certificates the collector found in Secrets (the `kubesnapCertificates` facts a native \
+           bundle adds: subject, issuer, DNS names, notAfter) against the capture time: expired (P1, P0 \
+           when an Ingress serves it), expiring within 7 days (P1) or 30 days (P2). One finding per Secret, \
+           about its certificate that expires first. Foreign bundles carry no such facts (their Secrets \
+           hold raw data or nothing); parsing certificates is the collector's job.",
     why: "TLS clients refuse an expired certificate: HTTPS, webhooks and mTLS fail at once, and renewal \
           usually failed silently long before.",
     fix: "Renew the certificate (fix the cert-manager issuer or renew by hand) and replace the Secret's data.",
+    example: "`Secret shop/shop-tls: certificate CN=shop.example.com expired 2d ago (served by Ingress \
+              shop/web)`, with the cert-manager Certificate that should have renewed it.",
     needs: &[Need::CaptureTime],
     run,
 };

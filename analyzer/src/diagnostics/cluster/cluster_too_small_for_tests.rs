@@ -1,16 +1,5 @@
-//! Diagnostic: cluster-too-small-for-tests.
-//!
-//! **What it checks.** Failed tests of a conformance run (sonobuoy plugin results) whose
-//! message says the cluster is too small for them: "needs a cluster with at least 2 nodes",
-//! "all nodes are already heavily utilized", "not enough nodes". It is a finding when the
-//! cluster has fewer nodes than a test asks for, or a test found no room; the evidence is each
-//! node's allocatable CPU, memory and pods and whether it takes ordinary pods.
-//!
-//! **Why it matters.** Such failures are about the test environment, not a fault of the
-//! cluster: reading them as a broken cluster sends the engineer after the wrong thing.
-//!
-//! **Example.** `3 failed tests of plugin e2e need a bigger cluster (at least 2 nodes); the
-//! cluster has a single node (kind-control-plane)`.
+//! Diagnostic `cluster-too-small-for-tests`: conformance tests that failed because the cluster is too small;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, PluginResult, TestFailure};
@@ -26,13 +15,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Cluster,
     title: "Conformance tests that failed because the cluster is too small",
     severities: &[Severity::P3],
-    what: "Failed tests of a conformance run whose message says the cluster lacks nodes or room (\"needs a \
-           cluster with at least 2 nodes\", \"all nodes are already heavily utilized\"), against the nodes the \
-           bundle holds.",
+    what: "Failed tests of a conformance run (sonobuoy plugin results) whose message says the cluster is \
+           too small for them: \"needs a cluster with at least 2 nodes\", \"all nodes are already heavily \
+           utilized\", \"not enough nodes\". It is a finding when the cluster has fewer nodes than a test \
+           asks for, or a test found no room; the evidence is each node's allocatable CPU, memory and pods \
+           and whether it takes ordinary pods.",
     why: "Those failures are about the test environment, not a fault of the cluster; read as a broken cluster \
           they send the engineer after the wrong thing.",
     fix: "Run the suite on a cluster with as many schedulable nodes as the tests ask for, or skip those tests \
           on a small cluster (`sonobuoy run --e2e-skip ...`).",
+    example: "`3 failed tests of plugin e2e need a bigger cluster (at least 2 nodes); the cluster has a \
+              single node (kind-control-plane)`.",
     needs: &[Need::Kind("Node")],
     run,
 };

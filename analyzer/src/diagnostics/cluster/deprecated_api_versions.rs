@@ -1,21 +1,5 @@
-//! Diagnostic: deprecated-api-versions.
-//!
-//! **What it checks.** Objects whose `apiVersion` is a deprecated or removed Kubernetes API
-//! (`extensions/v1beta1`, `networking.k8s.io/v1beta1` Ingress, `policy/v1beta1`
-//! PodSecurityPolicy and PodDisruptionBudget, `batch/v1beta1` CronJob, `autoscaling/v2beta1` and
-//! `v2beta2`, `flowcontrol.apiserver.k8s.io/v1beta1..3`, the `v1beta1` of 1.22, ...), and custom
-//! resources stored through a CRD version marked `deprecated: true`. One finding per API version
-//! and kind, with the replacement and the release that removes it, judged against the API
-//! server's version when the bundle has it.
-//!
-//! The model does not carry `cluster/api-resources.json`, so the judgement rests on the
-//! objects' own `apiVersion` and the CRDs; an object the server also serves through the
-//! replacement is reported as the lower-severity migration reminder it then is.
-//!
-//! **Why it matters.** Manifests, charts and tools that still use a removed version fail to apply
-//! after the upgrade that removes it, often mid-deployment.
-//!
-//! **Example.** `3 CronJob objects use batch/v1beta1 (removed in 1.25; use batch/v1)`.
+//! Diagnostic `deprecated-api-versions`: objects using deprecated or removed API versions;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -33,11 +17,19 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Cluster,
     title: "Objects using deprecated or removed API versions",
     severities: &[Severity::P2, Severity::P3],
-    what: "Objects whose apiVersion is a deprecated or removed Kubernetes API (or a CRD version marked \
-           deprecated), with the replacement and the release that removes it.",
+    what: "Objects whose `apiVersion` is a deprecated or removed Kubernetes API (`extensions/v1beta1`, \
+           `networking.k8s.io/v1beta1` Ingress, `policy/v1beta1` PodSecurityPolicy and PodDisruptionBudget, \
+           `batch/v1beta1` CronJob, `autoscaling/v2beta1` and `v2beta2`, \
+           `flowcontrol.apiserver.k8s.io/v1beta1..3`, the `v1beta1` of 1.22, ...), and custom resources \
+           stored through a CRD version marked `deprecated: true`. One finding per API version and kind, \
+           with the replacement and the release that removes it, judged against the API server's version \
+           when the bundle has it. The model does not carry `cluster/api-resources.json`, so the judgement \
+           rests on the objects' own `apiVersion` and the CRDs; an object the server also serves through \
+           the replacement is reported as the lower-severity migration reminder it then is.",
     why: "Manifests, charts and tools using a removed version fail to apply after the upgrade that removes it.",
     fix: "Rewrite the manifests and charts to the replacement version (`kubectl convert`), upgrade the tools \
           that create them, then upgrade the cluster.",
+    example: "`3 CronJob objects use batch/v1beta1 (removed in 1.25; use batch/v1)`.",
     needs: &[],
     run,
 };

@@ -1,18 +1,5 @@
-//! Diagnostic: operator-install-failed.
-//!
-//! **What it checks.** Operator Lifecycle Manager installs, one finding per Subscription: an
-//! InstallPlan in phase `Failed`, a Subscription condition `InstallPlanFailed` or
-//! `ResolutionFailed` that is `True`, a ClusterServiceVersion in phase `Failed`, or `Pending`
-//! with reason `RequirementsNotMet` (a CRD or permission it needs is missing), with OLM's own
-//! messages. A CSV still `Installing` is a P3 note for its first [`INSTALL_MINUTES`] minutes
-//! (OLM's own `CsvAbnormalOver30Min` alert waits as long), a P2 after. CSVs that OLM copies
-//! into every namespace of an AllNamespaces install are the same install and are left out.
-//!
-//! **Why it matters.** A failed install leaves the operator absent while its Subscription looks
-//! in place: its custom resources are not reconciled and nothing else in the cluster says why.
-//!
-//! **Example.** `Subscription ops/cache-sub: operator install failed (InstallPlan install-b8pzk
-//! Failed: error creating role ...; ClusterServiceVersion cache.v0.0.1 Pending RequirementsNotMet)`.
+//! Diagnostic `operator-install-failed`: operator (OLM) installs that failed or do not finish;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, ObjectRef};
@@ -28,13 +15,19 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Cluster,
     title: "Operator (OLM) installs that failed or do not finish",
     severities: &[Severity::P2, Severity::P3],
-    what: "OLM Subscriptions whose InstallPlan Failed, whose InstallPlanFailed or ResolutionFailed condition is \
-           True, or whose ClusterServiceVersion is Failed or Pending RequirementsNotMet; a CSV still Installing \
-           is a note for 30 minutes.",
+    what: "Operator Lifecycle Manager installs, one finding per Subscription: an InstallPlan in phase \
+           `Failed`, a Subscription condition `InstallPlanFailed` or `ResolutionFailed` that is `True`, a \
+           ClusterServiceVersion in phase `Failed`, or `Pending` with reason `RequirementsNotMet` (a CRD or \
+           permission it needs is missing), with OLM's own messages. A CSV still `Installing` is a P3 note \
+           for its first 30 minutes (OLM's own `CsvAbnormalOver30Min` alert waits as \
+           long), a P2 after. CSVs that OLM copies into every namespace of an AllNamespaces install are the \
+           same install and are left out.",
     why: "A failed install leaves the operator absent while its Subscription looks in place; its custom \
           resources are not reconciled and nothing else says why.",
     fix: "Read the InstallPlan's and the CSV's messages (a missing CRD, an invalid RBAC object, an unsatisfied \
           permission), fix the bundle or catalog, then delete the failed InstallPlan so OLM makes a new one.",
+    example: "`Subscription ops/cache-sub: operator install failed (InstallPlan install-b8pzk Failed: error \
+              creating role ...; ClusterServiceVersion cache.v0.0.1 Pending RequirementsNotMet)`.",
     needs: &[],
     run,
 };

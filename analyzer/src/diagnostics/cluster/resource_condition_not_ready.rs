@@ -1,18 +1,5 @@
-//! Diagnostic: resource-condition-not-ready.
-//!
-//! **What it checks.** Any object whose `status.conditions` say `Ready`, `Available` or `Healthy`
-//! is `False` — Flux Kustomizations and HelmReleases (what
-//! `flux get kustomizations | grep -v "Ready True"` lists), cert-manager Certificates and Issuers, operator
-//! custom resources, APIServices — and Argo CD Applications whose `status.health.status` is Degraded or
-//! Missing. Kinds other diagnostics already judge (Pod, Node, workloads, Services, PVCs, HPAs, ...) are
-//! left to them.
-//!
-//! **Why it matters.** Controllers report their failures in these conditions and nowhere else:
-//! a Kustomization that stopped applying, a HelmRelease stuck on a failed upgrade, an aggregated
-//! API that is down (which also breaks discovery, `kubectl top` and namespace deletion).
-//!
-//! **Example.** `Kustomization flux-system/apps not Ready: BuildFailed (kustomize build failed:
-//! accumulating resources: ... no such file or directory) for 3h`.
+//! Diagnostic `resource-condition-not-ready`: objects whose conditions say not Ready;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -28,13 +15,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Cluster,
     title: "Objects whose conditions say not Ready",
     severities: &[Severity::P1, Severity::P2],
-    what: "Any object (Flux, Argo CD, cert-manager, operators, APIServices) whose Ready, Available or Healthy \
-           condition is False, or an Argo CD Application Degraded or Missing; kinds other diagnostics cover \
-           are skipped.",
+    what: "Any object whose `status.conditions` say `Ready`, `Available` or `Healthy` is `False` — Flux \
+           Kustomizations and HelmReleases (what `flux get kustomizations | grep -v \"Ready True\"` lists), \
+           cert-manager Certificates and Issuers, operator custom resources, APIServices — and Argo CD \
+           Applications whose `status.health.status` is Degraded or Missing. Kinds other diagnostics \
+           already judge (Pod, Node, workloads, Services, PVCs, HPAs, ...) are left to them.",
     why: "Controllers report their failures only in these conditions: deployments stop applying, releases \
           stay half-upgraded, aggregated APIs break discovery.",
     fix: "Read the condition's reason and message and the controller's logs; fix the source, values or \
           credentials it names, then trigger a reconcile.",
+    example: "`Kustomization flux-system/apps not Ready: BuildFailed (kustomize build failed: accumulating \
+              resources: ... no such file or directory) for 3h`.",
     needs: &[],
     run,
 };

@@ -1,16 +1,5 @@
-//! Diagnostic: test-plugin-failed.
-//!
-//! **What it checks.** The results of a conformance run's test plugins (sonobuoy's
-//! `plugins/<plugin>/sonobuoy_results.yaml`, whatever the plugin's own format): a plugin whose
-//! results say `failed`, or that holds failed tests. One finding per plugin, with how many tests
-//! ran, passed, failed and were skipped, and each failed test with its message; the plugin's
-//! pods are named when the bundle holds them.
-//!
-//! **Why it matters.** A failed conformance or e2e run is what the bundle was taken for: the
-//! failed tests and their messages say whether the cluster is at fault or the test
-//! environment is (`cluster-too-small-for-tests`).
-//!
-//! **Example.** `Test plugin e2e failed: 4 of 25 tests failed (21 passed, 5746 skipped)`.
+//! Diagnostic `test-plugin-failed`: conformance test plugins that failed;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::PluginResult;
 
@@ -24,12 +13,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Cluster,
     title: "Conformance test plugins that failed",
     severities: &[Severity::P2],
-    what: "The results of a conformance run's test plugins (sonobuoy): a plugin whose results say failed or \
-           hold failed tests, with the counts and each failed test's message.",
+    what: "The results of a conformance run's test plugins (sonobuoy's \
+           `plugins/<plugin>/sonobuoy_results.yaml`, whatever the plugin's own format): a plugin whose \
+           results say `failed`, or that holds failed tests. One finding per plugin, with how many tests \
+           ran, passed, failed and were skipped, and each failed test with its message; the plugin's pods \
+           are named when the bundle holds them.",
     why: "A failed conformance or e2e run is what the bundle was taken for; the failed tests' messages say \
           whether the cluster or the test environment is at fault.",
     fix: "Read each failed test's message; fix what it names in the cluster, or run the suite where the \
           environment fits it, then rerun only the failed tests (`sonobuoy run --rerun-failed`).",
+    example: "`Test plugin e2e failed: 4 of 25 tests failed (21 passed, 5746 skipped)`.",
     needs: &[],
     run,
 };

@@ -1,23 +1,5 @@
-//! Diagnostic: cascading-failures.
-//!
-//! **What it checks.** `K8sLogAnalyzer`'s `identify_cascading_failures`: ERROR and FATAL lines with a
-//! time, in every container log and node journal, grouped into 5-minute windows aligned as the
-//! `K8sLogAnalyzer` aligns them (minute // 5 * 5). The loader counts them per log and window over every line
-//! (`families[ERROR_LEVEL]`); the lines quoted are those it keeps. A window holding at least
-//! 3 errors from at least 2 pods is a cascade. Each finding names the affected pods, the error
-//! count, sample errors, and which pod failed first (the earliest error of the window) and
-//! whether it was already failing in the previous window. Windows are ranked by error count, as
-//! `K8sLogAnalyzer` sorts them; the five largest are reported. A cascade is P1 only while it is ongoing:
-//! some pod (or node) in it is failing at the capture (not Ready) with errors that are not
-//! history. When every pod in it is healthy at the capture, it took nothing down (a start-up, an
-//! install, the background errors of a busy cluster): all such windows together are one P3
-//! finding.
-//!
-//! **Why it matters.** Several pods failing together share a cause: a dependency, a node, a
-//! configuration pushed to all. The first to fail is where to look first.
-//!
-//! **Example.** `Cascading failure at 2025-06-01T11:50:00Z: 14 errors in 3 pods, first in
-//! shop/db-0`, with `db-0` failing since the previous window and `api-1`, `api-2` following.
+//! Diagnostic `cascading-failures`: cascading failures across pods;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,13 +19,23 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Logs,
     title: "Cascading failures across pods",
     severities: &[Severity::P1, Severity::P3],
-    what: "Five-minute windows (aligned to multiples of five minutes) holding at least 3 ERROR/FATAL log \
-           lines from at least 2 pods, with the pod that failed first and whether it was failing in the window before; windows whose \
-           pods are all healthy at the capture (start-up, install) are one P3 finding.",
+    what: "`K8sLogAnalyzer`'s `identify_cascading_failures`: ERROR and FATAL lines with a time, in every \
+           container log and node journal, grouped into 5-minute windows aligned as the `K8sLogAnalyzer` \
+           aligns them (minute // 5 * 5). The loader counts them per log and window over every line \
+           (`families[ERROR_LEVEL]`); the lines quoted are those it keeps. A window holding at least 3 \
+           errors from at least 2 pods is a cascade. Each finding names the affected pods, the error count, \
+           sample errors, and which pod failed first (the earliest error of the window) and whether it was \
+           already failing in the previous window. Windows are ranked by error count, as `K8sLogAnalyzer` \
+           sorts them; the five largest are reported. A cascade is P1 only while it is ongoing: some pod \
+           (or node) in it is failing at the capture (not Ready) with errors that are not history. When \
+           every pod in it is healthy at the capture, it took nothing down (a start-up, an install, the \
+           background errors of a busy cluster): all such windows together are one P3 finding.",
     why: "Pods failing together share a cause (a dependency, a node, a configuration); the first to fail is \
           where to look first.",
     fix: "Start from the pod that failed first: read its log around the window, then what the others call \
           or share with it.",
+    example: "`Cascading failure at 2025-06-01T11:50:00Z: 14 errors in 3 pods, first in shop/db-0`, with \
+              `db-0` failing since the previous window and `api-1`, `api-2` following.",
     needs: &[Need::Logs],
     run,
 };

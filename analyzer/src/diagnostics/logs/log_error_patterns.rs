@@ -1,31 +1,5 @@
-//! Diagnostic: log-error-patterns.
-//!
-//! **What it checks.** The ten core error families (`oom_killed`, `image_pull_error`,
-//! `dns_resolution`, `connection_refused`, `timeout_error`, `permission_denied`, `disk_pressure`,
-//! `network_unavailable`, `certificate_error`, `database_error`) in every container log and node
-//! journal: one finding per family per workload (per pod when no workload owns it, per node for
-//! node logs), with the count in each pod and container, sample lines with their file and line
-//! number, and `K8sLogAnalyzer`'s suggestion made specific to the objects involved: CoreDNS readiness for
-//! DNS errors, the Services the pod's configuration names and their endpoints for refused
-//! connections and timeouts, the database pods for database errors, the node's condition for
-//! disk and network errors.
-//!
-//! **Severity.** `K8sLogAnalyzer`'s 🔴 families (`oom_killed`, `image_pull_error`, `dns_resolution`,
-//! `database_error`) are P1; its 🟡 ones (`connection_refused`, `certificate_error`) and
-//! `permission_denied`, `disk_pressure`, `network_unavailable` are P2; `timeout_error` is P3 (its
-//! pattern matches every line naming a timeout). A family none of whose lines is at ERROR or
-//! FATAL level (`K8sLogAnalyzer`'s level rule) is one step milder: such lines are often mentions.
-//!
-//! **Now or then.** Errors whose pod (or node) is healthy at the capture and that end before it
-//! became Ready, were written by a container's previous run, fall in the cluster's install or
-//! end more than ten minutes before the capture are history: P3, titled as such, with the reason
-//! per log (`recency`).
-//!
-//! **Why it matters.** Logs say what the status fields cannot: which dependency a pod fails to
-//! reach, and why.
-//!
-//! **Example.** `Deployment shop/api: connection refused errors in logs (120 lines, 3 pods)`,
-//! noting that the pods' `DATABASE_URL` names Service `data/pg`, which has no ready endpoint.
+//! Diagnostic `log-error-patterns`: error patterns in logs;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use super::family_finding::{self, error_severity};
 use crate::diagnostics::{Diagnostic, Need};
@@ -39,11 +13,28 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Logs,
     title: "Error patterns in logs",
     severities: &[Severity::P1, Severity::P2, Severity::P3],
-    what: "The ten core log error families per workload, pod or node, with counts per pod and container, \
-           sample lines, and the suggestion made specific (CoreDNS, the Services a pod calls, database pods).",
+    what: "The ten core error families (`oom_killed`, `image_pull_error`, `dns_resolution`, \
+           `connection_refused`, `timeout_error`, `permission_denied`, `disk_pressure`, \
+           `network_unavailable`, `certificate_error`, `database_error`) in every container log and node \
+           journal: one finding per family per workload (per pod when no workload owns it, per node for \
+           node logs), with the count in each pod and container, sample lines with their file and line \
+           number, and `K8sLogAnalyzer`'s suggestion made specific to the objects involved: CoreDNS \
+           readiness for DNS errors, the Services the pod's configuration names and their endpoints for \
+           refused connections and timeouts, the database pods for database errors, the node's condition \
+           for disk and network errors. **Severity.** `K8sLogAnalyzer`'s 🔴 families (`oom_killed`, \
+           `image_pull_error`, `dns_resolution`, `database_error`) are P1; its 🟡 ones \
+           (`connection_refused`, `certificate_error`) and `permission_denied`, `disk_pressure`, \
+           `network_unavailable` are P2; `timeout_error` is P3 (its pattern matches every line naming a \
+           timeout). A family none of whose lines is at ERROR or FATAL level (`K8sLogAnalyzer`'s level \
+           rule) is one step milder: such lines are often mentions. **Now or then.** Errors whose pod (or \
+           node) is healthy at the capture and that end before it became Ready, were written by a \
+           container's previous run, fall in the cluster's install or end more than ten minutes before the \
+           capture are history: P3, titled as such, with the reason per log (`recency`).",
     why: "Logs say which dependency a pod fails to reach and why, which status fields cannot.",
     fix: "Follow the finding's suggestion: check the dependency it names (CoreDNS, a Service's endpoints, the \
           database), then the pod's configuration.",
+    example: "`Deployment shop/api: connection refused errors in logs (120 lines, 3 pods)`, noting that the \
+              pods' `DATABASE_URL` names Service `data/pg`, which has no ready endpoint.",
     needs: &[Need::Logs],
     run,
 };

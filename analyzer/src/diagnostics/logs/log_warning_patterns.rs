@@ -1,17 +1,5 @@
-//! Diagnostic: log-warning-patterns.
-//!
-//! **What it checks.** The five core warning families (`high_cpu`, `high_memory`,
-//! `slow_response`, `retry_attempt`, `deprecated_api`) in every container log and node journal,
-//! one finding per family per workload (pod, node), with counts per pod and container and sample
-//! lines.
-//!
-//! **Severity.** P3: warnings are hints. CPU throttling (a `high_cpu` line that says
-//! `throttl...`) is P2, as `K8sLogAnalyzer` singles it out: a throttled container answers slower.
-//!
-//! **Why it matters.** Retries and slow responses show a failing dependency before errors do;
-//! deprecations break at the next upgrade.
-//!
-//! **Example.** `Deployment shop/api: retry warnings in logs (40 lines, 2 pods)`.
+//! Diagnostic `log-warning-patterns`: warning patterns in logs;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use super::family_finding;
 use crate::diagnostics::{Diagnostic, Need};
@@ -25,11 +13,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Logs,
     title: "Warning patterns in logs",
     severities: &[Severity::P2, Severity::P3],
-    what: "The five core log warning families (high CPU, high memory, slow response, retry, deprecation) per \
-           workload, pod or node, with counts per pod and container and sample lines.",
+    what: "The five core warning families (`high_cpu`, `high_memory`, `slow_response`, `retry_attempt`, \
+           `deprecated_api`) in every container log and node journal, one finding per family per workload \
+           (pod, node), with counts per pod and container and sample lines. **Severity.** P3: warnings are \
+           hints. CPU throttling (a `high_cpu` line that says `throttl...`) is P2, as `K8sLogAnalyzer` \
+           singles it out: a throttled container answers slower.",
     why: "Retries and slow responses show a failing dependency before errors do; CPU throttling slows a service; \
           deprecations break at the next upgrade.",
     fix: "Find what is retried or slow; raise CPU limits of throttled containers; migrate off deprecated APIs.",
+    example: "`Deployment shop/api: retry warnings in logs (40 lines, 2 pods)`.",
     needs: &[Need::Logs],
     run,
 };

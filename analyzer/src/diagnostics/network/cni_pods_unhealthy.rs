@@ -1,15 +1,5 @@
-//! Diagnostic: cni-pods-unhealthy.
-//!
-//! **What it checks.** The pods of the network plugin's DaemonSet (cilium, calico-node, flannel,
-//! weave-net, canal, kindnet, antrea-agent, kube-router, aws-node, ovnkube-node, ...) that are not
-//! Ready or crash-loop, and DaemonSets of those plugins short of ready pods; with the nodes they
-//! run on and the `FailedCreatePodSandBox` network errors pods met there.
-//!
-//! **Why it matters.** A node whose CNI agent is down cannot give new pods a network: they stay
-//! in ContainerCreating, and existing pods on it may lose connectivity or policy enforcement.
-//!
-//! **Example.** `DaemonSet kube-system/calico-node: 1 of 3 pods not Ready (node worker-2)`, with
-//! `Readiness probe failed: calico/node is not ready: BIRD is not ready`.
+//! Diagnostic `cni-pods-unhealthy`: network plugin (CNI) pods unhealthy;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -27,12 +17,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "Network plugin (CNI) pods unhealthy",
     severities: &[Severity::P0, Severity::P1],
-    what: "Pods of the CNI DaemonSet (cilium, calico-node, flannel, weave, canal, kindnet, antrea, kube-router, \
-           aws-node, ovnkube-node, ...) not Ready or crash-looping, with their nodes.",
+    what: "The pods of the network plugin's DaemonSet (cilium, calico-node, flannel, weave-net, canal, \
+           kindnet, antrea-agent, kube-router, aws-node, ovnkube-node, ...) that are not Ready or \
+           crash-loop, and DaemonSets of those plugins short of ready pods; with the nodes they run on and \
+           the `FailedCreatePodSandBox` network errors pods met there.",
     why: "Pods on a node whose CNI agent is down get no network: new pods stay in ContainerCreating and \
           existing ones may lose connectivity.",
     fix: "Read the agent's logs on the affected nodes; fix its configuration or the node (kernel modules, IP \
           pool exhausted, API access), then delete the failing agent pods so the DaemonSet recreates them.",
+    example: "`DaemonSet kube-system/calico-node: 1 of 3 pods not Ready (node worker-2)`, with `Readiness \
+              probe failed: calico/node is not ready: BIRD is not ready`.",
     needs: &[],
     run,
 };

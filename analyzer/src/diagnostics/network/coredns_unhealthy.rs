@@ -1,16 +1,5 @@
-//! Diagnostic: coredns-unhealthy.
-//!
-//! **What it checks.** The cluster DNS: CoreDNS / kube-dns pods (`k8s-app=kube-dns` in
-//! kube-system, OpenShift's `dns-default`) that are not Ready, and its Deployment short of ready
-//! replicas. The evidence holds each pod's trouble, the last lines of a failing pod's log and the
-//! Corefile of the `coredns` ConfigMap.
-//!
-//! **Why it matters.** Every Service name lookup in the cluster goes through it: without DNS,
-//! pods cannot reach each other by name, and failures show up everywhere at once.
-//!
-//! **Example.** `Cluster DNS down: 0 of 2 CoreDNS pods Ready`, with `plugin/loop: Loop
-//! (127.0.0.1:55953 -> :53) detected for zone "."` from the log and the Corefile forwarding
-//! to `/etc/resolv.conf`.
+//! Diagnostic `coredns-unhealthy`: cluster DNS (CoreDNS) unhealthy;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
@@ -27,11 +16,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "Cluster DNS (CoreDNS) unhealthy",
     severities: &[Severity::P0, Severity::P1],
-    what: "CoreDNS / kube-dns pods not Ready and the DNS Deployment short of ready replicas, with the failing \
-           pods' last log lines and the Corefile.",
+    what: "The cluster DNS: CoreDNS / kube-dns pods (`k8s-app=kube-dns` in kube-system, OpenShift's \
+           `dns-default`) that are not Ready, and its Deployment short of ready replicas. The evidence \
+           holds each pod's trouble, the last lines of a failing pod's log and the Corefile of the \
+           `coredns` ConfigMap.",
     why: "Every name lookup of the cluster goes through it: without DNS, pods cannot reach Services by name.",
     fix: "Read the DNS pods' logs and events; fix the Corefile (loops, bad upstreams) or what keeps the pods \
           from running, then restart the Deployment.",
+    example: "`Cluster DNS down: 0 of 2 CoreDNS pods Ready`, with `plugin/loop: Loop (127.0.0.1:55953 -> \
+              :53) detected for zone \".\"` from the log and the Corefile forwarding to `/etc/resolv.conf`.",
     needs: &[],
     run,
 };

@@ -1,12 +1,5 @@
-//! Diagnostic: ingress-backend-missing.
-//!
-//! **What it checks.** Ingress rules and default backends that route to a Service that does not
-//! exist in the Ingress's namespace, or to a port (number or name) the Service does not expose.
-//!
-//! **Why it matters.** The ingress controller has nowhere to send those requests and answers
-//! 503 (or 404) for the host and path: the route is down for every outside user.
-//!
-//! **Example.** `Ingress shop/web: shop.example.com/api → Service api-v2 (does not exist)`.
+//! Diagnostic `ingress-backend-missing`: ingress routes to missing Services or ports;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -22,10 +15,11 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "Ingress routes to missing Services or ports",
     severities: &[Severity::P1],
-    what: "Ingress rules and default backends naming a Service that does not exist, or a port the Service \
-           does not expose.",
+    what: "Ingress rules and default backends that route to a Service that does not exist in the Ingress's \
+           namespace, or to a port (number or name) the Service does not expose.",
     why: "The ingress controller answers 503 for those hosts and paths: the route is down for its users.",
     fix: "Create the Service, or point the Ingress backend at the right Service name and port.",
+    example: "`Ingress shop/web: shop.example.com/api → Service api-v2 (does not exist)`.",
     // Without Services in the bundle every backend would look missing.
     needs: &[Need::Kind("Service")],
     run,

@@ -1,14 +1,5 @@
-//! Diagnostic: ingress-tls-secret-missing.
-//!
-//! **What it checks.** `spec.tls[].secretName` of Ingresses naming a Secret that does not exist in
-//! the Ingress's namespace, or one that is not a TLS Secret (`kubernetes.io/tls` with `tls.crt`
-//! and `tls.key`).
-//!
-//! **Why it matters.** The ingress controller falls back to its default, self-signed certificate
-//! for those hosts: browsers and clients refuse the connection, so HTTPS is down for them.
-//!
-//! **Example.** `Ingress shop/web: TLS Secret shop-tls for shop.example.com does not exist`, with
-//! a pointer to the cert-manager Certificate when one is expected to create it.
+//! Diagnostic `ingress-tls-secret-missing`: ingress TLS Secrets missing or not TLS;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -23,12 +14,14 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "Ingress TLS Secrets missing or not TLS",
     severities: &[Severity::P1, Severity::P2],
-    what: "Ingress TLS sections naming a Secret that does not exist in the namespace, or one that is not a \
-           kubernetes.io/tls Secret with tls.crt and tls.key.",
+    what: "`spec.tls[].secretName` of Ingresses naming a Secret that does not exist in the Ingress's \
+           namespace, or one that is not a TLS Secret (`kubernetes.io/tls` with `tls.crt` and `tls.key`).",
     why: "The controller serves its default self-signed certificate for those hosts: clients refuse the \
           connection.",
     fix: "Create the TLS Secret (`kubectl create secret tls`), or fix what should create it (a cert-manager \
           Certificate and its issuer).",
+    example: "`Ingress shop/web: TLS Secret shop-tls for shop.example.com does not exist`, with a pointer \
+              to the cert-manager Certificate when one is expected to create it.",
     // Without Secrets in the bundle (many foreign formats skip them) every one would look missing.
     needs: &[Need::Kind("Secret")],
     run,

@@ -1,15 +1,5 @@
-//! Diagnostic: loadbalancer-pending.
-//!
-//! **What it checks.** Services of type LoadBalancer without `status.loadBalancer.ingress` (the
-//! `<pending>` EXTERNAL-IP of `kubectl get svc`) older than a few minutes, with the Service's
-//! events (`SyncLoadBalancerFailed`) and whether the bundle shows anything that could provision
-//! a load balancer (a cloud provider, MetalLB, kube-vip, k3s servicelb).
-//!
-//! **Why it matters.** Nothing outside the cluster can reach the Service through the address it
-//! is waiting for.
-//!
-//! **Example.** `Service shop/web: LoadBalancer pending for 2h`, with `Error syncing load
-//! balancer: failed to ensure load balancer: no available IPs` x14.
+//! Diagnostic `loadbalancer-pending`: loadBalancer Services without an external address;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
@@ -24,11 +14,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "LoadBalancer Services without an external address",
     severities: &[Severity::P1, Severity::P2],
-    what: "Services of type LoadBalancer with no status.loadBalancer.ingress after a few minutes, with their \
-           load balancer events.",
+    what: "Services of type LoadBalancer without `status.loadBalancer.ingress` (the `<pending>` EXTERNAL-IP \
+           of `kubectl get svc`) older than a few minutes, with the Service's events \
+           (`SyncLoadBalancerFailed`) and whether the bundle shows anything that could provision a load \
+           balancer (a cloud provider, MetalLB, kube-vip, k3s servicelb).",
     why: "Outside clients cannot reach the Service through its load balancer.",
     fix: "Read the Service's events; install or fix the load balancer implementation (cloud controller \
           manager, MetalLB address pool, kube-vip), or use a NodePort or an Ingress.",
+    example: "`Service shop/web: LoadBalancer pending for 2h`, with `Error syncing load balancer: failed to \
+              ensure load balancer: no available IPs` x14.",
     needs: &[],
     run,
 };

@@ -1,16 +1,5 @@
-//! Diagnostic: network-policy-isolation.
-//!
-//! **What it checks.** Pods that NetworkPolicies isolate with no rule letting traffic through:
-//! all ingress cut (a default-deny, or policies selecting the pods with an empty `ingress`), all
-//! egress cut, or egress allowed but not to DNS (port 53). One finding per namespace and
-//! direction, naming the policies, the pods and the Services whose traffic is cut.
-//!
-//! **Why it matters.** A Service whose pods accept no ingress is unreachable although every pod
-//! is Ready; pods without DNS egress fail on every name lookup. Both look like application or
-//! DNS failures, not like policy.
-//!
-//! **Example.** `Namespace shop: all ingress to 3 pods cut by NetworkPolicy default-deny
-//! (Services api, web)`.
+//! Diagnostic `network-policy-isolation`: pods cut off by NetworkPolicies;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -28,12 +17,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "Pods cut off by NetworkPolicies",
     severities: &[Severity::P1, Severity::P2, Severity::P3],
-    what: "Pods selected by NetworkPolicies with no rule allowing traffic: all ingress cut, all egress cut, or \
-           egress without DNS; with the policies, the pods and the Services affected.",
+    what: "Pods that NetworkPolicies isolate with no rule letting traffic through: all ingress cut (a \
+           default-deny, or policies selecting the pods with an empty `ingress`), all egress cut, or egress \
+           allowed but not to DNS (port 53). One finding per namespace and direction, naming the policies, \
+           the pods and the Services whose traffic is cut.",
     why: "Traffic the policies cut fails silently: Services answer nothing although their pods are Ready, \
           and name lookups time out.",
     fix: "Add a NetworkPolicy that allows the traffic the pods need (from the Services' clients, to DNS on \
           port 53), or narrow the deny policy's podSelector.",
+    example: "`Namespace shop: all ingress to 3 pods cut by NetworkPolicy default-deny (Services api, \
+              web)`.",
     needs: &[],
     run,
 };

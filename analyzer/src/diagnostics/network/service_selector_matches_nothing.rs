@@ -1,21 +1,5 @@
-//! Diagnostic: service-selector-matches-nothing.
-//!
-//! **What it checks.** Services whose selector matches no pod of their namespace, with the near
-//! misses that usually explain it: pods that carry every key but with another value
-//! (`app=api-v2` where the Service wants `app=api`), and workloads whose pod template matches
-//! but that run no pod (scaled to zero).
-//!
-//! **Severity.** P1 when an Ingress routes to it, else P2; P3 when nothing routes to it, no pod
-//! has part of the selector right (a typo), and the bundle shows it is so on purpose: every
-//! workload it would select is scaled to zero, or it is a platform namespace's Service for a
-//! component not deployed at all (machine controllers on a platform without machine
-//! management, say).
-//!
-//! **Why it matters.** Such a Service has no endpoints and never will until its selector or the
-//! pods' labels change: a typo in a label is a complete outage of that Service.
-//!
-//! **Example.** `Service shop/api selects app=api,tier=web: no pod matches`, with `pod
-//! api-7d9f-a has app=api, tier=backend` and `kubectl get pods -n shop --show-labels`.
+//! Diagnostic `service-selector-matches-nothing`: service selectors that match no pod;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -34,12 +18,19 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "Service selectors that match no pod",
     severities: &[Severity::P1, Severity::P2, Severity::P3],
-    what: "Services whose selector matches no pod of their namespace, with the pods whose labels nearly \
-           match and the workloads that would match but run no pod.",
+    what: "Services whose selector matches no pod of their namespace, with the near misses that usually \
+           explain it: pods that carry every key but with another value (`app=api-v2` where the Service \
+           wants `app=api`), and workloads whose pod template matches but that run no pod (scaled to zero). \
+           **Severity.** P1 when an Ingress routes to it, else P2; P3 when nothing routes to it, no pod has \
+           part of the selector right (a typo), and the bundle shows it is so on purpose: every workload it \
+           would select is scaled to zero, or it is a platform namespace's Service for a component not \
+           deployed at all (machine controllers on a platform without machine management, say).",
     why: "The Service has no endpoints until its selector or the pods' labels change: every connection to \
           it fails.",
     fix: "Correct the Service's selector (or the pod template's labels) so they agree, or scale up the \
           workload it is meant for.",
+    example: "`Service shop/api selects app=api,tier=web: no pod matches`, with `pod api-7d9f-a has \
+              app=api, tier=backend` and `kubectl get pods -n shop --show-labels`.",
     needs: &[],
     run,
 };

@@ -1,16 +1,5 @@
-//! Diagnostic: service-target-port-mismatch.
-//!
-//! **What it checks.** Service ports whose `targetPort` matches no container port of the pods
-//! the Service selects: a named targetPort no container declares (the endpoints then carry no
-//! port for it), or a number none of the declared `containerPort`s has. Pods that declare no
-//! port at all are not judged on numbers, since declaring ports is optional; nor is a port the
-//! Service's Endpoints or EndpointSlices carry (with an address): traffic follows the endpoints,
-//! whatever the containers declare.
-//!
-//! **Why it matters.** Traffic reaches the pods on a port nothing listens on: connections are
-//! refused although the pods are Ready and the endpoints look fine.
-//!
-//! **Example.** `Service shop/api port 80 → targetPort 8080, but pods listen on 8000 (http)`.
+//! Diagnostic `service-target-port-mismatch`: service targetPorts no selected container exposes;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, labels_match};
@@ -26,11 +15,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "Service targetPorts no selected container exposes",
     severities: &[Severity::P1, Severity::P2],
-    what: "Service ports whose targetPort (number or name) matches no containerPort of the pods the \
-           Service selects.",
+    what: "Service ports whose `targetPort` matches no container port of the pods the Service selects: a \
+           named targetPort no container declares (the endpoints then carry no port for it), or a number \
+           none of the declared `containerPort`s has. Pods that declare no port at all are not judged on \
+           numbers, since declaring ports is optional; nor is a port the Service's Endpoints or \
+           EndpointSlices carry (with an address): traffic follows the endpoints, whatever the containers \
+           declare.",
     why: "Traffic is sent to a port nothing listens on: connections fail although pods are Ready.",
     fix: "Set the Service's targetPort to the container's port (or its name), or declare the port in the \
           pod template.",
+    example: "`Service shop/api port 80 → targetPort 8080, but pods listen on 8000 (http)`.",
     needs: &[],
     run,
 };

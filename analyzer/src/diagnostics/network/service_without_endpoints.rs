@@ -1,15 +1,5 @@
-//! Diagnostic: service-without-endpoints.
-//!
-//! **What it checks.** Services with a selector whose EndpointSlices (or Endpoints) hold no
-//! ready address although pods match the selector: none of them is Ready (each with the
-//! reason). Ingresses routing to the Service are named as the blast radius. A selector that
-//! matches no pod at all is `service-selector-matches-nothing`'s finding, not this one's.
-//!
-//! **Why it matters.** Connections to a Service without ready endpoints are refused or time
-//! out: whatever calls it, inside the cluster or through an Ingress, fails.
-//!
-//! **Example.** `Service shop/api has no ready endpoints: 2 pods match but none is Ready`, with
-//! `api-7d9f-a: CrashLoopBackOff in container api, 12 restarts` and Ingress shop/web routing to it.
+//! Diagnostic `service-without-endpoints`: services without ready endpoints;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 
@@ -25,12 +15,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "Services without ready endpoints",
     severities: &[Severity::P1, Severity::P2],
-    what: "Services with a selector whose EndpointSlices or Endpoints hold no ready address, saying whether \
-           pods match the selector but are not Ready or nothing matches.",
+    what: "Services with a selector whose EndpointSlices (or Endpoints) hold no ready address although pods \
+           match the selector: none of them is Ready (each with the reason). Ingresses routing to the \
+           Service are named as the blast radius. A selector that matches no pod at all is \
+           `service-selector-matches-nothing`'s finding, not this one's.",
     why: "Traffic to a Service without ready endpoints is refused or times out: its callers and the \
           Ingresses routing to it fail.",
     fix: "Make the matching pods Ready (see their own findings), or correct the selector so it matches the \
           pods' labels.",
+    example: "`Service shop/api has no ready endpoints: 2 pods match but none is Ready`, with `api-7d9f-a: \
+              CrashLoopBackOff in container api, 12 restarts` and Ingress shop/web routing to it.",
     needs: &[],
     run,
 };

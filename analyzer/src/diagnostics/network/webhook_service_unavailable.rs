@@ -1,18 +1,5 @@
-//! Diagnostic: webhook-service-unavailable.
-//!
-//! **What it checks.** Validating and mutating admission webhooks whose `clientConfig.service`
-//! does not exist or has no ready endpoint. Severity follows `failurePolicy`: `Fail` (the
-//! default) rejects every matching API request while the webhook is down (P1); `Ignore` only
-//! skips the webhook (P2).
-//!
-//! **Why it matters.** A webhook with `failurePolicy: Fail` and no backend blocks the creation
-//! or update of whatever it matches: Deployments cannot roll out, pods cannot be created, and
-//! the errors (`failed calling webhook ... no endpoints available for service`) appear far from
-//! the cause.
-//!
-//! **Example.** `ValidatingWebhookConfiguration ingress-nginx-admission: webhook
-//! validate.nginx.ingress.kubernetes.io → Service ingress-nginx/ingress-nginx-controller-admission
-//! has no ready endpoints (failurePolicy Fail)`.
+//! Diagnostic `webhook-service-unavailable`: admission webhooks whose Service is missing or has no endpoints;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, ObjectRef};
@@ -28,12 +15,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Network,
     title: "Admission webhooks whose Service is missing or has no endpoints",
     severities: &[Severity::P1, Severity::P2],
-    what: "Validating/Mutating webhooks whose clientConfig.service does not exist or has no ready endpoint; P1 \
-           with failurePolicy Fail, P2 with Ignore.",
+    what: "Validating and mutating admission webhooks whose `clientConfig.service` does not exist or has no \
+           ready endpoint. Severity follows `failurePolicy`: `Fail` (the default) rejects every matching \
+           API request while the webhook is down (P1); `Ignore` only skips the webhook (P2).",
     why: "With failurePolicy Fail, every API request the webhook matches is rejected while it is down: \
           rollouts and pod creation fail with errors far from the cause.",
     fix: "Bring the webhook's pods back (see the Service's pods), or delete the webhook configuration of an \
           uninstalled component.",
+    example: "`ValidatingWebhookConfiguration ingress-nginx-admission: webhook \
+              validate.nginx.ingress.kubernetes.io → Service \
+              ingress-nginx/ingress-nginx-controller-admission has no ready endpoints (failurePolicy \
+              Fail)`.",
     // Without Services in the bundle every webhook would look broken.
     needs: &[Need::Kind("Service")],
     run,

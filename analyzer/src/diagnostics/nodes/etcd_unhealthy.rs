@@ -1,15 +1,5 @@
-//! Diagnostic: etcd-unhealthy.
-//!
-//! **What it checks.** The `etcdctl` answers a host collector saved (the RKE2 log collector's
-//! `etcd/endpointhealth`, `endpointstatus`, `alarmlist`, `memberlist`): an endpoint that is
-//! not healthy, an endpoint status with errors, a raised alarm (`NOSPACE`, `CORRUPT`), a
-//! member that never started.
-//!
-//! **Why it matters.** etcd holds the whole cluster's state: an unhealthy endpoint or a
-//! `NOSPACE` alarm makes the API server refuse writes, so every rollout, scale and lease
-//! renewal fails with it.
-//!
-//! **Example.** `etcd alarms on node cp-1: memberID:1234 alarm:NOSPACE`.
+//! Diagnostic `etcd-unhealthy`: etcd unhealthy or alarmed;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::ObjectRef;
 
@@ -22,11 +12,13 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Nodes,
     title: "etcd unhealthy or alarmed",
     severities: &[Severity::P0],
-    what: "etcd's own answers saved by a host collector: unhealthy endpoints, endpoint errors, raised alarms, \
-           members not started.",
+    what: "The `etcdctl` answers a host collector saved (the RKE2 log collector's `etcd/endpointhealth`, \
+           `endpointstatus`, `alarmlist`, `memberlist`): an endpoint that is not healthy, an endpoint \
+           status with errors, a raised alarm (`NOSPACE`, `CORRUPT`), a member that never started.",
     why: "The API server cannot write without a healthy etcd: rollouts, scaling and leases all fail with it.",
     fix: "Read the etcd member's log; for NOSPACE compact and defragment, then disarm the alarm; restore a \
           failed member from a snapshot.",
+    example: "`etcd alarms on node cp-1: memberID:1234 alarm:NOSPACE`.",
     needs: &[],
     run,
 };

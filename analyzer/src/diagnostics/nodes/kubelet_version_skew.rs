@@ -1,16 +1,5 @@
-//! Diagnostic: kubelet-version-skew.
-//!
-//! **What it checks.** Each node's `status.nodeInfo.kubeletVersion` against the API server's
-//! version (`model.server_version`), by the Kubernetes version skew policy: a kubelet must not
-//! be newer than the API server, nor more than three minor versions older (two before 1.28).
-//! Without the server's version in the bundle there is nothing to compare: it needs
-//! [`Need::ServerVersion`], so the report says it was skipped rather than passing silently.
-//!
-//! **Why it matters.** Out-of-policy kubelets are untested combinations: API fields they do not
-//! know are dropped, features misbehave, and the next control-plane upgrade breaks them.
-//!
-//! **Example.** `Node old-1: kubelet v1.25.16 is 4 minor versions older than the API server
-//! v1.29.2 (policy allows 3)`.
+//! Diagnostic `kubelet-version-skew`: kubelets outside the version skew policy;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::Object;
 
@@ -25,12 +14,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Nodes,
     title: "Kubelets outside the version skew policy",
     severities: &[Severity::P1, Severity::P2],
-    what: "Kubelets newer than the API server, or more than three minor versions older (two before 1.28), \
-           per the Kubernetes version skew policy.",
+    what: "Each node's `status.nodeInfo.kubeletVersion` against the API server's version \
+           (`model.server_version`), by the Kubernetes version skew policy: a kubelet must not be newer \
+           than the API server, nor more than three minor versions older (two before 1.28). Without the \
+           server's version in the bundle there is nothing to compare: it needs the server version, so \
+           the report says it was skipped rather than passing silently.",
     why: "Out-of-policy kubelets are untested: fields are dropped, features misbehave, and the next \
           control-plane upgrade breaks them.",
     fix: "Upgrade the old nodes' kubelets (or replace the nodes); never run kubelets newer than the control \
           plane: upgrade the control plane first.",
+    example: "`Node old-1: kubelet v1.25.16 is 4 minor versions older than the API server v1.29.2 (policy \
+              allows 3)`.",
     needs: &[Need::ServerVersion],
     run,
 };

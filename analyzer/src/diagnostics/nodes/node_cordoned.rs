@@ -1,14 +1,5 @@
-//! Diagnostic: node-cordoned.
-//!
-//! **What it checks.** Nodes marked unschedulable (`spec.unschedulable`, what `kubectl cordon`
-//! and `kubectl drain` set), with how long ago (the `node.kubernetes.io/unschedulable` taint's
-//! `timeAdded`) and how many pods still run there.
-//!
-//! **Why it matters.** A cordon left behind after maintenance quietly removes capacity: pods
-//! go Pending for lack of room while a node sits idle. Half the nodes cordoned is a capacity
-//! incident waiting to happen.
-//!
-//! **Example.** `Node worker-3 cordoned for 12d (4 pods still running)`.
+//! Diagnostic `node-cordoned`: nodes cordoned (unschedulable);
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -24,9 +15,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Nodes,
     title: "Nodes cordoned (unschedulable)",
     severities: &[Severity::P2, Severity::P3],
-    what: "Nodes with spec.unschedulable, with how long they have been cordoned and the pods still there.",
+    what: "Nodes marked unschedulable (`spec.unschedulable`, what `kubectl cordon` and `kubectl drain` \
+           set), with how long ago (the `node.kubernetes.io/unschedulable` taint's `timeAdded`) and how \
+           many pods still run there.",
     why: "A cordon forgotten after maintenance removes capacity: pods go Pending while the node sits idle.",
     fix: "Uncordon the node when its maintenance is over (`kubectl uncordon`), or drain and remove it.",
+    example: "`Node worker-3 cordoned for 12d (4 pods still running)`.",
     needs: &[],
     run,
 };

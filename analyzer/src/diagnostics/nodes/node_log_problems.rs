@@ -1,17 +1,5 @@
-//! Diagnostic: node-log-problems.
-//!
-//! **What it checks.** The problems the nodes' own logs report (kernel log, journals, host
-//! service logs), named as node-problem-detector names them: processes OOM-killed by the
-//! kernel, tasks hung, file systems remounted read-only, kernel oopses, I/O and hardware
-//! errors, a container runtime or PLEG unhealthy, etcd's disk too slow, and the kubelet and
-//! runtime restarting.
-//!
-//! **Why it matters.** These are causes a pod's status only shows as effects: a pod OOM-killed
-//! by the kernel outside its cgroup limit, a node that goes NotReady because its runtime hung,
-//! a volume that turns read-only. Without node-problem-detector in the cluster, the node's log
-//! is the only witness.
-//!
-//! **Example.** `Node cp-1: kernel OOM killer ran 3 times (kernel log)`.
+//! Diagnostic `node-log-problems`: problems in the nodes' own logs;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{NodeProblem, ObjectRef};
 
@@ -25,13 +13,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Nodes,
     title: "Problems in the nodes' own logs",
     severities: &[Severity::P1, Severity::P2, Severity::P3],
-    what: "Kernel, journal and host service logs scanned with node-problem-detector's rules: OOM kills, hung \
-           tasks, read-only file systems, kernel oopses, I/O and hardware errors, an unhealthy runtime or PLEG, \
-           slow etcd disks, kubelet and runtime restarts.",
+    what: "The problems the nodes' own logs report (kernel log, journals, host service logs), named as \
+           node-problem-detector names them: processes OOM-killed by the kernel, tasks hung, file systems \
+           remounted read-only, kernel oopses, I/O and hardware errors, a container runtime or PLEG \
+           unhealthy, etcd's disk too slow, and the kubelet and runtime restarting.",
     why: "A pod's status shows the effect; the node's log shows the cause, and without node-problem-detector \
           nothing else records it.",
     fix: "Read the node's log around the lines quoted; replace failing disks or hardware, raise the node's \
           memory or lower what runs there, restart or upgrade the runtime.",
+    example: "`Node cp-1: kernel OOM killer ran 3 times (kernel log)`.",
     needs: &[],
     run,
 };

@@ -1,15 +1,4 @@
-//! Diagnostic: node-not-ready.
-//!
-//! **What it checks.** Nodes whose `Ready` condition is `False` or `Unknown`, with the reason
-//! and message, how long ago the kubelet last reported (`lastHeartbeatTime` against the
-//! capture), and the pods scheduled there.
-//!
-//! **Why it matters.** A NotReady node runs no new pod; after the eviction timeout its pods are
-//! deleted and rescheduled, and until then the Services they back lose those endpoints. When
-//! every node is NotReady the cluster runs nothing new at all.
-//!
-//! **Example.** `Node kind-worker NotReady (KubeletNotReady: container runtime network not
-//! ready: NetworkReady=false reason:NetworkPluginNotReady), last heartbeat 2h ago, 5 pods`.
+//! Diagnostic `node-not-ready`: nodes NotReady; its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -25,12 +14,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Nodes,
     title: "Nodes NotReady",
     severities: &[Severity::P0, Severity::P1],
-    what: "Nodes whose Ready condition is False or Unknown, with the reason, the age of the last kubelet \
-           heartbeat and the pods scheduled there.",
+    what: "Nodes whose `Ready` condition is `False` or `Unknown`, with the reason and message, how long ago \
+           the kubelet last reported (`lastHeartbeatTime` against the capture), and the pods scheduled \
+           there.",
     why: "A NotReady node runs no new pod and its pods are evicted after the timeout; Services lose those \
           endpoints meanwhile. Every node NotReady is an outage.",
     fix: "Read the condition's reason: restart or repair the kubelet or container runtime, fix the CNI, free \
           the node's resources, or replace the node.",
+    example: "`Node kind-worker NotReady (KubeletNotReady: container runtime network not ready: \
+              NetworkReady=false reason:NetworkPluginNotReady), last heartbeat 2h ago, 5 pods`.",
     needs: &[],
     run,
 };

@@ -1,16 +1,5 @@
-//! Diagnostic: node-overcommitted.
-//!
-//! **What it checks.** For each node, the CPU and memory requests and limits of the pods
-//! scheduled there (init containers counted as the scheduler does: the larger of their maximum
-//! and the containers' sum, plus the pod overhead) against the node's allocatable: requests above
-//! 100%, limits above 150%.
-//!
-//! **Why it matters.** Requests above allocatable mean the node was resized or static pods
-//! bypassed the scheduler: guarantees are broken. Limits far above allocatable mean that if the
-//! pods use what they may, the node runs out of memory and the kernel OOM-kills or the kubelet
-//! evicts.
-//!
-//! **Example.** `Node worker-1: memory limits 212% of allocatable (13.2 GiB of 6.2 GiB)`.
+//! Diagnostic `node-overcommitted`: nodes whose pods request or may use more than they have;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
@@ -27,12 +16,14 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Nodes,
     title: "Nodes whose pods request or may use more than they have",
     severities: &[Severity::P2, Severity::P3],
-    what: "Per node, the sum of the pods' CPU and memory requests (above 100%) and limits (above 150%) \
-           against the node's allocatable.",
+    what: "For each node, the CPU and memory requests and limits of the pods scheduled there (init \
+           containers counted as the scheduler does: the larger of their maximum and the containers' sum, \
+           plus the pod overhead) against the node's allocatable: requests above 100%, limits above 150%.",
     why: "Requests above allocatable break scheduling guarantees; limits far above it mean the node runs out \
           of memory (OOM kills, evictions) when pods use what they are allowed.",
     fix: "Lower the limits toward real use, spread the pods (anti-affinity, more nodes), or give the node more \
           capacity.",
+    example: "`Node worker-1: memory limits 212% of allocatable (13.2 GiB of 6.2 GiB)`.",
     needs: &[],
     run,
 };

@@ -1,13 +1,5 @@
-//! Diagnostic: node-pressure.
-//!
-//! **What it checks.** Nodes reporting `MemoryPressure`, `DiskPressure` or `PIDPressure` True,
-//! or `NetworkUnavailable` True, with the conditions' messages, the taints the node got for them,
-//! the pods the kubelet evicted there and its `EvictionThresholdMet` events.
-//!
-//! **Why it matters.** Under pressure the kubelet evicts pods (lowest QoS first) and the
-//! scheduler stops placing new ones there; a node without network runs pods nobody can reach.
-//!
-//! **Example.** `Node worker-2 under MemoryPressure, DiskPressure (3 pods evicted)`.
+//! Diagnostic `node-pressure`: nodes under memory, disk or PID pressure, or without network;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -22,12 +14,14 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Nodes,
     title: "Nodes under memory, disk or PID pressure, or without network",
     severities: &[Severity::P1, Severity::P2],
-    what: "Nodes with MemoryPressure, DiskPressure or PIDPressure True, or NetworkUnavailable True, with the \
-           pods evicted there.",
+    what: "Nodes reporting `MemoryPressure`, `DiskPressure` or `PIDPressure` True, or `NetworkUnavailable` \
+           True, with the conditions' messages, the taints the node got for them, the pods the kubelet \
+           evicted there and its `EvictionThresholdMet` events.",
     why: "The kubelet evicts pods from a node under pressure and the scheduler avoids it; pods on a node \
           without network are unreachable.",
     fix: "Find what consumes the resource (top pods, images and logs on disk, process counts), set requests \
           and limits, clean up or grow the node; for NetworkUnavailable fix the CNI or cloud routes.",
+    example: "`Node worker-2 under MemoryPressure, DiskPressure (3 pods evicted)`.",
     needs: &[],
     run,
 };

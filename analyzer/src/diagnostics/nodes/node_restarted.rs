@@ -1,17 +1,5 @@
-//! Diagnostic: node-restarted.
-//!
-//! **What it checks.** Containers whose last run was ended by their node rather than by the
-//! program: `lastState.terminated.reason` `Unknown` (exit code 255), what the kubelet records
-//! when it finds a container gone after the node or its container runtime restarted. They are
-//! grouped per node into one note, with the time of the last such end and whether every one of
-//! them has run and been ready for 10 minutes since (then it is history: resolved).
-//!
-//! **Why it matters.** After a node restart every pod on it shows restarts, often dozens on a
-//! laptop cluster that sleeps every night. Read pod by pod they look like crash loops; they are
-//! one event of the node, and the count says how often the node went down.
-//!
-//! **Example.** `Node worker-1: 6 pods restarted with the node (last ended Unknown, exit code
-//! 255, at 2025-06-01T09:42:35Z)`.
+//! Diagnostic `node-restarted`: pods restarted with their node;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -30,12 +18,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Nodes,
     title: "Pods restarted with their node",
     severities: &[Severity::P3],
-    what: "Containers whose last run ended Unknown (exit code 255) because their node or container runtime \
-           restarted, grouped per node, with the last such time.",
+    what: "Containers whose last run was ended by their node rather than by the program: \
+           `lastState.terminated.reason` `Unknown` (exit code 255), what the kubelet records when it finds \
+           a container gone after the node or its container runtime restarted. They are grouped per node \
+           into one note, with the time of the last such end and whether every one of them has run and been \
+           ready for 10 minutes since (then it is history: resolved).",
     why: "A node restart shows as restarts of every pod on it; read one by one they look like crash loops, \
           but they are one event of the node. Resolved when every such container has run ready since.",
     fix: "Nothing to do when the restarts are history; if the node restarts often, read the node's system \
           log (why it rebooted or why the runtime restarted).",
+    example: "`Node worker-1: 6 pods restarted with the node (last ended Unknown, exit code 255, at \
+              2025-06-01T09:42:35Z)`.",
     needs: &[],
     run,
 };

@@ -1,20 +1,5 @@
-//! Diagnostic: containers-without-requests-or-limits.
-//!
-//! **What it checks.** Containers (init containers too) of every workload's pod template with no
-//! CPU request, no memory request or no memory limit, after the namespace's LimitRange defaults
-//! (what those impose is `limit-range-defaults`). One finding per workload, always P3: it is
-//! hardening advice, not a problem the bundle shows happening (an OOM kill, an eviction, a
-//! node under pressure are their own findings), so the engine rolls the workloads up into one
-//! advisory instead of a P2 per workload. With samples of the
-//! workload's pods, the fix carries the recommended values (CPU from p95, memory from the peak
-//! plus 20%); without, `kubectl top` first.
-//!
-//! **Why it matters.** Without requests the scheduler places the pod as if it used nothing
-//! (BestEffort: the first evicted); without a memory limit one leak can starve the whole node.
-//!
-//! **Example.** `Deployment shop/api: api has no cpu request, memory request, memory limit`, with
-//! `kubectl set resources deployment/api -n shop -c api --requests=cpu=290m,memory=600Mi
-//! --limits=memory=600Mi`.
+//! Diagnostic `containers-without-requests-or-limits`: containers without requests or a memory limit;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 
@@ -32,12 +17,20 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "Containers without requests or a memory limit",
     severities: &[Severity::P3],
-    what: "Containers of each workload's pod template without a CPU request, a memory request or a memory \
-           limit once the namespace's LimitRange defaults apply; one finding per workload.",
+    what: "Containers (init containers too) of every workload's pod template with no CPU request, no memory \
+           request or no memory limit, after the namespace's LimitRange defaults (what those impose is \
+           `limit-range-defaults`). One finding per workload, always P3: it is hardening advice, not a \
+           problem the bundle shows happening (an OOM kill, an eviction, a node under pressure are their \
+           own findings), so the engine rolls the workloads up into one advisory instead of a P2 per \
+           workload. With samples of the workload's pods, the fix carries the recommended values (CPU from \
+           p95, memory from the peak plus 20%); without, `kubectl top` first.",
     why: "Without requests the scheduler places the pod as if it used nothing and evicts it first; without a \
           memory limit one leak can starve the whole node.",
     fix: "Set requests from observed use and a memory limit (`kubectl set resources ... --requests=... \
           --limits=memory=...`), or give the namespace a LimitRange with defaults.",
+    example: "`Deployment shop/api: api has no cpu request, memory request, memory limit`, with `kubectl \
+              set resources deployment/api -n shop -c api --requests=cpu=290m,memory=600Mi \
+              --limits=memory=600Mi`.",
     needs: &[],
     run,
 };

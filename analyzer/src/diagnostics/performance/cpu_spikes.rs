@@ -1,16 +1,4 @@
-//! Diagnostic: cpu-spikes.
-//!
-//! **What it checks.** CPU samples far above a container's usual level: a sample is a spike
-//! when it is more than 3× the median and at least 100m above it (so an idle container going
-//! from 2m to 9m is not one). Needs 5 samples. `K8sPerformanceAnalyzer`'s `p95` is not part of the rule: with
-//! several spikes in a short window the p95 is itself a spike value and would hide them. A
-//! spike that reaches 90% of the CPU limit is throttled (P2); otherwise P3.
-//!
-//! **Why it matters.** Spikes are invisible in averages and in right-sizing from the median,
-//! and a spike into the limit is throttled: the slow requests of a bursty service.
-//!
-//! **Example.** The prod-simulation scenario's `web-frontend` idles at 20m and runs `yes` for minutes at a
-//! time: `3 CPU spikes up to 1 core (50× the median 20m), into its 1 core limit`.
+//! Diagnostic `cpu-spikes`: CPU spikes; its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
@@ -23,12 +11,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "CPU spikes",
     severities: &[Severity::P2, Severity::P3],
-    what: "CPU samples more than 3× the container's median and at least 100m above it; P2 when a spike \
-           reaches 90% of the CPU limit (throttled).",
+    what: "CPU samples far above a container's usual level: a sample is a spike when it is more than 3× the \
+           median and at least 100m above it (so an idle container going from 2m to 9m is not one). Needs 5 \
+           samples. `K8sPerformanceAnalyzer`'s `p95` is not part of the rule: with several spikes in a \
+           short window the p95 is itself a spike value and would hide them. A spike that reaches 90% of \
+           the CPU limit is throttled (P2); otherwise P3.",
     why: "Spikes vanish in averages and in sizing from the median, and a spike into the limit is throttled: \
           the slow requests of a bursty service.",
     fix: "Find what runs at those times (batches, cron, traffic bursts); raise the CPU limit above the \
           spikes or spread the work.",
+    example: "The prod-simulation scenario's `web-frontend` idles at 20m and runs `yes` for minutes at a \
+              time: `3 CPU spikes up to 1 core (50× the median 20m), into its 1 core limit`.",
     needs: &[Need::Metrics],
     run,
 };

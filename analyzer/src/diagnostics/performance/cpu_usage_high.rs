@@ -1,16 +1,5 @@
-//! Diagnostic: cpu-usage-high.
-//!
-//! **What it checks.** The 95th percentile of each container's CPU samples against its own CPU
-//! limit: above 80% of the limit is P2, above 90% P1. A container without a CPU limit falls back
-//! to the fixed thresholds (`p95 > 800m` medium, `> 900m` high). One finding per
-//! workload container, led by its busiest replica.
-//!
-//! **Why it matters.** A container near its CPU limit is throttled by the kernel: latency rises
-//! and requests queue long before anything fails, and nothing in the pod's status says so.
-//!
-//! **Example.** The prod-simulation scenario's `web-frontend` runs `yes` in business hours and pins its
-//! 1-core limit: `CPU p95 1 core is 100% of its 1 core limit`, with p95, max and mean per replica and
-//! `kubectl set resources deployment/web-frontend -n prod-simulation -c web --limits=cpu=1430m`.
+//! Diagnostic `cpu-usage-high`: CPU usage near the container's limit;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use super::against_limit::{Resource, findings};
 use crate::diagnostics::{Diagnostic, Need};
@@ -22,12 +11,18 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "CPU usage near the container's limit",
     severities: &[Severity::P1, Severity::P2],
-    what: "The p95 of each container's CPU samples against its CPU limit (above 80% P2, above 90% P1); \
-           without a limit, the fixed 800m/900m.",
+    what: "The 95th percentile of each container's CPU samples against its own CPU limit: above 80% of the \
+           limit is P2, above 90% P1. A container without a CPU limit falls back to the fixed thresholds \
+           (`p95 > 800m` medium, `> 900m` high). One finding per workload container, led by its busiest \
+           replica.",
     why: "Near its CPU limit a container is throttled: latency rises and requests queue, and nothing in the \
           pod's status shows it.",
     fix: "Raise the CPU limit (`kubectl set resources ... --limits=cpu=...`), scale out (an HPA), or find \
           what burns the CPU (`kubectl top pod --containers`).",
+    example: "The prod-simulation scenario's `web-frontend` runs `yes` in business hours and pins its \
+              1-core limit: `CPU p95 1 core is 100% of its 1 core limit`, with p95, max and mean per \
+              replica and `kubectl set resources deployment/web-frontend -n prod-simulation -c web \
+              --limits=cpu=1430m`.",
     needs: &[Need::Metrics],
     run,
 };

@@ -15,7 +15,6 @@ use expect_test::Expect;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, MetricSample, NodeSeries};
 use kubesnap_shared::quantity;
-use serde::Deserialize;
 
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::testing::{model_from_yaml, render};
@@ -25,8 +24,7 @@ pub(crate) fn model(fixture: &str) -> ClusterModel {
     let mut rest = String::new();
     let mut nodes = Vec::new();
     let mut stats = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(fixture) {
-        let value = Value::deserialize(document).unwrap();
+    for value in kubesnap_shared::yaml::documents::<Value>(fixture.as_bytes()).unwrap() {
         match value.get("kind").and_then(Value::as_str) {
             Some("NodeSeries") => nodes.push(node_series(&value)),
             Some("KubeletStats") => stats.push((
@@ -35,8 +33,10 @@ pub(crate) fn model(fixture: &str) -> ClusterModel {
             )),
             _ if value.is_null() => {}
             _ => {
+                // JSON is YAML: the other documents go on as they were read.
                 rest.push_str("---\n");
-                rest.push_str(&serde_yaml::to_string(&value).unwrap());
+                rest.push_str(&value.to_string());
+                rest.push('\n');
             }
         }
     }

@@ -1,16 +1,5 @@
-//! Diagnostic: hpa-at-max-replicas.
-//!
-//! **What it checks.** HorizontalPodAutoscalers running at `spec.maxReplicas` while a metric
-//! is above its target (P1: demand the HPA may not meet), or whose `ScalingLimited` condition
-//! says `TooManyReplicas` (P2: it wanted more). The finding gives the replicas the HPA would
-//! run without the cap, `ceil(current × current metric / target)` as the HPA computes it.
-//!
-//! **Why it matters.** An HPA at its ceiling no longer absorbs load: each pod takes more than
-//! it was sized for, and latency or errors follow.
-//!
-//! **Example.** `HPA shop/web at its max of 5 replicas with cpu 95% (target 70%)`: it would
-//! run 7, with `kubectl patch horizontalpodautoscaler/web -n shop --type=merge -p
-//! '{"spec":{"maxReplicas":7}}'`.
+//! Diagnostic `hpa-at-max-replicas`: horizontalPodAutoscalers capped at their maximum;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::Object;
 
@@ -25,12 +14,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "HorizontalPodAutoscalers capped at their maximum",
     severities: &[Severity::P1, Severity::P2],
-    what: "HPAs at maxReplicas with a metric above its target, or whose ScalingLimited condition says \
-           TooManyReplicas, with the replicas they would run without the cap.",
+    what: "HorizontalPodAutoscalers running at `spec.maxReplicas` while a metric is above its target (P1: \
+           demand the HPA may not meet), or whose `ScalingLimited` condition says `TooManyReplicas` (P2: it \
+           wanted more). The finding gives the replicas the HPA would run without the cap, `ceil(current × \
+           current metric / target)` as the HPA computes it.",
     why: "An HPA at its ceiling no longer absorbs load: every pod takes more than it was sized for and \
           latency or errors follow.",
     fix: "Raise maxReplicas (`kubectl patch hpa ... maxReplicas`) if the cluster has room, or make each \
           pod cheaper; check the nodes can hold the extra pods.",
+    example: "`HPA shop/web at its max of 5 replicas with cpu 95% (target 70%)`: it would run 7, with \
+              `kubectl patch horizontalpodautoscaler/web -n shop --type=merge -p \
+              '{\"spec\":{\"maxReplicas\":7}}'`.",
     needs: &[Need::Kind("HorizontalPodAutoscaler")],
     run,
 };

@@ -1,17 +1,5 @@
-//! Diagnostic: hpa-metrics-unavailable.
-//!
-//! **What it checks.** HorizontalPodAutoscalers that cannot read their metrics: the
-//! `ScalingActive` condition is `False` (other than `ScalingDisabled`), or the HPA has
-//! `FailedGetResourceMetric`-family warning events. The finding reads the cause from the
-//! message: containers without the CPU/memory request a utilization target divides by, or a
-//! metrics API that is not served.
-//!
-//! **Why it matters.** An HPA without metrics freezes at its current replica count: it neither
-//! scales out under load nor in when idle, and nothing else says so.
-//!
-//! **Example.** `HPA shop/web cannot read its metrics (FailedGetResourceMetric): missing request
-//! for cpu in container web`, with `kubectl set resources deployment/web -n shop -c web
-//! --requests=cpu=...` as the fix.
+//! Diagnostic `hpa-metrics-unavailable`: horizontalPodAutoscalers without metrics;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
@@ -26,12 +14,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "HorizontalPodAutoscalers without metrics",
     severities: &[Severity::P1],
-    what: "HPAs whose ScalingActive condition is False or that have FailedGetResourceMetric-family \
-           warnings, with the cause read from the message (missing requests, metrics API not served).",
+    what: "HorizontalPodAutoscalers that cannot read their metrics: the `ScalingActive` condition is \
+           `False` (other than `ScalingDisabled`), or the HPA has `FailedGetResourceMetric`-family warning \
+           events. The finding reads the cause from the message: containers without the CPU/memory request \
+           a utilization target divides by, or a metrics API that is not served.",
     why: "An HPA without metrics freezes at its current replica count: it neither scales out under load \
           nor in when idle.",
     fix: "Give the target's containers the requests the utilization target divides by, or make the \
           metrics API available (metrics-server, the adapter of custom metrics).",
+    example: "`HPA shop/web cannot read its metrics (FailedGetResourceMetric): missing request for cpu in \
+              container web`, with `kubectl set resources deployment/web -n shop -c web --requests=cpu=...` \
+              as the fix.",
     needs: &[Need::Kind("HorizontalPodAutoscaler")],
     run,
 };

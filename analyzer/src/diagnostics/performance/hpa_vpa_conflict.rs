@@ -1,16 +1,5 @@
-//! Diagnostic: hpa-vpa-conflict.
-//!
-//! **What it checks.** Workloads scaled by an HPA on CPU or memory utilization and by a VPA
-//! that rewrites the same resource's requests (update mode `Auto`, `Recreate`, `Initial` or
-//! `InPlaceOrRecreate`, the resource among its container policy's `controlledResources`).
-//!
-//! **Why it matters.** Utilization is usage divided by the request: when the VPA raises the
-//! request, the HPA sees utilization fall and removes replicas, which raises usage per pod,
-//! which the VPA answers with a bigger request. The two chase each other and the workload
-//! oscillates; the VPA documentation says not to combine them on the same resource.
-//!
-//! **Example.** `Deployment shop/web: HPA web scales on cpu and VPA web (Auto) sets cpu requests`,
-//! with the patch that turns the VPA to `Off` or restricts it to memory.
+//! Diagnostic `hpa-vpa-conflict`: HPA and VPA fighting over the same resource;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
@@ -25,12 +14,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "HPA and VPA fighting over the same resource",
     severities: &[Severity::P2],
-    what: "Workloads with an HPA scaling on CPU or memory utilization and a VPA in an applying mode \
-           (Auto, Recreate, Initial) that controls the same resource.",
+    what: "Workloads scaled by an HPA on CPU or memory utilization and by a VPA that rewrites the same \
+           resource's requests (update mode `Auto`, `Recreate`, `Initial` or `InPlaceOrRecreate`, the \
+           resource among its container policy's `controlledResources`).",
     why: "Utilization is usage over request: the VPA raising requests makes the HPA remove replicas, which \
           raises usage per pod, and the two oscillate.",
     fix: "Keep one of them per resource: turn the VPA to Off (recommendations only), restrict its \
           controlledResources to the other resource, or scale the HPA on a custom metric.",
+    example: "`Deployment shop/web: HPA web scales on cpu and VPA web (Auto) sets cpu requests`, with the \
+              patch that turns the VPA to `Off` or restricts it to memory.",
     needs: &[Need::Kind("HorizontalPodAutoscaler"), Need::Kind("VerticalPodAutoscaler")],
     run,
 };

@@ -1,20 +1,5 @@
-//! Diagnostic: limit-range-defaults.
-//!
-//! **What it checks.** What each LimitRange's `type: Container` items do to the workloads of its
-//! namespace. Conflicts (P1): a pod template whose requests or limits, after the defaults, are
-//! above `max`, below `min`, or whose limit/request ratio is above `maxLimitRequestRatio`; the
-//! admission plugin rejects those pods, so the controller cannot create them. Silent defaults
-//! (P3): containers without their own requests or limits that get the LimitRange's `default`
-//! and `defaultRequest`; the finding lists what is imposed on whom (a default CPU limit
-//! throttles, a default memory limit OOM-kills, and neither is in the workload's manifest).
-//!
-//! **Why it matters.** A LimitRange acts at admission, invisibly: a rejected pod only shows as a
-//! `FailedCreate` event on the ReplicaSet, and a defaulted limit looks like the application's
-//! own choice.
-//!
-//! **Example.** `LimitRange team/limits rejects Deployment team/etl: etl memory limit 2 GiB above
-//! max 1 GiB`, and `LimitRange team/limits silently sets cpu limit 500m, memory limit 512 MiB
-//! on 2 containers`.
+//! Diagnostic `limit-range-defaults`: limitRange conflicts and silent defaults;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -32,12 +17,20 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "LimitRange conflicts and silent defaults",
     severities: &[Severity::P1, Severity::P3],
-    what: "LimitRanges whose max/min/ratio reject a workload's pods (P1), or whose defaults silently give \
-           containers requests and limits not in their manifests (P3), with what they impose on whom.",
+    what: "What each LimitRange's `type: Container` items do to the workloads of its namespace. Conflicts \
+           (P1): a pod template whose requests or limits, after the defaults, are above `max`, below `min`, \
+           or whose limit/request ratio is above `maxLimitRequestRatio`; the admission plugin rejects those \
+           pods, so the controller cannot create them. Silent defaults (P3): containers without their own \
+           requests or limits that get the LimitRange's `default` and `defaultRequest`; the finding lists \
+           what is imposed on whom (a default CPU limit throttles, a default memory limit OOM-kills, and \
+           neither is in the workload's manifest).",
     why: "A LimitRange acts at admission: rejected pods only show as FailedCreate events, and a defaulted \
           limit (CPU throttling, OOM kills) looks like the application's own choice.",
     fix: "Bring the workload's resources within the range (`kubectl set resources`), or change the \
           LimitRange; write defaults into the manifests that rely on them.",
+    example: "`LimitRange team/limits rejects Deployment team/etl: etl memory limit 2 GiB above max 1 GiB`, \
+              and `LimitRange team/limits silently sets cpu limit 500m, memory limit 512 MiB on 2 \
+              containers`.",
     needs: &[Need::Kind("LimitRange")],
     run,
 };

@@ -1,19 +1,5 @@
-//! Diagnostic: memory-leak.
-//!
-//! **What it checks.** Containers whose memory only grows over the capture: a least-squares
-//! line through the working-set samples rises and fits them well (R² ≥ 0.8), or every sample
-//! is at least the one before it. At the fitted slope it estimates when the container reaches
-//! its memory limit. Needs at least 4 samples over 30 seconds, and under 2 minutes a strictly
-//! rising series with R² ≥ 0.95; growth under 1% of the mean, or a limit more than 7 days away
-//! at that pace, is not reported.
-//!
-//! **Why it matters.** A leak ends in an OOM kill at the limit (or node memory pressure
-//! without one), on a schedule: the estimate says whether that is before the next deploy.
-//! Under an hour away (or already at 90% of the limit) is P1, otherwise P2.
-//!
-//! **Example.** The prod-simulation scenario's `api-backend` allocates 10 MiB a minute and frees little:
-//! `memory grows +10.2 MiB/min, reaches its 2 GiB limit in ~2h 31m`, with the slope, R², first and
-//! last samples of each replica as evidence.
+//! Diagnostic `memory-leak`: memory growing without bound (leak);
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
@@ -28,12 +14,18 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "Memory growing without bound (leak)",
     severities: &[Severity::P1, Severity::P2],
-    what: "Containers whose working set only grows over the capture (a rising line with R² ≥ 0.8, or \
-           monotonic samples), with the time until the memory limit at the fitted slope.",
+    what: "Containers whose memory only grows over the capture: a least-squares line through the \
+           working-set samples rises and fits them well (R² ≥ 0.8), or every sample is at least the one \
+           before it. At the fitted slope it estimates when the container reaches its memory limit. Needs \
+           at least 4 samples over 30 seconds, and under 2 minutes a strictly rising series with R² ≥ 0.95; \
+           growth under 1% of the mean, or a limit more than 7 days away at that pace, is not reported.",
     why: "A leak ends in an OOM kill at the limit, or node memory pressure without one; the estimate says \
           whether that happens before anyone restarts the pod.",
     fix: "Confirm with `kubectl top pod --containers` over a longer window, profile the heap, and restart \
           the workload (`kubectl rollout restart`) as a stopgap; raising the limit only delays the kill.",
+    example: "The prod-simulation scenario's `api-backend` allocates 10 MiB a minute and frees little: \
+              `memory grows +10.2 MiB/min, reaches its 2 GiB limit in ~2h 31m`, with the slope, R², first \
+              and last samples of each replica as evidence.",
     needs: &[Need::Metrics],
     run,
 };

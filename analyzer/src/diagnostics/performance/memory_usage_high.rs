@@ -1,16 +1,5 @@
-//! Diagnostic: memory-usage-high.
-//!
-//! **What it checks.** The 95th percentile of each container's working set against its own
-//! memory limit: above 80% of the limit is P2, above 90% P1. A container without a memory limit
-//! falls back to the fixed thresholds (`p95 > 800 MB` medium, `> 1000 MB` high, the
-//! `Mi` of `kubectl top`). One finding per workload container, led by its fullest replica.
-//!
-//! **Why it matters.** Memory cannot be throttled: at the limit the container is OOM-killed.
-//! Without a limit it grows until the node is short of memory and pods are evicted.
-//!
-//! **Example.** A database at 3.7 GiB of its 4 GiB limit: `memory p95 3.7 GiB is 92% of its
-//! 4 GiB limit`, with `kubectl set resources deployment/database-service -n prod-simulation -c
-//! database --limits=memory=5408Mi`.
+//! Diagnostic `memory-usage-high`: memory usage near the container's limit;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use super::against_limit::{Resource, findings};
 use crate::diagnostics::{Diagnostic, Need};
@@ -22,12 +11,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "Memory usage near the container's limit",
     severities: &[Severity::P1, Severity::P2],
-    what: "The p95 of each container's working set against its memory limit (above 80% P2, above 90% P1); \
-           without a limit, the fixed 800 MB/1000 MB.",
+    what: "The 95th percentile of each container's working set against its own memory limit: above 80% of \
+           the limit is P2, above 90% P1. A container without a memory limit falls back to the fixed \
+           thresholds (`p95 > 800 MB` medium, `> 1000 MB` high, the `Mi` of `kubectl top`). One finding per \
+           workload container, led by its fullest replica.",
     why: "Memory cannot be throttled: at the limit the container is OOM-killed; without one the node runs \
           short and pods are evicted.",
     fix: "Raise the memory limit above the peak with headroom (`kubectl set resources ... \
           --limits=memory=...`), or find the growth (see memory-leak).",
+    example: "A database at 3.7 GiB of its 4 GiB limit: `memory p95 3.7 GiB is 92% of its 4 GiB limit`, \
+              with `kubectl set resources deployment/database-service -n prod-simulation -c database \
+              --limits=memory=5408Mi`.",
     needs: &[Need::Metrics],
     run,
 };

@@ -1,15 +1,5 @@
-//! Diagnostic: node-resource-usage-high.
-//!
-//! **What it checks.** The p95 of each node's CPU and memory samples (the metrics API's node
-//! usage) against the node's `status.allocatable`: memory at 90% or more is P1, CPU at 90% or
-//! memory at 80% P2, CPU at 80% P3. The pods using most on the node, from the pod samples,
-//! are named.
-//!
-//! **Why it matters.** A node near its allocatable memory starts evicting pods (those above
-//! their requests first) and OOM-killing; near its CPU every pod on it runs slower.
-//!
-//! **Example.** `Node node-1: memory p95 14.2 GiB is 93% of allocatable 15.3 GiB`, with the top
-//! pods by memory on it and `kubectl describe node node-1`.
+//! Diagnostic `node-resource-usage-high`: nodes near their allocatable CPU or memory;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::NodeSeries;
 
@@ -26,12 +16,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "Nodes near their allocatable CPU or memory",
     severities: &[Severity::P1, Severity::P2, Severity::P3],
-    what: "The p95 of each node's CPU and memory samples against its allocatable: memory ≥ 90% P1, CPU ≥ \
-           90% or memory ≥ 80% P2, CPU ≥ 80% P3, with the pods using most on it.",
+    what: "The p95 of each node's CPU and memory samples (the metrics API's node usage) against the node's \
+           `status.allocatable`: memory at 90% or more is P1, CPU at 90% or memory at 80% P2, CPU at 80% \
+           P3. The pods using most on the node, from the pod samples, are named.",
     why: "Near its allocatable memory a node evicts pods and OOM-kills; near its CPU every pod on it runs \
           slower.",
     fix: "Move load off the node (requests that match use so the scheduler spreads pods, more nodes), or \
           limit the pods using most.",
+    example: "`Node node-1: memory p95 14.2 GiB is 93% of allocatable 15.3 GiB`, with the top pods by \
+              memory on it and `kubectl describe node node-1`.",
     needs: &[Need::NodeMetrics],
     run,
 };

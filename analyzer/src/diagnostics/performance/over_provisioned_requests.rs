@@ -1,16 +1,5 @@
-//! Diagnostic: over-provisioned-requests.
-//!
-//! **What it checks.** Workload containers that request more than twice what they use: the CPU
-//! request over 2× the p95 of CPU (and at least 100m more), or the memory request over 2× the
-//! peak plus 20% (and at least 128 MiB more), pooled over the replicas. The finding gives current
-//! versus recommended requests and the `kubectl set resources` command. P3: a cost, not a risk
-//! (`K8sPerformanceAnalyzer`'s "low resource efficiency", computed from requests rather than its formula).
-//!
-//! **Why it matters.** Requests are reserved whether used or not: over-requested pods make
-//! nodes look full, block scheduling and cost money.
-//!
-//! **Example.** The prod-simulation scenario's `database-service` requests 500m and uses 40m: `cpu requests
-//! 500m but p95 is 39m (recommend 40m)`, with the window's length, since 5 minutes miss the nightly batch.
+//! Diagnostic `over-provisioned-requests`: requests far above what containers use;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use super::rightsize::recommend;
 use crate::diagnostics::{Diagnostic, Need};
@@ -24,12 +13,18 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "Requests far above what containers use",
     severities: &[Severity::P3],
-    what: "Workload containers whose CPU request exceeds 2× the CPU p95 (by 100m or more) or whose memory \
-           request exceeds 2× the peak plus 20% (by 128 MiB or more), with recommended requests.",
+    what: "Workload containers that request more than twice what they use: the CPU request over 2× the p95 \
+           of CPU (and at least 100m more), or the memory request over 2× the peak plus 20% (and at least \
+           128 MiB more), pooled over the replicas. The finding gives current versus recommended requests \
+           and the `kubectl set resources` command. P3: a cost, not a risk (`K8sPerformanceAnalyzer`'s \
+           \"low resource efficiency\", computed from requests rather than its formula).",
     why: "Requests are reserved whether used or not: over-requested pods make nodes look full, block \
           scheduling and cost money.",
     fix: "Lower the requests to the recommendation after confirming it over a window that holds the \
           workload's peaks.",
+    example: "The prod-simulation scenario's `database-service` requests 500m and uses 40m: `cpu requests \
+              500m but p95 is 39m (recommend 40m)`, with the window's length, since 5 minutes miss the \
+              nightly batch.",
     needs: &[Need::Metrics],
     run,
 };

@@ -1,18 +1,5 @@
-//! Diagnostic: resource-instability.
-//!
-//! **What it checks.** The stability score of each container, `max(0, 100 − (cpu_cv +
-//! memory_cv) × 50)` where `cv = stdev / max(mean, 1)` (CPU in millicores, memory in MiB as
-//! `K8sPerformanceAnalyzer` reads `kubectl top`), below 70. Needs 3 samples. One guard
-//! `K8sPerformanceAnalyzer` lacks: the swing must be material (a CPU stdev of at least 25m or a memory stdev
-//! of at least 16 MiB), since an idle container going from 1m to 4m has a CV of 1 and would score 50.
-//!
-//! **Why it matters.** A container whose usage swings is sized for neither end: requests set
-//! from the mean starve it at the peaks, limits set from the peaks waste the rest. It is the
-//! `K8sPerformanceAnalyzer`'s signal to "investigate application behavior and consider auto-scaling" (medium:
-//! P2).
-//!
-//! **Example.** The prod-simulation scenario's `connection-monitor` alternates 30 s of `yes` with 10 s of
-//! rest: `stability score 48 (CPU cv 1.04, memory cv 0.00)`.
+//! Diagnostic `resource-instability`: unstable resource usage;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::ClusterModel;
 
@@ -29,12 +16,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "Unstable resource usage",
     severities: &[Severity::P2],
-    what: "The stability score, 100 − (CPU CV + memory CV) × 50, below 70 for a container whose \
-           swings are material (CPU stdev ≥ 25m or memory stdev ≥ 16 MiB).",
+    what: "The stability score of each container, `max(0, 100 − (cpu_cv + memory_cv) × 50)` where `cv = \
+           stdev / max(mean, 1)` (CPU in millicores, memory in MiB as `K8sPerformanceAnalyzer` reads \
+           `kubectl top`), below 70. Needs 3 samples. One guard `K8sPerformanceAnalyzer` lacks: the swing \
+           must be material (a CPU stdev of at least 25m or a memory stdev of at least 16 MiB), since an \
+           idle container going from 1m to 4m has a CV of 1 and would score 50.",
     why: "A container whose usage swings is sized for neither end: requests from the mean starve it at the \
           peaks, limits from the peaks waste the rest.",
     fix: "Find what drives the swings (batches, GC, traffic), and let an HPA follow them rather than \
           sizing every replica for the peak.",
+    example: "The prod-simulation scenario's `connection-monitor` alternates 30 s of `yes` with 10 s of \
+              rest: `stability score 48 (CPU cv 1.04, memory cv 0.00)`.",
     needs: &[Need::Metrics],
     run,
 };

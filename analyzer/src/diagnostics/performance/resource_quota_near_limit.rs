@@ -1,15 +1,5 @@
-//! Diagnostic: resource-quota-near-limit.
-//!
-//! **What it checks.** Every ResourceQuota's `status.used` against its `status.hard`, resource by
-//! resource (`requests.cpu`, `limits.memory`, `pods`, `count/deployments.apps`, ...): at 90% or
-//! more P2, at 100% P1. A hard limit of 0 is a policy (nothing of that kind allowed), not
-//! exhaustion, and is left alone. `FailedCreate` events naming the quota are quoted.
-//!
-//! **Why it matters.** At its quota a namespace cannot create pods: a rollout, a scale-out or a
-//! Job stops with only an event on its controller to say why.
-//!
-//! **Example.** `ResourceQuota shop/compute: requests.memory 100% used (8 GiB of 8 GiB), pods 90%
-//! used (9 of 10)`, with the `exceeded quota` events of the ReplicaSets it blocks.
+//! Diagnostic `resource-quota-near-limit`: resourceQuotas near or at their limit;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -26,12 +16,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "ResourceQuotas near or at their limit",
     severities: &[Severity::P1, Severity::P2],
-    what: "ResourceQuota status.used against status.hard per resource: 90% or more is P2, 100% P1, with \
-           the FailedCreate events that name the quota.",
+    what: "Every ResourceQuota's `status.used` against its `status.hard`, resource by resource \
+           (`requests.cpu`, `limits.memory`, `pods`, `count/deployments.apps`, ...): at 90% or more P2, at \
+           100% P1. A hard limit of 0 is a policy (nothing of that kind allowed), not exhaustion, and is \
+           left alone. `FailedCreate` events naming the quota are quoted.",
     why: "At its quota a namespace cannot create pods: rollouts, scale-outs and Jobs stop with only an event \
           on the controller to say why.",
     fix: "Free what the namespace holds (scale down, delete finished Jobs), lower requests, or raise the \
           quota with its owner's agreement.",
+    example: "`ResourceQuota shop/compute: requests.memory 100% used (8 GiB of 8 GiB), pods 90% used (9 of \
+              10)`, with the `exceeded quota` events of the ReplicaSets it blocks.",
     needs: &[Need::Kind("ResourceQuota")],
     run,
 };

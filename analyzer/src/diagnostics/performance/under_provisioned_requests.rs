@@ -1,17 +1,5 @@
-//! Diagnostic: under-provisioned-requests.
-//!
-//! **What it checks.** Workload containers that use more than they request: the p95 of CPU over
-//! 1.25× the CPU request, or a memory peak above the memory request, pooled over the replicas.
-//! The finding gives current versus recommended requests (CPU from p95, memory from the peak
-//! plus 20%) and the `kubectl set resources` command.
-//!
-//! **Why it matters.** The scheduler places pods by their requests: a pod using more than it
-//! requested takes CPU its neighbours were promised, and a pod above its memory request is the
-//! first the kubelet evicts when the node runs short.
-//!
-//! **Example.** The prod-simulation scenario's `api-backend` requests 512Mi and its leaking replica peaks at
-//! 695 MiB: `memory requests 512 MiB but peaks at 695 MiB (recommend 834Mi)`, with `kubectl set
-//! resources deployment/api-backend -n prod-simulation -c api --requests=memory=834Mi`.
+//! Diagnostic `under-provisioned-requests`: requests below what containers use;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use super::rightsize::{Recommendation, recommend};
 use crate::diagnostics::{Diagnostic, Need};
@@ -25,12 +13,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "Requests below what containers use",
     severities: &[Severity::P2],
-    what: "Workload containers whose CPU p95 exceeds 1.25× the CPU request or whose memory peak exceeds the \
-           memory request, with recommended requests (CPU from p95, memory from the peak plus 20%).",
+    what: "Workload containers that use more than they request: the p95 of CPU over 1.25× the CPU request, \
+           or a memory peak above the memory request, pooled over the replicas. The finding gives current \
+           versus recommended requests (CPU from p95, memory from the peak plus 20%) and the `kubectl set \
+           resources` command.",
     why: "Pods are placed by their requests: one using more takes CPU promised to its neighbours, and one \
           above its memory request is evicted first when the node runs short.",
     fix: "Raise the requests to the recommendation (`kubectl set resources ... --requests=...`), after \
           checking the nodes can hold them.",
+    example: "The prod-simulation scenario's `api-backend` requests 512Mi and its leaking replica peaks at \
+              695 MiB: `memory requests 512 MiB but peaks at 695 MiB (recommend 834Mi)`, with `kubectl set \
+              resources deployment/api-backend -n prod-simulation -c api --requests=memory=834Mi`.",
     needs: &[Need::Metrics],
     run,
 };

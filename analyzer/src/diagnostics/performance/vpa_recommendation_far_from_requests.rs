@@ -1,19 +1,5 @@
-//! Diagnostic: vpa-recommendation-far-from-requests.
-//!
-//! **What it checks.** VerticalPodAutoscalers whose recommendation
-//! (`status.recommendation.containerRecommendations[].target`) is more than twice, or less
-//! than half, the requests the containers run with. In `Off` mode those are the workload's
-//! template requests; in the modes where the VPA applies its recommendation (`Auto`,
-//! `Recreate`, `Initial`, `InPlaceOrRecreate`), the running pods' requests, since the VPA should
-//! have rewritten them. Under-requested (target > 2× request) is P2, over-requested P3.
-//!
-//! **Why it matters.** Requests far below use put pods on nodes that cannot hold them (CPU
-//! contention, eviction first under memory pressure); far above, they waste what the
-//! scheduler reserves. A VPA in an applying mode that left them far off is not working.
-//!
-//! **Example.** `VPA shop/api recommends 1.2 cores for container api, which requests 300m
-//! (4×)`, with `kubectl set resources deployment/api -n shop -c api
-//! --requests=cpu=1200m`.
+//! Diagnostic `vpa-recommendation-far-from-requests`: VPA recommendations far from the requests;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, ObjectRef};
@@ -31,12 +17,18 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Performance,
     title: "VPA recommendations far from the requests",
     severities: &[Severity::P2, Severity::P3],
-    what: "VPAs whose target recommendation is more than 2× or less than half the containers' requests \
-           (template requests in Off mode, the running pods' requests in the modes that apply it).",
+    what: "VerticalPodAutoscalers whose recommendation \
+           (`status.recommendation.containerRecommendations[].target`) is more than twice, or less than \
+           half, the requests the containers run with. In `Off` mode those are the workload's template \
+           requests; in the modes where the VPA applies its recommendation (`Auto`, `Recreate`, `Initial`, \
+           `InPlaceOrRecreate`), the running pods' requests, since the VPA should have rewritten them. \
+           Under-requested (target > 2× request) is P2, over-requested P3.",
     why: "Requests far below use overload nodes and are evicted first; far above, they waste reserved \
           capacity. In an applying mode, a gap means the VPA is not working.",
     fix: "Set the requests to the recommendation (`kubectl set resources ... --requests=...`), or find why \
           the VPA did not apply it (admission controller, updater, PodDisruptionBudgets).",
+    example: "`VPA shop/api recommends 1.2 cores for container api, which requests 300m (4×)`, with \
+              `kubectl set resources deployment/api -n shop -c api --requests=cpu=1200m`.",
     needs: &[Need::Kind("VerticalPodAutoscaler")],
     run,
 };

@@ -1,15 +1,5 @@
-//! Diagnostic: crash-loop-backoff.
-//!
-//! **What it checks.** Containers waiting in `CrashLoopBackOff`: they start, exit, and the
-//! kubelet waits longer before each restart. The finding names the crash: the last exit code
-//! and reason from `lastState.terminated`, and the line the previous run died on, from its log.
-//!
-//! **Why it matters.** A crash-looping container serves nothing; when every replica of a
-//! workload crash-loops the service is down (P0).
-//!
-//! **Example.** A Deployment whose new image fails to read its configuration: `3 of 3 pods
-//! crash-looping: Error (exit code 1)`, with `FATAL: config file /etc/app.yaml not found` from
-//! the previous run's log and `kubectl rollout undo deployment/api -n shop` as the first fix.
+//! Diagnostic `crash-loop-backoff`: containers in CrashLoopBackOff;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
@@ -26,12 +16,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Pods,
     title: "Containers in CrashLoopBackOff",
     severities: &[Severity::P0, Severity::P1],
-    what: "Containers waiting in CrashLoopBackOff, with the last exit code and reason and the line the \
-           previous run died on.",
+    what: "Containers waiting in `CrashLoopBackOff`: they start, exit, and the kubelet waits longer before \
+           each restart. The finding names the crash: the last exit code and reason from \
+           `lastState.terminated`, and the line the previous run died on, from its log.",
     why: "A crash-looping container serves nothing; when every pod of a workload crash-loops, the service \
           is down.",
     fix: "Read the previous run's log (`kubectl logs --previous`), fix the cause (configuration, dependency, \
           image), or roll back the change that started it (`kubectl rollout undo`).",
+    example: "A Deployment whose new image fails to read its configuration: `3 of 3 pods crash-looping: \
+              Error (exit code 1)`, with `FATAL: config file /etc/app.yaml not found` from the previous \
+              run's log and `kubectl rollout undo deployment/api -n shop` as the first fix.",
     needs: &[],
     run,
 };

@@ -1,14 +1,5 @@
-//! Diagnostic: create-container-config-error.
-//!
-//! **What it checks.** Containers waiting in `CreateContainerConfigError`: the kubelet cannot
-//! build their configuration, nearly always because a ConfigMap or Secret (or one key of it)
-//! that the pod references through `env`, `envFrom` or a volume does not exist. The finding
-//! names the missing object and key, from the waiting message and the events, and says whether
-//! the bundle holds that object.
-//!
-//! **Why it matters.** The container never starts.
-//!
-//! **Example.** `Pod shop/api-1: container api cannot start: Secret shop/db-credentials not found`.
+//! Diagnostic `create-container-config-error`: containers whose ConfigMap or Secret is missing;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::sync::LazyLock;
 
@@ -28,11 +19,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Pods,
     title: "Containers whose ConfigMap or Secret is missing",
     severities: &[Severity::P0, Severity::P1],
-    what: "Containers waiting in CreateContainerConfigError, with the ConfigMap or Secret (and key) they \
-           reference that does not exist.",
+    what: "Containers waiting in `CreateContainerConfigError`: the kubelet cannot build their \
+           configuration, nearly always because a ConfigMap or Secret (or one key of it) that the pod \
+           references through `env`, `envFrom` or a volume does not exist. The finding names the missing \
+           object and key, from the waiting message and the events, and says whether the bundle holds that \
+           object.",
     why: "The kubelet cannot build the container's environment or volumes, so the container never starts.",
     fix: "Create the missing ConfigMap or Secret (or key) in the pod's namespace, or correct the reference in \
           the workload; the kubelet retries on its own.",
+    example: "`Pod shop/api-1: container api cannot start: Secret shop/db-credentials not found`.",
     needs: &[],
     run,
 };

@@ -1,15 +1,5 @@
-//! Diagnostic: image-pull-backoff.
-//!
-//! **What it checks.** Containers waiting in `ImagePullBackOff`, `ErrImagePull`,
-//! `InvalidImageName` or `ErrImageNeverPull`, with the image and the kubelet's pull error from
-//! the waiting message and the `Failed` events, sorted into a likely cause: the image or tag does
-//! not exist, the registry refused the credentials, or the registry cannot be reached.
-//!
-//! **Why it matters.** The container never starts; a rollout to a wrong tag takes every new
-//! replica down with it.
-//!
-//! **Example.** `Deployment shop/api: 3 of 3 pods cannot pull shop/api:2.0.1 (image or tag not
-//! found)`, with `manifest unknown` from the event and `kubectl rollout undo deployment/api`.
+//! Diagnostic `image-pull-backoff`: images that cannot be pulled;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{Event, Object};
 
@@ -26,13 +16,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Pods,
     title: "Images that cannot be pulled",
     severities: &[Severity::P0, Severity::P1],
-    what: "Containers waiting in ImagePullBackOff, ErrImagePull, InvalidImageName or ErrImageNeverPull, with \
-           the image, the pull error and its likely cause (missing tag, refused credentials, unreachable \
-           registry).",
+    what: "Containers waiting in `ImagePullBackOff`, `ErrImagePull`, `InvalidImageName` or \
+           `ErrImageNeverPull`, with the image and the kubelet's pull error from the waiting message and \
+           the `Failed` events, sorted into a likely cause: the image or tag does not exist, the registry \
+           refused the credentials, or the registry cannot be reached.",
     why: "A container whose image cannot be pulled never starts; a rollout to a wrong tag takes every new \
           replica down with it.",
     fix: "Correct the image reference or push the tag; give the pod an imagePullSecret the registry accepts; \
           or make the registry reachable (mirror it in air-gapped clusters). Roll back meanwhile.",
+    example: "`Deployment shop/api: 3 of 3 pods cannot pull shop/api:2.0.1 (image or tag not found)`, with \
+              `manifest unknown` from the event and `kubectl rollout undo deployment/api`.",
     needs: &[],
     run,
 };

@@ -1,14 +1,5 @@
-//! Diagnostic: oom-killed.
-//!
-//! **What it checks.** Containers whose current or previous run was ended by the kernel's
-//! out-of-memory killer (`OOMKilled`), with their memory limit and, when the bundle has
-//! metrics, the highest memory seen.
-//!
-//! **Why it matters.** An OOM-killed container loses its in-flight work and restarts; one that
-//! is still down is a failed replica (P1), one that recovered will be killed again (P2).
-//!
-//! **Example.** `Pod shop/api-1: container api OOMKilled (limit 512Mi, restarted 7 times)` with
-//! `kubectl set resources deployment/api -n shop -c api --limits=memory=768Mi`.
+//! Diagnostic `oom-killed`: containers killed for running out of memory;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::Object;
 use kubesnap_shared::quantity;
@@ -25,12 +16,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Pods,
     title: "Containers killed for running out of memory",
     severities: &[Severity::P1, Severity::P2],
-    what: "Containers whose current or previous run ended OOMKilled, with their memory limit and the peak \
-           memory the metric samples saw.",
+    what: "Containers whose current or previous run was ended by the kernel's out-of-memory killer \
+           (`OOMKilled`), with their memory limit and, when the bundle has metrics, the highest memory \
+           seen.",
     why: "The kernel kills a container that uses more memory than its limit (or when the node runs out): \
           in-flight work is lost and the container restarts, again and again if the limit is too low.",
     fix: "Raise the memory limit above the real peak (plus headroom), or find the leak; without a limit, set \
           requests so the scheduler places the pod where memory exists.",
+    example: "`Pod shop/api-1: container api OOMKilled (limit 512Mi, restarted 7 times)` with `kubectl set \
+              resources deployment/api -n shop -c api --limits=memory=768Mi`.",
     needs: &[],
     run,
 };

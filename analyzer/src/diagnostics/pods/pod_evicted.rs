@@ -1,13 +1,5 @@
-//! Diagnostic: pod-evicted.
-//!
-//! **What it checks.** Pods the kubelet evicted (`status.phase=Failed`, `status.reason=Evicted`),
-//! with the eviction message that names the resource the node ran short of.
-//!
-//! **Why it matters.** Evictions mean a node was under memory or disk pressure; the evicted
-//! pods' replacements may land on the same node and be evicted again, and the Failed pods stay
-//! listed until deleted.
-//!
-//! **Example.** `Deployment shop/api: 4 of 7 pods evicted: The node was low on resource: memory`.
+//! Diagnostic `pod-evicted`: pods evicted by the kubelet;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::Object;
 
@@ -22,11 +14,13 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Pods,
     title: "Pods evicted by the kubelet",
     severities: &[Severity::P2],
-    what: "Pods in phase Failed with reason Evicted, with the resource the node ran short of.",
+    what: "Pods the kubelet evicted (`status.phase=Failed`, `status.reason=Evicted`), with the eviction \
+           message that names the resource the node ran short of.",
     why: "Evictions mean a node was under memory or disk pressure; pods without requests (BestEffort) go first \
           and their replacements can be evicted again.",
     fix: "Set memory and ephemeral-storage requests close to real use, relieve the node (disk, image garbage \
           collection), and delete the Failed pods.",
+    example: "`Deployment shop/api: 4 of 7 pods evicted: The node was low on resource: memory`.",
     needs: &[],
     run,
 };

@@ -1,14 +1,5 @@
-//! Diagnostic: pod-not-ready.
-//!
-//! **What it checks.** Running pods whose `Ready` condition is False (and that are neither
-//! crash-looping nor terminating: other diagnostics cover those), with the containers that are
-//! not ready and the probe failures of their `Unhealthy` events.
-//!
-//! **Why it matters.** A pod that is not Ready receives no Service traffic: when no pod of a
-//! workload is Ready, its Service has no endpoints.
-//!
-//! **Example.** `Deployment shop/api: 3 of 3 pods not Ready` with `Readiness probe failed: HTTP
-//! probe failed with statuscode: 503`.
+//! Diagnostic `pod-not-ready`: running pods that are not Ready;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{Event, Object};
 
@@ -25,12 +16,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Pods,
     title: "Running pods that are not Ready",
     severities: &[Severity::P1, Severity::P2],
-    what: "Running pods with Ready=False that are not crash-looping or terminating, with the containers not \
-           ready and their probe failures (Unhealthy events).",
+    what: "Running pods whose `Ready` condition is False (and that are neither crash-looping nor \
+           terminating: other diagnostics cover those), with the containers that are not ready and the \
+           probe failures of their `Unhealthy` events.",
     why: "A pod that is not Ready gets no Service traffic; when no pod of a workload is Ready, its Service has \
           no endpoints.",
     fix: "Read the probe failure: fix the application's health endpoint or its dependency, or correct the \
           probe (path, port, timeouts, initialDelaySeconds).",
+    example: "`Deployment shop/api: 3 of 3 pods not Ready` with `Readiness probe failed: HTTP probe failed \
+              with statuscode: 503`.",
     needs: &[],
     run,
 };

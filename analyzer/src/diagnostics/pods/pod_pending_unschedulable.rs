@@ -1,17 +1,5 @@
-//! Diagnostic: pod-pending-unschedulable.
-//!
-//! **What it checks.** Pending pods the scheduler could not place (`PodScheduled=False`,
-//! reason `Unschedulable`, or `FailedScheduling` events), with the scheduler's message sorted
-//! into reasons: insufficient CPU/memory/pods, untolerated taints, node selector or affinity
-//! that no node matches, unbound PersistentVolumeClaims, volume node affinity, host ports,
-//! cordoned nodes.
-//!
-//! **Why it matters.** The pod never runs; all replicas pending is an outage. A DaemonSet's
-//! pod blocked only by a host port already taken on its node is a port conflict (P2), and a
-//! collection or test tool's leftover pod is a note (P3).
-//!
-//! **Example.** `Deployment shop/api: 2 of 3 pods unschedulable: insufficient cpu, untolerated
-//! taint`, quoting `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint`.
+//! Diagnostic `pod-pending-unschedulable`: pods the scheduler cannot place;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{Event, Object};
 
@@ -27,11 +15,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Pods,
     title: "Pods the scheduler cannot place",
     severities: &[Severity::P0, Severity::P1, Severity::P2, Severity::P3],
-    what: "Pending pods with PodScheduled=False or FailedScheduling events, with the scheduler's reason: \
-           insufficient resources, taints, node selector or affinity, unbound PVCs, ports, cordoned nodes.",
+    what: "Pending pods the scheduler could not place (`PodScheduled=False`, reason `Unschedulable`, or \
+           `FailedScheduling` events), with the scheduler's message sorted into reasons: insufficient \
+           CPU/memory/pods, untolerated taints, node selector or affinity that no node matches, unbound \
+           PersistentVolumeClaims, volume node affinity, host ports, cordoned nodes.",
     why: "An unschedulable pod never runs; when no replica of a workload can be placed, the service is down.",
     fix: "Free or add capacity (or lower the requests), add the toleration or fix the selector/affinity, bind \
           the PVC (StorageClass, provisioner), or uncordon nodes, as the reason says.",
+    example: "`Deployment shop/api: 2 of 3 pods unschedulable: insufficient cpu, untolerated taint`, \
+              quoting `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint`.",
     needs: &[],
     run,
 };

@@ -1,18 +1,5 @@
-//! Diagnostic: pod-restarts.
-//!
-//! **What it checks.** Containers that restarted at least [`THRESHOLD`] times but are neither
-//! crash-looping now nor OOM-killed (crash-loop-backoff and oom-killed report those), with the
-//! last exit and the previous run's last log lines.
-//!
-//! **Why it matters.** A container that keeps restarting drops requests and connections each
-//! time, even when it is up when the bundle was taken.
-//!
-//! **Now or then.** When every such container has run and been ready for at least
-//! [`containers::STABLE_MINUTES`] before the capture, the restarts are history: one resolved P3
-//! note. Restarts whose last run was ended by its node (`Unknown`, after a node or runtime
-//! restart) are left to node-restarted.
-//!
-//! **Example.** `Pod shop/api-1: container api restarted 14 times (last: Error, exit code 2)`.
+//! Diagnostic `pod-restarts`: containers that restart repeatedly;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::Object;
 
@@ -31,13 +18,18 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Pods,
     title: "Containers that restart repeatedly",
     severities: &[Severity::P2, Severity::P3],
-    what: "Containers with 5 or more restarts that are not crash-looping now and were not OOM-killed, with the \
-           last exit and the previous run's last log lines.",
+    what: "Containers that restarted at least 5 times but are neither crash-looping now nor \
+           OOM-killed (crash-loop-backoff and oom-killed report those), with the last exit and the previous \
+           run's last log lines. **Now or then.** When every such container has run and been ready for at \
+           least 10 minutes before the capture, the restarts are history: one resolved \
+           P3 note. Restarts whose last run was ended by its node (`Unknown`, after a node or runtime \
+           restart) are left to node-restarted.",
     why: "Each restart drops in-flight requests and connections; a container that restarts often is unstable \
           even when it is up at capture time. Restarts all over before the capture (the container has run \
           ready for 10 minutes since) are shown as resolved history at P3.",
     fix: "Read the previous run's log and the last exit code; fix the crash, or the liveness probe that kills a \
           slow but healthy container.",
+    example: "`Pod shop/api-1: container api restarted 14 times (last: Error, exit code 2)`.",
     needs: &[],
     run,
 };

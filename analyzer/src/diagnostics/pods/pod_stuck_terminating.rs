@@ -1,16 +1,5 @@
-//! Diagnostic: pod-stuck-terminating.
-//!
-//! **What it checks.** Pods whose deletion was requested but that still exist more than
-//! [`MARGIN_MINUTES`] minutes after their grace period ended, measured from the capture time
-//! (`metadata.deletionTimestamp` is already the end of the grace period), with their finalizers
-//! and node.
-//!
-//! **Why it matters.** A pod stuck terminating holds its name (a StatefulSet cannot replace it),
-//! its volumes (a ReadWriteOnce volume cannot attach elsewhere) and its IP. A collection or test
-//! tool's pod left by that tool's own cleanup is a P3 note.
-//!
-//! **Example.** `Pod db/postgres-0 terminating for 47m past its grace period (finalizers:
-//! example.com/backup)`.
+//! Diagnostic `pod-stuck-terminating`: pods stuck terminating;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::Object;
 
@@ -28,12 +17,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Pods,
     title: "Pods stuck terminating",
     severities: &[Severity::P2, Severity::P3],
-    what: "Pods still present more than 5 minutes after the end of their deletion grace period, relative to the \
-           capture time, with their finalizers and node.",
+    what: "Pods whose deletion was requested but that still exist more than 5 minutes \
+           after their grace period ended, measured from the capture time (`metadata.deletionTimestamp` is \
+           already the end of the grace period), with their finalizers and node.",
     why: "A pod stuck terminating keeps its name, volumes and IP: a StatefulSet cannot replace it and a \
           ReadWriteOnce volume cannot attach elsewhere.",
     fix: "Find what holds it: a finalizer whose controller is gone, or a node that is down (its kubelet cannot \
           confirm). Remove the finalizer, recover the node, or force-delete once the node is known dead.",
+    example: "`Pod db/postgres-0 terminating for 47m past its grace period (finalizers: \
+              example.com/backup)`.",
     needs: &[Need::CaptureTime],
     run,
 };

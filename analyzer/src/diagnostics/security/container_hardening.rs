@@ -1,22 +1,5 @@
-//! Diagnostic: container-hardening.
-//!
-//! **What it checks.** Application containers without the usual hardening of their
-//! securityContext: they may run as root (`runAsUser: 0`, or neither `runAsNonRoot: true` nor a
-//! non-zero `runAsUser` at container or pod level, so the image's user decides), they allow
-//! privilege escalation (`allowPrivilegeEscalation` not `false`), or their root filesystem is
-//! writable (`readOnlyRootFilesystem` not `true`). One P3 advisory per namespace lists its
-//! workloads and what each lacks: advice, never a fault. Platform components
-//! (`facts::platform`) are the distribution's business and are left out.
-//!
-//! It replaces `container-runs-as-root`, `privilege-escalation-allowed` and
-//! `writable-root-filesystem`, which `--only`/`--skip` still accept as its names.
-//!
-//! **Why it matters.** A process running as root is root on the node if it escapes the
-//! container; a setuid binary lets a process gain privileges its parent lacked; a writable root
-//! filesystem lets an intruder drop tools and change binaries.
-//!
-//! **Example.** `Namespace shop: 2 workloads without container hardening (run as root, privilege
-//! escalation, writable root filesystem)`.
+//! Diagnostic `container-hardening`: containers without securityContext hardening;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -34,13 +17,22 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Security,
     title: "Containers without securityContext hardening",
     severities: &[Severity::P3],
-    what: "Application containers that may run as root, allow privilege escalation or have a writable root \
-           filesystem, rolled up into one advisory per namespace. Platform components are left out.",
+    what: "Application containers without the usual hardening of their securityContext: they may run as \
+           root (`runAsUser: 0`, or neither `runAsNonRoot: true` nor a non-zero `runAsUser` at container or \
+           pod level, so the image's user decides), they allow privilege escalation \
+           (`allowPrivilegeEscalation` not `false`), or their root filesystem is writable \
+           (`readOnlyRootFilesystem` not `true`). One P3 advisory per namespace lists its workloads and \
+           what each lacks: advice, never a fault. Platform components (network and storage plugins, \
+           node agents) are the distribution's business and are left out. It replaces \
+           `container-runs-as-root`, `privilege-escalation-allowed` and `writable-root-filesystem`, which \
+           `--only`/`--skip` still accept as its names.",
     why: "A process running as root is root on the node if it escapes the container; a setuid binary gains \
           privileges its parent lacked; a writable root filesystem lets an intruder drop tools.",
     fix: "Set securityContext.runAsNonRoot: true (with an image that has a non-root USER), \
           allowPrivilegeEscalation: false and readOnlyRootFilesystem: true (mount an emptyDir where the \
           application writes).",
+    example: "`Namespace shop: 2 workloads without container hardening (run as root, privilege escalation, \
+              writable root filesystem)`.",
     needs: &[],
     run,
 };

@@ -1,20 +1,5 @@
-//! Diagnostic: credential-in-configmap.
-//!
-//! **What it checks.** ConfigMaps whose data holds a credential in plain text: a data key
-//! named like a secret with a value shaped like one, a `key=value` / `key: value` / `"key":
-//! "value"` line of a configuration file whose key says secret and whose value looks like one
-//! (`security::credentials`), a password in a URL (`postgres://app:s3cret@db`), or a PEM private
-//! key. Switches, paths, references, empty values and redacted values are not credentials. One
-//! finding per ConfigMap; values are never shown.
-//!
-//! P2 in an application's namespace when the value is readable; P3 when the bundle shows it
-//! redacted (a literal was there, the bundle cannot say what) or when a platform component's
-//! namespace holds it (its operator writes it).
-//!
-//! **Why it matters.** ConfigMaps are not Secrets: more people and controllers can read them,
-//! they are not encrypted at rest, and they are printed by `kubectl describe`.
-//!
-//! **Example.** `ConfigMap shop/app-config: password written in plain text (database.conf line 5)`.
+//! Diagnostic `credential-in-configmap`: credentials written in plain text in ConfigMaps;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::sync::LazyLock;
 
@@ -32,13 +17,19 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Security,
     title: "Credentials written in plain text in ConfigMaps",
     severities: &[Severity::P2, Severity::P3],
-    what: "ConfigMaps whose data holds a password, token, key or private key in plain text: a data key or a \
-           configuration line whose name says secret and whose value is shaped like one, or a URL with a \
-           password. P3 when the bundle shows the value redacted or the ConfigMap belongs to a platform namespace.",
+    what: "ConfigMaps whose data holds a credential in plain text: a data key named like a secret with a \
+           value shaped like one, a `key=value` / `key: value` / `\"key\": \"value\"` line of a \
+           configuration file whose key says secret and whose value looks like one \
+           (`security::credentials`), a password in a URL (`postgres://app:s3cret@db`), or a PEM private \
+           key. Switches, paths, references, empty values and redacted values are not credentials. One \
+           finding per ConfigMap; values are never shown. P2 in an application's namespace when the value \
+           is readable; P3 when the bundle shows it redacted (a literal was there, the bundle cannot say \
+           what) or when a platform component's namespace holds it (its operator writes it).",
     why: "ConfigMaps are not Secrets: more people and controllers can read them, they are not encrypted at rest, \
           and kubectl describe prints them.",
     fix: "Move the credential into a Secret (mounted as a file or read with secretKeyRef), then rotate it: it has \
           been exposed.",
+    example: "`ConfigMap shop/app-config: password written in plain text (database.conf line 5)`.",
     needs: &[],
     run,
 };

@@ -1,15 +1,5 @@
-//! Diagnostic: host-namespaces.
-//!
-//! **What it checks.** Application workloads whose pods share the node's network, PID or IPC
-//! namespace (`hostNetwork`, `hostPID`, `hostIPC`). One finding per workload, P2. Platform
-//! components (`facts::platform`) need it by design and are listed by
-//! `platform-host-access` instead.
-//!
-//! **Why it matters.** With `hostPID` a container sees and can signal every process of the
-//! node; with `hostNetwork` it binds the node's ports and reaches services listening on
-//! localhost; NetworkPolicies do not apply to it.
-//!
-//! **Example.** `Deployment shop/agent: shares the node's network, PID namespaces`.
+//! Diagnostic `host-namespaces`: pods sharing the node's namespaces;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 
@@ -24,13 +14,14 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Security,
     title: "Pods sharing the node's namespaces",
     severities: &[Severity::P2],
-    what: "Application workloads whose pod spec sets hostNetwork, hostPID or hostIPC. Platform components \
-           (control plane, network and storage plugins, node agents, diagnostic tools) are not flagged: see \
-           platform-host-access.",
+    what: "Application workloads whose pods share the node's network, PID or IPC namespace (`hostNetwork`, \
+           `hostPID`, `hostIPC`). One finding per workload, P2. Platform components (network and storage \
+           plugins, node agents) need it by design and are listed by `platform-host-access` instead.",
     why: "hostPID sees and signals every process of the node, hostNetwork binds the node's ports and escapes \
           NetworkPolicies, hostIPC shares the node's shared memory.",
     fix: "Remove hostNetwork/hostPID/hostIPC unless the pod is a node agent that needs them; expose ports \
           through a Service instead.",
+    example: "`Deployment shop/agent: shares the node's network, PID namespaces`.",
     needs: &[],
     run,
 };

@@ -1,22 +1,5 @@
-//! Diagnostic: plaintext-credential-in-env.
-//!
-//! **What it checks.** Environment variables whose literal `value:` is a credential: a name that
-//! says secret *and* a value that looks like one (`security::credentials`), or a PEM private key
-//! under any name. Switches (`ALLOW_EMPTY_PASSWORD=yes`, `AUTH_PASS_CREDENTIALS=false`), paths
-//! (`GOOGLE_APPLICATION_CREDENTIALS=/credentials/cloud`), references (`valueFrom`, `$(VAR)`) and
-//! empty values are not. Values are never shown.
-//!
-//! Severity follows the evidence. In an application workload a readable credential or private
-//! key, or one kubesnap's collector redacted (its rules judged the value a secret), is P2, one
-//! finding per workload. Values another tool redacted (`***HIDDEN***`) only show that a literal
-//! was there, and a platform component's values are written by its operator, not by the user:
-//! both are rolled up into one P3 advisory per namespace.
-//!
-//! **Why it matters.** Anyone who can read the workload (`get deployment`, a GitOps repository,
-//! `last-applied-configuration`) can read the credential.
-//!
-//! **Example.** `Deployment prod/database-service: credential POSTGRES_PASSWORD (database) written
-//! in the spec`, with the commands to move it into a Secret.
+//! Diagnostic `plaintext-credential-in-env`: credentials written in plain text in env;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -34,13 +17,21 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Security,
     title: "Credentials written in plain text in env",
     severities: &[Severity::P2, Severity::P3],
-    what: "Environment variables whose literal value is a credential: a credential's name with a value shaped like \
-           one (not a switch, a path, a reference or empty), or a PEM private key. P2 per application workload; \
-           values another tool redacted and platform components' values are one P3 advisory per namespace.",
+    what: "Environment variables whose literal `value:` is a credential: a name that says secret *and* a \
+           value that looks like one (`security::credentials`), or a PEM private key under any name. \
+           Switches (`ALLOW_EMPTY_PASSWORD=yes`, `AUTH_PASS_CREDENTIALS=false`), paths \
+           (`GOOGLE_APPLICATION_CREDENTIALS=/credentials/cloud`), references (`valueFrom`, `$(VAR)`) and \
+           empty values are not. Values are never shown. Severity follows the evidence. In an application \
+           workload a readable credential or private key, or one kubesnap's collector redacted (its rules \
+           judged the value a secret), is P2, one finding per workload. Values another tool redacted \
+           (`***HIDDEN***`) only show that a literal was there, and a platform component's values are \
+           written by its operator, not by the user: both are rolled up into one P3 advisory per namespace.",
     why: "Anyone who can read the workload, its GitOps source or its last-applied-configuration reads the \
           credential; it also lands in every support bundle and backup of the object.",
     fix: "Move the value into a Secret and reference it with valueFrom.secretKeyRef (or envFrom), then rotate \
           the credential: it has been exposed.",
+    example: "`Deployment prod/database-service: credential POSTGRES_PASSWORD (database) written in the \
+              spec`, with the commands to move it into a Secret.",
     needs: &[],
     run,
 };

@@ -1,18 +1,5 @@
-//! Diagnostic: platform-host-access.
-//!
-//! **What it checks.** Platform components (`facts::platform`: the control plane,
-//! network and storage plugins, node agents, a distribution's add-ons, diagnostic tools) that run
-//! privileged containers or share the node's network, PID or IPC namespace. They need it by
-//! design, so this is one P3 advisory for the whole cluster that lists them with the evidence
-//! that made each a platform component: what the privileged and host-namespace checks left out,
-//! and why.
-//!
-//! **Why it matters.** It is how those components work, not a fault. The list lets a reader
-//! confirm that each really is what its evidence says (an image from the expected registry, the
-//! namespace it should run in).
-//!
-//! **Example.** `Platform components with host access by design: 4 workloads in kube-system,
-//! longhorn-system`.
+//! Diagnostic `platform-host-access`: platform components with host access by design;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeSet;
 
@@ -30,13 +17,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Security,
     title: "Platform components with host access by design",
     severities: &[Severity::P3],
-    what: "Platform components (control plane, network and storage plugins, node agents, a distribution's add-ons, \
-           diagnostic tools) that run privileged or share the node's namespaces, in one advisory with the evidence \
-           that marks each as a platform component.",
+    what: "Platform components (the control plane, network and storage plugins, node \
+           agents, a distribution's add-ons, diagnostic tools) that run privileged containers or share the \
+           node's network, PID or IPC namespace. They need it by design, so this is one P3 advisory for the \
+           whole cluster that lists them with the evidence that made each a platform component: what the \
+           privileged and host-namespace checks left out, and why.",
     why: "These components need host access to do their job; listing them shows what the privileged-container and \
           host-namespaces checks left out, and why.",
     fix: "Nothing to change for components the distribution ships; check that each one is what its evidence says \
           (image and namespace).",
+    example: "`Platform components with host access by design: 4 workloads in kube-system, \
+              longhorn-system`.",
     needs: &[],
     run,
 };

@@ -1,14 +1,5 @@
-//! Diagnostic: privileged-container.
-//!
-//! **What it checks.** Application workloads with containers that run `privileged: true`. One
-//! finding per workload, P2. Platform components (CNI and CSI agents, kube-proxy, node
-//! exporters, diagnostic tools: `facts::platform`) need it by design and are listed
-//! by `platform-host-access` instead.
-//!
-//! **Why it matters.** A privileged container has every capability and the node's devices: it
-//! is root on the node.
-//!
-//! **Example.** `Deployment shop/debug: privileged container (shell)`.
+//! Diagnostic `privileged-container`: privileged containers;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 
@@ -23,12 +14,13 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Security,
     title: "Privileged containers",
     severities: &[Severity::P2],
-    what: "Application workloads with containers whose securityContext.privileged is true. Platform components \
-           (control plane, network and storage plugins, node agents, diagnostic tools) are not flagged: see \
-           platform-host-access.",
+    what: "Application workloads with containers that run `privileged: true`. One finding per workload, P2. \
+           Platform components (CNI and CSI agents, kube-proxy, node exporters, diagnostic tools) \
+           need it by design and are listed by `platform-host-access` instead.",
     why: "A privileged container has all capabilities and the node's devices: anything running in it \
           controls the node.",
     fix: "Remove privileged: true; grant only the capabilities the process needs (securityContext.capabilities.add).",
+    example: "`Deployment shop/debug: privileged container (shell)`.",
     needs: &[],
     run,
 };

@@ -1,15 +1,5 @@
-//! Diagnostic: csi-driver-pods-unhealthy.
-//!
-//! **What it checks.** Pods of CSI drivers — controllers (with `csi-provisioner`,
-//! `csi-attacher`, ... sidecars) and node plugins (with `node-driver-registrar`) — that are not
-//! Ready or crash-loop, one finding per workload, with the CSIDriver objects of the cluster.
-//!
-//! **Why it matters.** A controller down means no volume is provisioned, attached or resized; a
-//! node plugin down means no volume can be mounted on that node. Both surface as Pending PVCs and
-//! pods stuck in ContainerCreating with `FailedMount`, far from the cause.
-//!
-//! **Example.** `Deployment kube-system/ebs-csi-controller: 2 of 2 pods not Ready`
-//! (`CrashLoopBackOff in container ebs-plugin`), CSIDriver `ebs.csi.aws.com`.
+//! Diagnostic `csi-driver-pods-unhealthy`: CSI driver pods unhealthy;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::Object;
@@ -26,12 +16,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Storage,
     title: "CSI driver pods unhealthy",
     severities: &[Severity::P1, Severity::P2],
-    what: "Pods of CSI drivers (controllers with csi-provisioner/attacher sidecars, node plugins with \
-           node-driver-registrar) that are not Ready or crash-loop.",
+    what: "Pods of CSI drivers — controllers (with `csi-provisioner`, `csi-attacher`, ... sidecars) and \
+           node plugins (with `node-driver-registrar`) — that are not Ready or crash-loop, one finding per \
+           workload, with the CSIDriver objects of the cluster.",
     why: "Without the controller no volume is provisioned or attached; without the node plugin no volume \
           mounts on that node: PVCs stay Pending and pods stuck in ContainerCreating.",
     fix: "Read the failing container's log (often the driver's cloud credentials or permissions), fix it, \
           and let the workload recreate the pods.",
+    example: "`Deployment kube-system/ebs-csi-controller: 2 of 2 pods not Ready` (`CrashLoopBackOff in \
+              container ebs-plugin`), CSIDriver `ebs.csi.aws.com`.",
     needs: &[],
     run,
 };

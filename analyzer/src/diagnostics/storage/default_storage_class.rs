@@ -1,18 +1,5 @@
-//! Diagnostic: default-storage-class.
-//!
-//! **What it checks.** That exactly one StorageClass is the default
-//! (`storageclass.kubernetes.io/is-default-class: "true"`, or the beta annotation): none, or
-//! several. And, when the bundle listed StorageClasses and found none while claims exist, that
-//! the cluster has no StorageClass at all.
-//!
-//! **Why it matters.** Without a default, a claim that names no class (most Helm charts' default)
-//! is never provisioned. With several, clusters before 1.26 reject such claims and later ones
-//! silently pick the newest class, which may not be the one intended. Without any class nothing
-//! is provisioned: claims bind only to PersistentVolumes made by hand.
-//!
-//! **Example.** `No default StorageClass (2 classes: gp2, gp3); 3 PVCs name no class`, with the
-//! `kubectl patch storageclass` that makes one the default; `No StorageClass at all: 2 of 3
-//! PVCs Pending`.
+//! Diagnostic `default-storage-class`: no default StorageClass, or several;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::Object;
 
@@ -28,12 +15,16 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Storage,
     title: "No default StorageClass, or several",
     severities: &[Severity::P2, Severity::P3],
-    what: "StorageClasses of which none, or more than one, carries the is-default-class annotation; or no \
-           StorageClass at all while PersistentVolumeClaims exist.",
+    what: "That exactly one StorageClass is the default (`storageclass.kubernetes.io/is-default-class: \
+           \"true\"`, or the beta annotation): none, or several. And, when the bundle listed StorageClasses \
+           and found none while claims exist, that the cluster has no StorageClass at all.",
     why: "Claims that name no class stay Pending without a default; with several defaults, old clusters \
           reject them and new ones pick the newest class. Without any class nothing is provisioned.",
     fix: "Mark exactly one StorageClass default with the is-default-class annotation; with none at all, \
           install a provisioner (a CSI driver and its StorageClass) or create PersistentVolumes by hand.",
+    example: "`No default StorageClass (2 classes: gp2, gp3); 3 PVCs name no class`, with the `kubectl \
+              patch storageclass` that makes one the default; `No StorageClass at all: 2 of 3 PVCs \
+              Pending`.",
     // The engine runs it on zero StorageClasses only when the bundle listed them: then "none at
     // all" is a finding. When they were not captured, every claim would look unprovisionable.
     needs: &[Need::Kind("StorageClass")],

@@ -1,19 +1,5 @@
-//! Diagnostic: ephemeral-storage-pressure.
-//!
-//! **What it checks.** Two faces of local disk running out. Per pod, the ephemeral storage the
-//! kubelet's stats/summary reports (writable layers, logs, emptyDirs) against the sum of its
-//! containers' `ephemeral-storage` limits: above 85% the kubelet is about to evict it. Per node,
-//! the pods evicted for ephemeral storage (`The node was low on resource: ephemeral-storage`,
-//! `exceeds ... local ephemeral storage`), with the node's DiskPressure condition.
-//!
-//! It reads kubelet stats when the bundle has them and pod statuses always, so it declares no
-//! need: a bundle without stats still gets the eviction half.
-//!
-//! **Why it matters.** An evicted pod is killed and rescheduled; when a node's disk fills, the
-//! kubelet evicts pod after pod and refuses new ones.
-//!
-//! **Example.** `Pod shop/api-1 uses 1.8 GiB of its 2.0 GiB ephemeral-storage limit (92%)`;
-//! `Node worker-2: 4 pods evicted for ephemeral storage (DiskPressure True)`.
+//! Diagnostic `ephemeral-storage-pressure`: ephemeral storage near its limit, pods evicted for disk;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -31,12 +17,19 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Storage,
     title: "Ephemeral storage near its limit, pods evicted for disk",
     severities: &[Severity::P1, Severity::P2],
-    what: "Pods whose ephemeral storage use (kubelet stats) is above 85% of their ephemeral-storage limit, \
-           and pods evicted for ephemeral storage, per node, with the node's DiskPressure.",
+    what: "Two faces of local disk running out. Per pod, the ephemeral storage the kubelet's stats/summary \
+           reports (writable layers, logs, emptyDirs) against the sum of its containers' \
+           `ephemeral-storage` limits: above 85% the kubelet is about to evict it. Per node, the pods \
+           evicted for ephemeral storage (`The node was low on resource: ephemeral-storage`, `exceeds ... \
+           local ephemeral storage`), with the node's DiskPressure condition. It reads kubelet stats when \
+           the bundle has them and pod statuses always, so it declares no need: a bundle without stats \
+           still gets the eviction half.",
     why: "The kubelet evicts a pod that exceeds its ephemeral-storage limit, and evicts pod after pod when \
           the node's disk fills.",
     fix: "Raise the ephemeral-storage limit, write large data to a volume instead of the container's \
           filesystem or an emptyDir, rotate logs; free or grow the node's disk.",
+    example: "`Pod shop/api-1 uses 1.8 GiB of its 2.0 GiB ephemeral-storage limit (92%)`; `Node worker-2: 4 \
+              pods evicted for ephemeral storage (DiskPressure True)`.",
     needs: &[],
     run,
 };

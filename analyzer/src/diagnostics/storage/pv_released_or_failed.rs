@@ -1,14 +1,5 @@
-//! Diagnostic: pv-released-or-failed.
-//!
-//! **What it checks.** PersistentVolumes in phase `Failed` (their reclaim — delete or recycle —
-//! failed), `Released` (their claim is gone and the data waits for someone under a `Retain`
-//! policy), and PersistentVolumeClaims in phase `Lost` (their volume is gone).
-//!
-//! **Why it matters.** A Lost claim's pods cannot start and its data may be gone; a Failed volume
-//! leaks a disk the provider still bills; a Released one holds data nobody can mount until an
-//! administrator reclaims it.
-//!
-//! **Example.** `PVC shop/data-db-0 Lost: its PersistentVolume pvc-123 no longer exists`.
+//! Diagnostic `pv-released-or-failed`: volumes Released or Failed, claims Lost;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
@@ -24,11 +15,14 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Storage,
     title: "Volumes Released or Failed, claims Lost",
     severities: &[Severity::P1, Severity::P2, Severity::P3],
-    what: "PersistentVolumes in phase Failed or Released and PersistentVolumeClaims in phase Lost.",
+    what: "PersistentVolumes in phase `Failed` (their reclaim — delete or recycle — failed), `Released` \
+           (their claim is gone and the data waits for someone under a `Retain` policy), and \
+           PersistentVolumeClaims in phase `Lost` (their volume is gone).",
     why: "A Lost claim's pods cannot start and its data may be gone; a Failed volume leaks a disk; a Released \
           one holds data nobody can mount until it is reclaimed.",
     fix: "Lost: restore the volume (or recreate the claim from a backup). Released: copy what is needed, then \
           delete the PV or clear its claimRef to reuse it. Failed: read its message and delete the disk by hand.",
+    example: "`PVC shop/data-db-0 Lost: its PersistentVolume pvc-123 no longer exists`.",
     needs: &[],
     run,
 };

@@ -1,17 +1,5 @@
-//! Diagnostic: pvc-pending.
-//!
-//! **What it checks.** PersistentVolumeClaims stuck in `Pending`, and why: the StorageClass they
-//! name does not exist; they name none and no StorageClass is the default; they ask for static
-//! binding (`storageClassName: ""`) and no Available PersistentVolume matches their size and
-//! access modes; the provisioner failed (`ProvisioningFailed` events) or never answered
-//! (`ExternalProvisioning`: waiting for a volume to be created). Claims waiting for their first
-//! consumer (`WaitForFirstConsumer`) with no pod using them are normal and left alone.
-//!
-//! **Why it matters.** A pod that mounts a pending claim never starts: a StatefulSet stops at
-//! the first replica whose volume cannot be made.
-//!
-//! **Example.** `PVC shop/data-db-0 Pending: StorageClass fast-ssd does not exist (used by pod
-//! db-0)`.
+//! Diagnostic `pvc-pending`: persistentVolumeClaims stuck Pending;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Event, Object};
@@ -28,12 +16,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Storage,
     title: "PersistentVolumeClaims stuck Pending",
     severities: &[Severity::P1, Severity::P2],
-    what: "Pending PVCs with the reason: missing StorageClass, no default StorageClass, no matching PV for \
-           static binding, provisioner failures or an external provisioner that never answers.",
+    what: "PersistentVolumeClaims stuck in `Pending`, and why: the StorageClass they name does not exist; \
+           they name none and no StorageClass is the default; they ask for static binding \
+           (`storageClassName: \"\"`) and no Available PersistentVolume matches their size and access \
+           modes; the provisioner failed (`ProvisioningFailed` events) or never answered \
+           (`ExternalProvisioning`: waiting for a volume to be created). Claims waiting for their first \
+           consumer (`WaitForFirstConsumer`) with no pod using them are normal and left alone.",
     why: "Pods that mount a pending claim never start; a StatefulSet stops at the first replica whose volume \
           cannot be made.",
     fix: "Create or name an existing StorageClass (or mark one default), create a matching PV, or fix the \
           provisioner (CSI driver pods, cloud permissions, quotas) its events name.",
+    example: "`PVC shop/data-db-0 Pending: StorageClass fast-ssd does not exist (used by pod db-0)`.",
     needs: &[],
     run,
 };

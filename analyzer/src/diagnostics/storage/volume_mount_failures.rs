@@ -1,19 +1,5 @@
-//! Diagnostic: volume-mount-failures.
-//!
-//! **What it checks.** `FailedMount`, `FailedAttachVolume` and `FailedMapVolume` events, grouped
-//! per pod, with their counts, first and last seen, and the cause the message names: a missing
-//! ConfigMap or Secret, a Multi-Attach conflict, a CSI driver not registered on the node, a
-//! hostPath that does not exist, a timeout.
-//!
-//! **Why it matters.** The pod stays in ContainerCreating until every volume mounts: the
-//! workload does not start, and nothing in the pod's logs says why.
-//!
-//! **Now or then.** Failures of a pod that then ran (every container started after the last
-//! failure), Succeeded, or is gone from a bundle that lists pods are history: resolved, P3.
-//! A collection tool's leftover pod is a P3 cleanup note.
-//!
-//! **Example.** `Pod shop/db-0: volume mounts failing (FailedAttachVolume x12): Multi-Attach
-//! error for volume "pvc-123" Volume is already exclusively attached to one node`.
+//! Diagnostic `volume-mount-failures`: volumes that fail to attach or mount;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -31,13 +17,18 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Storage,
     title: "Volumes that fail to attach or mount",
     severities: &[Severity::P1, Severity::P2, Severity::P3],
-    what: "FailedMount, FailedAttachVolume and FailedMapVolume events grouped per pod, with counts and the \
-           cause their messages name (missing ConfigMap/Secret, Multi-Attach, CSI driver not registered, \
-           hostPath missing, timeout).",
+    what: "`FailedMount`, `FailedAttachVolume` and `FailedMapVolume` events, grouped per pod, with their \
+           counts, first and last seen, and the cause the message names: a missing ConfigMap or Secret, a \
+           Multi-Attach conflict, a CSI driver not registered on the node, a hostPath that does not exist, \
+           a timeout. **Now or then.** Failures of a pod that then ran (every container started after the \
+           last failure), Succeeded, or is gone from a bundle that lists pods are history: resolved, P3. A \
+           collection tool's leftover pod is a P3 cleanup note.",
     why: "A pod stays in ContainerCreating until every volume mounts, and its logs are empty: the event is \
           the only trace.",
     fix: "Fix what the message names: create the ConfigMap/Secret, delete the stale VolumeAttachment of a \
           Multi-Attach, fix the CSI node plugin, or the hostPath.",
+    example: "`Pod shop/db-0: volume mounts failing (FailedAttachVolume x12): Multi-Attach error for volume \
+              \"pvc-123\" Volume is already exclusively attached to one node`.",
     needs: &[Need::Events],
     run,
 };

@@ -1,13 +1,5 @@
-//! Diagnostic: volume-snapshot-failed.
-//!
-//! **What it checks.** VolumeSnapshots (`snapshot.storage.k8s.io`) whose `status.error` is set,
-//! or that are still not `readyToUse` ten minutes after creation, with their class and source.
-//!
-//! **Why it matters.** A failed snapshot is a backup that does not exist: the restore that relies
-//! on it will find nothing. Backup tools (Velero, Kasten) report success late or never.
-//!
-//! **Example.** `VolumeSnapshot shop/db-nightly failed: Failed to check and update snapshot
-//! content: rpc error: code = Internal desc = SnapshotLimitExceeded`.
+//! Diagnostic `volume-snapshot-failed`: volume snapshots failed or never ready;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -23,10 +15,13 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Storage,
     title: "Volume snapshots failed or never ready",
     severities: &[Severity::P2, Severity::P3],
-    what: "VolumeSnapshots with status.error, or not readyToUse ten minutes after creation.",
+    what: "VolumeSnapshots (`snapshot.storage.k8s.io`) whose `status.error` is set, or that are still not \
+           `readyToUse` ten minutes after creation, with their class and source.",
     why: "A failed snapshot is a backup that does not exist: the restore relying on it finds nothing.",
     fix: "Read the error and the snapshot controller's logs; check the VolumeSnapshotClass (driver, deletion \
           policy) and the CSI driver's snapshot support and quotas, then take the snapshot again.",
+    example: "`VolumeSnapshot shop/db-nightly failed: Failed to check and update snapshot content: rpc \
+              error: code = Internal desc = SnapshotLimitExceeded`.",
     needs: &[],
     run,
 };

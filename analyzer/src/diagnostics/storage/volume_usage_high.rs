@@ -1,15 +1,5 @@
-//! Diagnostic: volume-usage-high.
-//!
-//! **What it checks.** The `PersistentVolumeUsageHigh` alert rule (`kubelet_volume_stats_used_bytes
-//! / kubelet_volume_stats_capacity_bytes * 100 > 85`), evaluated on the kubelets' `/stats/summary`:
-//! every PVC-backed pod volume above 85% of its capacity (P2), above 95% (P1); inodes likewise.
-//!
-//! **Why it matters.** A full volume makes writes fail: databases stop or corrupt, queues drop
-//! messages. It fills gradually, so it is the cheapest outage to prevent.
-//!
-//! **Example.** `PVC shop/data-db-0 is 96% full (9.6 GiB of 10.0 GiB)`, mounted by `db-0` at
-//! `/var/lib/postgresql/data`, with the `kubectl patch pvc` that grows it to 15Gi when the
-//! StorageClass allows expansion.
+//! Diagnostic `volume-usage-high`: persistent volumes almost full;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -27,11 +17,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Storage,
     title: "Persistent volumes almost full",
     severities: &[Severity::P1, Severity::P2],
-    what: "PVC-backed volumes above 85% of their capacity (bytes or inodes) in the kubelets' stats/summary: \
-           the PersistentVolumeUsageHigh alert rule; above 95% is P1.",
+    what: "The `PersistentVolumeUsageHigh` alert rule (`kubelet_volume_stats_used_bytes / \
+           kubelet_volume_stats_capacity_bytes * 100 > 85`), evaluated on the kubelets' `/stats/summary`: \
+           every PVC-backed pod volume above 85% of its capacity (P2), above 95% (P1); inodes likewise.",
     why: "Writes fail on a full volume: databases stop or corrupt data, queues drop messages.",
     fix: "Expand the PVC (when its StorageClass allows volume expansion), or delete data (old logs, WAL, \
           backups) on it.",
+    example: "`PVC shop/data-db-0 is 96% full (9.6 GiB of 10.0 GiB)`, mounted by `db-0` at \
+              `/var/lib/postgresql/data`, with the `kubectl patch pvc` that grows it to 15Gi when the \
+              StorageClass allows expansion.",
     needs: &[Need::KubeletStats],
     run,
 };

@@ -1,13 +1,5 @@
-//! Diagnostic: cronjob-failing.
-//!
-//! **What it checks.** CronJobs whose most recent Job in the bundle failed, with how many of
-//! their Jobs failed and when one last succeeded (`status.lastSuccessfulTime`).
-//!
-//! **Why it matters.** A scheduled task (backup, report, cleanup) that fails keeps failing on
-//! every schedule, and nobody notices until its work is needed.
-//!
-//! **Example.** `CronJob ops/backup: last Job backup-2902 failed (3 of 3 Jobs failed; last
-//! success 2025-05-28T02:00:00Z)`.
+//! Diagnostic `cronjob-failing`: cronJobs whose last run failed;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::Object;
 
@@ -21,11 +13,14 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Workloads,
     title: "CronJobs whose last run failed",
     severities: &[Severity::P2],
-    what: "CronJobs whose most recent Job failed, with how many of their Jobs failed and the last success.",
+    what: "CronJobs whose most recent Job in the bundle failed, with how many of their Jobs failed and when \
+           one last succeeded (`status.lastSuccessfulTime`).",
     why: "A scheduled task that fails keeps failing on every schedule, and nobody notices until its work \
           (a backup, a report) is needed.",
     fix: "Read the failed Job's pod logs, fix the cause, and run it once by hand to confirm \
           (`kubectl create job --from=cronjob/<name>`).",
+    example: "`CronJob ops/backup: last Job backup-2902 failed (3 of 3 Jobs failed; last success \
+              2025-05-28T02:00:00Z)`.",
     needs: &[],
     run,
 };

@@ -1,13 +1,5 @@
-//! Diagnostic: daemonset-pods-unavailable.
-//!
-//! **What it checks.** DaemonSets with fewer available pods than nodes that should run one
-//! (`numberAvailable < desiredNumberScheduled`), and pods scheduled where they should not be
-//! (`numberMisscheduled`).
-//!
-//! **Why it matters.** DaemonSets run node agents (CNI, kube-proxy, log and metric agents, CSI
-//! node plugins): a node without its agent loses networking, storage or observability.
-//!
-//! **Example.** `DaemonSet kube-system/calico-node: 4 of 6 pods available`.
+//! Diagnostic `daemonset-pods-unavailable`: daemonSets missing pods on nodes;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use std::collections::BTreeMap;
 
@@ -24,12 +16,13 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Workloads,
     title: "DaemonSets missing pods on nodes",
     severities: &[Severity::P1, Severity::P2, Severity::P3],
-    what: "DaemonSets with fewer available pods than desired (P1 when none is available, P2 otherwise) or with \
-           misscheduled pods.",
+    what: "DaemonSets with fewer available pods than nodes that should run one (`numberAvailable < \
+           desiredNumberScheduled`), and pods scheduled where they should not be (`numberMisscheduled`).",
     why: "DaemonSets run node agents: a node without its CNI, kube-proxy, CSI or log agent loses networking, \
           storage or observability.",
     fix: "Find the nodes whose pod is missing or failing (`kubectl get pods -o wide`), then fix the pod (the \
           pod findings say why) or the node's taints.",
+    example: "`DaemonSet kube-system/calico-node: 4 of 6 pods available`.",
     needs: &[],
     run,
 };

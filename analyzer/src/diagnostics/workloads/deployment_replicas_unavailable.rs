@@ -1,13 +1,5 @@
-//! Diagnostic: deployment-replicas-unavailable.
-//!
-//! **What it checks.** Deployments with fewer available replicas than desired
-//! (`status.availableReplicas < spec.replicas`), with the `Available` condition's message.
-//!
-//! **Why it matters.** No available replica is an outage of whatever the Deployment serves
-//! (P0); fewer than half is a major loss of capacity (P1); any shortfall is lost redundancy (P2).
-//!
-//! **Example.** `Deployment shop/api: 0 of 3 replicas available` with `Deployment does not have
-//! minimum availability`.
+//! Diagnostic `deployment-replicas-unavailable`: deployments with unavailable replicas;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
@@ -20,12 +12,14 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Workloads,
     title: "Deployments with unavailable replicas",
     severities: &[Severity::P0, Severity::P1, Severity::P2],
-    what: "Deployments whose available replicas are fewer than desired: P0 when none is available, P1 when \
-           fewer than half are, P2 otherwise.",
+    what: "Deployments with fewer available replicas than desired (`status.availableReplicas < \
+           spec.replicas`), with the `Available` condition's message.",
     why: "No available replica means the service is down; fewer replicas than desired means lost capacity \
           and no redundancy for the next failure.",
     fix: "Look at the Deployment's pods (the pod findings name why they are not available) and at its \
           rollout; roll back a bad change with `kubectl rollout undo`.",
+    example: "`Deployment shop/api: 0 of 3 replicas available` with `Deployment does not have minimum \
+              availability`.",
     needs: &[],
     run,
 };

@@ -1,14 +1,5 @@
-//! Diagnostic: deployment-rollout-stuck.
-//!
-//! **What it checks.** Deployments whose rollout does not progress: `Progressing=False` with
-//! reason `ProgressDeadlineExceeded`, or a newest ReplicaSet with no ready pod while an older
-//! one still serves, for longer than `progressDeadlineSeconds` before the capture.
-//!
-//! **Why it matters.** A stuck rollout leaves the old version serving with reduced capacity
-//! (or nothing, if the old pods are gone), and the next change piles onto it.
-//!
-//! **Example.** `Deployment shop/api: rollout to api-7d9f stuck (ProgressDeadlineExceeded)`,
-//! with `kubectl rollout undo deployment/api -n shop`.
+//! Diagnostic `deployment-rollout-stuck`: deployment rollouts that do not progress;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
@@ -23,12 +14,15 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Workloads,
     title: "Deployment rollouts that do not progress",
     severities: &[Severity::P1],
-    what: "Deployments with Progressing=False (ProgressDeadlineExceeded), or whose newest ReplicaSet has no ready \
-           pod while an older one still serves, past progressDeadlineSeconds.",
+    what: "Deployments whose rollout does not progress: `Progressing=False` with reason \
+           `ProgressDeadlineExceeded`, or a newest ReplicaSet with no ready pod while an older one still \
+           serves, for longer than `progressDeadlineSeconds` before the capture.",
     why: "A stuck rollout leaves the old version serving with reduced capacity, and the next change piles onto \
           it.",
     fix: "Find why the new pods do not become ready (the pod findings say), then fix the change or roll back \
           with `kubectl rollout undo`.",
+    example: "`Deployment shop/api: rollout to api-7d9f stuck (ProgressDeadlineExceeded)`, with `kubectl \
+              rollout undo deployment/api -n shop`.",
     needs: &[],
     run,
 };

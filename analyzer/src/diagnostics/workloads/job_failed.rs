@@ -1,12 +1,4 @@
-//! Diagnostic: job-failed.
-//!
-//! **What it checks.** Jobs whose `Failed` condition is True (`BackoffLimitExceeded`,
-//! `DeadlineExceeded`, a pod failure policy), with the failed pod count and the last words of
-//! a failed pod's log. Jobs run by a CronJob in the bundle are left to cronjob-failing.
-//!
-//! **Why it matters.** The work the Job was for (a migration, a backup, a batch) did not happen.
-//!
-//! **Example.** `Job data/migrate-42 failed: BackoffLimitExceeded (6 failed pods)`.
+//! Diagnostic `job-failed`: jobs that failed; its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::model::{ClusterModel, Object};
 
@@ -22,11 +14,13 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Workloads,
     title: "Jobs that failed",
     severities: &[Severity::P2],
-    what: "Jobs with Failed=True (BackoffLimitExceeded, DeadlineExceeded, pod failure policy), with the failed \
-           pod count and the last log lines of a failed pod; Jobs of a CronJob are left to cronjob-failing.",
+    what: "Jobs whose `Failed` condition is True (`BackoffLimitExceeded`, `DeadlineExceeded`, a pod failure \
+           policy), with the failed pod count and the last words of a failed pod's log. Jobs run by a \
+           CronJob in the bundle are left to cronjob-failing.",
     why: "The work the Job was for (a migration, a backup, a batch) did not happen, and nothing retries it.",
     fix: "Read the failed pods' logs, fix the cause, then delete the Job and create it again (a Job's pod \
           template cannot change).",
+    example: "`Job data/migrate-42 failed: BackoffLimitExceeded (6 failed pods)`.",
     needs: &[],
     run,
 };

@@ -1,14 +1,5 @@
-//! Diagnostic: statefulset-replicas-unavailable.
-//!
-//! **What it checks.** StatefulSets with fewer ready replicas than desired
-//! (`status.readyReplicas < spec.replicas`), naming the missing ordinals' pods when the bundle
-//! shows them.
-//!
-//! **Why it matters.** StatefulSets run databases and queues: no ready replica is an outage and
-//! possibly lost quorum (P0); any shortfall reduces redundancy and, since pods start in order,
-//! can block the ones after it (P1).
-//!
-//! **Example.** `StatefulSet data/postgres: 1 of 3 replicas ready`.
+//! Diagnostic `statefulset-replicas-unavailable`: statefulSets with replicas not ready;
+//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
@@ -20,12 +11,13 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     category: Category::Workloads,
     title: "StatefulSets with replicas not ready",
     severities: &[Severity::P0, Severity::P1],
-    what: "StatefulSets whose ready replicas are fewer than desired: P0 when none is ready, P1 otherwise; names \
-           the ordinals whose pods are missing or not ready.",
+    what: "StatefulSets with fewer ready replicas than desired (`status.readyReplicas < spec.replicas`), \
+           naming the missing ordinals' pods when the bundle shows them.",
     why: "StatefulSets run stateful services: no ready replica is an outage (and maybe lost quorum); pods start \
           in order, so one stuck ordinal blocks the ones after it.",
     fix: "Fix the first ordinal that is not ready (the pod findings say why: often its PersistentVolumeClaim \
           or node), then let the controller continue.",
+    example: "`StatefulSet data/postgres: 1 of 3 replicas ready`.",
     needs: &[],
     run,
 };

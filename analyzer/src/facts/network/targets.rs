@@ -348,6 +348,9 @@ fn of_service(facts: &Facts<'_>, service: &Object, target: &Target, said: &str) 
             format!("{said}: Service {} has no ready endpoint: {why}", short(service)),
         );
     }
+    if let Some(sentence) = target_port_undeclared(service, &found.pods, target.port) {
+        return done(Verdict::PortMismatch, format!("{said}: Service {} {sentence}", short(service)));
+    }
     let namespace = service.namespace.as_deref().unwrap_or_default();
     let policies: Vec<String> = model
         .of_kind_in("NetworkPolicy", namespace)
@@ -381,6 +384,42 @@ fn of_service(facts: &Facts<'_>, service: &Object, target: &Target, said: &str) 
             found.ready
         ),
     )
+}
+
+/// The Service port a client dials (the one numbered `port`, else the only one) sends to a
+/// numeric targetPort that none of the Service's pods declares while they declare others:
+/// `sends port 80 to targetPort 8080, which its pods do not declare (they declare 9200)`.
+/// Declaring ports is optional, so pods that declare none are not judged.
+fn target_port_undeclared(service: &Object, pods: &[&Object], port: Option<u16>) -> Option<String> {
+    let ports = service.array_at("/spec/ports");
+    let chosen = match port {
+        Some(port) => {
+            ports.iter().find(|p| p.get("port").and_then(Value::as_i64) == Some(i64::from(port)))?
+        }
+        None if ports.len() == 1 => ports.first()?,
+        None => return None,
+    };
+    let number = chosen.get("port").and_then(Value::as_i64)?;
+    let target = match chosen.get("targetPort") {
+        None => number,
+        Some(value) => value.as_i64().or_else(|| value.as_str().and_then(|text| text.parse().ok()))?,
+    };
+    let mut declared: Vec<i64> = pods
+        .iter()
+        .flat_map(|pod| pod.array_at("/spec/containers").iter())
+        .flat_map(|container| container.get("ports").and_then(Value::as_array).unwrap_or_default().iter())
+        .filter_map(|p| p.get("containerPort").and_then(Value::as_i64))
+        .collect();
+    declared.sort_unstable();
+    declared.dedup();
+    if declared.is_empty() || declared.contains(&target) {
+        return None;
+    }
+    let shown: Vec<String> = declared.iter().map(i64::to_string).collect();
+    Some(format!(
+        "sends port {number} to targetPort {target}, which its pods do not declare (they declare {}): connections are refused although its endpoints are ready",
+        shown.join(", ")
+    ))
 }
 
 /// The Deployment or StatefulSet whose pod template the Service selects and that wants 0
@@ -459,6 +498,39 @@ status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
         assert_eq!(verdict("10.96.0.7", Some(5432)).0, Verdict::Ready);
         assert_eq!(verdict("db.example.com", Some(5432)).0, Verdict::Outside);
         assert_eq!(verdict("localhost", Some(5432)).0, Verdict::Itself);
+    }
+
+    #[test]
+    fn a_target_port_its_pods_do_not_declare_is_a_port_mismatch() {
+        let model = model_from_yaml(
+            r#"
+kind: Service
+apiVersion: v1
+metadata: {name: search, namespace: shop}
+spec: {selector: {app: search}, ports: [{port: 80, targetPort: 8080}]}
+---
+kind: Pod
+apiVersion: v1
+metadata: {name: search-1, namespace: shop, labels: {app: search}}
+spec: {containers: [{name: search, ports: [{containerPort: 9200}]}]}
+status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+"#,
+        );
+        let facts = Facts::new(&model);
+        let target = Target { host: "search".to_owned(), port: None, origin: "log".to_owned() };
+        let resolved = resolve(&facts, "shop", None, &target);
+        assert_eq!(resolved.verdict, Verdict::PortMismatch, "{}", resolved.sentence);
+        assert!(
+            resolved.sentence.contains(
+                "sends port 80 to targetPort 8080, which its pods do not declare (they declare 9200)"
+            ),
+            "{}",
+            resolved.sentence
+        );
+        let declared = model_from_yaml(
+            "kind: Service\napiVersion: v1\nmetadata: {name: search, namespace: shop}\nspec: {selector: {app: search}, ports: [{port: 80, targetPort: 9200}]}\n---\nkind: Pod\napiVersion: v1\nmetadata: {name: search-1, namespace: shop, labels: {app: search}}\nspec: {containers: [{name: search, ports: [{containerPort: 9200}]}]}\nstatus: {phase: Running, conditions: [{type: Ready, status: \"True\"}]}\n",
+        );
+        assert_eq!(resolve(&Facts::new(&declared), "shop", None, &target).verdict, Verdict::Ready);
     }
 
     #[test]

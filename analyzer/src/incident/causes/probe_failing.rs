@@ -66,6 +66,34 @@ fn declared(container: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Lines by which a server says it has started (Spring's `Started X in 12.3 seconds`, `listening
+/// on`, `ready to accept connections`...).
+static STARTED: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)\b(started \S+ in \d|tomcat started on|netty started on|listening on|listening at|server started|started server|ready to accept|application started|startup complete|started in \d)",
+    )
+    .ok()
+});
+
+/// The seconds the container's previous run spent starting, when its log shows it was still
+/// starting up as the liveness probe's `window` ran out: the whole log is held, spans at least
+/// the window (less a period's slack), and never says it started.
+fn slow_start(
+    model: &kubesnap_shared::model::ClusterModel,
+    pod: &Object,
+    container: &str,
+    window: i64,
+) -> Option<i64> {
+    let namespace = pod.namespace.as_deref()?;
+    let log = model.log(namespace, &pod.name, container, true)?;
+    if log.truncated || log.tail.is_empty() || (log.tail.len() as u64) < log.lines {
+        return None;
+    }
+    let span = log.last_timestamp?.duration_since(log.first_timestamp?).as_secs();
+    let started = STARTED.as_ref().is_some_and(|re| log.tail.iter().any(|line| re.is_match(&line.text)));
+    (!started && span + 5 >= window && window > 0).then_some(span)
+}
+
 pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     let facts = context.facts;
     let model = facts.cluster();
@@ -121,6 +149,11 @@ fn hypothesis(
                 .ok()?;
             Some(finished.duration_since(started).as_secs())
         });
+    let start_up = if kind == "liveness" && container.get("startupProbe").is_none() {
+        slow_start(facts.cluster(), pod, container_name, window)
+    } else {
+        None
+    };
     let (why, score) = if declares(container, &port) == Some(false) {
         (
             format!(
@@ -134,6 +167,16 @@ fn hypothesis(
         || lower.contains("http: server gave")
     {
         (format!("its {kind} probe speaks the wrong protocol to port {port}"), 75)
+    } else if let Some(span) = start_up {
+        (
+            format!(
+                "its liveness probe gives it {window}s (initialDelaySeconds {} + {} failures × {}s) and it has no startupProbe, while its start-up takes longer: its previous run logged start-up for {span}s and never reported that it started",
+                seconds("initialDelaySeconds", 0),
+                seconds("failureThreshold", 3),
+                seconds("periodSeconds", 10)
+            ),
+            75,
+        )
     } else if lower.contains("connection refused") {
         (format!("nothing listens on port {port} when its {kind} probe asks"), 70)
     } else if kind == "liveness" && last_run.is_some_and(|run| run <= window + 5) {
@@ -161,7 +204,8 @@ fn hypothesis(
     }
     hypothesis.evidence.push(format!("the kubelet says: `{}`", clip(message)));
     hypothesis.evidence.push(format!("{kind} probe on port {port}, gives up after {window}s"));
-    if let Some(run) = last_run {
+    // A run of 0 s is a status without real times, no duration.
+    if let Some(run) = last_run.filter(|run| *run > 0) {
         hypothesis.evidence.push(format!("the container's previous run lasted {run}s"));
     }
     hypothesis.disproved_by.push(format!("the {kind} probe answering on port {port} in a newer capture"));
@@ -227,5 +271,58 @@ message: 'Readiness probe failed: Get "http://10.0.0.5:9090/healthz": dial tcp 1
         let out = of_rule(&pod("http"), "probe-failing");
         assert!(out.contains("nothing listens on port http when its readiness probe asks"), "{out}");
         assert!(!out.contains("does not declare"), "{out}");
+    }
+
+    /// A Spring app killed by its liveness probe (20 s + 2 × 5 s) while its start-up still logs.
+    fn slow(last_line: &str) -> String {
+        format!(
+            r#"
+kind: Pod
+apiVersion: v1
+metadata: {{name: orders-1, namespace: shop}}
+spec:
+  containers:
+  - name: orders
+    image: orders:2
+    ports: [{{containerPort: 8080}}]
+    livenessProbe: {{httpGet: {{path: /health, port: 8080}}, initialDelaySeconds: 20, periodSeconds: 5, failureThreshold: 2}}
+status:
+  phase: Running
+  conditions: [{{type: Ready, status: "False"}}]
+  containerStatuses: [{{name: orders, ready: false, restartCount: 7, state: {{waiting: {{reason: CrashLoopBackOff}}}},
+    lastState: {{terminated: {{exitCode: 143, reason: Error}}}}}}]
+---
+kind: Event
+apiVersion: v1
+metadata: {{name: orders-1.1, namespace: shop}}
+involvedObject: {{kind: Pod, name: orders-1, namespace: shop}}
+type: Warning
+reason: Unhealthy
+count: 14
+message: 'Liveness probe failed: Get "http://10.0.0.5:8080/health": dial tcp 10.0.0.5:8080: connect: connection refused'
+---
+kind: ContainerLog
+namespace: shop
+pod: orders-1
+container: orders
+previous: true
+lines:
+- "2025-06-01T11:50:00Z INFO Starting OrdersApplication v2 using Java 17"
+- "2025-06-01T11:50:15Z INFO Root WebApplicationContext: initialization completed in 14820 ms"
+- "{last_line}"
+"#
+        )
+    }
+
+    #[test]
+    fn a_liveness_probe_shorter_than_the_start_up_its_log_shows() {
+        let out = of_rule(&slow("2025-06-01T11:50:33Z INFO Commencing graceful shutdown"), "probe-failing");
+        assert!(out.contains("its liveness probe gives it 30s (initialDelaySeconds 20 + 2 failures × 5s) and it has no startupProbe, while its start-up takes longer: its previous run logged start-up for 33s and never reported that it started"), "{out}");
+        let started = of_rule(
+            &slow("2025-06-01T11:50:33Z INFO Started OrdersApplication in 32.1 seconds"),
+            "probe-failing",
+        );
+        assert!(!started.contains("start-up takes longer"), "{started}");
+        assert!(started.contains("nothing listens on port 8080"), "{started}");
     }
 }
