@@ -27,7 +27,8 @@ use crate::{catalog, incident, load, serve};
 /// ticket) and findings.json (for machines). Nothing is sent anywhere. The same bundle always
 /// gives byte-identical reports.
 ///
-/// `kubesnap-analyze serve BUNDLE` serves the bundle to kubectl as a read-only API instead.
+/// `kubesnap-analyze serve BUNDLE` serves the bundle to kubectl as a read-only API instead;
+/// `kubesnap-analyze diff OLD NEW` compares two bundles of one cluster.
 #[derive(Debug, Parser)]
 #[command(
     name = "kubesnap-analyze",
@@ -126,6 +127,7 @@ pub(crate) struct Args {
 #[derive(Debug, Subcommand)]
 enum Command {
     Serve(serve::ServeArgs),
+    Diff(crate::diff::command::DiffArgs),
 }
 
 /// A report format.
@@ -180,11 +182,13 @@ pub(crate) fn main() -> ExitCode {
     };
     let (quiet, verbose) = match &args.command {
         Some(Command::Serve(serve)) => (serve.quiet, serve.verbose),
+        Some(Command::Diff(diff)) => (diff.quiet, diff.verbose),
         None => (args.quiet, args.verbose),
     };
     init_tracing(quiet, verbose, color);
     let outcome = match &args.command {
         Some(Command::Serve(serve)) => serve::run(serve),
+        Some(Command::Diff(diff)) => crate::diff::command::run(diff),
         None => run(&args, color),
     };
     match outcome {
@@ -324,7 +328,7 @@ pub(crate) fn load_bundle(
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     let mut stdout = io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
@@ -336,7 +340,7 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 
 /// The bundle's file or folder name without its archive suffix: `prod-2025` for
 /// `/tmp/prod-2025.tar.gz`.
-fn bundle_name(path: &Path) -> String {
+pub(crate) fn bundle_name(path: &Path) -> String {
     let name = path
         .canonicalize()
         .ok()

@@ -4,6 +4,7 @@
 //! `main` is the whole program; the library API is [`analyze`] (the findings of a model) for
 //! the integration tests and benchmarks, and the loader.
 
+pub mod diff;
 pub mod exit_codes;
 pub mod finding;
 pub mod load;

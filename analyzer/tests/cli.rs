@@ -388,3 +388,28 @@ fn real_troubleshoot_archive_is_analyzed_with_fail_on() {
     assert!(findings > 0, "{}", text(&output.stderr));
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn diff_help_snapshot() {
+    let output = analyze(&["diff", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    expect_test::expect_file!["snapshots/diff-help.txt"].assert_eq(&text(&output.stdout));
+}
+
+#[test]
+fn diff_of_a_bundle_with_itself_writes_three_outputs_that_say_no_difference() {
+    let f = fixture();
+    let output = analyze(&["diff", path(&f.bundle), path(&f.bundle), "-o", path(&f.out)]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    for name in ["diff.html", "diff.md", "diff.json"] {
+        assert!(f.out.join(name).is_file(), "{name} missing");
+    }
+    let markdown = std::fs::read_to_string(f.out.join("diff.md")).unwrap();
+    assert!(markdown.contains("**No difference**"), "{markdown}");
+    let stdout = analyze(&["diff", path(&f.bundle), path(&f.bundle), "-o", "-", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&stdout.stdout).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["objects"]["changed"].as_array().map(Vec::len), Some(0));
+    let missing = analyze(&["diff", path(&f.bundle), "/nonexistent/bundle.tar.gz"]);
+    assert_eq!(missing.status.code(), Some(2), "a missing bundle is an error");
+}

@@ -19,8 +19,15 @@ use model::Report;
 const HTML_TEMPLATE: &str = include_str!("../../../templates/report.html.j2");
 const MARKDOWN_TEMPLATE: &str = include_str!("../../../templates/report.md.j2");
 
+/// The CSS of report.html, for other pages that should look the same (the diff's).
+pub(crate) fn style() -> &'static str {
+    let start = HTML_TEMPLATE.find("<style>").map_or(0, |at| at + "<style>".len());
+    let end = HTML_TEMPLATE[start..].find("</style>").map_or(start, |at| start + at);
+    &HTML_TEMPLATE[start..end]
+}
+
 /// The template environment: both templates, strict, with the Markdown escaping filters.
-fn environment() -> Result<Environment<'static>, minijinja::Error> {
+pub(crate) fn environment() -> Result<Environment<'static>, minijinja::Error> {
     let mut environment = Environment::new();
     environment.set_undefined_behavior(UndefinedBehavior::Strict);
     // Block tags on their own lines leave no blank lines behind: Markdown is whitespace-sensitive.

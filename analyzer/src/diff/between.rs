@@ -1,0 +1,290 @@
+//! What happened between the two captures: rollouts (ReplicaSets created in between, with the
+//! images before and after), node changes, and events first seen in between.
+//!
+//! The window is from the earlier capture to the later one, whichever bundle is OLD, so that
+//! swapping the bundles gives the same story; the node changes follow OLD → NEW like the rest.
+
+use jiff::Timestamp;
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use serde::Serialize;
+
+use crate::facts::workload::containers;
+
+/// The span between two captures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub from: Timestamp,
+    pub to: Timestamp,
+}
+
+/// One container's image in a rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageChange {
+    pub container: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A ReplicaSet created in the window: a Deployment rolled out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rollout {
+    pub at: Timestamp,
+    pub workload: ObjectRef,
+    pub replica_set: String,
+    /// `deployment.kubernetes.io/revision` of the new ReplicaSet.
+    pub revision: Option<String>,
+    /// The containers whose image differs from the previous revision's.
+    pub images: Vec<ImageChange>,
+}
+
+/// What changed about a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeChangeKind {
+    Added,
+    Removed,
+    /// `spec.unschedulable`: cordoned or uncordoned.
+    Schedulable,
+    /// The kubelet's version.
+    KubeletVersion,
+    /// The Ready condition's status.
+    Ready,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct NodeChange {
+    pub node: String,
+    pub change: NodeChangeKind,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl NodeChange {
+    /// In a sentence: `cordoned`, `kubelet v1.33.1 → v1.33.2`.
+    pub fn describe(&self) -> String {
+        let value = |side: &Option<String>| side.clone().unwrap_or_else(|| "none".to_owned());
+        match self.change {
+            NodeChangeKind::Added => "added".to_owned(),
+            NodeChangeKind::Removed => "removed".to_owned(),
+            NodeChangeKind::Schedulable if self.new.as_deref() == Some("true") => "cordoned".to_owned(),
+            NodeChangeKind::Schedulable => "uncordoned".to_owned(),
+            NodeChangeKind::KubeletVersion => format!("kubelet {} → {}", value(&self.old), value(&self.new)),
+            NodeChangeKind::Ready => format!("Ready {} → {}", value(&self.old), value(&self.new)),
+        }
+    }
+
+    fn mirror(&self) -> NodeChange {
+        let change = match self.change {
+            NodeChangeKind::Added => NodeChangeKind::Removed,
+            NodeChangeKind::Removed => NodeChangeKind::Added,
+            other => other,
+        };
+        NodeChange { node: self.node.clone(), change, old: self.new.clone(), new: self.old.clone() }
+    }
+}
+
+/// An event whose first occurrence is in the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventSeen {
+    pub first_seen: Timestamp,
+    pub object: ObjectRef,
+    /// `Normal` or `Warning`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub reason: String,
+    pub message: String,
+    pub count: u64,
+}
+
+/// What happened between the captures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Between {
+    /// `None` when a bundle has no capture time.
+    pub window: Option<Window>,
+    pub rollouts: Vec<Rollout>,
+    pub nodes: Vec<NodeChange>,
+    pub events: Vec<EventSeen>,
+}
+
+impl Between {
+    pub fn is_empty(&self) -> bool {
+        self.rollouts.is_empty() && self.nodes.is_empty() && self.events.is_empty()
+    }
+
+    pub(crate) fn mirror(&self) -> Between {
+        Between { nodes: self.nodes.iter().map(NodeChange::mirror).collect(), ..self.clone() }
+    }
+}
+
+/// What happened between two captures.
+pub(crate) fn compare(old: &ClusterModel, new: &ClusterModel) -> Between {
+    let mut between = Between { nodes: nodes(old, new), ..Between::default() };
+    let (Some(a), Some(b)) = (old.captured_at, new.captured_at) else { return between };
+    let (earlier, later, window) =
+        if a <= b { (old, new, Window { from: a, to: b }) } else { (new, old, Window { from: b, to: a }) };
+    between.window = Some(window);
+    // Kubernetes times are whole seconds, and so is a capture's end: something created in the
+    // second the earlier capture ended is in the window unless the earlier bundle shows it.
+    let inside = |at: Timestamp| at.as_second() >= window.from.as_second() && at <= window.to;
+    between.rollouts = later
+        .of_kind("ReplicaSet")
+        .filter(|replica_set| {
+            earlier.get("ReplicaSet", replica_set.namespace.as_deref(), &replica_set.name).is_none()
+        })
+        .filter_map(|replica_set| {
+            let at = replica_set.created_at().filter(|at| inside(*at))?;
+            rollout(earlier, later, replica_set, at)
+        })
+        .collect();
+    between
+        .rollouts
+        .sort_by(|a, b| (a.at, &a.workload, &a.replica_set).cmp(&(b.at, &b.workload, &b.replica_set)));
+    between.events = later
+        .events
+        .iter()
+        .filter(|event| {
+            !earlier.events.iter().any(|seen| seen.namespace == event.namespace && seen.name == event.name)
+        })
+        .filter_map(|event| {
+            let first_seen = event.first_seen.filter(|at| inside(*at))?;
+            Some(EventSeen {
+                first_seen,
+                object: event.involved.clone(),
+                kind: event.kind.clone(),
+                reason: event.reason.clone(),
+                message: event.message.clone(),
+                count: event.count,
+            })
+        })
+        .collect();
+    between.events.sort_by(|a, b| {
+        (a.first_seen, &a.object, &a.reason, &a.message).cmp(&(
+            b.first_seen,
+            &b.object,
+            &b.reason,
+            &b.message,
+        ))
+    });
+    between
+}
+
+fn images(replica_set: &Object) -> Vec<(String, String)> {
+    let Some(spec) = replica_set.at("/spec/template/spec") else { return Vec::new() };
+    containers(spec, "")
+        .into_iter()
+        .filter_map(|(container, _)| {
+            Some((container.get("name")?.as_str()?.to_owned(), container.get("image")?.as_str()?.to_owned()))
+        })
+        .collect()
+}
+
+fn revision(replica_set: &Object) -> Option<u64> {
+    replica_set.annotations().get("deployment.kubernetes.io/revision")?.parse().ok()
+}
+
+fn rollout(
+    earlier: &ClusterModel,
+    later: &ClusterModel,
+    replica_set: &Object,
+    at: Timestamp,
+) -> Option<Rollout> {
+    let (_, deployment, _) = replica_set.owners().into_iter().find(|(kind, _, _)| *kind == "Deployment")?;
+    let namespace = replica_set.namespace.as_deref()?;
+    let this = revision(replica_set);
+    let owned = |model: &ClusterModel| -> Vec<Object> {
+        model
+            .of_kind_in("ReplicaSet", namespace)
+            .filter(|other| {
+                other.owners().iter().any(|(kind, name, _)| *kind == "Deployment" && *name == deployment)
+            })
+            .filter(|other| other.name != replica_set.name)
+            .cloned()
+            .collect()
+    };
+    // The previous revision: the newest older ReplicaSet of the Deployment, in either bundle.
+    let mut previous: Vec<Object> = owned(later);
+    previous.extend(owned(earlier));
+    let previous = previous
+        .into_iter()
+        .filter(|other| match (revision(other), this) {
+            (Some(theirs), Some(ours)) => theirs < ours,
+            _ => other.created_at() < replica_set.created_at(),
+        })
+        .max_by_key(|other| (revision(other), other.created_at()));
+    let after = images(replica_set);
+    let before = previous.as_ref().map(images).unwrap_or_default();
+    let mut changes: Vec<ImageChange> = after
+        .iter()
+        .filter(|(container, image)| {
+            before.iter().find(|(name, _)| name == container).map(|(_, old)| old) != Some(image)
+        })
+        .map(|(container, image)| ImageChange {
+            container: container.clone(),
+            before: before.iter().find(|(name, _)| name == container).map(|(_, old)| old.clone()),
+            after: Some(image.clone()),
+        })
+        .collect();
+    changes.extend(
+        before.iter().filter(|(container, _)| !after.iter().any(|(name, _)| name == container)).map(
+            |(container, image)| ImageChange {
+                container: container.clone(),
+                before: Some(image.clone()),
+                after: None,
+            },
+        ),
+    );
+    Some(Rollout {
+        at,
+        workload: ObjectRef {
+            kind: "Deployment".to_owned(),
+            namespace: replica_set.namespace.clone(),
+            name: deployment.to_owned(),
+        },
+        replica_set: replica_set.name.clone(),
+        revision: this.map(|revision| revision.to_string()),
+        images: changes,
+    })
+}
+
+/// Nodes added, removed, cordoned or uncordoned, upgraded, or changed readiness, OLD → NEW.
+fn nodes(old: &ClusterModel, new: &ClusterModel) -> Vec<NodeChange> {
+    let mut out = Vec::new();
+    let change = |node: &str, change, old: Option<String>, new: Option<String>| NodeChange {
+        node: node.to_owned(),
+        change,
+        old,
+        new,
+    };
+    for node in old.of_kind("Node") {
+        if new.get("Node", None, &node.name).is_none() {
+            out.push(change(&node.name, NodeChangeKind::Removed, None, None));
+        }
+    }
+    for node in new.of_kind("Node") {
+        let Some(before) = old.get("Node", None, &node.name) else {
+            out.push(change(&node.name, NodeChangeKind::Added, None, None));
+            continue;
+        };
+        let cordoned = |node: &Object| {
+            node.at("/spec/unschedulable").and_then(|v| v.as_bool()).unwrap_or(false).to_string()
+        };
+        if cordoned(before) != cordoned(node) {
+            out.push(change(
+                &node.name,
+                NodeChangeKind::Schedulable,
+                Some(cordoned(before)),
+                Some(cordoned(node)),
+            ));
+        }
+        let version = |node: &Object| node.str_at("/status/nodeInfo/kubeletVersion").map(str::to_owned);
+        if version(before) != version(node) {
+            out.push(change(&node.name, NodeChangeKind::KubeletVersion, version(before), version(node)));
+        }
+        let ready = |node: &Object| node.condition("Ready").map(|(status, _, _)| status.to_owned());
+        if ready(before) != ready(node) {
+            out.push(change(&node.name, NodeChangeKind::Ready, ready(before), ready(node)));
+        }
+    }
+    out.sort();
+    out
+}
