@@ -305,7 +305,29 @@ impl Redactor {
 
     /// Redacts any text: logs, YAML, env files, config files. A text that is one JSON document
     /// is redacted as an object (and re-serialized only if something was redacted).
+    ///
+    /// The result is a fixed point: redacting it again changes nothing. One redaction can make a
+    /// text readable to a stricter rule (a YAML Secret that parses only once a mangled value is
+    /// replaced by its marker; a credential right after an armor block cut short), so a changed
+    /// text is redacted again until nothing changes. Markers are never redacted again, so each
+    /// round only replaces more values; the bound is a guard, not a limit ever reached.
     pub fn redact_text<'t>(&self, text: &'t str, counts: &mut Counts) -> Cow<'t, str> {
+        const MAX_ROUNDS: usize = 8;
+        let Cow::Owned(mut redacted) = self.redact_text_once(text, counts) else {
+            return Cow::Borrowed(text);
+        };
+        for _ in 1..MAX_ROUNDS {
+            let again = match self.redact_text_once(&redacted, counts) {
+                Cow::Borrowed(_) => break,
+                Cow::Owned(again) => again,
+            };
+            redacted = again;
+        }
+        Cow::Owned(redacted)
+    }
+
+    /// One pass of [`Redactor::redact_text`].
+    fn redact_text_once<'t>(&self, text: &'t str, counts: &mut Counts) -> Cow<'t, str> {
         if let Some(redacted) = self.redact_json_document(text, counts) {
             return redacted;
         }

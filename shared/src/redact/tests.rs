@@ -559,3 +559,31 @@ fn token_markers_are_markers_to_every_reader() {
     redactor.redact_object(&mut release, &mut Counts::default());
     assert_eq!(release["data"]["release"], "<redacted: 12 bytes>");
 }
+
+/// Found by the mangled-corpus property test: a YAML Secret whose block value holds a line the
+/// YAML reader refuses (a U+2028 at column 0) is redacted as text on the first pass, and parses
+/// as a Secret, whose every value is secret, only once that value is a marker. One call must
+/// already give what a second would.
+#[test]
+fn a_text_that_becomes_readable_once_redacted_is_redacted_again_in_the_same_call() {
+    let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ingress-tls\ntype: kubernetes.io/tls\n\
+                stringData:\n  tls.crt: |\n   é\n\u{2028}!\n  DATABASE_URL: \
+                \"postgres://orders:sLFtyTnWBwfygI9A.LFHo@ledger-pg-rw:5432/orders?sslmode=require\"";
+    let once = redact(text);
+    assert_eq!(redact(&once), once, "a second redaction changed the first's result");
+    assert!(!once.contains("sLFtyTnWBwfygI9A"), "{once}");
+    assert!(!once.contains("ledger-pg-rw"), "a Secret's value is secret as a whole: {once}");
+}
+
+/// Found by fuzzing: a private-key block cut short and closed by another armor's END line inside
+/// a Go map dump, then a bearer token. The first pass took the token for part of the key block
+/// and left it in clear; a second pass redacted it. One call must already give what a second
+/// would.
+#[test]
+fn a_credential_after_a_mismatched_armor_block_is_redacted_in_one_call() {
+    let text = "map[tls.key:-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n\
+                -----END OPENSSH PRIVATE 443] authorization:[Bearer Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg]\n";
+    let once = redact(text);
+    assert_eq!(redact(&once), once, "a second redaction changed the first's result");
+    assert!(!once.contains("Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg"), "{once}");
+}
