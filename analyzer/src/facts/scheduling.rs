@@ -387,31 +387,27 @@ fn resources(model: &ClusterModel, pod: &Object, node: &Object) -> Option<Blocke
             .or_else(|| node.i64_at(&format!("/status/allocatable/{resource}")).map(|n| n.to_string()))
     };
     let mut short = Vec::new();
-    if let Some(total) = allocatable("cpu").as_deref().and_then(quantity::cpu_millicores)
-        && cpu > 0.0
-        && cpu > total - used_cpu
-    {
-        short.push(format!(
-            "needs {} CPU, the node has {} left of {} ({} requested by {} pods)",
-            units::cpu(cpu),
-            units::cpu((total - used_cpu).max(0.0)),
-            units::cpu(total),
-            units::cpu(used_cpu),
-            others.len()
-        ));
-    }
-    if let Some(total) = allocatable("memory").as_deref().and_then(quantity::bytes)
-        && memory > 0.0
-        && memory > total - used_memory
-    {
-        short.push(format!(
-            "needs {} memory, the node has {} left of {} ({} requested by {} pods)",
-            units::memory(memory),
-            units::memory((total - used_memory).max(0.0)),
-            units::memory(total),
-            units::memory(used_memory),
-            others.len()
-        ));
+    // CPU and memory: the request against what the node has left of its allocatable.
+    type Parse = fn(&str) -> Option<f64>;
+    type Show = fn(f64) -> String;
+    let resources: [(&str, &str, f64, f64, Parse, Show); 2] = [
+        ("cpu", "CPU", cpu, used_cpu, quantity::cpu_millicores, units::cpu),
+        ("memory", "memory", memory, used_memory, quantity::bytes, units::memory),
+    ];
+    for (key, name, need, used, parse, show) in resources {
+        if let Some(total) = allocatable(key).as_deref().and_then(parse)
+            && need > 0.0
+            && need > total - used
+        {
+            short.push(format!(
+                "needs {} {name}, the node has {} left of {} ({} requested by {} pods)",
+                show(need),
+                show((total - used).max(0.0)),
+                show(total),
+                show(used),
+                others.len()
+            ));
+        }
     }
     if let Some(total) = allocatable("pods").as_deref().and_then(quantity::parse)
         && (others.len() as f64) >= total
