@@ -78,7 +78,12 @@ fn serve(bundle: &Path, dir: &Path) -> Served {
 
 /// Ages (`5m`, `2d3h`, `<invalid>`) replaced by one word.
 fn normalize_ages(text: &str) -> String {
-    text.split(' ')
+    // Line by line: an age that ends a line (describe's pod tables) is a word of its own too.
+    text.split('\n').map(normalize_line_ages).collect::<Vec<_>>().join("\n")
+}
+
+fn normalize_line_ages(line: &str) -> String {
+    line.split(' ')
         .map(|word| {
             let core = word.trim_matches(|c| c == '(' || c == ')' || c == ',');
             let is_age = !core.is_empty()
