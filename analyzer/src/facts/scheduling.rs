@@ -16,6 +16,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 use kubesnap_shared::quantity;
 
+use crate::facts::network::selector;
 use crate::facts::performance::units;
 
 /// One reason a node cannot take the pod.
@@ -321,13 +322,7 @@ fn term_matches(term: &Value, labels: &BTreeMap<String, String>) -> bool {
 fn expression_matches(expression: &Value, labels: &BTreeMap<String, String>) -> bool {
     let key = expression.get("key").and_then(Value::as_str).unwrap_or_default();
     let operator = expression.get("operator").and_then(Value::as_str).unwrap_or_default();
-    let values: Vec<&str> = expression
-        .get("values")
-        .and_then(Value::as_array)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let values = expression_values(expression);
     let have = labels.get(key).map(String::as_str);
     let number = |text: &str| text.parse::<i64>().ok();
     match operator {
@@ -345,6 +340,17 @@ fn expression_matches(expression: &Value, labels: &BTreeMap<String, String>) -> 
     }
 }
 
+/// The `values` of a node-selector or label-selector expression.
+fn expression_values(expression: &Value) -> Vec<&str> {
+    expression
+        .get("values")
+        .and_then(Value::as_array)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 fn describe_term(term: &Value) -> String {
     describe_expressions(term.get("matchExpressions").and_then(Value::as_array).unwrap_or_default())
 }
@@ -355,13 +361,7 @@ fn describe_expressions(expressions: &[Value]) -> String {
         .map(|expression| {
             let key = expression.get("key").and_then(Value::as_str).unwrap_or_default();
             let operator = expression.get("operator").and_then(Value::as_str).unwrap_or_default();
-            let values: Vec<&str> = expression
-                .get("values")
-                .and_then(Value::as_array)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
+            let values = expression_values(expression);
             if values.is_empty() {
                 format!("{key} {operator}")
             } else {
@@ -493,7 +493,7 @@ fn anti_affinity(model: &ClusterModel, pod: &Object, node: &Object) -> Vec<Block
             holds_resources(other)
                 && other.reference() != pod.reference()
                 && in_scope(other)
-                && selector_matches(selector, &other.labels())
+                && selector::matches(Some(selector), &other.labels())
                 && same_domain(other)
         });
         if let Some(other) = clash {
@@ -516,15 +516,6 @@ fn anti_affinity(model: &ClusterModel, pod: &Object, node: &Object) -> Vec<Block
         }
     }
     out
-}
-
-/// Whether a label selector (`matchLabels` and `matchExpressions`) selects `labels`.
-fn selector_matches(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
-    let by_label = selector.get("matchLabels").and_then(Value::as_object).is_none_or(|wanted| {
-        wanted.iter().all(|(key, value)| labels.get(key).map(String::as_str) == value.as_str())
-    });
-    let expressions = selector.get("matchExpressions").and_then(Value::as_array).unwrap_or_default();
-    by_label && expressions.iter().all(|expression| expression_matches(expression, labels))
 }
 
 /// A label selector in words: `app=cache`.
