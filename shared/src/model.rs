@@ -48,6 +48,8 @@ pub enum SourceFormat {
     SupportBundleKit,
     /// Rancher's log collector run on an RKE2 node.
     Rke2LogCollector,
+    /// kubectl's text output: `get` tables, `describe` blocks, terminal transcripts.
+    KubectlText,
 }
 
 impl SourceFormat {
@@ -60,6 +62,7 @@ impl SourceFormat {
             SourceFormat::ClusterInfoDump => "kubectl cluster-info dump",
             SourceFormat::SupportBundleKit => "support-bundle-kit bundle",
             SourceFormat::Rke2LogCollector => "Rancher log collector bundle (RKE2)",
+            SourceFormat::KubectlText => "kubectl text",
         }
     }
 }

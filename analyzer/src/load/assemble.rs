@@ -306,7 +306,30 @@ fn finish_logs(
             unplaced.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
         ));
     }
+    name_default_containers(model, &mut placed);
     combine(placed)
+}
+
+/// A log of a pod's default container (`kubectl logs POD` without `-c`) is its container's
+/// when the pod shows exactly one.
+fn name_default_containers(model: &ClusterModel, logs: &mut [ContainerLog]) {
+    for log in logs.iter_mut().filter(|log| log.key.container == kubesnap_shared::import::DEFAULT_CONTAINER) {
+        // The index is not built yet; only text has such logs, and few.
+        let Some(pod) = model.objects.iter().find(|object| {
+            object.kind == "Pod"
+                && object.name == log.key.pod
+                && object.namespace.as_deref() == Some(log.key.namespace.as_str())
+        }) else {
+            continue;
+        };
+        let containers = pod.at("/spec/containers").and_then(|containers| containers.as_array());
+        if let Some(name) = containers.and_then(|containers| match containers {
+            [only] => only.get("name").and_then(|name| name.as_str()),
+            _ => None,
+        }) {
+            log.key.container = name.to_owned();
+        }
+    }
 }
 
 /// Logs the collector cut at its cap, as the manifest says.

@@ -6,12 +6,15 @@ use std::io::{self, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, PoisonError};
 
+use kubesnap_shared::import::DEFAULT_CONTAINER;
 use kubesnap_shared::import::{
     Detection, Detector, EntryClass, Importer, LogLayout, Refusal, Syntax, parse, text,
 };
 use kubesnap_shared::json::Value;
 use kubesnap_shared::manifest::Failure;
-use kubesnap_shared::model::{ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult};
+use kubesnap_shared::model::{
+    ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult, SourceFormat,
+};
 use kubesnap_shared::{Bundle, Entry, ReadOutcome};
 
 use super::LoadOptions;
@@ -189,8 +192,7 @@ pub(super) fn read(
     let outcome = rayon::in_place_scope(|scope| {
         let outcome = bundle.read(|entry| decoder.entry(scope, entry));
         if outcome.is_ok() && decoder.importer.is_none() && decoder.refused.is_none() {
-            decoder.importer =
-                decoder.detector.conclude().map(|importer| importer.opened_as_folder(opened_folder.clone()));
+            decoder.importer = decoder.conclude();
         }
         decoder.flush(scope);
         outcome
@@ -259,13 +261,20 @@ impl<'a> Decoder<'a> {
         if size > MAX_PENDING_BYTES - self.pending_bytes {
             // Holding this entry until the format is known would hold unbounded memory: go with
             // the weak evidence now, if any, and stream it; else it is not read.
-            self.importer = self
-                .detector
-                .conclude()
-                .map(|importer| importer.opened_as_folder(self.opened_folder.clone()));
+            self.importer = self.conclude();
             if self.importer.is_some() {
                 self.flush(scope);
                 return self.dispatch(scope, &path, size, &mut head.as_slice().chain(&mut entry));
+            }
+            // A long transcript is kubectl text from its first lines.
+            let mut prefix = head;
+            prefix.extend(read_prefix(&mut entry, SNIFF.saturating_sub(prefix.len() as u64), &path)?);
+            if text::looks_like(&prefix) {
+                self.importer = Some(
+                    Importer::new(SourceFormat::KubectlText, "").opened_as_folder(self.opened_folder.clone()),
+                );
+                self.flush(scope);
+                return self.dispatch(scope, &path, size, &mut prefix.as_slice().chain(&mut entry));
             }
             self.problems.push(format!(
                 "no known bundle layout in the first {} entries; they were not read, nor `{path}` ({size} bytes)",
@@ -280,6 +289,20 @@ impl<'a> Decoder<'a> {
         self.pending_bytes += bytes.len() as u64;
         self.pending.push((path, bytes));
         Ok(())
+    }
+
+    /// The format once no more evidence will come: the layout with the most weak evidence, or
+    /// kubectl text when no layout matched and an entry read so far is kubectl's output.
+    fn conclude(&self) -> Option<Importer> {
+        self.detector
+            .conclude()
+            .or_else(|| {
+                self.pending
+                    .iter()
+                    .any(|(_, bytes)| text::looks_like(bytes))
+                    .then(|| Importer::new(SourceFormat::KubectlText, ""))
+            })
+            .map(|importer| importer.opened_as_folder(self.opened_folder.clone()))
     }
 
     /// Dispatches the entries buffered before the format was known.
@@ -349,6 +372,9 @@ impl<'a> Decoder<'a> {
                         return Err(error);
                     }
                 };
+                if let EntryClass::KubectlText { standalone: true, .. } = class {
+                    self.dispatch_text_logs(scope, path, &bytes);
+                }
                 let path = path.to_owned();
                 scope.spawn(move |_| {
                     let pieces = catch_unwind(AssertUnwindSafe(|| parse_whole(&class, &bytes, &path, now)))
@@ -363,6 +389,36 @@ impl<'a> Decoder<'a> {
                 });
                 Ok(())
             }
+        }
+    }
+
+    /// The `kubectl logs` outputs of a transcript, each read as the log of its container (the
+    /// pod's default one when the command named none).
+    fn dispatch_text_logs<'scope>(&mut self, scope: &rayon::Scope<'scope>, path: &str, bytes: &[u8])
+    where
+        'a: 'scope,
+    {
+        let whole = String::from_utf8_lossy(bytes);
+        for log in text::logs(&whole) {
+            let entry = self.next_entry;
+            self.next_entry += 1;
+            let container = log.container.clone().unwrap_or_else(|| DEFAULT_CONTAINER.to_owned());
+            let key = LogKey {
+                namespace: log.namespace.clone().unwrap_or_default(),
+                pod: log.pod.clone(),
+                container,
+                previous: log.previous,
+            };
+            let previous = if log.previous { " --previous" } else { "" };
+            let log_path = format!("{path}: kubectl logs {}{previous}", log.pod);
+            self.logs.insert(
+                entry,
+                LogFile { key, path: log_path.clone(), namespace_known: log.namespace.is_some() },
+            );
+            let mut reader = whole.as_bytes().get(log.range.clone()).unwrap_or_default();
+            let size = reader.len() as u64;
+            let scan = LogScan { layout: LogLayout::Plain, node: false };
+            self.dispatch_log(scope, entry, &log_path, size, &mut reader, scan);
         }
     }
 
@@ -525,11 +581,24 @@ fn read_prefix(reader: &mut dyn Read, limit: u64, path: &str) -> Result<Vec<u8>,
 /// Parses a whole entry on a worker; `now` is the capture time when the layout says.
 fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str, now: Option<jiff::Timestamp>) -> Vec<Piece> {
     match class {
-        EntryClass::KubectlText { hint } => {
+        EntryClass::KubectlText { hint, standalone } => {
             let read = text::read(bytes, *hint, now, path);
+            if *standalone && !read.recognized {
+                return vec![Piece::Problem(format!(
+                    "`{path}` holds none of kubectl's output and was not read; looked for {}",
+                    text::LOOKED_FOR.join("; ")
+                ))];
+            }
             let mut pieces = vec![objects_piece(read.objects.objects, read.listed_kinds)];
             if !read.objects.fields.is_empty() {
                 pieces.push(Piece::TextFields(read.objects.fields));
+            }
+            if !read.container_metrics.is_empty() || !read.node_metrics.is_empty() {
+                pieces.push(Piece::Metrics {
+                    containers: read.container_metrics,
+                    nodes: read.node_metrics,
+                    errors: Vec::new(),
+                });
             }
             pieces
         }
