@@ -236,12 +236,25 @@ pub(super) fn object(lines: &[&str], hint: Option<&str>) -> Option<Described> {
         out.set("/metadata/labels", Value::Object(pairs(&labels.list(), '=')));
     }
     if let Some(annotations) = top.child("Annotations") {
-        let map: Map<String, Value> = annotations
-            .list()
-            .iter()
-            .filter_map(|line| line.split_once(':'))
-            .map(|(key, value)| (key.trim().to_owned(), json!(value.trim())))
-            .collect();
+        let mut map = Map::new();
+        let lines = annotations.list();
+        let mut lines = lines.iter().peekable();
+        while let Some(line) = lines.next() {
+            let Some((key, value)) = line.split_once(": ").or_else(|| Some((line.strip_suffix(':')?, "")))
+            else {
+                continue;
+            };
+            // A long value goes on the next line, cut to 140 characters and `...` when longer:
+            // such a value is not the annotation's.
+            let value = match value {
+                "" => lines.next().map_or("", |next| next.trim()),
+                value => value.trim(),
+            };
+            if value.ends_with("...") && value.len() >= 140 {
+                continue;
+            }
+            map.insert(key.trim().to_owned(), json!(value));
+        }
         out.set("/metadata/annotations", Value::Object(map));
     }
     if let Some(created) = top.get("CreationTimestamp").and_then(time) {
@@ -323,13 +336,15 @@ fn state(item: &Item) -> Option<Value> {
         "Terminated" => "terminated",
         _ => return None,
     };
-    for (key, name) in [("Reason", "reason"), ("Message", "message"), ("Signal", "signal")] {
+    for (key, name) in [("Reason", "reason"), ("Message", "message")] {
         if let Some(value) = item.get(key) {
             fields.insert(name.to_owned(), json!(value));
         }
     }
-    if let Some(code) = item.get("Exit Code").and_then(|code| code.parse::<i64>().ok()) {
-        fields.insert("exitCode".to_owned(), json!(code));
+    for (key, name) in [("Exit Code", "exitCode"), ("Signal", "signal")] {
+        if let Some(number) = item.get(key).and_then(|number| number.parse::<i64>().ok()) {
+            fields.insert(name.to_owned(), json!(number));
+        }
     }
     for (key, name) in [("Started", "startedAt"), ("Finished", "finishedAt")] {
         if let Some(at) = item.get(key).and_then(time) {
@@ -373,9 +388,7 @@ fn containers(item: &Item) -> (Vec<Value>, Vec<Value>) {
         }
         let mut status = Map::new();
         status.insert("name".into(), json!(name));
-        if let Some(image) = container.get("Image") {
-            status.insert("image".into(), json!(image));
-        }
+        // `Image:` is the spec's image; the status's (what the runtime resolved) is not shown.
         if let Some(id) = container.get("Image ID") {
             status.insert("imageID".into(), json!(id));
         }
@@ -413,20 +426,28 @@ fn env(item: &Item) -> Vec<Value> {
         .map(|child| {
             let value = child.value.as_str();
             let reference = value.strip_prefix("<set to the key '").and_then(|rest| {
-                let (key, rest) = rest.split_once("' of ")?;
-                let (source, rest) = if let Some(rest) = rest.strip_prefix("config map '") {
+                // `<set to the key 'K' of config map 'N'>`, `<set to the key 'K' in secret 'N'>`.
+                let (key, rest) = rest.split_once("' ")?;
+                let (source, rest) = if let Some(rest) = rest.strip_prefix("of config map '") {
                     ("configMapKeyRef", rest)
                 } else {
-                    ("secretKeyRef", rest.strip_prefix("secret '")?)
+                    ("secretKeyRef", rest.strip_prefix("in secret '")?)
                 };
                 let (name, rest) = rest.split_once('\'')?;
-                let optional = rest.contains("Optional: true");
-                Some(json!({source: {"key": key, "name": name, "optional": optional}}))
+                // kubectl prints `Optional: false` for an unset one too: only `true` is known.
+                let mut reference = json!({"key": key, "name": name});
+                if let (true, Value::Object(map)) = (rest.contains("Optional: true"), &mut reference) {
+                    map.insert("optional".into(), json!(true));
+                }
+                Some(json!({source: reference}))
             });
             match reference {
                 Some(from) => json!({"name": child.key, "valueFrom": from}),
-                // Other references (`<set to ...>`, field refs) are shown without their source.
-                None if value.starts_with('<') => json!({"name": child.key}),
+                // Other references (`<set to ...>`, field refs such as `(v1:metadata.name)`) are
+                // shown without their value.
+                None if value.starts_with('<') || (value.starts_with("(v1:") && value.ends_with(')')) => {
+                    json!({"name": child.key})
+                }
                 None => json!({"name": child.key, "value": value}),
             }
         })

@@ -177,11 +177,16 @@ impl<'a> Builder<'a> {
             self.set("/spec/unschedulable", json!(words.any(|word| word == "SchedulingDisabled")));
         }
         if let Some(roles) = self.cell("ROLES") {
+            // The role labels' keys; their values are not shown (kubeadm's are empty, others
+            // `true`), so the field is recorded as the role labels alone.
             let labels: Map<String, Value> = roles
                 .split(',')
                 .map(|role| (format!("node-role.kubernetes.io/{role}"), json!("true")))
                 .collect();
-            self.set("/metadata/labels", Value::Object(labels));
+            if let Some(Value::Object(metadata)) = self.value.get_mut("metadata") {
+                metadata.insert("labels".into(), Value::Object(labels));
+            }
+            self.fields.insert("/metadata/labels[node-role]");
         }
         for (column, pointer) in [
             ("VERSION", "/status/nodeInfo/kubeletVersion"),

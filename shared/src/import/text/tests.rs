@@ -219,3 +219,47 @@ fn what_is_kubectl_text_and_what_is_not() {
     let nothing = read(b"hello\nworld\n", None, None, "notes.txt");
     assert!(!nothing.recognized && nothing.objects.objects.is_empty());
 }
+
+#[test]
+fn references_and_cut_values_are_not_taken_for_values() {
+    // The forms kubectl's describe prints for a Secret key, a field reference, and an
+    // annotation longer than 140 characters.
+    let long = "x".repeat(137);
+    let block = format!(
+        "\
+Name:         web-1
+Namespace:    shop
+Annotations:  note: {long}...
+              team: payments
+Status:       Running
+Node:         node-1/10.0.0.1
+Containers:
+  web:
+    Image:          web:1
+    State:          Terminated
+      Reason:       Error
+      Exit Code:    137
+      Signal:       9
+    Ready:          False
+    Restart Count:  2
+    Environment:
+      PASSWORD:  <set to the key 'password' in secret 'db'>  Optional: false
+      POD_NAME:  (v1:metadata.name)
+      MODE:      fast
+QoS Class:        BestEffort
+"
+    );
+    let read = read(block.as_bytes(), None, None, "describe.txt");
+    let pod = object(&read, "Pod", "web-1");
+    assert_eq!(text(pod, "/spec/containers/0/env/0/valueFrom/secretKeyRef/name"), Some("db"));
+    assert_eq!(pod.at("/spec/containers/0/env/0/valueFrom/secretKeyRef/optional"), None);
+    assert_eq!(pod.at("/spec/containers/0/env/1/value"), None);
+    assert_eq!(text(pod, "/spec/containers/0/env/2/value"), Some("fast"));
+    assert_eq!(
+        pod.at("/status/containerStatuses/0/state/terminated/signal").and_then(|v| v.as_i64()),
+        Some(9)
+    );
+    assert_eq!(pod.at("/status/containerStatuses/0/image"), None, "the runtime's image is not shown");
+    assert_eq!(text(pod, "/metadata/annotations/team"), Some("payments"));
+    assert_eq!(pod.at("/metadata/annotations/note"), None, "a value cut by kubectl is not the value");
+}
