@@ -20,6 +20,8 @@ mod report;
 mod serve;
 pub(crate) mod stats;
 mod symptoms;
+#[cfg(test)]
+mod testing;
 mod text_fields;
 
 use std::process::ExitCode;

@@ -144,7 +144,7 @@ fn unavailable_pods(facts: &Facts<'_>, symptom: &Finding) -> Option<Vec<ObjectRe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     /// Deployment `api` (2 replicas) with `pods` of its ReplicaSet, each `ready` or not.
     fn deployment(available: u32, pods: &[(&str, bool)]) -> String {
