@@ -3,7 +3,9 @@
 //!
 //! Fires per workload (or lone pod) with an OOMKilled container. A `memory-leak` finding or a
 //! rising memory series of the same container makes it a leak (85); repeated kills (3 restarts
-//! or more) a limit that is too low for the work (60); a single kill 50.
+//! or more) a limit that is too low for the work: established (80) when the killed container is
+//! down at the capture (the kernel's verdict, written by the kubelet, repeated and still what
+//! keeps it from running), else 60; a single kill 50.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +26,8 @@ struct Killed<'a> {
     container: String,
     at: Option<Timestamp>,
     restarts: i64,
+    /// The container is not running at the capture (waiting to restart after the kill).
+    down: bool,
     limit: Option<f64>,
     /// The JVM's maximum heap (`-Xmx`) from the container's command, args or `JAVA_OPTS`-like env.
     heap: Option<f64>,
@@ -80,6 +84,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 container: status.name.to_owned(),
                 at: termination.finished_at.and_then(|at| at.parse().ok()),
                 restarts: status.restart_count(),
+                down: !status.running(),
                 limit,
                 heap,
             });
@@ -112,7 +117,14 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'
         (85, format!("Memory leak in {name} (container {}) ends in OOMKilled", first.container))
     } else {
         let limit = limit.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
-        let score = if restarts >= 3 { 60 } else { 50 };
+        // Killed again and again, and down now because of it: as established as a scheduler's
+        // or a kubelet's own message.
+        let down = killed.iter().any(|k| k.down && k.restarts >= 3);
+        let score = match (restarts >= 3, down) {
+            (true, true) => 80,
+            (true, false) => 60,
+            _ => 50,
+        };
         (
             score,
             format!(
@@ -303,7 +315,7 @@ samples:
     #[test]
     fn oomkilled_without_samples_is_a_limit_too_low() {
         expect![[r#"
-            1. [memory-oom 75 P0] Deployment shop/cache (container cache) exceeds its 256 MiB memory limit and is OOMKilled
+            1. [memory-oom 95 P0] Deployment shop/cache (container cache) exceeds its 256 MiB memory limit and is OOMKilled
                2025-06-01T11:58:00Z Pod/shop/cache-5c-a: container cache OOMKilled (exit code 137), 4 restarts
                finding oom-killed: Deployment shop/cache: 1 of 1 pod: container cache OOMKilled (limit 256Mi)
                evidence: container cache has a memory limit of 256 MiB
