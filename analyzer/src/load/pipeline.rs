@@ -11,7 +11,9 @@ use kubesnap_shared::import::{
 };
 use kubesnap_shared::json::Value;
 use kubesnap_shared::manifest::Failure;
-use kubesnap_shared::model::{ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult};
+use kubesnap_shared::model::{
+    ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult, ReadProblem,
+};
 use kubesnap_shared::{Bundle, Entry, ReadOutcome};
 
 use super::LoadOptions;
@@ -61,7 +63,7 @@ pub(super) enum Piece {
     HostCheck(HostCheck),
     PluginResult(PluginResult),
     Failures(Vec<Failure>),
-    Problem(String),
+    Problem(ReadProblem),
 }
 
 /// How a log is scanned: its layout, and whether it is a node's (also read for node problems).
@@ -89,7 +91,7 @@ pub(super) struct Pass {
     /// (entry, chunk, piece), sorted.
     pub(super) pieces: Vec<(u64, u32, Piece)>,
     pub(super) logs: BTreeMap<u64, LogFile>,
-    pub(super) problems: Vec<String>,
+    pub(super) problems: Vec<ReadProblem>,
 }
 
 /// Bytes in flight, bounded: the decoder waits when the workers are behind.
@@ -217,7 +219,7 @@ struct Decoder<'a> {
     pending_bytes: u64,
     next_entry: u64,
     logs: BTreeMap<u64, LogFile>,
-    problems: Vec<String>,
+    problems: Vec<ReadProblem>,
 }
 
 impl<'a> Decoder<'a> {
@@ -267,10 +269,7 @@ impl<'a> Decoder<'a> {
                 self.flush(scope);
                 return self.dispatch(scope, &path, size, &mut head.as_slice().chain(&mut entry));
             }
-            self.problems.push(format!(
-                "no known bundle layout in the first {} entries; they were not read, nor `{path}` ({size} bytes)",
-                self.pending.len() + 1
-            ));
+            self.problems.push(ReadProblem::UnknownLayout { entries: self.pending.len() + 1, path, size });
             self.pending.clear();
             self.pending_bytes = 0;
             return Ok(());
@@ -324,10 +323,8 @@ impl<'a> Decoder<'a> {
             }
             class => {
                 if size > self.max_parsed {
-                    self.problems.push(format!(
-                        "`{path}` is {size} bytes, more than the {} bytes a file parsed whole may hold (--max-parse-size); skipped",
-                        self.max_parsed
-                    ));
+                    let limit = self.max_parsed;
+                    self.problems.push(ReadProblem::TooLargeToParse { path: path.to_owned(), size, limit });
                     return Ok(());
                 }
                 let shared = self.shared;
@@ -336,10 +333,8 @@ impl<'a> Decoder<'a> {
                 let head = read_prefix(&mut *reader, SNIFF, path)?;
                 if head.contains(&0) {
                     shared.budget.release(taken);
-                    self.problems.push(format!(
-                        "`{path}` holds binary data (a NUL byte in its first {} KiB), not JSON or YAML; skipped",
-                        SNIFF >> 10
-                    ));
+                    let sniffed_kib = SNIFF >> 10;
+                    self.problems.push(ReadProblem::Binary { path: path.to_owned(), sniffed_kib });
                     return Ok(());
                 }
                 let bytes = match read_all(&mut head.as_slice().chain(reader), size, path) {
@@ -353,7 +348,7 @@ impl<'a> Decoder<'a> {
                 scope.spawn(move |_| {
                     let pieces = catch_unwind(AssertUnwindSafe(|| parse_whole(&class, &bytes, &path, now)))
                         .unwrap_or_else(|_| {
-                            vec![Piece::Problem(format!("`{path}`: internal error while parsing; skipped"))]
+                            vec![Piece::Problem(ReadProblem::ParserFailed { path: path.clone() })]
                         });
                     drop(bytes);
                     for (chunk, piece) in (0u32..).zip(pieces) {
@@ -409,7 +404,8 @@ impl<'a> Decoder<'a> {
             let eof = match outcome {
                 Ok(eof) => eof,
                 Err(error) => {
-                    self.problems.push(format!("`{path}` could not be read to the end: {error}"));
+                    let error = error.to_string();
+                    self.problems.push(ReadProblem::Unfinished { path: path.to_owned(), error });
                     true
                 }
             };
@@ -458,9 +454,7 @@ impl<'a> Decoder<'a> {
             let piece = catch_unwind(AssertUnwindSafe(|| {
                 Piece::LogChunk(scan_chunk(shared.patterns, &chunk[..len], layout))
             }))
-            .unwrap_or_else(|_| {
-                Piece::Problem("internal error while scanning a log chunk; skipped".to_owned())
-            });
+            .unwrap_or_else(|_| Piece::Problem(ReadProblem::ScannerFailed { node: false }));
             // A node log is also read for node problems, chunk by chunk.
             let node_piece = node.then(|| {
                 catch_unwind(AssertUnwindSafe(|| {
@@ -468,9 +462,7 @@ impl<'a> Decoder<'a> {
                         node_problems::scan(shared.node_rules, &shared.patterns.times, &chunk[..len], layout);
                     Piece::NodeHits { lines, hits }
                 }))
-                .unwrap_or_else(|_| {
-                    Piece::Problem("internal error while scanning a node log chunk; skipped".to_owned())
-                })
+                .unwrap_or_else(|_| Piece::Problem(ReadProblem::ScannerFailed { node: true }))
             });
             shared.give_back(chunk);
             shared.push(entry, number, piece);
@@ -542,7 +534,8 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str, now: Option<jiff::T
 
 /// Parses an entry that gives one piece.
 fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
-    let problem = |error: parse::ParseError| Piece::Problem(error_chain(&error));
+    let problem =
+        |error: parse::ParseError| Piece::Problem(ReadProblem::Unparsable { error: error_chain(&error) });
     match class {
         EntryClass::Objects { syntax, kind, api_version } => {
             let parsed = match syntax {
@@ -589,7 +582,7 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
         },
         EntryClass::ServerVersion => match parse::server_version(bytes, path) {
             Ok(Some(version)) => Piece::ServerVersion(version),
-            Ok(None) => Piece::Problem(format!("`{path}` holds no gitVersion")),
+            Ok(None) => Piece::Problem(ReadProblem::NoGitVersion { path: path.to_owned() }),
             Err(error) => problem(error),
         },
         EntryClass::FailedRequests => Piece::Failures(parse::failed_requests(bytes)),
@@ -603,7 +596,7 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
                 Err(error) => problem(error),
             }
         }
-        _ => Piece::Problem(format!("`{path}`: nothing to parse")),
+        _ => Piece::Problem(ReadProblem::NothingToParse { path: path.to_owned() }),
     }
 }
 
