@@ -14,6 +14,7 @@ mod logs;
 mod metrics;
 mod node_problems;
 mod object;
+mod read_problem;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +30,7 @@ pub use logs::{
 pub use metrics::{ContainerKey, MetricSample, MetricSeries, NodeSeries};
 pub use node_problems::NodeProblem;
 pub use object::{Object, ObjectRef, labels_match};
+pub use read_problem::ReadProblem;
 
 /// Which kind of bundle the model was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -170,7 +172,7 @@ pub struct ClusterModel {
     /// Problems the nodes' own logs report, by node, unit and reason.
     pub node_problems: Vec<NodeProblem>,
     /// Problems met while reading: refused entries, checksum mismatches, a truncated stream.
-    pub read_problems: Vec<String>,
+    pub read_problems: Vec<ReadProblem>,
     pub index: Index,
 }
 

@@ -13,7 +13,8 @@ use kubesnap_shared::import::{
 use kubesnap_shared::json::Value;
 use kubesnap_shared::manifest::Failure;
 use kubesnap_shared::model::{
-    ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult, SourceFormat,
+    ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult, ReadProblem,
+    SourceFormat,
 };
 use kubesnap_shared::{Bundle, Entry, ReadOutcome};
 
@@ -64,7 +65,7 @@ pub(super) enum Piece {
     HostCheck(HostCheck),
     PluginResult(PluginResult),
     Failures(Vec<Failure>),
-    Problem(String),
+    Problem(ReadProblem),
 }
 
 /// How a log is scanned: its layout, and whether it is a node's (also read for node problems).
@@ -92,7 +93,7 @@ pub(super) struct Pass {
     /// (entry, chunk, piece), sorted.
     pub(super) pieces: Vec<(u64, u32, Piece)>,
     pub(super) logs: BTreeMap<u64, LogFile>,
-    pub(super) problems: Vec<String>,
+    pub(super) problems: Vec<ReadProblem>,
 }
 
 /// Bytes in flight, bounded: the decoder waits when the workers are behind.
@@ -219,7 +220,7 @@ struct Decoder<'a> {
     pending_bytes: u64,
     next_entry: u64,
     logs: BTreeMap<u64, LogFile>,
-    problems: Vec<String>,
+    problems: Vec<ReadProblem>,
 }
 
 impl<'a> Decoder<'a> {
@@ -276,10 +277,7 @@ impl<'a> Decoder<'a> {
                 self.flush(scope);
                 return self.dispatch(scope, &path, size, &mut prefix.as_slice().chain(&mut entry));
             }
-            self.problems.push(format!(
-                "no known bundle layout in the first {} entries; they were not read, nor `{path}` ({size} bytes)",
-                self.pending.len() + 1
-            ));
+            self.problems.push(ReadProblem::UnknownLayout { entries: self.pending.len() + 1, path, size });
             self.pending.clear();
             self.pending_bytes = 0;
             return Ok(());
@@ -347,10 +345,8 @@ impl<'a> Decoder<'a> {
             }
             class => {
                 if size > self.max_parsed {
-                    self.problems.push(format!(
-                        "`{path}` is {size} bytes, more than the {} bytes a file parsed whole may hold (--max-parse-size); skipped",
-                        self.max_parsed
-                    ));
+                    let limit = self.max_parsed;
+                    self.problems.push(ReadProblem::TooLargeToParse { path: path.to_owned(), size, limit });
                     return Ok(());
                 }
                 let shared = self.shared;
@@ -359,10 +355,8 @@ impl<'a> Decoder<'a> {
                 let head = read_prefix(&mut *reader, SNIFF, path)?;
                 if head.contains(&0) {
                     shared.budget.release(taken);
-                    self.problems.push(format!(
-                        "`{path}` holds binary data (a NUL byte in its first {} KiB), not JSON or YAML; skipped",
-                        SNIFF >> 10
-                    ));
+                    let sniffed_kib = SNIFF >> 10;
+                    self.problems.push(ReadProblem::Binary { path: path.to_owned(), sniffed_kib });
                     return Ok(());
                 }
                 let bytes = match read_all(&mut head.as_slice().chain(reader), size, path) {
@@ -379,7 +373,7 @@ impl<'a> Decoder<'a> {
                 scope.spawn(move |_| {
                     let pieces = catch_unwind(AssertUnwindSafe(|| parse_whole(&class, &bytes, &path, now)))
                         .unwrap_or_else(|_| {
-                            vec![Piece::Problem(format!("`{path}`: internal error while parsing; skipped"))]
+                            vec![Piece::Problem(ReadProblem::ParserFailed { path: path.clone() })]
                         });
                     drop(bytes);
                     for (chunk, piece) in (0u32..).zip(pieces) {
@@ -465,7 +459,8 @@ impl<'a> Decoder<'a> {
             let eof = match outcome {
                 Ok(eof) => eof,
                 Err(error) => {
-                    self.problems.push(format!("`{path}` could not be read to the end: {error}"));
+                    let error = error.to_string();
+                    self.problems.push(ReadProblem::Unfinished { path: path.to_owned(), error });
                     true
                 }
             };
@@ -514,9 +509,7 @@ impl<'a> Decoder<'a> {
             let piece = catch_unwind(AssertUnwindSafe(|| {
                 Piece::LogChunk(scan_chunk(shared.patterns, &chunk[..len], layout))
             }))
-            .unwrap_or_else(|_| {
-                Piece::Problem("internal error while scanning a log chunk; skipped".to_owned())
-            });
+            .unwrap_or_else(|_| Piece::Problem(ReadProblem::ScannerFailed { node: false }));
             // A node log is also read for node problems, chunk by chunk.
             let node_piece = node.then(|| {
                 catch_unwind(AssertUnwindSafe(|| {
@@ -524,9 +517,7 @@ impl<'a> Decoder<'a> {
                         node_problems::scan(shared.node_rules, &shared.patterns.times, &chunk[..len], layout);
                     Piece::NodeHits { lines, hits }
                 }))
-                .unwrap_or_else(|_| {
-                    Piece::Problem("internal error while scanning a node log chunk; skipped".to_owned())
-                })
+                .unwrap_or_else(|_| Piece::Problem(ReadProblem::ScannerFailed { node: true }))
             });
             shared.give_back(chunk);
             shared.push(entry, number, piece);
@@ -584,10 +575,10 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str, now: Option<jiff::T
         EntryClass::KubectlText { hint, standalone } => {
             let read = text::read(bytes, *hint, now, path);
             if *standalone && !read.recognized {
-                return vec![Piece::Problem(format!(
-                    "`{path}` holds none of kubectl's output and was not read; looked for {}",
-                    text::LOOKED_FOR.join("; ")
-                ))];
+                return vec![Piece::Problem(ReadProblem::NoKubectlOutput {
+                    path: path.to_owned(),
+                    looked_for: text::LOOKED_FOR.join("; "),
+                })];
             }
             let mut pieces = vec![objects_piece(read.objects.objects, read.listed_kinds)];
             if !read.objects.fields.is_empty() {
@@ -611,7 +602,8 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str, now: Option<jiff::T
 
 /// Parses an entry that gives one piece.
 fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
-    let problem = |error: parse::ParseError| Piece::Problem(error_chain(&error));
+    let problem =
+        |error: parse::ParseError| Piece::Problem(ReadProblem::Unparsable { error: error_chain(&error) });
     match class {
         EntryClass::Objects { syntax, kind, api_version } => {
             let parsed = match syntax {
@@ -658,7 +650,7 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
         },
         EntryClass::ServerVersion => match parse::server_version(bytes, path) {
             Ok(Some(version)) => Piece::ServerVersion(version),
-            Ok(None) => Piece::Problem(format!("`{path}` holds no gitVersion")),
+            Ok(None) => Piece::Problem(ReadProblem::NoGitVersion { path: path.to_owned() }),
             Err(error) => problem(error),
         },
         EntryClass::FailedRequests => Piece::Failures(parse::failed_requests(bytes)),
@@ -672,7 +664,7 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
                 Err(error) => problem(error),
             }
         }
-        _ => Piece::Problem(format!("`{path}`: nothing to parse")),
+        _ => Piece::Problem(ReadProblem::NothingToParse { path: path.to_owned() }),
     }
 }
 
