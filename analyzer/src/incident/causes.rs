@@ -11,6 +11,8 @@
 //!   their configuration names is missing or has no ready backend (or the database refuses them);
 //! - `service_selector`: a Service whose selector misses the workload it was written for by
 //!   case or separators only (`app=store-front` against pods labelled `app=storefront`).
+//! - `service_port`: a Service whose numeric targetPort its pods do not serve while they
+//!   declare the Service port's name under another number, named by a client's configuration.
 //!
 //! Findings at P0–P2 that no rule explains become single-finding hypotheses with a low score, so
 //! the summary always names what is most wrong. Hypotheses are ordered by score (the rule's
@@ -27,6 +29,7 @@ mod memory_oom;
 mod node_not_ready;
 mod node_pressure;
 mod probe_failing;
+mod service_port;
 mod service_selector;
 mod unschedulable;
 mod volume_mount_refused;
@@ -246,6 +249,7 @@ pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
     all.extend(super::timed("probe-failing", || probe_failing::rule(&context)));
     all.extend(super::timed("dependency-down", || dependency_down::rule(&context)));
     all.extend(super::timed("service-selector", || service_selector::rule(&context)));
+    all.extend(super::timed("service-port", || service_port::rule(&context)));
     let explained: BTreeSet<ObjectRef> = all.iter().flat_map(|h| h.objects.iter().cloned()).collect();
     let mut subjects = BTreeSet::new();
     for (index, finding) in findings.iter().enumerate() {
