@@ -34,16 +34,22 @@ pub(crate) fn scanned_model(fixture: &str) -> ClusterModel {
         compression: 1,
     };
     let mut writer = BundleWriter::new(File::create(&path).unwrap(), header).unwrap();
+    let mut written = 0;
     for log in &model.logs {
         let mut text: String = log.tail.iter().map(|line| format!("{}\n", line.text)).collect();
         if text.is_empty() {
             text.push('\n');
         }
-        writer.add(&log.path, text.as_bytes()).unwrap();
+        // A name no bundle path can hold (a newline, from the hostile-name tests) is no log.
+        if let Err(error) = writer.add(&log.path, text.as_bytes()) {
+            assert!(log.path.chars().any(char::is_control), "{}: {error}", log.path);
+            continue;
+        }
+        written += 1;
     }
     writer.finish().unwrap();
     let loaded = crate::load::load(&path, &crate::load::LoadOptions::default()).unwrap();
-    assert_eq!(loaded.logs.len(), model.logs.len(), "every fixture log is loaded back");
+    assert_eq!(loaded.logs.len(), written, "every fixture log is loaded back");
     model.logs = loaded.logs;
     model.finish();
     model
