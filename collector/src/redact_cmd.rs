@@ -195,7 +195,7 @@ fn redact_text_stream(
     let mut line_start = 0;
     let mut line_cut = false;
     let mut n_cut = 0;
-    let mut flush = |batch: &mut Vec<u8>, output: &mut dyn Write, counts: &mut Counts| -> io::Result<()> {
+    let flush = |batch: &mut Vec<u8>, output: &mut dyn Write, counts: &mut Counts| -> io::Result<()> {
         let redacted = if json_lines {
             redact_json_lines(redactor, batch, counts)
         } else {

@@ -97,8 +97,11 @@ fn assert_within_budget(what: &str, output: &Output, peak_kib: u64) {
     );
 }
 
-/// The entries of a bundle: path → (size, truncation).
-fn entries(path: &Path) -> (Vec<(String, u64, Option<String>)>, Vec<String>) {
+/// A bundle's file: path, size and truncation.
+type Record = (String, u64, Option<String>);
+
+/// The file records of a bundle and why it is incomplete.
+fn entries(path: &Path) -> (Vec<Record>, Vec<String>) {
     let bundle = Bundle::open(path, Limits::default()).unwrap();
     let outcome = bundle.read::<kubesnap_shared::Error>(|_| Ok(())).unwrap();
     let manifest = outcome.manifest.unwrap();

@@ -93,6 +93,7 @@ impl Kubectl {
     }
 
     /// Whether a value refused the command.
+    #[cfg(test)]
     pub(crate) fn is_refused(&self) -> bool {
         self.refused.is_some()
     }

@@ -264,7 +264,7 @@ fn builtin_finding(
         .remediation(Kubectl::new("get").resource(kind).arg("-A"));
     if target.contains('/') {
         finding =
-            finding.remediation(Kubectl::new("convert -f <manifest.yaml> --output-version").name(&target));
+            finding.remediation(Kubectl::new("convert -f <manifest.yaml> --output-version").name(target));
     }
     finding
 }

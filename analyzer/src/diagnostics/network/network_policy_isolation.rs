@@ -222,7 +222,7 @@ fn finding(
     };
     finding
         .remediation(Kubectl::new("get networkpolicies").namespace(namespace).arg("-o yaml"))
-        .remediation(Kubectl::new("apply").namespace(namespace).arg("-f -").joined("<<<", &policy))
+        .remediation(Kubectl::new("apply").namespace(namespace).arg("-f -").joined("<<<", policy))
 }
 
 #[cfg(test)]
