@@ -284,7 +284,7 @@ mod tests {
     use kubesnap_shared::model::ClusterModel;
 
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     fn explode(_: &Facts<'_>) -> Vec<Finding> {
         panic!("index out of bounds in a test diagnostic")

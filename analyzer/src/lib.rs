@@ -19,6 +19,8 @@ pub(crate) mod incident;
 mod report;
 mod serve;
 pub(crate) mod stats;
+#[cfg(test)]
+mod testing;
 mod text_fields;
 
 use std::process::ExitCode;

@@ -316,7 +316,7 @@ pub(crate) fn containers<'a>(spec: &'a Value, pointer: &str) -> Vec<(&'a Value, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     const FIXTURE: &str = r#"
 apiVersion: apps/v1

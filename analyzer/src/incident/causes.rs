@@ -326,11 +326,11 @@ fn fold_consequences(all: Vec<Hypothesis>) -> Vec<Hypothesis> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::diagnostics::logs::fixture::scanned_model;
+    use crate::testing::model_from_yaml;
 
     /// The model of a fixture (logs scanned) and its findings, as the report would have them.
     pub(crate) fn analyzed(fixture: &str) -> (ClusterModel, Vec<Finding>) {
-        let model = scanned_model(fixture);
+        let model = model_from_yaml(fixture);
         let (findings, _) = crate::analyze(&model);
         (model, findings)
     }
@@ -371,9 +371,9 @@ pub(crate) mod tests {
     }
 
     /// Every finding's remediation and every hypothesis's mitigation stay safe to paste when
-    /// the fixture's names are crafted (`diagnostics::testing::HOSTILE_PREFIXES`).
+    /// the fixture's names are crafted (`testing::HOSTILE_PREFIXES`).
     fn hostile_names_stay_inert(fixture: &str) {
-        use crate::diagnostics::testing::{HOSTILE_PREFIXES, assert_commands_safe, renamed_fixture};
+        use crate::testing::{HOSTILE_PREFIXES, assert_commands_safe, renamed_fixture};
         for prefix in HOSTILE_PREFIXES {
             let (model, findings) = analyzed(&renamed_fixture(fixture, prefix));
             let hypotheses = rank(&Facts::new(&model), &findings);

@@ -166,7 +166,7 @@ fn down(facts: &Facts<'_>, workload: &Object) -> Option<WorkloadDown> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     #[test]
     fn a_route_to_a_service_is_down_only_where_services_were_listed() {

@@ -1,14 +1,15 @@
-//! Data-driven diagnostic tests: Kubernetes YAML in, a compact text rendering of the findings
-//! out, compared with an inline expectation (`UPDATE_EXPECT=1 cargo test` rewrites it).
+//! The one test harness: Kubernetes YAML in, a model out, and a diagnostic's findings rendered
+//! as compact text and compared with an inline expectation (`UPDATE_EXPECT=1 cargo test`
+//! rewrites it).
 //!
 //! A fixture is YAML documents separated by `---`. Ordinary documents are objects of the
-//! bundle; `kind: Event` documents become events. Three pseudo-kinds fill the rest of the model:
+//! bundle; `kind: Event` documents become events. Pseudo-kinds fill the rest of the model:
 //!
 //! ```yaml
 //! kind: Fixture              # the capture time (default: FIXTURE_NOW)
 //! capturedAt: "2025-06-01T12:00:00Z"
 //! ---
-//! kind: ContainerLog         # a scanned log: every line becomes the tail
+//! kind: ContainerLog         # a log, scanned by the loader's scanner as a bundle's would be
 //! namespace: shop
 //! pod: api-1
 //! container: api
@@ -20,7 +21,20 @@
 //! pod: api-1
 //! container: api
 //! samples: [{at: "2025-06-01T11:55:00Z", cpu: 250m, memory: 100Mi}]
+//! ---
+//! kind: NodeSeries           # one node's samples
+//! node: node-1
+//! samples: [{at: "2025-06-01T11:55:00Z", cpu: 3500m, memory: 14Gi}]
+//! ---
+//! kind: KubeletStats         # one node's /stats/summary, as the kubelet returns it
+//! node: node-1
+//! summary: {pods: [...]}
 //! ```
+//!
+//! [`check`] runs a diagnostic on a fixture, [`check_model`] on a model built another way (real
+//! data); [`series`], [`deployment`] and [`kubelet_stats`] write common documents. [`check`]
+//! also runs the fixture again with hostile names ([`HOSTILE_PREFIXES`]) and proves every
+//! remediation stays safe to paste.
 
 use std::fmt::Write as _;
 
@@ -28,10 +42,12 @@ use expect_test::Expect;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::layout;
 use kubesnap_shared::model::{
-    ClusterModel, ContainerKey, ContainerLog, Event, LogKey, LogLine, MetricSample, MetricSeries, Object,
+    ClusterModel, ContainerKey, ContainerLog, Event, LogKey, MetricSample, MetricSeries, NodeSeries, Object,
 };
+use kubesnap_shared::quantity;
 
-use super::Diagnostic;
+use crate::diagnostics::Diagnostic;
+use crate::facts::Facts;
 use crate::finding::{Evidence, Finding, Severity, Status};
 
 /// The capture time of fixtures that do not say: the reference "now" of their ages.
@@ -42,14 +58,22 @@ pub(crate) fn model_from_yaml(fixture: &str) -> ClusterModel {
     let mut model = ClusterModel { captured_at: FIXTURE_NOW.parse().ok(), ..ClusterModel::default() };
     let documents: Vec<Value> = kubesnap_shared::yaml::documents(fixture.as_bytes())
         .unwrap_or_else(|error| panic!("fixture is not YAML: {error}"));
+    // Logs wait for the capture time, which places their year-less times.
+    let mut logs = Vec::new();
     for value in documents {
         match value.get("kind").and_then(Value::as_str) {
             Some("Fixture") => {
                 model.captured_at =
                     value.get("capturedAt").and_then(Value::as_str).and_then(|t| t.parse().ok());
             }
-            Some("ContainerLog") => model.logs.push(container_log(&value)),
+            Some("ContainerLog") => logs.push(value),
             Some("MetricSeries") => model.pod_metrics.push(metric_series(&value)),
+            Some("NodeSeries") => model.node_metrics.push(node_series(&value)),
+            Some("KubeletStats") => {
+                let summary = value.get("summary").cloned().unwrap_or(Value::Null);
+                model.kubelet_stats.insert(text(&value, "node").to_owned(), summary);
+            }
+            _ if value.is_null() => {}
             _ => {
                 let object = Object::from_value(value, None, None, "fixture.yaml")
                     .unwrap_or_else(|| panic!("fixture object without kind or name"));
@@ -60,6 +84,7 @@ pub(crate) fn model_from_yaml(fixture: &str) -> ClusterModel {
             }
         }
     }
+    model.logs = logs.iter().map(|value| container_log(value, model.captured_at)).collect();
     model.finish();
     model
 }
@@ -68,93 +93,60 @@ fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("fixture lacks `{key}`"))
 }
 
-fn container_log(value: &Value) -> ContainerLog {
+/// A `ContainerLog` document's lines, scanned in-process by the loader's scanner.
+fn container_log(value: &Value, captured_at: Option<jiff::Timestamp>) -> ContainerLog {
     let key = LogKey {
         namespace: text(value, "namespace").to_owned(),
         pod: text(value, "pod").to_owned(),
         container: text(value, "container").to_owned(),
         previous: value.get("previous").and_then(Value::as_bool).unwrap_or(false),
     };
-    let tail: Vec<LogLine> = value
-        .get("lines")
-        .and_then(Value::as_array)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .map(|(index, line)| {
-            let text = line.as_str().unwrap_or_default().to_owned();
-            let timestamp = text.split_whitespace().next().and_then(|word| word.parse().ok());
-            LogLine { line: index as u64 + 1, text, timestamp }
-        })
-        .collect();
-    ContainerLog {
-        path: layout::container_log(&key.namespace, &key.pod, &key.container, key.previous),
-        key,
-        bytes: tail.iter().map(|line| line.text.len() as u64 + 1).sum(),
-        lines: tail.len() as u64,
-        truncated: value.get("truncated").and_then(Value::as_bool).unwrap_or(false),
-        first_timestamp: tail.iter().find_map(|line| line.timestamp),
-        last_timestamp: tail.iter().rev().find_map(|line| line.timestamp),
-        tail,
-        families: Default::default(),
-        error_lines: Vec::new(),
-        untimed_lines: 0,
-        requests: Vec::new(),
+    let lines = value.get("lines").and_then(Value::as_array).unwrap_or_default();
+    let log_text: String =
+        lines.iter().map(|line| format!("{}\n", line.as_str().unwrap_or_default())).collect();
+    let path = layout::container_log(&key.namespace, &key.pod, &key.container, key.previous);
+    let mut log = crate::load::scan_log(key, &path, &log_text, captured_at);
+    log.truncated = value.get("truncated").and_then(Value::as_bool).unwrap_or(false);
+    log
+}
+
+fn sample(value: &Value) -> MetricSample {
+    MetricSample {
+        at: text(value, "at").parse().unwrap_or_else(|error| panic!("bad sample time: {error}")),
+        cpu_millicores: quantity::cpu_millicores(text(value, "cpu")).unwrap_or(0.0),
+        memory_bytes: quantity::bytes(text(value, "memory")).unwrap_or(0.0),
     }
 }
 
+fn samples(value: &Value) -> Vec<MetricSample> {
+    value.get("samples").and_then(Value::as_array).unwrap_or_default().iter().map(sample).collect()
+}
+
 fn metric_series(value: &Value) -> MetricSeries {
-    let samples = value
-        .get("samples")
-        .and_then(Value::as_array)
-        .unwrap_or_default()
-        .iter()
-        .map(|sample| MetricSample {
-            at: text(sample, "at").parse().unwrap_or_else(|error| panic!("bad sample time: {error}")),
-            cpu_millicores: kubesnap_shared::quantity::cpu_millicores(text(sample, "cpu")).unwrap_or(0.0),
-            memory_bytes: kubesnap_shared::quantity::bytes(text(sample, "memory")).unwrap_or(0.0),
-        })
-        .collect();
     MetricSeries {
         key: ContainerKey {
             namespace: text(value, "namespace").to_owned(),
             pod: text(value, "pod").to_owned(),
             container: text(value, "container").to_owned(),
         },
-        samples,
+        samples: samples(value),
     }
+}
+
+fn node_series(value: &Value) -> NodeSeries {
+    NodeSeries { node: text(value, "node").to_owned(), samples: samples(value) }
 }
 
 /// Runs one diagnostic on a fixture and compares the rendered findings with `expect`.
 ///
 /// Also checks what every finding of a diagnostic must satisfy: its code and category, a
-/// severity the diagnostic declares, at least one object, and a deterministic result.
+/// severity the diagnostic declares, at least one object, an explanation, P3 when resolved,
+/// and a deterministic result.
 pub(crate) fn check(diagnostic: &Diagnostic, fixture: &str, expect: Expect) {
-    let model = model_from_yaml(fixture);
-    let findings = (diagnostic.run)(&crate::facts::Facts::new(&model));
-    for finding in &findings {
-        assert_eq!(finding.code, diagnostic.code, "finding of another code");
-        assert_eq!(finding.category, diagnostic.category, "finding of another category");
-        assert!(
-            diagnostic.severities.contains(&finding.severity),
-            "{} emitted {} but declares {:?}",
-            diagnostic.code,
-            finding.severity,
-            diagnostic.severities
-        );
-        assert!(!finding.objects.is_empty(), "a finding names no object: {}", finding.title);
-        assert!(
-            finding.status == Status::Ongoing || finding.severity == Severity::P3,
-            "a resolved finding above P3: {}",
-            finding.title
-        );
-        assert!(!finding.explanation.is_empty(), "a finding explains nothing: {}", finding.title);
-    }
-    assert_eq!(findings, (diagnostic.run)(&crate::facts::Facts::new(&model)), "two runs on one model differ");
-    expect.assert_eq(&render(&findings));
+    check_model(diagnostic, &model_from_yaml(fixture), expect);
     for prefix in HOSTILE_PREFIXES {
         let model = model_from_yaml(&renamed_fixture(fixture, prefix));
-        let findings = (diagnostic.run)(&crate::facts::Facts::new(&model));
+        let findings = (diagnostic.run)(&Facts::new(&model));
         let commands: Vec<&str> =
             findings.iter().flat_map(|finding| finding.remediation.iter().map(String::as_str)).collect();
         assert_commands_safe(&commands, prefix);
@@ -180,9 +172,11 @@ pub(crate) fn renamed_fixture(fixture: &str, prefix: &str) -> String {
         .collect();
     let mut names = std::collections::BTreeSet::new();
     for document in &documents {
-        for key in ["namespace", "pod", "container"] {
-            if matches!(document["kind"].as_str(), Some("ContainerLog" | "MetricSeries"))
-                && let Some(name) = document[key].as_str()
+        for key in ["namespace", "pod", "container", "node"] {
+            if matches!(
+                document["kind"].as_str(),
+                Some("ContainerLog" | "MetricSeries" | "NodeSeries" | "KubeletStats")
+            ) && let Some(name) = document[key].as_str()
             {
                 names.insert(name.to_owned());
             }
@@ -247,6 +241,31 @@ pub(crate) fn assert_commands_safe(commands: &[&str], prefix: &str) {
     }
 }
 
+/// [`check`] on a model built some other way (real data).
+pub(crate) fn check_model(diagnostic: &Diagnostic, model: &ClusterModel, expect: Expect) {
+    let findings = (diagnostic.run)(&Facts::new(model));
+    for finding in &findings {
+        assert_eq!(finding.code, diagnostic.code, "finding of another code");
+        assert_eq!(finding.category, diagnostic.category, "finding of another category");
+        assert!(
+            diagnostic.severities.contains(&finding.severity),
+            "{} emitted {} but declares {:?}",
+            diagnostic.code,
+            finding.severity,
+            diagnostic.severities
+        );
+        assert!(!finding.objects.is_empty(), "a finding names no object: {}", finding.title);
+        assert!(
+            finding.status == Status::Ongoing || finding.severity == Severity::P3,
+            "a resolved finding above P3: {}",
+            finding.title
+        );
+        assert!(!finding.explanation.is_empty(), "a finding explains nothing: {}", finding.title);
+    }
+    assert_eq!(findings, (diagnostic.run)(&Facts::new(model)), "two runs on one model differ");
+    expect.assert_eq(&render(&findings));
+}
+
 /// A compact, stable text rendering of findings for expectations.
 pub(crate) fn render(findings: &[Finding]) -> String {
     let mut out = String::new();
@@ -282,4 +301,79 @@ fn render_evidence(evidence: &Evidence) -> String {
         }
         Evidence::Note { text } => format!("note: {text}"),
     }
+}
+
+/// A metric series document of `count` samples every 30 s from `start` (`HH:MM:SS` on the
+/// fixture day), CPU and memory computed per sample index.
+pub(crate) fn series(
+    namespace: &str,
+    pod: &str,
+    container: &str,
+    start: &str,
+    count: usize,
+    sample: impl Fn(usize) -> (String, String),
+) -> String {
+    let start: jiff::Timestamp = format!("2025-06-01T{start}Z").parse().unwrap();
+    let mut out = format!(
+        "---\nkind: MetricSeries\nnamespace: {namespace}\npod: {pod}\ncontainer: {container}\nsamples:\n"
+    );
+    for index in 0..count {
+        let at = start + jiff::SignedDuration::from_secs(30 * index as i64);
+        let (cpu, memory) = sample(index);
+        out.push_str(&format!("- {{at: \"{at}\", cpu: \"{cpu}\", memory: \"{memory}\"}}\n"));
+    }
+    out
+}
+
+/// A Deployment with its ReplicaSet and running, ready pods, all with `containers` (a YAML
+/// flow list such as `[{name: api, resources: {limits: {memory: 2Gi}}}]`).
+pub(crate) fn deployment(namespace: &str, name: &str, pods: &[&str], containers: &str) -> String {
+    let mut out = format!(
+        r#"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: {namespace}, uid: {name}-uid}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: {containers}}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: {name}-rs
+  namespace: {namespace}
+  uid: {name}-rs-uid
+  ownerReferences: [{{kind: Deployment, name: {name}, uid: {name}-uid, controller: true}}]
+spec: {{template: {{spec: {{containers: {containers}}}}}}}
+"#,
+        replicas = pods.len()
+    );
+    for pod in pods {
+        out.push_str(&format!(
+            r#"
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {pod}
+  namespace: {namespace}
+  labels: {{app: {name}}}
+  ownerReferences: [{{kind: ReplicaSet, name: {name}-rs, uid: {name}-rs-uid, controller: true}}]
+spec: {{nodeName: node-1, containers: {containers}}}
+status:
+  phase: Running
+  conditions: [{{type: Ready, status: "True", lastTransitionTime: "2025-06-01T10:00:00Z"}}]
+"#
+        ));
+    }
+    out
+}
+
+/// A `KubeletStats` document: `summary` as node `node`'s kubelet returned it (JSON is YAML).
+pub(crate) fn kubelet_stats(node: &str, summary: &serde_json::Value) -> String {
+    format!("\n---\nkind: KubeletStats\nnode: {node}\nsummary: {summary}\n")
 }
