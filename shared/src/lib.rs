@@ -9,6 +9,7 @@ pub mod error;
 pub mod import;
 pub mod json;
 pub mod layout;
+pub mod log_time;
 pub mod manifest;
 pub mod model;
 pub mod quantity;

@@ -370,6 +370,7 @@ pub(crate) mod tests {
     /// Every ranked hypothesis of a fixture, rendered.
     pub(crate) fn ranked(fixture: &str) -> String {
         let (model, findings) = analyzed(fixture);
+        hostile_names_stay_inert(fixture);
         render(&rank(&Facts::new(&model), &findings), &findings)
     }
 
@@ -456,9 +457,27 @@ lines:
         assert!(ranked[1].title.contains("Service data/pg, which does not exist"), "{}", ranked[1].title);
     }
 
+    /// Every finding's remediation and every hypothesis's mitigation stay safe to paste when
+    /// the fixture's names are crafted (`testing::HOSTILE_PREFIXES`).
+    fn hostile_names_stay_inert(fixture: &str) {
+        use crate::testing::{HOSTILE_PREFIXES, assert_commands_safe, renamed_fixture};
+        for prefix in HOSTILE_PREFIXES {
+            let (model, findings) = analyzed(&renamed_fixture(fixture, prefix));
+            let hypotheses = rank(&Facts::new(&model), &findings);
+            let commands: Vec<&str> = findings
+                .iter()
+                .flat_map(|finding| finding.remediation.iter())
+                .chain(hypotheses.iter().flat_map(|hypothesis| hypothesis.mitigation.iter()))
+                .map(String::as_str)
+                .collect();
+            assert_commands_safe(&commands, prefix);
+        }
+    }
+
     /// The hypotheses of one rule on a fixture.
     pub(crate) fn of_rule(fixture: &str, rule: &str) -> String {
         let (model, findings) = analyzed(fixture);
+        hostile_names_stay_inert(fixture);
         let ranked: Vec<Hypothesis> =
             rank(&Facts::new(&model), &findings).into_iter().filter(|h| h.rule == rule).collect();
         assert_eq!(

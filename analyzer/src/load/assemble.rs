@@ -16,7 +16,7 @@ use kubesnap_shared::reader::strip_root;
 use super::logs::{LogAccumulator, combine};
 use super::node_problems::RULES;
 use super::pipeline::{Pass, Piece, error_chain};
-use super::timestamp::Ts;
+use kubesnap_shared::log_time::Ts;
 
 mod tails;
 

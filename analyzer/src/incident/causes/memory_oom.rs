@@ -17,6 +17,7 @@ use kubesnap_shared::quantity;
 use super::{Context, Hypothesis, Step, first_failure};
 use crate::facts::containers;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::performance::units;
 use crate::finding::Severity;
 
@@ -203,20 +204,19 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'
             .limit
             .map(|limit| units::memory_quantity(limit * 2.0))
             .unwrap_or_else(|| "512Mi".to_owned());
-        hypothesis.mitigation.push(format!(
-            "kubectl set resources {}{} -c {} --limits=memory={raised}",
-            kubectl::slash_name(subject),
-            kubectl::namespace_flag(subject),
-            kubectl::word(&first.container)
-        ));
-        hypothesis.mitigation.push(kubectl::rollout("restart", subject));
+        hypothesis.mitigation.push(
+            kubectl::on("set resources", subject)
+                .arg("-c")
+                .name(&first.container)
+                .joined("--limits=memory=", &raised)
+                .into(),
+        );
+        hypothesis.mitigation.push(kubectl::rollout("restart", subject).into());
     }
-    hypothesis.mitigation.push(format!(
-        "kubectl top pod {}{} --containers",
-        kubectl::word(&pod.name),
-        kubectl::namespace_flag(&pod)
-    ));
-    hypothesis.mitigation.push(kubectl::logs(&pod, &first.container, true));
+    hypothesis
+        .mitigation
+        .push(Kubectl::new("top pod").name(&pod.name).namespace_of(&pod).arg("--containers").into());
+    hypothesis.mitigation.push(kubectl::logs(&pod, &first.container, true).into());
     hypothesis
 }
 
