@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, subject_of};
-use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::targets::{self, Verdict};
 use crate::facts::network::{backends, pod_health};
 use crate::finding::Severity;
@@ -113,17 +113,17 @@ fn hypothesis(
     let namespace = reference.namespace.as_deref().unwrap_or_default();
     let patch =
         format!(r#"{{"spec":{{"ports":[{{"name":"{name}","port":{port},"targetPort":"{name}"}}]}}}}"#);
-    hypothesis.mitigation.push(format!(
-        "kubectl patch service {} -n {} --type merge -p {}",
-        kubectl::word(&service.name),
-        kubectl::word(namespace),
-        kubectl::word(&patch)
-    ));
-    hypothesis.mitigation.push(format!(
-        "kubectl get endpoints {} -n {} -o wide",
-        kubectl::word(&service.name),
-        kubectl::word(namespace)
-    ));
+    hypothesis.mitigation.push(
+        Kubectl::new("patch service")
+            .name(&service.name)
+            .namespace(namespace)
+            .arg("--type merge -p")
+            .name(&patch)
+            .into(),
+    );
+    hypothesis
+        .mitigation
+        .push(Kubectl::new("get endpoints").name(&service.name).namespace(namespace).arg("-o wide").into());
     hypothesis
 }
 
