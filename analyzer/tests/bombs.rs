@@ -430,7 +430,7 @@ fn serve_streams_huge_logs_with_bounded_memory() {
         .arg(&bundle)
         .arg("--kubeconfig-out")
         .arg(&kubeconfig)
-        .args(["-q", "--threads", "2"])
+        .arg("-q")
         .env_remove("RUST_LOG")
         .stdin(std::process::Stdio::null())
         .spawn()
