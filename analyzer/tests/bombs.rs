@@ -334,7 +334,10 @@ fn a_node_zip_bomb_is_streamed_and_its_hostile_members_refused() {
     );
     let run = analyze(dir.path(), &bundle.join("sb"));
     let what = "a node archive holding a 2 GiB kernel log and hostile members";
-    run.assert_read_problem(what, "`nodes/n1.zip/n1/logs/liar.log` refused: zip member declares 4294901760 bytes");
+    run.assert_read_problem(
+        what,
+        "`nodes/n1.zip/n1/logs/liar.log` refused: zip member declares 4294901760 bytes",
+    );
     run.assert_read_problem(what, "`nodes/n1.zip/../../etc/cron.d/evil.log` refused: path contains `..`");
     run.assert_read_problem(what, "`nodes/n2.zip` could not be read to the end");
     run.assert_within_budget(what);

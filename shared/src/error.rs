@@ -40,7 +40,9 @@ pub enum RejectReason {
     PathConflict { existing: String },
     /// A zip member declares more bytes than its compressed data can expand to (stored: its
     /// compressed size; deflate: about 1,032 times it): a decompression bomb or a lie.
-    #[error("zip member declares {size} bytes from {compressed} compressed bytes, more than they can expand to")]
+    #[error(
+        "zip member declares {size} bytes from {compressed} compressed bytes, more than they can expand to"
+    )]
     ImpossibleRatio { size: u64, compressed: u64 },
     /// A zip member whose content is encrypted or compressed with a method other than stored
     /// or deflate: it is skipped, the members after it are read.

@@ -417,7 +417,14 @@ impl<'a> Decoder<'a> {
                 let node_log = key.namespace == kubesnap_shared::model::NODE_LOG_NAMESPACE;
                 self.logs.insert(entry, LogFile { key, path: member_path.clone(), namespace_known });
                 let size = member.size();
-                self.dispatch_log(scope, entry, &member_path, size, &mut member, LogScan { layout, node: node_log });
+                self.dispatch_log(
+                    scope,
+                    entry,
+                    &member_path,
+                    size,
+                    &mut member,
+                    LogScan { layout, node: node_log },
+                );
             }
             Ok::<(), kubesnap_shared::Error>(())
         });

@@ -130,12 +130,14 @@ fn a_cut_node_archive_loses_only_what_follows_the_cut() {
     let root = dir.path().join("sb");
     std::fs::create_dir_all(root.join("nodes")).unwrap();
     std::fs::create_dir_all(root.join("yamls/cluster/v1")).unwrap();
-    std::fs::copy(sample.join("yamls/cluster/v1/nodes.yaml"), root.join("yamls/cluster/v1/nodes.yaml")).unwrap();
+    std::fs::copy(sample.join("yamls/cluster/v1/nodes.yaml"), root.join("yamls/cluster/v1/nodes.yaml"))
+        .unwrap();
     // The kernel log's compressed data runs from byte 289,107 to 576,247 of the archive.
     let raw = std::fs::read(sample.join("nodes/node1.zip")).unwrap();
     std::fs::write(root.join("nodes/node1.zip"), &raw[..430_000]).unwrap();
 
-    let model = kubesnap_analyzer::load::load(&root, &kubesnap_analyzer::load::LoadOptions::default()).unwrap();
+    let model =
+        kubesnap_analyzer::load::load(&root, &kubesnap_analyzer::load::LoadOptions::default()).unwrap();
     let context = summary(&model);
     assert_eq!(model.format, Some(SourceFormat::SupportBundleKit), "{context}");
     assert!(model.of_kind("Node").any(|node| node.name == "node1"), "{context}");
@@ -149,7 +151,10 @@ fn a_cut_node_archive_loses_only_what_follows_the_cut() {
         assert_eq!(log.lines, line_count(&bytes), "{unit}");
     }
     for unit in ["console", "rke2-agent"] {
-        assert!(model.log(kubesnap_shared::model::NODE_LOG_NAMESPACE, "node1", unit, false).is_none(), "{unit}");
+        assert!(
+            model.log(kubesnap_shared::model::NODE_LOG_NAMESPACE, "node1", unit, false).is_none(),
+            "{unit}"
+        );
     }
     let problems: Vec<String> = model.read_problems.iter().map(ToString::to_string).collect();
     assert!(

@@ -47,7 +47,9 @@ pub(super) fn classify(relative: &str) -> EntryClass {
 /// `<node folder>/logs/.../<file>` (or `logs/...` when the agent zipped the folder's content).
 pub(super) fn classify_node_member(node: &str, member: &str) -> EntryClass {
     let parts: Vec<&str> = member.split('/').collect();
-    let Some(logs) = parts.iter().take(2).position(|part| *part == "logs") else { return EntryClass::Ignored };
+    let Some(logs) = parts.iter().take(2).position(|part| *part == "logs") else {
+        return EntryClass::Ignored;
+    };
     let [_, .., file] = &parts[logs..] else { return EntryClass::Ignored };
     if file.ends_with(".journal") || file.ends_with(".journal~") {
         return EntryClass::Ignored;
@@ -143,7 +145,10 @@ mod tests {
             layout,
             namespace_known: true,
         };
-        assert_eq!(classify_node_member("node1", "node1/logs/kernel.log"), node_log("kernel", LogLayout::Plain));
+        assert_eq!(
+            classify_node_member("node1", "node1/logs/kernel.log"),
+            node_log("kernel", LogLayout::Plain)
+        );
         assert_eq!(
             classify_node_member("node1", "node1/logs/rke2-server.log.1.gz"),
             node_log("rke2-server", LogLayout::Gzip)
