@@ -312,7 +312,7 @@ fn a_node_zip_bomb_is_streamed_and_its_hostile_members_refused() {
     let mut writer = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(1));
+        .compression_level(Some(9));
     writer.start_file("n1/logs/kernel.log", options).unwrap();
     let block = vec![0; ZERO_BLOCK];
     for _ in 0..BOMB / ZERO_BLOCK as u64 {
@@ -504,7 +504,7 @@ fn serve_streams_huge_logs_with_bounded_memory() {
         .arg(&bundle)
         .arg("--kubeconfig-out")
         .arg(&kubeconfig)
-        .args(["-q", "--threads", "2"])
+        .arg("-q")
         .env_remove("RUST_LOG")
         .stdin(std::process::Stdio::null())
         .spawn()
