@@ -324,6 +324,34 @@ impl Finding {
     pub(crate) fn sort_key(&self) -> (Severity, &str, &[ObjectRef], &str) {
         (self.severity, self.code, &self.objects, &self.title)
     }
+
+    /// Whether it names a latent risk rather than a failure: every security finding (a
+    /// hardening gap, host access, a credential in the clear) and the risks of [`LATENT_CODES`].
+    /// A risk is worth fixing but fails nothing yet, so it is never the headline's lead or the
+    /// most likely cause while a failure of the same severity is there.
+    pub(crate) fn is_latent_risk(&self) -> bool {
+        self.category == Category::Security || LATENT_CODES.contains(&self.code)
+    }
+}
+
+/// Diagnostics outside the security category whose findings are latent risks.
+const LATENT_CODES: &[&str] = &[
+    "deprecated-api-versions",
+    "kubelet-version-skew",
+    "node-overcommitted",
+    "resource-quota-near-limit",
+    "cluster-too-small-for-tests",
+];
+
+/// A message clipped to one line of at most 200 characters.
+pub(crate) fn clip(text: &str) -> String {
+    const CHARS: usize = 200;
+    let line = text.trim().lines().next().unwrap_or_default();
+    let mut clipped: String = line.chars().take(CHARS).collect();
+    if line.chars().count() > CHARS || text.trim().lines().count() > 1 {
+        clipped.push('…');
+    }
+    clipped
 }
 
 #[cfg(test)]

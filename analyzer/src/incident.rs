@@ -172,11 +172,12 @@ fn headline(
         ));
     }
     if parts.is_empty() {
-        // Nothing down: what the severity stands for is the worst finding itself.
+        // Nothing down: what the severity stands for is the worst finding itself, a failure
+        // before a risk of the same severity.
         let worst = findings
             .iter()
             .filter(|finding| finding.severity == severity)
-            .min_by_key(|finding| finding.sort_key());
+            .min_by_key(|finding| (finding.is_latent_risk(), finding.sort_key()));
         match worst {
             Some(worst) if severity <= Severity::P2 => parts.push(worst.title.clone()),
             _ => parts.push("nothing down, advisories only".to_owned()),

@@ -15,7 +15,9 @@
 //!   declare the Service port's name under another number, named by a client's configuration.
 //!
 //! Findings at P0–P2 that no rule explains become single-finding hypotheses with a low score, so
-//! the summary always names what is most wrong. Hypotheses are ordered by score (the rule's
+//! the summary always names what is most wrong; a finding that names a risk (a credential in
+//! plain text, a deprecated API version) scores below one that names a failure of the same
+//! severity, whatever their titles. Hypotheses are ordered by score (the rule's
 //! confidence plus a weight for the most severe linked finding), then severity, then title.
 
 mod admission_refused;
@@ -44,7 +46,8 @@ use crate::facts::Facts;
 
 use crate::facts::containers;
 use crate::facts::network::pod_health;
-use crate::finding::{Finding, Severity};
+pub(crate) use crate::finding::clip;
+use crate::finding::{Category, Finding, Severity};
 
 /// How many hypotheses the summary keeps.
 pub(crate) const KEPT: usize = 3;
@@ -159,6 +162,27 @@ impl<'a, 'm> Context<'a, 'm> {
     }
 }
 
+/// The score of a hypothesis made of one finding no rule explains, when the finding says
+/// something is failing (a node logging disk errors, a condition not Ready).
+const FAILURE_SCORE: u32 = 20;
+/// ... and when it names a risk that fails nothing yet (a credential in plain text, an API
+/// version about to be removed, an overcommitted node): such a finding is worth fixing, but it
+/// is no cause of what is wrong now, so a failure of the same severity ranks above it.
+const LATENT_SCORE: u32 = 10;
+
+/// How far down the stack a category's problems sit: nodes first, then storage and the network,
+/// then what runs on them. Breaks ties between hypotheses of one score and severity.
+fn layer(category: Category) -> u8 {
+    match category {
+        Category::Nodes => 0,
+        Category::Storage => 1,
+        Category::Network => 2,
+        Category::Cluster => 3,
+        Category::Pods | Category::Workloads | Category::Performance | Category::Logs | Category::Alerts => 4,
+        Category::Security => 5,
+    }
+}
+
 /// The weight of a severity in the score.
 fn weight(severity: Severity) -> u32 {
     match severity {
@@ -220,17 +244,6 @@ pub(crate) fn warnings<'a>(model: &'a ClusterModel, pod: &Object, reasons: &[&st
         .collect()
 }
 
-/// A message clipped to one line of at most 200 characters.
-pub(crate) fn clip(text: &str) -> String {
-    const CHARS: usize = 200;
-    let line = text.trim().lines().next().unwrap_or_default();
-    let mut clipped: String = line.chars().take(CHARS).collect();
-    if line.chars().count() > CHARS || text.trim().lines().count() > 1 {
-        clipped.push('…');
-    }
-    clipped
-}
-
 /// The ranked hypotheses, at most [`KEPT`].
 pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
     let context = Context::new(facts, findings);
@@ -260,7 +273,8 @@ pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
         {
             continue;
         }
-        let mut hypothesis = context.hypothesis("finding", finding.title.clone(), 20, finding.severity);
+        let score = if finding.is_latent_risk() { LATENT_SCORE } else { FAILURE_SCORE };
+        let mut hypothesis = context.hypothesis("finding", finding.title.clone(), score, finding.severity);
         hypothesis.findings.push(index);
         hypothesis.evidence.push(finding.explanation.clone());
         hypothesis.mitigation.extend(finding.remediation.iter().take(3).cloned());
@@ -276,10 +290,15 @@ pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
         }
         hypothesis.score = (hypothesis.score + weight(hypothesis.severity)).min(100);
     }
+    // Ties go to the lower layer: a node's or a volume's failure is upstream of what runs on it.
+    let layer = |hypothesis: &Hypothesis| {
+        hypothesis.findings.iter().map(|index| layer(findings[*index].category)).min().unwrap_or(u8::MAX)
+    };
     all.sort_by(|a, b| {
-        (std::cmp::Reverse(a.score), a.severity, &a.title).cmp(&(
+        (std::cmp::Reverse(a.score), a.severity, layer(a), &a.title).cmp(&(
             std::cmp::Reverse(b.score),
             b.severity,
+            layer(b),
             &b.title,
         ))
     });
@@ -472,6 +491,61 @@ lines:
                 .collect();
             assert_commands_safe(&commands, prefix);
         }
+    }
+
+    /// Two findings no rule explains, both P2: an API version about to be removed (a risk) and
+    /// a condition not Ready (a failure). The failure is the most likely cause although its
+    /// title sorts after the risk's.
+    #[test]
+    fn a_failure_outranks_a_risk_of_the_same_severity() {
+        use crate::finding::Status;
+        let model = crate::testing::model_from_yaml("");
+        let findings = vec![
+            Finding::new(
+                "deprecated-api-versions",
+                Category::Cluster,
+                Severity::P2,
+                "A: 11 FlowSchema objects use v1beta1",
+            ),
+            Finding::new(
+                "resource-condition-not-ready",
+                Category::Cluster,
+                Severity::P2,
+                "Z: Volume data/pvc-1 Ready=False",
+            )
+            .object(ObjectRef {
+                kind: "Volume".into(),
+                namespace: Some("data".into()),
+                name: "pvc-1".into(),
+            }),
+            Finding::new(
+                "credential-in-configmap",
+                Category::Security,
+                Severity::P2,
+                "B: ConfigMap default/demo: credential",
+            )
+            .object(ObjectRef {
+                kind: "ConfigMap".into(),
+                namespace: Some("default".into()),
+                name: "demo".into(),
+            }),
+        ];
+        let findings: Vec<Finding> = findings
+            .into_iter()
+            .map(|finding| {
+                assert_eq!(finding.status, Status::Ongoing);
+                if finding.objects.is_empty() {
+                    finding.object(ObjectRef { kind: "FlowSchema".into(), namespace: None, name: "x".into() })
+                } else {
+                    finding
+                }
+            })
+            .collect();
+        let ranked = rank(&Facts::new(&model), &findings);
+        let titles: Vec<&str> = ranked.iter().map(|hypothesis| hypothesis.title.as_str()).collect();
+        assert_eq!(titles[0], "Z: Volume data/pvc-1 Ready=False", "{titles:?}");
+        assert_eq!(ranked[0].score, FAILURE_SCORE + weight(Severity::P2));
+        assert!(ranked[1..].iter().all(|hypothesis| hypothesis.score == LATENT_SCORE + weight(Severity::P2)));
     }
 
     /// The hypotheses of one rule on a fixture.

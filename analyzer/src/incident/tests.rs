@@ -348,6 +348,21 @@ fn the_headline_never_contradicts_its_severity() {
         "P0 (critical): CoreDNS is degraded (0 of 2 pods Ready). Most likely cause: Node a is NotReady. \
          Most severe (P0): CoreDNS is degraded."
     );
+    // Nothing down and two P2s: a credential in the clear (a risk, its code sorts first) and a
+    // node logging disk errors (a failure): the failure leads.
+    let p2 = vec![
+        Finding::new(
+            "credential-in-configmap",
+            Category::Security,
+            Severity::P2,
+            "ConfigMap a/b: credential",
+        ),
+        Finding::new("node-log-problems", Category::Nodes, Severity::P2, "Node n1: ext4 errors"),
+    ];
+    assert_eq!(
+        headline(Some(Severity::P2), &p2, &nothing_down, &no_blast, &[]),
+        "P2 (medium): Node n1: ext4 errors."
+    );
     let advisories =
         vec![Finding::new("limits", Category::Performance, Severity::P3, "Containers without limits")];
     assert_eq!(

@@ -8,7 +8,7 @@ use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
-use crate::finding::{Category, Evidence, Finding, Severity};
+use crate::finding::{Category, Evidence, Finding, Severity, clip};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "resource-condition-not-ready",
@@ -103,7 +103,10 @@ fn condition_finding(model: &ClusterModel, object: &Object) -> Option<Finding> {
     let for_text = age::seconds_since(model, since)
         .map(|seconds| format!(" for {}", age::human(seconds)))
         .unwrap_or_default();
-    let because = match (text("reason"), text("message")) {
+    // Controllers put whole objects in a message (fleet's webhook diffs run to kilobytes): the
+    // title and explanation quote its first line, clipped; the evidence keeps the condition.
+    let message = clip(text("message"));
+    let because = match (text("reason"), message.as_str()) {
         ("", "") => String::new(),
         (reason, "") => format!(": {reason}"),
         ("", message) => format!(": {message}"),
@@ -206,6 +209,34 @@ mod tests {
 
     use super::DIAGNOSTIC;
     use crate::testing::check;
+
+    /// A message that carries a whole object (fleet prints the webhook configuration it would
+    /// apply) is clipped in the title and the explanation; the evidence keeps the condition.
+    #[test]
+    fn a_message_holding_an_object_is_clipped_in_the_title() {
+        let long = format!(
+            "Modified(1) [Cluster fleet-local/local]; webhook modified {}",
+            "{\"caBundle\":\"LS0t\"}".repeat(300)
+        );
+        let fixture = format!(
+            "apiVersion: fleet.cattle.io/v1alpha1\nkind: Bundle\nmetadata: {{name: mcc, namespace: fleet-local}}\n\
+             status: {{conditions: [{{type: Ready, status: \"False\", message: '{long}'}}]}}\n"
+        );
+        let model = crate::testing::model_from_yaml(&fixture);
+        let findings = (DIAGNOSTIC.run)(&crate::facts::Facts::new(&model));
+        assert_eq!(findings.len(), 1);
+        let finding = &findings[0];
+        assert!(finding.title.chars().count() < 300, "{}", finding.title);
+        assert!(
+            finding.title.starts_with("Bundle fleet-local/mcc not Ready: Modified(1)"),
+            "{}",
+            finding.title
+        );
+        assert!(finding.title.contains('…'), "{}", finding.title);
+        assert!(finding.explanation.chars().count() < 600, "{}", finding.explanation);
+        let evidence = serde_json::to_string(&finding.evidence).unwrap();
+        assert!(evidence.matches("caBundle").count() >= 300, "the evidence keeps the whole condition");
+    }
 
     #[test]
     fn flux_apiservice_and_argo_failures() {
