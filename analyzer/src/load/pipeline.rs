@@ -13,8 +13,7 @@ use kubesnap_shared::import::{
 use kubesnap_shared::json::Value;
 use kubesnap_shared::manifest::Failure;
 use kubesnap_shared::model::{
-    ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult, ReadProblem,
-    SourceFormat,
+    ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult, ReadProblem, SourceFormat,
 };
 use kubesnap_shared::{Bundle, Entry, ReadOutcome};
 

@@ -97,6 +97,7 @@ fn a_folder_of_text_files_is_read_and_a_file_of_prose_in_it_is_a_problem() {
         model
             .read_problems
             .iter()
+            .map(ToString::to_string)
             .any(|problem| problem.contains("notes.md") && problem.contains("kubectl describe")),
         "{:?}",
         model.read_problems
