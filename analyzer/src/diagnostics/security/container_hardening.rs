@@ -140,14 +140,20 @@ fn advisory(namespace: &str, workloads: &[Lacking<'_, '_>]) -> Finding {
     let mut finding = DIAGNOSTIC
         .finding(
             Severity::P3,
-            format!("{place}: {} {noun} without container hardening ({})", workloads.len(), topics.join(", ")),
+            format!(
+                "{place}: {} {noun} without container hardening \
+                     ({})",
+                workloads.len(),
+                topics.join(", ")
+            ),
         )
         .explanation(format!(
             "Advice, not a fault: {} {noun} of {} {} securityContext settings at their permissive defaults. \
-             A container that runs as root is root on the node if it escapes; allowPrivilegeEscalation not false \
-             lets a setuid binary gain privileges; a writable root filesystem lets an intruder drop tools. Set \
-             runAsNonRoot: true (the image needs a non-root USER first), allowPrivilegeEscalation: false and \
-             readOnlyRootFilesystem: true (with an emptyDir where the application writes).",
+             A container that runs as root is root on the node if it escapes; allowPrivilegeEscalation \
+             not false lets a setuid binary gain privileges; a writable root filesystem lets an intruder \
+             drop tools. Set runAsNonRoot: true (the image needs a non-root USER first), \
+             allowPrivilegeEscalation: false and readOnlyRootFilesystem: true (with an emptyDir where \
+             the application writes).",
             workloads.len(),
             if namespace.is_empty() { "the cluster".to_owned() } else { format!("namespace {namespace}") },
             if workloads.len() == 1 { "leaves" } else { "leave" },

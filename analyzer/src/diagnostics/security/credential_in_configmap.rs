@@ -25,11 +25,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            finding per ConfigMap; values are never shown. P2 in an application's namespace when the value \
            is readable; P3 when the bundle shows it redacted (a literal was there, the bundle cannot say \
            what) or when a platform component's namespace holds it (its operator writes it).",
-    why: "ConfigMaps are not Secrets: more people and controllers can read them, they are not encrypted at rest, \
-          and kubectl describe prints them.",
-    fix: "Move the credential into a Secret (mounted as a file or read with secretKeyRef), then rotate it: it has \
-          been exposed.",
-    example: "``ConfigMap shop/app-config: credential written in plain text: `password` at `database.conf` line 5``.",
+    why: "ConfigMaps are not Secrets: more people and controllers can read them, they are not encrypted \
+          at rest, and kubectl describe prints them.",
+    fix: "Move the credential into a Secret (mounted as a file or read with secretKeyRef), then rotate \
+          it: it has been exposed.",
+    example: "``ConfigMap shop/app-config: credential written in plain text: `password` at \
+              `database.conf` line 5``.",
     needs: &[],
     run,
 };
@@ -125,16 +126,33 @@ fn finding(configmap: &Object) -> Option<Finding> {
         n => format!("{} and {} more", labels[..3].join(", "), n - 3),
     };
     let mut finding = DIAGNOSTIC
-        .finding(severity, format!("ConfigMap {namespace}/{}: {noun} written in plain text: {shown}", configmap.name))
+        .finding(
+            severity,
+            format!(
+                "ConfigMap {namespace}/{}: {noun} written in plain text: \
+                                    {shown}",
+                configmap.name
+            ),
+        )
         .object(reference.clone())
         .explanation(format!(
-            "ConfigMap {namespace}/{} holds credentials in its data ({}). ConfigMaps are not Secrets: whoever can \
-             read ConfigMaps in the namespace, every backup and every `kubectl describe` shows them.{}{} Move them \
-             into a Secret and rotate them.",
+            "ConfigMap {namespace}/{} holds credentials in its data ({}). ConfigMaps are not Secrets: \
+             whoever can read ConfigMaps in the namespace, every backup and every `kubectl describe` \
+             shows them.{}{} Move them into a Secret and rotate them.",
             configmap.name,
             labels.join(", "),
-            if readable { " The values are readable in this bundle too." } else { " The bundle shows them redacted." },
-            if platform { " The namespace belongs to the platform: its operator may write this ConfigMap." } else { "" },
+            if readable {
+                " The values are readable in this bundle too."
+            } else {
+                " The bundle shows \
+                                                                                   them redacted."
+            },
+            if platform {
+                " The namespace belongs to the platform: its operator may write this \
+                           ConfigMap."
+            } else {
+                ""
+            },
         ));
     for (key, hit) in &found {
         finding = finding.evidence(Evidence::field(

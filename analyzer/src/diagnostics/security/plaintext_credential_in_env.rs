@@ -29,8 +29,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            written by its operator, not by the user: both are rolled up into one P3 advisory per namespace.",
     why: "Anyone who can read the workload, its GitOps source or its last-applied-configuration reads the \
           credential; it also lands in every support bundle and backup of the object.",
-    fix: "Move the value into a Secret and reference it with valueFrom.secretKeyRef (or envFrom), then rotate \
-          the credential: it has been exposed.",
+    fix: "Move the value into a Secret and reference it with valueFrom.secretKeyRef (or envFrom), then \
+          rotate the credential: it has been exposed.",
     example: "``Deployment prod/database-service: credential `POSTGRES_PASSWORD` (`database`) written in \
               the spec``, with the commands to move it into a Secret.",
     needs: &[],
@@ -158,8 +158,8 @@ fn workload_finding(owner: &ObjectRef, found: &[Entry]) -> Finding {
         .finding(Severity::P2, format!("{subject}: {} written in the spec{more}", what.join("; ")))
         .object(owner.clone())
         .explanation(format!(
-            "{subject} writes {} literally in its env instead of reading them from a Secret: anyone who can read \
-             the workload or its source can read them. {} Move them into a Secret and rotate them.",
+            "{subject} writes {} literally in its env instead of reading them from a Secret: anyone who \
+             can read the workload or its source can read them. {} Move them into a Secret and rotate them.",
             what.join(" and "),
             notes.join(" ")
         ));
@@ -207,12 +207,12 @@ fn advisory(namespace: &str, workloads: &[(ObjectRef, Vec<Entry>, bool)]) -> Fin
         workloads.len(),
         if workloads.len() == 1 { "writes" } else { "write" },
         if all_platform {
-            "The platform's operators write these values themselves; change them through the operator, not the \
-             workload. "
+            "The platform's operators write these values themselves; change them through the operator, \
+             not the workload. "
                 .to_owned()
         } else {
-            "The bundle shows them redacted, so it cannot tell whether each is a real credential or a setting; \
-             check them in the cluster. "
+            "The bundle shows them redacted, so it cannot tell whether each is a real credential or a \
+             setting; check them in the cluster. "
                 .to_owned()
         }
     ));

@@ -22,10 +22,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            node's network, PID or IPC namespace. They need it by design, so this is one P3 advisory for the \
            whole cluster that lists them with the evidence that made each a platform component: what the \
            privileged and host-namespace checks left out, and why.",
-    why: "These components need host access to do their job; listing them shows what the privileged-container and \
-          host-namespaces checks left out, and why.",
-    fix: "Nothing to change for components the distribution ships; check that each one is what its evidence says \
-          (image and namespace).",
+    why: "These components need host access to do their job; listing them shows what the \
+          privileged-container and host-namespaces checks left out, and why.",
+    fix: "Nothing to change for components the distribution ships; check that each one is what its \
+          evidence says (image and namespace).",
     example: "`` Platform components with host access by design: 4 workloads in `kube-system`, \
               `longhorn-system` ``.",
     needs: &[],
@@ -78,9 +78,10 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         )
         .explanation(format!(
             "{} {noun} of the platform (control plane, network and storage plugins, node agents, the \
-             distribution's add-ons, diagnostic tools) run privileged or share the node's namespaces. That is how \
-             they work, so the privileged-container and host-namespaces checks leave them out; each entry says \
-             what marks it as a platform component. Confirm that the images come from the registry you expect.",
+             distribution's add-ons, diagnostic tools) run privileged or share the node's namespaces. \
+             That is how they work, so the privileged-container and host-namespaces checks leave them \
+             out; each entry says what marks it as a platform component. Confirm that the images come \
+             from the registry you expect.",
             listed.len()
         ));
     for (template, access, evidence) in &listed {

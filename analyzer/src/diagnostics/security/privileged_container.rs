@@ -19,7 +19,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            need it by design and are listed by `platform-host-access` instead.",
     why: "A privileged container has all capabilities and the node's devices: anything running in it \
           controls the node.",
-    fix: "Remove privileged: true; grant only the capabilities the process needs (securityContext.capabilities.add).",
+    fix: "Remove privileged: true; grant only the capabilities the process needs \
+          (securityContext.capabilities.add).",
     example: "``Deployment shop/debug: privileged container (`shell`)``.",
     needs: &[],
     run,
