@@ -219,7 +219,8 @@ mod tests {
             "{\"caBundle\":\"LS0t\"}".repeat(300)
         );
         let fixture = format!(
-            "apiVersion: fleet.cattle.io/v1alpha1\nkind: Bundle\nmetadata: {{name: mcc, namespace: fleet-local}}\n\
+            "apiVersion: fleet.cattle.io/v1alpha1\nkind: Bundle\n\
+             metadata: {{name: mcc, namespace: fleet-local}}\n\
              status: {{conditions: [{{type: Ready, status: \"False\", message: '{long}'}}]}}\n"
         );
         let model = crate::testing::model_from_yaml(&fixture);
