@@ -14,7 +14,7 @@ use crate::api::ApiGate;
 use crate::progress::Progress;
 use crate::redaction::Redaction;
 use crate::sink::{Sink, SinkClosed};
-use crate::{discover, events, logs, metrics, resources};
+use crate::{discover, events, helm, logs, metrics, resources};
 
 /// Which namespaces are collected.
 #[derive(Debug, Clone, Default)]
@@ -87,7 +87,8 @@ pub(crate) async fn run(ctx: Arc<Context>) -> Result<(), SinkClosed> {
         let discovered = discover::run(&ctx).await?;
         let sampling = metrics::sample(&ctx, discovered.metrics_api);
         let main = async {
-            let inventory = resources::run(&ctx, &discovered.resources).await?;
+            let mut inventory = resources::run(&ctx, &discovered.resources).await?;
+            helm::write(&ctx, std::mem::take(&mut inventory.helm)).await?;
             tracing::info!(
                 n_pods = inventory.pods.len(),
                 n_nodes = inventory.nodes.len(),

@@ -14,6 +14,7 @@ mod discover;
 mod events;
 mod exit_codes;
 mod failures;
+mod helm;
 mod inventory;
 mod logs;
 mod metrics;

@@ -18,7 +18,11 @@ use std::time::Duration;
 
 use kubesnap_analyzer::diff::{self, Analyzed, BundleDiff, Verdict};
 use kubesnap_analyzer::load::{LoadOptions, load};
+use kubesnap_shared::helm::{HelmRelease, HelmReleases, HelmStorage};
+use kubesnap_shared::layout;
+use kubesnap_shared::manifest::Manifest;
 use kubesnap_shared::model::ClusterModel;
+use kubesnap_shared::{Bundle, Limits};
 use kubesnap_tests::cluster::{self, Cluster};
 use kubesnap_tests::repo;
 
@@ -171,6 +175,76 @@ fn bundle_text(path: &Path) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
+/// `helm/releases.json` and the manifest of a bundle.
+fn helm_releases(path: &Path) -> (Vec<HelmRelease>, Manifest) {
+    let mut releases = None;
+    let outcome = Bundle::open(path, Limits::default())
+        .and_then(|bundle| {
+            bundle.read(|mut entry| {
+                if entry.path().ends_with(&format!("/{}", layout::HELM_RELEASES)) {
+                    let bytes = entry.read_to_vec().unwrap_or_else(|err| panic!("releases.json: {err}"));
+                    let file: HelmReleases =
+                        serde_json::from_slice(&bytes).unwrap_or_else(|err| panic!("releases.json: {err}"));
+                    releases = Some(file.releases);
+                }
+                Ok::<_, kubesnap_shared::Error>(())
+            })
+        })
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let manifest = outcome.manifest.unwrap_or_else(|| panic!("{}: no manifest", path.display()));
+    (releases.unwrap_or_else(|| panic!("{}: no {}", path.display(), layout::HELM_RELEASES)), manifest)
+}
+
+/// The release history in each bundle: exactly the revisions Helm made, with their statuses
+/// and chart, and no failure to decode any of them.
+fn check_helm_history(old_path: &Path, new_path: &Path) {
+    let revisions = |releases: &[HelmRelease]| -> Vec<(String, String, u64, String)> {
+        releases.iter().map(|r| (r.namespace.clone(), r.name.clone(), r.revision, r.status.clone())).collect()
+    };
+    let expect = |list: &[(u64, &str)]| -> Vec<(String, String, u64, String)> {
+        list.iter()
+            .map(|(revision, status)| {
+                (NAMESPACE.to_owned(), RELEASE.to_owned(), *revision, (*status).to_owned())
+            })
+            .collect()
+    };
+    let (old, old_manifest) = helm_releases(old_path);
+    assert_eq!(revisions(&old), expect(&[(1, "deployed")]), "{old:#?}");
+    let (new, new_manifest) = helm_releases(new_path);
+    // The good upgrade superseded revision 1; the failed one left revision 2 deployed.
+    assert_eq!(revisions(&new), expect(&[(1, "superseded"), (2, "deployed"), (3, "failed")]), "{new:#?}");
+    for release in &new {
+        assert_eq!(release.chart.as_deref(), Some("shop"), "{release:#?}");
+        assert_eq!(release.chart_version.as_deref(), Some("0.1.0"), "{release:#?}");
+        assert_eq!(release.app_version.as_deref(), Some("1.0.0"), "{release:#?}");
+        assert_eq!(release.storage, HelmStorage::Secret);
+        assert_eq!(release.object, format!("sh.helm.release.v1.{RELEASE}.v{}", release.revision));
+        assert!(release.first_deployed.is_some() && release.last_deployed.is_some(), "{release:#?}");
+    }
+    let failed = new[2].description.as_deref().unwrap_or_default();
+    assert!(failed.contains("failed") && failed.contains("not a valid label!"), "{failed}");
+    assert!(new[0].first_deployed == new[2].first_deployed, "{new:#?}");
+    for manifest in [&old_manifest, &new_manifest] {
+        assert!(manifest.file(layout::HELM_RELEASES).is_some());
+        let failures: Vec<_> = manifest.failures.iter().filter(|f| f.what == "helm-release").collect();
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+}
+
+/// What `text` looks like inside any base64 string, at each of the three alignments: the
+/// characters that depend on `text` alone.
+fn base64_forms(text: &str) -> Vec<String> {
+    use base64::Engine as _;
+    (0..3)
+        .map(|shift| {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{}{text}", "x".repeat(shift)));
+            let skip = if shift == 0 { 0 } else { 4 };
+            encoded[skip..encoded.len() - 4].to_owned()
+        })
+        .collect()
+}
+
 #[test]
 fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
     let Some(private) =
@@ -265,11 +339,15 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
     assert_eq!(diff::compare(&b, &a), forward.mirror());
     assert!(diff::compare(&b, &b).is_empty(), "{:#?}", diff::compare(&b, &b).objects);
 
-    // Helm: no value, manifest or note of the release reaches either bundle.
+    // Helm: the history, and no value, manifest or note of the release in either bundle.
+    check_helm_history(&old_path, &new_path);
     for path in [&old_path, &new_path] {
         let text = bundle_text(path);
         for planted in [PLANTED_TOKEN, PLANTED_UNUSED, PLANTED_NOTES] {
             assert!(!text.contains(planted), "{planted} is in {}", path.display());
+            for encoded in base64_forms(planted) {
+                assert!(!text.contains(&encoded), "{planted} is in {} as base64 ({encoded})", path.display());
+            }
         }
     }
 
