@@ -96,6 +96,8 @@ pub(crate) fn run(facts: &Facts<'_>, diagnostics: &[&'static Diagnostic]) -> Ana
         }
     }
     demote_duplicate_alerts(&mut analysis.findings);
+    // A workload down only because of what its pods' findings say is that problem, once.
+    analysis.findings = crate::symptoms::fold(facts, std::mem::take(&mut analysis.findings));
     // A problem over before the capture is history: at most P3, whatever a diagnostic set.
     for finding in &mut analysis.findings {
         if finding.status == Status::Resolved {
@@ -284,7 +286,7 @@ mod tests {
     use kubesnap_shared::model::ClusterModel;
 
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     fn explode(_: &Facts<'_>) -> Vec<Finding> {
         panic!("index out of bounds in a test diagnostic")

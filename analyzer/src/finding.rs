@@ -247,6 +247,11 @@ pub struct Finding {
     pub explanation: String,
     /// Concrete commands to run for these objects, most useful first.
     pub remediation: Vec<String>,
+    /// Findings of other codes that report this problem from above (a Deployment down because
+    /// of this crash loop) and were folded into it, so the report shows the problem once; kept
+    /// whole so that a diff of two bundles still matches them. Its evidence says `impact: ...`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub folded: Vec<Finding>,
 }
 
 impl Finding {
@@ -268,6 +273,7 @@ impl Finding {
             evidence: Vec::new(),
             explanation: String::new(),
             remediation: Vec::new(),
+            folded: Vec::new(),
         }
     }
 

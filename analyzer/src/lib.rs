@@ -19,6 +19,9 @@ pub(crate) mod incident;
 mod report;
 mod serve;
 pub(crate) mod stats;
+mod symptoms;
+#[cfg(test)]
+mod testing;
 mod text_fields;
 
 use std::process::ExitCode;

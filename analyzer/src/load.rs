@@ -119,3 +119,23 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<ClusterModel, LoadErro
     };
     Ok(assemble::assemble(importer, read))
 }
+
+/// Scans one container's log text as the loader scans a log entry of a native bundle (one
+/// chunk, the plain layout), with year-less times placed by `reference`: the test fixtures'
+/// way through the real scanner without writing a bundle.
+#[cfg(test)]
+pub(crate) fn scan_log(
+    key: kubesnap_shared::model::LogKey,
+    path: &str,
+    text: &str,
+    reference: Option<jiff::Timestamp>,
+) -> kubesnap_shared::model::ContainerLog {
+    static PATTERNS: std::sync::LazyLock<logscan::Patterns> =
+        std::sync::LazyLock::new(|| logscan::Patterns::new().expect("the log patterns compile"));
+    let mut log = logs::LogAccumulator::new(key, path);
+    for segment in logscan::scan_chunk(&PATTERNS, text.as_bytes(), kubesnap_shared::import::LogLayout::Plain)
+    {
+        log.absorb(segment);
+    }
+    log.finish(reference)
+}

@@ -69,9 +69,16 @@ fn writes_the_three_reports_and_a_summary() {
     assert_eq!(json["summary"]["overall"], "P0");
     let codes: Vec<&str> =
         json["findings"].as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
-    for code in ["crash-loop-backoff", "deployment-replicas-unavailable", "plaintext-credential-in-env"] {
+    for code in ["crash-loop-backoff", "plaintext-credential-in-env"] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
     }
+    // The Deployment is down only because its pods crash-loop: one problem, one finding, which
+    // carries the Deployment's finding as its impact.
+    assert!(!codes.contains(&"deployment-replicas-unavailable"), "{codes:?}");
+    let crash_loop = json["findings"].as_array().unwrap().iter().find(|f| f["code"] == "crash-loop-backoff");
+    let folded: Vec<&str> =
+        crash_loop.unwrap()["folded"].as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
+    assert_eq!(folded, ["deployment-replicas-unavailable"]);
     // The log scan's totals cover both logs, whatever `--only` ran; the fixture's lines match
     // no family, and every family is still listed.
     assert_eq!(json["log_families"]["logs"], 2);

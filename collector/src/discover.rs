@@ -6,7 +6,7 @@ use futures::StreamExt;
 use kubesnap_shared::layout;
 use serde_json::{Value, json};
 
-use crate::collect::Context;
+use crate::context::Context;
 use crate::failures::CallError;
 use crate::sink::{SinkClosed, Tally};
 

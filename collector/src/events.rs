@@ -17,7 +17,7 @@ use kubesnap_shared::redact::Counts;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::collect::Context;
+use crate::context::Context;
 use crate::failures::CallError;
 use crate::redaction;
 use crate::sink::{SinkClosed, Tally};

@@ -23,7 +23,7 @@ use kubesnap_shared::redact::Counts;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::collect::Context;
+use crate::context::Context;
 use crate::redaction::{self, Redaction};
 use crate::sink::{SinkClosed, Tally};
 

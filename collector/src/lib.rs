@@ -10,6 +10,7 @@ mod api;
 mod cli;
 mod collect;
 mod connect;
+mod context;
 mod discover;
 mod events;
 mod exit_codes;
@@ -42,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, ColorChoice};
-use crate::collect::{Context, LogOptions, MetricsOptions, Scope};
+use crate::context::{Context, LogOptions, MetricsOptions, Scope};
 use crate::progress::Progress;
 use crate::sink::{Tally, Totals};
 

@@ -12,7 +12,7 @@ use kubesnap_shared::layout;
 use kubesnap_shared::manifest::{Failure, FailureKind};
 use kubesnap_shared::redact::Counts;
 
-use crate::collect::Context;
+use crate::context::Context;
 use crate::failures::CallError;
 use crate::inventory::{ContainerInfo, Inventory, PodInfo};
 use crate::redaction;

@@ -15,7 +15,7 @@ use kubesnap_shared::manifest::{Failure, FailureKind};
 use kubesnap_shared::redact::Counts;
 use serde_json::{Value, json};
 
-use crate::collect::Context;
+use crate::context::Context;
 use crate::failures::CallError;
 use crate::inventory::Inventory;
 use crate::redaction;

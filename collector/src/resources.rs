@@ -15,7 +15,7 @@ use kubesnap_shared::layout;
 use kubesnap_shared::redact::Counts;
 use serde_json::{Map, Value};
 
-use crate::collect::Context;
+use crate::context::Context;
 use crate::discover::ApiResource;
 use crate::failures::CallError;
 use crate::inventory::{Inventory, NodeInfo, PodInfo};

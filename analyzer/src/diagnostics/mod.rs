@@ -22,9 +22,6 @@ pub(crate) mod security;
 pub(crate) mod storage;
 pub(crate) mod workloads;
 
-#[cfg(test)]
-pub(crate) mod testing;
-
 use crate::facts::Facts;
 use crate::finding::{Category, Finding, Severity};
 

@@ -120,7 +120,13 @@ pub(crate) struct Analyzed<'a> {
 fn identities<'a>(analyzed: &Analyzed<'a>) -> BTreeMap<String, (Vec<ObjectRef>, &'a Finding)> {
     let mut out = BTreeMap::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut findings: Vec<&'a Finding> = analyzed.findings.iter().collect();
+    // A finding folded into another (a Deployment down because of its pods' crash loop) is
+    // still that problem: it keeps its identity, so folding is never read as a resolution.
+    let mut findings: Vec<&'a Finding> = analyzed
+        .findings
+        .iter()
+        .flat_map(|finding| std::iter::once(finding).chain(&finding.folded))
+        .collect();
     // Occurrence numbers follow an order that does not depend on severity or title.
     findings.sort_by(|a, b| (a.code, &a.objects).cmp(&(b.code, &b.objects)));
     for finding in findings {

@@ -5,7 +5,7 @@ use expect_test::expect_file;
 use proptest::prelude::*;
 
 use super::*;
-use crate::diagnostics::testing::model_from_yaml;
+use crate::testing::model_from_yaml;
 
 const COMMON: &str = r#"
 apiVersion: v1

@@ -213,7 +213,7 @@ impl<'m> Facts<'m> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     const FIXTURE: &str = r#"
 apiVersion: apps/v1

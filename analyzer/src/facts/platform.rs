@@ -337,7 +337,7 @@ fn owner_evidence(facts: &Facts<'_>, object: &Object, depth: usize) -> Option<Ev
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     /// The evidence for every workload of a fixture, as `Kind/name: evidence` lines.
     fn judged(fixture: &str) -> Vec<String> {

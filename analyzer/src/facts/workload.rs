@@ -71,6 +71,26 @@ pub(crate) fn completed_job(model: &ClusterModel, object: &ObjectRef) -> Option<
     })
 }
 
+/// The replicas a long-running workload wants and how many of them are available, from its
+/// status: `(desired, available)` for a Deployment, StatefulSet, DaemonSet, ReplicaSet or
+/// ReplicationController; `None` for other kinds or a DaemonSet without a status.
+pub(crate) fn replicas(workload: &Object) -> Option<(i64, i64)> {
+    let number = |pointer: &str| workload.i64_at(pointer);
+    match workload.kind.as_str() {
+        "DaemonSet" => {
+            Some((number("/status/desiredNumberScheduled")?, number("/status/numberAvailable").unwrap_or(0)))
+        }
+        "StatefulSet" => Some((
+            number("/spec/replicas").unwrap_or(1),
+            number("/status/availableReplicas").or_else(|| number("/status/readyReplicas")).unwrap_or(0),
+        )),
+        "Deployment" | "ReplicaSet" | "ReplicationController" => {
+            Some((number("/spec/replicas").unwrap_or(1), number("/status/availableReplicas").unwrap_or(0)))
+        }
+        _ => None,
+    }
+}
+
 /// What runs a pod, as far as "is something down" is concerned: only a long-running controller
 /// wants its pods up all the time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,7 +336,7 @@ pub(crate) fn containers<'a>(spec: &'a Value, pointer: &str) -> Vec<(&'a Value, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     const FIXTURE: &str = r#"
 apiVersion: apps/v1

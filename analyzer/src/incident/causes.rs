@@ -326,11 +326,11 @@ fn fold_consequences(all: Vec<Hypothesis>) -> Vec<Hypothesis> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::diagnostics::logs::fixture::scanned_model;
+    use crate::testing::model_from_yaml;
 
     /// The model of a fixture (logs scanned) and its findings, as the report would have them.
     pub(crate) fn analyzed(fixture: &str) -> (ClusterModel, Vec<Finding>) {
-        let model = scanned_model(fixture);
+        let model = model_from_yaml(fixture);
         let (findings, _) = crate::analyze(&model);
         (model, findings)
     }

@@ -137,17 +137,7 @@ fn ingress_down(facts: &Facts<'_>, ingress: &Object) -> Option<IngressDown> {
 
 /// The workload, when it wants replicas and has none available.
 fn down(facts: &Facts<'_>, workload: &Object) -> Option<WorkloadDown> {
-    let number = |pointer: &str| workload.i64_at(pointer);
-    let (desired, available) = match workload.kind.as_str() {
-        "DaemonSet" => {
-            (number("/status/desiredNumberScheduled")?, number("/status/numberAvailable").unwrap_or(0))
-        }
-        "StatefulSet" => (
-            number("/spec/replicas").unwrap_or(1),
-            number("/status/availableReplicas").or_else(|| number("/status/readyReplicas")).unwrap_or(0),
-        ),
-        _ => (number("/spec/replicas").unwrap_or(1), number("/status/availableReplicas").unwrap_or(0)),
-    };
+    let (desired, available) = crate::facts::workload::replicas(workload)?;
     if desired <= 0 || available > 0 {
         return None;
     }
@@ -166,7 +156,7 @@ fn down(facts: &Facts<'_>, workload: &Object) -> Option<WorkloadDown> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     #[test]
     fn a_route_to_a_service_is_down_only_where_services_were_listed() {

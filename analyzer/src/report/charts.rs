@@ -176,7 +176,7 @@ fn panel(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     #[test]
     fn lines_span_the_plot_and_guides_sit_at_request_and_limit() {

@@ -161,8 +161,8 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
     use crate::finding::{Category, Evidence};
+    use crate::testing::model_from_yaml;
 
     fn schema_doc() -> String {
         std::fs::read_to_string(

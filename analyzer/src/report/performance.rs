@@ -146,8 +146,8 @@ fn row(stats: &ContainerStats) -> ContainerRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
     use crate::facts::performance::usage::MIB;
+    use crate::testing::model_from_yaml;
 
     /// `count` pods of one container each, the i-th using `i + 1` MiB.
     fn pods(count: usize) -> String {

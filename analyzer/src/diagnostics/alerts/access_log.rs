@@ -142,7 +142,7 @@ fn add_log(traffic: &mut Traffic, log: &ContainerLog) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::logs::fixture::scanned_model;
+    use crate::testing::model_from_yaml;
 
     #[test]
     fn sums_an_upstream_over_controller_replicas_and_keeps_containers_apart() {
@@ -164,7 +164,7 @@ mod tests {
             .push_str("---\nkind: ContainerLog\nnamespace: shop\npod: static-0\ncontainer: nginx\nlines:\n");
         fixture
             .push_str("- '10.0.0.9 - - [01/Jun/2025:11:50:00 +0000] \"GET / HTTP/1.1\" 404 1 \"-\" \"c\"'\n");
-        let model = scanned_model(&fixture);
+        let model = model_from_yaml(&fixture);
         let traffic = traffic(&model);
         assert_eq!(traffic.len(), 2, "the requests nginx answered itself belong to no upstream");
         let web = &traffic[0];

@@ -188,8 +188,8 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::deployment;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
+    use crate::testing::deployment;
 
     const SERVICE: &str = "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {selector: {app: api}}\n";
 

@@ -387,7 +387,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::logs::fixture::{check_logs, scanned_model};
+    use crate::testing::{check, model_from_yaml};
 
     const INGRESS: &str = r#"
 apiVersion: networking.k8s.io/v1
@@ -422,20 +422,20 @@ spec:
         let mut statuses: Vec<u16> = (0..120).map(|i| if i % 3 == 0 { 503 } else { 200 }).collect();
         statuses.extend([200; 120]);
         let fixture = format!("{INGRESS}{}", log(&statuses));
-        let model = scanned_model(&fixture);
+        let model = model_from_yaml(&fixture);
         let tail = &model.logs[0].tail;
         assert!(
             !tail.is_empty() && tail.iter().all(|line| !line.text.contains(" 503 ")),
             "no failure is kept"
         );
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
                 P1 high-error-rate Ingress shop/web (upstream shop-web-80): 28% of 144 requests 5xx in the firing window, 5-minute rate up to 33% (HighErrorRate fired, resolved after 2025-06-01T11:24:00Z)
                   objects: Ingress/shop/web, Service/shop/web, Pod/ingress-nginx/ingress-nginx-controller-abc
                   metric requests shop-web-80 peak 5-minute 5xx rate = 33.33 %
-                  note: all requests: 240 from 2025-06-01T11:00:00Z to 2025-06-01T11:40:00Z in 1 log (kubesnap-fixture/logs/ingress-nginx/ingress-nginx-controller-abc/controller.log), 40 5xx (16.7%), 0 4xx; statuses 200×200, 503×40
+                  note: all requests: 240 from 2025-06-01T11:00:00Z to 2025-06-01T11:40:00Z in 1 log (logs/ingress-nginx/ingress-nginx-controller-abc/controller.log), 40 5xx (16.7%), 0 4xx; statuses 200×200, 503×40
                   note: minute 2025-06-01 11:04: 6 requests, 2 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 33.3% (10 of 30)
                   note: minute 2025-06-01 11:05: 6 requests, 2 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 33.3% (10 of 30)
                   note: minute 2025-06-01 11:06: 6 requests, 2 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 33.3% (10 of 30)
@@ -458,14 +458,14 @@ spec:
     #[test]
     fn a_short_log_is_judged_on_all_its_requests() {
         let statuses: Vec<u16> = (0..24).map(|i| if i % 3 == 0 { 503 } else { 200 }).collect();
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &format!("{INGRESS}{}", log(&statuses)),
             expect![[r#"
                 P2 high-error-rate Ingress shop/web (upstream shop-web-80): 33% of 24 requests 5xx, all within less than five minutes, 5-minute rate up to 33% (HighErrorRate pending)
                   objects: Ingress/shop/web, Service/shop/web, Pod/ingress-nginx/ingress-nginx-controller-abc
                   metric requests shop-web-80 peak 5-minute 5xx rate = 33.33 %
-                  note: all requests: 24 from 2025-06-01T11:00:00Z to 2025-06-01T11:04:00Z in 1 log (kubesnap-fixture/logs/ingress-nginx/ingress-nginx-controller-abc/controller.log), 8 5xx (33.3%), 0 4xx; statuses 200×16, 503×8
+                  note: all requests: 24 from 2025-06-01T11:00:00Z to 2025-06-01T11:04:00Z in 1 log (logs/ingress-nginx/ingress-nginx-controller-abc/controller.log), 8 5xx (33.3%), 0 4xx; statuses 200×16, 503×8
                   why: The rule `sum(rate(nginx_ingress_controller_requests{status=~"5.."}[5m])) / sum(rate(nginx_ingress_controller_requests[5m])) * 100 > 5` with `for: 2m` needs five minutes of requests, and the logs hold 24 for this upstream over only 4m (2025-06-01T11:00:00Z – 2025-06-01T11:04:00Z): the 5xx share of all of them stands in for the rate, and the rule could not be fully evaluated. The loader counted every access-log line of the bundle's logs per minute, not only the lines it keeps.
                   $ kubectl get endpointslices -n shop -l kubernetes.io/service-name=web
                   $ kubectl describe service web -n shop
@@ -481,7 +481,7 @@ spec:
         // Failures ten minutes apart: one in the 30 requests of a five-minute window is 3.3%.
         statuses[100] = 502;
         statuses[160] = 502;
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &format!("{INGRESS}{}", log(&statuses)),
             expect![[r#"
@@ -495,7 +495,7 @@ spec:
         let mut statuses = vec![200; 240];
         statuses[100] = 502;
         statuses[118] = 502;
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &format!("{INGRESS}{}", log(&statuses)),
             expect![[r#"
@@ -504,7 +504,7 @@ spec:
         );
         // 2% of requests fail all along: under the threshold in every window.
         let statuses: Vec<u16> = (0..240).map(|i| if i % 50 == 7 { 503 } else { 200 }).collect();
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &format!("{INGRESS}{}", log(&statuses)),
             expect![[r#"
@@ -529,24 +529,24 @@ spec:
         // Lines whose time is no date are counted, in no minute.
         fixture
             .push_str("- '10.0.0.9 - - [41/Foo/2025:11:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"c\"'\n");
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
-            P0 high-error-rate Pod shop/static-0 container nginx (access log): 50% of 60 requests 5xx in the firing window, 5-minute rate up to 93% (HighErrorRate firing)
-              objects: Pod/shop/static-0
-              metric requests static-0/nginx peak 5-minute 5xx rate = 93.33 %
-              note: all requests: 61 from 2025-06-01T11:00:00Z to 2025-06-01T11:10:00Z in 1 log (kubesnap-fixture/logs/shop/static-0/nginx.log), 30 5xx (49.2%), 0 4xx; statuses 200×31, 500×30
-              note: minute 2025-06-01 11:04: 6 requests, 6 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 33.3% (10 of 30)
-              note: minute 2025-06-01 11:05: 6 requests, 6 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 53.3% (16 of 30)
-              note: minute 2025-06-01 11:06: 6 requests, 6 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 73.3% (22 of 30)
-              note: minute 2025-06-01 11:07: 6 requests, 6 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 93.3% (28 of 30)
-              note: minute 2025-06-01 11:08: 6 requests, 2 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 86.7% (26 of 30)
-              note: minute 2025-06-01 11:09: 6 requests, 0 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 66.7% (20 of 30)
-              note: 1 of the requests have no readable time: they are in the counts of the whole log, in no minute
-              why: The rule `sum(rate(nginx_ingress_controller_requests{status=~"5.."}[5m])) / sum(rate(nginx_ingress_controller_requests[5m])) * 100 > 5` with `for: 2m`, evaluated at the end of each minute from the fifth minute of requests (6 evaluations over 2025-06-01T11:00:00Z – 2025-06-01T11:10:00Z), held from 2025-06-01T11:05:00Z to 2025-06-01T11:10:00Z: 30 of the 60 requests of those minutes and the five before were 5xx. The loader counted every access-log line of the bundle's logs per minute, not only the lines it keeps.
-              $ kubectl logs static-0 -n shop -c nginx --since=10m | grep -E '" 5[0-9][0-9] '
-        "#]],
+                P0 high-error-rate Pod shop/static-0 container nginx (access log): 50% of 60 requests 5xx in the firing window, 5-minute rate up to 93% (HighErrorRate firing)
+                  objects: Pod/shop/static-0
+                  metric requests static-0/nginx peak 5-minute 5xx rate = 93.33 %
+                  note: all requests: 61 from 2025-06-01T11:00:00Z to 2025-06-01T11:10:00Z in 1 log (logs/shop/static-0/nginx.log), 30 5xx (49.2%), 0 4xx; statuses 200×31, 500×30
+                  note: minute 2025-06-01 11:04: 6 requests, 6 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 33.3% (10 of 30)
+                  note: minute 2025-06-01 11:05: 6 requests, 6 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 53.3% (16 of 30)
+                  note: minute 2025-06-01 11:06: 6 requests, 6 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 73.3% (22 of 30)
+                  note: minute 2025-06-01 11:07: 6 requests, 6 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 93.3% (28 of 30)
+                  note: minute 2025-06-01 11:08: 6 requests, 2 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 86.7% (26 of 30)
+                  note: minute 2025-06-01 11:09: 6 requests, 0 5xx, 0 4xx; 5xx rate over the 5 minutes to its end 66.7% (20 of 30)
+                  note: 1 of the requests have no readable time: they are in the counts of the whole log, in no minute
+                  why: The rule `sum(rate(nginx_ingress_controller_requests{status=~"5.."}[5m])) / sum(rate(nginx_ingress_controller_requests[5m])) * 100 > 5` with `for: 2m`, evaluated at the end of each minute from the fifth minute of requests (6 evaluations over 2025-06-01T11:00:00Z – 2025-06-01T11:10:00Z), held from 2025-06-01T11:05:00Z to 2025-06-01T11:10:00Z: 30 of the 60 requests of those minutes and the five before were 5xx. The loader counted every access-log line of the bundle's logs per minute, not only the lines it keeps.
+                  $ kubectl logs static-0 -n shop -c nginx --since=10m | grep -E '" 5[0-9][0-9] '
+            "#]],
         );
     }
 }

@@ -121,7 +121,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::{check, deployment, series};
+    use crate::testing::{check, deployment, series};
 
     const APP: &str = "[{name: app, resources: {limits: {memory: 1Gi}}}, {name: sidecar}]";
 

@@ -153,8 +153,8 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::deployment;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
+    use crate::testing::deployment;
 
     fn restarted(fixture: String, pod: &str, finished_at: &str) -> String {
         let anchor = format!("name: {pod}\n");

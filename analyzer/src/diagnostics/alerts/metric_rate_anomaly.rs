@@ -177,7 +177,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::{check, deployment, series};
+    use crate::testing::{check, deployment, series};
 
     #[test]
     fn traffic_lost_for_twelve_minutes_fires() {

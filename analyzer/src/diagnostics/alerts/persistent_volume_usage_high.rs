@@ -165,7 +165,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::{check, check_model};
+    use crate::testing::{check, check_model};
 
     const FIXTURE: &str = r#"
 apiVersion: v1

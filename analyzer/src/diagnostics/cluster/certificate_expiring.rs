@@ -166,7 +166,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn secret(name: &str, not_after: &str) -> String {
         format!(

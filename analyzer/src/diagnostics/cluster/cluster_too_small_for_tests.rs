@@ -133,7 +133,7 @@ mod tests {
     use expect_test::expect;
 
     use super::*;
-    use crate::diagnostics::testing::{model_from_yaml, render};
+    use crate::testing::{model_from_yaml, render};
 
     const ONE_NODE: &str = r#"
 apiVersion: v1

@@ -327,7 +327,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::{model_from_yaml, render};
+    use crate::testing::{model_from_yaml, render};
 
     const OBJECTS: &str = r#"
 apiVersion: batch/v1beta1

@@ -224,7 +224,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const SUBSCRIPTION: &str = r#"
 apiVersion: operators.coreos.com/v1alpha1

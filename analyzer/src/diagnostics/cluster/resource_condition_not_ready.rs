@@ -216,7 +216,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     #[test]
     fn flux_apiservice_and_argo_failures() {

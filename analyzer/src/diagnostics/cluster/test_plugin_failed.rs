@@ -110,7 +110,7 @@ mod tests {
     use kubesnap_shared::model::TestFailure;
 
     use super::*;
-    use crate::diagnostics::testing::{model_from_yaml, render};
+    use crate::testing::{model_from_yaml, render};
 
     fn result(status: &str, passed: u64, failures: &[(&str, &str)]) -> PluginResult {
         PluginResult {

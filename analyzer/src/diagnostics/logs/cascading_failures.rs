@@ -324,7 +324,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::logs::fixture::check_logs;
+    use crate::testing::check;
 
     /// db-0 is crash-looping at the capture; api-1 and api-2 are Ready.
     const PODS: &str = r#"
@@ -371,7 +371,7 @@ status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransiti
             log("api-2", &["2025-06-01T11:53:00Z ERROR query failed", "2025-06-01T11:59:00Z INFO recovered"]),
         ]
         .concat();
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
@@ -379,10 +379,10 @@ status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransiti
                   objects: Pod/shop/db-0, Pod/shop/api-1, Pod/shop/api-2
                   note: first error at 2025-06-01T11:50:10Z in shop/db-0 (pod db-0, container app (current run)); it was already failing in the window before
                   note: errors per pod: shop/api-1 2, shop/api-2 1, shop/db-0 1
-                  log kubesnap-fixture/logs/shop/db-0/app.log:2: 2025-06-01T11:50:10Z FATAL could not write WAL
-                  log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
-                  log kubesnap-fixture/logs/shop/api-1/app.log:2: 2025-06-01T11:52:00Z ERROR query failed
-                  log kubesnap-fixture/logs/shop/api-2/app.log:1: 2025-06-01T11:53:00Z ERROR query failed
+                  log logs/shop/db-0/app.log:2: 2025-06-01T11:50:10Z FATAL could not write WAL
+                  log logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
+                  log logs/shop/api-1/app.log:2: 2025-06-01T11:52:00Z ERROR query failed
+                  log logs/shop/api-2/app.log:1: 2025-06-01T11:53:00Z ERROR query failed
                   why: 4 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and was already failing in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
                   $ kubectl logs db-0 -n shop -c app --tail=50
                   $ kubectl describe pod db-0 -n shop
@@ -407,22 +407,22 @@ status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransiti
             log("api-2", &["2025-06-01T11:53:00Z ERROR query failed"]),
         ]
         .concat();
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
-            P1 cascading-failures Cascading failure at 2025-06-01T11:50:00Z: 3 errors in 3 pods within 5 minutes, first in shop/db-0
-              objects: Pod/shop/db-0, Pod/shop/api-1, Pod/shop/api-2
-              note: first error at 2025-06-01T11:50:10Z in shop/db-0 (pod db-0, container app (current run)); it had no error in the window before
-              note: errors per pod: shop/api-1 1, shop/api-2 1, shop/db-0 1
-              log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
-              log kubesnap-fixture/logs/shop/api-2/app.log:1: 2025-06-01T11:53:00Z ERROR query failed
-              note: 1 of the window's 3 errors is counted but not quoted: the loader counts every ERROR and FATAL line and keeps the latest of each log
-              why: 3 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and had no error in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
-              $ kubectl logs db-0 -n shop -c app --tail=50
-              $ kubectl describe pod db-0 -n shop
-              $ kubectl get events -n shop --sort-by=.lastTimestamp
-        "#]],
+                P1 cascading-failures Cascading failure at 2025-06-01T11:50:00Z: 3 errors in 3 pods within 5 minutes, first in shop/db-0
+                  objects: Pod/shop/db-0, Pod/shop/api-1, Pod/shop/api-2
+                  note: first error at 2025-06-01T11:50:10Z in shop/db-0 (pod db-0, container app (current run)); it had no error in the window before
+                  note: errors per pod: shop/api-1 1, shop/api-2 1, shop/db-0 1
+                  log logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
+                  log logs/shop/api-2/app.log:1: 2025-06-01T11:53:00Z ERROR query failed
+                  note: 1 of the window's 3 errors is counted but not quoted: the loader counts every ERROR and FATAL line and keeps the latest of each log
+                  why: 3 ERROR or FATAL lines from 3 pods fall in the 5-minute window starting 2025-06-01T11:50:00Z: the cascading failure rule (at least 3 errors from at least 2 pods). shop/db-0 failed first, at 2025-06-01T11:50:10Z, and had no error in the window before; shop/api-1, shop/api-2 followed. Pods failing together share a cause: look at what shop/db-0 provides to or shares with the others (a Service, a node, a configuration) before restarting anything.
+                  $ kubectl logs db-0 -n shop -c app --tail=50
+                  $ kubectl describe pod db-0 -n shop
+                  $ kubectl get events -n shop --sort-by=.lastTimestamp
+            "#]],
         );
     }
 
@@ -445,16 +445,16 @@ status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransiti
             ),
         ]
         .concat();
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
                 P3 cascading-failures Error bursts across pods between 2025-06-01T11:50:00Z and 2025-06-01T11:55:00Z: 1 window of cascading errors, no pod in them failing at the capture
                   objects: Pod/shop/api-1, Pod/shop/db-0
                   note: the largest: 3 errors in 2 pods in the window starting 2025-06-01T11:50:00Z, first in shop/db-0
-                  log kubesnap-fixture/logs/shop/db-0/app.log:1: 2025-06-01T11:50:10Z FATAL could not write WAL
-                  log kubesnap-fixture/logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
-                  log kubesnap-fixture/logs/shop/api-1/app.log:2: 2025-06-01T11:52:00Z ERROR query failed
+                  log logs/shop/db-0/app.log:1: 2025-06-01T11:50:10Z FATAL could not write WAL
+                  log logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
+                  log logs/shop/api-1/app.log:2: 2025-06-01T11:52:00Z ERROR query failed
                   why: 1 five-minute window between 2025-06-01T11:50:00Z and 2025-06-01T11:55:00Z holds at least 3 ERROR or FATAL lines from at least 2 pods, the cascading failure rule, but no pod (or node) in them is failing at the capture: every one is Ready (or not in the bundle). Start-up and install windows, and the background errors of a busy cluster, look like this; the timeline keeps them.
             "#]],
         );
@@ -474,7 +474,7 @@ status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransiti
             log("api-2", &["2025-06-01T11:56:00Z ERROR d", "2025-06-01T11:57:00Z WARN e"]),
         ]
         .concat();
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"

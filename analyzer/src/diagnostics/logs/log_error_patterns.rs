@@ -51,7 +51,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::logs::fixture::check_logs;
+    use crate::testing::check;
 
     const APP: &str = r#"
 apiVersion: apps/v1
@@ -118,14 +118,14 @@ lines:
 - "2025-06-01T11:50:03Z ERROR lookup cache.shop on 10.96.0.10:53: no such host"
 "#
         );
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
                 P1 log-error-patterns Deployment shop/api: DNS resolution errors in logs (1 line, 1 pod)
                   objects: Deployment/shop/api, Pod/shop/api-7d9f-a
                   note: pod api-7d9f-a, container api (current run): 1 line, at 2025-06-01T11:50:03Z
-                  log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:4: 2025-06-01T11:50:03Z ERROR lookup cache.shop on 10.96.0.10:53: no such host
+                  log logs/shop/api-7d9f-a/api.log:4: 2025-06-01T11:50:03Z ERROR lookup cache.shop on 10.96.0.10:53: no such host
                   note: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts)
                   why: 1 log line of Deployment shop/api matches the `dns_resolution` pattern. Check CoreDNS status and cluster DNS configuration. In this bundle: cluster DNS pods: 1 of 2 Ready (coredns-1 CrashLoopBackOff in container coredns, 4 restarts).
                   $ kubectl logs api-7d9f-a -n shop -c api --tail=50
@@ -134,8 +134,8 @@ lines:
                 P2 log-error-patterns Deployment shop/api: connection refused errors in logs (2 lines, 1 pod)
                   objects: Deployment/shop/api, Pod/shop/api-7d9f-a
                   note: pod api-7d9f-a, container api (current run): 2 lines, 2025-06-01T11:50:01Z to 2025-06-01T11:50:02Z
-                  log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:2: 2025-06-01T11:50:01Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused
-                  log kubesnap-fixture/logs/shop/api-7d9f-a/api.log:3: 2025-06-01T11:50:02Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused
+                  log logs/shop/api-7d9f-a/api.log:2: 2025-06-01T11:50:01Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused
+                  log logs/shop/api-7d9f-a/api.log:3: 2025-06-01T11:50:02Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused
                   note: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod
                   why: 2 log lines of Deployment shop/api match the `connection_refused` pattern. Check service endpoints, network policies, and port configurations. In this bundle: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod.
                   $ kubectl logs api-7d9f-a -n shop -c api --tail=50
@@ -168,20 +168,20 @@ lines:
 - "2025-06-01T11:50:00Z INFO request timeout set to 30s"
 "#
         );
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
                 P3 log-error-patterns Pod shop/lone: timeout errors in logs (1 line, 1 pod)
                   objects: Pod/shop/lone
                   note: pod lone, container sh (current run): 1 line, at 2025-06-01T11:50:00Z
-                  log kubesnap-fixture/logs/shop/lone/sh.log:1: 2025-06-01T11:50:00Z INFO request timeout set to 30s
+                  log logs/shop/lone/sh.log:1: 2025-06-01T11:50:00Z INFO request timeout set to 30s
                   why: 1 log line of Pod shop/lone matches the `timeout_error` pattern. Check the latency and health of the services the pod calls, and whether the timeout is a setting being printed rather than a failure. None of these lines is at ERROR or FATAL level, so this is ranked one step lower: they may be mentions rather than failures.
                   $ kubectl logs lone -n shop -c sh --tail=50
                 P3 log-error-patterns Deployment shop/api: database errors in logs (1 line, 1 pod), history
                   objects: Deployment/shop/api, Pod/shop/api-7d9f-a
                   note: pod api-7d9f-a, container api (previous run): 1 line (history: written by the container's previous run; the pod is healthy now)
-                  log kubesnap-fixture/logs/shop/api-7d9f-a/api.previous.log:2: ERROR: Database connection failed!
+                  log logs/shop/api-7d9f-a/api.previous.log:2: ERROR: Database connection failed!
                   note: 1 of these lines carries a database client's or server's own error (PostgreSQL's `password authentication failed` and `too many clients`, `database connection failed`, ...), which the core pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs
                   note: Service data/pg (named in env DATABASE_URL of container api): 0 ready, 0 not ready addresses in Endpoints pg; its selector matches no pod
                   note: no pod of the bundle runs a known database image (PostgreSQL, MySQL, MongoDB, Redis, ...)
@@ -215,7 +215,7 @@ container: api
 lines: ["2025-06-01T11:20:00Z ERROR dial tcp 10.0.0.7:5432: connect: connection refused", "2025-06-01T11:59:00Z INFO ok"]
 "#
         );
-        let model = crate::diagnostics::logs::fixture::scanned_model(&fixture);
+        let model = crate::testing::model_from_yaml(&fixture);
         let findings = (DIAGNOSTIC.run)(&crate::facts::Facts::new(&model));
         let titles: Vec<String> = findings.iter().map(|f| format!("{} {}", f.severity, f.title)).collect();
         assert_eq!(
@@ -247,7 +247,7 @@ container: kubelet
 lines: ["2025-06-01T11:50:00Z I0601 started kubelet"]
 "#
         );
-        check_logs(
+        check(
             &DIAGNOSTIC,
             &fixture,
             expect![[r#"
@@ -270,14 +270,14 @@ pod: node-1
 container: containerd
 lines: ["2025-06-01T11:50:00Z E0601 11:50:00.1 1 x.go:1] write /var/lib/containerd/x: no space left on device"]
 "#;
-        check_logs(
+        check(
             &DIAGNOSTIC,
             fixture,
             expect![[r#"
                 P2 log-error-patterns Node node-1: disk full errors in logs (1 line, node logs: containerd)
                   objects: Node/node-1
                   note: node node-1, unit containerd: 1 line, at 2025-06-01T11:50:00Z
-                  log kubesnap-fixture/logs/_node/node-1/containerd.log:1: 2025-06-01T11:50:00Z E0601 11:50:00.1 1 x.go:1] write /var/lib/containerd/x: no space left on device
+                  log logs/_node/node-1/containerd.log:1: 2025-06-01T11:50:00Z E0601 11:50:00.1 1 x.go:1] write /var/lib/containerd/x: no space left on device
                   note: node node-1: DiskPressure=True KubeletHasDiskPressure
                   why: 1 log line of Node node-1 matches the `disk_pressure` pattern. Check the node's disk and the pod's volumes and ephemeral storage. In this bundle: node node-1: DiskPressure=True KubeletHasDiskPressure.
                   $ kubectl describe node node-1

@@ -48,7 +48,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::logs::fixture::check_logs;
+    use crate::testing::check;
 
     #[test]
     fn throttling_is_p2_and_retries_p3() {
@@ -66,14 +66,14 @@ lines:
 - "2025-06-01T11:50:00Z WARN CPU throttling detected: 80% of periods throttled"
 - "2025-06-01T11:50:05Z WARN upstream busy, retrying in 5s"
 "#;
-        check_logs(
+        check(
             &DIAGNOSTIC,
             fixture,
             expect![[r#"
                 P2 log-warning-patterns Pod jobs/worker: high CPU warnings in logs (1 line, 1 pod)
                   objects: Pod/jobs/worker
                   note: pod worker, container w (current run): 1 line, at 2025-06-01T11:50:00Z
-                  log kubesnap-fixture/logs/jobs/worker/w.log:1: 2025-06-01T11:50:00Z WARN CPU throttling detected: 80% of periods throttled
+                  log logs/jobs/worker/w.log:1: 2025-06-01T11:50:00Z WARN CPU throttling detected: 80% of periods throttled
                   note: container w of pod worker: cpu limit 200m
                   why: 1 log line of Pod jobs/worker matches the `high_cpu` pattern. Consider increasing CPU limits or optimizing application performance. Monitor: kubectl top pods, CPU usage patterns, and application profiling.
                   $ kubectl logs worker -n jobs -c w --tail=50
@@ -81,7 +81,7 @@ lines:
                 P3 log-warning-patterns Pod jobs/worker: retry warnings in logs (1 line, 1 pod)
                   objects: Pod/jobs/worker
                   note: pod worker, container w (current run): 1 line, at 2025-06-01T11:50:05Z
-                  log kubesnap-fixture/logs/jobs/worker/w.log:2: 2025-06-01T11:50:05Z WARN upstream busy, retrying in 5s
+                  log logs/jobs/worker/w.log:2: 2025-06-01T11:50:05Z WARN upstream busy, retrying in 5s
                   why: 1 log line of Pod jobs/worker matches the `retry_attempt` pattern. Retries hide a failing dependency until they run out: find what is retried.
                   $ kubectl logs worker -n jobs -c w --tail=50
             "#]],
@@ -97,7 +97,7 @@ pod: worker
 container: w
 lines: ["2025-06-01T11:50:00Z INFO done in 3ms"]
 "#;
-        check_logs(
+        check(
             &DIAGNOSTIC,
             fixture,
             expect![[r#"

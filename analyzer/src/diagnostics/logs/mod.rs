@@ -12,8 +12,5 @@ pub(crate) mod cascading_failures;
 pub(crate) mod log_error_patterns;
 pub(crate) mod log_warning_patterns;
 
-#[cfg(test)]
-pub(crate) mod fixture;
-
 pub(crate) const ALL: &[&Diagnostic] =
     &[&log_error_patterns::DIAGNOSTIC, &log_warning_patterns::DIAGNOSTIC, &cascading_failures::DIAGNOSTIC];

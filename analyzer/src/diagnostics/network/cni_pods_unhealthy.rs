@@ -207,7 +207,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const DAEMONSET: &str = r#"
 apiVersion: apps/v1

@@ -130,7 +130,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const DEPLOYMENT: &str = r#"
 apiVersion: apps/v1

@@ -150,7 +150,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const SERVICE: &str = r#"
 apiVersion: v1

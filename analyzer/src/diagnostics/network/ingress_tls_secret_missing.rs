@@ -160,7 +160,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const INGRESS: &str = r#"
 apiVersion: networking.k8s.io/v1

@@ -225,7 +225,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     #[test]
     fn names_the_closest_pod_and_the_idle_workload() {
@@ -300,7 +300,7 @@ kind: Service
 metadata: {name: orphan, namespace: shop}
 spec: {selector: {app: gone}}
 "#;
-        let model = crate::diagnostics::testing::model_from_yaml(fixture);
+        let model = crate::testing::model_from_yaml(fixture);
         let findings = (DIAGNOSTIC.run)(&crate::facts::Facts::new(&model));
         let titles: Vec<String> = findings.iter().map(|f| format!("{} {}", f.severity, f.title)).collect();
         assert_eq!(

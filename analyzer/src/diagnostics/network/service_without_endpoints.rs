@@ -159,7 +159,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const SERVICE: &str = r#"
 apiVersion: v1

@@ -169,7 +169,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const WEBHOOKS: &str = r#"
 apiVersion: admissionregistration.k8s.io/v1

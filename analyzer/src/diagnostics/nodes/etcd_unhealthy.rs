@@ -61,7 +61,7 @@ mod tests {
     use kubesnap_shared::model::{ClusterModel, HostCheck};
 
     use super::*;
-    use crate::diagnostics::testing::render;
+    use crate::testing::render;
 
     fn check(what: &str, healthy: bool, said: &[&str]) -> HostCheck {
         HostCheck {

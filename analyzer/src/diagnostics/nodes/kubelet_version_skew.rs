@@ -83,7 +83,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::{model_from_yaml, render};
+    use crate::testing::{model_from_yaml, render};
 
     const NODES: &str = r#"
 apiVersion: v1

@@ -94,7 +94,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     #[test]
     fn a_cordoned_node_with_its_age() {

@@ -111,7 +111,7 @@ mod tests {
     use kubesnap_shared::model::{ClusterModel, LogLine};
 
     use super::*;
-    use crate::diagnostics::testing::render;
+    use crate::testing::render;
 
     fn problem(reason: &str, last: &str) -> NodeProblem {
         NodeProblem {

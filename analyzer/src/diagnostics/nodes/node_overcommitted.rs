@@ -189,7 +189,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn pod(name: &str, resources: &str) -> String {
         format!(

@@ -125,7 +125,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     #[test]
     fn pressure_with_evicted_pods_is_p1_and_pid_alone_p2() {

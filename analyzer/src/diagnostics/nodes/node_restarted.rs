@@ -112,7 +112,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn pod(name: &str, reason: &str, started_at: &str) -> String {
         format!(

@@ -170,7 +170,7 @@ pub(crate) fn template_spec<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     #[test]
     fn reads_v2_and_v1_metrics_with_their_current_values() {

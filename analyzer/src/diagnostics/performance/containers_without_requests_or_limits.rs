@@ -161,7 +161,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::{check, deployment, series};
+    use crate::testing::{check, deployment, series};
 
     #[test]
     fn missing_requests_are_grouped_per_workload_with_values_from_the_samples() {

@@ -36,7 +36,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::{check, deployment, series};
+    use crate::testing::{check, deployment, series};
 
     /// The prod-simulation scenario's web-frontend: requests 200m/256Mi, limits 1 core/1Gi.
     const WEB: &str = "[{name: web, image: nginx, resources: {requests: {cpu: 200m, memory: 256Mi}, \

@@ -110,7 +110,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn hpa(name: &str, current: u32, utilization: u32, conditions: &str) -> String {
         format!(

@@ -136,7 +136,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const HPA: &str = r#"
 apiVersion: autoscaling/v2

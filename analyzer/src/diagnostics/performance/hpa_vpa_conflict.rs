@@ -133,8 +133,8 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::deployment;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
+    use crate::testing::deployment;
 
     const HPA: &str = r#"
 ---

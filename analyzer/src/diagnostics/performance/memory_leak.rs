@@ -214,7 +214,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::{check, deployment, series};
+    use crate::testing::{check, deployment, series};
 
     /// The prod-simulation scenario's api-backend: requests 300m/512Mi, limits 1 core/2Gi.
     const API: &str = "[{name: api, image: alpine, resources: {requests: {cpu: 300m, memory: 512Mi}, \

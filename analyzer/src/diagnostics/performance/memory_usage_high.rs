@@ -35,7 +35,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::{check, deployment, series};
+    use crate::testing::{check, deployment, series};
 
     /// The prod-simulation scenario's database-service: two containers, each with its own limits.
     const DATABASE: &str = "[{name: database, image: postgres, resources: {requests: {cpu: 500m, memory: 1Gi}, \

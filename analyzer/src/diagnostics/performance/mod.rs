@@ -7,8 +7,6 @@ use super::Diagnostic;
 
 pub(crate) mod against_limit;
 pub(crate) mod autoscalers;
-#[cfg(test)]
-pub(crate) mod fixture;
 pub(crate) mod limit_ranges;
 pub(crate) mod rightsize;
 

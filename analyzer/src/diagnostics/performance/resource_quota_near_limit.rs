@@ -146,7 +146,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn quota(used_memory: &str, used_pods: u32) -> String {
         format!(

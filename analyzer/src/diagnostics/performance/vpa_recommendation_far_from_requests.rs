@@ -207,8 +207,8 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::performance::fixture::deployment;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
+    use crate::testing::deployment;
 
     const API: &str =
         "[{name: api, resources: {requests: {cpu: 300m, memory: 512Mi}, limits: {cpu: 1, memory: 2Gi}}}]";

@@ -159,7 +159,7 @@ mod tests {
     use kubesnap_shared::model::{ClusterModel, SourceFormat};
 
     use super::*;
-    use crate::diagnostics::testing::{check, model_from_yaml};
+    use crate::testing::{check, model_from_yaml};
 
     #[test]
     fn parses_the_kubelet_messages() {

@@ -188,7 +188,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn pod(state: &str, last: &str) -> String {
         format!(

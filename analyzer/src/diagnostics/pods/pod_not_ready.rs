@@ -105,7 +105,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const POD: &str = r#"
 apiVersion: v1

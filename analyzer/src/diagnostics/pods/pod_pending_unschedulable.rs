@@ -209,7 +209,7 @@ mod tests {
     use expect_test::expect;
 
     use super::*;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     #[test]
     fn sorts_the_scheduler_message_into_reasons() {

@@ -222,7 +222,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn pod(restarts: u32, state: &str, last_reason: &str) -> String {
         format!(

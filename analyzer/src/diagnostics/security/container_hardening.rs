@@ -174,7 +174,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     #[test]
     fn one_advisory_per_namespace_listing_its_workloads() {

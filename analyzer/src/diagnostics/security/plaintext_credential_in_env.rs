@@ -238,7 +238,7 @@ mod tests {
     use expect_test::expect;
 
     use super::*;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     #[test]
     fn readable_credentials_and_private_keys_of_applications() {

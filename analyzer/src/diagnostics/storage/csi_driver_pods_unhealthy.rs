@@ -111,7 +111,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     const CONTROLLER: &str = r#"
 apiVersion: storage.k8s.io/v1

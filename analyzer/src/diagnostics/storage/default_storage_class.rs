@@ -210,7 +210,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn class(name: &str, default: &str, created: &str) -> String {
         format!(

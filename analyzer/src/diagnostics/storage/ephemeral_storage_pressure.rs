@@ -172,7 +172,7 @@ mod tests {
     use serde_json::json;
 
     use super::DIAGNOSTIC;
-    use crate::facts::storage::kubelet_stats::fixture;
+    use crate::testing::{check, kubelet_stats};
 
     const OBJECTS: &str = r#"
 apiVersion: v1
@@ -203,10 +203,10 @@ status: {conditions: [{type: DiskPressure, status: "True", reason: KubeletHasDis
 
     #[test]
     fn near_the_limit_and_evicted_under_disk_pressure() {
-        let model = fixture::model(OBJECTS, &[("worker-1", summary(1_976_000_000))]);
-        fixture::check(
+        let fixture = format!("{OBJECTS}{}", kubelet_stats("worker-1", &summary(1_976_000_000)));
+        check(
             &DIAGNOSTIC,
-            &model,
+            &fixture,
             expect![[r#"
             P2 ephemeral-storage-pressure Pod shop/api-1 uses 1.8 GiB of its 2.0 GiB ephemeral-storage limit (92%)
               objects: Pod/shop/api-1
@@ -230,10 +230,10 @@ status: {conditions: [{type: DiskPressure, status: "True", reason: KubeletHasDis
     #[test]
     fn well_below_the_limit_and_other_evictions_are_fine() {
         let objects = OBJECTS.replace("low on resource: ephemeral-storage", "low on resource: memory");
-        let model = fixture::model(&objects, &[("worker-1", summary(1_000_000_000))]);
-        fixture::check(
+        let fixture = format!("{objects}{}", kubelet_stats("worker-1", &summary(1_000_000_000)));
+        check(
             &DIAGNOSTIC,
-            &model,
+            &fixture,
             expect![[r#"
             no findings
         "#]],

@@ -186,7 +186,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::{check, model_from_yaml, render};
+    use crate::testing::{check, model_from_yaml, render};
 
     const CLASSES: &str = r#"
 apiVersion: storage.k8s.io/v1

@@ -237,7 +237,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::{check, model_from_yaml, render};
+    use crate::testing::{check, model_from_yaml, render};
 
     fn event(name: &str, pod: &str, reason: &str, count: u64, message: &str) -> String {
         // A JSON string is a YAML scalar that survives the quotes real messages hold.

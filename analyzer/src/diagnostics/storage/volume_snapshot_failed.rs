@@ -110,7 +110,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     #[test]
     fn errors_and_stuck_snapshots() {

@@ -207,7 +207,7 @@ mod tests {
     use serde_json::json;
 
     use super::DIAGNOSTIC;
-    use crate::facts::storage::kubelet_stats::fixture;
+    use crate::testing::{check, kubelet_stats};
 
     const OBJECTS: &str = r#"
 apiVersion: v1
@@ -242,10 +242,10 @@ allowVolumeExpansion: true
 
     #[test]
     fn above_95_percent_is_p1_with_the_mount_and_a_resize() {
-        let model = fixture::model(OBJECTS, &[("node-1", summary(10_307_921_510, 100))]);
-        fixture::check(
+        let fixture = format!("{OBJECTS}{}", kubelet_stats("node-1", &summary(10_307_921_510, 100)));
+        check(
             &DIAGNOSTIC,
-            &model,
+            &fixture,
             expect![[r#"
             P1 volume-usage-high PVC shop/data-db-0 is 96% full (9.6 GiB of 10.0 GiB)
               objects: PersistentVolumeClaim/shop/data-db-0, Pod/shop/db-0, PersistentVolume/pvc-123
@@ -265,10 +265,10 @@ allowVolumeExpansion: true
 
     #[test]
     fn inodes_count_too_and_below_85_percent_is_fine() {
-        let model = fixture::model(OBJECTS, &[("node-1", summary(1_073_741_824, 900))]);
-        fixture::check(
+        let fixture = format!("{OBJECTS}{}", kubelet_stats("node-1", &summary(1_073_741_824, 900)));
+        check(
             &DIAGNOSTIC,
-            &model,
+            &fixture,
             expect![[r#"
             P2 volume-usage-high PVC shop/data-db-0 has used 90% of its inodes
               objects: PersistentVolumeClaim/shop/data-db-0, Pod/shop/db-0, PersistentVolume/pvc-123
@@ -284,10 +284,10 @@ allowVolumeExpansion: true
               $ kubectl patch pvc data-db-0 -n shop -p '{"spec":{"resources":{"requests":{"storage":"15Gi"}}}}'
         "#]],
         );
-        let model = fixture::model(OBJECTS, &[("node-1", summary(8_589_934_592, 10))]);
-        fixture::check(
+        let fixture = format!("{OBJECTS}{}", kubelet_stats("node-1", &summary(8_589_934_592, 10)));
+        check(
             &DIAGNOSTIC,
-            &model,
+            &fixture,
             expect![[r#"
             no findings
         "#]],

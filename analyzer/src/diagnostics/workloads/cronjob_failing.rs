@@ -96,7 +96,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn job(name: &str, created: &str, condition: &str) -> String {
         format!(

@@ -104,7 +104,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn deployment(name: &str, desired: u32, available: u32) -> String {
         format!(

@@ -119,7 +119,7 @@ mod tests {
     use expect_test::expect;
 
     use super::DIAGNOSTIC;
-    use crate::diagnostics::testing::check;
+    use crate::testing::check;
 
     fn fixture(progressing: &str, new_created: &str) -> String {
         format!(

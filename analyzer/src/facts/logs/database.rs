@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn client_errors_are_the_extension_family_samples() {
-        let model = crate::diagnostics::logs::fixture::scanned_model(
+        let model = crate::testing::model_from_yaml(
             r#"
 kind: ContainerLog
 namespace: a

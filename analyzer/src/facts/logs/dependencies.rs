@@ -217,7 +217,7 @@ pub(crate) fn describe(facts: &Facts<'_>, dependency: &Dependency<'_>) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     const FIXTURE: &str = r#"
 kind: Namespace

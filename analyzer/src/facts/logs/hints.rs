@@ -290,7 +290,7 @@ mod tests {
     use kubesnap_shared::model::ClusterModel;
 
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     const POD: &str = r#"
 apiVersion: v1

@@ -139,7 +139,7 @@ pub(crate) fn pods_with_most_errors(model: &ClusterModel, limit: usize) -> Vec<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::logs::fixture::scanned_model;
+    use crate::testing::model_from_yaml;
 
     /// First seen, last seen and the ERROR level come from every hit of the log, not from the
     /// samples and the latest hits the loader keeps: here the one ERROR line is neither.
@@ -160,7 +160,7 @@ mod tests {
         for second in 7..2_200 {
             line(&mut fixture, second, "INFO");
         }
-        let model = scanned_model(&fixture);
+        let model = model_from_yaml(&fixture);
         let source = &sources::sources(&model)[0];
         let family = families::ERRORS.iter().find(|family| family.code == "connection_refused").unwrap();
         let hits = hits_in(family, source).unwrap();

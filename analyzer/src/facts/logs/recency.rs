@@ -157,8 +157,8 @@ fn recent_errors(source: &Source<'_>, captured: Timestamp) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::logs::fixture::scanned_model;
     use crate::facts::logs::sources;
+    use crate::testing::model_from_yaml;
 
     const PODS: &str = r#"
 kind: Pod
@@ -192,7 +192,7 @@ status: {history: [{state: Completed, completionTime: "2025-06-01T11:30:00Z"}]}
 
     /// The recency of each log of the fixture (capture 12:00), judged on its last line's time.
     fn judge(fixture: &str, installed: bool) -> Vec<String> {
-        let model = scanned_model(fixture);
+        let model = model_from_yaml(fixture);
         let installed = if installed { install_completed(&model) } else { None };
         sources::sources(&model)
             .iter()

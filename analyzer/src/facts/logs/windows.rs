@@ -99,7 +99,7 @@ pub(crate) fn bursts(model: &ClusterModel) -> Vec<Burst> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::logs::fixture::scanned_model;
+    use crate::testing::model_from_yaml;
 
     #[test]
     fn windows_align_like_the_reference() {
@@ -126,7 +126,7 @@ mod tests {
                 second % 60
             ));
         }
-        let model = scanned_model(&fixture);
+        let model = model_from_yaml(&fixture);
         let bursts = bursts(&model);
         let first = &bursts[0];
         assert_eq!(
@@ -141,7 +141,7 @@ mod tests {
     /// A usage text that names TLS flags is no certificate error on the timeline either.
     #[test]
     fn certificate_mentions_are_not_on_the_timeline_and_failures_are() {
-        let model = scanned_model(
+        let model = model_from_yaml(
             r#"
 kind: ContainerLog
 namespace: shop
@@ -158,7 +158,7 @@ lines:
 
     #[test]
     fn bursts_and_onsets_per_pod_and_window() {
-        let model = scanned_model(
+        let model = model_from_yaml(
             r#"
 kind: ContainerLog
 namespace: shop

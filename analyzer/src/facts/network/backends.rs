@@ -198,7 +198,7 @@ pub(crate) fn ingresses_to(model: &ClusterModel, service: &Object) -> Vec<Object
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     #[test]
     fn counts_slices_then_endpoints_then_pods() {

@@ -66,7 +66,7 @@ pub(crate) fn trouble(pod: &Object) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     #[test]
     fn says_why_a_pod_does_not_serve() {

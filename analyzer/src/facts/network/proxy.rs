@@ -72,7 +72,7 @@ fn system_in_scope(model: &ClusterModel) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     const SYSTEM: &str = r#"
 kind: Pod

@@ -447,7 +447,7 @@ fn scaled_to_zero(model: &kubesnap_shared::model::ClusterModel, service: &Object
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     #[test]
     fn finds_targets_in_log_words() {

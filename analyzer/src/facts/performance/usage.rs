@@ -318,7 +318,7 @@ pub(crate) fn group<'a, T>(facts: &Facts<'a>, affected: Vec<(ContainerUsage<'a>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostics::testing::model_from_yaml;
+    use crate::testing::model_from_yaml;
 
     const FIXTURE: &str = r#"
 apiVersion: v1

@@ -99,40 +99,6 @@ pub(crate) fn human_bytes(bytes: f64) -> String {
 /// Fixtures with kubelet stats: the shared `check` helper builds its model from YAML alone, so
 /// these tests add each node's summary to that model and make the same assertions.
 #[cfg(test)]
-pub(crate) mod fixture {
-    use expect_test::Expect;
-    use kubesnap_shared::model::ClusterModel;
-
-    use crate::diagnostics::Diagnostic;
-    use crate::diagnostics::testing::{model_from_yaml, render};
-
-    /// The model of `fixture` with `stats` (node, summary JSON) as its kubelet stats.
-    pub(crate) fn model(fixture: &str, stats: &[(&str, serde_json::Value)]) -> ClusterModel {
-        let mut model = model_from_yaml(fixture);
-        for (node, summary) in stats {
-            model.kubelet_stats.insert((*node).to_owned(), summary.clone().into());
-        }
-        model
-    }
-
-    /// `testing::check` for a model built here.
-    pub(crate) fn check(diagnostic: &Diagnostic, model: &ClusterModel, expect: Expect) {
-        let findings = (diagnostic.run)(&crate::facts::Facts::new(model));
-        for finding in &findings {
-            assert_eq!(finding.code, diagnostic.code);
-            assert!(diagnostic.severities.contains(&finding.severity), "undeclared {}", finding.severity);
-            assert!(!finding.objects.is_empty() && !finding.explanation.is_empty());
-        }
-        assert_eq!(
-            findings,
-            (diagnostic.run)(&crate::facts::Facts::new(model)),
-            "two runs on one model differ"
-        );
-        expect.assert_eq(&render(&findings));
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use serde_json::json;
 
@@ -149,7 +115,7 @@ mod tests {
                 {"name": "kube-api-access-x", "usedBytes": 12}
             ]
         }]});
-        let model = fixture::model("", &[("n1", summary)]);
+        let model = crate::testing::model_from_yaml(&crate::testing::kubelet_stats("n1", &summary));
         let volumes = volumes(&model);
         assert_eq!(volumes.len(), 1);
         assert_eq!(volumes[0].pvc, Some(("shop", "data-db-0")));

@@ -4,11 +4,11 @@
 //! Fires per Deployment whose newest ReplicaSet's pods first failed within an hour of its
 //! creation, or whose newest ReplicaSet has no ready pod while an older one still serves (a
 //! rollout that never worked, however long ago it began). With an older revision to go back to
-//! it is likely (55, plus 10 when the older ReplicaSet still has ready pods, plus 10 with a
-//! `deployment-rollout-stuck` finding, plus 10 when the pod templates of the two revisions
-//! differ and the difference is named: image, command, args, env) and the mitigation is
-//! `kubectl rollout undo`; a first revision that never worked is 45. The failing container's own
-//! last words are quoted.
+//! it is likely (55, plus 10 when the older ReplicaSet still has ready pods, plus 10 when the
+//! rollout is stuck: `ProgressDeadlineExceeded`, or a new ReplicaSet that never served; plus 10
+//! when the pod templates of the two revisions differ and the difference is named: image,
+//! command, args, env) and the mitigation is `kubectl rollout undo`; a first revision that never
+//! worked is 45. The failing container's own last words are quoted.
 //!
 //! Disproved by: the new ReplicaSet's pods Ready in a newer capture, or the same failure in the
 //! previous revision's pods (then the change is not the cause).
@@ -80,7 +80,11 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             continue;
         }
         let reference = deployment.reference();
-        let stuck = context.linked(&["deployment-rollout-stuck"], std::slice::from_ref(&reference));
+        // Stuck: the controller gave up (ProgressDeadlineExceeded) or the new pods never served.
+        let stuck = never_served
+            || deployment
+                .condition("Progressing")
+                .is_some_and(|(status, reason, _)| status == "False" && reason == "ProgressDeadlineExceeded");
         let after = units::span(delay.as_secs_f64() / 60.0);
         let name = crate::incident::links::label(&reference);
         let changes = older.last().map(|previous| template_changes(previous, newest)).unwrap_or_default();
@@ -88,7 +92,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         let said = words.as_deref().map(|w| format!(": `{}`", super::clip(w))).unwrap_or_default();
         let (score, title) = match older.last() {
             Some(_) if !changes.is_empty() => (
-                65 + if old_ready > 0 { 10 } else { 0 } + if stuck.is_empty() { 0 } else { 10 },
+                65 + if old_ready > 0 { 10 } else { 0 } + if stuck { 10 } else { 0 },
                 format!(
                     "Rollout of {name} (revision {}) broke it: it changed {}; its pods fail{said}",
                     revision(newest),
@@ -96,7 +100,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 ),
             ),
             Some(_) => (
-                55 + if old_ready > 0 { 10 } else { 0 } + if stuck.is_empty() { 0 } else { 10 },
+                55 + if old_ready > 0 { 10 } else { 0 } + if stuck { 10 } else { 0 },
                 format!(
                     "Rollout of {name} (revision {}) broke it: its pods fail {after} after it",
                     revision(newest)
@@ -332,8 +336,6 @@ status:
                2025-06-01T11:48:00Z Pod/shop/api-new-a: first failure: CrashLoopBackOff in container api, 5 restarts
                2025-06-01T11:55:00Z Deployment/shop/api: Progressing=False ProgressDeadlineExceeded
                finding crash-loop-backoff: Deployment shop/api: 1 of 1 pod crash-looping (Error, exit code 1)
-               finding deployment-rollout-stuck: Deployment shop/api: rollout to api-new stuck (ProgressDeadlineExceeded)
-               finding deployment-replicas-unavailable: Deployment shop/api: 1 of 2 replicas available
                finding application-down: Deployment shop/api: 1 of 1 pod down (ApplicationDown firing)
                evidence: 1 of 1 pods of ReplicaSet api-new are failing
                evidence: the previous revision (3, ReplicaSet api-old) has 1 ready pods

@@ -471,7 +471,6 @@ status:
                2025-06-01T11:50:00Z Pod/shop/api-7d-a: 2 lines with connection refused errors in pod api-7d-a, container api (current run): `2025-06-01T11:50:00Z ERROR dial tcp 10.0.0.9:5432: connect: connection refused`
                finding deployment-replicas-unavailable: Deployment shop/api: 0 of 1 replicas available
                finding crash-loop-backoff: Pod data/pg-0: container pg crash-looping (Error, exit code 1)
-               finding service-without-endpoints: Service data/pg has no ready endpoints: 1 pod matches but none is Ready
                finding log-error-patterns: Deployment shop/api: connection refused errors in logs (2 lines, 1 pod)
                evidence: target pg.data.svc.cluster.local (from env DB_HOST of container api): pg.data.svc.cluster.local: Service data/pg has no ready endpoint: the bundle holds no Endpoints or EndpointSlices; 0 of 1 matching pods are Ready; pg-0 CrashLoopBackOff in container pg, 3 restarts
                evidence: target 10.0.0.9 (from the log of pod api-7d-a, container api (current run)): 10.0.0.9:5432 is the IP of no Service or pod in the bundle: outside the cluster, or an address that changed

@@ -286,10 +286,9 @@ samples:
                2025-06-01T11:40:00Z Pod/shop/cache-5c-a: memory of cache at 120 MiB
                2025-06-01T11:55:00Z Pod/shop/cache-5c-a: memory of cache up to 240 MiB
                2025-06-01T11:58:00Z Pod/shop/cache-5c-a: container cache OOMKilled (exit code 137), 4 restarts
-               finding crash-loop-backoff: Deployment shop/cache: 1 of 1 pod crash-looping (OOMKilled, exit code 137)
+               finding oom-killed: Deployment shop/cache: 1 of 1 pod: container cache OOMKilled (limit 256Mi)
                finding memory-leak: Deployment shop/cache container cache: memory grows +8.0 MiB/min, already at 94% of its 256 MiB limit
                finding memory-usage-high: Deployment shop/cache container cache: memory p95 234 MiB is 91% of its 256 MiB limit
-               finding oom-killed: Deployment shop/cache: 1 of 1 pod: container cache OOMKilled (limit 256Mi)
                finding high-memory-usage: Pod shop/cache-5c-a: working set up to 94% of its memory limit for 0s (HighMemoryUsage pending)
                evidence: container cache has a memory limit of 256 MiB
                $ kubectl set resources deployment/cache -n shop -c cache --limits=memory=512Mi
@@ -306,7 +305,6 @@ samples:
         expect![[r#"
             1. [memory-oom 75 P0] Deployment shop/cache (container cache) exceeds its 256 MiB memory limit and is OOMKilled
                2025-06-01T11:58:00Z Pod/shop/cache-5c-a: container cache OOMKilled (exit code 137), 4 restarts
-               finding crash-loop-backoff: Deployment shop/cache: 1 of 1 pod crash-looping (OOMKilled, exit code 137)
                finding oom-killed: Deployment shop/cache: 1 of 1 pod: container cache OOMKilled (limit 256Mi)
                evidence: container cache has a memory limit of 256 MiB
                $ kubectl set resources deployment/cache -n shop -c cache --limits=memory=512Mi
