@@ -22,7 +22,8 @@ use crate::{catalog, incident, load, serve};
 /// Analyze a Kubernetes support bundle offline and report what is wrong.
 ///
 /// Reads a kubesnap bundle (or a troubleshoot support bundle, an OpenShift must-gather, sonobuoy
-/// results, a `kubectl cluster-info dump`), as an archive or an unpacked folder, runs every
+/// results, a `kubectl cluster-info dump`, a support-bundle-kit or RKE2 log collector bundle),
+/// as an archive or an unpacked folder, or kubectl's text output pasted into a ticket, runs every
 /// diagnostic in parallel, and writes report.html (self-contained, no network), report.md (for a
 /// ticket) and findings.json (for machines). Nothing is sent anywhere. The same bundle always
 /// gives byte-identical reports.
@@ -42,7 +43,8 @@ pub(crate) struct Args {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// The bundle to analyze: an archive (.tar.gz, .tar.xz, .tar) or a folder
+    /// The bundle to analyze: an archive (.tar.gz, .tar.xz, .tar) or a folder; or kubectl's text
+    /// output (a file or a folder of files: tables, describe output, a terminal transcript)
     #[arg(required_unless_present = "list_diagnostics", value_name = "BUNDLE")]
     bundle: Option<PathBuf>,
 

@@ -18,7 +18,6 @@ mod logs;
 mod logscan;
 mod node_problems;
 mod pipeline;
-mod timestamp;
 
 use std::path::{Path, PathBuf};
 

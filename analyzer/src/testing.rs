@@ -32,7 +32,9 @@
 //! ```
 //!
 //! [`check`] runs a diagnostic on a fixture, [`check_model`] on a model built another way (real
-//! data); [`series`], [`deployment`] and [`kubelet_stats`] write common documents.
+//! data); [`series`], [`deployment`] and [`kubelet_stats`] write common documents. [`check`]
+//! also runs the fixture again with hostile names ([`HOSTILE_PREFIXES`]) and proves every
+//! remediation stays safe to paste.
 
 use std::fmt::Write as _;
 
@@ -142,6 +144,101 @@ fn node_series(value: &Value) -> NodeSeries {
 /// and a deterministic result.
 pub(crate) fn check(diagnostic: &Diagnostic, fixture: &str, expect: Expect) {
     check_model(diagnostic, &model_from_yaml(fixture), expect);
+    for prefix in HOSTILE_PREFIXES {
+        let model = model_from_yaml(&renamed_fixture(fixture, prefix));
+        let findings = (diagnostic.run)(&Facts::new(&model));
+        let commands: Vec<&str> =
+            findings.iter().flat_map(|finding| finding.remediation.iter().map(String::as_str)).collect();
+        assert_commands_safe(&commands, prefix);
+    }
+}
+
+/// What a crafted bundle could put before every name: a flag, a command substitution, quotes
+/// that close the shell's and run a command, a newline, a look-alike letter. [`check`] runs
+/// every diagnostic's fixture again with each before every name, and the incident tests do the
+/// same for the root causes' mitigations.
+pub(crate) const HOSTILE_PREFIXES: [&str; 6] =
+    ["-x", "$(kubesnap_ran)", "`kubesnap_ran`", "q'\"; kubesnap_ran #", "n\nl", "\u{430}"];
+
+/// The fixture with `prefix` before every name it holds (objects' names and namespaces,
+/// containers', logs' and series' pods), wherever a value equals one: references, selectors,
+/// owners and events keep pointing at what they pointed at. Written back as JSON documents,
+/// which are YAML.
+pub(crate) fn renamed_fixture(fixture: &str, prefix: &str) -> String {
+    let documents: Vec<serde_json::Value> = kubesnap_shared::yaml::documents::<Value>(fixture.as_bytes())
+        .unwrap_or_else(|error| panic!("fixture is not YAML: {error}"))
+        .iter()
+        .map(|document| serde_json::to_value(document).unwrap())
+        .collect();
+    let mut names = std::collections::BTreeSet::new();
+    for document in &documents {
+        for key in ["namespace", "pod", "container", "node"] {
+            if matches!(
+                document["kind"].as_str(),
+                Some("ContainerLog" | "MetricSeries" | "NodeSeries" | "KubeletStats")
+            ) && let Some(name) = document[key].as_str()
+            {
+                names.insert(name.to_owned());
+            }
+        }
+        for key in ["name", "namespace"] {
+            if let Some(name) = document["metadata"][key].as_str() {
+                names.insert(name.to_owned());
+            }
+        }
+        container_names(document, &mut names);
+    }
+    names.remove("");
+    let renamed: Vec<String> = documents
+        .into_iter()
+        .map(|mut document| {
+            rename(&mut document, &names, prefix);
+            document.to_string()
+        })
+        .collect();
+    renamed.join("\n---\n")
+}
+
+fn container_names(value: &serde_json::Value, names: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                if matches!(key.as_str(), "containers" | "initContainers" | "ephemeralContainers")
+                    && let Some(containers) = inner.as_array()
+                {
+                    names.extend(containers.iter().filter_map(|c| c["name"].as_str()).map(str::to_owned));
+                }
+                container_names(inner, names);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| container_names(item, names)),
+        _ => {}
+    }
+}
+
+fn rename(value: &mut serde_json::Value, names: &std::collections::BTreeSet<String>, prefix: &str) {
+    match value {
+        serde_json::Value::String(text) if names.contains(text.as_str()) => *text = format!("{prefix}{text}"),
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                if !matches!(key.as_str(), "kind" | "apiVersion") {
+                    rename(inner, names, prefix);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| rename(item, names, prefix)),
+        _ => {}
+    }
+}
+
+/// Every command is safe to paste: run by a real bash (nothing on `PATH`, so nothing but
+/// bash's own words really runs), no name's text runs, a name that starts with the hostile
+/// `prefix` stays one argument and never reads as a flag, and a command a name refused runs
+/// nothing (`facts::kubectl::tests::assert_safe_in_a_shell`).
+pub(crate) fn assert_commands_safe(commands: &[&str], prefix: &str) {
+    for command in commands {
+        crate::facts::kubectl::tests::assert_safe_in_a_shell(command, &[prefix]);
+    }
 }
 
 /// [`check`] on a model built some other way (real data).

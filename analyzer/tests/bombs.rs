@@ -45,12 +45,15 @@ enum Container {
 enum Content {
     Text(&'static str),
     Zeros(u64),
+    /// A line repeated to the given size.
+    Lines(&'static str, u64),
 }
 
 /// A piece of the tar stream.
 enum Segment {
     Bytes(Vec<u8>),
-    Zeros(u64),
+    /// `size` bytes of `pattern` repeated (`\0` for zeros).
+    Fill(&'static [u8], u64),
 }
 
 fn tar_segments(files: &[(&str, Content)]) -> Vec<Segment> {
@@ -58,7 +61,7 @@ fn tar_segments(files: &[(&str, Content)]) -> Vec<Segment> {
     for (name, content) in files {
         let size = match content {
             Content::Text(text) => text.len() as u64,
-            Content::Zeros(size) => *size,
+            Content::Zeros(size) | Content::Lines(_, size) => *size,
         };
         let mut header = tar::Header::new_gnu();
         header.set_path(name).unwrap();
@@ -69,7 +72,8 @@ fn tar_segments(files: &[(&str, Content)]) -> Vec<Segment> {
         segments.push(Segment::Bytes(header.as_bytes().to_vec()));
         match content {
             Content::Text(text) => segments.push(Segment::Bytes(text.as_bytes().to_vec())),
-            Content::Zeros(size) => segments.push(Segment::Zeros(*size)),
+            Content::Zeros(size) => segments.push(Segment::Fill(b"\0", *size)),
+            Content::Lines(line, size) => segments.push(Segment::Fill(line.as_bytes(), *size)),
         }
         let padding = (512 - size % 512) % 512;
         segments.push(Segment::Bytes(vec![0; padding as usize]));
@@ -90,7 +94,13 @@ fn xz(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-/// Writes `files` as a bundle in `container`; zeros are never held or written whole.
+/// `size` bytes of `pattern` repeated, from its start.
+fn filled(pattern: &[u8], size: usize) -> Vec<u8> {
+    pattern.iter().copied().cycle().take(size).collect()
+}
+
+/// Writes `files` as a bundle in `container`; fills are never held or written whole (zeros in
+/// a plain tar or folder are holes).
 fn write_bundle(dir: &Path, container: Container, files: &[(&str, Content)]) -> PathBuf {
     if container == Container::Folder {
         let root = dir.join("bundle");
@@ -100,6 +110,14 @@ fn write_bundle(dir: &Path, container: Container, files: &[(&str, Content)]) -> 
             match content {
                 Content::Text(text) => fs::write(&path, text).unwrap(),
                 Content::Zeros(size) => File::create(&path).unwrap().set_len(*size).unwrap(),
+                Content::Lines(line, size) => {
+                    let mut file = io::BufWriter::new(File::create(&path).unwrap());
+                    let block = filled(line.as_bytes(), ZERO_BLOCK);
+                    for _ in 0..size / ZERO_BLOCK as u64 {
+                        file.write_all(&block).unwrap();
+                    }
+                    file.write_all(&block[..usize::try_from(size % ZERO_BLOCK as u64).unwrap()]).unwrap();
+                }
             }
         }
         return root;
@@ -111,22 +129,24 @@ fn write_bundle(dir: &Path, container: Container, files: &[(&str, Content)]) -> 
         Container::Xz => xz,
         Container::Tar | Container::Folder => |bytes| bytes.to_vec(),
     };
-    let block = compress(&vec![0; ZERO_BLOCK]);
     for segment in tar_segments(files) {
         match segment {
             Segment::Bytes(bytes) => file.write_all(&compress(&bytes)).unwrap(),
-            Segment::Zeros(size) if container == Container::Tar => {
+            Segment::Fill(b"\0", size) if container == Container::Tar => {
                 // A hole: the file system stores nothing for it.
                 file.flush().unwrap();
                 file.get_mut().seek(SeekFrom::Current(i64::try_from(size).unwrap())).unwrap();
             }
-            Segment::Zeros(size) => {
-                for _ in 0..size / ZERO_BLOCK as u64 {
+            Segment::Fill(pattern, size) => {
+                // Whole blocks, each a whole number of patterns, compressed once.
+                let block_size = ZERO_BLOCK / pattern.len() * pattern.len();
+                let block = compress(&filled(pattern, block_size));
+                for _ in 0..size / block_size as u64 {
                     file.write_all(&block).unwrap();
                 }
-                let rest = usize::try_from(size % ZERO_BLOCK as u64).unwrap();
+                let rest = usize::try_from(size % block_size as u64).unwrap();
                 if rest > 0 {
-                    file.write_all(&compress(&vec![0; rest])).unwrap();
+                    file.write_all(&compress(&filled(pattern, rest))).unwrap();
                 }
             }
         }
@@ -362,4 +382,90 @@ fn a_log_bomb_is_streamed() {
         );
         run.assert_within_budget(&what);
     }
+}
+
+/// kubectl 1.33 when the machine has it beside the default one.
+fn kubectl_program() -> String {
+    let versioned = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .any(|dir| dir.join("kubectl.1.33").is_file());
+    if versioned { "kubectl.1.33".to_owned() } else { "kubectl".to_owned() }
+}
+
+/// The peak resident memory of a running process, in KiB (`VmHWM` of `/proc/PID/status`).
+fn peak_kib_of(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in /proc/{pid}/status"))
+}
+
+/// `serve` reads a log when kubectl asks for it: a 2 GiB log that is one line of zeros and a
+/// 2 GiB log of short lines are streamed out of the bundle on every request, the answer is
+/// the newest lines that fit and a line longer than a line holds is cut, each with its warning,
+/// and `serve`'s peak memory (its own `VmHWM`, read while it runs) stays within the budget.
+#[test]
+fn serve_streams_huge_logs_with_bounded_memory() {
+    const PODS: &str = r#"{"kind":"PodList","apiVersion":"v1","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-0","namespace":"default","uid":"u1","creationTimestamp":"2026-11-21T10:00:00Z"},"spec":{"containers":[{"name":"one-line","image":"x"},{"name":"lines","image":"x"}]},"status":{"phase":"Running"}}]}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(
+        dir.path(),
+        Container::Gzip,
+        &[
+            ("b/format.json", Content::Text(FORMAT_JSON)),
+            ("b/resources/core/v1/pods/default.json", Content::Text(PODS)),
+            ("b/logs/default/web-0/one-line.log", Content::Zeros(BOMB)),
+            (
+                "b/logs/default/web-0/lines.log",
+                Content::Lines("2026-11-21T10:33:00.000000000Z one line of a log, 64 bytes long\n", BOMB),
+            ),
+        ],
+    );
+    let kubeconfig = dir.path().join("kubeconfig");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubesnap-analyze"))
+        .arg("serve")
+        .arg(&bundle)
+        .arg("--kubeconfig-out")
+        .arg(&kubeconfig)
+        .args(["-q", "--threads", "2"])
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("failed to start kubesnap-analyze serve");
+    let started = std::time::Instant::now();
+    while !fs::read_to_string(&kubeconfig).is_ok_and(|text| text.contains("current-context")) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("serve exited with {status} before it wrote a kubeconfig");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(300), "serve wrote no kubeconfig");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let kubectl = |args: &[&str]| {
+        Command::new(kubectl_program())
+            .args(args)
+            .arg("--request-timeout=300s")
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .expect("kubectl is needed by this test (kubectl.1.33 or kubectl on PATH)")
+    };
+    let one_line = kubectl(&["logs", "web-0", "-n", "default", "-c", "one-line"]);
+    let lines = kubectl(&["logs", "web-0", "-n", "default", "-c", "lines"]);
+    let tail = kubectl(&["logs", "web-0", "-n", "default", "-c", "lines", "--tail=2"]);
+    let peak_kib = peak_kib_of(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    for (what, output) in [("one-line", &one_line), ("lines", &lines), ("tail", &tail)] {
+        assert!(output.status.success(), "kubectl logs {what}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    // kubectl prints the answer's warnings on stderr.
+    assert_eq!(one_line.stdout.len(), (8 << 20) + 1, "a line is cut at 8 MiB");
+    assert!(String::from_utf8_lossy(&one_line.stderr).contains("longer than 8 MiB"), "{:?}", one_line.stderr);
+    assert!(lines.stdout.len() <= 32 << 20 && lines.stdout.len() > 31 << 20, "{}", lines.stdout.len());
+    assert!(String::from_utf8_lossy(&lines.stderr).contains("newest 32 MiB"));
+    assert_eq!(String::from_utf8_lossy(&tail.stdout), "one line of a log, 64 bytes long\n".repeat(2));
+    eprintln!("serve with two 2 GiB logs: peak RSS {} MiB", peak_kib >> 10);
+    assert!(peak_kib < RSS_BUDGET_KIB, "serve: peak RSS {peak_kib} KiB, budget {RSS_BUDGET_KIB} KiB");
 }

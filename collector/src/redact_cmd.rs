@@ -6,10 +6,16 @@
 //! bundle (`.tar.gz`, `.tar.xz`, `.tar` or unpacked), read through `kubesnap_shared::Bundle`
 //! and written through `BundleWriter` as a new bundle with every entry re-redacted and the
 //! manifest's redaction report updated (the original counts are kept and the new ones added).
+//!
+//! Memory is bounded whatever the input: a file or entry up to [`MAX_WHOLE_BYTES`] is redacted
+//! whole; a larger text is streamed in batches of lines (a line cut at [`MAX_LINE_BYTES`], the
+//! cut recorded), a larger JSON document is redacted as an object up to [`MAX_JSON_BYTES`]
+//! (the analyzer's `--max-parse-size`) and left out above it, since as text its Secret values
+//! would pass.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,6 +29,20 @@ use kubesnap_shared::{Bundle, BundleWriter, Limits};
 use serde_json::{Value, json};
 
 use crate::redaction::{self, TokenArgs};
+
+/// Files and entries up to this size are read and redacted whole.
+const MAX_WHOLE_BYTES: u64 = 64 << 20;
+/// The largest JSON document redacted as an object (the analyzer's `--max-parse-size`).
+const MAX_JSON_BYTES: u64 = 512 << 20;
+/// The longest line a streamed text keeps; the rest of a longer line is left out.
+const MAX_LINE_BYTES: usize = 8 << 20;
+/// A streamed text is redacted in batches of whole lines of about this size, so that a
+/// secret written over several lines (a PEM block) is redacted in one piece.
+const BATCH_BYTES: usize = 4 << 20;
+/// How far a batch grows to close a PEM block it opened.
+const MAX_BATCH_BYTES: usize = 64 << 20;
+/// How much of a file tells whether it is binary (JSON and text never hold a NUL byte).
+const SNIFF_BYTES: usize = 64 << 10;
 
 /// Redact secrets from stdin, a file, a folder or an existing bundle.
 ///
@@ -113,24 +133,158 @@ fn redact_stream(
     output: Option<&Path>,
     name: &str,
 ) -> anyhow::Result<Report> {
-    let mut bytes = Vec::new();
-    input.read_to_end(&mut bytes).with_context(|| format!("failed to read {name}"))?;
+    let mut head = Vec::new();
+    input
+        .take(MAX_WHOLE_BYTES + 1)
+        .read_to_end(&mut head)
+        .with_context(|| format!("failed to read {name}"))?;
     let mut counts = Counts::default();
-    let redacted = redactor.redact_bytes(&bytes, &mut counts);
-    match output {
-        Some(path) => {
-            fs::write(path, &redacted).with_context(|| format!("failed to write {}", path.display()))?
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("failed to write {}", path.display()))?,
+        )),
+        None => Box::new(io::stdout().lock()),
+    };
+    let written = if head.len() as u64 <= MAX_WHOLE_BYTES {
+        let redacted = redactor.redact_bytes(&head, &mut counts);
+        out.write_all(&redacted).and_then(|()| out.flush())
+    } else {
+        let mut rest = io::Cursor::new(head).chain(input);
+        match redact_text_stream(redactor, &mut rest, &mut out, false, &mut counts) {
+            Ok(cut) => {
+                note_cut_lines(name, cut);
+                out.flush()
+            }
+            Err(error) => Err(error),
         }
-        None => {
-            let mut stdout = io::stdout().lock();
-            // A closed pipe (`| head`) is the reader's choice, not an error.
-            match stdout.write_all(&redacted).and_then(|()| stdout.flush()) {
-                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
-                result => result.context("failed to write to stdout")?,
+    };
+    match written {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe && output.is_none() => {}
+        result => result.with_context(|| match output {
+            Some(path) => format!("failed to write {}", path.display()),
+            None => format!("failed to redact {name} to stdout"),
+        })?,
+    }
+    Ok(BTreeMap::from([(name.to_owned(), counts)]))
+}
+
+fn note_cut_lines(name: &str, cut: u64) {
+    if cut > 0 {
+        let _ = writeln!(
+            io::stderr(),
+            "{name}: {cut} line(s) longer than {} MiB were cut to their first {} MiB",
+            MAX_LINE_BYTES >> 20,
+            MAX_LINE_BYTES >> 20
+        );
+    }
+}
+
+/// Redacts a text of any size from `input` into `output` in batches of whole lines (JSON
+/// Lines line by line as objects when `json_lines`): memory is a batch, never the text. A line
+/// longer than [`MAX_LINE_BYTES`] keeps its start; returns how many lines were cut.
+fn redact_text_stream(
+    redactor: &Redactor,
+    input: &mut dyn Read,
+    output: &mut dyn Write,
+    json_lines: bool,
+    counts: &mut Counts,
+) -> io::Result<u64> {
+    let mut chunk = vec![0; 256 << 10];
+    let mut batch: Vec<u8> = Vec::new();
+    let mut line_start = 0;
+    let mut line_cut = false;
+    let mut n_cut = 0;
+    let flush = |batch: &mut Vec<u8>, output: &mut dyn Write, counts: &mut Counts| -> io::Result<()> {
+        let redacted = if json_lines {
+            redact_json_lines(redactor, batch, counts)
+        } else {
+            redactor.redact_bytes(batch, counts)
+        };
+        output.write_all(&redacted)?;
+        batch.clear();
+        Ok(())
+    };
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        for piece in chunk[..n].split_inclusive(|&byte| byte == b'\n') {
+            let (body, ends) = match piece.strip_suffix(b"\n") {
+                Some(body) => (body, true),
+                None => (piece, false),
+            };
+            let room = MAX_LINE_BYTES - (batch.len() - line_start);
+            if body.len() > room {
+                line_cut = true;
+            }
+            batch.extend_from_slice(&body[..body.len().min(room)]);
+            if !ends {
+                continue;
+            }
+            batch.push(b'\n');
+            line_start = batch.len();
+            n_cut += u64::from(line_cut);
+            line_cut = false;
+            if batch.len() >= MAX_BATCH_BYTES || (batch.len() >= BATCH_BYTES && !inside_pem_block(&batch)) {
+                flush(&mut batch, output, counts)?;
+                line_start = 0;
             }
         }
     }
-    Ok(BTreeMap::from([(name.to_owned(), counts)]))
+    n_cut += u64::from(line_cut);
+    flush(&mut batch, output, counts)?;
+    Ok(n_cut)
+}
+
+/// Whether `text` opens a PEM block it does not close.
+fn inside_pem_block(text: &[u8]) -> bool {
+    let last = |needle: &[u8]| text.windows(needle.len()).rposition(|window| window == needle);
+    match last(b"-----BEGIN ") {
+        Some(begin) => last(b"-----END ").is_none_or(|end| end < begin),
+        None => false,
+    }
+}
+
+/// What to do with a file or entry of `size` bytes at `path`, from its size and first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Read and redact whole (JSON up to [`MAX_JSON_BYTES`], anything up to [`MAX_WHOLE_BYTES`]).
+    Whole,
+    /// Redact as a text stream.
+    Stream,
+    /// A JSON document too large to redact as an object: left out.
+    Refuse,
+}
+
+fn plan(path: &str, size: u64, head: &[u8]) -> Plan {
+    let json = path.ends_with(".json") && !head.contains(&0);
+    if size <= MAX_WHOLE_BYTES || (json && size <= MAX_JSON_BYTES) {
+        Plan::Whole
+    } else if json {
+        Plan::Refuse
+    } else {
+        Plan::Stream
+    }
+}
+
+/// Reads `head` and then the rest of `input` (of `size` bytes in all) into one buffer sized once.
+fn read_whole(head: Vec<u8>, input: &mut dyn Read, size: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    bytes.extend_from_slice(&head);
+    drop(head);
+    input.take(size.saturating_sub(bytes.len() as u64) + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The first [`SNIFF_BYTES`] of `input`.
+fn sniff(input: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    input.take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
+    Ok(head)
 }
 
 /// Mirrors `input` into the new folder `output`, every file redacted. Files that are not text
@@ -141,26 +295,60 @@ fn redact_folder(redactor: &Redactor, input: &Path, output: &Path) -> anyhow::Re
     }
     let mut report = Report::new();
     let mut skipped = Vec::new();
+    let mut refused = Vec::new();
     for entry in walkdir::WalkDir::new(input).sort_by_file_name() {
         let entry = entry.with_context(|| format!("failed to walk {}", input.display()))?;
         if !entry.file_type().is_file() {
             continue;
         }
         let relative = entry.path().strip_prefix(input).unwrap_or(entry.path());
-        let bytes =
-            fs::read(entry.path()).with_context(|| format!("failed to read {}", entry.path().display()))?;
-        if bytes.contains(&0) {
+        let name = relative.to_string_lossy().into_owned();
+        let read_failed = || format!("failed to read {}", entry.path().display());
+        let mut file = File::open(entry.path()).with_context(read_failed)?;
+        let size = file.metadata().with_context(read_failed)?.len();
+        let head = sniff(&mut file).with_context(read_failed)?;
+        let whole = plan(&name, size, &head);
+        if whole == Plan::Refuse {
+            refused.push(name);
+            continue;
+        }
+        if head.contains(&0) {
             skipped.push(relative.display().to_string());
             continue;
         }
-        let mut counts = Counts::default();
-        let redacted = redact_entry(redactor, &relative.to_string_lossy(), &bytes, &mut counts);
         let target = output.join(relative);
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent).with_context(|| format!("failed to create {}", parent.display()))?;
         }
-        fs::write(&target, &redacted).with_context(|| format!("failed to write {}", target.display()))?;
+        let written = || format!("failed to write {}", target.display());
+        let mut counts = Counts::default();
+        if whole == Plan::Whole {
+            let bytes = read_whole(head, &mut file, size).with_context(read_failed)?;
+            if bytes.contains(&0) {
+                skipped.push(relative.display().to_string());
+                continue;
+            }
+            let redacted = redact_entry(redactor, &name, &bytes, &mut counts);
+            fs::write(&target, &redacted).with_context(written)?;
+        } else {
+            let mut out = BufWriter::new(File::create(&target).with_context(written)?);
+            let mut rest = io::Cursor::new(head).chain(&mut file);
+            let cut =
+                redact_text_stream(redactor, &mut rest, &mut out, name.ends_with(".jsonl"), &mut counts)
+                    .with_context(written)?;
+            out.flush().with_context(written)?;
+            note_cut_lines(&name, cut);
+        }
         report.insert(relative.display().to_string(), counts);
+    }
+    if !refused.is_empty() {
+        let _ = writeln!(
+            io::stderr(),
+            "left out {} JSON file(s) larger than the {} MiB redacted as an object: {}",
+            refused.len(),
+            MAX_JSON_BYTES >> 20,
+            refused.join(", ")
+        );
     }
     if !skipped.is_empty() {
         let mut stderr = io::stderr().lock();
@@ -272,19 +460,56 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: &Path) -> anyhow::Re
     }
     let native_root = first.native_root.clone().unwrap_or_default();
     let mut report = Report::new();
+    let mut left_out = Vec::new();
     let second = bundle.read::<anyhow::Error>(|mut entry| {
         let Some(relative) = strip_root(&native_root, entry.path()).map(str::to_owned) else { return Ok(()) };
         if matches!(layout::classify(&relative), EntryKind::Format | EntryKind::Manifest) {
             return Ok(());
         }
-        let bytes = entry.read_to_vec().with_context(|| format!("failed to read {relative}"))?;
+        let read_failed = || format!("failed to read {relative}");
+        let size = entry.size();
+        let head = sniff(&mut entry).with_context(read_failed)?;
+        let collected_cut = manifest.file(&relative).and_then(|record| record.truncation.clone());
         let mut counts = Counts::default();
-        let redacted = redact_entry(redactor, &relative, &bytes, &mut counts);
-        match manifest.file(&relative).and_then(|record| record.truncation.clone()) {
-            Some(truncation) => writer.add_truncated(&relative, &redacted, &truncation),
-            None => writer.add(&relative, &redacted),
+        match plan(&relative, size, &head) {
+            Plan::Refuse => {
+                left_out.push(format!(
+                    "the source bundle's entry {relative} ({size} bytes) is a JSON document larger than the {} MiB redacted as an object; left out",
+                    MAX_JSON_BYTES >> 20
+                ));
+                return Ok(());
+            }
+            Plan::Whole => {
+                let bytes = read_whole(head, &mut entry, size).with_context(read_failed)?;
+                let redacted = redact_entry(redactor, &relative, &bytes, &mut counts);
+                match &collected_cut {
+                    Some(truncation) => writer.add_truncated(&relative, &redacted, truncation),
+                    None => writer.add(&relative, &redacted),
+                }
+                .with_context(|| format!("failed to write {relative}"))?;
+            }
+            Plan::Stream => {
+                let mut spool = tempfile::tempfile().context("failed to create a temporary file")?;
+                let mut rest = io::Cursor::new(head).chain(&mut entry);
+                let mut out = BufWriter::new(&mut spool);
+                let cut = redact_text_stream(redactor, &mut rest, &mut out, relative.ends_with(".jsonl"), &mut counts)
+                    .with_context(read_failed)?;
+                out.flush().context("failed to write a temporary file")?;
+                drop(out);
+                let spooled = spool.stream_position().context("failed to read a temporary file")?;
+                spool.rewind().context("failed to read a temporary file")?;
+                let line_cap = (cut > 0).then(|| {
+                    format!("lines: {cut} line(s) longer than {} MiB cut by redaction", MAX_LINE_BYTES >> 20)
+                });
+                let truncation = match (&collected_cut, line_cap) {
+                    (Some(cap), Some(lines)) => Some(format!("{cap}; {lines}")),
+                    (cap, lines) => cap.clone().or(lines),
+                };
+                writer
+                    .add_reader_truncated(&relative, spooled, io::BufReader::new(spool), truncation.as_deref())
+                    .with_context(|| format!("failed to write {relative}"))?;
+            }
         }
-        .with_context(|| format!("failed to write {relative}"))?;
         counts.record(&mut writer, &relative);
         report.insert(relative, counts);
         Ok(())
@@ -296,6 +521,7 @@ fn redact_bundle(redactor: &Redactor, input: &Path, output: &Path) -> anyhow::Re
         writer.record_redactions(&previous.rule, &previous.file, previous.count);
     }
     let mut reasons = manifest.incomplete_reasons.clone();
+    reasons.extend(left_out);
     if let Some(error) = &second.stream_error {
         reasons.push(format!("the source bundle ended early while re-redacting it: {error}"));
     }

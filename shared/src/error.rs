@@ -54,7 +54,7 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    #[error("{} is neither a gzip or xz compressed tar, a tar, nor a folder", path.display())]
+    #[error("{} is neither a gzip or xz compressed tar, a tar, a folder, nor a text file", path.display())]
     UnknownContainer { path: PathBuf },
     #[error("entry `{entry}` refused: {reason}")]
     Rejected { entry: String, reason: RejectReason },

@@ -74,8 +74,10 @@ pub enum EntryClass {
     /// `{"collector", "error"}`. `scope` names what could not be collected; `list` says it was
     /// a list of resources (so the bundle lacks that kind), not a single collector's output.
     CollectorErrors { scope: String, namespace: Option<String>, list: bool },
-    /// kubectl's text output (`get` tables); `hint` is the kind the file's name says.
-    KubectlText { hint: Option<&'static str> },
+    /// kubectl's text output (`get` tables, `describe` blocks, transcripts); `hint` is the kind
+    /// the file's name says; `standalone` when the text is the whole bundle (not a file of a
+    /// collector's layout), so a file that holds none of kubectl's output is a problem.
+    KubectlText { hint: Option<&'static str>, standalone: bool },
     /// An answer of `etcdctl` a host collector saved (`endpointhealth`, `alarmlist`, ...).
     EtcdCheck { node: String, check: String },
     /// A test plugin's processed results (sonobuoy's `plugins/<plugin>/sonobuoy_results.yaml`).
@@ -159,6 +161,7 @@ impl Importer {
                 rke2::classify(relative, &rke2::split_root(self.collector_folder()).0)
             }
             SourceFormat::MustGather => EntryClass::Ignored,
+            SourceFormat::KubectlText => EntryClass::KubectlText { hint: None, standalone: true },
         }
     }
 }

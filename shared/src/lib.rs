@@ -10,6 +10,7 @@ pub mod helm;
 pub mod import;
 pub mod json;
 pub mod layout;
+pub mod log_time;
 pub mod manifest;
 pub mod model;
 pub mod quantity;

@@ -14,6 +14,7 @@ mod logs;
 mod metrics;
 mod node_problems;
 mod object;
+mod read_problem;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +30,7 @@ pub use logs::{
 pub use metrics::{ContainerKey, MetricSample, MetricSeries, NodeSeries};
 pub use node_problems::NodeProblem;
 pub use object::{Object, ObjectRef, labels_match};
+pub use read_problem::ReadProblem;
 
 /// Which kind of bundle the model was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -48,6 +50,8 @@ pub enum SourceFormat {
     SupportBundleKit,
     /// Rancher's log collector run on an RKE2 node.
     Rke2LogCollector,
+    /// kubectl's text output: `get` tables, `describe` blocks, terminal transcripts.
+    KubectlText,
 }
 
 impl SourceFormat {
@@ -60,6 +64,7 @@ impl SourceFormat {
             SourceFormat::ClusterInfoDump => "kubectl cluster-info dump",
             SourceFormat::SupportBundleKit => "support-bundle-kit bundle",
             SourceFormat::Rke2LogCollector => "Rancher log collector bundle (RKE2)",
+            SourceFormat::KubectlText => "kubectl text",
         }
     }
 }
@@ -167,7 +172,7 @@ pub struct ClusterModel {
     /// Problems the nodes' own logs report, by node, unit and reason.
     pub node_problems: Vec<NodeProblem>,
     /// Problems met while reading: refused entries, checksum mismatches, a truncated stream.
-    pub read_problems: Vec<String>,
+    pub read_problems: Vec<ReadProblem>,
     pub index: Index,
 }
 

@@ -55,6 +55,9 @@ pub enum Container {
     TarXz,
     Tar,
     Folder,
+    /// One file of text (kubectl's output pasted into a ticket): a bundle of one entry, named
+    /// as the file is.
+    Text,
 }
 
 /// One bundle on disk, ready to be read.
@@ -216,6 +219,7 @@ impl Bundle {
         let mut gate = Gate::new(self.limits);
         let result = match self.container {
             Container::Folder => folder::read(&self.path, &mut gate, &mut visit),
+            Container::Text => read_text_file(&self.path, &mut gate, &mut visit),
             Container::Tar | Container::TarGz | Container::TarXz => {
                 let file = File::open(&self.path).map_err(|source| Error::io(&self.path, source))?;
                 // 256 KiB on both sides of the decoder: large enough that the decoder runs in
@@ -230,7 +234,7 @@ impl Bundle {
                         256 << 10,
                         liblzma::bufread::XzDecoder::new_multi_decoder(file),
                     )),
-                    Container::Tar | Container::Folder => Box::new(file),
+                    Container::Tar | Container::Folder | Container::Text => Box::new(file),
                 };
                 archive::read(stream, &mut gate, &mut visit)
             }
@@ -261,9 +265,37 @@ fn sniff(path: &Path) -> Result<Container> {
         Ok(Container::TarXz)
     } else if head.get(257..262) == Some(b"ustar".as_slice()) {
         Ok(Container::Tar)
+    } else if looks_like_text(&head) {
+        Ok(Container::Text)
     } else {
         Err(Error::UnknownContainer { path: path.to_owned() })
     }
+}
+
+/// Whether a file's first bytes are text: no NUL, and UTF-8 but for a character the prefix may
+/// have cut.
+fn looks_like_text(head: &[u8]) -> bool {
+    if head.is_empty() || head.contains(&0) {
+        return false;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(error) => error.error_len().is_none(),
+    }
+}
+
+/// A single text file as a bundle of one entry, named after the file.
+fn read_text_file<E: From<Error>>(
+    path: &Path,
+    gate: &mut Gate,
+    visit: &mut impl FnMut(Entry<'_>) -> Result<(), E>,
+) -> std::result::Result<(), Stop<E>> {
+    let file = File::open(path).map_err(|source| Stop::Stream(Error::io(path, source)))?;
+    let size = file.metadata().map_err(|source| Stop::Stream(Error::io(path, source)))?.len();
+    let name = path.file_name().map_or_else(|| "text".into(), |name| name.to_string_lossy().into_owned());
+    gate.account(name.as_bytes(), size)?;
+    let mut reader = BufReader::with_capacity(256 << 10, file);
+    gate.admit(name.as_bytes(), gate::Kind::File, size, &mut reader, visit)
 }
 
 /// `path` relative to `root`, when it is under it.

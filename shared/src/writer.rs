@@ -169,10 +169,26 @@ impl<W: Write> BundleWriter<W> {
     /// call still succeeds, since the entry is written. Only a failure to write the bundle
     /// itself is an error.
     pub fn add_reader(&mut self, path: &str, size: u64, reader: impl Read) -> Result<()> {
+        self.add_reader_truncated(path, size, reader, None)
+    }
+
+    /// [`BundleWriter::add_reader`] for an entry that a cap may have cut short: `truncation`
+    /// says which cap, and a short reader's reason is added to it.
+    pub fn add_reader_truncated(
+        &mut self,
+        path: &str,
+        size: u64,
+        reader: impl Read,
+        truncation: Option<&str>,
+    ) -> Result<()> {
         let path = self.check_path(path)?;
         let mut source = ExactSize { inner: reader, remaining: size, hasher: Sha256::new(), problem: None };
         self.append_raw(&path, size, &mut source)?;
-        let truncation = source.problem.take().map(|problem| problem.describe());
+        let short = source.problem.take().map(|problem| problem.describe());
+        let truncation = match (truncation, short) {
+            (Some(cap), Some(short)) => Some(format!("{cap}; {short}")),
+            (cap, short) => cap.map(str::to_owned).or(short),
+        };
         self.manifest.files.push(FileRecord {
             path,
             size,

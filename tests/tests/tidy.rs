@@ -1,7 +1,7 @@
 //! Repository hygiene that review would otherwise have to catch: every Rust file says what it
 //! is for, `shared` stays free of network, async runtime, CLI and rendering crates, and the
 //! analyzer's incident summary and report read the cluster through `facts`, not through the
-//! diagnostics' helpers.
+//! diagnostics' helpers, and no kubectl command is built by hand.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -99,5 +99,37 @@ fn incident_and_report_do_not_import_diagnostics_helpers() {
         offending.is_empty(),
         "incident/ and report/ read the cluster through `facts::`, never a `diagnostics::` helper \
          (only the registry and a diagnostic's DIAGNOSTIC constant): {offending:#?}"
+    );
+}
+
+/// Every kubectl command the analyzer prints is a `facts::kubectl::Kubectl`, which quotes
+/// every value from the bundle and refuses one no cluster can hold: no `"kubectl …"` string is
+/// built by hand in the analyzer's product code (tests left out). It was a ratchet from 144
+/// such literals down to none; it stays at none.
+#[test]
+fn no_hand_built_kubectl_commands() {
+    let analyzer = repo().join("analyzer/src");
+    let mut files = Vec::new();
+    rust_files(&analyzer, &mut files);
+    files.sort();
+    assert!(files.len() > 100, "found only {} analyzer files", files.len());
+    let mut found = Vec::new();
+    for file in &files {
+        if file.ends_with("facts/kubectl.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(file).unwrap_or_default();
+        let product = text.split("\n#[cfg(test)]").next().unwrap_or_default();
+        for (number, line) in product.lines().enumerate() {
+            if line.contains("\"kubectl ") {
+                let shown = file.strip_prefix(repo()).unwrap_or(file).display().to_string();
+                found.push(format!("{shown}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "hand-built \"kubectl …\" strings in the analyzer: build them with facts::kubectl::Kubectl, which \
+         quotes and refuses names from the bundle: {found:#?}"
     );
 }

@@ -128,5 +128,5 @@ pub(crate) fn security_patch(
         _ => return None,
     };
     let owner: ObjectRef = template.owner.reference();
-    Some(kubectl::on("patch", &owner, &format!("-p {}", kubectl::word(&patch.to_string()))))
+    Some(kubectl::on("patch", &owner).arg("-p").name(&patch.to_string()).into())
 }

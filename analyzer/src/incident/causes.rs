@@ -11,6 +11,8 @@
 //!   their configuration names is missing or has no ready backend (or the database refuses them);
 //! - `service_selector`: a Service whose selector misses the workload it was written for by
 //!   case or separators only (`app=store-front` against pods labelled `app=storefront`).
+//! - `service_port`: a Service whose numeric targetPort its pods do not serve while they
+//!   declare the Service port's name under another number, named by a client's configuration.
 //!
 //! Findings at P0–P2 that no rule explains become single-finding hypotheses with a low score, so
 //! the summary always names what is most wrong. Hypotheses are ordered by score (the rule's
@@ -27,6 +29,7 @@ mod memory_oom;
 mod node_not_ready;
 mod node_pressure;
 mod probe_failing;
+mod service_port;
 mod service_selector;
 mod unschedulable;
 mod volume_mount_refused;
@@ -246,6 +249,7 @@ pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
     all.extend(super::timed("probe-failing", || probe_failing::rule(&context)));
     all.extend(super::timed("dependency-down", || dependency_down::rule(&context)));
     all.extend(super::timed("service-selector", || service_selector::rule(&context)));
+    all.extend(super::timed("service-port", || service_port::rule(&context)));
     let explained: BTreeSet<ObjectRef> = all.iter().flat_map(|h| h.objects.iter().cloned()).collect();
     let mut subjects = BTreeSet::new();
     for (index, finding) in findings.iter().enumerate() {
@@ -366,12 +370,114 @@ pub(crate) mod tests {
     /// Every ranked hypothesis of a fixture, rendered.
     pub(crate) fn ranked(fixture: &str) -> String {
         let (model, findings) = analyzed(fixture);
+        hostile_names_stay_inert(fixture);
         render(&rank(&Facts::new(&model), &findings), &findings)
+    }
+
+    /// A Deployment OOMKilled again and again and down now (the kubelet's own verdict, an
+    /// outage), beside a Ready client whose configuration names a Service that does not exist
+    /// and whose log holds refused connections (an inference from config and log words, nothing
+    /// down): the headline is the cause with the stronger evidence, and it explains the outage.
+    #[test]
+    fn a_repeated_oom_kill_that_keeps_a_workload_down_outranks_a_missing_service_of_a_ready_client() {
+        let fixture = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache, namespace: shop, uid: d1}
+spec: {replicas: 1}
+status: {replicas: 1, availableReplicas: 0}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: cache-5c
+  namespace: shop
+  uid: r1
+  ownerReferences: [{kind: Deployment, name: cache, uid: d1, controller: true}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: cache-5c-a
+  namespace: shop
+  ownerReferences: [{kind: ReplicaSet, name: cache-5c, uid: r1, controller: true}]
+spec: {containers: [{name: cache, image: cache:1, resources: {limits: {memory: 50Mi}}}]}
+status:
+  phase: Running
+  containerStatuses:
+  - name: cache
+    ready: false
+    restartCount: 22
+    state: {waiting: {reason: CrashLoopBackOff}}
+    lastState: {terminated: {exitCode: 137, reason: OOMKilled, finishedAt: "2025-06-01T11:58:00Z"}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: web, uid: d2}
+spec: {replicas: 1}
+status: {replicas: 1, availableReplicas: 1}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: api-7d
+  namespace: web
+  uid: r2
+  ownerReferences: [{kind: Deployment, name: api, uid: d2, controller: true}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api-7d-a
+  namespace: web
+  ownerReferences: [{kind: ReplicaSet, name: api-7d, uid: r2, controller: true}]
+spec:
+  containers:
+  - name: api
+    image: api:1
+    env: [{name: DB_HOST, value: "pg.data.svc.cluster.local"}]
+status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
+---
+kind: ContainerLog
+namespace: web
+pod: api-7d-a
+container: api
+lines:
+- "2025-06-01T11:50:00Z ERROR database connection failed: dial tcp 10.0.0.9:5432: connect: connection refused"
+- "2025-06-01T11:59:50Z ERROR database connection failed: dial tcp 10.0.0.9:5432: connect: connection refused"
+"#;
+        let (model, findings) = analyzed(fixture);
+        let ranked = rank(&Facts::new(&model), &findings);
+        let order: Vec<(&str, Severity)> = ranked.iter().map(|h| (h.rule, h.severity)).collect();
+        assert_eq!(
+            order[..2],
+            [("memory-oom", Severity::P0), ("dependency-down", Severity::P1)],
+            "{order:?}"
+        );
+        assert!(ranked[1].title.contains("Service data/pg, which does not exist"), "{}", ranked[1].title);
+    }
+
+    /// Every finding's remediation and every hypothesis's mitigation stay safe to paste when
+    /// the fixture's names are crafted (`testing::HOSTILE_PREFIXES`).
+    fn hostile_names_stay_inert(fixture: &str) {
+        use crate::testing::{HOSTILE_PREFIXES, assert_commands_safe, renamed_fixture};
+        for prefix in HOSTILE_PREFIXES {
+            let (model, findings) = analyzed(&renamed_fixture(fixture, prefix));
+            let hypotheses = rank(&Facts::new(&model), &findings);
+            let commands: Vec<&str> = findings
+                .iter()
+                .flat_map(|finding| finding.remediation.iter())
+                .chain(hypotheses.iter().flat_map(|hypothesis| hypothesis.mitigation.iter()))
+                .map(String::as_str)
+                .collect();
+            assert_commands_safe(&commands, prefix);
+        }
     }
 
     /// The hypotheses of one rule on a fixture.
     pub(crate) fn of_rule(fixture: &str, rule: &str) -> String {
         let (model, findings) = analyzed(fixture);
+        hostile_names_stay_inert(fixture);
         let ranked: Vec<Hypothesis> =
             rank(&Facts::new(&model), &findings).into_iter().filter(|h| h.rule == rule).collect();
         assert_eq!(

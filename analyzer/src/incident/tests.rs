@@ -265,7 +265,17 @@ fn the_troubleshoot_bundle_of_2025_08_09() {
     assert_eq!(oom.map(|e| e.object.name.as_str()), Some("memory-hog-746d6455bc-hd4sc"));
     assert_eq!(incident, build(&Facts::new(&model), &findings), "deterministic");
     expect![[r#"
-        1. [dependency-down 80 P1] Deployment test-connection/connection-test-app depends on Service default/postgres-service, which does not exist
+        1. [memory-oom 95 P0] Deployment test-oom/memory-hog (container memory-consumer) exceeds its 50 MiB memory limit and is OOMKilled
+           2025-08-09T22:57:59Z Pod/test-oom/memory-hog-746d6455bc-hd4sc: pod memory-hog-746d6455bc-hd4sc first fails
+           2025-08-10T02:07:55Z Pod/test-oom/memory-hog-746d6455bc-hd4sc: container memory-consumer OOMKilled (exit code 137), 22 restarts
+           finding oom-killed: Deployment test-oom/memory-hog: 1 of 1 pod: container memory-consumer OOMKilled (limit 50Mi)
+           evidence: container memory-consumer has a memory limit of 50 MiB
+           $ kubectl set resources deployment/memory-hog -n test-oom -c memory-consumer --limits=memory=100Mi
+           $ kubectl rollout restart deployment/memory-hog -n test-oom
+           $ kubectl top pod memory-hog-746d6455bc-hd4sc -n test-oom --containers
+           $ kubectl logs memory-hog-746d6455bc-hd4sc -n test-oom -c memory-consumer --previous --tail=50
+           disproved by: a memory limit above what container memory-consumer uses at its peak, and no OOMKilled since
+        2. [dependency-down 80 P1] Deployment test-connection/connection-test-app depends on Service default/postgres-service, which does not exist
            2025-08-09T22:57:59Z Pod/test-connection/connection-test-app-59fdf994f9-tpsgv: 435 lines with connection refused errors in pod connection-test-app-59fdf994f9-tpsgv, container app (current run): `[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password authentication failed for user 'wronguser'`
            2025-08-09T22:57:59Z Pod/test-connection/connection-test-app-59fdf994f9-tpsgv: 435 lines with database errors in pod connection-test-app-59fdf994f9-tpsgv, container app (current run): `[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password authentication failed for user 'wronguser'`
            finding log-error-patterns: Deployment test-connection/connection-test-app: database errors in logs (435 lines, 1 pod)
@@ -279,16 +289,6 @@ fn the_troubleshoot_bundle_of_2025_08_09() {
            $ kubectl set env deployment/connection-test-app -n test-connection --list
            $ kubectl rollout restart deployment/connection-test-app -n test-connection
            disproved by: the connections of Deployment test-connection/connection-test-app succeeding in a newer log
-        2. [memory-oom 75 P0] Deployment test-oom/memory-hog (container memory-consumer) exceeds its 50 MiB memory limit and is OOMKilled
-           2025-08-09T22:57:59Z Pod/test-oom/memory-hog-746d6455bc-hd4sc: pod memory-hog-746d6455bc-hd4sc first fails
-           2025-08-10T02:07:55Z Pod/test-oom/memory-hog-746d6455bc-hd4sc: container memory-consumer OOMKilled (exit code 137), 22 restarts
-           finding oom-killed: Deployment test-oom/memory-hog: 1 of 1 pod: container memory-consumer OOMKilled (limit 50Mi)
-           evidence: container memory-consumer has a memory limit of 50 MiB
-           $ kubectl set resources deployment/memory-hog -n test-oom -c memory-consumer --limits=memory=100Mi
-           $ kubectl rollout restart deployment/memory-hog -n test-oom
-           $ kubectl top pod memory-hog-746d6455bc-hd4sc -n test-oom --containers
-           $ kubectl logs memory-hog-746d6455bc-hd4sc -n test-oom -c memory-consumer --previous --tail=50
-           disproved by: a memory limit above what container memory-consumer uses at its peak, and no OOMKilled since
         3. [container-exits 75 P1] Deployment test-crash/crash-loop-app (container failing-app) keeps exiting (Error, exit code 1): `ERROR: Database connection failed!`
            2025-08-10T02:08:10Z Pod/test-crash/crash-loop-app-67586446fc-2w49s: container failing-app exited: Error (exit code 1: application error); 22 restarts
            2025-08-10T02:08:11Z Pod/test-crash/crash-loop-app-67586446fc-6fgz5: container failing-app exited: Error (exit code 1: application error); 22 restarts

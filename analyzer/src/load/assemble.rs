@@ -9,14 +9,14 @@ use kubesnap_shared::import::parse::Times;
 use kubesnap_shared::manifest::{Failure, FailureKind};
 use kubesnap_shared::model::{
     ClusterModel, ContainerKey, ContainerLog, Event, Gap, LogLine, MetricSample, MetricSeries, NodeProblem,
-    NodeSeries, SourceFormat,
+    NodeSeries, ReadProblem, SourceFormat,
 };
-use kubesnap_shared::reader::{ChecksumProblem, strip_root};
+use kubesnap_shared::reader::strip_root;
 
 use super::logs::{LogAccumulator, combine};
 use super::node_problems::RULES;
 use super::pipeline::{Pass, Piece, error_chain};
-use super::timestamp::Ts;
+use kubesnap_shared::log_time::Ts;
 
 mod tails;
 
@@ -253,7 +253,7 @@ fn finish_logs(
     model: &ClusterModel,
     accumulators: BTreeMap<u64, Vec<LogAccumulator>>,
     files: &BTreeMap<u64, super::pipeline::LogFile>,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<ReadProblem>,
 ) -> Vec<ContainerLog> {
     // Namespaces of pods by name, for logs whose folder does not say.
     let mut namespaces: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
@@ -300,13 +300,32 @@ fn finish_logs(
     let known: BTreeSet<_> = placed.iter().map(|log| log.key.clone()).collect();
     placed.extend(elsewhere.into_iter().filter(|log| !known.contains(&log.key)));
     if !unplaced.is_empty() {
-        problems.push(format!(
-            "{} log files name no pod of the bundle and were not read as container logs: {}",
-            unplaced.len(),
-            unplaced.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
-        ));
+        problems.push(ReadProblem::UnplacedLogs { paths: unplaced });
     }
+    name_default_containers(model, &mut placed);
     combine(placed)
+}
+
+/// A log of a pod's default container (`kubectl logs POD` without `-c`) is its container's
+/// when the pod shows exactly one.
+fn name_default_containers(model: &ClusterModel, logs: &mut [ContainerLog]) {
+    for log in logs.iter_mut().filter(|log| log.key.container == kubesnap_shared::import::DEFAULT_CONTAINER) {
+        // The index is not built yet; only text has such logs, and few.
+        let Some(pod) = model.objects.iter().find(|object| {
+            object.kind == "Pod"
+                && object.name == log.key.pod
+                && object.namespace.as_deref() == Some(log.key.namespace.as_str())
+        }) else {
+            continue;
+        };
+        let containers = pod.at("/spec/containers").and_then(|containers| containers.as_array());
+        if let Some(name) = containers.and_then(|containers| match containers {
+            [only] => only.get("name").and_then(|name| name.as_str()),
+            _ => None,
+        }) {
+            log.key.container = name.to_owned();
+        }
+    }
 }
 
 /// Logs the collector cut at its cap, as the manifest says.
@@ -420,24 +439,24 @@ fn dedup_gaps(gaps: Vec<Gap>) -> Vec<Gap> {
     gaps.into_iter().filter(|gap| seen.insert(gap.what.clone())).collect()
 }
 
-fn read_problems(outcome: &kubesnap_shared::ReadOutcome, mut problems: Vec<String>) -> Vec<String> {
-    let mut all: Vec<String> = outcome
+fn read_problems(outcome: &kubesnap_shared::ReadOutcome, mut problems: Vec<ReadProblem>) -> Vec<ReadProblem> {
+    let mut all: Vec<ReadProblem> = outcome
         .rejected
         .iter()
-        .map(|rejection| format!("entry `{}` refused: {}", rejection.entry, rejection.reason))
+        .map(|rejection| ReadProblem::Refused {
+            entry: rejection.entry.clone(),
+            reason: rejection.reason.clone(),
+        })
         .collect();
-    all.extend(outcome.stream_error.as_ref().map(|error| error_chain(error)));
-    all.extend(outcome.manifest_error.as_ref().map(|error| error_chain(error)));
-    all.extend(outcome.checksum_problems.iter().map(|problem| match problem {
-        ChecksumProblem::Mismatch { path, expected, actual } => {
-            format!("`{path}` does not match the manifest: expected {expected}, found {actual}")
-        }
-        ChecksumProblem::Missing { path } => {
-            format!("`{path}` is listed in the manifest but not in the bundle")
-        }
-        ChecksumProblem::Unlisted { path } => format!("`{path}` is in the bundle but not in the manifest"),
-    }));
-    problems.sort();
+    all.extend(
+        outcome.stream_error.as_ref().map(|error| ReadProblem::StreamEnded { error: error_chain(error) }),
+    );
+    all.extend(
+        outcome.manifest_error.as_ref().map(|error| ReadProblem::Manifest { error: error_chain(error) }),
+    );
+    all.extend(outcome.checksum_problems.iter().cloned().map(ReadProblem::Checksum));
+    // In the order of their words, as the report lists them.
+    problems.sort_by_cached_key(ToString::to_string);
     all.append(&mut problems);
     all
 }

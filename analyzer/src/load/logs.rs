@@ -12,8 +12,8 @@ use kubesnap_shared::model::{
 use super::logscan::access::{MAX_MINUTES, Requests, Tally};
 use super::logscan::windows::{Series, merge_windows};
 use super::logscan::{Kept, MAX_TIMED, SAMPLES, Segment, TAIL};
-use super::timestamp::Ts;
 use crate::facts::logs::families::FAMILIES;
+use kubesnap_shared::log_time::Ts;
 
 /// One container's lines, merged from the segments of its chunks in order.
 #[derive(Debug)]

@@ -20,9 +20,9 @@ use std::collections::VecDeque;
 use regex::bytes::{Regex, RegexSet};
 use serde_json::Value;
 
-use super::timestamp::{TimeReader, Ts};
 use crate::facts::logs::families::{FAMILIES, Kind};
 use kubesnap_shared::import::LogLayout;
+use kubesnap_shared::log_time::{TimeReader, Ts};
 
 pub(crate) mod access;
 pub(crate) mod windows;

@@ -7,8 +7,8 @@
 use regex::bytes::RegexSet;
 
 use super::logscan::journal_entry;
-use super::timestamp::{TimeReader, Ts};
 use kubesnap_shared::import::LogLayout;
+use kubesnap_shared::log_time::{TimeReader, Ts};
 
 /// One rule: node-problem-detector's reason, the condition it sets when the problem is
 /// permanent, and its pattern.

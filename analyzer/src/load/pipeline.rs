@@ -6,12 +6,16 @@ use std::io::{self, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, PoisonError};
 
+use kubesnap_shared::import::DEFAULT_CONTAINER;
 use kubesnap_shared::import::{
     Detection, Detector, EntryClass, Importer, LogLayout, Refusal, Syntax, parse, text,
 };
 use kubesnap_shared::json::Value;
 use kubesnap_shared::manifest::Failure;
-use kubesnap_shared::model::{ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult};
+use kubesnap_shared::model::{
+    ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult, ReadProblem,
+    SourceFormat,
+};
 use kubesnap_shared::{Bundle, Entry, ReadOutcome};
 
 use super::LoadOptions;
@@ -61,7 +65,7 @@ pub(super) enum Piece {
     HostCheck(HostCheck),
     PluginResult(PluginResult),
     Failures(Vec<Failure>),
-    Problem(String),
+    Problem(ReadProblem),
 }
 
 /// How a log is scanned: its layout, and whether it is a node's (also read for node problems).
@@ -89,7 +93,7 @@ pub(super) struct Pass {
     /// (entry, chunk, piece), sorted.
     pub(super) pieces: Vec<(u64, u32, Piece)>,
     pub(super) logs: BTreeMap<u64, LogFile>,
-    pub(super) problems: Vec<String>,
+    pub(super) problems: Vec<ReadProblem>,
 }
 
 /// Bytes in flight, bounded: the decoder waits when the workers are behind.
@@ -189,8 +193,7 @@ pub(super) fn read(
     let outcome = rayon::in_place_scope(|scope| {
         let outcome = bundle.read(|entry| decoder.entry(scope, entry));
         if outcome.is_ok() && decoder.importer.is_none() && decoder.refused.is_none() {
-            decoder.importer =
-                decoder.detector.conclude().map(|importer| importer.opened_as_folder(opened_folder.clone()));
+            decoder.importer = decoder.conclude();
         }
         decoder.flush(scope);
         outcome
@@ -217,7 +220,7 @@ struct Decoder<'a> {
     pending_bytes: u64,
     next_entry: u64,
     logs: BTreeMap<u64, LogFile>,
-    problems: Vec<String>,
+    problems: Vec<ReadProblem>,
 }
 
 impl<'a> Decoder<'a> {
@@ -259,18 +262,22 @@ impl<'a> Decoder<'a> {
         if size > MAX_PENDING_BYTES - self.pending_bytes {
             // Holding this entry until the format is known would hold unbounded memory: go with
             // the weak evidence now, if any, and stream it; else it is not read.
-            self.importer = self
-                .detector
-                .conclude()
-                .map(|importer| importer.opened_as_folder(self.opened_folder.clone()));
+            self.importer = self.conclude();
             if self.importer.is_some() {
                 self.flush(scope);
                 return self.dispatch(scope, &path, size, &mut head.as_slice().chain(&mut entry));
             }
-            self.problems.push(format!(
-                "no known bundle layout in the first {} entries; they were not read, nor `{path}` ({size} bytes)",
-                self.pending.len() + 1
-            ));
+            // A long transcript is kubectl text from its first lines.
+            let mut prefix = head;
+            prefix.extend(read_prefix(&mut entry, SNIFF.saturating_sub(prefix.len() as u64), &path)?);
+            if text::looks_like(&prefix) {
+                self.importer = Some(
+                    Importer::new(SourceFormat::KubectlText, "").opened_as_folder(self.opened_folder.clone()),
+                );
+                self.flush(scope);
+                return self.dispatch(scope, &path, size, &mut prefix.as_slice().chain(&mut entry));
+            }
+            self.problems.push(ReadProblem::UnknownLayout { entries: self.pending.len() + 1, path, size });
             self.pending.clear();
             self.pending_bytes = 0;
             return Ok(());
@@ -280,6 +287,20 @@ impl<'a> Decoder<'a> {
         self.pending_bytes += bytes.len() as u64;
         self.pending.push((path, bytes));
         Ok(())
+    }
+
+    /// The format once no more evidence will come: the layout with the most weak evidence, or
+    /// kubectl text when no layout matched and an entry read so far is kubectl's output.
+    fn conclude(&self) -> Option<Importer> {
+        self.detector
+            .conclude()
+            .or_else(|| {
+                self.pending
+                    .iter()
+                    .any(|(_, bytes)| text::looks_like(bytes))
+                    .then(|| Importer::new(SourceFormat::KubectlText, ""))
+            })
+            .map(|importer| importer.opened_as_folder(self.opened_folder.clone()))
     }
 
     /// Dispatches the entries buffered before the format was known.
@@ -324,10 +345,8 @@ impl<'a> Decoder<'a> {
             }
             class => {
                 if size > self.max_parsed {
-                    self.problems.push(format!(
-                        "`{path}` is {size} bytes, more than the {} bytes a file parsed whole may hold (--max-parse-size); skipped",
-                        self.max_parsed
-                    ));
+                    let limit = self.max_parsed;
+                    self.problems.push(ReadProblem::TooLargeToParse { path: path.to_owned(), size, limit });
                     return Ok(());
                 }
                 let shared = self.shared;
@@ -336,10 +355,8 @@ impl<'a> Decoder<'a> {
                 let head = read_prefix(&mut *reader, SNIFF, path)?;
                 if head.contains(&0) {
                     shared.budget.release(taken);
-                    self.problems.push(format!(
-                        "`{path}` holds binary data (a NUL byte in its first {} KiB), not JSON or YAML; skipped",
-                        SNIFF >> 10
-                    ));
+                    let sniffed_kib = SNIFF >> 10;
+                    self.problems.push(ReadProblem::Binary { path: path.to_owned(), sniffed_kib });
                     return Ok(());
                 }
                 let bytes = match read_all(&mut head.as_slice().chain(reader), size, path) {
@@ -349,11 +366,14 @@ impl<'a> Decoder<'a> {
                         return Err(error);
                     }
                 };
+                if let EntryClass::KubectlText { standalone: true, .. } = class {
+                    self.dispatch_text_logs(scope, path, &bytes);
+                }
                 let path = path.to_owned();
                 scope.spawn(move |_| {
                     let pieces = catch_unwind(AssertUnwindSafe(|| parse_whole(&class, &bytes, &path, now)))
                         .unwrap_or_else(|_| {
-                            vec![Piece::Problem(format!("`{path}`: internal error while parsing; skipped"))]
+                            vec![Piece::Problem(ReadProblem::ParserFailed { path: path.clone() })]
                         });
                     drop(bytes);
                     for (chunk, piece) in (0u32..).zip(pieces) {
@@ -363,6 +383,36 @@ impl<'a> Decoder<'a> {
                 });
                 Ok(())
             }
+        }
+    }
+
+    /// The `kubectl logs` outputs of a transcript, each read as the log of its container (the
+    /// pod's default one when the command named none).
+    fn dispatch_text_logs<'scope>(&mut self, scope: &rayon::Scope<'scope>, path: &str, bytes: &[u8])
+    where
+        'a: 'scope,
+    {
+        let whole = String::from_utf8_lossy(bytes);
+        for log in text::logs(&whole) {
+            let entry = self.next_entry;
+            self.next_entry += 1;
+            let container = log.container.clone().unwrap_or_else(|| DEFAULT_CONTAINER.to_owned());
+            let key = LogKey {
+                namespace: log.namespace.clone().unwrap_or_default(),
+                pod: log.pod.clone(),
+                container,
+                previous: log.previous,
+            };
+            let previous = if log.previous { " --previous" } else { "" };
+            let log_path = format!("{path}: kubectl logs {}{previous}", log.pod);
+            self.logs.insert(
+                entry,
+                LogFile { key, path: log_path.clone(), namespace_known: log.namespace.is_some() },
+            );
+            let mut reader = whole.as_bytes().get(log.range.clone()).unwrap_or_default();
+            let size = reader.len() as u64;
+            let scan = LogScan { layout: LogLayout::Plain, node: false };
+            self.dispatch_log(scope, entry, &log_path, size, &mut reader, scan);
         }
     }
 
@@ -409,7 +459,8 @@ impl<'a> Decoder<'a> {
             let eof = match outcome {
                 Ok(eof) => eof,
                 Err(error) => {
-                    self.problems.push(format!("`{path}` could not be read to the end: {error}"));
+                    let error = error.to_string();
+                    self.problems.push(ReadProblem::Unfinished { path: path.to_owned(), error });
                     true
                 }
             };
@@ -458,9 +509,7 @@ impl<'a> Decoder<'a> {
             let piece = catch_unwind(AssertUnwindSafe(|| {
                 Piece::LogChunk(scan_chunk(shared.patterns, &chunk[..len], layout))
             }))
-            .unwrap_or_else(|_| {
-                Piece::Problem("internal error while scanning a log chunk; skipped".to_owned())
-            });
+            .unwrap_or_else(|_| Piece::Problem(ReadProblem::ScannerFailed { node: false }));
             // A node log is also read for node problems, chunk by chunk.
             let node_piece = node.then(|| {
                 catch_unwind(AssertUnwindSafe(|| {
@@ -468,9 +517,7 @@ impl<'a> Decoder<'a> {
                         node_problems::scan(shared.node_rules, &shared.patterns.times, &chunk[..len], layout);
                     Piece::NodeHits { lines, hits }
                 }))
-                .unwrap_or_else(|_| {
-                    Piece::Problem("internal error while scanning a node log chunk; skipped".to_owned())
-                })
+                .unwrap_or_else(|_| Piece::Problem(ReadProblem::ScannerFailed { node: true }))
             });
             shared.give_back(chunk);
             shared.push(entry, number, piece);
@@ -525,11 +572,24 @@ fn read_prefix(reader: &mut dyn Read, limit: u64, path: &str) -> Result<Vec<u8>,
 /// Parses a whole entry on a worker; `now` is the capture time when the layout says.
 fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str, now: Option<jiff::Timestamp>) -> Vec<Piece> {
     match class {
-        EntryClass::KubectlText { hint } => {
+        EntryClass::KubectlText { hint, standalone } => {
             let read = text::read(bytes, *hint, now, path);
+            if *standalone && !read.recognized {
+                return vec![Piece::Problem(ReadProblem::NoKubectlOutput {
+                    path: path.to_owned(),
+                    looked_for: text::LOOKED_FOR.join("; "),
+                })];
+            }
             let mut pieces = vec![objects_piece(read.objects.objects, read.listed_kinds)];
             if !read.objects.fields.is_empty() {
                 pieces.push(Piece::TextFields(read.objects.fields));
+            }
+            if !read.container_metrics.is_empty() || !read.node_metrics.is_empty() {
+                pieces.push(Piece::Metrics {
+                    containers: read.container_metrics,
+                    nodes: read.node_metrics,
+                    errors: Vec::new(),
+                });
             }
             pieces
         }
@@ -542,7 +602,8 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str, now: Option<jiff::T
 
 /// Parses an entry that gives one piece.
 fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
-    let problem = |error: parse::ParseError| Piece::Problem(error_chain(&error));
+    let problem =
+        |error: parse::ParseError| Piece::Problem(ReadProblem::Unparsable { error: error_chain(&error) });
     match class {
         EntryClass::Objects { syntax, kind, api_version } => {
             let parsed = match syntax {
@@ -589,7 +650,7 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
         },
         EntryClass::ServerVersion => match parse::server_version(bytes, path) {
             Ok(Some(version)) => Piece::ServerVersion(version),
-            Ok(None) => Piece::Problem(format!("`{path}` holds no gitVersion")),
+            Ok(None) => Piece::Problem(ReadProblem::NoGitVersion { path: path.to_owned() }),
             Err(error) => problem(error),
         },
         EntryClass::FailedRequests => Piece::Failures(parse::failed_requests(bytes)),
@@ -603,7 +664,7 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
                 Err(error) => problem(error),
             }
         }
-        _ => Piece::Problem(format!("`{path}`: nothing to parse")),
+        _ => Piece::Problem(ReadProblem::NothingToParse { path: path.to_owned() }),
     }
 }
 

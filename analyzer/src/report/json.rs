@@ -37,7 +37,7 @@ struct Document<'a> {
     skipped: &'a [Skipped],
     gaps: &'a [Gap],
     failures: &'a [Failure],
-    read_problems: &'a [String],
+    read_problems: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -148,7 +148,7 @@ pub(crate) fn render(
         skipped: &analysis.skipped,
         gaps: &facts.cluster().gaps,
         failures: &facts.cluster().failures,
-        read_problems: &facts.cluster().read_problems,
+        read_problems: facts.cluster().read_problems.iter().map(ToString::to_string).collect(),
     };
     let mut text = serde_json::to_string_pretty(&document)?;
     text.push('\n');

@@ -426,7 +426,7 @@ fn not_shown(model: &ClusterModel, analysis: &Analysis) -> NotShown {
                 }
             })
             .collect(),
-        read_problems: model.read_problems.clone(),
+        read_problems: model.read_problems.iter().map(ToString::to_string).collect(),
         truncated_logs: Vec::new(),
         skipped: analysis
             .skipped

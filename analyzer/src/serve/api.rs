@@ -410,18 +410,6 @@ impl Api {
                 None,
             );
         };
-        let bytes = match self.logs.read(&log.path) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                return failure(
-                    500,
-                    "InternalError",
-                    &format!("failed to read the log from the bundle: {error}"),
-                    None,
-                );
-            }
-        };
-        let text = String::from_utf8_lossy(&bytes);
         let since = query
             .get("sinceSeconds")
             .and_then(|s| s.parse::<i64>().ok())
@@ -434,8 +422,19 @@ impl Api {
             limit_bytes: query.get("limitBytes").and_then(|n| n.parse().ok()),
         };
         let stamped = self.model.format == Some(SourceFormat::Native);
-        let (text, warning) = logs::cut(&text, stamped, &cut);
-        let mut answer = Answer::text(text).with_warning(warning);
+        let (text, warnings) = match self.logs.answer(&log.path, stamped, &cut) {
+            Ok(answer) => answer,
+            Err(error) => {
+                return failure(
+                    500,
+                    "InternalError",
+                    &format!("failed to read the log from the bundle: {error}"),
+                    None,
+                );
+            }
+        };
+        let mut answer = Answer::text(text);
+        answer.warnings.extend(warnings);
         if log.truncated {
             answer
                 .warnings

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use kubesnap_analyzer::load::{LoadOptions, load};
 use kubesnap_shared::manifest::{ClusterInfo, Failure, FailureKind, Tool};
-use kubesnap_shared::model::SourceFormat;
+use kubesnap_shared::model::{ReadProblem, SourceFormat};
 use kubesnap_shared::writer::{BundleHeader, BundleWriter};
 use serde_json::json;
 
@@ -125,7 +125,10 @@ fn native_bundle_everything() {
     assert!(model.gaps.iter().any(|gap| gap.what == "secrets (403 forbidden)"), "{context}");
     assert!(!model.gaps.iter().any(|gap| gap.what.contains("metrics")), "{context}");
     assert_eq!(model.read_problems.len(), 1, "{context}");
-    assert!(model.read_problems[0].contains("configmaps/broken.json"));
+    assert!(
+        matches!(&model.read_problems[0], ReadProblem::Unparsable { error } if error.contains("configmaps/broken.json")),
+        "{context}"
+    );
 }
 
 #[test]
@@ -136,7 +139,9 @@ fn cut_native_bundle_still_loads() {
     let model = load(&path, &LoadOptions::default()).unwrap();
     assert_eq!(model.format, Some(SourceFormat::Native));
     assert!(
-        model.read_problems.iter().any(|problem| problem.contains("truncated")),
+        model.read_problems.iter().any(
+            |problem| matches!(problem, ReadProblem::StreamEnded { error } if error.contains("truncated"))
+        ),
         "{:?}",
         model.read_problems
     );

@@ -25,6 +25,7 @@ pub const LOOKED_FOR: &[&str] = &[
     "a kubectl cluster-info dump: `nodes.json` beside `<ns>/pods.json`, or `<ns>/replication-controllers.json`",
     "a support-bundle-kit bundle (Harvester, Longhorn): `yamls/cluster/...yaml` or `yamls/namespaced/<ns>/...yaml`",
     "a Rancher log collector bundle (RKE2): `rke2/kubectl/` or `rke2/podlogs/`",
+    "kubectl text (a file or a folder of files, when nothing above matched): `kubectl get` tables, `kubectl describe` blocks (`Name:` then `Namespace:`, `Labels:`...), or a terminal transcript of `$ kubectl ...` lines and their output",
 ];
 
 /// A layout recognized but not read: the loader refuses it in these words rather than read it

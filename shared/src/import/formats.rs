@@ -57,6 +57,7 @@ impl SourceFormat {
             SourceFormat::Rke2LogCollector => {
                 &[PodMetrics, NodeMetrics, KubeletStats, Secrets, WatchedEvents]
             }
+            SourceFormat::KubectlText => &[PodMetrics, NodeMetrics, KubeletStats, Secrets, WatchedEvents],
         }
     }
 
@@ -67,6 +68,7 @@ impl SourceFormat {
         let (article, verb, does) = match self {
             SourceFormat::Sonobuoy => ("", "hold", "do"),
             SourceFormat::MustGather => ("an ", "holds", "does"),
+            SourceFormat::KubectlText => ("", "holds", "does"),
             _ => ("a ", "holds", "does"),
         };
         let has = if verb == "hold" { "have" } else { "has" };
@@ -77,6 +79,12 @@ impl SourceFormat {
             }
             (SourceFormat::ClusterInfoDump, FormatGap::KubeletStats) => {
                 format!("{subject} {verb} no kubelet stats")
+            }
+            (SourceFormat::KubectlText, FormatGap::PodMetrics | FormatGap::NodeMetrics) => {
+                format!("{subject} {verb} at most one `kubectl top` sample, no series over time")
+            }
+            (SourceFormat::KubectlText, FormatGap::Secrets) => {
+                format!("{subject} does not show Secrets' contents")
             }
             (_, FormatGap::PodMetrics | FormatGap::NodeMetrics) => {
                 format!("{subject} {verb} no metrics.k8s.io samples")
@@ -122,7 +130,11 @@ impl SourceFormat {
     /// The kinds every bundle of this format holds a list of: a bundle without them is not a
     /// capture of a cluster, whatever else it holds.
     pub fn promised_kinds(self) -> &'static [&'static str] {
-        &["Pod"]
+        match self {
+            // Text holds what someone chose to print: a node's description alone is text too.
+            SourceFormat::KubectlText => &[],
+            _ => &["Pod"],
+        }
     }
 }
 

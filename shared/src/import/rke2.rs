@@ -20,7 +20,7 @@ pub(super) fn classify(relative: &str, host: &str) -> EntryClass {
     let parts: Vec<&str> = relative.split('/').collect();
     match parts.as_slice() {
         ["rke2", "kubectl", "version"] => EntryClass::ServerVersion,
-        ["rke2", "kubectl", file] => EntryClass::KubectlText { hint: kind_of_file(file) },
+        ["rke2", "kubectl", file] => EntryClass::KubectlText { hint: kind_of_file(file), standalone: false },
         ["rke2", "podlogs", file] => {
             let (stem, previous) = match file.strip_suffix("-previous") {
                 Some(stem) => (stem, true),
@@ -111,8 +111,14 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert_eq!(classify("rke2/kubectl/pods", "cp-1"), EntryClass::KubectlText { hint: Some("Pod") });
-        assert_eq!(classify("rke2/kubectl/api-resources", "cp-1"), EntryClass::KubectlText { hint: None });
+        assert_eq!(
+            classify("rke2/kubectl/pods", "cp-1"),
+            EntryClass::KubectlText { hint: Some("Pod"), standalone: false }
+        );
+        assert_eq!(
+            classify("rke2/kubectl/api-resources", "cp-1"),
+            EntryClass::KubectlText { hint: None, standalone: false }
+        );
         assert_eq!(
             classify("rke2/podlogs/kube-system-etcd-cp-1-previous", "cp-1"),
             EntryClass::Log {

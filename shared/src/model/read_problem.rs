@@ -25,7 +25,7 @@ pub enum ReadProblem {
     /// A file to parse whole is larger than `--max-parse-size` (`limit`).
     TooLargeToParse { path: String, size: u64, limit: u64 },
     /// A file to parse as JSON or YAML holds a NUL byte in its first `sniffed_kib` KiB.
-    Binary { path: String, sniffed_kib: usize },
+    Binary { path: String, sniffed_kib: u64 },
     /// An entry could not be read to its end; what came before was read.
     Unfinished { path: String, error: String },
     /// A file did not parse (the parse error, which names the file, and its causes).
@@ -34,6 +34,9 @@ pub enum ReadProblem {
     NoGitVersion { path: String },
     /// An entry classified as something with no parser.
     NothingToParse { path: String },
+    /// A file read as kubectl text on its own holds none of kubectl's output; `looked_for` names
+    /// what the reader recognizes.
+    NoKubectlOutput { path: String, looked_for: String },
     /// The parser panicked on `path`; the entry was skipped.
     ParserFailed { path: String },
     /// The log scanner panicked on a chunk of a container log (`node: false`) or of a node log.
@@ -65,11 +68,18 @@ impl fmt::Display for ReadProblem {
                 f,
                 "`{path}` holds binary data (a NUL byte in its first {sniffed_kib} KiB), not JSON or YAML; skipped"
             ),
-            ReadProblem::Unfinished { path, error } => write!(f, "`{path}` could not be read to the end: {error}"),
+            ReadProblem::Unfinished { path, error } => {
+                write!(f, "`{path}` could not be read to the end: {error}")
+            }
             ReadProblem::Unparsable { error } => f.write_str(error),
             ReadProblem::NoGitVersion { path } => write!(f, "`{path}` holds no gitVersion"),
             ReadProblem::NothingToParse { path } => write!(f, "`{path}`: nothing to parse"),
-            ReadProblem::ParserFailed { path } => write!(f, "`{path}`: internal error while parsing; skipped"),
+            ReadProblem::NoKubectlOutput { path, looked_for } => {
+                write!(f, "`{path}` holds none of kubectl's output and was not read; looked for {looked_for}")
+            }
+            ReadProblem::ParserFailed { path } => {
+                write!(f, "`{path}`: internal error while parsing; skipped")
+            }
             ReadProblem::ScannerFailed { node } => {
                 let which = if *node { "a node log chunk" } else { "a log chunk" };
                 write!(f, "internal error while scanning {which}; skipped")

@@ -427,8 +427,18 @@ fn pax_global_headers_are_read_and_ignored() -> TestResult {
 #[test]
 fn garbage_is_not_a_bundle() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let path = write_file(dir.path(), "notes.txt", b"just text")?;
+    let path = write_file(dir.path(), "notes.bin", b"\x7fELF\x02\x01\x01\x00\x00")?;
     assert!(matches!(Bundle::open(&path, Limits::default()), Err(Error::UnknownContainer { .. })));
+    // A text file is a bundle of one entry (whose format the analyzer decides from its text).
+    let path = write_file(dir.path(), "notes.txt", b"just text")?;
+    let bundle = Bundle::open(&path, Limits::default())?;
+    assert_eq!(bundle.container(), kubesnap_shared::reader::Container::Text);
+    let mut paths = Vec::new();
+    bundle.read(|entry| {
+        paths.push(entry.path().to_owned());
+        Ok::<(), Error>(())
+    })?;
+    assert_eq!(paths, ["notes.txt"]);
     // A gzip stream of something that is not a tar.
     let read = read_bytes(&gzip(&[0x42; 4096])?, Limits::default())?;
     assert!(matches!(read.outcome.stream_error, Some(Error::Truncated { .. })));

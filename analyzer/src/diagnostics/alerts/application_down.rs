@@ -7,6 +7,7 @@ use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::performance::units;
 use crate::facts::performance::usage::minutes_between;
 use crate::facts::workload::{Origin, PodGroup, group_by_workload, origin};
@@ -149,11 +150,12 @@ fn finding(model: &ClusterModel, group: &PodGroup<'_, Down>) -> Finding {
         ))
         .remediation(kubectl::events(&pod_ref));
     for service in &services {
-        finding = finding.remediation(format!(
-            "kubectl get endpointslices -n {} -l kubernetes.io/service-name={}",
-            kubectl::word(service.namespace.as_deref().unwrap_or_default()),
-            kubectl::word(&service.name)
-        ));
+        finding = finding.remediation(
+            Kubectl::new("get endpointslices")
+                .namespace(service.namespace.as_deref().unwrap_or_default())
+                .arg("-l")
+                .joined("kubernetes.io/service-name=", &service.name),
+        );
     }
     finding
 }

@@ -12,6 +12,7 @@ use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::alerts::rule::{Outcome, Run, evaluate};
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::performance::units;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -299,23 +300,21 @@ fn finding(traffic: &Traffic, ingress: Option<&(ObjectRef, ObjectRef)>) -> Optio
     finding = finding.explanation(explanation(traffic, &verdict));
     if let Some((_, service)) = ingress {
         finding = finding
-            .remediation(format!(
-                "kubectl get endpointslices -n {} -l kubernetes.io/service-name={}",
-                kubectl::word(service.namespace.as_deref().unwrap_or_default()),
-                kubectl::word(&service.name)
-            ))
+            .remediation(
+                Kubectl::new("get endpointslices")
+                    .namespace(service.namespace.as_deref().unwrap_or_default())
+                    .arg("-l")
+                    .joined("kubernetes.io/service-name=", &service.name),
+            )
             .remediation(kubectl::describe(service));
     }
     if let Some(pod) = traffic.pods.first() {
-        let container = match &traffic.subject {
-            Subject::Container { container, .. } => format!(" -c {}", kubectl::word(container)),
-            Subject::Upstream(_) => String::new(),
+        let command = Kubectl::new("logs").name(&pod.name).namespace_of(pod);
+        let command = match &traffic.subject {
+            Subject::Container { container, .. } => command.arg("-c").name(container),
+            Subject::Upstream(_) => command,
         };
-        finding = finding.remediation(format!(
-            "kubectl logs {}{}{container} --since=10m | grep -E '\" 5[0-9][0-9] '",
-            kubectl::word(&pod.name),
-            kubectl::namespace_flag(pod)
-        ));
+        finding = finding.remediation(command.arg("--since=10m | grep -E '\" 5[0-9][0-9] '"));
     }
     Some(finding)
 }

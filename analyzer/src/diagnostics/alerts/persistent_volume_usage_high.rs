@@ -9,6 +9,7 @@ use kubesnap_shared::model::{ClusterModel, ObjectRef};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::performance::units;
 use crate::facts::performance::usage::MIB;
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -144,18 +145,20 @@ fn finding(model: &ClusterModel, namespace: &str, claim: &str, reading: &Reading
     }
     finding = finding.explanation(explanation).remediation(kubectl::describe(&pvc));
     if let Some((container, path)) = mount {
-        finding = finding.remediation(format!(
-            "kubectl exec {}{} -c {} -- df -h {}",
-            kubectl::word(&reading.pod),
-            kubectl::namespace_flag(&pod),
-            kubectl::word(&container),
-            kubectl::word(&path)
-        ));
+        finding = finding.remediation(
+            Kubectl::new("exec")
+                .name(&reading.pod)
+                .namespace_of(&pod)
+                .arg("-c")
+                .name(&container)
+                .arg("-- df -h")
+                .name(&path),
+        );
     }
     if expandable {
         let size = (reading.capacity * 1.5 / (1024.0 * 1024.0 * 1024.0)).ceil();
         let patch = format!(r#"{{"spec":{{"resources":{{"requests":{{"storage":"{size}Gi"}}}}}}}}"#);
-        finding = finding.remediation(kubectl::on("patch", &pvc, &format!("-p {}", kubectl::word(&patch))));
+        finding = finding.remediation(kubectl::on("patch", &pvc).arg("-p").name(&patch));
     }
     finding
 }

@@ -6,7 +6,7 @@ use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
-use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -141,24 +141,25 @@ fn finding(model: &ClusterModel, secret: &Object, index: usize, certificate: &Va
     }
     let mut finding = finding.explanation(explanation);
     if let Some(resource) = issuer {
-        finding = finding.remediation(format!(
-            "kubectl describe certificate {} -n {}",
-            kubectl::word(&resource.name),
-            kubectl::word(namespace)
-        ));
+        finding = finding
+            .remediation(Kubectl::new("describe certificate").name(&resource.name).namespace(namespace));
     }
     let key = text("key").replace('.', "\\.");
     finding
-        .remediation(format!(
-            "kubectl get secret {} -n {} -o jsonpath='{{.data.{key}}}' | base64 -d | openssl x509 -noout -subject -enddate",
-            kubectl::word(&secret.name),
-            kubectl::word(namespace)
-        ))
-        .remediation(format!(
-            "kubectl create secret tls {} -n {} --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -",
-            kubectl::word(&secret.name),
-            kubectl::word(namespace)
-        ))
+        .remediation(
+            Kubectl::new("get secret")
+                .name(&secret.name)
+                .namespace(namespace)
+                .arg("-o")
+                .joined("jsonpath=", &format!("{{.data.{key}}}"))
+                .arg("| base64 -d | openssl x509 -noout -subject -enddate"),
+        )
+        .remediation(
+            Kubectl::new("create secret tls")
+                .name(&secret.name)
+                .namespace(namespace)
+                .arg("--cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -"),
+        )
 }
 
 #[cfg(test)]

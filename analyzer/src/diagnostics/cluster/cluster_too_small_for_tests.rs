@@ -8,6 +8,7 @@ use crate::diagnostics::Diagnostic;
 use crate::diagnostics::Need;
 use crate::facts::Facts;
 use crate::facts::conformance::{SizeNeed, size_need};
+use crate::facts::kubectl::Kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -91,8 +92,8 @@ fn finding(result: &PluginResult, nodes: &[&Object]) -> Option<Finding> {
                  the failures are about the test environment, not a fault of the cluster. The cluster has {has}.",
                 result.plugin
             ))
-            .remediation("kubectl get nodes -o wide")
-            .remediation("kubectl describe nodes"),
+            .remediation(Kubectl::new("get nodes -o wide"))
+            .remediation(Kubectl::new("describe nodes")),
     )
 }
 

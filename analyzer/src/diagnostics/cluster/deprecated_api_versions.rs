@@ -9,6 +9,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::version;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -260,10 +261,10 @@ fn builtin_finding(
             "{kind} objects are read through {}, deprecated and removed in 1.{}. {situation}",
             entry.api_version, entry.removed_in
         ))
-        .remediation(format!("kubectl get {} -A", kubectl::resource(kind)));
+        .remediation(Kubectl::new("get").resource(kind).arg("-A"));
     if target.contains('/') {
         finding =
-            finding.remediation(format!("kubectl convert -f <manifest.yaml> --output-version {target}"));
+            finding.remediation(Kubectl::new("convert -f <manifest.yaml> --output-version").name(target));
     }
     finding
 }
@@ -319,7 +320,7 @@ fn custom_finding(api_version: &str, kind: &str, objects: &[&Object], crd: &Obje
             replacement.unwrap_or_else(|| "a served version".to_owned())
         ))
         .remediation(kubectl::get_yaml(&crd.reference()))
-        .remediation(format!("kubectl get {} -A", kubectl::word(&crd.name)))
+        .remediation(Kubectl::new("get").name(&crd.name).arg("-A"))
 }
 
 #[cfg(test)]

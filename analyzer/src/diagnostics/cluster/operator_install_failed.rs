@@ -6,7 +6,7 @@ use kubesnap_shared::model::{Object, ObjectRef};
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
-use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -202,16 +202,10 @@ fn install_finding(
     Some(
         finding
             .explanation(explanation)
-            .remediation(format!(
-                "kubectl get subscriptions,installplans,csv -n {}",
-                kubectl::word(namespace)
-            ))
-            .remediation(format!(
-                "kubectl describe {} {} -n {}",
-                kubectl::resource(&subject.kind),
-                kubectl::word(&subject.name),
-                kubectl::word(namespace)
-            )),
+            .remediation(Kubectl::new("get subscriptions,installplans,csv").namespace(namespace))
+            .remediation(
+                Kubectl::new("describe").resource(&subject.kind).name(&subject.name).namespace(namespace),
+            ),
     )
 }
 

@@ -6,7 +6,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
-use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -68,17 +68,18 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
 /// `kind.group` as kubectl names a resource unambiguously (`kustomization.kustomize.toolkit.fluxcd.io`).
 fn resource(object: &Object) -> String {
     match object.api_version.rsplit_once('/') {
-        Some((group, _)) => format!("{}.{group}", kubectl::resource(&object.kind)),
-        None => kubectl::resource(&object.kind),
+        Some((group, _)) => format!("{}.{group}", object.kind.to_ascii_lowercase()),
+        None => object.kind.to_ascii_lowercase(),
     }
 }
 
-fn namespace_flag(object: &Object) -> String {
-    object
-        .namespace
-        .as_deref()
-        .map(|namespace| format!(" -n {}", kubectl::word(namespace)))
-        .unwrap_or_default()
+/// `kubectl <verb> <kind.group> <name> -n <namespace>`.
+fn command(verb: &'static str, object: &Object) -> Kubectl {
+    let command = Kubectl::new(verb).name(&resource(object)).name(&object.name);
+    match object.namespace.as_deref() {
+        Some(namespace) => command.namespace(namespace),
+        None => command,
+    }
 }
 
 fn label(object: &Object) -> String {
@@ -135,29 +136,17 @@ fn condition_finding(model: &ClusterModel, object: &Object) -> Option<Finding> {
     } else {
         explanation.push_str(" What it manages is not in the state it declares until the cause is fixed.");
     }
-    let mut finding = finding.explanation(explanation).remediation(format!(
-        "kubectl describe {} {}{}",
-        resource(object),
-        kubectl::word(&object.name),
-        namespace_flag(object)
-    ));
+    let mut finding = finding.explanation(explanation).remediation(command("describe", object));
     if object.api_version.contains("toolkit.fluxcd.io") {
-        finding = finding.remediation(format!(
-            "kubectl annotate --overwrite {} {}{} reconcile.fluxcd.io/requestedAt=\"$(date +%s)\"",
-            resource(object),
-            kubectl::word(&object.name),
-            namespace_flag(object)
-        ));
+        finding = finding.remediation(
+            command("annotate --overwrite", object).arg("reconcile.fluxcd.io/requestedAt=\"$(date +%s)\""),
+        );
     }
     if object.kind == "APIService"
         && let (Some(namespace), Some(name)) =
             (object.str_at("/spec/service/namespace"), object.str_at("/spec/service/name"))
     {
-        finding = finding.remediation(format!(
-            "kubectl get endpoints {} -n {}",
-            kubectl::word(name),
-            kubectl::word(namespace)
-        ));
+        finding = finding.remediation(Kubectl::new("get endpoints").name(name).namespace(namespace));
     }
     Some(finding)
 }
@@ -207,7 +196,7 @@ fn argo_finding(object: &Object) -> Option<Finding> {
                 object.name,
                 if unhealthy.is_empty() { String::new() } else { format!(" ({})", unhealthy.join(", ")) }
             ))
-            .remediation(format!("kubectl describe {} {}{}", resource(object), kubectl::word(&object.name), namespace_flag(object))),
+            .remediation(command("describe", object)),
     )
 }
 

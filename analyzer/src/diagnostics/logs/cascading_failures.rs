@@ -9,6 +9,7 @@ use kubesnap_shared::model::{ClusterModel, ERROR_LEVEL, LogLine, ObjectRef};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::logs::recency;
 use crate::facts::logs::sources::{self, Source};
 use crate::facts::logs::windows::{self, WINDOW};
@@ -311,10 +312,8 @@ fn finding(cascade: &Cascade<'_>, total: usize) -> Finding {
     let mut namespaces: Vec<&str> = cascade.members.iter().filter_map(|m| m.namespace.as_deref()).collect();
     namespaces.dedup();
     for namespace in namespaces {
-        finding = finding.remediation(format!(
-            "kubectl get events -n {} --sort-by=.lastTimestamp",
-            kubectl::word(namespace)
-        ));
+        finding = finding
+            .remediation(Kubectl::new("get events").namespace(namespace).arg("--sort-by=.lastTimestamp"));
     }
     finding
 }

@@ -9,6 +9,7 @@ use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::containers;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::pod_health;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -187,11 +188,9 @@ fn finding(
     }
     Some(
         finding
-            .remediation(format!(
-                "kubectl get pods{} -o wide | grep {}",
-                kubectl::namespace_flag(&daemonset_ref),
-                kubectl::word(name)
-            ))
+            .remediation(
+                Kubectl::new("get pods").namespace_of(&daemonset_ref).arg("-o wide | grep").name(name),
+            )
             .remediation(kubectl::rollout("status", &daemonset_ref)),
     )
 }

@@ -8,6 +8,7 @@ use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::containers;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::pod_health;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -115,12 +116,12 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
     }
     let finding = finding
         .explanation(explanation)
-        .remediation("kubectl get pods -n kube-system -l k8s-app=kube-dns -o wide")
-        .remediation("kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50")
-        .remediation("kubectl get configmap coredns -n kube-system -o yaml")
+        .remediation(Kubectl::new("get pods -n kube-system -l k8s-app=kube-dns -o wide"))
+        .remediation(Kubectl::new("logs -n kube-system -l k8s-app=kube-dns --tail=50"))
+        .remediation(Kubectl::new("get configmap coredns -n kube-system -o yaml"))
         .remediation(match deployment {
             Some(deployment) => kubectl::rollout("restart", &deployment.reference()),
-            None => "kubectl rollout restart deployment/coredns -n kube-system".to_owned(),
+            None => Kubectl::new("rollout restart deployment/coredns -n kube-system"),
         });
     vec![finding]
 }

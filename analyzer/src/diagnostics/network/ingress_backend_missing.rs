@@ -7,6 +7,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::backends::{self, IngressBackend, PortRef};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -128,21 +129,18 @@ fn finding(model: &ClusterModel, ingress: &Object, broken: &[(IngressBackend, St
     let mut finding = finding
         .explanation(explanation)
         .remediation(kubectl::describe(&ingress_ref))
-        .remediation(format!("kubectl get services -n {}", kubectl::word(namespace)));
+        .remediation(Kubectl::new("get services").namespace(namespace));
     if let Some((backend, _)) =
         broken.iter().find(|(backend, _)| !missing.contains(&backend.service.as_str()))
     {
-        finding = finding.remediation(format!(
-            "kubectl get service {} -n {} -o jsonpath='{{.spec.ports}}'",
-            kubectl::word(&backend.service),
-            kubectl::word(namespace)
-        ));
+        finding = finding.remediation(
+            Kubectl::new("get service")
+                .name(&backend.service)
+                .namespace(namespace)
+                .arg("-o jsonpath='{.spec.ports}'"),
+        );
     }
-    finding.remediation(format!(
-        "kubectl edit ingress {} -n {}",
-        kubectl::word(&ingress.name),
-        kubectl::word(namespace)
-    ))
+    finding.remediation(Kubectl::new("edit ingress").name(&ingress.name).namespace(namespace))
 }
 
 #[cfg(test)]

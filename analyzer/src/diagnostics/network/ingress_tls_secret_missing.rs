@@ -7,6 +7,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -136,23 +137,15 @@ fn finding(
     }
     let mut finding = finding.explanation(explanation).remediation(kubectl::describe(&ingress_ref));
     if let Some(certificate) = certificate {
-        finding = finding.remediation(format!(
-            "kubectl describe certificate {} -n {}",
-            kubectl::word(&certificate.name),
-            kubectl::word(namespace)
-        ));
+        finding = finding
+            .remediation(Kubectl::new("describe certificate").name(&certificate.name).namespace(namespace));
     }
-    finding
-        .remediation(format!(
-            "kubectl get secret {} -n {}",
-            kubectl::word(secret_name),
-            kubectl::word(namespace)
-        ))
-        .remediation(format!(
-            "kubectl create secret tls {} -n {} --cert=tls.crt --key=tls.key",
-            kubectl::word(secret_name),
-            kubectl::word(namespace)
-        ))
+    finding.remediation(Kubectl::new("get secret").name(secret_name).namespace(namespace)).remediation(
+        Kubectl::new("create secret tls")
+            .name(secret_name)
+            .namespace(namespace)
+            .arg("--cert=tls.crt --key=tls.key"),
+    )
 }
 
 #[cfg(test)]

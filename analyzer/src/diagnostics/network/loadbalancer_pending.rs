@@ -6,6 +6,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -109,7 +110,9 @@ fn finding(model: &ClusterModel, service: &Object, implementation: bool) -> Opti
             .explanation(explanation)
             .remediation(kubectl::describe(&service_ref))
             .remediation(kubectl::events(&service_ref))
-            .remediation("kubectl get pods -A -o wide | grep -iE 'metallb|kube-vip|cloud-controller|svclb'"),
+            .remediation(Kubectl::new(
+                "get pods -A -o wide | grep -iE 'metallb|kube-vip|cloud-controller|svclb'",
+            )),
     )
 }
 

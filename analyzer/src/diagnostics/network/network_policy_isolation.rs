@@ -9,6 +9,7 @@ use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::{pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -220,8 +221,8 @@ fn finding(
         }
     };
     finding
-        .remediation(format!("kubectl get networkpolicies -n {} -o yaml", kubectl::word(namespace)))
-        .remediation(format!("kubectl apply -n {} -f - <<<'{policy}'", kubectl::word(namespace)))
+        .remediation(Kubectl::new("get networkpolicies").namespace(namespace).arg("-o yaml"))
+        .remediation(Kubectl::new("apply").namespace(namespace).arg("-f -").joined("<<<", policy))
 }
 
 #[cfg(test)]

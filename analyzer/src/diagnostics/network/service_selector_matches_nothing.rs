@@ -10,6 +10,7 @@ use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::containers;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::{backends, pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -151,20 +152,17 @@ fn finding(
     }
     let mut finding = finding
         .explanation(explanation)
-        .remediation(format!("kubectl get pods -n {} --show-labels", kubectl::word(namespace)))
+        .remediation(Kubectl::new("get pods").namespace(namespace).arg("--show-labels"))
         .remediation(kubectl::get_yaml(&service_ref))
-        .remediation(format!(
-            "kubectl edit service {} -n {}",
-            kubectl::word(&service.name),
-            kubectl::word(namespace)
-        ));
+        .remediation(Kubectl::new("edit service").name(&service.name).namespace(namespace));
     for (kind, name, replicas) in &idle {
         if *replicas == Some(0) {
-            finding = finding.remediation(format!(
-                "kubectl scale {} -n {} --replicas=1",
-                kubectl::word(&format!("{}/{name}", kind.to_ascii_lowercase())),
-                kubectl::word(namespace)
-            ));
+            finding = finding.remediation(
+                Kubectl::new("scale")
+                    .name(&format!("{}/{name}", kind.to_ascii_lowercase()))
+                    .namespace(namespace)
+                    .arg("--replicas=1"),
+            );
         }
     }
     finding

@@ -7,6 +7,7 @@ use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::{pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -214,16 +215,13 @@ fn finding(
     finding
         .explanation(explanation)
         .remediation(kubectl::describe(&service_ref))
-        .remediation(format!(
-            "kubectl get pod {} -n {} -o jsonpath='{{.spec.containers[*].ports}}'",
-            kubectl::word(&pod.name),
-            kubectl::word(namespace)
-        ))
-        .remediation(format!(
-            "kubectl edit service {} -n {}",
-            kubectl::word(&service.name),
-            kubectl::word(namespace)
-        ))
+        .remediation(
+            Kubectl::new("get pod")
+                .name(&pod.name)
+                .namespace(namespace)
+                .arg("-o jsonpath='{.spec.containers[*].ports}'"),
+        )
+        .remediation(Kubectl::new("edit service").name(&service.name).namespace(namespace))
 }
 
 fn text(value: &Value) -> String {

@@ -6,6 +6,7 @@ use kubesnap_shared::model::{ClusterModel, Object, labels_match};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::backends::{self, Backends, Source};
 use crate::facts::network::{pod_health, selector};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -130,25 +131,26 @@ fn finding(model: &ClusterModel, service: &Object, backends: &Backends<'_>) -> F
         explanation
             .push_str(" (The bundle holds no Endpoints or EndpointSlices: judged from pod readiness.)");
     }
-    finding =
-        finding.explanation(explanation).remediation(kubectl::describe(&service_ref)).remediation(format!(
-            "kubectl get endpointslices -n {} -l {}",
-            kubectl::word(namespace),
-            kubectl::word(&format!("kubernetes.io/service-name={}", service.name))
-        ));
+    finding = finding.explanation(explanation).remediation(kubectl::describe(&service_ref)).remediation(
+        Kubectl::new("get endpointslices")
+            .namespace(namespace)
+            .arg("-l")
+            .joined("kubernetes.io/service-name=", &service.name),
+    );
     match backends.pods.first() {
         Some(pod) => {
             finding = finding
-                .remediation(format!(
-                    "kubectl get pods -n {} -l {} -o wide",
-                    kubectl::word(namespace),
-                    kubectl::word(&selector_text)
-                ))
+                .remediation(
+                    Kubectl::new("get pods")
+                        .namespace(namespace)
+                        .arg("-l")
+                        .name(&selector_text)
+                        .arg("-o wide"),
+                )
                 .remediation(kubectl::describe(&pod.reference()));
         }
         None => {
-            finding = finding
-                .remediation(format!("kubectl get pods -n {} --show-labels", kubectl::word(namespace)));
+            finding = finding.remediation(Kubectl::new("get pods").namespace(namespace).arg("--show-labels"));
         }
     }
     finding

@@ -7,6 +7,7 @@ use kubesnap_shared::model::{Object, ObjectRef};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::backends;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -146,22 +147,26 @@ fn check_webhook(
          {consequence}{cause}"
     ));
     if problem == "does not exist" {
-        finding = finding.remediation(format!("kubectl get services -n {}", kubectl::word(namespace)));
+        finding = finding.remediation(Kubectl::new("get services").namespace(namespace));
     } else {
-        finding = finding.remediation(kubectl::describe(&service_ref)).remediation(format!(
-            "kubectl get endpointslices -n {} -l {}",
-            kubectl::word(namespace),
-            kubectl::word(&format!("kubernetes.io/service-name={name}"))
-        ));
+        finding = finding.remediation(kubectl::describe(&service_ref)).remediation(
+            Kubectl::new("get endpointslices")
+                .namespace(namespace)
+                .arg("-l")
+                .joined("kubernetes.io/service-name=", name),
+        );
     }
     if let Some(pod) = pods.first() {
         finding = finding.remediation(kubectl::describe(pod));
     }
-    Some(finding.remediation(format!(
-        "kubectl delete {} {}   # only if the component is gone for good",
-        kubectl::resource(&configuration.kind),
-        kubectl::word(&configuration.name)
-    )))
+    Some(
+        finding.remediation(
+            Kubectl::new("delete")
+                .resource(&configuration.kind)
+                .name(&configuration.name)
+                .then("   # only if the component is gone for good"),
+        ),
+    )
 }
 
 #[cfg(test)]

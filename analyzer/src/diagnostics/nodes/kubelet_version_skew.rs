@@ -5,7 +5,7 @@ use kubesnap_shared::model::Object;
 
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
-use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::version;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -70,12 +70,14 @@ fn finding(
         .evidence(Evidence::field(reference.clone(), "/status/nodeInfo/kubeletVersion", &kubelet.into()))
         .evidence(Evidence::note(format!("API server version {server}")))
         .explanation(format!("Node {} runs kubelet {kubelet} against API server {server}. {why}", node.name))
-        .remediation("kubectl get nodes -o wide")
-        .remediation("kubectl version")
-        .remediation(format!(
-            "kubectl drain {} --ignore-daemonsets --delete-emptydir-data   # then upgrade or replace it",
-            kubectl::word(&node.name)
-        ))
+        .remediation(Kubectl::new("get nodes -o wide"))
+        .remediation(Kubectl::new("version"))
+        .remediation(
+            Kubectl::new("drain")
+                .name(&node.name)
+                .arg("--ignore-daemonsets --delete-emptydir-data")
+                .then("   # then upgrade or replace it"),
+        )
 }
 
 #[cfg(test)]

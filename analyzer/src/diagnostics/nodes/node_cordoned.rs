@@ -7,6 +7,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -86,7 +87,7 @@ fn finding(model: &ClusterModel, node: &Object, severity: Severity, total: usize
             node.name
         ))
         .remediation(kubectl::describe(&reference))
-        .remediation(format!("kubectl uncordon {}", kubectl::word(&node.name)))
+        .remediation(Kubectl::new("uncordon").name(&node.name))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use kubesnap_shared::model::{NodeProblem, ObjectRef};
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -101,8 +102,8 @@ fn finding(facts: &Facts<'_>, problem: &NodeProblem) -> Finding {
             "The {} log of node {} says {what} ({}: {times}).{condition} {status}",
             problem.unit, problem.node, problem.reason
         ))
-        .remediation(format!("kubectl describe node {}", problem.node))
-        .remediation(format!("journalctl -k --since -2h   # on node {}", problem.node))
+        .remediation(Kubectl::new("describe node").name(&problem.node))
+        .remediation(format!("journalctl -k --since -2h   # on node {}", problem.node.escape_default()))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -114,14 +115,14 @@ fn finding(model: &ClusterModel, node: &Object, all_down: bool, total: usize) ->
     finding
         .explanation(explanation)
         .remediation(kubectl::describe(&reference))
-        .remediation(format!(
-            "kubectl get pods -A -o wide --field-selector spec.nodeName={}",
-            kubectl::word(&node.name)
-        ))
-        .remediation(format!(
-            "kubectl debug node/{} -it --image=busybox -- chroot /host journalctl -u kubelet -n 100",
-            kubectl::word(&node.name)
-        ))
+        .remediation(
+            Kubectl::new("get pods -A -o wide --field-selector").joined("spec.nodeName=", &node.name),
+        )
+        .remediation(
+            Kubectl::new("debug")
+                .joined("node/", &node.name)
+                .arg("-it --image=busybox -- chroot /host journalctl -u kubelet -n 100"),
+        )
 }
 
 /// `1 pod`, `3 pods`.

@@ -7,7 +7,7 @@ use kubesnap_shared::quantity;
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
-use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::storage::kubelet_stats::human_bytes;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -177,11 +177,8 @@ fn finding(node: &Object, pods: &[&Object], over: &[(&str, &str, f64, f64, f64)]
     }
     finding
         .explanation(explanation)
-        .remediation(format!(
-            "kubectl describe node {} | grep -A 12 'Allocated resources'",
-            kubectl::word(&node.name)
-        ))
-        .remediation(format!("kubectl top node {}", kubectl::word(&node.name)))
+        .remediation(Kubectl::new("describe node").name(&node.name).arg("| grep -A 12 'Allocated resources'"))
+        .remediation(Kubectl::new("top node").name(&node.name))
 }
 
 #[cfg(test)]

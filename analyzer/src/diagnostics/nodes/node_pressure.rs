@@ -7,6 +7,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -99,7 +100,6 @@ fn finding(model: &ClusterModel, node: &Object) -> Option<Finding> {
             _ => "the node's network is not configured (CNI or cloud routes), so its pods are unreachable",
         });
     }
-    let name = kubectl::word(&node.name);
     let mut finding = finding
         .explanation(format!(
             "Node {}: {}. The scheduler avoids the node while the condition lasts.",
@@ -107,15 +107,20 @@ fn finding(model: &ClusterModel, node: &Object) -> Option<Finding> {
             parts.join("; ")
         ))
         .remediation(kubectl::describe(&reference))
-        .remediation(format!("kubectl get pods -A -o wide --field-selector spec.nodeName={name}"));
+        .remediation(
+            Kubectl::new("get pods -A -o wide --field-selector").joined("spec.nodeName=", &node.name),
+        );
     if kinds.contains(&"MemoryPressure") {
         finding = finding
-            .remediation(format!("kubectl top node {name}"))
-            .remediation("kubectl top pods -A --sort-by=memory");
+            .remediation(Kubectl::new("top node").name(&node.name))
+            .remediation(Kubectl::new("top pods -A --sort-by=memory"));
     }
     if kinds.contains(&"DiskPressure") {
-        finding = finding
-            .remediation(format!("kubectl debug node/{name} -it --image=busybox -- df -h /host/var/lib"));
+        finding = finding.remediation(
+            Kubectl::new("debug")
+                .joined("node/", &node.name)
+                .arg("-it --image=busybox -- df -h /host/var/lib"),
+        );
     }
     Some(finding)
 }

@@ -148,10 +148,9 @@ fn finding(facts: &Facts<'_>, template: &Template<'_>) -> Option<Finding> {
     }
     finding = finding.explanation(explanation);
     if !sampled || unsampled {
-        finding = finding.remediation(format!(
-            "kubectl top pod -n {} --containers",
-            crate::facts::kubectl::word(namespace)
-        ));
+        finding = finding.remediation(
+            crate::facts::kubectl::Kubectl::new("top pod").namespace(namespace).arg("--containers"),
+        );
     }
     Some(finding)
 }
@@ -188,7 +187,7 @@ mod tests {
                   objects: Deployment/kube-system/metrics
                   field Deployment/kube-system/metrics /spec/template/spec/containers/0/resources = {"requests":{"cpu":"10m"}}
                   why: Without requests the scheduler places a pod as if it used nothing, so nodes get overcommitted, and a pod with no requests at all is BestEffort: the first the kubelet evicts. Without a memory limit one leak can take the node's memory from every other pod. `<cpu>` and `<memory>` mark values the bundle has no samples for: measure them (`kubectl top`).
-                  $ kubectl set resources deployment/metrics -n kube-system -c metrics --requests=memory=<memory> --limits=memory=<memory>
+                  $ kubectl set resources deployment/metrics -n kube-system -c metrics --requests='memory=<memory>' --limits='memory=<memory>'
                   $ kubectl top pod -n kube-system --containers
                 P3 containers-without-requests-or-limits Deployment shop/api: api has no cpu request, memory request, memory limit; proxy has no memory limit
                   objects: Deployment/shop/api
@@ -196,7 +195,7 @@ mod tests {
                   field Deployment/shop/api /spec/template/spec/containers/1/resources = {"requests":{"cpu":"50m","memory":"64Mi"}}
                   why: Without requests the scheduler places a pod as if it used nothing, so nodes get overcommitted, and a pod with no requests at all is BestEffort: the first the kubelet evicts. Without a memory limit one leak can take the node's memory from every other pod. Where the bundle has samples, the commands use them: CPU request at the p95 seen, memory request and limit at the peak plus 20% (the capture's window may miss peaks). `<cpu>` and `<memory>` mark values the bundle has no samples for: measure them (`kubectl top`).
                   $ kubectl set resources deployment/api -n shop -c api --requests=cpu=290m,memory=600Mi --limits=memory=600Mi
-                  $ kubectl set resources deployment/api -n shop -c proxy --limits=memory=<memory>
+                  $ kubectl set resources deployment/api -n shop -c proxy --limits='memory=<memory>'
                   $ kubectl top pod -n shop --containers
             "#]],
         );

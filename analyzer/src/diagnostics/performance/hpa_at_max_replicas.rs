@@ -7,6 +7,7 @@ use super::autoscalers::{HpaMetric, hpa_metrics, target};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -96,13 +97,9 @@ fn finding(hpa: &Object) -> Option<Finding> {
     finding = finding.explanation(explanation).remediation(kubectl::describe(&reference));
     if let Some(wanted) = wanted {
         let patch = format!(r#"{{"spec":{{"maxReplicas":{wanted}}}}}"#);
-        finding = finding.remediation(kubectl::on(
-            "patch",
-            &reference,
-            &format!("--type=merge -p {}", kubectl::word(&patch)),
-        ));
+        finding = finding.remediation(kubectl::on("patch", &reference).arg("--type=merge -p").name(&patch));
     }
-    Some(finding.remediation(format!("kubectl top pod -n {}", kubectl::word(namespace))))
+    Some(finding.remediation(Kubectl::new("top pod").namespace(namespace)))
 }
 
 #[cfg(test)]

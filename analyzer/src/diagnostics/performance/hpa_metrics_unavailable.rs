@@ -7,6 +7,7 @@ use super::autoscalers::target;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -112,8 +113,8 @@ fn finding(model: &ClusterModel, hpa: &Object) -> Option<Finding> {
             workload.as_ref().map(|w| format!("{} {}", w.kind, w.name)).unwrap_or_else(|| "its target".to_owned())
         ))
         .remediation(kubectl::describe(&reference))
-        .remediation("kubectl get apiservice v1beta1.metrics.k8s.io")
-        .remediation(format!("kubectl top pod -n {}", kubectl::word(namespace)));
+        .remediation(Kubectl::new("get apiservice v1beta1.metrics.k8s.io"))
+        .remediation(Kubectl::new("top pod").namespace(namespace));
     if lower.contains("missing request for") {
         // `missing request for cpu in container web of Pod web-7d9f-a`.
         let container = message
@@ -122,10 +123,13 @@ fn finding(model: &ClusterModel, hpa: &Object) -> Option<Finding> {
             .map(|name| name.trim_end_matches(['.', ',']).to_owned());
         let resource = if lower.contains("missing request for memory") { "memory" } else { "cpu" };
         if let (Some(workload), Some(container)) = (&workload, container) {
-            finding = finding.remediation(format!(
-                "{} --requests={resource}=<request>",
-                kubectl::on("set resources", workload, &format!("-c {}", kubectl::word(&container)))
-            ));
+            finding = finding.remediation(
+                kubectl::on("set resources", workload)
+                    .arg("-c")
+                    .name(&container)
+                    .joined("--requests=", resource)
+                    .then("=<request>"),
+            );
         }
     }
     Some(finding)

@@ -108,22 +108,19 @@ fn finding(
              and the HPA removes replicas; usage per pod then rises and the VPA raises the request again. The \
              two controllers chase each other and the replica count and requests oscillate."
         ))
-        .remediation(kubectl::on(
-            "patch",
-            &vpa.reference(),
-            &format!("--type=merge -p {}", kubectl::word(r#"{"spec":{"updatePolicy":{"updateMode":"Off"}}}"#)),
-        ));
+        .remediation(
+            kubectl::on("patch", &vpa.reference())
+                .arg("--type=merge -p")
+                .name(r#"{"spec":{"updatePolicy":{"updateMode":"Off"}}}"#),
+        );
     // When the HPA only scales on one resource, the VPA can keep the other.
     let other: Vec<&str> = ["cpu", "memory"].into_iter().filter(|r| !scaled.iter().any(|s| s == r)).collect();
     if let [other] = other.as_slice() {
         let patch = format!(
             r#"{{"spec":{{"resourcePolicy":{{"containerPolicies":[{{"containerName":"*","controlledResources":["{other}"]}}]}}}}}}"#
         );
-        finding = finding.remediation(kubectl::on(
-            "patch",
-            &vpa.reference(),
-            &format!("--type=merge -p {}", kubectl::word(&patch)),
-        ));
+        finding =
+            finding.remediation(kubectl::on("patch", &vpa.reference()).arg("--type=merge -p").name(&patch));
     }
     finding.remediation(kubectl::describe(&hpa.reference()))
 }

@@ -8,6 +8,7 @@ use super::limit_ranges::{ContainerRange, container_ranges, effective};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::performance::units;
 use crate::facts::workload::containers;
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -219,7 +220,7 @@ fn conflict_finding(
             imposes(ranges)
         ))
         .remediation(kubectl::describe(&range.reference()))
-        .remediation(format!("kubectl get events -n {} --field-selector reason=FailedCreate", kubectl::word(namespace)))
+        .remediation(Kubectl::new("get events").namespace(namespace).arg("--field-selector reason=FailedCreate"))
         .remediation(kubectl::describe(&first.reference()))
 }
 

@@ -7,6 +7,7 @@ use crate::facts::Facts;
 
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::performance::{units, usage};
 use crate::finding::{Category, Evidence, Finding, Severity};
 use crate::stats::Summary;
@@ -134,12 +135,9 @@ fn finding(facts: &Facts<'_>, series: &NodeSeries) -> Option<Finding> {
                 units::cpu(cpu.p95),
                 units::memory(memory.p95)
             ))
-            .remediation(format!("kubectl top node {}", kubectl::word(&node.name)))
+            .remediation(Kubectl::new("top node").name(&node.name))
             .remediation(kubectl::describe(&reference))
-            .remediation(format!(
-                "kubectl top pod -A --sort-by={}",
-                if by_memory { "memory" } else { "cpu" }
-            )),
+            .remediation(Kubectl::new("top pod -A").arg(if by_memory { "--sort-by=memory" } else { "--sort-by=cpu" })),
     )
 }
 

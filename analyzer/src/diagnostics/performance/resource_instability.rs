@@ -110,11 +110,12 @@ fn finding(model: &ClusterModel, group: &Group<'_, f64>) -> Finding {
             .and_then(|object| object.i64_at("/spec/replicas"))
             .unwrap_or(1)
             .max(1);
-        finding = finding.remediation(kubectl::on(
-            "autoscale",
-            workload,
-            &format!("--cpu-percent=70 --min={replicas} --max={}", replicas * 2),
-        ));
+        finding = finding.remediation(
+            kubectl::on("autoscale", workload)
+                .arg("--cpu-percent=70")
+                .joined("--min=", &replicas.to_string())
+                .joined("--max=", &(replicas * 2).to_string()),
+        );
     }
     finding
 }

@@ -8,6 +8,7 @@ use kubesnap_shared::quantity;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::performance::units;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -122,11 +123,10 @@ fn finding(model: &ClusterModel, quota: &Object) -> Option<Finding> {
         finding
             .explanation(explanation)
             .remediation(kubectl::describe(&reference))
-            .remediation(format!(
-                "kubectl get events -n {} --field-selector reason=FailedCreate",
-                kubectl::word(namespace)
-            ))
-            .remediation(format!("kubectl top pod -n {}", kubectl::word(namespace))),
+            .remediation(
+                Kubectl::new("get events").namespace(namespace).arg("--field-selector reason=FailedCreate"),
+            )
+            .remediation(Kubectl::new("top pod").namespace(namespace)),
     )
 }
 

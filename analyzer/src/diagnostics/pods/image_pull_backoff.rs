@@ -7,6 +7,7 @@ use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::containers::{self, ContainerStatus};
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::pod_events::PodEvents;
 use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -109,11 +110,9 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         ));
         finding = finding.remediation(kubectl::describe(&pod_ref)).remediation(kubectl::events(&pod_ref));
         for secret in &pull_secrets {
-            finding = finding.remediation(format!(
-                "kubectl get secret {}{} -o jsonpath='{{.type}}'",
-                kubectl::word(secret),
-                kubectl::namespace_flag(&pod_ref)
-            ));
+            finding = finding.remediation(
+                Kubectl::new("get secret").name(secret).namespace_of(&pod_ref).arg("-o jsonpath='{.type}'"),
+            );
         }
         if let Some(workload) = group
             .workload

@@ -8,6 +8,7 @@ use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::containers::{self, ContainerStatus};
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -149,17 +150,18 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         if let (Some(workload), Some(bytes)) = (&group.workload, limit_bytes) {
             // 1.5x the old limit, in whole MiB: a starting point to confirm with the peak.
             let raised = (bytes * 1.5 / 1_048_576.0).ceil();
-            finding = finding.remediation(kubectl::on(
-                "set resources",
-                workload,
-                &format!("-c {} --limits=memory={raised}Mi", kubectl::word(status.name)),
-            ));
+            finding = finding.remediation(
+                kubectl::on("set resources", workload)
+                    .arg("-c")
+                    .name(status.name)
+                    .joined("--limits=memory=", &format!("{raised}Mi")),
+            );
         }
-        findings.push(finding.remediation(format!(
-            "kubectl top pod {}{} --containers",
-            kubectl::word(&pod.name),
-            kubectl::namespace_flag(&pod_ref)
-        )));
+        findings.push(
+            finding.remediation(
+                Kubectl::new("top pod").name(&pod.name).namespace_of(&pod_ref).arg("--containers"),
+            ),
+        );
     }
     findings
 }

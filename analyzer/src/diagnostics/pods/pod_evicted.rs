@@ -6,6 +6,7 @@ use kubesnap_shared::model::Object;
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::workload::group_by_workload;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -70,12 +71,11 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         ));
         finding = finding.remediation(kubectl::describe(&pod_ref));
         if let Some(node) = node {
-            finding = finding.remediation(format!("kubectl describe node {}", kubectl::word(node)));
+            finding = finding.remediation(Kubectl::new("describe node").name(node));
         }
-        findings.push(finding.remediation(format!(
-            "kubectl delete pods{} --field-selector=status.phase=Failed",
-            kubectl::namespace_flag(&pod_ref)
-        )));
+        findings.push(finding.remediation(
+            Kubectl::new("delete pods").namespace_of(&pod_ref).arg("--field-selector=status.phase=Failed"),
+        ));
     }
     findings
 }

@@ -6,6 +6,7 @@ use kubesnap_shared::model::{Event, Object};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::pod_events::PodEvents;
 use crate::facts::workload::{Origin, group_by_workload, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -155,18 +156,16 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
                 | "insufficient memory"
                 | "insufficient ephemeral storage"
                 | "nodes are full (pod count)" => {
-                    "kubectl describe nodes | grep -A 8 'Allocated resources'".to_owned()
+                    Kubectl::new("describe nodes | grep -A 8 'Allocated resources'")
                 }
                 "untolerated taint" => {
-                    "kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints".to_owned()
+                    Kubectl::new("get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints")
                 }
-                "node selector/affinity matches no node" => "kubectl get nodes --show-labels".to_owned(),
+                "node selector/affinity matches no node" => Kubectl::new("get nodes --show-labels"),
                 "unbound PersistentVolumeClaim"
                 | "PersistentVolumeClaim problem"
-                | "volume node affinity conflict" => {
-                    format!("kubectl get pvc{}", kubectl::namespace_flag(&pod_ref))
-                }
-                "nodes cordoned" => "kubectl get nodes".to_owned(),
+                | "volume node affinity conflict" => Kubectl::new("get pvc").namespace_of(&pod_ref),
+                "nodes cordoned" => Kubectl::new("get nodes"),
                 _ => continue,
             };
             finding = finding.remediation(command);

@@ -6,6 +6,7 @@ use kubesnap_shared::model::Object;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::workload::{Origin, group_by_workload, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -114,17 +115,16 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         }
         finding = finding.explanation(explanation).remediation(kubectl::describe(&pod_ref));
         if !finalizers.is_empty() {
-            finding = finding.remediation(format!(
-                "kubectl patch pod {}{} --type=merge -p '{{\"metadata\":{{\"finalizers\":null}}}}'",
-                kubectl::word(&pod.name),
-                kubectl::namespace_flag(&pod_ref)
-            ));
+            finding = finding.remediation(
+                Kubectl::new("patch pod")
+                    .name(&pod.name)
+                    .namespace_of(&pod_ref)
+                    .arg(r#"--type=merge -p '{"metadata":{"finalizers":null}}'"#),
+            );
         }
-        findings.push(finding.remediation(format!(
-            "kubectl delete pod {}{} --grace-period=0 --force",
-            kubectl::word(&pod.name),
-            kubectl::namespace_flag(&pod_ref)
-        )));
+        findings.push(finding.remediation(
+            Kubectl::new("delete pod").name(&pod.name).namespace_of(&pod_ref).arg("--grace-period=0 --force"),
+        ));
     }
     findings
 }

@@ -8,6 +8,7 @@ use kubesnap_shared::model::ObjectRef;
 
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::security::credentials::{Literal, judge};
+use crate::facts::kubectl::Kubectl;
 use crate::facts::workload::{Template, containers};
 use crate::facts::{Facts, kubectl, platform};
 use crate::finding::{Category, Evidence, Finding, Severity};
@@ -162,17 +163,14 @@ fn workload_finding(owner: &ObjectRef, found: &[Entry]) -> Finding {
         finding = finding.evidence(entry.evidence.clone());
     }
     let secret = format!("{}-credentials", owner.name);
-    finding = finding.remediation(format!(
-        "kubectl create secret generic {}{} --from-literal=<NAME>=<new value>",
-        kubectl::word(&secret),
-        kubectl::namespace_flag(owner)
-    ));
+    finding = finding.remediation(
+        Kubectl::new("create secret generic")
+            .name(&secret)
+            .namespace_of(owner)
+            .arg("--from-literal=<NAME>=<new value>"),
+    );
     if matches!(owner.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "ReplicaSet") {
-        finding = finding.remediation(kubectl::on(
-            "set env",
-            owner,
-            &format!("--from=secret/{}", kubectl::word(&secret)),
-        ));
+        finding = finding.remediation(kubectl::on("set env", owner).joined("--from=secret/", &secret));
     }
     finding
 }

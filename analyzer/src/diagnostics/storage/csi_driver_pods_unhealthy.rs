@@ -6,6 +6,7 @@ use kubesnap_shared::model::Object;
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::pod_health;
 use crate::facts::workload::group_by_workload;
 use crate::facts::{containers, kubectl};
@@ -101,7 +102,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             finding =
                 finding.remediation(kubectl::logs(&pod.reference(), status.name, status.restart_count() > 0));
         }
-        findings.push(finding.remediation("kubectl get csidrivers,csinodes"));
+        findings.push(finding.remediation(Kubectl::new("get csidrivers,csinodes")));
     }
     findings
 }

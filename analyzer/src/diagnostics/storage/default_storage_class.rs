@@ -7,6 +7,7 @@ use super::classes;
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::version;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -72,7 +73,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
                  provisioned and stays Pending ({pending} in this bundle). Helm charts and operators usually create such \
                  claims."
             ))
-            .remediation("kubectl get storageclass")
+            .remediation(Kubectl::new("get storageclass"))
             .remediation(patch(candidate, "true"))
     } else {
         let before_126 = facts
@@ -111,7 +112,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
                 "Several StorageClasses are marked default. {effect} ({} such claims exist.)",
                 classless.len()
             ))
-            .remediation("kubectl get storageclass");
+            .remediation(Kubectl::new("get storageclass"));
         // Keep the newest, the one 1.26+ already uses, and unmark the others.
         for class in sorted.iter().take(sorted.len().saturating_sub(1)) {
             finding = finding.remediation(patch(&class.name, "false"));
@@ -185,8 +186,8 @@ fn no_class_at_all(facts: &Facts<'_>) -> Option<Finding> {
     };
     let mut finding = finding
         .explanation(explanation)
-        .remediation("kubectl get storageclass")
-        .remediation("kubectl get persistentvolumes");
+        .remediation(Kubectl::new("get storageclass"))
+        .remediation(Kubectl::new("get persistentvolumes"));
     if let Some(pvc) = pending.first() {
         finding = finding.remediation(kubectl::describe(&pvc.reference()));
     }
@@ -197,12 +198,10 @@ fn no_class_at_all(facts: &Facts<'_>) -> Option<Finding> {
 const MAX_BOUND_SHOWN: usize = 10;
 
 /// `kubectl patch storageclass <name>` setting the default annotation.
-fn patch(name: &str, value: &str) -> String {
-    format!(
-        "kubectl patch storageclass {} -p '{{\"metadata\":{{\"annotations\":{{\"{}\":\"{value}\"}}}}}}'",
-        kubectl::word(name),
-        classes::DEFAULT_ANNOTATIONS[0]
-    )
+fn patch(name: &str, value: &str) -> Kubectl {
+    let patch =
+        format!(r#"{{"metadata":{{"annotations":{{"{}":"{value}"}}}}}}"#, classes::DEFAULT_ANNOTATIONS[0]);
+    Kubectl::new("patch storageclass").name(name).arg("-p").name(&patch)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::storage::kubelet_stats::{self, human_bytes};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -87,7 +88,7 @@ fn near_limit(model: &ClusterModel) -> Vec<Finding> {
                      it, and the data on those is lost.",
                     usage.pod
                 ))
-                .remediation(format!("kubectl exec {} -n {} -- df -h", kubectl::word(usage.pod), kubectl::word(usage.namespace)))
+                .remediation(Kubectl::new("exec").name(usage.pod).namespace(usage.namespace).arg("-- df -h"))
                 .remediation(kubectl::get_yaml(&pod_ref)),
         );
     }
@@ -159,8 +160,14 @@ fn evictions(model: &ClusterModel) -> Vec<Finding> {
                     if pressure.is_some() { " and the node still reports DiskPressure, so evictions continue" } else { "" }
                 ))
                 .remediation(kubectl::describe(&node_ref))
-                .remediation(format!("kubectl get pods -A --field-selector spec.nodeName={},status.phase=Failed", kubectl::word(node_name)))
-                .remediation(format!("kubectl get --raw /api/v1/nodes/{}/proxy/stats/summary", kubectl::word(node_name))),
+                .remediation(
+                    Kubectl::new("get pods -A --field-selector")
+                        .joined("spec.nodeName=", node_name)
+                        .then(",status.phase=Failed"),
+                )
+                .remediation(
+                    Kubectl::new("get --raw").joined("/api/v1/nodes/", node_name).then("/proxy/stats/summary"),
+                ),
         );
     }
     findings

@@ -8,6 +8,7 @@ use super::pvc_pending::consumers;
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -75,12 +76,13 @@ fn lost(model: &ClusterModel, pvc: &Object) -> Finding {
             if pods.is_empty() { String::new() } else { format!(" {} pods mount it.", pods.len()) }
         ))
         .remediation(kubectl::describe(&pvc.reference()))
-        .remediation("kubectl get pv")
-        .remediation(format!(
-            "kubectl delete pvc {} -n {}   # then recreate it from a backup",
-            kubectl::word(&pvc.name),
-            kubectl::word(namespace)
-        ))
+        .remediation(Kubectl::new("get pv"))
+        .remediation(
+            Kubectl::new("delete pvc")
+                .name(&pvc.name)
+                .namespace(namespace)
+                .then("   # then recreate it from a backup"),
+        )
 }
 
 fn volume(model: &ClusterModel, pv: &Object, severity: Severity) -> Finding {
@@ -129,12 +131,14 @@ fn volume(model: &ClusterModel, pv: &Object, severity: Severity) -> Finding {
     };
     let mut finding = finding.explanation(explanation).remediation(kubectl::describe(&pv.reference()));
     if phase == "Released" {
-        finding = finding.remediation(format!(
-            "kubectl patch pv {} --type json -p '[{{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}}]'   # to reuse it",
-            kubectl::word(&pv.name)
-        ));
+        finding = finding.remediation(
+            Kubectl::new("patch pv")
+                .name(&pv.name)
+                .arg(r#"--type json -p '[{"op":"remove","path":"/spec/claimRef"}]'"#)
+                .then("   # to reuse it"),
+        );
     }
-    finding.remediation(format!("kubectl delete pv {}   # once its data is safe", kubectl::word(&pv.name)))
+    finding.remediation(Kubectl::new("delete pv").name(&pv.name).then("   # once its data is safe"))
 }
 
 #[cfg(test)]

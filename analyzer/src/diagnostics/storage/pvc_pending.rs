@@ -8,6 +8,7 @@ use super::classes;
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -151,10 +152,10 @@ fn finding(facts: &Facts<'_>, pvc: &Object) -> Option<Finding> {
     let mut finding = finding
         .explanation(explanation)
         .remediation(kubectl::describe(&pvc_ref))
-        .remediation("kubectl get storageclass")
+        .remediation(Kubectl::new("get storageclass"))
         .remediation(kubectl::events(&pvc_ref));
     if class_name == Some("") {
-        finding = finding.remediation("kubectl get pv");
+        finding = finding.remediation(Kubectl::new("get pv"));
     }
     Some(finding)
 }

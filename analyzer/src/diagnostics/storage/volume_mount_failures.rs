@@ -9,6 +9,7 @@ use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::containers;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::workload::{Origin, origin};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -175,16 +176,11 @@ fn finding(facts: &Facts<'_>, object: &ObjectRef, events: &[&Event]) -> Finding 
         .remediation(kubectl::events(object));
     let message = main.map(|event| event.message.to_ascii_lowercase()).unwrap_or_default();
     if message.contains("multi-attach") {
-        finding = finding.remediation("kubectl get volumeattachments");
+        finding = finding.remediation(Kubectl::new("get volumeattachments"));
     } else if message.contains("csi drivers") {
-        finding = finding.remediation("kubectl get csinodes -o yaml");
+        finding = finding.remediation(Kubectl::new("get csinodes -o yaml"));
     } else if let Some(name) = missing_object(main.map(|event| event.message.as_str()).unwrap_or_default()) {
-        finding = finding.remediation(format!(
-            "kubectl get {} {} -n {}",
-            name.0,
-            kubectl::word(name.1),
-            kubectl::word(namespace)
-        ));
+        finding = finding.remediation(Kubectl::new("get").arg(name.0).name(name.1).namespace(namespace));
     }
     finding
 }

@@ -7,6 +7,7 @@ use kubesnap_shared::model::{ClusterModel, Object};
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::nodes::age;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -100,8 +101,8 @@ fn finding(model: &ClusterModel, snapshot: &Object) -> Option<Finding> {
         finding
             .explanation(explanation)
             .remediation(kubectl::describe(&reference))
-            .remediation("kubectl get volumesnapshotclass,volumesnapshotcontents")
-            .remediation("kubectl get pods -A -l app.kubernetes.io/name=snapshot-controller"),
+            .remediation(Kubectl::new("get volumesnapshotclass,volumesnapshotcontents"))
+            .remediation(Kubectl::new("get pods -A -l app.kubernetes.io/name=snapshot-controller")),
     )
 }
 

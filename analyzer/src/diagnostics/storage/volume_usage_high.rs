@@ -9,6 +9,7 @@ use kubesnap_shared::model::{ClusterModel, ObjectRef};
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::storage::kubelet_stats::{self, VolumeUsage, human_bytes};
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -163,25 +164,22 @@ fn finding(
     let mut finding = finding.explanation(explanation).remediation(kubectl::describe(&pvc_ref));
     if let Some(path) = &mount {
         let flag = if inodes_are_the_limit { "-i" } else { "-h" };
-        finding = finding.remediation(format!(
-            "kubectl exec {} -n {} -- df {flag} {}",
-            kubectl::word(usage.pod),
-            kubectl::word(usage.namespace),
-            kubectl::word(path)
-        ));
+        finding = finding.remediation(
+            Kubectl::new("exec").name(usage.pod).namespace(usage.namespace).arg("-- df").arg(flag).name(path),
+        );
     }
     match expandable {
-        Some(false) => finding.remediation(format!(
-            "kubectl get storageclass {} -o yaml   # allowVolumeExpansion is false: expansion needs a new volume",
-            kubectl::word(class.unwrap_or_default())
-        )),
+        Some(false) => finding.remediation(
+            Kubectl::new("get storageclass")
+                .name(class.unwrap_or_default())
+                .arg("-o yaml")
+                .then("   # allowVolumeExpansion is false: expansion needs a new volume"),
+        ),
         _ => {
             let grown = ((usage.capacity_bytes * 1.5) / 1_073_741_824.0).ceil().max(1.0);
-            finding.remediation(format!(
-                "kubectl patch pvc {} -n {} -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{grown:.0}Gi\"}}}}}}}}'",
-                kubectl::word(name),
-                kubectl::word(namespace)
-            ))
+            let patch = format!(r#"{{"spec":{{"resources":{{"requests":{{"storage":"{grown:.0}Gi"}}}}}}}}"#);
+            finding
+                .remediation(Kubectl::new("patch pvc").name(name).namespace(namespace).arg("-p").name(&patch))
         }
     }
 }

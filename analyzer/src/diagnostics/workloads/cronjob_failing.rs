@@ -6,6 +6,7 @@ use kubesnap_shared::model::Object;
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -78,14 +79,16 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
                     cronjob.name,
                     jobs.len()
                 ))
-                .remediation(format!("kubectl logs job/{}{} --tail=50", kubectl::word(&last.name), kubectl::namespace_flag(&object)))
+                .remediation(
+                    Kubectl::new("logs").joined("job/", &last.name).namespace_of(&object).arg("--tail=50"),
+                )
                 .remediation(kubectl::describe(&last.reference()))
-                .remediation(format!(
-                    "kubectl create job {}-manual{} --from=cronjob/{}",
-                    kubectl::word(&cronjob.name),
-                    kubectl::namespace_flag(&object),
-                    kubectl::word(&cronjob.name)
-                )),
+                .remediation(
+                    Kubectl::new("create job")
+                        .name(&format!("{}-manual", cronjob.name))
+                        .namespace_of(&object)
+                        .joined("--from=cronjob/", &cronjob.name),
+                ),
         );
     }
     findings

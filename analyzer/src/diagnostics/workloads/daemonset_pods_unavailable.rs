@@ -8,6 +8,7 @@ use kubesnap_shared::json::Value;
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::workload::tool_of_labels;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -81,7 +82,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
                     .map(|tool| format!(" It belongs to {tool}: it describes that run, not an agent of the cluster."))
                     .unwrap_or_default())
                 .remediation(kubectl::describe(&object))
-                .remediation(format!("kubectl get pods{} -o wide", kubectl::namespace_flag(&object)))
+                .remediation(Kubectl::new("get pods").namespace_of(&object).arg("-o wide"))
                 .remediation(kubectl::rollout("status", &object)),
         );
     }

@@ -4,6 +4,7 @@
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::workload::condition_note;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -88,11 +89,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             .remediation(kubectl::describe(&object))
             .remediation(kubectl::rollout("status", &object));
         if !selector.is_empty() {
-            finding = finding.remediation(format!(
-                "kubectl get pods{} -l {}",
-                kubectl::namespace_flag(&object),
-                kubectl::word(&selector)
-            ));
+            finding =
+                finding.remediation(Kubectl::new("get pods").namespace_of(&object).arg("-l").name(&selector));
         }
         findings.push(finding.remediation(kubectl::rollout("undo", &object)));
     }

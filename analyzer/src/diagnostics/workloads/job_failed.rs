@@ -6,6 +6,7 @@ use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::containers;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::workload::condition_note;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
@@ -96,7 +97,7 @@ pub(crate) fn finding(model: &ClusterModel, job: &Object, reason: &str, message:
             job.name,
             if deadline { "it ran past activeDeadlineSeconds" } else { "its pods failed more often than backoffLimit allows" }
         ))
-        .remediation(format!("kubectl logs job/{}{} --tail=50", kubectl::word(&job.name), kubectl::namespace_flag(&object)))
+        .remediation(Kubectl::new("logs").joined("job/", &job.name).namespace_of(&object).arg("--tail=50"))
         .remediation(kubectl::describe(&object))
 }
 

@@ -4,6 +4,7 @@
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::finding::{Category, Evidence, Finding, Severity};
 
 pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
@@ -72,7 +73,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             };
             finding = finding.remediation(kubectl::describe(&pod));
         }
-        findings.push(finding.remediation(format!("kubectl get pvc{}", kubectl::namespace_flag(&object))));
+        findings.push(finding.remediation(Kubectl::new("get pvc").namespace_of(&object)));
     }
     findings
 }

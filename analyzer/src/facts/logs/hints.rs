@@ -11,6 +11,7 @@ use super::sources::Source;
 use crate::facts::Facts;
 use crate::facts::containers;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::pod_health;
 
 /// What the bundle adds to a family's suggestion.
@@ -66,8 +67,8 @@ fn dns(facts: &Facts<'_>) -> Hints {
         notes: vec![summary.clone()],
         summary: Some(summary),
         commands: vec![
-            "kubectl get pods -n kube-system -l k8s-app=kube-dns".to_owned(),
-            "kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50".to_owned(),
+            Kubectl::new("get pods -n kube-system -l k8s-app=kube-dns").into(),
+            Kubectl::new("logs -n kube-system -l k8s-app=kube-dns --tail=50").into(),
         ],
     }
 }
@@ -77,8 +78,8 @@ fn dependency_hints(facts: &Facts<'_>, dependencies: &[Dependency<'_>], pod: &Ob
     for dependency in dependencies.iter().take(NAMED) {
         hints.notes.push(dependencies::describe(facts, dependency));
         let command = match dependency.service {
-            Some(_) => kubectl::on("get", &endpoints(&dependency.reference), ""),
-            None => format!("kubectl get services{}", kubectl::namespace_flag(&dependency.reference)),
+            Some(_) => kubectl::on("get", &endpoints(&dependency.reference)).to_string(),
+            None => Kubectl::new("get services").namespace_of(&dependency.reference).to_string(),
         };
         if !hints.commands.contains(&command) {
             hints.commands.push(command);
@@ -96,7 +97,7 @@ fn dependency_hints(facts: &Facts<'_>, dependencies: &[Dependency<'_>], pod: &Ob
             ))
         }
     };
-    hints.commands.push(format!("kubectl get networkpolicy{}", kubectl::namespace_flag(&pod.reference())));
+    hints.commands.push(Kubectl::new("get networkpolicy").namespace_of(&pod.reference()).into());
     hints
 }
 
@@ -110,9 +111,7 @@ fn services(facts: &Facts<'_>, pod: Option<&Object>) -> Hints {
     let mut hints = dependency_hints(facts, &dependencies, pod);
     if dependencies.is_empty() {
         hints.notes.push(format!("the configuration of pod {} names no Service of the bundle", pod.name));
-        hints
-            .commands
-            .insert(0, format!("kubectl get endpoints{}", kubectl::namespace_flag(&pod.reference())));
+        hints.commands.insert(0, Kubectl::new("get endpoints").namespace_of(&pod.reference()).into());
     }
     hints
 }
@@ -144,12 +143,10 @@ fn databases(facts: &Facts<'_>, pod: Option<&Object>, sources: &[&Source<'_>]) -
     };
     hints.notes.push(status.clone());
     if let Some(first) = database_pods.first() {
-        hints.commands.push(kubectl::describe(&first.reference()));
-        hints.commands.push(format!(
-            "kubectl logs {}{} --tail=50",
-            kubectl::word(&first.name),
-            kubectl::namespace_flag(&first.reference())
-        ));
+        hints.commands.push(kubectl::describe(&first.reference()).into());
+        hints.commands.push(
+            Kubectl::new("logs").name(&first.name).namespace_of(&first.reference()).arg("--tail=50").into(),
+        );
     }
     let refused = sources
         .iter()
@@ -185,11 +182,9 @@ fn limits(pod: Option<&Object>, family: &str) -> Hints {
             hints.notes.push(text);
         }
     }
-    hints.commands.push(format!(
-        "kubectl top pod {}{} --containers",
-        kubectl::word(&pod.name),
-        kubectl::namespace_flag(&pod.reference())
-    ));
+    hints.commands.push(
+        Kubectl::new("top pod").name(&pod.name).namespace_of(&pod.reference()).arg("--containers").into(),
+    );
     hints
 }
 
@@ -217,7 +212,7 @@ fn images(facts: &Facts<'_>, pod: Option<&Object>) -> Hints {
         0 => "no imagePullSecrets".to_owned(),
         _ => format!("imagePullSecrets: {}", secrets.join(", ")),
     });
-    hints.commands.push(kubectl::describe(&pod.reference()));
+    hints.commands.push(kubectl::describe(&pod.reference()).into());
     hints
 }
 
@@ -228,11 +223,12 @@ fn service_account(pod: Option<&Object>) -> Hints {
     Hints {
         summary: None,
         notes: vec![format!("pod {} runs as service account {account}", pod.name)],
-        commands: vec![format!(
-            "kubectl auth can-i --list --as={} -n {}",
-            kubectl::word(&format!("system:serviceaccount:{namespace}:{account}")),
-            kubectl::word(namespace)
-        )],
+        commands: vec![
+            Kubectl::new("auth can-i --list")
+                .joined("--as=", &format!("system:serviceaccount:{namespace}:{account}"))
+                .namespace(namespace)
+                .into(),
+        ],
     }
 }
 
@@ -250,7 +246,11 @@ fn node(facts: &Facts<'_>, pod: Option<&Object>, sources: &[&Source<'_>], family
         }
         None => format!("node {name}: no {condition} condition in the bundle"),
     };
-    Hints { summary: Some(state.clone()), notes: vec![state], commands: vec![kubectl::describe(&reference)] }
+    Hints {
+        summary: Some(state.clone()),
+        notes: vec![state],
+        commands: vec![kubectl::describe(&reference).into()],
+    }
 }
 
 fn certificates(facts: &Facts<'_>, sources: &[&Source<'_>]) -> Hints {
@@ -277,11 +277,13 @@ fn certificates(facts: &Facts<'_>, sources: &[&Source<'_>]) -> Hints {
         }
     }
     hints.summary = hints.notes.first().cloned();
-    hints.commands.push(format!(
-        "kubectl get secrets -n {} --field-selector type=kubernetes.io/tls",
-        kubectl::word(&namespace)
-    ));
-    hints.commands.push(format!("kubectl get certificates.cert-manager.io -n {}", kubectl::word(&namespace)));
+    hints.commands.push(
+        Kubectl::new("get secrets")
+            .namespace(&namespace)
+            .arg("--field-selector type=kubernetes.io/tls")
+            .into(),
+    );
+    hints.commands.push(Kubectl::new("get certificates.cert-manager.io").namespace(&namespace).into());
     hints
 }
 

@@ -386,6 +386,59 @@ fn of_service(facts: &Facts<'_>, service: &Object, target: &Target, said: &str) 
     )
 }
 
+/// A Service port that sends traffic to a number its pods do not serve, shown by the pods
+/// themselves: none of them declares the numeric targetPort, and a container port carries the
+/// Service port's own name under another number (`http` → 9200 while targetPort is 8080). The
+/// author meant that port; declaring ports is optional, so pods that declare none, or declare
+/// the target, or no port of the name, are never judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MisroutedPort {
+    /// The Service port's name.
+    pub(crate) name: String,
+    pub(crate) port: i64,
+    pub(crate) target: i64,
+    /// The number the pods give the name.
+    pub(crate) served: i64,
+}
+
+/// The misrouted ports of `service` against `pods` (its backends), in the Service's order.
+pub(crate) fn misrouted_ports(service: &Object, pods: &[&Object]) -> Vec<MisroutedPort> {
+    let declared: Vec<(&str, i64)> = pods
+        .iter()
+        .flat_map(|pod| pod.array_at("/spec/containers").iter())
+        .flat_map(|container| container.get("ports").and_then(Value::as_array).unwrap_or_default().iter())
+        .filter_map(|p| {
+            Some((
+                p.get("name").and_then(Value::as_str).unwrap_or_default(),
+                p.get("containerPort")?.as_i64()?,
+            ))
+        })
+        .collect();
+    if declared.is_empty() {
+        return Vec::new();
+    }
+    service
+        .array_at("/spec/ports")
+        .iter()
+        .filter_map(|port| {
+            let name = port.get("name").and_then(Value::as_str).filter(|name| !name.is_empty())?;
+            let number = port.get("port").and_then(Value::as_i64)?;
+            let target = match port.get("targetPort") {
+                None => number,
+                Some(value) => {
+                    value.as_i64().or_else(|| value.as_str().and_then(|text| text.parse().ok()))?
+                }
+            };
+            if declared.iter().any(|(_, declared)| *declared == target) {
+                return None;
+            }
+            let served =
+                declared.iter().find(|(declared, _)| *declared == name).map(|(_, number)| *number)?;
+            Some(MisroutedPort { name: name.to_owned(), port: number, target, served })
+        })
+        .collect()
+}
+
 /// The Service port a client dials (the one numbered `port`, else the only one) sends to a
 /// numeric targetPort that none of the Service's pods declares while they declare others:
 /// `sends port 80 to targetPort 8080, which its pods do not declare (they declare 9200)`.

@@ -7,6 +7,7 @@ use crate::facts::kubectl;
 use crate::finding::Evidence;
 
 use super::usage::MIB;
+use crate::facts::kubectl::Kubectl;
 
 const GIB: f64 = 1024.0 * MIB;
 
@@ -133,19 +134,19 @@ pub(crate) fn set_resources(
             .collect::<Vec<_>>()
             .join(",")
     };
-    let mut command = kubectl::on("set resources", target, &format!("-c {}", kubectl::word(container)));
+    let mut command = kubectl::on("set resources", target).arg("-c").name(container);
     if !requests.is_empty() {
-        command.push_str(&format!(" --requests={}", list(requests)));
+        command = command.joined("--requests=", &list(requests));
     }
     if !limits.is_empty() {
-        command.push_str(&format!(" --limits={}", list(limits)));
+        command = command.joined("--limits=", &list(limits));
     }
-    command
+    command.into()
 }
 
 /// `kubectl top pod api-1 -n shop --containers`.
 pub(crate) fn top_pod(pod: &ObjectRef) -> String {
-    format!("kubectl top pod {}{} --containers", kubectl::word(&pod.name), kubectl::namespace_flag(pod))
+    Kubectl::new("top pod").name(&pod.name).namespace_of(pod).arg("--containers").into()
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use kubesnap_shared::model::{Event, Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip};
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::finding::Severity;
 
 const KINDS: [&str; 4] = ["ReplicaSet", "StatefulSet", "DaemonSet", "Job"];
@@ -269,9 +270,9 @@ fn hypothesis(
         &objects,
     );
     hypothesis.objects = objects;
-    hypothesis.mitigation.push(kubectl::events(&controller.reference()));
-    hypothesis.mitigation.push(format!("kubectl describe resourcequota -n {}", kubectl::word(namespace)));
-    hypothesis.mitigation.push(format!("kubectl describe limitrange -n {}", kubectl::word(namespace)));
+    hypothesis.mitigation.push(kubectl::events(&controller.reference()).into());
+    hypothesis.mitigation.push(Kubectl::new("describe resourcequota").namespace(namespace).into());
+    hypothesis.mitigation.push(Kubectl::new("describe limitrange").namespace(namespace).into());
     hypothesis
 }
 

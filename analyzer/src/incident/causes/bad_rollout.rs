@@ -184,11 +184,13 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         hypothesis.own_severity =
             Some(if old_ready > 0 { Severity::P2 } else { super::impact(facts, &pods) });
         if older.last().is_some() {
-            hypothesis.mitigation.push(kubectl::rollout("undo", &reference));
+            hypothesis.mitigation.push(kubectl::rollout("undo", &reference).into());
         }
-        hypothesis.mitigation.push(kubectl::rollout("history", &reference));
-        hypothesis.mitigation.push(kubectl::rollout("status", &reference));
-        hypothesis.mitigation.push(kubectl::logs(&first_pod.reference(), pod_container(first_pod), true));
+        hypothesis.mitigation.push(kubectl::rollout("history", &reference).into());
+        hypothesis.mitigation.push(kubectl::rollout("status", &reference).into());
+        hypothesis
+            .mitigation
+            .push(kubectl::logs(&first_pod.reference(), pod_container(first_pod), true).into());
         out.push(hypothesis);
     }
     out

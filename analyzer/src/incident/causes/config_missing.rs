@@ -16,6 +16,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
+use crate::facts::kubectl::Kubectl;
 use crate::facts::{containers, kubectl};
 use crate::finding::Severity;
 
@@ -132,14 +133,11 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             &objects,
         );
         hypothesis.objects = objects;
-        hypothesis.mitigation.push(kubectl::describe(&pod.reference()));
+        hypothesis.mitigation.push(kubectl::describe(&pod.reference()).into());
         if let Some((kind, object, _)) = &what {
-            hypothesis.mitigation.push(format!(
-                "kubectl get {} {} -n {} -o yaml",
-                kind.to_lowercase(),
-                kubectl::word(object),
-                kubectl::word(namespace)
-            ));
+            hypothesis.mitigation.push(
+                Kubectl::new("get").resource(kind).name(object).namespace(namespace).arg("-o yaml").into(),
+            );
         }
         let _ = container;
         out.push(hypothesis);

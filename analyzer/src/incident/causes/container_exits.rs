@@ -222,10 +222,10 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, crashes: &[Crash<'
         &objects,
     );
     hypothesis.objects = objects;
-    hypothesis.mitigation.push(kubectl::logs(&crash.pod.reference(), &crash.container, true));
-    hypothesis.mitigation.push(kubectl::describe(&crash.pod.reference()));
+    hypothesis.mitigation.push(kubectl::logs(&crash.pod.reference(), &crash.container, true).into());
+    hypothesis.mitigation.push(kubectl::describe(&crash.pod.reference()).into());
     if subject.kind != "Pod" {
-        hypothesis.mitigation.push(kubectl::get_yaml(subject));
+        hypothesis.mitigation.push(kubectl::get_yaml(subject).into());
     }
     hypothesis
 }

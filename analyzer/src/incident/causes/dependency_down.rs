@@ -22,6 +22,7 @@ use crate::facts::{Facts, kubectl};
 use crate::finding::Severity;
 use crate::incident::links;
 
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::proxy::ServiceProxy;
 use crate::facts::network::targets::{self as target, Resolved, Target, Verdict};
 
@@ -343,41 +344,36 @@ fn mitigation(
         let reference = &dependency.reference;
         match dependency.service {
             Some(service) => {
-                commands.push(kubectl::on(
-                    "get",
-                    &ObjectRef { kind: "Endpoints".to_owned(), ..reference.clone() },
-                    "",
-                ));
-                commands.push(kubectl::describe(reference));
+                commands.push(
+                    kubectl::on("get", &ObjectRef { kind: "Endpoints".to_owned(), ..reference.clone() })
+                        .into(),
+                );
+                commands.push(kubectl::describe(reference).into());
                 let workload =
                     backends::of_service(facts, service).pods.first().and_then(|pod| facts.workload_of(pod));
                 if let Some(workload) =
                     workload.filter(|w| matches!(w.kind.as_str(), "Deployment" | "StatefulSet"))
                 {
-                    commands.push(kubectl::rollout("restart", &workload));
+                    commands.push(kubectl::rollout("restart", &workload).into());
                 }
             }
             None => {
-                commands.push(format!("kubectl get services{}", kubectl::namespace_flag(reference)));
+                commands.push(Kubectl::new("get services").namespace_of(reference).into());
                 let map =
                     dependency.origin.strip_prefix("ConfigMap ").and_then(|rest| rest.split(' ').next());
                 if let Some((namespace, name)) = map.and_then(|map| map.split_once('/')) {
-                    commands.push(format!(
-                        "kubectl get configmap {} -n {} -o yaml",
-                        kubectl::word(name),
-                        kubectl::word(namespace)
-                    ));
+                    commands.push(
+                        Kubectl::new("get configmap").name(name).namespace(namespace).arg("-o yaml").into(),
+                    );
                 }
             }
         }
     }
     if let Some(pod) = failing_database {
-        commands.push(kubectl::describe(&pod.reference()));
-        commands.push(format!(
-            "kubectl logs {}{} --tail=50",
-            kubectl::word(&pod.name),
-            kubectl::namespace_flag(&pod.reference())
-        ));
+        commands.push(kubectl::describe(&pod.reference()).into());
+        commands.push(
+            Kubectl::new("logs").name(&pod.name).namespace_of(&pod.reference()).arg("--tail=50").into(),
+        );
     }
     if let Some(pod) = pods.first() {
         let container = pod
@@ -386,15 +382,11 @@ fn mitigation(
             .and_then(|c| c.get("name"))
             .and_then(kubesnap_shared::json::Value::as_str)
             .unwrap_or_default();
-        commands.push(kubectl::logs(&pod.reference(), container, false));
+        commands.push(kubectl::logs(&pod.reference(), container, false).into());
     }
     if matches!(subject.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet") {
-        commands.push(format!(
-            "kubectl set env {}{} --list",
-            kubectl::slash_name(subject),
-            kubectl::namespace_flag(subject)
-        ));
-        commands.push(kubectl::rollout("restart", subject));
+        commands.push(kubectl::on("set env", subject).arg("--list").into());
+        commands.push(kubectl::rollout("restart", subject).into());
     }
     commands
 }

@@ -9,6 +9,7 @@
 use kubesnap_shared::model::ObjectRef;
 
 use super::{Context, Hypothesis, Step, first_failure};
+use crate::facts::kubectl::Kubectl;
 use crate::facts::logs::families::ERRORS;
 use crate::facts::logs::patterns::hits_in;
 use crate::facts::logs::{recency, sources};
@@ -95,10 +96,10 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     });
     hypothesis.objects = objects;
     hypothesis.mitigation = vec![
-        "kubectl get pods -n kube-system -l k8s-app=kube-dns -o wide".to_owned(),
-        "kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50".to_owned(),
-        "kubectl rollout restart deployment/coredns -n kube-system".to_owned(),
-        "kubectl get networkpolicy -A".to_owned(),
+        Kubectl::new("get pods -n kube-system -l k8s-app=kube-dns -o wide").into(),
+        Kubectl::new("logs -n kube-system -l k8s-app=kube-dns --tail=50").into(),
+        Kubectl::new("rollout restart deployment/coredns -n kube-system").into(),
+        Kubectl::new("get networkpolicy -A").into(),
     ];
     vec![hypothesis]
 }

@@ -26,6 +26,7 @@ use kubesnap_shared::model::{Object, ObjectRef};
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
 use crate::facts::containers;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::finding::Severity;
 
 const REASONS: [&str; 3] = ["ImagePullBackOff", "ErrImagePull", "InvalidImageName"];
@@ -312,21 +313,21 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
     );
     hypothesis.objects = objects;
     let first = stuck[0].pod.reference();
-    hypothesis.mitigation.push(kubectl::describe(&first));
+    hypothesis.mitigation.push(kubectl::describe(&first).into());
     for image in images.iter().take(2) {
-        hypothesis.mitigation.push(format!("docker manifest inspect {}", kubectl::word(image)));
+        hypothesis.mitigation.push(Kubectl::program("docker manifest inspect").name(image).into());
     }
     for subject in subjects
         .iter()
         .filter(|s| matches!(s.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet"))
         .take(2)
     {
-        hypothesis.mitigation.push(format!(
-            "kubectl set image {}{} {}=<image:tag that exists>",
-            kubectl::slash_name(subject),
-            kubectl::namespace_flag(subject),
-            kubectl::word(&stuck[0].container)
-        ));
+        hypothesis.mitigation.push(
+            kubectl::on("set image", subject)
+                .name(&stuck[0].container)
+                .then("=<image:tag that exists>")
+                .into(),
+        );
     }
     hypothesis
 }

@@ -3,7 +3,9 @@
 //!
 //! Fires per workload (or lone pod) with an OOMKilled container. A `memory-leak` finding or a
 //! rising memory series of the same container makes it a leak (85); repeated kills (3 restarts
-//! or more) a limit that is too low for the work (60); a single kill 50.
+//! or more) a limit that is too low for the work: established (80) when the killed container is
+//! down at the capture (the kernel's verdict, written by the kubelet, repeated and still what
+//! keeps it from running), else 60; a single kill 50.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +17,7 @@ use kubesnap_shared::quantity;
 use super::{Context, Hypothesis, Step, first_failure};
 use crate::facts::containers;
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::performance::units;
 use crate::finding::Severity;
 
@@ -24,6 +27,8 @@ struct Killed<'a> {
     container: String,
     at: Option<Timestamp>,
     restarts: i64,
+    /// The container is not running at the capture (waiting to restart after the kill).
+    down: bool,
     limit: Option<f64>,
     /// The JVM's maximum heap (`-Xmx`) from the container's command, args or `JAVA_OPTS`-like env.
     heap: Option<f64>,
@@ -80,6 +85,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 container: status.name.to_owned(),
                 at: termination.finished_at.and_then(|at| at.parse().ok()),
                 restarts: status.restart_count(),
+                down: !status.running(),
                 limit,
                 heap,
             });
@@ -112,7 +118,14 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'
         (85, format!("Memory leak in {name} (container {}) ends in OOMKilled", first.container))
     } else {
         let limit = limit.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
-        let score = if restarts >= 3 { 60 } else { 50 };
+        // Killed again and again, and down now because of it: as established as a scheduler's
+        // or a kubelet's own message.
+        let down = killed.iter().any(|k| k.down && k.restarts >= 3);
+        let score = match (restarts >= 3, down) {
+            (true, true) => 80,
+            (true, false) => 60,
+            _ => 50,
+        };
         (
             score,
             format!(
@@ -191,20 +204,19 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'
             .limit
             .map(|limit| units::memory_quantity(limit * 2.0))
             .unwrap_or_else(|| "512Mi".to_owned());
-        hypothesis.mitigation.push(format!(
-            "kubectl set resources {}{} -c {} --limits=memory={raised}",
-            kubectl::slash_name(subject),
-            kubectl::namespace_flag(subject),
-            kubectl::word(&first.container)
-        ));
-        hypothesis.mitigation.push(kubectl::rollout("restart", subject));
+        hypothesis.mitigation.push(
+            kubectl::on("set resources", subject)
+                .arg("-c")
+                .name(&first.container)
+                .joined("--limits=memory=", &raised)
+                .into(),
+        );
+        hypothesis.mitigation.push(kubectl::rollout("restart", subject).into());
     }
-    hypothesis.mitigation.push(format!(
-        "kubectl top pod {}{} --containers",
-        kubectl::word(&pod.name),
-        kubectl::namespace_flag(&pod)
-    ));
-    hypothesis.mitigation.push(kubectl::logs(&pod, &first.container, true));
+    hypothesis
+        .mitigation
+        .push(Kubectl::new("top pod").name(&pod.name).namespace_of(&pod).arg("--containers").into());
+    hypothesis.mitigation.push(kubectl::logs(&pod, &first.container, true).into());
     hypothesis
 }
 
@@ -303,7 +315,7 @@ samples:
     #[test]
     fn oomkilled_without_samples_is_a_limit_too_low() {
         expect![[r#"
-            1. [memory-oom 75 P0] Deployment shop/cache (container cache) exceeds its 256 MiB memory limit and is OOMKilled
+            1. [memory-oom 95 P0] Deployment shop/cache (container cache) exceeds its 256 MiB memory limit and is OOMKilled
                2025-06-01T11:58:00Z Pod/shop/cache-5c-a: container cache OOMKilled (exit code 137), 4 restarts
                finding oom-killed: Deployment shop/cache: 1 of 1 pod: container cache OOMKilled (limit 256Mi)
                evidence: container cache has a memory limit of 256 MiB

@@ -19,6 +19,7 @@ use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, subject_of};
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::pod_health;
 use crate::facts::scheduling as fit;
 use crate::finding::Severity;
@@ -197,18 +198,17 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             &objects,
         );
         hypothesis.objects = objects;
-        hypothesis.mitigation.push(kubectl::describe(&reference));
+        hypothesis.mitigation.push(kubectl::describe(&reference).into());
         hypothesis.mitigation.push(match what {
-            Some(what) if what.contains("network") => {
-                "kubectl get pods -n kube-system -o wide | grep -Ei 'cni|calico|flannel|weave|cilium|kindnet'"
-                    .to_owned()
-            }
-            _ => format!(
-                "kubectl get pods -A -o wide --field-selector spec.nodeName={}",
-                kubectl::word(&node.name)
-            ),
+            Some(what) if what.contains("network") => Kubectl::new(
+                "get pods -n kube-system -o wide | grep -Ei 'cni|calico|flannel|weave|cilium|kindnet'",
+            )
+            .into(),
+            _ => Kubectl::new("get pods -A -o wide --field-selector")
+                .joined("spec.nodeName=", &node.name)
+                .into(),
         });
-        hypothesis.mitigation.push("journalctl -u kubelet --since -1h (on the node)".to_owned());
+        hypothesis.mitigation.push("journalctl -u kubelet --since -1h   # on the node".to_owned());
         out.push(hypothesis);
     }
     out

@@ -10,6 +10,7 @@ use kubesnap_shared::model::Object;
 
 use super::{Context, Hypothesis, Step, first_failure};
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::pod_health;
 use crate::finding::Severity;
 
@@ -94,20 +95,20 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         hypothesis.findings =
             context.linked(&["node-pressure", "pod-evicted", "ephemeral-storage-pressure"], &objects);
         hypothesis.objects.extend(objects.into_iter().skip(1));
-        hypothesis.mitigation.push(kubectl::describe(&reference));
-        hypothesis.mitigation.push(format!("kubectl cordon {}", kubectl::word(&node.name)));
+        hypothesis.mitigation.push(kubectl::describe(&reference).into());
+        hypothesis.mitigation.push(Kubectl::new("cordon").name(&node.name).into());
         hypothesis.mitigation.push(match names.contains(&"DiskPressure") {
-            true => format!(
-                "kubectl get pods -A -o wide --field-selector spec.nodeName={}",
-                kubectl::word(&node.name)
-            ),
-            false => "kubectl top pods -A --sort-by=memory".to_owned(),
+            true => Kubectl::new("get pods -A -o wide --field-selector")
+                .joined("spec.nodeName=", &node.name)
+                .into(),
+            false => Kubectl::new("top pods -A --sort-by=memory").into(),
         });
         if !evicted.is_empty() {
-            hypothesis.mitigation.push(format!(
-                "kubectl get pods -A --field-selector {}",
-                kubectl::word(&format!("spec.nodeName={},status.phase=Failed", node.name))
-            ));
+            hypothesis.mitigation.push(
+                Kubectl::new("get pods -A --field-selector")
+                    .name(&format!("spec.nodeName={},status.phase=Failed", node.name))
+                    .into(),
+            );
         }
         out.push(hypothesis);
     }

@@ -220,9 +220,9 @@ fn hypothesis(
         &objects,
     );
     hypothesis.objects = objects;
-    hypothesis.mitigation.push(kubectl::describe(&pod.reference()));
+    hypothesis.mitigation.push(kubectl::describe(&pod.reference()).into());
     if subject.kind != "Pod" {
-        hypothesis.mitigation.push(kubectl::get_yaml(subject));
+        hypothesis.mitigation.push(kubectl::get_yaml(subject).into());
     }
     Some(hypothesis)
 }

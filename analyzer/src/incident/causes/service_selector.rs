@@ -17,7 +17,7 @@ use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{Object, labels_match};
 
 use super::{Context, Hypothesis, Step};
-use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::backends;
 use crate::facts::network::selector::service_selector;
 use crate::finding::Severity;
@@ -122,12 +122,10 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         hypothesis.findings =
             context.linked(&["service-without-endpoints", "service-selector-mismatch"], &objects);
         hypothesis.objects = objects;
-        hypothesis.mitigation.push(format!(
-            "kubectl get endpoints {} -n {}",
-            kubectl::word(&service.name),
-            kubectl::word(namespace)
-        ));
-        hypothesis.mitigation.push(format!("kubectl get pods -n {} --show-labels", kubectl::word(namespace)));
+        hypothesis
+            .mitigation
+            .push(Kubectl::new("get endpoints").name(&service.name).namespace(namespace).into());
+        hypothesis.mitigation.push(Kubectl::new("get pods").namespace(namespace).arg("--show-labels").into());
         out.push(hypothesis);
     }
     out

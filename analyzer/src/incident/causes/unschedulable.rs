@@ -19,6 +19,7 @@ use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, impact, subject_of};
 use crate::facts::kubectl;
+use crate::facts::kubectl::Kubectl;
 use crate::facts::network::pod_health;
 use crate::facts::scheduling::{self as fit, Blocker};
 use crate::finding::Severity;
@@ -218,23 +219,23 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, pods: &[(&Object, 
         &objects,
     );
     hypothesis.objects = objects;
-    hypothesis.mitigation.push(kubectl::describe(&pod.reference()));
+    hypothesis.mitigation.push(kubectl::describe(&pod.reference()).into());
     let class = classes.first().map(|(class, _)| **class).unwrap_or_default();
     match class {
         "resources" => {
-            hypothesis.mitigation.push("kubectl describe nodes | grep -A8 'Allocated resources'".to_owned())
+            hypothesis.mitigation.push(Kubectl::new("describe nodes | grep -A8 'Allocated resources'").into())
         }
         "cordoned" => {
             for node in fit.nodes.keys().take(2) {
-                hypothesis.mitigation.push(format!("kubectl uncordon {}", kubectl::word(node)));
+                hypothesis.mitigation.push(Kubectl::new("uncordon").name(node).into());
             }
         }
         "host port" => hypothesis.mitigation.push(
-            "kubectl get pods -A -o wide --field-selector status.phase=Running | grep -i svclb".to_owned(),
+            Kubectl::new("get pods -A -o wide --field-selector status.phase=Running | grep -i svclb").into(),
         ),
-        _ => hypothesis.mitigation.push("kubectl get nodes --show-labels".to_owned()),
+        _ => hypothesis.mitigation.push(Kubectl::new("get nodes --show-labels").into()),
     }
-    hypothesis.mitigation.push(kubectl::events(&pod.reference()));
+    hypothesis.mitigation.push(kubectl::events(&pod.reference()).into());
     hypothesis
 }
 

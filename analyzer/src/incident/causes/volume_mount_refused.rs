@@ -171,10 +171,10 @@ fn hypothesis(context: &Context<'_, '_>, refusals: &[Refusal<'_>]) -> Hypothesis
         &objects,
     );
     hypothesis.objects = objects;
-    hypothesis.mitigation.push(kubectl::describe(&first.pod.reference()));
-    hypothesis.mitigation.push(kubectl::events(&first.pod.reference()));
+    hypothesis.mitigation.push(kubectl::describe(&first.pod.reference()).into());
+    hypothesis.mitigation.push(kubectl::events(&first.pod.reference()).into());
     for subject in subjects.iter().filter(|s| s.kind != "Pod").take(2) {
-        hypothesis.mitigation.push(kubectl::get_yaml(subject));
+        hypothesis.mitigation.push(kubectl::get_yaml(subject).into());
     }
     hypothesis
 }

@@ -9,7 +9,26 @@
 use jiff::Timestamp;
 use kubesnap_shared::model::{FamilyHits, WindowHits};
 
-use crate::load::timestamp::{Ts, WINDOW_SECONDS};
+use kubesnap_shared::log_time::Ts;
+
+/// `K8sLogAnalyzer`'s window: five minutes.
+pub(crate) const WINDOW_SECONDS: i64 = 300;
+
+/// The start of the 5-minute window (aligned to the Unix epoch, in UTC) holding `at`. A
+/// year-less time's window is year-less too: a day is a whole number of windows, so the year
+/// [`Ts::resolve`] picks later moves the window with the time.
+pub(crate) fn window_of(at: Ts) -> Ts {
+    match at {
+        Ts::At(at) => {
+            let second = at.as_second();
+            Ts::At(Timestamp::from_second(second - second.rem_euclid(WINDOW_SECONDS)).unwrap_or(at))
+        }
+        Ts::YearLess(datetime) => {
+            let start = datetime.date().at(datetime.hour(), datetime.minute() - datetime.minute() % 5, 0, 0);
+            Ts::YearLess(start)
+        }
+    }
+}
 
 /// Windows a series keeps: two weeks of five minutes. The oldest beyond are dropped and their
 /// hits counted as unwindowed; bounds memory against logs whose times are scattered.
@@ -18,7 +37,7 @@ pub(crate) const MAX_WINDOWS: usize = 4_032;
 /// The hits of one window, before the year of a year-less time is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cell {
-    /// The window's start ([`Ts::window`]).
+    /// The window's start ([`window_of`]).
     pub(crate) window: Ts,
     pub(crate) count: u64,
     pub(crate) first: Ts,
@@ -37,7 +56,7 @@ pub(crate) struct Series {
 impl Series {
     /// Counts one hit at `at`.
     pub(crate) fn add(&mut self, at: Ts) {
-        self.put(Cell { window: at.window(), count: 1, first: at });
+        self.put(Cell { window: window_of(at), count: 1, first: at });
         self.last = Some(self.last.map_or(at, |last| last.max(at)));
     }
 
@@ -149,6 +168,22 @@ mod tests {
     fn windows(series: Series) -> Vec<String> {
         let hits = series.resolve(None);
         hits.windows.iter().map(|w| format!("{} {} {}", w.start(), w.count, w.first)).collect()
+    }
+
+    #[test]
+    fn windows_start_at_multiples_of_five_minutes_with_or_without_a_year() {
+        let reader = kubesnap_shared::log_time::TimeReader::new().unwrap();
+        let reference: Timestamp = "2026-01-02T00:00:00Z".parse().unwrap();
+        let window = |line: &str| {
+            let ts = reader.read(line.as_bytes()).unwrap();
+            window_of(ts).resolve(Some(reference)).unwrap().to_string()
+        };
+        assert_eq!(window("2025-06-01T11:57:59.5Z x"), "2025-06-01T11:55:00Z");
+        assert_eq!(window("2025-06-01T12:00:00Z x"), "2025-06-01T12:00:00Z");
+        assert_eq!(window("1969-12-31T23:59:59Z before the epoch"), "1969-12-31T23:55:00Z");
+        // A December klog line read in January: the window resolves into last year with its time.
+        assert_eq!(window("E1231 23:59:59.9 1 x.go:1] late"), "2025-12-31T23:55:00Z");
+        assert_eq!(window("Dec 31 00:04:59 host unit[1]: x"), "2025-12-31T00:00:00Z");
     }
 
     #[test]

@@ -56,6 +56,7 @@ fn kind_of(table: &Table, hint: Option<&str>) -> Option<&'static str> {
 pub(super) fn from_tables(
     tables: &[Table],
     hint: Option<&str>,
+    namespace: Option<&str>,
     now: Option<jiff::Timestamp>,
     source: &str,
 ) -> TextObjects {
@@ -66,7 +67,7 @@ pub(super) fn from_tables(
             continue;
         };
         for row in &table.rows {
-            let mut object = Builder::new(table, row);
+            let mut object = Builder::new(table, row, namespace);
             match kind {
                 "Event" => object.event(now),
                 "Pod" => object.pod(),
@@ -78,6 +79,11 @@ pub(super) fn from_tables(
                 "StatefulSet" => object.stateful_set(),
                 "PersistentVolumeClaim" => object.claim(),
                 _ => {}
+            }
+            if table.has(&["LABELS"]) {
+                // `--show-labels`: every label, the whole set (a node's ROLES are among them).
+                let labels = object.cell("LABELS").map(labels).unwrap_or_default();
+                object.set("/metadata/labels", Value::Object(labels));
             }
             let Builder { mut value, fields, .. } = object;
             value.insert("kind".into(), json!(kind));
@@ -91,7 +97,7 @@ pub(super) fn from_tables(
     read
 }
 
-fn api_version(kind: &str) -> &'static str {
+pub(super) fn api_version(kind: &str) -> &'static str {
     match kind {
         "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet" => "apps/v1",
         _ => "v1",
@@ -104,16 +110,20 @@ struct Builder<'a> {
     row: &'a [String],
     value: Map<String, Value>,
     fields: BTreeSet<&'static str>,
+    /// The row's namespace, or the command's.
+    namespace: Option<String>,
 }
 
 impl<'a> Builder<'a> {
-    fn new(table: &'a Table, row: &'a [String]) -> Builder<'a> {
-        let mut builder = Builder { table, row, value: Map::new(), fields: BTreeSet::new() };
+    /// `namespace`: what the command's `-n` said, for a table without a NAMESPACE column.
+    fn new(table: &'a Table, row: &'a [String], namespace: Option<&str>) -> Builder<'a> {
+        let mut builder = Builder { table, row, value: Map::new(), fields: BTreeSet::new(), namespace: None };
         if let Some(name) = builder.cell("NAME") {
             builder.set("/metadata/name", json!(name));
         }
-        if let Some(namespace) = builder.cell("NAMESPACE") {
+        if let Some(namespace) = builder.cell("NAMESPACE").or(namespace) {
             builder.set("/metadata/namespace", json!(namespace));
+            builder.namespace = Some(namespace.to_owned());
         }
         builder
     }
@@ -161,15 +171,22 @@ impl<'a> Builder<'a> {
                 Some("NotReady") => "False",
                 _ => "Unknown",
             };
-            self.set("/status/conditions", json!([{"type": "Ready", "status": ready}]));
+            self.value.insert("status".into(), json!({"conditions": [{"type": "Ready", "status": ready}]}));
+            // The Ready condition alone: other conditions are not shown.
+            self.fields.insert("/status/conditions[Ready]");
             self.set("/spec/unschedulable", json!(words.any(|word| word == "SchedulingDisabled")));
         }
         if let Some(roles) = self.cell("ROLES") {
+            // The role labels' keys; their values are not shown (kubeadm's are empty, others
+            // `true`), so the field is recorded as the role labels alone.
             let labels: Map<String, Value> = roles
                 .split(',')
                 .map(|role| (format!("node-role.kubernetes.io/{role}"), json!("true")))
                 .collect();
-            self.set("/metadata/labels", Value::Object(labels));
+            if let Some(Value::Object(metadata)) = self.value.get_mut("metadata") {
+                metadata.insert("labels".into(), Value::Object(labels));
+            }
+            self.fields.insert("/metadata/labels[node-role]");
         }
         for (column, pointer) in [
             ("VERSION", "/status/nodeInfo/kubeletVersion"),
@@ -300,7 +317,12 @@ impl<'a> Builder<'a> {
             let (resource, name) = object.split_once('/').unwrap_or(("", object));
             self.set("/involvedObject/kind", json!(kind_of_resource(resource)));
             self.set("/involvedObject/name", json!(name));
-            if let Some(namespace) = self.cell("NAMESPACE") {
+            // Cluster-scoped objects' events are listed in `default`.
+            if let Some(namespace) = self
+                .namespace
+                .clone()
+                .filter(|_| !matches!(resource, "node" | "namespace" | "persistentvolume"))
+            {
                 self.set("/involvedObject/namespace", json!(namespace));
             }
         }
@@ -327,7 +349,7 @@ impl<'a> Builder<'a> {
                 self.cell("REASON").unwrap_or_default()
             );
             self.value.insert("metadata".into(), json!({"name": name}));
-            if let Some(namespace) = self.cell("NAMESPACE") {
+            if let Some(namespace) = self.namespace.clone() {
                 self.set("/metadata/namespace", json!(namespace));
             }
         }
@@ -420,7 +442,7 @@ NAMESPACE   NAME    READY   STATUS             RESTARTS      AGE   IP          N
 default     web-1   1/1     Running            0             7d    10.0.0.4    node-1   <none>           <none>
 default     web-2   0/1     CrashLoopBackOff   5 (2m ago)    7d    10.0.0.5    node-1   <none>           <none>
 ";
-        let read = from_tables(&tables(text), None, None, "pods");
+        let read = from_tables(&tables(text), None, None, None, "pods");
         assert_eq!(read.objects.len(), 2);
         assert_eq!(read.objects[0].raw.pointer("/status/phase").and_then(|v| v.as_str()), Some("Running"));
         assert_eq!(read.objects[1].raw.pointer("/status/phase"), None, "a reason is no phase");
@@ -436,7 +458,7 @@ NAME     STATUS                        ROLES                       AGE   VERSION
 cp-1     Ready                         control-plane,etcd,master   7d    v1.32.7+rke2r1
 w-1      NotReady,SchedulingDisabled   worker                      7d    v1.32.7+rke2r1
 ";
-        let read = from_tables(&tables(text), None, None, "nodes");
+        let read = from_tables(&tables(text), None, None, None, "nodes");
         let w1 = &read.objects[1].raw;
         assert_eq!(w1.pointer("/status/conditions/0/status").and_then(|v| v.as_str()), Some("False"));
         assert_eq!(w1.pointer("/spec/unschedulable").and_then(|v| v.as_bool()), Some(true));
@@ -450,7 +472,7 @@ NAMESPACE   LAST SEEN   TYPE      REASON    OBJECT      MESSAGE
 default     4m          Warning   BackOff   pod/web-2   Back-off restarting failed container
 ";
         let now: jiff::Timestamp = "2025-11-27T04:19:09Z".parse().unwrap();
-        let read = from_tables(&tables(text), None, Some(now), "events");
+        let read = from_tables(&tables(text), None, None, Some(now), "events");
         let event = crate::model::Event::from_object(&read.objects[0]).unwrap();
         assert_eq!(event.involved.kind, "Pod");
         assert_eq!(event.last_seen, Some("2025-11-27T04:15:09Z".parse().unwrap()));

@@ -35,10 +35,12 @@ impl Table {
 fn header_columns(line: &str) -> Option<Vec<(usize, String)>> {
     let columns = split_columns(line);
     let first = columns.first()?.1.as_str();
-    if columns.len() < 2 || !matches!(first, "NAME" | "NAMESPACE" | "LAST SEEN") {
+    if columns.len() < 2 || !matches!(first, "NAME" | "NAMESPACE" | "LAST SEEN" | "POD") {
         return None;
     }
     let header_like = columns.iter().all(|(_, name)| {
+        // `top` prints `CPU(cores)` and `MEMORY(bytes)`: the unit may be lower case.
+        let name = name.strip_suffix("(cores)").or_else(|| name.strip_suffix("(bytes)")).unwrap_or(name);
         name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || " -()/%_.".contains(c))
     });
     header_like.then_some(columns)
@@ -46,7 +48,7 @@ fn header_columns(line: &str) -> Option<Vec<(usize, String)>> {
 
 /// Column names and their starting character: names are separated by two spaces or more
 /// (`NOMINATED NODE` is one name).
-fn split_columns(line: &str) -> Vec<(usize, String)> {
+pub(super) fn split_columns(line: &str) -> Vec<(usize, String)> {
     let chars: Vec<char> = line.chars().collect();
     let mut columns = Vec::new();
     let mut at = 0;
@@ -90,7 +92,7 @@ pub fn tables(text: &str) -> Vec<Table> {
 
 /// The cells of `line` under columns starting at `starts`; `None` when the line is no row of
 /// the table: blank, or something other than a space just before a column's start.
-fn row(line: &str, starts: &[usize]) -> Option<Vec<String>> {
+pub(super) fn row(line: &str, starts: &[usize]) -> Option<Vec<String>> {
     let chars: Vec<char> = line.chars().collect();
     if chars.is_empty() || chars[0] == ' ' {
         return None;

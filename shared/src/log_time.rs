@@ -1,6 +1,7 @@
 //! Reading the time of a log line, in the formats the bundles hold: RFC 3339 (the kubelet's
 //! `--timestamps` prefix and must-gather's RFC3339Nano prefix among them), klog
-//! (`E0809 21:08:25.123456 ...`), Go's `log` (`2006/01/02 15:04:05`), syslog
+//! (`E0809 21:08:25.123456 ...`), Go's `log` (`2006/01/02 15:04:05`), etcd 3.4's and
+//! Python's `2006-01-02 15:04:05`, syslog
 //! (`Sep 14 14:06:44 host unit[1]: ...`), `date` (`Sat Aug  9 22:57:59 UTC 2025`), the common
 //! access log (`[09/Aug/2025:21:08:25 +0000]`) and `K8sLogAnalyzer`'s `MM/DD/YYYY HH:MM:SS`.
 //!
@@ -8,6 +9,11 @@
 //! every line); the rest are found anywhere in the line with one regex. Times without a zone
 //! are UTC. klog and syslog times carry no year: they stay [`Ts::YearLess`] until the bundle's
 //! capture time is known.
+//!
+//! Pure parsing of bytes, so it lives here beside the other parsers of what bundles hold: the
+//! analyzer's loader reads every log line through it, and the `log_time` fuzz target
+//! (`docs/fuzzing.md`) feeds it any bytes. Work is linear in the line: the formats at the start
+//! look at a fixed prefix, and the regex crate matches in linear time.
 
 use jiff::Timestamp;
 use jiff::civil::{self, DateTime};
@@ -17,7 +23,8 @@ use regex::bytes::Regex;
 /// absolute time sorts before every year-less one (a log keeps to one format, and the year of
 /// a year-less time is only known once the capture time is).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Ts {
+pub enum Ts {
+    /// An absolute time.
     At(Timestamp),
     /// Month, day and time without a year (klog, syslog), in UTC.
     YearLess(DateTime),
@@ -26,7 +33,7 @@ pub(crate) enum Ts {
 impl Ts {
     /// The absolute time, taking the year from `reference` (the capture time): the latest
     /// such date not after the reference day, so a December line read in January is last year's.
-    pub(crate) fn resolve(self, reference: Option<Timestamp>) -> Option<Timestamp> {
+    pub fn resolve(self, reference: Option<Timestamp>) -> Option<Timestamp> {
         match self {
             Ts::At(at) => Some(at),
             Ts::YearLess(datetime) => {
@@ -45,27 +52,7 @@ impl Ts {
             }
         }
     }
-
-    /// The start of the 5-minute window (aligned to the Unix epoch, in UTC) holding this time.
-    /// A year-less time's window is year-less too: a day is a whole number of windows, so the
-    /// year [`Ts::resolve`] picks later moves the window with the time.
-    pub(crate) fn window(self) -> Ts {
-        match self {
-            Ts::At(at) => {
-                let second = at.as_second();
-                Ts::At(Timestamp::from_second(second - second.rem_euclid(WINDOW_SECONDS)).unwrap_or(at))
-            }
-            Ts::YearLess(datetime) => {
-                let start =
-                    datetime.date().at(datetime.hour(), datetime.minute() - datetime.minute() % 5, 0, 0);
-                Ts::YearLess(start)
-            }
-        }
-    }
 }
-
-/// `K8sLogAnalyzer`'s window: five minutes.
-pub(crate) const WINDOW_SECONDS: i64 = 300;
 
 const MONTHS: [&[u8; 3]; 12] =
     [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
@@ -73,12 +60,12 @@ const WEEKDAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat",
 
 /// Reads times from lines. Built once per load.
 #[derive(Debug)]
-pub(crate) struct TimeReader {
+pub struct TimeReader {
     anywhere: Regex,
 }
 
 impl TimeReader {
-    pub(crate) fn new() -> Result<TimeReader, regex::Error> {
+    pub fn new() -> Result<TimeReader, regex::Error> {
         let anywhere = Regex::new(concat!(
             r"(?-u)(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)",
             r"|(\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})",
@@ -91,12 +78,12 @@ impl TimeReader {
     /// Whether the line holds a time, from its shape only: cheap enough for every line. A
     /// line shaped like a time at its start that does not parse (`2025-13-45T...`) still
     /// counts as timed here and reads as `None`.
-    pub(crate) fn has(&self, line: &[u8]) -> bool {
+    pub fn has(&self, line: &[u8]) -> bool {
         shaped_at_start(line) || self.anywhere.is_match(line)
     }
 
     /// The line's time.
-    pub(crate) fn read(&self, line: &[u8]) -> Option<Ts> {
+    pub fn read(&self, line: &[u8]) -> Option<Ts> {
         if let Some(ts) = at_start(line) {
             return Some(ts);
         }
@@ -122,11 +109,15 @@ fn shaped_at_start(line: &[u8]) -> bool {
         let year_first = digit(1) && digit(2) && digit(3) && digit(5) && digit(6) && digit(8) && digit(9);
         let rfc3339 = year_first && is(4, b'-') && is(7, b'-') && (is(10, b'T') || is(10, b't')) && digit(11);
         let go_log = year_first && is(4, b'/') && is(7, b'/') && is(10, b' ') && digit(11);
+        let space_separated = year_first && is(4, b'-') && is(7, b'-') && is(10, b' ') && digit(11);
         let month_first = is(2, b'/') && is(5, b'/') && is(10, b' ') && digit(9) && digit(11);
-        return rfc3339 || go_log || month_first;
+        return rfc3339 || go_log || space_separated || month_first;
     }
-    if matches!(first, b'I' | b'W' | b'E' | b'F') {
-        return (1..5).all(digit) && is(5, b' ') && digit(6) && is(8, b':');
+    // klog's level letters also start `Wed`, `Fri` and `Feb`: a line that is not klog-shaped
+    // goes on to the `date` and syslog shapes.
+    let klog = (1..5).all(digit) && is(5, b' ') && digit(6) && is(8, b':');
+    if matches!(first, b'I' | b'W' | b'E' | b'F') && klog {
+        return true;
     }
     (first == b'[' || first.is_ascii_uppercase()) && at_start(line).is_some()
 }
@@ -136,6 +127,7 @@ fn at_start(line: &[u8]) -> Option<Ts> {
     let first = *line.first()?;
     if first.is_ascii_digit() {
         return match line.get(4) {
+            Some(b'-') if line.get(10) == Some(&b' ') => space_separated(line),
             Some(b'-') => rfc3339(token(line)),
             Some(b'/') => go_log(line),
             _ if line.get(2) == Some(&b'/') => month_first(line),
@@ -199,8 +191,11 @@ fn utc(year: i32, month: i32, day: i32, time: civil::Time) -> Option<Ts> {
     Some(Ts::At(zoned.timestamp()))
 }
 
-/// RFC 3339, with or without a zone (then UTC).
+/// RFC 3339, with or without a zone (then UTC); a date without a time is no time of a line.
 fn rfc3339(text: &[u8]) -> Option<Ts> {
+    if !matches!(text.get(10), Some(b'T' | b't')) {
+        return None;
+    }
     let text = std::str::from_utf8(text).ok()?;
     if let Ok(at) = text.parse::<Timestamp>() {
         return Some(Ts::At(at));
@@ -212,6 +207,14 @@ fn rfc3339(text: &[u8]) -> Option<Ts> {
 /// `2006/01/02 15:04:05[.000000]`.
 fn go_log(line: &[u8]) -> Option<Ts> {
     if line.get(7) != Some(&b'/') || line.get(10) != Some(&b' ') {
+        return None;
+    }
+    utc(number(line, 0, 4)?, number(line, 5, 2)?, number(line, 8, 2)?, clock(line, 11)?)
+}
+
+/// `2006-01-02 15:04:05[.000000]` (etcd 3.4, Python's `logging` with a `,000` it ignores).
+fn space_separated(line: &[u8]) -> Option<Ts> {
+    if line.get(7) != Some(&b'-') {
         return None;
     }
     utc(number(line, 0, 4)?, number(line, 5, 2)?, number(line, 8, 2)?, clock(line, 11)?)
@@ -331,6 +334,19 @@ mod tests {
             read(r#"{"level":"info","ts":"2025-08-09T21:08:25Z","msg":"x"}"#).as_deref(),
             Some("2025-08-09T21:08:25Z")
         );
+        // etcd 3.4 and Python's logging: a space between date and time (once read as midnight).
+        assert_eq!(
+            read("2022-01-27 14:37:20.684623 I | etcdmain: etcd Version: 3.4.13").as_deref(),
+            Some("2022-01-27T14:37:20.684623Z")
+        );
+        assert_eq!(
+            read("2025-08-09 21:08:25,123 - root - INFO - x").as_deref(),
+            Some("2025-08-09T21:08:25Z")
+        );
+        assert_eq!(read("2022-01-27 a date alone"), None);
+        // klog's level letters start these too (`has` once called them untimed).
+        assert_eq!(read("Feb  3 10:00:00 host unit[1]: x").as_deref(), Some("2025-02-03T10:00:00Z"));
+        assert_eq!(read("Wed Oct 10 00:00:00 UTC 1973 x").as_deref(), Some("1973-10-10T00:00:00Z"));
         assert_eq!(read("Starting application..."), None);
         assert_eq!(read("INFO 123 not a time"), None);
     }
@@ -349,19 +365,52 @@ mod tests {
         );
     }
 
+    /// A time written back in each format a line can start with reads as the same instant
+    /// (to the format's precision), and reading a line never needs more than the line.
     #[test]
-    fn windows_start_at_multiples_of_five_minutes_with_or_without_a_year() {
+    fn written_times_read_back_as_the_same_instant() {
+        use proptest::prelude::*;
         let reader = TimeReader::new().unwrap();
-        let reference: Timestamp = "2026-01-02T00:00:00Z".parse().unwrap();
-        let window = |line: &str| {
-            let ts = reader.read(line.as_bytes()).unwrap();
-            ts.window().resolve(Some(reference)).unwrap().to_string()
-        };
-        assert_eq!(window("2025-06-01T11:57:59.5Z x"), "2025-06-01T11:55:00Z");
-        assert_eq!(window("2025-06-01T12:00:00Z x"), "2025-06-01T12:00:00Z");
-        assert_eq!(window("1969-12-31T23:59:59Z before the epoch"), "1969-12-31T23:55:00Z");
-        // A December klog line read in January: the window resolves into last year with its time.
-        assert_eq!(window("E1231 23:59:59.9 1 x.go:1] late"), "2025-12-31T23:55:00Z");
-        assert_eq!(window("Dec 31 00:04:59 host unit[1]: x"), "2025-12-31T00:00:00Z");
+        let strategy = (0i64..4_102_444_800, 0u32..1_000_000_000);
+        proptest!(ProptestConfig::with_cases(512), |((second, nanos) in strategy)| {
+            let at = Timestamp::new(second, i32::try_from(nanos).unwrap()).unwrap();
+            let utc = at.to_zoned(jiff::tz::TimeZone::UTC);
+            let whole = Timestamp::from_second(second).unwrap();
+            let micros = Timestamp::new(second, i32::try_from(nanos / 1000 * 1000).unwrap()).unwrap();
+            let lines = [
+                (format!("{at} msg"), at),
+                (utc.strftime("%Y/%m/%d %H:%M:%S.%f go log").to_string(), at),
+                (utc.strftime("%m/%d/%Y %H:%M:%S x").to_string(), whole),
+                (utc.strftime("%Y-%m-%d %H:%M:%S.%f etcd").to_string(), at),
+                (utc.strftime("%a %b %e %H:%M:%S UTC %Y x").to_string(), whole),
+                (utc.strftime(r#"10.0.0.1 - - [%d/%b/%Y:%H:%M:%S +0000] "GET /""#).to_string(), whole),
+                (format!("{{\"ts\":\"{at}\"}}"), at),
+            ];
+            for (line, expected) in lines {
+                let read = reader.read(line.as_bytes()).and_then(|ts| ts.resolve(None));
+                prop_assert_eq!(read, Some(expected), "{}", line);
+                prop_assert!(reader.has(line.as_bytes()), "{}", line);
+            }
+            // Year-less formats: the year comes from the reference.
+            let year_less = [
+                utc.strftime("E%m%d %H:%M:%S.%6f 1 x.go:1] klog").to_string(),
+                utc.strftime("%b %e %H:%M:%S host unit[1]: syslog").to_string(),
+            ];
+            for (line, expected) in year_less.iter().zip([micros, whole]) {
+                let reference = utc.date().tomorrow().unwrap().to_zoned(jiff::tz::TimeZone::UTC).unwrap().timestamp();
+                let read = reader.read(line.as_bytes()).and_then(|ts| ts.resolve(Some(reference)));
+                prop_assert_eq!(read, Some(expected), "{}", line);
+            }
+        });
+    }
+
+    #[test]
+    fn a_long_line_reads_its_time_wherever_it_is() {
+        let reader = TimeReader::new().unwrap();
+        let mut line = "2025-08-09T21:08:x ".repeat(1 << 16).into_bytes();
+        assert_eq!(reader.read(&line), None);
+        line.extend_from_slice(b" at 2025/08/09 21:08:25 done");
+        let read = reader.read(&line).and_then(|ts| ts.resolve(None)).map(|t| t.to_string());
+        assert_eq!(read.as_deref(), Some("2025-08-09T21:08:25Z"));
     }
 }
