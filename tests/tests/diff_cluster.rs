@@ -1,6 +1,7 @@
 //! `kubesnap-analyze diff` on the real control plane: capture, change things the way people do
-//! (scale a Deployment, roll out a broken image, edit a ConfigMap, cordon a node, delete a
-//! Service, upgrade a Helm release with the real `helm`, once failing), capture again; the diff
+//! (scale a Deployment, roll out a broken image, change a StatefulSet's image, edit a ConfigMap,
+//! cordon a node, delete a Service, upgrade a Helm release with the real `helm`, once failing),
+//! capture again; the diff
 //! reports exactly those changes and the findings they caused, and nothing else. A bundle
 //! against itself is no difference, the swapped diff is the mirror, and a `kubectl cluster-info
 //! dump` of the same cluster diffs against the native bundle on what both carry.
@@ -72,6 +73,21 @@ spec:
       containers:
       - name: web
         image: nginx:1.25
+        resources: {{requests: {{cpu: 10m, memory: 16Mi}}, limits: {{memory: 64Mi}}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: db, namespace: {NAMESPACE}}}
+spec:
+  replicas: 1
+  serviceName: db
+  selector: {{matchLabels: {{app: db}}}}
+  template:
+    metadata: {{labels: {{app: db}}}}
+    spec:
+      containers:
+      - name: postgres
+        image: registry.example/postgres:16.2
         resources: {{requests: {{cpu: 10m, memory: 16Mi}}, limits: {{memory: 64Mi}}}}
 ---
 apiVersion: v1
@@ -266,6 +282,7 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
             "--timeout=90s",
         ]);
     }
+    cluster.kubectl(&["rollout", "status", "-n", NAMESPACE, "statefulset/db", "--timeout=90s"]);
     let node = cluster.kubectl(&["get", "nodes", "-o", "jsonpath={.items[0].metadata.name}"]);
     let old_path = capture(cluster, &work.path().join("old.tar.gz"));
 
@@ -287,6 +304,14 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
         "--type=merge",
         "-p",
         r#"{"data":{"LOG_LEVEL":"debug"}}"#,
+    ]);
+    cluster.kubectl(&[
+        "set",
+        "image",
+        "-n",
+        NAMESPACE,
+        "statefulset/db",
+        "postgres=registry.example/postgres:17.0",
     ]);
     cluster.kubectl(&["cordon", &node]);
     cluster.kubectl(&["delete", "-n", NAMESPACE, "service/legacy"]);
@@ -310,6 +335,7 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
             .contains("CrashLoopBackOff")
     });
     cluster.kubectl(&["rollout", "status", "-n", NAMESPACE, "deployment/web", "--timeout=90s"]);
+    cluster.kubectl(&["rollout", "status", "-n", NAMESPACE, "statefulset/db", "--timeout=90s"]);
     let new_path = capture(cluster, &work.path().join("new.tar.gz"));
     let dump = work.path().join("dump");
     cluster.kubectl(&[
@@ -331,6 +357,7 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
     let forward = diff::compare(&a, &b);
     let markdown = diff::render::markdown(&forward).unwrap_or_else(|err| panic!("{err}"));
     eprintln!("{markdown}");
+    assert!(markdown.contains("**Helm revisions**"), "{markdown}");
     assert_eq!(forward.identity.verdict, Verdict::Same, "{:?}", forward.identity);
     check_changes(&forward, &node);
     check_findings(&forward, &node);
@@ -385,6 +412,7 @@ fn check_changes(diff: &BundleDiff, node: &str) {
     let expected = names([
         ns("Deployment", "web"),
         ns("Deployment", "cart"),
+        ns("StatefulSet", "db"),
         ns("ConfigMap", "cart-config"),
         format!("Node/{node}"),
         // The good upgrade changed its Deployment; the release record of revision 1 is now
@@ -403,6 +431,12 @@ fn check_changes(diff: &BundleDiff, node: &str) {
             .collect()
     };
     assert_eq!(fields(&ns("Deployment", "web")), [r#"/spec/replicas Some("1") → Some("3")"#]);
+    assert_eq!(
+        fields(&ns("StatefulSet", "db")),
+        [
+            r#"/spec/template/spec/containers[name=postgres]/image Some("registry.example/postgres:16.2") → Some("registry.example/postgres:17.0")"#
+        ]
+    );
     assert_eq!(fields(&ns("ConfigMap", "cart-config")), [r#"/data/LOG_LEVEL Some("info") → Some("debug")"#]);
     // The cordon, and the taint the node controller adds for it.
     let cordon = fields(&format!("Node/{node}"));
@@ -421,7 +455,45 @@ fn check_changes(diff: &BundleDiff, node: &str) {
     let rollouts: Vec<String> = between.rollouts.iter().map(|rollout| rollout.workload.to_string()).collect();
     assert_eq!(
         names(rollouts),
-        names([ns("Deployment", "cart"), ns("Deployment", "shop-api")]),
+        names([ns("Deployment", "cart"), ns("Deployment", "shop-api"), ns("StatefulSet", "db")]),
+        "{between:#?}"
+    );
+    // The StatefulSet's rollout is its new ControllerRevision, with the image it changed.
+    let db: Vec<String> = between
+        .rollouts
+        .iter()
+        .filter(|rollout| rollout.workload.kind == "StatefulSet")
+        .map(|rollout| {
+            let images: Vec<String> = rollout
+                .images
+                .iter()
+                .map(|image| format!("{} {:?} → {:?}", image.container, image.before, image.after))
+                .collect();
+            format!("{} {:?} {images:?}", rollout.revision_object.kind, rollout.revision)
+        })
+        .collect();
+    assert_eq!(
+        db,
+        [
+            r#"ControllerRevision Some("2") ["postgres Some(\"registry.example/postgres:16.2\") → Some(\"registry.example/postgres:17.0\")"]"#
+        ]
+    );
+    // The two upgrades, from the later bundle's Helm history: the good one and the failed one.
+    let helm: Vec<String> = between
+        .helm
+        .iter()
+        .map(|revision| {
+            format!("{}/{} {} {}", revision.namespace, revision.release, revision.revision, revision.status)
+        })
+        .collect();
+    assert_eq!(
+        helm,
+        [format!("{NAMESPACE}/{RELEASE} 2 deployed"), format!("{NAMESPACE}/{RELEASE} 3 failed")]
+    );
+    assert!(
+        between.helm.iter().all(|revision| revision
+            .at
+            .is_some_and(|at| { between.window.is_some_and(|window| at >= window.from && at <= window.to) })),
         "{between:#?}"
     );
     let nodes: Vec<String> =
@@ -435,6 +507,7 @@ fn check_changes(diff: &BundleDiff, node: &str) {
                 ns("Deployment", "web"),
                 ns("Deployment", "cart"),
                 ns("Deployment", "shop-api"),
+                ns("StatefulSet", "db"),
                 ns("Service", "legacy"),
                 ns("Service", "cart")
             ]
