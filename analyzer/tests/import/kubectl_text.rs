@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use kubesnap_analyzer::load::{LoadError, LoadOptions, load};
 use kubesnap_shared::import::text;
-use kubesnap_shared::model::{ClusterModel, SourceFormat};
+use kubesnap_shared::model::{ClusterModel, ReadProblem, SourceFormat};
 
 fn transcript() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/kubectl-text/transcript.txt")
@@ -94,10 +94,11 @@ fn a_folder_of_text_files_is_read_and_a_file_of_prose_in_it_is_a_problem() {
     // made up for them.
     assert!(model.of_kind("Pod").all(|pod| pod.namespace.is_none()));
     assert!(
-        model
-            .read_problems
-            .iter()
-            .any(|problem| problem.contains("notes.md") && problem.contains("kubectl describe")),
+        model.read_problems.iter().any(|problem| matches!(
+            problem,
+            ReadProblem::NoKubectlOutput { path, looked_for }
+                if path.ends_with("notes.md") && looked_for.contains("kubectl describe")
+        )),
         "{:?}",
         model.read_problems
     );
