@@ -387,3 +387,57 @@ fn statefulset_revisions_and_helm_revisions_are_what_happened_between() {
     assert_eq!(diff_of(&new, &old), diff.mirror());
     assert!(diff_of(&new, &new).between.is_empty());
 }
+
+/// A DaemonSet's ControllerRevision made in between; one made before the earlier capture
+/// that the earlier bundle did not hold (it was listed before it existed) is not.
+#[test]
+fn daemonset_revisions_are_rollouts_too() {
+    let revision = |name: &str, number: u64, created: &str, image: &str| {
+        format!(
+            r#"
+---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  name: {name}
+  namespace: kube-system
+  creationTimestamp: "{created}"
+  ownerReferences: [{{kind: DaemonSet, name: agent, uid: ds1, controller: true}}]
+revision: {number}
+data: {{spec: {{template: {{spec: {{containers: [{{name: agent, image: "{image}"}}]}}}}}}}}
+"#
+        )
+    };
+    let old = [
+        "kind: Fixture\ncapturedAt: \"2025-06-01T09:00:00Z\"\n",
+        &revision("agent-1", 1, "2025-05-01T00:00:00Z", "agent:1.0"),
+    ]
+    .concat();
+    let new = [
+        "kind: Fixture\ncapturedAt: \"2025-06-01T10:00:00Z\"\n",
+        &revision("agent-1", 1, "2025-05-01T00:00:00Z", "agent:1.0"),
+        &revision("agent-0", 0, "2025-04-01T00:00:00Z", "agent:0.9"),
+        &revision("agent-2", 2, "2025-06-01T09:30:00Z", "agent:1.1"),
+    ]
+    .concat();
+    let diff = diff_of(&model_from_yaml(&old), &model_from_yaml(&new));
+    let rollouts: Vec<String> = diff
+        .between
+        .rollouts
+        .iter()
+        .map(|rollout| {
+            let images: Vec<String> = rollout
+                .images
+                .iter()
+                .map(|image| format!("{} {:?} → {:?}", image.container, image.before, image.after))
+                .collect();
+            format!("{} {} {:?} {images:?}", rollout.workload, rollout.revision_object, rollout.revision)
+        })
+        .collect();
+    assert_eq!(
+        rollouts,
+        [
+            r#"DaemonSet/kube-system/agent ControllerRevision/kube-system/agent-2 Some("2") ["agent Some(\"agent:1.0\") → Some(\"agent:1.1\")"]"#
+        ]
+    );
+}
