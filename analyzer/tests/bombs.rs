@@ -44,6 +44,8 @@ enum Container {
 /// One file of a bomb bundle.
 enum Content {
     Text(&'static str),
+    /// Bytes made by the test (a zip).
+    Binary(Vec<u8>),
     Zeros(u64),
     /// A line repeated to the given size.
     Lines(&'static str, u64),
@@ -61,6 +63,7 @@ fn tar_segments(files: &[(&str, Content)]) -> Vec<Segment> {
     for (name, content) in files {
         let size = match content {
             Content::Text(text) => text.len() as u64,
+            Content::Binary(bytes) => bytes.len() as u64,
             Content::Zeros(size) | Content::Lines(_, size) => *size,
         };
         let mut header = tar::Header::new_gnu();
@@ -72,6 +75,7 @@ fn tar_segments(files: &[(&str, Content)]) -> Vec<Segment> {
         segments.push(Segment::Bytes(header.as_bytes().to_vec()));
         match content {
             Content::Text(text) => segments.push(Segment::Bytes(text.as_bytes().to_vec())),
+            Content::Binary(bytes) => segments.push(Segment::Bytes(bytes.clone())),
             Content::Zeros(size) => segments.push(Segment::Fill(b"\0", *size)),
             Content::Lines(line, size) => segments.push(Segment::Fill(line.as_bytes(), *size)),
         }
@@ -109,6 +113,7 @@ fn write_bundle(dir: &Path, container: Container, files: &[(&str, Content)]) -> 
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             match content {
                 Content::Text(text) => fs::write(&path, text).unwrap(),
+                Content::Binary(bytes) => fs::write(&path, bytes).unwrap(),
                 Content::Zeros(size) => File::create(&path).unwrap().set_len(*size).unwrap(),
                 Content::Lines(line, size) => {
                     let mut file = io::BufWriter::new(File::create(&path).unwrap());
@@ -275,6 +280,75 @@ fn a_zip_is_refused_from_its_first_bytes() {
     run.assert_within_budget("a zip of 2 GiB");
 }
 
+/// A zip member written by hand: a local header that declares what the test wants it to, then
+/// `data`.
+fn zip_member(name: &str, method: u16, crc: u32, data: &[u8], declared: u32) -> Vec<u8> {
+    let mut bytes = b"PK\x03\x04".to_vec();
+    bytes.extend_from_slice(&20u16.to_le_bytes()); // version needed to extract
+    bytes.extend_from_slice(&0u16.to_le_bytes()); // flags: sizes here, no data descriptor
+    bytes.extend_from_slice(&method.to_le_bytes());
+    bytes.extend_from_slice(&[0; 4]); // time and date
+    bytes.extend_from_slice(&crc.to_le_bytes());
+    bytes.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
+    bytes.extend_from_slice(&declared.to_le_bytes());
+    bytes.extend_from_slice(&u16::try_from(name.len()).unwrap().to_le_bytes());
+    bytes.extend_from_slice(&0u16.to_le_bytes()); // no extra field
+    bytes.extend_from_slice(name.as_bytes());
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+/// A support-bundle-kit node archive of 2 MiB holding a hostile mix: a member whose header
+/// claims 4 GiB from a few bytes (refused by its ratio), one that climbs out of the archive
+/// (refused by its path), then a kernel log of 2 GiB of zeros deflated 1,000 to 1 (a real
+/// bomb, streamed), beside an archive that is no zip at all. Every member is counted and checked
+/// before a byte of it is read; memory stays within the budget.
+#[test]
+fn a_node_zip_bomb_is_streamed_and_its_hostile_members_refused() {
+    let mut deflated = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    deflated.write_all(b"oom\n").unwrap();
+    let liar = zip_member("n1/logs/liar.log", 8, 0, &deflated.finish().unwrap(), 0xFFFF_0000);
+    let escape = zip_member("../../etc/cron.d/evil.log", 0, flate2_crc(b"evil\n"), b"evil\n", 5);
+    let mut writer = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9));
+    writer.start_file("n1/logs/kernel.log", options).unwrap();
+    let block = vec![0; ZERO_BLOCK];
+    for _ in 0..BOMB / ZERO_BLOCK as u64 {
+        writer.write_all(&block).unwrap();
+    }
+    let bomb = writer.finish().unwrap().into_inner();
+    assert!(bomb.len() < 4 << 20, "the bomb is {} bytes", bomb.len());
+    let archive = [liar, escape, bomb].concat();
+
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(
+        dir.path(),
+        Container::Folder,
+        &[
+            ("sb/yamls/cluster/v1/nodes.yaml", Content::Text("apiVersion: v1\nkind: List\nitems: []\n")),
+            ("sb/nodes/n1.zip", Content::Binary(archive)),
+            ("sb/nodes/n2.zip", Content::Text("PK\u{3}\u{4} is all this archive has\n")),
+        ],
+    );
+    let run = analyze(dir.path(), &bundle.join("sb"));
+    let what = "a node archive holding a 2 GiB kernel log and hostile members";
+    run.assert_read_problem(
+        what,
+        "`nodes/n1.zip/n1/logs/liar.log` refused: zip member declares 4294901760 bytes",
+    );
+    run.assert_read_problem(what, "`nodes/n1.zip/../../etc/cron.d/evil.log` refused: path contains `..`");
+    run.assert_read_problem(what, "`nodes/n2.zip` could not be read to the end");
+    run.assert_within_budget(what);
+}
+
+fn flate2_crc(bytes: &[u8]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    crc.sum()
+}
+
 /// A file parsed whole larger than the cap is skipped before it is read.
 fn oversized_entry(container: Container, name: &str, files: &[(&str, Content)]) {
     let dir = tempfile::tempdir().unwrap();
@@ -430,7 +504,7 @@ fn serve_streams_huge_logs_with_bounded_memory() {
         .arg(&bundle)
         .arg("--kubeconfig-out")
         .arg(&kubeconfig)
-        .args(["-q", "--threads", "2"])
+        .arg("-q")
         .env_remove("RUST_LOG")
         .stdin(std::process::Stdio::null())
         .spawn()

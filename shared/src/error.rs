@@ -38,6 +38,16 @@ pub enum RejectReason {
     /// A file where an earlier entry made a folder, or the other way round: `a` and `a/b`.
     #[error("path is both a file and a folder in the bundle (conflicts with `{existing}`)")]
     PathConflict { existing: String },
+    /// A zip member declares more bytes than its compressed data can expand to (stored: its
+    /// compressed size; deflate: about 1,032 times it): a decompression bomb or a lie.
+    #[error(
+        "zip member declares {size} bytes from {compressed} compressed bytes, more than they can expand to"
+    )]
+    ImpossibleRatio { size: u64, compressed: u64 },
+    /// A zip member whose content is encrypted or compressed with a method other than stored
+    /// or deflate: it is skipped, the members after it are read.
+    #[error("zip member is {what}, which kubesnap does not read")]
+    UnreadableMember { what: String },
     /// The file changed between listing the folder and opening it (swapped for a link or a
     /// special file): what would be read is not what was checked.
     #[error("file changed while the folder was read")]

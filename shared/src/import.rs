@@ -80,6 +80,10 @@ pub enum EntryClass {
     KubectlText { hint: Option<&'static str>, standalone: bool },
     /// An answer of `etcdctl` a host collector saved (`endpointhealth`, `alarmlist`, ...).
     EtcdCheck { node: String, check: String },
+    /// An archive of one node's files (support-bundle-kit's `nodes/<node>.zip`): its members
+    /// are read through [`crate::reader::read_zip`] and classified by
+    /// [`Importer::classify_member`].
+    NodeArchive { node: String },
     /// A test plugin's processed results (sonobuoy's `plugins/<plugin>/sonobuoy_results.yaml`).
     PluginResults { plugin: String },
     /// A log of failed API requests, `Failed to get <path>: <message>` per line
@@ -164,6 +168,17 @@ impl Importer {
             }
             SourceFormat::MustGather => EntryClass::Ignored,
             SourceFormat::KubectlText => EntryClass::KubectlText { hint: None, standalone: true },
+        }
+    }
+}
+
+impl Importer {
+    /// What the member `member` (its path inside the archive) of the node archive of `node`
+    /// holds.
+    pub fn classify_member(&self, node: &str, member: &str) -> EntryClass {
+        match self.format {
+            SourceFormat::SupportBundleKit => support_bundle_kit::classify_node_member(node, member),
+            _ => EntryClass::Ignored,
         }
     }
 }

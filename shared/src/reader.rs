@@ -16,6 +16,7 @@ mod archive;
 mod folder;
 mod gate;
 mod unpack;
+mod zip_stream;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -252,6 +253,35 @@ impl Bundle {
     pub fn unpack(&self, target: &Path) -> Result<ReadOutcome> {
         unpack::unpack(self, target)
     }
+}
+
+/// Reads a zip archive that an entry of a bundle holds (support-bundle-kit's
+/// `nodes/<node>.zip`), streaming each member to `visit` as an [`Entry`] named
+/// `<archive>/<member>`, through the same checks as the bundle's own entries (`zip_stream.rs`).
+///
+/// `limits` is the budget every archive of one bundle shares: what this one counted (members,
+/// declared bytes) is taken off it, so a bundle of many archives cannot expand past the limits
+/// in total. A refused member is skipped and reported in [`ReadOutcome::rejected`]; a cut or
+/// corrupt archive, or one past the budget, ends at the member where it broke, with the error in
+/// [`ReadOutcome::stream_error`], and the members before it stay delivered. An error returned by
+/// `visit` stops the read and is returned as is.
+pub fn read_zip<E: From<Error>>(
+    stream: &mut dyn Read,
+    archive: &str,
+    limits: &mut Limits,
+    mut visit: impl FnMut(Entry<'_>) -> Result<(), E>,
+) -> Result<ReadOutcome, E> {
+    let mut gate = Gate::nested(*limits, archive);
+    let result = zip_stream::read(stream, &mut gate, &mut visit);
+    let (records, declared) = gate.counted();
+    limits.max_entries = limits.max_entries.saturating_sub(records);
+    limits.max_total_size = limits.max_total_size.saturating_sub(declared);
+    match result {
+        Ok(()) => {}
+        Err(Stop::Stream(error)) => gate.outcome.stream_error = Some(error),
+        Err(Stop::Visitor(error)) => return Err(error),
+    }
+    Ok(gate.finish())
 }
 
 /// Reads the first bytes to tell gzip, xz and tar apart.

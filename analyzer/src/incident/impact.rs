@@ -61,9 +61,14 @@ pub(crate) struct NamespaceImpact {
 }
 
 pub(crate) fn assess(facts: &Facts<'_>, findings: &[Finding]) -> Impact {
+    // Objects read from kubectl text have no labels, endpoints or conditions: which Service or
+    // Ingress has a ready backend cannot be known, so none is counted down (nor its namespace
+    // affected).
+    let from_text = !facts.cluster().text_fields.is_empty();
     let services: Vec<ServiceDown> = facts
         .cluster()
         .of_kind("Service")
+        .filter(|_| !from_text)
         .filter_map(|service| {
             let why = links::service_down(facts, service)?;
             Some(ServiceDown {
@@ -74,8 +79,12 @@ pub(crate) fn assess(facts: &Facts<'_>, findings: &[Finding]) -> Impact {
             })
         })
         .collect();
-    let ingresses =
-        facts.cluster().of_kind("Ingress").filter_map(|ingress| ingress_down(facts, ingress)).collect();
+    let ingresses = facts
+        .cluster()
+        .of_kind("Ingress")
+        .filter(|_| !from_text)
+        .filter_map(|ingress| ingress_down(facts, ingress))
+        .collect();
     let workloads_down: Vec<WorkloadDown> = ["Deployment", "StatefulSet", "DaemonSet"]
         .iter()
         .flat_map(|kind| facts.cluster().of_kind(kind))

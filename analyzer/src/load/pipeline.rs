@@ -15,7 +15,7 @@ use kubesnap_shared::manifest::Failure;
 use kubesnap_shared::model::{
     ContainerKey, Event, HostCheck, LogKey, MetricSample, Object, PluginResult, ReadProblem, SourceFormat,
 };
-use kubesnap_shared::{Bundle, Entry, ReadOutcome};
+use kubesnap_shared::{Bundle, Entry, Limits, ReadOutcome};
 
 use super::LoadOptions;
 use super::logscan::{Patterns, Segment, scan_chunk};
@@ -187,6 +187,7 @@ pub(super) fn read(
         pending: Vec::new(),
         pending_bytes: 0,
         next_entry: 0,
+        archive_limits: options.limits,
         logs: BTreeMap::new(),
         problems: Vec::new(),
     };
@@ -219,6 +220,8 @@ struct Decoder<'a> {
     pending: Vec<(String, Vec<u8>)>,
     pending_bytes: u64,
     next_entry: u64,
+    /// What the archives inside the bundle (node zips) may still expand to, all together.
+    archive_limits: Limits,
     logs: BTreeMap<u64, LogFile>,
     problems: Vec<ReadProblem>,
 }
@@ -343,6 +346,11 @@ impl<'a> Decoder<'a> {
                 self.dispatch_log(scope, entry, path, size, reader, LogScan { layout, node });
                 Ok(())
             }
+            EntryClass::NodeArchive { node } => {
+                let importer = importer.clone();
+                self.dispatch_archive(scope, &importer, &node, path, reader);
+                Ok(())
+            }
             class => {
                 if size > self.max_parsed {
                     let limit = self.max_parsed;
@@ -383,6 +391,52 @@ impl<'a> Decoder<'a> {
                 });
                 Ok(())
             }
+        }
+    }
+
+    /// Reads the members of a node archive as they stream, each as the bundle's own entries
+    /// are: a log in chunks, on the workers. What the archive's gate refused, and where a cut or
+    /// hostile archive ended, are read problems; the rest of the bundle is read on.
+    fn dispatch_archive<'scope>(
+        &mut self,
+        scope: &rayon::Scope<'scope>,
+        importer: &Importer,
+        node: &str,
+        path: &str,
+        reader: &mut dyn Read,
+    ) where
+        'a: 'scope,
+    {
+        let mut limits = self.archive_limits;
+        let prefix = format!("{path}/");
+        let read = kubesnap_shared::reader::read_zip(reader, path, &mut limits, |mut member| {
+            let inside = member.path().strip_prefix(&prefix).unwrap_or(member.path());
+            if let EntryClass::Log { key, layout, namespace_known } = importer.classify_member(node, inside) {
+                let entry = self.next_entry;
+                self.next_entry += 1;
+                let member_path = member.path().to_owned();
+                let node_log = key.namespace == kubesnap_shared::model::NODE_LOG_NAMESPACE;
+                self.logs.insert(entry, LogFile { key, path: member_path.clone(), namespace_known });
+                let size = member.size();
+                self.dispatch_log(
+                    scope,
+                    entry,
+                    &member_path,
+                    size,
+                    &mut member,
+                    LogScan { layout, node: node_log },
+                );
+            }
+            Ok::<(), kubesnap_shared::Error>(())
+        });
+        self.archive_limits = limits;
+        // The visitor never fails: every outcome is a read.
+        let Ok(outcome) = read else { return };
+        for rejection in outcome.rejected {
+            self.problems.push(ReadProblem::Refused { entry: rejection.entry, reason: rejection.reason });
+        }
+        if let Some(error) = outcome.stream_error {
+            self.problems.push(ReadProblem::Unfinished { path: path.to_owned(), error: error_chain(&error) });
         }
     }
 

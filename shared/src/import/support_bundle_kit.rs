@@ -5,8 +5,18 @@
 //! container logs as `logs/<ns>/<pod>/<container>.log` with an RFC 3339 nano prefix per line,
 //! `metadata.yaml` (`kubernetesversion`, `bundlecreatedat`), `bundleGenerationError.log` (one
 //! failed request per line) and one zip per node under `nodes/`.
+//!
+//! A node's zip (`nodes/<node>.zip`, Info-ZIP's `zip -r` of the agent's folder) holds
+//! `<node>/logs/` (`kernel.log`, `rke2-server.log` or `k3s-service.log`, `rancher-system-agent.log`,
+//! `kubelet.log`, `containerd.log`, `console.log`, `dmesg.log`, `messages`, ... one file per unit
+//! or source, written by `journalctl -u` or copied from `/var/log`) and `<node>/configs/` (the
+//! node's `/etc` and `/oem` files). The logs are the node's logs, unit = the file's name
+//! without `.log` and rotation or compression suffixes; binary journal files (`*.journal`) and
+//! the configuration files are not read: no finding uses them (the Node objects carry the OS
+//! image and versions).
 
 use super::{EntryClass, LogLayout, Syntax, kinds, log_key};
+use crate::model::NODE_LOG_NAMESPACE;
 
 pub(super) fn classify(relative: &str) -> EntryClass {
     let parts: Vec<&str> = relative.split('/').collect();
@@ -17,6 +27,10 @@ pub(super) fn classify(relative: &str) -> EntryClass {
         ["yamls", "cluster", group, version, file] | ["yamls", "namespaced", _, group, version, file] => {
             objects(group, version, file)
         }
+        ["nodes", file] => match file.strip_suffix(".zip") {
+            Some(node) if !node.is_empty() => EntryClass::NodeArchive { node: node.to_owned() },
+            _ => EntryClass::Ignored,
+        },
         ["logs", namespace, pod, file] => match file.strip_suffix(".log") {
             Some(container) => EntryClass::Log {
                 key: log_key(namespace, pod, container, false),
@@ -27,6 +41,29 @@ pub(super) fn classify(relative: &str) -> EntryClass {
         },
         _ => EntryClass::Ignored,
     }
+}
+
+/// What a member of the node archive of `node` holds: its path inside the archive is
+/// `<node folder>/logs/.../<file>` (or `logs/...` when the agent zipped the folder's content).
+pub(super) fn classify_node_member(node: &str, member: &str) -> EntryClass {
+    let parts: Vec<&str> = member.split('/').collect();
+    let Some(logs) = parts.iter().take(2).position(|part| *part == "logs") else {
+        return EntryClass::Ignored;
+    };
+    let [_, .., file] = &parts[logs..] else { return EntryClass::Ignored };
+    if file.ends_with(".journal") || file.ends_with(".journal~") {
+        return EntryClass::Ignored;
+    }
+    let (stem, layout) = match file.strip_suffix(".gz") {
+        Some(stem) => (stem, LogLayout::Gzip),
+        None => (*file, LogLayout::Plain),
+    };
+    // `kernel.log`, `kernel.log.1`, `messages-20220301`: one unit per source.
+    let unit = match stem.find(".log") {
+        Some(at) if at > 0 => &stem[..at],
+        _ => stem,
+    };
+    EntryClass::Log { key: log_key(NODE_LOG_NAMESPACE, node, unit, false), layout, namespace_known: true }
 }
 
 /// A resource's list: the kind hint only when the plural is the built-in one of that group
@@ -97,6 +134,29 @@ mod tests {
         );
         assert_eq!(classify("metadata.yaml"), EntryClass::ServerVersion);
         assert_eq!(classify("bundleGenerationError.log"), EntryClass::FailedRequests);
+    }
+
+    #[test]
+    fn node_archives_and_their_logs() {
+        assert_eq!(classify("nodes/node1.zip"), EntryClass::NodeArchive { node: "node1".into() });
+        assert_eq!(classify("nodes/readme.txt"), EntryClass::Ignored);
+        let node_log = |unit: &str, layout| EntryClass::Log {
+            key: log_key(NODE_LOG_NAMESPACE, "node1", unit, false),
+            layout,
+            namespace_known: true,
+        };
+        assert_eq!(
+            classify_node_member("node1", "node1/logs/kernel.log"),
+            node_log("kernel", LogLayout::Plain)
+        );
+        assert_eq!(
+            classify_node_member("node1", "node1/logs/rke2-server.log.1.gz"),
+            node_log("rke2-server", LogLayout::Gzip)
+        );
+        assert_eq!(classify_node_member("node1", "logs/messages"), node_log("messages", LogLayout::Plain));
+        assert_eq!(classify_node_member("node1", "node1/logs/journal/system.journal"), EntryClass::Ignored);
+        assert_eq!(classify_node_member("node1", "node1/configs/etc/os-release"), EntryClass::Ignored);
+        assert_eq!(classify_node_member("node1", "node1/logs"), EntryClass::Ignored);
     }
 
     #[test]

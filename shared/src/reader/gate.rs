@@ -48,6 +48,9 @@ pub(super) struct Gate {
     hash_inline: bool,
     /// Files of a native bundle delivered outside its root.
     outside_root: Vec<String>,
+    /// The archive entry this gate reads the members of (a zip inside a bundle): names are
+    /// delivered and refused under it, and no member makes a native bundle.
+    nested_in: Option<String>,
     pub(super) outcome: ReadOutcome,
 }
 
@@ -63,7 +66,26 @@ impl Gate {
             hasher: None,
             hash_inline: false,
             outside_root: Vec::new(),
+            nested_in: None,
             outcome: ReadOutcome::default(),
+        }
+    }
+
+    /// The gate of the members of the archive entry `archive`, under `limits`.
+    pub(super) fn nested(limits: Limits, archive: &str) -> Gate {
+        Gate { nested_in: Some(archive.to_owned()), ..Gate::new(limits) }
+    }
+
+    /// Records and declared bytes counted so far.
+    pub(super) fn counted(&self) -> (u64, u64) {
+        (self.records, self.total)
+    }
+
+    /// A member's path as it is named outside its archive.
+    fn qualified(&self, path: String) -> String {
+        match &self.nested_in {
+            Some(archive) => format!("{archive}/{path}"),
+            None => path,
         }
     }
 
@@ -76,7 +98,7 @@ impl Gate {
     }
 
     pub(super) fn reject(&mut self, raw_name: &[u8], reason: RejectReason) {
-        let entry = String::from_utf8_lossy(raw_name).into_owned();
+        let entry = self.qualified(String::from_utf8_lossy(raw_name).into_owned());
         self.outcome.rejected.push(Rejection { entry, reason });
     }
 
@@ -93,7 +115,7 @@ impl Gate {
         }
         self.total = self.total.saturating_add(size);
         if self.total > self.limits.max_total_size {
-            let entry = String::from_utf8_lossy(raw_name).into_owned();
+            let entry = self.qualified(String::from_utf8_lossy(raw_name).into_owned());
             return Err(Stop::Stream(Error::TotalSizeExceeded { entry, limit: self.limits.max_total_size }));
         }
         Ok(())
@@ -161,6 +183,7 @@ impl Gate {
             self.reject(raw_name, reason);
             return Ok(());
         }
+        let path = self.qualified(path);
         self.last_entry.clone_from(&path);
         self.deliver(&path, size, reader, visit)
     }
@@ -182,7 +205,9 @@ impl Gate {
         // Native bundles: `format.json`, first, names the root; everything under it is hashed.
         let relative = match &self.outcome.native_root {
             Some(root) => strip_root(root, path),
-            None if self.outcome.entries == 0 && format_root(path).is_some() => Some(FORMAT_FILE),
+            None if self.nested_in.is_none() && self.outcome.entries == 0 && format_root(path).is_some() => {
+                Some(FORMAT_FILE)
+            }
             None => None,
         };
         let relative = relative.map(str::to_owned);

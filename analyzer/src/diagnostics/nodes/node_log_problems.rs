@@ -78,6 +78,9 @@ fn finding(facts: &Facts<'_>, problem: &NodeProblem) -> Finding {
         n => format!("{n} times"),
     };
     let when = match since_last {
+        // Node logs may run past the newest time the objects record (a foreign bundle's capture
+        // time): the problem lasted to the capture.
+        Some(seconds) if seconds <= 0 => ", still at capture".to_owned(),
         Some(seconds) => format!(", last {} before capture", age::human(seconds)),
         None => String::new(),
     };

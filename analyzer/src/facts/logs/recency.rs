@@ -17,6 +17,7 @@ use kubesnap_shared::model::{ClusterModel, ERROR_LEVEL, Object};
 
 use super::sources::Source;
 use super::windows::WINDOW;
+use crate::facts::containers;
 use crate::facts::network::pod_health;
 
 /// How long before the capture an error still counts as current when its pod is Ready.
@@ -53,6 +54,11 @@ pub(crate) fn install_completed(model: &ClusterModel) -> Option<Timestamp> {
 pub(crate) enum Health {
     /// Ready (or completed), since the time given when the bundle says.
     Healthy(Option<Timestamp>),
+    /// Running, and the bundle does not say whether it is Ready: no Ready condition and no
+    /// container status (a `kubectl get pods` table, whose READY column the text gives for no
+    /// container by name). Not failing as far as the bundle shows: its old errors are history,
+    /// never a failure at the capture.
+    Running,
     /// Not Ready, failed, or being deleted.
     Unhealthy,
     /// Not in the bundle (a deleted pod's log, a journal of a host the bundle lists no Node for).
@@ -82,10 +88,18 @@ pub(crate) fn health(model: &ClusterModel, source: &Source<'_>) -> Health {
             _ => Health::Unhealthy,
         };
     }
-    match object.str_at("/status/phase") {
+    let phase = object.str_at("/status/phase");
+    match phase {
         // A pod that completed: whatever its log says, it did its work.
         Some("Succeeded") => Health::Healthy(None),
         _ if pod_health::is_ready(object) && object.deleting_since().is_none() => Health::Healthy(ready_at()),
+        Some("Running")
+            if object.condition("Ready").is_none()
+                && containers::statuses(object).is_empty()
+                && object.deleting_since().is_none() =>
+        {
+            Health::Running
+        }
         _ => Health::Unhealthy,
     }
 }
@@ -98,14 +112,20 @@ pub(crate) fn of_hits(
     installed: Option<Timestamp>,
 ) -> Recency {
     let what = if source.is_node() { "the node" } else { "the pod" };
-    let since = match health(model, source) {
+    let health = health(model, source);
+    let since = match health {
         Health::Unhealthy => return Recency::Ongoing,
         Health::Healthy(since) => Some(since),
+        Health::Running => Some(None),
         Health::Unknown => None,
     };
-    let healthy = if since.is_some() { format!("; {what} is healthy now") } else { String::new() };
+    let healthy = match health {
+        Health::Running => format!("; {what} is Running now (the bundle does not say whether it is Ready)"),
+        _ if since.is_some() => format!("; {what} is healthy now"),
+        _ => String::new(),
+    };
     if let Some(since) = since {
-        if source.log.key.previous {
+        if source.log.key.previous && health != Health::Running {
             return Recency::History(format!(
                 "written by the container's previous run; {what} is healthy now{}",
                 since.map(|at| format!(" (Ready since {at})")).unwrap_or_default()
@@ -268,6 +288,39 @@ status: {history: [{state: Completed, completionTime: "2025-06-01T11:30:00Z"}]}
         let gone_now =
             [PODS, &log("gone", false, &["2025-06-01T11:58:00Z WARN dial tcp: connection refused"])].concat();
         assert_eq!(judge(&gone_now, true), ["gone: Ongoing"], "no pod to say it recovered");
+    }
+
+    /// A pod read from a `kubectl get pods` table runs, and the bundle does not say whether it
+    /// is Ready: errors long before the capture are history, recent ones ongoing; never
+    /// "failing at the capture", so a week-old cascade of such pods is no current failure.
+    #[test]
+    fn a_running_pod_whose_readiness_the_bundle_lacks_is_not_failing() {
+        let running = r#"
+kind: Pod
+apiVersion: v1
+metadata: {name: table, namespace: shop}
+status: {phase: Running}
+"#;
+        let model =
+            model_from_yaml(&[running, &log("table", false, &["2025-06-01T11:55:00Z ERROR x"])].concat());
+        let source = &sources::sources(&model)[0];
+        assert_eq!(health(&model, source), Health::Running);
+        let old =
+            [running, &log("table", false, &["2025-05-29T08:00:00Z ERROR lookup db: no such host"])].concat();
+        assert_eq!(
+            judge(&old, false),
+            [
+                "table: History(\"the last at 2025-05-29T08:00:00Z, 3d4h before the capture; the pod is Running now (the bundle does not say whether it is Ready)\")"
+            ]
+        );
+        let recent =
+            [running, &log("table", false, &["2025-06-01T11:55:00Z ERROR lookup db: no such host"])].concat();
+        assert_eq!(judge(&recent, false), ["table: Ongoing"]);
+        // A table's pod that is not Running (a waiting reason in STATUS, no phase) is failing.
+        let waiting = "\nkind: Pod\napiVersion: v1\nmetadata: {name: table, namespace: shop}\nstatus: {}\n";
+        let model =
+            model_from_yaml(&[waiting, &log("table", false, &["2025-06-01T11:55:00Z ERROR x"])].concat());
+        assert_eq!(health(&model, &sources::sources(&model)[0]), Health::Unhealthy);
     }
 
     /// A Ready pod's client that keeps reconnecting logs warnings, not errors: not current.
