@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use kubesnap_shared::layout::{self, EntryKind};
 use kubesnap_shared::manifest::Manifest;
-use kubesnap_shared::reader::strip_root;
+use kubesnap_shared::reader::{Container, strip_root};
 use kubesnap_shared::redact::{Counts, Redactor};
 use kubesnap_shared::writer::BundleHeader;
 use kubesnap_shared::{Bundle, BundleWriter, Limits};
@@ -84,9 +84,9 @@ pub(crate) fn run(args: &RedactArgs) -> anyhow::Result<ExitCode> {
             redact_bundle(&redactor, path, required(args, "bundle")?)?
         }
         Some(path) if path.is_dir() => redact_folder(&redactor, path, required(args, "folder")?)?,
-        Some(path) if Bundle::open(path, Limits::default()).is_ok() => {
-            redact_bundle(&redactor, path, required(args, "bundle")?)?
-        }
+        // An archive; a single text file also opens as a bundle (of one entry), but is
+        // redacted as the file it is.
+        Some(path) if is_archive(path) => redact_bundle(&redactor, path, required(args, "bundle")?)?,
         Some(path) => {
             let mut file = File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
             redact_stream(&redactor, &mut file, args.output.as_deref(), &path.display().to_string())?
@@ -115,6 +115,13 @@ fn required<'a>(args: &'a RedactArgs, what: &str) -> anyhow::Result<&'a Path> {
         Some(path) => Ok(path),
         None => bail!("redacting a {what} writes a new {what}: give it with --output"),
     }
+}
+
+/// A `.tar.gz`, `.tar.xz` or `.tar` the bundle reader opens.
+fn is_archive(path: &Path) -> bool {
+    Bundle::open(path, Limits::default()).is_ok_and(|bundle| {
+        matches!(bundle.container(), Container::TarGz | Container::TarXz | Container::Tar)
+    })
 }
 
 /// An unpacked native bundle: `format.json` at the top, or in the single folder at the top.

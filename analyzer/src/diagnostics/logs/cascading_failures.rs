@@ -217,8 +217,9 @@ fn history_finding(history: &[Cascade<'_>]) -> Option<Finding> {
     Some(finding.explanation(format!(
         "{windows} five-minute {} between {from} and {to} {} at least {MIN_ERRORS} ERROR or FATAL lines from at \
          least {MIN_PODS} pods, the cascading failure rule, but no pod (or node) in them is failing at the \
-         capture: every one is Ready (or not in the bundle). Start-up and install windows, and the background \
-         errors of a busy cluster, look like this; the timeline keeps them.",
+         capture: every one is Ready, Running where the bundle does not say Ready, or not in the bundle. \
+         Start-up and install windows, and the background errors of a busy cluster, look like this; the \
+         timeline keeps them.",
         if windows == 1 { "window" } else { "windows" },
         if windows == 1 { "holds" } else { "hold" }
     )))
@@ -454,7 +455,7 @@ status: {phase: Running, conditions: [{type: Ready, status: "True", lastTransiti
                   log logs/shop/db-0/app.log:1: 2025-06-01T11:50:10Z FATAL could not write WAL
                   log logs/shop/api-1/app.log:1: 2025-06-01T11:51:00Z ERROR query failed
                   log logs/shop/api-1/app.log:2: 2025-06-01T11:52:00Z ERROR query failed
-                  why: 1 five-minute window between 2025-06-01T11:50:00Z and 2025-06-01T11:55:00Z holds at least 3 ERROR or FATAL lines from at least 2 pods, the cascading failure rule, but no pod (or node) in them is failing at the capture: every one is Ready (or not in the bundle). Start-up and install windows, and the background errors of a busy cluster, look like this; the timeline keeps them.
+                  why: 1 five-minute window between 2025-06-01T11:50:00Z and 2025-06-01T11:55:00Z holds at least 3 ERROR or FATAL lines from at least 2 pods, the cascading failure rule, but no pod (or node) in them is failing at the capture: every one is Ready, Running where the bundle does not say Ready, or not in the bundle. Start-up and install windows, and the background errors of a busy cluster, look like this; the timeline keeps them.
             "#]],
         );
     }
