@@ -1,7 +1,7 @@
 //! Repository hygiene that review would otherwise have to catch: every Rust file says what it
 //! is for, `shared` stays free of network, async runtime, CLI and rendering crates, and the
 //! analyzer's incident summary and report read the cluster through `facts`, not through the
-//! diagnostics' helpers, and no kubectl command is built by hand.
+//! diagnostics' helpers, no kubectl command is built by hand, and over-long lines do not grow.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -131,5 +131,41 @@ fn no_hand_built_kubectl_commands() {
         found.is_empty(),
         "hand-built \"kubectl …\" strings in the analyzer: build them with facts::kubectl::Kubectl, which \
          quotes and refuses names from the bundle: {found:#?}"
+    );
+}
+
+/// The width rustfmt formats to (`rustfmt.toml`'s `max_width`).
+const MAX_WIDTH: usize = 110;
+
+/// How many lines of each crate's Rust files are wider than [`MAX_WIDTH`] at most. rustfmt gives
+/// up on a statement it cannot fit (a long `format!` string, a long string in a test) and leaves
+/// it as written, so nothing else stops the count growing. The numbers only go down: split a long
+/// string with a `\` continuation (the newline and the next line's indentation are not part of
+/// the string) or an intermediate binding, and lower the number here to the new count. Inline
+/// test expectations (`expect![[r#"…"#]]`) and raw-string fixtures are most of what is left.
+const MAX_LONG_LINES: &[(&str, usize)] =
+    &[("analyzer", 796), ("bench", 123), ("collector", 15), ("plugin", 0), ("shared", 110), ("tests", 8)];
+
+#[test]
+fn over_long_lines_do_not_grow() {
+    let mut grown = Vec::new();
+    for (crate_dir, max) in MAX_LONG_LINES {
+        let mut files = Vec::new();
+        rust_files(&repo().join(crate_dir), &mut files);
+        assert!(!files.is_empty(), "no Rust files under {crate_dir}/; is the repository layout intact?");
+        let long = files
+            .iter()
+            .map(|file| {
+                let text = fs::read_to_string(file).unwrap_or_default();
+                text.lines().filter(|line| line.chars().count() > MAX_WIDTH).count()
+            })
+            .sum::<usize>();
+        if long > *max {
+            grown.push(format!("{crate_dir}: {long} lines wider than {MAX_WIDTH} columns, at most {max}"));
+        }
+    }
+    assert!(
+        grown.is_empty(),
+        "over-long lines grew (split long strings with a `\\` continuation, or a binding): {grown:#?}"
     );
 }

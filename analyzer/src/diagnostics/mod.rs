@@ -8,8 +8,9 @@
 //! A diagnostic is a pure function of the cluster model, seen through [`Facts`] (the
 //! [`ClusterModel`](kubesnap_shared::model::ClusterModel) plus facts derived from it once per
 //! run, in `crate::facts`): no I/O, no wall clock (ages and expiries use the model's
-//! `captured_at`), no `Err`. This module holds only the checks and the findings they build. What it cannot see it declares in
-//! [`Diagnostic::needs`], and the engine skips it with a reason when the bundle lacks it.
+//! `captured_at`), no `Err`. This module holds only the checks and the findings they build.
+//! What it cannot see it declares in [`Diagnostic::needs`], and the engine skips it with a
+//! reason when the bundle lacks it.
 
 pub(crate) mod alerts;
 pub(crate) mod cluster;

@@ -80,23 +80,33 @@ pub(crate) fn name(template: &Template<'_>) -> String {
     }
 }
 
-/// `api, sidecar`.
-pub(crate) fn container_names(flagged: &[Flagged]) -> String {
-    let mut names: Vec<&str> = flagged.iter().map(|item| item.container.as_str()).collect();
-    names.dedup();
-    names.join(", ")
+/// The flagged containers' names, each once, in spec order.
+fn distinct_names(flagged: &[Flagged]) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for item in flagged {
+        if !names.contains(&item.container.as_str()) {
+            names.push(&item.container);
+        }
+    }
+    names
 }
 
-/// `container api` or `containers api, sidecar`, for sentences.
+/// `` `api`, `sidecar` ``: each name quoted as the other diagnostics quote a container's, so a
+/// name from a crafted bundle (`a, b`, `x) (y`) cannot read as two names or as the sentence.
+pub(crate) fn container_names(flagged: &[Flagged]) -> String {
+    distinct_names(flagged).iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// `` container `api` `` or `` containers `api`, `sidecar` ``, for sentences.
 pub(crate) fn container_phrase(flagged: &[Flagged]) -> String {
-    let names = container_names(flagged);
-    if names.contains(", ") { format!("containers {names}") } else { format!("container {names}") }
+    let noun = agree(flagged, "container", "containers");
+    format!("{noun} {}", container_names(flagged))
 }
 
 /// `singular` for one flagged container, `plural` for several: the verb that agrees with
-/// [`container_phrase`] (`runs` / `run`).
+/// [`container_phrase`] (`runs` / `run`). Counted, never read back from the joined names.
 pub(crate) fn agree<'a>(flagged: &[Flagged], singular: &'a str, plural: &'a str) -> &'a str {
-    if container_names(flagged).contains(", ") { plural } else { singular }
+    if distinct_names(flagged).len() > 1 { plural } else { singular }
 }
 
 /// A strategic-merge `kubectl patch` that sets `securityContext.<field>` of each flagged

@@ -43,8 +43,8 @@ pub(crate) struct ServiceReach {
     pub(crate) still_serving: bool,
 }
 
-/// The sources are the subjects of findings at P0 or P1 (security findings aside): the first object of each when it is a
-/// workload, a pod or a node.
+/// The sources are the subjects of findings at P0 or P1 (security findings aside): the first
+/// object of each when it is a workload, a pod or a node.
 pub(crate) fn trace(facts: &Facts<'_>, findings: &[Finding]) -> BlastRadius {
     let mut seen = BTreeSet::new();
     let mut sources = Vec::new();

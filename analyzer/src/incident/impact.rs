@@ -20,7 +20,8 @@ pub(crate) struct Impact {
     pub(crate) ingresses: Vec<IngressDown>,
     /// Workloads that want replicas and have none available.
     pub(crate) workloads_down: Vec<WorkloadDown>,
-    /// Namespaces with a P0 or P1 finding (security findings aside) or a down object, most severe first.
+    /// Namespaces with a P0 or P1 finding (security findings aside) or a down object, most severe
+    /// first; a down object's namespace is never more severe than its findings.
     pub(crate) namespaces: Vec<NamespaceImpact>,
 }
 
@@ -100,10 +101,22 @@ pub(crate) fn assess(facts: &Facts<'_>, findings: &[Finding]) -> Impact {
             entry.1 += 1;
         }
     }
+    // A namespace with a down object and no P0/P1 finding is as severe as the findings say, never
+    // more: the worst finding in it, or the bundle's worst when none is there. A Service left
+    // without pods on purpose, reported at P3, does not make its namespace P1 under a P2 headline.
+    let bundle_worst = findings.iter().map(|finding| finding.severity).min().unwrap_or(Severity::P3);
+    let worst_in = |namespace: &str| {
+        findings
+            .iter()
+            .filter(|f| f.category != Category::Security && f.namespace.as_deref() == Some(namespace))
+            .map(|finding| finding.severity)
+            .min()
+            .unwrap_or(bundle_worst)
+    };
     let down_objects = services.iter().map(|s| &s.service).chain(workloads_down.iter().map(|w| &w.workload));
     for object in down_objects {
         if let Some(namespace) = &object.namespace {
-            namespaces.entry(namespace.clone()).or_insert((Severity::P1, 0));
+            namespaces.entry(namespace.clone()).or_insert_with(|| (worst_in(namespace), 0));
         }
     }
     let mut namespaces: Vec<NamespaceImpact> = namespaces
@@ -190,5 +203,28 @@ spec: {defaultBackend: {service: {name: api, port: {number: 80}}}}
             routes(&model),
             Some((vec!["default backend → Service api: no such Service".to_owned()], true))
         );
+    }
+
+    #[test]
+    fn a_down_object_makes_its_namespace_no_more_severe_than_its_findings() {
+        let (model, findings) = crate::incident::causes::tests::analyzed(
+            r#"
+apiVersion: v1
+kind: Service
+metadata: {name: machine-api-controllers, namespace: openshift-machine-api}
+spec: {selector: {k8s-app: controller}, ports: [{port: 8443}]}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: openshift-machine-api}
+"#,
+        );
+        let impact = assess(&Facts::new(&model), &findings);
+        let worst_finding = findings.iter().map(|finding| finding.severity).min();
+        assert_eq!(impact.services.len(), 1, "{impact:?}");
+        let namespaces: Vec<(&str, Severity)> =
+            impact.namespaces.iter().map(|ns| (ns.namespace.as_str(), ns.worst)).collect();
+        assert_eq!(namespaces, vec![("openshift-machine-api", worst_finding.unwrap_or(Severity::P3))]);
+        assert!(worst_finding.is_none_or(|worst| worst > Severity::P1), "{findings:#?}");
     }
 }

@@ -140,7 +140,11 @@ fn impact_and_blast_radius_follow_services_to_ingresses() {
         view.headline,
         view.impact.join("\n"),
         view.namespaces.join(", "),
-        view.blast_radius.iter().map(|b| format!("{} {} {}: {}", b.severity, b.source, b.cause, b.reach)).collect::<Vec<_>>().join("\n"),
+        view.blast_radius
+            .iter()
+            .map(|b| format!("{} {} {}: {}", b.severity, b.source, b.cause, b.reach))
+            .collect::<Vec<_>>()
+            .join("\n"),
         view.entry_points.join(", ")
     ));
 }

@@ -148,13 +148,15 @@ mod tests {
     fn sums_an_upstream_over_controller_replicas_and_keeps_containers_apart() {
         let line = |minute: u32, status: u16, upstream: &str| {
             format!(
-                "- '10.0.0.1 - - [01/Jun/2025:11:5{minute}:07 +0000] \"GET / HTTP/1.1\" {status} 1 \"-\" \"c\" 1 0.1 [{upstream}] [] x 1 0.1 {status} r'\n"
+                "- '10.0.0.1 - - [01/Jun/2025:11:5{minute}:07 +0000] \"GET / HTTP/1.1\" {status} 1 \"-\" \
+                 \"c\" 1 0.1 [{upstream}] [] x 1 0.1 {status} r'\n"
             )
         };
         let mut fixture = String::new();
         for pod in ["ingress-a", "ingress-b"] {
             fixture.push_str(&format!(
-                "---\nkind: ContainerLog\nnamespace: ingress-nginx\npod: {pod}\ncontainer: controller\nlines:\n"
+                "---\nkind: ContainerLog\nnamespace: ingress-nginx\npod: {pod}\ncontainer: controller\n\
+                 lines:\n"
             ));
             fixture.push_str(&line(0, 200, "shop-web-80"));
             fixture.push_str(&line(1, 503, "shop-web-80"));

@@ -193,12 +193,26 @@ mod tests {
     use crate::testing::check;
     use crate::testing::deployment;
 
-    const SERVICE: &str = "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {selector: {app: api}}\n";
+    const SERVICE: &str = "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n\
+                           spec: {selector: {app: api}}\n";
 
     fn not_ready(fixture: String, pod: &str, since: &str) -> String {
         fixture.replacen(
-            &format!("name: {pod}\n  namespace: shop\n  labels: {{app: api}}\n  ownerReferences: [{{kind: ReplicaSet, name: api-rs, uid: api-rs-uid, controller: true}}]\nspec: {{nodeName: node-1, containers: [{{name: api}}]}}\nstatus:\n  phase: Running\n  conditions: [{{type: Ready, status: \"True\", lastTransitionTime: \"2025-06-01T10:00:00Z\"}}]"),
-            &format!("name: {pod}\n  namespace: shop\n  labels: {{app: api}}\n  ownerReferences: [{{kind: ReplicaSet, name: api-rs, uid: api-rs-uid, controller: true}}]\nspec: {{nodeName: node-1, containers: [{{name: api}}]}}\nstatus:\n  phase: Running\n  conditions: [{{type: Ready, status: \"False\", reason: ContainersNotReady, message: \"containers with unready status: [api]\", lastTransitionTime: \"{since}\"}}]"),
+            &format!(
+                "name: {pod}\n  namespace: shop\n  labels: {{app: api}}\n  ownerReferences: \
+                      [{{kind: ReplicaSet, name: api-rs, uid: api-rs-uid, controller: true}}]\n\
+                      spec: {{nodeName: node-1, containers: [{{name: api}}]}}\n\
+                      status:\n  phase: Running\n  conditions: [{{type: Ready, status: \"True\", \
+                      lastTransitionTime: \"2025-06-01T10:00:00Z\"}}]"
+            ),
+            &format!(
+                "name: {pod}\n  namespace: shop\n  labels: {{app: api}}\n  ownerReferences: \
+                      [{{kind: ReplicaSet, name: api-rs, uid: api-rs-uid, controller: true}}]\n\
+                      spec: {{nodeName: node-1, containers: [{{name: api}}]}}\n\
+                      status:\n  phase: Running\n  conditions: [{{type: Ready, status: \"False\", \
+                      reason: ContainersNotReady, message: \"containers with unready status: [api]\", \
+                      lastTransitionTime: \"{since}\"}}]"
+            ),
             1,
         )
     }

@@ -344,11 +344,13 @@ fn whole_log(traffic: &Traffic) -> String {
 fn explanation(traffic: &Traffic, verdict: &Verdict) -> String {
     let rule = "The rule `sum(rate(nginx_ingress_controller_requests{status=~\"5..\"}[5m])) / \
                 sum(rate(nginx_ingress_controller_requests[5m])) * 100 > 5` with `for: 2m`";
-    let counted = "The loader counted every access-log line of the bundle's logs per minute, not only the lines it keeps.";
+    let counted = "The loader counted every access-log line of the bundle's logs per minute, not only \
+                   the lines it keeps.";
     if traffic.minutes.is_empty() {
         return format!(
-            "{rule} needs the time of each request, and none of these {} access-log lines has a readable one: the \
-             5xx share of all of them stands in for the rate, and the rule could not be evaluated. {counted}",
+            "{rule} needs the time of each request, and none of these {} access-log lines has a readable \
+             one: the 5xx share of all of them stands in for the rate, and the rule could not be \
+             evaluated. {counted}",
             traffic.total()
         );
     }
@@ -357,8 +359,9 @@ fn explanation(traffic: &Traffic, verdict: &Verdict) -> String {
     let window = (last - first + 1) as f64;
     if verdict.evaluations == 0 {
         return format!(
-            "{rule} needs five minutes of requests, and the logs hold {} for this {} over only {} ({} – {}): the 5xx \
-             share of all of them stands in for the rate, and the rule could not be fully evaluated. {counted}",
+            "{rule} needs five minutes of requests, and the logs hold {} for this {} over only {} ({} – \
+             {}): the 5xx share of all of them stands in for the rate, and the rule could not be fully \
+             evaluated. {counted}",
             traffic.total(),
             if matches!(traffic.subject, Subject::Upstream(_)) { "upstream" } else { "container" },
             units::span(window),
@@ -368,8 +371,9 @@ fn explanation(traffic: &Traffic, verdict: &Verdict) -> String {
     }
     let held = verdict.outcome.run();
     format!(
-        "{rule}, evaluated at the end of each minute from the fifth minute of requests ({} evaluations over {} – {}), \
-         held from {} to {}: {} of the {} requests of those minutes and the five before were 5xx. {counted}{}",
+        "{rule}, evaluated at the end of each minute from the fifth minute of requests ({} evaluations \
+         over {} – {}), held from {} to {}: {} of the {} requests of those minutes and the five before \
+         were 5xx. {counted}{}",
         verdict.evaluations,
         start_of(first),
         end_of(last),
@@ -401,13 +405,16 @@ spec:
     /// An ingress-nginx access log: one request every 10 s from 11:00:00, the given statuses in
     /// order, each line behind kubectl's timestamp.
     fn log(statuses: &[u16]) -> String {
-        let mut out = "---\nkind: ContainerLog\nnamespace: ingress-nginx\npod: ingress-nginx-controller-abc\ncontainer: controller\nlines:\n".to_owned();
+        let mut out = "---\nkind: ContainerLog\nnamespace: ingress-nginx\n\
+                       pod: ingress-nginx-controller-abc\ncontainer: controller\nlines:\n"
+            .to_owned();
         for (index, status) in statuses.iter().enumerate() {
             let at: jiff::Timestamp = "2025-06-01T11:00:00Z".parse().unwrap();
             let at = at + jiff::SignedDuration::from_secs(10 * index as i64);
             let local = at.strftime("%d/%b/%Y:%H:%M:%S +0000");
             out.push_str(&format!(
-                "- '{at} 10.0.0.1 - - [{local}] \"GET /cart HTTP/1.1\" {status} 12 \"-\" \"curl/8\" 80 0.004 [shop-web-80] [] 10.1.0.5:8080 12 0.004 {status} r{index}'\n"
+                "- '{at} 10.0.0.1 - - [{local}] \"GET /cart HTTP/1.1\" {status} 12 \"-\" \"curl/8\" 80 \
+                 0.004 [shop-web-80] [] 10.1.0.5:8080 12 0.004 {status} r{index}'\n"
             ));
         }
         out

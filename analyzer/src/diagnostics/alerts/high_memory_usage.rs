@@ -92,8 +92,9 @@ fn finding(facts: &Facts<'_>, containers: &[ContainerUsage<'_>]) -> Option<Findi
         .evidence(units::metric(series, "held", run.minutes(), "minutes"))
         .evidence(units::memory_metric(&format!("{namespace}/{}", pod.name), "limit (sum)", limit));
     let explanation = format!(
-        "The rule `sum(container_memory_working_set_bytes) / sum(container_spec_memory_limit_bytes) * 100 > 90` \
-         with `for: 5m`, evaluated at each of the {} sample times, held from {} to {} ({} samples).{}{}",
+        "The rule `sum(container_memory_working_set_bytes) / sum(container_spec_memory_limit_bytes) * \
+         100 > 90` with `for: 5m`, evaluated at each of the {} sample times, held from {} to {} ({} \
+         samples).{}{}",
         points.len(),
         run.start,
         run.end,
@@ -108,8 +109,8 @@ fn finding(facts: &Facts<'_>, containers: &[ContainerUsage<'_>]) -> Option<Findi
     Some(
         finding
             .explanation(format!(
-                "{explanation} A pod this close to its limit is one burst from an OOM kill; memory-usage-high and \
-                 memory-leak give the per-container numbers and the fix."
+                "{explanation} A pod this close to its limit is one burst from an OOM kill; \
+                 memory-usage-high and memory-leak give the per-container numbers and the fix."
             ))
             .remediation(units::top_pod(&pod))
             .remediation(kubectl::describe(&pod)),

@@ -1,5 +1,5 @@
-//! Diagnostic `kubernetes-pod-crash-looping`: alert KubernetesPodCrashLooping (restarts in the last 15m, for 5m);
-//! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
+//! Diagnostic `kubernetes-pod-crash-looping`: alert KubernetesPodCrashLooping (restarts in the
+//! last 15m, for 5m); its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object};
@@ -125,8 +125,9 @@ fn finding(group: &PodGroup<'_, Restarting>) -> Finding {
     }
     let (pod, first) = &group.pods[0];
     let mut explanation = format!(
-        "The rule `rate(kube_pod_container_status_restarts_total[15m]) > 0` with `for: 5m` is true while a restart \
-         falls in the last 15 minutes. Container `{}` of pod {} last restarted {} before the capture.",
+        "The rule `rate(kube_pod_container_status_restarts_total[15m]) > 0` with `for: 5m` is true while \
+         a restart falls in the last 15 minutes. Container `{}` of pod {} last restarted {} before the \
+         capture.",
         first.container,
         pod.name,
         units::span(first.ago)
@@ -136,8 +137,9 @@ fn finding(group: &PodGroup<'_, Restarting>) -> Finding {
             .push_str(" The rate has been above zero for at least the 5 minutes the rule waits: it fires.");
     } else {
         explanation.push_str(
-            " That restart is under 5 minutes old and nothing in the bundle shows an earlier one in the window: \
-             Prometheus would show the alert pending (the bundle has no restart counts over time to tell more).",
+            " That restart is under 5 minutes old and nothing in the bundle shows an earlier one in the \
+             window: Prometheus would show the alert pending (the bundle has no restart counts over time \
+             to tell more).",
         );
     }
     explanation.push_str(" crash-loop-backoff and pod-restarts give the exit code and the last log lines.");
@@ -164,7 +166,9 @@ mod tests {
         out.insert_str(
             status + "status:\n".len(),
             &format!(
-                "  containerStatuses: [{{name: api, restartCount: 6, state: {{running: {{}}}}, lastState: {{terminated: {{exitCode: 1, reason: Error, finishedAt: \"{finished_at}\"}}}}}}]\n"
+                "  containerStatuses: [{{name: api, restartCount: 6, state: {{running: {{}}}}, \
+                 lastState: {{terminated: {{exitCode: 1, reason: Error, finishedAt: \
+                 \"{finished_at}\"}}}}}}]\n"
             ),
         );
         out

@@ -161,8 +161,8 @@ fn finding(group: &Group<'_, Anomaly>) -> Finding {
     finding
         .explanation(format!(
             "The BusinessMetricAnomaly alert rule compares a rate with its rolling 1-hour average and alerts \
-             when it stays under half of it for 10 minutes; applied to container `{}`'s CPU (the rate the bundle samples), it held from {} to {} \
-             ({} samples). {meaning}{}",
+             when it stays under half of it for 10 minutes; applied to container `{}`'s CPU (the rate \
+             the bundle samples), it held from {} to {} ({} samples). {meaning}{}",
             group.container,
             run.start,
             run.end,

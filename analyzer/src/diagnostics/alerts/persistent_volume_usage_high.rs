@@ -132,10 +132,10 @@ fn finding(model: &ClusterModel, namespace: &str, claim: &str, reading: &Reading
         .and_then(|class| model.get("StorageClass", None, class))
         .is_some_and(|class| class.at("/allowVolumeExpansion").and_then(Value::as_bool) == Some(true));
     let mut explanation = format!(
-        "The rule `kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes * 100 > 85` holds at \
-         the capture: the kubelet of node {} reports {} of {} used on this claim. The bundle has one summary per \
-         node, so the rule's `for: 5m` could not be checked. A full volume fails writes (`no space left on \
-         device`). volume-usage-high (storage) reports the same stats.",
+        "The rule `kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes * 100 > 85` \
+         holds at the capture: the kubelet of node {} reports {} of {} used on this claim. The bundle \
+         has one summary per node, so the rule's `for: 5m` could not be checked. A full volume fails \
+         writes (`no space left on device`). volume-usage-high (storage) reports the same stats.",
         reading.node,
         units::memory(reading.used),
         units::memory(reading.capacity)

@@ -22,7 +22,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            hold raw data or nothing); parsing certificates is the collector's job.",
     why: "TLS clients refuse an expired certificate: HTTPS, webhooks and mTLS fail at once, and renewal \
           usually failed silently long before.",
-    fix: "Renew the certificate (fix the cert-manager issuer or renew by hand) and replace the Secret's data.",
+    fix: "Renew the certificate (fix the cert-manager issuer or renew by hand) and replace the Secret's \
+          data.",
     example: "`Secret shop/shop-tls: certificate CN=shop.example.com expired 2d ago (served by Ingress \
               shop/web)`, with the cert-manager Certificate that should have renewed it.",
     needs: &[Need::CaptureTime],
@@ -121,7 +122,8 @@ fn finding(model: &ClusterModel, secret: &Object, index: usize, certificate: &Va
     }
     let mut explanation = if expired {
         format!(
-            "The {kind} {subject} in Secret {} {when}: every TLS client that checks it refuses the connection.",
+            "The {kind} {subject} in Secret {} {when}: every TLS client that checks it refuses the \
+             connection.",
             secret.name
         )
     } else {
@@ -135,8 +137,8 @@ fn finding(model: &ClusterModel, secret: &Object, index: usize, certificate: &Va
     }
     if issuer.is_some() {
         explanation.push_str(
-            " cert-manager manages it and renews at two thirds of the lifetime by default, so being this close to \
-             expiry means renewal is failing: its Certificate's status says why.",
+            " cert-manager manages it and renews at two thirds of the lifetime by default, so being this \
+             close to expiry means renewal is failing: its Certificate's status says why.",
         );
     }
     let mut finding = finding.explanation(explanation);
@@ -250,7 +252,8 @@ status: {conditions: [{type: Ready, status: "False", reason: Failed, message: "A
         let fixture = format!(
             "{}{}",
             secret("far", "2025-09-01T00:00:00Z"),
-            "---\napiVersion: v1\nkind: Secret\nmetadata: {name: raw, namespace: shop}\ntype: kubernetes.io/tls\n"
+            "---\napiVersion: v1\nkind: Secret\nmetadata: {name: raw, namespace: shop}\n\
+             type: kubernetes.io/tls\n"
         );
         check(
             &DIAGNOSTIC,

@@ -21,10 +21,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            utilized\", \"not enough nodes\". It is a finding when the cluster has fewer nodes than a test \
            asks for, or a test found no room; the evidence is each node's allocatable CPU, memory and pods \
            and whether it takes ordinary pods.",
-    why: "Those failures are about the test environment, not a fault of the cluster; read as a broken cluster \
-          they send the engineer after the wrong thing.",
-    fix: "Run the suite on a cluster with as many schedulable nodes as the tests ask for, or skip those tests \
-          on a small cluster (`sonobuoy run --e2e-skip ...`).",
+    why: "Those failures are about the test environment, not a fault of the cluster; read as a broken \
+          cluster they send the engineer after the wrong thing.",
+    fix: "Run the suite on a cluster with as many schedulable nodes as the tests ask for, or skip those \
+          tests on a small cluster (`sonobuoy run --e2e-skip ...`).",
     example: "`3 failed tests of plugin e2e need a bigger cluster (at least 2 nodes); the cluster has a \
               single node (kind-control-plane)`.",
     needs: &[Need::Kind("Node")],
@@ -67,7 +67,8 @@ fn finding(result: &PluginResult, nodes: &[&Object]) -> Option<Finding> {
     let tests = if too_small.len() == 1 { "test".to_owned() } else { "tests".to_owned() };
     let title = match wanted {
         Some(wanted) => format!(
-            "{} failed {tests} of plugin {} need a bigger cluster (at least {wanted} nodes); the cluster has {has}",
+            "{} failed {tests} of plugin {} need a bigger cluster (at least {wanted} nodes); the cluster \
+             has {has}",
             too_small.len(),
             result.plugin
         ),
@@ -88,8 +89,9 @@ fn finding(result: &PluginResult, nodes: &[&Object]) -> Option<Finding> {
         finding
             .evidence(Evidence::note(format!("results: {}", result.source)))
             .explanation(format!(
-                "These tests of the {} plugin refuse to run on a cluster this size and say so in their failure: \
-                 the failures are about the test environment, not a fault of the cluster. The cluster has {has}.",
+                "These tests of the {} plugin refuse to run on a cluster this size and say so in their \
+                 failure: the failures are about the test environment, not a fault of the cluster. The \
+                 cluster has {has}.",
                 result.plugin
             ))
             .remediation(Kubectl::new("get nodes -o wide"))

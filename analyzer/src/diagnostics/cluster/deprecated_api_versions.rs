@@ -27,7 +27,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            when the bundle has it. The model does not carry `cluster/api-resources.json`, so the judgement \
            rests on the objects' own `apiVersion` and the CRDs; an object the server also serves through \
            the replacement is reported as the lower-severity migration reminder it then is.",
-    why: "Manifests, charts and tools using a removed version fail to apply after the upgrade that removes it.",
+    why: "Manifests, charts and tools using a removed version fail to apply after the upgrade that \
+          removes it.",
     fix: "Rewrite the manifests and charts to the replacement version (`kubectl convert`), upgrade the tools \
           that create them, then upgrade the cluster.",
     example: "`3 CronJob objects use batch/v1beta1 (removed in 1.25; use batch/v1)`.",
@@ -212,8 +213,8 @@ fn builtin_finding(
         Some(minor) if minor < entry.replacement_since => (
             Severity::P2,
             format!(
-                "The API server ({}) does not serve the replacement yet, so these objects exist only through the \
-                 deprecated version: upgrading to 1.{} removes it.",
+                "The API server ({}) does not serve the replacement yet, so these objects exist only \
+                 through the deprecated version: upgrading to 1.{} removes it.",
                 server_text.unwrap_or_default(),
                 entry.removed_in
             ),
@@ -221,8 +222,8 @@ fn builtin_finding(
         Some(_) => (
             Severity::P3,
             format!(
-                "The API server ({}) also serves the replacement: the objects are safe, but manifests, charts and \
-                 tools that still write the old version will fail after upgrading to 1.{}.",
+                "The API server ({}) also serves the replacement: the objects are safe, but manifests, \
+                 charts and tools that still write the old version will fail after upgrading to 1.{}.",
                 server_text.unwrap_or_default(),
                 entry.removed_in
             ),
@@ -314,8 +315,9 @@ fn custom_finding(api_version: &str, kind: &str, objects: &[&Object], crd: &Obje
     finding
         .evidence(Evidence::note(format!("objects: {}", listed(objects))))
         .explanation(format!(
-            "CRD {} marks version {api_version} deprecated, and these objects are read through it. The operator that \
-             owns the CRD will drop the version in a later release; manifests and tools must move to {} first.",
+            "CRD {} marks version {api_version} deprecated, and these objects are read through it. The \
+             operator that owns the CRD will drop the version in a later release; manifests and tools \
+             must move to {} first.",
             crd.name,
             replacement.unwrap_or_else(|| "a served version".to_owned())
         ))
@@ -401,7 +403,9 @@ metadata: {name: current, namespace: shop}
 
     #[test]
     fn current_versions_are_fine() {
-        let fixture = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly, namespace: shop}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\n";
+        let fixture = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly, namespace: shop}\n\
+                       ---\napiVersion: networking.k8s.io/v1\nkind: Ingress\n\
+                       metadata: {name: web, namespace: shop}\n";
         expect![[r#"
             no findings
         "#]]

@@ -24,8 +24,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            same install and are left out.",
     why: "A failed install leaves the operator absent while its Subscription looks in place; its custom \
           resources are not reconciled and nothing else says why.",
-    fix: "Read the InstallPlan's and the CSV's messages (a missing CRD, an invalid RBAC object, an unsatisfied \
-          permission), fix the bundle or catalog, then delete the failed InstallPlan so OLM makes a new one.",
+    fix: "Read the InstallPlan's and the CSV's messages (a missing CRD, an invalid RBAC object, an \
+          unsatisfied permission), fix the bundle or catalog, then delete the failed InstallPlan so OLM \
+          makes a new one.",
     example: "`Subscription ops/cache-sub: operator install failed (InstallPlan install-b8pzk Failed: error \
               creating role ...; ClusterServiceVersion cache.v0.0.1 Pending RequirementsNotMet)`.",
     needs: &[],
@@ -173,8 +174,8 @@ fn install_finding(
         (
             Severity::P2,
             format!("{label}: operator install failed ({})", failures.join("; ")),
-            "OLM could not install this operator: the messages above are OLM's own. The Subscription stays in \
-             place, but the operator does not run, so its custom resources are not reconciled."
+            "OLM could not install this operator: the messages above are OLM's own. The Subscription \
+             stays in place, but the operator does not run, so its custom resources are not reconciled."
                 .to_owned(),
         )
     } else if let Some(minutes) = installing_for {
@@ -183,9 +184,10 @@ fn install_finding(
             severity,
             format!("{label}: operator still installing after {minutes}m"),
             format!(
-                "OLM is still waiting for the operator's deployment to become available, {minutes} minutes after \
-                 the install began. Under {INSTALL_MINUTES} minutes that is an install in progress (OLM raises \
-                 CsvAbnormalOver30Min only after 30); longer, it is stuck: read its deployment's pods."
+                "OLM is still waiting for the operator's deployment to become available, {minutes} \
+                 minutes after the install began. Under {INSTALL_MINUTES} minutes that is an install in \
+                 progress (OLM raises CsvAbnormalOver30Min only after 30); longer, it is stuck: read its \
+                 deployment's pods."
             ),
         )
     } else {

@@ -129,9 +129,9 @@ fn condition_finding(model: &ClusterModel, object: &Object) -> Option<Finding> {
     );
     if object.kind == "APIService" {
         explanation.push_str(
-            " This aggregated API is unavailable: API discovery fails for every client (kubectl prints errors), \
-             its resources cannot be read (metrics-server: `kubectl top` and HPAs fail), and namespaces holding its \
-             resources cannot be deleted.",
+            " This aggregated API is unavailable: API discovery fails for every client (kubectl prints \
+             errors), its resources cannot be read (metrics-server: `kubectl top` and HPAs fail), and \
+             namespaces holding its resources cannot be deleted.",
         );
     } else {
         explanation.push_str(" What it manages is not in the state it declares until the cause is fixed.");
@@ -191,8 +191,8 @@ fn argo_finding(object: &Object) -> Option<Finding> {
     Some(
         finding
             .explanation(format!(
-                "Argo CD reports Application {} {health}: resources it deployed are failing or missing{}. Their own \
-                 findings (pods, workloads) say why.",
+                "Argo CD reports Application {} {health}: resources it deployed are failing or \
+                 missing{}. Their own findings (pods, workloads) say why.",
                 object.name,
                 if unhealthy.is_empty() { String::new() } else { format!(" ({})", unhealthy.join(", ")) }
             ))

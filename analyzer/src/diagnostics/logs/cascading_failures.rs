@@ -215,11 +215,11 @@ fn history_finding(history: &[Cascade<'_>]) -> Option<Finding> {
         finding = finding.evidence(Evidence::log_line(&error.source.log.path, error.line));
     }
     Some(finding.explanation(format!(
-        "{windows} five-minute {} between {from} and {to} {} at least {MIN_ERRORS} ERROR or FATAL lines from at \
-         least {MIN_PODS} pods, the cascading failure rule, but no pod (or node) in them is failing at the \
-         capture: every one is Ready, Running where the bundle does not say Ready, or not in the bundle. \
-         Start-up and install windows, and the background errors of a busy cluster, look like this; the \
-         timeline keeps them.",
+        "{windows} five-minute {} between {from} and {to} {} at least {MIN_ERRORS} ERROR or FATAL lines \
+         from at least {MIN_PODS} pods, the cascading failure rule, but no pod (or node) in them is \
+         failing at the capture: every one is Ready, Running where the bundle does not say Ready, or not \
+         in the bundle. Start-up and install windows, and the background errors of a busy cluster, look \
+         like this; the timeline keeps them.",
         if windows == 1 { "window" } else { "windows" },
         if windows == 1 { "holds" } else { "hold" }
     )))
@@ -273,8 +273,8 @@ fn finding(cascade: &Cascade<'_>, total: usize) -> Finding {
     let not_kept = cascade.errors.saturating_sub(kept as u64);
     if not_kept > 0 {
         finding = finding.evidence(Evidence::note(format!(
-            "{not_kept} of the window's {} errors {} counted but not quoted: the loader counts every ERROR and \
-             FATAL line and keeps the latest of each log",
+            "{not_kept} of the window's {} errors {} counted but not quoted: the loader counts every \
+             ERROR and FATAL line and keeps the latest of each log",
             cascade.errors,
             if not_kept == 1 { "is" } else { "are" }
         )));
@@ -288,9 +288,9 @@ fn finding(cascade: &Cascade<'_>, total: usize) -> Finding {
         cascade.members.iter().filter(|member| *member != first_member).map(name).collect();
     finding = finding.explanation(format!(
         "{} ERROR or FATAL lines from {} pods fall in the 5-minute window starting {}: the cascading \
-         failure rule (at least {MIN_ERRORS} errors from at least {MIN_PODS} pods). {} failed first, at {}, and \
-         {}; {} followed. Pods failing together share a cause: look at what {} provides to or shares with the \
-         others (a Service, a node, a configuration) before restarting anything.",
+         failure rule (at least {MIN_ERRORS} errors from at least {MIN_PODS} pods). {} failed first, at \
+         {}, and {}; {} followed. Pods failing together share a cause: look at what {} provides to or \
+         shares with the others (a Service, a node, a configuration) before restarting anything.",
         cascade.errors,
         cascade.members.len(),
         cascade.window,

@@ -75,7 +75,8 @@ pub(crate) fn finding(
         finding = finding.evidence(Evidence::note(format!(
             "{client_lines} of these {} a database client's or server's own error (PostgreSQL's `password \
              authentication failed` and `too many clients`, `database connection failed`, ...), which the \
-             core pattern misses: kubesnap's `database_client_error` extension, counted over every line of the logs",
+             core pattern misses: kubesnap's `database_client_error` extension, counted over every line \
+             of the logs",
             if client_lines == 1 { "lines carries" } else { "lines carry" }
         )));
     }

@@ -31,8 +31,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            container's previous run, fall in the cluster's install or end more than ten minutes before the \
            capture are history: P3, titled as such, with the reason per log (`recency`).",
     why: "Logs say which dependency a pod fails to reach and why, which status fields cannot.",
-    fix: "Follow the finding's suggestion: check the dependency it names (CoreDNS, a Service's endpoints, the \
-          database), then the pod's configuration.",
+    fix: "Follow the finding's suggestion: check the dependency it names (CoreDNS, a Service's \
+          endpoints, the database), then the pod's configuration.",
     example: "`Deployment shop/api: connection refused errors in logs (120 lines, 3 pods)`, noting that the \
               pods' `DATABASE_URL` names Service `data/pg`, which has no ready endpoint.",
     needs: &[Need::Logs],
@@ -221,8 +221,10 @@ lines: ["2025-06-01T11:20:00Z ERROR dial tcp 10.0.0.7:5432: connect: connection 
         assert_eq!(
             titles,
             [
-                "P3 Deployment shop/api: DNS resolution errors in logs (1 line, 1 pod), history: the last at 2025-06-01T11:10:00Z",
-                "P3 Deployment shop/api: connection refused errors in logs (1 line, 1 pod), history: the last at 2025-06-01T11:20:00Z",
+                "P3 Deployment shop/api: DNS resolution errors in logs (1 line, 1 pod), history: the \
+                 last at 2025-06-01T11:10:00Z",
+                "P3 Deployment shop/api: connection refused errors in logs (1 line, 1 pod), history: the \
+                 last at 2025-06-01T11:20:00Z",
             ]
         );
         assert!(findings[0].explanation.starts_with("Resolved before the capture"));

@@ -18,9 +18,10 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            (pod, node), with counts per pod and container and sample lines. **Severity.** P3: warnings are \
            hints. CPU throttling (a `high_cpu` line that says `throttl...`) is P2, as `K8sLogAnalyzer` \
            singles it out: a throttled container answers slower.",
-    why: "Retries and slow responses show a failing dependency before errors do; CPU throttling slows a service; \
-          deprecations break at the next upgrade.",
-    fix: "Find what is retried or slow; raise CPU limits of throttled containers; migrate off deprecated APIs.",
+    why: "Retries and slow responses show a failing dependency before errors do; CPU throttling slows a \
+          service; deprecations break at the next upgrade.",
+    fix: "Find what is retried or slow; raise CPU limits of throttled containers; migrate off deprecated \
+          APIs.",
     example: "`Deployment shop/api: retry warnings in logs (40 lines, 2 pods)`.",
     needs: &[Need::Logs],
     run,

@@ -172,8 +172,8 @@ fn finding(
         "Some nodes lack a Ready network agent: pods scheduled there cannot get a network.".to_owned()
     } else {
         format!(
-            "Nodes {} lack a Ready network agent: new pods there stay in ContainerCreating and existing ones may \
-             lose connectivity or policy enforcement.",
+            "Nodes {} lack a Ready network agent: new pods there stay in ContainerCreating and existing \
+             ones may lose connectivity or policy enforcement.",
             nodes.join(", ")
         )
     };

@@ -97,8 +97,9 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         ));
     }
     let mut explanation = if none_ready {
-        "No DNS pod of the cluster is Ready: every lookup of a Service or external name from any pod fails, so \
-         applications everywhere fail to connect at once. Fix this before chasing the errors it causes."
+        "No DNS pod of the cluster is Ready: every lookup of a Service or external name from any pod \
+         fails, so applications everywhere fail to connect at once. Fix this before chasing the errors \
+         it causes."
             .to_owned()
     } else {
         "Part of the cluster DNS is not Ready: lookups are slower and some time out, which shows up as \

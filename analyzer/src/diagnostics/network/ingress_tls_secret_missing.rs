@@ -119,8 +119,8 @@ fn finding(
     }
     let mut explanation = match &problem {
         Problem::Missing => format!(
-            "Ingress {} terminates TLS{for_hosts} with Secret {secret_name}, which namespace {namespace} does \
-             not hold. The ingress controller serves its default self-signed certificate instead, which \
+            "Ingress {} terminates TLS{for_hosts} with Secret {secret_name}, which namespace {namespace} \
+             does not hold. The ingress controller serves its default self-signed certificate instead, which \
              clients reject.",
             ingress.name
         ),

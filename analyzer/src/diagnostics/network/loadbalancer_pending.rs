@@ -89,8 +89,8 @@ fn finding(model: &ClusterModel, service: &Object, implementation: bool) -> Opti
     }
     if !implementation {
         finding = finding.evidence(Evidence::note(
-            "no node has a cloud providerID and no MetalLB, kube-vip, servicelb or cloud-controller-manager pod \
-             is in the bundle",
+            "no node has a cloud providerID and no MetalLB, kube-vip, servicelb or \
+             cloud-controller-manager pod is in the bundle",
         ));
     }
     let mut explanation = format!(
@@ -98,10 +98,14 @@ fn finding(model: &ClusterModel, service: &Object, implementation: bool) -> Opti
         service.name
     );
     match (failed.last(), implementation) {
-        (Some(event), _) => explanation.push_str(&format!(" The controller reports: \"{}\".", event.message.trim())),
+        (Some(event), _) => explanation.push_str(&format!(
+            " The controller reports: \
+                                                           \"{}\".",
+            event.message.trim()
+        )),
         (None, false) => explanation.push_str(
-            " Nothing in the cluster seems able to provision one (bare metal without MetalLB or similar): the \
-             Service stays pending forever, though its NodePort still works.",
+            " Nothing in the cluster seems able to provision one (bare metal without MetalLB or \
+             similar): the Service stays pending forever, though its NodePort still works.",
         ),
         (None, true) => explanation.push_str(" No failure event explains it; the controller's logs may."),
     }

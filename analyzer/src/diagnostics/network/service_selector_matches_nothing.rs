@@ -128,8 +128,8 @@ fn finding(
     }
 
     let mut explanation = format!(
-        "No pod of namespace {namespace} carries every label of Service {}'s selector ({wanted_text}), so the \
-         Service has no endpoints.",
+        "No pod of namespace {namespace} carries every label of Service {}'s selector ({wanted_text}), \
+         so the Service has no endpoints.",
         service.name
     );
     if let Some((_, pod, wrong)) = near.first() {
@@ -146,8 +146,8 @@ fn finding(
     }
     if let Some(why) = &why {
         explanation.push_str(&format!(
-            " Nothing routes to it from outside and {why}: by intent rather than by accident, so this is a note \
-             (P3), not an outage."
+            " Nothing routes to it from outside and {why}: by intent rather than by accident, so this is \
+             a note (P3), not an outage."
         ));
     }
     let mut finding = finding
@@ -304,10 +304,12 @@ spec: {selector: {app: gone}}
         assert_eq!(
             titles,
             [
-                "P3 Service cluster-system/machine-controllers selects k8s-app=controller: no pod matches (no workload \
-                 of this platform namespace would match: its component is not deployed here)",
+                "P3 Service cluster-system/machine-controllers selects k8s-app=controller: no pod \
+                 matches (no workload of this platform namespace would match: its component is not \
+                 deployed here)",
                 "P2 Service shop/orphan selects app=gone: no pod matches",
-                "P3 Service storage/ui selects app=ui: no pod matches (Deployment ui scaled to zero (replicas: 0))",
+                "P3 Service storage/ui selects app=ui: no pod matches (Deployment ui scaled to zero \
+                 (replicas: 0))",
             ]
         );
     }

@@ -85,7 +85,8 @@ fn check_webhook(
         .finding(
             severity,
             format!(
-                "{} {}: webhook {webhook_name} → Service {namespace}/{name} {problem} (failurePolicy {policy})",
+                "{} {}: webhook {webhook_name} → Service {namespace}/{name} {problem} (failurePolicy \
+                 {policy})",
                 configuration.kind, configuration.name
             ),
         )
@@ -96,7 +97,11 @@ fn check_webhook(
             format!("/webhooks/{index}/clientConfig/service"),
             service,
         ))
-        .evidence(Evidence::field(configuration_ref.clone(), format!("/webhooks/{index}/failurePolicy"), &policy.into()));
+        .evidence(Evidence::field(
+            configuration_ref.clone(),
+            format!("/webhooks/{index}/failurePolicy"),
+            &policy.into(),
+        ));
     if let Some(rules) = webhook.get("rules") {
         finding = finding.evidence(Evidence::field(
             configuration_ref.clone(),
@@ -127,8 +132,8 @@ fn check_webhook(
             .evidence(Evidence::event(event));
     }
     let consequence = if policy == "Ignore" {
-        "With failurePolicy Ignore the API server skips it: requests pass unvalidated or unmutated, which may \
-         let through objects the webhook exists to stop or to complete."
+        "With failurePolicy Ignore the API server skips it: requests pass unvalidated or unmutated, \
+         which may let through objects the webhook exists to stop or to complete."
     } else {
         "With failurePolicy Fail the API server rejects every request the webhook matches while it is down: \
          creating or updating those objects fails (rollouts stall, pods are not created), with errors like \
@@ -138,7 +143,8 @@ fn check_webhook(
         " No pod matches the Service's selector: the component serving the webhook is not running, or was \
          uninstalled and left its webhook configuration behind."
     } else if problem == "does not exist" {
-        " A missing Service usually means the component was uninstalled and left its webhook configuration behind."
+        " A missing Service usually means the component was uninstalled and left its webhook \
+         configuration behind."
     } else {
         " The pods behind the Service are not Ready."
     };

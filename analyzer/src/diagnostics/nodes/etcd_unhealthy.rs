@@ -33,15 +33,24 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             let node = ObjectRef { kind: "Node".to_owned(), namespace: None, name: check.node.clone() };
             let first = check.said.first().map(String::as_str).unwrap_or("no answer");
             let mut finding = DIAGNOSTIC
-                .finding(Severity::P0, format!("{} on node {}: {first}", capitalized(&check.what), check.node))
+                .finding(
+                    Severity::P0,
+                    format!(
+                        "{} on node {}: \
+                                                {first}",
+                        capitalized(&check.what),
+                        check.node
+                    ),
+                )
                 .object(node);
             for line in check.said.iter().take(5) {
                 finding = finding.evidence(Evidence::note(format!("{}: {line}", check.source)));
             }
             finding
                 .explanation(format!(
-                    "The {} answer the host collector saved on {} reports a problem. The API server stores every \
-                     object in etcd: while etcd is unhealthy or alarmed, writes fail and the cluster cannot change.",
+                    "The {} answer the host collector saved on {} reports a problem. The API server \
+                     stores every object in etcd: while etcd is unhealthy or alarmed, writes fail and \
+                     the cluster cannot change.",
                     check.what, check.node
                 ))
                 .remediation("etcdctl endpoint health --cluster -w table")

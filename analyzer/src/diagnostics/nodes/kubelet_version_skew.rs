@@ -42,14 +42,28 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             continue;
         }
         if minor > server_minor {
-            findings.push(finding(node, kubelet_text, server_text, Severity::P1, format!(
-                "is newer than the API server {server_text}"
-            ), "A kubelet newer than its API server is never supported: it may send fields the server rejects. Upgrade the control plane first, or downgrade this node."));
+            findings.push(finding(
+                node,
+                kubelet_text,
+                server_text,
+                Severity::P1,
+                format!("is newer than the API server {server_text}"),
+                "A kubelet newer than its API server is never supported: it may send fields the server \
+                rejects. Upgrade the control plane first, or downgrade this node.",
+            ));
         } else if server_minor - minor > allowed {
-            findings.push(finding(node, kubelet_text, server_text, Severity::P2, format!(
-                "is {} minor versions older than the API server {server_text} (policy allows {allowed})",
-                server_minor - minor
-            ), "The kubelet is older than the skew policy allows: API features it does not know are silently dropped, and the next control-plane upgrade may leave it unable to register."));
+            findings.push(finding(
+                node,
+                kubelet_text,
+                server_text,
+                Severity::P2,
+                format!(
+                    "is {} minor versions older than the API server {server_text} (policy allows {allowed})",
+                    server_minor - minor
+                ),
+                "The kubelet is older than the skew policy allows: API features it does not know are \
+                silently dropped, and the next control-plane upgrade may leave it unable to register.",
+            ));
         }
     }
     findings
@@ -135,7 +149,8 @@ status: {nodeInfo: {kubeletVersion: v1.26.0+k3s1}}
     #[test]
     fn within_policy_or_without_server_version_is_fine() {
         // 1.26 is three minors behind 1.29: the oldest the policy allows.
-        let within = "apiVersion: v1\nkind: Node\nmetadata: {name: ok-1}\nstatus: {nodeInfo: {kubeletVersion: v1.26.0+k3s1}}\n";
+        let within = "apiVersion: v1\nkind: Node\nmetadata: {name: ok-1}\n\
+                      status: {nodeInfo: {kubeletVersion: v1.26.0+k3s1}}\n";
         expect![[r#"
             no findings
         "#]]

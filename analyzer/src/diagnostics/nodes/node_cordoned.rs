@@ -75,7 +75,8 @@ fn finding(model: &ClusterModel, node: &Object, severity: Severity, total: usize
     }
     let share = if severity == Severity::P2 {
         format!(
-            " At least half of the cluster's {total} nodes are cordoned: little room is left for rollouts or a node failure."
+            " At least half of the cluster's {total} nodes are cordoned: little room is left for \
+             rollouts or a node failure."
         )
     } else {
         String::new()

@@ -104,8 +104,8 @@ fn finding(model: &ClusterModel, node: &Object, all_down: bool, total: usize) ->
         format!("The kubelet of node {} reports it is not ready{why}.", node.name)
     };
     explanation.push_str(&format!(
-        " No new pod is scheduled there, and after the eviction timeout (5 minutes by default) its pods ({}) are \
-         deleted and recreated elsewhere; until then the Services they back lose those endpoints.",
+        " No new pod is scheduled there, and after the eviction timeout (5 minutes by default) its pods \
+         ({}) are deleted and recreated elsewhere; until then the Services they back lose those endpoints.",
         pods.len()
     ));
     if all_down {

@@ -21,8 +21,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            plus the pod overhead) against the node's allocatable: requests above 100%, limits above 150%.",
     why: "Requests above allocatable break scheduling guarantees; limits far above it mean the node runs out \
           of memory (OOM kills, evictions) when pods use what they are allowed.",
-    fix: "Lower the limits toward real use, spread the pods (anti-affinity, more nodes), or give the node more \
-          capacity.",
+    fix: "Lower the limits toward real use, spread the pods (anti-affinity, more nodes), or give the \
+          node more capacity.",
     example: "`Node worker-1: memory limits 212% of allocatable (13.2 GiB of 6.2 GiB)`.",
     needs: &[],
     run,
@@ -160,8 +160,9 @@ fn finding(node: &Object, pods: &[&Object], over: &[(&str, &str, f64, f64, f64)]
     let mut explanation = String::new();
     if requests_over {
         explanation.push_str(&format!(
-            "The pods on node {} request more than it can allocate: the scheduler never does that, so the node \
-             shrank (allocatable changed) or static or directly bound pods bypassed it; their guarantees do not hold.",
+            "The pods on node {} request more than it can allocate: the scheduler never does that, so \
+             the node shrank (allocatable changed) or static or directly bound pods bypassed it; their \
+             guarantees do not hold.",
             node.name
         ));
     }
@@ -170,8 +171,8 @@ fn finding(node: &Object, pods: &[&Object], over: &[(&str, &str, f64, f64, f64)]
             explanation.push(' ');
         }
         explanation.push_str(&format!(
-            "The pods' limits on node {} add up to well above what it has: if they use what they are allowed, \
-             memory runs out (OOM kills, evictions) or CPU is throttled.",
+            "The pods' limits on node {} add up to well above what it has: if they use what they are \
+             allowed, memory runs out (OOM kills, evictions) or CPU is throttled.",
             node.name
         ));
     }
@@ -190,11 +191,14 @@ mod tests {
 
     fn pod(name: &str, resources: &str) -> String {
         format!(
-            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\nspec: {{nodeName: worker-1, containers: [{{name: c, resources: {resources}}}]}}\nstatus: {{phase: Running}}\n"
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\n\
+             spec: {{nodeName: worker-1, containers: [{{name: c, resources: {resources}}}]}}\n\
+             status: {{phase: Running}}\n"
         )
     }
 
-    const NODE: &str = "apiVersion: v1\nkind: Node\nmetadata: {name: worker-1}\nstatus: {allocatable: {cpu: '2', memory: 4Gi}}\n";
+    const NODE: &str = "apiVersion: v1\nkind: Node\nmetadata: {name: worker-1}\n\
+                        status: {allocatable: {cpu: '2', memory: 4Gi}}\n";
 
     #[test]
     fn memory_limits_far_above_allocatable() {
@@ -202,7 +206,9 @@ mod tests {
             "{NODE}{}{}{}",
             pod("a", "{requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 4Gi}}"),
             pod("b", "{requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 3Gi}}"),
-            "---\napiVersion: v1\nkind: Pod\nmetadata: {name: done, namespace: shop}\nspec: {nodeName: worker-1, containers: [{name: c, resources: {limits: {memory: 64Gi}}}]}\nstatus: {phase: Succeeded}\n",
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {name: done, namespace: shop}\n\
+             spec: {nodeName: worker-1, containers: [{name: c, resources: {limits: {memory: 64Gi}}}]}\n\
+             status: {phase: Succeeded}\n",
         );
         check(
             &DIAGNOSTIC,
@@ -225,7 +231,10 @@ mod tests {
     fn init_containers_count_as_the_scheduler_counts_them() {
         // 3 cores of init request alone exceed 2 allocatable; the containers' 1 core does not.
         let fixture = format!(
-            "{NODE}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: init, namespace: shop}}\nspec: {{nodeName: worker-1, initContainers: [{{name: i, resources: {{requests: {{cpu: '3'}}}}}}], containers: [{{name: c, resources: {{requests: {{cpu: '1'}}}}}}]}}\nstatus: {{phase: Running}}\n"
+            "{NODE}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: init, namespace: shop}}\n\
+             spec: {{nodeName: worker-1, initContainers: [{{name: i, resources: {{requests: {{cpu: \
+             '3'}}}}}}], containers: [{{name: c, resources: {{requests: {{cpu: '1'}}}}}}]}}\n\
+             status: {{phase: Running}}\n"
         );
         check(
             &DIAGNOSTIC,

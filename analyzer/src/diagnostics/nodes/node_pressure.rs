@@ -94,8 +94,14 @@ fn finding(model: &ClusterModel, node: &Object) -> Option<Finding> {
     let mut parts: Vec<&str> = Vec::new();
     for kind in &kinds {
         parts.push(match *kind {
-            "MemoryPressure" => "memory is short: the kubelet evicts pods, BestEffort and Burstable ones above their requests first",
-            "DiskPressure" => "the node's filesystem or image filesystem is nearly full: the kubelet deletes unused images and evicts pods",
+            "MemoryPressure" => {
+                "memory is short: the kubelet evicts pods, BestEffort and Burstable ones \
+                                 above their requests first"
+            }
+            "DiskPressure" => {
+                "the node's filesystem or image filesystem is nearly full: the kubelet \
+                               deletes unused images and evicts pods"
+            }
             "PIDPressure" => "the node is running out of process IDs: a pod is forking without bound",
             _ => "the node's network is not configured (CNI or cloud routes), so its pods are unreachable",
         });

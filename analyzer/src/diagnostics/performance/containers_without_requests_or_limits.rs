@@ -126,20 +126,23 @@ fn finding(facts: &Facts<'_>, template: &Template<'_>) -> Option<Finding> {
         finding = finding.remediation(command);
     }
     let mut explanation = "Without requests the scheduler places a pod as if it used nothing, so nodes get \
-        overcommitted, and a pod with no requests at all is BestEffort: the first the kubelet evicts. Without \
-        a memory limit one leak can take the node's memory from every other pod."
+        overcommitted, and a pod with no requests at all is BestEffort: the first the kubelet evicts. \
+        Without a memory limit one leak can take the node's memory from every other pod."
         .to_owned();
     if !ranges.is_empty() {
         explanation.push_str(" The namespace's LimitRange sets no default for what is listed.");
     }
     if sampled {
         explanation.push_str(
-            " Where the bundle has samples, the commands use them: CPU request at the p95 seen, memory request \
-             and limit at the peak plus 20% (the capture's window may miss peaks).",
+            " Where the bundle has samples, the commands use them: CPU request at the p95 seen, memory \
+             request and limit at the peak plus 20% (the capture's window may miss peaks).",
         );
     }
     if unsampled {
-        explanation.push_str(" `<cpu>` and `<memory>` mark values the bundle has no samples for: measure them (`kubectl top`).");
+        explanation.push_str(
+            " `<cpu>` and `<memory>` mark values the bundle has no samples for: measure \
+                              them (`kubectl top`).",
+        );
     }
     if !units::has_template(&owner.kind) {
         explanation.push_str(

@@ -103,8 +103,8 @@ fn finding(group: &Group<'_, Spikes>) -> Finding {
     }
     let pod = usage.pod_ref();
     let mut explanation = format!(
-        "Container `{}` of pod {} usually uses {} CPU (the median of {} samples) but {} of its samples are more \
-         than 3× that, up to {}. Averages and right-sizing from the median do not see these bursts.",
+        "Container `{}` of pod {} usually uses {} CPU (the median of {} samples) but {} of its samples \
+         are more than 3× that, up to {}. Averages and right-sizing from the median do not see these bursts.",
         group.container,
         pod.name,
         units::cpu(median),

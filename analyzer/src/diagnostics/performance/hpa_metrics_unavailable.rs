@@ -108,9 +108,11 @@ fn finding(model: &ClusterModel, hpa: &Object) -> Option<Finding> {
     };
     finding = finding
         .explanation(format!(
-            "The HPA cannot read the metrics it scales on, so it holds {} at {replicas} replicas whatever the \
-             load. {cause}",
-            workload.as_ref().map(|w| format!("{} {}", w.kind, w.name)).unwrap_or_else(|| "its target".to_owned())
+            "The HPA cannot read the metrics it scales on, so it holds {} at {replicas} replicas \
+             whatever the load. {cause}",
+            workload.as_ref().map(|w| format!("{} {}", w.kind, w.name)).unwrap_or_else(|| "its \
+                                                                                           target"
+                .to_owned())
         ))
         .remediation(kubectl::describe(&reference))
         .remediation(Kubectl::new("get apiservice v1beta1.metrics.k8s.io"))
@@ -159,7 +161,9 @@ status:
     #[test]
     fn scaling_inactive_for_a_missing_request_names_the_container() {
         let fixture = format!(
-            "{HPA}  - {{type: ScalingActive, status: \"False\", reason: FailedGetResourceMetric, message: \"the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container web of Pod web-7d9f-a\"}}\n{}",
+            "{HPA}  - {{type: ScalingActive, status: \"False\", reason: FailedGetResourceMetric, \
+             message: \"the HPA was unable to compute the replica count: failed to get cpu utilization: \
+             missing request for cpu in container web of Pod web-7d9f-a\"}}\n{}",
             r#"---
 apiVersion: v1
 kind: Event

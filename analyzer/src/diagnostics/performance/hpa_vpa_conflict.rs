@@ -89,7 +89,8 @@ fn finding(
         .finding(
             Severity::P2,
             format!(
-                "{} {namespace}/{}: HPA {} scales on {resources} and VPA {} ({mode}) sets {resources} requests",
+                "{} {namespace}/{}: HPA {} scales on {resources} and VPA {} ({mode}) sets {resources} \
+                 requests",
                 workload.kind, workload.name, hpa.name, vpa.name
             ),
         )
@@ -103,10 +104,11 @@ fn finding(
             &vpa.at("/spec/updatePolicy/updateMode").cloned().unwrap_or_else(|| "Auto (default)".into()),
         ))
         .explanation(format!(
-            "The HPA keeps the pods' average {resources} utilization (usage divided by request) at its target; \
-             the VPA rewrites the same requests from usage. When the VPA raises a request, utilization drops \
-             and the HPA removes replicas; usage per pod then rises and the VPA raises the request again. The \
-             two controllers chase each other and the replica count and requests oscillate."
+            "The HPA keeps the pods' average {resources} utilization (usage divided by request) at its \
+             target; the VPA rewrites the same requests from usage. When the VPA raises a request, \
+             utilization drops and the HPA removes replicas; usage per pod then rises and the VPA raises \
+             the request again. The two controllers chase each other and the replica count and requests \
+             oscillate."
         ))
         .remediation(
             kubectl::on("patch", &vpa.reference())
@@ -146,7 +148,8 @@ spec:
 
     fn vpa(spec: &str) -> String {
         format!(
-            "\n---\napiVersion: autoscaling.k8s.io/v1\nkind: VerticalPodAutoscaler\nmetadata: {{name: web, namespace: shop}}\n\
+            "\n---\napiVersion: autoscaling.k8s.io/v1\nkind: VerticalPodAutoscaler\n\
+             metadata: {{name: web, namespace: shop}}\n\
              spec: {{targetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}{spec}}}\n"
         )
     }
@@ -184,9 +187,8 @@ spec:
         );
         let memory_only = deployment("shop", "web", &["web-a"], "[{name: web}]")
             + HPA
-            + &vpa(
-                ", resourcePolicy: {containerPolicies: [{containerName: \"*\", controlledResources: [memory]}]}",
-            );
+            + &vpa(", resourcePolicy: {containerPolicies: [{containerName: \"*\", controlledResources: \
+                 [memory]}]}");
         check(
             &DIAGNOSTIC,
             &memory_only,

@@ -214,13 +214,16 @@ fn conflict_finding(
     }
     finding
         .explanation(format!(
-            "The LimitRanger admission plugin checks every pod created in {namespace} against this range ({}) \
-             and rejects those outside it. The workload's controller keeps trying and only FailedCreate \
+            "The LimitRanger admission plugin checks every pod created in {namespace} against this range \
+             ({}) and rejects those outside it. The workload's controller keeps trying and only FailedCreate \
              events on it say why its pods do not appear.",
             imposes(ranges)
         ))
         .remediation(kubectl::describe(&range.reference()))
-        .remediation(Kubectl::new("get events").namespace(namespace).arg("--field-selector reason=FailedCreate"))
+        .remediation(Kubectl::new("get events").namespace(namespace).arg(
+            "--field-selector \
+                                                                          reason=FailedCreate",
+        ))
         .remediation(kubectl::describe(&first.reference()))
 }
 
@@ -332,7 +335,8 @@ source: {component: replicaset-controller}
             "team",
             "web",
             &["web-a"],
-            "[{name: web, resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 200m, memory: 256Mi}}}]",
+            "[{name: web, resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 200m, memory: \
+             256Mi}}}]",
         ) + RANGE;
         check(
             &DIAGNOSTIC,

@@ -38,9 +38,10 @@ mod tests {
     use crate::testing::{check, deployment, series};
 
     /// The prod-simulation scenario's database-service: two containers, each with its own limits.
-    const DATABASE: &str = "[{name: database, image: postgres, resources: {requests: {cpu: 500m, memory: 1Gi}, \
-                            limits: {cpu: 2, memory: 4Gi}}}, {name: connection-monitor, image: alpine, \
-                            resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}}]";
+    const DATABASE: &str = "[{name: database, image: postgres, resources: {requests: {cpu: 500m, memory: \
+                            1Gi}, limits: {cpu: 2, memory: 4Gi}}}, {name: connection-monitor, image: alpine, \
+                            resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, \
+                            memory: 512Mi}}}]";
 
     #[test]
     fn prod_simulations_database_is_judged_per_container_against_its_own_limit() {

@@ -125,7 +125,8 @@ fn finding(facts: &Facts<'_>, series: &NodeSeries) -> Option<Finding> {
     Some(
         finding
             .explanation(format!(
-                "Over {} samples ({}) node {} used {} CPU and {} memory at the 95th percentile. {consequence}",
+                "Over {} samples ({}) node {} used {} CPU and {} memory at the 95th percentile. \
+                 {consequence}",
                 series.samples.len(),
                 units::span(match (series.samples.first(), series.samples.last()) {
                     (Some(first), Some(last)) => usage::minutes_between(first.at, last.at),
@@ -137,7 +138,13 @@ fn finding(facts: &Facts<'_>, series: &NodeSeries) -> Option<Finding> {
             ))
             .remediation(Kubectl::new("top node").name(&node.name))
             .remediation(kubectl::describe(&reference))
-            .remediation(Kubectl::new("top pod -A").arg(if by_memory { "--sort-by=memory" } else { "--sort-by=cpu" })),
+            .remediation(
+                Kubectl::new(
+                    "top pod \
+                                       -A",
+                )
+                .arg(if by_memory { "--sort-by=memory" } else { "--sort-by=cpu" }),
+            ),
     )
 }
 

@@ -110,8 +110,9 @@ mod tests {
     use super::DIAGNOSTIC;
     use crate::testing::{check, deployment, series};
 
-    const DATABASE: &str = "[{name: database, resources: {requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: 2, memory: 4Gi}}}, \
-                            {name: connection-monitor, resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}}]";
+    const DATABASE: &str = "[{name: database, resources: {requests: {cpu: 500m, memory: 1Gi}, limits: \
+                            {cpu: 2, memory: 4Gi}}}, {name: connection-monitor, resources: {requests: \
+                            {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}}]";
 
     #[test]
     fn prod_simulations_idle_database_requests_ten_times_its_use() {

@@ -127,8 +127,9 @@ mod tests {
     use super::DIAGNOSTIC;
     use crate::testing::{check, deployment, series};
 
-    const DATABASE: &str = "[{name: database, resources: {requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: 2, memory: 4Gi}}}, \
-                            {name: connection-monitor, resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}}]";
+    const DATABASE: &str = "[{name: database, resources: {requests: {cpu: 500m, memory: 1Gi}, limits: \
+                            {cpu: 2, memory: 4Gi}}}, {name: connection-monitor, resources: {requests: \
+                            {cpu: 100m, memory: 128Mi}, limits: {cpu: 500m, memory: 512Mi}}}]";
 
     #[test]
     fn prod_simulations_connection_monitor_bursts_and_rests_while_the_database_is_steady() {

@@ -106,13 +106,14 @@ fn finding(model: &ClusterModel, quota: &Object) -> Option<Finding> {
     }
     let mut explanation = if full {
         format!(
-            "Namespace {namespace} has used all it may of {}: the API server rejects any new object or pod that \
-             would add to it, so rollouts, scale-outs and new Jobs stop.",
+            "Namespace {namespace} has used all it may of {}: the API server rejects any new object or \
+             pod that would add to it, so rollouts, scale-outs and new Jobs stop.",
             pressed.iter().filter(|p| p.used >= p.hard).map(|p| p.resource).collect::<Vec<_>>().join(", ")
         )
     } else {
         format!(
-            "Namespace {namespace} is within 10% of its quota: the next rollout (which briefly runs old and new pods together) or scale-out may be rejected."
+            "Namespace {namespace} is within 10% of its quota: the next rollout (which briefly runs old \
+             and new pods together) or scale-out may be rejected."
         )
     };
     if !blocked.is_empty() {

@@ -61,7 +61,8 @@ impl Recommendation {
     /// A sentence on how much to trust it.
     pub(crate) fn basis(&self) -> String {
         let mut text = format!(
-            "The recommendation (CPU request = p95 {}, memory request = peak {} + 20%) comes from {} samples over {}.",
+            "The recommendation (CPU request = p95 {}, memory request = peak {} + 20%) comes from {} \
+             samples over {}.",
             units::cpu(self.cpu_p95),
             units::memory(self.memory_max),
             self.samples,

@@ -92,15 +92,18 @@ fn build(group: &Group<'_, ()>, recommendation: &Recommendation, short: &[&str])
         }
     }
     let mut explanation = format!(
-        "Container `{}` uses more than it requests. The scheduler reserves only the request: CPU beyond it is \
-         taken from what neighbours were promised, and a container above its memory request is among the \
-         first the kubelet evicts when the node runs short of memory. {}",
+        "Container `{}` uses more than it requests. The scheduler reserves only the request: CPU beyond \
+         it is taken from what neighbours were promised, and a container above its memory request is \
+         among the first the kubelet evicts when the node runs short of memory. {}",
         group.container,
         recommendation.basis()
     );
     if short.contains(&"memory") && resources.memory_limit.is_some_and(|limit| limit < recommendation.memory)
     {
-        explanation.push_str(" The recommended memory request is above the current limit, so the command raises the limit too.");
+        explanation.push_str(
+            " The recommended memory request is above the current limit, so the command \
+                              raises the limit too.",
+        );
     }
     finding = finding.explanation(explanation).remediation(units::top_pod(&usage.pod_ref()));
     if let Some(workload) = group.workload.as_ref().filter(|w| units::has_template(&w.kind)) {

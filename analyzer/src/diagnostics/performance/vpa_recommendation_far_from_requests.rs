@@ -254,7 +254,8 @@ status:
         // Auto mode: the VPA rewrote the pod's requests to 1200m, only the template lags.
         let applied = "[{name: api, resources: {requests: {cpu: 1200m, memory: 600Mi}}}]";
         let mut fixture = deployment("shop", "api", &["api-a"], API).replace(
-            "spec: {nodeName: node-1, containers: [{name: api, resources: {requests: {cpu: 300m, memory: 512Mi}, limits: {cpu: 1, memory: 2Gi}}}]}",
+            "spec: {nodeName: node-1, containers: [{name: api, resources: {requests: {cpu: 300m, memory: \
+             512Mi}, limits: {cpu: 1, memory: 2Gi}}}]}",
             &format!("spec: {{nodeName: node-1, containers: {applied}}}"),
         );
         fixture += &vpa("Auto", "1200m", "600Mi");

@@ -25,8 +25,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            object and key, from the waiting message and the events, and says whether the bundle holds that \
            object.",
     why: "The kubelet cannot build the container's environment or volumes, so the container never starts.",
-    fix: "Create the missing ConfigMap or Secret (or key) in the pod's namespace, or correct the reference in \
-          the workload; the kubelet retries on its own.",
+    fix: "Create the missing ConfigMap or Secret (or key) in the pod's namespace, or correct the \
+          reference in the workload; the kubelet retries on its own.",
     example: "`Pod shop/api-1: container api cannot start: Secret shop/db-credentials not found`.",
     needs: &[],
     run,
@@ -240,16 +240,27 @@ status:
             findings.iter().map(|finding| finding.explanation.clone()).collect::<Vec<_>>().join("\n")
         };
         let mut model = model_from_yaml(fixture);
-        expect!["The kubelet cannot create container `api` of pod api: Secret db-credentials not found. The container stays waiting until the reference resolves."]
+        expect![
+            "The kubelet cannot create container `api` of pod api: Secret db-credentials not found. \
+                 The container stays waiting until the reference resolves."
+        ]
         .assert_eq(&why(&model));
         // An empty SecretList: the Secret does not exist.
         model.listed_kinds.insert("Secret".to_owned());
-        expect!["The kubelet cannot create container `api` of pod api: Secret db-credentials not found. The bundle holds no Secret/shop/db-credentials either. The container stays waiting until the reference resolves."]
+        expect![
+            "The kubelet cannot create container `api` of pod api: Secret db-credentials not found. \
+                 The bundle holds no Secret/shop/db-credentials either. The container stays waiting \
+                 until the reference resolves."
+        ]
         .assert_eq(&why(&model));
         // A troubleshoot bundle never lists Secrets.
         let mut troubleshoot = model_from_yaml(fixture);
         troubleshoot.format = Some(SourceFormat::Troubleshoot);
-        expect!["The kubelet cannot create container `api` of pod api: Secret db-credentials not found. The bundle cannot confirm it: a troubleshoot support bundle does not list Secrets. The container stays waiting until the reference resolves."]
+        expect![
+            "The kubelet cannot create container `api` of pod api: Secret db-credentials not found. \
+                 The bundle cannot confirm it: a troubleshoot support bundle does not list Secrets. The \
+                 container stays waiting until the reference resolves."
+        ]
         .assert_eq(&why(&troubleshoot));
     }
 }

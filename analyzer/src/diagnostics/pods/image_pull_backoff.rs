@@ -104,8 +104,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             format!("The pod pulls with the imagePullSecrets {}.", pull_secrets.join(", "))
         };
         finding = finding.explanation(format!(
-            "The kubelet cannot pull `{image}` for container `{}` of pod {}: {cause}. {secrets_text} The container \
-             will not start until the pull succeeds.",
+            "The kubelet cannot pull `{image}` for container `{}` of pod {}: {cause}. {secrets_text} The \
+             container will not start until the pull succeeds.",
             status.name, pod.name
         ));
         finding = finding.remediation(kubectl::describe(&pod_ref)).remediation(kubectl::events(&pod_ref));

@@ -122,8 +122,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         let limit_bytes = limit.and_then(quantity::bytes);
         let mut explanation = match limit {
             Some(limit) => format!(
-                "Container `{}` of pod {} used more memory than its limit of {limit} and the kernel killed it \
-                 (exit code 137); it restarted {} times.",
+                "Container `{}` of pod {} used more memory than its limit of {limit} and the kernel \
+                 killed it (exit code 137); it restarted {} times.",
                 status.name,
                 pod.name,
                 status.restart_count()

@@ -17,8 +17,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     severities: &[Severity::P2],
     what: "Pods the kubelet evicted (`status.phase=Failed`, `status.reason=Evicted`), with the eviction \
            message that names the resource the node ran short of.",
-    why: "Evictions mean a node was under memory or disk pressure; pods without requests (BestEffort) go first \
-          and their replacements can be evicted again.",
+    why: "Evictions mean a node was under memory or disk pressure; pods without requests (BestEffort) go \
+          first and their replacements can be evicted again.",
     fix: "Set memory and ephemeral-storage requests close to real use, relieve the node (disk, image garbage \
           collection), and delete the Failed pods.",
     example: "`Deployment shop/api: 4 of 7 pods evicted: The node was low on resource: memory`.",
@@ -64,8 +64,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         }
         let qos = pod.str_at("/status/qosClass").unwrap_or("unknown");
         finding = finding.explanation(format!(
-            "The kubelet of {} evicted pod {} (QoS class {qos}) to reclaim a resource the node ran short of. The \
-             Failed pod stays listed until deleted; its controller, if any, created a replacement.",
+            "The kubelet of {} evicted pod {} (QoS class {qos}) to reclaim a resource the node ran short \
+             of. The Failed pod stays listed until deleted; its controller, if any, created a replacement.",
             node.map(|node| format!("node {node}")).unwrap_or_else(|| "its node".to_owned()),
             pod.name
         ));

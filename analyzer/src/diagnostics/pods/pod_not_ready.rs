@@ -19,8 +19,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     what: "Running pods whose `Ready` condition is False (and that are neither crash-looping nor \
            terminating: other diagnostics cover those), with the containers that are not ready and the \
            probe failures of their `Unhealthy` events.",
-    why: "A pod that is not Ready gets no Service traffic; when no pod of a workload is Ready, its Service has \
-          no endpoints.",
+    why: "A pod that is not Ready gets no Service traffic; when no pod of a workload is Ready, its \
+          Service has no endpoints.",
     fix: "Read the probe failure: fix the application's health endpoint or its dependency, or correct the \
           probe (path, port, timeouts, initialDelaySeconds).",
     example: "`Deployment shop/api: 3 of 3 pods not Ready` with `Readiness probe failed: HTTP probe failed \

@@ -21,8 +21,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            CPU/memory/pods, untolerated taints, node selector or affinity that no node matches, unbound \
            PersistentVolumeClaims, volume node affinity, host ports, cordoned nodes.",
     why: "An unschedulable pod never runs; when no replica of a workload can be placed, the service is down.",
-    fix: "Free or add capacity (or lower the requests), add the toleration or fix the selector/affinity, bind \
-          the PVC (StorageClass, provisioner), or uncordon nodes, as the reason says.",
+    fix: "Free or add capacity (or lower the requests), add the toleration or fix the selector/affinity, \
+          bind the PVC (StorageClass, provisioner), or uncordon nodes, as the reason says.",
     example: "`Deployment shop/api: 2 of 3 pods unschedulable: insufficient cpu, untolerated taint`, \
               quoting `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint`.",
     needs: &[],
@@ -145,8 +145,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             format!(" The scheduler says: \"{}\".", pending.message.trim().trim_end_matches('.'))
         };
         finding = finding.explanation(format!(
-            "Pod {} is Pending because no node can take it ({summary}).{quoted} It will stay Pending until the \
-             cause is removed; the scheduler retries on its own.{note}",
+            "Pod {} is Pending because no node can take it ({summary}).{quoted} It will stay Pending \
+             until the cause is removed; the scheduler retries on its own.{note}",
             pod.name
         ));
         finding = finding.remediation(kubectl::describe(&pod_ref));

@@ -27,8 +27,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     why: "Each restart drops in-flight requests and connections; a container that restarts often is unstable \
           even when it is up at capture time. Restarts all over before the capture (the container has run \
           ready for 10 minutes since) are shown as resolved history at P3.",
-    fix: "Read the previous run's log and the last exit code; fix the crash, or the liveness probe that kills a \
-          slow but healthy container.",
+    fix: "Read the previous run's log and the last exit code; fix the crash, or the liveness probe that \
+          kills a slow but healthy container.",
     example: "`Pod shop/api-1: container api restarted 14 times (last: Error, exit code 2)`.",
     needs: &[],
     run,
@@ -206,10 +206,10 @@ fn resolved_finding(
     }
     finding
         .explanation(format!(
-            "Container `{}` of pod {} restarted {} times, but every restart was over before the capture: it has \
-             run and been ready since {since}, and the kubelet forgets a crash back-off after 10 minutes of \
-             running. This is history; read the previous run's log if the restarts recur (for example after \
-             each node start).",
+            "Container `{}` of pod {} restarted {} times, but every restart was over before the capture: \
+             it has run and been ready since {since}, and the kubelet forgets a crash back-off after 10 \
+             minutes of running. This is history; read the previous run's log if the restarts recur (for \
+             example after each node start).",
             status.name,
             pod.name,
             status.restart_count()

@@ -23,8 +23,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            already the end of the grace period), with their finalizers and node.",
     why: "A pod stuck terminating keeps its name, volumes and IP: a StatefulSet cannot replace it and a \
           ReadWriteOnce volume cannot attach elsewhere.",
-    fix: "Find what holds it: a finalizer whose controller is gone, or a node that is down (its kubelet cannot \
-          confirm). Remove the finalizer, recover the node, or force-delete once the node is known dead.",
+    fix: "Find what holds it: a finalizer whose controller is gone, or a node that is down (its kubelet \
+          cannot confirm). Remove the finalizer, recover the node, or force-delete once the node is \
+          known dead.",
     example: "`Pod db/postgres-0 terminating for 47m past its grace period (finalizers: \
               example.com/backup)`.",
     needs: &[Need::CaptureTime],
@@ -93,8 +94,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
                 .evidence(Evidence::note(format!("also terminating: {}", group.other_pods().join(", "))));
         }
         let mut explanation = format!(
-            "Pod {} was asked to stop and its grace period ended {minutes} minutes before the capture, yet it still \
-             exists.",
+            "Pod {} was asked to stop and its grace period ended {minutes} minutes before the capture, \
+             yet it still exists.",
             pod.name
         );
         if let Some(tool) = tool {
@@ -104,7 +105,10 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             ));
         }
         if !finalizers.is_empty() {
-            explanation.push_str(" Its finalizers must be removed by their controllers before it can go; a finalizer whose controller is gone holds it forever.");
+            explanation.push_str(
+                " Its finalizers must be removed by their controllers before it can go; \
+                                  a finalizer whose controller is gone holds it forever.",
+            );
         }
         match node_ready {
             Some((status, _, _)) if status != "True" => explanation.push_str(&format!(

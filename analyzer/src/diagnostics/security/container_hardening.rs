@@ -140,14 +140,20 @@ fn advisory(namespace: &str, workloads: &[Lacking<'_, '_>]) -> Finding {
     let mut finding = DIAGNOSTIC
         .finding(
             Severity::P3,
-            format!("{place}: {} {noun} without container hardening ({})", workloads.len(), topics.join(", ")),
+            format!(
+                "{place}: {} {noun} without container hardening \
+                     ({})",
+                workloads.len(),
+                topics.join(", ")
+            ),
         )
         .explanation(format!(
             "Advice, not a fault: {} {noun} of {} {} securityContext settings at their permissive defaults. \
-             A container that runs as root is root on the node if it escapes; allowPrivilegeEscalation not false \
-             lets a setuid binary gain privileges; a writable root filesystem lets an intruder drop tools. Set \
-             runAsNonRoot: true (the image needs a non-root USER first), allowPrivilegeEscalation: false and \
-             readOnlyRootFilesystem: true (with an emptyDir where the application writes).",
+             A container that runs as root is root on the node if it escapes; allowPrivilegeEscalation \
+             not false lets a setuid binary gain privileges; a writable root filesystem lets an intruder \
+             drop tools. Set runAsNonRoot: true (the image needs a non-root USER first), \
+             allowPrivilegeEscalation: false and readOnlyRootFilesystem: true (with an emptyDir where \
+             the application writes).",
             workloads.len(),
             if namespace.is_empty() { "the cluster".to_owned() } else { format!("namespace {namespace}") },
             if workloads.len() == 1 { "leaves" } else { "leave" },
@@ -213,13 +219,13 @@ spec:
             expect![[r#"
                 P3 container-hardening Namespace billing: 1 workload without container hardening (privilege escalation)
                   objects: Job/billing/migrate
-                  note: Job billing/migrate: allows privilege escalation (migrate)
+                  note: Job billing/migrate: allows privilege escalation (`migrate`)
                   why: Advice, not a fault: 1 workload of namespace billing leaves securityContext settings at their permissive defaults. A container that runs as root is root on the node if it escapes; allowPrivilegeEscalation not false lets a setuid binary gain privileges; a writable root filesystem lets an intruder drop tools. Set runAsNonRoot: true (the image needs a non-root USER first), allowPrivilegeEscalation: false and readOnlyRootFilesystem: true (with an emptyDir where the application writes).
                   $ kubectl get job migrate -n billing -o yaml
                 P3 container-hardening Namespace shop: 2 workloads without container hardening (run as root, privilege escalation, writable root filesystem)
                   objects: Deployment/shop/db, Deployment/shop/web
-                  note: Deployment shop/db: runs as root (runAsUser 0) (exporter); may run as root (postgres); allows privilege escalation (postgres); has a writable root filesystem (postgres, exporter)
-                  note: Deployment shop/web: has a writable root filesystem (web)
+                  note: Deployment shop/db: runs as root (runAsUser 0) (`exporter`); may run as root (`postgres`); allows privilege escalation (`postgres`); has a writable root filesystem (`postgres`, `exporter`)
+                  note: Deployment shop/web: has a writable root filesystem (`web`)
                   why: Advice, not a fault: 2 workloads of namespace shop leave securityContext settings at their permissive defaults. A container that runs as root is root on the node if it escapes; allowPrivilegeEscalation not false lets a setuid binary gain privileges; a writable root filesystem lets an intruder drop tools. Set runAsNonRoot: true (the image needs a non-root USER first), allowPrivilegeEscalation: false and readOnlyRootFilesystem: true (with an emptyDir where the application writes).
                   $ kubectl patch deployment/db -n shop -p '{"spec":{"template":{"spec":{"containers":[{"name":"postgres","securityContext":{"allowPrivilegeEscalation":false}}]}}}}'
                   $ kubectl get deployment web -n shop -o yaml

@@ -25,11 +25,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            finding per ConfigMap; values are never shown. P2 in an application's namespace when the value \
            is readable; P3 when the bundle shows it redacted (a literal was there, the bundle cannot say \
            what) or when a platform component's namespace holds it (its operator writes it).",
-    why: "ConfigMaps are not Secrets: more people and controllers can read them, they are not encrypted at rest, \
-          and kubectl describe prints them.",
-    fix: "Move the credential into a Secret (mounted as a file or read with secretKeyRef), then rotate it: it has \
-          been exposed.",
-    example: "`ConfigMap shop/app-config: password written in plain text (database.conf line 5)`.",
+    why: "ConfigMaps are not Secrets: more people and controllers can read them, they are not encrypted \
+          at rest, and kubectl describe prints them.",
+    fix: "Move the credential into a Secret (mounted as a file or read with secretKeyRef), then rotate \
+          it: it has been exposed.",
+    example: "``ConfigMap shop/app-config: credential written in plain text: `password` at \
+              `database.conf` line 5``.",
     needs: &[],
     run,
 };
@@ -47,7 +48,8 @@ static URL_PASSWORD: LazyLock<Option<Regex>> =
 
 /// One credential found in a ConfigMap's data.
 struct Hit {
-    /// `password (database.conf line 5)`.
+    /// `` `password` at `database.conf` line 5 ``: the names quoted, as a key from a crafted bundle
+    /// (`a, b`) must not read as two.
     label: String,
     literal: Literal,
 }
@@ -65,12 +67,12 @@ fn unquote(value: &str) -> &str {
 /// The credentials in one data entry.
 fn hits(key: &str, value: &str) -> Vec<Hit> {
     if PEM_PRIVATE_KEY.as_ref().is_some_and(|re| re.is_match(value)) {
-        return vec![Hit { label: format!("private key in {key}"), literal: Literal::PrivateKey }];
+        return vec![Hit { label: format!("private key in `{key}`"), literal: Literal::PrivateKey }];
     }
     if !value.contains('\n')
         && let Some(literal) = judge_with(key, value, false)
     {
-        return vec![Hit { label: key.to_owned(), literal }];
+        return vec![Hit { label: format!("`{key}`"), literal }];
     }
     let mut found = Vec::new();
     for (index, line) in value.lines().enumerate() {
@@ -78,12 +80,12 @@ fn hits(key: &str, value: &str) -> Vec<Hit> {
         if trimmed.starts_with('#') || trimmed.starts_with(';') || trimmed.starts_with("//") {
             continue;
         }
-        let at = format!("{key} line {}", index + 1);
+        let at = format!("`{key}` line {}", index + 1);
         if let Some(captures) = ASSIGNMENT.as_ref().and_then(|re| re.captures(line))
             && let (Some(name), Some(raw)) = (captures.get(1), captures.get(2))
             && let Some(literal) = judge_with(name.as_str(), unquote(raw.as_str()), false)
         {
-            found.push(Hit { label: format!("{} at {at}", name.as_str()), literal });
+            found.push(Hit { label: format!("`{}` at {at}", name.as_str()), literal });
             continue;
         }
         if let Some(password) = URL_PASSWORD.as_ref().and_then(|re| re.captures(line)).and_then(|c| c.get(1))
@@ -124,21 +126,38 @@ fn finding(configmap: &Object) -> Option<Finding> {
         n => format!("{} and {} more", labels[..3].join(", "), n - 3),
     };
     let mut finding = DIAGNOSTIC
-        .finding(severity, format!("ConfigMap {namespace}/{}: {noun} written in plain text: {shown}", configmap.name))
+        .finding(
+            severity,
+            format!(
+                "ConfigMap {namespace}/{}: {noun} written in plain text: \
+                                    {shown}",
+                configmap.name
+            ),
+        )
         .object(reference.clone())
         .explanation(format!(
-            "ConfigMap {namespace}/{} holds credentials in its data ({}). ConfigMaps are not Secrets: whoever can \
-             read ConfigMaps in the namespace, every backup and every `kubectl describe` shows them.{}{} Move them \
-             into a Secret and rotate them.",
+            "ConfigMap {namespace}/{} holds credentials in its data ({}). ConfigMaps are not Secrets: \
+             whoever can read ConfigMaps in the namespace, every backup and every `kubectl describe` \
+             shows them.{}{} Move them into a Secret and rotate them.",
             configmap.name,
             labels.join(", "),
-            if readable { " The values are readable in this bundle too." } else { " The bundle shows them redacted." },
-            if platform { " The namespace belongs to the platform: its operator may write this ConfigMap." } else { "" },
+            if readable {
+                " The values are readable in this bundle too."
+            } else {
+                " The bundle shows \
+                                                                                   them redacted."
+            },
+            if platform {
+                " The namespace belongs to the platform: its operator may write this \
+                           ConfigMap."
+            } else {
+                ""
+            },
         ));
     for (key, hit) in &found {
         finding = finding.evidence(Evidence::field(
             reference.clone(),
-            format!("/data/{key}"),
+            format!("/data/{}", key.replace('~', "~0").replace('/', "~1")),
             &hit.literal.shown().into(),
         ));
     }
@@ -177,21 +196,21 @@ data:
   config.json: "{\n  \"client_secret\": \"***HIDDEN***\"\n}"
 "#,
             expect![[r#"
-                P3 credential-in-configmap ConfigMap shop/legacy: credential written in plain text: client_secret at config.json line 2
+                P3 credential-in-configmap ConfigMap shop/legacy: credential written in plain text: `client_secret` at `config.json` line 2
                   objects: ConfigMap/shop/legacy
                   field ConfigMap/shop/legacy /data/config.json = <literal value, redacted in this bundle>
-                  why: ConfigMap shop/legacy holds credentials in its data (client_secret at config.json line 2). ConfigMaps are not Secrets: whoever can read ConfigMaps in the namespace, every backup and every `kubectl describe` shows them. The bundle shows them redacted. Move them into a Secret and rotate them.
+                  why: ConfigMap shop/legacy holds credentials in its data (`client_secret` at `config.json` line 2). ConfigMaps are not Secrets: whoever can read ConfigMaps in the namespace, every backup and every `kubectl describe` shows them. The bundle shows them redacted. Move them into a Secret and rotate them.
                   $ kubectl get configmap legacy -n shop -o yaml
-                P2 credential-in-configmap ConfigMap shop/settings: credentials written in plain text: API_TOKEN, password in a URL at app.yaml line 2
+                P2 credential-in-configmap ConfigMap shop/settings: credentials written in plain text: `API_TOKEN`, password in a URL at `app.yaml` line 2
                   objects: ConfigMap/shop/settings
                   field ConfigMap/shop/settings /data/API_TOKEN = <literal value, not shown>
                   field ConfigMap/shop/settings /data/app.yaml = <literal value, not shown>
-                  why: ConfigMap shop/settings holds credentials in its data (API_TOKEN, password in a URL at app.yaml line 2). ConfigMaps are not Secrets: whoever can read ConfigMaps in the namespace, every backup and every `kubectl describe` shows them. The values are readable in this bundle too. Move them into a Secret and rotate them.
+                  why: ConfigMap shop/settings holds credentials in its data (`API_TOKEN`, password in a URL at `app.yaml` line 2). ConfigMaps are not Secrets: whoever can read ConfigMaps in the namespace, every backup and every `kubectl describe` shows them. The values are readable in this bundle too. Move them into a Secret and rotate them.
                   $ kubectl get configmap settings -n shop -o yaml
-                P2 credential-in-configmap ConfigMap test-connection/app-config: credential written in plain text: password at database.conf line 4
+                P2 credential-in-configmap ConfigMap test-connection/app-config: credential written in plain text: `password` at `database.conf` line 4
                   objects: ConfigMap/test-connection/app-config
                   field ConfigMap/test-connection/app-config /data/database.conf = <literal value, not shown>
-                  why: ConfigMap test-connection/app-config holds credentials in its data (password at database.conf line 4). ConfigMaps are not Secrets: whoever can read ConfigMaps in the namespace, every backup and every `kubectl describe` shows them. The values are readable in this bundle too. Move them into a Secret and rotate them.
+                  why: ConfigMap test-connection/app-config holds credentials in its data (`password` at `database.conf` line 4). ConfigMaps are not Secrets: whoever can read ConfigMaps in the namespace, every backup and every `kubectl describe` shows them. The values are readable in this bundle too. Move them into a Secret and rotate them.
                   $ kubectl get configmap app-config -n test-connection -o yaml
             "#]],
         );
@@ -219,6 +238,27 @@ data:
 "##,
             expect![[r#"
                 no findings
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_key_holding_separators_is_quoted_and_its_pointer_escaped() {
+        check(
+            &DIAGNOSTIC,
+            r#"
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: keys, namespace: shop}
+data:
+  "tls/key, pem": "-----BEGIN RSA PRIVATE KEY-----\nMIIEogIBAAKCAQEAugyKfZV2gIDaY1Rz\n-----END RSA PRIVATE KEY-----"
+"#,
+            expect![[r#"
+                P2 credential-in-configmap ConfigMap shop/keys: credential written in plain text: private key in `tls/key, pem`
+                  objects: ConfigMap/shop/keys
+                  field ConfigMap/shop/keys /data/tls~1key, pem = <PEM private key, not shown>
+                  why: ConfigMap shop/keys holds credentials in its data (private key in `tls/key, pem`). ConfigMaps are not Secrets: whoever can read ConfigMaps in the namespace, every backup and every `kubectl describe` shows them. The values are readable in this bundle too. Move them into a Secret and rotate them.
+                  $ kubectl get configmap keys -n shop -o yaml
             "#]],
         );
     }

@@ -57,8 +57,9 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             .object(owner.clone())
             .explanation(format!(
                 "The pods of {subject} share the node's {} {noun}: they see the node's processes or network \
-                 as the node does, and NetworkPolicies do not apply to host-network pods. Nothing in the bundle \
-                 marks it as a platform component (a network, storage or monitoring agent) that would need this.",
+                 as the node does, and NetworkPolicies do not apply to host-network pods. Nothing in the \
+                 bundle marks it as a platform component (a network, storage or monitoring agent) that \
+                 would need this.",
                 names.join(" and "),
             ));
         for (field, _) in &shared {

@@ -29,17 +29,20 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            written by its operator, not by the user: both are rolled up into one P3 advisory per namespace.",
     why: "Anyone who can read the workload, its GitOps source or its last-applied-configuration reads the \
           credential; it also lands in every support bundle and backup of the object.",
-    fix: "Move the value into a Secret and reference it with valueFrom.secretKeyRef (or envFrom), then rotate \
-          the credential: it has been exposed.",
-    example: "`Deployment prod/database-service: credential POSTGRES_PASSWORD (database) written in the \
-              spec`, with the commands to move it into a Secret.",
+    fix: "Move the value into a Secret and reference it with valueFrom.secretKeyRef (or envFrom), then \
+          rotate the credential: it has been exposed.",
+    example: "``Deployment prod/database-service: credential `POSTGRES_PASSWORD` (`database`) written in \
+              the spec``, with the commands to move it into a Secret.",
     needs: &[],
     run,
 };
 
 /// One env entry judged a credential.
 struct Entry {
-    /// `MYSQL_PASSWORD (api)`.
+    /// The variable's name: `MYSQL_PASSWORD`.
+    name: String,
+    /// `` `MYSQL_PASSWORD` (`api`) ``: the variable and its container, quoted as the other
+    /// diagnostics quote a container, so a name from a crafted bundle cannot read as two.
     label: String,
     literal: Literal,
     evidence: Evidence,
@@ -56,7 +59,8 @@ fn entries(template: &Template<'_>) -> Vec<Entry> {
             let Some(value) = entry.get("value").and_then(Value::as_str) else { continue };
             let Some(literal) = judge(name, value) else { continue };
             found.push(Entry {
-                label: format!("{name} ({container_name})"),
+                name: name.to_owned(),
+                label: format!("`{name}` (`{container_name}`)"),
                 literal,
                 evidence: Evidence::field(
                     owner.clone(),
@@ -154,8 +158,8 @@ fn workload_finding(owner: &ObjectRef, found: &[Entry]) -> Finding {
         .finding(Severity::P2, format!("{subject}: {} written in the spec{more}", what.join("; ")))
         .object(owner.clone())
         .explanation(format!(
-            "{subject} writes {} literally in its env instead of reading them from a Secret: anyone who can read \
-             the workload or its source can read them. {} Move them into a Secret and rotate them.",
+            "{subject} writes {} literally in its env instead of reading them from a Secret: anyone who \
+             can read the workload or its source can read them. {} Move them into a Secret and rotate them.",
             what.join(" and "),
             notes.join(" ")
         ));
@@ -179,14 +183,11 @@ fn workload_finding(owner: &ObjectRef, found: &[Entry]) -> Finding {
 /// or were redacted by another tool.
 fn advisory(namespace: &str, workloads: &[(ObjectRef, Vec<Entry>, bool)]) -> Finding {
     let all_platform = workloads.iter().all(|(_, _, platform)| *platform);
-    let mut names: Vec<&str> = workloads
-        .iter()
-        .flat_map(|(_, found, _)| {
-            found.iter().map(|entry| entry.label.split(" (").next().unwrap_or_default())
-        })
-        .collect();
+    let mut names: Vec<&str> =
+        workloads.iter().flat_map(|(_, found, _)| found.iter().map(|entry| entry.name.as_str())).collect();
     names.sort_unstable();
     names.dedup();
+    let names: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
     let shown = match names.len() {
         0..=3 => names.join(", "),
         n => format!("{} and {} more", names[..3].join(", "), n - 3),
@@ -206,12 +207,12 @@ fn advisory(namespace: &str, workloads: &[(ObjectRef, Vec<Entry>, bool)]) -> Fin
         workloads.len(),
         if workloads.len() == 1 { "writes" } else { "write" },
         if all_platform {
-            "The platform's operators write these values themselves; change them through the operator, not the \
-             workload. "
+            "The platform's operators write these values themselves; change them through the operator, \
+             not the workload. "
                 .to_owned()
         } else {
-            "The bundle shows them redacted, so it cannot tell whether each is a real credential or a setting; \
-             check them in the cluster. "
+            "The bundle shows them redacted, so it cannot tell whether each is a real credential or a \
+             setting; check them in the cluster. "
                 .to_owned()
         }
     ));
@@ -275,17 +276,17 @@ spec:
         - {name: GITHUB_PRIVATE_KEY_FILENAME, value: /mounts/github-app-private-key.pem}
 "#,
             expect![[r#"
-                P2 plaintext-credential-in-env Deployment default/license-api: private key LICENSE_SIGNING_KEY (license-api) written in the spec
+                P2 plaintext-credential-in-env Deployment default/license-api: private key `LICENSE_SIGNING_KEY` (`license-api`) written in the spec
                   objects: Deployment/default/license-api
                   field Deployment/default/license-api /spec/template/spec/containers/0/env/0/value = <PEM private key, not shown>
-                  why: Deployment default/license-api writes private key LICENSE_SIGNING_KEY (license-api) literally in its env instead of reading them from a Secret: anyone who can read the workload or its source can read them. A PEM private key in a pod spec is readable by everyone who can read the workload. The values are readable in this bundle too. Move them into a Secret and rotate them.
+                  why: Deployment default/license-api writes private key `LICENSE_SIGNING_KEY` (`license-api`) literally in its env instead of reading them from a Secret: anyone who can read the workload or its source can read them. A PEM private key in a pod spec is readable by everyone who can read the workload. The values are readable in this bundle too. Move them into a Secret and rotate them.
                   $ kubectl create secret generic license-api-credentials -n default --from-literal=<NAME>=<new value>
                   $ kubectl set env deployment/license-api -n default --from=secret/license-api-credentials
-                P2 plaintext-credential-in-env Deployment prod-simulation/database-service: credentials POSTGRES_PASSWORD (database), MONITOR_TOKEN (connection-monitor) written in the spec
+                P2 plaintext-credential-in-env Deployment prod-simulation/database-service: credentials `POSTGRES_PASSWORD` (`database`), `MONITOR_TOKEN` (`connection-monitor`) written in the spec
                   objects: Deployment/prod-simulation/database-service
                   field Deployment/prod-simulation/database-service /spec/template/spec/containers/0/env/2/value = <literal value, not shown>
                   field Deployment/prod-simulation/database-service /spec/template/spec/containers/1/env/0/value = <literal value, redacted by the collector>
-                  why: Deployment prod-simulation/database-service writes credentials POSTGRES_PASSWORD (database), MONITOR_TOKEN (connection-monitor) literally in its env instead of reading them from a Secret: anyone who can read the workload or its source can read them. The values are readable in this bundle too. The collector redacted some values in this bundle; the spec still holds them. Move them into a Secret and rotate them.
+                  why: Deployment prod-simulation/database-service writes credentials `POSTGRES_PASSWORD` (`database`), `MONITOR_TOKEN` (`connection-monitor`) literally in its env instead of reading them from a Secret: anyone who can read the workload or its source can read them. The values are readable in this bundle too. The collector redacted some values in this bundle; the spec still holds them. Move them into a Secret and rotate them.
                   $ kubectl create secret generic database-service-credentials -n prod-simulation --from-literal=<NAME>=<new value>
                   $ kubectl set env deployment/database-service -n prod-simulation --from=secret/database-service-credentials
             "#]],
@@ -335,18 +336,18 @@ spec:
         - {name: REGISTRY_HTTP_SECRET, value: 6ad6abc73e85b72ba434e9c13317945a5b172d96377f6288ad712d03d19e736a}
 "#,
             expect![[r#"
-                P3 plaintext-credential-in-env Namespace default: 2 workloads set credential-named env values literally (AWS_SECRET_ACCESS_KEY, MYSQL_PASSWORD)
+                P3 plaintext-credential-in-env Namespace default: 2 workloads set credential-named env values literally (`AWS_SECRET_ACCESS_KEY`, `MYSQL_PASSWORD`)
                   objects: Deployment/default/graphql-api, StatefulSet/default/worker
-                  note: Deployment default/graphql-api: MYSQL_PASSWORD (graphql-api)
-                  note: StatefulSet default/worker: AWS_SECRET_ACCESS_KEY (worker)
+                  note: Deployment default/graphql-api: `MYSQL_PASSWORD` (`graphql-api`)
+                  note: StatefulSet default/worker: `AWS_SECRET_ACCESS_KEY` (`worker`)
                   field Deployment/default/graphql-api /spec/template/spec/containers/0/env/0/value = <literal value, redacted in this bundle>
                   field StatefulSet/default/worker /spec/template/spec/containers/0/env/0/value = <literal value, redacted in this bundle>
                   why: Advice: 2 workloads write values under credential names directly in the spec. The bundle shows them redacted, so it cannot tell whether each is a real credential or a setting; check them in the cluster. Reading them from Secrets keeps them out of every copy of the spec.
                   $ kubectl get deployment graphql-api -n default -o yaml
                   $ kubectl get statefulset worker -n default -o yaml
-                P3 plaintext-credential-in-env Namespace openshift-image-registry: a platform workload sets REGISTRY_HTTP_SECRET literally in its env
+                P3 plaintext-credential-in-env Namespace openshift-image-registry: a platform workload sets `REGISTRY_HTTP_SECRET` literally in its env
                   objects: Deployment/openshift-image-registry/image-registry
-                  note: Deployment openshift-image-registry/image-registry: REGISTRY_HTTP_SECRET (registry)
+                  note: Deployment openshift-image-registry/image-registry: `REGISTRY_HTTP_SECRET` (`registry`)
                   field Deployment/openshift-image-registry/image-registry /spec/template/spec/containers/0/env/0/value = <literal value, not shown>
                   why: Advice: 1 workload writes values under credential names directly in the spec. The platform's operators write these values themselves; change them through the operator, not the workload. Reading them from Secrets keeps them out of every copy of the spec.
                   $ kubectl get deployment image-registry -n openshift-image-registry -o yaml
@@ -404,6 +405,52 @@ spec:
 "#,
             expect![[r#"
                 no findings
+            "#]],
+        );
+    }
+
+    #[test]
+    fn names_holding_separators_stay_whole_and_quoted() {
+        check(
+            &DIAGNOSTIC,
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: "api, worker"
+        image: api
+        env:
+        - {name: DB_PASSWORD, value: "Xk9#qL2v!pR7zT4w"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: cache
+        image: cache
+        env:
+        - {name: "REDIS_PASSWORD (old), X", value: "***HIDDEN***"}
+"#,
+            expect![[r#"
+                P2 plaintext-credential-in-env Deployment shop/api: credential `DB_PASSWORD` (`api, worker`) written in the spec
+                  objects: Deployment/shop/api
+                  field Deployment/shop/api /spec/template/spec/containers/0/env/0/value = <literal value, not shown>
+                  why: Deployment shop/api writes credential `DB_PASSWORD` (`api, worker`) literally in its env instead of reading them from a Secret: anyone who can read the workload or its source can read them. The values are readable in this bundle too. Move them into a Secret and rotate them.
+                  $ kubectl create secret generic api-credentials -n shop --from-literal=<NAME>=<new value>
+                  $ kubectl set env deployment/api -n shop --from=secret/api-credentials
+                P3 plaintext-credential-in-env Namespace shop: 1 workload sets credential-named env values literally (`REDIS_PASSWORD (old), X`)
+                  objects: Deployment/shop/cache
+                  note: Deployment shop/cache: `REDIS_PASSWORD (old), X` (`cache`)
+                  field Deployment/shop/cache /spec/template/spec/containers/0/env/0/value = <literal value, redacted in this bundle>
+                  why: Advice: 1 workload writes values under credential names directly in the spec. The bundle shows them redacted, so it cannot tell whether each is a real credential or a setting; check them in the cluster. Reading them from Secrets keeps them out of every copy of the spec.
+                  $ kubectl get deployment cache -n shop -o yaml
             "#]],
         );
     }

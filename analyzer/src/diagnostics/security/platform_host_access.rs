@@ -22,17 +22,17 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            node's network, PID or IPC namespace. They need it by design, so this is one P3 advisory for the \
            whole cluster that lists them with the evidence that made each a platform component: what the \
            privileged and host-namespace checks left out, and why.",
-    why: "These components need host access to do their job; listing them shows what the privileged-container and \
-          host-namespaces checks left out, and why.",
-    fix: "Nothing to change for components the distribution ships; check that each one is what its evidence says \
-          (image and namespace).",
-    example: "`Platform components with host access by design: 4 workloads in kube-system, \
-              longhorn-system`.",
+    why: "These components need host access to do their job; listing them shows what the \
+          privileged-container and host-namespaces checks left out, and why.",
+    fix: "Nothing to change for components the distribution ships; check that each one is what its \
+          evidence says (image and namespace).",
+    example: "`` Platform components with host access by design: 4 workloads in `kube-system`, \
+              `longhorn-system` ``.",
     needs: &[],
     run,
 };
 
-/// What host access a workload has: `privileged (weave, weave-npc), host network, PID`.
+/// What host access a workload has: `` privileged (`weave`, `weave-npc`), host network, PID ``.
 fn host_access(template: &Template<'_>) -> Option<String> {
     let privileged = pod_spec::flagged(template, |_, container| {
         (container.pointer("/securityContext/privileged").and_then(Value::as_bool) == Some(true))
@@ -65,7 +65,10 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
     let namespaces: Vec<&str> = namespaces.into_iter().collect();
     let place = match namespaces.len() {
         0 => String::new(),
-        1..=3 => format!(" in {}", namespaces.join(", ")),
+        1..=3 => {
+            let quoted: Vec<String> = namespaces.iter().map(|namespace| format!("`{namespace}`")).collect();
+            format!(" in {}", quoted.join(", "))
+        }
         n => format!(" in {n} namespaces"),
     };
     let mut finding = DIAGNOSTIC
@@ -75,9 +78,10 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         )
         .explanation(format!(
             "{} {noun} of the platform (control plane, network and storage plugins, node agents, the \
-             distribution's add-ons, diagnostic tools) run privileged or share the node's namespaces. That is how \
-             they work, so the privileged-container and host-namespaces checks leave them out; each entry says \
-             what marks it as a platform component. Confirm that the images come from the registry you expect.",
+             distribution's add-ons, diagnostic tools) run privileged or share the node's namespaces. \
+             That is how they work, so the privileged-container and host-namespaces checks leave them \
+             out; each entry says what marks it as a platform component. Confirm that the images come \
+             from the registry you expect.",
             listed.len()
         ));
     for (template, access, evidence) in &listed {
@@ -130,10 +134,10 @@ metadata: {name: coredns, namespace: kube-system}
 spec: {template: {spec: {containers: [{name: coredns, image: "registry.k8s.io/coredns/coredns:v1.11.1"}]}}}
 "#,
             expect![[r#"
-                P3 platform-host-access Platform components with host access by design: 2 workloads in kube-system, sonobuoy
+                P3 platform-host-access Platform components with host access by design: 2 workloads in `kube-system`, `sonobuoy`
                   objects: DaemonSet/kube-system/kube-proxy, DaemonSet/sonobuoy/sonobuoy-systemd-logs
-                  note: DaemonSet kube-system/kube-proxy: privileged (kube-proxy), host network; it runs in the platform namespace kube-system
-                  note: DaemonSet sonobuoy/sonobuoy-systemd-logs: privileged (systemd-logs), host PID; it is labelled sonobuoy-component=plugin
+                  note: DaemonSet kube-system/kube-proxy: privileged (`kube-proxy`), host network; it runs in the platform namespace kube-system
+                  note: DaemonSet sonobuoy/sonobuoy-systemd-logs: privileged (`systemd-logs`), host PID; it is labelled sonobuoy-component=plugin
                   why: 2 workloads of the platform (control plane, network and storage plugins, node agents, the distribution's add-ons, diagnostic tools) run privileged or share the node's namespaces. That is how they work, so the privileged-container and host-namespaces checks leave them out; each entry says what marks it as a platform component. Confirm that the images come from the registry you expect.
             "#]],
         );

@@ -19,8 +19,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
            need it by design and are listed by `platform-host-access` instead.",
     why: "A privileged container has all capabilities and the node's devices: anything running in it \
           controls the node.",
-    fix: "Remove privileged: true; grant only the capabilities the process needs (securityContext.capabilities.add).",
-    example: "`Deployment shop/debug: privileged container (shell)`.",
+    fix: "Remove privileged: true; grant only the capabilities the process needs \
+          (securityContext.capabilities.add).",
+    example: "``Deployment shop/debug: privileged container (`shell`)``.",
     needs: &[],
     run,
 };
@@ -101,18 +102,43 @@ metadata: {name: api, namespace: shop}
 spec: {template: {spec: {containers: [{name: api, image: api, securityContext: {privileged: false}}]}}}
 "#,
             expect![[r#"
-                P2 privileged-container DaemonSet shop/agent: privileged container (agent)
+                P2 privileged-container DaemonSet shop/agent: privileged container (`agent`)
                   objects: DaemonSet/shop/agent
                   field DaemonSet/shop/agent /spec/template/spec/containers/0/securityContext/privileged = true
-                  why: The container agent of DaemonSet shop/agent runs privileged, with every capability and the node's devices: whatever runs there controls the node. Nothing in the bundle marks it as a platform component (a network, storage or monitoring agent) that would need this.
+                  why: The container `agent` of DaemonSet shop/agent runs privileged, with every capability and the node's devices: whatever runs there controls the node. Nothing in the bundle marks it as a platform component (a network, storage or monitoring agent) that would need this.
                   $ kubectl patch daemonset/agent -n shop -p '{"spec":{"template":{"spec":{"containers":[{"name":"agent","securityContext":{"privileged":false}}]}}}}'
                   $ kubectl get daemonset agent -n shop -o yaml
-                P2 privileged-container Deployment shop/debug: privileged containers (shell, tools)
+                P2 privileged-container Deployment shop/debug: privileged containers (`shell`, `tools`)
                   objects: Deployment/shop/debug
                   field Deployment/shop/debug /spec/template/spec/containers/0/securityContext/privileged = true
                   field Deployment/shop/debug /spec/template/spec/containers/1/securityContext/privileged = true
-                  why: The containers shell, tools of Deployment shop/debug run privileged, with every capability and the node's devices: whatever runs there controls the node. Nothing in the bundle marks it as a platform component (a network, storage or monitoring agent) that would need this.
+                  why: The containers `shell`, `tools` of Deployment shop/debug run privileged, with every capability and the node's devices: whatever runs there controls the node. Nothing in the bundle marks it as a platform component (a network, storage or monitoring agent) that would need this.
                   $ kubectl patch deployment/debug -n shop -p '{"spec":{"template":{"spec":{"containers":[{"name":"shell","securityContext":{"privileged":false}},{"name":"tools","securityContext":{"privileged":false}}]}}}}'
+                  $ kubectl get deployment debug -n shop -o yaml
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_container_name_holding_a_comma_stays_one_quoted_name() {
+        check(
+            &DIAGNOSTIC,
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: debug, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: "shell, tools) (x", image: alpine, securityContext: {privileged: true}}
+"#,
+            expect![[r#"
+                P2 privileged-container Deployment shop/debug: privileged container (`shell, tools) (x`)
+                  objects: Deployment/shop/debug
+                  field Deployment/shop/debug /spec/template/spec/containers/0/securityContext/privileged = true
+                  why: The container `shell, tools) (x` of Deployment shop/debug runs privileged, with every capability and the node's devices: whatever runs there controls the node. Nothing in the bundle marks it as a platform component (a network, storage or monitoring agent) that would need this.
+                  $ kubectl patch deployment/debug -n shop -p '{"spec":{"template":{"spec":{"containers":[{"name":"shell, tools) (x","securityContext":{"privileged":false}}]}}}}'
                   $ kubectl get deployment debug -n shop -o yaml
             "#]],
         );

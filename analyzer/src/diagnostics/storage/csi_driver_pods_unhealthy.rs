@@ -83,8 +83,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             let nodes: Vec<&str> =
                 group.pods.iter().filter_map(|(pod, _)| pod.str_at("/spec/nodeName")).collect();
             format!(
-                "It is a CSI node plugin: volumes of this driver cannot be mounted or unmounted on {}, so pods \
-                 using them there stay in ContainerCreating (FailedMount).",
+                "It is a CSI node plugin: volumes of this driver cannot be mounted or unmounted on {}, \
+                 so pods using them there stay in ContainerCreating (FailedMount).",
                 if nodes.is_empty() { "its nodes".to_owned() } else { format!("nodes {}", nodes.join(", ")) }
             )
         } else {

@@ -67,11 +67,15 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         }
         let candidate = all.first().map(|class| class.name.as_str()).unwrap_or("<class>");
         finding
-            .evidence(Evidence::note(format!("no StorageClass carries {}=\"true\"", classes::DEFAULT_ANNOTATIONS[0])))
+            .evidence(Evidence::note(format!(
+                "no StorageClass carries \
+                                              {}=\"true\"",
+                classes::DEFAULT_ANNOTATIONS[0]
+            )))
             .explanation(format!(
                 "No StorageClass is the default, so a PersistentVolumeClaim that names no class is never \
-                 provisioned and stays Pending ({pending} in this bundle). Helm charts and operators usually create such \
-                 claims."
+                 provisioned and stays Pending ({pending} in this bundle). Helm charts and operators \
+                 usually create such claims."
             ))
             .remediation(Kubectl::new("get storageclass"))
             .remediation(patch(candidate, "true"))
@@ -105,7 +109,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         let effect = if before_126 {
             "This cluster is older than 1.26, so the API server rejects every claim that names no class."
         } else {
-            "Since 1.26 the newest of them is used for claims that name no class, which may not be the intended one."
+            "Since 1.26 the newest of them is used for claims that name no class, which may not be the \
+             intended one."
         };
         let mut finding = finding
             .explanation(format!(
@@ -213,11 +218,14 @@ mod tests {
 
     fn class(name: &str, default: &str, created: &str) -> String {
         format!(
-            "---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {{name: {name}, creationTimestamp: \"{created}\", annotations: {{storageclass.kubernetes.io/is-default-class: \"{default}\"}}}}\nprovisioner: ebs.csi.aws.com\n"
+            "---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {{name: {name}, \
+             creationTimestamp: \"{created}\", annotations: \
+             {{storageclass.kubernetes.io/is-default-class: \"{default}\"}}}}\nprovisioner: ebs.csi.aws.com\n"
         )
     }
 
-    const PENDING: &str = "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: shop}\nstatus: {phase: Pending}\n";
+    const PENDING: &str = "---\napiVersion: v1\nkind: PersistentVolumeClaim\n\
+                           metadata: {name: data, namespace: shop}\nstatus: {phase: Pending}\n";
 
     #[test]
     fn none_default_with_a_pending_claim_is_p2() {
@@ -262,7 +270,9 @@ mod tests {
         );
     }
 
-    const BOUND: &str = "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: logs, namespace: shop}\nspec: {storageClassName: \"\", volumeName: pv-1}\nstatus: {phase: Bound}\n";
+    const BOUND: &str = "---\napiVersion: v1\nkind: PersistentVolumeClaim\n\
+                         metadata: {name: logs, namespace: shop}\nspec: {storageClassName: \"\", \
+                         volumeName: pv-1}\nstatus: {phase: Bound}\n";
 
     #[test]
     fn no_class_at_all_with_a_pending_claim_is_p2() {

@@ -80,12 +80,22 @@ fn near_limit(model: &ClusterModel) -> Vec<Finding> {
                     ),
                 )
                 .object(pod_ref.clone())
-                .evidence(Evidence::Metric { series: series.clone(), statistic: "used".into(), value: usage.used_bytes, unit: "bytes".into() })
-                .evidence(Evidence::Metric { series, statistic: "limit".into(), value: limit, unit: "bytes".into() })
+                .evidence(Evidence::Metric {
+                    series: series.clone(),
+                    statistic: "used".into(),
+                    value: usage.used_bytes,
+                    unit: "bytes".into(),
+                })
+                .evidence(Evidence::Metric {
+                    series,
+                    statistic: "limit".into(),
+                    value: limit,
+                    unit: "bytes".into(),
+                })
                 .explanation(format!(
                     "Pod {} has written {percent:.0}% of the local disk space its limits allow (container \
-                     writable layers, logs and emptyDir volumes count). When it passes 100% the kubelet evicts \
-                     it, and the data on those is lost.",
+                     writable layers, logs and emptyDir volumes count). When it passes 100% the kubelet \
+                     evicts it, and the data on those is lost.",
                     usage.pod
                 ))
                 .remediation(Kubectl::new("exec").name(usage.pod).namespace(usage.namespace).arg("-- df -h"))
@@ -154,10 +164,16 @@ fn evictions(model: &ClusterModel) -> Vec<Finding> {
         findings.push(
             finding
                 .explanation(format!(
-                    "The kubelet on {node_name} evicted {count} {noun} because local disk ran short: either a pod \
-                     passed its own ephemeral-storage limit, or the node's filesystem crossed its eviction \
-                     threshold{}. Evicted pods are killed and rescheduled elsewhere, losing their emptyDir data.",
-                    if pressure.is_some() { " and the node still reports DiskPressure, so evictions continue" } else { "" }
+                    "The kubelet on {node_name} evicted {count} {noun} because local disk ran short: \
+                     either a pod passed its own ephemeral-storage limit, or the node's filesystem \
+                     crossed its eviction threshold{}. Evicted pods are killed and rescheduled \
+                     elsewhere, losing their emptyDir data.",
+                    if pressure.is_some() {
+                        " and the node still reports DiskPressure, so evictions \
+                                             continue"
+                    } else {
+                        ""
+                    }
                 ))
                 .remediation(kubectl::describe(&node_ref))
                 .remediation(
@@ -166,7 +182,12 @@ fn evictions(model: &ClusterModel) -> Vec<Finding> {
                         .then(",status.phase=Failed"),
                 )
                 .remediation(
-                    Kubectl::new("get --raw").joined("/api/v1/nodes/", node_name).then("/proxy/stats/summary"),
+                    Kubectl::new(
+                        "get \
+                                  --raw",
+                    )
+                    .joined("/api/v1/nodes/", node_name)
+                    .then("/proxy/stats/summary"),
                 ),
         );
     }

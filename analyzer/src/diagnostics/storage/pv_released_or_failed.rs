@@ -19,10 +19,11 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     what: "PersistentVolumes in phase `Failed` (their reclaim — delete or recycle — failed), `Released` \
            (their claim is gone and the data waits for someone under a `Retain` policy), and \
            PersistentVolumeClaims in phase `Lost` (their volume is gone).",
-    why: "A Lost claim's pods cannot start and its data may be gone; a Failed volume leaks a disk; a Released \
-          one holds data nobody can mount until it is reclaimed.",
-    fix: "Lost: restore the volume (or recreate the claim from a backup). Released: copy what is needed, then \
-          delete the PV or clear its claimRef to reuse it. Failed: read its message and delete the disk by hand.",
+    why: "A Lost claim's pods cannot start and its data may be gone; a Failed volume leaks a disk; a \
+          Released one holds data nobody can mount until it is reclaimed.",
+    fix: "Lost: restore the volume (or recreate the claim from a backup). Released: copy what is needed, \
+          then delete the PV or clear its claimRef to reuse it. Failed: read its message and delete the \
+          disk by hand.",
     example: "`PVC shop/data-db-0 Lost: its PersistentVolume pvc-123 no longer exists`.",
     needs: &[],
     run,
@@ -123,9 +124,9 @@ fn volume(model: &ClusterModel, pv: &Object, severity: Severity) -> Finding {
         )
     } else {
         format!(
-            "The claim of PersistentVolume {} was deleted and its policy is {policy}, so the volume and its data \
-             were kept. Nothing can mount it until an administrator reclaims it: copy what is needed, then \
-             delete it or clear its claimRef.",
+            "The claim of PersistentVolume {} was deleted and its policy is {policy}, so the volume and \
+             its data were kept. Nothing can mount it until an administrator reclaims it: copy what is \
+             needed, then delete it or clear its claimRef.",
             pv.name
         )
     };

@@ -145,8 +145,8 @@ fn finding(facts: &Facts<'_>, pvc: &Object) -> Option<Finding> {
     });
     if waiting.is_some() && failed.is_none() {
         explanation.push_str(
-            " The provisioner named in the event never created the volume: its controller pods are likely down \
-             or not installed (see csi-driver-pods-unhealthy).",
+            " The provisioner named in the event never created the volume: its controller pods are \
+             likely down or not installed (see csi-driver-pods-unhealthy).",
         );
     }
     let mut finding = finding

@@ -278,7 +278,8 @@ status: {phase: Pending}
                 "api-1",
                 "FailedMount",
                 3,
-                "Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[]: timed out waiting for the condition"
+                "Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[]: \
+                 timed out waiting for the condition"
             ),
             event(
                 "b.1",

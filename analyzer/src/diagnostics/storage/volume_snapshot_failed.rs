@@ -85,14 +85,14 @@ fn finding(model: &ClusterModel, snapshot: &Object) -> Option<Finding> {
     }
     let explanation = match error {
         Some(message) => format!(
-            "The snapshot controller or the CSI driver failed to take VolumeSnapshot {}: \"{}\". No usable copy \
-             of the volume exists from it; a backup relying on it is missing.",
+            "The snapshot controller or the CSI driver failed to take VolumeSnapshot {}: \"{}\". No \
+             usable copy of the volume exists from it; a backup relying on it is missing.",
             snapshot.name,
             message.trim()
         ),
         None => format!(
-            "VolumeSnapshot {} was created {} ago and is still not ready to use: the snapshot controller may be \
-             missing, or the driver is not answering.",
+            "VolumeSnapshot {} was created {} ago and is still not ready to use: the snapshot controller \
+             may be missing, or the driver is not answering.",
             snapshot.name,
             age::human(waited.unwrap_or_default())
         ),

@@ -74,8 +74,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         findings.push(
             finding
                 .explanation(format!(
-                    "The most recent run of CronJob {} failed ({reason}), and {n_failed} of the {} Jobs the bundle holds \
-                     failed; {success_text}. Its scheduled work is not getting done.",
+                    "The most recent run of CronJob {} failed ({reason}), and {n_failed} of the {} Jobs \
+                     the bundle holds failed; {success_text}. Its scheduled work is not getting done.",
                     cronjob.name,
                     jobs.len()
                 ))

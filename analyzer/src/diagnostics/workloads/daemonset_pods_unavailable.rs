@@ -72,15 +72,27 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         }
         findings.push(
             finding
-                .explanation(format!(
-                    "DaemonSet {} should run a pod on {desired} nodes and {available} are available: {} nodes run \
-                     without this agent.{}",
-                    set.name,
-                    (desired - available).max(0),
-                    if misscheduled > 0 { " Some pods run on nodes the DaemonSet no longer selects." } else { "" }
-                ) + &tool
-                    .map(|tool| format!(" It belongs to {tool}: it describes that run, not an agent of the cluster."))
-                    .unwrap_or_default())
+                .explanation(
+                    format!(
+                        "DaemonSet {} should run a pod on {desired} nodes and {available} are available: {} \
+                     nodes run without this agent.{}",
+                        set.name,
+                        (desired - available).max(0),
+                        if misscheduled > 0 {
+                            " Some pods run on nodes the DaemonSet no longer \
+                                           selects."
+                        } else {
+                            ""
+                        }
+                    ) + &tool
+                        .map(|tool| {
+                            format!(
+                                " It belongs to {tool}: it describes that run, not an agent of \
+                                         the cluster."
+                            )
+                        })
+                        .unwrap_or_default(),
+                )
                 .remediation(kubectl::describe(&object))
                 .remediation(Kubectl::new("get pods").namespace_of(&object).arg("-o wide"))
                 .remediation(kubectl::rollout("status", &object)),

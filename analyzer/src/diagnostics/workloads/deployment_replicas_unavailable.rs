@@ -82,8 +82,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
             .unwrap_or_default();
         finding = finding
             .explanation(format!(
-                "Deployment {} wants {desired} replicas and {available} are available. {impact} The pod findings \
-                 of this report say why its pods are not available.",
+                "Deployment {} wants {desired} replicas and {available} are available. {impact} The pod \
+                 findings of this report say why its pods are not available.",
                 deployment.name
             ))
             .remediation(kubectl::describe(&object))

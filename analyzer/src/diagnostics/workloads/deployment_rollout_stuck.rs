@@ -17,8 +17,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     what: "Deployments whose rollout does not progress: `Progressing=False` with reason \
            `ProgressDeadlineExceeded`, or a newest ReplicaSet with no ready pod while an older one still \
            serves, for longer than `progressDeadlineSeconds` before the capture.",
-    why: "A stuck rollout leaves the old version serving with reduced capacity, and the next change piles onto \
-          it.",
+    why: "A stuck rollout leaves the old version serving with reduced capacity, and the next change \
+          piles onto it.",
     fix: "Find why the new pods do not become ready (the pod findings say), then fix the change or roll back \
           with `kubectl rollout undo`.",
     example: "`Deployment shop/api: rollout to api-7d9f stuck (ProgressDeadlineExceeded)`, with `kubectl \
@@ -92,9 +92,10 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         findings.push(
             finding
                 .explanation(format!(
-                    "The rollout of Deployment {} to {target} does not progress: its new pods do not become ready, so \
-                     the controller stopped replacing the old ones. The old version keeps serving with whatever \
-                     capacity it has left. The pod findings of this report say why the new pods fail.",
+                    "The rollout of Deployment {} to {target} does not progress: its new pods do not \
+                     become ready, so the controller stopped replacing the old ones. The old version \
+                     keeps serving with whatever capacity it has left. The pod findings of this report \
+                     say why the new pods fail.",
                     deployment.name
                 ))
                 .remediation(kubectl::rollout("status", &object))

@@ -92,10 +92,15 @@ pub(crate) fn finding(model: &ClusterModel, job: &Object, reason: &str, message:
     let deadline = reason == "DeadlineExceeded";
     finding
         .explanation(format!(
-            "Job {} stopped without succeeding: {}. {failed} of its pods failed. The work it was for did not happen, \
-             and the Job will not retry.",
+            "Job {} stopped without succeeding: {}. {failed} of its pods failed. The work it was for did \
+             not happen, and the Job will not retry.",
             job.name,
-            if deadline { "it ran past activeDeadlineSeconds" } else { "its pods failed more often than backoffLimit allows" }
+            if deadline {
+                "it ran past activeDeadlineSeconds"
+            } else {
+                "its pods failed more often than \
+                                                                        backoffLimit allows"
+            }
         ))
         .remediation(Kubectl::new("logs").joined("job/", &job.name).namespace_of(&object).arg("--tail=50"))
         .remediation(kubectl::describe(&object))

@@ -14,8 +14,8 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     severities: &[Severity::P0, Severity::P1],
     what: "StatefulSets with fewer ready replicas than desired (`status.readyReplicas < spec.replicas`), \
            naming the missing ordinals' pods when the bundle shows them.",
-    why: "StatefulSets run stateful services: no ready replica is an outage (and maybe lost quorum); pods start \
-          in order, so one stuck ordinal blocks the ones after it.",
+    why: "StatefulSets run stateful services: no ready replica is an outage (and maybe lost quorum); \
+          pods start in order, so one stuck ordinal blocks the ones after it.",
     fix: "Fix the first ordinal that is not ready (the pod findings say why: often its PersistentVolumeClaim \
           or node), then let the controller continue.",
     example: "`StatefulSet data/postgres: 1 of 3 replicas ready`.",
@@ -59,8 +59,8 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         }
         let first = not_ready.first().cloned();
         finding = finding.explanation(format!(
-            "StatefulSet {} wants {desired} replicas and {ready} are ready.{} Pods of a StatefulSet start in order: \
-             the first one that is not ready blocks the ones after it.",
+            "StatefulSet {} wants {desired} replicas and {ready} are ready.{} Pods of a StatefulSet \
+             start in order: the first one that is not ready blocks the ones after it.",
             set.name,
             first.as_ref().map(|pod| format!(" The first not ready is {pod}.")).unwrap_or_default()
         ));

@@ -355,11 +355,17 @@ spec: {limits: [{type: Container, max: {memory: 512Mi}}]}
 "#;
         let out = of_rule(story, "admission-refused");
         assert!(
-            out.contains("Deployment data/importer cannot create its pods (0 of 1): LimitRange container-caps forbids its resources"),
+            out.contains(
+                "Deployment data/importer cannot create its pods (0 of 1): LimitRange \
+                          container-caps forbids its resources"
+            ),
             "{out}"
         );
         assert!(
-            out.contains("evidence: LimitRange data/container-caps allows at most 512Mi memory per Container; container importer asks a limit of 1Gi"),
+            out.contains(
+                "evidence: LimitRange data/container-caps allows at most 512Mi memory per \
+                          Container; container importer asks a limit of 1Gi"
+            ),
             "{out}"
         );
         assert!(!out.contains("data/defaults"), "{out}");

@@ -144,7 +144,8 @@ fn hypothesis(
         (
             75,
             format!(
-                "{name}'s connections to {} time out although the Service has ready endpoints: no kube-proxy runs in the cluster ({why})",
+                "{name}'s connections to {} time out although the Service has ready endpoints: no \
+                 kube-proxy runs in the cluster ({why})",
                 r.target.host
             ),
         )
@@ -192,14 +193,16 @@ fn hypothesis(
         (
             35,
             format!(
-                "{name} cannot connect to its database, and no database runs in this cluster: its address is outside the cluster or wrong"
+                "{name} cannot connect to its database, and no database runs in this cluster: its \
+                 address is outside the cluster or wrong"
             ),
         )
     } else if database_hits {
         (
             40,
             format!(
-                "{name} cannot connect to its database while the cluster's database pods are Ready: check its connection string"
+                "{name} cannot connect to its database while the cluster's database pods are Ready: \
+                 check its connection string"
             ),
         )
     } else if deps.is_empty() {
@@ -213,7 +216,8 @@ fn hypothesis(
         (
             30,
             format!(
-                "{name}'s connections are refused while the Services it names are up: check ports and network policies"
+                "{name}'s connections are refused while the Services it names are up: check ports and \
+                 network policies"
             ),
         )
     };
@@ -522,7 +526,10 @@ status:
             );
         let out = of_rule(&fixture, "dependency-down");
         assert!(
-            out.contains("Deployment shop/api cannot reach smtp.relay.example.net, outside the cluster (from env SMTP_HOST of container api)"),
+            out.contains(
+                "Deployment shop/api cannot reach smtp.relay.example.net, outside the cluster \
+                          (from env SMTP_HOST of container api)"
+            ),
             "{out}"
         );
     }

@@ -44,7 +44,8 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         (false, count) => (
             30,
             format!(
-                "DNS resolution fails in {count} pods while CoreDNS is Ready: upstream DNS or a network policy"
+                "DNS resolution fails in {count} pods while CoreDNS is Ready: upstream DNS or a network \
+                 policy"
             ),
         ),
         (true, 0) => (35, format!("CoreDNS is degraded ({ready} of {} pods Ready)", dns.len())),
@@ -117,13 +118,16 @@ mod tests {
             r#"conditions: [{type: Ready, status: "False"}], containerStatuses: [{name: coredns, ready: false, restartCount: 7, state: {waiting: {reason: CrashLoopBackOff}}, lastState: {terminated: {exitCode: 1, reason: Error, finishedAt: "2025-06-01T11:30:00Z"}}}]"#
         };
         format!(
-            "\n---\nkind: Pod\napiVersion: v1\nmetadata: {{name: {name}, namespace: kube-system, labels: {{k8s-app: kube-dns}}}}\nspec: {{containers: [{{name: coredns, image: coredns:1.11}}]}}\nstatus: {{phase: Running, {state}}}\n"
+            "\n---\nkind: Pod\napiVersion: v1\nmetadata: {{name: {name}, namespace: kube-system, labels: \
+             {{k8s-app: kube-dns}}}}\nspec: {{containers: [{{name: coredns, image: coredns:1.11}}]}}\n\
+             status: {{phase: Running, {state}}}\n"
         )
     }
 
     fn client(pod: &str) -> String {
         format!(
-            "\n---\nkind: ContainerLog\nnamespace: shop\npod: {pod}\ncontainer: app\nlines: [\"2025-06-01T11:31:00Z ERROR dial tcp: lookup db.shop: no such host\"]\n"
+            "\n---\nkind: ContainerLog\nnamespace: shop\npod: {pod}\ncontainer: app\n\
+             lines: [\"2025-06-01T11:31:00Z ERROR dial tcp: lookup db.shop: no such host\"]\n"
         )
     }
 

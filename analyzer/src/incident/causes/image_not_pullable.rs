@@ -226,16 +226,24 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
         (None, _, false) => ("the pull secret it names does not exist".to_owned(), 80),
         (None, false, true) => (
             format!(
-                "the tag most likely does not exist: other tags of the same repository run in this cluster ({})",
+                "the tag most likely does not exist: other tags of the same repository run in this \
+                 cluster ({})",
                 same_repository.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
             ),
             80,
         ),
         (None, true, true) if same_registry => (
-            "the registry answers for other images of this cluster: the tag or repository is missing, or needs credentials".to_owned(),
+            "the registry answers for other images of this cluster: the tag or repository is missing, or \
+             needs credentials"
+                .to_owned(),
             75,
         ),
-        (None, true, true) => ("the kubelet cannot pull it (the kubelet gives no registry answer)".to_owned(), 70),
+        (None, true, true) => (
+            "the kubelet cannot pull it (the kubelet gives no registry \
+                                answer)"
+                .to_owned(),
+            70,
+        ),
     };
     let score = score + if missing_secrets.is_empty() { 0 } else { 5 };
     let title = if images.len() == 1 {
@@ -272,7 +280,8 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
     }
     if !same_repository.is_empty() {
         hypothesis.evidence.push(format!(
-            "other tags of the same repository run in the cluster: {} (the registry resolves and serves this node)",
+            "other tags of the same repository run in the cluster: {} (the registry resolves and serves \
+             this node)",
             same_repository.iter().take(4).cloned().collect::<Vec<_>>().join(", ")
         ));
     } else if same_registry {
@@ -378,7 +387,15 @@ status:
         ]
         .concat();
         let out = of_rule(&fixture, "image-not-pullable");
-        assert!(out.contains("Images tagged v2-dev cannot be pulled (acme/migrate:v2-dev, acme/store:v2-dev) for Pod shop/migrate-1, Pod shop/store-0: the tag most likely does not exist: other tags of the same repository run in this cluster (acme/store:v1)"), "{out}");
+        assert!(
+            out.contains(
+                "Images tagged v2-dev cannot be pulled (acme/migrate:v2-dev, \
+                              acme/store:v2-dev) for Pod shop/migrate-1, Pod shop/store-0: the tag most \
+                              likely does not exist: other tags of the same repository run in this \
+                              cluster (acme/store:v1)"
+            ),
+            "{out}"
+        );
         assert!(out.contains("the kubelet says only: `Back-off pulling image"), "{out}");
     }
 
@@ -390,7 +407,13 @@ status:
         ]
         .concat();
         let out = of_rule(&fixture, "image-not-pullable");
-        assert!(out.contains("Image reg.example/web:2 cannot be pulled for Pod shop/web-1: the registry's host name does not resolve"), "{out}");
+        assert!(
+            out.contains(
+                "Image reg.example/web:2 cannot be pulled for Pod shop/web-1: the \
+                              registry's host name does not resolve"
+            ),
+            "{out}"
+        );
         assert!(!out.contains("web-0"), "{out}");
         assert!(
             !out.to_lowercase().contains("pullsecret"),
@@ -410,6 +433,13 @@ status:
         ]
         .concat();
         let out = of_rule(&fixture, "image-not-pullable");
-        assert!(out.contains("Image reg.corp/pay/gw:1 cannot be pulled for Pod shop/gw-1: the pull secret it names (corp-registry) does not exist, so the registry refuses the anonymous pull"), "{out}");
+        assert!(
+            out.contains(
+                "Image reg.corp/pay/gw:1 cannot be pulled for Pod shop/gw-1: the pull \
+                              secret it names (corp-registry) does not exist, so the registry refuses \
+                              the anonymous pull"
+            ),
+            "{out}"
+        );
     }
 }

@@ -109,7 +109,8 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'
         (
             85,
             format!(
-                "{name} (container {}) is OOMKilled: its JVM heap (-Xmx {}) does not fit its {limit} memory limit",
+                "{name} (container {}) is OOMKilled: its JVM heap (-Xmx {}) does not fit its {limit} \
+                 memory limit",
                 first.container,
                 units::memory(heap)
             ),
@@ -165,7 +166,8 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, killed: &[Killed<'
     }
     if let Some(heap) = first.heap {
         hypothesis.evidence.push(format!(
-            "container {} starts a JVM with -Xmx {}: the heap alone {} the limit, before the JVM's own memory",
+            "container {} starts a JVM with -Xmx {}: the heap alone {} the limit, before the JVM's own \
+             memory",
             first.container,
             units::memory(heap),
             if heap >= first.limit.unwrap_or(f64::MAX) { "exceeds" } else { "nearly fills" }

@@ -7,10 +7,10 @@
 //! itself (`NodeStatusUnknown`: it stopped posting status). The pods it explains are the ones
 //! bound to it that are not Ready, and the Pending pods that would fit on it but for its NotReady
 //! state and fit on no other node (the fit recomputed per node from the bundle: a scheduler
-//! message that lists the `not-ready` taint among other nodes' reasons is no proof). Score 80, plus 5 when the message names
-//! the failing component and 5 when it strands pods; a ranked node problem outranks what it
-//! causes (CoreDNS that cannot be scheduled folds into it as a consequence). Severity P1, P0 when
-//! no node is Ready.
+//! message that lists the `not-ready` taint among other nodes' reasons is no proof). Score 80,
+//! plus 5 when the message names the failing component and 5 when it strands pods; a ranked
+//! node problem outranks what it causes (CoreDNS that cannot be scheduled folds into it as a
+//! consequence). Severity P1, P0 when no node is Ready.
 //!
 //! Disproved by: the node Ready again (a newer condition), or the stranded pods' scheduler
 //! message naming another reason.
@@ -150,7 +150,8 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             facts.dns_pods().iter().filter(|pod| objects.contains(&pod.reference())).collect();
         if !dns.is_empty() {
             hypothesis.evidence.push(format!(
-                "{} cluster DNS pods are stranded by it ({} Pending with the not-ready taint or on the node): cluster DNS is down as a consequence",
+                "{} cluster DNS pods are stranded by it ({} Pending with the not-ready taint or on the \
+                 node): cluster DNS is down as a consequence",
                 dns.len(),
                 dns.len()
             ));
@@ -179,7 +180,8 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         hypothesis.disproved_by.push(format!("node {} Ready=True in a newer capture", node.name));
         if !kept_off.is_empty() {
             hypothesis.disproved_by.push(
-                "a Ready node the Pending pods fit on (their requests, selectors and tolerations against its labels, taints and free resources)"
+                "a Ready node the Pending pods fit on (their requests, selectors and tolerations against \
+                 its labels, taints and free resources)"
                     .to_owned(),
             );
         }

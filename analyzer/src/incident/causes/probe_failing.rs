@@ -157,7 +157,8 @@ fn hypothesis(
     let (why, score) = if declares(container, &port) == Some(false) {
         (
             format!(
-                "its {kind} probe asks port {port}, which container {container_name} does not declare (it declares {})",
+                "its {kind} probe asks port {port}, which container {container_name} does not declare \
+                 (it declares {})",
                 declared(container).join(", ")
             ),
             80,
@@ -170,7 +171,9 @@ fn hypothesis(
     } else if let Some(span) = start_up {
         (
             format!(
-                "its liveness probe gives it {window}s (initialDelaySeconds {} + {} failures × {}s) and it has no startupProbe, while its start-up takes longer: its previous run logged start-up for {span}s and never reported that it started",
+                "its liveness probe gives it {window}s (initialDelaySeconds {} + {} failures × {}s) and \
+                 it has no startupProbe, while its start-up takes longer: its previous run logged \
+                 start-up for {span}s and never reported that it started",
                 seconds("initialDelaySeconds", 0),
                 seconds("failureThreshold", 3),
                 seconds("periodSeconds", 10)
@@ -182,7 +185,8 @@ fn hypothesis(
     } else if kind == "liveness" && last_run.is_some_and(|run| run <= window + 5) {
         (
             format!(
-                "its liveness probe restarts it after {window}s (initialDelaySeconds + periodSeconds × failureThreshold), before it is up"
+                "its liveness probe restarts it after {window}s (initialDelaySeconds + periodSeconds × \
+                 failureThreshold), before it is up"
             ),
             70,
         )
@@ -263,7 +267,13 @@ message: 'Readiness probe failed: Get "http://10.0.0.5:9090/healthz": dial tcp 1
     #[test]
     fn a_probe_on_a_port_the_container_does_not_declare() {
         let out = of_rule(&pod("9090"), "probe-failing");
-        assert!(out.contains("Pod shop/web-1 (container web): its readiness probe asks port 9090, which container web does not declare (it declares 8080)"), "{out}");
+        assert!(
+            out.contains(
+                "Pod shop/web-1 (container web): its readiness probe asks port 9090, which \
+                              container web does not declare (it declares 8080)"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
@@ -317,7 +327,14 @@ lines:
     #[test]
     fn a_liveness_probe_shorter_than_the_start_up_its_log_shows() {
         let out = of_rule(&slow("2025-06-01T11:50:33Z INFO Commencing graceful shutdown"), "probe-failing");
-        assert!(out.contains("its liveness probe gives it 30s (initialDelaySeconds 20 + 2 failures × 5s) and it has no startupProbe, while its start-up takes longer: its previous run logged start-up for 33s and never reported that it started"), "{out}");
+        assert!(
+            out.contains(
+                "its liveness probe gives it 30s (initialDelaySeconds 20 + 2 failures × 5s) \
+                              and it has no startupProbe, while its start-up takes longer: its previous \
+                              run logged start-up for 33s and never reported that it started"
+            ),
+            "{out}"
+        );
         let started = of_rule(
             &slow("2025-06-01T11:50:33Z INFO Started OrdersApplication in 32.1 seconds"),
             "probe-failing",

@@ -73,7 +73,9 @@ fn hypothesis(
     callers.dedup();
     let caller_text: Vec<String> = callers.iter().map(links::label).collect();
     let title = format!(
-        "Service {} sends port {port} ({name}) to targetPort {target}, which its pods do not serve: they declare {name} as {served}; {} names it, so its connections are refused although the endpoints are Ready",
+        "Service {} sends port {port} ({name}) to targetPort {target}, which its pods do not serve: they \
+         declare {name} as {served}; {} names it, so its connections are refused although the endpoints \
+         are Ready",
         links::short(&reference),
         caller_text.join(", ")
     );
@@ -98,7 +100,8 @@ fn hypothesis(
         service.name
     ));
     hypothesis.evidence.push(format!(
-        "its endpoints carry port {target}: the endpoints controller copies a numeric targetPort, whatever the pods serve"
+        "its endpoints carry port {target}: the endpoints controller copies a numeric targetPort, \
+         whatever the pods serve"
     ));
     hypothesis
         .disproved_by
@@ -160,7 +163,8 @@ status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
         let out = of_rule(STORY, "service-port");
         assert!(
             out.contains(
-                "Service shop/search sends port 80 (http) to targetPort 8080, which its pods do not serve: they declare http as 9200; Pod shop/web-ui-1 names it"
+                "Service shop/search sends port 80 (http) to targetPort 8080, which its pods do not \
+                 serve: they declare http as 9200; Pod shop/web-ui-1 names it"
             ),
             "{out}"
         );

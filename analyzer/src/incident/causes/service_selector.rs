@@ -4,9 +4,9 @@
 //!
 //! Fires per Service with a selector that matches no pod of its namespace, when a Deployment,
 //! StatefulSet or DaemonSet there has pod-template labels with the same keys and values that
-//! differ only in case and separators: the workload it was meant for. A Service that selects nothing and resembles no workload is left alone (services
-//! left over on purpose are common). The selector and the labels are quoted side by side.
-//! Score 80. Severity P2.
+//! differ only in case and separators: the workload it was meant for. A Service that selects
+//! nothing and resembles no workload is left alone (services left over on purpose are common).
+//! The selector and the labels are quoted side by side. Score 80. Severity P2.
 //!
 //! Disproved by: pods with the Service's labels (a workload scaled to 0 or not yet rolled out),
 //! or the Service being meant for another workload.
@@ -96,7 +96,8 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         hypothesis.own_severity = Some(Severity::P2);
         let ready = workload.i64_at("/status/readyReplicas").unwrap_or(0);
         hypothesis.evidence.push(format!(
-            "Service {namespace}/{} selector: {}; no pod in namespace {namespace} carries it, so it has no endpoints",
+            "Service {namespace}/{} selector: {}; no pod in namespace {namespace} carries it, so it has \
+             no endpoints",
             service.name,
             shown(&selector)
         ));
@@ -157,7 +158,11 @@ status: {phase: Running, conditions: [{type: Ready, status: "True"}]}
     fn a_selector_that_misses_its_workload_names_both_label_sets() {
         let out = of_rule(STORY, "service-selector");
         assert!(
-            out.contains("Service shop/storefront selects no pod: its selector app=store-front does not match the labels of Deployment storefront (app=store-front (its pods have app=storefront))"),
+            out.contains(
+                "Service shop/storefront selects no pod: its selector app=store-front does not \
+                          match the labels of Deployment storefront (app=store-front (its pods have \
+                          app=storefront))"
+            ),
             "{out}"
         );
     }

@@ -200,7 +200,8 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, pods: &[(&Object, 
     }
     if !fitting.is_empty() {
         hypothesis.disproved_by.push(format!(
-            "the pod fits on {} by the bundle's numbers: the scheduler may not have retried since, or requests changed",
+            "the pod fits on {} by the bundle's numbers: the scheduler may not have retried since, or \
+             requests changed",
             fitting.join(", ")
         ));
     }
@@ -283,7 +284,10 @@ status:
         let out =
             of_rule(&[NODE, &pending("{containerPort: 80, hostPort: 80}", "100m")].concat(), "unschedulable");
         assert!(
-            out.contains("Pod test/lb-web-1 cannot be scheduled (pod Pending): host port 80/TCP is held by Pod kube-system/lb-traefik-1 on node n1"),
+            out.contains(
+                "Pod test/lb-web-1 cannot be scheduled (pod Pending): host port 80/TCP is held \
+                          by Pod kube-system/lb-traefik-1 on node n1"
+            ),
             "{out}"
         );
         assert!(
@@ -384,7 +388,9 @@ status: {status}
 
     #[test]
     fn zone_anti_affinity_names_the_peer_in_the_zone() {
-        let anti = "affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchExpressions: [{key: app, operator: In, values: [cache]}]}, topologyKey: topology.kubernetes.io/zone}]}}";
+        let anti = "affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: \
+                    [{labelSelector: {matchExpressions: [{key: app, operator: In, values: [cache]}]}, \
+                    topologyKey: topology.kubernetes.io/zone}]}}";
         let fixture = [
             ZONES,
             &zone_pod("cache-a", Some("a1"), anti),
@@ -394,7 +400,11 @@ status: {status}
         .concat();
         let out = of_rule(&fixture, "unschedulable");
         assert!(
-            out.contains("node a1: pod anti-affinity ([app In (cache)], at most one per topology.kubernetes.io/zone (topology.kubernetes.io/zone=a here)): Pod shop/cache-a already runs there"),
+            out.contains(
+                "node a1: pod anti-affinity ([app In (cache)], at most one per \
+                          topology.kubernetes.io/zone (topology.kubernetes.io/zone=a here)): Pod \
+                          shop/cache-a already runs there"
+            ),
             "{out}"
         );
         assert!(out.contains("Pod shop/cache-b already runs there"), "{out}");

@@ -37,7 +37,8 @@ fn refused(
         return (
             format!("hostPath {path}"),
             format!(
-                "hostPath {path} (volume \"{volume}\") does not exist on the node as the type it asks for: {detail}"
+                "hostPath {path} (volume \"{volume}\") does not exist on the node as the type it asks \
+                 for: {detail}"
             ),
             75,
         );
@@ -217,7 +218,13 @@ message: 'MountVolume.SetUp failed for volume "rrd" : hostPath type check failed
         let out =
             of_rule(&[pod("agent-a", "Pending"), pod("agent-b", "Pending")].concat(), "volume-mount-refused");
         assert_eq!(out.matches("[volume-mount-refused").count(), 1, "{out}");
-        assert!(out.contains("Pod ops/agent-a, Pod ops/agent-b cannot start: volume mount refused: hostPath /var/lib/agent (volume \"rrd\") does not exist"), "{out}");
+        assert!(
+            out.contains(
+                "Pod ops/agent-a, Pod ops/agent-b cannot start: volume mount refused: \
+                              hostPath /var/lib/agent (volume \"rrd\") does not exist"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
