@@ -31,7 +31,8 @@
 //! summary: {pods: [...]}
 //! ---
 //! kind: HelmReleases         # the bundle's Helm history, as `helm/releases.json` holds it
-//! releases: [{name: shop, namespace: web, revision: 1, status: deployed, storage: secret, object: sh.helm.release.v1.shop.v1}]
+//! releases: [{name: shop, namespace: web, revision: 1, status: deployed, storage: secret,
+//!             object: sh.helm.release.v1.shop.v1}]
 //! ```
 //!
 //! [`check`] runs a diagnostic on a fixture, [`check_model`] on a model built another way (real

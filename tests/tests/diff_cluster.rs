@@ -433,9 +433,10 @@ fn check_changes(diff: &BundleDiff, node: &str) {
     assert_eq!(fields(&ns("Deployment", "web")), [r#"/spec/replicas Some("1") → Some("3")"#]);
     assert_eq!(
         fields(&ns("StatefulSet", "db")),
-        [
-            r#"/spec/template/spec/containers[name=postgres]/image Some("registry.example/postgres:16.2") → Some("registry.example/postgres:17.0")"#
-        ]
+        [concat!(
+            r#"/spec/template/spec/containers[name=postgres]/image "#,
+            r#"Some("registry.example/postgres:16.2") → Some("registry.example/postgres:17.0")"#
+        )]
     );
     assert_eq!(fields(&ns("ConfigMap", "cart-config")), [r#"/data/LOG_LEVEL Some("info") → Some("debug")"#]);
     // The cordon, and the taint the node controller adds for it.
@@ -474,9 +475,10 @@ fn check_changes(diff: &BundleDiff, node: &str) {
         .collect();
     assert_eq!(
         db,
-        [
-            r#"ControllerRevision Some("2") ["postgres Some(\"registry.example/postgres:16.2\") → Some(\"registry.example/postgres:17.0\")"]"#
-        ]
+        [concat!(
+            r#"ControllerRevision Some("2") ["postgres "#,
+            r#"Some(\"registry.example/postgres:16.2\") → Some(\"registry.example/postgres:17.0\")"]"#
+        )]
     );
     // The two upgrades, from the later bundle's Helm history: the good one and the failed one.
     let helm: Vec<String> = between

@@ -362,16 +362,18 @@ fn statefulset_revisions_and_helm_revisions_are_what_happened_between() {
         .collect();
     assert_eq!(
         rollouts,
-        [
-            r#"StatefulSet/shop/db ControllerRevision/shop/db-5d4b Some("2") ["postgres Some(\"postgres:16.2\") → Some(\"postgres:17.0\")"]"#
-        ]
+        [concat!(
+            r#"StatefulSet/shop/db ControllerRevision/shop/db-5d4b Some("2") "#,
+            r#"["postgres Some(\"postgres:16.2\") → Some(\"postgres:17.0\")"]"#
+        )]
     );
     let helm: Vec<String> = diff.between.helm.iter().map(between::HelmRevision::describe).collect();
     assert_eq!(
         helm,
-        [
-            r#"shop/shop revision 2 (chart shop 0.2.0): failed: Upgrade "shop" failed: timed out waiting for the condition"#
-        ]
+        [concat!(
+            r#"shop/shop revision 2 (chart shop 0.2.0): failed: Upgrade "#,
+            r#""shop" failed: timed out waiting for the condition"#
+        )]
     );
     let markdown = render::markdown(&diff).unwrap_or_else(|error| format!("{error:#}"));
     assert!(
@@ -436,8 +438,9 @@ data: {{spec: {{template: {{spec: {{containers: [{{name: agent, image: "{image}"
         .collect();
     assert_eq!(
         rollouts,
-        [
-            r#"DaemonSet/kube-system/agent ControllerRevision/kube-system/agent-2 Some("2") ["agent Some(\"agent:1.0\") → Some(\"agent:1.1\")"]"#
-        ]
+        [concat!(
+            r#"DaemonSet/kube-system/agent ControllerRevision/kube-system/agent-2 "#,
+            r#"Some("2") ["agent Some(\"agent:1.0\") → Some(\"agent:1.1\")"]"#
+        )]
     );
 }

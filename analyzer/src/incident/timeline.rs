@@ -370,15 +370,28 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "2025-05-30T08:00:00Z Application/argocd/guestbook Argo CD sync 0 deployed 4e2a1bd of guestbook",
-                "2025-05-30T09:00:00Z HelmRelease/apps/podinfo Flux Helm release revision 2 (chart podinfo 6.5.3) superseded",
-                "2025-06-01T11:20:00.5Z Secret/web/sh.helm.release.v1.shop.v2 Helm release web/shop revision 2 (chart shop 0.2.0, app 1.1.0) failed: Upgrade \"shop\" failed: timed out waiting for the condition !",
-                "2025-06-01T11:30:00Z Application/argocd/guestbook Argo CD sync 1 deployed 53e28ff of guestbook",
-                "2025-06-01T11:40:00Z HelmRelease/apps/podinfo Flux Helm release revision 3 (chart podinfo 6.5.4) failed !",
-                "2025-06-01T11:45:00Z HelmRelease/apps/podinfo Flux Ready=False UpgradeFailed: Helm upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline exceeded !",
-                "2025-06-01T11:45:00Z HelmRelease/apps/podinfo Flux Released=False UpgradeFailed: Helm upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline exceeded !",
-                "2025-06-01T11:50:05Z Application/argocd/guestbook Argo CD SyncError: Failed sync attempt to 53e28ff20cc530b9ada2173fbbd64d48338583ba: one or more objects failed to apply !",
-                "2025-06-01T11:50:05Z Application/argocd/guestbook Argo CD sync operation Failed: one or more objects failed to apply, reason: Deployment.apps \"guestbook-ui\" is invalid: spec.template.spec.containers[0].image: Required value !",
+                "2025-05-30T08:00:00Z Application/argocd/guestbook Argo CD sync 0 deployed 4e2a1bd of \
+                 guestbook",
+                "2025-05-30T09:00:00Z HelmRelease/apps/podinfo Flux Helm release revision 2 (chart podinfo \
+                 6.5.3) superseded",
+                "2025-06-01T11:20:00.5Z Secret/web/sh.helm.release.v1.shop.v2 Helm release web/shop \
+                 revision 2 (chart shop 0.2.0, app 1.1.0) failed: Upgrade \"shop\" failed: timed out \
+                 waiting for the condition !",
+                "2025-06-01T11:30:00Z Application/argocd/guestbook Argo CD sync 1 deployed 53e28ff of \
+                 guestbook",
+                "2025-06-01T11:40:00Z HelmRelease/apps/podinfo Flux Helm release revision 3 (chart podinfo \
+                 6.5.4) failed !",
+                "2025-06-01T11:45:00Z HelmRelease/apps/podinfo Flux Ready=False UpgradeFailed: Helm \
+                 upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline \
+                 exceeded !",
+                "2025-06-01T11:45:00Z HelmRelease/apps/podinfo Flux Released=False UpgradeFailed: Helm \
+                 upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline \
+                 exceeded !",
+                "2025-06-01T11:50:05Z Application/argocd/guestbook Argo CD SyncError: Failed sync attempt \
+                 to 53e28ff20cc530b9ada2173fbbd64d48338583ba: one or more objects failed to apply !",
+                "2025-06-01T11:50:05Z Application/argocd/guestbook Argo CD sync operation Failed: one or \
+                 more objects failed to apply, reason: Deployment.apps \"guestbook-ui\" is invalid: \
+                 spec.template.spec.containers[0].image: Required value !",
             ]
         );
     }

@@ -31,10 +31,12 @@ status:
      firstDeployed: "2025-05-30T09:00:00Z", lastDeployed: "2025-05-30T09:00:00Z"}
   conditions:
   - {type: Ready, status: "False", reason: UpgradeFailed, observedGeneration: 3,
-     message: "Helm upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline exceeded",
+     message: "Helm upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline
+       exceeded",
      lastTransitionTime: "2025-06-01T11:45:00Z"}
   - {type: Released, status: "False", reason: UpgradeFailed, observedGeneration: 3,
-     message: "Helm upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline exceeded",
+     message: "Helm upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline
+       exceeded",
      lastTransitionTime: "2025-06-01T11:45:00Z"}
 ---
 apiVersion: helm.toolkit.fluxcd.io/v2
@@ -51,7 +53,8 @@ kind: Application
 metadata: {name: guestbook, namespace: argocd}
 spec:
   project: default
-  source: {repoURL: "https://github.com/argoproj/argocd-example-apps.git", path: guestbook, targetRevision: HEAD}
+  source: {repoURL: "https://github.com/argoproj/argocd-example-apps.git", path: guestbook,
+    targetRevision: HEAD}
   destination: {server: "https://kubernetes.default.svc", namespace: guestbook}
 status:
   sync: {status: OutOfSync, revision: 53e28ff20cc530b9ada2173fbbd64d48338583ba}
@@ -61,21 +64,26 @@ status:
     revision: 4e2a1bd5c9a3f0e0d7c1b2a3948576a1b2c3d4e5
     deployStartedAt: "2025-05-30T07:59:58Z"
     deployedAt: "2025-05-30T08:00:00Z"
-    source: {repoURL: "https://github.com/argoproj/argocd-example-apps.git", path: guestbook, targetRevision: HEAD}
+    source: {repoURL: "https://github.com/argoproj/argocd-example-apps.git", path: guestbook,
+    targetRevision: HEAD}
   - id: 1
     revision: 53e28ff20cc530b9ada2173fbbd64d48338583ba
     deployStartedAt: "2025-06-01T11:29:58Z"
     deployedAt: "2025-06-01T11:30:00Z"
-    source: {repoURL: "https://github.com/argoproj/argocd-example-apps.git", path: guestbook, targetRevision: HEAD}
+    source: {repoURL: "https://github.com/argoproj/argocd-example-apps.git", path: guestbook,
+    targetRevision: HEAD}
   operationState:
     operation: {sync: {revision: 53e28ff20cc530b9ada2173fbbd64d48338583ba}, initiatedBy: {automated: true}}
     phase: Failed
-    message: 'one or more objects failed to apply, reason: Deployment.apps "guestbook-ui" is invalid: spec.template.spec.containers[0].image: Required value'
+    message: 'one or more objects failed to apply, reason: Deployment.apps "guestbook-ui" is invalid:
+      spec.template.spec.containers[0].image: Required value'
     startedAt: "2025-06-01T11:50:00Z"
     finishedAt: "2025-06-01T11:50:05Z"
     syncResult: {revision: 53e28ff20cc530b9ada2173fbbd64d48338583ba}
   conditions:
-  - {type: SyncError, message: "Failed sync attempt to 53e28ff20cc530b9ada2173fbbd64d48338583ba: one or more objects failed to apply",
+  - {type: SyncError,
+     message: "Failed sync attempt to 53e28ff20cc530b9ada2173fbbd64d48338583ba: one or more objects
+       failed to apply",
      lastTransitionTime: "2025-06-01T11:50:05Z"}
 ---
 apiVersion: example.com/v1
