@@ -5,7 +5,7 @@
 //! - whether they are captures of one cluster ([`identity`]);
 //! - the objects added, removed and changed, with a semantic field diff ([`objects`], [`fields`]);
 //! - the findings new, resolved and persisting ([`findings`]);
-//! - what happened in between: rollouts, node changes, events ([`between`]);
+//! - what happened in between: rollouts, Helm revisions, node changes, events ([`between`]);
 //! - a summary that puts each change next to the findings that came with it ([`summary`]).
 //!
 //! Like a diagnostic, [`compare`] is a pure function of the two models: no I/O, no clock. A

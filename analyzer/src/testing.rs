@@ -29,6 +29,10 @@
 //! kind: KubeletStats         # one node's /stats/summary, as the kubelet returns it
 //! node: node-1
 //! summary: {pods: [...]}
+//! ---
+//! kind: HelmReleases         # the bundle's Helm history, as `helm/releases.json` holds it
+//! releases: [{name: shop, namespace: web, revision: 1, status: deployed, storage: secret,
+//!             object: sh.helm.release.v1.shop.v1}]
 //! ```
 //!
 //! [`check`] runs a diagnostic on a fixture, [`check_model`] on a model built another way (real
@@ -68,6 +72,13 @@ pub(crate) fn model_from_yaml(fixture: &str) -> ClusterModel {
             }
             Some("ContainerLog") => logs.push(value),
             Some("MetricSeries") => model.pod_metrics.push(metric_series(&value)),
+            // `helm/releases.json` as the collector writes it.
+            Some("HelmReleases") => {
+                let file: kubesnap_shared::helm::HelmReleases = serde_json::to_value(&value)
+                    .and_then(serde_json::from_value)
+                    .unwrap_or_else(|error| panic!("fixture HelmReleases: {error}"));
+                model.helm_releases.get_or_insert_default().extend(file.releases);
+            }
             Some("NodeSeries") => model.node_metrics.push(node_series(&value)),
             Some("KubeletStats") => {
                 let summary = value.get("summary").cloned().unwrap_or(Value::Null);

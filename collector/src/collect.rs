@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::Context;
 use crate::sink::SinkClosed;
-use crate::{discover, events, logs, metrics, resources};
+use crate::{discover, events, helm, logs, metrics, resources};
 
 /// Runs every phase. Returns early only when the writer stopped.
 pub(crate) async fn run(ctx: Arc<Context>) -> Result<(), SinkClosed> {
@@ -23,7 +23,8 @@ pub(crate) async fn run(ctx: Arc<Context>) -> Result<(), SinkClosed> {
         let discovered = discover::run(&ctx).await?;
         let sampling = metrics::sample(&ctx, discovered.metrics_api);
         let main = async {
-            let inventory = resources::run(&ctx, &discovered.resources).await?;
+            let mut inventory = resources::run(&ctx, &discovered.resources).await?;
+            helm::write(&ctx, std::mem::take(&mut inventory.helm)).await?;
             tracing::info!(
                 n_pods = inventory.pods.len(),
                 n_nodes = inventory.nodes.len(),

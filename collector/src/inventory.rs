@@ -1,8 +1,11 @@
 //! The little the logs and kubelet phases need from the pods and nodes the resources phase
-//! listed: names, placement, container states. A few hundred bytes per pod.
+//! listed: names, placement, container states. A few hundred bytes per pod. It also carries
+//! the Helm release metadata decoded on the way to the writer of `helm/releases.json`.
 
 use jiff::Timestamp;
 use serde_json::Value;
+
+use crate::helm::HelmCapture;
 
 /// Pods and nodes seen while listing.
 #[derive(Debug, Default)]
@@ -12,6 +15,8 @@ pub(crate) struct Inventory {
     /// Whether nodes were listed at all (when they were not, node readiness is unknown and
     /// pods are not skipped for it).
     pub(crate) nodes_listed: bool,
+    /// The Helm release records met among Secrets and ConfigMaps, decoded.
+    pub(crate) helm: HelmCapture,
 }
 
 /// One pod, for its logs.
@@ -51,6 +56,7 @@ impl Inventory {
         self.pods.extend(other.pods);
         self.nodes_listed |= other.nodes_listed || !other.nodes.is_empty();
         self.nodes.extend(other.nodes);
+        self.helm.merge(other.helm);
     }
 
     /// Sorts by name so that later phases run in the same order every time.

@@ -15,6 +15,7 @@ mod discover;
 mod events;
 mod exit_codes;
 mod failures;
+mod helm;
 mod inventory;
 mod logs;
 mod metrics;

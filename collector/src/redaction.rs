@@ -125,6 +125,14 @@ impl Redaction {
         guard_secret(object, counts);
     }
 
+    /// Redacts one text (a Helm release's description).
+    pub(crate) fn text<'t>(&self, text: &'t str, counts: &mut Counts) -> Cow<'t, str> {
+        match &self.redactor {
+            Some(redactor) => redactor.redact_text(text, counts),
+            None => Cow::Borrowed(text),
+        }
+    }
+
     /// Redacts one log or other text that may not be UTF-8.
     pub(crate) fn bytes<'b>(&self, bytes: &'b [u8], counts: &mut Counts) -> Cow<'b, [u8]> {
         match &self.redactor {

@@ -94,6 +94,7 @@ async fn list_resource(ctx: &Context, resource: &ApiResource) -> Result<ListOutc
                     files.ensure(layout::EMPTY_SCOPE);
                 }
                 found.nodes_listed |= resource.group.is_empty() && resource.resource == "nodes";
+                found.helm.secrets_listed |= resource.group.is_empty() && resource.resource == "secrets";
                 outcome.inventory.merge(found);
                 files.send(ctx, resource).await?;
             }
@@ -201,6 +202,8 @@ impl Files {
             }
             prepare(&mut item, &self.kind, &self.api_version);
             inventory.observe(&self.api_version, &self.kind, &item);
+            // Before redaction replaces the record's payload.
+            inventory.helm.observe(&item, &ctx.redaction);
             let scope = namespace.unwrap_or_else(|| layout::CLUSTER_SCOPE.to_owned());
             let file = self.by_namespace.entry(scope).or_default();
             ctx.redaction.object(&mut item, &mut file.counts);

@@ -89,6 +89,8 @@ pub enum EntryClass {
     /// A log of failed API requests, `Failed to get <path>: <message>` per line
     /// (support-bundle-kit's `bundleGenerationError.log`).
     FailedRequests,
+    /// Native `helm/releases.json`: the metadata of Helm's release revisions.
+    HelmReleases,
     /// Nothing the model holds (analysis results, host files, the native control files, which
     /// the reader itself parses).
     Ignored,

@@ -19,6 +19,9 @@ pub const WATCHED_EVENTS: &str = "events/watched.jsonl";
 pub const POD_METRICS: &str = "metrics/pods.jsonl";
 /// `metrics.k8s.io` NodeMetricsList samples, one JSON object per line.
 pub const NODE_METRICS: &str = "metrics/nodes.jsonl";
+/// The metadata of every Helm release revision found in Helm's storage Secrets and ConfigMaps
+/// (`crate::helm::HelmReleases`); written whenever Secrets were listed.
+pub const HELM_RELEASES: &str = "helm/releases.json";
 /// Name used in place of a namespace for cluster-scoped lists. Namespaces are DNS labels and
 /// cannot start with `_`, so it cannot collide.
 pub const CLUSTER_SCOPE: &str = "_cluster";
@@ -89,6 +92,8 @@ pub enum EntryKind<'a> {
     KubeletStats {
         node: &'a str,
     },
+    /// [`HELM_RELEASES`].
+    HelmReleases,
     /// A path this version of the format does not define (kept, never an error: a newer
     /// collector of the same format version may add informational files).
     Other,
@@ -104,6 +109,7 @@ pub fn classify(path: &str) -> EntryKind<'_> {
         WATCHED_EVENTS => return EntryKind::WatchedEvents,
         POD_METRICS => return EntryKind::PodMetrics,
         NODE_METRICS => return EntryKind::NodeMetrics,
+        HELM_RELEASES => return EntryKind::HelmReleases,
         _ => {}
     }
     let parts: Vec<&str> = path.split('/').collect();
@@ -185,5 +191,6 @@ mod tests {
         );
         assert_eq!(classify(&kubelet_stats("node-1")), EntryKind::KubeletStats { node: "node-1" });
         assert_eq!(classify("notes/readme.txt"), EntryKind::Other);
+        assert_eq!(classify(HELM_RELEASES), EntryKind::HelmReleases);
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod bytesize;
 pub mod error;
+pub mod helm;
 pub mod import;
 pub mod json;
 pub mod layout;

@@ -171,6 +171,9 @@ pub struct ClusterModel {
     pub plugin_results: Vec<PluginResult>,
     /// Problems the nodes' own logs report, by node, unit and reason.
     pub node_problems: Vec<NodeProblem>,
+    /// Helm release revisions (`helm/releases.json`), sorted by (namespace, name, revision);
+    /// `None` when the bundle holds no Helm history (not collected, or a foreign format).
+    pub helm_releases: Option<Vec<crate::helm::HelmRelease>>,
     /// Problems met while reading: refused entries, checksum mismatches, a truncated stream.
     pub read_problems: Vec<ReadProblem>,
     pub index: Index,
@@ -195,6 +198,16 @@ impl ClusterModel {
         self.gaps.sort();
         self.gaps.dedup();
         self.plugin_results.sort_by(|a, b| (&a.plugin, &a.source).cmp(&(&b.plugin, &b.source)));
+        if let Some(releases) = &mut self.helm_releases {
+            releases.sort_by(|a, b| {
+                (&a.namespace, &a.name, a.revision, &a.object).cmp(&(
+                    &b.namespace,
+                    &b.name,
+                    b.revision,
+                    &b.object,
+                ))
+            });
+        }
         self.index = Index::build(&self.objects);
         self.index.index_events(&self.events);
     }

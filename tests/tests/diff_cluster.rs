@@ -1,6 +1,7 @@
 //! `kubesnap-analyze diff` on the real control plane: capture, change things the way people do
-//! (scale a Deployment, roll out a broken image, edit a ConfigMap, cordon a node, delete a
-//! Service, upgrade a Helm release with the real `helm`, once failing), capture again; the diff
+//! (scale a Deployment, roll out a broken image, change a StatefulSet's image, edit a ConfigMap,
+//! cordon a node, delete a Service, upgrade a Helm release with the real `helm`, once failing),
+//! capture again; the diff
 //! reports exactly those changes and the findings they caused, and nothing else. A bundle
 //! against itself is no difference, the swapped diff is the mirror, and a `kubectl cluster-info
 //! dump` of the same cluster diffs against the native bundle on what both carry.
@@ -18,7 +19,11 @@ use std::time::Duration;
 
 use kubesnap_analyzer::diff::{self, Analyzed, BundleDiff, Verdict};
 use kubesnap_analyzer::load::{LoadOptions, load};
+use kubesnap_shared::helm::{HelmRelease, HelmReleases, HelmStorage};
+use kubesnap_shared::layout;
+use kubesnap_shared::manifest::Manifest;
 use kubesnap_shared::model::ClusterModel;
+use kubesnap_shared::{Bundle, Limits};
 use kubesnap_tests::cluster::{self, Cluster};
 use kubesnap_tests::repo;
 
@@ -68,6 +73,21 @@ spec:
       containers:
       - name: web
         image: nginx:1.25
+        resources: {{requests: {{cpu: 10m, memory: 16Mi}}, limits: {{memory: 64Mi}}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: db, namespace: {NAMESPACE}}}
+spec:
+  replicas: 1
+  serviceName: db
+  selector: {{matchLabels: {{app: db}}}}
+  template:
+    metadata: {{labels: {{app: db}}}}
+    spec:
+      containers:
+      - name: postgres
+        image: registry.example/postgres:16.2
         resources: {{requests: {{cpu: 10m, memory: 16Mi}}, limits: {{memory: 64Mi}}}}
 ---
 apiVersion: v1
@@ -171,6 +191,76 @@ fn bundle_text(path: &Path) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
+/// `helm/releases.json` and the manifest of a bundle.
+fn helm_releases(path: &Path) -> (Vec<HelmRelease>, Manifest) {
+    let mut releases = None;
+    let outcome = Bundle::open(path, Limits::default())
+        .and_then(|bundle| {
+            bundle.read(|mut entry| {
+                if entry.path().ends_with(&format!("/{}", layout::HELM_RELEASES)) {
+                    let bytes = entry.read_to_vec().unwrap_or_else(|err| panic!("releases.json: {err}"));
+                    let file: HelmReleases =
+                        serde_json::from_slice(&bytes).unwrap_or_else(|err| panic!("releases.json: {err}"));
+                    releases = Some(file.releases);
+                }
+                Ok::<_, kubesnap_shared::Error>(())
+            })
+        })
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let manifest = outcome.manifest.unwrap_or_else(|| panic!("{}: no manifest", path.display()));
+    (releases.unwrap_or_else(|| panic!("{}: no {}", path.display(), layout::HELM_RELEASES)), manifest)
+}
+
+/// The release history in each bundle: exactly the revisions Helm made, with their statuses
+/// and chart, and no failure to decode any of them.
+fn check_helm_history(old_path: &Path, new_path: &Path) {
+    let revisions = |releases: &[HelmRelease]| -> Vec<(String, String, u64, String)> {
+        releases.iter().map(|r| (r.namespace.clone(), r.name.clone(), r.revision, r.status.clone())).collect()
+    };
+    let expect = |list: &[(u64, &str)]| -> Vec<(String, String, u64, String)> {
+        list.iter()
+            .map(|(revision, status)| {
+                (NAMESPACE.to_owned(), RELEASE.to_owned(), *revision, (*status).to_owned())
+            })
+            .collect()
+    };
+    let (old, old_manifest) = helm_releases(old_path);
+    assert_eq!(revisions(&old), expect(&[(1, "deployed")]), "{old:#?}");
+    let (new, new_manifest) = helm_releases(new_path);
+    // The good upgrade superseded revision 1; the failed one left revision 2 deployed.
+    assert_eq!(revisions(&new), expect(&[(1, "superseded"), (2, "deployed"), (3, "failed")]), "{new:#?}");
+    for release in &new {
+        assert_eq!(release.chart.as_deref(), Some("shop"), "{release:#?}");
+        assert_eq!(release.chart_version.as_deref(), Some("0.1.0"), "{release:#?}");
+        assert_eq!(release.app_version.as_deref(), Some("1.0.0"), "{release:#?}");
+        assert_eq!(release.storage, HelmStorage::Secret);
+        assert_eq!(release.object, format!("sh.helm.release.v1.{RELEASE}.v{}", release.revision));
+        assert!(release.first_deployed.is_some() && release.last_deployed.is_some(), "{release:#?}");
+    }
+    let failed = new[2].description.as_deref().unwrap_or_default();
+    assert!(failed.contains("failed") && failed.contains("not a valid label!"), "{failed}");
+    assert!(new[0].first_deployed == new[2].first_deployed, "{new:#?}");
+    for manifest in [&old_manifest, &new_manifest] {
+        assert!(manifest.file(layout::HELM_RELEASES).is_some());
+        let failures: Vec<_> = manifest.failures.iter().filter(|f| f.what == "helm-release").collect();
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+}
+
+/// What `text` looks like inside any base64 string, at each of the three alignments: the
+/// characters that depend on `text` alone.
+fn base64_forms(text: &str) -> Vec<String> {
+    use base64::Engine as _;
+    (0..3)
+        .map(|shift| {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{}{text}", "x".repeat(shift)));
+            let skip = if shift == 0 { 0 } else { 4 };
+            encoded[skip..encoded.len() - 4].to_owned()
+        })
+        .collect()
+}
+
 #[test]
 fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
     let Some(private) =
@@ -192,6 +282,7 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
             "--timeout=90s",
         ]);
     }
+    cluster.kubectl(&["rollout", "status", "-n", NAMESPACE, "statefulset/db", "--timeout=90s"]);
     let node = cluster.kubectl(&["get", "nodes", "-o", "jsonpath={.items[0].metadata.name}"]);
     let old_path = capture(cluster, &work.path().join("old.tar.gz"));
 
@@ -213,6 +304,14 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
         "--type=merge",
         "-p",
         r#"{"data":{"LOG_LEVEL":"debug"}}"#,
+    ]);
+    cluster.kubectl(&[
+        "set",
+        "image",
+        "-n",
+        NAMESPACE,
+        "statefulset/db",
+        "postgres=registry.example/postgres:17.0",
     ]);
     cluster.kubectl(&["cordon", &node]);
     cluster.kubectl(&["delete", "-n", NAMESPACE, "service/legacy"]);
@@ -236,6 +335,7 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
             .contains("CrashLoopBackOff")
     });
     cluster.kubectl(&["rollout", "status", "-n", NAMESPACE, "deployment/web", "--timeout=90s"]);
+    cluster.kubectl(&["rollout", "status", "-n", NAMESPACE, "statefulset/db", "--timeout=90s"]);
     let new_path = capture(cluster, &work.path().join("new.tar.gz"));
     let dump = work.path().join("dump");
     cluster.kubectl(&[
@@ -257,6 +357,7 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
     let forward = diff::compare(&a, &b);
     let markdown = diff::render::markdown(&forward).unwrap_or_else(|err| panic!("{err}"));
     eprintln!("{markdown}");
+    assert!(markdown.contains("**Helm revisions**"), "{markdown}");
     assert_eq!(forward.identity.verdict, Verdict::Same, "{:?}", forward.identity);
     check_changes(&forward, &node);
     check_findings(&forward, &node);
@@ -265,11 +366,15 @@ fn the_diff_reports_exactly_what_was_changed_and_the_findings_it_caused() {
     assert_eq!(diff::compare(&b, &a), forward.mirror());
     assert!(diff::compare(&b, &b).is_empty(), "{:#?}", diff::compare(&b, &b).objects);
 
-    // Helm: no value, manifest or note of the release reaches either bundle.
+    // Helm: the history, and no value, manifest or note of the release in either bundle.
+    check_helm_history(&old_path, &new_path);
     for path in [&old_path, &new_path] {
         let text = bundle_text(path);
         for planted in [PLANTED_TOKEN, PLANTED_UNUSED, PLANTED_NOTES] {
             assert!(!text.contains(planted), "{planted} is in {}", path.display());
+            for encoded in base64_forms(planted) {
+                assert!(!text.contains(&encoded), "{planted} is in {} as base64 ({encoded})", path.display());
+            }
         }
     }
 
@@ -307,6 +412,7 @@ fn check_changes(diff: &BundleDiff, node: &str) {
     let expected = names([
         ns("Deployment", "web"),
         ns("Deployment", "cart"),
+        ns("StatefulSet", "db"),
         ns("ConfigMap", "cart-config"),
         format!("Node/{node}"),
         // The good upgrade changed its Deployment; the release record of revision 1 is now
@@ -325,6 +431,13 @@ fn check_changes(diff: &BundleDiff, node: &str) {
             .collect()
     };
     assert_eq!(fields(&ns("Deployment", "web")), [r#"/spec/replicas Some("1") → Some("3")"#]);
+    assert_eq!(
+        fields(&ns("StatefulSet", "db")),
+        [concat!(
+            r#"/spec/template/spec/containers[name=postgres]/image "#,
+            r#"Some("registry.example/postgres:16.2") → Some("registry.example/postgres:17.0")"#
+        )]
+    );
     assert_eq!(fields(&ns("ConfigMap", "cart-config")), [r#"/data/LOG_LEVEL Some("info") → Some("debug")"#]);
     // The cordon, and the taint the node controller adds for it.
     let cordon = fields(&format!("Node/{node}"));
@@ -343,7 +456,46 @@ fn check_changes(diff: &BundleDiff, node: &str) {
     let rollouts: Vec<String> = between.rollouts.iter().map(|rollout| rollout.workload.to_string()).collect();
     assert_eq!(
         names(rollouts),
-        names([ns("Deployment", "cart"), ns("Deployment", "shop-api")]),
+        names([ns("Deployment", "cart"), ns("Deployment", "shop-api"), ns("StatefulSet", "db")]),
+        "{between:#?}"
+    );
+    // The StatefulSet's rollout is its new ControllerRevision, with the image it changed.
+    let db: Vec<String> = between
+        .rollouts
+        .iter()
+        .filter(|rollout| rollout.workload.kind == "StatefulSet")
+        .map(|rollout| {
+            let images: Vec<String> = rollout
+                .images
+                .iter()
+                .map(|image| format!("{} {:?} → {:?}", image.container, image.before, image.after))
+                .collect();
+            format!("{} {:?} {images:?}", rollout.revision_object.kind, rollout.revision)
+        })
+        .collect();
+    assert_eq!(
+        db,
+        [concat!(
+            r#"ControllerRevision Some("2") ["postgres "#,
+            r#"Some(\"registry.example/postgres:16.2\") → Some(\"registry.example/postgres:17.0\")"]"#
+        )]
+    );
+    // The two upgrades, from the later bundle's Helm history: the good one and the failed one.
+    let helm: Vec<String> = between
+        .helm
+        .iter()
+        .map(|revision| {
+            format!("{}/{} {} {}", revision.namespace, revision.release, revision.revision, revision.status)
+        })
+        .collect();
+    assert_eq!(
+        helm,
+        [format!("{NAMESPACE}/{RELEASE} 2 deployed"), format!("{NAMESPACE}/{RELEASE} 3 failed")]
+    );
+    assert!(
+        between.helm.iter().all(|revision| revision
+            .at
+            .is_some_and(|at| { between.window.is_some_and(|window| at >= window.from && at <= window.to) })),
         "{between:#?}"
     );
     let nodes: Vec<String> =
@@ -357,6 +509,7 @@ fn check_changes(diff: &BundleDiff, node: &str) {
                 ns("Deployment", "web"),
                 ns("Deployment", "cart"),
                 ns("Deployment", "shop-api"),
+                ns("StatefulSet", "db"),
                 ns("Service", "legacy"),
                 ns("Service", "cart")
             ]

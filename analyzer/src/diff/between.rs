@@ -1,5 +1,7 @@
-//! What happened between the two captures: rollouts (ReplicaSets created in between, with the
-//! images before and after), node changes, and events first seen in between.
+//! What happened between the two captures: rollouts (ReplicaSets of Deployments and
+//! ControllerRevisions of StatefulSets and DaemonSets created in between, with the images
+//! before and after), Helm revisions made in between (from the later bundle's
+//! `helm/releases.json`), node changes, and events first seen in between.
 //!
 //! The window is from the earlier capture to the later one, whichever bundle is OLD, so that
 //! swapping the bundles gives the same story; the node changes follow OLD → NEW like the rest.
@@ -8,6 +10,9 @@ use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 use serde::Serialize;
 
+use kubesnap_shared::helm::HelmRelease;
+
+use crate::facts::releases;
 use crate::facts::workload::containers;
 
 /// The span between two captures.
@@ -25,16 +30,51 @@ pub struct ImageChange {
     pub after: Option<String>,
 }
 
-/// A ReplicaSet created in the window: a Deployment rolled out.
+/// A revision of a workload created in the window: a Deployment's ReplicaSet, or a
+/// StatefulSet's or DaemonSet's ControllerRevision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rollout {
     pub at: Timestamp,
     pub workload: ObjectRef,
-    pub replica_set: String,
-    /// `deployment.kubernetes.io/revision` of the new ReplicaSet.
+    /// The ReplicaSet or ControllerRevision that holds the new revision.
+    pub revision_object: ObjectRef,
+    /// `deployment.kubernetes.io/revision` of the new ReplicaSet, or the ControllerRevision's
+    /// `revision`.
     pub revision: Option<String>,
     /// The containers whose image differs from the previous revision's.
     pub images: Vec<ImageChange>,
+}
+
+/// A Helm release revision made in the window (or, when the earlier bundle holds no Helm
+/// history, one deployed in the window).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HelmRevision {
+    /// When it was deployed; `None` when Helm recorded no time.
+    pub at: Option<Timestamp>,
+    pub namespace: String,
+    pub release: String,
+    pub revision: u64,
+    /// As the later bundle records it (`deployed`, `superseded`, `failed`, …).
+    pub status: String,
+    /// `chart shop 0.1.0, app 1.0.0`, or empty.
+    pub chart: String,
+    /// Helm's description (`Upgrade complete`, or the error of a failed upgrade).
+    pub description: Option<String>,
+    /// The Secret or ConfigMap Helm keeps the revision in.
+    pub record: ObjectRef,
+}
+
+impl HelmRevision {
+    /// `web/shop revision 3 (chart shop 0.1.0, app 1.0.0): failed: Upgrade "shop" failed: …`.
+    pub fn describe(&self) -> String {
+        let chart = if self.chart.is_empty() { String::new() } else { format!(" ({})", self.chart) };
+        let mut text =
+            format!("{}/{} revision {}{chart}: {}", self.namespace, self.release, self.revision, self.status);
+        if let Some(description) = &self.description {
+            text.push_str(&format!(": {description}"));
+        }
+        text
+    }
 }
 
 /// What changed about a node.
@@ -102,13 +142,14 @@ pub struct Between {
     /// `None` when a bundle has no capture time.
     pub window: Option<Window>,
     pub rollouts: Vec<Rollout>,
+    pub helm: Vec<HelmRevision>,
     pub nodes: Vec<NodeChange>,
     pub events: Vec<EventSeen>,
 }
 
 impl Between {
     pub fn is_empty(&self) -> bool {
-        self.rollouts.is_empty() && self.nodes.is_empty() && self.events.is_empty()
+        self.rollouts.is_empty() && self.helm.is_empty() && self.nodes.is_empty() && self.events.is_empty()
     }
 
     pub(crate) fn mirror(&self) -> Between {
@@ -136,9 +177,21 @@ pub(crate) fn compare(old: &ClusterModel, new: &ClusterModel) -> Between {
             rollout(earlier, later, replica_set, at)
         })
         .collect();
-    between
-        .rollouts
-        .sort_by(|a, b| (a.at, &a.workload, &a.replica_set).cmp(&(b.at, &b.workload, &b.replica_set)));
+    between.rollouts.extend(
+        later
+            .of_kind("ControllerRevision")
+            .filter(|revision| {
+                earlier.get("ControllerRevision", revision.namespace.as_deref(), &revision.name).is_none()
+            })
+            .filter_map(|revision| {
+                let at = revision.created_at().filter(|at| inside(*at))?;
+                controller_revision(earlier, later, revision, at)
+            }),
+    );
+    between.rollouts.sort_by(|a, b| {
+        (a.at, &a.workload, &a.revision_object).cmp(&(b.at, &b.workload, &b.revision_object))
+    });
+    between.helm = helm(earlier, later, &inside);
     between.events = later
         .events
         .iter()
@@ -168,14 +221,61 @@ pub(crate) fn compare(old: &ClusterModel, new: &ClusterModel) -> Between {
     between
 }
 
-fn images(replica_set: &Object) -> Vec<(String, String)> {
-    let Some(spec) = replica_set.at("/spec/template/spec") else { return Vec::new() };
+/// The Helm revisions of the later bundle the earlier one does not hold, deployed in the window
+/// (or at an unknown time when the earlier bundle has Helm history to compare with).
+fn helm(
+    earlier: &ClusterModel,
+    later: &ClusterModel,
+    inside: &dyn Fn(Timestamp) -> bool,
+) -> Vec<HelmRevision> {
+    let known = |release: &HelmRelease| {
+        earlier.helm_releases.iter().flatten().any(|seen| {
+            (&seen.namespace, &seen.name, seen.revision)
+                == (&release.namespace, &release.name, release.revision)
+        })
+    };
+    let mut out: Vec<HelmRevision> = later
+        .helm_releases
+        .iter()
+        .flatten()
+        .filter(|release| !known(release))
+        .filter_map(|release| {
+            let at = releases::deployed_at(release);
+            let when = match at {
+                Some(at) => inside(at),
+                None => earlier.helm_releases.is_some(),
+            };
+            when.then(|| HelmRevision {
+                at,
+                namespace: release.namespace.clone(),
+                release: release.name.clone(),
+                revision: release.revision,
+                status: release.status.clone(),
+                chart: releases::chart_phrase(release),
+                description: release.description.clone(),
+                record: releases::record(release),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.at, &a.namespace, &a.release, a.revision).cmp(&(b.at, &b.namespace, &b.release, b.revision))
+    });
+    out
+}
+
+/// The containers' images of a pod template (`spec` is the template's pod spec).
+fn template_images(spec: Option<&kubesnap_shared::json::Value>) -> Vec<(String, String)> {
+    let Some(spec) = spec else { return Vec::new() };
     containers(spec, "")
         .into_iter()
         .filter_map(|(container, _)| {
             Some((container.get("name")?.as_str()?.to_owned(), container.get("image")?.as_str()?.to_owned()))
         })
         .collect()
+}
+
+fn images(replica_set: &Object) -> Vec<(String, String)> {
+    template_images(replica_set.at("/spec/template/spec"))
 }
 
 fn revision(replica_set: &Object) -> Option<u64> {
@@ -213,6 +313,66 @@ fn rollout(
         .max_by_key(|other| (revision(other), other.created_at()));
     let after = images(replica_set);
     let before = previous.as_ref().map(images).unwrap_or_default();
+    Some(Rollout {
+        at,
+        workload: ObjectRef {
+            kind: "Deployment".to_owned(),
+            namespace: replica_set.namespace.clone(),
+            name: deployment.to_owned(),
+        },
+        revision_object: replica_set.reference(),
+        revision: this.map(|revision| revision.to_string()),
+        images: image_changes(&before, &after),
+    })
+}
+
+/// A ControllerRevision of a StatefulSet or DaemonSet, against the workload's previous one in
+/// either bundle. Its `data` holds the pod template the revision applied.
+fn controller_revision(
+    earlier: &ClusterModel,
+    later: &ClusterModel,
+    revision: &Object,
+    at: Timestamp,
+) -> Option<Rollout> {
+    let (kind, workload, _) =
+        revision.owners().into_iter().find(|(kind, _, _)| matches!(*kind, "StatefulSet" | "DaemonSet"))?;
+    let namespace = revision.namespace.as_deref()?;
+    let number = |object: &Object| object.i64_at("/revision");
+    let this = number(revision);
+    let owned = |model: &ClusterModel| -> Vec<Object> {
+        model
+            .of_kind_in("ControllerRevision", namespace)
+            .filter(|other| other.owners().iter().any(|(k, name, _)| *k == kind && *name == workload))
+            .filter(|other| other.name != revision.name)
+            .cloned()
+            .collect()
+    };
+    let mut previous = owned(later);
+    previous.extend(owned(earlier));
+    let previous = previous
+        .into_iter()
+        .filter(|other| match (number(other), this) {
+            (Some(theirs), Some(ours)) => theirs < ours,
+            _ => other.created_at() < revision.created_at(),
+        })
+        .max_by_key(|other| (number(other), other.created_at()));
+    let images = |object: &Object| template_images(object.at("/data/spec/template/spec"));
+    let before = previous.as_ref().map(images).unwrap_or_default();
+    Some(Rollout {
+        at,
+        workload: ObjectRef {
+            kind: kind.to_owned(),
+            namespace: Some(namespace.to_owned()),
+            name: workload.to_owned(),
+        },
+        revision_object: revision.reference(),
+        revision: this.map(|number| number.to_string()),
+        images: image_changes(&before, &images(revision)),
+    })
+}
+
+/// The containers whose image differs between two revisions' templates.
+fn image_changes(before: &[(String, String)], after: &[(String, String)]) -> Vec<ImageChange> {
     let mut changes: Vec<ImageChange> = after
         .iter()
         .filter(|(container, image)| {
@@ -233,17 +393,7 @@ fn rollout(
             },
         ),
     );
-    Some(Rollout {
-        at,
-        workload: ObjectRef {
-            kind: "Deployment".to_owned(),
-            namespace: replica_set.namespace.clone(),
-            name: deployment.to_owned(),
-        },
-        replica_set: replica_set.name.clone(),
-        revision: this.map(|revision| revision.to_string()),
-        images: changes,
-    })
+    changes
 }
 
 /// Nodes added, removed, cordoned or uncordoned, upgraded, or changed readiness, OLD → NEW.

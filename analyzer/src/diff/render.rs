@@ -112,6 +112,7 @@ struct EventRow {
 struct BetweenView {
     window: String,
     rollouts: Vec<String>,
+    helm: Vec<String>,
     nodes: Vec<String>,
     events: Vec<EventRow>,
     events_total: usize,
@@ -274,10 +275,11 @@ fn view(diff: &BundleDiff) -> View {
                         })
                         .collect();
                     format!(
-                        "{} {}: ReplicaSet {}{}{}",
+                        "{} {}: {} {}{}{}",
                         rollout.at,
                         rollout.workload,
-                        rollout.replica_set,
+                        rollout.revision_object.kind,
+                        rollout.revision_object.name,
                         rollout
                             .revision
                             .as_deref()
@@ -289,6 +291,14 @@ fn view(diff: &BundleDiff) -> View {
                             format!(", image {}", images.join(", "))
                         }
                     )
+                })
+                .collect(),
+            helm: between
+                .helm
+                .iter()
+                .map(|revision| {
+                    let at = revision.at.map(|at| at.to_string()).unwrap_or_else(|| "(no time)".to_owned());
+                    format!("{at} Helm release {}", revision.describe())
                 })
                 .collect(),
             nodes: between

@@ -128,6 +128,14 @@ pub(crate) fn build(
             .or_default()
             .push(format!("rolled out{revision} at {}{what}", rollout.at.strftime("%H:%M UTC")));
     }
+    for revision in &between.helm {
+        let at = revision.at.map(|at| format!(" at {}", at.strftime("%H:%M UTC"))).unwrap_or_default();
+        let chart = if revision.chart.is_empty() { String::new() } else { format!(" ({})", revision.chart) };
+        lines.entry(revision.record.clone()).or_default().push(format!(
+            "Helm release {} revision {}{chart} {}{at}",
+            revision.release, revision.revision, revision.status
+        ));
+    }
     for node in &between.nodes {
         let object = ObjectRef { kind: "Node".to_owned(), namespace: None, name: node.node.clone() };
         if !matches!(node.change, NodeChangeKind::Added | NodeChangeKind::Removed) {

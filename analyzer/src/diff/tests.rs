@@ -285,3 +285,162 @@ proptest! {
         prop_assert_eq!(diff_of(&b, &a), diff_of(&a, &b).mirror());
     }
 }
+
+/// A StatefulSet's new ControllerRevision and a Helm history that grew by one failed revision.
+const STATEFUL_OLD: &str = r#"
+kind: Fixture
+capturedAt: "2025-06-01T09:00:00Z"
+---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  name: db-7c9f
+  namespace: shop
+  creationTimestamp: "2025-05-30T10:00:00Z"
+  ownerReferences: [{kind: StatefulSet, name: db, uid: st1, controller: true}]
+revision: 1
+data: {spec: {template: {spec: {containers: [{name: postgres, image: "postgres:16.2"}]}, "$patch": replace}}}
+---
+kind: HelmReleases
+releases:
+- {name: shop, namespace: shop, revision: 1, status: deployed, chart: shop, chart_version: 0.1.0,
+   first_deployed: "2025-05-30T10:00:00Z", last_deployed: "2025-05-30T10:00:00Z",
+   description: Install complete, storage: secret, object: sh.helm.release.v1.shop.v1}
+"#;
+
+const STATEFUL_NEW: &str = r#"
+kind: Fixture
+capturedAt: "2025-06-01T09:30:00Z"
+---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  name: db-7c9f
+  namespace: shop
+  creationTimestamp: "2025-05-30T10:00:00Z"
+  ownerReferences: [{kind: StatefulSet, name: db, uid: st1, controller: true}]
+revision: 1
+data: {spec: {template: {spec: {containers: [{name: postgres, image: "postgres:16.2"}]}, "$patch": replace}}}
+---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  name: db-5d4b
+  namespace: shop
+  creationTimestamp: "2025-06-01T09:10:00Z"
+  ownerReferences: [{kind: StatefulSet, name: db, uid: st1, controller: true}]
+revision: 2
+data: {spec: {template: {spec: {containers: [{name: postgres, image: "postgres:17.0"}]}, "$patch": replace}}}
+---
+kind: HelmReleases
+releases:
+- {name: shop, namespace: shop, revision: 1, status: deployed, chart: shop, chart_version: 0.1.0,
+   first_deployed: "2025-05-30T10:00:00Z", last_deployed: "2025-05-30T10:00:00Z",
+   description: Install complete, storage: secret, object: sh.helm.release.v1.shop.v1}
+- {name: shop, namespace: shop, revision: 2, status: failed, chart: shop, chart_version: 0.2.0,
+   first_deployed: "2025-05-30T10:00:00Z", last_deployed: "2025-06-01T09:10:00.25Z",
+   description: 'Upgrade "shop" failed: timed out waiting for the condition', storage: secret,
+   object: sh.helm.release.v1.shop.v2}
+"#;
+
+#[test]
+fn statefulset_revisions_and_helm_revisions_are_what_happened_between() {
+    let (old, new) = (model_from_yaml(STATEFUL_OLD), model_from_yaml(STATEFUL_NEW));
+    let diff = diff_of(&old, &new);
+    let rollouts: Vec<String> = diff
+        .between
+        .rollouts
+        .iter()
+        .map(|rollout| {
+            let images: Vec<String> = rollout
+                .images
+                .iter()
+                .map(|image| format!("{} {:?} → {:?}", image.container, image.before, image.after))
+                .collect();
+            format!("{} {} {:?} {images:?}", rollout.workload, rollout.revision_object, rollout.revision)
+        })
+        .collect();
+    assert_eq!(
+        rollouts,
+        [concat!(
+            r#"StatefulSet/shop/db ControllerRevision/shop/db-5d4b Some("2") "#,
+            r#"["postgres Some(\"postgres:16.2\") → Some(\"postgres:17.0\")"]"#
+        )]
+    );
+    let helm: Vec<String> = diff.between.helm.iter().map(between::HelmRevision::describe).collect();
+    assert_eq!(
+        helm,
+        [concat!(
+            r#"shop/shop revision 2 (chart shop 0.2.0): failed: Upgrade "#,
+            r#""shop" failed: timed out waiting for the condition"#
+        )]
+    );
+    let markdown = render::markdown(&diff).unwrap_or_else(|error| format!("{error:#}"));
+    assert!(
+        markdown.contains("**Helm revisions**") && markdown.contains("shop/shop revision 2"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("StatefulSet/shop/db: ControllerRevision db-5d4b (revision 2)"), "{markdown}");
+    // Helm history only in the later bundle: what was deployed in the window still counts.
+    let mut bare = model_from_yaml(STATEFUL_OLD);
+    bare.helm_releases = None;
+    assert_eq!(diff_of(&bare, &new).between.helm.len(), 1);
+    // The mirror and the self-diff hold with Helm history too.
+    assert_eq!(diff_of(&new, &old), diff.mirror());
+    assert!(diff_of(&new, &new).between.is_empty());
+}
+
+/// A DaemonSet's ControllerRevision made in between; one made before the earlier capture
+/// that the earlier bundle did not hold (it was listed before it existed) is not.
+#[test]
+fn daemonset_revisions_are_rollouts_too() {
+    let revision = |name: &str, number: u64, created: &str, image: &str| {
+        format!(
+            r#"
+---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  name: {name}
+  namespace: kube-system
+  creationTimestamp: "{created}"
+  ownerReferences: [{{kind: DaemonSet, name: agent, uid: ds1, controller: true}}]
+revision: {number}
+data: {{spec: {{template: {{spec: {{containers: [{{name: agent, image: "{image}"}}]}}}}}}}}
+"#
+        )
+    };
+    let old = [
+        "kind: Fixture\ncapturedAt: \"2025-06-01T09:00:00Z\"\n",
+        &revision("agent-1", 1, "2025-05-01T00:00:00Z", "agent:1.0"),
+    ]
+    .concat();
+    let new = [
+        "kind: Fixture\ncapturedAt: \"2025-06-01T10:00:00Z\"\n",
+        &revision("agent-1", 1, "2025-05-01T00:00:00Z", "agent:1.0"),
+        &revision("agent-0", 0, "2025-04-01T00:00:00Z", "agent:0.9"),
+        &revision("agent-2", 2, "2025-06-01T09:30:00Z", "agent:1.1"),
+    ]
+    .concat();
+    let diff = diff_of(&model_from_yaml(&old), &model_from_yaml(&new));
+    let rollouts: Vec<String> = diff
+        .between
+        .rollouts
+        .iter()
+        .map(|rollout| {
+            let images: Vec<String> = rollout
+                .images
+                .iter()
+                .map(|image| format!("{} {:?} → {:?}", image.container, image.before, image.after))
+                .collect();
+            format!("{} {} {:?} {images:?}", rollout.workload, rollout.revision_object, rollout.revision)
+        })
+        .collect();
+    assert_eq!(
+        rollouts,
+        [concat!(
+            r#"DaemonSet/kube-system/agent ControllerRevision/kube-system/agent-2 "#,
+            r#"Some("2") ["agent Some(\"agent:1.0\") → Some(\"agent:1.1\")"]"#
+        )]
+    );
+}

@@ -27,6 +27,7 @@ pub(crate) mod performance;
 pub(crate) mod platform;
 pub(crate) mod pod_events;
 pub(crate) mod pod_spec;
+pub(crate) mod releases;
 pub(crate) mod scheduling;
 pub(crate) mod storage;
 pub(crate) mod workload;

@@ -1,5 +1,6 @@
-//! The merged timeline: events, container terminations, rollouts, log error bursts and metric
-//! threshold crossings, in time order, bounded to the most relevant entries.
+//! The merged timeline: events, container terminations, rollouts (ReplicaSets, and the release
+//! history of Helm, Flux and Argo CD), log error bursts and metric threshold crossings, in time
+//! order, bounded to the most relevant entries.
 //!
 //! When there are more entries than [`MAX_ENTRIES`], the earliest entry of each kind is always
 //! kept (the start of each story), then the most relevant: entries about objects of the most
@@ -17,6 +18,7 @@ use serde::Serialize;
 use crate::facts::containers;
 use crate::facts::logs::windows;
 use crate::facts::performance::units;
+use crate::facts::releases;
 use crate::facts::workload::workload_of;
 use crate::finding::Severity;
 
@@ -76,6 +78,7 @@ pub(crate) fn build(model: &ClusterModel, severities: &BTreeMap<ObjectRef, Sever
     events(model, &mut entries);
     terminations(model, &mut entries);
     rollouts(model, &mut entries);
+    release_history(model, &mut entries);
     log_bursts(model, &mut entries);
     node_problems(model, &mut entries);
     metrics(model, &mut entries);
@@ -227,6 +230,13 @@ fn rollouts(model: &ClusterModel, out: &mut Vec<Entry>) {
     }
 }
 
+/// Helm revisions, Flux `HelmRelease` history and conditions, Argo CD syncs and sync errors.
+fn release_history(model: &ClusterModel, out: &mut Vec<Entry>) {
+    for step in releases::history(model) {
+        out.push(entry(step.at, Kind::Rollout, step.object, step.text, step.failed));
+    }
+}
+
 fn log_bursts(model: &ClusterModel, out: &mut Vec<Entry>) {
     for burst in windows::bursts(model) {
         let text = if burst.onset {
@@ -313,4 +323,76 @@ fn metrics(model: &ClusterModel, out: &mut Vec<Entry>) {
 
 fn container_spec<'a>(pod: &'a Object, name: &str) -> Option<&'a Value> {
     pod.array_at("/spec/containers").iter().find(|c| c.get("name").and_then(Value::as_str) == Some(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use kubesnap_shared::helm::{HelmRelease, HelmStorage};
+
+    use super::{Kind, build};
+    use crate::testing::model_from_yaml;
+
+    #[test]
+    fn release_history_of_helm_flux_and_argo_is_on_the_timeline() {
+        let mut model = model_from_yaml(crate::facts::releases::tests::FLUX_AND_ARGO);
+        model.helm_releases = Some(vec![HelmRelease {
+            name: "shop".to_owned(),
+            namespace: "web".to_owned(),
+            revision: 2,
+            status: "failed".to_owned(),
+            chart: Some("shop".to_owned()),
+            chart_version: Some("0.2.0".to_owned()),
+            app_version: Some("1.1.0".to_owned()),
+            first_deployed: Some("2025-05-01T08:00:00Z".to_owned()),
+            last_deployed: Some("2025-06-01T11:20:00.5Z".to_owned()),
+            deleted: None,
+            description: Some("Upgrade \"shop\" failed: timed out waiting for the condition".to_owned()),
+            storage: HelmStorage::Secret,
+            object: "sh.helm.release.v1.shop.v2".to_owned(),
+        }]);
+        let timeline = build(&model, &BTreeMap::new());
+        let lines: Vec<String> = timeline
+            .entries
+            .iter()
+            .filter(|entry| entry.kind == Kind::Rollout)
+            .map(|entry| {
+                format!(
+                    "{} {} {}{}",
+                    entry.at,
+                    entry.object,
+                    entry.text,
+                    if entry.alarming { " !" } else { "" }
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "2025-05-30T08:00:00Z Application/argocd/guestbook Argo CD sync 0 deployed 4e2a1bd of \
+                 guestbook",
+                "2025-05-30T09:00:00Z HelmRelease/apps/podinfo Flux Helm release revision 2 (chart podinfo \
+                 6.5.3) superseded",
+                "2025-06-01T11:20:00.5Z Secret/web/sh.helm.release.v1.shop.v2 Helm release web/shop \
+                 revision 2 (chart shop 0.2.0, app 1.1.0) failed: Upgrade \"shop\" failed: timed out \
+                 waiting for the condition !",
+                "2025-06-01T11:30:00Z Application/argocd/guestbook Argo CD sync 1 deployed 53e28ff of \
+                 guestbook",
+                "2025-06-01T11:40:00Z HelmRelease/apps/podinfo Flux Helm release revision 3 (chart podinfo \
+                 6.5.4) failed !",
+                "2025-06-01T11:45:00Z HelmRelease/apps/podinfo Flux Ready=False UpgradeFailed: Helm \
+                 upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline \
+                 exceeded !",
+                "2025-06-01T11:45:00Z HelmRelease/apps/podinfo Flux Released=False UpgradeFailed: Helm \
+                 upgrade failed for release apps/podinfo with chart podinfo@6.5.4: context deadline \
+                 exceeded !",
+                "2025-06-01T11:50:05Z Application/argocd/guestbook Argo CD SyncError: Failed sync attempt \
+                 to 53e28ff20cc530b9ada2173fbbd64d48338583ba: one or more objects failed to apply !",
+                "2025-06-01T11:50:05Z Application/argocd/guestbook Argo CD sync operation Failed: one or \
+                 more objects failed to apply, reason: Deployment.apps \"guestbook-ui\" is invalid: \
+                 spec.template.spec.containers[0].image: Required value !",
+            ]
+        );
+    }
 }

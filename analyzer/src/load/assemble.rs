@@ -90,6 +90,7 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
                 model.kubelet_stats.insert(node, stats);
             }
             Piece::ServerVersion(version) => model.server_version = Some(version),
+            Piece::HelmReleases(releases) => model.helm_releases.get_or_insert_default().extend(releases),
             Piece::TextFields(fields) => {
                 for (kind, pointers) in fields {
                     model
@@ -463,6 +464,8 @@ fn read_problems(outcome: &kubesnap_shared::ReadOutcome, mut problems: Vec<ReadP
 
 #[cfg(test)]
 mod tests {
+    use kubesnap_shared::layout;
+
     use super::*;
 
     fn at(text: &str) -> Option<Timestamp> {
@@ -483,5 +486,60 @@ mod tests {
             at("2022-12-21T16:43:07Z")
         );
         assert_eq!(capture_time(Times::default()), None);
+    }
+
+    /// A native bundle holding `files` (path, content), loaded.
+    fn loaded_with(dir: &std::path::Path, files: &[(&str, &str)]) -> ClusterModel {
+        use kubesnap_shared::manifest::{ClusterInfo, Tool};
+        use kubesnap_shared::writer::{BundleHeader, BundleWriter};
+        let path = dir.join("bundle.tar.gz");
+        let header = BundleHeader {
+            root: "kubesnap-helm".to_owned(),
+            tool: Tool { name: "kubesnap-collect".to_owned(), version: "0.1.0".to_owned() },
+            cluster: ClusterInfo::default(),
+            options: std::collections::BTreeMap::new(),
+            started_at: "2025-06-01T12:00:00Z".parse().unwrap(),
+            compression: 1,
+        };
+        let mut writer = BundleWriter::new(std::fs::File::create(&path).unwrap(), header).unwrap();
+        for (entry, text) in files {
+            writer.add(entry, text.as_bytes()).unwrap();
+        }
+        writer.finish().unwrap();
+        crate::load::load(&path, &crate::load::LoadOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn helm_history_is_read_sorted_and_its_absence_is_none() {
+        let releases = r#"{"releases": [
+            {"name": "shop", "namespace": "web", "revision": 2, "status": "failed", "storage": "secret",
+             "object": "sh.helm.release.v1.shop.v2", "last_deployed": "2025-06-01T11:00:00.5Z"},
+            {"name": "shop", "namespace": "web", "revision": 1, "status": "deployed", "storage": "secret",
+             "object": "sh.helm.release.v1.shop.v1"}]}"#;
+        let dir = tempfile::tempdir().unwrap();
+        let model = loaded_with(dir.path(), &[(layout::HELM_RELEASES, releases)]);
+        let revisions: Vec<(u64, &str)> = model
+            .helm_releases
+            .iter()
+            .flatten()
+            .map(|release| (release.revision, release.status.as_str()))
+            .collect();
+        assert_eq!(revisions, [(1, "deployed"), (2, "failed")]);
+        // Collected with no release: known to be none.
+        let dir = tempfile::tempdir().unwrap();
+        let model = loaded_with(dir.path(), &[(layout::HELM_RELEASES, r#"{"releases": []}"#)]);
+        assert_eq!(model.helm_releases, Some(Vec::new()));
+        // Not collected.
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(loaded_with(dir.path(), &[]).helm_releases, None);
+        // Not the documented shape: a read problem, and no history.
+        let dir = tempfile::tempdir().unwrap();
+        let model = loaded_with(dir.path(), &[(layout::HELM_RELEASES, r#"{"releases": [{"name": 1}]}"#)]);
+        assert_eq!(model.helm_releases, None);
+        assert!(
+            model.read_problems.iter().any(|problem| problem.to_string().contains(layout::HELM_RELEASES)),
+            "{:?}",
+            model.read_problems
+        );
     }
 }

@@ -59,6 +59,7 @@ pub(super) enum Piece {
         stats: Value,
     },
     ServerVersion(String),
+    HelmReleases(Vec<kubesnap_shared::helm::HelmRelease>),
     /// Kinds read from kubectl text and the fields the text gave.
     TextFields(BTreeMap<String, BTreeSet<&'static str>>),
     HostCheck(HostCheck),
@@ -706,6 +707,12 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
             Ok(None) => Piece::Problem(ReadProblem::NoGitVersion { path: path.to_owned() }),
             Err(error) => problem(error),
         },
+        EntryClass::HelmReleases => {
+            match serde_json::from_slice::<kubesnap_shared::helm::HelmReleases>(bytes) {
+                Ok(file) => Piece::HelmReleases(file.releases),
+                Err(source) => problem(parse::ParseError::Json { entry: path.to_owned(), source }),
+            }
+        }
         EntryClass::FailedRequests => Piece::Failures(parse::failed_requests(bytes)),
         EntryClass::PluginResults { plugin } => match parse::plugin_results(plugin, bytes, path) {
             Ok(result) => Piece::PluginResult(result),

@@ -23,6 +23,7 @@ pub(super) fn classify(relative: &str) -> EntryClass {
         EntryKind::NodeMetrics => EntryClass::NodeMetrics,
         EntryKind::KubeletStats { node } => EntryClass::KubeletStats { node: node.to_owned() },
         EntryKind::ClusterVersion => EntryClass::ServerVersion,
+        EntryKind::HelmReleases => EntryClass::HelmReleases,
         _ => EntryClass::Ignored,
     }
 }
@@ -46,6 +47,7 @@ mod tests {
             }
         );
         assert_eq!(classify("kubelet/n1/stats-summary.json"), EntryClass::KubeletStats { node: "n1".into() });
+        assert_eq!(classify(layout::HELM_RELEASES), EntryClass::HelmReleases);
         assert_eq!(classify("cluster/api-resources.json"), EntryClass::Ignored);
     }
 }

@@ -8,19 +8,28 @@
 //! rollout is stuck: `ProgressDeadlineExceeded`, or a new ReplicaSet that never served; plus 10
 //! when the pod templates of the two revisions differ and the difference is named: image,
 //! command, args, env) and the mitigation is `kubectl rollout undo`; a first revision that never
-//! worked is 45. The failing container's own last words are quoted.
+//! worked is 45. The failing container's own last words are quoted. When a Helm release manages
+//! the Deployment (Helm's `meta.helm.sh` annotations) and the bundle holds its history, the
+//! revision deployed within a minute of the ReplicaSet's creation (whatever its status now:
+//! deployed, superseded or failed) names the change, and revisions that failed or never
+//! finished after the last one that deployed are evidence too (plus 5). The first mitigations
+//! are then `helm rollback` to the last revision that deployed before them (or before the
+//! rollout's) and `helm history`, since `kubectl rollout undo` lasts only until the next
+//! upgrade.
 //!
 //! Disproved by: the new ReplicaSet's pods Ready in a newer capture, or the same failure in the
 //! previous revision's pods (then the change is not the cause).
 
 use jiff::{SignedDuration, Timestamp};
+use kubesnap_shared::helm::HelmRelease;
 use kubesnap_shared::json::Value;
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use super::{Context, Hypothesis, Step, first_failure};
-use crate::facts::kubectl;
+use crate::facts::kubectl::{self, Kubectl};
 use crate::facts::network::pod_health;
 use crate::facts::performance::units;
+use crate::facts::releases;
 use crate::finding::Severity;
 
 /// How soon after a rollout a failure is blamed on it.
@@ -90,6 +99,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         let changes = older.last().map(|previous| template_changes(previous, newest)).unwrap_or_default();
         let words = pod_container_words(facts.cluster(), first_pod);
         let said = words.as_deref().map(|w| format!(": `{}`", super::clip(w))).unwrap_or_default();
+        let helm = HelmStory::of(facts.cluster(), deployment, created);
         let (score, title) = match older.last() {
             Some(_) if !changes.is_empty() => (
                 65 + if old_ready > 0 { 10 } else { 0 } + if stuck { 10 } else { 0 },
@@ -113,6 +123,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
                 ),
             ),
         };
+        let score = score + if helm.failed() { 5 } else { 0 };
         let mut hypothesis = context.hypothesis("bad-rollout", title, score, Severity::P1);
         hypothesis.chain.push(Step::new(
             Some(created),
@@ -183,6 +194,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             .push(format!("the pods of ReplicaSet {} Ready in a newer capture", newest.name));
         hypothesis.own_severity =
             Some(if old_ready > 0 { Severity::P2 } else { super::impact(facts, &pods) });
+        helm.tell(&mut hypothesis);
         if older.last().is_some() {
             hypothesis.mitigation.push(kubectl::rollout("undo", &reference).into());
         }
@@ -194,6 +206,87 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         out.push(hypothesis);
     }
     out
+}
+
+/// What the Helm release managing a Deployment recorded about its rollout.
+#[derive(Debug, Default)]
+struct HelmStory<'m> {
+    /// The revision deployed within a minute of the ReplicaSet's creation, whatever became of
+    /// it (`deployed`, `superseded`, `failed`).
+    deployed: Option<&'m HelmRelease>,
+    /// The revisions after the last one that deployed, each failed or still pending.
+    unfinished: Vec<&'m HelmRelease>,
+    /// The revision to roll back to: the last one that deployed when later ones failed, else
+    /// the one before the rollout's.
+    rollback_to: Option<&'m HelmRelease>,
+    /// The release's newest revision (whose name and namespace the commands use).
+    newest: Option<&'m HelmRelease>,
+}
+
+impl<'m> HelmStory<'m> {
+    fn of(model: &'m ClusterModel, deployment: &Object, created: Timestamp) -> HelmStory<'m> {
+        let Some((namespace, name)) = releases::helm_release_of(deployment) else {
+            return HelmStory::default();
+        };
+        let revisions = releases::helm_revisions(model, &namespace, &name);
+        let mut unfinished: Vec<&HelmRelease> =
+            revisions.iter().rev().take_while(|release| release.is_failed_or_stuck()).copied().collect();
+        unfinished.reverse();
+        let deployed = revisions.iter().rev().copied().find(|release| {
+            releases::deployed_at(release)
+                .is_some_and(|at| at.duration_since(created).abs() <= SignedDuration::from_mins(1))
+        });
+        let good_before = |revision: u64| {
+            revisions
+                .iter()
+                .rev()
+                .copied()
+                .find(|release| release.revision < revision && !release.is_failed_or_stuck())
+        };
+        let rollback_to = match (unfinished.first(), deployed) {
+            (Some(first), _) => good_before(first.revision),
+            (None, Some(deployed)) => good_before(deployed.revision),
+            (None, None) => None,
+        };
+        HelmStory { deployed, unfinished, rollback_to, newest: revisions.last().copied() }
+    }
+
+    /// Whether Helm recorded revisions that failed or never finished after the last good one.
+    fn failed(&self) -> bool {
+        !self.unfinished.is_empty()
+    }
+
+    fn tell(&self, hypothesis: &mut Hypothesis) {
+        let mut told: Vec<&HelmRelease> = self.deployed.into_iter().collect();
+        if let Some(release) = self.deployed {
+            hypothesis.evidence.push(format!("the rollout came with {}", releases::helm_text(release)));
+        }
+        for release in &self.unfinished {
+            if !told.iter().any(|seen| seen.revision == release.revision) {
+                hypothesis.evidence.push(releases::helm_text(release));
+                told.push(release);
+            }
+        }
+        for release in told {
+            hypothesis.chain.push(Step::new(
+                releases::deployed_at(release),
+                releases::record(release),
+                releases::helm_text(release),
+            ));
+        }
+        let Some(newest) = self.newest else { return };
+        let (name, namespace) = (&newest.name, &newest.namespace);
+        let mut commands: Vec<String> = Vec::new();
+        if let Some(good) = self.rollback_to {
+            let revision = good.revision.to_string();
+            commands.push(
+                Kubectl::program("helm rollback").name(name).name(&revision).namespace(namespace).into(),
+            );
+        }
+        commands.push(Kubectl::program("helm history").name(name).namespace(namespace).into());
+        commands.append(&mut hypothesis.mitigation);
+        hypothesis.mitigation = commands;
+    }
 }
 
 /// The last words of the pod's first failing container.
@@ -350,6 +443,103 @@ status:
                disproved by: the pods of ReplicaSet api-new Ready in a newer capture
         "#]]
         .assert_eq(&of_rule(&fixture, "bad-rollout"));
+    }
+
+    #[test]
+    fn a_failed_helm_upgrade_of_the_deployment_is_evidence_and_rollback_comes_first() {
+        let deployment = DEPLOYMENT.replace(
+            "metadata: {name: api, namespace: shop, uid: d1}",
+            "metadata: {name: api, namespace: shop, uid: d1, annotations: \
+             {meta.helm.sh/release-name: api, meta.helm.sh/release-namespace: shop}}",
+        );
+        let releases = r#"
+---
+kind: HelmReleases
+releases:
+- {name: api, namespace: shop, revision: 1, status: deployed, chart: api, chart_version: 1.0.0,
+   app_version: "1", first_deployed: "2025-05-20T09:00:00Z", last_deployed: "2025-05-20T09:00:00Z",
+   description: Install complete, storage: secret, object: sh.helm.release.v1.api.v1}
+- {name: api, namespace: shop, revision: 2, status: failed, chart: api, chart_version: 1.1.0,
+   app_version: "2", first_deployed: "2025-05-20T09:00:00Z", last_deployed: "2025-06-01T11:45:01.2Z",
+   description: 'Upgrade "api" failed: context deadline exceeded', storage: secret,
+   object: sh.helm.release.v1.api.v2}
+"#;
+        let fixture = [
+            deployment.as_str(),
+            &replica_set("api-old", 3, "2025-05-20T09:00:00Z", 1),
+            &replica_set("api-new", 4, "2025-06-01T11:45:00Z", 0),
+            CRASHING,
+            releases,
+        ]
+        .concat();
+        let rendered = of_rule(&fixture, "bad-rollout");
+        // 80 without Helm, plus 5 for the failed revision.
+        assert!(rendered.contains("[bad-rollout 85 P2]"), "{rendered}");
+        let helm = "Helm release shop/api revision 2 (chart api 1.1.0, app 2) failed: \
+                    Upgrade \"api\" failed: context deadline exceeded";
+        assert!(rendered.contains(&format!("Secret/shop/sh.helm.release.v1.api.v2: {helm}")), "{rendered}");
+        assert!(rendered.contains(&format!("evidence: the rollout came with {helm}")), "{rendered}");
+        let commands: Vec<&str> =
+            rendered.lines().filter_map(|line| line.trim().strip_prefix("$ ")).collect();
+        assert_eq!(
+            commands[..3],
+            [
+                "helm rollback api 1 -n shop",
+                "helm history api -n shop",
+                "kubectl rollout undo deployment/api -n shop"
+            ]
+        );
+    }
+
+    /// Helm deployed the revision (no `--wait`) and its pods crash: the revision names the
+    /// change, nothing failed in Helm's eyes, and rolling back to the one before comes first.
+    #[test]
+    fn a_helm_revision_deployed_with_the_rollout_names_it_and_rollback_goes_to_the_one_before() {
+        let deployment = DEPLOYMENT.replace(
+            "metadata: {name: api, namespace: shop, uid: d1}",
+            "metadata: {name: api, namespace: shop, uid: d1, annotations: \
+             {meta.helm.sh/release-name: api, meta.helm.sh/release-namespace: shop}}",
+        );
+        let releases = r#"
+---
+kind: HelmReleases
+releases:
+- {name: api, namespace: shop, revision: 1, status: superseded, chart: api, chart_version: 1.0.0,
+   last_deployed: "2025-05-20T09:00:00Z", storage: secret, object: sh.helm.release.v1.api.v1}
+- {name: api, namespace: shop, revision: 2, status: deployed, chart: api, chart_version: 1.1.0,
+   last_deployed: "2025-06-01T11:44:59.5Z", description: Upgrade complete, storage: secret,
+   object: sh.helm.release.v1.api.v2}
+"#;
+        let fixture = [
+            deployment.as_str(),
+            &replica_set("api-old", 3, "2025-05-20T09:00:00Z", 1),
+            &replica_set("api-new", 4, "2025-06-01T11:45:00Z", 0),
+            CRASHING,
+            releases,
+        ]
+        .concat();
+        let rendered = of_rule(&fixture, "bad-rollout");
+        assert!(rendered.contains("[bad-rollout 80 P2]"), "{rendered}");
+        assert!(
+            rendered.contains(
+                "evidence: the rollout came with Helm release shop/api revision 2 (chart api 1.1.0) \
+                 deployed: Upgrade complete"
+            ),
+            "{rendered}"
+        );
+        let commands: Vec<&str> =
+            rendered.lines().filter_map(|line| line.trim().strip_prefix("$ ")).collect();
+        assert_eq!(
+            commands[..3],
+            [
+                "helm rollback api 1 -n shop",
+                "helm history api -n shop",
+                "kubectl rollout undo deployment/api -n shop"
+            ]
+        );
+        // Without the history in the bundle, the annotations alone add nothing.
+        let bare = fixture.replace(releases, "");
+        assert!(!of_rule(&bare, "bad-rollout").contains("helm"));
     }
 
     #[test]
