@@ -188,7 +188,12 @@ fn headline(
     }
     let mut text = format!("{severity} ({}): {}.", severity.label(), parts.join(", "));
     if let Some(first) = causes.first() {
-        text.push_str(&format!(" Most likely cause: {}.", first.title));
+        if parts.first() == Some(&first.title) {
+            // The worst finding is the most likely cause: said once.
+            text.push_str(" It is the most likely cause.");
+        } else {
+            text.push_str(&format!(" Most likely cause: {}.", first.title));
+        }
         let most_severe = causes.iter().min_by_key(|cause| (cause.severity, cause.rank));
         if let Some(most_severe) = most_severe.filter(|cause| cause.severity < first.severity) {
             text.push_str(&format!(" Most severe ({}): {}.", most_severe.severity, most_severe.title));

@@ -367,6 +367,17 @@ fn the_headline_never_contradicts_its_severity() {
         headline(Some(Severity::P2), &p2, &nothing_down, &no_blast, &[]),
         "P2 (medium): Node n1: ext4 errors."
     );
+    // ... and when it is also the most likely cause, it is said once.
+    assert_eq!(
+        headline(
+            Some(Severity::P2),
+            &p2,
+            &nothing_down,
+            &no_blast,
+            &[cause(1, Severity::P2, "Node n1: ext4 errors")]
+        ),
+        "P2 (medium): Node n1: ext4 errors. It is the most likely cause."
+    );
     let advisories =
         vec![Finding::new("limits", Category::Performance, Severity::P3, "Containers without limits")];
     assert_eq!(
