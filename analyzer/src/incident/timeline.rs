@@ -237,23 +237,73 @@ fn release_history(model: &ClusterModel, out: &mut Vec<Entry>) {
     }
 }
 
+/// How many bursts of one member and one set of families are listed one by one; more recur
+/// (an agent retrying every few minutes for days) and are told as one entry.
+const LISTED_BURSTS: usize = 3;
+
 fn log_bursts(model: &ClusterModel, out: &mut Vec<Entry>) {
+    // The bursts after each member's onset, by member and families, in window order.
+    let mut recurring: BTreeMap<(ObjectRef, Vec<String>), Vec<windows::Burst>> = BTreeMap::new();
     for burst in windows::bursts(model) {
-        let text = if burst.onset {
-            format!(
+        if burst.onset {
+            let text = format!(
                 "first log errors: {} in the 5-minute window from {}",
                 burst.families_phrase(),
                 burst.window
-            )
+            );
+            out.push(entry(burst.first, Kind::LogErrors, burst.member.clone(), text, true));
         } else {
+            let families = burst.families.keys().cloned().collect();
+            recurring.entry((burst.member.clone(), families)).or_default().push(burst);
+        }
+    }
+    for ((member, families), bursts) in recurring {
+        if bursts.len() <= LISTED_BURSTS {
+            for burst in bursts {
+                let text = format!(
+                    "{} log errors in the 5-minute window from {}: {}",
+                    burst.count,
+                    burst.window,
+                    burst.families_phrase()
+                );
+                out.push(entry(burst.first, Kind::LogErrors, member.clone(), text, true));
+            }
+            continue;
+        }
+        // The first and the last window stay on the timeline: when it started and that it
+        // was still going; the peak is named.
+        let (first, last) = (&bursts[0], &bursts[bursts.len() - 1]);
+        let total: u64 = bursts.iter().map(|burst| burst.count).sum();
+        let peak = bursts.iter().max_by_key(|burst| (burst.count, std::cmp::Reverse(burst.window)));
+        let peak = peak.map(|burst| format!("; at most {} from {}", burst.count, burst.window));
+        out.push(entry(
+            first.first,
+            Kind::LogErrors,
+            member.clone(),
             format!(
-                "{} log errors in the 5-minute window from {}: {}",
-                burst.count,
-                burst.window,
-                burst.families_phrase()
-            )
-        };
-        out.push(entry(burst.first, Kind::LogErrors, burst.member.clone(), text, true));
+                "{} log errors in the 5-minute window from {}: {}; recurring: {} windows until {}",
+                first.count,
+                first.window,
+                first.families_phrase(),
+                bursts.len(),
+                last.window
+            ),
+            true,
+        ));
+        out.push(entry(
+            last.first,
+            Kind::LogErrors,
+            member,
+            format!(
+                "last of {} recurring windows of {} ({total} errors in all{}): {} in the window from {}",
+                bursts.len(),
+                families.join(", "),
+                peak.unwrap_or_default(),
+                last.count,
+                last.window
+            ),
+            true,
+        ));
     }
 }
 
@@ -333,6 +383,68 @@ mod tests {
 
     use super::{Kind, build};
     use crate::testing::model_from_yaml;
+
+    /// An agent that retries every half hour for four hours: its first burst and its last
+    /// stay on the timeline, with how many windows recurred between and the peak; not eight
+    /// entries saying the same.
+    #[test]
+    fn recurring_log_bursts_are_one_story_not_one_entry_each() {
+        let fixture = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: ops}
+spec: {containers: [{name: agent, image: agent:1}]}
+status: {phase: Running}
+---
+kind: ContainerLog
+namespace: ops
+pod: agent
+container: agent
+lines:
+FIXTURE
+"#
+        .replace("FIXTURE", LINES);
+        let model = model_from_yaml(&fixture);
+        let timeline = build(&model, &BTreeMap::new());
+        let texts: Vec<&str> = timeline
+            .entries
+            .iter()
+            .filter(|entry| entry.kind == Kind::LogErrors)
+            .map(|entry| entry.text.as_str())
+            .collect();
+        assert_eq!(texts.len(), 3, "{texts:#?}");
+        assert!(texts[0].starts_with("first log errors: connection_refused ×3"), "{texts:#?}");
+        assert!(texts[1].contains("recurring: 7 windows until 2025-06-01T13:30:00Z"), "{texts:#?}");
+        assert!(
+            texts[2].starts_with("last of 7 recurring windows of connection_refused (21 errors in all"),
+            "{texts:#?}"
+        );
+    }
+
+    const LINES: &str = r#"- "2025-06-01T10:00:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T10:01:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T10:02:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T10:30:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T10:31:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T10:32:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T11:00:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T11:01:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T11:02:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T11:30:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T11:31:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T11:32:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T12:00:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T12:01:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T12:02:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T12:30:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T12:31:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T12:32:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T13:00:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T13:01:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T13:02:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T13:30:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T13:31:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused"
+- "2025-06-01T13:32:00Z ERROR dial tcp 10.0.0.9:443: connect: connection refused""#;
 
     #[test]
     fn release_history_of_helm_flux_and_argo_is_on_the_timeline() {
