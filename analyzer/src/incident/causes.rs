@@ -170,6 +170,24 @@ const FAILURE_SCORE: u32 = 20;
 /// is no cause of what is wrong now, so a failure of the same severity ranks above it.
 const LATENT_SCORE: u32 = 10;
 
+/// Most likely first. A P3 hypothesis explains nothing that hurts (history, an advisory, a call
+/// outside the cluster the bundle cannot judge): it comes after every P0–P2 one, whatever its
+/// confidence. Then by score and severity; ties go to the lower layer (a node's or a volume's
+/// failure is upstream of what runs on it), then to the title.
+fn order(all: &mut [Hypothesis], findings: &[Finding]) {
+    let key = |hypothesis: &Hypothesis| {
+        let lowest =
+            hypothesis.findings.iter().map(|index| layer(findings[*index].category)).min().unwrap_or(u8::MAX);
+        (
+            hypothesis.severity == Severity::P3,
+            std::cmp::Reverse(hypothesis.score),
+            hypothesis.severity,
+            lowest,
+        )
+    };
+    all.sort_by(|a, b| (key(a), &a.title).cmp(&(key(b), &b.title)));
+}
+
 /// How far down the stack a category's problems sit: nodes first, then storage and the network,
 /// then what runs on them. Breaks ties between hypotheses of one score and severity.
 fn layer(category: Category) -> u8 {
@@ -290,18 +308,7 @@ pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
         }
         hypothesis.score = (hypothesis.score + weight(hypothesis.severity)).min(100);
     }
-    // Ties go to the lower layer: a node's or a volume's failure is upstream of what runs on it.
-    let layer = |hypothesis: &Hypothesis| {
-        hypothesis.findings.iter().map(|index| layer(findings[*index].category)).min().unwrap_or(u8::MAX)
-    };
-    all.sort_by(|a, b| {
-        (std::cmp::Reverse(a.score), a.severity, layer(a), &a.title).cmp(&(
-            std::cmp::Reverse(b.score),
-            b.severity,
-            layer(b),
-            &b.title,
-        ))
-    });
+    order(&mut all, findings);
     all.dedup_by(|b, a| a.title == b.title);
     let mut all = fold_consequences(all);
     for hypothesis in &mut all {
@@ -546,6 +553,38 @@ lines:
         assert_eq!(titles[0], "Z: Volume data/pvc-1 Ready=False", "{titles:?}");
         assert_eq!(ranked[0].score, FAILURE_SCORE + weight(Severity::P2));
         assert!(ranked[1..].iter().all(|hypothesis| hypothesis.score == LATENT_SCORE + weight(Severity::P2)));
+    }
+
+    /// A confident P3 guess (a call to a host outside the cluster from a Ready pod) comes after
+    /// a weak P2 failure; among equals, a node's finding comes before a workload's.
+    #[test]
+    fn a_p3_guess_never_outranks_a_failure_and_lower_layers_break_ties() {
+        let findings = vec![
+            Finding::new("node-log-problems", Category::Nodes, Severity::P2, "node"),
+            Finding::new("resource-condition-not-ready", Category::Cluster, Severity::P2, "bundle"),
+        ];
+        let hypothesis = |title: &str, score: u32, severity: Severity, finding: Option<usize>| Hypothesis {
+            rank: 0,
+            rule: "test",
+            title: title.to_owned(),
+            score,
+            severity,
+            chain: Vec::new(),
+            findings: finding.into_iter().collect(),
+            evidence: Vec::new(),
+            mitigation: Vec::new(),
+            disproved_by: Vec::new(),
+            objects: Vec::new(),
+            own_severity: None,
+        };
+        let mut all = vec![
+            hypothesis("a: outside the cluster", 65, Severity::P3, None),
+            hypothesis("b: bundle not Ready", 25, Severity::P2, Some(1)),
+            hypothesis("c: node disk errors", 25, Severity::P2, Some(0)),
+        ];
+        order(&mut all, &findings);
+        let titles: Vec<&str> = all.iter().map(|hypothesis| hypothesis.title.as_str()).collect();
+        assert_eq!(titles, ["c: node disk errors", "b: bundle not Ready", "a: outside the cluster"]);
     }
 
     /// The hypotheses of one rule on a fixture.
