@@ -62,6 +62,12 @@ pub(crate) fn is_builtin_kind(kind: &str) -> bool {
     KINDS.iter().any(|(_, builtin, _)| *builtin == kind)
 }
 
+/// The built-in kind a lower-case kind names (`secret` → `Secret`, `persistentvolumeclaim` →
+/// `PersistentVolumeClaim`), as `kubectl get events` prints an event's object.
+pub(crate) fn by_lowercase_kind(name: &str) -> Option<&'static str> {
+    KINDS.iter().map(|&(_, kind, _)| kind).find(|kind| kind.eq_ignore_ascii_case(name))
+}
+
 /// Troubleshoot's folder and file names that differ from the plural resource name.
 const TROUBLESHOOT_ALIASES: &[(&str, &str)] = &[
     ("pvcs", "persistentvolumeclaims"),

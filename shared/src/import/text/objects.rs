@@ -395,30 +395,12 @@ pub fn age(text: &str) -> Option<jiff::SignedDuration> {
     number.is_empty().then(|| jiff::SignedDuration::from_secs(seconds))
 }
 
-/// The kind of an event's `OBJECT` prefix (`pod`, `replicaset`, `node`).
+/// The kind of an event's `OBJECT` prefix (`pod`, `replicaset`, `secret`): kubectl prints the
+/// kind in lower case. A kind that is not built in keeps that spelling (the text does not say
+/// how its CRD writes it).
 fn kind_of_resource(resource: &str) -> String {
-    let known = [
-        ("pod", "Pod"),
-        ("node", "Node"),
-        ("service", "Service"),
-        ("deployment", "Deployment"),
-        ("replicaset", "ReplicaSet"),
-        ("daemonset", "DaemonSet"),
-        ("statefulset", "StatefulSet"),
-        ("job", "Job"),
-        ("cronjob", "CronJob"),
-        ("persistentvolumeclaim", "PersistentVolumeClaim"),
-        ("persistentvolume", "PersistentVolume"),
-        ("endpoints", "Endpoints"),
-        ("namespace", "Namespace"),
-        ("horizontalpodautoscaler", "HorizontalPodAutoscaler"),
-        ("ingress", "Ingress"),
-    ];
     let base = resource.split('.').next().unwrap_or(resource);
-    known
-        .iter()
-        .find(|(name, _)| *name == base)
-        .map_or_else(|| base.to_owned(), |(_, kind)| (*kind).to_owned())
+    crate::import::kinds::by_lowercase_kind(base).map_or_else(|| base.to_owned(), str::to_owned)
 }
 
 #[cfg(test)]
@@ -433,6 +415,16 @@ mod tests {
         assert_eq!(age("999999999999999999y"), None);
         assert_eq!(age("9223372036854775807s1s"), None);
         assert_eq!(age("7d3h"), Some(jiff::SignedDuration::from_secs(7 * 86_400 + 3 * 3600)));
+    }
+
+    /// Every built-in kind an event can be about is named as the API names it, not only the
+    /// workload kinds (found on the real control plane: an event about a Secret).
+    #[test]
+    fn an_event_object_names_its_built_in_kind() {
+        assert_eq!(kind_of_resource("secret"), "Secret");
+        assert_eq!(kind_of_resource("persistentvolumeclaim"), "PersistentVolumeClaim");
+        assert_eq!(kind_of_resource("horizontalpodautoscaler"), "HorizontalPodAutoscaler");
+        assert_eq!(kind_of_resource("kustomization.kustomize.toolkit.fluxcd.io"), "kustomization");
     }
 
     #[test]
