@@ -564,18 +564,9 @@ lines:
             Finding::new("resource-condition-not-ready", Category::Cluster, Severity::P2, "bundle"),
         ];
         let hypothesis = |title: &str, score: u32, severity: Severity, finding: Option<usize>| Hypothesis {
-            rank: 0,
-            rule: "test",
-            title: title.to_owned(),
             score,
-            severity,
-            chain: Vec::new(),
             findings: finding.into_iter().collect(),
-            evidence: Vec::new(),
-            mitigation: Vec::new(),
-            disproved_by: Vec::new(),
-            objects: Vec::new(),
-            own_severity: None,
+            ..bare(0, severity, title)
         };
         let mut all = vec![
             hypothesis("a: outside the cluster", 65, Severity::P3, None),
@@ -585,6 +576,25 @@ lines:
         order(&mut all, &findings);
         let titles: Vec<&str> = all.iter().map(|hypothesis| hypothesis.title.as_str()).collect();
         assert_eq!(titles, ["c: node disk errors", "b: bundle not Ready", "a: outside the cluster"]);
+    }
+
+    /// A hypothesis of rule `finding` with a rank, a severity and a title, score 50, and
+    /// nothing else: for tests of ranking and wording.
+    pub(crate) fn bare(rank: usize, severity: Severity, title: &str) -> Hypothesis {
+        Hypothesis {
+            rank,
+            rule: "finding",
+            title: title.to_owned(),
+            score: 50,
+            severity,
+            chain: Vec::new(),
+            findings: Vec::new(),
+            evidence: Vec::new(),
+            mitigation: Vec::new(),
+            disproved_by: Vec::new(),
+            objects: Vec::new(),
+            own_severity: None,
+        }
     }
 
     /// The hypotheses of one rule on a fixture.

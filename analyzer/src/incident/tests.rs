@@ -313,20 +313,7 @@ fn the_troubleshoot_bundle_of_2025_08_09() {
 
 /// A cause with only what the headline reads.
 fn cause(rank: usize, severity: Severity, title: &str) -> Hypothesis {
-    Hypothesis {
-        rank,
-        rule: "finding",
-        title: title.to_owned(),
-        score: 50,
-        severity,
-        chain: Vec::new(),
-        findings: Vec::new(),
-        evidence: Vec::new(),
-        mitigation: Vec::new(),
-        disproved_by: Vec::new(),
-        objects: Vec::new(),
-        own_severity: None,
-    }
+    super::causes::tests::bare(rank, severity, title)
 }
 
 #[test]
