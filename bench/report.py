@@ -97,11 +97,18 @@ def find_family_counts(value):
     return None
 
 
-COLLECTOR_TOOLS = ['kubectl-cluster-info-dump', 'kubesnap-collect', 'kubesnap-collect-tuned']
+COLLECTOR_TOOLS = ['kubectl-cluster-info-dump', 'kubesnap-collect', 'kubesnap-collect-tuned',
+                   'troubleshoot-support-bundle']
 COLLECTOR_LABELS = {
     'kubectl-cluster-info-dump': '`kubectl cluster-info dump --all-namespaces --output-directory DIR`',
     'kubesnap-collect': '`kubesnap-collect --metrics-duration 0` (defaults: concurrency 8, qps 50, burst 100)',
     'kubesnap-collect-tuned': '`kubesnap-collect --metrics-duration 0 --qps 1000 --burst 1000 --concurrency 16`',
+    'troubleshoot-support-bundle': "troubleshoot's `support-bundle SPEC --interactive=false -o BUNDLE` (bench/troubleshoot/support-bundle.yaml + a `logs` collector per namespace)",
+}
+ANALYSIS_TOOLS = ['k8sgpt-analyze', 'kubesnap-analyze']
+ANALYSIS_LABELS = {
+    'k8sgpt-analyze': '`k8sgpt analyze --explain=false --output json` (the live cluster, every namespace, no AI backend)',
+    'kubesnap-analyze': '`kubesnap-analyze BUNDLE -o DIR -q` (the bundle kubesnap collected from the same cluster)',
 }
 
 EVENT_KINDS = ('Event', 'Event.events.k8s.io')
@@ -109,12 +116,15 @@ COLLECTOR_SHORT = {
     'kubectl-cluster-info-dump': 'kubectl dump',
     'kubesnap-collect': 'kubesnap (defaults)',
     'kubesnap-collect-tuned': 'kubesnap (tuned)',
+    'troubleshoot-support-bundle': 'troubleshoot',
 }
 
 
 def condition_title(condition, cluster):
     if condition == 'direct':
         return 'direct (loopback, no added latency)'
+    if condition == 'analysis':
+        return 'analysis: k8sgpt of the live cluster, kubesnap of its bundle'
     return 'through the latency proxy (+%s ms per round trip)' % cluster.get('rtt_ms', condition)
 
 
@@ -130,7 +140,8 @@ def collector_section(folder, status):
             key, _, value = line.rstrip('\n').partition('\t')
             cluster[key] = value
     lines += ['| cluster | |', '|---|---|']
-    for key in ('pods', 'nodes', 'namespaces', 'scope', 'scenario_seconds', 'date_utc', 'kubectl'):
+    for key in ('pods', 'nodes', 'namespaces', 'scope', 'scenario_seconds', 'date_utc', 'kubectl', 'kubesnap_commit',
+                'troubleshoot', 'k8sgpt', 'load_before'):
         if key in cluster:
             lines.append('| %s | %s |' % (key.replace('_', ' '), cluster[key]))
     for key, value in sorted(cluster.items()):
@@ -148,24 +159,45 @@ def collector_section(folder, status):
             if row['exit'] not in ('0', '3'):
                 failed[row['condition']][row['tool']] += 1
                 continue
-            runs[row['condition']][row['tool']].append((float(row['seconds']), int(row['max_rss_kb'])))
+            # CPU (user + system) is the steadier figure on a shared machine; raw.tsv files
+            # written before it was recorded have no such columns.
+            cpu = float(row.get('user_s') or 0) + float(row.get('sys_s') or 0) if row.get('user_s') else None
+            runs[row['condition']][row['tool']].append((float(row['seconds']), int(row['max_rss_kb']), cpu))
+    loads = defaultdict(list)
+    try:
+        with open(os.path.join(folder, 'load.tsv')) as f:
+            for row in csv.DictReader(f, delimiter='\t'):
+                loads[(row['condition'], row['tool'])].append(float(row['load_1m']))
+    except OSError:
+        pass
     for condition in runs:
         medians = {}
+        tools_here = ANALYSIS_TOOLS if condition == 'analysis' else COLLECTOR_TOOLS
+        labels = ANALYSIS_LABELS if condition == 'analysis' else COLLECTOR_LABELS
         lines += ['### %s' % condition_title(condition, cluster), '',
-                  '| program | runs | wall median | min | max | peak RSS median (min–max) |',
-                  '|---|---:|---:|---:|---:|---:|']
-        for tool in COLLECTOR_TOOLS:
+                  '| program | runs | wall median | min | max | CPU user+sys median | peak RSS median (min–max) | load (1 min) at the runs\' ends |',
+                  '|---|---:|---:|---:|---:|---:|---:|---:|']
+        for tool in tools_here:
             samples = runs[condition].get(tool, [])
             if not samples:
-                lines.append('| %s | 0 | failed %d time(s) | | | |' % (COLLECTOR_LABELS[tool], failed[condition][tool]))
+                if failed[condition][tool]:
+                    lines.append('| %s | 0 | failed %d time(s) | | | | | |' % (labels[tool], failed[condition][tool]))
                 continue
-            t = stats([s for s, _ in samples])
-            m = stats([r for _, r in samples])
+            t = stats([s for s, _, _ in samples])
+            m = stats([r for _, r, _ in samples])
+            cpus = [c for _, _, c in samples if c is not None]
             medians[tool] = t[0]
             note = ' (%d failed run(s) left out)' % failed[condition][tool] if failed[condition][tool] else ''
-            lines.append('| %s | %d%s | %.1f s | %.1f s | %.1f s | %.0f MB (%.0f–%.0f) |' % (
-                COLLECTOR_LABELS[tool], len(samples), note, t[0], t[1], t[2], m[0] / 1024, m[1] / 1024, m[2] / 1024))
+            load = loads.get((condition, tool))
+            lines.append('| %s | %d%s | %.1f s | %.1f s | %.1f s | %s | %.0f MB (%.0f–%.0f) | %s |' % (
+                labels[tool], len(samples), note, t[0], t[1], t[2],
+                '%.1f s' % statistics.median(cpus) if cpus else '–',
+                m[0] / 1024, m[1] / 1024, m[2] / 1024,
+                ', '.join('%.1f' % l for l in load) if load else '–'))
         lines.append('')
+        if condition == 'analysis':
+            lines += analysis_counts(folder)
+            continue
 
         counts = {}
         for tool in COLLECTOR_TOOLS:
@@ -185,7 +217,7 @@ def collector_section(folder, status):
                     ('container logs (previous)', 'logs_previous'),
                     ('of the current logs: containers that never ran', 'logs_of_containers_not_started'), ('log requests that failed', 'log_errors'),
                     ('events watched during the run', 'events_watched'), ('metric samples', 'metric_samples'),
-                    ('files', 'files'), ('bytes written', 'bytes_on_disk'), ('bytes uncompressed', 'bytes_uncompressed')]
+                    ('files', 'files'), ('links (not counted as files)', 'links'), ('bytes written', 'bytes_on_disk'), ('bytes uncompressed', 'bytes_uncompressed')]
             for label, key in rows:
                 cells = []
                 for t in tools:
@@ -198,7 +230,7 @@ def collector_section(folder, status):
             lines.append('')
             dump = counts.get('kubectl-cluster-info-dump')
             if dump:
-                for tool in tools[1:]:
+                for tool in [t for t in tools[1:] if t.startswith('kubesnap')]:
                     ours = counts[tool]
                     # Events are left out of the object-by-object check: the API server deletes
                     # them an hour after they were last seen, so their number depends on when
@@ -218,19 +250,71 @@ def collector_section(folder, status):
                         (' (fewer objects of: %s)' % ', '.join(missing)) if missing else '',
                         '**met**' if faster and more else '**missed**'))
                 lines.append('')
+            other = counts.get('troubleshoot-support-bundle')
+            if other:
+                lines += against_troubleshoot(counts, medians)
     return lines
+
+
+def against_troubleshoot(counts, medians):
+    """kubesnap's runs against troubleshoot's: time, and the kinds troubleshoot holds more
+    objects of (Events apart, as against kubectl)."""
+    theirs = counts['troubleshoot-support-bundle']
+    lines = []
+    for tool in [t for t in counts if t.startswith('kubesnap')]:
+        ours = counts[tool]
+        missing = sorted(k for k, n in theirs['kinds'].items() if k not in EVENT_KINDS and ours['kinds'].get(k, 0) < n)
+        base = medians.get('troubleshoot-support-bundle')
+        ratio = '%.2f×' % (medians[tool] / base) if tool in medians and base else 'n/a'
+        lines.append("- %s against troubleshoot: time %s of troubleshoot's; objects %d against %d, kinds %d against %d, "
+                     'container logs %d + %d previous against %d + %d previous%s.' % (
+                         COLLECTOR_SHORT[tool], ratio, ours['objects'], theirs['objects'], ours['n_kinds'], theirs['n_kinds'],
+                         ours['logs_current'], ours['logs_previous'], theirs['logs_current'], theirs['logs_previous'],
+                         ('; troubleshoot holds more objects of: %s' % ', '.join(missing)) if missing else
+                         '; every kind troubleshoot holds, at least as many objects'))
+    lines.append('')
+    return lines
+
+
+def analysis_counts(folder):
+    """What each analysis reported (counts-analysis-*.json of bench/collector)."""
+    counts = {}
+    for tool in ANALYSIS_TOOLS:
+        try:
+            with open(os.path.join(folder, 'counts-analysis-%s.json' % tool)) as f:
+                counts[tool] = json.load(f)
+        except (OSError, ValueError):
+            pass
+    lines = []
+    gpt = counts.get('k8sgpt-analyze')
+    if gpt:
+        lines.append('- k8sgpt (last run): %d results (%s), status %s.' % (
+            gpt['results'], ', '.join('%s %d' % kv for kv in gpt['results_by_kind'].items()) or 'none', gpt.get('status')))
+    ours = counts.get('kubesnap-analyze')
+    if ours:
+        lines.append('- kubesnap-analyze (last run): %d findings (%s), %d root causes in the incident summary.' % (
+            ours['findings'], ', '.join('%s %d' % kv for kv in ours['findings_by_severity'].items()) or 'none', ours['root_causes']))
+    return lines + ([''] if lines else [])
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('--raw', required=True)
-    parser.add_argument('--generation', required=True)
-    parser.add_argument('--out', required=True)
-    parser.add_argument('--analyzer-status', required=True)
-    parser.add_argument('--collector-status', required=True)
+    parser.add_argument('--raw')
+    parser.add_argument('--generation')
+    parser.add_argument('--out')
+    parser.add_argument('--analyzer-status')
+    parser.add_argument('--collector-status', default='ran')
     parser.add_argument('--commit', default='unknown')
     parser.add_argument('--collector-dir', help='the folder bench/collector wrote')
     args = parser.parse_args()
+    if not args.raw:
+        # `bench/report.py --collector-dir DIR`: the collector's section alone.
+        if not args.collector_dir:
+            parser.error('give --raw, --generation, --out and --analyzer-status (bench/run), or --collector-dir DIR')
+        print('\n'.join(collector_section(args.collector_dir, args.collector_status)))
+        return
+    if not (args.generation and args.out and args.analyzer_status):
+        parser.error('--raw needs --generation, --out and --analyzer-status')
 
     runs = defaultdict(lambda: defaultdict(list))
     with open(args.raw) as f:
