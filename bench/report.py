@@ -271,7 +271,7 @@ def against_troubleshoot(counts, medians):
                          COLLECTOR_SHORT[tool], ratio, ours['objects'], theirs['objects'], ours['n_kinds'], theirs['n_kinds'],
                          ours['logs_current'], ours['logs_previous'], theirs['logs_current'], theirs['logs_previous'],
                          ('; troubleshoot holds more objects of: %s' % ', '.join(missing)) if missing else
-                         '; every kind troubleshoot holds, at least as many objects'))
+                         '; of every kind troubleshoot holds (Events apart), at least as many objects'))
     lines.append('')
     return lines
 
