@@ -12,6 +12,7 @@ pub mod json;
 pub mod layout;
 pub mod log_time;
 pub mod manifest;
+pub mod members;
 pub mod model;
 pub mod quantity;
 pub mod reader;

@@ -15,11 +15,12 @@
 mod archive;
 mod folder;
 mod gate;
+mod parallel;
 mod unpack;
 mod zip_stream;
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub use crate::error::ChecksumProblem;
@@ -227,10 +228,7 @@ impl Bundle {
                 // long stretches, small enough to stay in L2 while the consumer copies out.
                 let file = BufReader::with_capacity(256 << 10, file);
                 let stream: Box<dyn Read> = match self.container {
-                    Container::TarGz => Box::new(BufReader::with_capacity(
-                        256 << 10,
-                        flate2::bufread::MultiGzDecoder::new(file),
-                    )),
+                    Container::TarGz => gzip_stream(file),
                     Container::TarXz => Box::new(BufReader::with_capacity(
                         256 << 10,
                         liblzma::bufread::XzDecoder::new_multi_decoder(file),
@@ -282,6 +280,21 @@ pub fn read_zip<E: From<Error>>(
         Err(Stop::Visitor(error)) => return Err(error),
     }
     Ok(gate.finish())
+}
+
+/// The decoded stream of a `.tar.gz`: on every core when its members are indexed (as kubesnap
+/// writes them), else on this thread.
+fn gzip_stream(mut file: BufReader<File>) -> Box<dyn Read> {
+    let indexed = file.fill_buf().is_ok_and(|start| crate::members::member_length(start).is_some());
+    let file = if indexed {
+        match parallel::ParallelGz::new(file) {
+            Ok(stream) => return Box::new(stream),
+            Err(file) => file,
+        }
+    } else {
+        file
+    };
+    Box::new(BufReader::with_capacity(256 << 10, flate2::bufread::MultiGzDecoder::new(file)))
 }
 
 /// Reads the first bytes to tell gzip, xz and tar apart.

@@ -7,13 +7,14 @@
 //! record per entry for the manifest, nothing else.
 //!
 //! Every entry is a regular file under one top-level folder, with mode 0644, owner 0 and the
-//! collection's start time as mtime, so the same collection gives the same tar stream.
+//! collection's start time as mtime, so the same collection gives the same tar stream. The
+//! stream is compressed as indexed gzip members of 1 MiB ([`crate::members`]), which any gzip
+//! tool reads as one stream and kubesnap's reader decodes on every core.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 
 use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use sha2::{Digest, Sha256};
 
@@ -25,6 +26,7 @@ use crate::manifest::{
     ClusterInfo, FORMAT_NAME, FORMAT_VERSION, Failure, FileRecord, FormatHeader, Manifest, RedactionCount,
     Tool,
 };
+use crate::members::MemberWriter;
 
 /// What the writer needs to know before the first entry.
 #[derive(Debug, Clone)]
@@ -46,7 +48,7 @@ pub const DROPPED_REASON: &str = "the collection stopped before the bundle was f
 /// Writes one native bundle into `W` (a file, or any `Write`).
 pub struct BundleWriter<W: Write> {
     /// `None` once finished, or once writing failed (the stream is then unusable).
-    tar: Option<tar::Builder<GzEncoder<W>>>,
+    tar: Option<tar::Builder<MemberWriter<W>>>,
     root: String,
     manifest: Manifest,
     written: PathTree,
@@ -77,7 +79,7 @@ impl<W: Write> BundleWriter<W> {
         let started = started_at.to_string();
         let mtime = u64::try_from(started_at.as_second()).unwrap_or(0);
         let level = Compression::new(header.compression.min(9));
-        let mut tar = tar::Builder::new(GzEncoder::new(out, level));
+        let mut tar = tar::Builder::new(MemberWriter::new(out, level));
         tar.mode(tar::HeaderMode::Deterministic);
 
         let mut dir = tar::Header::new_gnu();

@@ -186,7 +186,7 @@ fn names(entries: impl IntoIterator<Item = String>) -> BTreeSet<String> {
 fn bundle_text(path: &Path) -> String {
     let file = std::fs::File::open(path).unwrap_or_else(|err| panic!("{err}"));
     let mut text = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(file), &mut text)
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(file), &mut text)
         .unwrap_or_else(|err| panic!("{err}"));
     String::from_utf8_lossy(&text).into_owned()
 }

@@ -546,3 +546,82 @@ mod folders {
         Ok(())
     }
 }
+
+/// A native bundle of several MiB: indexed gzip members, decoded on several threads.
+fn multi_member_bundle() -> TestResult<(Vec<u8>, Vec<Vec<u8>>)> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let logs: Vec<Vec<u8>> = (0..7)
+        .map(|_| {
+            (0..600_000)
+                .map(|i| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    if i % 5 == 0 { state as u8 } else { b"GET /healthz 200\n"[i % 17] }
+                })
+                .collect()
+        })
+        .collect();
+    let paths: Vec<String> = (0..logs.len()).map(|i| format!("logs/default/web-{i}/nginx.log")).collect();
+    let entries: Vec<(&str, &[u8])> =
+        paths.iter().map(String::as_str).zip(logs.iter().map(Vec::as_slice)).collect();
+    Ok((crate::support::native_bundle("snap", &entries)?, logs))
+}
+
+#[test]
+fn an_indexed_bundle_cut_anywhere_keeps_the_entries_before_the_cut_and_says_so() -> TestResult {
+    let (bundle, logs) = multi_member_bundle()?;
+    let whole = read_bytes(&bundle, Limits::default())?;
+    assert!(whole.outcome.verified(), "{:?}", whole.outcome);
+    assert_eq!(whole.paths().len(), logs.len() + 2);
+    // Every member boundary, the middle of a member, and the last trailer's bytes.
+    let mut boundaries = Vec::new();
+    let mut offset = 0;
+    while let Some(length) = bundle.get(offset..).and_then(kubesnap_shared::members::member_length) {
+        offset += length as usize;
+        boundaries.push(offset);
+    }
+    assert_eq!(offset, bundle.len(), "the members cover the whole file");
+    assert!(boundaries.len() >= 4, "{} members", boundaries.len());
+    let cuts = [boundaries[0], boundaries[1] + 1000, boundaries[2], bundle.len() - 3];
+    for cut in cuts {
+        let read = read_bytes(&bundle[..cut], Limits::default())?;
+        assert!(
+            matches!(
+                read.outcome.stream_error,
+                Some(Error::Truncated { .. }) | Some(Error::SizeMismatch { .. })
+            ),
+            "cut at {cut}: {:?}",
+            read.outcome.stream_error
+        );
+        assert!(!read.outcome.verified());
+        // What was delivered whole is exactly what was written.
+        for (path, data) in read.contents() {
+            if let Some(index) =
+                path.strip_prefix("snap/logs/default/web-").and_then(|rest| rest.split('/').next())
+            {
+                let index: usize = index.parse()?;
+                assert!(data == logs[index], "{path} differs after a cut at {cut}");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_corrupt_member_in_the_middle_is_an_error_at_its_place() -> TestResult {
+    let (mut bundle, _) = multi_member_bundle()?;
+    let first = kubesnap_shared::members::member_length(&bundle).ok_or("not indexed")? as usize;
+    let second = kubesnap_shared::members::member_length(&bundle[first..]).ok_or("not indexed")? as usize;
+    // A byte of the second member's deflate data.
+    bundle[first + second / 2] ^= 0x55;
+    let read = read_bytes(&bundle, Limits::default())?;
+    let Some(Error::Truncated { source, .. }) = &read.outcome.stream_error else {
+        panic!("expected the stream to fail, got {:?}", read.outcome.stream_error);
+    };
+    assert_eq!(source.kind(), std::io::ErrorKind::InvalidData, "{source}");
+    // The first member's block (1 MiB) held format.json and the first log whole.
+    assert!(read.paths().contains(&"snap/logs/default/web-0/nginx.log"), "{:?}", read.paths());
+    assert!(!read.paths().contains(&"snap/logs/default/web-6/nginx.log"));
+    Ok(())
+}
