@@ -478,7 +478,8 @@ mod tests {
     fn the_database_extension_counts_what_the_core_pattern_misses_and_nothing_twice() {
         let core = regex::Regex::new(&format!("(?i){}", family("database_error").pattern)).unwrap();
         let missed = [
-            "[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password authentication failed for user wronguser",
+            "[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - \
+             FATAL: password authentication failed for user wronguser",
             "ERROR: Database connection failed!",
             "2025-08-09 21:08:25.123 UTC [88] FATAL:  sorry, too many clients already",
             "ERROR 1045 (28000): Access denied for user 'app'@'10.0.0.3' (using password: YES)",
