@@ -248,7 +248,7 @@ impl ClusterModel {
         namespace: &'a str,
         selector: &'a BTreeMap<String, String>,
     ) -> impl Iterator<Item = &'a Object> + 'a {
-        self.of_kind_in("Pod", namespace).filter(move |pod| labels_match(selector, &pod.labels()))
+        self.of_kind_in("Pod", namespace).filter(move |pod| pod.matches_labels(selector))
     }
 
     /// Events about one object, oldest first.

@@ -33,7 +33,7 @@ pub(crate) mod storage;
 pub(crate) mod workload;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use kubesnap_shared::model::{ClusterModel, Coverage, Object, ObjectRef};
 
@@ -54,6 +54,9 @@ pub(crate) struct Facts<'m> {
     usage_index: OnceLock<UsageIndex>,
     templates: OnceLock<Vec<Template<'m>>>,
     endpoints_captured: OnceLock<bool>,
+    node_loads: OnceLock<scheduling::NodeLoads>,
+    /// [`Facts::fit`]'s answers by pod.
+    fits: Mutex<HashMap<ObjectRef, Arc<scheduling::Fit>>>,
     /// [`Facts::captured`]'s answers by kind.
     coverage: Mutex<HashMap<String, Coverage>>,
 }
@@ -86,6 +89,8 @@ impl<'m> Facts<'m> {
             usage_index: OnceLock::new(),
             templates: OnceLock::new(),
             endpoints_captured: OnceLock::new(),
+            node_loads: OnceLock::new(),
+            fits: Mutex::new(HashMap::new()),
             coverage: Mutex::new(HashMap::new()),
         }
     }
@@ -104,6 +109,21 @@ impl<'m> Facts<'m> {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(kind.to_owned(), coverage.clone());
         coverage
+    }
+
+    /// Where `pod` could run ([`scheduling::of_pod`]), computed once per pod and run: the
+    /// `unschedulable` and `node-not-ready` rules both ask it of every pending pod.
+    pub(crate) fn fit(&self, pod: &Object) -> Arc<scheduling::Fit> {
+        let key = pod.reference();
+        let cached = self.fits.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+        if let Some(fit) = cached {
+            return fit;
+        }
+        // Computed outside the lock: two threads asking at once compute the same answer.
+        let loads = self.node_loads.get_or_init(|| scheduling::NodeLoads::of(self.model));
+        let fit = Arc::new(scheduling::of_pod(self.model, loads, pod));
+        self.fits.lock().unwrap_or_else(PoisonError::into_inner).insert(key, Arc::clone(&fit));
+        fit
     }
 
     /// Every container series with at least one sample, with its statistics and its spec's

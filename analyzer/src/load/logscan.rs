@@ -2,9 +2,13 @@
 //!
 //! `K8sLogAnalyzer` has ten error families and five warning families; a line
 //! counts once for every family it matches, case-insensitively. One combined automaton (all
-//! families, plus the words and klog letters that make a line ERROR or FATAL) runs over the
-//! whole chunk, so a line with no hit costs one scan; only lines it stops at are matched
-//! against the [`RegexSet`] to learn their families and read their level and time.
+//! families, plus the words and klog letters that make a line ERROR or FATAL) says which lines
+//! are worth a closer look; only those are matched against the [`RegexSet`] to learn their
+//! families and read their level and time. Most lines match nothing, and the automaton reads
+//! a byte at a time, so it runs only on the lines a prefilter lets through ([`words`]): a
+//! lowercase copy of the chunk is searched for the words every match holds (SIMD, many bytes
+//! at a time), and a line holding none of them is let through only when a klog `E` or `F`
+//! letter opens it or follows its first word.
 //!
 //! A chunk ends at a line end (the decoding thread carries the partial last line into the next
 //! chunk), so chunks of one log are scanned independently, in parallel, and merged in order
@@ -17,7 +21,7 @@
 
 use std::collections::VecDeque;
 
-use regex::bytes::{Regex, RegexSet};
+use regex::bytes::{Regex, RegexSet, RegexSetBuilder};
 use serde_json::Value;
 
 use crate::facts::logs::families::{FAMILIES, Kind};
@@ -26,6 +30,7 @@ use kubesnap_shared::log_time::{TimeReader, Ts};
 
 pub(crate) mod access;
 pub(crate) mod windows;
+mod words;
 
 /// How many of [`FAMILIES`] are the published analyzer's; the rest are kubesnap's extensions.
 #[cfg(test)]
@@ -39,6 +44,11 @@ pub(crate) const TAIL: usize = 50;
 pub(crate) const MAX_TIMED: usize = 2_000;
 /// Longest text kept for one line.
 const MAX_TEXT: usize = 1_000;
+/// The most memory the [`RegexSet`]'s lazy DFA keeps per worker. Its `.*` patterns make many
+/// states on varied lines: at the default 2 MiB, the real logs of `../shared/realdata` made it
+/// clear and rebuild its states for a fifth of the scan's time; 4 MiB was enough there. It
+/// grows only as far as the lines need.
+const SET_CACHE: usize = 8 << 20;
 
 /// The compiled patterns, built once per load and shared by every worker.
 #[derive(Debug)]
@@ -47,6 +57,10 @@ pub(crate) struct Patterns {
     /// has no family and is not at ERROR or FATAL level.
     any: Regex,
     set: RegexSet,
+    /// The words (lowercase) one of which every match of `any` holds, but a klog level letter
+    /// ([`words::WORDS`]); `None` where no SIMD search is built (CPUs other than x86-64 and
+    /// AArch64): `any` then runs over the whole chunk.
+    words: Option<aho_corasick::packed::Searcher>,
     /// `] "`: where an access-log line's `[$time_local]` ends and its `"$request"` starts.
     access: memchr::memmem::Finder<'static>,
     pub(crate) times: TimeReader,
@@ -64,7 +78,8 @@ impl Patterns {
         any.push_str(r"|(?i-u)error|fatal|(?m-iu)^(?:\S+ )?[EF]\d{4} ");
         Ok(Patterns {
             any: Regex::new(&any)?,
-            set: RegexSet::new(&families)?,
+            set: RegexSetBuilder::new(&families).dfa_size_limit(SET_CACHE).build()?,
+            words: aho_corasick::packed::Searcher::new(words::WORDS),
             access: memchr::memmem::Finder::new(access::MARKER),
             times: TimeReader::new()?,
             extends: FAMILIES.map(|family| match family.kind {
@@ -85,7 +100,7 @@ pub(crate) struct Kept {
 
 /// What one run of lines of one container holds. A chunk is one segment, except in the
 /// `Markers` layout, where a `==== START logs for container ... ====` line opens a new one.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Segment {
     /// The container a START marker named (`None`: the lines continue the previous segment).
     pub(crate) opens: Option<String>,
@@ -111,8 +126,24 @@ pub(crate) struct Segment {
 
 /// Scans one chunk (whole lines) of a log.
 pub(crate) fn scan_chunk(patterns: &Patterns, chunk: &[u8], layout: LogLayout) -> Vec<Segment> {
-    let mut scan =
-        ChunkScan { patterns, segments: vec![Segment::default()], tail: VecDeque::new(), last_timed: None };
+    scan(patterns, chunk, layout, true)
+}
+
+/// [`scan_chunk`] with the automaton over every byte of the chunk, not only the lines the
+/// prefilter lets through: what the prefilter is held against.
+#[cfg(test)]
+pub(crate) fn scan_chunk_unfiltered(patterns: &Patterns, chunk: &[u8], layout: LogLayout) -> Vec<Segment> {
+    scan(patterns, chunk, layout, false)
+}
+
+fn scan(patterns: &Patterns, chunk: &[u8], layout: LogLayout, prefilter: bool) -> Vec<Segment> {
+    let mut scan = ChunkScan {
+        patterns,
+        prefilter,
+        segments: vec![Segment::default()],
+        tail: VecDeque::new(),
+        last_timed: None,
+    };
     match layout {
         LogLayout::Journal => scan.journal(chunk),
         LogLayout::Plain | LogLayout::Gzip | LogLayout::Markers => {
@@ -125,6 +156,8 @@ pub(crate) fn scan_chunk(patterns: &Patterns, chunk: &[u8], layout: LogLayout) -
 
 struct ChunkScan<'a> {
     patterns: &'a Patterns,
+    /// Whether the automaton runs only on the lines the prefilter lets through ([`words`]).
+    prefilter: bool,
     segments: Vec<Segment>,
     /// The current segment's last lines as (number, start, end) in the chunk: decoded once at
     /// the end of the segment instead of on every line.
@@ -141,7 +174,11 @@ impl ChunkScan<'_> {
     }
 
     fn text(&mut self, chunk: &[u8], markers: bool) {
-        let mut next_hit = self.patterns.any.find_at(chunk, 0).map(|m| m.start());
+        let mut hits = if self.prefilter {
+            words::Hits::new(self.patterns, chunk)
+        } else {
+            words::Hits::automaton(self.patterns, chunk)
+        };
         let mut next_access = self.patterns.access.find(chunk);
         let mut start = 0;
         while start < chunk.len() {
@@ -150,10 +187,7 @@ impl ChunkScan<'_> {
             if let Some(stripped) = line.strip_suffix(b"\r") {
                 line = stripped;
             }
-            let hit = matches!(next_hit, Some(position) if position < end);
-            if hit {
-                next_hit = self.patterns.any.find_at(chunk, (end + 1).min(chunk.len())).map(|m| m.start());
-            }
+            let hit = hits.line(self.patterns, chunk, start, end, line);
             let access = match next_access {
                 Some(position) if position < end => {
                     let from = (end + 1).min(chunk.len());
@@ -444,7 +478,8 @@ mod tests {
     fn the_database_extension_counts_what_the_core_pattern_misses_and_nothing_twice() {
         let core = regex::Regex::new(&format!("(?i){}", family("database_error").pattern)).unwrap();
         let missed = [
-            "[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - FATAL: password authentication failed for user wronguser",
+            "[Sat Aug  9 22:57:59 UTC 2025] ERROR: Connection refused - \
+             FATAL: password authentication failed for user wronguser",
             "ERROR: Database connection failed!",
             "2025-08-09 21:08:25.123 UTC [88] FATAL:  sorry, too many clients already",
             "ERROR 1045 (28000): Access denied for user 'app'@'10.0.0.3' (using password: YES)",

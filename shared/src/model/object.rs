@@ -110,6 +110,17 @@ impl Object {
         string_map(self.at("/metadata/labels"))
     }
 
+    /// One label's value, without building [`Object::labels`]' map.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.at("/metadata/labels").and_then(|labels| labels.get(key)).and_then(Value::as_str)
+    }
+
+    /// [`labels_match`] against this object's labels, without building their map: what
+    /// matching every pod of a namespace against every Service's selector calls for.
+    pub fn matches_labels(&self, selector: &BTreeMap<String, String>) -> bool {
+        !selector.is_empty() && selector.iter().all(|(key, value)| self.label(key) == Some(value.as_str()))
+    }
+
     pub fn annotations(&self) -> BTreeMap<String, String> {
         string_map(self.at("/metadata/annotations"))
     }
@@ -168,6 +179,33 @@ pub fn labels_match(selector: &BTreeMap<String, String>, labels: &BTreeMap<Strin
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn matching_labels_in_place_agrees_with_the_label_map() {
+        let pod = Object::from_value(
+            json!({"kind": "Pod", "metadata": {"name": "p", "labels": {"app": "web", "tier": "1", "n": 3}}}),
+            None,
+            None,
+            "x",
+        )
+        .expect("an object");
+        let selector = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        for wanted in [
+            selector(&[]),
+            selector(&[("app", "web")]),
+            selector(&[("app", "web"), ("tier", "1")]),
+            selector(&[("app", "api")]),
+            selector(&[("missing", "x")]),
+            // A label whose value is not a string is not a label.
+            selector(&[("n", "3")]),
+        ] {
+            assert_eq!(pod.matches_labels(&wanted), labels_match(&wanted, &pod.labels()), "{wanted:?}");
+        }
+        assert_eq!(pod.label("app"), Some("web"));
+        assert_eq!(pod.label("n"), None);
+    }
 
     #[test]
     fn hints_fill_missing_kind() {

@@ -8,10 +8,11 @@
 //!
 //! Each member is checked on the thread that decodes it, as a gzip decoder checks its stream:
 //! the deflate data must end where the member does, and the block's length and CRC-32 must be
-//! the trailer's. A member that fails, or a stream cut inside a member, is an error at its place
-//! in the stream: every block before it is delivered first. A member that is not an indexed one
-//! (a foreign gzip member appended to the file) hands the rest of the stream to flate2's
-//! sequential decoder, after the members before it.
+//! the trailer's. A member that fails is an error at its place in the stream: every block
+//! before it is delivered first. A member that is not an indexed one (a foreign gzip member
+//! appended to the file), or one the file ends inside, hands the rest of the stream to flate2's
+//! sequential decoder after the members before it: a cut bundle delivers everything up to the
+//! cut, then the decoder's error.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Cursor, Read};
@@ -200,7 +201,8 @@ impl<R> Drop for ParallelGz<R> {
 enum Next {
     Member(Vec<u8>),
     End,
-    /// Not an indexed member: the bytes read from it so far.
+    /// Not an indexed member, or one the file ends inside: the bytes read from it so far, for
+    /// the sequential decoder to decode as far as they go.
     Foreign(Vec<u8>),
 }
 
@@ -219,13 +221,12 @@ fn next_member(source: &mut impl BufRead) -> io::Result<Next> {
         ));
     }
     let mut member = header;
-    member.resize(length as usize, 0);
-    source.read_exact(&mut member[HEADER_LEN..]).map_err(|error| match error.kind() {
-        io::ErrorKind::UnexpectedEof => {
-            io::Error::new(io::ErrorKind::UnexpectedEof, "the archive ends inside a gzip member")
-        }
-        _ => error,
-    })?;
+    member.reserve_exact(length as usize - HEADER_LEN);
+    source.by_ref().take(u64::from(length) - HEADER_LEN as u64).read_to_end(&mut member)?;
+    if member.len() < length as usize {
+        // Cut inside this member: what it holds up to the cut is still worth decoding.
+        return Ok(Next::Foreign(member));
+    }
     Ok(Next::Member(member))
 }
 
@@ -335,16 +336,23 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_stream_delivers_every_whole_block_then_fails() {
+    fn a_cut_stream_delivers_everything_up_to_the_cut_then_fails() {
         let data = sample(4 * BLOCK_SIZE);
-        let mut bytes = indexed(&data);
-        bytes.truncate(bytes.len() - 100);
-        let (out, error) = decode_all(bytes);
-        assert_eq!(out.len(), 3 * BLOCK_SIZE);
-        assert!(out == data[..3 * BLOCK_SIZE]);
-        let error = error.expect("an error");
-        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
-        assert!(error.to_string().contains("inside a gzip member"), "{error}");
+        let whole = indexed(&data);
+        let mut last_start = 0;
+        while let Some(length) = member_length(&whole[last_start..]) {
+            if last_start + length as usize == whole.len() {
+                break;
+            }
+            last_start += length as usize;
+        }
+        // Cut in the middle of the last member, and in its trailer.
+        for cut in [(last_start + whole.len()) / 2, whole.len() - 4] {
+            let (out, error) = decode_all(whole[..cut].to_vec());
+            assert!(out.len() > 3 * BLOCK_SIZE, "cut at {cut}: only the whole members' blocks came out");
+            assert!(out == data[..out.len()], "cut at {cut}: not a prefix of the stream");
+            assert!(error.is_some(), "cut at {cut}: the cut went unreported");
+        }
     }
 
     #[test]

@@ -625,3 +625,18 @@ fn a_corrupt_member_in_the_middle_is_an_error_at_its_place() -> TestResult {
     assert!(!read.paths().contains(&"snap/logs/default/web-6/nginx.log"));
     Ok(())
 }
+
+#[test]
+fn a_bundle_of_one_member_cut_inside_it_keeps_what_came_before_the_cut() -> TestResult {
+    let log = b"2026-11-21T10:34:01Z started\n".repeat(2_000);
+    let bundle = crate::support::native_bundle(
+        "snap",
+        &[("cluster/version.json", br#"{"gitVersion": "v1.33.1"}"#), ("logs/default/web-0/nginx.log", &log)],
+    )?;
+    let length = kubesnap_shared::members::member_length(&bundle).ok_or("not indexed")? as usize;
+    assert_eq!(length, bundle.len(), "one member");
+    let read = read_bytes(&bundle[..bundle.len() * 2 / 3], Limits::default())?;
+    assert!(matches!(read.outcome.stream_error, Some(Error::Truncated { .. })), "{:?}", read.outcome);
+    assert_eq!(read.paths()[..2], ["snap/format.json", "snap/cluster/version.json"]);
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use jiff::Timestamp;
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use crate::diagnostics::{Diagnostic, Need};
 use crate::facts::Facts;
@@ -175,10 +175,8 @@ fn dark_services(model: &ClusterModel, group: &PodGroup<'_, Down>) -> Vec<Object
                     map.iter().filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned()))).collect()
                 })
                 .unwrap_or_default();
-            let selected: Vec<&Object> = model
-                .of_kind_in("Pod", namespace)
-                .filter(|pod| labels_match(&selector, &pod.labels()))
-                .collect();
+            let selected: Vec<&Object> =
+                model.of_kind_in("Pod", namespace).filter(|pod| pod.matches_labels(&selector)).collect();
             !selected.is_empty() && selected.iter().all(|pod| down.contains(&pod.name.as_str()))
         })
         .map(Object::reference)

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use kubesnap_shared::json::Value;
-use kubesnap_shared::model::{ClusterModel, Object, labels_match};
+use kubesnap_shared::model::{ClusterModel, Object};
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
@@ -130,7 +130,7 @@ fn finding(
         .of_kind_in("Service", namespace)
         .filter(|service| {
             let wanted = selector::service_selector(service);
-            pods.iter().any(|pod| labels_match(&wanted, &pod.labels()))
+            pods.iter().any(|pod| pod.matches_labels(&wanted))
         })
         .collect();
     let service_names: Vec<&str> = services.iter().map(|service| service.name.as_str()).collect();

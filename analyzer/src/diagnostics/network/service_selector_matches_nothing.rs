@@ -49,7 +49,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         let namespace = service.namespace.as_deref().unwrap_or_default();
         let pods: Vec<&Object> =
             facts.cluster().of_kind_in("Pod", namespace).filter(|pod| !pod_health::is_gone(pod)).collect();
-        if pods.iter().any(|pod| labels_match(&wanted, &pod.labels())) {
+        if pods.iter().any(|pod| pod.matches_labels(&wanted)) {
             continue;
         }
         findings.push(finding(facts.cluster(), service, &wanted, &pods));

@@ -2,7 +2,7 @@
 //! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
 use kubesnap_shared::json::Value;
-use kubesnap_shared::model::{ClusterModel, Object, labels_match};
+use kubesnap_shared::model::{ClusterModel, Object};
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
@@ -104,7 +104,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         let pods: Vec<&Object> = facts
             .cluster()
             .of_kind_in("Pod", namespace)
-            .filter(|pod| labels_match(&wanted, &pod.labels()) && !pod_health::is_gone(pod))
+            .filter(|pod| pod.matches_labels(&wanted) && !pod_health::is_gone(pod))
             .collect();
         let Some(pod) = pods.first() else { continue };
         let declared = container_ports(pod);

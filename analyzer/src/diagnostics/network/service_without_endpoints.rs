@@ -1,7 +1,7 @@
 //! Diagnostic `service-without-endpoints`: services without ready endpoints;
 //! its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
-use kubesnap_shared::model::{ClusterModel, Object, labels_match};
+use kubesnap_shared::model::{ClusterModel, Object};
 
 use crate::diagnostics::Diagnostic;
 use crate::facts::Facts;
@@ -52,7 +52,7 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         if !facts
             .cluster()
             .of_kind_in("Pod", namespace)
-            .any(|pod| !pod_health::is_gone(pod) && labels_match(&wanted, &pod.labels()))
+            .any(|pod| !pod_health::is_gone(pod) && pod.matches_labels(&wanted))
         {
             continue;
         }

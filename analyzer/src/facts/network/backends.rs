@@ -3,7 +3,7 @@
 //! route to it. Shared by the Service, Ingress and webhook diagnostics.
 
 use kubesnap_shared::json::Value;
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef, labels_match};
+use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
 
 use super::{pod_health, selector};
 use crate::facts::Facts;
@@ -69,15 +69,12 @@ pub(crate) fn of_service<'a>(facts: &'a Facts<'_>, service: &'a Object) -> Backe
     let pods: Vec<&Object> = facts
         .cluster()
         .of_kind_in("Pod", namespace)
-        .filter(|pod| labels_match(&selector, &pod.labels()) && !pod_health::is_gone(pod))
+        .filter(|pod| pod.matches_labels(&selector) && !pod_health::is_gone(pod))
         .collect();
     let slices: Vec<&Object> = facts
         .cluster()
         .of_kind_in("EndpointSlice", namespace)
-        .filter(|slice| {
-            slice.labels().get("kubernetes.io/service-name").map(String::as_str)
-                == Some(service.name.as_str())
-        })
+        .filter(|slice| slice.label("kubernetes.io/service-name") == Some(service.name.as_str()))
         .collect();
     if !slices.is_empty() {
         let (mut ready, mut not_ready) = (0, 0);

@@ -366,7 +366,7 @@ fn of_service(facts: &Facts<'_>, service: &Object, target: &Target, said: &str) 
                 .unwrap_or_default();
             let ingress = policy.array_at("/spec/policyTypes").iter().any(|t| t.as_str() == Some("Ingress"))
                 || policy.at("/spec/ingress").is_some();
-            ingress && found.pods.iter().any(|pod| labels_match(&selector, &pod.labels()))
+            ingress && found.pods.iter().any(|pod| pod.matches_labels(&selector))
         })
         .map(|policy| policy.name.clone())
         .collect();

@@ -125,13 +125,54 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
             });
         }
     }
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    let running = running_images(model);
     groups
         .into_iter()
-        .map(|((namespace, tag), stuck)| hypothesis(context, &namespace, &tag, &stuck))
+        .map(|((namespace, tag), stuck)| hypothesis(context, &running, &namespace, &tag, &stuck))
         .collect()
 }
 
-fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[Stuck<'_>]) -> Hypothesis {
+/// The images of the bundle's containers that are not stuck pulling, in pods where some
+/// container ran, split into (registry, repository, tag, image): what the bundle shows the
+/// registries serve. Read once per run, whatever the number of stuck groups.
+fn running_images(model: &kubesnap_shared::model::ClusterModel) -> Vec<(String, String, String, String)> {
+    model
+        .of_kind("Pod")
+        .filter(|pod| {
+            containers::statuses(pod)
+                .iter()
+                .any(|status| status.running() || status.last_termination().is_some())
+        })
+        .flat_map(|pod| {
+            containers::statuses(pod)
+                .into_iter()
+                .filter(|status| status.waiting_reason().is_none_or(|reason| !REASONS.contains(&reason)))
+                .filter_map(|status| {
+                    pod.at("/spec")
+                        .and_then(|spec| containers::spec(spec, status.name))
+                        .and_then(|spec| spec.get("image"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .collect::<Vec<_>>()
+        })
+        .map(|image| {
+            let (registry, repository, tag) = split_image(&image);
+            (registry, repository, tag, image)
+        })
+        .collect()
+}
+
+fn hypothesis(
+    context: &Context<'_, '_>,
+    running: &[(String, String, String, String)],
+    namespace: &str,
+    tag: &str,
+    stuck: &[Stuck<'_>],
+) -> Hypothesis {
     let facts = context.facts;
     let model = facts.cluster();
     // The kubelet's words: the waiting message and the Failed events' messages.
@@ -154,37 +195,15 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
             .map(|s| (class_of("InvalidImageName").unwrap_or_default(), s.message.clone()))
     });
     // What the bundle shows about the same repositories and registries.
-    let running: Vec<String> = model
-        .of_kind("Pod")
-        .filter(|pod| {
-            containers::statuses(pod)
-                .iter()
-                .any(|status| status.running() || status.last_termination().is_some())
-        })
-        .flat_map(|pod| {
-            containers::statuses(pod)
-                .into_iter()
-                .filter(|status| status.waiting_reason().is_none_or(|reason| !REASONS.contains(&reason)))
-                .filter_map(|status| {
-                    pod.at("/spec")
-                        .and_then(|spec| containers::spec(spec, status.name))
-                        .and_then(|spec| spec.get("image"))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
     let mut same_repository: Vec<String> = Vec::new();
     let mut same_registry = false;
     for s in stuck {
         let (registry, repository, _) = split_image(&s.image);
-        for image in &running {
-            let (other_registry, other_repository, other_tag) = split_image(image);
-            if other_registry == registry {
+        for (other_registry, other_repository, other_tag, image) in running {
+            if *other_registry == registry {
                 same_registry = true;
             }
-            if other_registry == registry && other_repository == repository && *image != s.image {
+            if *other_registry == registry && *other_repository == repository && *image != s.image {
                 let shown = format!("{repository}:{}", other_tag.chars().take(24).collect::<String>());
                 if !same_repository.contains(&shown) {
                     same_repository.push(shown);
@@ -194,7 +213,7 @@ fn hypothesis(context: &Context<'_, '_>, namespace: &str, tag: &str, stuck: &[St
     }
     // Pull secrets the pods name that the bundle does not hold.
     let mut missing_secrets: Vec<String> = Vec::new();
-    let secrets_listed = model.captured("Secret").is_listed();
+    let secrets_listed = facts.captured("Secret").is_listed();
     for s in stuck {
         for secret in s.pod.array_at("/spec/imagePullSecrets") {
             let Some(name) = secret.get("name").and_then(Value::as_str) else { continue };

@@ -15,13 +15,13 @@
 //! Disproved by: the node Ready again (a newer condition), or the stranded pods' scheduler
 //! message naming another reason.
 
-use kubesnap_shared::model::{ClusterModel, Object, ObjectRef};
+use kubesnap_shared::model::{Object, ObjectRef};
 
 use super::{Context, Hypothesis, Step, clip, subject_of};
+use crate::facts::Facts;
 use crate::facts::kubectl;
 use crate::facts::kubectl::Kubectl;
 use crate::facts::network::pod_health;
-use crate::facts::scheduling as fit;
 use crate::finding::Severity;
 
 /// What failed, from the Ready condition's reason and message.
@@ -42,16 +42,16 @@ fn component(reason: &str, message: &str) -> Option<&'static str> {
 }
 
 /// The NotReady nodes a Pending pod waits for: on them only their NotReady state blocks it, and
-/// nothing else would take it (see [`fit::Fit::kept_off_by_not_ready`]). A scheduler message that
+/// nothing else would take it (see [`crate::facts::scheduling::Fit::kept_off_by_not_ready`]). A scheduler message that
 /// lists a `not-ready` taint among other reasons proves nothing by itself: the scheduler names
 /// every node it rejected.
-pub(super) fn waits_for(model: &ClusterModel, pod: &Object) -> Vec<String> {
+pub(super) fn waits_for(facts: &Facts<'_>, pod: &Object) -> Vec<String> {
     if pod.str_at("/status/phase") != Some("Pending")
         || pod.str_at("/spec/nodeName").is_some_and(|n| !n.is_empty())
     {
         return Vec::new();
     }
-    fit::of_pod(model, pod).kept_off_by_not_ready().into_iter().map(str::to_owned).collect()
+    facts.fit(pod).kept_off_by_not_ready().into_iter().map(str::to_owned).collect()
 }
 
 /// The scheduler's message on a pod's PodScheduled condition, when it is False.
@@ -75,7 +75,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         model
             .of_kind("Pod")
             .filter(|pod| !pod_health::is_gone(pod))
-            .map(|pod| (pod, waits_for(model, pod)))
+            .map(|pod| (pod, waits_for(facts, pod)))
             .filter(|(_, nodes)| !nodes.is_empty())
             .collect()
     };

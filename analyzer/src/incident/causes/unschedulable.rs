@@ -51,7 +51,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
         .of_kind("Node")
         .any(|node| node.condition("Ready").is_some_and(|(status, _, _)| status != "True"));
     let waits_for_node =
-        |pod: &Object| any_not_ready && !super::node_not_ready::waits_for(model, pod).is_empty();
+        |pod: &Object| any_not_ready && !super::node_not_ready::waits_for(facts, pod).is_empty();
     let mut groups: BTreeMap<ObjectRef, Vec<(&Object, String)>> = BTreeMap::new();
     for pod in model.of_kind("Pod").filter(|pod| is_pending_unscheduled(pod)) {
         let Some(message) = scheduler_message(context, pod) else { continue };
@@ -126,7 +126,7 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, pods: &[(&Object, 
     let facts = context.facts;
     let model = facts.cluster();
     let (pod, message) = &pods[0];
-    let fit = fit::of_pod(model, pod);
+    let fit = facts.fit(pod);
     let name = crate::incident::links::label(subject);
     // The blocker classes, with the nodes each blocks, most nodes first.
     let mut by_class: BTreeMap<&'static str, Vec<(String, Blocker)>> = BTreeMap::new();
