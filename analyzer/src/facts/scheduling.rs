@@ -239,18 +239,22 @@ struct Load {
     pods: usize,
 }
 
+impl Load {
+    /// What `pods` request together, summed in their order.
+    fn of<'a>(pods: impl Iterator<Item = &'a Object>) -> Load {
+        pods.fold(Load::default(), |load, pod| {
+            let (cpu, memory) = requests(pod);
+            Load { cpu: load.cpu + cpu, memory: load.memory + memory, pods: load.pods + 1 }
+        })
+    }
+}
+
 impl NodeLoads {
     pub(crate) fn of(model: &ClusterModel) -> NodeLoads {
         let mut by_node = HashMap::new();
         for node in model.of_kind("Node") {
             // Summed in the order `resources` used to sum them, so the figures are the same.
-            let load = model.pods_on_node(&node.name).filter(|pod| holds_resources(pod)).fold(
-                Load::default(),
-                |load, pod| {
-                    let (cpu, memory) = requests(pod);
-                    Load { cpu: load.cpu + cpu, memory: load.memory + memory, pods: load.pods + 1 }
-                },
-            );
+            let load = Load::of(model.pods_on_node(&node.name).filter(|pod| holds_resources(pod)));
             by_node.insert(node.name.clone(), load);
         }
         NodeLoads { by_node }
@@ -411,13 +415,11 @@ fn resources(model: &ClusterModel, loads: &NodeLoads, pod: &Object, node: &Objec
     let Load { cpu: used_cpu, memory: used_memory, pods: others } =
         if pod.str_at("/spec/nodeName") == Some(node.name.as_str()) {
             // The pod is on this node already: what the others request, without it.
-            model
-                .pods_on_node(&node.name)
-                .filter(|other| holds_resources(other) && other.reference() != pod.reference())
-                .fold(Load::default(), |load, other| {
-                    let (cpu, memory) = requests(other);
-                    Load { cpu: load.cpu + cpu, memory: load.memory + memory, pods: load.pods + 1 }
-                })
+            Load::of(
+                model
+                    .pods_on_node(&node.name)
+                    .filter(|other| holds_resources(other) && other.reference() != pod.reference()),
+            )
         } else {
             loads.by_node.get(&node.name).copied().unwrap_or_default()
         };

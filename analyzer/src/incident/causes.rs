@@ -145,6 +145,13 @@ impl<'a, 'm> Context<'a, 'm> {
         score: u32,
         fallback: Severity,
     ) -> Hypothesis {
+        Hypothesis::new(rule, title, score, fallback)
+    }
+}
+
+impl Hypothesis {
+    /// See [`Context::hypothesis`].
+    fn new(rule: &'static str, title: String, score: u32, fallback: Severity) -> Hypothesis {
         Hypothesis {
             rank: 0,
             rule,
@@ -581,20 +588,7 @@ lines:
     /// A hypothesis of rule `finding` with a rank, a severity and a title, score 50, and
     /// nothing else: for tests of ranking and wording.
     pub(crate) fn bare(rank: usize, severity: Severity, title: &str) -> Hypothesis {
-        Hypothesis {
-            rank,
-            rule: "finding",
-            title: title.to_owned(),
-            score: 50,
-            severity,
-            chain: Vec::new(),
-            findings: Vec::new(),
-            evidence: Vec::new(),
-            mitigation: Vec::new(),
-            disproved_by: Vec::new(),
-            objects: Vec::new(),
-            own_severity: None,
-        }
+        Hypothesis { rank, ..Hypothesis::new("finding", title.to_owned(), 50, severity) }
     }
 
     /// The hypotheses of one rule on a fixture.

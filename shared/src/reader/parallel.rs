@@ -174,11 +174,11 @@ impl<R: BufRead + 'static> Read for ParallelGz<R> {
             return match &mut self.tail {
                 Tail::Sequential(rest) => rest.read(buf),
                 Tail::End => Ok(0),
-                Tail::Error(_) => match std::mem::replace(&mut self.tail, Tail::Failed) {
+                // The error once, then that the stream failed.
+                Tail::Error(_) | Tail::Failed => match std::mem::replace(&mut self.tail, Tail::Failed) {
                     Tail::Error(error) => Err(error),
                     _ => Err(failed_before()),
                 },
-                Tail::Failed => Err(failed_before()),
                 // `top_up` submits a member or leaves this state whenever the window has room,
                 // and all submitted members were delivered above.
                 Tail::Members(_) => Err(io::Error::other("the gzip member reader made no progress")),
