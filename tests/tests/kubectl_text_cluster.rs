@@ -248,6 +248,37 @@ fn kubectl_text_agrees_with_the_api_on_every_field_it_shows() {
     assert!(text.of_kind("Pod").all(|pod| pod.at("/metadata/uid").is_none()));
     assert!(truth.of_kind("Pod").all(|pod| pod.at("/metadata/uid").is_some()));
 
+    // Objects printed whole (`get -o yaml` in a transcript) are the API's objects, every field:
+    // nothing is marked as read from text.
+    let whole_path = dir.path().join("objects.txt");
+    let whole_text = transcript(&cluster, &[&["get", "pods,deployments,services", "-A", "-o", "yaml"]]);
+    std::fs::write(&whole_path, whole_text).unwrap_or_else(|err| panic!("{err}"));
+    let whole = model(&whole_path);
+    assert_eq!(whole.format, Some(SourceFormat::KubectlText));
+    assert!(whole.read_problems.is_empty(), "{:?}", whole.read_problems);
+    assert!(whole.text_fields.is_empty(), "{:?}", whole.text_fields);
+    for (kind, fields) in [
+        ("Pod", &["/metadata/uid", "/metadata/ownerReferences", "/spec/containers", "/spec/volumes"][..]),
+        ("Deployment", &["/metadata/uid", "/spec"][..]),
+        ("Service", &["/metadata/uid", "/spec"][..]),
+    ] {
+        let (mut compared, mut missing) = (0, Vec::new());
+        for object in whole.of_kind(kind) {
+            let Some(real) = truth.get(kind, object.namespace.as_deref(), &object.name) else {
+                missing.push(object.name.clone());
+                continue;
+            };
+            let (shown, real) = (json(object), json(real));
+            for field in fields {
+                assert_eq!(shown.pointer(field), real.pointer(field), "{kind} {} {field}", object.name);
+            }
+            compared += 1;
+        }
+        // Made after the collector ran (a Job's retry), at most a few.
+        assert!(missing.len() <= 2, "{kind}s printed whole but not in the API's capture: {missing:?}");
+        assert!(compared >= truth.of_kind(kind).count().saturating_sub(2), "{kind}: {compared} compared");
+    }
+
     // The findings text can feed agree with the API's.
     let (real_findings, _) = kubesnap_analyzer::analyze(&truth);
     let (text_findings, skipped) = kubesnap_analyzer::analyze(&text);

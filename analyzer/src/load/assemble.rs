@@ -33,11 +33,16 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     // Node problems per (log entry, reason), and the lines of each node log's chunks so far.
     let mut node_problems: BTreeMap<(u64, &'static str), NodeProblemAccumulator> = BTreeMap::new();
     let mut node_lines: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut text_objects: Vec<kubesnap_shared::model::Object> = Vec::new();
     for (entry, _, piece) in pieces {
         match piece {
-            Piece::Objects { objects, events: found, newest: time, listed_kinds } => {
+            Piece::Objects { objects, events: found, newest: time, listed_kinds, text } => {
                 newest = newest.max(time);
-                model.objects.extend(objects);
+                if text {
+                    text_objects.extend(objects);
+                } else {
+                    model.objects.extend(objects);
+                }
                 events.extend(found);
                 model.listed_kinds.extend(listed_kinds);
             }
@@ -107,6 +112,7 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
         }
     }
 
+    prefer_documents(&mut model, text_objects);
     model.captured_at = match importer.format() {
         SourceFormat::Native => outcome
             .manifest
@@ -136,6 +142,11 @@ pub(super) fn assemble(importer: Importer, read: Pass) -> ClusterModel {
     }
 
     let mut gaps = importer.format().gaps();
+    // A format that does not carry Secrets can still hold some (`kubectl get secret -o yaml`
+    // among kubectl's output): then that is not this bundle's gap.
+    if model.listed_kinds.contains("Secret") || model.objects.iter().any(|object| object.kind == "Secret") {
+        gaps.retain(|gap| gap.what != kubesnap_shared::import::FormatGap::Secrets.what());
+    }
     if let Some(manifest) = &outcome.manifest {
         if model.server_version.is_none() {
             model.server_version.clone_from(&manifest.cluster.version);
@@ -417,6 +428,33 @@ fn missing_data(model: &ClusterModel) -> Vec<Gap> {
         gaps.push(gap("the server version", "the bundle does not say which Kubernetes version it came from"));
     }
     gaps
+}
+
+/// Adds the objects read from kubectl text, except those also printed whole (`-o yaml` beside a
+/// `get` table): a row says less than its object's document, so the document is kept. A kind
+/// stays marked as read from text (its diagnostics limited to the fields text shows) while one
+/// of its objects comes from text alone, or when no document of it was read at all.
+fn prefer_documents(model: &mut ClusterModel, text_objects: Vec<kubesnap_shared::model::Object>) {
+    if model.objects.is_empty() {
+        model.objects = text_objects;
+        return;
+    }
+    let whole: BTreeSet<(&str, Option<&str>, &str)> = model
+        .objects
+        .iter()
+        .map(|object| (&*object.kind, object.namespace.as_deref(), &*object.name))
+        .collect();
+    let mut text_only: BTreeSet<String> = BTreeSet::new();
+    let text_objects: Vec<_> = text_objects
+        .into_iter()
+        .filter(|object| !whole.contains(&(&*object.kind, object.namespace.as_deref(), &*object.name)))
+        .inspect(|object| {
+            text_only.insert(object.kind.clone());
+        })
+        .collect();
+    let whole_kinds: BTreeSet<String> = whole.iter().map(|(kind, _, _)| (*kind).to_owned()).collect();
+    model.text_fields.retain(|kind, _| text_only.contains(kind) || !whole_kinds.contains(kind));
+    model.objects.extend(text_objects);
 }
 
 /// Kinds read from kubectl text: everything but the fields the text showed is missing.

@@ -42,6 +42,9 @@ pub(super) enum Piece {
         newest: parse::Times,
         /// The kinds the entry's lists hold, even empty ones (`ParsedObjects::listed_kinds`).
         listed_kinds: BTreeSet<String>,
+        /// Read from kubectl text: each object has only the fields `TextFields` names. The
+        /// others are objects printed whole.
+        text: bool,
     },
     LogChunk(Vec<Segment>),
     /// A node log chunk's node-problem hits, and how many lines the chunk has.
@@ -634,7 +637,15 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str, now: Option<jiff::T
                     looked_for: text::LOOKED_FOR.join("; "),
                 })];
             }
-            let mut pieces = vec![objects_piece(read.objects.objects, read.listed_kinds)];
+            let mut pieces = vec![objects_piece(read.objects.objects, read.listed_kinds, true)];
+            if !read.documents.is_empty() || !read.document_kinds.is_empty() {
+                pieces.push(objects_piece(read.documents, read.document_kinds, false));
+            }
+            pieces.extend(
+                read.unparsable
+                    .iter()
+                    .map(|error| Piece::Problem(ReadProblem::Unparsable { error: error_chain(error) })),
+            );
             if !read.objects.fields.is_empty() {
                 pieces.push(Piece::TextFields(read.objects.fields));
             }
@@ -665,7 +676,7 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
                 Syntax::Yaml => parse::objects_from_yaml(bytes, *kind, *api_version, path),
             };
             match parsed {
-                Ok(parsed) => objects_piece(parsed.objects, parsed.listed_kinds),
+                Ok(parsed) => objects_piece(parsed.objects, parsed.listed_kinds, false),
                 Err(error) => problem(error),
             }
         }
@@ -679,7 +690,7 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
                 }
             }
             // A watch is no list: the manifest says what the collector listed.
-            objects_piece(objects, BTreeSet::new())
+            objects_piece(objects, BTreeSet::new(), false)
         }
         EntryClass::PodMetrics | EntryClass::NodeMetrics => {
             let (mut containers, mut nodes, mut errors) = (Vec::new(), Vec::new(), Vec::new());
@@ -730,7 +741,7 @@ fn parse_one(class: &EntryClass, bytes: &[u8], path: &str) -> Piece {
 
 /// Splits events out of the objects (they go to `model.events` only) and notes the newest
 /// time the objects record.
-fn objects_piece(objects: Vec<Object>, listed_kinds: BTreeSet<String>) -> Piece {
+fn objects_piece(objects: Vec<Object>, listed_kinds: BTreeSet<String>, text: bool) -> Piece {
     let mut newest = parse::Times::default();
     let mut events = Vec::new();
     let mut kept = Vec::with_capacity(objects.len());
@@ -745,7 +756,7 @@ fn objects_piece(objects: Vec<Object>, listed_kinds: BTreeSet<String>) -> Piece 
             kept.push(object);
         }
     }
-    Piece::Objects { objects: kept, events, newest, listed_kinds }
+    Piece::Objects { objects: kept, events, newest, listed_kinds, text }
 }
 
 /// An error and its sources, `: `-separated.

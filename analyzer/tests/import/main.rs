@@ -4,6 +4,7 @@
 
 #![cfg(test)]
 
+mod kubectl_objects;
 mod kubectl_text;
 mod listed;
 mod must_gather;

@@ -45,23 +45,35 @@ fn split_ext(file: &str) -> Option<(&str, Syntax)> {
     }
 }
 
-/// Whether `path` has the shape only a cluster-info dump has; returns the root. Strong:
-/// `<ns>/replication-controllers.<ext>` (a name no other format uses) and `<ns>/<pod>/logs.txt`.
-pub(super) fn marker_root(path: &str) -> Option<(String, bool)> {
+/// How much a path says that a folder is a cluster-info dump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Marker {
+    /// A shape only a cluster-info dump has: `<ns>/replication-controllers.<ext>`,
+    /// `<ns>/<pod>/logs.txt`.
+    Decisive,
+    /// A namespace's list (`<ns>/pods.<ext>`, `events`, `services`): other layouts have them too.
+    List,
+    /// `nodes.<ext>` at the top: so does any folder of `kubectl get -o yaml` output, so it
+    /// counts only beside a namespace's list.
+    Nodes,
+}
+
+/// Whether `path` has the shape of a cluster-info dump's file; returns the root.
+pub(super) fn marker_root(path: &str) -> Option<(String, Marker)> {
     let parts: Vec<&str> = path.split('/').collect();
     let (file, _) = parts.split_last()?;
     let (stem, _) = split_ext(file).unwrap_or((file, Syntax::Json));
-    let (keep, strong) = match stem {
-        "replication-controllers" => (2, true),
-        "logs.txt" => (3, true),
-        "nodes" if split_ext(file).is_some() => (1, false),
-        "pods" | "events" | "services" if split_ext(file).is_some() => (2, false),
+    let (keep, marker) = match stem {
+        "replication-controllers" => (2, Marker::Decisive),
+        "logs.txt" => (3, Marker::Decisive),
+        "nodes" if split_ext(file).is_some() => (1, Marker::Nodes),
+        "pods" | "events" | "services" if split_ext(file).is_some() => (2, Marker::List),
         _ => return None,
     };
     if parts.len() < keep || parts.len() > keep + 2 {
         return None;
     }
-    Some((parts[..parts.len() - keep].join("/"), strong))
+    Some((parts[..parts.len() - keep].join("/"), marker))
 }
 
 #[cfg(test)]
@@ -95,8 +107,12 @@ mod tests {
 
     #[test]
     fn marker() {
-        assert_eq!(marker_root("dump/default/replication-controllers.json"), Some(("dump".into(), true)));
-        assert_eq!(marker_root("default/web/logs.txt"), Some(("".into(), true)));
-        assert_eq!(marker_root("nodes.json"), Some(("".into(), false)));
+        assert_eq!(
+            marker_root("dump/default/replication-controllers.json"),
+            Some(("dump".into(), Marker::Decisive))
+        );
+        assert_eq!(marker_root("default/web/logs.txt"), Some(("".into(), Marker::Decisive)));
+        assert_eq!(marker_root("nodes.json"), Some(("".into(), Marker::Nodes)));
+        assert_eq!(marker_root("dump/kube-system/pods.yaml"), Some(("dump".into(), Marker::List)));
     }
 }

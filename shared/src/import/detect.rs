@@ -3,8 +3,9 @@
 //!
 //! Each path is evidence. A path only one format has (a troubleshoot `cluster-resources/`
 //! folder, a must-gather `cluster-scoped-resources/`, sonobuoy's `resources/ns/`, kubectl's
-//! `replication-controllers.json`) decides at once; weaker evidence (`nodes.json` at the top)
-//! is kept until the stream ends or the loader stops waiting.
+//! `replication-controllers.json`) decides at once; weaker evidence (`<ns>/pods.json`) is kept
+//! until the stream ends or the loader stops waiting, and `nodes.json` at the top counts only
+//! beside it.
 
 use std::collections::BTreeMap;
 
@@ -54,8 +55,9 @@ const INSIGHTS: Refusal = Refusal {
 /// Detection state over the paths seen so far.
 #[derive(Debug, Default)]
 pub struct Detector {
-    /// Weak evidence: format → (root, number of paths).
-    weak: BTreeMap<SourceFormat, (String, u64)>,
+    /// Weak evidence of a cluster-info dump, by the root it implies: whether `nodes.<ext>` is
+    /// there, and how many namespace lists are below it.
+    dump_roots: BTreeMap<String, DumpEvidence>,
 }
 
 impl Detector {
@@ -122,23 +124,34 @@ impl Detector {
         if let Some(root) = sonobuoy::marker_root(path) {
             return Some(Importer::new(SourceFormat::Sonobuoy, &root));
         }
-        if let Some((root, strong)) = cluster_info_dump::marker_root(path) {
-            if strong {
+        if let Some((root, marker)) = cluster_info_dump::marker_root(path) {
+            if marker == cluster_info_dump::Marker::Decisive {
                 return Some(Importer::new(SourceFormat::ClusterInfoDump, &root));
             }
-            let entry = self.weak.entry(SourceFormat::ClusterInfoDump).or_insert((root, 0));
-            entry.1 += 1;
+            let evidence = self.dump_roots.entry(root).or_default();
+            evidence.nodes |= marker == cluster_info_dump::Marker::Nodes;
+            evidence.lists += u64::from(marker == cluster_info_dump::Marker::List);
         }
         None
     }
 
-    /// The best guess once no more paths will come: the format with the most weak evidence.
+    /// The best guess once no more paths will come: a cluster-info dump at the root that has
+    /// both `nodes.<ext>` and namespace lists (the most lists, if several). `nodes.yaml` beside
+    /// `pods.yaml` is a folder of `kubectl get -o yaml` output instead, told by content later.
     pub fn conclude(&self) -> Option<Importer> {
-        self.weak
+        self.dump_roots
             .iter()
-            .max_by_key(|(format, (_, count))| (*count, std::cmp::Reverse(**format)))
-            .map(|(format, (root, _))| Importer::new(*format, root))
+            .filter(|(_, evidence)| evidence.nodes && evidence.lists > 0)
+            .max_by_key(|(root, evidence)| (evidence.lists, std::cmp::Reverse(root.len())))
+            .map(|(root, _)| Importer::new(SourceFormat::ClusterInfoDump, root))
     }
+}
+
+/// What a root's paths say of a cluster-info dump there.
+#[derive(Debug, Default)]
+struct DumpEvidence {
+    nodes: bool,
+    lists: u64,
 }
 
 /// A path only an Insights archive has, within the first folders.
@@ -207,7 +220,15 @@ mod tests {
             ]),
             Some((SourceFormat::ClusterInfoDump, "dump".into()))
         );
-        assert_eq!(detect(&["dump/nodes.yaml"]), Some((SourceFormat::ClusterInfoDump, "dump".into())));
+        assert_eq!(
+            detect(&["dump/nodes.yaml", "dump/kube-system/pods.yaml"]),
+            Some((SourceFormat::ClusterInfoDump, "dump".into()))
+        );
+        // `nodes.yaml` beside `pods.yaml` and `services.yaml` of every namespace is a folder of
+        // `kubectl get -o yaml` output (kubectl output is told by content, after detection).
+        assert_eq!(detect(&["out/nodes.yaml", "out/pods.yaml", "out/services.yaml"]), None);
+        assert_eq!(detect(&["nodes.json", "pods.json"]), None);
+        assert_eq!(detect(&["dump/default/pods.json"]), None, "no nodes: not enough");
         assert_eq!(
             detect(&["sb/metadata.yaml", "sb/yamls/namespaced/default/v1/pods.yaml"]),
             Some((SourceFormat::SupportBundleKit, "sb".into()))

@@ -80,6 +80,39 @@ fn index_kind(kind: &str, api_version: Option<&str>) -> String {
     probe.index_kind().into_owned()
 }
 
+/// How much of an entry [`document_syntax`] looks at.
+const DOCUMENT_SNIFF: usize = 64 << 10;
+
+/// Whether `bytes` are Kubernetes objects printed whole, as `kubectl get -o yaml|json`, `helm
+/// template` or a kubelet's `/pods` print them, and in which syntax:
+/// - JSON: the first value is an object or an array, and its first 64 KiB name `metadata` and
+///   `apiVersion` or `kind` (an object has all three; a List has them around its items);
+/// - YAML: the first key of the first document, past comments and `---`, is `apiVersion:` or
+///   `kind:` (kubectl sorts keys, so `apiVersion` comes first), or a sequence item's is.
+///
+/// A file this says yes to can still fail to parse: the parser then says why.
+pub fn document_syntax(bytes: &[u8]) -> Option<crate::import::Syntax> {
+    use crate::import::Syntax;
+    let head = &bytes[..bytes.len().min(DOCUMENT_SNIFF)];
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    match head.trim_ascii_start().first()? {
+        b'{' | b'[' => (contains(head, "\"metadata\"")
+            && (contains(head, "\"apiVersion\"") || contains(head, "\"kind\"")))
+        .then_some(Syntax::Json),
+        _ => {
+            let text = String::from_utf8_lossy(head);
+            let first = text.lines().map(str::trim_end).find(|line| {
+                !(line.is_empty()
+                    || line.starts_with('#')
+                    || line.starts_with('%')
+                    || line.starts_with("---"))
+            })?;
+            let key = first.strip_prefix("- ").unwrap_or(first);
+            (key.starts_with("apiVersion:") || key.starts_with("kind:")).then_some(Syntax::Yaml)
+        }
+    }
+}
+
 /// Parses a JSON entry holding a List, a JSON array of objects, one object, or `null`.
 pub fn objects_from_json(
     bytes: &[u8],
@@ -524,6 +557,37 @@ pub fn timestamps(object: &Object) -> Times {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_are_told_from_other_files() {
+        use crate::import::Syntax;
+        let yes: &[(&str, Syntax)] = &[
+            // `kubectl get pods -A -o yaml`: a List, keys sorted.
+            ("apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n", Syntax::Yaml),
+            // `helm template`: a separator and a comment first.
+            ("---\n# Source: chart/templates/svc.yaml\nkind: Service\n", Syntax::Yaml),
+            ("\u{feff}\n\n- apiVersion: apps/v1\n  kind: Deployment\n", Syntax::Yaml),
+            // `kubectl get pod web -o json`, and a kubelet's `/pods`.
+            ("{\n    \"apiVersion\": \"v1\",\n    \"kind\": \"Pod\",\n    \"metadata\": {", Syntax::Json),
+            (r#"{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[]}"#, Syntax::Json),
+        ];
+        for (text, syntax) in yes {
+            assert_eq!(document_syntax(text.as_bytes()), Some(*syntax), "{text:?}");
+        }
+        let no = [
+            "NAME    READY   STATUS    RESTARTS   AGE\nweb-1   1/1     Running   0          5d\n",
+            "Name:         web-1\nNamespace:    default\n",
+            "$ kubectl get pods -o yaml\napiVersion: v1\n",
+            // A kubelet's `/stats/summary` and a metrics sample: JSON, but no object.
+            r#"{"node":{"nodeName":"n1","cpu":{}},"pods":[]}"#,
+            "# HELP up whether the target is up\nup 1\n",
+            "description: a values file\nkind_of: thing\n",
+            "",
+        ];
+        for text in no {
+            assert_eq!(document_syntax(text.as_bytes()), None, "{text:?}");
+        }
+    }
 
     #[test]
     fn list_kind_wins_over_the_folder() {

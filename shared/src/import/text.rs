@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use super::Syntax;
+use super::parse::{self, ParseError, document_syntax};
 use crate::model::{ContainerKey, MetricSample, Object};
 pub use describe::time;
 pub use objects::{TextObjects, age};
@@ -28,6 +30,7 @@ pub const LOOKED_FOR: &[&str] = &[
     "a `kubectl get` table (a header such as `NAME READY STATUS RESTARTS AGE`, `NAMESPACE NAME ...`, `LAST SEEN TYPE REASON OBJECT MESSAGE`)",
     "a `kubectl describe` block (`Name:` at the start of a line, then `Namespace:`, `Labels:`, ...)",
     "a terminal transcript: `$ kubectl ...` (or `+ kubectl ...` from `bash -x`) lines followed by their output",
+    "objects printed whole, as `kubectl get -o yaml` or `-o json` print them: YAML whose first key is `apiVersion:` or `kind:`, or JSON naming `metadata` and `apiVersion`",
 ];
 
 /// Everything one text file gave.
@@ -44,15 +47,25 @@ pub struct TextRead {
     /// The time relative ages counted back from: the capture time when known, else the newest
     /// time the text itself prints.
     pub now: Option<jiff::Timestamp>,
+    /// Objects printed whole (`kubectl get -o yaml|json`, as a file or as a transcript's
+    /// output): every field the server returned, so `objects.fields` does not limit them.
+    pub documents: Vec<Object>,
+    /// The kinds the documents' lists hold, even empty ones.
+    pub document_kinds: BTreeSet<String>,
+    /// Output that looked like objects printed whole but did not parse.
+    pub unparsable: Vec<ParseError>,
     /// Whether anything of kubectl's was found.
     pub recognized: bool,
 }
 
-/// Whether `bytes` look like kubectl's text: a table header, a describe block or a kubectl
-/// prompt in their first lines.
+/// Whether `bytes` look like kubectl's output: a table header, a describe block or a kubectl
+/// prompt in their first lines, or objects printed whole.
 pub fn looks_like(bytes: &[u8]) -> bool {
     if bytes.contains(&0) {
         return false;
+    }
+    if document_syntax(bytes).is_some() {
+        return true;
     }
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(256 << 10)]);
     let text = text.as_ref();
@@ -85,6 +98,11 @@ pub fn read(
         }
         let hint = command.and_then(Command::kind).or(hint);
         let namespace = command.and_then(|command| command.namespace.as_deref());
+        if let Some(syntax) = document_syntax(section.body.as_bytes()) {
+            read.recognized = true;
+            documents(section.body.as_bytes(), syntax, hint, source, &mut read);
+            continue;
+        }
         let found = tables(section.body);
         if command.is_some() {
             read.recognized = true;
@@ -160,6 +178,21 @@ pub fn read(
         read.recognized = true;
     }
     read
+}
+
+/// Reads objects printed whole into `read.documents`, or the reason they could not be.
+fn documents(body: &[u8], syntax: Syntax, hint: Option<&str>, source: &str, read: &mut TextRead) {
+    let parsed = match syntax {
+        Syntax::Json => parse::objects_from_json(body, hint, None, source),
+        Syntax::Yaml => parse::objects_from_yaml(body, hint, None, source),
+    };
+    match parsed {
+        Ok(parsed) => {
+            read.documents.extend(parsed.objects);
+            read.document_kinds.extend(parsed.listed_kinds);
+        }
+        Err(error) => read.unparsable.push(error),
+    }
 }
 
 /// The fields a describe block's `Events:` row gives an event.

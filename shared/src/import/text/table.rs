@@ -91,10 +91,12 @@ pub fn tables(text: &str) -> Vec<Table> {
 }
 
 /// The cells of `line` under columns starting at `starts`; `None` when the line is no row of
-/// the table: blank, or something other than a space just before a column's start.
+/// the table: blank, short of the second column (kubectl pads every cell, so each row reaches
+/// its last column; a Markdown fence or a word of prose does not), or something other than a
+/// space just before a column's start.
 pub(super) fn row(line: &str, starts: &[usize]) -> Option<Vec<String>> {
     let chars: Vec<char> = line.chars().collect();
-    if chars.is_empty() || chars[0] == ' ' {
+    if chars.is_empty() || chars[0] == ' ' || starts.get(1).is_some_and(|second| chars.len() <= *second) {
         return None;
     }
     let mut cells = Vec::with_capacity(starts.len());
@@ -132,6 +134,22 @@ Error from server (Forbidden): nodes is forbidden
         assert_eq!(table.cell(&table.rows[1], "ROLES"), None);
         // A message that does not fit under the header ends the table.
         assert_eq!(table.rows.len(), 2);
+    }
+
+    #[test]
+    fn a_line_short_of_the_second_column_ends_the_table() {
+        // A table pasted in Markdown, as in a ticket or a README.
+        let text = "\
+```
+NAME           STATUS   ROLES           AGE     VERSION
+datagen-1-35   Ready    control-plane   2m29s   v1.35.0
+```
+done
+";
+        let tables = tables(text);
+        assert_eq!(tables.len(), 1);
+        assert_eq!(tables[0].rows.len(), 1, "{:?}", tables[0].rows);
+        assert_eq!(tables[0].rows[0][0], "datagen-1-35");
     }
 
     #[test]

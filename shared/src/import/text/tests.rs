@@ -263,3 +263,54 @@ QoS Class:        BestEffort
     assert_eq!(text(pod, "/metadata/annotations/team"), Some("payments"));
     assert_eq!(pod.at("/metadata/annotations/note"), None, "a value cut by kubectl is not the value");
 }
+
+#[test]
+fn objects_printed_whole_in_a_transcript_are_read_whole() {
+    let text = "\
+$ kubectl get pods -n shop
+NAME                   READY   STATUS    RESTARTS   AGE
+web-6d4cf56db6-x2x7q   0/1     Pending   0          3m
+$ kubectl get deploy web -n shop -o yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 3
+status:
+  availableReplicas: 1
+$ kubectl get svc -n shop -o json
+{
+    \"apiVersion\": \"v1\",
+    \"items\": [
+        {\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"web\", \"namespace\": \"shop\"},
+         \"spec\": {\"selector\": {\"app\": \"web\"}}}
+    ],
+    \"kind\": \"List\",
+    \"metadata\": {\"resourceVersion\": \"\"}
+}
+$ kubectl get cm settings -n shop -o yaml
+apiVersion: v1
+kind: ConfigMap
+metadata: [unclosed
+";
+    let read = read(text.as_bytes(), None, None, "ticket.txt");
+    assert!(read.recognized);
+    // The table row stays text, with the fields a row shows.
+    object(&read, "Pod", "web-6d4cf56db6-x2x7q");
+    assert!(read.objects.fields.contains_key("Pod"));
+    // The documents are whole: fields no table or describe block shows.
+    let deployment =
+        read.documents.iter().find(|object| object.kind == "Deployment").expect("the Deployment");
+    assert_eq!(deployment.i64_at("/spec/replicas"), Some(3));
+    assert_eq!(deployment.namespace.as_deref(), Some("shop"));
+    let service = read.documents.iter().find(|object| object.kind == "Service").expect("the Service");
+    assert_eq!(service.str_at("/spec/selector/app"), Some("web"));
+    assert!(read.document_kinds.contains("Service"), "{:?}", read.document_kinds);
+    assert!(!read.objects.fields.contains_key("Deployment") && !read.objects.fields.contains_key("Service"));
+    assert!(!read.objects.objects.iter().any(|object| object.kind == "Deployment"));
+    // The cut ConfigMap is an error naming the file, not a silent gap.
+    assert_eq!(read.unparsable.len(), 1, "{:?}", read.unparsable);
+    assert!(read.unparsable[0].to_string().contains("ticket.txt"), "{}", read.unparsable[0]);
+}
