@@ -30,7 +30,8 @@ pub const LOOKED_FOR: &[&str] = &[
     "a `kubectl get` table (a header such as `NAME READY STATUS RESTARTS AGE`, `NAMESPACE NAME ...`, `LAST SEEN TYPE REASON OBJECT MESSAGE`)",
     "a `kubectl describe` block (`Name:` at the start of a line, then `Namespace:`, `Labels:`, ...)",
     "a terminal transcript: `$ kubectl ...` (or `+ kubectl ...` from `bash -x`) lines followed by their output",
-    "objects printed whole, as `kubectl get -o yaml` or `-o json` print them: YAML whose first key is `apiVersion:` or `kind:`, or JSON naming `metadata` and `apiVersion`",
+    "objects printed whole, as `kubectl get -o yaml` or `-o json` print them: YAML whose first key \
+     is `apiVersion:` or `kind:`, or JSON naming `metadata` and `apiVersion`",
 ];
 
 /// Everything one text file gave.

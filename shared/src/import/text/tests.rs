@@ -284,7 +284,8 @@ $ kubectl get svc -n shop -o json
 {
     \"apiVersion\": \"v1\",
     \"items\": [
-        {\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"web\", \"namespace\": \"shop\"},
+        {\"apiVersion\": \"v1\", \"kind\": \"Service\",
+         \"metadata\": {\"name\": \"web\", \"namespace\": \"shop\"},
          \"spec\": {\"selector\": {\"app\": \"web\"}}}
     ],
     \"kind\": \"List\",
