@@ -17,7 +17,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     what: "The problems the nodes' own logs report (kernel log, journals, host service logs), named as \
            node-problem-detector names them: processes OOM-killed by the kernel, tasks hung, file systems \
            remounted read-only, kernel oopses, I/O and hardware errors, a container runtime or PLEG \
-           unhealthy, etcd's disk too slow, and the kubelet and runtime restarting.",
+           unhealthy, etcd's disk too slow, and the kubelet and runtime restarting. A problem whose last line \
+           is over an hour old at the capture is history (P3), and so is a runtime or PLEG problem that ended \
+           before the node's Ready condition last turned True (a node starting up logs both).",
     why: "A pod's status shows the effect; the node's log shows the cause, and without node-problem-detector \
           nothing else records it.",
     fix: "Read the node's log around the lines quoted; replace failing disks or hardware, raise the node's \
@@ -29,6 +31,22 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
 
 /// A problem whose last line is this old at capture time is history.
 const ONGOING_SECONDS: i64 = 3_600;
+
+/// Problems the kubelet reports through the node's Ready condition: a node Ready since after
+/// their last line has recovered from them (a node starting up logs both until its runtime and
+/// network plugin are up).
+const CLEARED_BY_READY: &[&str] = &["ContainerRuntimeUnhealthy", "PLEGUnhealthy"];
+
+/// When the node's Ready condition last turned True, if it is True.
+fn ready_since(facts: &Facts<'_>, node: &str) -> Option<jiff::Timestamp> {
+    let node = facts.cluster().get("Node", None, node)?;
+    node.array_at("/status/conditions").iter().find_map(|condition| {
+        let field = |key: &str| condition.get(key).and_then(kubesnap_shared::json::Value::as_str);
+        (field("type")? == "Ready" && field("status")? == "True")
+            .then(|| field("lastTransitionTime")?.parse().ok())
+            .flatten()
+    })
+}
 
 fn run(facts: &Facts<'_>) -> Vec<Finding> {
     facts.cluster().node_problems.iter().map(|problem| finding(facts, problem)).collect()
@@ -71,7 +89,12 @@ fn finding(facts: &Facts<'_>, problem: &NodeProblem) -> Finding {
     let since_last = age::seconds_since(facts.cluster(), problem.last);
     // Without times, the log cannot say whether the problem is still going on: it is reported
     // at its severity, and the explanation says so.
-    let ongoing = since_last.is_none_or(|seconds| seconds <= ONGOING_SECONDS);
+    let recovered = CLEARED_BY_READY
+        .contains(&problem.reason.as_str())
+        .then(|| ready_since(facts, &problem.node))
+        .flatten()
+        .filter(|since| problem.last.is_some_and(|last| last <= *since));
+    let ongoing = recovered.is_none() && since_last.is_none_or(|seconds| seconds <= ONGOING_SECONDS);
     let severity = if ongoing { ongoing_severity } else { Severity::P3 };
     let times = match problem.count {
         1 => "once".to_owned(),
@@ -83,6 +106,10 @@ fn finding(facts: &Facts<'_>, problem: &NodeProblem) -> Finding {
         Some(seconds) if seconds <= 0 => ", still at capture".to_owned(),
         Some(seconds) => format!(", last {} before capture", age::human(seconds)),
         None => String::new(),
+    };
+    let when = match recovered {
+        Some(since) => format!("{when}; Ready since {since}"),
+        None => when,
     };
     let node = ObjectRef { kind: "Node".to_owned(), namespace: None, name: problem.node.clone() };
     let mut finding = DIAGNOSTIC
@@ -96,6 +123,12 @@ fn finding(facts: &Facts<'_>, problem: &NodeProblem) -> Finding {
         None => String::new(),
     };
     let status = match (ongoing, since_last) {
+        _ if recovered.is_some() => format!(
+            "The node's Ready condition turned True at {} after the last of these lines and stayed so: \
+             the kubelet recovered, so this is history (a node starting up logs it until its runtime and \
+             network plugin are up).",
+            recovered.map(|since| since.to_string()).unwrap_or_default()
+        ),
         (true, Some(_)) => "It was still happening within the hour before the capture.".to_owned(),
         (true, None) => "The lines carry no time the bundle can place, so it may be over.".to_owned(),
         (false, _) => "It stopped well before the capture: history, kept for the timeline.".to_owned(),
@@ -158,5 +191,45 @@ mod tests {
               $ journalctl -k --since -2h   # on node cp-1
         "#]]
         .assert_eq(&render(&run(&Facts::new(&model))));
+    }
+
+    #[test]
+    fn a_runtime_down_before_the_node_turned_ready_is_history() {
+        // A node starting up: the kubelet logs the runtime and the network plugin as not ready
+        // until they are up, then the node turns Ready.
+        let node = |ready: &str, since: &str| {
+            kubesnap_shared::model::Object::from_value(
+                serde_json::json!({"kind": "Node", "apiVersion": "v1", "metadata": {"name": "cp-1"},
+                    "status": {"conditions": [{"type": "Ready", "status": ready, "lastTransitionTime": since}]}}),
+                None,
+                None,
+                "nodes.json",
+            )
+            .unwrap()
+        };
+        let severity = |object: Option<kubesnap_shared::model::Object>| {
+            let mut model = ClusterModel {
+                captured_at: Some("2025-11-27T04:19:09Z".parse().unwrap()),
+                ..ClusterModel::default()
+            };
+            model.objects.extend(object);
+            model.node_problems.push(problem("ContainerRuntimeUnhealthy", "2025-11-27T04:00:00Z"));
+            model.node_problems.push(problem("OOMKilling", "2025-11-27T04:00:00Z"));
+            model.finish();
+            run(&Facts::new(&model)).into_iter().map(|f| (f.severity, f.title)).collect::<Vec<_>>()
+        };
+        let recovered = severity(Some(node("True", "2025-11-27T04:00:05Z")));
+        assert_eq!(recovered[0].0, Severity::P3, "{recovered:?}");
+        assert!(recovered[0].1.ends_with("; Ready since 2025-11-27T04:00:05Z)"), "{recovered:?}");
+        // The kernel OOM killer is no part of Ready: still ongoing.
+        assert_eq!(recovered[1].0, Severity::P2, "{recovered:?}");
+        // Ready before the last line, NotReady, or no node in the bundle: ongoing.
+        for object in
+            [Some(node("True", "2025-11-27T03:00:00Z")), Some(node("False", "2025-11-27T04:00:05Z")), None]
+        {
+            let found = severity(object);
+            assert_eq!(found[0].0, Severity::P2, "{found:?}");
+            assert!(!found[0].1.contains("Ready since"), "{found:?}");
+        }
     }
 }
