@@ -85,10 +85,22 @@ pub(crate) struct PodErrors {
 pub(crate) fn build(facts: &Facts<'_>, findings: &[Finding]) -> Incident {
     let severity = findings.iter().map(|finding| finding.severity).min();
     let severities = links::severities(findings);
-    let mut impact = timed("impact", || impact::assess(facts, findings));
-    let blast_radius = timed("blast radius", || blast::trace(facts, findings));
-    let timeline = timed("timeline", || timeline::build(facts.cluster(), &severities));
-    let mut root_causes = timed("root causes", || causes::rank(facts, findings));
+    // The steps read the facts and the findings, not each other: the root causes (the longest,
+    // its rules side by side too) run beside the rest.
+    let ((mut impact, blast_radius), (timeline, mut root_causes)) = rayon::join(
+        || {
+            rayon::join(
+                || timed("impact", || impact::assess(facts, findings)),
+                || timed("blast radius", || blast::trace(facts, findings)),
+            )
+        },
+        || {
+            rayon::join(
+                || timed("timeline", || timeline::build(facts.cluster(), &severities)),
+                || timed("root causes", || causes::rank(facts, findings)),
+            )
+        },
+    );
     if !facts.cluster().text_fields.is_empty() {
         // Objects read from kubectl text have no labels, probes or conditions: which Service
         // has a ready backend, and what a pod's readiness says of a cause, cannot be known.

@@ -40,6 +40,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
 use kubesnap_shared::model::{ClusterModel, Event, Object, ObjectRef};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::facts::Facts;
@@ -269,25 +270,36 @@ pub(crate) fn warnings<'a>(model: &'a ClusterModel, pod: &Object, reasons: &[&st
         .collect()
 }
 
+/// A causal rule: the hypotheses it finds in the bundle.
+type Rule = fn(&Context<'_, '_>) -> Vec<Hypothesis>;
+
+/// Every rule, by name (what `-vv` shows), in the order their hypotheses are gathered.
+const RULES: &[(&str, Rule)] = &[
+    ("node-not-ready", node_not_ready::rule),
+    ("node-pressure", node_pressure::rule),
+    ("unschedulable", unschedulable::rule),
+    ("admission-refused", admission_refused::rule),
+    ("image-not-pullable", image_not_pullable::rule),
+    ("volume-mount-refused", volume_mount_refused::rule),
+    ("config-missing", config_missing::rule),
+    ("dns-down", dns_down::rule),
+    ("memory-oom", memory_oom::rule),
+    ("bad-rollout", bad_rollout::rule),
+    ("container-exits", container_exits::rule),
+    ("probe-failing", probe_failing::rule),
+    ("dependency-down", dependency_down::rule),
+    ("service-selector", service_selector::rule),
+    ("service-port", service_port::rule),
+];
+
 /// The ranked hypotheses, at most [`KEPT`].
 pub(crate) fn rank(facts: &Facts<'_>, findings: &[Finding]) -> Vec<Hypothesis> {
     let context = Context::new(facts, findings);
-    let mut all: Vec<Hypothesis> = Vec::new();
-    all.extend(super::timed("node-not-ready", || node_not_ready::rule(&context)));
-    all.extend(super::timed("node-pressure", || node_pressure::rule(&context)));
-    all.extend(super::timed("unschedulable", || unschedulable::rule(&context)));
-    all.extend(super::timed("admission-refused", || admission_refused::rule(&context)));
-    all.extend(super::timed("image-not-pullable", || image_not_pullable::rule(&context)));
-    all.extend(super::timed("volume-mount-refused", || volume_mount_refused::rule(&context)));
-    all.extend(super::timed("config-missing", || config_missing::rule(&context)));
-    all.extend(super::timed("dns-down", || dns_down::rule(&context)));
-    all.extend(super::timed("memory-oom", || memory_oom::rule(&context)));
-    all.extend(super::timed("bad-rollout", || bad_rollout::rule(&context)));
-    all.extend(super::timed("container-exits", || container_exits::rule(&context)));
-    all.extend(super::timed("probe-failing", || probe_failing::rule(&context)));
-    all.extend(super::timed("dependency-down", || dependency_down::rule(&context)));
-    all.extend(super::timed("service-selector", || service_selector::rule(&context)));
-    all.extend(super::timed("service-port", || service_port::rule(&context)));
+    // The rules read the same facts and findings and nothing of each other's: they run side by
+    // side, and their hypotheses are gathered in the table's order.
+    let per_rule: Vec<Vec<Hypothesis>> =
+        RULES.par_iter().map(|(name, rule)| super::timed(name, || rule(&context))).collect();
+    let mut all: Vec<Hypothesis> = per_rule.into_iter().flatten().collect();
     let explained: BTreeSet<ObjectRef> = all.iter().flat_map(|h| h.objects.iter().cloned()).collect();
     let mut subjects = BTreeSet::new();
     for (index, finding) in findings.iter().enumerate() {
