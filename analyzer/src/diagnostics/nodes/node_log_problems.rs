@@ -17,9 +17,9 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     what: "The problems the nodes' own logs report (kernel log, journals, host service logs), named as \
            node-problem-detector names them: processes OOM-killed by the kernel, tasks hung, file systems \
            remounted read-only, kernel oopses, I/O and hardware errors, a container runtime or PLEG \
-           unhealthy, etcd's disk too slow, and the kubelet and runtime restarting. A problem whose last line \
-           is over an hour old at the capture is history (P3), and so is a runtime or PLEG problem that ended \
-           before the node's Ready condition last turned True (a node starting up logs both).",
+           unhealthy, etcd's disk too slow, and the kubelet and runtime restarting. A problem whose last \
+           line is over an hour old at the capture is history (P3), and so is a runtime or PLEG problem \
+           that ended before the node's Ready condition last turned True (a node starting up logs both).",
     why: "A pod's status shows the effect; the node's log shows the cause, and without node-problem-detector \
           nothing else records it.",
     fix: "Read the node's log around the lines quoted; replace failing disks or hardware, raise the node's \
@@ -200,7 +200,9 @@ mod tests {
         let node = |ready: &str, since: &str| {
             kubesnap_shared::model::Object::from_value(
                 serde_json::json!({"kind": "Node", "apiVersion": "v1", "metadata": {"name": "cp-1"},
-                    "status": {"conditions": [{"type": "Ready", "status": ready, "lastTransitionTime": since}]}}),
+                "status": {"conditions": [
+                    {"type": "Ready", "status": ready, "lastTransitionTime": since}
+                ]}}),
                 None,
                 None,
                 "nodes.json",
