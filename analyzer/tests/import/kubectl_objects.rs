@@ -65,6 +65,20 @@ fn a_folder_of_yaml_lists_is_read_whole_and_what_is_not_kubectl_output_is_named(
         .find(|finding| finding.code == "pod-pending-unschedulable")
         .unwrap_or_else(|| panic!("{:?}", findings.iter().map(|f| &f.title).collect::<Vec<_>>()));
     assert_eq!(unschedulable.objects[0].to_string(), "Pod/scraper/e2e-container-pending");
+    // The folder holds no Jobs: the failed pods of one are reported, without a verdict on it.
+    let failed: Vec<String> = yaml_items(&files["pods.yaml"])
+        .iter()
+        .filter(|pod| {
+            pod["status"]["phase"] == "Failed" && pod["metadata"]["ownerReferences"][0]["kind"] == "Job"
+        })
+        .map(|pod| pod["metadata"]["ownerReferences"][0]["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(!failed.is_empty() && failed.iter().all(|job| *job == failed[0]), "{failed:?}");
+    let job = findings.iter().find(|finding| finding.code == "job-failed").expect("a job-failed finding");
+    assert_eq!(job.severity, kubesnap_analyzer::finding::Severity::P3, "{}", job.title);
+    let expected =
+        format!("Job scraper/{} (not in the bundle): {} pods ended Failed", failed[0], failed.len());
+    assert!(job.title.starts_with(&expected), "{}", job.title);
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Diagnostic `job-failed`: jobs that failed; its prose (what, why, fix, example) is in [`DIAGNOSTIC`].
 
+use std::collections::BTreeMap;
+
 use kubesnap_shared::model::{ClusterModel, Object};
 
 use crate::diagnostics::Diagnostic;
@@ -14,10 +16,12 @@ pub(crate) const DIAGNOSTIC: Diagnostic = Diagnostic {
     code: "job-failed",
     category: Category::Workloads,
     title: "Jobs that failed",
-    severities: &[Severity::P2],
+    severities: &[Severity::P2, Severity::P3],
     what: "Jobs whose `Failed` condition is True (`BackoffLimitExceeded`, `DeadlineExceeded`, a pod failure \
            policy), with the failed pod count and the last words of a failed pod's log. Jobs run by a \
-           CronJob in the bundle are left to cronjob-failing.",
+           CronJob in the bundle are left to cronjob-failing. When the bundle holds no Jobs (a folder of \
+           `kubectl get pods -o yaml`), pods of a Job that ended Failed are reported per Job at P3: \
+           whether the Job retried to success or gave up cannot be known.",
     why: "The work the Job was for (a migration, a backup, a batch) did not happen, and nothing retries it.",
     fix: "Read the failed pods' logs, fix the cause, then delete the Job and create it again (a Job's pod \
           template cannot change).",
@@ -45,7 +49,96 @@ fn run(facts: &Facts<'_>) -> Vec<Finding> {
         }
         findings.push(finding(facts.cluster(), job, reason, message));
     }
+    if !facts.captured("Job").is_listed() {
+        findings.extend(pods_of_missing_jobs(facts.cluster()));
+    }
     findings
+}
+
+/// How many failed pods a finding about a missing Job quotes.
+const QUOTED_PODS: usize = 5;
+
+/// Pods that ended Failed, grouped by the Job that owns them when the bundle does not hold that
+/// Job: one P3 finding per Job, since only the Job's status says whether it gave up.
+fn pods_of_missing_jobs(model: &ClusterModel) -> Vec<Finding> {
+    let mut by_job: BTreeMap<(&str, &str), Vec<&Object>> = BTreeMap::new();
+    for pod in model.of_kind("Pod").filter(|pod| pod.str_at("/status/phase") == Some("Failed")) {
+        let namespace = pod.namespace.as_deref().unwrap_or_default();
+        for (kind, name, _) in pod.owners() {
+            if kind == "Job" && model.get("Job", pod.namespace.as_deref(), name).is_none() {
+                by_job.entry((namespace, name)).or_default().push(pod);
+            }
+        }
+    }
+    by_job
+        .into_iter()
+        .map(|((namespace, job), pods)| missing_job_finding(model, namespace, job, &pods))
+        .collect()
+}
+
+/// How the first (non-init) container of `pod` ended, if it did.
+fn first_container_termination(pod: &Object) -> Option<containers::Termination<'_>> {
+    containers::statuses(pod).into_iter().find(|status| !status.init)?.current_termination()
+}
+
+fn missing_job_finding(model: &ClusterModel, namespace: &str, job: &str, pods: &[&Object]) -> Finding {
+    let mut pods = pods.to_vec();
+    pods.sort_by(|a, b| (b.created_at(), &b.name).cmp(&(a.created_at(), &a.name)));
+    let exits: Vec<String> = pods
+        .iter()
+        .filter_map(|pod| first_container_termination(pod))
+        .map(|termination| match termination.exit_code {
+            Some(code) => format!("exit code {code}"),
+            None => termination.reason.to_owned(),
+        })
+        .collect();
+    let mut distinct = exits.clone();
+    distinct.sort();
+    distinct.dedup();
+    let how = if distinct.is_empty() { String::new() } else { format!(" ({})", distinct.join(", ")) };
+    let count = match pods.len() {
+        1 => "1 pod".to_owned(),
+        n => format!("{n} pods"),
+    };
+    let mut finding = DIAGNOSTIC.finding(
+        Severity::P3,
+        format!("Job {namespace}/{job} (not in the bundle): {count} ended Failed{how}"),
+    );
+    for pod in pods.iter().take(QUOTED_PODS) {
+        finding = finding.object(pod.reference()).evidence(Evidence::field(
+            pod.reference(),
+            "/status/phase",
+            &"Failed".into(),
+        ));
+        if let Some(termination) = first_container_termination(pod)
+            && let Some(code) = termination.exit_code
+        {
+            let pointer = format!("{}/exitCode", termination.pointer);
+            finding = finding.evidence(Evidence::field(pod.reference(), pointer, &code.into()));
+        }
+    }
+    // The last words of the newest failed pod.
+    if let Some(pod) = pods.first()
+        && let Some(status) = containers::statuses(pod).into_iter().find(|status| !status.init)
+        && let Some(words) = containers::last_words(model, namespace, &pod.name, status.name, false)
+    {
+        for line in &words.lines {
+            finding = finding.evidence(Evidence::log_line(&words.log.path, line));
+        }
+    }
+    let job_ref = kubesnap_shared::model::ObjectRef {
+        kind: "Job".to_owned(),
+        namespace: Some(namespace.to_owned()),
+        name: job.to_owned(),
+    };
+    finding
+        .explanation(format!(
+            "{count} of Job {job} ended Failed, but the bundle holds no Jobs, so the Job's own status is \
+             not here: whether it retried until a pod succeeded or gave up (BackoffLimitExceeded) cannot \
+             be told. A Job's failed pods are also what its retries leave behind."
+        ))
+        .remediation(kubectl::describe(&job_ref))
+        .remediation(Kubectl::new("logs").joined("job/", job).namespace_of(&job_ref).arg("--tail=50"))
 }
 
 /// The finding for one failed Job (shared with cronjob-failing's evidence).
@@ -184,6 +277,69 @@ metadata: {{name: nightly, namespace: data}}
         check(
             &DIAGNOSTIC,
             &fixture(FAILED, owned),
+            expect![[r#"
+            no findings
+        "#]],
+        );
+    }
+
+    const ORPHANS: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: e2e-failjob-28dqq
+  namespace: scraper
+  creationTimestamp: "2026-06-26T10:12:40Z"
+  ownerReferences: [{kind: Job, name: e2e-failjob, uid: j9, controller: true}]
+status:
+  phase: Failed
+  containerStatuses: [{name: fail, state: {terminated: {exitCode: 1, reason: Error}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: e2e-failjob-4kj9v
+  namespace: scraper
+  creationTimestamp: "2026-06-26T10:13:10Z"
+  ownerReferences: [{kind: Job, name: e2e-failjob, uid: j9, controller: true}]
+status:
+  phase: Failed
+  containerStatuses: [{name: fail, state: {terminated: {exitCode: 1, reason: Error}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: e2e-cronjob-29707813-dhlr2
+  namespace: scraper
+  ownerReferences: [{kind: Job, name: e2e-cronjob-29707813, uid: j8, controller: true}]
+status: {phase: Succeeded}
+"#;
+
+    #[test]
+    fn failed_pods_of_a_job_the_bundle_lacks_are_reported_without_a_verdict() {
+        check(
+            &DIAGNOSTIC,
+            ORPHANS,
+            expect![[r#"
+            P3 job-failed Job scraper/e2e-failjob (not in the bundle): 2 pods ended Failed (exit code 1)
+              objects: Pod/scraper/e2e-failjob-4kj9v, Pod/scraper/e2e-failjob-28dqq
+              field Pod/scraper/e2e-failjob-4kj9v /status/phase = Failed
+              field Pod/scraper/e2e-failjob-4kj9v /status/containerStatuses/0/state/terminated/exitCode = 1
+              field Pod/scraper/e2e-failjob-28dqq /status/phase = Failed
+              field Pod/scraper/e2e-failjob-28dqq /status/containerStatuses/0/state/terminated/exitCode = 1
+              why: 2 pods of Job e2e-failjob ended Failed, but the bundle holds no Jobs, so the Job's own status is not here: whether it retried until a pod succeeded or gave up (BackoffLimitExceeded) cannot be told. A Job's failed pods are also what its retries leave behind.
+              $ kubectl describe job e2e-failjob -n scraper
+              $ kubectl logs job/e2e-failjob -n scraper --tail=50
+        "#]],
+        );
+        // The bundle holds Jobs (another one): Jobs were captured, so one absent is gone, and its
+        // pods are no such question.
+        let listed = format!(
+            "{ORPHANS}---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: backup, namespace: ops}}\n"
+        );
+        check(
+            &DIAGNOSTIC,
+            &listed,
             expect![[r#"
             no findings
         "#]],

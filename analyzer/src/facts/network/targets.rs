@@ -182,7 +182,8 @@ pub(crate) fn resolve(
                 None => done(
                     Verdict::Itself,
                     format!(
-                        "{host}{port} is node {node} itself (host network): no pod of the bundle declares that port there"
+                        "{host}{port} is node {node} itself (host network): no pod of the bundle declares \
+                         that port there"
                     ),
                     None,
                 ),
@@ -191,7 +192,8 @@ pub(crate) fn resolve(
         return done(
             Verdict::Itself,
             format!(
-                "{host}{port} is the pod itself: nothing in the pod listens there, or the address should name a Service"
+                "{host}{port} is the pod itself: nothing in the pod listens there, or the address should \
+                 name a Service"
             ),
             None,
         );
