@@ -646,6 +646,10 @@ fn parse_whole(class: &EntryClass, bytes: &[u8], path: &str, now: Option<jiff::T
                     .iter()
                     .map(|error| Piece::Problem(ReadProblem::Unparsable { error: error_chain(error) })),
             );
+            if read.manifests > 0 {
+                let count = read.manifests;
+                pieces.push(Piece::Problem(ReadProblem::Manifests { path: path.to_owned(), count }));
+            }
             if !read.objects.fields.is_empty() {
                 pieces.push(Piece::TextFields(read.objects.fields));
             }

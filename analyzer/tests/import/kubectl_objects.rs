@@ -137,8 +137,10 @@ items:
 - apiVersion: v1
   kind: Pod
   metadata:
+    creationTimestamp: 2026-12-01T10:00:00Z
     name: web-1
     namespace: shop
+    uid: 2f1c9a6e-0b7d-4c1e-9a55-6a1f0e3b7c21
   spec:
     containers:
     - name: web
@@ -173,9 +175,45 @@ metadata:
     // Text shows no Secret's contents, a Secret printed whole does: then that gap is not the
     // bundle's.
     assert!(model.gaps.iter().any(|gap| gap.what == "secrets"), "{:?}", model.gaps);
-    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\ntype: Opaque\n";
+    let secret =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\n  uid: 7d0e\ntype: Opaque\n";
     std::fs::write(dir.path().join("secret.yaml"), secret).unwrap();
     let model = load(dir.path(), &LoadOptions::default()).unwrap();
     assert!(!model.gaps.iter().any(|gap| gap.what == "secrets"), "{:?}", model.gaps);
     assert!(model.captured("Secret").is_listed());
+}
+
+#[test]
+fn a_folder_of_manifests_is_not_taken_for_a_cluster() {
+    // kube-score's test manifests: Deployments, StatefulSets, Services... as written, never
+    // applied. Read as the cluster's state, every Deployment would be "0 of N available".
+    const MANIFESTS: &str = "zegl__kube-score/score/testdata";
+    let model = load_real(MANIFESTS);
+    let context = summary(&model);
+    assert_eq!(model.format, Some(SourceFormat::KubectlText), "{context}");
+    assert!(model.objects.is_empty(), "{context}");
+    let named: Vec<&str> = model
+        .read_problems
+        .iter()
+        .filter_map(|problem| match problem {
+            ReadProblem::Manifests { path, count } if *count > 0 => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    // Every file whose first key is apiVersion or kind is named, each once.
+    let expected = files(&realdata(MANIFESTS))
+        .values()
+        .filter(|bytes| {
+            let text = String::from_utf8_lossy(bytes);
+            let first = text
+                .lines()
+                .map(str::trim)
+                .find(|line| !line.is_empty() && !line.starts_with('#') && !line.starts_with("---"));
+            first.is_some_and(|line| line.starts_with("apiVersion:") || line.starts_with("kind:"))
+        })
+        .count();
+    assert!(expected > 100, "{expected}");
+    assert_eq!(named.len(), expected, "{context}");
+    let (findings, _) = kubesnap_analyzer::analyze(&model);
+    assert!(findings.is_empty(), "{:?}", findings.iter().map(|f| &f.title).collect::<Vec<_>>());
 }

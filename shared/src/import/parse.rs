@@ -83,8 +83,9 @@ fn index_kind(kind: &str, api_version: Option<&str>) -> String {
 /// How much of an entry [`document_syntax`] looks at.
 const DOCUMENT_SNIFF: usize = 64 << 10;
 
-/// Whether `bytes` are Kubernetes objects printed whole, as `kubectl get -o yaml|json`, `helm
-/// template` or a kubelet's `/pods` print them, and in which syntax:
+/// Whether `bytes` are Kubernetes objects written out whole, as `kubectl get -o yaml|json` or a
+/// kubelet's `/pods` print them (or a manifest, as `helm template` does: the caller tells them
+/// apart), and in which syntax:
 /// - JSON: the first value is an object or an array, and its first 64 KiB name `metadata` and
 ///   `apiVersion` or `kind` (an object has all three; a List has them around its items);
 /// - YAML: the first key of the first document, past comments and `---`, is `apiVersion:` or

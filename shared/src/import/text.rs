@@ -55,6 +55,9 @@ pub struct TextRead {
     pub document_kinds: BTreeSet<String>,
     /// Output that looked like objects printed whole but did not parse.
     pub unparsable: Vec<ParseError>,
+    /// Objects printed whole that no API server returned (no `uid`, no `creationTimestamp`):
+    /// manifests (`helm template`, a repository's YAML, `--dry-run -o yaml`), not read.
+    pub manifests: usize,
     /// Whether anything of kubectl's was found.
     pub recognized: bool,
 }
@@ -189,8 +192,17 @@ fn documents(body: &[u8], syntax: Syntax, hint: Option<&str>, source: &str, read
     };
     match parsed {
         Ok(parsed) => {
-            read.documents.extend(parsed.objects);
-            read.document_kinds.extend(parsed.listed_kinds);
+            // What the server returned has a uid and a creation time; a manifest has neither, and
+            // read as the cluster's state every Deployment in it would be "0 of N available".
+            let (captured, manifests): (Vec<Object>, Vec<Object>) =
+                parsed.objects.into_iter().partition(|object| {
+                    object.uid().is_some() || object.at("/metadata/creationTimestamp").is_some()
+                });
+            read.manifests += manifests.len();
+            if !captured.is_empty() || manifests.is_empty() {
+                read.document_kinds.extend(parsed.listed_kinds);
+            }
+            read.documents.extend(captured);
         }
         Err(error) => read.unparsable.push(error),
     }

@@ -43,6 +43,9 @@ pub enum ReadProblem {
     ScannerFailed { node: bool },
     /// Log files whose pod is not in the bundle, so they were not read as container logs.
     UnplacedLogs { paths: Vec<String> },
+    /// Objects printed whole that no API server returned (no `uid`, no `creationTimestamp`):
+    /// manifests, what someone applied or meant to, not what the cluster ran; not read.
+    Manifests { path: String, count: usize },
 }
 
 /// How many paths of [`ReadProblem::UnplacedLogs`] are named.
@@ -84,6 +87,11 @@ impl fmt::Display for ReadProblem {
                 let which = if *node { "a node log chunk" } else { "a log chunk" };
                 write!(f, "internal error while scanning {which}; skipped")
             }
+            ReadProblem::Manifests { path, count } => write!(
+                f,
+                "`{path}`: {count} object(s) without a uid or creationTimestamp are manifests (what was \
+                 applied, not what the cluster ran) and were not read"
+            ),
             ReadProblem::UnplacedLogs { paths } => write!(
                 f,
                 "{} log files name no pod of the bundle and were not read as container logs: {}",

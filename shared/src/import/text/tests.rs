@@ -274,8 +274,10 @@ $ kubectl get deploy web -n shop -o yaml
 apiVersion: apps/v1
 kind: Deployment
 metadata:
+  creationTimestamp: \"2026-12-01T10:00:00Z\"
   name: web
   namespace: shop
+  uid: 5c2d
 spec:
   replicas: 3
 status:
@@ -285,12 +287,20 @@ $ kubectl get svc -n shop -o json
     \"apiVersion\": \"v1\",
     \"items\": [
         {\"apiVersion\": \"v1\", \"kind\": \"Service\",
-         \"metadata\": {\"name\": \"web\", \"namespace\": \"shop\"},
+         \"metadata\": {\"name\": \"web\", \"namespace\": \"shop\", \"uid\": \"9e1a\"},
          \"spec\": {\"selector\": {\"app\": \"web\"}}}
     ],
     \"kind\": \"List\",
     \"metadata\": {\"resourceVersion\": \"\"}
 }
+$ kubectl create deployment api -n shop --image=shop/api:2 --dry-run=client -o yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: shop
+spec:
+  replicas: 1
 $ kubectl get cm settings -n shop -o yaml
 apiVersion: v1
 kind: ConfigMap
@@ -311,6 +321,10 @@ metadata: [unclosed
     assert!(read.document_kinds.contains("Service"), "{:?}", read.document_kinds);
     assert!(!read.objects.fields.contains_key("Deployment") && !read.objects.fields.contains_key("Service"));
     assert!(!read.objects.objects.iter().any(|object| object.kind == "Deployment"));
+    // A manifest (no uid, no creation time: no API server returned it) is counted, not read:
+    // as the cluster's state its Deployment would be "0 of 1 available".
+    assert_eq!(read.manifests, 1);
+    assert!(!read.documents.iter().any(|object| object.name == "api"));
     // The cut ConfigMap is an error naming the file, not a silent gap.
     assert_eq!(read.unparsable.len(), 1, "{:?}", read.unparsable);
     assert!(read.unparsable[0].to_string().contains("ticket.txt"), "{}", read.unparsable[0]);
