@@ -164,9 +164,11 @@ pub(crate) fn compare(old: &ClusterModel, new: &ClusterModel) -> Between {
     let (earlier, later, window) =
         if a <= b { (old, new, Window { from: a, to: b }) } else { (new, old, Window { from: b, to: a }) };
     between.window = Some(window);
-    // Kubernetes times are whole seconds, and so is a capture's end: something created in the
-    // second the earlier capture ended is in the window unless the earlier bundle shows it.
-    let inside = |at: Timestamp| at.as_second() >= window.from.as_second() && at <= window.to;
+    // Kubernetes truncates its times to the second, and a native capture's end is rounded to it
+    // (so it may lie up to half a second after the capture really ended): something created in
+    // the second before the earlier capture's end, or in that second, is in the window. Only what
+    // the earlier bundle does not show is looked at, so it was made after that bundle listed it.
+    let inside = |at: Timestamp| at.as_second() + 1 >= window.from.as_second() && at <= window.to;
     between.rollouts = later
         .of_kind("ReplicaSet")
         .filter(|replica_set| {

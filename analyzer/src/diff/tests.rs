@@ -444,3 +444,43 @@ data: {{spec: {{template: {{spec: {{containers: [{{name: agent, image: "{image}"
         )]
     );
 }
+
+/// A native capture's end is rounded to the second: a revision the earlier bundle lacks, made in
+/// the second before that rounded end, was made after the capture listed it (the flake the
+/// control-plane diff test met: a capture that ended at 12:20:51.6, recorded as 12:20:52, and a
+/// ReplicaSet created at 12:20:51). One made two seconds before is not in the window.
+#[test]
+fn a_revision_in_the_second_before_the_rounded_capture_end_is_between() {
+    let revision = |name: &str, number: u64, created: &str| {
+        format!(
+            r#"
+---
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  name: {name}
+  namespace: kube-system
+  creationTimestamp: "{created}"
+  ownerReferences: [{{kind: DaemonSet, name: agent, uid: ds1, controller: true}}]
+revision: {number}
+data: {{spec: {{template: {{spec: {{containers: [{{name: agent, image: "agent:{number}"}}]}}}}}}}}
+"#
+        )
+    };
+    let old = [
+        "kind: Fixture\ncapturedAt: \"2026-12-05T12:20:52Z\"\n",
+        &revision("agent-1", 1, "2026-12-01T00:00:00Z"),
+    ]
+    .concat();
+    let new = [
+        "kind: Fixture\ncapturedAt: \"2026-12-05T12:21:03Z\"\n",
+        &revision("agent-1", 1, "2026-12-01T00:00:00Z"),
+        &revision("agent-2", 2, "2026-12-05T12:20:51Z"),
+        &revision("agent-3", 3, "2026-12-05T12:20:50Z"),
+    ]
+    .concat();
+    let diff = diff_of(&model_from_yaml(&old), &model_from_yaml(&new));
+    let made: Vec<String> =
+        diff.between.rollouts.iter().map(|rollout| rollout.revision_object.to_string()).collect();
+    assert_eq!(made, ["ControllerRevision/kube-system/agent-2"]);
+}
