@@ -390,13 +390,10 @@ fn statefulset_revisions_and_helm_revisions_are_what_happened_between() {
     assert!(diff_of(&new, &new).between.is_empty());
 }
 
-/// A DaemonSet's ControllerRevision made in between; one made before the earlier capture
-/// that the earlier bundle did not hold (it was listed before it existed) is not.
-#[test]
-fn daemonset_revisions_are_rollouts_too() {
-    let revision = |name: &str, number: u64, created: &str, image: &str| {
-        format!(
-            r#"
+/// A ControllerRevision of DaemonSet `kube-system/agent`, as a YAML document of a fixture.
+fn agent_revision(name: &str, number: u64, created: &str, image: &str) -> String {
+    format!(
+        r#"
 ---
 apiVersion: apps/v1
 kind: ControllerRevision
@@ -408,18 +405,23 @@ metadata:
 revision: {number}
 data: {{spec: {{template: {{spec: {{containers: [{{name: agent, image: "{image}"}}]}}}}}}}}
 "#
-        )
-    };
+    )
+}
+
+/// A DaemonSet's ControllerRevision made in between; one made before the earlier capture
+/// that the earlier bundle did not hold (it was listed before it existed) is not.
+#[test]
+fn daemonset_revisions_are_rollouts_too() {
     let old = [
         "kind: Fixture\ncapturedAt: \"2025-06-01T09:00:00Z\"\n",
-        &revision("agent-1", 1, "2025-05-01T00:00:00Z", "agent:1.0"),
+        &agent_revision("agent-1", 1, "2025-05-01T00:00:00Z", "agent:1.0"),
     ]
     .concat();
     let new = [
         "kind: Fixture\ncapturedAt: \"2025-06-01T10:00:00Z\"\n",
-        &revision("agent-1", 1, "2025-05-01T00:00:00Z", "agent:1.0"),
-        &revision("agent-0", 0, "2025-04-01T00:00:00Z", "agent:0.9"),
-        &revision("agent-2", 2, "2025-06-01T09:30:00Z", "agent:1.1"),
+        &agent_revision("agent-1", 1, "2025-05-01T00:00:00Z", "agent:1.0"),
+        &agent_revision("agent-0", 0, "2025-04-01T00:00:00Z", "agent:0.9"),
+        &agent_revision("agent-2", 2, "2025-06-01T09:30:00Z", "agent:1.1"),
     ]
     .concat();
     let diff = diff_of(&model_from_yaml(&old), &model_from_yaml(&new));
@@ -452,20 +454,7 @@ data: {{spec: {{template: {{spec: {{containers: [{{name: agent, image: "{image}"
 #[test]
 fn a_revision_in_the_second_before_the_rounded_capture_end_is_between() {
     let revision = |name: &str, number: u64, created: &str| {
-        format!(
-            r#"
----
-apiVersion: apps/v1
-kind: ControllerRevision
-metadata:
-  name: {name}
-  namespace: kube-system
-  creationTimestamp: "{created}"
-  ownerReferences: [{{kind: DaemonSet, name: agent, uid: ds1, controller: true}}]
-revision: {number}
-data: {{spec: {{template: {{spec: {{containers: [{{name: agent, image: "agent:{number}"}}]}}}}}}}}
-"#
-        )
+        agent_revision(name, number, created, &format!("agent:{number}"))
     };
     let old = [
         "kind: Fixture\ncapturedAt: \"2026-12-05T12:20:52Z\"\n",

@@ -435,6 +435,10 @@ fn missing_data(model: &ClusterModel) -> Vec<Gap> {
 /// stays marked as read from text (its diagnostics limited to the fields text shows) while one
 /// of its objects comes from text alone, or when no document of it was read at all.
 fn prefer_documents(model: &mut ClusterModel, text_objects: Vec<kubesnap_shared::model::Object>) {
+    // Every format but kubectl text has no text object: nothing to index.
+    if text_objects.is_empty() {
+        return;
+    }
     if model.objects.is_empty() {
         model.objects = text_objects;
         return;

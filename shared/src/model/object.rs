@@ -149,6 +149,17 @@ impl Object {
             .collect()
     }
 
+    /// When the status condition of type `kind` last changed (its `lastTransitionTime`).
+    pub fn condition_since(&self, kind: &str) -> Option<jiff::Timestamp> {
+        self.array_at("/status/conditions")
+            .iter()
+            .find(|condition| condition.get("type").and_then(Value::as_str) == Some(kind))?
+            .get("lastTransitionTime")?
+            .as_str()?
+            .parse()
+            .ok()
+    }
+
     /// A status condition by type: `(status, reason, message)`.
     pub fn condition(&self, kind: &str) -> Option<(&str, &str, &str)> {
         self.array_at("/status/conditions").iter().find_map(|condition| {

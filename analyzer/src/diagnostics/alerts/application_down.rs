@@ -78,12 +78,7 @@ fn down(facts: &Facts<'_>, pod: &Object, now: Timestamp) -> Option<Down> {
     if phase == "Running" && ready.is_some_and(|(status, _, _)| status == "True") {
         return None;
     }
-    let transition = pod.array_at("/status/conditions").iter().find_map(|condition| {
-        (condition.get("type")?.as_str()? == "Ready")
-            .then(|| condition.get("lastTransitionTime")?.as_str()?.parse::<Timestamp>().ok())
-            .flatten()
-    });
-    let since = transition.or_else(|| pod.created_at());
+    let since = pod.condition_since("Ready").or_else(|| pod.created_at());
     let minutes = since.map(|since| minutes_between(since, now)).unwrap_or(f64::INFINITY);
     if minutes < FOR_MINUTES {
         return None;

@@ -40,12 +40,8 @@ const CLEARED_BY_READY: &[&str] = &["ContainerRuntimeUnhealthy", "PLEGUnhealthy"
 /// When the node's Ready condition last turned True, if it is True.
 fn ready_since(facts: &Facts<'_>, node: &str) -> Option<jiff::Timestamp> {
     let node = facts.cluster().get("Node", None, node)?;
-    node.array_at("/status/conditions").iter().find_map(|condition| {
-        let field = |key: &str| condition.get(key).and_then(kubesnap_shared::json::Value::as_str);
-        (field("type")? == "Ready" && field("status")? == "True")
-            .then(|| field("lastTransitionTime")?.parse().ok())
-            .flatten()
-    })
+    let (status, _, _) = node.condition("Ready")?;
+    (status == "True").then(|| node.condition_since("Ready")).flatten()
 }
 
 fn run(facts: &Facts<'_>) -> Vec<Finding> {

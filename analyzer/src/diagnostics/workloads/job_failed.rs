@@ -76,26 +76,25 @@ fn pods_of_missing_jobs(model: &ClusterModel) -> Vec<Finding> {
         .collect()
 }
 
-/// How the first (non-init) container of `pod` ended, if it did.
-fn first_container_termination(pod: &Object) -> Option<containers::Termination<'_>> {
-    containers::statuses(pod).into_iter().find(|status| !status.init)?.current_termination()
+/// The status of the first (non-init) container of `pod`: the one a Job's pod is quoted by.
+fn first_container(pod: &Object) -> Option<containers::ContainerStatus<'_>> {
+    containers::statuses(pod).into_iter().find(|status| !status.init)
 }
 
 fn missing_job_finding(model: &ClusterModel, namespace: &str, job: &str, pods: &[&Object]) -> Finding {
     let mut pods = pods.to_vec();
     pods.sort_by(|a, b| (b.created_at(), &b.name).cmp(&(a.created_at(), &a.name)));
-    let exits: Vec<String> = pods
+    let mut exits: Vec<String> = pods
         .iter()
-        .filter_map(|pod| first_container_termination(pod))
+        .filter_map(|pod| first_container(pod)?.current_termination())
         .map(|termination| match termination.exit_code {
             Some(code) => format!("exit code {code}"),
             None => termination.reason.to_owned(),
         })
         .collect();
-    let mut distinct = exits.clone();
-    distinct.sort();
-    distinct.dedup();
-    let how = if distinct.is_empty() { String::new() } else { format!(" ({})", distinct.join(", ")) };
+    exits.sort();
+    exits.dedup();
+    let how = if exits.is_empty() { String::new() } else { format!(" ({})", exits.join(", ")) };
     let count = match pods.len() {
         1 => "1 pod".to_owned(),
         n => format!("{n} pods"),
@@ -110,7 +109,7 @@ fn missing_job_finding(model: &ClusterModel, namespace: &str, job: &str, pods: &
             "/status/phase",
             &"Failed".into(),
         ));
-        if let Some(termination) = first_container_termination(pod)
+        if let Some(termination) = first_container(pod).and_then(|status| status.current_termination())
             && let Some(code) = termination.exit_code
         {
             let pointer = format!("{}/exitCode", termination.pointer);
@@ -119,7 +118,7 @@ fn missing_job_finding(model: &ClusterModel, namespace: &str, job: &str, pods: &
     }
     // The last words of the newest failed pod.
     if let Some(pod) = pods.first()
-        && let Some(status) = containers::statuses(pod).into_iter().find(|status| !status.init)
+        && let Some(status) = first_container(pod)
         && let Some(words) = containers::last_words(model, namespace, &pod.name, status.name, false)
     {
         for line in &words.lines {
@@ -167,7 +166,7 @@ pub(crate) fn finding(model: &ClusterModel, job: &Object, reason: &str, message:
     });
     if let Some(pod) = failed_pod {
         finding = finding.object(pod.reference());
-        if let Some(status) = containers::statuses(pod).into_iter().find(|status| !status.init) {
+        if let Some(status) = first_container(pod) {
             if let Some(termination) = status.current_termination() {
                 finding = finding.evidence(Evidence::field(
                     pod.reference(),

@@ -75,13 +75,7 @@ pub(crate) fn health(model: &ClusterModel, source: &Source<'_>) -> Health {
         },
         None => return Health::Unknown,
     };
-    let ready_at = || {
-        object
-            .array_at("/status/conditions")
-            .iter()
-            .find(|condition| condition.get("type").and_then(|kind| kind.as_str()) == Some("Ready"))
-            .and_then(|condition| condition.get("lastTransitionTime")?.as_str()?.parse().ok())
-    };
+    let ready_at = || object.condition_since("Ready");
     if source.is_node() {
         return match object.condition("Ready") {
             Some(("True", _, _)) => Health::Healthy(ready_at()),

@@ -83,12 +83,7 @@ pub(super) fn rule(context: &Context<'_, '_>) -> Vec<Hypothesis> {
     for node in &not_ready {
         let (status, reason, message) = node.condition("Ready").unwrap_or_default();
         let reference = node.reference();
-        let since = node
-            .array_at("/status/conditions")
-            .iter()
-            .find(|c| c.get("type").and_then(kubesnap_shared::json::Value::as_str) == Some("Ready"))
-            .and_then(|c| c.get("lastTransitionTime").and_then(kubesnap_shared::json::Value::as_str))
-            .and_then(|t| t.parse().ok());
+        let since = node.condition_since("Ready");
         let what = component(reason, message);
         let stranded: Vec<&Object> = model
             .pods_on_node(&node.name)

@@ -176,13 +176,7 @@ fn hypothesis(context: &Context<'_, '_>, subject: &ObjectRef, pods: &[(&Object, 
     let mut objects = vec![subject.clone()];
     for (pod, message) in pods {
         objects.push(pod.reference());
-        let since = pod
-            .array_at("/status/conditions")
-            .iter()
-            .find(|c| c.get("type").and_then(kubesnap_shared::json::Value::as_str) == Some("PodScheduled"))
-            .and_then(|c| c.get("lastTransitionTime").and_then(kubesnap_shared::json::Value::as_str))
-            .and_then(|t| t.parse().ok())
-            .or_else(|| pod.created_at());
+        let since = pod.condition_since("PodScheduled").or_else(|| pod.created_at());
         hypothesis.chain.push(Step::new(
             since,
             pod.reference(),
